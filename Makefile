@@ -1,0 +1,92 @@
+# zoosh - a terminal workstation for labeling galaxy images with active learning.
+# Plain Makefile.  Layers: tui/ -> core/ -> store/ (includes only go down).
+#   make              build ./zoosh
+#   make test         build and run every test; last line "N passed, N failed"
+#   make bench        the benchmark report (ratios against peers)
+#   make demo         install packages (as root), build, open the labeler on sample data
+#   make SANITIZE=address test    (or undefined)
+#   make WERROR=1     warnings are errors (CI)
+
+CC      ?= cc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+DEPS_CFLAGS := -I/usr/include/libpng16 -I/usr/include/hdf5/serial \
+               -I/usr/include/sixel -I/usr/include/cjson \
+               -I/usr/include/x86_64-linux-gnu/openblas-pthread
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -I. $(DEPS_CFLAGS) $(WARN) $(CFLAGS) -MMD -MP
+
+LIBS_STORE = -llmdb
+LIBS_CORE  = -lpng16 -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 \
+             -lcsv -lcjson -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lz -lm
+LIBS_TUI   = -lncursesw -ltinfo -lsixel
+LIBS       = $(LIBS_TUI) $(LIBS_CORE) $(LIBS_STORE) -pthread
+
+B = build
+STORE_SRC := $(wildcard store/*.c)
+CORE_SRC  := $(wildcard core/*.c)
+TUI_SRC   := $(filter-out tui/main.c,$(wildcard tui/*.c))
+TEST_SRC  := $(wildcard tests/t_*.c)
+STORE_OBJ := $(STORE_SRC:%.c=$(B)/%.o)
+CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
+TUI_OBJ   := $(TUI_SRC:%.c=$(B)/%.o)
+TEST_OBJ  := $(TEST_SRC:%.c=$(B)/%.o) $(B)/tests/zt.o
+
+.PHONY: all test bench demo deps clean fixtures fuzz layers pretrain
+all: zoosh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libzstore.a: $(STORE_OBJ)
+	ar rcs $@ $^
+$(B)/libzcore.a: $(CORE_OBJ)
+	ar rcs $@ $^
+$(B)/libztui.a: $(TUI_OBJ)
+	ar rcs $@ $^
+
+zoosh: $(B)/tui/main.o $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Every tests/t_NAME.c defines the table zt_suite_NAME; the list is generated
+# from the file names so adding a test file needs no edit here.
+$(B)/tests/suites.h: $(TEST_SRC)
+	@mkdir -p $(B)/tests
+	@for f in $(TEST_SRC); do n=$$(basename $$f .c); echo "ZT_SUITE($${n#t_})"; done > $@.tmp && \
+	  (cmp -s $@.tmp $@ || mv $@.tmp $@); rm -f $@.tmp
+$(B)/tests/zt.o: tests/zt.c $(B)/tests/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(B)/tests -c $< -o $@
+$(B)/zt: $(TEST_OBJ) $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+test: zoosh $(B)/zt
+	@tests/run.sh
+
+layers:
+	@tests/sh/layers.sh
+
+bench: zoosh
+	@tools/bench.sh
+
+deps:
+	@tools/deps.sh
+
+demo: deps zoosh
+	./zoosh demo
+
+fixtures:
+	/usr/bin/python3 tools/make_fixtures.py
+
+clean:
+	rm -rf $(B) zoosh
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,42 @@
+/*
+ * image.h - decoding galaxy cutouts (PNG via libpng, JPEG via libjpeg-turbo,
+ * FITS via cfitsio) into 8-bit RGB, resampling, and writing PNG.
+ *
+ * FITS: a 2-D image becomes grey, a 3-plane cube becomes RGB (planes taken as
+ * g, r, z -> B, G, R as DECaLS colour cutouts are drawn); both get an asinh
+ * stretch for display.  Every decoder bounds its sizes (CORE_IMAGE_MAX_SIDE)
+ * and keeps a short reason on failure for the caller to print with the file
+ * name, as stbi_failure_reason does.
+ */
+#ifndef ZOOSH_CORE_IMAGE_H
+#define ZOOSH_CORE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CORE_IMAGE_MAX_SIDE 16384
+
+typedef struct {
+    int w, h;        /* pixels */
+    uint8_t *px;     /* (h, w, 3) RGB8 row-major, malloc'ed, owned by the struct */
+} core_image;
+
+/* Decode by content (magic bytes), not by extension.  0 on success, else -1
+ * with a reason in err ("not a PNG/JPEG/FITS file", "truncated at row 97"...). */
+int  core_image_load(const char *path, core_image *out, char *err, size_t errlen);
+int  core_image_load_mem(const void *buf, size_t len, core_image *out, char *err, size_t errlen);
+void core_image_free(core_image *im);   /* frees px; NULL or empty is fine */
+int  core_image_alloc(core_image *im, int w, int h);
+
+/* Area-averaging resample to (w, h) (the right filter for shrinking). */
+int  core_image_resize(const core_image *in, int w, int h, core_image *out);
+/* Centre crop of a square of side `side` (clamped). */
+int  core_image_crop_centre(const core_image *in, int side, core_image *out);
+/* Thumbnail for display: the longer side scaled to `side`, aspect kept. */
+int  core_image_thumbnail(const core_image *in, int side, core_image *out);
+
+/* PNG writer (8-bit RGB).  Deterministic bytes for the same pixels. */
+int  core_image_save_png(const char *path, const core_image *im, char *err, size_t errlen);
+int  core_image_save_png_mem(const core_image *im, uint8_t **buf, size_t *len);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * schema.h - decision trees and rating tasks.
+ *
+ * Built in: "gz-decals" (GZ DECaLS DR5 = GZ DESI: 10 questions, 34 answers),
+ * "gz2" (Galaxy Zoo 2, 11 questions), "ring" (one yes/no question) and
+ * "interest" (a 0-5 rating).  Users can write their own tree in a text file
+ * (format documented in core/schema.c and README).
+ *
+ * A question is asked when it has no parent or when its parent answer
+ * ("<question>_<answer>") was given earlier on this galaxy's path.  Questions
+ * are asked in schema order.  Vote columns are named "<question>_<answer>".
+ */
+#ifndef ZOOSH_CORE_SCHEMA_H
+#define ZOOSH_CORE_SCHEMA_H
+
+#include <stddef.h>
+
+#define CORE_SCHEMA_MAX_Q 32
+#define CORE_SCHEMA_MAX_A 12
+
+typedef enum { CORE_TASK_TREE = 1, CORE_TASK_RATING = 2 } core_task_kind;
+
+typedef struct {
+    char key[48];            /* "smooth-or-featured" */
+    char text[160];          /* "Is the galaxy simply smooth and rounded...?" */
+    int  parent_q, parent_a; /* indices of the answer that leads here; -1 = always asked */
+    int  n_answers;
+    struct { char key[48]; char text[64]; } answers[CORE_SCHEMA_MAX_A];
+} core_question;
+
+typedef struct {
+    char name[32];           /* task name: "gz-decals", "ring", "interest", ... */
+    core_task_kind kind;
+    int  n_questions;
+    core_question q[CORE_SCHEMA_MAX_Q];
+    int  rating_min, rating_max;   /* CORE_TASK_RATING: 0..5 */
+} core_schema;
+
+/* Names of the built-in tasks, NULL-terminated. */
+extern const char *const core_schema_builtin_names[];
+/* Fills *out with a built-in task; -1 when there is none of that name. */
+int core_schema_builtin(const char *name, core_schema *out);
+/* Parses a schema file; -1 with "FILE:LINE: reason" in err on bad input. */
+int core_schema_load_file(const char *path, core_schema *out, char *err, size_t errlen);
+int core_schema_parse(const char *text, const char *fname, core_schema *out, char *err, size_t errlen);
+/* A built-in name or a file path. */
+int core_schema_resolve(const char *name_or_file, core_schema *out, char *err, size_t errlen);
+
+/* Index of question key / answer key, -1 when absent. */
+int core_schema_question(const core_schema *s, const char *qkey);
+int core_schema_answer(const core_schema *s, int q, const char *akey);
+/* Total answers over all questions (34 for gz-decals). */
+int core_schema_n_columns(const core_schema *s);
+/* Column i (0..n_columns-1) as "<question>_<answer>" into buf, and its q/a. */
+int core_schema_column(const core_schema *s, int i, char *buf, size_t len, int *q, int *a);
+
+/* Walking a tree: given the answers so far (given[q] = answer index or -1),
+ * the next question to ask, or -1 when the tree is complete. */
+int core_schema_next(const core_schema *s, const int *given);
+
+#endif

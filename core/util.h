@@ -1,0 +1,33 @@
+/*
+ * util.h - small things every core/ and tui/ file needs: allocation that
+ * never returns NULL (out-of-memory is fatal, after the terminal is restored
+ * through the hook the TUI registers, as htop's fail()), clocks, and a
+ * deterministic random generator (same seed, same numbers on any machine).
+ */
+#ifndef ZOOSH_CORE_UTIL_H
+#define ZOOSH_CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* Called once before exiting on a fatal error (e.g. endwin()). */
+void core_set_fatal_hook(void (*hook)(void));
+void core_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+int64_t core_now_us(void);        /* CLOCK_REALTIME, microseconds */
+double  core_mono_s(void);        /* CLOCK_MONOTONIC, seconds */
+
+/* xoshiro256** seeded by splitmix64: portable, deterministic. */
+typedef struct { uint64_t s[4]; } core_rng;
+void     core_rng_seed(core_rng *r, uint64_t seed);
+uint64_t core_rng_u64(core_rng *r);
+double   core_rng_uniform(core_rng *r);           /* [0, 1) */
+double   core_rng_normal(core_rng *r);            /* N(0, 1), Box-Muller */
+uint32_t core_rng_below(core_rng *r, uint32_t n); /* [0, n) */
+double   core_rng_poisson(core_rng *r, double lambda);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * store.h - the zoosh workspace: one LMDB environment in a directory.
+ *
+ * Knows nothing of images or learning: it keeps galaxies, their display
+ * thumbnails, feature vectors, prior labels from the catalog, the append-only
+ * answers log, per-task scores / queues and trained models, as bytes and
+ * numbers.  Many processes may open one workspace at once (several labelers
+ * and a background trainer); LMDB gives one writer at a time and readers that
+ * never block.
+ *
+ * Errors: every int-returning function returns 0 on success, a negative
+ * STORE_E* code of ours, or a positive errno.  store_strerror() names it.
+ * STORE_ENOTFOUND is a code callers test on purpose.
+ *
+ * Ids: a galaxy has an internal id `gid` (uint32, dense from 1 in import
+ * order) and the catalog's string id `id_str`.  Answers have a monotonic
+ * `seq` (uint64, from 1) assigned inside the writing transaction, so two
+ * processes can never hand out the same one.
+ *
+ * Transactions: the store_*_put functions take a write transaction from
+ * store_write(); the getters take either kind.  store_write() grows the LMDB
+ * map and re-runs the callback when the map fills, so callers never see
+ * MDB_MAP_FULL; a callback must therefore be safe to run twice (do not
+ * consume input inside it that cannot be re-read).
+ */
+#ifndef ZOOSH_STORE_H
+#define ZOOSH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct zs_store zs_store;   /* an open workspace */
+typedef struct zs_txn zs_txn;       /* a read or write transaction */
+
+enum {
+    STORE_OK        = 0,
+    STORE_ENOTFOUND = -30900, /* no such key (tested on purpose) */
+    STORE_EVERSION  = -30901, /* workspace written by a newer zoosh */
+    STORE_EFOREIGN  = -30902, /* directory holds an LMDB that is not a zoosh workspace */
+    STORE_ENOWS     = -30903, /* no workspace in that directory */
+    STORE_EEXIST    = -30904, /* a workspace already exists there (init) */
+    STORE_ECORRUPT  = -30905, /* a record does not parse */
+    STORE_EINVAL    = -30906, /* bad argument (too long a string, dim 0, ...) */
+    STORE_EREADONLY = -30907, /* opened read-only, or no write permission */
+    STORE_ELMDB     = -30908, /* an LMDB error (details in store_last_error) */
+    STORE_EDIM      = -30909, /* feature dimension differs from the stored set */
+    STORE_ENOSPC    = -30910, /* disk full: the transaction was rolled back */
+    STORE_EABORT    = -30911, /* a store_write callback asked to roll back */
+};
+
+#define STORE_SCHEMA_VERSION 1    /* bump when the on-disk layout changes */
+
+/* store_open flags */
+#define STORE_CREATE   0x1  /* create the workspace (fails with STORE_EEXIST if there) */
+#define STORE_RDONLY   0x2  /* open read-only */
+#define STORE_NOSYNC   0x4  /* bulk import: do not fsync each commit (store_sync at the end) */
+
+const char *store_strerror(int rc);
+/* The last LMDB / OS detail for this thread, e.g. "mdb_put: MDB_MAP_FULL" (static). */
+const char *store_last_error(void);
+
+int  store_open(zs_store **out, const char *dir, unsigned flags);
+void store_close(zs_store *st);          /* NULL is a no-op */
+int  store_sync(zs_store *st);           /* fsync now */
+const char *store_dir(const zs_store *st);
+int  store_is_readonly(const zs_store *st);
+
+/* Transactions.  store_write runs fn in one write transaction and commits
+ * (synced unless STORE_NOSYNC) when fn returns 0; any non-zero return rolls
+ * back and is passed on.  Map-full is handled inside (grow and re-run). */
+typedef int (*store_write_fn)(zs_txn *txn, void *ctx);
+int  store_write(zs_store *st, store_write_fn fn, void *ctx);
+int  store_read_begin(zs_store *st, zs_txn **out);  /* short-lived, please */
+void store_read_end(zs_txn *txn);                   /* NULL is a no-op */
+
+/* ---- meta: small string settings (schemas enabled, feature provenance...) */
+int store_meta_put(zs_txn *txn, const char *key, const char *val);
+/* *val is malloc'ed, caller frees. */
+int store_meta_get(zs_txn *txn, const char *key, char **val);
+
+/* ---- galaxies */
+#define STORE_ID_MAX   256   /* longest id_str */
+#define STORE_PATH_MAX 4096
+
+typedef struct {
+    uint32_t gid;
+    char    *id_str;        /* catalog id */
+    char    *file;          /* image path as given (absolute or relative to root) */
+    double   ra, dec;       /* NAN when the catalog had none */
+    int      n_meta;        /* other catalog columns kept verbatim */
+    char   **meta_key;
+    char   **meta_val;
+} store_galaxy;
+
+/* Insert or update by id_str.  g->gid is ignored on input; *gid_out gets the
+ * (new or existing) gid.  *created is 1 when it was new. */
+int  store_galaxy_put(zs_txn *txn, const store_galaxy *g, uint32_t *gid_out, int *created);
+/* Fills *g with malloc'ed copies; free with store_galaxy_free. */
+int  store_galaxy_get(zs_txn *txn, uint32_t gid, store_galaxy *g);
+int  store_galaxy_find(zs_txn *txn, const char *id_str, uint32_t *gid);
+void store_galaxy_free(store_galaxy *g);
+uint32_t store_galaxy_count(zs_txn *txn);
+/* The largest gid in use (gids are dense 1..max unless a future delete appears). */
+uint32_t store_galaxy_max(zs_txn *txn);
+
+/* ---- thumbnails: pre-scaled display pixels, RGB8 row-major */
+int store_thumb_put(zs_txn *txn, uint32_t gid, int w, int h, const uint8_t *rgb);
+/* Borrowed pointer into the map: valid until the transaction ends. */
+int store_thumb_get(zs_txn *txn, uint32_t gid, int *w, int *h, const uint8_t **rgb);
+
+/* ---- features: named sets of float vectors, one per galaxy.
+ * A set records its dimension and provenance ("morph v1", "zoobot hdf5 FILE",
+ * "convnext_nano FILE.safetensors").  Putting a vector of another dimension
+ * into an existing set fails with STORE_EDIM. */
+#define STORE_FEATNAME_MAX 64
+int store_featset_put(zs_txn *txn, const char *name, int dim, const char *provenance);
+int store_featset_get(zs_txn *txn, const char *name, int *dim, char **provenance /* malloc'ed, may be NULL */);
+/* *names is a malloc'ed array of malloc'ed strings. */
+int store_featset_list(zs_txn *txn, char ***names, int *n);
+int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *v, int dim);
+/* Borrowed pointer, valid until the transaction ends (may be unaligned: memcpy). */
+int store_feature_get(zs_txn *txn, const char *name, uint32_t gid, const float **v, int *dim);
+/* Load a whole set: *x (n x dim, row-major) and *gids (n) malloc'ed, rows in gid order. */
+int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gids, int *n, int *dim);
+
+/* ---- priors: numeric columns from the catalog per galaxy
+ * (vote counts "<question>_<answer>", fractions "..._fraction", 0/1 labels). */
+int store_prior_put(zs_txn *txn, uint32_t gid, const char *column, double value);
+int store_prior_get(zs_txn *txn, uint32_t gid, const char *column, double *value);
+/* Every column name present (malloc'ed array of malloc'ed strings). */
+int store_prior_columns(zs_txn *txn, char ***names, int *n);
+/* One column for all galaxies: out[gid] for gid in 0..max (out[0] unused),
+ * NAN where the galaxy has no value.  *out malloc'ed, length *len = max+1. */
+int store_prior_column(zs_txn *txn, const char *column, double **out, uint32_t *len);
+
+/* ---- answers: the append-only log */
+enum store_answer_kind {
+    STORE_ANS_TREE    = 1,  /* a (question, answer) path through a decision tree */
+    STORE_ANS_RATING  = 2,  /* an interest rating 0-5 */
+    STORE_ANS_RETRACT = 3,  /* undo: retracts answer `retracts` */
+    STORE_ANS_FAVOURITE = 4,/* the user starred the galaxy */
+    STORE_ANS_SKIP    = 5,  /* the user skipped it (not an answer; never retires it) */
+};
+#define STORE_TASK_MAX  32
+#define STORE_USER_MAX  32
+#define STORE_KEY_MAX   48
+#define STORE_STEPS_MAX 16
+
+typedef struct {
+    char question[STORE_KEY_MAX];
+    char answer[STORE_KEY_MAX];
+} store_step;
+
+typedef struct {
+    uint64_t seq;          /* assigned by store_answer_append */
+    uint32_t gid;
+    int64_t  time_us;      /* unix time, microseconds; 0 = now */
+    uint8_t  kind;         /* enum store_answer_kind */
+    int8_t   rating;       /* STORE_ANS_RATING: 0..5 */
+    uint64_t retracts;     /* STORE_ANS_RETRACT: seq it retracts */
+    char     user[STORE_USER_MAX];  /* Unix user name; "" = the current user */
+    char     task[STORE_TASK_MAX];
+    int      n_steps;
+    store_step steps[STORE_STEPS_MAX];
+} store_answer;
+
+/* Appends a->... with the next seq (written back into *seq_out).  Fills
+ * user from the OS when a->user is empty and time when a->time_us is 0. */
+int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out);
+int store_answer_get(zs_txn *txn, uint64_t seq, store_answer *a);
+uint64_t store_answer_last_seq(zs_txn *txn);   /* 0 when empty */
+/* Calls fn for every answer with seq >= from in order; fn returning
+ * non-zero stops the walk and is returned. */
+typedef int (*store_answer_fn)(const store_answer *a, void *ctx);
+int store_answer_each(zs_txn *txn, uint64_t from, store_answer_fn fn, void *ctx);
+
+/* The Unix user running this process (getpwuid(geteuid())), static. */
+const char *store_current_user(void);
+
+/* ---- blobs: per-task scores, queues and models (opaque to the store)
+ * Keyed "<task>/<what>", e.g. "ring/queue", "ring/head", "interest/gp". */
+enum store_blob_db { STORE_DB_SCORES = 0, STORE_DB_MODELS = 1 };
+int store_blob_put(zs_txn *txn, int db, const char *key, const void *data, size_t len);
+/* Borrowed pointer into the map, valid until the transaction ends. */
+int store_blob_get(zs_txn *txn, int db, const char *key, const void **data, size_t *len);
+int store_blob_del(zs_txn *txn, int db, const char *key);
+
+/* ---- maintenance */
+/* Walks every database: records parse, indexes agree, answers are in order,
+ * retractions point at earlier answers.  Problems are written to report
+ * (one line each, may be NULL); returns 0 when clean, STORE_ECORRUPT else. */
+int store_check(zs_store *st, char *report, size_t report_len, int *n_problems);
+/* A consistent, compacted copy into an empty or new directory while others
+ * keep writing (mdb_env_copy2 with MDB_CP_COMPACT). */
+int store_backup(zs_store *st, const char *dest_dir);
+
+#endif

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tests/run.sh - runs every test: the C unit suites (build/zt) and the shell
+# tests tests/sh/*.sh (CLI, TUI in a pty / tmux / real xterm).  Every line
+# "PASS ..." or "FAIL ..." counts; the last line is "N passed, N failed" and
+# the exit status is non-zero when anything failed.
+#   tests/run.sh                 everything
+#   tests/run.sh unit            only the C suites
+#   tests/run.sh sh/NAME         only tests/sh/NAME.sh
+set -u
+cd "$(dirname "$0")/.."
+export ZT_ROOT=$PWD
+export ZT_SHARED=${ZT_SHARED:-$(cd .. && pwd)/shared/data}
+log=$(mktemp /tmp/zoosh-tests.XXXXXX)
+what=${1:-all}
+
+run() {  # run NAME CMD...: stream its output, keep PASS/FAIL lines
+    echo "== $1"
+    shift
+    "$@" 2>&1 | tee -a "$log" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+    local st=${PIPESTATUS[0]}
+    if [ "$st" -ne 0 ] && ! grep -q '^FAIL' "$log"; then
+        echo "FAIL $1: exited with status $st without saying why" | tee -a "$log"
+    fi
+}
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+    run unit build/zt
+fi
+for t in tests/sh/*.sh; do
+    n=$(basename "$t" .sh)
+    [ "$n" = lib ] && continue
+    [ "$what" = all ] || [ "$what" = "sh/$n" ] || continue
+    run "sh/$n" bash "$t"
+done
+p=$(grep -c '^PASS' "$log")
+f=$(grep -c '^FAIL' "$log")
+if [ "$f" -gt 0 ]; then echo; echo "Failures:"; grep '^FAIL' "$log"; fi
+rm -f "$log"
+echo "$p passed, $f failed"
+[ "$f" -eq 0 ]

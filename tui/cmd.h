@@ -1,0 +1,36 @@
+/*
+ * cmd.h - the zoosh subcommands.  Each takes (argc, argv) with argv[0] the
+ * subcommand name and returns the process exit status:
+ *   0 success, 1 bad input or failed operation (message on stderr naming the
+ *   file / line / field), 2 usage error, 3 workspace problem (missing,
+ *   foreign, newer, corrupt, read-only).
+ */
+#ifndef ZOOSH_TUI_CMD_H
+#define ZOOSH_TUI_CMD_H
+
+#define EXIT_USAGE 2
+#define EXIT_WORKSPACE 3
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_pretrain(int argc, char **argv);
+int cmd_similar(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_rank(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+/* True when argv holds -h or --help (then print the command's usage to stdout, exit 0). */
+int cmd_wants_help(int argc, char **argv);
+
+#endif
