@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #define CORE_IMAGE_MAX_SIDE 16384
+#define CORE_THUMB_SIDE 256     /* stored display thumbnails: longer side, pixels */
 
 typedef struct {
     int w, h;        /* pixels */
