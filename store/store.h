@@ -184,6 +184,8 @@ int store_blob_put(zs_txn *txn, int db, const char *key, const void *data, size_
 /* Borrowed pointer into the map, valid until the transaction ends. */
 int store_blob_get(zs_txn *txn, int db, const char *key, const void **data, size_t *len);
 int store_blob_del(zs_txn *txn, int db, const char *key);
+/* Every key of a blob database (malloc'ed array of malloc'ed strings). */
+int store_blob_list(zs_txn *txn, int db, char ***names, int *n);
 
 /* ---- maintenance */
 /* Walks every database: records parse, indexes agree, answers are in order,
@@ -193,5 +195,7 @@ int store_check(zs_store *st, char *report, size_t report_len, int *n_problems);
 /* A consistent, compacted copy into an empty or new directory while others
  * keep writing (mdb_env_copy2 with MDB_CP_COMPACT). */
 int store_backup(zs_store *st, const char *dest_dir);
+/* The current LMDB map size and the bytes in use (pages up to the last one). */
+int store_map_info(zs_store *st, size_t *mapsize, size_t *used);
 
 #endif
