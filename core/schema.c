@@ -1,0 +1,508 @@
+/*
+ * schema.c - decision trees and rating tasks (see schema.h).
+ *
+ * Built-in tasks (facts from ../shared/data/decision_trees.txt):
+ *   gz-decals  GZ DECaLS DR5 = GZ DESI: 10 questions, 34 answers, Zoobot's
+ *              dependencies and column order (desi_pairs: no -dr5 suffix).
+ *   gz2        Galaxy Zoo 2: 11 questions, 37 answers in the order of the
+ *              Kaggle "Galaxy Challenge" columns, so column i of gz2 is the
+ *              i-th of Class1.1 .. Class11.6; dependencies as the Kaggle sums
+ *              (Class2 under 1.2; Class3-5 under 2.2; Class7 under 1.1; Class8
+ *              under 6.1; Class9 under 2.1; Class10-11 under 4.1).  Question
+ *              keys carry Zoobot's -gz2 suffix; "odd-feature-gz2" (Class8) is
+ *              not in Zoobot's GZ2 schema and is named here.
+ *   ring       one question "ring", answers "yes" / "no" (ring_yes, ring_no).
+ *   interest   a 0-5 rating (CORE_TASK_RATING, no questions).
+ *
+ * The text format for users' own trees
+ * ------------------------------------
+ *   # a comment (from '#' to the end of a line, outside quotes)
+ *   task my-tree                       optional: the task's name (default: the
+ *                                      file's base name without extension)
+ *   question shape "Is it smooth or featured?"
+ *     answer smooth "Smooth"
+ *     answer featured "Features or disk"
+ *   question bar "Is there a bar?" requires shape_featured
+ *     answer yes "Bar"
+ *     answer no "No bar"
+ *   rating 0 5                         instead of questions: a rating task
+ *
+ * - One statement per line; `answer` lines belong to the question above them
+ *   (indent them for the reader; indentation is not significant).
+ * - Keys: letters, digits, '-' and '.', at most 47 characters; no '_', which
+ *   joins question and answer in column names ("shape_featured").  Task
+ *   names: the same, at most 31.  Texts: in double quotes (\" and \\ escape),
+ *   optional (default: the key); at most 159 characters for a question, 63
+ *   for an answer.
+ * - `requires QUESTION_ANSWER` names an answer of an EARLIER question: the
+ *   question is asked only when that answer was given.  Without it the
+ *   question is always asked.  Questions are asked in file order.
+ * - A question needs 2..12 answers; at most 32 questions; keys are unique.
+ * Errors are reported as "FILE:LINE: reason".
+ */
+#include "core/schema.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const core_schema_builtin_names[] = {"gz-decals", "gz2", "ring", "interest", NULL};
+
+/* ------------------------------------------------------------ built-in tables */
+
+typedef struct {
+    const char *key, *text;
+    const char *parent;               /* "question_answer" or NULL */
+    const char *answers[CORE_SCHEMA_MAX_A][2];   /* {key, text}, NULL-terminated */
+} qdef;
+
+static const qdef gz_decals[] = {
+    {"smooth-or-featured", "Is the galaxy simply smooth and rounded, with no sign of a disk?", NULL,
+     {{"smooth", "Smooth"}, {"featured-or-disk", "Features or disk"}, {"artifact", "Star or artifact"}}},
+    {"disk-edge-on", "Could this be a disk viewed edge-on?", "smooth-or-featured_featured-or-disk",
+     {{"yes", "Yes - edge on disk"}, {"no", "No - something else"}}},
+    {"has-spiral-arms", "Is there any sign of a spiral arm pattern?", "disk-edge-on_no",
+     {{"yes", "Spiral"}, {"no", "No spiral"}}},
+    {"bar", "Is there any sign of a bar feature through the centre of the galaxy?", "disk-edge-on_no",
+     {{"strong", "Strong bar"}, {"weak", "Weak bar"}, {"no", "No bar"}}},
+    {"bulge-size", "How prominent is the central bulge, compared with the rest of the galaxy?", "disk-edge-on_no",
+     {{"dominant", "Dominant"}, {"large", "Large"}, {"moderate", "Moderate"}, {"small", "Small"}, {"none", "No bulge"}}},
+    {"how-rounded", "How rounded is it?", "smooth-or-featured_smooth",
+     {{"round", "Completely round"}, {"in-between", "In between"}, {"cigar-shaped", "Cigar shaped"}}},
+    {"edge-on-bulge", "Does the galaxy have a bulge at its centre? If so, what shape?", "disk-edge-on_yes",
+     {{"boxy", "Boxy"}, {"none", "No bulge"}, {"rounded", "Rounded"}}},
+    {"spiral-winding", "How tightly wound do the spiral arms appear?", "has-spiral-arms_yes",
+     {{"tight", "Tight"}, {"medium", "Medium"}, {"loose", "Loose"}}},
+    {"spiral-arm-count", "How many spiral arms are there?", "has-spiral-arms_yes",
+     {{"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}, {"more-than-4", "More than 4"}, {"cant-tell", "Can't tell"}}},
+    {"merging", "Is the galaxy merging or disturbed?", NULL,
+     {{"none", "None"}, {"minor-disturbance", "Minor disturbance"}, {"major-disturbance", "Major disturbance"},
+      {"merger", "Merging"}}},
+    {NULL, NULL, NULL, {{NULL, NULL}}},
+};
+
+static const qdef gz2[] = {
+    {"smooth-or-featured-gz2", "Is the galaxy simply smooth and rounded, with no sign of a disk?", NULL,
+     {{"smooth", "Smooth"}, {"featured-or-disk", "Features or disk"}, {"artifact", "Star or artifact"}}},
+    {"disk-edge-on-gz2", "Could this be a disk viewed edge-on?", "smooth-or-featured-gz2_featured-or-disk",
+     {{"yes", "Yes"}, {"no", "No"}}},
+    {"bar-gz2", "Is there any sign of a bar feature through the centre of the galaxy?", "disk-edge-on-gz2_no",
+     {{"yes", "Bar"}, {"no", "No bar"}}},
+    {"has-spiral-arms-gz2", "Is there any sign of a spiral arm pattern?", "disk-edge-on-gz2_no",
+     {{"yes", "Spiral"}, {"no", "No spiral"}}},
+    {"bulge-size-gz2", "How prominent is the central bulge, compared with the rest of the galaxy?", "disk-edge-on-gz2_no",
+     {{"no", "No bulge"}, {"just-noticeable", "Just noticeable"}, {"obvious", "Obvious"}, {"dominant", "Dominant"}}},
+    {"something-odd-gz2", "Is there anything odd?", NULL,
+     {{"yes", "Yes"}, {"no", "No"}}},
+    {"how-rounded-gz2", "How rounded is it?", "smooth-or-featured-gz2_smooth",
+     {{"round", "Completely round"}, {"in-between", "In between"}, {"cigar", "Cigar shaped"}}},
+    {"odd-feature-gz2", "What is the odd feature?", "something-odd-gz2_yes",
+     {{"ring", "Ring"}, {"lens-or-arc", "Lens or arc"}, {"disturbed", "Disturbed"}, {"irregular", "Irregular"},
+      {"other", "Other"}, {"merger", "Merger"}, {"dust-lane", "Dust lane"}}},
+    {"bulge-shape-gz2", "Does the galaxy have a bulge at its centre? If so, what shape?", "disk-edge-on-gz2_yes",
+     {{"round", "Rounded"}, {"boxy", "Boxy"}, {"no-bulge", "No bulge"}}},
+    {"spiral-winding-gz2", "How tightly wound do the spiral arms appear?", "has-spiral-arms-gz2_yes",
+     {{"tight", "Tight"}, {"medium", "Medium"}, {"loose", "Loose"}}},
+    {"spiral-arm-count-gz2", "How many spiral arms are there?", "has-spiral-arms-gz2_yes",
+     {{"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}, {"more-than-4", "More than 4"}, {"cant-tell", "Can't tell"}}},
+    {NULL, NULL, NULL, {{NULL, NULL}}},
+};
+
+static const qdef ring[] = {
+    {"ring", "Does the galaxy have a ring?", NULL, {{"yes", "Ring"}, {"no", "No ring"}}},
+    {NULL, NULL, NULL, {{NULL, NULL}}},
+};
+
+/* Copies src into dst[cap], truncating (callers check lengths first). */
+static void copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n) memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+/* Splits "question_answer" at the first '_' and finds both among questions
+ * 0..before-1.  0 on success. */
+static int find_parent(const core_schema *s, const char *qa, int before, int *pq, int *pa)
+{
+    const char *u = strchr(qa, '_');
+    if (!u) return -1;
+    char q[48];
+    size_t ql = (size_t)(u - qa);
+    if (ql == 0 || ql >= sizeof q) return -1;
+    memcpy(q, qa, ql);
+    q[ql] = 0;
+    for (int i = 0; i < before; i++) {
+        if (strcmp(s->q[i].key, q) != 0) continue;
+        int a = core_schema_answer(s, i, u + 1);
+        if (a < 0) return -1;
+        *pq = i;
+        *pa = a;
+        return 0;
+    }
+    return -1;
+}
+
+static void from_table(core_schema *s, const char *name, const qdef *t)
+{
+    memset(s, 0, sizeof *s);
+    copy(s->name, sizeof s->name, name);
+    s->kind = CORE_TASK_TREE;
+    for (int i = 0; t[i].key; i++) {
+        core_question *q = &s->q[s->n_questions];
+        copy(q->key, sizeof q->key, t[i].key);
+        copy(q->text, sizeof q->text, t[i].text);
+        q->parent_q = q->parent_a = -1;
+        for (int a = 0; a < CORE_SCHEMA_MAX_A && t[i].answers[a][0]; a++) {
+            copy(q->answers[a].key, sizeof q->answers[a].key, t[i].answers[a][0]);
+            copy(q->answers[a].text, sizeof q->answers[a].text, t[i].answers[a][1]);
+            q->n_answers = a + 1;
+        }
+        if (t[i].parent && find_parent(s, t[i].parent, s->n_questions, &q->parent_q, &q->parent_a) != 0)
+            core_fatal("built-in schema %s: bad parent %s", name, t[i].parent);  /* a bug in the table */
+        s->n_questions++;
+    }
+}
+
+int core_schema_builtin(const char *name, core_schema *out)
+{
+    if (!name) return -1;
+    if (strcmp(name, "gz-decals") == 0) { from_table(out, name, gz_decals); return 0; }
+    if (strcmp(name, "gz2") == 0) { from_table(out, name, gz2); return 0; }
+    if (strcmp(name, "ring") == 0) { from_table(out, name, ring); return 0; }
+    if (strcmp(name, "interest") == 0) {
+        memset(out, 0, sizeof *out);
+        copy(out->name, sizeof out->name, name);
+        out->kind = CORE_TASK_RATING;
+        out->rating_min = 0;
+        out->rating_max = 5;
+        return 0;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ the text format */
+
+typedef struct {
+    const char *fname;
+    int line;
+    char *err;
+    size_t errlen;
+} pctx;
+
+static int perr(pctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int perr(pctx *p, const char *fmt, ...)
+{
+    if (p->err && p->errlen) {
+        int n = snprintf(p->err, p->errlen, "%s:%d: ", p->fname, p->line);
+        if (n >= 0 && (size_t)n < p->errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return -1;
+}
+
+static int key_char(int c) { return isalnum(c) || c == '-' || c == '.'; }
+
+/* Reads the next token of line (a word, or a quoted text with quoted=1) into
+ * buf.  Returns 1 when a token was read, 0 at the end, -1 on error. */
+static int next_token(pctx *p, const char **s, char *buf, size_t cap, int *quoted)
+{
+    const char *c = *s;
+    while (*c == ' ' || *c == '\t' || *c == '\r') c++;
+    *quoted = 0;
+    if (!*c || *c == '#' || *c == '\n') { *s = c; return 0; }
+    size_t n = 0;
+    if (*c == '"') {
+        *quoted = 1;
+        c++;
+        for (;;) {
+            if (!*c || *c == '\n') return perr(p, "unterminated quoted text");
+            if (*c == '"') { c++; break; }
+            if (*c == '\\' && (c[1] == '"' || c[1] == '\\')) c++;
+            if (n + 1 >= cap) return perr(p, "text longer than %zu characters", cap - 1);
+            buf[n++] = *c++;
+        }
+        if (*c && *c != ' ' && *c != '\t' && *c != '\r' && *c != '\n' && *c != '#')
+            return perr(p, "expected a space after the closing quote");
+    } else {
+        while (*c && *c != ' ' && *c != '\t' && *c != '\r' && *c != '\n' && *c != '#') {
+            if (n + 1 >= cap) return perr(p, "word longer than %zu characters", cap - 1);
+            buf[n++] = *c++;
+        }
+    }
+    buf[n] = 0;
+    *s = c;
+    return 1;
+}
+
+/* A key: 1..maxlen characters of [A-Za-z0-9.-] (no '_'). */
+static int check_key(pctx *p, const char *what, const char *k, size_t maxlen)
+{
+    size_t n = strlen(k);
+    if (n == 0) return perr(p, "empty %s", what);
+    if (n > maxlen) return perr(p, "%s '%s' is longer than %zu characters", what, k, maxlen);
+    for (size_t i = 0; i < n; i++)
+        if (!key_char((unsigned char)k[i]))
+            return perr(p, "%s '%s': character '%c' not allowed (use letters, digits, '-' and '.'; '_' joins question and answer)",
+                        what, k, k[i]);
+    return 0;
+}
+
+static int finish_question(pctx *p, core_schema *s, int qline)
+{
+    if (s->n_questions == 0) return 0;
+    core_question *q = &s->q[s->n_questions - 1];
+    if (q->n_answers < 2) {
+        int l = p->line;
+        p->line = qline;
+        perr(p, "question '%s' has %d answer%s (needs at least 2)", q->key, q->n_answers, q->n_answers == 1 ? "" : "s");
+        p->line = l;
+        return -1;
+    }
+    return 0;
+}
+
+int core_schema_parse(const char *text, const char *fname, core_schema *out, char *err, size_t errlen)
+{
+    pctx p = {fname ? fname : "<schema>", 0, err, errlen};
+    if (err && errlen) err[0] = 0;
+    memset(out, 0, sizeof *out);
+    out->kind = CORE_TASK_TREE;
+    int have_rating = 0, have_task = 0, qline = 0;
+    char word[200], a1[200], a2[200], a3[200];
+    const char *line = text ? text : "";
+    while (*line || p.line == 0) {
+        p.line++;
+        const char *eol = strchr(line, '\n');
+        const char *c = line;
+        int quoted;
+        int r = next_token(&p, &c, word, sizeof word, &quoted);
+        if (r < 0) return -1;
+        if (r == 0) goto next;
+        if (quoted) return perr(&p, "expected a statement (task, question, answer, rating), got a quoted text");
+        if (strcmp(word, "task") == 0) {
+            if (have_task) return perr(&p, "second 'task' line");
+            if (next_token(&p, &c, a1, sizeof a1, &quoted) != 1 || quoted) return perr(&p, "'task' needs a name");
+            if (check_key(&p, "task name", a1, sizeof out->name - 1)) return -1;
+            copy(out->name, sizeof out->name, a1);
+            have_task = 1;
+        } else if (strcmp(word, "question") == 0) {
+            if (have_rating) return perr(&p, "a rating task cannot have questions");
+            if (finish_question(&p, out, qline)) return -1;
+            if (out->n_questions >= CORE_SCHEMA_MAX_Q) return perr(&p, "more than %d questions", CORE_SCHEMA_MAX_Q);
+            r = next_token(&p, &c, a1, sizeof a1, &quoted);
+            if (r < 0) return -1;
+            if (r == 0 || quoted) return perr(&p, "'question' needs a key");
+            if (check_key(&p, "question key", a1, sizeof out->q[0].key - 1)) return -1;
+            if (core_schema_question(out, a1) >= 0) return perr(&p, "question '%s' defined twice", a1);
+            core_question *q = &out->q[out->n_questions];
+            memset(q, 0, sizeof *q);
+            copy(q->key, sizeof q->key, a1);
+            copy(q->text, sizeof q->text, a1);
+            q->parent_q = q->parent_a = -1;
+            r = next_token(&p, &c, a2, sizeof q->text, &quoted);
+            if (r < 0) return -1;
+            if (r == 1 && quoted) {
+                copy(q->text, sizeof q->text, a2);
+                r = next_token(&p, &c, a2, sizeof a2, &quoted);
+                if (r < 0) return -1;
+            }
+            if (r == 1) {
+                if (quoted || strcmp(a2, "requires") != 0) return perr(&p, "unexpected '%s' (expected \"text\" or requires QUESTION_ANSWER)", a2);
+                r = next_token(&p, &c, a3, sizeof a3, &quoted);
+                if (r < 0) return -1;
+                if (r == 0 || quoted) return perr(&p, "'requires' needs QUESTION_ANSWER");
+                if (!strchr(a3, '_')) return perr(&p, "'requires %s': expected QUESTION_ANSWER, e.g. shape_featured", a3);
+                if (find_parent(out, a3, out->n_questions, &q->parent_q, &q->parent_a) != 0)
+                    return perr(&p, "'requires %s': no such answer of an earlier question", a3);
+                r = next_token(&p, &c, a2, sizeof a2, &quoted);
+                if (r < 0) return -1;
+                if (r == 1) return perr(&p, "unexpected '%s' after the requirement", a2);
+            }
+            out->n_questions++;
+            qline = p.line;
+        } else if (strcmp(word, "answer") == 0) {
+            if (out->n_questions == 0) return perr(&p, "'answer' before any 'question'");
+            core_question *q = &out->q[out->n_questions - 1];
+            if (q->n_answers >= CORE_SCHEMA_MAX_A) return perr(&p, "question '%s' has more than %d answers", q->key, CORE_SCHEMA_MAX_A);
+            r = next_token(&p, &c, a1, sizeof a1, &quoted);
+            if (r < 0) return -1;
+            if (r == 0 || quoted) return perr(&p, "'answer' needs a key");
+            if (check_key(&p, "answer key", a1, sizeof q->answers[0].key - 1)) return -1;
+            if (core_schema_answer(out, out->n_questions - 1, a1) >= 0)
+                return perr(&p, "answer '%s' appears twice in question '%s'", a1, q->key);
+            copy(q->answers[q->n_answers].key, sizeof q->answers[0].key, a1);
+            copy(q->answers[q->n_answers].text, sizeof q->answers[0].text, a1);
+            r = next_token(&p, &c, a2, sizeof q->answers[0].text, &quoted);
+            if (r < 0) return -1;
+            if (r == 1) {
+                if (!quoted) return perr(&p, "unexpected '%s' (the answer's text goes in double quotes)", a2);
+                copy(q->answers[q->n_answers].text, sizeof q->answers[0].text, a2);
+                r = next_token(&p, &c, a3, sizeof a3, &quoted);
+                if (r < 0) return -1;
+                if (r == 1) return perr(&p, "unexpected '%s' after the answer's text", a3);
+            }
+            q->n_answers++;
+        } else if (strcmp(word, "rating") == 0) {
+            if (out->n_questions > 0) return perr(&p, "'rating' in a tree with questions");
+            if (have_rating) return perr(&p, "second 'rating' line");
+            if (next_token(&p, &c, a1, sizeof a1, &quoted) != 1 || next_token(&p, &c, a2, sizeof a2, &quoted) != 1)
+                return perr(&p, "'rating' needs MIN MAX");
+            char *e1, *e2;
+            long lo = strtol(a1, &e1, 10), hi = strtol(a2, &e2, 10);
+            if (*e1 || *e2 || lo < 0 || hi > 100 || lo >= hi) return perr(&p, "'rating %s %s': need integers 0 <= MIN < MAX <= 100", a1, a2);
+            if (next_token(&p, &c, a3, sizeof a3, &quoted) != 0) return perr(&p, "unexpected text after 'rating MIN MAX'");
+            out->kind = CORE_TASK_RATING;
+            out->rating_min = (int)lo;
+            out->rating_max = (int)hi;
+            have_rating = 1;
+        } else {
+            return perr(&p, "unknown statement '%s' (expected task, question, answer or rating)", word);
+        }
+    next:
+        if (!eol) break;
+        line = eol + 1;
+    }
+    if (finish_question(&p, out, qline)) return -1;
+    if (!have_rating && out->n_questions == 0) return perr(&p, "no questions (and no 'rating' line)");
+    if (!have_task) {
+        /* The file's base name without extension. */
+        const char *b = strrchr(p.fname, '/');
+        b = b ? b + 1 : p.fname;
+        char nm[sizeof out->name];
+        size_t n = 0;
+        while (b[n] && b[n] != '.' && n + 1 < sizeof nm) { nm[n] = b[n]; n++; }
+        nm[n] = 0;
+        for (size_t i = 0; i < n; i++) if (!key_char((unsigned char)nm[i])) nm[i] = '-';
+        if (!n) copy(nm, sizeof nm, "custom");
+        copy(out->name, sizeof out->name, nm);
+    }
+    for (int i = 0; core_schema_builtin_names[i]; i++)
+        if (strcmp(out->name, core_schema_builtin_names[i]) == 0) {
+            p.line = 1;
+            return perr(&p, "task name '%s' is a built-in task (add a 'task NAME' line)", out->name);
+        }
+    return 0;
+}
+
+int core_schema_load_file(const char *path, core_schema *out, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (err) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = xmalloc(cap);
+    size_t k;
+    while ((k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += k;
+        if (n > (1u << 20)) {
+            fclose(f);
+            free(buf);
+            if (err) snprintf(err, errlen, "%s: larger than 1 MiB, not a schema file", path);
+            return -1;
+        }
+        if (n + 1 >= cap) { cap *= 2; buf = xrealloc(buf, cap); }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    buf[n] = 0;
+    if (bad) {
+        free(buf);
+        if (err) snprintf(err, errlen, "%s: read error", path);
+        return -1;
+    }
+    if (memchr(buf, 0, n)) {
+        free(buf);
+        if (err) snprintf(err, errlen, "%s:1: binary file, not a schema", path);
+        return -1;
+    }
+    int rc = core_schema_parse(buf, path, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+int core_schema_resolve(const char *name_or_file, core_schema *out, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = 0;
+    if (!name_or_file || !*name_or_file) {
+        if (err) snprintf(err, errlen, "empty schema name");
+        return -1;
+    }
+    if (core_schema_builtin(name_or_file, out) == 0) return 0;
+    FILE *f = fopen(name_or_file, "rb");
+    if (!f) {
+        if (err) {
+            int n = snprintf(err, errlen, "%s: no built-in schema of that name (", name_or_file);
+            for (int i = 0; core_schema_builtin_names[i] && n >= 0 && (size_t)n < errlen; i++)
+                n += snprintf(err + n, errlen - (size_t)n, "%s%s", i ? ", " : "", core_schema_builtin_names[i]);
+            if (n >= 0 && (size_t)n < errlen) snprintf(err + n, errlen - (size_t)n, ") and no such file");
+        }
+        return -1;
+    }
+    fclose(f);
+    return core_schema_load_file(name_or_file, out, err, errlen);
+}
+
+/* ------------------------------------------------------------ queries */
+
+int core_schema_question(const core_schema *s, const char *qkey)
+{
+    if (!s || !qkey) return -1;
+    for (int i = 0; i < s->n_questions; i++)
+        if (strcmp(s->q[i].key, qkey) == 0) return i;
+    return -1;
+}
+
+int core_schema_answer(const core_schema *s, int q, const char *akey)
+{
+    if (!s || !akey || q < 0 || q >= s->n_questions) return -1;
+    for (int a = 0; a < s->q[q].n_answers; a++)
+        if (strcmp(s->q[q].answers[a].key, akey) == 0) return a;
+    return -1;
+}
+
+int core_schema_n_columns(const core_schema *s)
+{
+    int n = 0;
+    if (!s) return 0;
+    for (int i = 0; i < s->n_questions; i++) n += s->q[i].n_answers;
+    return n;
+}
+
+int core_schema_column(const core_schema *s, int i, char *buf, size_t len, int *q, int *a)
+{
+    if (!s || i < 0) return -1;
+    for (int k = 0; k < s->n_questions; k++) {
+        if (i < s->q[k].n_answers) {
+            if (buf && len) snprintf(buf, len, "%s_%s", s->q[k].key, s->q[k].answers[i].key);
+            if (q) *q = k;
+            if (a) *a = i;
+            return 0;
+        }
+        i -= s->q[k].n_answers;
+    }
+    return -1;
+}
+
+int core_schema_next(const core_schema *s, const int *given)
+{
+    if (!s || s->kind != CORE_TASK_TREE) return -1;
+    for (int i = 0; i < s->n_questions; i++) {
+        if (given && given[i] >= 0) continue;
+        const core_question *q = &s->q[i];
+        if (q->parent_q < 0) return i;
+        if (given && given[q->parent_q] == q->parent_a) return i;
+    }
+    return -1;
+}

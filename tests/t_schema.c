@@ -1,0 +1,242 @@
+/*
+ * t_schema.c - the built-in decision trees and the schema text format.
+ */
+#include "core/schema.h"
+#include "tests/zt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static core_schema S;   /* large: keep it off the stack */
+
+/* The parent of question qkey as "question_answer", or "" when none. */
+static const char *parent_of(const core_schema *s, const char *qkey)
+{
+    static char buf[128];
+    int q = core_schema_question(s, qkey);
+    ZT_CHECK(q >= 0, "no question %s", qkey);
+    if (s->q[q].parent_q < 0) return "";
+    const core_question *p = &s->q[s->q[q].parent_q];
+    snprintf(buf, sizeof buf, "%s_%s", p->key, p->answers[s->q[q].parent_a].key);
+    return buf;
+}
+
+static void decals_has_10_questions_34_answers(void)
+{
+    ZT_OK(core_schema_builtin("gz-decals", &S));
+    ZT_CHECK(S.kind == CORE_TASK_TREE, "kind %d", S.kind);
+    ZT_CHECK(S.n_questions == 10, "%d questions", S.n_questions);
+    ZT_CHECK(core_schema_n_columns(&S) == 34, "%d columns", core_schema_n_columns(&S));
+    char col[128];
+    int q, a;
+    ZT_OK(core_schema_column(&S, 0, col, sizeof col, &q, &a));
+    ZT_CHECK(strcmp(col, "smooth-or-featured_smooth") == 0, "first column %s", col);
+    ZT_OK(core_schema_column(&S, 33, col, sizeof col, &q, &a));
+    ZT_CHECK(strcmp(col, "merging_merger") == 0, "last column %s", col);
+    ZT_CHECK(core_schema_column(&S, 34, col, sizeof col, &q, &a) != 0, "column 34 exists");
+    /* Every column name is unique and has no -dr5 suffix. */
+    for (int i = 0; i < 34; i++) {
+        char ci[128], cj[128];
+        core_schema_column(&S, i, ci, sizeof ci, NULL, NULL);
+        ZT_CHECK(!strstr(ci, "-dr5"), "%s", ci);
+        for (int j = i + 1; j < 34; j++) {
+            core_schema_column(&S, j, cj, sizeof cj, NULL, NULL);
+            ZT_CHECK(strcmp(ci, cj) != 0, "duplicate column %s", ci);
+        }
+    }
+}
+
+static void decals_dependencies_match_zoobot(void)
+{
+    ZT_OK(core_schema_builtin("gz-decals", &S));
+    static const char *deps[][2] = {
+        {"smooth-or-featured", ""},
+        {"disk-edge-on", "smooth-or-featured_featured-or-disk"},
+        {"has-spiral-arms", "disk-edge-on_no"},
+        {"bar", "disk-edge-on_no"},
+        {"bulge-size", "disk-edge-on_no"},
+        {"how-rounded", "smooth-or-featured_smooth"},
+        {"edge-on-bulge", "disk-edge-on_yes"},
+        {"spiral-winding", "has-spiral-arms_yes"},
+        {"spiral-arm-count", "has-spiral-arms_yes"},
+        {"merging", ""},
+    };
+    for (int i = 0; i < 10; i++) {
+        ZT_CHECK(strcmp(S.q[i].key, deps[i][0]) == 0, "question %d is %s, expected %s", i, S.q[i].key, deps[i][0]);
+        const char *p = parent_of(&S, deps[i][0]);
+        ZT_CHECK(strcmp(p, deps[i][1]) == 0, "%s requires '%s', expected '%s'", deps[i][0], p, deps[i][1]);
+    }
+    static const int n_answers[10] = {3, 2, 2, 3, 5, 3, 3, 3, 6, 4};
+    for (int i = 0; i < 10; i++)
+        ZT_CHECK(S.q[i].n_answers == n_answers[i], "%s has %d answers", S.q[i].key, S.q[i].n_answers);
+}
+
+/* Walks the tree choosing answers by key; writes the question keys asked. */
+static int walk(const core_schema *s, const char *const *choices, char asked[][48])
+{
+    int given[CORE_SCHEMA_MAX_Q];
+    for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) given[i] = -1;
+    int n = 0, q;
+    while ((q = core_schema_next(s, given)) >= 0) {
+        ZT_CHECK(n < CORE_SCHEMA_MAX_Q, "the walk does not end");
+        snprintf(asked[n++], 48, "%s", s->q[q].key);
+        int a = -1;
+        for (int c = 0; choices[c]; c += 2)
+            if (strcmp(choices[c], s->q[q].key) == 0) a = core_schema_answer(s, q, choices[c + 1]);
+        ZT_CHECK(a >= 0, "no choice given for %s", s->q[q].key);
+        given[q] = a;
+    }
+    return n;
+}
+
+static void walking_decals_follows_the_answers(void)
+{
+    ZT_OK(core_schema_builtin("gz-decals", &S));
+    char asked[CORE_SCHEMA_MAX_Q][48];
+    const char *smooth[] = {"smooth-or-featured", "smooth", "how-rounded", "round", "merging", "none", NULL};
+    int n = walk(&S, smooth, asked);
+    ZT_CHECK(n == 3, "smooth path asks %d questions", n);
+    ZT_CHECK(strcmp(asked[1], "how-rounded") == 0 && strcmp(asked[2], "merging") == 0, "%s %s", asked[1], asked[2]);
+
+    const char *spiral[] = {"smooth-or-featured", "featured-or-disk", "disk-edge-on", "no", "has-spiral-arms", "yes",
+                            "bar", "weak", "bulge-size", "small", "spiral-winding", "tight", "spiral-arm-count", "2",
+                            "merging", "none", NULL};
+    n = walk(&S, spiral, asked);
+    ZT_CHECK(n == 8, "spiral path asks %d questions", n);
+    const char *order[] = {"smooth-or-featured", "disk-edge-on", "has-spiral-arms", "bar", "bulge-size",
+                           "spiral-winding", "spiral-arm-count", "merging"};
+    for (int i = 0; i < 8; i++) ZT_CHECK(strcmp(asked[i], order[i]) == 0, "question %d is %s", i, asked[i]);
+
+    const char *edge[] = {"smooth-or-featured", "featured-or-disk", "disk-edge-on", "yes", "edge-on-bulge", "boxy",
+                          "merging", "merger", NULL};
+    n = walk(&S, edge, asked);
+    ZT_CHECK(n == 4 && strcmp(asked[2], "edge-on-bulge") == 0, "edge-on path: %d, %s", n, asked[2]);
+    /* A finished tree has no next question. */
+    int given[CORE_SCHEMA_MAX_Q];
+    for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) given[i] = -1;
+    given[0] = 2;   /* artifact: only merging (no parent) remains */
+    ZT_CHECK(core_schema_next(&S, given) == core_schema_question(&S, "merging"), "after artifact");
+    given[core_schema_question(&S, "merging")] = 0;
+    ZT_CHECK(core_schema_next(&S, given) == -1, "tree should be complete");
+}
+
+static void gz2_matches_the_kaggle_columns(void)
+{
+    ZT_OK(core_schema_builtin("gz2", &S));
+    ZT_CHECK(S.n_questions == 11, "%d questions", S.n_questions);
+    ZT_CHECK(core_schema_n_columns(&S) == 37, "%d columns", core_schema_n_columns(&S));
+    /* Kaggle classes 1..11 have 3,2,2,2,4,2,3,7,3,3,6 answers. */
+    static const int n_answers[11] = {3, 2, 2, 2, 4, 2, 3, 7, 3, 3, 6};
+    for (int i = 0; i < 11; i++) ZT_CHECK(S.q[i].n_answers == n_answers[i], "Class%d has %d", i + 1, S.q[i].n_answers);
+    /* Kaggle's sums: Class2 under 1.2, Class3-5 under 2.2, Class7 under 1.1,
+     * Class8 under 6.1, Class9 under 2.1, Class10-11 under 4.1, 1 and 6 free. */
+    static const int pq[11] = {-1, 0, 1, 1, 1, -1, 0, 5, 1, 3, 3};
+    static const int pa[11] = {-1, 1, 1, 1, 1, -1, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 11; i++)
+        ZT_CHECK(S.q[i].parent_q == pq[i] && S.q[i].parent_a == pa[i], "Class%d parent %d.%d", i + 1,
+                 S.q[i].parent_q + 1, S.q[i].parent_a + 1);
+    char col[128];
+    ZT_OK(core_schema_column(&S, 18, col, sizeof col, NULL, NULL));   /* Class8.1 = 3+2+2+2+4+2+3 */
+    ZT_CHECK(strcmp(col, "odd-feature-gz2_ring") == 0, "Class8.1 is %s", col);
+}
+
+static void ring_and_interest_are_built_in(void)
+{
+    ZT_OK(core_schema_builtin("ring", &S));
+    ZT_CHECK(S.n_questions == 1 && S.q[0].n_answers == 2, "ring shape");
+    char col[64];
+    ZT_OK(core_schema_column(&S, 0, col, sizeof col, NULL, NULL));
+    ZT_CHECK(strcmp(col, "ring_yes") == 0, "%s", col);
+    ZT_OK(core_schema_column(&S, 1, col, sizeof col, NULL, NULL));
+    ZT_CHECK(strcmp(col, "ring_no") == 0, "%s", col);
+    ZT_OK(core_schema_builtin("interest", &S));
+    ZT_CHECK(S.kind == CORE_TASK_RATING && S.rating_min == 0 && S.rating_max == 5, "interest");
+    ZT_CHECK(core_schema_next(&S, NULL) == -1, "a rating has no questions");
+    ZT_CHECK(core_schema_builtin("nope", &S) == -1, "unknown built-in");
+    int n = 0;
+    while (core_schema_builtin_names[n]) n++;
+    ZT_CHECK(n == 4, "%d built-in names", n);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ZT_CHECK(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void a_custom_file_parses(void)
+{
+    write_file("bars.schema",
+               "# my own tree\n"
+               "task bars\n"
+               "question shape \"Is it smooth or \\\"featured\\\"?\"\n"
+               "  answer smooth \"Smooth\"   # a comment\n"
+               "  answer featured \"Features\"\n"
+               "\n"
+               "question bar \"Any bar?\" requires shape_featured\n"
+               "  answer yes\n"
+               "  answer no \"No bar\"\n"
+               "  answer cant-tell \"Can't tell\"\n");
+    char err[256];
+    int rc = core_schema_resolve("bars.schema", &S, err, sizeof err);
+    ZT_CHECK(rc == 0, "%s", err);
+    ZT_CHECK(strcmp(S.name, "bars") == 0, "name %s", S.name);
+    ZT_CHECK(S.n_questions == 2 && core_schema_n_columns(&S) == 5, "%d q %d cols", S.n_questions, core_schema_n_columns(&S));
+    ZT_CHECK(strcmp(S.q[0].text, "Is it smooth or \"featured\"?") == 0, "text %s", S.q[0].text);
+    ZT_CHECK(strcmp(S.q[1].answers[0].text, "yes") == 0, "default text %s", S.q[1].answers[0].text);
+    ZT_CHECK(S.q[1].parent_q == 0 && S.q[1].parent_a == 1, "bar requires shape_featured");
+    int given[CORE_SCHEMA_MAX_Q] = {0};
+    for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) given[i] = -1;
+    ZT_CHECK(core_schema_next(&S, given) == 0, "first question");
+    given[0] = 0;
+    ZT_CHECK(core_schema_next(&S, given) == -1, "smooth ends the tree");
+    given[0] = 1;
+    ZT_CHECK(core_schema_next(&S, given) == 1, "featured asks bar");
+
+    /* Without a task line the name comes from the file name; rating tasks. */
+    write_file("stars.txt", "rating 1 10\n");
+    ZT_OK(core_schema_load_file("stars.txt", &S, err, sizeof err));
+    ZT_CHECK(strcmp(S.name, "stars") == 0 && S.kind == CORE_TASK_RATING && S.rating_max == 10, "%s", S.name);
+}
+
+/* Each bad file gives "FILE:LINE: reason" with the right line. */
+static void bad_files_name_file_and_line(void)
+{
+    static const struct { const char *text, *want; } cases[] = {
+        {"question a \"A\"\n  answer x\n  answer y\nquestion b requires a_z\n  answer p\n  answer q\n", "bad.schema:4: "},
+        {"question a\n  answer x\n", "bad.schema:1: question 'a' has 1 answer"},
+        {"  answer x\n", "bad.schema:1: 'answer' before"},
+        {"question a_b\n", "bad.schema:1: question key 'a_b'"},
+        {"# c\nquestion a \"unterminated\n", "bad.schema:2: unterminated"},
+        {"question a\n answer x\n answer y\nfrobnicate\n", "bad.schema:4: unknown statement 'frobnicate'"},
+        {"question a\n answer x\n answer x\n", "bad.schema:3: answer 'x' appears twice"},
+        {"question a\n answer x\n answer y\nquestion a\n answer x\n answer y\n", "bad.schema:4: question 'a' defined twice"},
+        {"question b requires a_x\n answer x\n answer y\nquestion a\n answer x\n answer y\n", "bad.schema:1: 'requires a_x'"},
+        {"# nothing\n", "bad.schema:1: no questions"},
+        {"rating 5 1\n", "bad.schema:1: 'rating 5 1'"},
+        {"task ring\nquestion a\n answer x\n answer y\n", "is a built-in task"},
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file("bad.schema", cases[i].text);
+        int rc = core_schema_load_file("bad.schema", &S, err, sizeof err);
+        ZT_CHECK(rc == -1, "case %zu parsed", i);
+        ZT_CHECK(strstr(err, cases[i].want) != NULL, "case %zu: got \"%s\", want \"%s\"", i, err, cases[i].want);
+    }
+    int rc = core_schema_resolve("no-such-file.schema", &S, err, sizeof err);
+    ZT_CHECK(rc == -1 && strstr(err, "no-such-file.schema") && strstr(err, "gz-decals"), "%s", err);
+}
+
+const zt_case zt_suite_schema[] = {
+    {"gz-decals has 10 questions and 34 unique columns", decals_has_10_questions_34_answers, 0},
+    {"gz-decals dependencies are Zoobot's", decals_dependencies_match_zoobot, 0},
+    {"walking gz-decals asks the questions the answers lead to", walking_decals_follows_the_answers, 0},
+    {"gz2 has the 37 Kaggle columns in order with their dependencies", gz2_matches_the_kaggle_columns, 0},
+    {"ring and interest are built in", ring_and_interest_are_built_in, 0},
+    {"a custom schema file parses and walks", a_custom_file_parses, 0},
+    {"bad schema files give FILE:LINE messages", bad_files_name_file_and_line, 0},
+    {0},
+};
