@@ -255,13 +255,13 @@ static void a_cancelled_fit_stops_and_returns_1(void)
 }
 
 const zt_case zt_suite_head[] = {
-    {"gradients match finite differences (linear, hidden, CE, Dirichlet)", gradients_match_finite_differences},
-    {"the sgemm forward matches the naive loop", sgemm_forward_matches_naive_loop},
-    {"AUC counts ordered pairs and ties", auc_counts_pairs_and_ties},
-    {"an ensemble learns a linear rule from 200 labels", ensemble_learns_a_linear_rule_from_200_labels},
-    {"BALD is higher near the boundary than deep inside a class", bald_is_higher_near_the_boundary_than_deep_inside_a_class},
-    {"a Dirichlet tree head learns vote fractions", dirichlet_tree_head_learns_vote_fractions},
-    {"a saved ensemble loads and predicts the same", a_saved_ensemble_loads_and_predicts_the_same},
-    {"a cancelled fit stops and returns 1", a_cancelled_fit_stops_and_returns_1},
+    {"gradients match finite differences (linear, hidden, CE, Dirichlet)", gradients_match_finite_differences, 0},
+    {"the sgemm forward matches the naive loop", sgemm_forward_matches_naive_loop, 0},
+    {"AUC counts ordered pairs and ties", auc_counts_pairs_and_ties, 0},
+    {"an ensemble learns a linear rule from 200 labels", ensemble_learns_a_linear_rule_from_200_labels, 0},
+    {"BALD is higher near the boundary than deep inside a class", bald_is_higher_near_the_boundary_than_deep_inside_a_class, 0},
+    {"a Dirichlet tree head learns vote fractions", dirichlet_tree_head_learns_vote_fractions, 0},
+    {"a saved ensemble loads and predicts the same", a_saved_ensemble_loads_and_predicts_the_same, 0},
+    {"a cancelled fit stops and returns 1", a_cancelled_fit_stops_and_returns_1, 0},
     {0},
 };

@@ -1,0 +1,405 @@
+/*
+ * gp.c - Gaussian-process regression with RQ / Matern-5/2 kernels, marginal
+ * likelihood fitting, batched BLAS prediction, EI / UCB (see gp.h).
+ *
+ * Legend: n rated rows, d features, B batch rows.  Training-side algebra is
+ * in double through LAPACK's dpotrf/dpotrs/dpotri (in OpenBLAS; declared
+ * here because Debian's OpenBLAS ships no lapacke.h for it), column-major
+ * (K is symmetric so only the factor's layout matters).  Prediction is float
+ * with sgemm / strsm against a row-major copy of the factor.
+ */
+#include "core/gp.h"
+#include "core/util.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
+                    const int *lda, double *b, const int *ldb, int *info);
+extern void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+
+struct core_gp {
+    int n, d;
+    core_gp_hyper hp;
+    float *x;        /* (n, d) rated rows */
+    float *xn;       /* (n) squared norms */
+    double *D;       /* (n, n) squared distances */
+    double ymean, ysd;
+    double *yz;      /* (n) normalised targets */
+    float *L;        /* (n, n) row-major lower Cholesky factor of K + noise I */
+    float *alpha;    /* (n) K^-1 yz */
+    float best;      /* max posterior mean on the rated rows, rating units */
+};
+
+/* Kernel value (without noise) at squared distance r2. */
+static double kval(const core_gp_hyper *hp, double r2)
+{
+    if (r2 < 0) r2 = 0;
+    if (hp->kernel == CORE_KERNEL_MATERN52) {
+        double r = sqrt(r2) / hp->ell, s5 = sqrt(5.0) * r;
+        return hp->amp * (1 + s5 + 5 * r * r / 3) * exp(-s5);
+    }
+    return hp->amp * pow(1 + r2 / (2 * hp->alpha * hp->ell * hp->ell), -hp->alpha);
+}
+
+static float kvalf(const core_gp_hyper *hp, float r2)
+{
+    if (r2 < 0) r2 = 0;
+    if (hp->kernel == CORE_KERNEL_MATERN52) {
+        float r = sqrtf(r2) / (float)hp->ell, s5 = 2.2360680f * r;
+        return (float)hp->amp * (1 + s5 + 5 * r * r / 3) * expf(-s5);
+    }
+    return (float)hp->amp * powf(1 + r2 / (float)(2 * hp->alpha * hp->ell * hp->ell), -(float)hp->alpha);
+}
+
+/* Builds K (column-major = row-major, symmetric) into K. */
+static void build_k(const core_gp *g, const core_gp_hyper *hp, double *K)
+{
+    int n = g->n;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            K[(size_t)i * n + j] = kval(hp, g->D[(size_t)i * n + j]) + (i == j ? hp->noise : 0);
+}
+
+double core_gp_lml(const core_gp *g, const core_gp_hyper *hp, double grad[4])
+{
+    int n = g->n, info = 0, one = 1;
+    double *K = xmalloc((size_t)n * n * sizeof(double));   /* (n, n) */
+    double *a = xmalloc((size_t)n * sizeof(double));       /* (n) */
+    build_k(g, hp, K);
+    dpotrf_("L", &n, K, &n, &info);
+    if (info != 0) { free(K); free(a); return -INFINITY; }
+    memcpy(a, g->yz, (size_t)n * sizeof(double));
+    dpotrs_("L", &n, &one, K, &n, a, &n, &info);
+    double lml = 0;
+    for (int i = 0; i < n; i++) lml -= 0.5 * g->yz[i] * a[i] + log(K[(size_t)i * n + i]);
+    lml -= 0.5 * n * log(2 * M_PI);
+    if (grad) {
+        /* dlml/dtheta = 0.5 tr((a a^T - K^-1) dK/dtheta) */
+        dpotri_("L", &n, K, &n, &info);    /* lower (column-major) triangle of K^-1 */
+        double gr[4] = {0, 0, 0, 0};
+        for (int j = 0; j < n; j++)
+            for (int i = j; i < n; i++) {
+                double kinv = K[(size_t)j * n + i];               /* row i, col j, i >= j */
+                double w = a[i] * a[j] - kinv;
+                double mult = i == j ? 0.5 : 1.0;                 /* off-diagonal counted twice */
+                double r2 = g->D[(size_t)i * n + j], k = kval(hp, r2);
+                double dl, dal = 0;
+                if (hp->kernel == CORE_KERNEL_MATERN52) {
+                    double r = sqrt(r2) / hp->ell, s5 = sqrt(5.0) * r;
+                    dl = hp->amp * (5.0 / 3) * r * r * (1 + s5) * exp(-s5);
+                } else {
+                    double u = 1 + r2 / (2 * hp->alpha * hp->ell * hp->ell);
+                    dl = hp->amp * pow(u, -hp->alpha - 1) * r2 / (hp->ell * hp->ell);
+                    dal = k * hp->alpha * (-log(u) + (u - 1) / u);
+                }
+                gr[0] += mult * w * k;
+                gr[1] += mult * w * dl;
+                gr[2] += mult * w * dal;
+                if (i == j) gr[3] += 0.5 * w * hp->noise;
+            }
+        for (int t = 0; t < 4; t++) grad[t] = gr[t];
+        if (hp->kernel == CORE_KERNEL_MATERN52) grad[2] = 0;
+    }
+    free(K);
+    free(a);
+    return lml;
+}
+
+/* log-parameter vector <-> hyper, with bounds (clamped) */
+static const double LO[4] = {-4.6, -2.3, -3.0, -9.2};   /* amp .01, ell .1, alpha .05, noise 1e-4 */
+static const double HI[4] = {4.6, 6.9, 4.6, 1.0};       /* amp 100, ell 1000, alpha 100, noise 2.7 */
+
+static void theta_to_hp(const double *t, core_kernel k, core_gp_hyper *hp)
+{
+    double c[4];
+    for (int i = 0; i < 4; i++) c[i] = t[i] < LO[i] ? LO[i] : t[i] > HI[i] ? HI[i] : t[i];
+    hp->kernel = k;
+    hp->amp = exp(c[0]);
+    hp->ell = exp(c[1]);
+    hp->alpha = exp(c[2]);
+    hp->noise = exp(c[3]);
+}
+
+/* Negative lml plus a quadratic wall outside the box (keeps BFGS inside). */
+static double neg_obj(const core_gp *g, core_kernel k, const double *t, double *grad)
+{
+    core_gp_hyper hp;
+    theta_to_hp(t, k, &hp);
+    double gr[4];
+    double f = -core_gp_lml(g, &hp, gr);
+    for (int i = 0; i < 4; i++) {
+        grad[i] = -gr[i];
+        if (t[i] < LO[i]) { f += 10 * (LO[i] - t[i]) * (LO[i] - t[i]); grad[i] = -20 * (LO[i] - t[i]); }
+        if (t[i] > HI[i]) { f += 10 * (t[i] - HI[i]) * (t[i] - HI[i]); grad[i] = 20 * (t[i] - HI[i]); }
+    }
+    if (k == CORE_KERNEL_MATERN52) grad[2] = 0;
+    return f;
+}
+
+/* Dense BFGS on 4 log parameters with backtracking; returns the final objective. */
+static double bfgs4(const core_gp *g, core_kernel k, double *t)
+{
+    double Hi[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    double gr[4], gn[4], tn[4], p[4];
+    double f = neg_obj(g, k, t, gr);
+    if (!isfinite(f)) return f;
+    for (int it = 0; it < 60; it++) {
+        double gd = 0, gg = 0;
+        for (int i = 0; i < 4; i++) {
+            p[i] = 0;
+            for (int j = 0; j < 4; j++) p[i] -= Hi[i * 4 + j] * gr[j];
+            gd += p[i] * gr[i];
+            gg += gr[i] * gr[i];
+        }
+        if (gg < 1e-10) break;
+        if (gd >= 0) {
+            for (int i = 0; i < 16; i++) Hi[i] = i % 5 == 0;
+            for (int i = 0; i < 4; i++) p[i] = -gr[i];
+            gd = -gg;
+        }
+        double pn = 0;
+        for (int i = 0; i < 4; i++) pn += p[i] * p[i];
+        double step = pn > 4 ? 2 / sqrt(pn) : 1;   /* at most 2 in log space per step */
+        double fn = f;
+        int ok = 0;
+        for (int ls = 0; ls < 25; ls++) {
+            for (int i = 0; i < 4; i++) tn[i] = t[i] + step * p[i];
+            fn = neg_obj(g, k, tn, gn);
+            if (isfinite(fn) && fn <= f + 1e-4 * step * gd) { ok = 1; break; }
+            step *= 0.5;
+        }
+        if (!ok) break;
+        double s[4], y[4], sy = 0;
+        for (int i = 0; i < 4; i++) { s[i] = tn[i] - t[i]; y[i] = gn[i] - gr[i]; sy += s[i] * y[i]; }
+        double df = f - fn;
+        memcpy(t, tn, sizeof tn);
+        memcpy(gr, gn, sizeof gn);
+        f = fn;
+        if (sy > 1e-12) {
+            /* H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T */
+            double rho = 1 / sy, Hy[4], yHy = 0;
+            for (int i = 0; i < 4; i++) {
+                Hy[i] = 0;
+                for (int j = 0; j < 4; j++) Hy[i] += Hi[i * 4 + j] * y[j];
+                yHy += y[i] * Hy[i];
+            }
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    Hi[i * 4 + j] += rho * ((1 + rho * yHy) * s[i] * s[j] - Hy[i] * s[j] - s[i] * Hy[j]);
+        }
+        if (df < 1e-7 * (1 + fabs(f))) break;
+    }
+    return f;
+}
+
+static core_gp *gp_alloc(const float *x, const float *y, int n, int d)
+{
+    core_gp *g = xcalloc(1, sizeof *g);
+    g->n = n;
+    g->d = d;
+    g->x = xmalloc((size_t)n * d * sizeof(float));
+    memcpy(g->x, x, (size_t)n * d * sizeof(float));
+    g->xn = xmalloc((size_t)n * sizeof(float));
+    g->D = xmalloc((size_t)n * n * sizeof(double));
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int k = 0; k < d; k++) s += (double)x[(size_t)i * d + k] * x[(size_t)i * d + k];
+        g->xn[i] = (float)s;
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = i; j < n; j++) {
+            double s = 0;
+            for (int k = 0; k < d; k++) {
+                double t = (double)x[(size_t)i * d + k] - x[(size_t)j * d + k];
+                s += t * t;
+            }
+            g->D[(size_t)i * n + j] = g->D[(size_t)j * n + i] = s;
+        }
+    double m = 0, v = 0;
+    for (int i = 0; i < n; i++) m += y[i];
+    m /= n;
+    for (int i = 0; i < n; i++) v += (y[i] - m) * (y[i] - m);
+    v = n > 1 ? sqrt(v / n) : 1;
+    if (v < 1e-6) v = 1;
+    g->ymean = m;
+    g->ysd = v;
+    g->yz = xmalloc((size_t)n * sizeof(double));
+    for (int i = 0; i < n; i++) g->yz[i] = (y[i] - m) / v;
+    return g;
+}
+
+/* Factor K + noise I with g->hp, keep the float factor and alpha. */
+static int gp_factor(core_gp *g)
+{
+    int n = g->n, info = 0, one = 1;
+    double *K = xmalloc((size_t)n * n * sizeof(double));
+    double *a = xmalloc((size_t)n * sizeof(double));
+    build_k(g, &g->hp, K);
+    dpotrf_("L", &n, K, &n, &info);
+    if (info != 0) { free(K); free(a); return -1; }
+    memcpy(a, g->yz, (size_t)n * sizeof(double));
+    dpotrs_("L", &n, &one, K, &n, a, &n, &info);
+    free(g->L);
+    free(g->alpha);
+    g->L = xcalloc((size_t)n * n, sizeof(float));
+    g->alpha = xmalloc((size_t)n * sizeof(float));
+    for (int j = 0; j < n; j++)
+        for (int i = j; i < n; i++) g->L[(size_t)i * n + j] = (float)K[(size_t)j * n + i];
+    for (int i = 0; i < n; i++) g->alpha[i] = (float)a[i];
+    /* incumbent: the best posterior mean on the rated rows */
+    float *mu = xmalloc((size_t)n * sizeof(float));
+    core_gp_predict(g, g->x, n, mu, NULL);
+    g->best = mu[0];
+    for (int i = 1; i < n; i++) if (mu[i] > g->best) g->best = mu[i];
+    free(mu);
+    free(K);
+    free(a);
+    return 0;
+}
+
+int core_gp_fit_fixed(core_gp **out, const float *x, const float *y, int n, int d,
+                      const core_gp_hyper *hp)
+{
+    *out = NULL;
+    if (n < 1 || d < 1) return -1;
+    core_gp *g = gp_alloc(x, y, n, d);
+    g->hp = *hp;
+    if (gp_factor(g) != 0) { core_gp_free(g); return -1; }
+    *out = g;
+    return 0;
+}
+
+int core_gp_fit(core_gp **out, const float *x, const float *y, int n, int d, core_kernel k,
+                int restarts, uint64_t seed)
+{
+    *out = NULL;
+    if (n < 1 || d < 1) return -1;
+    core_gp *g = gp_alloc(x, y, n, d);
+    /* median pairwise distance sets the first length scale */
+    double med = 0;
+    {
+        int m = 0, cap = 2000;
+        double *v = xmalloc((size_t)cap * sizeof(double));
+        for (int i = 0; i < n && m < cap; i++)
+            for (int j = i + 1; j < n && m < cap; j++) v[m++] = g->D[(size_t)i * n + j];
+        for (int i = 0; i < m; i++) med += sqrt(v[i]);   /* mean distance */
+        med = m ? med / m : sqrt((double)d);
+        free(v);
+    }
+    if (med <= 0) med = 1;
+    core_rng r;
+    core_rng_seed(&r, seed);
+    double best_f = INFINITY, best_t[4] = {0, log(med), 0, log(0.1)};
+    for (int s = 0; s < (restarts < 1 ? 1 : restarts); s++) {
+        double t[4] = {0, log(med), 0, log(0.1)};
+        if (s > 0) {
+            t[0] = core_rng_uniform(&r) * 2 - 1;
+            t[1] = log(med) + (core_rng_uniform(&r) * 3 - 1.5);
+            t[2] = core_rng_uniform(&r) * 4 - 2;
+            t[3] = log(0.01) + core_rng_uniform(&r) * 4;
+        }
+        if (k == CORE_KERNEL_MATERN52) t[2] = 0;
+        double f = bfgs4(g, k, t);
+        if (isfinite(f) && f < best_f) { best_f = f; memcpy(best_t, t, sizeof t); }
+    }
+    theta_to_hp(best_t, k, &g->hp);
+    if (gp_factor(g) != 0) { core_gp_free(g); return -1; }
+    *out = g;
+    return 0;
+}
+
+void core_gp_free(core_gp *g)
+{
+    if (!g) return;
+    free(g->x); free(g->xn); free(g->D); free(g->yz); free(g->L); free(g->alpha);
+    free(g);
+}
+
+void core_gp_hyper_get(const core_gp *g, core_gp_hyper *hp) { *hp = g->hp; }
+float core_gp_best(const core_gp *g) { return g->best; }
+
+void core_gp_predict(const core_gp *g, const float *x, int n, float *mu, float *sd)
+{
+    int m = g->n, d = g->d;
+    const int B = 2048;
+    float *Ks = xmalloc((size_t)B * m * sizeof(float));   /* (B, m) k(x*, x) */
+    float ys = (float)g->ysd, ym = (float)g->ymean;
+    for (int i0 = 0; i0 < n; i0 += B) {
+        int nb = n - i0 < B ? n - i0 : B;
+        const float *xb = x + (size_t)i0 * d;
+        /* squared distances: |a|^2 + |b|^2 - 2 a.b */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, m, d, -2.0f, xb, d, g->x, d,
+                    0.0f, Ks, m);
+        for (int i = 0; i < nb; i++) {
+            float an = 0;
+            for (int k = 0; k < d; k++) an += xb[(size_t)i * d + k] * xb[(size_t)i * d + k];
+            float *row = Ks + (size_t)i * m, s = 0;
+            for (int j = 0; j < m; j++) {
+                row[j] = kvalf(&g->hp, row[j] + an + g->xn[j]);
+                s += row[j] * g->alpha[j];
+            }
+            mu[i0 + i] = s * ys + ym;
+        }
+        if (!sd) continue;
+        /* V = Ks L^-T, var = amp - |V_i|^2 */
+        cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, nb, m, 1.0f,
+                    g->L, m, Ks, m);
+        for (int i = 0; i < nb; i++) {
+            const float *row = Ks + (size_t)i * m;
+            float v = 0;
+            for (int j = 0; j < m; j++) v += row[j] * row[j];
+            v = (float)g->hp.amp - v;
+            sd[i0 + i] = sqrtf(v > 1e-9f ? v : 1e-9f) * ys;
+        }
+    }
+    free(Ks);
+}
+
+void core_gp_predict_naive(const core_gp *g, const float *x, int n, float *mu, float *sd)
+{
+    int m = g->n, d = g->d;
+    double *k = xmalloc((size_t)m * sizeof(double)), *v = xmalloc((size_t)m * sizeof(double));
+    for (int i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = 0; j < m; j++) {
+            double r2 = 0;
+            for (int t = 0; t < d; t++) {
+                double e = (double)x[(size_t)i * d + t] - g->x[(size_t)j * d + t];
+                r2 += e * e;
+            }
+            k[j] = kval(&g->hp, r2);
+            s += k[j] * g->alpha[j];
+        }
+        mu[i] = (float)(s * g->ysd + g->ymean);
+        if (!sd) continue;
+        /* forward substitution L v = k */
+        double q = 0;
+        for (int j = 0; j < m; j++) {
+            double t = k[j];
+            for (int l = 0; l < j; l++) t -= (double)g->L[(size_t)j * m + l] * v[l];
+            v[j] = t / g->L[(size_t)j * m + j];
+            q += v[j] * v[j];
+        }
+        double var = g->hp.amp - q;
+        sd[i] = (float)(sqrt(var > 1e-9 ? var : 1e-9) * g->ysd);
+    }
+    free(k);
+    free(v);
+}
+
+float core_acq_ei(float mu, float sd, float best, float xi)
+{
+    float imp = mu - best - xi;
+    if (sd <= 1e-9f) return imp > 0 ? imp : 0;
+    float z = imp / sd;
+    float cdf = 0.5f * erfcf(-z * (float)M_SQRT1_2);
+    float pdf = expf(-0.5f * z * z) * 0.39894228f;
+    float ei = imp * cdf + sd * pdf;
+    return ei > 0 ? ei : 0;
+}
+
+float core_acq_ucb(float mu, float sd, float kappa) { return mu + kappa * sd; }

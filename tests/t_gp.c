@@ -1,0 +1,153 @@
+/*
+ * t_gp.c - Gaussian-process regression on synthetic arrays: the marginal
+ * likelihood against a hand-computed 2x2 case and its gradient against
+ * finite differences, the BLAS prediction against the naive loop, fitting a
+ * smooth function, expected improvement values.
+ */
+#include "tests/zt.h"
+#include "core/gp.h"
+#include "core/util.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static void make_smooth(int n, int d, uint64_t seed, float **x, float **y)
+{
+    core_rng r;
+    core_rng_seed(&r, seed);
+    *x = xmalloc((size_t)n * d * sizeof(float));
+    *y = xmalloc((size_t)n * sizeof(float));
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < d; k++) (*x)[i * d + k] = (float)core_rng_normal(&r);
+        (*y)[i] = (float)(2.5 + 2 * sin((*x)[i * d]) + 0.5 * (*x)[i * d + 1] + 0.1 * core_rng_normal(&r));
+    }
+}
+
+static void lml_matches_a_hand_computed_2x2_case(void)
+{
+    float x[] = {0, 0, 1, 2};        /* two points in 2-D, squared distance 5 */
+    float y[] = {1, 3};              /* normalised to -1, +1 */
+    core_gp_hyper hp = {CORE_KERNEL_RQ, 1.5, 2.0, 0.7, 0.2};
+    core_gp *g;
+    ZT_OK(core_gp_fit_fixed(&g, x, y, 2, 2, &hp));
+    double k12 = 1.5 * pow(1 + 5 / (2 * 0.7 * 4.0), -0.7), a = 1.7;
+    double det = a * a - k12 * k12;
+    /* y^T K^-1 y with y = (-1, 1): (a + a + 2 k12) / det */
+    double want = -0.5 * (2 * a + 2 * k12) / det - 0.5 * log(det) - log(2 * M_PI);
+    double got = core_gp_lml(g, &hp, NULL);
+    ZT_CHECK(fabs(got - want) < 1e-9, "lml %.12f want %.12f", got, want);
+    core_gp_free(g);
+}
+
+static void lml_gradient_matches_finite_differences(void)
+{
+    float *x, *y;
+    make_smooth(40, 3, 1, &x, &y);
+    for (int kern = CORE_KERNEL_RQ; kern <= CORE_KERNEL_MATERN52; kern++) {
+        core_gp_hyper hp = {kern, 0.8, 1.3, 1.1, 0.05};
+        core_gp *g;
+        ZT_OK(core_gp_fit_fixed(&g, x, y, 40, 3, &hp));
+        double gr[4];
+        core_gp_lml(g, &hp, gr);
+        for (int t = 0; t < 4; t++) {
+            if (kern == CORE_KERNEL_MATERN52 && t == 2) continue;
+            core_gp_hyper p = hp, m = hp;
+            double *pp = t == 0 ? &p.amp : t == 1 ? &p.ell : t == 2 ? &p.alpha : &p.noise;
+            double *mm = t == 0 ? &m.amp : t == 1 ? &m.ell : t == 2 ? &m.alpha : &m.noise;
+            const double e = 1e-5;
+            *pp *= exp(e);
+            *mm *= exp(-e);
+            double fd = (core_gp_lml(g, &p, NULL) - core_gp_lml(g, &m, NULL)) / (2 * e);
+            ZT_CHECK(fabs(fd - gr[t]) < 1e-4 * (1 + fabs(fd)), "kernel %d param %d: fd %g analytic %g",
+                     kern, t, fd, gr[t]);
+        }
+        core_gp_free(g);
+    }
+    free(x); free(y);
+}
+
+static void blas_prediction_matches_the_naive_loop(void)
+{
+    float *x, *y, *xt, *yt;
+    make_smooth(200, 40, 2, &x, &y);
+    make_smooth(3000, 40, 3, &xt, &yt);
+    core_gp *g;
+    ZT_OK(core_gp_fit(&g, x, y, 200, 40, CORE_KERNEL_RQ, 2, 1));
+    float *m1 = xmalloc(3000 * sizeof(float)), *s1 = xmalloc(3000 * sizeof(float));
+    float *m2 = xmalloc(3000 * sizeof(float)), *s2 = xmalloc(3000 * sizeof(float));
+    core_gp_predict(g, xt, 3000, m1, s1);
+    core_gp_predict_naive(g, xt, 3000, m2, s2);
+    double em = 0, es = 0;
+    for (int i = 0; i < 3000; i++) {
+        if (fabs(m1[i] - m2[i]) > em) em = fabs(m1[i] - m2[i]);
+        if (fabs(s1[i] - s2[i]) > es) es = fabs(s1[i] - s2[i]);
+    }
+    ZT_CHECK(em < 1e-3 && es < 1e-2, "max |mu diff| %g, max |sd diff| %g", em, es);
+    core_gp_free(g);
+    free(x); free(y); free(xt); free(yt); free(m1); free(s1); free(m2); free(s2);
+}
+
+static void fitted_gp_predicts_a_smooth_function_and_knows_where_it_is_unsure(void)
+{
+    float *x, *y, *xt, *yt;
+    make_smooth(150, 4, 4, &x, &y);
+    make_smooth(500, 4, 5, &xt, &yt);
+    for (int kern = CORE_KERNEL_RQ; kern <= CORE_KERNEL_MATERN52; kern++) {
+        core_gp *g;
+        ZT_OK(core_gp_fit(&g, x, y, 150, 4, kern, 3, 7));
+        float *mu = xmalloc(500 * sizeof(float)), *sd = xmalloc(500 * sizeof(float));
+        core_gp_predict(g, xt, 500, mu, sd);
+        double ss = 0, st = 0, m = 0;
+        for (int i = 0; i < 500; i++) m += yt[i] / 500;
+        for (int i = 0; i < 500; i++) { ss += (mu[i] - yt[i]) * (mu[i] - yt[i]); st += (yt[i] - m) * (yt[i] - m); }
+        ZT_CHECK(1 - ss / st > 0.8, "kernel %d: R^2 %g", kern, 1 - ss / st);
+        core_gp_hyper hp;
+        core_gp_hyper_get(g, &hp);
+        ZT_CHECK(hp.noise < 0.1, "noise variance (normalised) %g for 1%% noise", hp.noise);
+        float far[4] = {12, -12, 12, 12}, fm, fs, nm, ns;
+        core_gp_predict(g, far, 1, &fm, &fs);
+        core_gp_predict(g, x, 1, &nm, &ns);
+        ZT_CHECK(fs > 3 * ns, "sd far away %g vs at a rated galaxy %g", fs, ns);
+        free(mu); free(sd);
+        core_gp_free(g);
+    }
+    free(x); free(y); free(xt); free(yt);
+}
+
+static void fitting_raises_the_marginal_likelihood_over_the_start(void)
+{
+    float *x, *y;
+    make_smooth(100, 5, 8, &x, &y);
+    core_gp_hyper start = {CORE_KERNEL_RQ, 1, 5, 1, 0.1};
+    core_gp *g0, *g1;
+    ZT_OK(core_gp_fit_fixed(&g0, x, y, 100, 5, &start));
+    ZT_OK(core_gp_fit(&g1, x, y, 100, 5, CORE_KERNEL_RQ, 3, 1));
+    core_gp_hyper hp;
+    core_gp_hyper_get(g1, &hp);
+    double l0 = core_gp_lml(g0, &start, NULL), l1 = core_gp_lml(g1, &hp, NULL);
+    ZT_CHECK(l1 > l0 + 1, "fitted lml %g vs start %g", l1, l0);
+    core_gp_free(g0);
+    core_gp_free(g1);
+    free(x); free(y);
+}
+
+static void expected_improvement_has_its_textbook_values(void)
+{
+    ZT_CHECK(fabsf(core_acq_ei(3.5f, 1.0f, 3.0f, 0.5f) - 0.3989423f) < 1e-5f, "at the threshold EI = sd phi(0)");
+    ZT_CHECK(core_acq_ei(2.0f, 0.0f, 3.0f, 0.5f) == 0.0f, "no spread, below the threshold: 0");
+    ZT_CHECK(fabsf(core_acq_ei(5.0f, 0.0f, 3.0f, 0.5f) - 1.5f) < 1e-6f, "no spread, above: the improvement");
+    /* z = 1: imp Phi(1) + sd phi(1) = 0.8413447 + 0.2419707 */
+    ZT_CHECK(fabsf(core_acq_ei(4.5f, 1.0f, 3.0f, 0.5f) - 1.0833154f) < 1e-5f, "z = 1");
+    ZT_CHECK(core_acq_ei(3.0f, 2.0f, 3.0f, 0.5f) > core_acq_ei(3.0f, 1.0f, 3.0f, 0.5f), "more spread, more EI");
+    ZT_CHECK(core_acq_ucb(1.0f, 2.0f, 1.5f) == 4.0f, "UCB");
+}
+
+const zt_case zt_suite_gp[] = {
+    {"the marginal likelihood matches a hand-computed 2x2 case", lml_matches_a_hand_computed_2x2_case, 0},
+    {"the marginal likelihood gradient matches finite differences", lml_gradient_matches_finite_differences, 0},
+    {"the BLAS prediction matches the naive loop", blas_prediction_matches_the_naive_loop, 0},
+    {"a fitted GP predicts a smooth function and knows where it is unsure", fitted_gp_predicts_a_smooth_function_and_knows_where_it_is_unsure, 0},
+    {"fitting raises the marginal likelihood over the start", fitting_raises_the_marginal_likelihood_over_the_start, 0},
+    {"expected improvement has its textbook values", expected_improvement_has_its_textbook_values, 0},
+    {0},
+};
