@@ -1,0 +1,629 @@
+/*
+ * morph.c - hand-crafted morphology features (see morph.h for what and why).
+ *
+ * Legend of dimensions: S = CORE_MORPH_SIDE (working side, pixels),
+ * NFIX = annuli of the fixed grid, NR50 = annuli of the R50 grid,
+ * NSEC = azimuthal sectors per annulus, NCOG = bins of the curve of growth.
+ *
+ * One call does: crop + area resample to S (per channel), background removal,
+ * luminance L = mean of channels, Gaussian blur of L (the smooth model for
+ * the unsharp mask U = L - blur(L)), centroid + moments, one pass over the
+ * pixels filling the annulus accumulators of both grids, and the global
+ * measures (curve of growth, asymmetries, Gini / M20 from a histogram).
+ * Everything is O(S^2); at S = 128 that is a few hundred microseconds.
+ */
+#include "core/morph.h"
+#include "core/util.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S     CORE_MORPH_SIDE
+#define NFIX  16
+#define NR50  12
+#define NSEC  8
+#define NCOG  96
+#define NM    4          /* Fourier modes m = 1..NM */
+#define FIX_RMAX (0.375 * S)  /* outer edge of the fixed grid (semi-major, px) */
+#define R50_RMAX 3.0          /* outer edge of the R50 grid, in R50 */
+#define BLUR_SIGMA 3.0        /* px at S: the scale of rings / arms we look for */
+#define GINI_BINS 512
+
+/* ---- feature layout ---------------------------------------------------- */
+enum {
+    F_Q, F_LR20, F_LR50, F_LR80, F_CONC, F_A180, F_A180U, F_AMIR, F_AMIRU,
+    F_SMOOTH, F_GINI, F_M20, F_LFLUX, F_RG_IN, F_BG_IN, F_RG_OUT, F_BG_OUT, F_OFFSET,
+    F_RING_UNSH, F_RING_SECMIN, F_RING_SECMIN_R50, F_RING_SECPOS, F_RING_RAD, F_RING_BUMP,
+    F_RING_GAP,
+    NG
+};
+static const char *const global_names[NG] = {
+    "q", "log_r20", "log_r50", "log_r80", "concentration", "asym180", "asym180_unsharp",
+    "asym_mirror", "asym_mirror_unsharp", "smoothness", "gini", "m20", "log_flux",
+    "colour_rg_in", "colour_bg_in", "colour_rg_out", "colour_bg_out", "offset",
+    "ring_unsharp_max", "ring_complete_max", "ring_complete_r50_max", "ring_secpos_max",
+    "ring_log_radius", "ring_resid_bump", "ring_gap",
+};
+/* per-annulus blocks, fixed grid */
+#define O_PROF_FIX    NG
+#define O_UNSH_FIX    (O_PROF_FIX + NFIX)
+#define O_RESID_FIX   (O_UNSH_FIX + NFIX)
+#define O_SECMIN_FIX  (O_RESID_FIX + NFIX)
+#define O_SECPOS_FIX  (O_SECMIN_FIX + NFIX)
+#define O_RG_FIX      (O_SECPOS_FIX + NFIX)
+#define O_BG_FIX      (O_RG_FIX + NFIX)
+#define O_FOUR_FIX    (O_BG_FIX + NFIX)            /* NM x NFIX/2 */
+/* R50 grid */
+#define O_PROF_R50    (O_FOUR_FIX + NM * NFIX / 2)
+#define O_UNSH_R50    (O_PROF_R50 + NR50)
+#define O_SECMIN_R50  (O_UNSH_R50 + NR50)
+#define O_SECPOS_R50  (O_SECMIN_R50 + NR50)
+#define O_RG_R50      (O_SECPOS_R50 + NR50)
+#define O_BG_R50      (O_RG_R50 + NR50)
+#define O_FOUR_R50    (O_BG_R50 + NR50)            /* NM x NR50/2 */
+#define DIM           (O_FOUR_R50 + NM * NR50 / 2)
+
+int core_morph_dim(void) { return DIM; }
+
+static char names[DIM][32];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+
+static void fill_names_once(void)
+{
+    for (int i = 0; i < NG; i++) snprintf(names[i], sizeof names[i], "%s", global_names[i]);
+    for (int k = 0; k < NFIX; k++) {
+        snprintf(names[O_PROF_FIX + k], 32, "prof_fix_%02d", k);
+        snprintf(names[O_UNSH_FIX + k], 32, "unsharp_fix_%02d", k);
+        snprintf(names[O_RESID_FIX + k], 32, "resid_fix_%02d", k);
+        snprintf(names[O_SECMIN_FIX + k], 32, "secmin_fix_%02d", k);
+        snprintf(names[O_SECPOS_FIX + k], 32, "secpos_fix_%02d", k);
+        snprintf(names[O_RG_FIX + k], 32, "colour_rg_fix_%02d", k);
+        snprintf(names[O_BG_FIX + k], 32, "colour_bg_fix_%02d", k);
+    }
+    for (int m = 0; m < NM; m++)
+        for (int k = 0; k < NFIX / 2; k++)
+            snprintf(names[O_FOUR_FIX + m * (NFIX / 2) + k], 32, "fourier_m%d_fix_%d", m + 1, k);
+    for (int k = 0; k < NR50; k++) {
+        snprintf(names[O_PROF_R50 + k], 32, "prof_r50_%02d", k);
+        snprintf(names[O_UNSH_R50 + k], 32, "unsharp_r50_%02d", k);
+        snprintf(names[O_SECMIN_R50 + k], 32, "secmin_r50_%02d", k);
+        snprintf(names[O_SECPOS_R50 + k], 32, "secpos_r50_%02d", k);
+        snprintf(names[O_RG_R50 + k], 32, "colour_rg_r50_%02d", k);
+        snprintf(names[O_BG_R50 + k], 32, "colour_bg_r50_%02d", k);
+    }
+    for (int m = 0; m < NM; m++)
+        for (int k = 0; k < NR50 / 2; k++)
+            snprintf(names[O_FOUR_R50 + m * (NR50 / 2) + k], 32, "fourier_m%d_r50_%d", m + 1, k);
+}
+
+static void fill_names(void) { pthread_once(&names_once, fill_names_once); }
+
+const char *core_morph_name(int i)
+{
+    if (i < 0 || i >= DIM) return NULL;
+    fill_names();
+    return names[i];
+}
+
+int core_morph_index(const char *name)
+{
+    fill_names();
+    for (int i = 0; i < DIM; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
+}
+
+/* ---- scratch -------------------------------------------------------------- */
+typedef struct {
+    float ch[3][S * S];   /* (3, S, S) background-subtracted channels */
+    float l[S * S];       /* (S, S) luminance */
+    float sm[S * S];      /* (S, S) blurred luminance */
+    float u[S * S];       /* (S, S) unsharp residual l - sm */
+    float rc[S * S];      /* (S, S) relative contrast u / (smooth level + noise) */
+    float tmp[S * S];     /* (S, S) */
+    float a[S * S];       /* (S, S) elliptical radius (semi-major, px) */
+    float cs[S * S], sn[S * S];   /* (S, S) cos / sin of the deprojected azimuth */
+} work;
+
+/* Annulus accumulators. */
+typedef struct {
+    double n, l, u, c[3];
+    double fc[NM], fs[NM];       /* sum L cos(m phi), L sin(m phi) */
+    double sec_u[NSEC], sec_n[NSEC];
+} annulus;
+
+/* Centre-crop to a square and area-average to S x S, per channel, 0..1. */
+static void resample(const uint8_t *rgb, int w, int h, work *wk)
+{
+    int m = w < h ? w : h;
+    int x0 = (w - m) / 2, y0 = (h - m) / 2;
+    /* source interval of output pixel o: [o*m/S, (o+1)*m/S) (at least one pixel) */
+    int lo[S], hi[S];
+    for (int o = 0; o < S; o++) {
+        lo[o] = (int)((long)o * m / S);
+        hi[o] = (int)((long)(o + 1) * m / S);
+        if (hi[o] <= lo[o]) hi[o] = lo[o] + 1;
+        if (hi[o] > m) hi[o] = m;
+        if (lo[o] >= m) lo[o] = m - 1;
+    }
+    for (int oy = 0; oy < S; oy++) {
+        for (int ox = 0; ox < S; ox++) {
+            double acc[3] = {0, 0, 0};
+            int cnt = 0;
+            for (int y = lo[oy]; y < hi[oy]; y++) {
+                const uint8_t *p = rgb + ((size_t)(y + y0) * w + x0 + lo[ox]) * 3;
+                for (int x = lo[ox]; x < hi[ox]; x++, p += 3) {
+                    acc[0] += p[0]; acc[1] += p[1]; acc[2] += p[2];
+                    cnt++;
+                }
+            }
+            double inv = 1.0 / (255.0 * cnt);
+            for (int c = 0; c < 3; c++) wk->ch[c][oy * S + ox] = (float)(acc[c] * inv);
+        }
+    }
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the border frame (4 px wide) of one channel. */
+static float border_median(const float *c, float *buf)
+{
+    int n = 0;
+    const int bw = 4;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++)
+            if (x < bw || y < bw || x >= S - bw || y >= S - bw) buf[n++] = c[y * S + x];
+    qsort(buf, (size_t)n, sizeof *buf, cmp_float);
+    return buf[n / 2];
+}
+
+/* Separable Gaussian blur with clamped edges: in -> out (tmp is scratch). */
+static void blur(const float *in, float *out, float *tmp, double sigma)
+{
+    int r = (int)ceil(3 * sigma);
+    float k[64];
+    double ks = 0;
+    for (int i = -r; i <= r; i++) { k[i + r] = (float)exp(-0.5 * i * i / (sigma * sigma)); ks += k[i + r]; }
+    for (int i = 0; i <= 2 * r; i++) k[i] = (float)(k[i] / ks);
+    for (int y = 0; y < S; y++) {
+        const float *row = in + y * S;
+        for (int x = 0; x < S; x++) {
+            float acc = 0;
+            if (x >= r && x < S - r) {
+                for (int i = -r; i <= r; i++) acc += k[i + r] * row[x + i];
+            } else {
+                for (int i = -r; i <= r; i++) {
+                    int xx = x + i; xx = xx < 0 ? 0 : xx >= S ? S - 1 : xx;
+                    acc += k[i + r] * row[xx];
+                }
+            }
+            tmp[y * S + x] = acc;
+        }
+    }
+    for (int y = 0; y < S; y++) {
+        float *o = out + y * S;
+        if (y >= r && y < S - r) {
+            for (int x = 0; x < S; x++) o[x] = 0;
+            for (int i = -r; i <= r; i++) {
+                const float *t = tmp + (y + i) * S;
+                float kk = k[i + r];
+                for (int x = 0; x < S; x++) o[x] += kk * t[x];
+            }
+        } else {
+            for (int x = 0; x < S; x++) {
+                float acc = 0;
+                for (int i = -r; i <= r; i++) {
+                    int yy = y + i; yy = yy < 0 ? 0 : yy >= S ? S - 1 : yy;
+                    acc += k[i + r] * tmp[yy * S + x];
+                }
+                o[x] = acc;
+            }
+        }
+    }
+}
+
+/* Bilinear sample of img at (x, y); 0 outside. */
+static float sample(const float *img, double x, double y)
+{
+    if (x < 0 || y < 0 || x > S - 1 || y > S - 1) return 0;
+    int ix = (int)x, iy = (int)y;
+    if (ix >= S - 1) ix = S - 2;
+    if (iy >= S - 1) iy = S - 2;
+    double fx = x - ix, fy = y - iy;
+    const float *p = img + iy * S + ix;
+    return (float)((1 - fy) * ((1 - fx) * p[0] + fx * p[1]) + fy * ((1 - fx) * p[S] + fx * p[S + 1]));
+}
+
+static int octant(float c, float s)
+{
+    if (s >= 0) {
+        if (c >= 0) return c >= s ? 0 : 1;
+        return -c < s ? 2 : 3;
+    }
+    if (c < 0) return -c >= -s ? 4 : 5;
+    return c < -s ? 6 : 7;
+}
+
+static void annulus_add(annulus *an, float l, float u, float rc, const float *c3, float cs, float sn)
+{
+    an->n += 1;
+    an->l += l;
+    an->u += u;
+    for (int c = 0; c < 3; c++) an->c[c] += c3[c];
+    /* cos / sin of m*phi by complex powers */
+    float cm = cs, sm = sn;
+    for (int m = 0; m < NM; m++) {
+        an->fc[m] += l * cm;
+        an->fs[m] += l * sm;
+        float c2 = cm * cs - sm * sn, s2 = sm * cs + cm * sn;
+        cm = c2; sm = s2;
+    }
+    int o = octant(cs, sn);
+    an->sec_u[o] += rc;
+    an->sec_n[o] += 1;
+}
+
+static float safe_log_ratio(double a, double b, double floor)
+{
+    if (a < floor) a = floor;
+    if (b < floor) b = floor;
+    return (float)log10(a / b);
+}
+
+/* Fill the per-annulus features of one grid.  Empty annuli repeat the value
+ * of the previous one (0 for the first) so the vector stays finite. */
+static void annulus_features(const annulus *an, int n, double iref, float *prof, float *unsh,
+                             float *secmin, float *secpos, float *rg, float *bg)
+{
+    double eps = 0.02 * iref;
+    for (int k = 0; k < n; k++) {
+        if (an[k].n < 1) {
+            float z = 0;
+            if (prof) prof[k] = k ? prof[k - 1] : z;
+            if (unsh) unsh[k] = k ? unsh[k - 1] : z;
+            if (secmin) secmin[k] = k ? secmin[k - 1] : z;
+            if (secpos) secpos[k] = k ? secpos[k - 1] : z;
+            if (rg) rg[k] = k ? rg[k - 1] : z;
+            if (bg) bg[k] = k ? bg[k - 1] : z;
+            continue;
+        }
+        double il = an[k].l / an[k].n, iu = an[k].u / an[k].n;
+        double den = fabs(il) + eps;
+        if (prof) prof[k] = safe_log_ratio(il, iref, 1e-3 * iref);
+        if (unsh) unsh[k] = (float)(iu / den);
+        double mn = INFINITY;
+        int pos = 0, nsec = 0;
+        for (int s = 0; s < NSEC; s++) {
+            if (an[k].sec_n[s] < 1) continue;
+            double su = an[k].sec_u[s] / an[k].sec_n[s];
+            if (su < mn) mn = su;
+            pos += su > 0;
+            nsec++;
+        }
+        if (secmin) secmin[k] = nsec ? (float)mn : 0;
+        if (secpos) secpos[k] = nsec ? (float)pos / nsec : 0;
+        double cf = 1e-3 * (fabs(an[k].c[1]) + 1e-9);
+        if (rg) rg[k] = safe_log_ratio(an[k].c[0], an[k].c[1], cf + 1e-3 * eps * an[k].n);
+        if (bg) bg[k] = safe_log_ratio(an[k].c[2], an[k].c[1], cf + 1e-3 * eps * an[k].n);
+    }
+}
+
+/* Amplitude of mode m over pairs of annuli: |sum L e^{i m phi}| / sum |L|. */
+static void fourier_features(const annulus *an, int n, float *out /* (NM, n/2) */)
+{
+    for (int m = 0; m < NM; m++)
+        for (int k = 0; k < n / 2; k++) {
+            const annulus *a0 = &an[2 * k], *a1 = &an[2 * k + 1];
+            double c = a0->fc[m] + a1->fc[m], s = a0->fs[m] + a1->fs[m];
+            double t = fabs(a0->l) + fabs(a1->l);
+            out[m * (n / 2) + k] = t > 0 ? (float)(sqrt(c * c + s * s) / t) : 0;
+        }
+}
+
+/* Least-squares cubic in r through y (n points): residuals into res. */
+static void cubic_residual(const float *y, int n, float *res)
+{
+    double ata[4][4] = {{0}}, atb[4] = {0};
+    for (int k = 0; k < n; k++) {
+        double r = (k + 0.5) / n, p[4] = {1, r, r * r, r * r * r};
+        for (int i = 0; i < 4; i++) {
+            atb[i] += p[i] * y[k];
+            for (int j = 0; j < 4; j++) ata[i][j] += p[i] * p[j];
+        }
+    }
+    /* Gaussian elimination with partial pivoting on the 4x4 system */
+    double c[4];
+    for (int i = 0; i < 4; i++) {
+        int piv = i;
+        for (int j = i + 1; j < 4; j++) if (fabs(ata[j][i]) > fabs(ata[piv][i])) piv = j;
+        for (int j = 0; j < 4; j++) { double t = ata[i][j]; ata[i][j] = ata[piv][j]; ata[piv][j] = t; }
+        double t = atb[i]; atb[i] = atb[piv]; atb[piv] = t;
+        for (int j = i + 1; j < 4; j++) {
+            double f = ata[j][i] / ata[i][i];
+            for (int kk = i; kk < 4; kk++) ata[j][kk] -= f * ata[i][kk];
+            atb[j] -= f * atb[i];
+        }
+    }
+    for (int i = 3; i >= 0; i--) {
+        double s = atb[i];
+        for (int j = i + 1; j < 4; j++) s -= ata[i][j] * c[j];
+        c[i] = s / ata[i][i];
+    }
+    for (int k = 0; k < n; k++) {
+        double r = (k + 0.5) / n;
+        res[k] = (float)(y[k] - (c[0] + r * (c[1] + r * (c[2] + r * c[3]))));
+    }
+}
+
+/* Radius where the curve of growth (cumulative, NCOG bins of width dr)
+ * reaches frac of total, linearly interpolated. */
+static double cog_radius(const double *cum, double dr, double frac)
+{
+    double target = frac * cum[NCOG - 1];
+    double prev = 0;
+    for (int i = 0; i < NCOG; i++) {
+        if (cum[i] >= target) {
+            double f = cum[i] > prev ? (target - prev) / (cum[i] - prev) : 0;
+            return (i + f) * dr;
+        }
+        prev = cum[i];
+    }
+    return NCOG * dr;
+}
+
+int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_shape *shape)
+{
+    if (!rgb || w < 8 || h < 8) return -1;
+    work *wk = xmalloc(sizeof *wk);
+    resample(rgb, w, h, wk);
+
+    /* background per channel, luminance */
+    double bgv[3];
+    for (int c = 0; c < 3; c++) {
+        bgv[c] = border_median(wk->ch[c], wk->tmp);
+        float b = (float)bgv[c];
+        for (int i = 0; i < S * S; i++) wk->ch[c][i] -= b;
+    }
+    for (int i = 0; i < S * S; i++)
+        wk->l[i] = (wk->ch[0][i] + wk->ch[1][i] + wk->ch[2][i]) * (1.0f / 3);
+    /* noise: 1.4826 x the median absolute value of the (background-free) border */
+    for (int i = 0; i < S * S; i++) wk->tmp[i] = fabsf(wk->l[i]);
+    double noise = 1.4826 * border_median(wk->tmp, wk->u);
+    if (!(noise > 1e-4)) noise = 1e-4;
+    blur(wk->l, wk->sm, wk->tmp, BLUR_SIGMA * S / 128.0);
+    for (int i = 0; i < S * S; i++) {
+        wk->u[i] = wk->l[i] - wk->sm[i];
+        wk->rc[i] = (float)(wk->u[i] / (fmax(wk->sm[i], 0) + 2 * noise));
+    }
+
+    /* centroid: Gaussian-weighted around the current estimate, iterated */
+    double xc = (S - 1) / 2.0, yc = (S - 1) / 2.0, sig = 0.15 * S;
+    for (int it = 0; it < 5; it++) {
+        double sw = 0, sx = 0, sy = 0, inv = 1.0 / (2 * sig * sig);
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                double v = wk->sm[y * S + x];
+                if (v <= 0) continue;
+                double dx = x - xc, dy = y - yc, wt = v * exp(-(dx * dx + dy * dy) * inv);
+                sw += wt; sx += wt * x; sy += wt * y;
+            }
+        if (sw <= 0) break;
+        double nx = sx / sw, ny = sy / sw;
+        /* never wander far from the cutout centre (the target is there) */
+        double ox = nx - (S - 1) / 2.0, oy = ny - (S - 1) / 2.0, od = sqrt(ox * ox + oy * oy);
+        if (od > 0.15 * S) { nx = (S - 1) / 2.0 + ox * 0.15 * S / od; ny = (S - 1) / 2.0 + oy * 0.15 * S / od; }
+        xc = nx; yc = ny;
+    }
+    /* second moments with a wider Gaussian window */
+    double mxx = 0, myy = 0, mxy = 0, mw = 0;
+    {
+        double s2 = 0.2 * S, inv = 1.0 / (2 * s2 * s2);
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                double v = wk->sm[y * S + x];
+                if (v <= 0) continue;
+                double dx = x - xc, dy = y - yc, wt = v * exp(-(dx * dx + dy * dy) * inv);
+                mxx += wt * dx * dx; myy += wt * dy * dy; mxy += wt * dx * dy; mw += wt;
+            }
+    }
+    double q = 1, pa = 0;
+    if (mw > 0) {
+        mxx /= mw; myy /= mw; mxy /= mw;
+        double tr = mxx + myy, det = mxx * myy - mxy * mxy;
+        double disc = sqrt(fmax(tr * tr / 4 - det, 0));
+        double l1 = tr / 2 + disc, l2 = fmax(tr / 2 - disc, 0);
+        q = l1 > 0 ? sqrt(l2 / l1) : 1;
+        pa = 0.5 * atan2(2 * mxy, mxx - myy);
+    }
+    if (q < 0.15) q = 0.15;
+    if (!(q <= 1)) q = 1;
+    double cpa = cos(pa), spa = sin(pa);
+
+    /* per-pixel elliptical radius and deprojected azimuth; curve of growth */
+    double cog[NCOG] = {0};
+    const double cog_dr = 0.45 * S / NCOG;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            int i = y * S + x;
+            double dx = x - xc, dy = y - yc;
+            double uu = dx * cpa + dy * spa, vv = (-dx * spa + dy * cpa) / q;
+            double a = sqrt(uu * uu + vv * vv);
+            wk->a[i] = (float)a;
+            if (a > 1e-9) { wk->cs[i] = (float)(uu / a); wk->sn[i] = (float)(vv / a); }
+            else { wk->cs[i] = 1; wk->sn[i] = 0; }
+            int b = (int)(a / cog_dr);
+            if (b < NCOG && wk->l[i] > 0) cog[b] += wk->l[i];
+        }
+    for (int i = 1; i < NCOG; i++) cog[i] += cog[i - 1];
+    double total = cog[NCOG - 1];
+    double r20 = cog_radius(cog, cog_dr, 0.2), r50 = cog_radius(cog, cog_dr, 0.5),
+           r80 = cog_radius(cog, cog_dr, 0.8);
+    if (r20 < 0.5) r20 = 0.5;
+    if (r50 < r20) r50 = r20;
+    if (r80 < r50) r80 = r50;
+
+    /* annuli of both grids, and the sums inside R50 / between R50 and 2 R50 */
+    annulus fix[NFIX], rr[NR50];
+    memset(fix, 0, sizeof fix);
+    memset(rr, 0, sizeof rr);
+    double in_c[3] = {0}, out_c[3] = {0}, in_l = 0, in_n = 0;
+    const double dfix = FIX_RMAX / NFIX, dr50 = R50_RMAX * r50 / NR50;
+    for (int i = 0; i < S * S; i++) {
+        float a = wk->a[i];
+        float c3[3] = {wk->ch[0][i], wk->ch[1][i], wk->ch[2][i]};
+        int kf = (int)(a / dfix), kr = (int)(a / dr50);
+        if (kf < NFIX) annulus_add(&fix[kf], wk->l[i], wk->u[i], wk->rc[i], c3, wk->cs[i], wk->sn[i]);
+        if (kr < NR50) annulus_add(&rr[kr], wk->l[i], wk->u[i], wk->rc[i], c3, wk->cs[i], wk->sn[i]);
+        if (a < r50) {
+            for (int c = 0; c < 3; c++) in_c[c] += c3[c];
+            in_l += wk->l[i]; in_n += 1;
+        } else if (a < 2 * r50) {
+            for (int c = 0; c < 3; c++) out_c[c] += c3[c];
+        }
+    }
+    double iref = in_n > 0 ? in_l / in_n : 0;
+    if (!(iref > 1e-4)) iref = 1e-4;
+
+    memset(out, 0, sizeof(float) * DIM);
+    annulus_features(fix, NFIX, iref, out + O_PROF_FIX, out + O_UNSH_FIX, out + O_SECMIN_FIX,
+                     out + O_SECPOS_FIX, out + O_RG_FIX, out + O_BG_FIX);
+    cubic_residual(out + O_PROF_FIX, NFIX, out + O_RESID_FIX);
+    fourier_features(fix, NFIX, out + O_FOUR_FIX);
+    annulus_features(rr, NR50, iref, out + O_PROF_R50, out + O_UNSH_R50, out + O_SECMIN_R50,
+                     out + O_SECPOS_R50, out + O_RG_R50, out + O_BG_R50);
+    fourier_features(rr, NR50, out + O_FOUR_R50);
+
+    /* ring summaries: a ring is a complete elliptical bump at some radius
+     * (beyond the nucleus), so take maxima over annuli k >= 2, which a
+     * linear model cannot do by itself */
+    {
+        float mu = -1e9f, ms = -1e9f, msr = -1e9f, mp = -1e9f, bump = -1e9f;
+        int kpk = 2;
+        for (int k = 2; k < NFIX; k++) {
+            if (out[O_UNSH_FIX + k] > mu) mu = out[O_UNSH_FIX + k];
+            if (out[O_SECMIN_FIX + k] > ms) { ms = out[O_SECMIN_FIX + k]; kpk = k; }
+            if (out[O_SECPOS_FIX + k] > mp) mp = out[O_SECPOS_FIX + k];
+            float lo = out[O_RESID_FIX + 1];
+            for (int j = 1; j < k; j++) if (out[O_RESID_FIX + j] < lo) lo = out[O_RESID_FIX + j];
+            if (out[O_RESID_FIX + k] - lo > bump) bump = out[O_RESID_FIX + k] - lo;
+        }
+        for (int k = 2; k < NR50; k++)
+            if (out[O_SECMIN_R50 + k] > msr) msr = out[O_SECMIN_R50 + k];
+        float dip = out[O_SECMIN_FIX + 1];
+        for (int j = 1; j < kpk; j++) if (out[O_SECMIN_FIX + j] < dip) dip = out[O_SECMIN_FIX + j];
+        out[F_RING_UNSH] = mu;
+        out[F_RING_SECMIN] = ms;
+        out[F_RING_SECMIN_R50] = msr;
+        out[F_RING_SECPOS] = mp;
+        out[F_RING_RAD] = (float)log10((kpk + 0.5) * dfix / r50);
+        out[F_RING_BUMP] = bump;
+        out[F_RING_GAP] = ms - dip;
+    }
+
+    /* asymmetries (180-degree rotation and mirror about the major axis) of L
+     * and of the unsharp residual, smoothness, Gini / M20, inside 2 R50 */
+    double ap = 2 * r50;
+    if (ap > 0.45 * S) ap = 0.45 * S;
+    if (ap < 4) ap = 4;
+    double sa = 0, a180 = 0, a180u = 0, amir = 0, amiru = 0, spos = 0, lmax = 0;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            int i = y * S + x;
+            if (wk->a[i] >= ap) continue;
+            double l = wk->l[i], u = wk->u[i];
+            sa += fabs(l);
+            if (l > lmax) lmax = l;
+            if (u > 0) spos += u;
+            double rx = 2 * xc - x, ry = 2 * yc - y;
+            a180 += fabs(l - sample(wk->l, rx, ry));
+            a180u += fabs(u - sample(wk->u, rx, ry));
+            /* mirror about the major axis: (u, v) -> (u, -v) */
+            double dx = x - xc, dy = y - yc;
+            double uu = dx * cpa + dy * spa, vv = -dx * spa + dy * cpa;
+            double mx = xc + uu * cpa + vv * spa, my = yc + uu * spa - vv * cpa;
+            amir += fabs(l - sample(wk->l, mx, my));
+            amiru += fabs(u - sample(wk->u, mx, my));
+        }
+    if (sa <= 0) sa = 1e-9;
+    /* Gini and M20 from a histogram of positive fluxes in the aperture */
+    double gini = 0, m20 = 0;
+    if (lmax > 0) {
+        double hn[GINI_BINS] = {0}, hf[GINI_BINS] = {0}, hm[GINI_BINS] = {0};
+        double mtot = 0, ftot = 0, ntot = 0;
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                int i = y * S + x;
+                double l = wk->l[i];
+                if (wk->a[i] >= ap || l <= 0) continue;
+                int b = (int)(l / lmax * (GINI_BINS - 1));
+                double r2 = (x - xc) * (x - xc) + (y - yc) * (y - yc);
+                hn[b] += 1; hf[b] += l; hm[b] += l * r2;
+                mtot += l * r2; ftot += l; ntot += 1;
+            }
+        if (ntot > 1 && ftot > 0) {
+            /* Gini = sum_i (2i - n - 1) x_i / (n (n-1) mean), i ascending (1-based);
+             * within a bin, pixels take the middle of their rank range */
+            double rank = 0, g = 0;
+            for (int b = 0; b < GINI_BINS; b++) {
+                if (hn[b] == 0) continue;
+                double mid = rank + (hn[b] + 1) / 2.0;
+                g += (2 * mid - ntot - 1) * hf[b];
+                rank += hn[b];
+            }
+            gini = g / (ftot / ntot) / (ntot * (ntot - 1));
+            double acc = 0, macc = 0;
+            for (int b = GINI_BINS - 1; b >= 0; b--) {
+                if (hn[b] == 0) continue;
+                if (acc + hf[b] >= 0.2 * ftot) {
+                    double f = (0.2 * ftot - acc) / hf[b];
+                    macc += f * hm[b];
+                    break;
+                }
+                acc += hf[b]; macc += hm[b];
+            }
+            m20 = mtot > 0 && macc > 0 ? log10(macc / mtot) : -3;
+        }
+    }
+
+    out[F_Q] = (float)q;
+    out[F_LR20] = (float)log10(r20 / S);
+    out[F_LR50] = (float)log10(r50 / S);
+    out[F_LR80] = (float)log10(r80 / S);
+    out[F_CONC] = (float)(5 * log10(r80 / r20));
+    out[F_A180] = (float)(a180 / (2 * sa));
+    out[F_A180U] = (float)(a180u / (2 * sa));
+    out[F_AMIR] = (float)(amir / (2 * sa));
+    out[F_AMIRU] = (float)(amiru / (2 * sa));
+    out[F_SMOOTH] = (float)(spos / sa);
+    out[F_GINI] = (float)gini;
+    out[F_M20] = (float)m20;
+    out[F_LFLUX] = (float)log10(total > 1e-6 ? total : 1e-6);
+    double cfl = 1e-3 * (fabs(in_c[1]) + 1e-6);
+    out[F_RG_IN] = safe_log_ratio(in_c[0], in_c[1], cfl);
+    out[F_BG_IN] = safe_log_ratio(in_c[2], in_c[1], cfl);
+    cfl = 1e-3 * (fabs(out_c[1]) + 1e-6);
+    out[F_RG_OUT] = safe_log_ratio(out_c[0], out_c[1], cfl);
+    out[F_BG_OUT] = safe_log_ratio(out_c[2], out_c[1], cfl);
+    out[F_OFFSET] = (float)(hypot(xc - (S - 1) / 2.0, yc - (S - 1) / 2.0) / S);
+    for (int i = 0; i < DIM; i++)
+        if (!isfinite(out[i])) out[i] = 0;
+
+    if (shape) {
+        shape->xc = xc; shape->yc = yc; shape->q = q;
+        double p = pa;
+        if (p >= M_PI / 2) p -= M_PI;
+        if (p < -M_PI / 2) p += M_PI;
+        shape->pa = p;
+        shape->r20 = r20; shape->r50 = r50; shape->r80 = r80;
+        for (int c = 0; c < 3; c++) shape->bg[c] = bgv[c];
+    }
+    free(wk);
+    return 0;
+}
