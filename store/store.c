@@ -44,7 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,7 +123,7 @@ static int lmdb_rc(int rc, const char *what)
     if (rc == 0) return 0;
     if (rc == MDB_NOTFOUND) return STORE_ENOTFOUND;
     set_err("%s: %s", what, mdb_strerror(rc));
-    if (rc == ENOSPC || rc == EDQUOT) return STORE_ENOSPC;
+    if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG) return STORE_ENOSPC;
     if (rc == EACCES || rc == EROFS) return STORE_EREADONLY;
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND) return STORE_ECORRUPT;
     if (rc == ENOMEM) return ENOMEM;
@@ -387,6 +389,8 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         if (flags & STORE_RDONLY) return STORE_EINVAL;
         if (path_exists(data)) { set_err("%s already holds data.mdb", dir); return STORE_EEXIST; }
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) { int e = errno; set_err("mkdir %s: %s", dir, strerror(e)); return e; }
+        struct stat sb;
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) { set_err("%s exists and is not a directory", dir); return ENOTDIR; }
     } else {
         struct stat sb;
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) { set_err("%s: no such directory", dir); return STORE_ENOWS; }
@@ -458,6 +462,17 @@ int store_is_readonly(const zs_store *st) { return st ? st->readonly : 1; }
 
 /* ------------------------------------------------------------ transactions */
 
+/* LMDB reports a short write at commit as EIO; it is a full disk when the
+ * file system has little room left or a file size limit is set. */
+static int disk_nearly_full(zs_store *st)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) return 1;
+    struct statvfs vs;
+    if (statvfs(st->dir, &vs) != 0) return 0;
+    return (double)vs.f_bavail * (double)vs.f_frsize < 64.0 * 1024 * 1024;
+}
+
 int store_write(zs_store *st, store_write_fn fn, void *ctx)
 {
     if (!st || !fn) return STORE_EINVAL;
@@ -493,6 +508,10 @@ int store_write(zs_store *st, store_write_fn fn, void *ctx)
             int r2 = resize_map(st, mapsize * 2);
             if (r2) return r2;
             continue;
+        }
+        if (r == EIO && disk_nearly_full(st)) {
+            set_err("mdb_txn_commit: short write: disk (or file size limit) full");
+            return STORE_ENOSPC;
         }
         return lmdb_rc(r, "mdb_txn_commit");
     }

@@ -1,0 +1,776 @@
+/*
+ * t_store.c - the LMDB workspace, for real on disk: round trips of every
+ * record kind, many writers at once, a writer killed mid-append, the map
+ * growing, refusing foreign / newer / missing workspaces, read-only use,
+ * backup under load, damaged records and a full disk.
+ */
+#include "store/store.h"
+#include "tests/zt.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OK(expr) do { int rc_ = (expr); if (rc_ != 0) zt_fail_at(__FILE__, __LINE__, "%s: %s (%d) %s", \
+    #expr, store_strerror(rc_), rc_, store_last_error()); } while (0)
+
+static zs_store *open_ws(const char *dir, unsigned flags)
+{
+    zs_store *st = NULL;
+    OK(store_open(&st, dir, flags));
+    return st;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+typedef struct { uint32_t gid; int task; uint64_t seq; uint64_t retracts; } append_ctx;
+
+static int put_galaxies(zs_txn *txn, void *ctx)
+{
+    int n = *(int *)ctx;
+    for (int i = 1; i <= n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "G%05d", i);
+        store_galaxy g = {0};
+        g.id_str = id;
+        g.file = "x.png";
+        g.ra = i;
+        g.dec = -i;
+        int rc = store_galaxy_put(txn, &g, NULL, NULL);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void make_galaxies(zs_store *st, int n) { OK(store_write(st, put_galaxies, &n)); }
+
+static int append_one(zs_txn *txn, void *ctx)
+{
+    append_ctx *c = ctx;
+    store_answer a;
+    memset(&a, 0, sizeof a);
+    a.gid = c->gid;
+    if (c->retracts) {
+        a.kind = STORE_ANS_RETRACT;
+        a.retracts = c->retracts;
+        strcpy(a.task, "ring");
+    } else if (c->task == 0) {
+        a.kind = STORE_ANS_TREE;
+        strcpy(a.task, "ring");
+        a.n_steps = 1;
+        strcpy(a.steps[0].question, "ring");
+        strcpy(a.steps[0].answer, c->gid % 2 ? "yes" : "no");
+    } else {
+        a.kind = STORE_ANS_RATING;
+        a.rating = (int8_t)(c->gid % 6);
+        strcpy(a.task, "interest");
+    }
+    return store_answer_append(txn, &a, &c->seq);
+}
+
+static uint64_t count_answers(zs_store *st)
+{
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    uint64_t n = store_answer_last_seq(t);
+    store_read_end(t);
+    return n;
+}
+
+static void expect_clean(zs_store *st)
+{
+    char rep[4096];
+    int np = -1;
+    int rc = store_check(st, rep, sizeof rep, &np);
+    ZT_CHECK(rc == 0 && np == 0, "store_check: %d problems: %s", np, rep);
+}
+
+/* ------------------------------------------------------------ round trips */
+
+typedef struct { uint32_t gid1, gid2, gid1b; int created1, created2, created1b; uint64_t s[4]; } rt_out;
+
+static const float vec3[3] = {1.5f, -2.25f, 1e-7f};
+static uint8_t thumb_px[4 * 3 * 3];
+
+static int round_trip_write(zs_txn *txn, void *ctx)
+{
+    rt_out *o = ctx;
+    int rc;
+    if ((rc = store_meta_put(txn, "schemas", "ring gz-decals"))) return rc;
+    char *mk[] = {"survey", "note"}, *mv[] = {"decals", "has, a comma"};
+    store_galaxy g = {0, "J0001+0002", "images/a.png", 10.5, NAN, 2, mk, mv};
+    if ((rc = store_galaxy_put(txn, &g, &o->gid1, &o->created1))) return rc;
+    store_galaxy g2 = {0, "J0003", "/abs/b.fits", 1, 2, 0, NULL, NULL};
+    if ((rc = store_galaxy_put(txn, &g2, &o->gid2, &o->created2))) return rc;
+    /* Same id again: an update of gid1, not a new galaxy. */
+    store_galaxy g3 = {0, "J0001+0002", "images/a2.png", 11, 12, 0, NULL, NULL};
+    if ((rc = store_galaxy_put(txn, &g3, &o->gid1b, &o->created1b))) return rc;
+    for (size_t i = 0; i < sizeof thumb_px; i++) thumb_px[i] = (uint8_t)(i * 7);
+    if ((rc = store_thumb_put(txn, o->gid1, 4, 3, thumb_px))) return rc;
+    if ((rc = store_featset_put(txn, "morph", 3, "morph v1"))) return rc;
+    if ((rc = store_feature_put(txn, "morph", o->gid2, vec3, 3))) return rc;
+    float v1[3] = {7, 8, 9};
+    if ((rc = store_feature_put(txn, "morph", o->gid1, v1, 3))) return rc;
+    if ((rc = store_prior_put(txn, o->gid1, "ring", 1))) return rc;
+    if ((rc = store_prior_put(txn, o->gid2, "ring", 0))) return rc;
+    if ((rc = store_prior_put(txn, o->gid2, "smooth-or-featured_smooth_fraction", 0.25))) return rc;
+    store_answer a;
+    memset(&a, 0, sizeof a);
+    a.gid = o->gid1;
+    a.kind = STORE_ANS_TREE;
+    strcpy(a.task, "gz-decals");
+    a.n_steps = 3;
+    strcpy(a.steps[0].question, "smooth-or-featured"); strcpy(a.steps[0].answer, "featured-or-disk");
+    strcpy(a.steps[1].question, "disk-edge-on"); strcpy(a.steps[1].answer, "yes");
+    strcpy(a.steps[2].question, "edge-on-bulge"); strcpy(a.steps[2].answer, "boxy");
+    if ((rc = store_answer_append(txn, &a, &o->s[0]))) return rc;
+    memset(&a, 0, sizeof a);
+    a.gid = o->gid2;
+    a.kind = STORE_ANS_RATING;
+    a.rating = 5;
+    a.time_us = 1234567;
+    strcpy(a.user, "alice");
+    strcpy(a.task, "interest");
+    if ((rc = store_answer_append(txn, &a, &o->s[1]))) return rc;
+    memset(&a, 0, sizeof a);
+    a.gid = o->gid1;
+    a.kind = STORE_ANS_RETRACT;
+    a.retracts = o->s[0];
+    strcpy(a.task, "gz-decals");
+    if ((rc = store_answer_append(txn, &a, &o->s[2]))) return rc;
+    if ((rc = store_blob_put(txn, STORE_DB_SCORES, "ring/queue", "\x01\x02\x03", 3))) return rc;
+    if ((rc = store_blob_put(txn, STORE_DB_MODELS, "ring/head", "model", 5))) return rc;
+    if ((rc = store_blob_put(txn, STORE_DB_MODELS, "ring/tmp", "x", 1))) return rc;
+    return store_blob_del(txn, STORE_DB_MODELS, "ring/tmp");
+}
+
+static void round_trips_every_record_kind(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    rt_out o;
+    memset(&o, 0, sizeof o);
+    OK(store_write(st, round_trip_write, &o));
+    ZT_CHECK(o.gid1 == 1 && o.gid2 == 2 && o.created1 && o.created2, "gids %u %u", o.gid1, o.gid2);
+    ZT_CHECK(o.gid1b == 1 && !o.created1b, "re-put gave gid %u created %d", o.gid1b, o.created1b);
+    ZT_CHECK(o.s[0] == 1 && o.s[1] == 2 && o.s[2] == 3, "seqs %llu %llu %llu",
+             (unsigned long long)o.s[0], (unsigned long long)o.s[1], (unsigned long long)o.s[2]);
+    store_close(st);
+
+    st = open_ws("ws", 0);   /* everything below is read back from disk */
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    char *val;
+    OK(store_meta_get(t, "schemas", &val));
+    ZT_CHECK(strcmp(val, "ring gz-decals") == 0, "meta %s", val);
+    free(val);
+    ZT_CHECK(store_meta_get(t, "nothing", &val) == STORE_ENOTFOUND, "missing meta");
+
+    ZT_CHECK(store_galaxy_count(t) == 2 && store_galaxy_max(t) == 2, "count %u max %u", store_galaxy_count(t), store_galaxy_max(t));
+    store_galaxy g;
+    OK(store_galaxy_get(t, 1, &g));
+    ZT_CHECK(strcmp(g.id_str, "J0001+0002") == 0 && strcmp(g.file, "images/a2.png") == 0, "%s %s", g.id_str, g.file);
+    ZT_CHECK(g.ra == 11 && g.dec == 12 && g.n_meta == 0, "updated values");
+    store_galaxy_free(&g);
+    OK(store_galaxy_get(t, 2, &g));
+    ZT_CHECK(strcmp(g.file, "/abs/b.fits") == 0 && g.ra == 1 && g.dec == 2, "galaxy 2");
+    store_galaxy_free(&g);
+    ZT_CHECK(store_galaxy_get(t, 3, &g) == STORE_ENOTFOUND, "gid 3");
+    uint32_t gid;
+    OK(store_galaxy_find(t, "J0003", &gid));
+    ZT_CHECK(gid == 2, "find %u", gid);
+    ZT_CHECK(store_galaxy_find(t, "nope", &gid) == STORE_ENOTFOUND, "find nope");
+
+    int w, h;
+    const uint8_t *px;
+    OK(store_thumb_get(t, 1, &w, &h, &px));
+    ZT_CHECK(w == 4 && h == 3 && memcmp(px, thumb_px, sizeof thumb_px) == 0, "thumb %dx%d", w, h);
+    ZT_CHECK(store_thumb_get(t, 2, &w, &h, &px) == STORE_ENOTFOUND, "no thumb for 2");
+
+    int dim;
+    char *prov;
+    OK(store_featset_get(t, "morph", &dim, &prov));
+    ZT_CHECK(dim == 3 && strcmp(prov, "morph v1") == 0, "featset %d %s", dim, prov);
+    free(prov);
+    char **names;
+    int n;
+    OK(store_featset_list(t, &names, &n));
+    ZT_CHECK(n == 1 && strcmp(names[0], "morph") == 0, "featset list %d", n);
+    free(names[0]);
+    free(names);
+    const float *fv;
+    OK(store_feature_get(t, "morph", 2, &fv, &dim));
+    float f[3];
+    memcpy(f, fv, sizeof f);
+    ZT_CHECK(dim == 3 && f[0] == vec3[0] && f[1] == vec3[1] && f[2] == vec3[2], "vector");
+    float *x;
+    uint32_t *gids;
+    OK(store_features_load(t, "morph", &x, &gids, &n, &dim));
+    ZT_CHECK(n == 2 && dim == 3 && gids[0] == 1 && gids[1] == 2 && x[0] == 7 && x[5] == vec3[2], "load n=%d", n);
+    free(x);
+    free(gids);
+
+    double d;
+    OK(store_prior_get(t, 2, "smooth-or-featured_smooth_fraction", &d));
+    ZT_CHECK(d == 0.25, "prior %g", d);
+    ZT_CHECK(store_prior_get(t, 1, "smooth-or-featured_smooth_fraction", &d) == STORE_ENOTFOUND, "missing prior");
+    OK(store_prior_columns(t, &names, &n));
+    ZT_CHECK(n == 2 && strcmp(names[0], "ring") == 0 && strcmp(names[1], "smooth-or-featured_smooth_fraction") == 0,
+             "columns %d", n);
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    double *col;
+    uint32_t len;
+    OK(store_prior_column(t, "ring", &col, &len));
+    ZT_CHECK(len == 3 && col[1] == 1 && col[2] == 0, "ring column");
+    free(col);
+    OK(store_prior_column(t, "smooth-or-featured_smooth_fraction", &col, &len));
+    ZT_CHECK(len == 3 && isnan(col[1]) && col[2] == 0.25, "fraction column");
+    free(col);
+
+    store_answer a;
+    OK(store_answer_get(t, 1, &a));
+    ZT_CHECK(a.seq == 1 && a.gid == 1 && a.kind == STORE_ANS_TREE && a.n_steps == 3, "answer 1");
+    ZT_CHECK(strcmp(a.steps[2].answer, "boxy") == 0 && strcmp(a.task, "gz-decals") == 0, "steps");
+    ZT_CHECK(strcmp(a.user, store_current_user()) == 0 && a.user[0], "user '%s'", a.user);
+    int64_t now = (int64_t)time(NULL) * 1000000;
+    ZT_CHECK(a.time_us > now - 60000000LL && a.time_us <= now + 1000000, "time filled in");
+    OK(store_answer_get(t, 2, &a));
+    ZT_CHECK(a.kind == STORE_ANS_RATING && a.rating == 5 && strcmp(a.user, "alice") == 0 && a.time_us == 1234567, "rating");
+    OK(store_answer_get(t, 3, &a));
+    ZT_CHECK(a.kind == STORE_ANS_RETRACT && a.retracts == 1, "retraction");
+    ZT_CHECK(store_answer_last_seq(t) == 3, "last seq");
+
+    const void *b;
+    size_t bl;
+    OK(store_blob_get(t, STORE_DB_SCORES, "ring/queue", &b, &bl));
+    ZT_CHECK(bl == 3 && memcmp(b, "\x01\x02\x03", 3) == 0, "scores blob");
+    OK(store_blob_get(t, STORE_DB_MODELS, "ring/head", &b, &bl));
+    ZT_CHECK(bl == 5 && memcmp(b, "model", 5) == 0, "models blob");
+    ZT_CHECK(store_blob_get(t, STORE_DB_MODELS, "ring/tmp", &b, &bl) == STORE_ENOTFOUND, "deleted blob");
+    OK(store_blob_list(t, STORE_DB_MODELS, &names, &n));
+    ZT_CHECK(n == 1 && strcmp(names[0], "ring/head") == 0, "blob list");
+    free(names[0]);
+    free(names);
+    store_read_end(t);
+    expect_clean(st);
+    store_close(st);
+}
+
+static int bad_dim(zs_txn *txn, void *ctx)
+{
+    (void)ctx;
+    int rc = store_featset_put(txn, "f", 4, "test");
+    if (rc) return rc;
+    float v[5] = {0};
+    return store_feature_put(txn, "f", 1, v, 5);
+}
+
+static int bad_retract(zs_txn *txn, void *ctx)
+{
+    (void)ctx;
+    store_answer a;
+    memset(&a, 0, sizeof a);
+    a.gid = 1;
+    a.kind = STORE_ANS_RETRACT;
+    a.retracts = 99;
+    strcpy(a.task, "ring");
+    return store_answer_append(txn, &a, NULL);
+}
+
+static int writes_then_aborts(zs_txn *txn, void *ctx)
+{
+    (void)ctx;
+    int rc = store_meta_put(txn, "k", "v");
+    return rc ? rc : STORE_EABORT;
+}
+
+static void bad_writes_are_refused_and_rolled_back(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 1);
+    ZT_CHECK(store_write(st, bad_dim, NULL) == STORE_EDIM, "dimension mismatch");
+    ZT_CHECK(store_write(st, bad_retract, NULL) == STORE_EINVAL, "retraction of a future answer");
+    ZT_CHECK(store_write(st, writes_then_aborts, NULL) == STORE_EABORT, "abort passes on");
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    char *v;
+    ZT_CHECK(store_meta_get(t, "k", &v) == STORE_ENOTFOUND, "aborted write is not there");
+    int dim;
+    ZT_CHECK(store_featset_get(t, "f", &dim, NULL) == STORE_ENOTFOUND, "rolled back featset");
+    /* Writing through a read transaction is refused. */
+    ZT_CHECK(store_meta_put(t, "k", "v") == STORE_EINVAL, "write in a read txn");
+    store_read_end(t);
+    store_close(st);
+}
+
+/* ------------------------------------------------------------ concurrency */
+
+static void child_appender(int k, int n)
+{
+    zs_store *st = NULL;
+    if (store_open(&st, "ws", 0)) _exit(10);
+    for (int i = 0; i < n; i++) {
+        append_ctx c = {(uint32_t)(1 + (k * n + i) % 50), i % 2, 0, 0};
+        if (store_write(st, append_one, &c)) _exit(11);
+    }
+    store_close(st);
+    _exit(0);
+}
+
+typedef struct { uint8_t *seen; uint64_t n; int bad; } seen_ctx;
+
+static int mark_seen(const store_answer *a, void *ctx)
+{
+    seen_ctx *s = ctx;
+    if (a->seq == 0 || a->seq > s->n || s->seen[a->seq]) s->bad++;
+    else s->seen[a->seq] = 1;
+    return 0;
+}
+
+static void eight_processes_append_8000_answers(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 50);
+    store_close(st);
+    pid_t pids[8];
+    for (int k = 0; k < 8; k++) {
+        pids[k] = fork();
+        ZT_CHECK(pids[k] >= 0, "fork");
+        if (pids[k] == 0) child_appender(k, 1000);
+    }
+    for (int k = 0; k < 8; k++) {
+        int status;
+        waitpid(pids[k], &status, 0);
+        ZT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d status %d", k, status);
+    }
+    st = open_ws("ws", 0);
+    ZT_CHECK(count_answers(st) == 8000, "last seq %llu", (unsigned long long)count_answers(st));
+    seen_ctx s = {calloc(8001, 1), 8000, 0};
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    OK(store_answer_each(t, 1, mark_seen, &s));
+    store_read_end(t);
+    ZT_CHECK(s.bad == 0, "%d duplicate or out-of-range seqs", s.bad);
+    for (uint64_t i = 1; i <= 8000; i++) ZT_CHECK(s.seen[i], "seq %llu missing", (unsigned long long)i);
+    free(s.seen);
+    expect_clean(st);
+    store_close(st);
+}
+
+/* The child appends forever, reporting each committed seq through the pipe
+ * after store_write returned; the parent kills it with SIGKILL. */
+static void killed_writer_loses_no_committed_answer(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 10);
+    store_close(st);
+    uint64_t total_reported = 0, max_reported = 0;
+    for (int round = 0; round < 4; round++) {
+        int fd[2];
+        ZT_CHECK(pipe(fd) == 0, "pipe");
+        pid_t pid = fork();
+        ZT_CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+            close(fd[0]);
+            zs_store *s2 = NULL;
+            if (store_open(&s2, "ws", 0)) _exit(10);
+            for (uint32_t i = 0;; i++) {
+                append_ctx c = {1 + i % 10, 0, 0, 0};
+                if (store_write(s2, append_one, &c)) _exit(11);
+                if (write(fd[1], &c.seq, sizeof c.seq) != sizeof c.seq) _exit(12);
+            }
+        }
+        close(fd[1]);
+        struct timespec ts = {0, (long)(150 + 70 * round) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        ZT_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child ended with %d, not by the kill", status);
+        uint64_t seq;
+        uint64_t *got = NULL;
+        size_t n = 0, cap = 0;
+        while (read(fd[0], &seq, sizeof seq) == sizeof seq) {
+            if (n == cap) { cap = cap ? cap * 2 : 1024; got = realloc(got, cap * sizeof *got); }
+            got[n++] = seq;
+        }
+        close(fd[0]);
+        ZT_CHECK(n > 0, "round %d: the child committed nothing before the kill", round);
+        st = open_ws("ws", 0);
+        zs_txn *t;
+        OK(store_read_begin(st, &t));
+        for (size_t i = 0; i < n; i++) {
+            store_answer a;
+            int rc = store_answer_get(t, got[i], &a);
+            ZT_CHECK(rc == 0, "round %d: committed seq %llu is gone (%s)", round, (unsigned long long)got[i], store_strerror(rc));
+            if (got[i] > max_reported) max_reported = got[i];
+        }
+        uint64_t last = store_answer_last_seq(t);
+        store_read_end(t);
+        ZT_CHECK(last >= max_reported && last <= max_reported + 1, "last %llu, reported up to %llu",
+                 (unsigned long long)last, (unsigned long long)max_reported);
+        expect_clean(st);
+        store_close(st);
+        total_reported += n;
+        free(got);
+    }
+    ZT_CHECK(total_reported > 20, "only %llu appends happened", (unsigned long long)total_reported);
+}
+
+/* Two threads on one zs_store (the labeler's UI and its trainer), with a
+ * tiny map so the map grows while both have transactions going. */
+typedef struct { zs_store *st; int id; int fails; } thr_arg;
+
+static int big_blob(zs_txn *txn, void *ctx)
+{
+    thr_arg *a = ctx;
+    static char buf[100000];
+    memset(buf, a->id, sizeof buf);
+    char key[32];
+    snprintf(key, sizeof key, "t%d/blob", a->id);
+    return store_blob_put(txn, STORE_DB_SCORES, key, buf, sizeof buf);
+}
+
+static void *thread_main(void *p)
+{
+    thr_arg *a = p;
+    for (int i = 0; i < 200; i++) {
+        append_ctx c = {1, a->id, 0, 0};
+        if (store_write(a->st, append_one, &c)) a->fails++;
+        if (i % 10 == 0 && store_write(a->st, big_blob, a)) a->fails++;
+        zs_txn *t;
+        if (store_read_begin(a->st, &t)) { a->fails++; continue; }
+        store_answer ans;
+        if (c.seq && store_answer_get(t, c.seq, &ans)) a->fails++;
+        store_read_end(t);
+    }
+    return NULL;
+}
+
+static void two_threads_share_one_store(void)
+{
+    setenv("ZOOSH_MAPSIZE", "128k", 1);
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 1);
+    thr_arg a[2] = {{st, 0, 0}, {st, 1, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) ZT_CHECK(pthread_create(&th[i], NULL, thread_main, &a[i]) == 0, "thread");
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    ZT_CHECK(a[0].fails == 0 && a[1].fails == 0, "failures %d %d: %s", a[0].fails, a[1].fails, store_last_error());
+    ZT_CHECK(count_answers(st) == 400, "%llu answers", (unsigned long long)count_answers(st));
+    size_t ms, used;
+    OK(store_map_info(st, &ms, &used));
+    ZT_CHECK(ms > 128 * 1024, "map did not grow: %zu", ms);
+    expect_clean(st);
+    store_close(st);
+}
+
+/* ------------------------------------------------------------ map growth */
+
+typedef struct { int from, n, w; } thumbs_ctx;
+
+static int put_thumbs(zs_txn *txn, void *ctx)
+{
+    thumbs_ctx *c = ctx;
+    uint8_t *px = malloc((size_t)c->w * c->w * 3);
+    int rc = 0;
+    for (int i = 0; i < c->n && !rc; i++) {
+        memset(px, (c->from + i) & 0xff, (size_t)c->w * c->w * 3);
+        rc = store_thumb_put(txn, (uint32_t)(c->from + i), c->w, c->w, px);
+    }
+    free(px);
+    return rc;
+}
+
+static void the_map_grows_past_a_tiny_start(void)
+{
+    setenv("ZOOSH_MAPSIZE", "64k", 1);
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    size_t ms0, used;
+    OK(store_map_info(st, &ms0, &used));
+    make_galaxies(st, 400);
+    /* Many small transactions, then one transaction far bigger than the map. */
+    for (int i = 0; i < 20; i++) {
+        thumbs_ctx c = {1 + i * 10, 10, 64};
+        OK(store_write(st, put_thumbs, &c));
+    }
+    thumbs_ctx big = {201, 200, 64};   /* ~2.4 MB in one commit */
+    OK(store_write(st, put_thumbs, &big));
+    size_t ms1;
+    OK(store_map_info(st, &ms1, &used));
+    ZT_CHECK(ms1 >= 4 * ms0 && used > 2400000, "map %zu -> %zu, used %zu", ms0, ms1, used);
+    store_close(st);
+    unsetenv("ZOOSH_MAPSIZE");
+    st = open_ws("ws", 0);
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    for (uint32_t g = 1; g <= 400; g++) {
+        int w, h;
+        const uint8_t *px;
+        OK(store_thumb_get(t, g, &w, &h, &px));
+        ZT_CHECK(w == 64 && px[w * h * 3 - 1] == (g & 0xff), "thumb %u", g);
+    }
+    store_read_end(t);
+    expect_clean(st);
+    store_close(st);
+}
+
+/* Another process grew the map while we had the workspace open. */
+static void a_map_grown_elsewhere_is_adopted(void)
+{
+    setenv("ZOOSH_MAPSIZE", "64k", 1);
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 300);
+    pid_t pid = fork();
+    if (pid == 0) {
+        zs_store *s2 = NULL;
+        if (store_open(&s2, "ws", 0)) _exit(10);
+        thumbs_ctx c = {1, 300, 48};
+        if (store_write(s2, put_thumbs, &c)) _exit(11);
+        store_close(s2);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ZT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d", status);
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    int w, h;
+    const uint8_t *px;
+    OK(store_thumb_get(t, 300, &w, &h, &px));
+    ZT_CHECK(w == 48 && px[0] == (300 & 0xff), "thumb written by the other process");
+    store_read_end(t);
+    append_ctx c = {1, 0, 0, 0};
+    OK(store_write(st, append_one, &c));
+    expect_clean(st);
+    store_close(st);
+}
+
+/* ------------------------------------------------------------ refusing */
+
+/* Puts bytes straight into a database with liblmdb, bypassing the store
+ * (klen 0: strlen(key); a key "#N" is the 8-byte big-endian seq N). */
+static void raw_put(const char *dir, const char *db, const char *key, size_t klen, const void *val, size_t vlen)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ZT_CHECK(mdb_env_create(&env) == 0, "env");
+    mdb_env_set_maxdbs(env, 20);
+    ZT_CHECK(mdb_env_open(env, dir, 0, 0664) == 0, "open %s", dir);
+    ZT_CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0, "txn");
+    ZT_CHECK(mdb_dbi_open(txn, db, MDB_CREATE, &dbi) == 0, "dbi %s", db ? db : "(main)");
+    MDB_val k = {klen ? klen : strlen(key), (void *)key}, v = {vlen, (void *)val};
+    if (!klen && key[0] == '#') {   /* "#N": an 8-byte big-endian seq key */
+        static unsigned char kb[8];
+        unsigned long long s = strtoull(key + 1, NULL, 10);
+        for (int i = 0; i < 8; i++) kb[i] = (unsigned char)(s >> (56 - 8 * i));
+        k.mv_size = 8;
+        k.mv_data = kb;
+    }
+    ZT_CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0, "put");
+    ZT_CHECK(mdb_txn_commit(txn) == 0, "commit");
+    mdb_env_close(env);
+}
+
+static void newer_foreign_and_missing_are_refused(void)
+{
+    zs_store *st = NULL;
+    ZT_CHECK(store_open(&st, "nothing-here", 0) == STORE_ENOWS && !st, "missing dir");
+    mkdir("empty", 0777);
+    ZT_CHECK(store_open(&st, "empty", 0) == STORE_ENOWS, "dir without data.mdb");
+
+    st = open_ws("ws", STORE_CREATE);
+    store_close(st);
+    ZT_CHECK(store_open(&st, "ws", STORE_CREATE) == STORE_EEXIST, "init over an existing one");
+    raw_put("ws", "meta", "zoosh", 0, "zoosh-workspace 99", 18);
+    ZT_CHECK(store_open(&st, "ws", 0) == STORE_EVERSION, "newer version");
+    ZT_CHECK(strstr(store_last_error(), "99") != NULL, "detail: %s", store_last_error());
+
+    mkdir("foreign", 0777);
+    raw_put("foreign", NULL, "hello", 0, "world", 5);
+    ZT_CHECK(store_open(&st, "foreign", 0) == STORE_EFOREIGN, "foreign LMDB");
+    mkdir("foreign2", 0777);
+    raw_put("foreign2", "meta", "other", 0, "x", 1);
+    ZT_CHECK(store_open(&st, "foreign2", 0) == STORE_EFOREIGN, "LMDB with a meta db but no magic");
+
+    mkdir("garbage", 0777);
+    FILE *f = fopen("garbage/data.mdb", "w");
+    for (int i = 0; i < 3000; i++) fputs("not an lmdb file ", f);
+    fclose(f);
+    ZT_CHECK(store_open(&st, "garbage", 0) == STORE_EFOREIGN, "garbage data.mdb");
+    ZT_CHECK(strcmp(store_strerror(STORE_EVERSION), store_strerror(STORE_EFOREIGN)) != 0, "distinct messages");
+}
+
+static void read_only_workspace_reads_but_refuses_writes(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 3);
+    store_close(st);
+    st = open_ws("ws", STORE_RDONLY);
+    ZT_CHECK(store_is_readonly(st), "flag");
+    ZT_CHECK(store_write(st, put_galaxies, &(int){1}) == STORE_EREADONLY, "write refused");
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    ZT_CHECK(store_galaxy_count(t) == 3, "reads work");
+    store_read_end(t);
+    expect_clean(st);
+    store_close(st);
+    /* Without write permission on the files (not testable as root). */
+    if (geteuid() == 0) zt_skip("running as root: file permissions do not apply; STORE_RDONLY path tested");
+    chmod("ws/data.mdb", 0444);
+    chmod("ws/lock.mdb", 0444);
+    chmod("ws", 0555);
+    int rc = store_open(&st, "ws", 0);
+    ZT_CHECK(rc == 0, "open without permission: %s", store_strerror(rc));
+    ZT_CHECK(store_is_readonly(st), "detected read-only");
+    ZT_CHECK(store_write(st, put_galaxies, &(int){1}) == STORE_EREADONLY, "write refused");
+    OK(store_read_begin(st, &t));
+    ZT_CHECK(store_galaxy_count(t) == 3, "reads work");
+    store_read_end(t);
+    store_close(st);
+    chmod("ws", 0755);
+}
+
+/* ------------------------------------------------------------ maintenance */
+
+static void backup_while_another_process_appends(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 20);
+    for (int i = 0; i < 50; i++) {
+        append_ctx c = {1 + i % 20, 0, 0, 0};
+        OK(store_write(st, append_one, &c));
+    }
+    int fd[2];
+    ZT_CHECK(pipe(fd) == 0, "pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        zs_store *s2 = NULL;
+        if (store_open(&s2, "ws", 0)) _exit(10);
+        for (int i = 0; i < 3000; i++) {
+            append_ctx c = {1 + i % 20, i % 2, 0, 0};
+            if (store_write(s2, append_one, &c)) _exit(11);
+            if (i == 100) { char x = 1; if (write(fd[1], &x, 1) != 1) _exit(12); }
+        }
+        store_close(s2);
+        _exit(0);
+    }
+    close(fd[1]);
+    char x;
+    ZT_CHECK(read(fd[0], &x, 1) == 1, "child started");
+    OK(store_backup(st, "copy"));
+    int status;
+    waitpid(pid, &status, 0);
+    ZT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d", status);
+    uint64_t live = count_answers(st);
+    ZT_CHECK(store_backup(st, "copy") == STORE_EEXIST, "backup over an existing copy");
+    store_close(st);
+    zs_store *cp = open_ws("copy", 0);
+    uint64_t n = count_answers(cp);
+    ZT_CHECK(n >= 150 && n <= live, "copy has %llu answers, live %llu", (unsigned long long)n, (unsigned long long)live);
+    expect_clean(cp);
+    store_close(cp);
+}
+
+static void check_reports_damaged_records(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 3);
+    for (int i = 0; i < 3; i++) {
+        append_ctx c = {1, 0, 0, 0};
+        OK(store_write(st, append_one, &c));
+    }
+    append_ctx r = {1, 0, 0, 2};
+    OK(store_write(st, append_one, &r));
+    expect_clean(st);
+    store_close(st);
+    raw_put("ws", "answers", "#2", 0, "\x01\x05", 2);                     /* truncated record */
+    raw_put("ws", "answers", "#9", 0, "\x01", 1);                         /* gap + garbage */
+    raw_put("ws", "ids", "G00002", 0, "\x00\x00\x00\x07", 4);             /* index points nowhere */
+    raw_put("ws", "thumbs", "\x00\x00\x00\x01", 4, "\x01\x10\x00\x10\x00", 5);  /* pixels missing */
+    st = open_ws("ws", 0);
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    store_answer a;
+    ZT_CHECK(store_answer_get(t, 2, &a) == STORE_ECORRUPT, "truncated answer reads as corrupt");
+    OK(store_answer_get(t, 1, &a));
+    int w, h;
+    const uint8_t *px;
+    ZT_CHECK(store_thumb_get(t, 1, &w, &h, &px) == STORE_ECORRUPT, "short thumbnail");
+    store_read_end(t);
+    char rep[4096];
+    int np = 0;
+    ZT_CHECK(store_check(st, rep, sizeof rep, &np) == STORE_ECORRUPT, "check finds damage");
+    ZT_CHECK(np >= 5, "%d problems: %s", np, rep);
+    ZT_CHECK(strstr(rep, "answer 2 does not parse") && strstr(rep, "seq 9 follows 4") && strstr(rep, "G00002")
+             && strstr(rep, "thumbnail of gid 1"), "report: %s", rep);
+    store_close(st);
+}
+
+/* A full disk (here: the file-size limit) rolls the transaction back and
+ * leaves the workspace as it was. */
+static void a_full_disk_rolls_back(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 300);
+    append_ctx c = {1, 0, 0, 0};
+    OK(store_write(st, append_one, &c));
+    store_close(st);
+    struct stat sb;
+    ZT_CHECK(stat("ws/data.mdb", &sb) == 0, "stat");
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {(rlim_t)sb.st_size + 65536, (rlim_t)sb.st_size + 65536};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        zs_store *s2 = NULL;
+        if (store_open(&s2, "ws", 0)) _exit(10);
+        thumbs_ctx t = {1, 300, 64};   /* 3.6 MB: cannot fit */
+        int rc = store_write(s2, put_thumbs, &t);
+        store_close(s2);
+        if (rc != STORE_ENOSPC) fprintf(stderr, "store_write gave %d %s: %s\n", rc, store_strerror(rc), store_last_error());
+        _exit(rc == STORE_ENOSPC ? 0 : 20);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ZT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d (20 = not STORE_ENOSPC)", status);
+    st = open_ws("ws", 0);
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    int w, h;
+    const uint8_t *px;
+    ZT_CHECK(store_thumb_get(t, 1, &w, &h, &px) == STORE_ENOTFOUND, "nothing of the failed write");
+    ZT_CHECK(store_galaxy_count(t) == 300 && store_answer_last_seq(t) == 1, "earlier data intact");
+    store_read_end(t);
+    expect_clean(st);
+    OK(store_write(st, append_one, &c));   /* and it still takes writes */
+    store_close(st);
+}
+
+const zt_case zt_suite_store[] = {
+    {"every record kind round-trips through the disk", round_trips_every_record_kind, 0},
+    {"bad writes are refused and rolled back", bad_writes_are_refused_and_rolled_back, 0},
+    {"8 processes append 1,000 answers each: seqs 1..8000, no gap or duplicate", eight_processes_append_8000_answers, 60},
+    {"a writer killed with SIGKILL loses no committed answer", killed_writer_loses_no_committed_answer, 60},
+    {"two threads share one store while the map grows", two_threads_share_one_store, 60},
+    {"the map grows from a tiny start, even within one transaction", the_map_grows_past_a_tiny_start, 60},
+    {"a map grown by another process is adopted", a_map_grown_elsewhere_is_adopted, 0},
+    {"newer, foreign and missing workspaces are refused with their codes", newer_foreign_and_missing_are_refused, 0},
+    {"a read-only workspace reads but refuses writes", read_only_workspace_reads_but_refuses_writes, 0},
+    {"a backup taken while another process appends opens and checks clean", backup_while_another_process_appends, 60},
+    {"check reports damaged records and corrupt reads fail cleanly", check_reports_damaged_records, 0},
+    {"a full disk rolls the transaction back", a_full_disk_rolls_back, 0},
+    {0},
+};
