@@ -42,6 +42,7 @@
  */
 #include "core/schema.h"
 #include "core/util.h"
+#include "store/store.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -504,5 +505,54 @@ int core_schema_next(const core_schema *s, const int *given)
         if (q->parent_q < 0) return i;
         if (given && given[q->parent_q] == q->parent_a) return i;
     }
+    return -1;
+}
+
+/* ------------------------------------------------------------ workspace tasks */
+
+int core_schema_ws_tasks(struct zs_txn *txn, char (*names)[32], int max)
+{
+    int n = 0, have_interest = 0;
+    char *v = NULL;
+    if (max <= 0) return 0;
+    if (txn && store_meta_get(txn, CORE_SCHEMA_META_TASKS, &v) == 0) {
+        char *save = NULL;
+        for (char *tok = strtok_r(v, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+            if (strlen(tok) >= 32) continue;
+            int dup = 0;
+            for (int i = 0; i < n; i++) dup |= strcmp(names[i], tok) == 0;
+            if (dup) continue;
+            if (strcmp(tok, "interest") == 0) have_interest = 1;
+            if (n < max) copy(names[n++], 32, tok);
+        }
+        free(v);
+    }
+    if (!have_interest) {
+        if (n == max) n--;
+        copy(names[n++], 32, "interest");
+    }
+    return n;
+}
+
+int core_schema_ws_get(struct zs_txn *txn, const char *task, core_schema *out, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = 0;
+    if (!task || !*task) {
+        if (err) snprintf(err, errlen, "empty task name");
+        return -1;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "%s%.40s", CORE_SCHEMA_META_PREFIX, task);
+    char *text = NULL;
+    if (txn && strlen(task) < 32 && store_meta_get(txn, key, &text) == 0) {
+        char fname[80];
+        snprintf(fname, sizeof fname, "workspace:%s", key);
+        int rc = core_schema_parse(text, fname, out, err, errlen);
+        free(text);
+        if (rc == 0) copy(out->name, sizeof out->name, task);
+        return rc;
+    }
+    if (core_schema_builtin(task, out) == 0) return 0;
+    if (err) snprintf(err, errlen, "no task '%s' in this workspace (zoosh stats WS lists them)", task);
     return -1;
 }

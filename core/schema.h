@@ -46,6 +46,19 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
 /* A built-in name or a file path. */
 int core_schema_resolve(const char *name_or_file, core_schema *out, char *err, size_t errlen);
 
+/* ---- tasks of a workspace (meta keys written by `zoosh init`):
+ *   "tasks"          the enabled task names, space-separated ("gz-decals ring interest")
+ *   "schema/<name>"  a custom task's schema file text (the workspace is self-contained)
+ * interest is always available, listed or not. */
+#define CORE_SCHEMA_META_TASKS "tasks"
+#define CORE_SCHEMA_META_PREFIX "schema/"
+struct zs_txn;
+/* The enabled tasks into names[max][32]; returns how many (always >= 1: interest). */
+int core_schema_ws_tasks(struct zs_txn *txn, char (*names)[32], int max);
+/* A task of the workspace: its stored custom schema, else a built-in.  -1
+ * with a reason in err when the workspace has no such task. */
+int core_schema_ws_get(struct zs_txn *txn, const char *task, core_schema *out, char *err, size_t errlen);
+
 /* Index of question key / answer key, -1 when absent. */
 int core_schema_question(const core_schema *s, const char *qkey);
 int core_schema_answer(const core_schema *s, int q, const char *akey);

@@ -777,6 +777,14 @@ int store_thumb_get(zs_txn *txn, uint32_t gid, int *w, int *h, const uint8_t **r
     return rc;
 }
 
+uint32_t store_thumb_count(zs_txn *txn)
+{
+    if (!txn) return 0;
+    MDB_stat s;
+    if (mdb_stat(txn->t, D(txn, DB_THUMBS), &s)) return 0;
+    return (uint32_t)s.ms_entries;
+}
+
 /* ------------------------------------------------------------ features */
 
 static int featname_ok(const char *name)
@@ -930,6 +938,28 @@ int store_feature_get(zs_txn *txn, const char *name, uint32_t gid, const float *
     *v = val.mv_data;
     *dim = (int)(val.mv_size / sizeof(float));
     return 0;
+}
+
+int store_feature_count(zs_txn *txn, const char *name, uint32_t *n)
+{
+    *n = 0;
+    if (!txn || !featname_ok(name)) return STORE_EINVAL;
+    unsigned char k[STORE_FEATNAME_MAX + 8];
+    size_t kl = featkey(k, name, 0);
+    MDB_cursor *c;
+    int rc = lmdb_rc(mdb_cursor_open(txn->t, D(txn, DB_FEATURES), &c), "mdb_cursor_open");
+    if (rc) return rc;
+    MDB_val key = {kl, k}, v;
+    uint32_t cnt = 0;
+    int r;
+    for (r = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE); r == 0; r = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
+        if (key.mv_size != kl || memcmp(key.mv_data, k, kl - 4) != 0) break;
+        cnt++;
+    }
+    if (r != 0 && r != MDB_NOTFOUND) rc = lmdb_rc(r, "mdb_cursor_get");
+    mdb_cursor_close(c);
+    *n = cnt;
+    return rc;
 }
 
 int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gids, int *n, int *dim)

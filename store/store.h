@@ -107,6 +107,7 @@ uint32_t store_galaxy_max(zs_txn *txn);
 int store_thumb_put(zs_txn *txn, uint32_t gid, int w, int h, const uint8_t *rgb);
 /* Borrowed pointer into the map: valid until the transaction ends. */
 int store_thumb_get(zs_txn *txn, uint32_t gid, int *w, int *h, const uint8_t **rgb);
+uint32_t store_thumb_count(zs_txn *txn);
 
 /* ---- features: named sets of float vectors, one per galaxy.
  * A set records its dimension and provenance ("morph v1", "zoobot hdf5 FILE",
@@ -120,6 +121,8 @@ int store_featset_list(zs_txn *txn, char ***names, int *n);
 int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *v, int dim);
 /* Borrowed pointer, valid until the transaction ends (may be unaligned: memcpy). */
 int store_feature_get(zs_txn *txn, const char *name, uint32_t gid, const float **v, int *dim);
+/* How many vectors the set holds (a cursor walk over its keys). */
+int store_feature_count(zs_txn *txn, const char *name, uint32_t *n);
 /* Load a whole set: *x (n x dim, row-major) and *gids (n) malloc'ed, rows in gid order. */
 int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gids, int *n, int *dim);
 
