@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""make_fixtures.py - `make fixtures`: regenerate the small reference files
+under tests/data/ that `make test` compares zoosh against.  Needs Debian's
+python3-torch; `make test` itself never runs this.
+
+convnext_fixture.safetensors     a tiny ConvNeXt (timm's parameter names and
+                                 layouts, conv_mlp=True) with random weights
+convnext_fixture_io.safetensors  inputs and PyTorch's outputs for it
+
+The reference network below is timm's ConvNeXt (timm/models/convnext.py,
+huggingface/pytorch-image-models) re-written in plain torch with the same
+module names, so its state_dict() has exactly timm's keys: timm itself is not
+installed here.  Weights are drawn larger than timm's init (and gamma near 1
+rather than 1e-6) so every block visibly changes the output.
+
+Also a library for tools/bench/convnext.sh (build(), write_safetensors()).
+"""
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """timm.layers.LayerNorm2d: LayerNorm over C of an NCHW tensor, eps 1e-6."""
+
+    def __init__(self, c, eps=1e-6):
+        super().__init__(c, eps=eps)
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class Mlp(nn.Module):
+    """timm.layers.Mlp(use_conv=True): 1x1 conv, GELU (erf), 1x1 conv."""
+
+    def __init__(self, c, hidden):
+        super().__init__()
+        self.fc1 = nn.Conv2d(c, hidden, 1, bias=True)
+        self.act = nn.GELU()
+        self.fc2 = nn.Conv2d(hidden, c, 1, bias=True)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class Block(nn.Module):
+    """ConvNeXtBlock with conv_mlp=True."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv_dw = nn.Conv2d(c, c, 7, padding=3, groups=c, bias=True)
+        self.norm = LayerNorm2d(c)
+        self.mlp = Mlp(c, 4 * c)
+        self.gamma = nn.Parameter(1e-6 * torch.ones(c))
+
+    def forward(self, x):
+        s = x
+        x = self.mlp(self.norm(self.conv_dw(x)))
+        return x.mul(self.gamma.reshape(1, -1, 1, 1)) + s
+
+
+class Stage(nn.Module):
+    def __init__(self, cin, c, depth, first):
+        super().__init__()
+        self.downsample = nn.Identity() if first else nn.Sequential(
+            LayerNorm2d(cin), nn.Conv2d(cin, c, 2, stride=2, bias=True))
+        self.blocks = nn.Sequential(*[Block(c) for _ in range(depth)])
+
+    def forward(self, x):
+        return self.blocks(self.downsample(x))
+
+
+class Head(nn.Module):
+    """NormMlpClassifierHead with num_classes=0: avg pool, norm, flatten."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.norm = LayerNorm2d(c)
+
+    def forward(self, x):
+        return self.norm(x.mean((2, 3), keepdim=True)).flatten(1)
+
+
+class ConvNeXt(nn.Module):
+    def __init__(self, depths, dims):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, dims[0], 4, stride=4, bias=True), LayerNorm2d(dims[0]))
+        self.stages = nn.Sequential(*[
+            Stage(dims[max(i - 1, 0)], dims[i], depths[i], i == 0) for i in range(len(depths))])
+        self.head = Head(dims[-1])
+
+    def forward(self, x):
+        return self.head(self.stages(self.stem(x)))
+
+
+ARCHS = {
+    'convnext_atto': ((2, 2, 6, 2), (40, 80, 160, 320)),
+    'convnext_pico': ((2, 2, 6, 2), (64, 128, 256, 512)),
+    'convnext_nano': ((2, 2, 8, 2), (80, 160, 320, 640)),
+}
+
+
+def build(depths, dims, seed, scale=0.2):
+    """A ConvNeXt with random, non-trivial weights (fixed seed)."""
+    torch.manual_seed(seed)
+    m = ConvNeXt(depths, dims)
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if name.endswith('gamma'):
+                p.uniform_(0.5, 1.5)
+            elif p.ndim == 1 and ('norm' in name or name.startswith('stem.1') or 'downsample.0' in name):
+                p.copy_((1.0 if name.endswith('weight') else 0.0) + 0.1 * torch.randn_like(p))
+            elif p.ndim == 1:
+                p.normal_(0, 0.1)
+            else:
+                fan_in = p[0].numel()
+                p.normal_(0, scale * (3.0 / fan_in) ** 0.5 * 3)
+    return m.eval()
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """The safetensors format by hand: 8-byte LE header length, JSON, raw LE data."""
+    header, blobs, off = {}, [], 0
+    if metadata:
+        header['__metadata__'] = metadata
+    for name, t in tensors.items():
+        a = np.ascontiguousarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t)
+        dt = {np.dtype('float32'): 'F32', np.dtype('uint8'): 'U8'}[a.dtype]
+        b = a.astype(a.dtype.newbyteorder('<')).tobytes()
+        header[name] = {'dtype': dt, 'shape': list(a.shape), 'data_offsets': [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(',', ':')).encode()
+    h += b' ' * (-len(h) % 8)
+    with open(path + '.tmp', 'wb') as f:
+        f.write(struct.pack('<Q', len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(path + '.tmp', path)
+
+
+def main():
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+    out = os.path.join(root, 'tests', 'data')
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(1)
+    depths, dims = (1, 1, 2, 1), (16, 24, 32, 40)
+    m = build(depths, dims, seed=5)
+    write_safetensors(os.path.join(out, 'convnext_fixture.safetensors'), m.state_dict(),
+                      {'made_by': 'tools/make_fixtures.py', 'depths': '1,1,2,1', 'dims': '16,24,32,40'})
+    g = torch.Generator().manual_seed(6)
+    io = {}
+    with torch.no_grad():
+        x32 = torch.rand(3, 3, 32, 32, generator=g)
+        io['x32'], io['y32'] = x32, m(x32)
+        x70 = torch.rand(1, 3, 70, 52, generator=g)      # sizes not divisible by 4 or 32: floors
+        io['x70x52'], io['y70x52'] = x70, m(x70)
+        # An RGB8 image embedded at half size: area resampling by 2 = 2x2 mean.
+        img = (torch.rand(64, 64, 3, generator=g) * 256).clamp(0, 255).to(torch.uint8)
+        xi = F.avg_pool2d(img.permute(2, 0, 1)[None].float() / 255.0, 2)
+        io['img64'], io['yimg64_at32'] = img.numpy(), m(xi)
+        # Intermediate: after the stem, for locating a mismatch.
+        io['stem32'] = m.stem(x32[:1])
+    write_safetensors(os.path.join(out, 'convnext_fixture_io.safetensors'), io,
+                      {'made_by': 'tools/make_fixtures.py', 'torch': torch.__version__})
+    for f in ('convnext_fixture.safetensors', 'convnext_fixture_io.safetensors'):
+        print('wrote tests/data/%s (%d bytes)' % (f, os.path.getsize(os.path.join(out, f))))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
