@@ -1,5 +1,1408 @@
-/* cmd_import.c - placeholder: not implemented yet (replaced by its workstream). */
+/*
+ * cmd_import.c - `zoosh import` (catalog + images + features into a
+ * workspace) and `zoosh export` (votes, labels, answers, interest, features,
+ * predictions out as CSV).
+ *
+ * Import runs in three steps so that a bad input changes nothing:
+ *   1. read and check the catalog (libcsv), every row: field count, id
+ *      (present, not too long, not repeated), image file present, numbers
+ *      where numbers belong; and the --features file (dimension, ids);
+ *   2. decode every image once with a small thread pool and make its
+ *      CORE_THUMB_SIDE thumbnail (the labeler never decodes a full image);
+ *   3. only when nothing was wrong (or with --skip-bad, for the good rows),
+ *      write in batches of short write transactions.
+ * Thumbnails that fit in IMPORT_MEM_BUDGET are kept from step 2 to step 3;
+ * for bigger catalogs step 2 only checks and step 3 decodes again.  A
+ * failure of the disk itself during step 3 can leave the batches written so
+ * far; importing again completes it (same id updates, never duplicates).
+ *
+ * Catalog columns: `id_str` or `id` (the galaxy), `file_loc` or `file` (its
+ * image, relative to --root or to the catalog's folder; stored absolute),
+ * `ra`/`dec`; vote columns of the built-in trees `<question>_<answer>`,
+ * `..._fraction`, `<question>_total-votes`, and a column named after a
+ * one-question task (`ring`) become priors; `feat_0..feat_{D-1}` a feature
+ * set "catalog"; everything else is kept verbatim as galaxy metadata.
+ *
+ * DESIGN (threads): the decode pool (struct pool) shares one mutex `mu`
+ * guarding `next`, `limit`, `stop` and each slot's `done`; workers take the
+ * next item below `limit`, decode without the lock and publish the slot under
+ * it.  Only the main thread touches the store, libhdf5 and stderr; it
+ * consumes slots in item order and raises `limit` (a window) as it goes, so
+ * memory stays bounded.
+ */
 #include "tui/cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
-int cmd_import(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "zoosh import: not implemented yet\n"); return 1; }
-int cmd_export(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "zoosh export: not implemented yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/catalog.h"
+#include "core/featio.h"
+#include "core/image.h"
+#include "core/learn.h"
+#include "core/schema.h"
+#include "core/util.h"
+#include "store/store.h"
+
+/* Weak until core/learn.c lands in every build: --format predictions then
+ * says the learner is missing instead of the link failing. */
+#pragma weak core_pred_get
+#pragma weak core_model_info_get
+
+#define IMPORT_MEM_BUDGET ((size_t)768 << 20)   /* thumbnails kept between check and write */
+#define IMPORT_BATCH_BYTES ((size_t)32 << 20)
+#define IMPORT_BATCH_ROWS 8192
+#define IMPORT_MAX_SHOWN 20                     /* errors printed before "and N more" */
+#define IMPORT_WINDOW 512                       /* decode-ahead items when streaming */
+
+/* ------------------------------------------------------------ messages */
+
+typedef struct {
+    char **msg;
+    int n, cap;
+} msglist;
+
+static void msg_add(msglist *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg_add(msglist *m, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 16;
+        m->msg = xrealloc(m->msg, sizeof(char *) * (size_t)m->cap);
+    }
+    m->msg[m->n++] = xstrdup(buf);
+}
+
+static void msg_free(msglist *m)
+{
+    for (int i = 0; i < m->n; i++) free(m->msg[i]);
+    free(m->msg);
+    memset(m, 0, sizeof *m);
+}
+
+/* ------------------------------------------------------------ progress */
+
+typedef struct {
+    int on;
+    const char *what;
+    long total;
+    double t0, last;
+} progress;
+
+static void progress_start(progress *p, const char *what, long total)
+{
+    p->on = isatty(2);
+    p->what = what;
+    p->total = total;
+    p->t0 = core_mono_s();
+    p->last = 0;
+}
+
+static void progress_show(progress *p, long done, int force)
+{
+    if (!p->on) return;
+    double now = core_mono_s();
+    if (!force && now - p->last < 0.1) return;
+    p->last = now;
+    int width = 30, fill = p->total > 0 ? (int)((double)done * width / (double)p->total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = 0;
+    double rate = now > p->t0 ? (double)done / (now - p->t0) : 0;
+    fprintf(stderr, "\r%-9s [%s] %ld/%ld  %.0f/s ", p->what, bar, done, p->total, rate);
+    fflush(stderr);
+}
+
+static void progress_end(progress *p, long done)
+{
+    if (!p->on) return;
+    progress_show(p, done, 1);
+    fputc('\n', stderr);
+}
+
+/* ------------------------------------------------------- string hashing */
+
+typedef struct {
+    const char **key;
+    int *val;
+    size_t cap, n;
+} strmap;
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void strmap_init(strmap *m, size_t n)
+{
+    m->cap = 16;
+    while (m->cap < n * 2 + 16) m->cap *= 2;
+    m->key = xcalloc(m->cap, sizeof(char *));
+    m->val = xcalloc(m->cap, sizeof(int));
+    m->n = 0;
+}
+
+static void strmap_free(strmap *m) { free(m->key); free(m->val); memset(m, 0, sizeof *m); }
+
+/* Returns the existing value, or inserts val and returns -1.  Keys are borrowed. */
+static int strmap_put(strmap *m, const char *key, int val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        strmap old = *m;
+        strmap_init(m, old.cap);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.key[i]) strmap_put(m, old.key[i], old.val[i]);
+        strmap_free(&old);
+    }
+    size_t i = fnv1a(key) & (m->cap - 1);
+    while (m->key[i]) {
+        if (strcmp(m->key[i], key) == 0) return m->val[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->key[i] = key;
+    m->val[i] = val;
+    m->n++;
+    return -1;
+}
+
+static int strmap_get(const strmap *m, const char *key)
+{
+    if (!m->cap) return -1;
+    size_t i = fnv1a(key) & (m->cap - 1);
+    while (m->key[i]) {
+        if (strcmp(m->key[i], key) == 0) return m->val[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------- the catalog */
+
+enum col_kind { COL_META, COL_ID, COL_FILE, COL_RA, COL_DEC, COL_PRIOR, COL_FEAT };
+
+typedef struct {
+    long   line;
+    char  *id;
+    char  *file;          /* absolute path */
+    double ra, dec;
+    char **meta_val;      /* (n_meta) */
+    double *prior;        /* (n_prior) NAN = empty */
+    float *feat;          /* (feat_dim) or NULL */
+    int    bad;           /* 1: skipped */
+    int    fidx;          /* row of the --features set, -1 */
+    uint32_t gid;
+} crow;
+
+typedef struct {
+    const char *path;     /* catalog as given */
+    char  root[PATH_MAX]; /* absolute folder images are relative to */
+    int    n_cols;
+    char **cols;
+    int   *kind;          /* (n_cols) enum col_kind */
+    int   *sub;           /* (n_cols) index within its kind */
+    int    id_col, file_col;
+    int    n_meta, n_prior, feat_dim;
+    char **meta_key;      /* borrowed from cols */
+    char **prior_name;    /* borrowed from cols */
+    crow  *rows;
+    long   n_rows, cap_rows;
+    strmap ids;
+    msglist *bad;         /* where row problems go */
+    char   err[1024];     /* a whole-file problem */
+} catalog;
+
+/* Every vote column name of the built-in trees (and one-question task names). */
+static int is_vote_column(const char *name)
+{
+    static strmap known;
+    static int ready;
+    static char *pool[4096];
+    static int npool;
+    if (!ready) {
+        strmap_init(&known, 1024);
+        for (int t = 0; core_schema_builtin_names[t]; t++) {
+            core_schema *s = xmalloc(sizeof *s);
+            if (core_schema_builtin(core_schema_builtin_names[t], s) == 0 && s->kind == CORE_TASK_TREE) {
+                char buf[160];
+                if (s->n_questions == 1 && npool < 4095) {
+                    pool[npool] = xstrdup(s->name);
+                    strmap_put(&known, pool[npool++], 1);
+                }
+                for (int q = 0; q < s->n_questions; q++) {
+                    snprintf(buf, sizeof buf, "%s_total-votes", s->q[q].key);
+                    if (npool < 4095) { pool[npool] = xstrdup(buf); strmap_put(&known, pool[npool++], 1); }
+                }
+                int nc = core_schema_n_columns(s);
+                for (int i = 0; i < nc && npool < 4094; i++) {
+                    int qq, aa;
+                    core_schema_column(s, i, buf, sizeof buf, &qq, &aa);
+                    pool[npool] = xstrdup(buf);
+                    strmap_put(&known, pool[npool++], 1);
+                    char b2[200];
+                    snprintf(b2, sizeof b2, "%s_fraction", buf);
+                    pool[npool] = xstrdup(b2);
+                    strmap_put(&known, pool[npool++], 1);
+                }
+            }
+            free(s);
+        }
+        ready = 1;
+    }
+    return strmap_get(&known, name) >= 0;
+}
+
+static int feat_index(const char *name)
+{
+    if (strncmp(name, "feat_", 5) != 0 || !name[5]) return -1;
+    long v = 0;
+    for (const char *p = name + 5; *p; p++) {
+        if (*p < '0' || *p > '9' || v > 1000000) return -1;
+        v = v * 10 + (*p - '0');
+    }
+    if (name[5] == '0' && name[6]) return -1;
+    return (int)v;
+}
+
+static int header(catalog *c, const core_csv_row *row)
+{
+    c->n_cols = row->n;
+    c->cols = xmalloc(sizeof(char *) * (size_t)row->n);
+    c->kind = xcalloc((size_t)row->n, sizeof(int));
+    c->sub = xcalloc((size_t)row->n, sizeof(int));
+    c->meta_key = xmalloc(sizeof(char *) * (size_t)row->n);
+    c->prior_name = xmalloc(sizeof(char *) * (size_t)row->n);
+    c->id_col = c->file_col = -1;
+    int id_str = -1, id = -1, file_loc = -1, file = -1;
+    for (int j = 0; j < row->n; j++) {
+        c->cols[j] = xstrdup(row->f[j]);
+        for (int k = 0; k < j; k++)
+            if (strcmp(c->cols[k], c->cols[j]) == 0) {
+                snprintf(c->err, sizeof c->err, "%s:%ld: column %s: named twice (columns %d and %d)",
+                         c->path, row->line, c->cols[j], k + 1, j + 1);
+                return 1;
+            }
+        if (!strcmp(row->f[j], "id_str")) id_str = j;
+        else if (!strcmp(row->f[j], "id")) id = j;
+        else if (!strcmp(row->f[j], "file_loc")) file_loc = j;
+        else if (!strcmp(row->f[j], "file")) file = j;
+    }
+    c->id_col = id_str >= 0 ? id_str : id;
+    c->file_col = file_loc >= 0 ? file_loc : file;
+    if (c->id_col < 0) {
+        snprintf(c->err, sizeof c->err, "%s:%ld: no id column (a catalog needs id_str or id, and file_loc or file)", c->path, row->line);
+        return 1;
+    }
+    if (c->file_col < 0) {
+        snprintf(c->err, sizeof c->err, "%s:%ld: no file column (a catalog needs file_loc or file next to %s)", c->path, row->line, c->cols[c->id_col]);
+        return 1;
+    }
+    int max_feat = -1, n_feat = 0;
+    for (int j = 0; j < row->n; j++) {
+        const char *n = c->cols[j];
+        int fi;
+        if (j == c->id_col) c->kind[j] = COL_ID;
+        else if (j == c->file_col) c->kind[j] = COL_FILE;
+        else if (!strcasecmp(n, "ra")) c->kind[j] = COL_RA;
+        else if (!strcasecmp(n, "dec")) c->kind[j] = COL_DEC;
+        else if ((fi = feat_index(n)) >= 0) {
+            c->kind[j] = COL_FEAT;
+            c->sub[j] = fi;
+            n_feat++;
+            if (fi > max_feat) max_feat = fi;
+        } else if (is_vote_column(n)) {
+            c->kind[j] = COL_PRIOR;
+            c->sub[j] = c->n_prior;
+            c->prior_name[c->n_prior++] = c->cols[j];
+        } else {
+            c->kind[j] = COL_META;
+            c->sub[j] = c->n_meta;
+            c->meta_key[c->n_meta++] = c->cols[j];
+        }
+    }
+    if (n_feat && n_feat != max_feat + 1) {
+        snprintf(c->err, sizeof c->err, "%s:%ld: feature columns must be feat_0..feat_%d without gaps (found %d of them)",
+                 c->path, row->line, max_feat, n_feat);
+        return 1;
+    }
+    c->feat_dim = n_feat;
+    return 0;
+}
+
+static void join_path(char *out, size_t len, const char *dir, const char *file)
+{
+    if (file[0] == '/') { snprintf(out, len, "%s", file); return; }
+    while (file[0] == '.' && file[1] == '/') file += 2;
+    size_t dl = strlen(dir);
+    if (dl && dir[dl - 1] == '/') snprintf(out, len, "%s%s", dir, file);
+    else snprintf(out, len, "%s/%s", dir, file);
+}
+
+static void crow_free(crow *r, int n_meta)
+{
+    free(r->id);
+    free(r->file);
+    if (r->meta_val) for (int i = 0; i < n_meta; i++) free(r->meta_val[i]);
+    free(r->meta_val);
+    free(r->prior);
+    free(r->feat);
+}
+
+static int catalog_row(const core_csv_row *row, void *ctx)
+{
+    catalog *c = ctx;
+    if (row->index == 0) return header(c, row);
+    if (c->n_rows == c->cap_rows) {
+        c->cap_rows = c->cap_rows ? c->cap_rows * 2 : 1024;
+        c->rows = xrealloc(c->rows, sizeof(crow) * (size_t)c->cap_rows);
+    }
+    crow *r = &c->rows[c->n_rows];
+    memset(r, 0, sizeof *r);
+    r->line = row->line;
+    r->ra = r->dec = NAN;
+    r->fidx = -1;
+#define BAD(col, ...) do { char m_[600]; snprintf(m_, sizeof m_, __VA_ARGS__); \
+        msg_add(c->bad, "%s:%ld: column %s: %s", c->path, row->line, (col), m_); r->bad = 1; goto done; } while (0)
+    if (row->n != c->n_cols) {
+        if (row->n < c->n_cols)
+            BAD(c->cols[row->n], "missing (the row has %d fields, the header %d)", row->n, c->n_cols);
+        BAD("?", "the row has %d fields, the header %d", row->n, c->n_cols);
+    }
+    const char *id = row->f[c->id_col];
+    if (!id[0]) BAD(c->cols[c->id_col], "empty id");
+    if (strlen(id) >= STORE_ID_MAX) BAD(c->cols[c->id_col], "id longer than %d bytes", STORE_ID_MAX - 1);
+    if (strlen(id) != row->len[c->id_col]) BAD(c->cols[c->id_col], "id holds a NUL byte");
+    r->id = xstrdup(id);
+    int prev = strmap_put(&c->ids, r->id, (int)c->n_rows);
+    if (prev >= 0) BAD(c->cols[c->id_col], "duplicate id '%s' (first on line %ld)", id, c->rows[prev].line);
+    const char *file = row->f[c->file_col];
+    if (!file[0]) BAD(c->cols[c->file_col], "empty image path");
+    char full[PATH_MAX + 256];
+    join_path(full, sizeof full, c->root, file);
+    if (strlen(full) >= STORE_PATH_MAX) BAD(c->cols[c->file_col], "image path too long");
+    r->file = xstrdup(full);
+    struct stat sb;
+    if (stat(full, &sb) != 0) BAD(c->cols[c->file_col], "image %s: %s", full, strerror(errno));
+    if (!S_ISREG(sb.st_mode)) BAD(c->cols[c->file_col], "image %s: not a regular file", full);
+    if (c->n_meta) r->meta_val = xcalloc((size_t)c->n_meta, sizeof(char *));
+    if (c->n_prior) r->prior = xmalloc(sizeof(double) * (size_t)c->n_prior);
+    if (c->feat_dim) r->feat = xmalloc(sizeof(float) * (size_t)c->feat_dim);
+    for (int j = 0; j < c->n_cols; j++) {
+        const char *v = row->f[j];
+        double d;
+        switch (c->kind[j]) {
+        case COL_META:
+            r->meta_val[c->sub[j]] = xstrdup(v);
+            break;
+        case COL_RA: case COL_DEC:
+            if (!v[0]) break;
+            if (core_parse_double(v, &d)) BAD(c->cols[j], "not a number '%.40s'", v);
+            if (c->kind[j] == COL_RA) r->ra = d; else r->dec = d;
+            break;
+        case COL_PRIOR:
+            r->prior[c->sub[j]] = NAN;
+            if (!v[0] || !strcasecmp(v, "nan")) break;
+            if (core_parse_double(v, &d) || !isfinite(d)) BAD(c->cols[j], "not a number '%.40s'", v);
+            r->prior[c->sub[j]] = d;
+            break;
+        case COL_FEAT:
+            if (core_parse_float(v, &r->feat[c->sub[j]])) BAD(c->cols[j], "not a number '%.40s'", v);
+            break;
+        default:
+            break;
+        }
+    }
+done:
+#undef BAD
+    c->n_rows++;
+    return 0;
+}
+
+static void catalog_free(catalog *c)
+{
+    for (long i = 0; i < c->n_rows; i++) crow_free(&c->rows[i], c->n_meta);
+    free(c->rows);
+    if (c->cols) for (int j = 0; j < c->n_cols; j++) free(c->cols[j]);
+    free(c->cols); free(c->kind); free(c->sub); free(c->meta_key); free(c->prior_name);
+    strmap_free(&c->ids);
+}
+
+/* ------------------------------------------------------- decode pool */
+
+typedef struct {
+    int done;
+    int ok;
+    core_image thumb;
+    char err[256];
+} slot;
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
+    const char **paths;   /* (n) files to decode */
+    slot *slots;          /* (n) */
+    int n, next, limit, stop;
+    size_t kept, budget;  /* thumbnail bytes kept / allowed (0 = keep all) */
+    int keep;             /* keep thumbnails at all */
+    pthread_t *th;
+    int n_th;
+} pool;
+
+static void *pool_worker(void *arg)
+{
+    pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && p->next < p->n && p->next >= p->limit) pthread_cond_wait(&p->cv_work, &p->mu);
+        if (p->stop || p->next >= p->n) { pthread_mutex_unlock(&p->mu); return NULL; }
+        int i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        slot s = {0};
+        core_image im;
+        if (core_image_load(p->paths[i], &im, s.err, sizeof s.err) == 0) {
+            if (core_image_thumbnail(&im, CORE_THUMB_SIDE, &s.thumb) == 0) s.ok = 1;
+            else snprintf(s.err, sizeof s.err, "cannot make a thumbnail");
+            core_image_free(&im);
+        }
+        pthread_mutex_lock(&p->mu);
+        if (s.ok && p->keep) {
+            size_t b = (size_t)s.thumb.w * (size_t)s.thumb.h * 3;
+            if (p->budget && p->kept + b > p->budget) core_image_free(&s.thumb);
+            else p->kept += b;
+        } else if (s.ok) core_image_free(&s.thumb);
+        s.done = 1;
+        p->slots[i] = s;
+        pthread_cond_broadcast(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static int n_threads(int asked)
+{
+    if (asked > 0) return asked > 64 ? 64 : asked;
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    if (c < 2) c = 2;
+    if (c > 16) c = 16;
+    return (int)c;
+}
+
+/* window 0 = no limit */
+static void pool_start(pool *p, const char **paths, int n, int threads, int keep, size_t budget, int window)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv_work, NULL);
+    pthread_cond_init(&p->cv_done, NULL);
+    p->paths = paths;
+    p->n = n;
+    p->slots = xcalloc((size_t)(n ? n : 1), sizeof(slot));
+    p->limit = window > 0 ? window : n;
+    p->keep = keep;
+    p->budget = budget;
+    p->n_th = threads < n ? threads : (n > 0 ? n : 1);
+    p->th = xmalloc(sizeof(pthread_t) * (size_t)p->n_th);
+    for (int t = 0; t < p->n_th; t++)
+        if (pthread_create(&p->th[t], NULL, pool_worker, p) != 0) core_fatal("pthread_create failed");
+}
+
+/* Waits for item i; the slot stays owned by the pool (thumbnail freed by pool_release). */
+static slot *pool_wait(pool *p, int i)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!p->slots[i].done) pthread_cond_wait(&p->cv_done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return &p->slots[i];
+}
+
+/* Item i consumed: free its thumbnail and let workers run `window` ahead. */
+static void pool_release(pool *p, int i, int window)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->slots[i].thumb.px) {
+        p->kept -= (size_t)p->slots[i].thumb.w * (size_t)p->slots[i].thumb.h * 3;
+        core_image_free(&p->slots[i].thumb);
+    }
+    if (window > 0 && i + 1 + window > p->limit) {
+        p->limit = i + 1 + window;
+        pthread_cond_broadcast(&p->cv_work);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void pool_stop(pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv_work);
+    pthread_mutex_unlock(&p->mu);
+    for (int t = 0; t < p->n_th; t++) pthread_join(p->th[t], NULL);
+    for (int i = 0; i < p->n; i++) core_image_free(&p->slots[i].thumb);
+    free(p->slots);
+    free(p->th);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv_work);
+    pthread_cond_destroy(&p->cv_done);
+}
+
+/* ------------------------------------------------------- writing */
+
+typedef struct {
+    catalog *cat;
+    const long *rows;         /* (n) row indices of this batch */
+    core_image *const *thumbs;/* (n) thumbnail per row, or NULL entries / NULL array */
+    long n;
+    const core_featset *fs;   /* --features, or NULL */
+    const char *fs_name;
+    const uint32_t *extra_gid;/* feature rows for galaxies already in the workspace */
+    const int *extra_fidx;
+    long e0, e1;
+    int first, last;          /* first / last batch: feature sets, meta */
+    const char *cat_prov;
+    /* counts of this batch (set by the callback, valid after commit) */
+    long created, thumbs_put, feats, priors;
+} wctx;
+
+/* One batch in one write transaction.  May run twice (map growth): it only
+ * reads its inputs and recomputes every count. */
+static int write_batch(zs_txn *txn, void *vctx)
+{
+    wctx *w = vctx;
+    catalog *c = w->cat;
+    int rc = 0;
+    w->created = w->thumbs_put = w->feats = w->priors = 0;
+    if (w->first) {
+        if (w->fs && (rc = store_featset_put(txn, w->fs_name, w->fs->dim, w->fs->provenance))) return rc;
+        if (c->feat_dim && (rc = store_featset_put(txn, "catalog", c->feat_dim, w->cat_prov))) return rc;
+    }
+    for (long k = 0; k < w->n; k++) {
+        crow *r = &c->rows[w->rows[k]];
+        store_galaxy g = {.id_str = r->id, .file = r->file, .ra = r->ra, .dec = r->dec,
+                          .n_meta = c->n_meta, .meta_key = c->meta_key, .meta_val = r->meta_val};
+        int created = 0;
+        if ((rc = store_galaxy_put(txn, &g, &r->gid, &created))) return rc;
+        w->created += created;
+        const core_image *t = w->thumbs ? w->thumbs[k] : NULL;
+        if (t && t->px) {
+            if ((rc = store_thumb_put(txn, r->gid, t->w, t->h, t->px))) return rc;
+            w->thumbs_put++;
+        }
+        for (int j = 0; j < c->n_prior; j++)
+            if (!isnan(r->prior[j])) {
+                if ((rc = store_prior_put(txn, r->gid, c->prior_name[j], r->prior[j]))) return rc;
+                w->priors++;
+            }
+        if (r->feat && (rc = store_feature_put(txn, "catalog", r->gid, r->feat, c->feat_dim))) return rc;
+        if (w->fs && r->fidx >= 0) {
+            if ((rc = store_feature_put(txn, w->fs_name, r->gid, w->fs->x + (size_t)r->fidx * (size_t)w->fs->dim, w->fs->dim)))
+                return rc;
+            w->feats++;
+        }
+    }
+    for (long e = w->e0; e < w->e1; e++) {
+        if ((rc = store_feature_put(txn, w->fs_name, w->extra_gid[e], w->fs->x + (size_t)w->extra_fidx[e] * (size_t)w->fs->dim, w->fs->dim)))
+            return rc;
+        w->feats++;
+    }
+    if (w->last) {
+        char *def = NULL;
+        rc = store_meta_get(txn, "features.default", &def);
+        free(def);
+        if (rc == STORE_ENOTFOUND) {
+            const char *name = w->fs ? w->fs_name : c->feat_dim ? "catalog" : NULL;
+            rc = name ? store_meta_put(txn, "features.default", name) : 0;
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------- import command */
+
+static void import_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: zoosh import WS CATALOG.csv [--root DIR] [--features FILE [--ids FILE]]\n"
+        "                    [--features-name NAME] [--skip-bad] [--no-thumbs] [--threads N]\n\n"
+        "Reads a catalog of galaxy cutouts into the workspace WS.\n"
+        "  CATALOG.csv     Zoobot style (id_str, file_loc) or plain (id, file); images are\n"
+        "                  PNG, JPEG or FITS, relative to --root or to the catalog's folder.\n"
+        "                  Vote columns <question>_<answer> (counts), ..._fraction and a\n"
+        "                  column named after a one-question task (ring, 0/1) become priors;\n"
+        "                  feat_0..feat_N a feature set 'catalog'; ra/dec and other\n"
+        "                  columns are kept with the galaxy.\n"
+        "  --features FILE Zoobot representation HDF5 (predictions, id_str, label_cols),\n"
+        "                  a CSV id_str,feat_0,... or a .npy with --ids FILE (one id a line);\n"
+        "                  stored as the set 'zoobot' (or --features-name), which becomes\n"
+        "                  the workspace's default set if it has none.\n"
+        "  --skip-bad      import the good rows and list the bad ones (default: any bad\n"
+        "                  row stops the import and the workspace is left unchanged)\n"
+        "  --no-thumbs     do not decode images now (no display thumbnails)\n"
+        "  --threads N     decoding threads (default: the number of cores)\n\n"
+        "Importing again updates galaxies with the same id.  Exit status: 0 ok,\n"
+        "1 bad input (nothing imported unless --skip-bad), 2 usage, 3 workspace problem.\n");
+}
+
+static void print_list(FILE *f, const msglist *m, const char *prefix)
+{
+    for (int i = 0; i < m->n && i < IMPORT_MAX_SHOWN; i++) fprintf(f, "%s%s\n", prefix, m->msg[i]);
+    if (m->n > IMPORT_MAX_SHOWN) fprintf(f, "%s... and %d more\n", prefix, m->n - IMPORT_MAX_SHOWN);
+}
+
+static void abs_dir_of(const char *path, char *out, size_t len)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *slash = strrchr(tmp, '/');
+    const char *dir = ".";
+    if (slash == tmp) dir = "/";
+    else if (slash) { *slash = 0; dir = tmp; }
+    if (dir[0] == '/') { snprintf(out, len, "%s", dir); return; }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) { snprintf(out, len, "%s", dir); return; }
+    if (strcmp(dir, ".") == 0) snprintf(out, len, "%s", cwd);
+    else snprintf(out, len, "%.2047s/%.2000s", cwd, dir);
+}
+
+static void abs_of(const char *path, char *out, size_t len)
+{
+    if (path[0] == '/') { snprintf(out, len, "%s", path); return; }
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) { snprintf(out, len, "%s", path); return; }
+    while (path[0] == '.' && path[1] == '/') path += 2;
+    if (strcmp(path, ".") == 0) snprintf(out, len, "%s", cwd);
+    else snprintf(out, len, "%.2047s/%.2000s", cwd, path);
+}
+
+int cmd_import(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) { import_usage(stdout); return 0; }
+    const char *root = NULL, *feat_path = NULL, *ids_path = NULL, *fs_name = "zoobot";
+    int skip_bad = 0, no_thumbs = 0, threads = 0;
+    static const struct option opts[] = {
+        {"root", required_argument, 0, 'r'}, {"features", required_argument, 0, 'f'},
+        {"ids", required_argument, 0, 'i'}, {"features-name", required_argument, 0, 'n'},
+        {"skip-bad", no_argument, 0, 's'}, {"no-thumbs", no_argument, 0, 't'},
+        {"threads", required_argument, 0, 'j'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'r': root = optarg; break;
+        case 'f': feat_path = optarg; break;
+        case 'i': ids_path = optarg; break;
+        case 'n': fs_name = optarg; break;
+        case 's': skip_bad = 1; break;
+        case 't': no_thumbs = 1; break;
+        case 'j': threads = atoi(optarg); break;
+        default:
+            fprintf(stderr, "zoosh import: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    /* GNU getopt moved the positional arguments to the end */
+    const char *pos[2] = {0, 0};
+    int npos = 0;
+    for (int i = optind; i < argc; i++) {
+        if (npos == 2) { fprintf(stderr, "zoosh import: too many arguments ('%s')\n", argv[i]); return EXIT_USAGE; }
+        pos[npos++] = argv[i];
+    }
+    if (npos != 2) { import_usage(stderr); return EXIT_USAGE; }
+    if (ids_path && !feat_path) { fprintf(stderr, "zoosh import: --ids goes with --features\n"); return EXIT_USAGE; }
+    if (!fs_name[0] || strlen(fs_name) >= STORE_FEATNAME_MAX || strcmp(fs_name, "catalog") == 0) {
+        fprintf(stderr, "zoosh import: --features-name must be 1..%d characters and not 'catalog'\n", STORE_FEATNAME_MAX - 1);
+        return EXIT_USAGE;
+    }
+    const char *ws = pos[0], *cat_path = pos[1];
+    int status = 1;
+    zs_store *st = NULL;
+    catalog cat;
+    memset(&cat, 0, sizeof cat);
+    msglist bad = {0};
+    core_featset fs;
+    memset(&fs, 0, sizeof fs);
+    int have_fs = 0;
+    long *items = NULL;
+    const char **paths = NULL;
+    uint32_t *extra_gid = NULL;
+    int *extra_fidx = NULL;
+    long n_extra = 0;
+    long *brows = NULL;
+    core_image **bthumbs = NULL;
+    pool pl;
+    int pool_on = 0;
+    char err[1024];
+    double t0 = core_mono_s();
+
+    int rc = store_open(&st, ws, STORE_NOSYNC);
+    if (rc) {
+        fprintf(stderr, "zoosh import: %s: %s\n", ws, store_strerror(rc));
+        return EXIT_WORKSPACE;
+    }
+
+    /* 1. the catalog */
+    cat.path = cat_path;
+    cat.bad = &bad;
+    if (root) abs_of(root, cat.root, sizeof cat.root);
+    else abs_dir_of(cat_path, cat.root, sizeof cat.root);
+    strmap_init(&cat.ids, 1024);
+    err[0] = 0;
+    rc = core_csv_read(cat_path, catalog_row, &cat, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "zoosh import: %s\n", cat.err[0] ? cat.err : err);
+        goto end;
+    }
+    if (cat.n_cols == 0) { fprintf(stderr, "zoosh import: %s:1: empty file (no header row)\n", cat_path); goto end; }
+
+    /* 1b. the features file */
+    if (feat_path) {
+        if (core_feat_load(feat_path, ids_path, &fs, err, sizeof err)) {
+            fprintf(stderr, "zoosh import: %s\n", err);
+            goto end;
+        }
+        have_fs = 1;
+        zs_txn *rt = NULL;
+        if ((rc = store_read_begin(st, &rt))) { fprintf(stderr, "zoosh import: %s: %s\n", ws, store_strerror(rc)); status = EXIT_WORKSPACE; goto end; }
+        int dim0 = 0;
+        rc = store_featset_get(rt, fs_name, &dim0, NULL);
+        if (rc == 0 && dim0 != fs.dim) {
+            store_read_end(rt);
+            fprintf(stderr, "zoosh import: %s: feature dimension %d differs from the workspace's set '%s' (%d); "
+                            "use --features-name for a new set\n", feat_path, fs.dim, fs_name, dim0);
+            goto end;
+        }
+        strmap seen;
+        strmap_init(&seen, (size_t)fs.n);
+        extra_gid = xmalloc(sizeof(uint32_t) * (size_t)fs.n);
+        extra_fidx = xmalloc(sizeof(int) * (size_t)fs.n);
+        for (int i = 0; i < fs.n; i++) {
+            char where[64];
+            if (fs.lines && fs.lines[i]) snprintf(where, sizeof where, "%ld", fs.lines[i]);
+            else snprintf(where, sizeof where, "row %d", i + 1);
+            int prev = strmap_put(&seen, fs.ids[i], i);
+            if (prev >= 0) { msg_add(&bad, "%s:%s: column id_str: duplicate id '%s'", feat_path, where, fs.ids[i]); continue; }
+            int r = strmap_get(&cat.ids, fs.ids[i]);
+            if (r >= 0) {
+                if (!cat.rows[r].bad) cat.rows[r].fidx = i;
+                continue;
+            }
+            uint32_t gid;
+            if (store_galaxy_find(rt, fs.ids[i], &gid) == 0) {
+                extra_gid[n_extra] = gid;
+                extra_fidx[n_extra++] = i;
+            } else
+                msg_add(&bad, "%s:%s: column id_str: id '%s' is neither in the catalog nor in the workspace", feat_path, where, fs.ids[i]);
+        }
+        strmap_free(&seen);
+        store_read_end(rt);
+    }
+
+    /* the good rows */
+    items = xmalloc(sizeof(long) * (size_t)(cat.n_rows ? cat.n_rows : 1));
+    long n_items = 0;
+    for (long i = 0; i < cat.n_rows; i++)
+        if (!cat.rows[i].bad) items[n_items++] = i;
+    if (n_items > INT_MAX - 1) { fprintf(stderr, "zoosh import: %s: too many rows\n", cat_path); goto end; }
+
+    /* 2. decode every image once (a check), keeping the thumbnails when they
+     * fit in memory.  Otherwise: atomic imports decode twice (check, then
+     * write); --skip-bad imports decode once, while writing. */
+    size_t est = (size_t)n_items * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3;
+    int keep_all = est <= IMPORT_MEM_BUDGET;
+    int nt = n_threads(threads);
+    paths = xmalloc(sizeof(char *) * (size_t)(n_items ? n_items : 1));
+    for (long k = 0; k < n_items; k++) paths[k] = cat.rows[items[k]].file;
+    int streaming = 0;          /* step 3 takes thumbnails from a streaming pool */
+    if (!no_thumbs && n_items) {
+        if (keep_all || !skip_bad) {
+            pool_start(&pl, paths, (int)n_items, nt, keep_all, 0, keep_all ? 0 : IMPORT_WINDOW);
+            pool_on = 1;
+            progress pr;
+            progress_start(&pr, "decoding", n_items);
+            for (long k = 0; k < n_items; k++) {
+                slot *s = pool_wait(&pl, (int)k);
+                if (!s->ok) {
+                    crow *r = &cat.rows[items[k]];
+                    msg_add(&bad, "%s:%ld: column %s: image %s: %s", cat_path, r->line, cat.cols[cat.file_col], r->file, s->err);
+                    r->bad = 1;
+                }
+                if (!keep_all) pool_release(&pl, (int)k, IMPORT_WINDOW);
+                progress_show(&pr, k + 1, 0);
+            }
+            progress_end(&pr, n_items);
+            if (!keep_all) { pool_stop(&pl); pool_on = 0; streaming = 1; }
+        } else
+            streaming = 1;
+    }
+
+    if (bad.n && !skip_bad) {
+        print_list(stderr, &bad, "zoosh import: ");
+        fprintf(stderr, "zoosh import: %d problem%s; nothing was imported (--skip-bad imports the other rows)\n",
+                bad.n, bad.n == 1 ? "" : "s");
+        goto end;
+    }
+
+    /* 3. write in batches: items [i0, i1) of the rows still good, then the
+     * feature rows of galaxies already in the workspace */
+    char cat_prov[600];
+    {
+        char ap[PATH_MAX];
+        abs_of(cat_path, ap, sizeof ap);
+        snprintf(cat_prov, sizeof cat_prov, "catalog %.500s (feat_0..feat_%d)", ap, cat.feat_dim - 1);
+    }
+    long n_write = 0;
+    for (long k = 0; k < n_items; k++)
+        if (!cat.rows[items[k]].bad) { items[n_write] = items[k]; n_write++; }
+    /* items is compacted; the kept-thumbnail slots were indexed by the old
+     * item numbers, so move them along too */
+    if (pool_on) {
+        long m = 0;
+        for (long k = 0; k < n_items; k++) {
+            if (pl.slots[k].ok) {
+                if (m != k) { pl.slots[m] = pl.slots[k]; memset(&pl.slots[k], 0, sizeof(slot)); }
+                m++;
+            }
+        }
+    }
+    if (streaming) {
+        for (long k = 0; k < n_write; k++) paths[k] = cat.rows[items[k]].file;
+        pool_start(&pl, paths, (int)n_write, nt, 1, 0, IMPORT_WINDOW);
+        pool_on = 1;
+    }
+    size_t row_bytes = 256 + (size_t)cat.n_prior * 32 + (size_t)cat.feat_dim * 4 +
+                       (have_fs ? (size_t)fs.dim * 4 : 0) + (no_thumbs ? 0 : CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3);
+    long batch = (long)(IMPORT_BATCH_BYTES / row_bytes);
+    if (batch < 16) batch = 16;
+    if (batch > IMPORT_BATCH_ROWS) batch = IMPORT_BATCH_ROWS;
+    long created = 0, thumbs = 0, feats = 0, priors = 0, written = 0;
+    brows = xmalloc(sizeof(long) * (size_t)batch);
+    bthumbs = xmalloc(sizeof(core_image *) * (size_t)batch);
+    progress pr;
+    progress_start(&pr, "writing", n_write);
+    long i0 = 0, e0 = 0;
+    for (int first = 1;; first = 0) {
+        long i1 = i0 + batch < n_write ? i0 + batch : n_write;
+        long e1 = e0;
+        if (i1 == n_write) e1 = e0 + batch < n_extra ? e0 + batch : n_extra;
+        long m = 0;
+        for (long k = i0; k < i1; k++) {
+            core_image *t = NULL;
+            if (pool_on) {
+                slot *s = pool_wait(&pl, (int)k);
+                if (!s->ok) {   /* streaming only: the image failed now */
+                    crow *r = &cat.rows[items[k]];
+                    msg_add(&bad, "%s:%ld: column %s: image %s: %s", cat_path, r->line, cat.cols[cat.file_col], r->file, s->err);
+                    r->bad = 1;
+                    if (!skip_bad) {
+                        progress_end(&pr, i0);
+                        print_list(stderr, &bad, "zoosh import: ");
+                        fprintf(stderr, "zoosh import: the image changed during the import; %ld galaxies were written "
+                                        "before it (fix it and import again)\n", written);
+                        goto end;
+                    }
+                    continue;
+                }
+                t = &s->thumb;
+            }
+            brows[m] = items[k];
+            bthumbs[m] = t;
+            m++;
+        }
+        wctx w = {.cat = &cat, .rows = brows, .thumbs = bthumbs, .n = m,
+                  .fs = have_fs ? &fs : NULL, .fs_name = fs_name,
+                  .extra_gid = extra_gid, .extra_fidx = extra_fidx, .e0 = e0, .e1 = e1,
+                  .first = first, .last = (i1 == n_write && e1 == n_extra), .cat_prov = cat_prov};
+        rc = store_write(st, write_batch, &w);
+        if (rc) {
+            progress_end(&pr, i0);
+            fprintf(stderr, "zoosh import: %s: writing failed: %s (%s)\n", ws, store_strerror(rc), store_last_error());
+            if (written > 0) fprintf(stderr, "zoosh import: %ld galaxies were written before the failure (import again to complete)\n", written);
+            status = (rc == STORE_ENOSPC || rc == STORE_EREADONLY || rc == STORE_ECORRUPT) ? EXIT_WORKSPACE : 1;
+            goto end;
+        }
+        created += w.created; thumbs += w.thumbs_put; feats += w.feats; priors += w.priors;
+        written += m;
+        if (pool_on) for (long k = i0; k < i1; k++) pool_release(&pl, (int)k, IMPORT_WINDOW);
+        progress_show(&pr, i1, 0);
+        i0 = i1;
+        e0 = e1;
+        if (i0 >= n_write && e0 >= n_extra) break;
+    }
+    progress_end(&pr, n_write);
+    if ((rc = store_sync(st))) {
+        fprintf(stderr, "zoosh import: %s: sync failed: %s\n", ws, store_strerror(rc));
+        status = EXIT_WORKSPACE;
+        goto end;
+    }
+    printf("imported %ld galaxies from %s (%ld new, %ld updated)", written, cat_path, created, written - created);
+    if (!no_thumbs) printf(", %ld thumbnails", thumbs);
+    if (cat.n_prior) printf(", %d prior column%s (%ld values)", cat.n_prior, cat.n_prior == 1 ? "" : "s", priors);
+    if (cat.feat_dim) printf(", feature set 'catalog' (%d-d)", cat.feat_dim);
+    if (have_fs) printf(", %ld vectors into feature set '%s' (%d-d)", feats, fs_name, fs.dim);
+    printf(" in %.2f s\n", core_mono_s() - t0);
+    if (bad.n) {
+        fprintf(stderr, "zoosh import: skipped %d bad row%s:\n", bad.n, bad.n == 1 ? "" : "s");
+        for (int i = 0; i < bad.n; i++) fprintf(stderr, "  %s\n", bad.msg[i]);
+    }
+    status = 0;
+end:
+    if (pool_on) pool_stop(&pl);
+    free(paths);
+    free(items);
+    free(extra_gid);
+    free(extra_fidx);
+    free(brows);
+    free(bthumbs);
+    core_featset_free(&fs);
+    catalog_free(&cat);
+    msg_free(&bad);
+    store_close(st);
+    return status;
+}
+
+/* ------------------------------------------------------- export command */
+
+static void export_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o FILE]\n\n"
+        "Writes CSV to standard output (or FILE).  file_loc is the absolute image path.\n"
+        "  zoobot       id_str,file_loc,<question>_<answer> vote counts of the workspace's\n"
+        "               answers for the tree --task (default gz-decals), summed over all\n"
+        "               users, then <question>_<answer>_fraction (empty when the question\n"
+        "               got no vote).  Catalog prior votes are NOT included: this is what\n"
+        "               the labellers said.  Only galaxies with at least one answer.\n"
+        "  labels       id_str,file_loc,TASK for a one-question task (--task, default ring):\n"
+        "               the majority answer (yes = 1, no = 0, else the answer key);\n"
+        "               galaxies whose answers tie are left out.\n"
+        "  answers      the raw log, one row per answer (retractions included):\n"
+        "               seq,time,user,task,kind,id_str,question,answer,rating,retracts\n"
+        "               (a tree path of several steps joins them with ';').\n"
+        "  interest     id_str,file_loc,mean,n of the 0-5 ratings (--task, default interest).\n"
+        "  features     id_str,feat_0..feat_{D-1} of a feature set (--set, default the\n"
+        "               workspace's features.default).\n"
+        "  predictions  id_str,file_loc,<column>_prob from the task's trained head.\n"
+        "Retracted answers (undo) count nowhere except in the raw log.\n"
+        "Exit status: 0 ok, 1 nothing to export / bad option value, 2 usage, 3 workspace problem.\n");
+}
+
+/* The seqs retracted by RETRACT answers, sorted, for binary search. */
+typedef struct {
+    uint64_t *seq;
+    size_t n, cap;
+} seqset;
+
+static int collect_retracts(const store_answer *a, void *ctx)
+{
+    seqset *s = ctx;
+    if (a->kind != STORE_ANS_RETRACT) return 0;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->seq = xrealloc(s->seq, sizeof(uint64_t) * s->cap);
+    }
+    s->seq[s->n++] = a->retracts;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int is_retracted(const seqset *s, uint64_t seq)
+{
+    return s->n && bsearch(&seq, s->seq, s->n, sizeof(uint64_t), cmp_u64) != NULL;
+}
+
+typedef struct {
+    const seqset *retracted;
+    const core_schema *sc;
+    int ncol;
+    int (*colof)[CORE_SCHEMA_MAX_A];   /* (n_questions, max answers) column index */
+    uint32_t maxgid;
+    int *counts;          /* (maxgid + 1, ncol) */
+    double *rsum;         /* (maxgid + 1) ratings */
+    int *rn;              /* (maxgid + 1) */
+    long n_used, n_ignored;
+} agg;
+
+static int aggregate(const store_answer *a, void *ctx)
+{
+    agg *g = ctx;
+    if (a->gid == 0 || a->gid > g->maxgid || is_retracted(g->retracted, a->seq)) return 0;
+    if (strcmp(a->task, g->sc->name) != 0) return 0;
+    if (a->kind == STORE_ANS_TREE && g->counts) {
+        int used = 0;
+        for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
+            int q = core_schema_question(g->sc, a->steps[i].question);
+            int an = q >= 0 ? core_schema_answer(g->sc, q, a->steps[i].answer) : -1;
+            if (an < 0) { g->n_ignored++; continue; }
+            g->counts[(size_t)a->gid * (size_t)g->ncol + (size_t)g->colof[q][an]]++;
+            used = 1;
+        }
+        g->n_used += used;
+    } else if (a->kind == STORE_ANS_RATING && g->rsum) {
+        g->rsum[a->gid] += a->rating;
+        g->rn[a->gid]++;
+        g->n_used++;
+    }
+    return 0;
+}
+
+typedef struct {
+    FILE *out;
+    zs_txn *txn;
+} logctx;
+
+static const char *kind_name(int k)
+{
+    switch (k) {
+    case STORE_ANS_TREE: return "tree";
+    case STORE_ANS_RATING: return "rating";
+    case STORE_ANS_RETRACT: return "retract";
+    case STORE_ANS_FAVOURITE: return "favourite";
+    case STORE_ANS_SKIP: return "skip";
+    default: return "unknown";
+    }
+}
+
+static int write_log_row(const store_answer *a, void *ctx)
+{
+    logctx *l = ctx;
+    char tbuf[64];
+    time_t secs = (time_t)(a->time_us / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(tbuf + n, sizeof tbuf - n, ".%06ldZ", (long)(a->time_us % 1000000));
+    store_galaxy g;
+    const char *id = "";
+    int have = store_galaxy_get(l->txn, a->gid, &g) == 0;
+    if (have) id = g.id_str;
+    fprintf(l->out, "%llu,%s,", (unsigned long long)a->seq, tbuf);
+    core_csv_put(l->out, a->user); fputc(',', l->out);
+    core_csv_put(l->out, a->task); fputc(',', l->out);
+    fprintf(l->out, "%s,", kind_name(a->kind));
+    core_csv_put(l->out, id); fputc(',', l->out);
+    char qs[STORE_STEPS_MAX * (STORE_KEY_MAX + 1) + 1] = "", as[sizeof qs] = "";
+    size_t qn = 0, an = 0;
+    for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
+        qn += (size_t)snprintf(qs + qn, sizeof qs - qn, "%s%.*s", i ? ";" : "", STORE_KEY_MAX, a->steps[i].question);
+        an += (size_t)snprintf(as + an, sizeof as - an, "%s%.*s", i ? ";" : "", STORE_KEY_MAX, a->steps[i].answer);
+    }
+    core_csv_put(l->out, qs); fputc(',', l->out);
+    core_csv_put(l->out, as); fputc(',', l->out);
+    if (a->kind == STORE_ANS_RATING) fprintf(l->out, "%d", a->rating);
+    fputc(',', l->out);
+    if (a->kind == STORE_ANS_RETRACT) fprintf(l->out, "%llu", (unsigned long long)a->retracts);
+    fputc('\n', l->out);
+    if (have) store_galaxy_free(&g);
+    return 0;
+}
+
+/* 1 / 0 for yes / no style answers, -1 otherwise. */
+static int yes_no(const char *k)
+{
+    if (!strcasecmp(k, "yes") || !strcmp(k, "1") || !strcasecmp(k, "true")) return 1;
+    if (!strcasecmp(k, "no") || !strcmp(k, "0") || !strcasecmp(k, "false")) return 0;
+    return -1;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) { export_usage(stdout); return 0; }
+    const char *format = NULL, *task = NULL, *set = NULL, *outp = NULL;
+    static const struct option opts[] = {
+        {"format", required_argument, 0, 'F'}, {"task", required_argument, 0, 'T'},
+        {"set", required_argument, 0, 'S'}, {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        switch (o) {
+        case 'F': format = optarg; break;
+        case 'T': task = optarg; break;
+        case 'S': set = optarg; break;
+        case 'o': outp = optarg; break;
+        default:
+            fprintf(stderr, "zoosh export: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1 || !format) { export_usage(stderr); return EXIT_USAGE; }
+    const char *ws = argv[optind];
+    enum { F_ZOOBOT, F_LABELS, F_ANSWERS, F_INTEREST, F_FEATURES, F_PRED } fmt;
+    if (!strcmp(format, "zoobot")) fmt = F_ZOOBOT;
+    else if (!strcmp(format, "labels")) fmt = F_LABELS;
+    else if (!strcmp(format, "answers")) fmt = F_ANSWERS;
+    else if (!strcmp(format, "interest")) fmt = F_INTEREST;
+    else if (!strcmp(format, "features")) fmt = F_FEATURES;
+    else if (!strcmp(format, "predictions")) fmt = F_PRED;
+    else {
+        fprintf(stderr, "zoosh export: unknown format '%s' (zoobot, labels, answers, interest, features, predictions)\n", format);
+        return EXIT_USAGE;
+    }
+    if (!task) task = fmt == F_LABELS ? "ring" : fmt == F_INTEREST ? "interest" : "gz-decals";
+    core_schema *sc = xcalloc(1, sizeof *sc);
+    char err[512];
+    if ((fmt == F_ZOOBOT || fmt == F_LABELS || fmt == F_INTEREST || fmt == F_PRED) &&
+        core_schema_resolve(task, sc, err, sizeof err)) {
+        fprintf(stderr, "zoosh export: --task %s: %s\n", task, err);
+        free(sc);
+        return 1;
+    }
+    if ((fmt == F_ZOOBOT) && sc->kind != CORE_TASK_TREE) {
+        fprintf(stderr, "zoosh export: --task %s is a rating task; --format zoobot needs a decision tree\n", task);
+        free(sc);
+        return 1;
+    }
+    if (fmt == F_LABELS && (sc->kind != CORE_TASK_TREE || sc->n_questions != 1)) {
+        fprintf(stderr, "zoosh export: --format labels needs a one-question task (like ring); "
+                        "'%s' has %d questions: use --format zoobot\n", sc->name, sc->n_questions);
+        free(sc);
+        return 1;
+    }
+    if (fmt == F_INTEREST && sc->kind != CORE_TASK_RATING) {
+        fprintf(stderr, "zoosh export: --format interest needs a rating task; '%s' is a tree\n", sc->name);
+        free(sc);
+        return 1;
+    }
+    zs_store *st = NULL;
+    int rc = store_open(&st, ws, STORE_RDONLY);
+    if (rc) {
+        fprintf(stderr, "zoosh export: %s: %s\n", ws, store_strerror(rc));
+        free(sc);
+        return EXIT_WORKSPACE;
+    }
+    int status = 1;
+    FILE *out = stdout;
+    char tmp_path[PATH_MAX + 16] = "";
+    zs_txn *txn = NULL;
+    seqset rs = {0};
+    agg g;
+    memset(&g, 0, sizeof g);
+    float *x = NULL;
+    uint32_t *gids = NULL;
+    char *defset = NULL;
+    if ((rc = store_read_begin(st, &txn))) {
+        fprintf(stderr, "zoosh export: %s: %s\n", ws, store_strerror(rc));
+        status = EXIT_WORKSPACE;
+        goto end;
+    }
+    if (outp && strcmp(outp, "-") != 0) {
+        /* written next to the target and renamed: a reader never sees half a file */
+        snprintf(tmp_path, sizeof tmp_path, "%s.tmp%ld", outp, (long)getpid());
+        out = fopen(tmp_path, "w");
+        if (!out) {
+            fprintf(stderr, "zoosh export: %s: %s\n", outp, strerror(errno));
+            out = stdout;
+            tmp_path[0] = 0;
+            goto end;
+        }
+    }
+    long rows = 0;
+    if (fmt == F_ANSWERS) {
+        fprintf(out, "seq,time,user,task,kind,id_str,question,answer,rating,retracts\n");
+        logctx l = {out, txn};
+        if ((rc = store_answer_each(txn, 1, write_log_row, &l))) goto store_fail;
+        rows = (long)store_answer_last_seq(txn);
+    } else if (fmt == F_FEATURES) {
+        if (!set) {
+            rc = store_meta_get(txn, "features.default", &defset);
+            if (rc == STORE_ENOTFOUND) {
+                fprintf(stderr, "zoosh export: %s has no default feature set; name one with --set\n", ws);
+                goto end;
+            }
+            if (rc) goto store_fail;
+            set = defset;
+        }
+        int n = 0, dim = 0;
+        rc = store_features_load(txn, set, &x, &gids, &n, &dim);
+        if (rc == STORE_ENOTFOUND) { fprintf(stderr, "zoosh export: %s: no feature set '%s'\n", ws, set); goto end; }
+        if (rc) goto store_fail;
+        fputs("id_str", out);
+        for (int j = 0; j < dim; j++) fprintf(out, ",feat_%d", j);
+        fputc('\n', out);
+        for (int i = 0; i < n; i++) {
+            store_galaxy gal;
+            if ((rc = store_galaxy_get(txn, gids[i], &gal))) goto store_fail;
+            core_csv_put(out, gal.id_str);
+            store_galaxy_free(&gal);
+            const float *v = x + (size_t)i * (size_t)dim;
+            for (int j = 0; j < dim; j++) fprintf(out, ",%.9g", (double)v[j]);
+            fputc('\n', out);
+            rows++;
+        }
+    } else if (fmt == F_PRED) {
+        core_model_info info;
+        if (!core_model_info_get || !core_pred_get) {
+            fprintf(stderr, "zoosh export: this build has no learner (core/learn.c), so no predictions\n");
+            goto end;
+        }
+        rc = core_model_info_get(txn, sc->name, &info);
+        if (rc == STORE_ENOTFOUND) {
+            fprintf(stderr, "zoosh export: no model for task '%s' yet (train one: zoosh train %s --task %s)\n", sc->name, ws, sc->name);
+            goto end;
+        }
+        if (rc) goto store_fail;
+        int ncol = core_schema_n_columns(sc);
+        int maxp = ncol > 0 ? ncol : 64;
+        float *p = xmalloc(sizeof(float) * (size_t)maxp);
+        uint32_t maxgid = store_galaxy_max(txn);
+        int header_done = 0;
+        for (uint32_t gid = 1; gid <= maxgid; gid++) {
+            int n = 0;
+            rc = core_pred_get(txn, sc->name, gid, p, maxp, &n);
+            if (rc == STORE_ENOTFOUND) continue;
+            if (rc) { free(p); goto store_fail; }
+            if (!header_done) {
+                fputs("id_str,file_loc", out);
+                for (int j = 0; j < n; j++) {
+                    char cb[160];
+                    if (j < ncol) core_schema_column(sc, j, cb, sizeof cb, NULL, NULL);
+                    else snprintf(cb, sizeof cb, "%s_%d", sc->name, j);
+                    fprintf(out, ",%s_prob", cb);
+                }
+                fputc('\n', out);
+                header_done = 1;
+            }
+            store_galaxy gal;
+            if (store_galaxy_get(txn, gid, &gal) != 0) continue;
+            core_csv_put(out, gal.id_str); fputc(',', out);
+            core_csv_put(out, gal.file ? gal.file : "");
+            store_galaxy_free(&gal);
+            for (int j = 0; j < n; j++) fprintf(out, ",%.6g", (double)p[j]);
+            fputc('\n', out);
+            rows++;
+        }
+        free(p);
+        if (!header_done) {
+            fprintf(stderr, "zoosh export: the model for task '%s' has no predictions stored yet\n", sc->name);
+            goto end;
+        }
+    } else {
+        /* aggregated answers: zoobot, labels, interest */
+        if ((rc = store_answer_each(txn, 1, collect_retracts, &rs))) goto store_fail;
+        if (rs.n) qsort(rs.seq, rs.n, sizeof(uint64_t), cmp_u64);
+        g.retracted = &rs;
+        g.sc = sc;
+        g.maxgid = store_galaxy_max(txn);
+        if (sc->kind == CORE_TASK_TREE) {
+            g.ncol = core_schema_n_columns(sc);
+            g.colof = xcalloc((size_t)(sc->n_questions ? sc->n_questions : 1), sizeof *g.colof);
+            for (int i = 0; i < g.ncol; i++) {
+                int q, a;
+                char cb[160];
+                core_schema_column(sc, i, cb, sizeof cb, &q, &a);
+                g.colof[q][a] = i;
+            }
+            g.counts = xcalloc(((size_t)g.maxgid + 1) * (size_t)(g.ncol ? g.ncol : 1), sizeof(int));
+        } else {
+            g.rsum = xcalloc((size_t)g.maxgid + 1, sizeof(double));
+            g.rn = xcalloc((size_t)g.maxgid + 1, sizeof(int));
+        }
+        if ((rc = store_answer_each(txn, 1, aggregate, &g))) goto store_fail;
+        char cb[160];
+        if (fmt == F_ZOOBOT) {
+            fputs("id_str,file_loc", out);
+            for (int i = 0; i < g.ncol; i++) { core_schema_column(sc, i, cb, sizeof cb, NULL, NULL); fprintf(out, ",%s", cb); }
+            for (int i = 0; i < g.ncol; i++) { core_schema_column(sc, i, cb, sizeof cb, NULL, NULL); fprintf(out, ",%s_fraction", cb); }
+            fputc('\n', out);
+        } else if (fmt == F_LABELS) {
+            fprintf(out, "id_str,file_loc,%s\n", sc->name);
+        } else {
+            fprintf(out, "id_str,file_loc,%s_mean,%s_n\n", sc->name, sc->name);
+        }
+        int qtot[CORE_SCHEMA_MAX_Q];
+        for (uint32_t gid = 1; gid <= g.maxgid; gid++) {
+            const int *c = g.counts ? g.counts + (size_t)gid * (size_t)g.ncol : NULL;
+            int any = 0;
+            if (c) for (int i = 0; i < g.ncol; i++) any |= c[i] != 0;
+            else any = g.rn[gid] > 0;
+            if (!any) continue;
+            int best = -1;
+            if (fmt == F_LABELS) {
+                int bc = 0, tie = 0;
+                for (int a = 0; a < sc->q[0].n_answers; a++) {
+                    int v = c[g.colof[0][a]];
+                    if (v > bc) { bc = v; best = a; tie = 0; }
+                    else if (v == bc && v > 0) tie = 1;
+                }
+                if (tie || best < 0) continue;
+            }
+            store_galaxy gal;
+            if ((rc = store_galaxy_get(txn, gid, &gal))) goto store_fail;
+            core_csv_put(out, gal.id_str); fputc(',', out);
+            core_csv_put(out, gal.file ? gal.file : "");
+            store_galaxy_free(&gal);
+            if (fmt == F_ZOOBOT) {
+                memset(qtot, 0, sizeof qtot);
+                for (int i = 0; i < g.ncol; i++) {
+                    int q, a;
+                    core_schema_column(sc, i, cb, sizeof cb, &q, &a);
+                    qtot[q] += c[i];
+                    fprintf(out, ",%d", c[i]);
+                }
+                for (int i = 0; i < g.ncol; i++) {
+                    int q, a;
+                    core_schema_column(sc, i, cb, sizeof cb, &q, &a);
+                    if (qtot[q]) fprintf(out, ",%.6g", (double)c[i] / qtot[q]);
+                    else fputc(',', out);
+                }
+            } else if (fmt == F_LABELS) {
+                const char *key = sc->q[0].answers[best].key;
+                int yn = yes_no(key);
+                if (yn >= 0) fprintf(out, ",%d", yn);
+                else { fputc(',', out); core_csv_put(out, key); }
+            } else {
+                fprintf(out, ",%.6g,%d", g.rsum[gid] / g.rn[gid], g.rn[gid]);
+            }
+            fputc('\n', out);
+            rows++;
+        }
+    }
+    if (fflush(out) != 0 || ferror(out)) {
+        fprintf(stderr, "zoosh export: %s: write error: %s\n", outp ? outp : "stdout", strerror(errno));
+        goto end;
+    }
+    if (tmp_path[0]) {
+        if (fclose(out) != 0) { out = stdout; fprintf(stderr, "zoosh export: %s: write error: %s\n", outp, strerror(errno)); goto end; }
+        out = stdout;
+        if (rename(tmp_path, outp) != 0) { fprintf(stderr, "zoosh export: %s: %s\n", outp, strerror(errno)); goto end; }
+        tmp_path[0] = 0;
+        fprintf(stderr, "zoosh export: %ld rows to %s\n", rows, outp);
+    }
+    if (rows == 0 && fmt != F_ANSWERS && fmt != F_FEATURES)
+        fprintf(stderr, "zoosh export: note: no galaxy has answers for task '%s' yet (header only)\n", sc->name);
+    status = 0;
+    goto end;
+store_fail:
+    fprintf(stderr, "zoosh export: %s: %s %s\n", ws, store_strerror(rc), store_last_error());
+    status = EXIT_WORKSPACE;
+end:
+    if (out != stdout) fclose(out);
+    if (tmp_path[0]) unlink(tmp_path);
+    store_read_end(txn);
+    store_close(st);
+    free(rs.seq);
+    free(g.colof); free(g.counts); free(g.rsum); free(g.rn);
+    free(x); free(gids); free(defset);
+    free(sc);
+    return status;
+}

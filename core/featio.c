@@ -1,0 +1,514 @@
+/*
+ * featio.c - feature vectors from Zoobot HDF5, CSV and .npy (see featio.h).
+ *
+ * HDF5 `predictions` is read in blocks of galaxies (hyperslabs) converted by
+ * the library to double, averaged over the sample axis in double and stored
+ * as float: with one sample a float32 file comes back bit for bit.
+ *
+ * DESIGN (threads): libhdf5 here is the serial, not thread-safe build; call
+ * these from one thread at a time (the importer reads features on its main
+ * thread only).
+ */
+#include "core/featio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/catalog.h"
+#include "core/util.h"
+
+#define FEAT_MAX_DIM   (1 << 20)
+#define FEAT_MAX_VALUES (1ull << 31)   /* n * dim (8 GiB of floats) */
+#define FEAT_BLOCK_BYTES (64u << 20)
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void core_featset_free(core_featset *fs)
+{
+    if (!fs) return;
+    if (fs->ids) for (int i = 0; i < fs->n; i++) free(fs->ids[i]);
+    free(fs->ids);
+    free(fs->x);
+    free(fs->lines);
+    memset(fs, 0, sizeof *fs);
+}
+
+static void abs_path(const char *path, char *out, size_t len)
+{
+    if (path[0] == '/') { snprintf(out, len, "%s", path); return; }
+    char cwd[2048];
+    if (!getcwd(cwd, sizeof cwd)) { snprintf(out, len, "%s", path); return; }
+    snprintf(out, len, "%.2047s/%.2000s", cwd, path);
+}
+
+static int dims_ok(const char *path, long long n, long long dim, long long s, char *err, size_t errlen)
+{
+    if (n <= 0 || dim <= 0 || s <= 0) {
+        set_err(err, errlen, "%s: empty feature array (%lld x %lld x %lld)", path, n, dim, s);
+        return 0;
+    }
+    if (dim > FEAT_MAX_DIM || n > INT32_MAX || (unsigned long long)n * (unsigned long long)dim > FEAT_MAX_VALUES) {
+        set_err(err, errlen, "%s: feature array too large (%lld x %lld)", path, n, dim);
+        return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ HDF5 */
+
+/* Reads a 1-D string (or integer) dataset of length n into malloc'ed strings. */
+static int h5_read_strings(hid_t fid, const char *name, const char *path, long long *n_out,
+                           char ***out, char *err, size_t errlen)
+{
+    int ok = 0;
+    hid_t did = -1, sid = -1, tid = -1, mid = -1;
+    char **res = NULL;
+    long long n = 0;
+    did = H5Dopen2(fid, name, H5P_DEFAULT);
+    if (did < 0) { set_err(err, errlen, "%s: no dataset '%s'", path, name); goto end; }
+    sid = H5Dget_space(did);
+    int nd = H5Sget_simple_extent_ndims(sid);
+    hsize_t dims[2] = {0, 0};
+    if (nd == 2) {
+        H5Sget_simple_extent_dims(sid, dims, NULL);
+        if (dims[1] != 1) nd = -1;
+    } else if (nd == 1) H5Sget_simple_extent_dims(sid, dims, NULL);
+    if (nd != 1 && nd != 2) { set_err(err, errlen, "%s: dataset '%s' is not a list", path, name); goto end; }
+    n = (long long)dims[0];
+    if (n > INT32_MAX) { set_err(err, errlen, "%s: dataset '%s' too long", path, name); goto end; }
+    tid = H5Dget_type(did);
+    H5T_class_t cls = H5Tget_class(tid);
+    res = xcalloc((size_t)(n ? n : 1), sizeof(char *));
+    if (cls == H5T_STRING && H5Tis_variable_str(tid) > 0) {
+        mid = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mid, H5T_VARIABLE);
+        H5Tset_cset(mid, H5Tget_cset(tid));
+        char **tmp = xcalloc((size_t)(n ? n : 1), sizeof(char *));
+        if (H5Dread(did, mid, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
+            free(tmp);
+            set_err(err, errlen, "%s: cannot read '%s'", path, name);
+            goto end;
+        }
+        for (long long i = 0; i < n; i++) res[i] = xstrdup(tmp[i] ? tmp[i] : "");
+        H5Dvlen_reclaim(mid, sid, H5P_DEFAULT, tmp);
+        free(tmp);
+    } else if (cls == H5T_STRING) {
+        size_t sz = H5Tget_size(tid);
+        mid = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mid, sz + 1);
+        H5Tset_strpad(mid, H5T_STR_NULLTERM);
+        H5Tset_cset(mid, H5Tget_cset(tid));
+        char *tmp = xcalloc((size_t)(n ? n : 1), sz + 1);
+        if (H5Dread(did, mid, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
+            free(tmp);
+            set_err(err, errlen, "%s: cannot read '%s'", path, name);
+            goto end;
+        }
+        for (long long i = 0; i < n; i++) {
+            char *s = tmp + (size_t)i * (sz + 1);
+            s[sz] = 0;
+            res[i] = xstrdup(s);
+        }
+        free(tmp);
+    } else if (cls == H5T_INTEGER) {
+        long long *tmp = xcalloc((size_t)(n ? n : 1), sizeof(long long));
+        if (H5Dread(did, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
+            free(tmp);
+            set_err(err, errlen, "%s: cannot read '%s'", path, name);
+            goto end;
+        }
+        for (long long i = 0; i < n; i++) {
+            char b[32];
+            snprintf(b, sizeof b, "%lld", tmp[i]);
+            res[i] = xstrdup(b);
+        }
+        free(tmp);
+    } else {
+        set_err(err, errlen, "%s: dataset '%s' holds neither strings nor integers", path, name);
+        goto end;
+    }
+    ok = 1;
+end:
+    if (mid >= 0) H5Tclose(mid);
+    if (tid >= 0) H5Tclose(tid);
+    if (sid >= 0) H5Sclose(sid);
+    if (did >= 0) H5Dclose(did);
+    if (!ok && res) {
+        for (long long i = 0; i < n; i++) free(res[i]);
+        free(res);
+        res = NULL;
+    }
+    *out = res;
+    *n_out = n;
+    return ok ? 0 : -1;
+}
+
+int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int ok = 0;
+    hid_t fid = -1, did = -1, sid = -1, mid = -1;
+    double *blk = NULL;
+    char **labels = NULL;
+    long long n_labels = 0;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);   /* no HDF5 error stacks on stderr */
+    if (access(path, R_OK) != 0) { set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+    fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (fid < 0) { set_err(err, errlen, "%s: not a readable HDF5 file", path); goto end; }
+    did = H5Dopen2(fid, "predictions", H5P_DEFAULT);
+    if (did < 0) { set_err(err, errlen, "%s: no dataset 'predictions' (a Zoobot representation file has predictions, id_str, label_cols)", path); goto end; }
+    sid = H5Dget_space(did);
+    int nd = H5Sget_simple_extent_ndims(sid);
+    hsize_t dims[3] = {0, 0, 1};
+    if (nd != 2 && nd != 3) { set_err(err, errlen, "%s: 'predictions' has %d axes (need galaxy, feature[, sample])", path, nd); goto end; }
+    H5Sget_simple_extent_dims(sid, dims, NULL);
+    if (nd == 2) dims[2] = 1;
+    {
+        hid_t t = H5Dget_type(did);
+        H5T_class_t cls = H5Tget_class(t);
+        H5Tclose(t);
+        if (cls != H5T_FLOAT && cls != H5T_INTEGER) { set_err(err, errlen, "%s: 'predictions' is not numeric", path); goto end; }
+    }
+    long long n = (long long)dims[0], dim = (long long)dims[1], ns = (long long)dims[2];
+    if (!dims_ok(path, n, dim, ns, err, errlen)) goto end;
+    long long n_ids = 0;
+    if (h5_read_strings(fid, "id_str", path, &n_ids, &out->ids, err, errlen)) goto end;
+    if (n_ids != n) { set_err(err, errlen, "%s: 'id_str' has %lld entries but 'predictions' %lld galaxies", path, n_ids, n); goto end; }
+    out->n = (int)n;   /* ids are owned from here on */
+    if (H5Lexists(fid, "label_cols", H5P_DEFAULT) > 0) {
+        char e2[256];
+        if (h5_read_strings(fid, "label_cols", path, &n_labels, &labels, e2, sizeof e2) == 0 && n_labels != dim) {
+            set_err(err, errlen, "%s: 'label_cols' names %lld columns but 'predictions' has %lld features", path, n_labels, dim);
+            goto end;
+        }
+    }
+    out->dim = (int)dim;
+    out->n_samples = (int)ns;
+    out->x = xmalloc(sizeof(float) * (size_t)n * (size_t)dim);
+    size_t row_vals = (size_t)dim * (size_t)ns;
+    long long bn = (long long)(FEAT_BLOCK_BYTES / (row_vals * sizeof(double)));
+    if (bn < 1) bn = 1;
+    if (bn > n) bn = n;
+    blk = xmalloc(sizeof(double) * (size_t)bn * row_vals);   /* (bn, dim, ns) */
+    for (long long r0 = 0; r0 < n; r0 += bn) {
+        long long b = n - r0 < bn ? n - r0 : bn;
+        hsize_t start[3] = {(hsize_t)r0, 0, 0}, count[3] = {(hsize_t)b, (hsize_t)dim, (hsize_t)ns};
+        if (H5Sselect_hyperslab(sid, H5S_SELECT_SET, start, NULL, count, NULL) < 0) { set_err(err, errlen, "%s: hyperslab failed", path); goto end; }
+        if (mid >= 0) H5Sclose(mid);
+        mid = H5Screate_simple(nd, count, NULL);
+        if (H5Dread(did, H5T_NATIVE_DOUBLE, mid, sid, H5P_DEFAULT, blk) < 0) {
+            set_err(err, errlen, "%s: cannot read 'predictions' rows %lld..%lld (corrupt or truncated file)", path, r0, r0 + b - 1);
+            goto end;
+        }
+        for (long long i = 0; i < b; i++)
+            for (long long j = 0; j < dim; j++) {
+                const double *v = blk + ((size_t)i * (size_t)dim + (size_t)j) * (size_t)ns;
+                double s = 0;
+                for (long long k = 0; k < ns; k++) s += v[k];
+                out->x[(size_t)(r0 + i) * (size_t)dim + (size_t)j] = (float)(s / (double)ns);
+            }
+    }
+    char ap[4096];
+    abs_path(path, ap, sizeof ap);
+    snprintf(out->format, sizeof out->format, "hdf5");
+    if (labels && n_labels > 0)
+        snprintf(out->provenance, sizeof out->provenance, "zoobot hdf5 %.380s (label_cols %.40s..%.40s, %lld sample%s averaged)",
+                 ap, labels[0], labels[n_labels - 1], ns, ns == 1 ? "" : "s");
+    else
+        snprintf(out->provenance, sizeof out->provenance, "zoobot hdf5 %.400s (%lld sample%s averaged)", ap, ns, ns == 1 ? "" : "s");
+    ok = 1;
+end:
+    if (labels) { for (long long i = 0; i < n_labels; i++) free(labels[i]); free(labels); }
+    free(blk);
+    if (mid >= 0) H5Sclose(mid);
+    if (sid >= 0) H5Sclose(sid);
+    if (did >= 0) H5Dclose(did);
+    if (fid >= 0) H5Fclose(fid);
+    if (!ok) core_featset_free(out);
+    return ok ? 0 : -1;
+}
+
+int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, size_t errlen)
+{
+    int ok = 0;
+    hid_t fid = -1, sid = -1, did = -1, tid = -1;
+    char **labels = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (fid < 0) { set_err(err, errlen, "%s: cannot create", path); goto end; }
+    hsize_t d3[3] = {(hsize_t)fs->n, (hsize_t)fs->dim, 1};
+    sid = H5Screate_simple(3, d3, NULL);
+    did = H5Dcreate2(fid, "predictions", H5T_IEEE_F32LE, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (did < 0 || H5Dwrite(did, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, fs->x) < 0) {
+        set_err(err, errlen, "%s: cannot write predictions", path);
+        goto end;
+    }
+    H5Dclose(did); did = -1;
+    H5Sclose(sid); sid = -1;
+    tid = H5Tcopy(H5T_C_S1);
+    H5Tset_size(tid, H5T_VARIABLE);
+    H5Tset_cset(tid, H5T_CSET_UTF8);
+    hsize_t d1 = (hsize_t)fs->n;
+    sid = H5Screate_simple(1, &d1, NULL);
+    did = H5Dcreate2(fid, "id_str", tid, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (did < 0 || H5Dwrite(did, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, fs->ids) < 0) {
+        set_err(err, errlen, "%s: cannot write id_str", path);
+        goto end;
+    }
+    H5Dclose(did); did = -1;
+    H5Sclose(sid); sid = -1;
+    labels = xmalloc(sizeof(char *) * (size_t)fs->dim);
+    for (int j = 0; j < fs->dim; j++) {
+        char b[32];
+        snprintf(b, sizeof b, "feat_%d", j);
+        labels[j] = xstrdup(b);
+    }
+    d1 = (hsize_t)fs->dim;
+    sid = H5Screate_simple(1, &d1, NULL);
+    did = H5Dcreate2(fid, "label_cols", tid, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (did < 0 || H5Dwrite(did, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
+        set_err(err, errlen, "%s: cannot write label_cols", path);
+        goto end;
+    }
+    ok = 1;
+end:
+    if (labels) { for (int j = 0; j < fs->dim; j++) free(labels[j]); free(labels); }
+    if (tid >= 0) H5Tclose(tid);
+    if (did >= 0) H5Dclose(did);
+    if (sid >= 0) H5Sclose(sid);
+    if (fid >= 0 && H5Fclose(fid) < 0 && ok) { set_err(err, errlen, "%s: cannot close", path); ok = 0; }
+    return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+typedef struct {
+    core_featset *fs;
+    const char *path;
+    char *err; size_t errlen;
+    size_t cap;
+} csv_ctx;
+
+static int csv_feat_row(const core_csv_row *row, void *vctx)
+{
+    csv_ctx *c = vctx;
+    core_featset *fs = c->fs;
+    if (row->index == 0) {
+        if (row->n < 2 || (strcmp(row->f[0], "id_str") != 0 && strcmp(row->f[0], "id") != 0)) {
+            set_err(c->err, c->errlen, "%s:%ld: the header must start id_str (or id) then feat_0, feat_1, ...", c->path, row->line);
+            return 1;
+        }
+        for (int j = 1; j < row->n; j++) {
+            char want[32];
+            snprintf(want, sizeof want, "feat_%d", j - 1);
+            if (strcmp(row->f[j], want) != 0) {
+                set_err(c->err, c->errlen, "%s:%ld: column %d: expected '%s', found '%s'", c->path, row->line, j + 1, want, row->f[j]);
+                return 1;
+            }
+        }
+        fs->dim = row->n - 1;
+        return 0;
+    }
+    if (row->n != fs->dim + 1) {
+        set_err(c->err, c->errlen, "%s:%ld: %d fields, the header has %d (feature dimension mismatch)", c->path, row->line, row->n, fs->dim + 1);
+        return 1;
+    }
+    if ((size_t)fs->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        if ((unsigned long long)c->cap * (unsigned long long)fs->dim > FEAT_MAX_VALUES) c->cap = FEAT_MAX_VALUES / (size_t)fs->dim;
+        if ((size_t)fs->n == c->cap) { set_err(c->err, c->errlen, "%s:%ld: too many rows", c->path, row->line); return 1; }
+        fs->x = xrealloc(fs->x, sizeof(float) * c->cap * (size_t)fs->dim);
+        fs->ids = xrealloc(fs->ids, sizeof(char *) * c->cap);
+        fs->lines = xrealloc(fs->lines, sizeof(long) * c->cap);
+    }
+    float *v = fs->x + (size_t)fs->n * (size_t)fs->dim;
+    for (int j = 0; j < fs->dim; j++)
+        if (core_parse_float(row->f[j + 1], &v[j])) {
+            set_err(c->err, c->errlen, "%s:%ld: column feat_%d: not a number '%.40s'", c->path, row->line, j, row->f[j + 1]);
+            return 1;
+        }
+    if (!row->f[0][0]) { set_err(c->err, c->errlen, "%s:%ld: column %s: empty id", c->path, row->line, "id_str"); return 1; }
+    fs->ids[fs->n] = xstrdup(row->f[0]);
+    fs->lines[fs->n] = row->line;
+    fs->n++;
+    return 0;
+}
+
+int core_feat_load_csv(const char *path, core_featset *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    csv_ctx c = {.fs = out, .path = path, .err = err, .errlen = errlen};
+    if (err && errlen) err[0] = 0;
+    int rc = core_csv_read(path, csv_feat_row, &c, err, errlen);
+    if (rc == 0 && out->dim == 0) { set_err(err, errlen, "%s:1: no header row", path); rc = -1; }
+    if (rc == 0 && out->n == 0) { set_err(err, errlen, "%s: no feature rows", path); rc = -1; }
+    if (rc) { core_featset_free(out); return -1; }
+    char ap[4096];
+    abs_path(path, ap, sizeof ap);
+    snprintf(out->format, sizeof out->format, "csv");
+    snprintf(out->provenance, sizeof out->provenance, "features csv %.480s", ap);
+    out->n_samples = 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------- NPY */
+
+/* Finds 'key': in a .npy header dict and returns a pointer past the colon. */
+static const char *npy_key(const char *h, const char *key)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "'%s'", key);
+    const char *p = strstr(h, pat);
+    if (!p) return NULL;
+    p += strlen(pat);
+    while (*p == ' ') p++;
+    if (*p != ':') return NULL;
+    p++;
+    while (*p == ' ') p++;
+    return p;
+}
+
+static int read_ids_file(const char *ids_path, char ***ids, long long *n, char *err, size_t errlen)
+{
+    FILE *f = fopen(ids_path, "r");
+    if (!f) { set_err(err, errlen, "%s: cannot open: %s", ids_path, strerror(errno)); return -1; }
+    char *line = NULL;
+    size_t cap = 0, k = 0, kc = 0;
+    ssize_t got;
+    long ln = 0;
+    char **v = NULL;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        ln++;
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r')) line[--got] = 0;
+        if (ln == 1 && (strcmp(line, "id_str") == 0 || strcmp(line, "id") == 0)) continue;
+        if (got == 0) continue;
+        if (k == kc) { kc = kc ? kc * 2 : 1024; v = xrealloc(v, sizeof(char *) * kc); }
+        v[k++] = xstrdup(line);
+    }
+    free(line);
+    fclose(f);
+    *ids = v;
+    *n = (long long)k;
+    return 0;
+}
+
+int core_feat_load_npy(const char *path, const char *ids_path, core_featset *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int ok = 0;
+    char *hdr = NULL;
+    void *blk = NULL;
+    char **ids = NULL;
+    long long n_ids = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) { set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+    unsigned char pre[12];
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) { set_err(err, errlen, "%s: not a .npy file", path); goto end; }
+    size_t hlen;
+    if (pre[6] == 1) hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+    else if (pre[6] == 2 || pre[6] == 3) {
+        if (fread(pre + 10, 1, 2, f) != 2) { set_err(err, errlen, "%s: truncated .npy header", path); goto end; }
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+    } else { set_err(err, errlen, "%s: unknown .npy version %d", path, pre[6]); goto end; }
+    if (hlen > 1 << 20) { set_err(err, errlen, "%s: .npy header too long", path); goto end; }
+    hdr = xmalloc(hlen + 1);
+    if (fread(hdr, 1, hlen, f) != hlen) { set_err(err, errlen, "%s: truncated .npy header", path); goto end; }
+    hdr[hlen] = 0;
+    const char *d = npy_key(hdr, "descr"), *fo = npy_key(hdr, "fortran_order"), *sh = npy_key(hdr, "shape");
+    if (!d || !fo || !sh) { set_err(err, errlen, "%s: .npy header lacks descr/fortran_order/shape", path); goto end; }
+    int isz;
+    int swap = 0;
+    if (strncmp(d, "'<f4'", 5) == 0 || strncmp(d, "'=f4'", 5) == 0) isz = 4;
+    else if (strncmp(d, "'<f8'", 5) == 0 || strncmp(d, "'=f8'", 5) == 0) isz = 8;
+    else if (strncmp(d, "'>f4'", 5) == 0) { isz = 4; swap = 1; }
+    else if (strncmp(d, "'>f8'", 5) == 0) { isz = 8; swap = 1; }
+    else { set_err(err, errlen, "%s: .npy dtype %.8s is not float32/float64", path, d); goto end; }
+    if (strncmp(fo, "False", 5) != 0) { set_err(err, errlen, "%s: .npy in Fortran order is not supported (save it C-ordered)", path); goto end; }
+    if (*sh != '(') { set_err(err, errlen, "%s: bad .npy shape", path); goto end; }
+    long long shp[3] = {0, 0, 1};
+    int nd = 0;
+    const char *p = sh + 1;
+    while (*p && *p != ')') {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == ')') break;
+        if (!isdigit((unsigned char)*p) || nd == 3) { set_err(err, errlen, "%s: .npy shape must be (galaxy, feature[, sample])", path); goto end; }
+        shp[nd++] = strtoll(p, (char **)&p, 10);
+    }
+    if (nd != 2 && nd != 3) { set_err(err, errlen, "%s: .npy has %d axes (need galaxy, feature[, sample])", path, nd); goto end; }
+    long long n = shp[0], dim = shp[1], ns = nd == 3 ? shp[2] : 1;
+    if (!dims_ok(path, n, dim, ns, err, errlen)) goto end;
+    if (!ids_path) { set_err(err, errlen, "%s: a .npy needs an id list (--ids FILE, one id per line)", path); goto end; }
+    if (read_ids_file(ids_path, &ids, &n_ids, err, errlen)) goto end;
+    if (n_ids != n) { set_err(err, errlen, "%s: %lld ids for %lld rows of %s", ids_path, n_ids, n, path); goto end; }
+    out->ids = ids; ids = NULL;
+    out->n = (int)n;
+    out->dim = (int)dim;
+    out->n_samples = (int)ns;
+    out->x = xmalloc(sizeof(float) * (size_t)n * (size_t)dim);
+    size_t row_vals = (size_t)dim * (size_t)ns;
+    long long bn = (long long)(FEAT_BLOCK_BYTES / (row_vals * (size_t)isz));
+    if (bn < 1) bn = 1;
+    if (bn > n) bn = n;
+    blk = xmalloc((size_t)bn * row_vals * (size_t)isz);
+    for (long long r0 = 0; r0 < n; r0 += bn) {
+        long long b = n - r0 < bn ? n - r0 : bn;
+        size_t want = (size_t)b * row_vals;
+        if (fread(blk, (size_t)isz, want, f) != want) {
+            set_err(err, errlen, "%s: truncated .npy data (expected %lld x %lld x %lld values)", path, n, dim, ns);
+            goto end;
+        }
+        for (size_t t = 0; swap && t < want; t++) {
+            unsigned char *q = (unsigned char *)blk + t * (size_t)isz;
+            for (int a = 0, z = isz - 1; a < z; a++, z--) { unsigned char c = q[a]; q[a] = q[z]; q[z] = c; }
+        }
+        for (long long i = 0; i < b; i++)
+            for (long long j = 0; j < dim; j++) {
+                size_t o = ((size_t)i * (size_t)dim + (size_t)j) * (size_t)ns;
+                double s = 0;
+                for (long long k = 0; k < ns; k++)
+                    s += isz == 4 ? (double)((float *)blk)[o + (size_t)k] : ((double *)blk)[o + (size_t)k];
+                out->x[(size_t)(r0 + i) * (size_t)dim + (size_t)j] = (float)(s / (double)ns);
+            }
+    }
+    char ap[4096];
+    abs_path(path, ap, sizeof ap);
+    snprintf(out->format, sizeof out->format, "npy");
+    snprintf(out->provenance, sizeof out->provenance, "npy %.440s (float%d, %lld sample%s averaged)", ap, isz * 8, ns, ns == 1 ? "" : "s");
+    ok = 1;
+end:
+    if (ids) { for (long long i = 0; i < n_ids; i++) free(ids[i]); free(ids); }
+    free(hdr);
+    free(blk);
+    fclose(f);
+    if (!ok) core_featset_free(out);
+    return ok ? 0 : -1;
+}
+
+int core_feat_load(const char *path, const char *ids_path, core_featset *out, char *err, size_t errlen)
+{
+    unsigned char m[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) { set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); memset(out, 0, sizeof *out); return -1; }
+    size_t got = fread(m, 1, 8, f);
+    fclose(f);
+    if (got == 8 && memcmp(m, "\x89HDF\r\n\x1a\n", 8) == 0) return core_feat_load_hdf5(path, out, err, errlen);
+    if (got >= 6 && memcmp(m, "\x93NUMPY", 6) == 0) return core_feat_load_npy(path, ids_path, out, err, errlen);
+    return core_feat_load_csv(path, out, err, errlen);
+}

@@ -1,0 +1,640 @@
+/*
+ * image.c - decoding galaxy cutouts into RGB8 (see image.h): PNG through
+ * libpng, JPEG through libjpeg(-turbo), FITS through cfitsio; area-averaging
+ * resampling; a deterministic PNG writer.
+ *
+ * Every decoder works from memory (core_image_load reads the file first), is
+ * chosen by magic bytes, bounds sizes before allocating (CORE_IMAGE_MAX_SIDE
+ * per side and IMG_MAX_PIXELS in all) and turns every library error into a
+ * short reason string instead of an exit or a crash: libpng and libjpeg report
+ * errors through longjmp handlers installed here, cfitsio through its status.
+ *
+ * DESIGN (threads): the PNG and JPEG paths keep all state on the caller's
+ * stack and are safe to call from several threads at once (the importer
+ * decodes with a small pool).  cfitsio's reentrancy depends on how it was
+ * built, so FITS decoding is serialised by fits_lock.
+ *
+ * FITS display: pixel row 1 of a FITS image is the bottom row, so rows are
+ * flipped to put north up as ds9 shows it.  A 2-D image becomes grey; a cube
+ * of 3 planes is taken as (g, r, z) and drawn as (B, G, R), the DECaLS colour
+ * convention.  The stretch is asinh with one black and white level for all
+ * planes (so colours keep their ratios): lo = 1st percentile, hi = 99.5th
+ * percentile of the finite values, y = asinh(Q x) / asinh(Q) with
+ * x = (v - lo) / (hi - lo) clamped to [0, 1] and Q = 10.  NaNs become black.
+ */
+#include "core/image.h"
+
+#include <errno.h>
+#include <fitsio.h>
+#include <jpeglib.h>
+#include <jerror.h>
+#include <math.h>
+#include <png.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/util.h"
+
+#define IMG_MAX_PIXELS (100u * 1000u * 1000u)   /* 100 Mpixel: 300 MB of RGB8 */
+#define IMG_MAX_FILE   (1024ull * 1024 * 1024)  /* 1 GiB */
+#define FITS_ASINH_Q   10.0
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int size_ok(long w, long h, char *err, size_t errlen)
+{
+    if (w <= 0 || h <= 0) { set_err(err, errlen, "empty image (%ldx%ld)", w, h); return 0; }
+    if (w > CORE_IMAGE_MAX_SIDE || h > CORE_IMAGE_MAX_SIDE ||
+        (unsigned long long)w * (unsigned long long)h > IMG_MAX_PIXELS) {
+        set_err(err, errlen, "image too large (%ldx%ld; at most %d per side, %u pixels)",
+                w, h, CORE_IMAGE_MAX_SIDE, IMG_MAX_PIXELS);
+        return 0;
+    }
+    return 1;
+}
+
+int core_image_alloc(core_image *im, int w, int h)
+{
+    im->w = 0; im->h = 0; im->px = NULL;
+    if (!size_ok(w, h, NULL, 0)) return -1;
+    im->px = xmalloc((size_t)w * (size_t)h * 3);
+    im->w = w; im->h = h;
+    return 0;
+}
+
+void core_image_free(core_image *im)
+{
+    if (!im) return;
+    free(im->px);
+    im->px = NULL;
+    im->w = im->h = 0;
+}
+
+/* ------------------------------------------------------------------ PNG */
+
+typedef struct {
+    const uint8_t *buf;
+    size_t len, pos;
+    jmp_buf jmp;
+    char msg[160];
+} png_src;
+
+static void png_err_fn(png_structp png, png_const_charp msg)
+{
+    png_src *s = png_get_error_ptr(png);
+    snprintf(s->msg, sizeof s->msg, "%s", msg);
+    longjmp(s->jmp, 1);
+}
+
+static void png_warn_fn(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
+static void png_read_fn(png_structp png, png_bytep out, size_t n)
+{
+    png_src *s = png_get_io_ptr(png);
+    if (n > s->len - s->pos) {
+        snprintf(s->msg, sizeof s->msg, "truncated PNG (file ends at byte %zu)", s->len);
+        longjmp(s->jmp, 2);
+    }
+    memcpy(out, s->buf + s->pos, n);
+    s->pos += n;
+}
+
+static int load_png(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
+{
+    png_src src = {.buf = buf, .len = len, .pos = 0, .msg = ""};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_err_fn, png_warn_fn);
+    if (!png) { set_err(err, errlen, "libpng: out of memory"); return -1; }
+    png_infop info = png_create_info_struct(png);
+    /* Written before setjmp and read after a longjmp: volatile. */
+    uint8_t *volatile px = NULL;
+    png_bytep *volatile rows = NULL;
+    volatile int ok = 0;
+    if (!info) { set_err(err, errlen, "libpng: out of memory"); goto end; }
+    if (setjmp(src.jmp)) {
+        set_err(err, errlen, "%s", src.msg[0] ? src.msg : "corrupt PNG");
+        goto end;
+    }
+    png_set_read_fn(png, &src, png_read_fn);
+    png_set_user_limits(png, CORE_IMAGE_MAX_SIDE, CORE_IMAGE_MAX_SIDE);
+    png_read_info(png, info);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    int depth = png_get_bit_depth(png, info), ctype = png_get_color_type(png, info);
+    if (!size_ok((long)w, (long)h, err, errlen)) goto end;
+    if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (depth == 16) png_set_strip_16(png);
+    if (ctype == PNG_COLOR_TYPE_GRAY || ctype == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
+    png_set_strip_alpha(png);       /* cutouts are opaque; alpha is dropped */
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    if (png_get_rowbytes(png, info) != (size_t)w * 3) {
+        set_err(err, errlen, "unsupported PNG layout (colour type %d, depth %d)", ctype, depth);
+        goto end;
+    }
+    px = xmalloc((size_t)w * h * 3);
+    rows = xmalloc(sizeof(png_bytep) * h);
+    for (png_uint_32 y = 0; y < h; y++) rows[y] = px + (size_t)y * w * 3;
+    png_read_image(png, rows);
+    png_read_end(png, NULL);
+    out->w = (int)w; out->h = (int)h; out->px = px;
+    px = NULL;
+    ok = 1;
+end:
+    png_destroy_read_struct(&png, info ? &info : NULL, NULL);
+    free(rows);
+    free(px);
+    return ok ? 0 : -1;
+}
+
+/* ----------------------------------------------------------------- JPEG */
+
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf jmp;
+    int eof;                 /* a "premature end of data" warning was seen */
+    char msg[JMSG_LENGTH_MAX];
+} jpeg_err;
+
+static void jpeg_error_exit_fn(j_common_ptr c)
+{
+    jpeg_err *e = (jpeg_err *)c->err;
+    (*c->err->format_message)(c, e->msg);
+    longjmp(e->jmp, 1);
+}
+
+static void jpeg_emit_fn(j_common_ptr c, int level)
+{
+    jpeg_err *e = (jpeg_err *)c->err;
+    if (level < 0) {
+        c->err->num_warnings++;
+        if (c->err->msg_code == JWRN_JPEG_EOF) e->eof = 1;
+    }
+}
+
+static int load_jpeg(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
+{
+    struct jpeg_decompress_struct cinfo;
+    jpeg_err jerr;
+    uint8_t *volatile px = NULL;
+    volatile int ok = 0, created = 0;
+    memset(&jerr, 0, sizeof jerr);
+    cinfo.err = jpeg_std_error(&jerr.pub);
+    jerr.pub.error_exit = jpeg_error_exit_fn;
+    jerr.pub.emit_message = jpeg_emit_fn;
+    if (setjmp(jerr.jmp)) {
+        set_err(err, errlen, "corrupt JPEG: %s", jerr.msg);
+        goto end;
+    }
+    jpeg_create_decompress(&cinfo);
+    created = 1;
+    jpeg_mem_src(&cinfo, buf, (unsigned long)len);
+    jpeg_read_header(&cinfo, TRUE);
+    if (!size_ok((long)cinfo.image_width, (long)cinfo.image_height, err, errlen)) goto end;
+    if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
+        set_err(err, errlen, "CMYK JPEG is not supported (convert it to RGB)");
+        goto end;
+    }
+    if (cinfo.num_components != 1 && cinfo.num_components != 3) {
+        set_err(err, errlen, "JPEG with %d components is not supported", cinfo.num_components);
+        goto end;
+    }
+    cinfo.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    if (cinfo.output_components != 3) {
+        set_err(err, errlen, "JPEG decodes to %d components, not RGB", cinfo.output_components);
+        goto end;
+    }
+    size_t w = cinfo.output_width, h = cinfo.output_height;
+    px = xmalloc(w * h * 3);
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = px + (size_t)cinfo.output_scanline * w * 3;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+        if (jerr.eof) {
+            set_err(err, errlen, "truncated JPEG (data ends at row %u of %zu)",
+                    cinfo.output_scanline, h);
+            goto end;
+        }
+    }
+    jpeg_finish_decompress(&cinfo);
+    if (jerr.eof) { set_err(err, errlen, "truncated JPEG"); goto end; }
+    out->w = (int)w; out->h = (int)h; out->px = px;
+    px = NULL;
+    ok = 1;
+end:
+    if (created) jpeg_destroy_decompress(&cinfo);
+    free(px);
+    return ok ? 0 : -1;
+}
+
+/* ----------------------------------------------------------------- FITS */
+
+static pthread_mutex_t fits_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Percentiles lo/hi of the finite values in v (n), from an evenly strided
+ * sample of at most 200,000 values: deterministic. 0 when none are finite. */
+static int percentiles(const double *v, size_t n, double plo, double phi, double *lo, double *hi)
+{
+    size_t step = n / 200000 + 1, m = 0;
+    double *s = xmalloc(sizeof(double) * (n / step + 1));
+    for (size_t i = 0; i < n; i += step)
+        if (isfinite(v[i])) s[m++] = v[i];
+    if (m == 0) { free(s); return 0; }
+    qsort(s, m, sizeof(double), cmp_double);
+    *lo = s[(size_t)(plo * (double)(m - 1))];
+    *hi = s[(size_t)(phi * (double)(m - 1))];
+    free(s);
+    return 1;
+}
+
+static uint8_t asinh_byte(double v, double lo, double scale, double norm)
+{
+    if (!isfinite(v)) return 0;
+    double x = (v - lo) * scale;
+    if (x <= 0) return 0;
+    if (x >= 1) return 255;
+    double y = asinh(FITS_ASINH_Q * x) * norm;
+    int b = (int)lrint(y * 255.0);
+    return (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
+}
+
+static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
+{
+    int status = 0, ok = 0;
+    fitsfile *f = NULL;
+    double *v = NULL;
+    /* cfitsio wants a reallocatable buffer; READONLY never reallocates it. */
+    void *mem = (void *)buf;
+    size_t memlen = len;
+    if (fits_open_memfile(&f, "mem.fits", READONLY, &mem, &memlen, 0, NULL, &status)) {
+        char m[FLEN_STATUS];
+        fits_get_errstatus(status, m);
+        set_err(err, errlen, "corrupt FITS: %s", m);
+        f = NULL;
+        goto end;
+    }
+    int nhdu = 0;
+    fits_get_num_hdus(f, &nhdu, &status);
+    int naxis = 0;
+    long naxes[3] = {0, 0, 0};
+    int found = 0;
+    for (int k = 1; k <= nhdu && !found && status == 0; k++) {
+        int type = 0;
+        if (fits_movabs_hdu(f, k, &type, &status)) break;
+        if (type != IMAGE_HDU) continue;
+        int bitpix;
+        if (fits_get_img_param(f, 3, &bitpix, &naxis, naxes, &status)) break;
+        if (naxis == 2 || (naxis == 3 && (naxes[2] == 1 || naxes[2] == 3))) found = 1;
+        else if (naxis == 3) {
+            set_err(err, errlen, "FITS cube with %ld planes (need 1 or 3)", naxes[2]);
+            goto end;
+        } else if (naxis > 3) {
+            set_err(err, errlen, "FITS image with %d axes (need 2 or 3)", naxis);
+            goto end;
+        }
+    }
+    if (status) {
+        char m[FLEN_STATUS];
+        fits_get_errstatus(status, m);
+        set_err(err, errlen, "corrupt FITS: %s", m);
+        goto end;
+    }
+    if (!found) { set_err(err, errlen, "FITS file holds no 2-D image"); goto end; }
+    long w = naxes[0], h = naxes[1];
+    if (!size_ok(w, h, err, errlen)) goto end;
+    int planes = (naxis == 3) ? (int)naxes[2] : 1;
+    size_t np = (size_t)w * (size_t)h;
+    v = xmalloc(sizeof(double) * np * (size_t)planes);   /* (planes, h, w), FITS order */
+    double nulval = NAN;
+    int anynul = 0;
+    if (fits_read_img(f, TDOUBLE, 1, (LONGLONG)(np * (size_t)planes), &nulval, v, &anynul, &status)) {
+        char m[FLEN_STATUS];
+        fits_get_errstatus(status, m);
+        set_err(err, errlen, "corrupt or truncated FITS data: %s", m);
+        goto end;
+    }
+    double lo = 0, hi = 1;
+    if (!percentiles(v, np * (size_t)planes, 0.01, 0.995, &lo, &hi)) { lo = 0; hi = 1; }
+    if (!(hi > lo)) hi = lo + 1;
+    double scale = 1.0 / (hi - lo), norm = 1.0 / asinh(FITS_ASINH_Q);
+    if (core_image_alloc(out, (int)w, (int)h)) { set_err(err, errlen, "out of memory"); goto end; }
+    for (long y = 0; y < h; y++) {
+        uint8_t *row = out->px + (size_t)(h - 1 - y) * (size_t)w * 3;   /* FITS row 1 = bottom */
+        for (long x = 0; x < w; x++) {
+            size_t i = (size_t)y * (size_t)w + (size_t)x;
+            if (planes == 3) {
+                row[x * 3 + 0] = asinh_byte(v[2 * np + i], lo, scale, norm);  /* z -> R */
+                row[x * 3 + 1] = asinh_byte(v[1 * np + i], lo, scale, norm);  /* r -> G */
+                row[x * 3 + 2] = asinh_byte(v[0 * np + i], lo, scale, norm);  /* g -> B */
+            } else {
+                uint8_t b = asinh_byte(v[i], lo, scale, norm);
+                row[x * 3 + 0] = row[x * 3 + 1] = row[x * 3 + 2] = b;
+            }
+        }
+    }
+    ok = 1;
+end:
+    if (f) { int st2 = 0; fits_close_file(f, &st2); }
+    free(v);
+    return ok ? 0 : -1;
+}
+
+static int load_fits(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
+{
+    if (len < 2880) { set_err(err, errlen, "truncated FITS (%zu bytes, a header block is 2880)", len); return -1; }
+    pthread_mutex_lock(&fits_lock);
+    int rc = load_fits_locked(buf, len, out, err, errlen);
+    pthread_mutex_unlock(&fits_lock);
+    return rc;
+}
+
+/* --------------------------------------------------------------- loading */
+
+int core_image_load_mem(const void *buf, size_t len, core_image *out, char *err, size_t errlen)
+{
+    const uint8_t *b = buf;
+    out->w = out->h = 0;
+    out->px = NULL;
+    if (err && errlen) err[0] = 0;
+    if (len >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) return load_png(b, len, out, err, errlen);
+    if (len >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return load_jpeg(b, len, out, err, errlen);
+    if (len >= 9 && memcmp(b, "SIMPLE  =", 9) == 0) return load_fits(b, len, out, err, errlen);
+    if (len == 0) set_err(err, errlen, "empty file");
+    else set_err(err, errlen, "not a PNG/JPEG/FITS file");
+    return -1;
+}
+
+int core_image_load(const char *path, core_image *out, char *err, size_t errlen)
+{
+    out->w = out->h = 0;
+    out->px = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) { set_err(err, errlen, "cannot open: %s", strerror(errno)); return -1; }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        set_err(err, errlen, "not a regular file");
+        fclose(f);
+        return -1;
+    }
+    if ((unsigned long long)sb.st_size > IMG_MAX_FILE) {
+        set_err(err, errlen, "file too large (%lld bytes)", (long long)sb.st_size);
+        fclose(f);
+        return -1;
+    }
+    size_t n = (size_t)sb.st_size;
+    uint8_t *buf = xmalloc(n ? n : 1);
+    size_t got = fread(buf, 1, n, f);
+    int rd_err = ferror(f);
+    fclose(f);
+    if (rd_err || got != n) {
+        set_err(err, errlen, "read error: %s", rd_err ? strerror(errno) : "short read");
+        free(buf);
+        return -1;
+    }
+    int rc = core_image_load_mem(buf, n, out, err, errlen);
+    free(buf);
+    return rc;
+}
+
+/* ------------------------------------------------------------ resampling */
+
+/* One output sample's source span along an axis: source pixels first..last
+ * with weights w[k] (summing to 1).  The area-averaging filter: output pixel
+ * o covers source interval [o*s, (o+1)*s), s = in/out. */
+typedef struct {
+    int first, n;
+    int woff;       /* offset into the weights array */
+} span;
+
+static float *make_spans(int in, int out, span *sp)
+{
+    double s = (double)in / (double)out;
+    int maxn = (int)ceil(s) + 2;
+    float *wts = xmalloc(sizeof(float) * (size_t)out * (size_t)maxn);
+    for (int o = 0; o < out; o++) {
+        double a = o * s, b = (o + 1) * s;
+        int first = (int)floor(a), last = (int)ceil(b) - 1;
+        if (last >= in) last = in - 1;
+        if (first > last) first = last;
+        sp[o].first = first;
+        sp[o].n = last - first + 1;
+        sp[o].woff = o * maxn;
+        double tot = 0;
+        for (int k = 0; k < sp[o].n; k++) {
+            double lo = first + k, hi = lo + 1;
+            double cov = (hi < b ? hi : b) - (lo > a ? lo : a);
+            if (cov < 0) cov = 0;
+            wts[o * maxn + k] = (float)cov;
+            tot += cov;
+        }
+        for (int k = 0; k < sp[o].n; k++) wts[o * maxn + k] = (float)(wts[o * maxn + k] / tot);
+    }
+    return wts;
+}
+
+static uint8_t to_byte(float v)
+{
+    int b = (int)(v + 0.5f);
+    return (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
+}
+
+/* Separable fast path: horizontal pass into a float buffer, then vertical. */
+int core_image_resize(const core_image *in, int w, int h, core_image *out)
+{
+    if (!in || !in->px || core_image_alloc(out, w, h)) return -1;
+    span *sx = xmalloc(sizeof(span) * (size_t)w), *sy = xmalloc(sizeof(span) * (size_t)h);
+    float *wx = make_spans(in->w, w, sx), *wy = make_spans(in->h, h, sy);
+    float *tmp = xmalloc(sizeof(float) * (size_t)in->h * (size_t)w * 3);   /* (in.h, w, 3) */
+    for (int y = 0; y < in->h; y++) {
+        const uint8_t *src = in->px + (size_t)y * (size_t)in->w * 3;
+        float *dst = tmp + (size_t)y * (size_t)w * 3;
+        for (int x = 0; x < w; x++) {
+            const float *wt = wx + sx[x].woff;
+            const uint8_t *p = src + (size_t)sx[x].first * 3;
+            float r = 0, g = 0, b = 0;
+            for (int k = 0; k < sx[x].n; k++, p += 3) {
+                r += wt[k] * p[0];
+                g += wt[k] * p[1];
+                b += wt[k] * p[2];
+            }
+            dst[x * 3 + 0] = r; dst[x * 3 + 1] = g; dst[x * 3 + 2] = b;
+        }
+    }
+    float *acc = xmalloc(sizeof(float) * (size_t)w * 3);   /* (w, 3) one output row */
+    for (int y = 0; y < h; y++) {
+        memset(acc, 0, sizeof(float) * (size_t)w * 3);
+        const float *wt = wy + sy[y].woff;
+        for (int k = 0; k < sy[y].n; k++) {
+            const float *row = tmp + (size_t)(sy[y].first + k) * (size_t)w * 3;
+            float c = wt[k];
+            for (int i = 0; i < w * 3; i++) acc[i] += c * row[i];
+        }
+        uint8_t *o = out->px + (size_t)y * (size_t)w * 3;
+        for (int i = 0; i < w * 3; i++) o[i] = to_byte(acc[i]);
+    }
+    free(acc); free(tmp); free(wx); free(wy); free(sx); free(sy);
+    return 0;
+}
+
+/* The naive reference: for each output pixel, integrate the source area
+ * it covers in double precision.  Tests compare the fast path against it. */
+int core_image_resize_naive(const core_image *in, int w, int h, core_image *out)
+{
+    if (!in || !in->px || core_image_alloc(out, w, h)) return -1;
+    double sx = (double)in->w / w, sy = (double)in->h / h;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double ax = x * sx, bx = (x + 1) * sx, ay = y * sy, by = (y + 1) * sy;
+            double acc[3] = {0, 0, 0}, tot = 0;
+            for (int j = (int)floor(ay); j < in->h && j < by; j++)
+                for (int i = (int)floor(ax); i < in->w && i < bx; i++) {
+                    double cx = fmin(i + 1, bx) - fmax(i, ax), cy = fmin(j + 1, by) - fmax(j, ay);
+                    if (cx <= 0 || cy <= 0) continue;
+                    const uint8_t *p = in->px + ((size_t)j * (size_t)in->w + (size_t)i) * 3;
+                    for (int c = 0; c < 3; c++) acc[c] += cx * cy * p[c];
+                    tot += cx * cy;
+                }
+            for (int c = 0; c < 3; c++)
+                out->px[((size_t)y * (size_t)w + (size_t)x) * 3 + (size_t)c] = to_byte((float)(acc[c] / tot));
+        }
+    return 0;
+}
+
+int core_image_crop_centre(const core_image *in, int side, core_image *out)
+{
+    if (!in || !in->px) return -1;
+    int m = in->w < in->h ? in->w : in->h;
+    if (side > m) side = m;
+    if (side < 1) side = 1;
+    if (core_image_alloc(out, side, side)) return -1;
+    int x0 = (in->w - side) / 2, y0 = (in->h - side) / 2;
+    for (int y = 0; y < side; y++)
+        memcpy(out->px + (size_t)y * (size_t)side * 3,
+               in->px + ((size_t)(y0 + y) * (size_t)in->w + (size_t)x0) * 3, (size_t)side * 3);
+    return 0;
+}
+
+int core_image_thumbnail(const core_image *in, int side, core_image *out)
+{
+    if (!in || !in->px || side < 1) return -1;
+    int w, h;
+    if (in->w >= in->h) {
+        w = side;
+        h = (int)lround((double)in->h * side / in->w);
+    } else {
+        h = side;
+        w = (int)lround((double)in->w * side / in->h);
+    }
+    if (w < 1) w = 1;
+    if (h < 1) h = 1;
+    if (w == in->w && h == in->h) {
+        if (core_image_alloc(out, w, h)) return -1;
+        memcpy(out->px, in->px, (size_t)w * (size_t)h * 3);
+        return 0;
+    }
+    return core_image_resize(in, w, h, out);
+}
+
+/* ------------------------------------------------------------ PNG writer */
+
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+    jmp_buf jmp;
+    char msg[160];
+} png_sink;
+
+static void png_write_fn(png_structp png, png_bytep data, size_t n)
+{
+    png_sink *s = png_get_io_ptr(png);
+    if (s->len + n > s->cap) {
+        while (s->len + n > s->cap) s->cap = s->cap ? s->cap * 2 : 65536;
+        s->buf = xrealloc(s->buf, s->cap);
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+}
+
+static void png_flush_fn(png_structp png) { (void)png; }
+
+static void png_werr_fn(png_structp png, png_const_charp msg)
+{
+    png_sink *s = png_get_error_ptr(png);
+    snprintf(s->msg, sizeof s->msg, "%s", msg);
+    longjmp(s->jmp, 1);
+}
+
+/* No time or text chunks and fixed zlib settings: the same pixels give
+ * the same bytes (with the same zlib). */
+static int encode_png(const core_image *im, png_sink *s)
+{
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, s, png_werr_fn, png_warn_fn);
+    if (!png) return -1;
+    png_infop info = png_create_info_struct(png);
+    png_bytep *volatile rows = NULL;
+    volatile int ok = 0;
+    if (!info) goto end;
+    if (setjmp(s->jmp)) goto end;
+    png_set_write_fn(png, s, png_write_fn, png_flush_fn);
+    png_set_compression_level(png, 6);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB | PNG_FILTER_UP | PNG_FILTER_PAETH);
+    png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    png_write_info(png, info);
+    rows = xmalloc(sizeof(png_bytep) * (size_t)im->h);
+    for (int y = 0; y < im->h; y++) rows[y] = im->px + (size_t)y * (size_t)im->w * 3;
+    png_write_image(png, rows);
+    png_write_end(png, NULL);
+    ok = 1;
+end:
+    png_destroy_write_struct(&png, info ? &info : NULL);
+    free(rows);
+    return ok ? 0 : -1;
+}
+
+int core_image_save_png_mem(const core_image *im, uint8_t **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    if (!im || !im->px || !size_ok(im->w, im->h, NULL, 0)) return -1;
+    png_sink s = {0};
+    if (encode_png(im, &s)) { free(s.buf); return -1; }
+    *buf = s.buf;
+    *len = s.len;
+    return 0;
+}
+
+int core_image_save_png(const char *path, const core_image *im, char *err, size_t errlen)
+{
+    uint8_t *buf;
+    size_t len;
+    if (core_image_save_png_mem(im, &buf, &len)) { set_err(err, errlen, "cannot encode PNG"); return -1; }
+    FILE *f = fopen(path, "wb");
+    if (!f) { set_err(err, errlen, "cannot create: %s", strerror(errno)); free(buf); return -1; }
+    size_t put = fwrite(buf, 1, len, f);
+    int rc = (put == len) ? 0 : -1;
+    if (fclose(f) != 0) rc = -1;
+    if (rc) set_err(err, errlen, "write error: %s", strerror(errno));
+    free(buf);
+    return rc;
+}
