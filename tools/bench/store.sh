@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tools/bench/store.sh - the answers log: synced commit latency of one
+# answer (what a labeler waits for after each key press), 8 labelers
+# appending at once, and reading the whole log back.  Peer: the same records
+# through Python's sqlite3 with journal_mode=WAL, synchronous=FULL (a durable
+# commit per answer), in the same temp folder on the same disk.
+# Rows as tools/bench.sh wants.  Env: N (2000 appends), P (8 writers), PN (300 each).
+set -eu
+cd "$(dirname "$0")/../.."
+PY=${PY:-/usr/bin/python3}
+N=${N:-2000} P=${P:-8} PN=${PN:-300}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoosh-bench-store.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+make -s build/libzstore.a >&2
+cc -std=c11 -D_GNU_SOURCE -O2 -I. tools/bench/store_bench.c build/libzstore.a -o "$tmp/store_bench" -llmdb -pthread
+
+read -r z50 z99 zmax <<<"$("$tmp/store_bench" latency "$tmp/lat" "$N")"
+zconc=$("$tmp/store_bench" concurrent "$tmp/conc" "$P" "$PN")
+read -r zscan zn <<<"$("$tmp/store_bench" scan "$tmp/lat")"
+
+read -r s50 s99 smax sconc sscan <<<"$("$PY" - "$tmp" "$N" "$P" "$PN" <<'PYEOF'
+import os, sqlite3, sys, time, struct
+d, n, p, pn = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+SCHEMA = ('create table answers(seq integer primary key autoincrement, gid integer, time_us integer, '
+          'kind integer, rating integer, retracts integer, user text, task text, steps text)')
+STEPS = 'smooth-or-featured=featured-or-disk;disk-edge-on=no;has-spiral-arms=yes;merging=none'
+def connect(path):
+    c = sqlite3.connect(path, isolation_level=None, timeout=60)
+    c.execute('pragma journal_mode=wal'); c.execute('pragma synchronous=full')
+    return c
+def append(c):
+    c.execute('begin immediate')
+    c.execute('insert into answers(gid,time_us,kind,rating,retracts,user,task,steps) values (1,?,1,0,0,?,?,?)',
+              (int(time.time() * 1e6), 'bench', 'gz-decals', STEPS))
+    c.execute('commit')
+c = connect(d + '/lat.sqlite'); c.execute(SCHEMA)
+t = []
+for i in range(n):
+    t0 = time.perf_counter(); append(c); t.append(time.perf_counter() - t0)
+t.sort()
+c2 = connect(d + '/conc.sqlite'); c2.execute(SCHEMA); c2.close()
+t0 = time.perf_counter()
+pids = []
+for k in range(p):
+    pid = os.fork()
+    if pid == 0:
+        cc = connect(d + '/conc.sqlite')
+        for i in range(pn): append(cc)
+        cc.close(); os._exit(0)
+    pids.append(pid)
+for pid in pids: os.waitpid(pid, 0)
+conc = p * pn / (time.perf_counter() - t0)
+t0 = time.perf_counter()
+rows = c.execute('select * from answers').fetchall()
+scan = len(rows) / (time.perf_counter() - t0)
+print('%.3f %.3f %.3f %.0f %.0f' % (1e3 * t[n // 2], 1e3 * t[int(n * 0.99)], 1e3 * t[-1], conc, scan))
+PYEOF
+)"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
+peer="sqlite3 WAL sync=FULL"
+printf 'answer commit p50 (ms, synced)\t%s\t%s\t%s\t%s\t-\n' "$z50" "$peer" "$s50" "$(ratio "$z50" "$s50")"
+printf 'answer commit p99 (ms, synced)\t%s\t%s\t%s\t%s\tp99 < 5 ms\n' "$z99" "$peer" "$s99" "$(ratio "$z99" "$s99")"
+printf 'answer commit max (ms, synced)\t%s\t%s\t%s\t%s\t-\n' "$zmax" "$peer" "$smax" "$(ratio "$zmax" "$smax")"
+printf 'answers/s, %s writers at once (synced)\t%s\t%s\t%s\t%s\t-\n' "$P" "$zconc" "$peer" "$sconc" "$(ratio "$sconc" "$zconc")"
+printf 'answers/s read back (%s answers)\t%s\t%s\t%s\t%s\t-\n' "$zn" "$zscan" "$peer" "$sscan" "$(ratio "$sscan" "$zscan")"
