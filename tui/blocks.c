@@ -1,0 +1,127 @@
+/*
+ * blocks.c - half-block cells for terminals without sixel (see blocks.h).
+ */
+#include "tui/blocks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+#define SGR_RESET       "\x1b[0m"          /* SGR 0: all attributes off */
+#define SGR_FG_TRUE     "\x1b[38;2;%d;%d;%dm" /* SGR 38;2: direct-colour foreground */
+#define SGR_BG_TRUE     "\x1b[48;2;%d;%d;%dm" /* SGR 48;2: direct-colour background */
+#define SGR_FG_256      "\x1b[38;5;%dm"    /* SGR 38;5: indexed foreground */
+#define SGR_BG_256      "\x1b[48;5;%dm"    /* SGR 48;5: indexed background */
+#define CUB_N           "\x1b[%dD"         /* CUB: cursor back n columns */
+#define CUD_1           "\x1b[B"           /* CUD: cursor down one line */
+#define UPPER_HALF      "\xe2\x96\x80"     /* U+2580 UPPER HALF BLOCK */
+
+static const char ramp[] = " .:-=+*#%@";    /* dark -> bright */
+
+tui_blocks_mode tui_blocks_pick(const char *no_color, const char *colorterm, int ncolors)
+{
+    if (no_color && *no_color) return TUI_BLOCKS_PLAIN;
+    if (colorterm && (strcmp(colorterm, "truecolor") == 0 || strcmp(colorterm, "24bit") == 0))
+        return TUI_BLOCKS_TRUE;
+    if (ncolors >= 256) return TUI_BLOCKS_256;
+    return TUI_BLOCKS_PLAIN;
+}
+
+static const int cube[6] = {0, 95, 135, 175, 215, 255};
+
+static int nearest_cube(int v)
+{
+    int best = 0;
+    for (int i = 1; i < 6; i++)
+        if (abs(cube[i] - v) < abs(cube[best] - v)) best = i;
+    return best;
+}
+
+int tui_blocks_xterm256(int r, int g, int b)
+{
+    int ri = nearest_cube(r), gi = nearest_cube(g), bi = nearest_cube(b);
+    int dr = cube[ri] - r, dg = cube[gi] - g, db = cube[bi] - b;
+    int dcube = dr * dr + dg * dg + db * db;
+    int avg = (r + g + b) / 3;
+    int gi2 = (avg - 8 + 5) / 10;           /* grey ramp 232..255 = 8, 18, ..., 238 */
+    if (gi2 < 0) gi2 = 0;
+    if (gi2 > 23) gi2 = 23;
+    int gv = 8 + 10 * gi2;
+    int dgrey = (gv - r) * (gv - r) + (gv - g) * (gv - g) + (gv - b) * (gv - b);
+    if (dgrey < dcube) return 232 + gi2;
+    return 16 + 36 * ri + 6 * gi + bi;
+}
+
+typedef struct { char *p; size_t len, cap; } obuf;
+
+static void put(obuf *o, const char *s, size_t n)
+{
+    if (o->len + n + 1 > o->cap) {
+        while (o->len + n + 1 > o->cap) o->cap = o->cap ? o->cap * 2 : 4096;
+        o->p = xrealloc(o->p, o->cap);
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = 0;
+}
+
+static void putf1(obuf *o, const char *fmt, int a)
+{
+    char t[32];
+    int n = snprintf(t, sizeof t, fmt, a);
+    put(o, t, (size_t)n);
+}
+
+static void putf3(obuf *o, const char *fmt, int a, int b, int c)
+{
+    char t[48];
+    int n = snprintf(t, sizeof t, fmt, a, b, c);
+    put(o, t, (size_t)n);
+}
+
+void tui_blocks_encode(const uint8_t *rgb, int w, int h, tui_blocks_mode mode, int utf8,
+                       char **out, size_t *len)
+{
+    obuf o = {0};
+    int rows = (h + 1) / 2;
+    put(&o, "", 0);
+    for (int y = 0; y < rows; y++) {
+        int fg = -1, bg = -1;           /* last emitted (packed rgb or index) */
+        for (int x = 0; x < w; x++) {
+            const uint8_t *t = rgb + ((size_t)(2 * y) * w + x) * 3;
+            const uint8_t *b = 2 * y + 1 < h ? t + (size_t)w * 3 : t;
+            if (mode == TUI_BLOCKS_PLAIN) {
+                int lum = (t[0] * 3 + t[1] * 6 + t[2] + b[0] * 3 + b[1] * 6 + b[2]) / 20;
+                char c = ramp[lum * (int)(sizeof ramp - 2) / 255];
+                put(&o, &c, 1);
+                continue;
+            }
+            int tr = t[0], tg = t[1], tb = t[2], br = b[0], bgc = b[1], bb = b[2];
+            if (!utf8) {
+                tr = br = (t[0] + b[0]) / 2;
+                tg = bgc = (t[1] + b[1]) / 2;
+                tb = bb = (t[2] + b[2]) / 2;
+            }
+            if (mode == TUI_BLOCKS_TRUE) {
+                int f = tr << 16 | tg << 8 | tb, k = br << 16 | bgc << 8 | bb;
+                if (utf8 && f != fg) { putf3(&o, SGR_FG_TRUE, tr, tg, tb); fg = f; }
+                if (k != bg) { putf3(&o, SGR_BG_TRUE, br, bgc, bb); bg = k; }
+            } else {
+                int f = tui_blocks_xterm256(tr, tg, tb), k = tui_blocks_xterm256(br, bgc, bb);
+                if (utf8 && f != fg) { putf1(&o, SGR_FG_256, f); fg = f; }
+                if (k != bg) { putf1(&o, SGR_BG_256, k); bg = k; }
+            }
+            if (utf8) put(&o, UPPER_HALF, sizeof UPPER_HALF - 1);
+            else put(&o, " ", 1);
+        }
+        if (mode != TUI_BLOCKS_PLAIN) put(&o, SGR_RESET, sizeof SGR_RESET - 1);
+        if (y + 1 < rows) {
+            putf1(&o, CUB_N, w);
+            put(&o, CUD_1, sizeof CUD_1 - 1);
+        }
+    }
+    *out = o.p;
+    *len = o.len;
+}

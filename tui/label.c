@@ -1,0 +1,1187 @@
+/*
+ * label.c - the labeling screen: zoosh label WS (see label.h).
+ *
+ * One UI thread owns curses, libsixel and the terminal; the only other thread
+ * is the background trainer (trainer.c), which never touches them.
+ *
+ * Drawing order on every frame (the sixel pitfalls of ../shared/tools/README):
+ * curses draws text with the image cells left blank (erase + wnoutrefresh +
+ * doupdate), then the image bytes (sixel, or half-block cells) are written
+ * straight to the terminal at the image cell, then the cursor is moved back
+ * to where curses believes it is.  curses never writes into the blank image
+ * cells unless the screen is repainted (resize, Ctrl-L, a full-screen
+ * overlay), and every such repaint sends the image again.  The image box
+ * ends at least one line above the status lines, so an image never reaches
+ * the bottom line (which would scroll the screen).
+ *
+ * Hot path (keypress -> next galaxy): commit (synced LMDB write) -> draw text
+ * -> write the already encoded image: the next galaxies' images are encoded
+ * ahead on idle moments (prefetch) and kept in a small cache keyed by galaxy,
+ * view and size.
+ */
+#include "tui/label.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/image.h"
+#include "core/knn.h"
+#include "core/learn.h"
+#include "core/util.h"
+#include "tui/blocks.h"
+#include "tui/keys.h"
+#include "tui/label_view.h"
+#include "tui/sixel.h"
+#include "tui/term.h"
+#include "tui/trainer.h"
+
+/* Weak until core/learn.c is in every build: without it the labeler shows
+ * catalog order and no predictions rather than failing to link. */
+#pragma weak core_queue_get
+#pragma weak core_pred_get
+#pragma weak core_model_info_get
+#pragma weak core_knn_topk
+
+#define CUP_FMT "\x1b[%d;%dH"   /* CUP: cursor position, 1-based row;col */
+
+#define MIN_COLS 50
+#define MIN_ROWS 12
+#define TEXT_MIN_W 34           /* columns kept for the question when an image is shown */
+#define CACHE_N 8
+#define PREFETCH_N 2
+#define GRID_MAX 48
+#define REFRESH_S 2.0           /* re-read others' answers this often when idle */
+#define MAX_PRED 512
+
+enum { MODE_LABEL, MODE_HELP, MODE_GRID, MODE_ORDER, MODE_JUMP };
+
+static const char *const orders[] = {"catalog", "uncertain", "likely", "interest", "anomaly", "random", "mixed"};
+#define N_ORDERS (int)(sizeof orders / sizeof orders[0])
+
+typedef struct {
+    uint32_t gid;       /* 0 = empty slot */
+    unsigned key;       /* view, size and graphics the bytes were made for */
+    char *bytes;
+    size_t len;
+    uint64_t used;
+} img_entry;
+
+typedef struct {
+    tui_label_opts o;
+    zs_store *st;
+    core_schema schema;
+    tui_session *ses;
+    tui_keys keys;
+    tui_trainer *tr;
+
+    tui_graphics gfx;
+    tui_term_caps caps;
+    tui_blocks_mode bmode;
+    int utf8;
+    int cell_w, cell_h, ncolors;
+
+    tui_view view;
+    int large;
+    int mode;
+    int need_full, need_image;
+
+    /* layout (cells) */
+    int img_y, img_x, box_cols, box_rows, box_px_w, box_px_h, text_x;
+
+    img_entry cache[CACHE_N];
+    uint64_t tick;
+
+    /* model */
+    int have_model;
+    core_model_info info;
+    char order[16];
+    float pred[MAX_PRED];
+    int n_pred;
+    uint32_t pred_gid;
+    int col_of[CORE_SCHEMA_MAX_Q][CORE_SCHEMA_MAX_A];
+    int since_retrain;
+    double last_submit;
+
+    /* the shown galaxy's catalog text, sanitised */
+    uint32_t meta_gid;
+    char id[STORE_ID_MAX + 1], radec[64], survey[64];
+
+    /* grid / menus / prompt */
+    uint32_t grid[GRID_MAX];
+    int n_grid, grid_sel, grid_similar, grid_tile_cols, grid_tile_rows, grid_cols, grid_px;
+    int order_sel;
+    char jump[STORE_ID_MAX + 1];
+    char msg[240];
+
+    /* similar: the feature matrix, loaded on first use */
+    float *feat;        /* (n_feat, feat_dim) */
+    uint32_t *feat_gid; /* (n_feat) */
+    int n_feat, feat_dim;
+
+    double t_start, last_refresh;
+    FILE *log;
+    int curses_up;
+} ui;
+
+static volatile sig_atomic_t got_signal;
+static ui *the_ui;      /* for the fatal hook */
+
+static void on_signal(int sig) { got_signal = sig; }
+
+static void logf_(ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(ui *u, const char *fmt, ...)
+{
+    if (!u->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(u->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', u->log);
+    fflush(u->log);
+}
+
+static void restore_terminal(void)
+{
+    if (the_ui && the_ui->curses_up) {
+        endwin();
+        the_ui->curses_up = 0;
+    }
+}
+
+/* ---- raw output next to curses */
+
+static void out_write(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;            /* terminal gone: nothing to do */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void out_cup(int y, int x)
+{
+    char b[32];
+    int n = snprintf(b, sizeof b, CUP_FMT, y + 1, x + 1);
+    out_write(b, (size_t)n);
+}
+
+/* ---- model, queue, predictions */
+
+static void load_queue(ui *u)
+{
+    zs_txn *txn;
+    if (store_read_begin(u->st, &txn) != 0) return;
+    core_model_info info;
+    memset(&info, 0, sizeof info);
+    if (core_model_info_get && core_model_info_get(txn, u->schema.name, &info) == 0) {
+        u->have_model = 1;
+        u->info = info;
+    }
+    uint32_t *gids = NULL;
+    int n = 0;
+    int want_catalog = u->order[0] && strcmp(u->order, "catalog") == 0;
+    if (!want_catalog && core_queue_get && core_queue_get(txn, u->schema.name, &gids, &n, &info) == 0 && n > 0) {
+        tui_session_set_queue(u->ses, gids, n);
+        snprintf(u->order, sizeof u->order, "%s", info.order[0] ? info.order : "ranked");
+    } else {
+        tui_session_set_queue(u->ses, NULL, 0);
+        snprintf(u->order, sizeof u->order, "catalog");
+    }
+    free(gids);
+    store_read_end(txn);
+    u->pred_gid = 0;
+}
+
+static void load_pred(ui *u, uint32_t gid)
+{
+    if (u->pred_gid == gid) return;
+    u->pred_gid = gid;
+    u->n_pred = 0;
+    if (!core_pred_get || gid == 0) return;
+    zs_txn *txn;
+    if (store_read_begin(u->st, &txn) != 0) return;
+    int n = 0;
+    if (core_pred_get(txn, u->schema.name, gid, u->pred, MAX_PRED, &n) == 0) u->n_pred = n < MAX_PRED ? n : MAX_PRED;
+    store_read_end(txn);
+}
+
+static void load_meta(ui *u, uint32_t gid)
+{
+    if (u->meta_gid == gid) return;
+    u->meta_gid = gid;
+    u->id[0] = u->radec[0] = u->survey[0] = 0;
+    if (gid == 0) return;
+    zs_txn *txn;
+    if (store_read_begin(u->st, &txn) != 0) return;
+    store_galaxy g;
+    memset(&g, 0, sizeof g);
+    if (store_galaxy_get(txn, gid, &g) == 0) {
+        tui_label_sanitize(g.id_str, u->id, sizeof u->id < 80 ? sizeof u->id : 80, !u->utf8);
+        if (!isnan(g.ra) && !isnan(g.dec)) snprintf(u->radec, sizeof u->radec, "ra %.5f  dec %+.5f", g.ra, g.dec);
+        for (int i = 0; i < g.n_meta; i++)
+            if (strcasecmp(g.meta_key[i], "survey") == 0)
+                tui_label_sanitize(g.meta_val[i], u->survey, sizeof u->survey, !u->utf8);
+        store_galaxy_free(&g);
+    } else {
+        snprintf(u->id, sizeof u->id, "#%u", gid);
+    }
+    store_read_end(txn);
+}
+
+/* ---- layout */
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+static void layout(ui *u)
+{
+    int body_rows = LINES - 3;             /* rows 1 .. LINES-3; status LINES-2, keys LINES-1 */
+    int max_rows = body_rows - 1;          /* one blank row above the status line */
+    int text_w = u->large ? 0 : TEXT_MIN_W;
+    int max_cols = COLS - 2 - (text_w ? text_w + 2 : 1);
+    u->img_y = 1;
+    u->img_x = 1;
+    u->box_cols = u->box_rows = u->box_px_w = u->box_px_h = 0;
+    if (u->gfx == TUI_GRAPHICS_NONE || max_rows < 3 || max_cols < 6) {
+        u->text_x = 1;
+        return;
+    }
+    if (u->gfx == TUI_GRAPHICS_SIXEL) {
+        int side = max_cols * u->cell_w < max_rows * u->cell_h ? max_cols * u->cell_w : max_rows * u->cell_h;
+        if (!u->large && side > CORE_THUMB_SIDE) side = CORE_THUMB_SIDE;   /* 1:1 with the thumbnail */
+        u->box_px_w = u->box_px_h = side;
+        u->box_cols = ceil_div(side, u->cell_w);
+        u->box_rows = ceil_div(side, u->cell_h);
+    } else {                                /* a cell is 1 x 2 pixels */
+        int side = max_cols < 2 * max_rows ? max_cols : 2 * max_rows;
+        if (!u->large && side > 64) side = 64;
+        u->box_px_w = u->box_cols = side;
+        u->box_px_h = side;
+        u->box_rows = ceil_div(side, 2);
+    }
+    u->text_x = u->img_x + u->box_cols + 2;
+}
+
+/* ---- images */
+
+static unsigned view_key(const ui *u, int pw, int ph)
+{
+    return (unsigned)u->view.invert | (unsigned)u->view.stretch << 1 | (unsigned)u->view.zoom << 3 |
+           (unsigned)u->gfx << 7 | (unsigned)u->bmode << 9 | (unsigned)pw << 11 | (unsigned)ph << 21;
+}
+
+/* Encodes gid for a box of pw x ph pixels; the bytes are malloc'ed. */
+static void encode_gid(ui *u, uint32_t gid, int pw, int ph, char **bytes, size_t *len)
+{
+    uint8_t *thumb = NULL;  /* (th, tw, 3) */
+    int tw = 0, th = 0;
+    zs_txn *txn;
+    if (store_read_begin(u->st, &txn) == 0) {
+        const uint8_t *rgb;
+        int w, h;
+        if (store_thumb_get(txn, gid, &w, &h, &rgb) == 0 && w > 0 && h > 0 && w <= 4096 && h <= 4096) {
+            tw = w;
+            th = h;
+            thumb = xmalloc((size_t)tw * th * 3);
+            memcpy(thumb, rgb, (size_t)tw * th * 3);
+        }
+        store_read_end(txn);
+    }
+    int ow, oh;
+    uint8_t *px;            /* (oh, ow, 3) */
+    if (thumb) {
+        tui_view_fit(tw, th, pw, ph, &ow, &oh);
+        px = xmalloc((size_t)ow * oh * 3);
+        tui_view_render(thumb, tw, th, &u->view, px, ow, oh);
+    } else {
+        ow = pw;
+        oh = ph;
+        px = xmalloc((size_t)ow * oh * 3);
+        tui_view_placeholder(px, ow, oh);
+        logf_(u, "galaxy %u: no readable thumbnail, placeholder shown", gid);
+    }
+    *bytes = NULL;
+    *len = 0;
+    if (u->gfx == TUI_GRAPHICS_SIXEL) {
+        char err[128];
+        if (tui_sixel_encode(px, ow, oh, u->ncolors, bytes, len, err, sizeof err) != 0)
+            logf_(u, "galaxy %u: sixel: %s", gid, err);
+    } else {
+        tui_blocks_encode(px, ow, oh, u->bmode, u->utf8, bytes, len);
+    }
+    free(px);
+    free(thumb);
+}
+
+static img_entry *image_get(ui *u, uint32_t gid, int pw, int ph)
+{
+    unsigned key = view_key(u, pw, ph);
+    img_entry *victim = &u->cache[0];
+    for (int i = 0; i < CACHE_N; i++) {
+        img_entry *e = &u->cache[i];
+        if (e->gid == gid && e->key == key) { e->used = ++u->tick; return e; }
+        if (e->used < victim->used) victim = e;
+    }
+    free(victim->bytes);
+    victim->gid = gid;
+    victim->key = key;
+    encode_gid(u, gid, pw, ph, &victim->bytes, &victim->len);
+    victim->used = ++u->tick;
+    return victim;
+}
+
+static int image_cached(ui *u, uint32_t gid, int pw, int ph)
+{
+    unsigned key = view_key(u, pw, ph);
+    for (int i = 0; i < CACHE_N; i++)
+        if (u->cache[i].gid == gid && u->cache[i].key == key) return 1;
+    return 0;
+}
+
+static void put_image(ui *u, img_entry *e, int y, int x)
+{
+    if (!e->bytes || e->len == 0) return;
+    int cy, cx;
+    out_cup(y, x);
+    out_write(e->bytes, e->len);
+    getyx(curscr, cy, cx);
+    out_cup(cy, cx);            /* back to where curses thinks the cursor is */
+    (void)u;
+}
+
+/* One prefetch step: encode the first of the next galaxies not cached yet.
+ * Returns 1 when it did some work. */
+static int prefetch_one(ui *u)
+{
+    if (u->gfx == TUI_GRAPHICS_NONE || u->box_px_w <= 0 || u->mode == MODE_GRID) return 0;
+    uint32_t next[PREFETCH_N + 1];
+    int n = 0;
+    uint32_t cur = tui_session_gid(u->ses);
+    if (cur) next[n++] = cur;
+    n += tui_session_peek(u->ses, next + n, PREFETCH_N);
+    for (int i = 0; i < n; i++)
+        if (!image_cached(u, next[i], u->box_px_w, u->box_px_h)) {
+            image_get(u, next[i], u->box_px_w, u->box_px_h);
+            return 1;
+        }
+    return 0;
+}
+
+/* ---- text helpers */
+
+static void put_clip(int y, int x, int w, const char *s)
+{
+    if (w <= 0 || y < 0 || y >= LINES) return;
+    /* clip by characters (UTF-8 aware: count lead bytes) */
+    int cols = 0;
+    const char *p = s;
+    while (*p && cols < w) {
+        p++;
+        while ((*p & 0xc0) == 0x80) p++;
+        cols++;
+    }
+    mvaddnstr(y, x, s, (int)(p - s));
+}
+
+/* Word-wraps s into rows starting at y; returns the next free row. */
+static int put_wrapped(int y, int x, int w, int max_y, const char *s)
+{
+    while (*s && y <= max_y) {
+        int len = (int)strlen(s);
+        int take = len;
+        if (len > w) {
+            take = w;
+            while (take > 0 && s[take] != ' ') take--;
+            if (take == 0) take = w;
+        }
+        char line[512];
+        if (take > (int)sizeof line - 1) take = (int)sizeof line - 1;
+        memcpy(line, s, (size_t)take);
+        line[take] = 0;
+        mvaddstr(y, x, line);
+        s += take;
+        while (*s == ' ') s++;
+        y++;
+    }
+    return y;
+}
+
+static const char *first_key(ui *u, tui_action a, char *buf, size_t len)
+{
+    char all[128];
+    tui_keys_keys_of(&u->keys, a, all, sizeof all);
+    char *comma = strchr(all, ',');
+    if (comma) *comma = 0;
+    const char *src = all[0] ? all : "-";
+    size_t n = strlen(src);
+    if (n >= len) n = len - 1;
+    memcpy(buf, src, n);
+    buf[n] = 0;
+    return buf;
+}
+
+static double session_rate(ui *u)
+{
+    tui_session_stats s;
+    tui_session_stats_get(u->ses, &s);
+    double h = (core_mono_s() - u->t_start) / 3600.0;
+    return h > 10.0 / 3600 ? s.answers / h : 0;
+}
+
+static void draw_status(ui *u)
+{
+    tui_session_stats s;
+    tui_session_stats_get(u->ses, &s);
+    char model[96] = "no model yet";
+    if (u->have_model) {
+        char when[16] = "";
+        time_t t = (time_t)(u->info.time_us / 1000000);
+        struct tm tm;
+        if (u->info.time_us > 0 && localtime_r(&t, &tm)) strftime(when, sizeof when, "%H:%M", &tm);
+        if (u->info.metric[0] && !isnan(u->info.value))
+            snprintf(model, sizeof model, "model v%u %s %s %.2f", u->info.version, when, u->info.metric, u->info.value);
+        else
+            snprintf(model, sizeof model, "model v%u %s", u->info.version, when);
+    }
+    double rate = session_rate(u);
+    char rates[24] = "-";
+    if (rate > 0) snprintf(rates, sizeof rates, "%.0f/h", rate);
+    char line[512];
+    const char *sep = u->utf8 ? " \xe2\x94\x82 " : " | ";
+    snprintf(line, sizeof line, " %s%syou %u/%u%ssession %d (%s)%s%s%sorder %s%s",
+             u->schema.name, sep, s.done_user, s.total, sep, s.answers, rates, sep, model, sep, u->order,
+             u->tr && tui_trainer_busy(u->tr) ? "  learning..." : "");
+    attron(A_REVERSE);
+    mvhline(LINES - 2, 0, ' ', COLS);
+    put_clip(LINES - 2, 0, COLS, line);
+    attroff(A_REVERSE);
+}
+
+static void draw_hints(ui *u)
+{
+    char a[16], b[16], c[16], d[16], e[16], f[16], g[16], h[16], i[16];
+    char line[512];
+    const char *digits = u->schema.kind == CORE_TASK_RATING ? "0-5 rate" : "1-9 answer";
+    snprintf(line, sizeof line, " %s  %s undo  %s skip  %s star  %s queue  %s jump  %s order  %s invert  %s stretch  +/- zoom  %s view  ? help  %s quit",
+             digits, first_key(u, TUI_ACT_UNDO, a, sizeof a), first_key(u, TUI_ACT_SKIP, b, sizeof b),
+             first_key(u, TUI_ACT_FAVOURITE, c, sizeof c), first_key(u, TUI_ACT_GRID, d, sizeof d),
+             first_key(u, TUI_ACT_JUMP, e, sizeof e), first_key(u, TUI_ACT_ORDER, f, sizeof f),
+             first_key(u, TUI_ACT_INVERT, g, sizeof g), first_key(u, TUI_ACT_STRETCH, h, sizeof h),
+             first_key(u, TUI_ACT_VIEW, i, sizeof i), first_key(u, TUI_ACT_QUIT, i, sizeof i));
+    put_clip(LINES - 1, 0, COLS, line);
+}
+
+static void draw_bar(ui *u, int y, int x, int w, double p)
+{
+    if (w < 4) return;
+    int fill = (int)lrint(p * w);
+    if (fill < 0) fill = 0;
+    if (fill > w) fill = w;
+    move(y, x);
+    for (int i = 0; i < w; i++) {
+        if (u->utf8) addstr(i < fill ? "\xe2\x96\x88" : "\xe2\x96\x91");   /* U+2588 full, U+2591 light shade */
+        else addch(i < fill ? '#' : '.');
+    }
+    printw(" %.2f", p);
+}
+
+static void draw_label(ui *u)
+{
+    uint32_t gid = tui_session_gid(u->ses);
+    int x = u->text_x, w = COLS - x - 1, max_y = LINES - 4;
+    char title[256];
+    snprintf(title, sizeof title, " zoosh label  %s  task %s  user %s", store_dir(u->st), u->schema.name, store_current_user());
+    char safe[256];
+    tui_label_sanitize(title, safe, sizeof safe, !u->utf8);
+    attron(A_BOLD);
+    put_clip(0, 0, COLS, safe);
+    attroff(A_BOLD);
+    if (gid == 0) {
+        tui_session_stats s;
+        tui_session_stats_get(u->ses, &s);
+        int y = put_wrapped(2, x, w > 10 ? w : 10, max_y, "No galaxies left for you in this task.");
+        char line[200];
+        snprintf(line, sizeof line, "You answered %u of %u galaxies. o changes the order, / jumps to an id, u undoes, q quits.",
+                 s.done_user, s.total);
+        put_wrapped(y + 1, x, w > 10 ? w : 10, max_y, line);
+        return;
+    }
+    load_meta(u, gid);
+    load_pred(u, gid);
+    tui_session_stats s;
+    tui_session_stats_get(u->ses, &s);
+    int y = 1;
+    attron(A_BOLD);
+    put_clip(y, x, w, u->id);
+    attroff(A_BOLD);
+    if (s.favourite) {
+        int idw = (int)strlen(u->id);
+        put_clip(y, x + (idw < w - 3 ? idw + 1 : w - 2), 2, u->utf8 ? "\xe2\x98\x85" : "*");
+    }
+    y++;
+    if (u->radec[0]) put_clip(y++, x, w, u->radec);
+    if (u->survey[0]) {
+        char sv[96];
+        snprintf(sv, sizeof sv, "survey %s", u->survey);
+        put_clip(y++, x, w, sv);
+    }
+    char info[64];
+    snprintf(info, sizeof info, "gid %u%s", gid, tui_session_answered(u->ses, gid) ? "  (answered by you)" : "");
+    put_clip(y++, x, w, info);
+    y++;
+    if (u->schema.kind == CORE_TASK_RATING) {
+        attron(A_BOLD);
+        y = put_wrapped(y, x, w, max_y, "How interesting is this galaxy?");
+        attroff(A_BOLD);
+        static const char *const words[] = {"nothing special", "a little", "somewhat", "interesting", "very", "remarkable"};
+        for (int r = u->schema.rating_min; r <= u->schema.rating_max && y <= max_y; r++) {
+            char line[96];
+            snprintf(line, sizeof line, " %d  %s", r, r >= 0 && r <= 5 ? words[r] : "");
+            put_clip(y++, x, w, line);
+        }
+    } else {
+        int q = tui_session_question(u->ses);
+        if (q >= 0) {
+            const core_question *cq = &u->schema.q[q];
+            char qt[200];
+            snprintf(qt, sizeof qt, "%d. %s", s.n_path + 1, cq->text);
+            attron(A_BOLD);
+            y = put_wrapped(y, x, w, max_y, qt);
+            attroff(A_BOLD);
+            int label_w = 0;
+            for (int a = 0; a < cq->n_answers; a++) {
+                int l = (int)strlen(cq->answers[a].text);
+                if (l > label_w) label_w = l;
+            }
+            if (label_w > 24) label_w = 24;
+            for (int a = 0; a < cq->n_answers && y <= max_y; a++) {
+                char line[128];
+                snprintf(line, sizeof line, " %d  %-*.*s", a == 9 ? 0 : a + 1, label_w, label_w, cq->answers[a].text);
+                put_clip(y, x, w, line);
+                int col = u->col_of[q][a];
+                int bx = x + 6 + label_w, bw = w - 6 - label_w - 6;
+                if (bw > 20) bw = 20;
+                if (u->n_pred > 0 && col >= 0 && col < u->n_pred && bw >= 4) draw_bar(u, y, bx, bw, u->pred[col]);
+                y++;
+            }
+            int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
+            int np = tui_session_path(u->ses, pq, pa, STORE_STEPS_MAX);
+            if (np > 0 && y + 1 <= max_y) {
+                char path[512] = "so far:";
+                for (int i = 0; i < np; i++) {
+                    size_t l = strlen(path);
+                    snprintf(path + l, sizeof path - l, " %s", u->schema.q[pq[i]].answers[pa[i]].text);
+                    if (i + 1 < np) strncat(path, ",", sizeof path - strlen(path) - 1);
+                }
+                y = put_wrapped(y + 1, x, w, max_y, path);
+            }
+        }
+    }
+    const char *m = u->msg[0] ? u->msg : tui_session_message(u->ses);
+    if (m[0]) {
+        attron(A_BOLD);
+        put_wrapped(y + 1 <= max_y ? y + 1 : max_y, x, w, max_y + 1, m);
+        attroff(A_BOLD);
+    }
+    if (u->gfx == TUI_GRAPHICS_NONE) return;
+    char vs[80];
+    snprintf(vs, sizeof vs, "%s%s%s zoom %d", tui_view_stretch_name(u->view.stretch), u->view.invert ? " inverted" : "",
+             u->large ? " large" : "", u->view.zoom);
+    if (u->img_y + u->box_rows < LINES - 3) put_clip(u->img_y + u->box_rows, u->img_x, u->box_cols, vs);
+}
+
+static void draw_help(ui *u)
+{
+    attron(A_BOLD);
+    put_clip(0, 0, COLS, " zoosh label: keys (any key returns)");
+    attroff(A_BOLD);
+    int y = 2, x = 1, colw = COLS / 2 > 50 ? COLS / 2 : COLS;
+    for (int a = 1; a < TUI_ACT__COUNT; a++) {
+        char keys[128], line[256];
+        tui_keys_keys_of(&u->keys, (tui_action)a, keys, sizeof keys);
+        snprintf(line, sizeof line, "%-16.16s %s", keys[0] ? keys : "(unbound)", tui_keys_action_help((tui_action)a));
+        if (y >= LINES - 2) {
+            if (x + colw >= COLS) break;
+            x += colw;
+            y = 2;
+        }
+        put_clip(y++, x, colw - 1, line);
+    }
+    put_clip(LINES - 1, 0, COLS, " --keys FILE remaps: lines like \"undo u\" or \"unbind q\"");
+}
+
+static void grid_layout(ui *u)
+{
+    if (u->gfx == TUI_GRAPHICS_SIXEL) {
+        u->grid_px = 96;
+        u->grid_tile_cols = ceil_div(u->grid_px, u->cell_w) + 2;
+        u->grid_tile_rows = ceil_div(u->grid_px, u->cell_h) + 2;
+    } else if (u->gfx == TUI_GRAPHICS_BLOCKS) {
+        u->grid_px = 16;
+        u->grid_tile_cols = 16 + 2;
+        u->grid_tile_rows = 8 + 2;
+    } else {
+        u->grid_px = 0;
+        u->grid_tile_cols = 24;
+        u->grid_tile_rows = 1;
+    }
+    u->grid_cols = (COLS - 1) / u->grid_tile_cols;
+    if (u->grid_cols < 1) u->grid_cols = 1;
+}
+
+static void draw_grid(ui *u)
+{
+    grid_layout(u);
+    attron(A_BOLD);
+    put_clip(0, 0, COLS, u->grid_similar ? " most similar galaxies (arrows + Enter jump, Esc back)"
+                                         : " the coming queue (arrows + Enter jump, Esc back)");
+    attroff(A_BOLD);
+    int rows_avail = (LINES - 3) / u->grid_tile_rows;
+    for (int i = 0; i < u->n_grid; i++) {
+        int r = i / u->grid_cols, c = i % u->grid_cols;
+        if (r >= rows_avail) break;
+        int y = 1 + r * u->grid_tile_rows, x = 1 + c * u->grid_tile_cols;
+        char id[40];
+        load_meta(u, u->grid[i]);
+        snprintf(id, sizeof id, "%s%.30s", i == u->grid_sel ? ">" : " ", u->id);
+        if (i == u->grid_sel) attron(A_REVERSE);
+        put_clip(y + u->grid_tile_rows - 2 + (u->gfx == TUI_GRAPHICS_NONE ? 1 : 0) - (u->gfx == TUI_GRAPHICS_NONE ? 1 : 0),
+                 x, u->grid_tile_cols - 1, id);
+        if (i == u->grid_sel) attroff(A_REVERSE);
+    }
+    u->meta_gid = 0;
+    if (u->n_grid == 0) put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)" : "the queue is empty");
+}
+
+static void draw_grid_images(ui *u)
+{
+    if (u->gfx == TUI_GRAPHICS_NONE) return;
+    int rows_avail = (LINES - 3) / u->grid_tile_rows;
+    for (int i = 0; i < u->n_grid; i++) {
+        int r = i / u->grid_cols, c = i % u->grid_cols;
+        if (r >= rows_avail) break;
+        int y = 1 + r * u->grid_tile_rows, x = 1 + c * u->grid_tile_cols;
+        img_entry *e = image_get(u, u->grid[i], u->grid_px, u->gfx == TUI_GRAPHICS_SIXEL ? u->grid_px : 2 * (u->grid_tile_rows - 2));
+        put_image(u, e, y, x);
+    }
+}
+
+static void draw_order(ui *u)
+{
+    int x = u->text_x, w = COLS - x - 1;
+    attron(A_BOLD);
+    put_clip(1, x, w, "Queue order (Enter or digit chooses, Esc back):");
+    attroff(A_BOLD);
+    for (int i = 0; i < N_ORDERS && 3 + i < LINES - 3; i++) {
+        char line[64];
+        snprintf(line, sizeof line, " %d  %s%s", i + 1, orders[i], strcmp(orders[i], u->order) == 0 ? "  (now)" : "");
+        if (i == u->order_sel) attron(A_REVERSE);
+        put_clip(3 + i, x, w, line);
+        if (i == u->order_sel) attroff(A_REVERSE);
+    }
+    if (!tui_trainer_available())
+        put_clip(4 + N_ORDERS, x, w, "(this build has no learner: only catalog order)");
+}
+
+static void draw(ui *u)
+{
+    if (LINES < MIN_ROWS || COLS < MIN_COLS) {
+        erase();
+        char m[96];
+        snprintf(m, sizeof m, "terminal too small: %dx%d, need %dx%d", COLS, LINES, MIN_COLS, MIN_ROWS);
+        put_clip(LINES / 2, 0, COLS, m);
+        if (u->need_full) clearok(curscr, TRUE);
+        wnoutrefresh(stdscr);
+        doupdate();
+        u->need_full = 0;
+        u->need_image = 1;      /* when it grows again */
+        return;
+    }
+    layout(u);
+    erase();
+    switch (u->mode) {
+    case MODE_HELP: draw_help(u); break;
+    case MODE_GRID: draw_grid(u); break;
+    case MODE_ORDER:
+        draw_label(u);
+        for (int y = 1; y < LINES - 3; y++) { move(y, u->text_x); clrtoeol(); }
+        draw_order(u);
+        break;
+    default: draw_label(u); break;
+    }
+    if (u->mode != MODE_HELP && u->mode != MODE_GRID) draw_status(u);
+    if (u->mode == MODE_JUMP) {
+        char p[STORE_ID_MAX + 40];
+        snprintf(p, sizeof p, " jump to id: %s", u->jump);
+        char safe[sizeof p];
+        tui_label_sanitize(p, safe, sizeof safe, !u->utf8);
+        move(LINES - 1, 0);
+        clrtoeol();
+        attron(A_BOLD);
+        put_clip(LINES - 1, 0, COLS, safe);
+        attroff(A_BOLD);
+    } else if (u->mode == MODE_LABEL || u->mode == MODE_ORDER) {
+        draw_hints(u);
+    }
+    if (u->need_full) clearok(curscr, TRUE);
+    wnoutrefresh(stdscr);
+    doupdate();
+    if (u->need_full || u->need_image) {
+        if (u->mode == MODE_GRID) {
+            draw_grid_images(u);
+        } else if (u->mode != MODE_HELP && u->gfx != TUI_GRAPHICS_NONE && u->box_px_w > 0) {
+            uint32_t gid = tui_session_gid(u->ses);
+            if (gid) put_image(u, image_get(u, gid, u->box_px_w, u->box_px_h), u->img_y, u->img_x);
+        }
+    }
+    u->need_full = u->need_image = 0;
+}
+
+/* ---- actions */
+
+static void retrain_maybe(ui *u, int force)
+{
+    if (!u->tr || !tui_trainer_available()) return;
+    int every = u->o.retrain_every < 0 ? 10 : u->o.retrain_every;
+    int secs = u->o.retrain_secs > 0 ? u->o.retrain_secs : 300;
+    if (tui_trainer_busy(u->tr)) return;
+    if (force || (every > 0 && u->since_retrain >= every) ||
+        (every > 0 && u->since_retrain > 0 && core_mono_s() - u->last_submit > secs)) {
+        tui_trainer_submit(u->tr, strcmp(u->order, "catalog") == 0 || strcmp(u->order, "ranked") == 0 ? NULL : u->order);
+        u->since_retrain = 0;
+        u->last_submit = core_mono_s();
+        logf_(u, "retrain submitted (order %s)", u->order);
+    }
+}
+
+static void galaxy_changed(ui *u, uint32_t before)
+{
+    if (tui_session_gid(u->ses) != before) u->need_image = 1;
+}
+
+static void load_features(ui *u)
+{
+    if (u->feat || u->n_feat < 0) return;
+    u->n_feat = -1;
+    zs_txn *txn;
+    if (store_read_begin(u->st, &txn) != 0) return;
+    char **names = NULL;
+    int n = 0;
+    if (store_featset_list(txn, &names, &n) == 0 && n > 0) {
+        const char *pick = names[0];
+        for (int i = 0; i < n; i++)
+            if (u->have_model && strcmp(names[i], u->info.features) == 0) pick = names[i];
+        int dim = 0, rows = 0;
+        if (store_features_load(txn, pick, &u->feat, &u->feat_gid, &rows, &dim) == 0 && rows > 0) {
+            u->n_feat = rows;
+            u->feat_dim = dim;
+        }
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    store_read_end(txn);
+}
+
+static void open_similar(ui *u)
+{
+    uint32_t gid = tui_session_gid(u->ses);
+    u->n_grid = 0;
+    u->grid_sel = 0;
+    u->grid_similar = 1;
+    load_features(u);
+    if (gid && u->feat && core_knn_topk) {
+        int row = -1;
+        for (int i = 0; i < u->n_feat; i++)
+            if (u->feat_gid[i] == gid) { row = i; break; }
+        if (row >= 0) {
+            int idx[GRID_MAX + 1];
+            float dist[GRID_MAX + 1];
+            int k = core_knn_topk(u->feat, u->n_feat, u->feat_dim, u->feat + (size_t)row * u->feat_dim,
+                                  GRID_MAX + 1, CORE_KNN_COSINE, idx, dist);
+            for (int i = 0; i < k && u->n_grid < GRID_MAX; i++)
+                if (idx[i] != row) u->grid[u->n_grid++] = u->feat_gid[idx[i]];
+        }
+    }
+    u->mode = MODE_GRID;
+    u->need_image = 1;
+}
+
+static void open_queue_grid(ui *u)
+{
+    u->grid_similar = 0;
+    u->grid_sel = 0;
+    u->n_grid = tui_session_peek(u->ses, u->grid, GRID_MAX);
+    u->mode = MODE_GRID;
+    u->need_image = 1;
+}
+
+static void do_jump(ui *u)
+{
+    uint32_t gid = 0, before = tui_session_gid(u->ses);
+    zs_txn *txn;
+    int rc = STORE_ENOTFOUND;
+    if (store_read_begin(u->st, &txn) == 0) {
+        rc = store_galaxy_find(txn, u->jump, &gid);
+        store_read_end(txn);
+    }
+    char safe[80];
+    tui_label_sanitize(u->jump, safe, sizeof safe, !u->utf8);
+    if (rc != 0 || tui_session_jump(u->ses, gid) != 0) snprintf(u->msg, sizeof u->msg, "no galaxy with id '%s'", safe);
+    galaxy_changed(u, before);
+}
+
+static void choose_order(ui *u, int i)
+{
+    if (i < 0 || i >= N_ORDERS) return;
+    if (strcmp(orders[i], "catalog") == 0) {
+        tui_session_set_queue(u->ses, NULL, 0);
+        snprintf(u->order, sizeof u->order, "catalog");
+        snprintf(u->msg, sizeof u->msg, "catalog order");
+    } else if (!tui_trainer_available() || !u->tr) {
+        snprintf(u->msg, sizeof u->msg, "ordering by %s needs the learner (not in this build)", orders[i]);
+    } else {
+        snprintf(u->order, sizeof u->order, "%s", orders[i]);
+        tui_trainer_submit(u->tr, orders[i]);
+        u->since_retrain = 0;
+        u->last_submit = core_mono_s();
+        snprintf(u->msg, sizeof u->msg, "re-ranking by %s in the background", orders[i]);
+    }
+}
+
+/* Returns 1 to quit. */
+static int handle_key(ui *u, int ch)
+{
+    if (ch == KEY_RESIZE) {
+        u->need_full = 1;
+        return 0;
+    }
+    tui_action act = tui_keys_lookup(&u->keys, ch);
+    uint32_t before = tui_session_gid(u->ses);
+
+    if (u->mode == MODE_HELP) {
+        u->mode = MODE_LABEL;
+        u->need_image = 1;
+        return 0;
+    }
+    if (u->mode == MODE_JUMP) {
+        size_t n = strlen(u->jump);
+        if (ch == 27) u->mode = MODE_LABEL;
+        else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) { u->mode = MODE_LABEL; if (n) do_jump(u); }
+        else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+            while (n > 0 && ((unsigned char)u->jump[n - 1] & 0xc0) == 0x80) n--;
+            if (n > 0) n--;
+            u->jump[n] = 0;
+        } else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && n + 1 < sizeof u->jump && n + 1 <= STORE_ID_MAX) {
+            u->jump[n] = (char)ch;
+            u->jump[n + 1] = 0;
+        }
+        return 0;
+    }
+    if (u->mode == MODE_GRID) {
+        int cols = u->grid_cols > 0 ? u->grid_cols : 1;
+        switch (act) {
+        case TUI_ACT_LEFT: if (u->grid_sel > 0) u->grid_sel--; break;
+        case TUI_ACT_RIGHT: if (u->grid_sel + 1 < u->n_grid) u->grid_sel++; break;
+        case TUI_ACT_UP: if (u->grid_sel >= cols) u->grid_sel -= cols; break;
+        case TUI_ACT_DOWN: if (u->grid_sel + cols < u->n_grid) u->grid_sel += cols; break;
+        case TUI_ACT_SELECT:
+            if (u->n_grid > 0) tui_session_jump(u->ses, u->grid[u->grid_sel]);
+            u->mode = MODE_LABEL;
+            u->need_image = 1;
+            break;
+        case TUI_ACT_CANCEL: case TUI_ACT_GRID: case TUI_ACT_SIMILAR: case TUI_ACT_QUIT:
+            u->mode = MODE_LABEL;
+            u->need_image = 1;
+            break;
+        default: break;
+        }
+        return 0;
+    }
+    if (u->mode == MODE_ORDER) {
+        if (act >= TUI_ACT_ANSWER_1 && act <= TUI_ACT_ANSWER_9) {
+            choose_order(u, act - TUI_ACT_ANSWER_1);
+            u->mode = MODE_LABEL;
+        } else if (act == TUI_ACT_UP) {
+            if (u->order_sel > 0) u->order_sel--;
+        } else if (act == TUI_ACT_DOWN) {
+            if (u->order_sel + 1 < N_ORDERS) u->order_sel++;
+        } else if (act == TUI_ACT_SELECT) {
+            choose_order(u, u->order_sel);
+            u->mode = MODE_LABEL;
+        } else if (act == TUI_ACT_CANCEL || act == TUI_ACT_ORDER || act == TUI_ACT_QUIT) {
+            u->mode = MODE_LABEL;
+        }
+        galaxy_changed(u, before);
+        return 0;
+    }
+
+    u->msg[0] = 0;
+    if (act >= TUI_ACT_ANSWER_1 && act <= TUI_ACT_ANSWER_0) {
+        int digit = act == TUI_ACT_ANSWER_0 ? 0 : act - TUI_ACT_ANSWER_1 + 1;
+        int choice = u->schema.kind == CORE_TASK_RATING ? digit : (digit == 0 ? 9 : digit - 1);
+        int rc = tui_session_answer(u->ses, choice);
+        if (rc == 0 && tui_session_gid(u->ses) != before) {
+            u->since_retrain++;
+            retrain_maybe(u, 0);
+        }
+        if (rc != 0 && rc != 1) logf_(u, "commit failed: %s", tui_session_message(u->ses));
+        galaxy_changed(u, before);
+        return 0;
+    }
+    switch (act) {
+    case TUI_ACT_UNDO: tui_session_undo(u->ses); break;
+    case TUI_ACT_SKIP: tui_session_skip(u->ses); break;
+    case TUI_ACT_FAVOURITE: tui_session_favourite(u->ses); break;
+    case TUI_ACT_SIMILAR: open_similar(u); break;
+    case TUI_ACT_GRID: open_queue_grid(u); break;
+    case TUI_ACT_JUMP: u->mode = MODE_JUMP; u->jump[0] = 0; break;
+    case TUI_ACT_ORDER:
+        u->mode = MODE_ORDER;
+        u->order_sel = 0;
+        for (int i = 0; i < N_ORDERS; i++) if (strcmp(orders[i], u->order) == 0) u->order_sel = i;
+        break;
+    case TUI_ACT_HELP: u->mode = MODE_HELP; break;
+    case TUI_ACT_QUIT: return 1;
+    case TUI_ACT_INVERT: u->view.invert = !u->view.invert; u->need_image = 1; break;
+    case TUI_ACT_STRETCH: u->view.stretch = (u->view.stretch + 1) % TUI_STRETCH__N; u->need_image = 1; break;
+    case TUI_ACT_ZOOM_IN: if (u->view.zoom < TUI_ZOOM_MAX) u->view.zoom++; u->need_image = 1; break;
+    case TUI_ACT_ZOOM_OUT: if (u->view.zoom > 0) u->view.zoom--; u->need_image = 1; break;
+    case TUI_ACT_VIEW: case TUI_ACT_CANCEL:
+        if (act == TUI_ACT_CANCEL && !u->large) break;
+        u->large = !u->large;
+        u->need_full = 1;      /* the box changes size: repaint everything */
+        break;
+    case TUI_ACT_REDRAW: u->need_full = 1; break;
+    default: break;
+    }
+    galaxy_changed(u, before);
+    return 0;
+}
+
+static void idle(ui *u)
+{
+    if (u->tr) {
+        int rc;
+        core_model_info info;
+        char err[256];
+        if (tui_trainer_poll(u->tr, &rc, &info, err, sizeof err)) {
+            if (rc == 0) {
+                char keep[16];
+                snprintf(keep, sizeof keep, "%s", u->order);
+                u->order[0] = 0;
+                load_queue(u);          /* the new queue, switched between two galaxies */
+                if (strcmp(keep, "catalog") != 0 && !u->have_model) snprintf(u->order, sizeof u->order, "%s", keep);
+                snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked", u->info.version);
+                logf_(u, "retrain done: v%u %s %.3f", u->info.version, u->info.metric, u->info.value);
+            } else {
+                snprintf(u->msg, sizeof u->msg, "learning failed: %.180s", err);
+                logf_(u, "retrain failed (%d): %s", rc, err);
+            }
+        }
+    }
+    if (core_mono_s() - u->last_refresh > REFRESH_S) {
+        tui_session_refresh(u->ses);
+        u->last_refresh = core_mono_s();
+        retrain_maybe(u, 0);
+    }
+}
+
+/* ---- set-up */
+
+static int pick_graphics(ui *u)
+{
+    int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    u->gfx = u->o.graphics;
+    if (u->gfx == TUI_GRAPHICS_AUTO || u->gfx == TUI_GRAPHICS_SIXEL) {
+        if (tty) tui_term_probe(STDIN_FILENO, STDOUT_FILENO, &u->caps, 250);
+        if (u->gfx == TUI_GRAPHICS_AUTO) u->gfx = u->caps.sixel ? TUI_GRAPHICS_SIXEL : TUI_GRAPHICS_BLOCKS;
+    }
+    u->cell_w = u->caps.cell_w > 0 ? u->caps.cell_w : 10;
+    u->cell_h = u->caps.cell_h > 0 ? u->caps.cell_h : 20;
+    u->ncolors = u->caps.colors >= 2 && u->caps.colors < 256 ? u->caps.colors : 256;
+    return 0;
+}
+
+static void build_columns(ui *u)
+{
+    for (int q = 0; q < CORE_SCHEMA_MAX_Q; q++)
+        for (int a = 0; a < CORE_SCHEMA_MAX_A; a++) u->col_of[q][a] = -1;
+    int n = core_schema_n_columns(&u->schema);
+    for (int i = 0; i < n; i++) {
+        char name[128];
+        int q, a;
+        if (core_schema_column(&u->schema, i, name, sizeof name, &q, &a) == 0 && q >= 0 && q < CORE_SCHEMA_MAX_Q &&
+            a >= 0 && a < CORE_SCHEMA_MAX_A)
+            u->col_of[q][a] = i;
+    }
+}
+
+int tui_label_run(const tui_label_opts *o)
+{
+    ui U, *u = &U;
+    int status = 1;
+    char err[512];
+    memset(u, 0, sizeof *u);
+    u->o = *o;
+    the_ui = u;
+    setlocale(LC_ALL, "");
+    u->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    const char *logpath = getenv("ZOOSH_LOG");
+    if (logpath && *logpath) u->log = fopen(logpath, "a");
+
+    int rc = store_open(&u->st, o->ws, 0);
+    if (rc) {
+        fprintf(stderr, "zoosh label: %s: %s\n", o->ws, store_strerror(rc));
+        return rc == STORE_ENOWS || rc == STORE_EVERSION || rc == STORE_EFOREIGN || rc == STORE_EREADONLY ||
+               rc == STORE_ECORRUPT ? 3 : 1;
+    }
+    /* the task: a workspace task by name, else a schema file */
+    {
+        zs_txn *txn;
+        rc = store_read_begin(u->st, &txn);
+        if (rc) { fprintf(stderr, "zoosh label: %s: %s\n", o->ws, store_strerror(rc)); status = 3; goto out; }
+        char names[16][32];
+        const char *task = o->task;
+        if (!task) {
+            int n = core_schema_ws_tasks(txn, names, 16);
+            task = n > 0 ? names[0] : "interest";
+        }
+        int got = core_schema_ws_get(txn, task, &u->schema, err, sizeof err);
+        uint32_t n_gal = store_galaxy_count(txn);
+        store_read_end(txn);
+        if (got != 0 && core_schema_resolve(task, &u->schema, err, sizeof err) != 0) {
+            fprintf(stderr, "zoosh label: %s\n", err);
+            status = 1;
+            goto out;
+        }
+        if (n_gal == 0) {
+            fprintf(stderr, "zoosh label: %s has no galaxies yet (zoosh import %s CATALOG.csv)\n", o->ws, o->ws);
+            status = 1;
+            goto out;
+        }
+    }
+    if (u->schema.kind == CORE_TASK_TREE && u->schema.n_questions == 0) {
+        fprintf(stderr, "zoosh label: task %s has no questions\n", u->schema.name);
+        goto out;
+    }
+    build_columns(u);
+    tui_keys_init(&u->keys);
+    if (o->keys_file && tui_keys_load(&u->keys, o->keys_file, err, sizeof err) != 0) {
+        fprintf(stderr, "zoosh label: %s\n", err);
+        status = 1;
+        goto out;
+    }
+    tui_session_opts so = {.user = NULL, .retire = o->retire};
+    if (tui_session_open(&u->ses, u->st, &u->schema, &so, err, sizeof err) != 0) {
+        fprintf(stderr, "zoosh label: %s: %s\n", o->ws, err);
+        status = 3;
+        goto out;
+    }
+    if (o->order) snprintf(u->order, sizeof u->order, "%s", o->order);
+    load_queue(u);
+    if (o->order && strcmp(o->order, "catalog") != 0) snprintf(u->order, sizeof u->order, "%s", o->order);
+    if (tui_trainer_available() && (o->retrain_every != 0 || (o->order && strcmp(o->order, "catalog") != 0))) {
+        if (tui_trainer_new(&u->tr, u->st, u->schema.name) != 0) u->tr = NULL;
+    }
+    if (u->tr && o->order && strcmp(o->order, "catalog") != 0 && (!u->have_model || strcmp(u->info.order, o->order) != 0))
+        retrain_maybe(u, 1);
+
+    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+        fprintf(stderr, "zoosh label: needs a terminal (stdin and stdout)\n");
+        status = 1;
+        goto out;
+    }
+    const char *nc = getenv("NO_COLOR");
+    /* signals first: curses leaves handlers it finds installed alone */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    pick_graphics(u);           /* probes the terminal: before initscr */
+    logf_(u, "terminal: sixel %d cell %dx%d colors %d probe %d ms -> graphics %d",
+          u->caps.sixel, u->caps.cell_w, u->caps.cell_h, u->caps.colors, u->caps.probe_ms, u->gfx);
+
+    core_set_fatal_hook(restore_terminal);
+    if (!initscr()) {
+        fprintf(stderr, "zoosh label: cannot start curses (TERM=%s)\n", getenv("TERM") ? getenv("TERM") : "");
+        goto out;
+    }
+    u->curses_up = 1;
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    set_escdelay(25);
+    u->bmode = tui_blocks_pick(nc, getenv("COLORTERM"), has_colors() ? COLORS : 0);
+    if (u->gfx == TUI_GRAPHICS_BLOCKS && has_colors() && u->bmode == TUI_BLOCKS_PLAIN && !(nc && *nc))
+        u->bmode = TUI_BLOCKS_PLAIN;
+    u->t_start = core_mono_s();
+    u->last_refresh = u->t_start;
+    u->last_submit = u->t_start;
+    u->need_full = 1;
+
+    for (;;) {
+        if (got_signal) break;
+        draw(u);
+        int ch;
+        timeout(0);
+        ch = getch();
+        if (ch == ERR) {
+            if (got_signal) break;
+            if (prefetch_one(u)) continue;      /* more to prepare: look at the keyboard again first */
+            timeout(100);
+            ch = getch();
+        }
+        if (got_signal) break;
+        if (ch == ERR) {
+            idle(u);
+            continue;
+        }
+        if (handle_key(u, ch)) break;
+    }
+    status = 0;
+    tui_session_stats fin;
+    tui_session_stats_get(u->ses, &fin);
+    restore_terminal();
+    if (got_signal) {
+        logf_(u, "ended by signal %d", (int)got_signal);
+        if (got_signal != SIGHUP)
+            fprintf(stderr, "zoosh label: stopped by signal %d; %d answers of this session are saved\n",
+                    (int)got_signal, fin.answers);
+        status = 128 + (int)got_signal;
+        if (got_signal == SIGINT || got_signal == SIGTERM) status = 0;
+    } else {
+        printf("zoosh label: %d answers saved this session (task %s, user %s); %u of %u galaxies done by you\n",
+               fin.answers, u->schema.name, store_current_user(), fin.done_user, fin.total);
+    }
+out:
+    restore_terminal();
+    tui_trainer_free(u->tr);
+    tui_session_free(u->ses);
+    for (int i = 0; i < CACHE_N; i++) free(u->cache[i].bytes);
+    free(u->feat);
+    free(u->feat_gid);
+    store_close(u->st);
+    if (u->log) fclose(u->log);
+    the_ui = NULL;
+    return status;
+}

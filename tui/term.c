@@ -1,0 +1,216 @@
+/*
+ * term.c - asking the terminal what it can do, before initscr() (see term.h).
+ *
+ * The queries go out in one write, Primary Device Attributes last: terminals
+ * answer in order and every terminal answers DA1, so its reply means "no
+ * more replies are coming" and the wait ends early (notcurses does the same).
+ * A terminal that answers nothing costs the budget (250 ms) once.
+ */
+#include "tui/term.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The queries (xterm ctlseqs, "Device Status" / "Window manipulation"). */
+#define Q_CELL_SIZE   "\x1b[16t"      /* XTWINOPS 16: report cell size in pixels -> CSI 6 ; h ; w t */
+#define Q_GFX_GEOM    "\x1b[?2;1;0S"  /* XTSMGRAPHICS Pi=2 (sixel geometry) Pa=1 (read) -> CSI ? 2 ; 0 ; w ; h S */
+#define Q_GFX_COLORS  "\x1b[?1;1;0S"  /* XTSMGRAPHICS Pi=1 (colour registers) Pa=1 (read) -> CSI ? 1 ; 0 ; n S */
+#define Q_DA1         "\x1b[c"        /* Primary Device Attributes -> CSI ? class ; attrs... c (4 = sixel) */
+
+#define ESC  0x1b
+#define CSI8 0x9b            /* 8-bit CSI (C1 control) */
+#define DA1_ATTR_SIXEL 4
+#define MAX_PARAMS 32
+#define MAX_PARAM_VAL 1000000
+#define MAX_SEQ 256          /* a longer unterminated sequence is garbage */
+
+static int in_range(int v, int lo, int hi) { return v >= lo && v <= hi; }
+
+static void apply_csi(int priv, const int *p, int n, int inter, int fin, tui_term_caps *caps)
+{
+    if (inter) return;
+    if (priv == '?' && fin == 'c') {                         /* DA1 reply */
+        caps->seen |= TUI_TERM_SEEN_DA1;
+        caps->da1_class = n > 0 ? p[0] : 0;
+        caps->sixel = 0;
+        for (int k = 1; k < n; k++)
+            if (p[k] == DA1_ATTR_SIXEL) caps->sixel = 1;
+    } else if (priv == 0 && fin == 't' && n >= 3 && p[0] == 6) {   /* cell size */
+        if (in_range(p[1], 1, 512) && in_range(p[2], 1, 512)) {
+            caps->cell_h = p[1];
+            caps->cell_w = p[2];
+            caps->seen |= TUI_TERM_SEEN_CELL;
+        }
+    } else if (priv == '?' && fin == 'S' && n >= 3 && p[1] == 0) { /* XTSMGRAPHICS, success */
+        if (p[0] == 1 && in_range(p[2], 1, 65536)) {
+            caps->colors = p[2];
+            caps->seen |= TUI_TERM_SEEN_COLORS;
+        } else if (p[0] == 2 && n >= 4 && in_range(p[2], 1, 65535) && in_range(p[3], 1, 65535)) {
+            caps->gfx_w = p[2];
+            caps->gfx_h = p[3];
+            caps->seen |= TUI_TERM_SEEN_GEOMETRY;
+        }
+    }
+}
+
+/* Parses one CSI whose parameters start at buf[i].  Returns the index just
+ * past it, 0 when it is incomplete at the end of the buffer, or the index of
+ * the offending byte when the sequence is broken (it is then dropped). */
+static size_t parse_csi(const unsigned char *b, size_t i, size_t len, tui_term_caps *caps)
+{
+    int priv = 0, inter = 0, n = 0, have_digit = 0;
+    int p[MAX_PARAMS];
+    long cur = 0;
+    if (i < len && b[i] >= 0x3c && b[i] <= 0x3f) priv = b[i++];
+    for (; i < len; i++) {
+        unsigned c = b[i];
+        if (c >= '0' && c <= '9') {
+            if (inter) return i;                  /* digits after intermediates: broken */
+            cur = cur * 10 + (c - '0');
+            if (cur > MAX_PARAM_VAL) cur = MAX_PARAM_VAL;
+            have_digit = 1;
+        } else if (c == ';' || c == ':') {
+            if (inter) return i;
+            if (n < MAX_PARAMS) p[n++] = (int)cur;
+            cur = 0;
+            have_digit = 0;
+        } else if (c >= 0x3c && c <= 0x3f) {
+            return i;                             /* a private marker in the middle */
+        } else if (c >= 0x20 && c <= 0x2f) {
+            inter = (int)c;
+        } else if (c >= 0x40 && c <= 0x7e) {
+            if ((have_digit || n > 0) && n < MAX_PARAMS) p[n++] = (int)cur;
+            apply_csi(priv, p, n, inter, (int)c, caps);
+            return i + 1;
+        } else {
+            return i;                             /* control byte or 8-bit: broken */
+        }
+    }
+    return 0;
+}
+
+size_t tui_term_parse(const char *buf, size_t len, tui_term_caps *caps)
+{
+    const unsigned char *b = (const unsigned char *)buf;
+    size_t i = 0;
+    while (i < len) {
+        size_t start = i, body;
+        if (b[i] == ESC) {
+            if (i + 1 >= len) return i;           /* lone ESC at the end: wait for more */
+            if (b[i + 1] != '[') {
+                /* ESC P / ESC ] ... strings (DCS, OSC) up to ST or BEL */
+                if (b[i + 1] == 'P' || b[i + 1] == ']') {
+                    size_t j = i + 2;
+                    while (j < len && b[j] != 0x07 && !(b[j] == ESC && j + 1 < len && b[j + 1] == '\\'))
+                        j++;
+                    if (j >= len || (b[j] == ESC && j + 1 >= len)) {
+                        if (len - start < MAX_SEQ) return start;
+                        i = start + 1;
+                        continue;
+                    }
+                    i = b[j] == 0x07 ? j + 1 : j + 2;
+                    continue;
+                }
+                i += 2;
+                continue;
+            }
+            body = i + 2;
+        } else if (b[i] == CSI8) {
+            body = i + 1;
+        } else {
+            i++;
+            continue;
+        }
+        size_t next = parse_csi(b, body, len, caps);
+        if (next == 0) {                          /* incomplete */
+            if (len - start < MAX_SEQ) return start;
+            i = start + 1;                        /* too long: garbage */
+            continue;
+        }
+        i = next;
+    }
+    return len;
+}
+
+static int elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (int)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+int tui_term_probe(int in_fd, int out_fd, tui_term_caps *caps, int budget_ms)
+{
+    memset(caps, 0, sizeof *caps);
+    if (!isatty(in_fd) || !isatty(out_fd)) return -1;
+    if (budget_ms <= 0) budget_ms = 250;
+
+    struct winsize ws;
+    if (ioctl(out_fd, TIOCGWINSZ, &ws) == 0) {
+        caps->cols = ws.ws_col;
+        caps->rows = ws.ws_row;
+    } else {
+        memset(&ws, 0, sizeof ws);
+    }
+
+    struct termios old, raw;
+    if (tcgetattr(in_fd, &old) != 0) return -1;
+    raw = old;
+    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    tcsetattr(in_fd, TCSANOW, &raw);
+
+    static const char q[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_DA1;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t off = 0;
+    while (off < sizeof q - 1) {
+        ssize_t w = write(out_fd, q + off, sizeof q - 1 - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+
+    char buf[2048];
+    size_t have = 0;
+    for (;;) {
+        int left = budget_ms - elapsed_ms(&t0);
+        if (left <= 0) break;
+        struct pollfd pfd = {.fd = in_fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, left);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr <= 0) break;
+        if (have == sizeof buf) have = 0;                     /* flood of garbage: drop it */
+        ssize_t r = read(in_fd, buf + have, sizeof buf - have);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (r <= 0) break;
+        have += (size_t)r;
+        size_t used = tui_term_parse(buf, have, caps);
+        memmove(buf, buf + used, have - used);
+        have -= used;
+        if (caps->seen & TUI_TERM_SEEN_DA1) break;
+    }
+    tcsetattr(in_fd, TCSANOW, &old);
+    caps->probe_ms = elapsed_ms(&t0);
+
+    /* Cell size: CSI 16 t, else the sixel geometry over the window, else TIOCGWINSZ. */
+    if (!(caps->seen & TUI_TERM_SEEN_CELL)) {
+        if ((caps->seen & TUI_TERM_SEEN_GEOMETRY) && caps->cols > 0 && caps->rows > 0) {
+            caps->cell_w = caps->gfx_w / caps->cols;
+            caps->cell_h = caps->gfx_h / caps->rows;
+        }
+        if ((caps->cell_w <= 0 || caps->cell_h <= 0) && ws.ws_xpixel && ws.ws_ypixel && ws.ws_col && ws.ws_row) {
+            caps->cell_w = ws.ws_xpixel / ws.ws_col;
+            caps->cell_h = ws.ws_ypixel / ws.ws_row;
+            caps->seen |= TUI_TERM_SEEN_WINSZ;
+        }
+        if (caps->cell_w <= 0 || caps->cell_h <= 0) caps->cell_w = caps->cell_h = 0;
+    }
+    return 0;
+}

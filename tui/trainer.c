@@ -1,0 +1,147 @@
+/*
+ * trainer.c - one background thread running core_learn_run (see trainer.h).
+ *
+ * DESIGN (as redis bio.c): the UI thread and the trainer thread share one
+ * struct guarded by `mu`.  The UI sets `want` (and `order`) and signals `cv`;
+ * it never waits for a run, only takes `mu` for a few instructions.  The
+ * trainer sleeps on `cv` until `want` or `stop`, copies the request under the
+ * lock, runs core_learn_run WITHOUT the lock (it opens its own short LMDB
+ * transactions on the shared zs_store; LMDB serialises writers, so a labeler
+ * commit waits at most one short training transaction), then stores the
+ * result and sets `done` under the lock.  The UI picks the result up on its
+ * idle tick (tui_trainer_poll) and switches to the new queue there, so the
+ * queue changes only between two galaxies.  `cancel` is the flag
+ * core_learn_run polls between batches; tui_trainer_free raises it and joins.
+ * The thread is created with every signal blocked: SIGINT/SIGTERM/SIGHUP/
+ * SIGWINCH are the UI thread's.  The trainer never touches curses or libsixel.
+ */
+#include "tui/trainer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+/* Weak until core/learn.c lands in every build: the labeler then runs
+ * without background training instead of failing to link. */
+#pragma weak core_learn_run
+
+struct tui_trainer {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    zs_store *st;               /* shared, thread-safe per LMDB's rules */
+    char task[256];
+    /* guarded by mu */
+    int want, running, stop, done, rc;
+    char order[16];
+    char err[256];
+    core_model_info info;
+    volatile int cancel;        /* read by core_learn_run without the lock */
+};
+
+int tui_trainer_available(void) { return core_learn_run != NULL; }
+
+static void *trainer_main(void *arg)
+{
+    tui_trainer *t = arg;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        while (!t->want && !t->stop) pthread_cond_wait(&t->cv, &t->mu);
+        if (t->stop) break;
+        t->want = 0;
+        t->running = 1;
+        char order[sizeof t->order];
+        memcpy(order, t->order, sizeof order);
+        pthread_mutex_unlock(&t->mu);
+
+        core_learn_opts o = {.task = t->task, .order = order[0] ? order : NULL,
+                             .features = NULL, .seed = 1, .cancel = &t->cancel};
+        core_model_info info;
+        char err[256] = "";
+        int rc;
+        memset(&info, 0, sizeof info);
+        if (core_learn_run) rc = core_learn_run(t->st, &o, &info, err, sizeof err);
+        else { rc = -1; snprintf(err, sizeof err, "this build has no learner"); }
+
+        pthread_mutex_lock(&t->mu);
+        t->running = 0;
+        t->done = 1;
+        t->rc = rc;
+        t->info = info;
+        memcpy(t->err, err, sizeof t->err);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+int tui_trainer_new(tui_trainer **out, zs_store *st, const char *task)
+{
+    tui_trainer *t = xcalloc(1, sizeof *t);
+    t->st = st;
+    snprintf(t->task, sizeof t->task, "%s", task);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&t->th, NULL, trainer_main, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+        free(t);
+        *out = NULL;
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void tui_trainer_free(tui_trainer *t)
+{
+    if (!t) return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = 1;
+    t->cancel = 1;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->th, NULL);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+}
+
+void tui_trainer_submit(tui_trainer *t, const char *order)
+{
+    pthread_mutex_lock(&t->mu);
+    if (order) snprintf(t->order, sizeof t->order, "%s", order);
+    t->want = 1;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+int tui_trainer_busy(tui_trainer *t)
+{
+    pthread_mutex_lock(&t->mu);
+    int b = t->want || t->running;
+    pthread_mutex_unlock(&t->mu);
+    return b;
+}
+
+int tui_trainer_poll(tui_trainer *t, int *rc, core_model_info *info, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&t->mu);
+    int d = t->done;
+    if (d) {
+        t->done = 0;
+        *rc = t->rc;
+        *info = t->info;
+        snprintf(err, errlen, "%s", t->err);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return d;
+}
