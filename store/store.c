@@ -57,6 +57,7 @@
 #define DEFAULT_MAPSIZE    ((size_t)64 << 20)   /* 64 MiB at creation; grows by doubling */
 #define GROW_AT            0.80                 /* grow before a write when this full */
 #define MAX_RETRIES        40
+#define RESIZE_WAIT_S      60                   /* longest wait for our other threads' txns */
 
 enum { DB_META, DB_GALAXIES, DB_IDS, DB_THUMBS, DB_FEATSETS, DB_FEATURES,
        DB_PRIORS, DB_ANSWERS, DB_SCORES, DB_MODELS, DB_N };
@@ -83,6 +84,7 @@ struct zs_txn {
 
 static __thread char tl_err[256];
 static __thread int tl_held;    /* resize read-locks held by this thread */
+static __thread int tl_writing; /* inside a store_write callback (nesting would self-deadlock) */
 
 const char *store_last_error(void) { return tl_err; }
 
@@ -260,13 +262,27 @@ static void unhold(zs_store *st) { tl_held--; pthread_rwlock_unlock(&st->resize)
 
 /* Sets the map size (0 = adopt the size another process set) with no
  * transaction of ours open.  Fails when this thread itself holds one. */
-static int resize_map(zs_store *st, size_t size)
+static int resize_map(zs_store *st, size_t size, int must)
 {
     if (tl_held > 0) {
-        set_err("the map must grow but this thread holds an open read transaction");
+        if (!must) return 0;
+        set_err("the map must grow but this thread holds an open transaction");
         return STORE_ELMDB;
     }
-    pthread_rwlock_wrlock(&st->resize);
+    if (!must) {
+        /* Growing early is a courtesy: never wait for another thread's read
+         * transaction for it (the UI thread must not block on the trainer). */
+        if (pthread_rwlock_trywrlock(&st->resize) != 0) return 0;
+    } else {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += RESIZE_WAIT_S;
+        if (pthread_rwlock_timedwrlock(&st->resize, &until) != 0) {
+            set_err("the map is full and another thread of this process kept a transaction open for %d s",
+                    RESIZE_WAIT_S);
+            return STORE_ELMDB;
+        }
+    }
     int rc = 0;
     MDB_envinfo info;
     mdb_env_info(st->env, &info);
@@ -301,7 +317,7 @@ static int txn_begin(zs_store *st, int write, MDB_txn **out)
         if (rc == 0) return 0;       /* keeps the hold until the txn ends */
         unhold(st);
         if (rc != MDB_MAP_RESIZED) return lmdb_rc(rc, "mdb_txn_begin");
-        int r2 = resize_map(st, 0);
+        int r2 = resize_map(st, 0, 1);
         if (r2) return r2;
     }
     set_err("mdb_txn_begin: the map keeps being resized");
@@ -432,6 +448,10 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         goto fail;
     }
     if (r) { rc = lmdb_rc(r, "mdb_env_open"); goto fail; }
+    if (!st->readonly) {
+        int dead = 0;
+        mdb_reader_check(st->env, &dead);   /* slots left by killed processes pin old pages */
+    }
     rc = open_dbs(st, create);
     if (rc) goto fail;
     *out = st;
@@ -477,22 +497,25 @@ int store_write(zs_store *st, store_write_fn fn, void *ctx)
 {
     if (!st || !fn) return STORE_EINVAL;
     if (st->readonly) { set_err("%s is open read-only", st->dir); return STORE_EREADONLY; }
+    if (tl_writing) { set_err("store_write called inside a store_write callback"); return STORE_EINVAL; }
     for (int tries = 0; tries < MAX_RETRIES; tries++) {
         size_t mapsize, used;
         map_usage(st, &mapsize, &used);
         if ((double)used > GROW_AT * (double)mapsize) {
-            int r = resize_map(st, mapsize * 2);
+            int r = resize_map(st, mapsize * 2, 0);
             if (r) return r;
         }
         zs_txn txn = {st, NULL, 1, 0};
         int rc = txn_begin(st, 1, &txn.t);
         if (rc) return rc;
+        tl_writing = 1;
         rc = fn(&txn, ctx);
+        tl_writing = 0;
         if (txn.mapfull) {
             mdb_txn_abort(txn.t);
             unhold(st);
             map_usage(st, &mapsize, &used);
-            int r = resize_map(st, mapsize * 2);
+            int r = resize_map(st, mapsize * 2, 1);
             if (r) return r;
             continue;
         }
@@ -505,7 +528,7 @@ int store_write(zs_store *st, store_write_fn fn, void *ctx)
         unhold(st);
         if (r == MDB_MAP_FULL) {
             map_usage(st, &mapsize, &used);
-            int r2 = resize_map(st, mapsize * 2);
+            int r2 = resize_map(st, mapsize * 2, 1);
             if (r2) return r2;
             continue;
         }
@@ -583,6 +606,8 @@ int store_meta_get(zs_txn *txn, const char *key, char **val)
 }
 
 /* ------------------------------------------------------------ galaxies */
+
+static int gid_exists(zs_txn *txn, uint32_t gid);
 
 static int galaxy_encode(wbuf *b, const store_galaxy *g)
 {
@@ -1230,6 +1255,10 @@ int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
         if (!bounded(a->steps[i].question, STORE_KEY_MAX) || !bounded(a->steps[i].answer, STORE_KEY_MAX))
             return STORE_EINVAL;
     if (a->kind == STORE_ANS_RATING && (a->rating < 0 || a->rating > 5)) return STORE_EINVAL;
+    if (!gid_exists(txn, a->gid)) {
+        set_err("answer about galaxy %u, which does not exist", a->gid);
+        return STORE_ENOTFOUND;
+    }
     uint64_t seq = store_answer_last_seq(txn) + 1;
     if (a->kind == STORE_ANS_RETRACT && (a->retracts == 0 || a->retracts >= seq)) {
         set_err("retraction of answer %llu, which does not exist", (unsigned long long)a->retracts);

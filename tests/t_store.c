@@ -294,6 +294,23 @@ static int writes_then_aborts(zs_txn *txn, void *ctx)
     return rc ? rc : STORE_EABORT;
 }
 
+static int nested_write(zs_txn *txn, void *ctx)
+{
+    (void)txn;
+    return store_write(ctx, writes_then_aborts, NULL);
+}
+
+static int answer_unknown_galaxy(zs_txn *txn, void *ctx)
+{
+    (void)ctx;
+    store_answer a;
+    memset(&a, 0, sizeof a);
+    a.gid = 42;
+    a.kind = STORE_ANS_SKIP;
+    strcpy(a.task, "ring");
+    return store_answer_append(txn, &a, NULL);
+}
+
 static void bad_writes_are_refused_and_rolled_back(void)
 {
     zs_store *st = open_ws("ws", STORE_CREATE);
@@ -301,6 +318,8 @@ static void bad_writes_are_refused_and_rolled_back(void)
     ZT_CHECK(store_write(st, bad_dim, NULL) == STORE_EDIM, "dimension mismatch");
     ZT_CHECK(store_write(st, bad_retract, NULL) == STORE_EINVAL, "retraction of a future answer");
     ZT_CHECK(store_write(st, writes_then_aborts, NULL) == STORE_EABORT, "abort passes on");
+    ZT_CHECK(store_write(st, nested_write, st) == STORE_EINVAL, "a nested store_write is refused, not a deadlock");
+    ZT_CHECK(store_write(st, answer_unknown_galaxy, NULL) == STORE_ENOTFOUND, "answer about a galaxy that does not exist");
     zs_txn *t;
     OK(store_read_begin(st, &t));
     char *v;
