@@ -51,4 +51,61 @@ typedef struct {
 int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *out,
                    char *err, size_t errlen);
 
+/* ---- the pieces core_learn_run is made of, for simulate / eval / benches
+ * (added by the active-learning work; the labeler needs only the above). */
+#include "core/gp.h"
+#include "core/head.h"
+#include "core/schema.h"
+
+/* A task's data: features of every galaxy that has them and the labels. */
+typedef struct {
+    core_schema schema;
+    char features[64];    /* feature set name */
+    int n, d;
+    float *x;             /* (n, d) features, each column standardised */
+    uint32_t *gids;       /* (n) gid of each row, ascending */
+    uint32_t max_gid;
+    int *row;             /* (max_gid + 1) row of a gid, -1 when it has no features */
+    int C;                /* answer columns (0 for a rating task) */
+    float *y;             /* (n, C) answer counts from the log, retractions dropped */
+    float *prior;         /* (n, C) the catalog's prior votes / labels, NULL when none */
+    int n_prior;          /* rows with prior votes */
+    float *rating;        /* (n) mean interest rating (any task's RATING answers), NAN = none */
+    int n_answered;       /* rows with answers for this task */
+    int n_rated;          /* rows with ratings */
+    int pos_col;          /* the "chosen answer" column for likely / AUC, -1 none */
+    int hidden;           /* hidden units of the head (0 = linear) */
+} core_learn_data;
+
+/* Reads features, answers and priors in short read transactions.  features
+ * NULL = meta "features.default", else "pca40", else the first set. */
+int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
+                     char *err, size_t errlen);
+void core_learn_data_free(core_learn_data *D);
+
+typedef struct {
+    core_ens *ens;        /* the head (NULL for rating tasks / no labels) */
+    core_gp  *gp;         /* GP on the ratings (NULL with < 2 ratings) */
+    float *p;             /* (n, C) predicted probabilities (NULL when C == 0) */
+    float *mu, *sd;       /* (n) predicted rating and its sd (NULL without gp) */
+    float *score;         /* (n) the order's score (higher first) */
+    int   *rank;          /* (n) rows, best first */
+    int    n_train;
+    char   metric[16];
+    double value;         /* out-of-bag metric, NAN when none */
+} core_learn_result;
+
+/* Trains on D (y / rating as they are: simulate edits them), warm-started
+ * from warm (may be NULL), scores every row and ranks them by
+ * order.  anomaly (n) may be NULL (computed when the order needs it).
+ * Returns 0, 1 when cancelled, -1 with err. */
+int  core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t seed,
+                         const core_ens *warm, const float *anomaly, volatile int *cancel,
+                         core_learn_result *R, char *err, size_t errlen);
+void core_learn_result_free(core_learn_result *R);
+/* The "pretrained" head: an ensemble trained on the catalog's prior votes
+ * (D->prior; at most 50,000 galaxies sampled).  -1 without priors, 1 cancelled. */
+int  core_learn_prior_fit(const core_learn_data *D, uint64_t seed, volatile int *cancel,
+                          core_ens **out, core_ens_info *info);
+
 #endif
