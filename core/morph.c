@@ -166,10 +166,23 @@ static void resample(const uint8_t *rgb, int w, int h, work *wk)
     }
 }
 
-static int cmp_float(const void *a, const void *b)
+/* k-th smallest of buf[0..n) (reorders buf): Hoare's quickselect. */
+static float select_kth(float *buf, int n, int k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float piv = buf[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (buf[i] < piv) i++;
+            while (buf[j] > piv) j--;
+            if (i <= j) { float t = buf[i]; buf[i] = buf[j]; buf[j] = t; i++; j--; }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return buf[k];
+    }
+    return buf[k];
 }
 
 /* Median of the border frame (4 px wide) of one channel. */
@@ -177,11 +190,15 @@ static float border_median(const float *c, float *buf)
 {
     int n = 0;
     const int bw = 4;
-    for (int y = 0; y < S; y++)
-        for (int x = 0; x < S; x++)
-            if (x < bw || y < bw || x >= S - bw || y >= S - bw) buf[n++] = c[y * S + x];
-    qsort(buf, (size_t)n, sizeof *buf, cmp_float);
-    return buf[n / 2];
+    for (int y = 0; y < S; y++) {
+        if (y < bw || y >= S - bw) {
+            for (int x = 0; x < S; x++) buf[n++] = c[y * S + x];
+        } else {
+            for (int x = 0; x < bw; x++) buf[n++] = c[y * S + x];
+            for (int x = S - bw; x < S; x++) buf[n++] = c[y * S + x];
+        }
+    }
+    return select_kth(buf, n, n / 2);
 }
 
 /* Separable Gaussian blur with clamped edges: in -> out (tmp is scratch). */
@@ -405,13 +422,15 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
 
     /* centroid: Gaussian-weighted around the current estimate, iterated */
     double xc = (S - 1) / 2.0, yc = (S - 1) / 2.0, sig = 0.15 * S;
+    double gx[S], gy[S];   /* separable Gaussian window exp(-(dx^2 + dy^2) / 2 sig^2) */
     for (int it = 0; it < 5; it++) {
         double sw = 0, sx = 0, sy = 0, inv = 1.0 / (2 * sig * sig);
+        for (int t = 0; t < S; t++) { gx[t] = exp(-(t - xc) * (t - xc) * inv); gy[t] = exp(-(t - yc) * (t - yc) * inv); }
         for (int y = 0; y < S; y++)
             for (int x = 0; x < S; x++) {
                 double v = wk->sm[y * S + x];
                 if (v <= 0) continue;
-                double dx = x - xc, dy = y - yc, wt = v * exp(-(dx * dx + dy * dy) * inv);
+                double wt = v * gx[x] * gy[y];
                 sw += wt; sx += wt * x; sy += wt * y;
             }
         if (sw <= 0) break;
@@ -425,11 +444,12 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
     double mxx = 0, myy = 0, mxy = 0, mw = 0;
     {
         double s2 = 0.2 * S, inv = 1.0 / (2 * s2 * s2);
+        for (int t = 0; t < S; t++) { gx[t] = exp(-(t - xc) * (t - xc) * inv); gy[t] = exp(-(t - yc) * (t - yc) * inv); }
         for (int y = 0; y < S; y++)
             for (int x = 0; x < S; x++) {
                 double v = wk->sm[y * S + x];
                 if (v <= 0) continue;
-                double dx = x - xc, dy = y - yc, wt = v * exp(-(dx * dx + dy * dy) * inv);
+                double dx = x - xc, dy = y - yc, wt = v * gx[x] * gy[y];
                 mxx += wt * dx * dx; myy += wt * dy * dy; mxy += wt * dx * dy; mw += wt;
             }
     }

@@ -1,5 +1,352 @@
-/* cmd_embed.c - placeholder: not implemented yet (replaced by its workstream). */
+/*
+ * cmd_embed.c - `zoosh embed` (compute a representation for every galaxy,
+ * then its PCA) and `zoosh similar` (the galaxies nearest to one).
+ *
+ *   zoosh embed WS [--method morph] [--set NAME] [--pca K] [--threads N] [--quiet]
+ *   zoosh similar WS ID [-k 12] [--set NAME] [--metric euclidean|cosine]
+ *
+ * The work is in core/repr.h; this file parses arguments, picks the encoder
+ * and prints.  Adding an encoder = one more branch in make_encoder() that
+ * fills a core_repr_encoder (and frees its state in encoder_done()); the
+ * ConvNeXt (--weights FILE.safetensors) goes there.
+ */
 #include "tui/cmd.h"
+#include "core/knn.h"
+#include "core/morph.h"
+#include "core/repr.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <getopt.h>
 #include <stdio.h>
-int cmd_embed(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "zoosh embed: not implemented yet\n"); return 1; }
-int cmd_similar(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "zoosh similar: not implemented yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int ws_status(int rc)
+{
+    switch (rc) {
+    case STORE_ENOWS: case STORE_EVERSION: case STORE_EFOREIGN: case STORE_ECORRUPT:
+    case STORE_EREADONLY: case STORE_ENOSPC: case STORE_ELMDB:
+        return EXIT_WORKSPACE;
+    default:
+        return 1;
+    }
+}
+
+static int open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st)
+{
+    int rc = store_open(st, ws, flags);
+    if (rc) {
+        fprintf(stderr, "zoosh %s: %s: %s\n", cmd, ws, store_strerror(rc));
+        return ws_status(rc) == 1 ? EXIT_WORKSPACE : ws_status(rc);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- embed */
+typedef struct {
+    const char *method;     /* "morph" (default) */
+    const char *set;        /* feature set name; NULL = the method's */
+    const char *weights;    /* ConvNeXt safetensors (not built into this file yet) */
+    const char *arch;
+    int size;
+    int pca;                /* components; 0 = no PCA */
+    int threads;
+    int quiet;
+} embed_opts;
+
+/* Per-encoder state that must outlive core_repr_embed (a loaded model...). */
+typedef struct {
+    void *state;
+    void (*free_state)(void *);
+} encoder_state;
+
+/* Fill enc for the options; 0, or 1 with a message printed. */
+static int make_encoder(const embed_opts *o, core_repr_encoder *enc, encoder_state *es)
+{
+    memset(es, 0, sizeof *es);
+    if (o->weights) {
+        /* The ConvNeXt branch: load o->weights (o->arch, o->size) into es->state,
+         * set enc->fn to a wrapper around core_convnext_embed, enc->threads = 1
+         * (it threads itself), enc->batch ~ 16, enc->set "convnext". */
+        fprintf(stderr, "zoosh embed: --weights: the ConvNeXt encoder is not wired into embed yet\n");
+        return 1;
+    }
+    if (strcmp(o->method, "morph") == 0) {
+        core_repr_morph_encoder(enc, o->threads);
+    } else {
+        fprintf(stderr, "zoosh embed: unknown --method '%s' (known: morph)\n", o->method);
+        return EXIT_USAGE;
+    }
+    if (o->set) enc->set = o->set;
+    return 0;
+}
+
+static void encoder_done(encoder_state *es)
+{
+    if (es->free_state) es->free_state(es->state);
+    memset(es, 0, sizeof *es);
+}
+
+static void progress_tty(void *ctx, uint32_t done, uint32_t total)
+{
+    double *t0 = ctx;
+    double dt = core_mono_s() - *t0;
+    fprintf(stderr, "\rembedding %u / %u galaxies  (%.0f /s)   ", done, total, dt > 0 ? done / dt : 0.0);
+    fflush(stderr);
+}
+
+static void embed_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: zoosh embed WS [--method morph] [--set NAME] [--pca K] [--threads N] [--quiet]\n"
+        "\n"
+        "Computes a representation (a feature vector) for every galaxy of the workspace\n"
+        "from its stored thumbnail and stores it as a feature set; then fits a PCA.\n"
+        "\n"
+        "  --method morph   hand-crafted morphology features (default): ellipse, radial\n"
+        "                   profiles in elliptical annuli, unsharp-mask (ring/arm) profile,\n"
+        "                   azimuthal Fourier modes, concentration, asymmetry, Gini/M20,\n"
+        "                   colour in annuli (%s)\n"
+        "  --set NAME       feature set to write (default: the method's name)\n"
+        "  --pca K          fit a standardised PCA with K components (default %d, fewer\n"
+        "                   when the set has fewer dimensions; 0 = none) and store the\n"
+        "                   projections as set \"pcaK\" (for the default set) or\n"
+        "                   \"NAME_pcaK\" (other sets); the PCA itself is kept so new\n"
+        "                   galaxies can be projected\n"
+        "  --threads N      worker threads (default 2)\n"
+        "  --quiet          no progress line\n"
+        "\n"
+        "The first set computed becomes the workspace default (meta features.default);\n"
+        "`zoosh similar` and the labeler's `s` grid search its PCA set.\n",
+        CORE_MORPH_VERSION, CORE_REPR_PCA_K);
+}
+
+int cmd_embed(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) { embed_usage(stdout); return 0; }
+    embed_opts o = {.method = "morph", .pca = CORE_REPR_PCA_K, .threads = 2, .size = 224};
+    static const struct option lo[] = {
+        {"method", required_argument, 0, 'm'}, {"set", required_argument, 0, 's'},
+        {"pca", required_argument, 0, 'p'}, {"threads", required_argument, 0, 't'},
+        {"weights", required_argument, 0, 'w'}, {"arch", required_argument, 0, 'a'},
+        {"size", required_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+m:s:p:t:w:a:z:q", lo, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'm': o.method = optarg; break;
+        case 's': o.set = optarg; break;
+        case 'w': o.weights = optarg; break;
+        case 'a': o.arch = optarg; break;
+        case 'q': o.quiet = 1; break;
+        case 'p':
+            o.pca = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o.pca < 0 || o.pca > 4096) {
+                fprintf(stderr, "zoosh embed: --pca wants a number of components 0..4096, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 't':
+            o.threads = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o.threads < 1 || o.threads > 64) {
+                fprintf(stderr, "zoosh embed: --threads wants 1..64, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'z':
+            o.size = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o.size < 32 || o.size > 1024) {
+                fprintf(stderr, "zoosh embed: --size wants 32..1024 pixels, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        default:
+            fprintf(stderr, "zoosh embed: unknown option '%s' (zoosh embed --help)\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        embed_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *ws = argv[optind];
+    if (o.set && (!o.set[0] || strlen(o.set) > STORE_FEATNAME_MAX - 16 || strchr(o.set, '/'))) {
+        fprintf(stderr, "zoosh embed: --set '%s': a name of 1..%d characters without '/'\n", o.set,
+                STORE_FEATNAME_MAX - 16);
+        return EXIT_USAGE;
+    }
+
+    core_repr_encoder enc;
+    encoder_state es;
+    int status = make_encoder(&o, &enc, &es);
+    if (status) return status;
+
+    zs_store *st = NULL;
+    if ((status = open_ws("embed", ws, 0, &st))) { encoder_done(&es); return status; }
+
+    double t0 = core_mono_s();
+    int tty = !o.quiet && isatty(2);
+    core_repr_stats stats;
+    char err[256] = "";
+    int rc = core_repr_embed(st, &enc, tty ? progress_tty : NULL, &t0, NULL, &stats, err, sizeof err);
+    if (tty) fprintf(stderr, "\n");
+    encoder_done(&es);
+    if (rc) {
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        status = ws_status(rc);
+        goto end;
+    }
+    if (stats.n_missing || stats.n_failed)
+        fprintf(stderr, "zoosh embed: %u galaxies without an image, %u refused by the encoder; first: %s\n",
+                stats.n_missing, stats.n_failed, stats.first_problem);
+    if (stats.n_done == 0) {
+        fprintf(stderr, "zoosh embed: %s: no galaxy could be embedded (zoosh import a catalog first)\n", ws);
+        status = 1;
+        goto end;
+    }
+    printf("embedded %u galaxies into feature set '%s' (%d dims, %s) in %.2f s (%.0f galaxies/s)\n",
+           stats.n_done, enc.set, enc.dim, enc.provenance ? enc.provenance : "", stats.seconds,
+           stats.seconds > 0 ? stats.n_done / stats.seconds : 0.0);
+
+    if (o.pca > 0) {
+        char name[STORE_FEATNAME_MAX + 1] = "";
+        double t1 = core_mono_s();
+        rc = core_repr_pca_fit(st, enc.set, o.pca, name, sizeof name, err, sizeof err);
+        if (rc) {
+            fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+            status = ws_status(rc);
+            goto end;
+        }
+        zs_txn *txn;
+        char *prov = NULL;
+        int dim = 0;
+        if (store_read_begin(st, &txn) == 0) {
+            store_featset_get(txn, name, &dim, &prov);
+            store_read_end(txn);
+        }
+        printf("PCA: feature set '%s' (%s) in %.2f s\n", name, prov ? prov : "", core_mono_s() - t1);
+        free(prov);
+    }
+end:
+    store_close(st);
+    return status;
+}
+
+/* -------------------------------------------------------------- similar */
+static void similar_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: zoosh similar WS ID [-k 12] [--set NAME] [--metric euclidean|cosine]\n"
+        "\n"
+        "Prints the K galaxies nearest to galaxy ID (its catalog id) in a feature set,\n"
+        "nearest first, one per line: id <TAB> distance <TAB> image file.  The galaxy\n"
+        "itself is left out.  Exact search (every galaxy is compared).\n"
+        "\n"
+        "  -k K             how many (default 12)\n"
+        "  --set NAME       feature set (default: the PCA of the default set when there\n"
+        "                   is one, else the default set; see zoosh embed)\n"
+        "  --metric M       euclidean (default) or cosine (1 - cosine similarity)\n");
+}
+
+int cmd_similar(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) { similar_usage(stdout); return 0; }
+    int k = 12, metric = CORE_KNN_EUCLIDEAN;
+    const char *set = NULL;
+    static const struct option lo[] = {
+        {"set", required_argument, 0, 's'}, {"metric", required_argument, 0, 'm'},
+        {"k", required_argument, 0, 'k'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "k:s:m:", lo, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'k':
+            k = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || k < 1 || k > 100000) {
+                fprintf(stderr, "zoosh similar: -k wants 1..100000, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 's': set = optarg; break;
+        case 'm':
+            metric = core_knn_metric_parse(optarg);
+            if (metric < 0) {
+                fprintf(stderr, "zoosh similar: --metric '%s': euclidean or cosine\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        default:
+            fprintf(stderr, "zoosh similar: unknown option '%s' (zoosh similar --help)\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 2) { similar_usage(stderr); return EXIT_USAGE; }
+    const char *ws = argv[optind], *id = argv[optind + 1];
+
+    zs_store *st = NULL;
+    int status = open_ws("similar", ws, STORE_RDONLY, &st);
+    if (status) return status;
+    zs_txn *txn = NULL;
+    core_repr_index *ix = NULL;
+    uint32_t *gids = NULL;
+    float *dist = NULL;
+    int rc = store_read_begin(st, &txn);
+    if (rc) { fprintf(stderr, "zoosh similar: %s: %s\n", ws, store_strerror(rc)); status = ws_status(rc); goto end; }
+    uint32_t gid;
+    rc = store_galaxy_find(txn, id, &gid);
+    if (rc) {
+        if (rc == STORE_ENOTFOUND) fprintf(stderr, "zoosh similar: no galaxy with id '%s' in %s\n", id, ws);
+        else fprintf(stderr, "zoosh similar: %s: looking up '%s': %s\n", ws, id, store_strerror(rc));
+        status = rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
+        goto end;
+    }
+    rc = core_repr_index_new(txn, set, metric, &ix);
+    if (rc) {
+        if (rc == STORE_ENOTFOUND && set) fprintf(stderr, "zoosh similar: %s has no feature set '%s'\n", ws, set);
+        else if (rc == STORE_ENOTFOUND)
+            fprintf(stderr, "zoosh similar: %s has no features yet (run zoosh embed %s)\n", ws, ws);
+        else fprintf(stderr, "zoosh similar: %s: loading features: %s\n", ws, store_strerror(rc));
+        status = rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
+        goto end;
+    }
+    gids = xmalloc(sizeof *gids * (size_t)k);
+    dist = xmalloc(sizeof *dist * (size_t)k);
+    double t0 = core_mono_s();
+    int f = core_repr_index_query(ix, gid, k, gids, dist);
+    double dt = core_mono_s() - t0;
+    if (f < 0) {
+        if (f == STORE_ENOTFOUND)
+            fprintf(stderr, "zoosh similar: galaxy '%s' has no vector in feature set '%s' (run zoosh embed %s)\n",
+                    id, core_repr_index_set(ix), ws);
+        else fprintf(stderr, "zoosh similar: %s\n", store_strerror(f));
+        status = 1;
+        goto end;
+    }
+    printf("# %d nearest to %s in '%s' (%s, %d galaxies searched in %.1f ms)\n", f, id,
+           core_repr_index_set(ix), core_knn_metric_name(metric), core_repr_index_rows(ix), dt * 1e3);
+    for (int i = 0; i < f; i++) {
+        store_galaxy g;
+        memset(&g, 0, sizeof g);
+        if (store_galaxy_get(txn, gids[i], &g) == 0) {
+            printf("%s\t%.6g\t%s\n", g.id_str ? g.id_str : "?", dist[i], g.file ? g.file : "");
+            store_galaxy_free(&g);
+        } else {
+            printf("#%u\t%.6g\t\n", gids[i], dist[i]);
+        }
+    }
+end:
+    free(gids);
+    free(dist);
+    core_repr_index_free(ix);
+    store_read_end(txn);
+    store_close(st);
+    return status;
+}

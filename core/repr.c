@@ -1,0 +1,466 @@
+/*
+ * repr.c - computing, compressing and searching the workspace's
+ * representations (see repr.h for what is stored where).
+ *
+ * DESIGN (threads in core_repr_embed): the calling thread walks the gids in
+ * chunks.  For a chunk it opens one short read transaction, collects the
+ * thumbnails (borrowed pointers into the map, valid while that transaction
+ * lives; a galaxy without one is decoded from its file into memory the
+ * chunk owns), then starts enc->threads workers.  Worker t owns the slice
+ * [t*n/T, (t+1)*n/T) of the chunk: it reads only its images and writes only
+ * its rows of the output and its status bytes, so nothing is locked.  After
+ * joining, the read transaction ends and the chunk's vectors are written in
+ * one store_write (idempotent: safe for store_write to re-run it).
+ */
+#include "core/repr.h"
+#include "core/knn.h"
+#include "core/morph.h"
+#include "core/pca.h"
+#include "core/util.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EMBED_CHUNK 512      /* galaxies per read transaction / write batch */
+#define WRITE_CHUNK 4096     /* PCA vectors per write transaction */
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+    if (err && errlen) snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
+}
+
+/* ---- the morphology encoder ----------------------------------------------- */
+static int morph_fn(void *ctx, const core_image *imgs, int n, float *out, char *err, size_t errlen)
+{
+    (void)ctx;
+    int d = core_morph_dim();
+    for (int i = 0; i < n; i++)
+        if (core_morph_compute(imgs[i].px, imgs[i].w, imgs[i].h, out + (size_t)i * d, NULL) != 0) {
+            if (err && errlen) snprintf(err, errlen, "image of %dx%d pixels is too small", imgs[i].w, imgs[i].h);
+            return -1;
+        }
+    return 0;
+}
+
+void core_repr_morph_encoder(core_repr_encoder *enc, int threads)
+{
+    memset(enc, 0, sizeof *enc);
+    enc->set = "morph";
+    enc->provenance = CORE_MORPH_VERSION " (thumbnail, " "128 px working side)";
+    enc->dim = core_morph_dim();
+    enc->threads = threads > 0 ? threads : 1;
+    enc->batch = 16;
+    enc->fn = morph_fn;
+    enc->ctx = NULL;
+}
+
+/* ---- embed ---------------------------------------------------------------- */
+typedef struct {
+    const core_repr_encoder *enc;
+    core_image *imgs;       /* (n) the chunk's images (borrowed or owned) */
+    float *out;             /* (n, dim) */
+    uint8_t *ok;            /* (n) 1 when the vector was computed */
+    char (*why)[160];       /* (n) reason when not */
+    int i0, i1;             /* this worker's slice */
+} embed_job;
+
+static void *embed_worker(void *arg)
+{
+    embed_job *j = arg;
+    const core_repr_encoder *e = j->enc;
+    int bs = e->batch > 0 ? e->batch : 1;
+    for (int i = j->i0; i < j->i1; i += bs) {
+        int b = j->i1 - i < bs ? j->i1 - i : bs;
+        char err[160] = "";
+        if (e->fn(e->ctx, j->imgs + i, b, j->out + (size_t)i * e->dim, err, sizeof err) == 0) {
+            memset(j->ok + i, 1, (size_t)b);
+            continue;
+        }
+        /* the batch failed: find out which image by running them one by one */
+        for (int t = 0; t < b; t++) {
+            err[0] = 0;
+            if (e->fn(e->ctx, j->imgs + i + t, 1, j->out + (size_t)(i + t) * e->dim, err, sizeof err) == 0)
+                j->ok[i + t] = 1;
+            else
+                snprintf(j->why[i + t], sizeof j->why[i + t], "%s", err[0] ? err : "encoder failed");
+        }
+    }
+    return NULL;
+}
+
+typedef struct {
+    const char *set;
+    const uint32_t *gids;   /* (n) */
+    const float *x;         /* (n, dim) */
+    const uint8_t *ok;      /* (n) or NULL = all */
+    int n, dim;
+    const char *provenance; /* non-NULL: (re)declare the set first */
+    const char *meta_key, *meta_val;  /* non-NULL: put this meta too */
+    int meta_only_if_unset;
+    const char *blob_key; const void *blob; size_t blob_len;  /* non-NULL: models blob */
+} put_ctx;
+
+static int put_vectors(zs_txn *txn, void *arg)
+{
+    put_ctx *c = arg;
+    int rc;
+    if (c->provenance && (rc = store_featset_put(txn, c->set, c->dim, c->provenance))) return rc;
+    for (int i = 0; i < c->n; i++) {
+        if (c->ok && !c->ok[i]) continue;
+        rc = store_feature_put(txn, c->set, c->gids[i], c->x + (size_t)i * c->dim, c->dim);
+        if (rc) return rc;
+    }
+    if (c->blob_key && (rc = store_blob_put(txn, STORE_DB_MODELS, c->blob_key, c->blob, c->blob_len)))
+        return rc;
+    if (c->meta_key) {
+        if (c->meta_only_if_unset) {
+            char *v = NULL;
+            rc = store_meta_get(txn, c->meta_key, &v);
+            free(v);
+            if (rc == 0) return 0;
+            if (rc != STORE_ENOTFOUND) return rc;
+        }
+        if ((rc = store_meta_put(txn, c->meta_key, c->meta_val))) return rc;
+    }
+    return 0;
+}
+
+int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progress_fn progress,
+                    void *progress_ctx, volatile int *cancel, core_repr_stats *stats,
+                    char *err, size_t errlen)
+{
+    core_repr_stats dummy;
+    if (!stats) stats = &dummy;
+    memset(stats, 0, sizeof *stats);
+    if (err && errlen) err[0] = 0;
+    if (!st || !enc || !enc->fn || !enc->set || enc->dim < 1) return STORE_EINVAL;
+    double t0 = core_mono_s();
+    int threads = enc->threads > 0 ? enc->threads : 1;
+    const int dim = enc->dim;
+
+    /* declare the set (checks the dimension against stored vectors) */
+    put_ctx decl = {.set = enc->set, .dim = dim, .provenance = enc->provenance ? enc->provenance : ""};
+    int rc = store_write(st, put_vectors, &decl);
+    if (rc) {
+        set_err(err, errlen, "cannot create feature set '%s': %s", enc->set,
+                rc == STORE_EDIM ? "it holds vectors of another dimension" : store_strerror(rc));
+        return rc;
+    }
+
+    zs_txn *txn;
+    if ((rc = store_read_begin(st, &txn))) { set_err(err, errlen, "%s%s", store_strerror(rc), NULL); return rc; }
+    uint32_t gmax = store_galaxy_max(txn), total = store_galaxy_count(txn);
+    store_read_end(txn);
+
+    core_image *imgs = xcalloc(EMBED_CHUNK, sizeof *imgs);          /* (C) */
+    uint8_t *owned = xcalloc(EMBED_CHUNK, 1);                        /* (C) px malloc'ed by us */
+    uint32_t *gids = xmalloc(sizeof(uint32_t) * EMBED_CHUNK);       /* (C) */
+    float *out = xmalloc(sizeof(float) * (size_t)EMBED_CHUNK * dim); /* (C, dim) */
+    uint8_t *ok = xmalloc(EMBED_CHUNK);                              /* (C) */
+    char (*why)[160] = xmalloc(sizeof *why * EMBED_CHUNK);           /* (C) */
+    char (*ids)[64] = xmalloc(sizeof *ids * EMBED_CHUNK);            /* (C) id_str, for messages */
+
+    for (uint32_t g0 = 1; g0 <= gmax && rc == 0; ) {
+        if (cancel && *cancel) { rc = STORE_EABORT; set_err(err, errlen, "cancelled%s%s", NULL, NULL); break; }
+        if ((rc = store_read_begin(st, &txn))) break;
+        int n = 0;
+        uint32_t g = g0;
+        for (; g <= gmax && n < EMBED_CHUNK; g++) {
+            int w, h;
+            const uint8_t *px;
+            int r = store_thumb_get(txn, g, &w, &h, &px);
+            owned[n] = 0;
+            ids[n][0] = 0;
+            if (r == 0 && w > 0 && h > 0 && px) {
+                imgs[n] = (core_image){.w = w, .h = h, .px = (uint8_t *)px};
+                gids[n++] = g;
+                continue;
+            }
+            store_galaxy gal;
+            memset(&gal, 0, sizeof gal);
+            if (store_galaxy_get(txn, g, &gal) != 0) continue;   /* no such gid: a gap */
+            char ierr[128] = "";
+            core_image im = {0};
+            if (gal.file && core_image_load(gal.file, &im, ierr, sizeof ierr) == 0) {
+                imgs[n] = im;
+                owned[n] = 1;
+                gids[n++] = g;
+            } else {
+                if (stats->n_missing++ == 0)
+                    snprintf(stats->first_problem, sizeof stats->first_problem,
+                             "%s: no thumbnail, and its image %s: %s", gal.id_str ? gal.id_str : "?",
+                             gal.file ? gal.file : "(none)", ierr[0] ? ierr : "unreadable");
+            }
+            store_galaxy_free(&gal);
+        }
+        memset(ok, 0, (size_t)n);
+        embed_job jobs[64];
+        pthread_t th[64];
+        int nt = threads < 64 ? threads : 64;
+        if (nt > n) nt = n > 0 ? n : 1;
+        for (int t = 0; t < nt; t++)
+            jobs[t] = (embed_job){.enc = enc, .imgs = imgs, .out = out, .ok = ok, .why = why,
+                                  .i0 = (int)((long)n * t / nt), .i1 = (int)((long)n * (t + 1) / nt)};
+        int started = 0;
+        for (int t = 1; t < nt; t++) {
+            if (pthread_create(&th[t], NULL, embed_worker, &jobs[t]) != 0) break;
+            started = t;
+        }
+        if (n > 0) embed_worker(&jobs[0]);
+        for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
+        for (int t = started + 1; t < nt; t++) embed_worker(&jobs[t]);
+        for (int i = 0; i < n; i++) {
+            if (ok[i]) continue;
+            if (stats->n_failed++ == 0 && !stats->first_problem[0]) {
+                store_galaxy gal;
+                memset(&gal, 0, sizeof gal);
+                int have = store_galaxy_get(txn, gids[i], &gal) == 0;
+                snprintf(stats->first_problem, sizeof stats->first_problem, "%s: %s",
+                         have && gal.id_str ? gal.id_str : "?", why[i]);
+                if (have) store_galaxy_free(&gal);
+            }
+        }
+        store_read_end(txn);
+        for (int i = 0; i < n; i++)
+            if (owned[i]) core_image_free(&imgs[i]);
+
+        put_ctx pc = {.set = enc->set, .gids = gids, .x = out, .ok = ok, .n = n, .dim = dim};
+        if (n > 0 && (rc = store_write(st, put_vectors, &pc))) {
+            set_err(err, errlen, "writing feature vectors: %s%s", store_strerror(rc), NULL);
+            break;
+        }
+        for (int i = 0; i < n; i++) stats->n_done += ok[i];
+        g0 = g;
+        if (progress) progress(progress_ctx, stats->n_done + stats->n_missing + stats->n_failed, total);
+    }
+    free(imgs); free(owned); free(gids); free(out); free(ok); free(why); free(ids);
+
+    if (rc == 0 && stats->n_done > 0) {
+        put_ctx pc = {.set = enc->set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = enc->set,
+                      .meta_only_if_unset = 1};
+        rc = store_write(st, put_vectors, &pc);
+        if (rc) set_err(err, errlen, "setting %s: %s", CORE_REPR_META_DEFAULT, store_strerror(rc));
+    }
+    stats->seconds = core_mono_s() - t0;
+    return rc;
+}
+
+/* ---- which set -------------------------------------------------------------- */
+int core_repr_default_set(zs_txn *txn, char *name, size_t len)
+{
+    char *v = NULL;
+    int rc = store_meta_get(txn, CORE_REPR_META_DEFAULT, &v);
+    if (rc == 0) {
+        if (!v || !v[0]) rc = STORE_ENOTFOUND;
+        else snprintf(name, len, "%s", v);
+    }
+    free(v);
+    return rc;
+}
+
+int core_repr_similar_set(zs_txn *txn, char *name, size_t len)
+{
+    char *v = NULL;
+    int rc = store_meta_get(txn, CORE_REPR_META_PCA, &v);
+    if (rc == 0 && v && v[0]) {
+        int dim;
+        if (store_featset_get(txn, v, &dim, NULL) == 0) {
+            snprintf(name, len, "%s", v);
+            free(v);
+            return 0;
+        }
+    }
+    free(v);
+    if (rc != 0 && rc != STORE_ENOTFOUND) return rc;
+    return core_repr_default_set(txn, name, len);
+}
+
+/* ---- PCA -------------------------------------------------------------------- */
+int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
+                      char *err, size_t errlen)
+{
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc) { set_err(err, errlen, "%s%s", store_strerror(rc), NULL); return rc; }
+    float *x = NULL;       /* (n, d) */
+    uint32_t *gids = NULL; /* (n) */
+    int n = 0, d = 0;
+    rc = store_features_load(txn, set, &x, &gids, &n, &d);
+    char defset[STORE_FEATNAME_MAX + 1] = "";
+    int is_default = core_repr_default_set(txn, defset, sizeof defset) == 0 && strcmp(defset, set) == 0;
+    store_read_end(txn);
+    if (rc) {
+        set_err(err, errlen, rc == STORE_ENOTFOUND ? "no feature set '%s'%s" : "loading feature set '%s': %s",
+                set, store_strerror(rc));
+        return rc;
+    }
+    if (n < 2) {
+        free(x); free(gids);
+        set_err(err, errlen, "feature set '%s' has fewer than 2 vectors: nothing to fit a PCA on%s", set, NULL);
+        return STORE_EINVAL;
+    }
+    if (k > d) k = d;
+    if (k > n) k = n;
+    core_pca *p = NULL;
+    char perr[160] = "";
+    if (core_pca_fit(x, n, d, k, 1, &p, perr, sizeof perr) != 0) {
+        free(x); free(gids);
+        set_err(err, errlen, "PCA of '%s': %s", set, perr);
+        return STORE_EINVAL;
+    }
+    k = core_pca_k(p);
+    float *y = xmalloc(sizeof(float) * (size_t)n * k);   /* (n, k) */
+    core_pca_transform(p, x, n, y);
+    free(x);
+
+    char name[STORE_FEATNAME_MAX + 1], prov[256], bkey[STORE_FEATNAME_MAX + 16];
+    snprintf(name, sizeof name, "pca%d", k);
+    if (strcmp(name, set) == 0) snprintf(name, sizeof name, "pca%d_of_%.40s", k, set);
+    double ev = 0;
+    for (int c = 0; c < k; c++) ev += core_pca_variance(p)[c];
+    double tv = core_pca_total_variance(p);
+    snprintf(prov, sizeof prov, "pca %d of %s (standardised; %.1f%% of the variance)", k, set,
+             tv > 0 ? 100 * ev / tv : 0.0);
+    snprintf(bkey, sizeof bkey, "pca/%s", set);
+    void *blob = NULL;
+    size_t blen = 0;
+    core_pca_save(p, &blob, &blen);
+    core_pca_free(p);
+
+    /* vectors in chunks; the blob and the meta last, so that a reader never
+     * follows features.pca to a half-written set */
+    for (int i0 = 0; i0 < n && rc == 0; i0 += WRITE_CHUNK) {
+        int b = n - i0 < WRITE_CHUNK ? n - i0 : WRITE_CHUNK;
+        put_ctx pc = {.set = name, .gids = gids + i0, .x = y + (size_t)i0 * k, .n = b, .dim = k,
+                      .provenance = i0 == 0 ? prov : NULL};
+        rc = store_write(st, put_vectors, &pc);
+    }
+    if (rc == 0) {
+        put_ctx pc = {.set = name, .blob_key = bkey, .blob = blob, .blob_len = blen,
+                      .meta_key = is_default ? CORE_REPR_META_PCA : NULL, .meta_val = name};
+        rc = store_write(st, put_vectors, &pc);
+    }
+    if (rc) set_err(err, errlen, "storing PCA set '%s': %s", name, store_strerror(rc));
+    else if (out_name) snprintf(out_name, out_len, "%s", name);
+    free(blob); free(y); free(gids);
+    return rc;
+}
+
+int core_repr_project(zs_txn *txn, const char *set, const float *x, int dim, float *y, int max, int *k)
+{
+    char bkey[STORE_FEATNAME_MAX + 16];
+    snprintf(bkey, sizeof bkey, "pca/%s", set);
+    const void *b;
+    size_t len;
+    int rc = store_blob_get(txn, STORE_DB_MODELS, bkey, &b, &len);
+    if (rc) return rc;
+    /* the blob may be unaligned in the map: parse from a copy */
+    void *copy = xmalloc(len ? len : 1);
+    memcpy(copy, b, len);
+    core_pca *p;
+    rc = core_pca_load(copy, len, &p, NULL, 0);
+    free(copy);
+    if (rc) return STORE_ECORRUPT;
+    if (core_pca_dim(p) != dim) { core_pca_free(p); return STORE_EDIM; }
+    int kk = core_pca_k(p);
+    float *tmp = xmalloc(sizeof(float) * (size_t)kk);
+    core_pca_transform(p, x, 1, tmp);
+    int m = kk < max ? kk : max;
+    memcpy(y, tmp, sizeof(float) * (size_t)m);
+    if (k) *k = m;
+    free(tmp);
+    core_pca_free(p);
+    return 0;
+}
+
+/* ---- similarity ------------------------------------------------------------------ */
+struct core_repr_index {
+    char set[STORE_FEATNAME_MAX + 1];
+    float *x;          /* (n, d) */
+    uint32_t *gids;    /* (n) ascending */
+    int n, d;
+    core_knn *knn;
+};
+
+int core_repr_index_new(zs_txn *txn, const char *set, int metric, core_repr_index **out)
+{
+    *out = NULL;
+    char name[STORE_FEATNAME_MAX + 1];
+    int rc;
+    if (set) snprintf(name, sizeof name, "%s", set);
+    else if ((rc = core_repr_similar_set(txn, name, sizeof name))) return rc;
+    core_repr_index *ix = xcalloc(1, sizeof *ix);
+    snprintf(ix->set, sizeof ix->set, "%s", name);
+    rc = store_features_load(txn, name, &ix->x, &ix->gids, &ix->n, &ix->d);
+    if (rc == 0 && core_knn_new(&ix->knn, ix->x, ix->n, ix->d > 0 ? ix->d : 1, metric) != 0) rc = STORE_EINVAL;
+    if (rc) { core_repr_index_free(ix); return rc; }
+    *out = ix;
+    return 0;
+}
+
+void core_repr_index_free(core_repr_index *ix)
+{
+    if (!ix) return;
+    core_knn_free(ix->knn);
+    free(ix->x);
+    free(ix->gids);
+    free(ix);
+}
+
+const char *core_repr_index_set(const core_repr_index *ix) { return ix->set; }
+int core_repr_index_rows(const core_repr_index *ix) { return ix->n; }
+
+static int row_of(const core_repr_index *ix, uint32_t gid)
+{
+    int lo = 0, hi = ix->n - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (ix->gids[mid] == gid) return mid;
+        if (ix->gids[mid] < gid) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return -1;
+}
+
+static int query_rows(const core_repr_index *ix, const float *q, int k, int exclude,
+                      uint32_t *out_gids, float *out_dist)
+{
+    if (k < 1) return 0;
+    int *idx = xmalloc(sizeof(int) * (size_t)k);
+    float *dist = xmalloc(sizeof(float) * (size_t)k);
+    int f = core_knn_query(ix->knn, q, k, exclude, idx, dist);
+    for (int i = 0; i < f; i++) {
+        out_gids[i] = ix->gids[idx[i]];
+        if (out_dist) out_dist[i] = dist[i];
+    }
+    free(idx);
+    free(dist);
+    return f < 0 ? STORE_EINVAL : f;
+}
+
+int core_repr_index_query(const core_repr_index *ix, uint32_t gid, int k, uint32_t *out_gids, float *out_dist)
+{
+    int row = row_of(ix, gid);
+    if (row < 0) return STORE_ENOTFOUND;
+    return query_rows(ix, ix->x + (size_t)row * ix->d, k, row, out_gids, out_dist);
+}
+
+int core_repr_index_query_vec(const core_repr_index *ix, const float *q, int k, uint32_t exclude_gid,
+                              uint32_t *out_gids, float *out_dist)
+{
+    int row = exclude_gid ? row_of(ix, exclude_gid) : -1;
+    return query_rows(ix, q, k, row, out_gids, out_dist);
+}
+
+int core_repr_similar(zs_txn *txn, uint32_t gid, int k, uint32_t *out_gids, float *out_dist)
+{
+    core_repr_index *ix;
+    int rc = core_repr_index_new(txn, NULL, CORE_KNN_EUCLIDEAN, &ix);
+    if (rc) return rc;
+    rc = core_repr_index_query(ix, gid, k, out_gids, out_dist);
+    core_repr_index_free(ix);
+    return rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * repr.h - the workspace's representations: computing a feature set for
+ * every galaxy from its stored thumbnail (any encoder: morphology features,
+ * a ConvNeXt, ...), the PCA of a set, and similarity search over it.  The
+ * glue between core/morph.h, core/pca.h, core/knn.h and the store.
+ *
+ * What is stored (see store/store.h):
+ *   feature set "<name>"        one vector per galaxy, dim + provenance
+ *   meta "features.default"     the set everything uses unless told
+ *                               (set by the first embed or import)
+ *   feature set "pca<K>"        the default set projected on its first K
+ *                               principal components (standardised first)
+ *   meta "features.pca"         the name of that PCA set ("pca40")
+ *   STORE_DB_MODELS "pca/<set>" the fitted PCA of <set> (core_pca_save blob:
+ *                               mean, scale, components) so a new galaxy can be
+ *                               projected: core_repr_project
+ *
+ * Similar galaxies (the labeler's `s` grid and `zoosh similar`):
+ *   core_repr_similar(txn, gid, k, out_gids, out_dist)
+ * searches the workspace's similarity set: "features.pca" when that set
+ * exists, else "features.default".  For many queries keep a
+ * core_repr_index (loads the set once, ~4 bytes x dim per galaxy).
+ */
+#ifndef ZOOSH_CORE_REPR_H
+#define ZOOSH_CORE_REPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/image.h"
+#include "store/store.h"
+
+#define CORE_REPR_META_DEFAULT "features.default"
+#define CORE_REPR_META_PCA     "features.pca"
+#define CORE_REPR_PCA_K        40     /* default number of components */
+
+/* ---- computing a feature set ------------------------------------------- */
+
+/* An encoder: turns n images into n vectors of dim floats.  fn is called
+ * from `threads` worker threads at once, each with its own slice of the
+ * batch (so it must be re-entrant; an encoder that threads itself, like the
+ * ConvNeXt, sets threads = 1 and batch to what it likes).  The images are
+ * the stored thumbnails (px borrowed from the map: read only, valid during
+ * the call).  fn returns 0, or -1 with a reason in err (the galaxy is then
+ * reported and skipped). */
+typedef struct {
+    const char *set;          /* feature set to write, e.g. "morph" */
+    const char *provenance;   /* stored with the set, e.g. "morph v1 thumb" */
+    int dim;
+    int threads;              /* worker threads calling fn (>= 1) */
+    int batch;                /* images per call of fn (>= 1) */
+    int (*fn)(void *ctx, const core_image *imgs, int n, float *out /* (n, dim) */,
+              char *err, size_t errlen);
+    void *ctx;
+} core_repr_encoder;
+
+/* The built-in morphology encoder (core/morph.h), set "morph". */
+void core_repr_morph_encoder(core_repr_encoder *enc, int threads);
+
+typedef struct {
+    uint32_t n_done;          /* vectors written */
+    uint32_t n_missing;       /* galaxies with neither thumbnail nor readable image */
+    uint32_t n_failed;        /* galaxies the encoder refused */
+    double   seconds;         /* wall time */
+    char     first_problem[256]; /* "J0026...: no thumbnail and ..." (empty if none) */
+} core_repr_stats;
+
+/* Called after each batch with (done, total); may be NULL. */
+typedef void (*core_repr_progress_fn)(void *ctx, uint32_t done, uint32_t total);
+
+/* Compute enc's vectors for every galaxy and store them (set created or
+ * checked for dim; batches of vectors are written in one store_write each).
+ * A galaxy without a thumbnail is read from its image file instead.
+ * Sets meta "features.default" to enc->set when it was unset.
+ * cancel (may be NULL) is polled between batches: STORE_EABORT.
+ * Returns 0 or a store error code; err has a one-line reason. */
+int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progress_fn progress,
+                    void *progress_ctx, volatile int *cancel, core_repr_stats *stats,
+                    char *err, size_t errlen);
+
+/* ---- PCA ----------------------------------------------------------------- */
+
+/* Fit a standardised PCA with k components (fewer when the set's dim is
+ * smaller) on feature set `set`, store it as blob "pca/<set>" and the
+ * projections as feature set "pca<k>" (the name is written to out_name).
+ * When `set` is the default set, meta "features.pca" is set to that name.
+ * Returns 0 or a store error code (STORE_ENOTFOUND: no such set). */
+int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
+                      char *err, size_t errlen);
+
+/* Project one vector x (dim of `set`) with the stored PCA of `set`: y gets
+ * up to max floats, *k the number of components.  STORE_ENOTFOUND when that
+ * set has no PCA, STORE_ECORRUPT when the blob does not parse, STORE_EDIM
+ * when dims differ. */
+int core_repr_project(zs_txn *txn, const char *set, const float *x, int dim, float *y, int max, int *k);
+
+/* ---- which set ----------------------------------------------------------- */
+
+/* meta "features.default" into name; STORE_ENOTFOUND when unset. */
+int core_repr_default_set(zs_txn *txn, char *name, size_t len);
+/* The set similarity search uses: "features.pca" when that set exists,
+ * else the default set.  STORE_ENOTFOUND when the workspace has neither. */
+int core_repr_similar_set(zs_txn *txn, char *name, size_t len);
+
+/* ---- similarity search --------------------------------------------------- */
+
+typedef struct core_repr_index core_repr_index;
+
+/* Load feature set `set` (NULL = core_repr_similar_set) into memory and
+ * prepare an exact k-NN index with metric CORE_KNN_EUCLIDEAN or
+ * CORE_KNN_COSINE (core/knn.h).  The index owns its copy: the transaction
+ * may end right after.  Returns 0 or a store error code. */
+int  core_repr_index_new(zs_txn *txn, const char *set, int metric, core_repr_index **out);
+void core_repr_index_free(core_repr_index *ix);   /* NULL is a no-op */
+const char *core_repr_index_set(const core_repr_index *ix);   /* the set's name */
+int  core_repr_index_rows(const core_repr_index *ix);        /* galaxies in it */
+
+/* The k galaxies nearest to galaxy gid (itself excluded), nearest first:
+ * out_gids (k) and out_dist (k, may be NULL).  Returns how many were found
+ * (>= 0; fewer than k when the set is small), or STORE_ENOTFOUND when gid
+ * has no vector in the set.  Thread-safe: queries may run concurrently. */
+int core_repr_index_query(const core_repr_index *ix, uint32_t gid, int k, uint32_t *out_gids,
+                          float *out_dist);
+/* The same for an arbitrary vector q (dim of the set); exclude_gid 0 = none. */
+int core_repr_index_query_vec(const core_repr_index *ix, const float *q, int k,
+                              uint32_t exclude_gid, uint32_t *out_gids, float *out_dist);
+
+/* One-shot, for the labeler's `s` grid: the k galaxies most similar to gid
+ * in the workspace's similarity set (core_repr_similar_set), Euclidean
+ * distance (the PCA set is standardised, so Euclidean is the natural one),
+ * nearest first, gid itself excluded.  out_gids (k) and out_dist (k, may be
+ * NULL) are the caller's.  Returns the number found (>= 0), or a negative
+ * store code: STORE_ENOTFOUND when the workspace has no features yet or gid
+ * has no vector (the grid then says "run zoosh embed first").  Loads the
+ * whole set each call (tens of ms per 100,000 galaxies); a caller asking
+ * often should hold a core_repr_index instead. */
+int core_repr_similar(zs_txn *txn, uint32_t gid, int k, uint32_t *out_gids, float *out_dist);
+
+#endif
