@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tools/bench/convnext.sh - images/s of the C ConvNeXt against PyTorch on the
+# same convnext_nano weights (random, timm's names, written once to a temp
+# safetensors both load), the same batch of 224 px images, the same threads.
+# Also checks the two agree on that batch.  Rows as tools/bench.sh wants.
+# Each side reports its best of REPS batches (the machine is shared: noise
+# only slows).  Env: BATCH (8), THREADS (2), REPS (5), ARCH (convnext_nano).
+set -eu
+cd "$(dirname "$0")/../.."
+PY=${PY:-/usr/bin/python3}
+BATCH=${BATCH:-8} THREADS=${THREADS:-2} REPS=${REPS:-5} ARCH=${ARCH:-convnext_nano}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+make -s build/libzcore.a >&2
+cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/cjson -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+   tools/bench/convnext_bench.c build/libzcore.a -o "$tmp/convnext_bench" \
+   -lcjson -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -pthread
+# PyTorch: build, write model + input, time, write its output
+"$PY" - "$tmp" "$ARCH" "$BATCH" "$THREADS" "$REPS" >"$tmp/torch.txt" <<'PYEOF'
+import sys, time, torch
+sys.path.insert(0, 'tools')
+import make_fixtures as mf
+d, arch, n, threads, reps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+torch.set_num_threads(threads)
+depths, dims = mf.ARCHS[arch]
+m = mf.build(depths, dims, seed=1, scale=0.05)
+mf.write_safetensors(d + '/model.safetensors', m.state_dict())
+x = torch.rand(n, 3, 224, 224, generator=torch.Generator().manual_seed(2))
+mf.write_safetensors(d + '/x.safetensors', {'x': x})
+with torch.no_grad():
+    y = m(x)                                  # warm up
+    best = 1e30                               # best of reps, as the C side
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        y = m(x)
+        best = min(best, time.perf_counter() - t0)
+mf.write_safetensors(d + '/y_torch.safetensors', {'y': y})
+print('%.3f %s' % (n / best, torch.__version__))
+PYEOF
+read -r tps tver <"$tmp/torch.txt"
+cps=$("$tmp/convnext_bench" "$tmp/model.safetensors" "$tmp/x.safetensors" "$tmp/y_c.safetensors" "$THREADS" "$REPS")
+diff=$("$PY" - "$tmp" <<'PYEOF'
+import sys, json, struct, numpy as np
+def load(p):
+    b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n])
+    e = h['y']; o = e['data_offsets']
+    return np.frombuffer(b[8 + n + o[0]:8 + n + o[1]], '<f4').reshape(e['shape'])
+a, b = load(sys.argv[1] + '/y_c.safetensors'), load(sys.argv[1] + '/y_torch.safetensors')
+print('%.2g' % (np.abs(a - b).max() / np.abs(b).max()))
+PYEOF
+)
+ratio=$(awk -v a="$cps" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')
+printf '%s 224px batch %d, %d threads (images/s)\t%s\tPyTorch %s\t%s\t%s\t>= 1.0\n' "$ARCH" "$BATCH" "$THREADS" "$cps" "$tver" "$tps" "$ratio"
+printf '%s C vs PyTorch, same weights: max |diff| / max |y|\t%s\t-\t-\t-\t< 1e-4\n' "$ARCH" "$diff"
