@@ -90,17 +90,23 @@ typedef struct {
     const uint8_t *buf;
     size_t len, pos;
     jmp_buf jmp;
-    char msg[160];
+    char msg[200];
+    char warn[96];      /* the last warning: often the cause of the error after it */
 } png_src;
 
 static void png_err_fn(png_structp png, png_const_charp msg)
 {
     png_src *s = png_get_error_ptr(png);
-    snprintf(s->msg, sizeof s->msg, "%s", msg);
+    if (s->warn[0]) snprintf(s->msg, sizeof s->msg, "corrupt PNG: %s (%s)", msg, s->warn);
+    else snprintf(s->msg, sizeof s->msg, "corrupt PNG: %s", msg);
     longjmp(s->jmp, 1);
 }
 
-static void png_warn_fn(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+static void png_warn_fn(png_structp png, png_const_charp msg)
+{
+    png_src *s = png_get_error_ptr(png);
+    if (s) snprintf(s->warn, sizeof s->warn, "%s", msg);
+}
 
 static void png_read_fn(png_structp png, png_bytep out, size_t n)
 {
@@ -115,7 +121,7 @@ static void png_read_fn(png_structp png, png_bytep out, size_t n)
 
 static int load_png(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
 {
-    png_src src = {.buf = buf, .len = len, .pos = 0, .msg = ""};
+    png_src src = {.buf = buf, .len = len, .pos = 0, .msg = "", .warn = ""};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_err_fn, png_warn_fn);
     if (!png) { set_err(err, errlen, "libpng: out of memory"); return -1; }
     png_infop info = png_create_info_struct(png);
@@ -325,6 +331,17 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
     int planes = (naxis == 3) ? (int)naxes[2] : 1;
     size_t np = (size_t)w * (size_t)h;
     v = xmalloc(sizeof(double) * np * (size_t)planes);   /* (planes, h, w), FITS order */
+    /* cfitsio pads a short memory file with zeros: check the data is all there */
+    LONGLONG head0 = 0, data0 = 0, data1 = 0;
+    int bitpix_now = 0;
+    fits_get_hduaddrll(f, &head0, &data0, &data1, &status);
+    fits_get_img_type(f, &bitpix_now, &status);
+    unsigned long long need = (unsigned long long)data0 +
+        (unsigned long long)np * (unsigned long long)planes * (unsigned long long)(abs(bitpix_now) / 8);
+    if (status == 0 && need > len) {
+        set_err(err, errlen, "truncated FITS (data needs %llu bytes, the file has %zu)", need, len);
+        goto end;
+    }
     double nulval = NAN;
     int anynul = 0;
     if (fits_read_img(f, TDOUBLE, 1, (LONGLONG)(np * (size_t)planes), &nulval, v, &anynul, &status)) {
@@ -584,11 +601,13 @@ static void png_werr_fn(png_structp png, png_const_charp msg)
     longjmp(s->jmp, 1);
 }
 
+static void png_wwarn_fn(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+
 /* No time or text chunks and fixed zlib settings: the same pixels give
  * the same bytes (with the same zlib). */
 static int encode_png(const core_image *im, png_sink *s)
 {
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, s, png_werr_fn, png_warn_fn);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, s, png_werr_fn, png_wwarn_fn);
     if (!png) return -1;
     png_infop info = png_create_info_struct(png);
     png_bytep *volatile rows = NULL;

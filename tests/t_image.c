@@ -1,0 +1,450 @@
+/*
+ * t_image.c - image decoding, resampling and PNG writing on real files:
+ * PNG of every colour type written with libpng, JPEG written with libjpeg,
+ * FITS written with cfitsio, the real DECaLS / Galaxy Zoo cutouts, and
+ * truncated / damaged copies of them, which must be refused with a reason
+ * and never crash.
+ */
+#include "tests/zt.h"
+
+#include <fitsio.h>
+#include <jpeglib.h>
+#include <math.h>
+#include <png.h>
+#include <zlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/image.h"
+#include "core/util.h"
+
+static const char *ring_png(void)
+{
+    static char p[1024];
+    snprintf(p, sizeof p, "%s/decals_rings/images/J002658.19-014709.9.png", ZT_SHARED);
+    return p;
+}
+
+static const char *tutorial_jpg(void)
+{
+    static char p[1024];
+    snprintf(p, sizeof p, "%s/gz_tutorial/images/decals-0_a-0_0.jpg", ZT_SHARED);
+    return p;
+}
+
+static void pattern(core_image *im, int w, int h, uint64_t seed)
+{
+    ZT_OK(core_image_alloc(im, w, h));
+    core_rng r;
+    core_rng_seed(&r, seed);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = im->px + ((size_t)y * (size_t)w + (size_t)x) * 3;
+            p[0] = (uint8_t)(x * 255 / (w > 1 ? w - 1 : 1));
+            p[1] = (uint8_t)(y * 255 / (h > 1 ? h - 1 : 1));
+            p[2] = (uint8_t)core_rng_below(&r, 256);
+        }
+}
+
+/* ---- writing test files with the libraries themselves */
+
+static void write_png_raw(const char *path, int w, int h, int ctype, int depth, const uint8_t *data,
+                          const png_color *pal, int npal)
+{
+    FILE *f = fopen(path, "wb");
+    ZT_CHECK(f != NULL, "%s", path);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    ZT_CHECK(!setjmp(png_jmpbuf(png)), "libpng write failed");
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, ctype, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    if (pal) png_set_PLTE(png, info, pal, npal);
+    png_write_info(png, info);
+    int ch = ctype == PNG_COLOR_TYPE_RGB ? 3 : ctype == PNG_COLOR_TYPE_RGBA ? 4 :
+             ctype == PNG_COLOR_TYPE_GRAY_ALPHA ? 2 : 1;
+    size_t rowbytes = ((size_t)w * (size_t)ch * (size_t)depth + 7) / 8;
+    for (int y = 0; y < h; y++) png_write_row(png, (png_bytep)(data + (size_t)y * rowbytes));
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    fclose(f);
+}
+
+static void write_jpeg(const char *path, const uint8_t *px, int w, int h, int comps, J_COLOR_SPACE cs, int quality)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    FILE *f = fopen(path, "wb");
+    ZT_CHECK(f != NULL, "%s", path);
+    jpeg_stdio_dest(&c, f);
+    c.image_width = (JDIMENSION)w;
+    c.image_height = (JDIMENSION)h;
+    c.input_components = comps;
+    c.in_color_space = cs;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = (JSAMPROW)(px + (size_t)c.next_scanline * (size_t)w * (size_t)comps);
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    fclose(f);
+}
+
+static double mean_abs_diff(const core_image *a, const core_image *b)
+{
+    double s = 0;
+    size_t n = (size_t)a->w * (size_t)a->h * 3;
+    for (size_t i = 0; i < n; i++) s += fabs((double)a->px[i] - (double)b->px[i]);
+    return s / (double)n;
+}
+
+/* ---- cases */
+
+static void png_round_trip_is_exact_and_deterministic(void)
+{
+    core_image a, b;
+    char err[256];
+    pattern(&a, 97, 61, 1);
+    ZT_OK(core_image_save_png("a.png", &a, err, sizeof err));
+    ZT_OK(core_image_load("a.png", &b, err, sizeof err));
+    ZT_CHECK(b.w == 97 && b.h == 61, "%dx%d", b.w, b.h);
+    ZT_CHECK(memcmp(a.px, b.px, 97 * 61 * 3) == 0, "pixels differ after a PNG round trip");
+    uint8_t *m1, *m2;
+    size_t l1, l2;
+    ZT_OK(core_image_save_png_mem(&a, &m1, &l1));
+    ZT_OK(core_image_save_png_mem(&b, &m2, &l2));
+    ZT_CHECK(l1 == l2 && memcmp(m1, m2, l1) == 0, "the same pixels gave different PNG bytes");
+    size_t fl;
+    char *file = zt_slurp("a.png", &fl);
+    ZT_CHECK(file && fl == l1 && memcmp(file, m1, l1) == 0, "file and memory writers differ");
+    free(file); free(m1); free(m2);
+    core_image_free(&a); core_image_free(&b);
+}
+
+static void png_colour_types_become_rgb8(void)
+{
+    char err[256];
+    core_image im;
+    /* grey 8-bit */
+    uint8_t g8[4 * 3];
+    for (int i = 0; i < 12; i++) g8[i] = (uint8_t)(i * 20);
+    write_png_raw("g8.png", 4, 3, PNG_COLOR_TYPE_GRAY, 8, g8, NULL, 0);
+    ZT_OK(core_image_load("g8.png", &im, err, sizeof err));
+    for (int i = 0; i < 12; i++)
+        ZT_CHECK(im.px[i * 3] == g8[i] && im.px[i * 3 + 1] == g8[i] && im.px[i * 3 + 2] == g8[i], "grey pixel %d", i);
+    core_image_free(&im);
+    /* grey 1-bit */
+    uint8_t g1[2] = {0xA0, 0x50};   /* 8 pixels wide, 2 rows: 10100000, 01010000 */
+    write_png_raw("g1.png", 8, 2, PNG_COLOR_TYPE_GRAY, 1, g1, NULL, 0);
+    ZT_OK(core_image_load("g1.png", &im, err, sizeof err));
+    ZT_CHECK(im.px[0] == 255 && im.px[3] == 0 && im.px[6] == 255 && im.px[8 * 3 + 3] == 255,
+             "1-bit grey expanded: %d %d %d %d", im.px[0], im.px[3], im.px[6], im.px[8 * 3 + 3]);
+    core_image_free(&im);
+    /* RGB 16-bit: the high byte survives */
+    uint16_t r16[2 * 2 * 3];
+    uint8_t be[sizeof r16];
+    for (int i = 0; i < 12; i++) {
+        r16[i] = (uint16_t)(i * 5000 + 123);
+        be[i * 2] = (uint8_t)(r16[i] >> 8);
+        be[i * 2 + 1] = (uint8_t)(r16[i] & 0xFF);
+    }
+    write_png_raw("rgb16.png", 2, 2, PNG_COLOR_TYPE_RGB, 16, be, NULL, 0);
+    ZT_OK(core_image_load("rgb16.png", &im, err, sizeof err));
+    for (int i = 0; i < 12; i++)
+        ZT_CHECK(abs((int)im.px[i] - (int)(r16[i] >> 8)) <= 1, "16-bit sample %d: %d vs %d", i, im.px[i], r16[i] >> 8);
+    core_image_free(&im);
+    /* palette */
+    png_color pal[3] = {{255, 0, 0}, {0, 255, 0}, {10, 20, 30}};
+    uint8_t idx[3] = {2, 0, 1};
+    write_png_raw("pal.png", 3, 1, PNG_COLOR_TYPE_PALETTE, 8, idx, pal, 3);
+    ZT_OK(core_image_load("pal.png", &im, err, sizeof err));
+    ZT_CHECK(im.px[0] == 10 && im.px[1] == 20 && im.px[2] == 30 && im.px[3] == 255 && im.px[7] == 255, "palette lookup");
+    core_image_free(&im);
+    /* RGBA and grey+alpha: alpha is dropped, colour kept */
+    uint8_t rgba[2 * 4] = {1, 2, 3, 0, 200, 100, 50, 255};
+    write_png_raw("rgba.png", 2, 1, PNG_COLOR_TYPE_RGBA, 8, rgba, NULL, 0);
+    ZT_OK(core_image_load("rgba.png", &im, err, sizeof err));
+    ZT_CHECK(im.px[0] == 1 && im.px[1] == 2 && im.px[2] == 3 && im.px[3] == 200 && im.px[5] == 50, "RGBA colour kept");
+    core_image_free(&im);
+    uint8_t ga[2 * 2] = {77, 0, 99, 255};
+    write_png_raw("ga.png", 2, 1, PNG_COLOR_TYPE_GRAY_ALPHA, 8, ga, NULL, 0);
+    ZT_OK(core_image_load("ga.png", &im, err, sizeof err));
+    ZT_CHECK(im.w == 2 && im.px[0] == 77 && im.px[2] == 77 && im.px[3] == 99, "grey+alpha");
+    core_image_free(&im);
+}
+
+static void jpeg_round_trip_is_close_and_grey_is_grey(void)
+{
+    char err[256];
+    core_image a, b;
+    ZT_OK(core_image_load(ring_png(), &a, err, sizeof err));   /* a real galaxy, smooth enough for JPEG */
+    write_jpeg("a.jpg", a.px, a.w, a.h, 3, JCS_RGB, 95);
+    ZT_OK(core_image_load("a.jpg", &b, err, sizeof err));
+    ZT_CHECK(b.w == a.w && b.h == a.h, "%dx%d", b.w, b.h);
+    double d = mean_abs_diff(&a, &b);
+    ZT_CHECK(d < 5.0, "mean abs difference %.2f after a quality-95 JPEG", d);
+    core_image_free(&b);
+    uint8_t *grey = xmalloc((size_t)a.w * (size_t)a.h);
+    for (size_t i = 0; i < (size_t)a.w * (size_t)a.h; i++) grey[i] = a.px[i * 3 + 1];
+    write_jpeg("g.jpg", grey, a.w, a.h, 1, JCS_GRAYSCALE, 95);
+    ZT_OK(core_image_load("g.jpg", &b, err, sizeof err));
+    for (size_t i = 0; i < (size_t)b.w * (size_t)b.h; i++)
+        ZT_CHECK(b.px[i * 3] == b.px[i * 3 + 1] && b.px[i * 3] == b.px[i * 3 + 2], "grey JPEG pixel %zu not grey", i);
+    free(grey);
+    core_image_free(&a);
+    core_image_free(&b);
+}
+
+static void cmyk_jpeg_is_refused_with_a_reason(void)
+{
+    uint8_t px[8 * 8 * 4];
+    for (int i = 0; i < (int)sizeof px; i++) px[i] = (uint8_t)(i * 7);
+    write_jpeg("cmyk.jpg", px, 8, 8, 4, JCS_CMYK, 90);
+    core_image im;
+    char err[256] = "";
+    ZT_CHECK(core_image_load("cmyk.jpg", &im, err, sizeof err) == -1, "a CMYK JPEG was accepted");
+    ZT_CHECK(strstr(err, "CMYK") != NULL, "reason: '%s'", err);
+    ZT_CHECK(im.px == NULL, "no pixels on failure");
+}
+
+static void real_cutouts_decode(void)
+{
+    char err[256];
+    core_image im;
+    ZT_OK(core_image_load(ring_png(), &im, err, sizeof err));
+    ZT_CHECK(im.w == 424 && im.h == 424, "%dx%d", im.w, im.h);
+    long sum = 0;
+    for (size_t i = 0; i < 424 * 424 * 3; i++) sum += im.px[i];
+    ZT_CHECK(sum > 424 * 424 * 3 * 5 && sum < 424L * 424 * 3 * 250, "implausible mean brightness");
+    core_image_free(&im);
+    ZT_CHECK(core_image_load(tutorial_jpg(), &im, err, sizeof err) == 0, "%s", err);
+    ZT_CHECK(im.w > 100 && im.h > 100, "%dx%d", im.w, im.h);
+    core_image_free(&im);
+}
+
+static void write_fits(const char *path, int naxis, long *naxes, const float *data)
+{
+    fitsfile *f;
+    int status = 0;
+    char name[1100];
+    snprintf(name, sizeof name, "!%s", path);
+    fits_create_file(&f, name, &status);
+    fits_create_img(f, FLOAT_IMG, naxis, naxes, &status);
+    long n = 1;
+    for (int i = 0; i < naxis; i++) n *= naxes[i];
+    fits_write_img(f, TFLOAT, 1, n, (void *)data, &status);
+    fits_close_file(f, &status);
+    ZT_CHECK(status == 0, "cfitsio status %d writing %s", status, path);
+}
+
+static void fits_2d_is_grey_stretched_and_north_up(void)
+{
+    long ax[2] = {40, 30};
+    float *d = xmalloc(sizeof(float) * 40 * 30);
+    for (int y = 0; y < 30; y++)
+        for (int x = 0; x < 40; x++) d[y * 40 + x] = (float)(y * 10 + x * 0.1);   /* brighter up (FITS row 1 = bottom) */
+    d[5] = NAN;
+    write_fits("g.fits", 2, ax, d);
+    core_image im;
+    char err[256];
+    ZT_OK(core_image_load("g.fits", &im, err, sizeof err));
+    ZT_CHECK(im.w == 40 && im.h == 30, "%dx%d", im.w, im.h);
+    for (int i = 0; i < 40 * 30; i++)
+        ZT_CHECK(im.px[i * 3] == im.px[i * 3 + 1] && im.px[i * 3] == im.px[i * 3 + 2], "not grey at %d", i);
+    /* the top display row is FITS row 30, the brightest; values rise up the image */
+    ZT_CHECK(im.px[(0 * 40 + 20) * 3] > im.px[(29 * 40 + 20) * 3], "top %d bottom %d: not north up",
+             im.px[(0 * 40 + 20) * 3], im.px[(29 * 40 + 20) * 3]);
+    for (int y = 1; y < 30; y++)
+        ZT_CHECK(im.px[(y * 40 + 20) * 3] <= im.px[((y - 1) * 40 + 20) * 3], "stretch not monotonic at row %d", y);
+    ZT_CHECK(im.px[(29 * 40 + 5) * 3] == 0, "NaN pixel is not black");
+    ZT_CHECK(im.px[39 * 3] == 255, "the brightest corner is not white (%d)", im.px[39 * 3]);
+    core_image_free(&im);
+    free(d);
+}
+
+static void fits_cube_of_three_planes_is_colour(void)
+{
+    long ax[3] = {16, 16, 3};
+    float *d = xcalloc(16 * 16 * 3, sizeof(float));
+    for (int i = 0; i < 256; i++) {
+        d[0 * 256 + i] = 0.1f;            /* g: faint */
+        d[1 * 256 + i] = 0.1f;            /* r: faint */
+        d[2 * 256 + i] = (float)(i % 16); /* z: bright, rising with x */
+    }
+    write_fits("c.fits", 3, ax, d);
+    core_image im;
+    char err[256];
+    ZT_OK(core_image_load("c.fits", &im, err, sizeof err));
+    ZT_CHECK(im.w == 16 && im.h == 16, "%dx%d", im.w, im.h);
+    const uint8_t *p = im.px + (8 * 16 + 15) * 3;
+    ZT_CHECK(p[0] > 200 && p[1] < 60 && p[2] < 60, "z plane should draw red: %d,%d,%d", p[0], p[1], p[2]);
+    core_image_free(&im);
+    /* a 4-plane cube is refused with a reason */
+    long ax4[3] = {4, 4, 4};
+    float d4[64] = {0};
+    write_fits("c4.fits", 3, ax4, d4);
+    ZT_CHECK(core_image_load("c4.fits", &im, err, sizeof err) == -1, "4 planes accepted");
+    ZT_CHECK(strstr(err, "4 planes") != NULL, "reason '%s'", err);
+    free(d);
+}
+
+static void truncated_files_are_refused_cleanly(void)
+{
+    const char *files[3] = {ring_png(), tutorial_jpg(), "f.fits"};
+    long ax[2] = {64, 64};
+    float d[64 * 64];
+    for (int i = 0; i < 64 * 64; i++) d[i] = (float)i;
+    write_fits("f.fits", 2, ax, d);
+    for (int k = 0; k < 3; k++) {
+        size_t len;
+        char *buf = zt_slurp(files[k], &len);
+        ZT_CHECK(buf != NULL, "%s", files[k]);
+        core_image im;
+        char err[256];
+        ZT_OK(core_image_load_mem(buf, len, &im, err, sizeof err));
+        core_image_free(&im);
+        /* a FITS file may lack the zero padding after its data: cut inside the data */
+        size_t whole = k == 2 ? 2880 + sizeof d : len;
+        for (int cut = 1; cut < 64; cut++) {
+            size_t n = whole * (size_t)cut / 64;
+            err[0] = 0;
+            int rc = core_image_load_mem(buf, n, &im, err, sizeof err);
+            ZT_CHECK(rc == -1, "%s cut to %zu of %zu bytes was accepted", files[k], n, len);
+            ZT_CHECK(err[0] != 0 && im.px == NULL, "no reason for %s cut at %zu", files[k], n);
+        }
+        free(buf);
+    }
+    core_image im;
+    char err[256];
+    ZT_CHECK(core_image_load_mem("GIF89a....", 10, &im, err, sizeof err) == -1 && strstr(err, "not a PNG/JPEG/FITS"), "%s", err);
+    ZT_CHECK(core_image_load_mem("", 0, &im, err, sizeof err) == -1, "empty accepted");
+    ZT_CHECK(core_image_load("no-such-file.png", &im, err, sizeof err) == -1 && strstr(err, "cannot open"), "%s", err);
+}
+
+static void damaged_bytes_never_crash(void)
+{
+    const char *files[2] = {ring_png(), tutorial_jpg()};
+    core_rng r;
+    core_rng_seed(&r, 42);
+    int refused = 0, total = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t len;
+        char *orig = zt_slurp(files[k], &len);
+        char *buf = xmalloc(len);
+        for (int t = 0; t < 60; t++) {
+            memcpy(buf, orig, len);
+            int nflip = 1 + (int)core_rng_below(&r, 20);
+            for (int i = 0; i < nflip; i++) {
+                /* damage the headers more often: that is where the sizes live */
+                size_t at = (t % 2) ? core_rng_below(&r, (uint32_t)(len < 400 ? len : 400)) : core_rng_below(&r, (uint32_t)len);
+                buf[at] = (char)core_rng_below(&r, 256);
+            }
+            core_image im;
+            char err[256];
+            if (core_image_load_mem(buf, len, &im, err, sizeof err) == 0) {
+                ZT_CHECK(im.w > 0 && im.h > 0 && im.w <= CORE_IMAGE_MAX_SIDE, "odd size %dx%d", im.w, im.h);
+                core_image_free(&im);
+            } else {
+                ZT_CHECK(err[0] && im.px == NULL, "refused without a reason");
+                refused++;
+            }
+            total++;
+        }
+        free(buf);
+        free(orig);
+    }
+    ZT_CHECK(refused > 0, "none of %d damaged files was refused", total);
+}
+
+static void huge_declared_size_is_refused_before_allocating(void)
+{
+    /* a PNG header claiming 100000 x 100000 pixels */
+    core_image im;
+    char err[256];
+    pattern(&im, 2, 2, 3);
+    uint8_t *buf;
+    size_t len;
+    ZT_OK(core_image_save_png_mem(&im, &buf, &len));
+    core_image_free(&im);
+    /* IHDR data starts at byte 16: width, height big-endian; fix the CRC */
+    uint32_t big = 100000;
+    for (int i = 0; i < 4; i++) buf[16 + i] = buf[20 + i] = (uint8_t)(big >> (24 - 8 * i));
+    uint32_t crc = (uint32_t)crc32(0, buf + 12, 17);
+    for (int i = 0; i < 4; i++) buf[29 + i] = (uint8_t)(crc >> (24 - 8 * i));
+    ZT_CHECK(core_image_load_mem(buf, len, &im, err, sizeof err) == -1, "a 100000^2 PNG was accepted");
+    ZT_CHECK(strstr(err, "limit") || strstr(err, "too large"), "reason '%s'", err);
+    free(buf);
+    /* and a FITS header claiming 20000 x 20000 */
+    long ax[2] = {20000, 20000};
+    fitsfile *f;
+    int status = 0;
+    fits_create_file(&f, "!big.fits", &status);
+    fits_create_img(f, BYTE_IMG, 2, ax, &status);
+    fits_close_file(f, &status);   /* header only; data never written */
+    size_t fl;
+    char *fb = zt_slurp("big.fits", &fl);
+    ZT_CHECK(fb != NULL, "big.fits");
+    ZT_CHECK(core_image_load_mem(fb, fl < 2880 ? fl : 2880, &im, err, sizeof err) == -1, "huge FITS accepted");
+    ZT_CHECK(strstr(err, "too large") || strstr(err, "truncated") || strstr(err, "corrupt"), "reason '%s'", err);
+    free(fb);
+}
+
+static void resize_matches_the_naive_reference(void)
+{
+    int sizes[][4] = {{424, 424, 256, 256}, {100, 60, 37, 23}, {10, 7, 25, 16}, {300, 200, 256, 171}, {5, 5, 1, 1}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        core_image in, a, b;
+        pattern(&in, sizes[k][0], sizes[k][1], 7 + k);
+        ZT_OK(core_image_resize(&in, sizes[k][2], sizes[k][3], &a));
+        ZT_OK(core_image_resize_naive(&in, sizes[k][2], sizes[k][3], &b));
+        size_t n = (size_t)a.w * (size_t)a.h * 3;
+        for (size_t i = 0; i < n; i++)
+            ZT_CHECK(abs((int)a.px[i] - (int)b.px[i]) <= 1, "case %zu pixel %zu: fast %d naive %d", k, i, a.px[i], b.px[i]);
+        core_image_free(&in); core_image_free(&a); core_image_free(&b);
+    }
+    /* a flat image stays flat; the mean is kept by area averaging */
+    core_image flat, out;
+    ZT_OK(core_image_alloc(&flat, 33, 17));
+    memset(flat.px, 123, 33 * 17 * 3);
+    ZT_OK(core_image_resize(&flat, 10, 6, &out));
+    for (int i = 0; i < 10 * 6 * 3; i++) ZT_CHECK(out.px[i] == 123, "flat image changed: %d", out.px[i]);
+    core_image_free(&flat); core_image_free(&out);
+}
+
+static void thumbnail_keeps_aspect_and_crop_is_centred(void)
+{
+    core_image in, t, c;
+    pattern(&in, 424, 300, 9);
+    ZT_OK(core_image_thumbnail(&in, CORE_THUMB_SIDE, &t));
+    ZT_CHECK(t.w == 256 && t.h == 181, "thumbnail %dx%d", t.w, t.h);
+    core_image_free(&t);
+    ZT_OK(core_image_crop_centre(&in, 100, &c));
+    ZT_CHECK(c.w == 100 && c.h == 100, "crop %dx%d", c.w, c.h);
+    ZT_CHECK(memcmp(c.px, in.px + ((size_t)100 * 424 + 162) * 3, 300) == 0, "crop is not centred");
+    core_image_free(&c);
+    ZT_OK(core_image_crop_centre(&in, 1000, &c));
+    ZT_CHECK(c.w == 300 && c.h == 300, "clamped crop %dx%d", c.w, c.h);
+    core_image_free(&c);
+    core_image_free(&in);
+}
+
+const zt_case zt_suite_image[] = {
+    {"a PNG round trip gives the same pixels and the same bytes twice", png_round_trip_is_exact_and_deterministic, 0},
+    {"grey, 1-bit, 16-bit, palette and alpha PNGs become RGB8", png_colour_types_become_rgb8, 0},
+    {"a JPEG round trip is close and a grey JPEG decodes grey", jpeg_round_trip_is_close_and_grey_is_grey, 0},
+    {"a CMYK JPEG is refused with a reason naming CMYK", cmyk_jpeg_is_refused_with_a_reason, 0},
+    {"real DECaLS PNG and Galaxy Zoo JPEG cutouts decode", real_cutouts_decode, 0},
+    {"a 2-D FITS image decodes grey, asinh-stretched, north up, NaN black", fits_2d_is_grey_stretched_and_north_up, 0},
+    {"a 3-plane FITS cube decodes as colour (z red) and 4 planes are refused", fits_cube_of_three_planes_is_colour, 0},
+    {"PNG, JPEG and FITS files cut anywhere are refused with a reason", truncated_files_are_refused_cleanly, 0},
+    {"randomly damaged PNG and JPEG bytes never crash the decoder", damaged_bytes_never_crash, 0},
+    {"a header declaring a huge image is refused before allocating", huge_declared_size_is_refused_before_allocating, 0},
+    {"area-averaging resize matches the naive reference within one level", resize_matches_the_naive_reference, 0},
+    {"thumbnails keep the aspect ratio and the centre crop is centred", thumbnail_keeps_aspect_and_crop_is_centred, 0},
+    {0, 0, 0},
+};
