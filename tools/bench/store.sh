@@ -4,11 +4,16 @@
 # appending at once, and reading the whole log back.  Peer: the same records
 # through Python's sqlite3 with journal_mode=WAL, synchronous=FULL (a durable
 # commit per answer), in the same temp folder on the same disk.
-# Rows as tools/bench.sh wants.  Env: N (2000 appends), P (8 writers), PN (300 each).
+# Also the store's share of an import: galaxies + a 640-d feature vector + 3
+# priors per row, 1000 rows per transaction, synced once at the end; peer: the
+# same rows into sqlite3 (features as a float32 blob), synchronous=OFF, one
+# commit per 1000 rows.
+# Rows as tools/bench.sh wants.  Env: N (2000 appends), P (8 writers), PN (300
+# each), BULK (20000 rows), DIM (640).
 set -eu
 cd "$(dirname "$0")/../.."
 PY=${PY:-/usr/bin/python3}
-N=${N:-2000} P=${P:-8} PN=${PN:-300}
+N=${N:-2000} P=${P:-8} PN=${PN:-300} BULK=${BULK:-20000} DIM=${DIM:-640}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoosh-bench-store.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 make -s build/libzstore.a >&2
@@ -17,6 +22,31 @@ cc -std=c11 -D_GNU_SOURCE -O2 -I. tools/bench/store_bench.c build/libzstore.a -o
 read -r z50 z99 zmax <<<"$("$tmp/store_bench" latency "$tmp/lat" "$N")"
 zconc=$("$tmp/store_bench" concurrent "$tmp/conc" "$P" "$PN")
 read -r zscan zn <<<"$("$tmp/store_bench" scan "$tmp/lat")"
+zbulk=$("$tmp/store_bench" bulk "$tmp/bulk" "$BULK" "$DIM")
+rm -rf "$tmp/bulk"
+sbulk=$("$PY" - "$tmp" "$BULK" "$DIM" <<'PYEOF'
+import sqlite3, sys, time, numpy as np
+d, n, dim = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+c = sqlite3.connect(d + '/bulk.sqlite', isolation_level=None)
+c.execute('pragma journal_mode=wal'); c.execute('pragma synchronous=off')
+c.execute('create table galaxies(gid integer primary key, id_str text unique, file text, ra real, dec real)')
+c.execute('create table features(gid integer primary key, v blob)')
+c.execute('create table priors(gid integer, col text, value real, primary key(col, gid))')
+t0 = time.perf_counter()
+d_idx = np.arange(dim)
+for s in range(1, n + 1, 1000):
+    c.execute('begin')
+    for i in range(s, min(s + 1000, n + 1)):
+        c.execute('insert into galaxies values (?,?,?,?,?)', (i, 'J%08d' % i, 'images/J%08d.png' % i, i * 1e-3, -i * 1e-3))
+        v = (((i * 31 + d_idx) % 97) / 97.0).astype(np.float32)
+        c.execute('insert into features values (?,?)', (i, v.tobytes()))
+        c.executemany('insert into priors values (?,?,?)', [(i, 'ring', i % 2),
+                      (i, 'smooth-or-featured_smooth_fraction', 0.5), (i, 'disk-edge-on_no_fraction', 0.25)])
+    c.execute('commit')
+c.execute('pragma wal_checkpoint(full)')
+print('%.0f' % (n / (time.perf_counter() - t0)))
+PYEOF
+)
 
 read -r s50 s99 smax sconc sscan <<<"$("$PY" - "$tmp" "$N" "$P" "$PN" <<'PYEOF'
 import os, sqlite3, sys, time, struct
@@ -63,4 +93,5 @@ printf 'answer commit p50 (ms, synced)\t%s\t%s\t%s\t%s\t-\n' "$z50" "$peer" "$s5
 printf 'answer commit p99 (ms, synced)\t%s\t%s\t%s\t%s\tp99 < 5 ms\n' "$z99" "$peer" "$s99" "$(ratio "$z99" "$s99")"
 printf 'answer commit max (ms, synced)\t%s\t%s\t%s\t%s\t-\n' "$zmax" "$peer" "$smax" "$(ratio "$zmax" "$smax")"
 printf 'answers/s, %s writers at once (synced)\t%s\t%s\t%s\t%s\t-\n' "$P" "$zconc" "$peer" "$sconc" "$(ratio "$sconc" "$zconc")"
+printf 'import rows/s into the store (%s-d features, %s rows)\t%s\t%s\t%s\t%s\t>= 50000 (whole import)\n' "$DIM" "$BULK" "$zbulk" "sqlite3 WAL sync=OFF" "$sbulk" "$(ratio "$sbulk" "$zbulk")"
 printf 'answers/s read back (%s answers)\t%s\t%s\t%s\t%s\t-\n' "$zn" "$zscan" "$peer" "$sscan" "$(ratio "$sscan" "$zscan")"

@@ -7,6 +7,10 @@
  *                                    prints "answers_per_s"
  *   store_bench scan DIR             reads the whole answers log:
  *                                    prints "answers_per_s n"
+ *   store_bench bulk DIR N D         imports N galaxies with a D-d feature
+ *                                    vector and 3 priors each, 1000 per
+ *                                    transaction, STORE_NOSYNC + one sync at
+ *                                    the end: prints "rows_per_s"
  * DIR must not exist for latency / concurrent (it is created).
  */
 #include "store/store.h"
@@ -64,6 +68,35 @@ static zs_store *create(const char *dir)
     if (store_write(st, put_galaxy, NULL)) exit(1);
     return st;
 }
+
+typedef struct { int from, n, dim; } bulk_ctx;
+
+static int bulk_batch(zs_txn *txn, void *p)
+{
+    bulk_ctx *c = p;
+    float v[4096];   /* (dim) */
+    for (int i = c->from; i < c->from + c->n; i++) {
+        char id[32], file[64];
+        snprintf(id, sizeof id, "J%08d", i);
+        snprintf(file, sizeof file, "images/J%08d.png", i);
+        store_galaxy g = {0};
+        g.id_str = id;
+        g.file = file;
+        g.ra = i * 1e-3;
+        g.dec = -i * 1e-3;
+        uint32_t gid;
+        int rc = store_galaxy_put(txn, &g, &gid, NULL);
+        if (rc) return rc;
+        for (int d = 0; d < c->dim; d++) v[d] = (float)((i * 31 + d) % 97) / 97.0f;
+        if ((rc = store_feature_put(txn, "zoobot", gid, v, c->dim))) return rc;
+        if ((rc = store_prior_put(txn, gid, "ring", i % 2))) return rc;
+        if ((rc = store_prior_put(txn, gid, "smooth-or-featured_smooth_fraction", 0.5))) return rc;
+        if ((rc = store_prior_put(txn, gid, "disk-edge-on_no_fraction", 0.25))) return rc;
+    }
+    return 0;
+}
+
+static int make_set(zs_txn *txn, void *p) { return store_featset_put(txn, "zoobot", *(int *)p, "bench"); }
 
 static int counter(const store_answer *a, void *ctx) { (void)a; (*(long *)ctx)++; return 0; }
 
@@ -123,6 +156,23 @@ int main(int argc, char **argv)
         store_close(st);
         return 0;
     }
-    fprintf(stderr, "usage: store_bench latency DIR N | concurrent DIR P N | scan DIR\n");
+    if (argc >= 5 && strcmp(argv[1], "bulk") == 0) {
+        int n = atoi(argv[3]), dim = atoi(argv[4]);
+        if (dim < 1 || dim > 4096) return 2;
+        zs_store *st;
+        if (store_open(&st, argv[2], STORE_CREATE | STORE_NOSYNC)) return 1;
+        double t0 = now_s();
+        if (store_write(st, make_set, &dim)) return 1;
+        for (int i = 0; i < n; i += 1000) {
+            bulk_ctx c = {i + 1, n - i < 1000 ? n - i : 1000, dim};
+            int rc = store_write(st, bulk_batch, &c);
+            if (rc) { fprintf(stderr, "bulk: %s %s\n", store_strerror(rc), store_last_error()); return 1; }
+        }
+        store_sync(st);
+        printf("%.0f\n", n / (now_s() - t0));
+        store_close(st);
+        return 0;
+    }
+    fprintf(stderr, "usage: store_bench latency DIR N | concurrent DIR P N | scan DIR | bulk DIR N D\n");
     return 2;
 }
