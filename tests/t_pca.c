@@ -1,0 +1,193 @@
+/* t_pca.c - PCA: against numpy, LAPACK against the Jacobi reference, round trips. */
+#include "tests/zt.h"
+#include "core/pca.h"
+#include "core/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Correlated data with features on very different scales: x = z A + offsets. */
+static float *make_data(int n, int d, uint64_t seed)
+{
+    core_rng r;
+    core_rng_seed(&r, seed);
+    double *a = xmalloc(sizeof(double) * (size_t)d * d);   /* (d, d) mixing */
+    for (int i = 0; i < d * d; i++) a[i] = core_rng_normal(&r);
+    float *x = xmalloc(sizeof(float) * (size_t)n * d);     /* (n, d) */
+    double *z = xmalloc(sizeof(double) * (size_t)d);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < d; j++) z[j] = core_rng_normal(&r) * (j < 3 ? 5.0 : 1.0);
+        for (int j = 0; j < d; j++) {
+            double s = 0;
+            for (int t = 0; t < d; t++) s += z[t] * a[t * d + j];
+            x[(size_t)i * d + j] = (float)(s * pow(10.0, (j % 5) - 2) + 3 * j);
+        }
+    }
+    free(a);
+    free(z);
+    return x;
+}
+
+static void matches_numpy(void)
+{
+    if (access("/usr/bin/python3", X_OK) != 0) zt_skip("no /usr/bin/python3 for the numpy peer");
+    const int n = 500, d = 12, k = 6;
+    float *x = make_data(n, d, 7);
+    FILE *f = fopen("x.f32", "wb");
+    ZT_CHECK(f && fwrite(x, sizeof(float), (size_t)n * d, f) == (size_t)n * d, "write x");
+    fclose(f);
+    /* numpy: standardise (ddof 0), covariance (ddof 1), eigh, descending */
+    int st = zt_sh("py.out",
+        "/usr/bin/python3 -c \"\n"
+        "import numpy as np\n"
+        "x = np.fromfile('x.f32', np.float32).reshape(%d, %d).astype(np.float64)\n"
+        "z = (x - x.mean(0)) / x.std(0)\n"
+        "w, v = np.linalg.eigh(np.cov(z, rowvar=False))\n"
+        "o = np.argsort(w)[::-1][:%d]\n"
+        "np.asarray(v[:, o].T, np.float64).tofile('comp.f64')\n"
+        "np.asarray(w[o], np.float64).tofile('var.f64')\n"
+        "\"", n, d, k);
+    if (st != 0) zt_skip("numpy peer failed (exit %d)", st);
+    size_t len1, len2;
+    double *nc = (double *)zt_slurp("comp.f64", &len1), *nv = (double *)zt_slurp("var.f64", &len2);
+    ZT_CHECK(nc && len1 == sizeof(double) * k * d && nv && len2 == sizeof(double) * k, "numpy output");
+
+    core_pca *p;
+    char err[128];
+    ZT_OK(core_pca_fit(x, n, d, k, 1, &p, err, sizeof err));
+    ZT_CHECK(core_pca_k(p) == k && core_pca_dim(p) == d, "k %d d %d", core_pca_k(p), core_pca_dim(p));
+    const float *c = core_pca_components(p);
+    for (int i = 0; i < k; i++) {
+        double dot = 0;
+        for (int j = 0; j < d; j++) dot += c[i * d + j] * nc[i * d + j];
+        double sgn = dot < 0 ? -1 : 1;
+        for (int j = 0; j < d; j++)
+            ZT_CHECK(fabs(c[i * d + j] - sgn * nc[i * d + j]) < 1e-4,
+                     "component %d entry %d: ours %.6f numpy %.6f", i, j, c[i * d + j], sgn * nc[i * d + j]);
+        ZT_CHECK(fabs(core_pca_variance(p)[i] - nv[i]) < 1e-4 * (1 + nv[i]),
+                 "variance %d: ours %.6f numpy %.6f", i, core_pca_variance(p)[i], nv[i]);
+    }
+    core_pca_free(p);
+    free(nc); free(nv); free(x);
+}
+
+static void lapack_equals_jacobi(void)
+{
+    const int d = 20;
+    core_rng r;
+    core_rng_seed(&r, 3);
+    double *b = xmalloc(sizeof(double) * d * d), *a = xcalloc(d * d, sizeof(double));
+    for (int i = 0; i < d * d; i++) b[i] = core_rng_normal(&r);
+    for (int i = 0; i < d; i++)      /* a = b b^T: symmetric positive semi-definite */
+        for (int j = 0; j < d; j++)
+            for (int t = 0; t < d; t++) a[i * d + j] += b[i * d + t] * b[j * d + t];
+    double w1[20], w2[20], *v1 = xmalloc(sizeof(double) * d * d), *v2 = xmalloc(sizeof(double) * d * d);
+    ZT_OK(core_pca_eigen(a, d, w1, v1));
+    ZT_OK(core_pca_eigen_jacobi(a, d, w2, v2));
+    for (int i = 0; i < d; i++) {
+        ZT_CHECK(fabs(w1[i] - w2[i]) < 1e-8 * (1 + fabs(w1[0])), "eigenvalue %d: %g vs %g", i, w1[i], w2[i]);
+        if (i > 0) ZT_CHECK(w1[i] <= w1[i - 1], "descending at %d", i);
+        for (int j = 0; j < d; j++)   /* same sign convention on both paths */
+            ZT_CHECK(fabs(v1[i * d + j] - v2[i * d + j]) < 1e-6, "vector %d entry %d: %g vs %g", i, j,
+                     v1[i * d + j], v2[i * d + j]);
+        /* A v = w v */
+        for (int j = 0; j < d; j++) {
+            double s = 0;
+            for (int t = 0; t < d; t++) s += a[j * d + t] * v1[i * d + t];
+            ZT_CHECK(fabs(s - w1[i] * v1[i * d + j]) < 1e-8 * (1 + fabs(w1[0])), "A v = w v at %d,%d", i, j);
+        }
+    }
+    free(a); free(b); free(v1); free(v2);
+}
+
+static void projections_are_uncorrelated_with_the_eigenvalues_as_variances(void)
+{
+    const int n = 2000, d = 15, k = 8;
+    float *x = make_data(n, d, 11);
+    core_pca *p;
+    ZT_OK(core_pca_fit(x, n, d, k, 1, &p, NULL, 0));
+    float *y = xmalloc(sizeof(float) * n * k);
+    core_pca_transform(p, x, n, y);
+    for (int a = 0; a < k; a++) {
+        double m = 0;
+        for (int i = 0; i < n; i++) m += y[i * k + a];
+        m /= n;
+        ZT_CHECK(fabs(m) < 1e-3, "component %d has mean %g", a, m);
+        for (int b = 0; b < k; b++) {
+            double c = 0;
+            for (int i = 0; i < n; i++) c += (double)y[i * k + a] * y[i * k + b];
+            c /= n - 1;
+            double want = a == b ? core_pca_variance(p)[a] : 0;
+            ZT_CHECK(fabs(c - want) < 2e-3 * (1 + core_pca_variance(p)[0]), "cov(%d,%d) = %g, want %g", a, b, c, want);
+        }
+    }
+    double tv = core_pca_total_variance(p);
+    ZT_CHECK(fabs(tv - d) < 1e-2 * d, "standardised total variance %g, want about %d", tv, d);
+    free(y); free(x);
+    core_pca_free(p);
+}
+
+static void a_constant_feature_gives_finite_output(void)
+{
+    const int n = 100, d = 4;
+    float x[400];
+    for (int i = 0; i < n; i++) { x[i * d] = 5; x[i * d + 1] = (float)i; x[i * d + 2] = (float)(i % 7); x[i * d + 3] = 5; }
+    core_pca *p;
+    ZT_OK(core_pca_fit(x, n, d, 10, 1, &p, NULL, 0));
+    ZT_CHECK(core_pca_k(p) == d, "k clipped to d: %d", core_pca_k(p));
+    float y[4];
+    core_pca_transform(p, x, 1, y);
+    for (int i = 0; i < d; i++) ZT_CHECK(isfinite(y[i]), "y[%d] = %g", i, y[i]);
+    core_pca_free(p);
+    char err[128] = "";
+    ZT_CHECK(core_pca_fit(x, 1, d, 2, 1, &p, err, sizeof err) != 0 && p == NULL, "one row refused");
+    ZT_CHECK(strstr(err, "2 rows") != NULL, "reason: %s", err);
+    x[5] = NAN;
+    ZT_CHECK(core_pca_fit(x, n, d, 2, 1, &p, err, sizeof err) != 0, "NaN refused");
+    ZT_CHECK(strstr(err, "finite") != NULL, "reason: %s", err);
+}
+
+static void saved_pca_loads_back_and_damage_is_refused(void)
+{
+    const int n = 300, d = 9;
+    float *x = make_data(n, d, 5);
+    core_pca *p, *q;
+    ZT_OK(core_pca_fit(x, n, d, 4, 1, &p, NULL, 0));
+    void *buf;
+    size_t len;
+    ZT_OK(core_pca_save(p, &buf, &len));
+    char err[128];
+    ZT_OK(core_pca_load(buf, len, &q, err, sizeof err));
+    float y1[4], y2[4];
+    core_pca_transform(p, x + 17 * d, 1, y1);
+    core_pca_transform(q, x + 17 * d, 1, y2);
+    ZT_CHECK(memcmp(y1, y2, sizeof y1) == 0, "same projection after a round trip");
+    core_pca_free(q);
+    /* truncated, bad magic, lying dimensions, a zero scale */
+    ZT_CHECK(core_pca_load(buf, len - 1, &q, err, sizeof err) != 0 && strstr(err, "length"), "truncated: %s", err);
+    ZT_CHECK(core_pca_load(buf, 10, &q, err, sizeof err) != 0 && strstr(err, "short"), "short: %s", err);
+    uint8_t *b = xmalloc(len);
+    memcpy(b, buf, len); b[0] = 'X';
+    ZT_CHECK(core_pca_load(b, len, &q, err, sizeof err) != 0 && strstr(err, "magic"), "magic: %s", err);
+    memcpy(b, buf, len); uint32_t big = 1u << 30; memcpy(b + 8, &big, 4);
+    ZT_CHECK(core_pca_load(b, len, &q, err, sizeof err) != 0 && strstr(err, "dimensions"), "huge d: %s", err);
+    memcpy(b, buf, len); uint32_t kk = 99; memcpy(b + 12, &kk, 4);
+    ZT_CHECK(core_pca_load(b, len, &q, err, sizeof err) != 0, "k > d refused: %s", err);
+    memcpy(b, buf, len); float zero = 0; memcpy(b + 24 + 4 * d, &zero, 4);
+    ZT_CHECK(core_pca_load(b, len, &q, err, sizeof err) != 0 && strstr(err, "scale"), "zero scale: %s", err);
+    free(b); free(buf); free(x);
+    core_pca_free(p);
+}
+
+const zt_case zt_suite_pca[] = {
+    {"PCA components and variances equal numpy's (up to sign, 1e-4)", matches_numpy, 0},
+    {"the LAPACK eigen-decomposition equals the Jacobi reference", lapack_equals_jacobi, 0},
+    {"projections are centred, uncorrelated, with the eigenvalues as variances",
+     projections_are_uncorrelated_with_the_eigenvalues_as_variances, 0},
+    {"a constant feature gives finite output; too few rows and NaN are refused", a_constant_feature_gives_finite_output, 0},
+    {"a saved PCA loads back identically and damaged blobs are refused", saved_pca_loads_back_and_damage_is_refused, 0},
+    {0, 0, 0},
+};
