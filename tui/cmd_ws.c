@@ -13,6 +13,7 @@
  */
 #include "tui/cmd.h"
 
+#include "core/learn.h"
 #include "core/schema.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -433,11 +434,27 @@ int cmd_stats(int argc, char **argv)
         }
     }
 
-    /* Models: listed by key with their size; their metrics are decoded by
-     * core/learn (core_model_info_get), which stats does not link yet. */
+    /* Models: each task's head as core/learn describes it, then every
+     * stored model blob by key and size. */
+    int any_model = 0;
+    for (int k = 0; k < t.n_tasks; k++) {
+        core_model_info mi;
+        if (core_model_info_get(txn, t.tasks[k].name, &mi) != 0) continue;
+        if (!any_model) printf("\n%-20s %7s %20s %8s %-18s %-12s %s\n", "model", "version", "trained (UTC)", "labelled",
+                               "held-out metric", "order", "features");
+        any_model = 1;
+        char when[32] = "?";
+        time_t tt = (time_t)(mi.time_us / 1000000);
+        struct tm tm;
+        if (mi.time_us > 0 && gmtime_r(&tt, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        char metric[48] = "-";
+        if (mi.metric[0] && !isnan(mi.value)) snprintf(metric, sizeof metric, "%.15s %.3f", mi.metric, mi.value);
+        printf("%-20s %7u %20s %8d %-18s %-12.16s %.64s\n", t.tasks[k].name, mi.version, when, mi.n_train, metric,
+               mi.order[0] ? mi.order : "-", mi.features[0] ? mi.features : "-");
+    }
     rc = store_blob_list(txn, STORE_DB_MODELS, &names, &n);
     if (rc == 0) {
-        printf("\nmodels      %d", n);
+        printf("\nmodel blobs %d", n);
         for (int i = 0; i < n; i++) {
             const void *d;
             size_t len = 0;

@@ -123,6 +123,14 @@ if [ -f "$SHARED/decals_rings/catalog.csv" ] && $Z import --help >/dev/null 2>&1
     expect "a thumbnail each" grep -q "^thumbnails *200$" "$T/last.out"
     expect "the ring prior column" grep -q "priors .*ring" "$T/last.out"
     check "check passes after import" $Z check rings
+    if $Z embed rings >"$T/emb.out" 2>&1 && $Z train rings --task ring >"$T/train.out" 2>&1; then
+        check "stats after a training run" $Z stats rings
+        expect "lists the feature set with its dimension and provenance" grep -Eq "^  morph +[0-9]+-d +200 vectors +\(morph" "$T/last.out"
+        expect "shows the ring model: version 1, 200 labelled, its metric" grep -Eq "^ring +1 +[0-9-]+ [0-9:]+ +200 +auc 0\.[0-9]+" "$T/last.out"
+        check "check passes with features and models" $Z check rings
+    else
+        skip "stats of a trained model" "embed/train failed: $(tail -c 200 "$T/emb.out" "$T/train.out" | tr '\n' ' ')"
+    fi
 else
     skip "stats of an imported catalog" "zoosh import not available: $(tail -c 200 "$T/imp.out" 2>/dev/null | tr '\n' ' ')"
 fi
