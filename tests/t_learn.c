@@ -1,0 +1,433 @@
+/*
+ * t_learn.c - core_learn_run on a real LMDB workspace: a synthetic catalog
+ * (features where ring = x0 + 0.5 x1 > 0.6), answers with a retraction,
+ * ratings, catalog priors; the stored queue / predictions / model, versions,
+ * orders, cancel, errors, and a run on a background thread while another
+ * thread keeps appending answers and reading the queue.
+ */
+#include "tests/zt.h"
+#include "core/learn.h"
+#include "core/rank.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NG 300
+#define DIM 8
+
+typedef struct {
+    float x[NG][DIM];
+    int ring[NG];
+    int with_prior;
+} world;
+
+static void world_make(world *w, uint64_t seed)
+{
+    core_rng r;
+    core_rng_seed(&r, seed);
+    for (int i = 0; i < NG; i++) {
+        for (int k = 0; k < DIM; k++) w->x[i][k] = (float)core_rng_normal(&r);
+        w->ring[i] = w->x[i][0] + 0.5f * w->x[i][1] > 0.6f;
+    }
+}
+
+static int put_world(zs_txn *txn, void *p)
+{
+    world *w = p;
+    int rc = store_featset_put(txn, "pca40", DIM, "test: synthetic");
+    for (int i = 0; i < NG && !rc; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "G%03d", i);
+        store_galaxy g = {0};
+        g.id_str = id;
+        g.file = "none.png";
+        g.ra = g.dec = NAN;
+        uint32_t gid;
+        int created;
+        if ((rc = store_galaxy_put(txn, &g, &gid, &created))) break;
+        if ((rc = store_feature_put(txn, "pca40", gid, w->x[i], DIM))) break;
+        if (w->with_prior && (rc = store_prior_put(txn, gid, "ring", w->ring[i]))) break;
+    }
+    return rc;
+}
+
+static zs_store *open_world(world *w, uint64_t seed, int with_prior)
+{
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", STORE_CREATE | STORE_NOSYNC));
+    world_make(w, seed);
+    w->with_prior = with_prior;
+    ZT_OK(store_write(st, put_world, w));
+    return st;
+}
+
+typedef struct {
+    int n;
+    store_answer a[NG * 2];
+    uint64_t seq[NG * 2];
+} answers;
+
+static int put_answers(zs_txn *txn, void *p)
+{
+    answers *A = p;
+    for (int i = 0; i < A->n; i++) {
+        int rc = store_answer_append(txn, &A->a[i], &A->seq[i]);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void ring_answer(store_answer *a, int i, int yes)
+{
+    memset(a, 0, sizeof *a);
+    a->gid = (uint32_t)i + 1;
+    a->kind = STORE_ANS_TREE;
+    snprintf(a->user, sizeof a->user, "tester");
+    snprintf(a->task, sizeof a->task, "ring");
+    a->n_steps = 1;
+    snprintf(a->steps[0].question, sizeof a->steps[0].question, "ring");
+    snprintf(a->steps[0].answer, sizeof a->steps[0].answer, "%s", yes ? "yes" : "no");
+}
+
+/* Answers the first n galaxies truthfully (plus one wrong answer, retracted). */
+static void answer_rings(zs_store *st, const world *w, int n)
+{
+    static answers A;
+    A.n = 0;
+    for (int i = 0; i < n; i++) ring_answer(&A.a[A.n++], i, w->ring[i]);
+    ZT_OK(store_write(st, put_answers, &A));
+    /* a wrong answer on galaxy n, then its retraction */
+    A.n = 0;
+    ring_answer(&A.a[A.n++], n, !w->ring[n]);
+    ZT_OK(store_write(st, put_answers, &A));
+    uint64_t wrong = A.seq[0];
+    A.n = 0;
+    memset(&A.a[0], 0, sizeof A.a[0]);
+    A.a[0].gid = (uint32_t)n + 1;
+    A.a[0].kind = STORE_ANS_RETRACT;
+    A.a[0].retracts = wrong;
+    snprintf(A.a[0].task, sizeof A.a[0].task, "ring");
+    A.n = 1;
+    ZT_OK(store_write(st, put_answers, &A));
+}
+
+static void answers_are_counted_and_retractions_dropped(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 1, 0);
+    answer_rings(st, &w, 60);
+    core_learn_data D;
+    char err[256];
+    ZT_OK(core_learn_load(st, "ring", NULL, &D, err, sizeof err));
+    ZT_CHECK(D.n == NG && D.d == DIM && D.C == 2 && strcmp(D.features, "pca40") == 0,
+             "n %d d %d C %d features %s", D.n, D.d, D.C, D.features);
+    ZT_CHECK(D.n_answered == 60, "answered %d (the retracted one must not count)", D.n_answered);
+    ZT_CHECK(D.pos_col == 0, "ring_yes is the chosen answer (%d)", D.pos_col);
+    int agree = 0;
+    for (int i = 0; i < 60; i++) agree += D.y[i * 2 + (w.ring[i] ? 0 : 1)] == 1.0f;
+    ZT_CHECK(agree == 60, "%d of 60 answers in the right column", agree);
+    ZT_CHECK(D.y[60 * 2] == 0 && D.y[60 * 2 + 1] == 0, "the retracted answer is gone");
+    /* features are standardised */
+    double m = 0, v = 0;
+    for (int i = 0; i < NG; i++) m += D.x[i * DIM];
+    m /= NG;
+    for (int i = 0; i < NG; i++) v += (D.x[i * DIM] - m) * (D.x[i * DIM] - m);
+    ZT_CHECK(fabs(m) < 1e-4 && fabs(v / NG - 1) < 1e-3, "mean %g var %g", m, v / NG);
+    core_learn_data_free(&D);
+    store_close(st);
+}
+
+static void a_run_stores_queue_predictions_and_a_versioned_model(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 2, 0);
+    answer_rings(st, &w, 80);
+    core_learn_opts o = {.task = "ring", .order = "likely", .seed = 3};
+    core_model_info info, got;
+    char err[256];
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.version == 1 && info.n_train == 80 && strcmp(info.metric, "auc") == 0 && info.value > 0.8,
+             "version %u n_train %d %s %g", info.version, info.n_train, info.metric, info.value);
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.version == 2, "the second run is version %u", info.version);
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    uint32_t *q;
+    int n;
+    ZT_OK(core_queue_get(txn, "ring", &q, &n, &got));
+    ZT_CHECK(n == NG && got.version == 2 && strcmp(got.order, "likely") == 0 && strcmp(got.features, "pca40") == 0,
+             "queue of %d, version %u, order %s", n, got.version, got.order);
+    /* likely: the top of the queue is mostly rings (base rate ~30%) */
+    int hits = 0;
+    for (int i = 0; i < 30; i++) hits += w.ring[q[i] - 1];
+    ZT_CHECK(hits >= 25, "%d rings among the top 30", hits);
+    /* every galaxy once */
+    unsigned char seen[NG + 1] = {0};
+    for (int i = 0; i < n; i++) seen[q[i]]++;
+    for (int g = 1; g <= NG; g++) ZT_CHECK(seen[g] == 1, "gid %d appears %d times", g, seen[g]);
+    free(q);
+    float p[4];
+    int np;
+    double sp = 0, sn = 0;
+    int cp = 0, cn = 0;
+    for (int i = 100; i < NG; i++) {
+        ZT_OK(core_pred_get(txn, "ring", (uint32_t)i + 1, p, 4, &np));
+        ZT_CHECK(np == 2 && fabsf(p[0] + p[1] - 1) < 1e-4f, "np %d p %g %g", np, p[0], p[1]);
+        if (w.ring[i]) { sp += p[0]; cp++; } else { sn += p[0]; cn++; }
+    }
+    ZT_CHECK(sp / cp > sn / cn + 0.3, "mean p(yes): rings %g, others %g", sp / cp, sn / cn);
+    ZT_OK(core_model_info_get(txn, "ring", &got));
+    ZT_CHECK(got.version == 2 && got.n_train == 80 && got.time_us > 0, "model info %u %d", got.version, got.n_train);
+    ZT_CHECK(core_pred_get(txn, "gz-decals", 1, p, 4, &np) == STORE_ENOTFOUND, "no model for another task");
+    store_read_end(txn);
+    store_close(st);
+}
+
+static void nothing_is_ranked_before_the_first_run(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 3, 0);
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    uint32_t *q;
+    int n;
+    core_model_info info;
+    ZT_CHECK(core_queue_get(txn, "ring", &q, &n, &info) == STORE_ENOTFOUND, "a queue before any run");
+    ZT_CHECK(core_model_info_get(txn, "ring", &info) == STORE_ENOTFOUND, "a model before any run");
+    store_read_end(txn);
+    /* without answers the queue still exists (random start), with no metric */
+    core_learn_opts o = {.task = "ring", .order = "uncertain", .seed = 1};
+    char err[256];
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.n_train == 0 && isnan(info.value), "n_train %d value %g", info.n_train, info.value);
+    store_close(st);
+}
+
+static void a_cancelled_run_stores_nothing(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 4, 0);
+    answer_rings(st, &w, 50);
+    volatile int cancel = 1;
+    core_learn_opts o = {.task = "ring", .order = "uncertain", .seed = 1, .cancel = &cancel};
+    core_model_info info;
+    char err[256];
+    ZT_CHECK(core_learn_run(st, &o, &info, err, sizeof err) == 1, "a cancelled run returns 1");
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    uint32_t *q;
+    int n;
+    ZT_CHECK(core_queue_get(txn, "ring", &q, &n, &info) == STORE_ENOTFOUND, "nothing stored");
+    store_read_end(txn);
+    store_close(st);
+}
+
+static void bad_orders_tasks_and_feature_sets_are_explained(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 5, 0);
+    char err[256];
+    core_model_info info;
+    core_learn_opts o = {.task = "ring", .order = "sideways"};
+    ZT_CHECK(core_learn_run(st, &o, &info, err, sizeof err) == -1 && strstr(err, "unknown order 'sideways'"), "%s", err);
+    core_learn_opts o2 = {.task = "no-such-task"};
+    ZT_CHECK(core_learn_run(st, &o2, &info, err, sizeof err) == -1 && strstr(err, "no-such-task"), "%s", err);
+    core_learn_opts o3 = {.task = "ring", .features = "zoobot"};
+    ZT_CHECK(core_learn_run(st, &o3, &info, err, sizeof err) == -1 && strstr(err, "zoobot"), "%s", err);
+    store_close(st);
+    /* a workspace without features */
+    zs_store *e;
+    ZT_OK(store_open(&e, "empty", STORE_CREATE | STORE_NOSYNC));
+    core_learn_opts o4 = {.task = "ring"};
+    ZT_CHECK(core_learn_run(e, &o4, &info, err, sizeof err) == -1 && strstr(err, "no features"), "%s", err);
+    store_close(e);
+}
+
+static void catalog_priors_pretrain_a_head_that_answers_first(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 6, 1);
+    core_learn_opts o = {.task = "ring", .order = "likely", .seed = 2};
+    core_model_info info;
+    char err[256];
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.n_train == NG && info.value > 0.9, "the prior head: n_train %d, %s %g", info.n_train, info.metric, info.value);
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    const void *data;
+    size_t len;
+    ZT_OK(store_blob_get(txn, STORE_DB_MODELS, "ring/head.prior", &data, &len));
+    store_read_end(txn);
+    /* then fine-tuned, warm-started, on a few answers */
+    answer_rings(st, &w, 20);
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.n_train == 20 && info.version == 2, "fine-tuned on %d (version %u)", info.n_train, info.version);
+    ZT_OK(store_read_begin(st, &txn));
+    uint32_t *q;
+    int n;
+    ZT_OK(core_queue_get(txn, "ring", &q, &n, &info));
+    int hits = 0;
+    for (int i = 0; i < 30; i++) hits += w.ring[q[i] - 1];
+    ZT_CHECK(hits >= 27, "%d rings in the top 30 with the warm-started head", hits);
+    free(q);
+    store_read_end(txn);
+    store_close(st);
+}
+
+static int put_ratings(zs_txn *txn, void *p)
+{
+    const world *w = p;
+    for (int i = 0; i < 40; i++) {
+        store_answer a;
+        memset(&a, 0, sizeof a);
+        a.gid = (uint32_t)i + 1;
+        a.kind = STORE_ANS_RATING;
+        /* interesting = far out along x2 */
+        a.rating = (int8_t)(w->x[i][2] > 1.0f ? 5 : w->x[i][2] > 0 ? 2 : 0);
+        snprintf(a.task, sizeof a.task, "interest");
+        uint64_t seq;
+        int rc = store_answer_append(txn, &a, &seq);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void interest_ratings_rank_by_expected_improvement(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 7, 0);
+    core_model_info info;
+    char err[256];
+    /* before any rating: the anomaly prior */
+    core_learn_opts o = {.task = "interest", .order = "interest", .seed = 1};
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.n_train == 0, "no ratings yet");
+    ZT_OK(store_write(st, put_ratings, &w));
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.n_train == 40 && strcmp(info.metric, "rmse") == 0 && info.value < 2.0,
+             "n_train %d %s %g", info.n_train, info.metric, info.value);
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    uint32_t *q;
+    int n;
+    ZT_OK(core_queue_get(txn, "interest", &q, &n, &info));
+    int hi = 0, m = 0;
+    for (int i = 0; i < n && m < 20; i++) {
+        if (q[i] <= 40) continue;     /* unrated only */
+        hi += w.x[q[i] - 1][2] > 0.5f;
+        m++;
+    }
+    ZT_CHECK(hi >= 12, "%d of the top 20 unrated are far out along x2 (base ~30%%)", hi);
+    float p[2];
+    int np;
+    ZT_OK(core_pred_get(txn, "interest", 1, p, 2, &np));
+    ZT_CHECK(np == 2 && p[1] > 0, "predicted rating %g +- %g", p[0], p[1]);
+    free(q);
+    store_read_end(txn);
+    store_close(st);
+}
+
+typedef struct {
+    zs_store *st;
+    int rc;
+    char err[256];
+    volatile int done;
+} bg;
+
+static void *bg_train(void *p)
+{
+    bg *b = p;
+    core_learn_opts o = {.task = "ring", .order = "mixed", .seed = 9};
+    core_model_info info;
+    for (int k = 0; k < 3 && !b->rc; k++) b->rc = core_learn_run(b->st, &o, &info, b->err, sizeof b->err);
+    b->done = 1;
+    return NULL;
+}
+
+static void a_background_run_shares_the_store_with_a_labeling_thread(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 8, 0);
+    answer_rings(st, &w, 30);
+    bg b = {st, 0, "", 0};
+    pthread_t th;
+    ZT_CHECK(pthread_create(&th, NULL, bg_train, &b) == 0, "thread");
+    /* the "UI": keeps answering and reading the queue meanwhile */
+    static answers A;
+    int reads = 0;
+    for (int i = 40; i < 140; i++) {
+        A.n = 1;
+        ring_answer(&A.a[0], i, w.ring[i]);
+        ZT_OK(store_write(st, put_answers, &A));
+        zs_txn *txn;
+        ZT_OK(store_read_begin(st, &txn));
+        uint32_t *q;
+        int n;
+        core_model_info info;
+        if (core_queue_get(txn, "ring", &q, &n, &info) == 0) { ZT_CHECK(n == NG, "queue of %d", n); free(q); reads++; }
+        store_read_end(txn);
+    }
+    pthread_join(th, NULL);
+    ZT_CHECK(b.rc == 0, "background run: %s", b.err);
+    core_learn_opts o = {.task = "ring", .order = "mixed", .seed = 9};
+    core_model_info info;
+    char err[256];
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.version == 4 && info.n_train == 130, "version %u n_train %d", info.version, info.n_train);
+    store_close(st);
+}
+
+static void simulate_helpers_rank_without_touching_the_store(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 9, 0);
+    core_learn_data D;
+    char err[256];
+    ZT_OK(core_learn_load(st, "ring", NULL, &D, err, sizeof err));
+    store_close(st);
+    /* label 40 galaxies in memory, as simulate does */
+    for (int i = 0; i < 40; i++) D.y[i * 2 + (w.ring[i] ? 0 : 1)] = 1;
+    for (int o = 0; o < CORE_ORDER_N; o++) {
+        core_learn_result R;
+        const char *name = core_order_name((core_order)o);
+        ZT_CHECK(core_learn_fit_rank(&D, name, 1, NULL, NULL, NULL, &R, err, sizeof err) == 0, "%s: %s", name, err);
+        int *seen = xcalloc(NG, sizeof(int));
+        for (int i = 0; i < NG; i++) seen[R.rank[i]]++;
+        for (int i = 0; i < NG; i++) ZT_CHECK(seen[i] == 1, "order %s places row %d %d times", name, i, seen[i]);
+        if (o == CORE_ORDER_LIKELY) {
+            int hits = 0;
+            for (int i = 0; i < 20; i++) hits += w.ring[R.rank[i]];
+            ZT_CHECK(hits >= 16, "likely: %d rings in the top 20", hits);
+        }
+        if (o == CORE_ORDER_UNCERTAIN) {
+            /* the most uncertain sit near the boundary x0 + 0.5 x1 = 0.6 */
+            double dist = 0;
+            for (int i = 0; i < 20; i++) {
+                int r = R.rank[i];
+                dist += fabs(w.x[r][0] + 0.5 * w.x[r][1] - 0.6);
+            }
+            ZT_CHECK(dist / 20 < 0.6, "uncertain: mean distance to the boundary %g", dist / 20);
+        }
+        free(seen);
+        core_learn_result_free(&R);
+    }
+    core_learn_data_free(&D);
+}
+
+const zt_case zt_suite_learn[] = {
+    {"answers are counted and retractions dropped", answers_are_counted_and_retractions_dropped, 0},
+    {"a run stores the queue, predictions and a versioned model", a_run_stores_queue_predictions_and_a_versioned_model, 0},
+    {"nothing is ranked before the first run", nothing_is_ranked_before_the_first_run, 0},
+    {"a cancelled run stores nothing", a_cancelled_run_stores_nothing, 0},
+    {"bad orders, tasks and feature sets are explained", bad_orders_tasks_and_feature_sets_are_explained, 0},
+    {"catalog priors pretrain a head that answers first, then it is fine-tuned", catalog_priors_pretrain_a_head_that_answers_first, 0},
+    {"interest ratings rank by expected improvement", interest_ratings_rank_by_expected_improvement, 0},
+    {"a background run shares the store with a labeling thread", a_background_run_shares_the_store_with_a_labeling_thread, 0},
+    {"every order ranks every galaxy once, in memory", simulate_helpers_rank_without_touching_the_store, 0},
+    {0},
+};
