@@ -2,7 +2,7 @@
  * cmd_embed.c - `zoosh embed` (compute a representation for every galaxy,
  * then its PCA) and `zoosh similar` (the galaxies nearest to one).
  *
- *   zoosh embed WS [--method morph] [--set NAME] [--pca K] [--threads N] [--quiet]
+ *   zoosh embed WS [--method morph | --weights F [--arch A] [--size N]] [--set NAME] [--pca K] [--threads N] [--quiet]
  *   zoosh similar WS ID [-k 12] [--set NAME] [--metric euclidean|cosine]
  *
  * The work is in core/repr.h; this file parses arguments, picks the encoder
@@ -11,6 +11,7 @@
  * ConvNeXt (--weights FILE.safetensors) goes there.
  */
 #include "tui/cmd.h"
+#include "core/convnext.h"
 #include "core/knn.h"
 #include "core/morph.h"
 #include "core/repr.h"
@@ -48,7 +49,7 @@ static int open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **s
 typedef struct {
     const char *method;     /* "morph" (default) */
     const char *set;        /* feature set name; NULL = the method's */
-    const char *weights;    /* ConvNeXt safetensors (not built into this file yet) */
+    const char *weights;    /* ConvNeXt safetensors (core/convnext.h) */
     const char *arch;
     int size;
     int pca;                /* components; 0 = no PCA */
@@ -62,17 +63,66 @@ typedef struct {
     void (*free_state)(void *);
 } encoder_state;
 
+/* The ConvNeXt encoder (core/convnext.h): a Zoobot/timm model.safetensors,
+ * or zoosh's own.  It threads itself, so the embed loop gives it one worker
+ * and batches of 16.  (Added by the ConvNeXt workstream.) */
+typedef struct {
+    core_convnext *m;
+    int size;
+} convnext_ctx;
+
+static char convnext_prov[600];   /* outlives encoder_done: printed after it */
+
+static int convnext_fn(void *ctx, const core_image *imgs, int n, float *out, char *err, size_t errlen)
+{
+    convnext_ctx *c = ctx;
+    if (core_convnext_embed(c->m, imgs, n, c->size, out)) {
+        snprintf(err, errlen, "ConvNeXt: input size %d px refused", c->size);
+        return -1;
+    }
+    return 0;
+}
+
+static void convnext_free(void *p)
+{
+    convnext_ctx *c = p;
+    if (c) core_convnext_free(c->m);
+    free(c);
+}
+
+static int make_convnext_encoder(const embed_opts *o, core_repr_encoder *enc, encoder_state *es)
+{
+    convnext_ctx *c = xcalloc(1, sizeof *c);
+    char err[300];
+    if (core_convnext_load(&c->m, o->weights, o->arch, err, sizeof err)) {
+        fprintf(stderr, "zoosh embed: %s: %s\n", o->weights, err);
+        free(c);
+        return 1;
+    }
+    core_convnext_set_threads(c->m, o->threads);
+    c->size = o->size;
+    const core_convnext_arch *a = core_convnext_arch_of(c->m);
+    snprintf(convnext_prov, sizeof convnext_prov, "%s (depths %d,%d,%d,%d dims %d..%d) %s at %d px",
+             a->name, a->depths[0], a->depths[1], a->depths[2], a->depths[3], a->dims[0],
+             core_convnext_dim(c->m), o->weights, o->size);
+    memset(enc, 0, sizeof *enc);
+    enc->set = o->set ? o->set : "convnext";
+    enc->provenance = convnext_prov;
+    enc->dim = core_convnext_dim(c->m);
+    enc->threads = 1;
+    enc->batch = 16;
+    enc->fn = convnext_fn;
+    enc->ctx = c;
+    es->state = c;
+    es->free_state = convnext_free;
+    return 0;
+}
+
 /* Fill enc for the options; 0, or 1 with a message printed. */
 static int make_encoder(const embed_opts *o, core_repr_encoder *enc, encoder_state *es)
 {
     memset(es, 0, sizeof *es);
-    if (o->weights) {
-        /* The ConvNeXt branch: load o->weights (o->arch, o->size) into es->state,
-         * set enc->fn to a wrapper around core_convnext_embed, enc->threads = 1
-         * (it threads itself), enc->batch ~ 16, enc->set "convnext". */
-        fprintf(stderr, "zoosh embed: --weights: the ConvNeXt encoder is not wired into embed yet\n");
-        return 1;
-    }
+    if (o->weights) return make_convnext_encoder(o, enc, es);
     if (strcmp(o->method, "morph") == 0) {
         core_repr_morph_encoder(enc, o->threads);
     } else {
@@ -100,7 +150,8 @@ static void progress_tty(void *ctx, uint32_t done, uint32_t total)
 static void embed_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh embed WS [--method morph] [--set NAME] [--pca K] [--threads N] [--quiet]\n"
+        "usage: zoosh embed WS [--method morph | --weights FILE [--arch A] [--size N]]\n"
+        "                      [--set NAME] [--pca K] [--threads N] [--quiet]\n"
         "\n"
         "Computes a representation (a feature vector) for every galaxy of the workspace\n"
         "from its stored thumbnail and stores it as a feature set; then fits a PCA.\n"
@@ -109,6 +160,12 @@ static void embed_usage(FILE *f)
         "                   profiles in elliptical annuli, unsharp-mask (ring/arm) profile,\n"
         "                   azimuthal Fourier modes, concentration, asymmetry, Gini/M20,\n"
         "                   colour in annuli (%s)\n"
+        "  --weights FILE   a ConvNeXt encoder instead: timm/Zoobot model.safetensors\n"
+        "                   (e.g. hf_hub:mwalmsley/zoobot-encoder-convnext_nano), or one\n"
+        "                   made by zoosh pretrain; set \"convnext\"\n"
+        "  --arch A         its architecture (convnext_nano, _pico, _atto, ...; default:\n"
+        "                   read from the tensor shapes)\n"
+        "  --size N         pixels the thumbnail is resampled to (default 224)\n"
         "  --set NAME       feature set to write (default: the method's name)\n"
         "  --pca K          fit a standardised PCA with K components (default %d, fewer\n"
         "                   when the set has fewer dimensions; 0 = none) and store the\n"
