@@ -46,13 +46,6 @@
 #include "tui/term.h"
 #include "tui/trainer.h"
 
-/* Weak until core/learn.c is in every build: without it the labeler shows
- * catalog order and no predictions rather than failing to link. */
-#pragma weak core_queue_get
-#pragma weak core_pred_get
-#pragma weak core_model_info_get
-#pragma weak core_knn_topk
-
 #define CUP_FMT "\x1b[%d;%dH"   /* CUP: cursor position, 1-based row;col */
 
 #define MIN_COLS 50
@@ -187,14 +180,14 @@ static void load_queue(ui *u)
     if (store_read_begin(u->st, &txn) != 0) return;
     core_model_info info;
     memset(&info, 0, sizeof info);
-    if (core_model_info_get && core_model_info_get(txn, u->schema.name, &info) == 0) {
+    if (core_model_info_get(txn, u->schema.name, &info) == 0) {
         u->have_model = 1;
         u->info = info;
     }
     uint32_t *gids = NULL;
     int n = 0;
     int want_catalog = u->order[0] && strcmp(u->order, "catalog") == 0;
-    if (!want_catalog && core_queue_get && core_queue_get(txn, u->schema.name, &gids, &n, &info) == 0 && n > 0) {
+    if (!want_catalog && core_queue_get(txn, u->schema.name, &gids, &n, &info) == 0 && n > 0) {
         tui_session_set_queue(u->ses, gids, n);
         snprintf(u->order, sizeof u->order, "%s", info.order[0] ? info.order : "ranked");
     } else {
@@ -211,7 +204,7 @@ static void load_pred(ui *u, uint32_t gid)
     if (u->pred_gid == gid) return;
     u->pred_gid = gid;
     u->n_pred = 0;
-    if (!core_pred_get || gid == 0) return;
+    if (gid == 0) return;
     zs_txn *txn;
     if (store_read_begin(u->st, &txn) != 0) return;
     int n = 0;
@@ -802,7 +795,7 @@ static void open_similar(ui *u)
     u->grid_sel = 0;
     u->grid_similar = 1;
     load_features(u);
-    if (gid && u->feat && core_knn_topk) {
+    if (gid && u->feat) {
         int row = -1;
         for (int i = 0; i < u->n_feat; i++)
             if (u->feat_gid[i] == gid) { row = i; break; }

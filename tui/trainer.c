@@ -25,10 +25,6 @@
 
 #include "core/util.h"
 
-/* Weak until core/learn.c lands in every build: the labeler then runs
- * without background training instead of failing to link. */
-#pragma weak core_learn_run
-
 struct tui_trainer {
     pthread_t th;
     pthread_mutex_t mu;
@@ -43,7 +39,7 @@ struct tui_trainer {
     volatile int cancel;        /* read by core_learn_run without the lock */
 };
 
-int tui_trainer_available(void) { return core_learn_run != NULL; }
+int tui_trainer_available(void) { return 1; }
 
 static void *trainer_main(void *arg)
 {
@@ -62,10 +58,8 @@ static void *trainer_main(void *arg)
                              .features = NULL, .seed = 1, .cancel = &t->cancel};
         core_model_info info;
         char err[256] = "";
-        int rc;
         memset(&info, 0, sizeof info);
-        if (core_learn_run) rc = core_learn_run(t->st, &o, &info, err, sizeof err);
-        else { rc = -1; snprintf(err, sizeof err, "this build has no learner"); }
+        int rc = core_learn_run(t->st, &o, &info, err, sizeof err);
 
         pthread_mutex_lock(&t->mu);
         t->running = 0;

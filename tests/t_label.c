@@ -1,0 +1,473 @@
+/*
+ * t_label.c - the labeler without a terminal: the session state machine on a
+ * real workspace (commits, undo as retractions, trees as one record, retire,
+ * several users, skip, star), catalog text sanitising, the image tools, and
+ * the image encoders (sixel decoded back by libsixel, half blocks).
+ */
+#include <math.h>
+#include <sixel.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/schema.h"
+#include "core/util.h"
+#include "store/store.h"
+#include "tests/zt.h"
+#include "tui/blocks.h"
+#include "tui/label.h"
+#include "tui/label_view.h"
+#include "tui/sixel.h"
+
+/* ---- a workspace of n galaxies with synthetic 32x32 thumbnails */
+
+typedef struct { int n; } mk_ctx;
+
+static int mk_fn(zs_txn *txn, void *vctx)
+{
+    mk_ctx *c = vctx;
+    uint8_t px[32 * 32 * 3];
+    for (int i = 1; i <= c->n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "G%04d", i);
+        store_galaxy g = {.id_str = id, .file = "none.png", .ra = 10.0 + i, .dec = -1.0};
+        uint32_t gid;
+        int created;
+        int rc = store_galaxy_put(txn, &g, &gid, &created);
+        if (rc) return rc;
+        for (int p = 0; p < 32 * 32; p++) {
+            px[3 * p] = (uint8_t)(p % 32 * 8);
+            px[3 * p + 1] = (uint8_t)(p / 32 * 8);
+            px[3 * p + 2] = (uint8_t)i;
+        }
+        rc = store_thumb_put(txn, gid, 32, 32, px);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static zs_store *make_ws(int n)
+{
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", STORE_CREATE));
+    mk_ctx c = {n};
+    ZT_OK(store_write(st, mk_fn, &c));
+    return st;
+}
+
+static core_schema schema_of(const char *name)
+{
+    core_schema s;
+    ZT_CHECK(core_schema_builtin(name, &s) == 0, "no built-in %s", name);
+    return s;
+}
+
+typedef struct { int tree, rating, retract, skip, fav, total; store_answer last; } tally;
+
+static int tally_fn(const store_answer *a, void *ctx)
+{
+    tally *t = ctx;
+    t->total++;
+    t->tree += a->kind == STORE_ANS_TREE;
+    t->rating += a->kind == STORE_ANS_RATING;
+    t->retract += a->kind == STORE_ANS_RETRACT;
+    t->skip += a->kind == STORE_ANS_SKIP;
+    t->fav += a->kind == STORE_ANS_FAVOURITE;
+    t->last = *a;
+    return 0;
+}
+
+static tally count_log(zs_store *st)
+{
+    tally t;
+    memset(&t, 0, sizeof t);
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    ZT_OK(store_answer_each(txn, 1, tally_fn, &t));
+    store_read_end(txn);
+    return t;
+}
+
+static tui_session *open_as(zs_store *st, const core_schema *s, const char *user, int retire)
+{
+    tui_session *ses;
+    char err[256];
+    tui_session_opts o = {.user = user, .retire = retire};
+    ZT_CHECK(tui_session_open(&ses, st, s, &o, err, sizeof err) == 0, "open: %s", err);
+    return ses;
+}
+
+/* ---- session */
+
+static void ring_answer_is_committed_at_once(void)
+{
+    zs_store *st = make_ws(5);
+    core_schema s = schema_of("ring");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    ZT_CHECK(tui_session_gid(ses) == 1, "starts with gid 1 in catalog order, got %u", tui_session_gid(ses));
+    ZT_CHECK(tui_session_question(ses) == 0, "asks the ring question");
+    ZT_OK(tui_session_answer(ses, 0));
+    tally t = count_log(st);
+    ZT_CHECK(t.tree == 1 && t.total == 1, "one record, got %d", t.total);
+    ZT_CHECK(t.last.gid == 1 && t.last.n_steps == 1 && strcmp(t.last.steps[0].question, "ring") == 0 &&
+             strcmp(t.last.steps[0].answer, "yes") == 0, "ring=yes for gid 1");
+    ZT_CHECK(strcmp(t.last.user, "alice") == 0 && strcmp(t.last.task, "ring") == 0, "user %s task %s", t.last.user, t.last.task);
+    ZT_CHECK(tui_session_gid(ses) == 2, "moved on to gid 2");
+    ZT_CHECK(tui_session_answer(ses, 2) == 1 && count_log(st).total == 1, "answer 3 of 2 refused, nothing written");
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void gz_decals_path_is_one_record_when_complete(void)
+{
+    zs_store *st = make_ws(3);
+    core_schema s = schema_of("gz-decals");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    int steps = 0, q;
+    /* always the second answer ("featured" first): a long path through the tree */
+    while (tui_session_gid(ses) == 1 && (q = tui_session_question(ses)) >= 0) {
+        ZT_CHECK(count_log(st).total == 0, "something committed after %d steps", steps);
+        int choice = s.q[q].n_answers > 1 ? 1 : 0;
+        ZT_OK(tui_session_answer(ses, choice));
+        steps++;
+        ZT_CHECK(steps <= STORE_STEPS_MAX, "runaway tree");
+    }
+    tally t = count_log(st);
+    ZT_CHECK(t.total == 1 && t.tree == 1, "exactly one record, got %d", t.total);
+    ZT_CHECK(t.last.n_steps == steps && steps >= 3, "the whole path (%d steps) in it: %d", steps, t.last.n_steps);
+    ZT_CHECK(strcmp(t.last.steps[0].question, s.q[0].key) == 0, "starts at the first question");
+    ZT_CHECK(tui_session_gid(ses) == 2, "then the next galaxy");
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void undo_steps_back_then_retracts(void)
+{
+    zs_store *st = make_ws(5);
+    core_schema s = schema_of("gz-decals");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    /* finish galaxy 1 with a path of >= 2 steps */
+    int q0 = tui_session_question(ses);
+    ZT_OK(tui_session_answer(ses, 1));
+    int q1 = tui_session_question(ses);
+    ZT_CHECK(q1 != q0 && q1 >= 0, "a second question");
+    ZT_OK(tui_session_undo(ses));
+    ZT_CHECK(tui_session_question(ses) == q0 && count_log(st).total == 0, "undo mid-tree: back, nothing written");
+    ZT_OK(tui_session_answer(ses, 1));
+    int path_len = 1;
+    while (tui_session_gid(ses) == 1) { ZT_OK(tui_session_answer(ses, 0)); path_len++; }
+    tally t = count_log(st);
+    ZT_CHECK(t.tree == 1, "committed");
+    uint64_t committed = t.last.seq;
+    int last_q = t.last.n_steps > 0 ? core_schema_question(&s, t.last.steps[t.last.n_steps - 1].question) : -1;
+    /* undo now retracts galaxy 1's record and shows it at its last question */
+    ZT_OK(tui_session_undo(ses));
+    t = count_log(st);
+    ZT_CHECK(t.total == 2 && t.retract == 1 && t.last.retracts == committed, "one retraction of seq %llu",
+             (unsigned long long)committed);
+    ZT_CHECK(tui_session_gid(ses) == 1, "back on galaxy 1");
+    ZT_CHECK(tui_session_question(ses) == last_q, "at its last question %d, got %d", last_q, tui_session_question(ses));
+    tui_session_stats ss;
+    tui_session_stats_get(ses, &ss);
+    ZT_CHECK(ss.n_path == path_len - 1 && ss.done_user == 0 && ss.answers == 0, "path %d done %u answers %d",
+             ss.n_path, ss.done_user, ss.answers);
+    /* answering again commits a new record; galaxy 2 comes back after it */
+    ZT_OK(tui_session_answer(ses, 0));
+    ZT_CHECK(count_log(st).tree == 2 && tui_session_gid(ses) == 2, "re-answered, gid %u", tui_session_gid(ses));
+    ZT_OK(tui_session_undo(ses));                   /* retracts the new record of galaxy 1 */
+    for (int i = 0; i < path_len - 1; i++) ZT_OK(tui_session_undo(ses));   /* its steps */
+    ZT_CHECK(tui_session_undo(ses) == 1, "nothing more to undo before the first galaxy");
+    ZT_CHECK(count_log(st).retract == 2, "two retractions in all");
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void fifty_answers_five_undos_leave_45_and_5(void)
+{
+    zs_store *st = make_ws(60);
+    core_schema s = schema_of("ring");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    for (int i = 0; i < 50; i++) ZT_OK(tui_session_answer(ses, i % 2));
+    for (int i = 0; i < 5; i++) ZT_OK(tui_session_undo(ses));
+    tally t = count_log(st);
+    ZT_CHECK(t.tree == 50 && t.retract == 5, "tree %d retract %d", t.tree, t.retract);
+    tui_session_stats ss;
+    tui_session_stats_get(ses, &ss);
+    ZT_CHECK(ss.answers == 45 && ss.retractions == 5 && ss.done_user == 45, "answers %d done %u", ss.answers, ss.done_user);
+    ZT_CHECK(tui_session_gid(ses) == 46, "back at galaxy 46, got %u", tui_session_gid(ses));
+    tui_session_free(ses);
+    /* a new session of the same user starts where the net answers end */
+    ses = open_as(st, &s, "alice", 5);
+    ZT_CHECK(tui_session_gid(ses) == 46, "reopened at 46, got %u", tui_session_gid(ses));
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void users_see_only_unanswered_and_galaxies_retire(void)
+{
+    zs_store *st = make_ws(6);
+    core_schema s = schema_of("ring");
+    tui_session *a = open_as(st, &s, "alice", 2);
+    tui_session *b = open_as(st, &s, "bob", 2);
+    for (int i = 0; i < 3; i++) ZT_OK(tui_session_answer(a, 0));   /* alice: 1, 2, 3 */
+    ZT_CHECK(tui_session_gid(b) == 1, "bob still sees gid 1 (1 answer < retire 2)");
+    ZT_OK(tui_session_answer(b, 1));                                 /* bob: 1 -> gid 1 has 2 */
+    tui_session *c = open_as(st, &s, "carol", 2);
+    ZT_CHECK(tui_session_gid(c) == 2, "carol skips retired gid 1, got %u", tui_session_gid(c));
+    tui_session_free(a);
+    a = open_as(st, &s, "alice", 2);
+    ZT_CHECK(tui_session_gid(a) == 4, "alice never sees her own galaxies again, got %u", tui_session_gid(a));
+    /* bob undoes: gid 1 has one answer again and carol, refreshing, can get it back */
+    ZT_OK(tui_session_undo(b));
+    ZT_OK(tui_session_refresh(c));
+    tui_session_stats cs;
+    tui_session_stats_get(c, &cs);
+    ZT_CHECK(cs.available == 6, "after the retraction all 6 are open to carol: %u", cs.available);
+    tui_session_free(a);
+    tui_session_free(b);
+    tui_session_free(c);
+    store_close(st);
+}
+
+static void skip_is_recorded_and_undone(void)
+{
+    zs_store *st = make_ws(4);
+    core_schema s = schema_of("ring");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    ZT_OK(tui_session_skip(ses));
+    ZT_CHECK(tui_session_gid(ses) == 2, "skipped to 2");
+    tally t = count_log(st);
+    ZT_CHECK(t.skip == 1 && t.tree == 0, "a SKIP record, no answer");
+    uint32_t next[4];
+    int n = tui_session_peek(ses, next, 4);
+    ZT_CHECK(n == 2 && next[0] == 3 && next[1] == 4, "skipped galaxy not coming back this session: n=%d", n);
+    ZT_OK(tui_session_undo(ses));
+    ZT_CHECK(tui_session_gid(ses) == 1 && count_log(st).retract == 0, "undo of a skip: back to 1, nothing retracted");
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void favourite_toggles_through_a_retraction(void)
+{
+    zs_store *st = make_ws(2);
+    core_schema s = schema_of("ring");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    tui_session_stats ss;
+    ZT_OK(tui_session_favourite(ses));
+    tui_session_stats_get(ses, &ss);
+    ZT_CHECK(ss.favourite == 1 && count_log(st).fav == 1, "starred");
+    ZT_OK(tui_session_favourite(ses));
+    tui_session_stats_get(ses, &ss);
+    ZT_CHECK(ss.favourite == 0 && count_log(st).retract == 1, "unstarred by a retraction");
+    ZT_CHECK(tui_session_gid(ses) == 1, "a star does not move on");
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void interest_commits_a_rating(void)
+{
+    zs_store *st = make_ws(3);
+    core_schema s = schema_of("interest");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    ZT_CHECK(tui_session_question(ses) == -1, "a rating task has no question");
+    ZT_CHECK(tui_session_answer(ses, 6) == 1, "6 refused");
+    ZT_OK(tui_session_answer(ses, 0));
+    ZT_OK(tui_session_answer(ses, 5));
+    tally t = count_log(st);
+    ZT_CHECK(t.rating == 2 && t.last.rating == 5 && t.last.gid == 2 && strcmp(t.last.task, "interest") == 0, "ratings");
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void queue_order_and_jump(void)
+{
+    zs_store *st = make_ws(6);
+    core_schema s = schema_of("ring");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    ZT_OK(tui_session_answer(ses, 0));              /* gid 1 */
+    uint32_t q[] = {5, 1, 3, 6};
+    tui_session_set_queue(ses, q, 4);
+    ZT_CHECK(tui_session_gid(ses) == 2, "the shown galaxy stays when the queue changes");
+    ZT_OK(tui_session_answer(ses, 0));
+    ZT_CHECK(tui_session_gid(ses) == 5, "then the new queue: 5, got %u", tui_session_gid(ses));
+    uint32_t next[4];
+    int n = tui_session_peek(ses, next, 4);
+    ZT_CHECK(n == 2 && next[0] == 3 && next[1] == 6, "peek skips answered gid 1: n=%d", n);
+    ZT_OK(tui_session_jump(ses, 4));
+    ZT_CHECK(tui_session_gid(ses) == 4, "jumped");
+    ZT_OK(tui_session_answer(ses, 1));
+    ZT_CHECK(tui_session_gid(ses) == 5, "back to where the jump left, got %u", tui_session_gid(ses));
+    ZT_CHECK(tui_session_jump(ses, 99) == 1, "no gid 99");
+    tui_session_free(ses);
+    store_close(st);
+}
+
+static void commits_survive_a_reopen(void)
+{
+    zs_store *st = make_ws(4);
+    core_schema s = schema_of("ring");
+    tui_session *ses = open_as(st, &s, NULL, 5);
+    ZT_OK(tui_session_answer(ses, 0));
+    ZT_OK(tui_session_answer(ses, 1));
+    tui_session_free(ses);
+    store_close(st);
+    ZT_OK(store_open(&st, "ws", 0));
+    tally t = count_log(st);
+    ZT_CHECK(t.tree == 2 && strcmp(t.last.user, store_current_user()) == 0, "2 answers by the Unix user");
+    store_close(st);
+}
+
+/* ---- text */
+
+static void catalog_text_is_sanitised(void)
+{
+    char out[64];
+    tui_label_sanitize("NGC\x1b[2J\x1b]0;pwned\x07 1", out, sizeof out, 0);
+    ZT_CHECK(strchr(out, 0x1b) == NULL && strchr(out, 0x07) == NULL, "ESC/BEL removed: %s", out);
+    ZT_CHECK(strncmp(out, "NGC?[2J?]0;pwned? 1", 64) == 0, "got '%s'", out);
+    tui_label_sanitize("a\xc2\x9b" "31mb", out, sizeof out, 0);       /* C1 CSI as UTF-8 */
+    ZT_CHECK(strcmp(out, "a?31mb") == 0, "C1 CSI: '%s'", out);
+    tui_label_sanitize("x\x9b" "y\xff\xc0\xaf", out, sizeof out, 0);  /* raw 8-bit CSI, invalid, overlong '/' */
+    ZT_CHECK(strcmp(out, "x?y???") == 0, "invalid UTF-8: '%s'", out);
+    tui_label_sanitize("\xe2\x80\xae" "evil", out, sizeof out, 0);    /* RIGHT-TO-LEFT OVERRIDE */
+    ZT_CHECK(strcmp(out, "?evil") == 0, "bidi override: '%s'", out);
+    tui_label_sanitize("M\xc3\xa9sz\xc3\xa1ros\tA", out, sizeof out, 0);
+    ZT_CHECK(strcmp(out, "M\xc3\xa9sz\xc3\xa1ros A") == 0, "valid UTF-8 kept, tab a space: '%s'", out);
+    tui_label_sanitize("M\xc3\xa9sz", out, sizeof out, 1);
+    ZT_CHECK(strcmp(out, "M?sz") == 0, "ascii_only: '%s'", out);
+    /* capped without cutting a character */
+    char small[5];
+    size_t n = tui_label_sanitize("ab\xc3\xa9\xc3\xa9", small, sizeof small, 0);
+    ZT_CHECK(n == 4 && strcmp(small, "ab\xc3\xa9") == 0, "cap: %zu '%s'", n, small);
+    tui_label_sanitize(NULL, out, sizeof out, 0);
+    ZT_CHECK(out[0] == 0, "NULL is empty");
+    /* random bytes never produce a control character */
+    core_rng r;
+    core_rng_seed(&r, 7);
+    for (int it = 0; it < 5000; it++) {
+        char in[40], o2[80];
+        for (int i = 0; i < 39; i++) in[i] = (char)(1 + core_rng_below(&r, 255));
+        in[39] = 0;
+        tui_label_sanitize(in, o2, sizeof o2, 0);
+        for (const unsigned char *p = (const unsigned char *)o2; *p; p++)
+            ZT_CHECK(*p >= 0x20 && *p != 0x7f, "control byte %#x left", *p);
+        ZT_CHECK(strstr(o2, "\xc2\x9b") == NULL, "C1 left");
+    }
+}
+
+/* ---- image tools and encoders */
+
+static void view_render_identity_invert_zoom(void)
+{
+    enum { W = 16, H = 16 };
+    uint8_t in[W * H * 3], out[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) in[i] = (uint8_t)(i * 7);
+    tui_view v = {0, TUI_STRETCH_LINEAR, 0};
+    tui_view_render(in, W, H, &v, out, W, H);
+    ZT_CHECK(memcmp(in, out, sizeof in) == 0, "same size, linear: identical");
+    v.invert = 1;
+    tui_view_render(in, W, H, &v, out, W, H);
+    for (int i = 0; i < W * H * 3; i++) ZT_CHECK(out[i] == 255 - in[i], "invert at %d", i);
+    v.invert = 0;
+    v.stretch = TUI_STRETCH_ASINH;
+    tui_view_render(in, W, H, &v, out, W, H);
+    int brighter = 0;
+    for (int i = 0; i < W * H * 3; i++) brighter += out[i] >= in[i];
+    ZT_CHECK(brighter == W * H * 3, "asinh never darkens");
+    /* zoom 2: the central 16/2.25 pixels fill the output; a centre marker grows */
+    uint8_t dot[W * H * 3];
+    memset(dot, 0, sizeof dot);
+    for (int y = 7; y <= 8; y++) for (int x = 7; x <= 8; x++) dot[(y * W + x) * 3] = 255;
+    v = (tui_view){0, TUI_STRETCH_LINEAR, 2};
+    tui_view_render(dot, W, H, &v, out, W, H);
+    int lit = 0;
+    for (int i = 0; i < W * H; i++) lit += out[i * 3] > 128;
+    ZT_CHECK(lit > 4 * 3, "zoomed centre covers more pixels: %d", lit);
+    ZT_CHECK(out[0] == 0, "a corner stays dark");
+    /* fit keeps the aspect */
+    int ow, oh;
+    tui_view_fit(256, 128, 100, 100, &ow, &oh);
+    ZT_CHECK(ow == 100 && oh == 50, "fit %dx%d", ow, oh);
+}
+
+static void sixel_round_trips_through_libsixel(void)
+{
+    enum { W = 64, H = 48 };
+    uint8_t px[W * H * 3], keep[W * H * 3];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *p = px + (y * W + x) * 3;
+            p[0] = (uint8_t)(x * 4);
+            p[1] = (uint8_t)(y * 5);
+            p[2] = (uint8_t)((x + y) & 1 ? 200 : 30);
+        }
+    memcpy(keep, px, sizeof px);
+    char *six;
+    size_t len;
+    char err[128];
+    ZT_OK(tui_sixel_encode(px, W, H, 256, &six, &len, err, sizeof err));
+    ZT_CHECK(memcmp(px, keep, sizeof px) == 0, "the caller's pixels are not touched");
+    ZT_CHECK(len > 10 && six[0] == 0x1b && six[1] == 'P' && six[len - 2] == 0x1b && six[len - 1] == '\\',
+             "DCS ... ST framing");
+    unsigned char *ipx = NULL, *pal = NULL;
+    int w = 0, h = 0, nc = 0;
+    ZT_CHECK(SIXEL_SUCCEEDED(sixel_decode_raw((unsigned char *)six, (int)len, &ipx, &w, &h, &pal, &nc, NULL)), "decodes");
+    ZT_CHECK(w == W && h == H && nc <= 256, "decoded %dx%d with %d colours", w, h, nc);
+    double err_sum = 0;
+    for (int i = 0; i < W * H; i++)
+        for (int c = 0; c < 3; c++) err_sum += fabs((double)pal[ipx[i] * 3 + c] - keep[i * 3 + c]);
+    double mae = err_sum / (W * H * 3);
+    ZT_CHECK(mae < 12, "mean abs error %.1f", mae);
+    free(ipx);
+    free(pal);
+    free(six);
+    ZT_CHECK(tui_sixel_encode(px, 0, H, 256, &six, &len, err, sizeof err) == -1, "0 wide refused");
+}
+
+static void blocks_draw_cells_and_plain_mode_has_no_escapes(void)
+{
+    enum { W = 10, H = 7 };
+    uint8_t px[W * H * 3];
+    for (int i = 0; i < W * H * 3; i++) px[i] = (uint8_t)(i * 3);
+    char *b;
+    size_t len;
+    tui_blocks_encode(px, W, H, TUI_BLOCKS_TRUE, 1, &b, &len);
+    int halves = 0;
+    for (char *p = b; (p = strstr(p, "\xe2\x96\x80")); p += 3) halves++;
+    ZT_CHECK(halves == W * ((H + 1) / 2), "%d half blocks", halves);
+    ZT_CHECK(strstr(b, "\x1b[38;2;") && strstr(b, "\x1b[48;2;"), "truecolour SGR");
+    ZT_CHECK(len >= 4 && memcmp(b + len - 4, "\x1b[0m", 4) == 0, "ends reset");
+    free(b);
+    tui_blocks_encode(px, W, H, TUI_BLOCKS_256, 1, &b, &len);
+    ZT_CHECK(strstr(b, "\x1b[38;5;") && !strstr(b, "38;2;"), "256 colours only");
+    free(b);
+    tui_blocks_encode(px, W, H, TUI_BLOCKS_PLAIN, 1, &b, &len);
+    int esc = 0;
+    for (size_t i = 0; i < len; i++) esc += b[i] == 0x1b;
+    ZT_CHECK(esc == 2 * ((H + 1) / 2 - 1), "plain: only the row moves are escapes (%d)", esc);
+    ZT_CHECK(!strstr(b, "38;") && !strstr(b, "\xe2"), "plain: no colour, ASCII only");
+    free(b);
+    ZT_CHECK(tui_blocks_xterm256(0, 0, 0) == 16 && tui_blocks_xterm256(255, 255, 255) == 231 &&
+             tui_blocks_xterm256(255, 0, 0) == 196, "palette corners");
+    ZT_CHECK(tui_blocks_xterm256(128, 128, 128) >= 232, "mid grey from the grey ramp");
+    ZT_CHECK(tui_blocks_pick("1", "truecolor", 256) == TUI_BLOCKS_PLAIN, "NO_COLOR wins");
+    ZT_CHECK(tui_blocks_pick("", "truecolor", 8) == TUI_BLOCKS_TRUE, "empty NO_COLOR is unset");
+    ZT_CHECK(tui_blocks_pick(NULL, NULL, 256) == TUI_BLOCKS_256 && tui_blocks_pick(NULL, NULL, 8) == TUI_BLOCKS_PLAIN, "by colours");
+}
+
+const zt_case zt_suite_label[] = {
+    {"a ring answer is committed at once as one tree record, then the next galaxy", ring_answer_is_committed_at_once, 0},
+    {"a gz-decals path is committed as ONE record only when the tree is complete", gz_decals_path_is_one_record_when_complete, 0},
+    {"undo steps back a question, then retracts the previous galaxy and shows it again", undo_steps_back_then_retracts, 0},
+    {"50 answers and 5 undos leave 50 records, 5 retractions, 45 net", fifty_answers_five_undos_leave_45_and_5, 0},
+    {"users see only galaxies they have not answered; galaxies retire after N", users_see_only_unanswered_and_galaxies_retire, 0},
+    {"a skip is recorded, not shown again this session, and undone without a retraction", skip_is_recorded_and_undone, 0},
+    {"a star toggles through a retraction", favourite_toggles_through_a_retraction, 0},
+    {"interest commits 0-5 ratings and refuses 6", interest_commits_a_rating, 0},
+    {"a new queue applies after the shown galaxy; jump returns to where it left", queue_order_and_jump, 0},
+    {"committed answers survive closing the workspace, under the Unix user", commits_survive_a_reopen, 0},
+    {"catalog text loses ESC, C1, bidi overrides and invalid UTF-8", catalog_text_is_sanitised, 0},
+    {"image tools: identity, invert, asinh, zoom into the centre, aspect fit", view_render_identity_invert_zoom, 0},
+    {"sixel from memory decodes back to the image (libsixel), input untouched", sixel_round_trips_through_libsixel, 0},
+    {"half blocks: one per cell pair, truecolour / 256 / plain, NO_COLOR", blocks_draw_cells_and_plain_mode_has_no_escapes, 0},
+    {0},
+};
