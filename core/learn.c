@@ -288,6 +288,11 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     snprintf(key, sizeof key, "learn.%s.hidden", D->schema.name);
     if (store_meta_get(txn, key, &v) == 0) { D->hidden = atoi(v); free(v); v = NULL; }
     if (D->hidden < 0 || D->hidden > 1024) D->hidden = 0;
+    D->l2 = 0.05f;
+    snprintf(key, sizeof key, "learn.%s.l2", D->schema.name);
+    if (store_meta_get(txn, key, &v) == 0) { D->l2 = strtof(v, NULL); free(v); v = NULL; }
+    if (getenv("ZOOSH_L2")) D->l2 = strtof(getenv("ZOOSH_L2"), NULL);   /* experiments */
+    if (!(D->l2 >= 0 && D->l2 < 1e3)) D->l2 = 0.05f;
     D->C = D->schema.kind == CORE_TASK_TREE ? core_schema_n_columns(&D->schema) : 0;
     if (D->C > CORE_HEAD_MAX_C || D->schema.n_questions > CORE_HEAD_MAX_Q) {
         snprintf(err, errlen, "task '%s' has too many answers for a head", D->schema.name);
@@ -435,6 +440,7 @@ static void head_cfg_for(const core_learn_data *D, core_head_cfg *cfg)
     }
     cfg->loss = s->n_questions > 1 ? CORE_LOSS_DIRICHLET : CORE_LOSS_CE;
     cfg->hidden = D->hidden;
+    cfg->l2 = D->l2;
 }
 
 /* rank normalisation: score -> (position from the bottom) / (n - 1) */

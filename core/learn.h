@@ -75,6 +75,7 @@ typedef struct {
     int n_rated;          /* rows with ratings */
     int pos_col;          /* the "chosen answer" column for likely / AUC, -1 none */
     int hidden;           /* hidden units of the head (0 = linear) */
+    float l2;             /* weight decay (meta learn.<task>.l2; default 0.05) */
 } core_learn_data;
 
 /* Reads features, answers and priors in short read transactions.  features

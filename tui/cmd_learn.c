@@ -403,7 +403,7 @@ int cmd_simulate(int argc, char **argv)
     store_close(st);
     if (rc) {
         fprintf(stderr, "zoosh simulate: %s: no catalog column '%s' (%s)\n", a.ws, col,
-                rc == STORE_ENOTFOUND ? "zoosh export WS lists the columns" : store_strerror(rc));
+                rc == STORE_ENOTFOUND ? "zoosh stats WS lists the prior columns" : store_strerror(rc));
         core_learn_data_free(&D);
         return 1;
     }
@@ -441,6 +441,13 @@ int cmd_simulate(int argc, char **argv)
         npos += lab[i];
     }
     free(oc);
+    if (npool == 0) {
+        fprintf(stderr, "zoosh simulate: %s: catalog column '%s' has no value for any galaxy with features "
+                "(zoosh stats WS lists the prior columns)\n", a.ws, col);
+        free(lab); free(truth);
+        core_learn_data_free(&D);
+        return 1;
+    }
     /* the answer the oracle's "no" goes to: the pos column's first sibling */
     int neg_col = -1;
     if (C > 0) {
@@ -633,6 +640,7 @@ int cmd_eval(int argc, char **argv)
             cfg.parent_col[q] = s->q[q].parent_q >= 0 ? cfg.q_start[s->q[q].parent_q] + s->q[q].parent_a : -1;
         cfg.loss = s->n_questions > 1 ? CORE_LOSS_DIRICHLET : CORE_LOSS_CE;
         cfg.hidden = D.hidden;
+        cfg.l2 = D.l2;
     }
     int bin = C > 0 && cfg.n_q == 1 && cfg.q_start[1] == 2;
     double sum = 0, sum2 = 0;
