@@ -38,10 +38,18 @@ static void init_ws(const char *ws)
     free(o);
 }
 
-/* Runs zoosh with args; returns the exit status; output in out.txt / err.txt. */
+/* Runs zoosh with args ("$ZT_SHARED" stands for the data folder); returns
+ * the exit status; output in out.txt / err.txt. */
 static int zoosh(const char *args)
 {
-    return zt_sh(NULL, "'%s' %s >out.txt 2>err.txt", ZT_ZOOSH, args);
+    char buf[8192];
+    size_t n = 0;
+    for (const char *p = args; *p && n < sizeof buf - 1200;) {
+        if (strncmp(p, "$ZT_SHARED", 10) == 0) { n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", ZT_SHARED); p += 10; }
+        else buf[n++] = *p++;
+    }
+    buf[n] = 0;
+    return zt_sh(NULL, "'%s' %s >out.txt 2>err.txt", ZT_ZOOSH, buf);
 }
 
 static char *err_text(void)
