@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# label_tmux.sh - the labeler in text mode inside tmux (no sixel there): label
+# 50 galaxies of the real ring set by keys, undo 5, quit; the log then holds
+# 50 answers and 5 retractions (45 net), the screen showed the question and
+# never raw escape sequences, and a too-small window gets a message.
+. "$(dirname "$0")/lib.sh"
+command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
+CAT=$SHARED/decals_rings/catalog.csv
+[ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
+
+SOCK="zt-label-$$"
+tm() { tmux -L "$SOCK" "$@"; }
+trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
+# wait_for TEXT [SECONDS]: until the pane shows TEXT
+wait_for() {
+    local i
+    for i in $(seq 1 $(( ${2:-10} * 10 ))); do
+        tm capture-pane -p -t z 2>/dev/null | grep -qF -- "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+check "a workspace with the ring task" "$Z" init ws --schema ring
+check "imports the 200 real ring galaxies" nice "$Z" import ws "$CAT" --threads 1
+
+LANG=C.UTF-8 tm -u new-session -d -s z -x 100 -y 30 \
+    "cd '$T' && exec env ZOOSH_LOG='$T/label.log' '$Z' label ws --task ring --retrain 0; "
+expect "the labeler shows the ring question" wait_for "Does the galaxy have a ring?"
+expect "it shows the first galaxy's id" wait_for "J002658.19-014709.9" 1
+
+for i in $(seq 1 50); do
+    if [ $((i % 2)) = 1 ]; then tm send-keys -t z 1; else tm send-keys -t z 2; fi
+done
+expect "50 answers by keys" wait_for "session 50 " 20
+for i in 1 2 3 4; do tm send-keys -t z u; done
+tm send-keys -t z BSpace
+expect "5 undos (u and Backspace)" wait_for "session 45 " 10
+expect "an undo says what it did" wait_for "previous answer retracted" 2
+tm capture-pane -p -t z > screen.txt
+expect "the screen has the question and its numbered answers" grep -q "1  Ring" screen.txt
+expect "the status line shows progress for this user" grep -q "you 45/200" screen.txt
+expect "no raw escape sequence on screen" bash -c "! grep -qP '\x1b|\[[0-9;]*m|\[\?[0-9]' screen.txt"
+
+tm resize-window -t z -x 40 -y 8 2>/dev/null
+expect "a too-small window gets a message" wait_for "terminal too small" 5
+tm resize-window -t z -x 100 -y 30 2>/dev/null
+expect "the screen comes back when the window grows" wait_for "Does the galaxy have a ring?" 5
+
+tm send-keys -t z '?'
+expect "? lists every key" wait_for "remaps" 5
+tm send-keys -t z x
+expect "any key leaves the help" wait_for "Does the galaxy have a ring?" 5
+tm send-keys -t z q
+for i in $(seq 1 50); do tm has-session -t z 2>/dev/null || break; sleep 0.1; done
+expect "q quits" bash -c "! tmux -L '$SOCK' has-session -t z 2>/dev/null"
+
+check "exports the raw answer log" "$Z" export ws --format answers -o answers.csv
+n_tree=$(grep -c ',ring,tree,' answers.csv)
+n_retract=$(grep -c ',ring,retract,' answers.csv)
+expect "exactly 50 answers in the log (got $n_tree)" test "$n_tree" -eq 50
+expect "exactly 5 retractions (got $n_retract)" test "$n_retract" -eq 5
+check "exports labels" "$Z" export ws --format labels --task ring -o labels.csv
+expect "45 galaxies keep a label (got $(($(wc -l < labels.csv) - 1)))" test "$(($(wc -l < labels.csv) - 1))" -eq 45
+expect "the retractions undo the last 5 galaxies answered" \
+    bash -c "tail -5 answers.csv | cut -d, -f10 | tr '\n' ' ' | grep -q '^50 49 48 47 46 \$'"
+check "the workspace checks clean" "$Z" check ws
+expect "nothing went to the log as an error" bash -c "! grep -qi 'fail\|error' '$T/label.log' 2>/dev/null"
