@@ -440,27 +440,49 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
         if (od > 0.15 * S) { nx = (S - 1) / 2.0 + ox * 0.15 * S / od; ny = (S - 1) / 2.0 + oy * 0.15 * S / od; }
         xc = nx; yc = ny;
     }
-    /* second moments with a wider Gaussian window */
-    double mxx = 0, myy = 0, mxy = 0, mw = 0;
-    {
-        double s2 = 0.2 * S, inv = 1.0 / (2 * s2 * s2);
-        for (int t = 0; t < S; t++) { gx[t] = exp(-(t - xc) * (t - xc) * inv); gy[t] = exp(-(t - yc) * (t - yc) * inv); }
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++) {
-                double v = wk->sm[y * S + x];
-                if (v <= 0) continue;
-                double dx = x - xc, dy = y - yc, wt = v * gx[x] * gy[y];
-                mxx += wt * dx * dx; myy += wt * dy * dy; mxy += wt * dx * dy; mw += wt;
-            }
-    }
+    /* second moments under an elliptical Gaussian window matched to the
+     * current ellipse, iterated: for an elliptical galaxy the fixed point has
+     * the galaxy's own axis ratio (a round window would bias q towards 1) */
     double q = 1, pa = 0;
-    if (mw > 0) {
-        mxx /= mw; myy /= mw; mxy /= mw;
-        double tr = mxx + myy, det = mxx * myy - mxy * mxy;
-        double disc = sqrt(fmax(tr * tr / 4 - det, 0));
-        double l1 = tr / 2 + disc, l2 = fmax(tr / 2 - disc, 0);
-        q = l1 > 0 ? sqrt(l2 / l1) : 1;
-        pa = 0.5 * atan2(2 * mxy, mxx - myy);
+    {
+        enum { NTAB = 12 * 64 };
+        float etab[NTAB + 1];     /* exp(-t) at t = i / 64 */
+        for (int i = 0; i <= NTAB; i++) etab[i] = (float)exp(-i / 64.0);
+        const double sa = 0.2 * S;
+        for (int it = 0; it < 6; it++) {
+            double cp = cos(pa), sp = sin(pa), inv = 1.0 / (2 * sa * sa), iq2 = 1.0 / (q * q);
+            double mxx = 0, myy = 0, mxy = 0, mw = 0;
+            for (int y = 0; y < S; y++)
+                for (int x = 0; x < S; x++) {
+                    double v = wk->l[y * S + x];   /* unblurred: blur would round it */
+                    if (v == 0) continue;
+                    double dx = x - xc, dy = y - yc;
+                    double uu = dx * cp + dy * sp, vv = -dx * sp + dy * cp;
+                    double t = (uu * uu + vv * vv * iq2) * inv;
+                    if (t >= 12) continue;
+                    double wt = v * etab[(int)(t * 64)];
+                    mxx += wt * dx * dx; myy += wt * dy * dy; mxy += wt * dx * dy; mw += wt;
+                }
+            if (mw <= 0) break;
+            mxx /= mw; myy /= mw; mxy /= mw;
+            /* undo the window: M = (Mw^-1 - W^-1)^-1 (exact for a Gaussian galaxy) */
+            double wxx = sa * sa * (cp * cp + q * q * sp * sp), wyy = sa * sa * (sp * sp + q * q * cp * cp);
+            double wxy = sa * sa * (1 - q * q) * cp * sp;
+            double dw = wxx * wyy - wxy * wxy, dm = mxx * myy - mxy * mxy;
+            if (dw > 0 && dm > 0) {
+                double ia = myy / dm - wyy / dw, ib = -mxy / dm + wxy / dw, ic = mxx / dm - wxx / dw;
+                double di = ia * ic - ib * ib;
+                if (ia > 0 && di > 0) { mxx = ic / di; myy = ia / di; mxy = -ib / di; }
+            }
+            double tr = mxx + myy, det = mxx * myy - mxy * mxy;
+            double disc = sqrt(fmax(tr * tr / 4 - det, 0));
+            double l1 = tr / 2 + disc, l2 = fmax(tr / 2 - disc, 0);
+            double nq = l1 > 0 ? sqrt(l2 / l1) : 1;
+            pa = 0.5 * atan2(2 * mxy, mxx - myy);
+            double dq = fabs(nq - q);
+            q = nq < 0.15 ? 0.15 : nq;
+            if (dq < 1e-3) break;
+        }
     }
     if (q < 0.15) q = 0.15;
     if (!(q <= 1)) q = 1;
