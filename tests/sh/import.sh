@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# tests/sh/import.sh - `zoosh import` / `zoosh export` as a user types them:
+# help and usage errors, exit codes, a quiet run when stderr is a file and a
+# progress bar on a terminal, a Zoobot-style catalog (id_str, file_loc,
+# absolute paths, ra/dec) and the exports written with -o.
+. "$(dirname "$0")/lib.sh"
+RINGS=$SHARED/decals_rings
+
+check "import --help prints the usage" "$Z" import --help
+expect "the usage names --skip-bad and --features" grep -q -- "--skip-bad" "$T/last.out"
+check "export --help prints the usage" "$Z" export --help
+expect "the export usage names the formats" grep -q "predictions" "$T/last.out"
+
+"$Z" import >/dev/null 2>&1; st=$?
+expect "import without arguments is a usage error (exit 2)" test "$st" -eq 2
+"$Z" import ws "$RINGS/catalog.csv" --bogus >/dev/null 2>&1; st=$?
+expect "an unknown option is a usage error (exit 2)" test "$st" -eq 2
+"$Z" import nowhere "$RINGS/catalog.csv" >/dev/null 2>err.txt; st=$?
+expect "importing into a missing workspace exits 3" test "$st" -eq 3
+expect "and says there is no workspace" grep -q "nowhere: no workspace" err.txt
+
+"$Z" init ws >/dev/null 2>&1
+"$Z" import ws "$RINGS/catalog.csv" >out.txt 2>err.txt; st=$?
+expect "the ring catalog imports (exit 0)" test "$st" -eq 0
+expect "the summary counts 200 galaxies and 200 thumbnails" grep -q "imported 200 galaxies.*200 thumbnails" out.txt
+expect "nothing goes to stderr when it is not a terminal (no progress bar)" test ! -s err.txt
+
+# on a terminal (script gives the command a pty) a progress bar is drawn
+rm -rf ws2; "$Z" init ws2 >/dev/null 2>&1
+script -qec "'$Z' import ws2 '$RINGS/catalog.csv' --threads 2" /dev/null >tty.txt 2>&1
+expect "a progress bar is drawn on a terminal" grep -q "writing.*\[#*\]" tty.txt
+
+# a Zoobot-style catalog: id_str, file_loc with absolute paths, ra/dec, vote counts
+{
+    echo "id_str,file_loc,ra,dec,smooth-or-featured_smooth,smooth-or-featured_featured-or-disk,smooth-or-featured_artifact,has-spiral-arms_yes_fraction,survey"
+    tail -n +2 "$RINGS/catalog.csv" | head -20 | awk -F, -v d="$RINGS" '{ printf "z%s,%s/%s,%.4f,%.4f,%d,%d,0,0.25,decals\n", $1, d, $2, 10 + NR, -NR, NR, 40 - NR }'
+} > zoobot.csv
+rm -rf wz; "$Z" init wz >/dev/null 2>&1
+check "a Zoobot-style catalog (id_str, file_loc, ra/dec, vote counts) imports" "$Z" import wz zoobot.csv --no-thumbs
+expect "its vote columns become priors (3 count columns + 1 fraction)" grep -q "4 prior columns (80 values)" "$T/last.out"
+
+# exports: -o writes a file; standard output otherwise; the same bytes
+check "export answers -o writes a file" "$Z" export ws --format answers -o answers.csv
+expect "the answers export has its header" grep -qx "seq,time,user,task,kind,id_str,question,answer,rating,retracts" answers.csv
+"$Z" export ws --format answers > answers2.csv 2>/dev/null
+expect "standard output gets the same bytes" cmp -s answers.csv answers2.csv
+"$Z" export ws --format zoobot -o votes.csv 2>err.txt; st=$?
+expect "a zoobot export without answers succeeds with the header only" test "$st" -eq 0 -a "$(wc -l < votes.csv)" -eq 1
+expect "and says why it is empty" grep -q "no galaxy has answers" err.txt
+expect "its header is id_str,file_loc then the gz-decals vote columns" grep -q "^id_str,file_loc,smooth-or-featured_smooth," votes.csv
+"$Z" export ws --format zoobot -o /nonexistent-dir/v.csv 2>err.txt; st=$?
+expect "an unwritable -o path fails with exit 1 and names it" test "$st" -eq 1 -a -n "$(grep nonexistent-dir err.txt)"
