@@ -30,7 +30,6 @@
 #define FIX_RMAX (0.375 * S)  /* outer edge of the fixed grid (semi-major, px) */
 #define R50_RMAX 3.0          /* outer edge of the R50 grid, in R50 */
 #define BLUR_SIGMA 3.0        /* px at S: the scale of rings / arms we look for */
-#define GINI_BINS 512
 
 /* ---- feature layout ---------------------------------------------------- */
 enum {
@@ -126,7 +125,15 @@ typedef struct {
     float tmp[S * S];     /* (S, S) */
     float a[S * S];       /* (S, S) elliptical radius (semi-major, px) */
     float cs[S * S], sn[S * S];   /* (S, S) cos / sin of the deprojected azimuth */
+    struct pix { float f, r2; } pp[S * S];  /* (S*S) aperture pixels: flux, r^2 (Gini/M20) */
 } work;
+typedef struct pix pix;
+
+static int cmp_pix(const void *a, const void *b)
+{
+    float x = ((const pix *)a)->f, y = ((const pix *)b)->f;
+    return (x > y) - (x < y);
+}
 
 /* Annulus accumulators. */
 typedef struct {
@@ -594,41 +601,33 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
             amiru += fabs(u - sample(wk->u, mx, my));
         }
     if (sa <= 0) sa = 1e-9;
-    /* Gini and M20 from a histogram of positive fluxes in the aperture */
+    /* Gini and M20 (Lotz et al. 2004) over the positive pixels in the
+     * aperture, sorted by flux */
     double gini = 0, m20 = 0;
     if (lmax > 0) {
-        double hn[GINI_BINS] = {0}, hf[GINI_BINS] = {0}, hm[GINI_BINS] = {0};
-        double mtot = 0, ftot = 0, ntot = 0;
+        pix *pp = wk->pp;
+        int np = 0;
+        double mtot = 0, ftot = 0;
         for (int y = 0; y < S; y++)
             for (int x = 0; x < S; x++) {
                 int i = y * S + x;
-                double l = wk->l[i];
+                float l = wk->l[i];
                 if (wk->a[i] >= ap || l <= 0) continue;
-                int b = (int)(l / lmax * (GINI_BINS - 1));
-                double r2 = (x - xc) * (x - xc) + (y - yc) * (y - yc);
-                hn[b] += 1; hf[b] += l; hm[b] += l * r2;
-                mtot += l * r2; ftot += l; ntot += 1;
+                float r2 = (float)((x - xc) * (x - xc) + (y - yc) * (y - yc));
+                pp[np++] = (pix){l, r2};
+                mtot += (double)l * r2;
+                ftot += l;
             }
-        if (ntot > 1 && ftot > 0) {
-            /* Gini = sum_i (2i - n - 1) x_i / (n (n-1) mean), i ascending (1-based);
-             * within a bin, pixels take the middle of their rank range */
-            double rank = 0, g = 0;
-            for (int b = 0; b < GINI_BINS; b++) {
-                if (hn[b] == 0) continue;
-                double mid = rank + (hn[b] + 1) / 2.0;
-                g += (2 * mid - ntot - 1) * hf[b];
-                rank += hn[b];
-            }
-            gini = g / (ftot / ntot) / (ntot * (ntot - 1));
+        if (np > 1 && ftot > 0) {
+            qsort(pp, (size_t)np, sizeof *pp, cmp_pix);
+            /* Gini = sum_i (2i - n - 1) x_i / (mean n (n-1)), i = 1..n ascending */
+            double g = 0;
+            for (int i = 0; i < np; i++) g += (2.0 * (i + 1) - np - 1) * pp[i].f;
+            gini = g / (ftot / np) / ((double)np * (np - 1));
             double acc = 0, macc = 0;
-            for (int b = GINI_BINS - 1; b >= 0; b--) {
-                if (hn[b] == 0) continue;
-                if (acc + hf[b] >= 0.2 * ftot) {
-                    double f = (0.2 * ftot - acc) / hf[b];
-                    macc += f * hm[b];
-                    break;
-                }
-                acc += hf[b]; macc += hm[b];
+            for (int i = np - 1; i >= 0 && acc < 0.2 * ftot; i--) {
+                acc += pp[i].f;
+                macc += (double)pp[i].f * pp[i].r2;
             }
             m20 = mtot > 0 && macc > 0 ? log10(macc / mtot) : -3;
         }
