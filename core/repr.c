@@ -57,6 +57,50 @@ void core_repr_morph_encoder(core_repr_encoder *enc, int threads)
     enc->ctx = NULL;
 }
 
+/* ---- raw pixels (the floor every representation must beat) ---------------- */
+#define PIX_SIDE 32
+static int pixels_fn(void *ctx, const core_image *imgs, int n, float *out, char *err, size_t errlen)
+{
+    (void)ctx;
+    for (int i = 0; i < n; i++) {
+        const core_image *im = &imgs[i];
+        int m = (im->w < im->h ? im->w : im->h) / 2;   /* the central half */
+        if (m < PIX_SIDE / 4) {
+            if (err && errlen) snprintf(err, errlen, "image of %dx%d pixels is too small", im->w, im->h);
+            return -1;
+        }
+        int x0 = (im->w - m) / 2, y0 = (im->h - m) / 2;
+        float *o = out + (size_t)i * 3 * PIX_SIDE * PIX_SIDE;   /* (PIX_SIDE, PIX_SIDE, 3) */
+        for (int oy = 0; oy < PIX_SIDE; oy++)
+            for (int ox = 0; ox < PIX_SIDE; ox++) {
+                int ya = oy * m / PIX_SIDE, yb = (oy + 1) * m / PIX_SIDE;
+                int xa = ox * m / PIX_SIDE, xb = (ox + 1) * m / PIX_SIDE;
+                if (yb <= ya) yb = ya + 1;
+                if (xb <= xa) xb = xa + 1;
+                double acc[3] = {0, 0, 0};
+                for (int y = ya; y < yb; y++)
+                    for (int x = xa; x < xb; x++) {
+                        const uint8_t *p = im->px + ((size_t)(y0 + y) * im->w + x0 + x) * 3;
+                        acc[0] += p[0]; acc[1] += p[1]; acc[2] += p[2];
+                    }
+                double inv = 1.0 / (255.0 * (yb - ya) * (xb - xa));
+                for (int c = 0; c < 3; c++) o[(oy * PIX_SIDE + ox) * 3 + c] = (float)(acc[c] * inv);
+            }
+    }
+    return 0;
+}
+
+void core_repr_pixels_encoder(core_repr_encoder *enc, int threads)
+{
+    memset(enc, 0, sizeof *enc);
+    enc->set = "pixels";
+    enc->provenance = "pixels v1 (central half of the thumbnail, 32x32 RGB, 0..1)";
+    enc->dim = 3 * PIX_SIDE * PIX_SIDE;
+    enc->threads = threads > 0 ? threads : 1;
+    enc->batch = 64;
+    enc->fn = pixels_fn;
+}
+
 /* ---- embed ---------------------------------------------------------------- */
 typedef struct {
     const core_repr_encoder *enc;

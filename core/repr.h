@@ -56,6 +56,9 @@ typedef struct {
 
 /* The built-in morphology encoder (core/morph.h), set "morph". */
 void core_repr_morph_encoder(core_repr_encoder *enc, int threads);
+/* Raw pixels, the floor: the central half of the thumbnail area-averaged to
+ * 32x32 RGB (3072 numbers in 0..1), set "pixels". */
+void core_repr_pixels_encoder(core_repr_encoder *enc, int threads);
 
 typedef struct {
     uint32_t n_done;          /* vectors written */

@@ -2,7 +2,7 @@
  * cmd_embed.c - `zoosh embed` (compute a representation for every galaxy,
  * then its PCA) and `zoosh similar` (the galaxies nearest to one).
  *
- *   zoosh embed WS [--method morph | --weights F [--arch A] [--size N]] [--set NAME] [--pca K] [--threads N] [--quiet]
+ *   zoosh embed WS [--method morph|pixels | --weights F [--arch A] [--size N]] [--set NAME] [--pca K] [--threads N] [--quiet]
  *   zoosh similar WS ID [-k 12] [--set NAME] [--metric euclidean|cosine]
  *
  * The work is in core/repr.h; this file parses arguments, picks the encoder
@@ -125,8 +125,10 @@ static int make_encoder(const embed_opts *o, core_repr_encoder *enc, encoder_sta
     if (o->weights) return make_convnext_encoder(o, enc, es);
     if (strcmp(o->method, "morph") == 0) {
         core_repr_morph_encoder(enc, o->threads);
+    } else if (strcmp(o->method, "pixels") == 0) {
+        core_repr_pixels_encoder(enc, o->threads);
     } else {
-        fprintf(stderr, "zoosh embed: unknown --method '%s' (known: morph)\n", o->method);
+        fprintf(stderr, "zoosh embed: unknown --method '%s' (known: morph, pixels)\n", o->method);
         return EXIT_USAGE;
     }
     if (o->set) enc->set = o->set;
@@ -150,7 +152,7 @@ static void progress_tty(void *ctx, uint32_t done, uint32_t total)
 static void embed_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh embed WS [--method morph | --weights FILE [--arch A] [--size N]]\n"
+        "usage: zoosh embed WS [--method morph|pixels | --weights FILE [--arch A] [--size N]]\n"
         "                      [--set NAME] [--pca K] [--threads N] [--quiet]\n"
         "\n"
         "Computes a representation (a feature vector) for every galaxy of the workspace\n"
@@ -160,6 +162,8 @@ static void embed_usage(FILE *f)
         "                   profiles in elliptical annuli, unsharp-mask (ring/arm) profile,\n"
         "                   azimuthal Fourier modes, concentration, asymmetry, Gini/M20,\n"
         "                   colour in annuli (%s)\n"
+        "  --method pixels  raw pixels: the central half of the thumbnail at 32x32 RGB\n"
+        "                   (3072 numbers; the floor any representation must beat)\n"
         "  --weights FILE   a ConvNeXt encoder instead: timm/Zoobot model.safetensors\n"
         "                   (e.g. hf_hub:mwalmsley/zoobot-encoder-convnext_nano), or one\n"
         "                   made by zoosh pretrain; set \"convnext\"\n"
@@ -193,7 +197,7 @@ int cmd_embed(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+m:s:p:t:w:a:z:q", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:s:p:t:w:a:z:q", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'm': o.method = optarg; break;
