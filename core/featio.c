@@ -202,28 +202,43 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
     out->dim = (int)dim;
     out->n_samples = (int)ns;
     out->x = xmalloc(sizeof(float) * (size_t)n * (size_t)dim);
-    size_t row_vals = (size_t)dim * (size_t)ns;
-    long long bn = (long long)(FEAT_BLOCK_BYTES / (row_vals * sizeof(double)));
-    if (bn < 1) bn = 1;
-    if (bn > n) bn = n;
-    blk = xmalloc(sizeof(double) * (size_t)bn * row_vals);   /* (bn, dim, ns) */
-    for (long long r0 = 0; r0 < n; r0 += bn) {
-        long long b = n - r0 < bn ? n - r0 : bn;
-        hsize_t start[3] = {(hsize_t)r0, 0, 0}, count[3] = {(hsize_t)b, (hsize_t)dim, (hsize_t)ns};
-        if (H5Sselect_hyperslab(sid, H5S_SELECT_SET, start, NULL, count, NULL) < 0) { set_err(err, errlen, "%s: hyperslab failed", path); goto end; }
-        if (mid >= 0) H5Sclose(mid);
-        mid = H5Screate_simple(nd, count, NULL);
-        if (H5Dread(did, H5T_NATIVE_DOUBLE, mid, sid, H5P_DEFAULT, blk) < 0) {
-            set_err(err, errlen, "%s: cannot read 'predictions' rows %lld..%lld (corrupt or truncated file)", path, r0, r0 + b - 1);
+    int is_f32 = 0;
+    {
+        hid_t t = H5Dget_type(did);
+        is_f32 = H5Tget_class(t) == H5T_FLOAT && H5Tget_size(t) == 4;
+        H5Tclose(t);
+    }
+    if (is_f32 && ns == 1) {
+        /* the common Zoobot case: float32, one sample: read straight into place */
+        if (H5Dread(did, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->x) < 0) {
+            set_err(err, errlen, "%s: cannot read 'predictions' (corrupt or truncated file)", path);
             goto end;
         }
-        for (long long i = 0; i < b; i++)
-            for (long long j = 0; j < dim; j++) {
-                const double *v = blk + ((size_t)i * (size_t)dim + (size_t)j) * (size_t)ns;
-                double s = 0;
-                for (long long k = 0; k < ns; k++) s += v[k];
-                out->x[(size_t)(r0 + i) * (size_t)dim + (size_t)j] = (float)(s / (double)ns);
+    } else {
+        size_t row_vals = (size_t)dim * (size_t)ns;
+        long long bn = (long long)(FEAT_BLOCK_BYTES / (row_vals * sizeof(double)));
+        if (bn < 1) bn = 1;
+        if (bn > n) bn = n;
+        blk = xmalloc(sizeof(double) * (size_t)bn * row_vals);   /* (bn, dim, ns) */
+        for (long long r0 = 0; r0 < n; r0 += bn) {
+            long long b = n - r0 < bn ? n - r0 : bn;
+            hsize_t start[3] = {(hsize_t)r0, 0, 0}, count[3] = {(hsize_t)b, (hsize_t)dim, (hsize_t)ns};
+            if (H5Sselect_hyperslab(sid, H5S_SELECT_SET, start, NULL, count, NULL) < 0) { set_err(err, errlen, "%s: hyperslab failed", path); goto end; }
+            if (mid >= 0) H5Sclose(mid);
+            mid = H5Screate_simple(nd, count, NULL);
+            if (H5Dread(did, H5T_NATIVE_DOUBLE, mid, sid, H5P_DEFAULT, blk) < 0) {
+                set_err(err, errlen, "%s: cannot read 'predictions' rows %lld..%lld (corrupt or truncated file)", path, r0, r0 + b - 1);
+                goto end;
             }
+            /* the mean over samples in double, then rounded once to float */
+            for (long long i = 0; i < b; i++)
+                for (long long j = 0; j < dim; j++) {
+                    const double *v = blk + ((size_t)i * (size_t)dim + (size_t)j) * (size_t)ns;
+                    double s = 0;
+                    for (long long k = 0; k < ns; k++) s += v[k];
+                    out->x[(size_t)(r0 + i) * (size_t)dim + (size_t)j] = (float)(s / (double)ns);
+                }
+        }
     }
     char ap[4096];
     abs_path(path, ap, sizeof ap);

@@ -748,6 +748,9 @@ int cmd_import(int argc, char **argv)
     int pool_on = 0;
     char err[1024];
     double t0 = core_mono_s();
+    /* ZOOSH_IMPORT_TRACE=1: the time of each step on stderr */
+    int trace = getenv("ZOOSH_IMPORT_TRACE") != NULL;
+#define TRACE(what) do { if (trace) fprintf(stderr, "zoosh import: %-15s %8.3f s\n", what, core_mono_s() - t0); } while (0)
 
     int rc = store_open(&st, ws, STORE_NOSYNC);
     if (rc) {
@@ -768,6 +771,7 @@ int cmd_import(int argc, char **argv)
         goto end;
     }
     if (cat.n_cols == 0) { fprintf(stderr, "zoosh import: %s:1: empty file (no header row)\n", cat_path); goto end; }
+    TRACE("catalog read");
 
     /* 1b. the features file */
     if (feat_path) {
@@ -812,6 +816,7 @@ int cmd_import(int argc, char **argv)
         store_read_end(rt);
     }
 
+    TRACE("features read");
     /* the good rows */
     items = xmalloc(sizeof(long) * (size_t)(cat.n_rows ? cat.n_rows : 1));
     long n_items = 0;
@@ -850,6 +855,7 @@ int cmd_import(int argc, char **argv)
             streaming = 1;
     }
 
+    TRACE("images decoded");
     if (bad.n && !skip_bad) {
         print_list(stderr, &bad, "zoosh import: ");
         fprintf(stderr, "zoosh import: %d problem%s; nothing was imported (--skip-bad imports the other rows)\n",
@@ -944,11 +950,13 @@ int cmd_import(int argc, char **argv)
         if (i0 >= n_write && e0 >= n_extra) break;
     }
     progress_end(&pr, n_write);
+    TRACE("written");
     if ((rc = store_sync(st))) {
         fprintf(stderr, "zoosh import: %s: sync failed: %s\n", ws, store_strerror(rc));
         status = EXIT_WORKSPACE;
         goto end;
     }
+    TRACE("synced");
     printf("imported %ld galaxies from %s (%ld new, %ld updated)", written, cat_path, created, written - created);
     if (!no_thumbs) printf(", %ld thumbnails", thumbs);
     if (cat.n_prior) printf(", %d prior column%s (%ld values)", cat.n_prior, cat.n_prior == 1 ? "" : "s", priors);
