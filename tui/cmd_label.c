@@ -15,6 +15,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics sixel|blocks|none]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
+        "                      [--image-px N]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel graphics where the terminal has them (else coloured half-block cells).\n"
@@ -28,6 +29,8 @@ static void usage(FILE *f)
         "                   (default: the stored queue, else catalog order)\n"
         "  --retrain N      retrain in the background after every N answers (default 10, 0 = never)\n"
         "  --retrain-secs S ... or after S seconds with new answers (default 300)\n"
+        "  --image-px N     draw the image at most N pixels wide (default: fill the pane;\n"
+        "                   256 = the stored thumbnail 1:1, less to send over a slow link)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
         "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, v larger view,\n"
@@ -56,7 +59,7 @@ int cmd_label(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = strcmp(a, "--task") == 0 || strcmp(a, "--graphics") == 0 || strcmp(a, "--retire") == 0 ||
                     strcmp(a, "--keys") == 0 || strcmp(a, "--order") == 0 || strcmp(a, "--retrain") == 0 ||
-                    strcmp(a, "--retrain-secs") == 0;
+                    strcmp(a, "--retrain-secs") == 0 || strcmp(a, "--image-px") == 0;
         if (takes && !v) {
             fprintf(stderr, "zoosh label: %s needs a value\n", a);
             return EXIT_USAGE;
@@ -85,6 +88,9 @@ int cmd_label(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--retrain-secs") == 0) {
             if (parse_int(v, 1, 86400 * 365, &o.retrain_secs)) { fprintf(stderr, "zoosh label: --retrain-secs: '%s' is not seconds >= 1\n", v); return EXIT_USAGE; }
+            i++;
+        } else if (strcmp(a, "--image-px") == 0) {
+            if (parse_int(v, 16, 4096, &o.image_px)) { fprintf(stderr, "zoosh label: --image-px: '%s' is not 16..4096 pixels\n", v); return EXIT_USAGE; }
             i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "zoosh label: unknown option '%s' (zoosh label --help)\n", a);

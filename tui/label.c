@@ -37,6 +37,7 @@
 
 #include "core/image.h"
 #include "core/knn.h"
+#include "core/repr.h"
 #include "core/learn.h"
 #include "core/util.h"
 #include "tui/blocks.h"
@@ -117,10 +118,9 @@ typedef struct {
     char jump[STORE_ID_MAX + 1];
     char msg[240];
 
-    /* similar: the feature matrix, loaded on first use */
-    float *feat;        /* (n_feat, feat_dim) */
-    uint32_t *feat_gid; /* (n_feat) */
-    int n_feat, feat_dim;
+    /* similar: the workspace's similarity set, loaded on first use */
+    core_repr_index *simix;
+    int simix_failed;
 
     double t_start, last_refresh;
     FILE *log;
@@ -254,13 +254,12 @@ static void layout(ui *u)
     }
     if (u->gfx == TUI_GRAPHICS_SIXEL) {
         int side = max_cols * u->cell_w < max_rows * u->cell_h ? max_cols * u->cell_w : max_rows * u->cell_h;
-        if (!u->large && side > CORE_THUMB_SIDE) side = CORE_THUMB_SIDE;   /* 1:1 with the thumbnail */
+        if (!u->large && u->o.image_px > 0 && side > u->o.image_px) side = u->o.image_px;
         u->box_px_w = u->box_px_h = side;
         u->box_cols = ceil_div(side, u->cell_w);
         u->box_rows = ceil_div(side, u->cell_h);
     } else {                                /* a cell is 1 x 2 pixels */
         int side = max_cols < 2 * max_rows ? max_cols : 2 * max_rows;
-        if (!u->large && side > 64) side = 64;
         u->box_px_w = u->box_cols = side;
         u->box_px_h = side;
         u->box_rows = ceil_div(side, 2);
@@ -465,15 +464,23 @@ static void draw_status(ui *u)
 
 static void draw_hints(ui *u)
 {
-    char a[16], b[16], c[16], d[16], e[16], f[16], g[16], h[16], i[16];
-    char line[512];
-    const char *digits = u->schema.kind == CORE_TASK_RATING ? "0-5 rate" : "1-9 answer";
-    snprintf(line, sizeof line, " %s  %s undo  %s skip  %s star  %s queue  %s jump  %s order  %s invert  %s stretch  +/- zoom  %s view  ? help  %s quit",
+    char a[16], b[16], c[16], d[16], e[16], f[16], g[16], h[16], i[16], j[16], k[16];
+    char line[512], digits[32];
+    if (u->schema.kind == CORE_TASK_RATING) {
+        snprintf(digits, sizeof digits, "%d-%d rate", u->schema.rating_min, u->schema.rating_max);
+    } else {
+        int q = tui_session_question(u->ses), n = q >= 0 ? u->schema.q[q].n_answers : 9;
+        snprintf(digits, sizeof digits, "1-%d answer", n > 9 ? 0 : n);
+    }
+    snprintf(line, sizeof line, " %s  %s undo  %s skip  %s star  %s similar  %s queue  %s jump  %s order"
+             "  %s %s +- %s image  %s help  %s quit",
              digits, first_key(u, TUI_ACT_UNDO, a, sizeof a), first_key(u, TUI_ACT_SKIP, b, sizeof b),
-             first_key(u, TUI_ACT_FAVOURITE, c, sizeof c), first_key(u, TUI_ACT_GRID, d, sizeof d),
+             first_key(u, TUI_ACT_FAVOURITE, c, sizeof c), first_key(u, TUI_ACT_SIMILAR, j, sizeof j),
+             first_key(u, TUI_ACT_GRID, d, sizeof d),
              first_key(u, TUI_ACT_JUMP, e, sizeof e), first_key(u, TUI_ACT_ORDER, f, sizeof f),
              first_key(u, TUI_ACT_INVERT, g, sizeof g), first_key(u, TUI_ACT_STRETCH, h, sizeof h),
-             first_key(u, TUI_ACT_VIEW, i, sizeof i), first_key(u, TUI_ACT_QUIT, i, sizeof i));
+             first_key(u, TUI_ACT_VIEW, i, sizeof i), first_key(u, TUI_ACT_HELP, k, sizeof k),
+             first_key(u, TUI_ACT_QUIT, i, sizeof i));
     put_clip(LINES - 1, 0, COLS, line);
 }
 
@@ -591,8 +598,8 @@ static void draw_label(ui *u)
     }
     if (u->gfx == TUI_GRAPHICS_NONE) return;
     char vs[80];
-    snprintf(vs, sizeof vs, "%s%s%s zoom %d", tui_view_stretch_name(u->view.stretch), u->view.invert ? " inverted" : "",
-             u->large ? " large" : "", u->view.zoom);
+    snprintf(vs, sizeof vs, "%s%s  zoom %.3gx%s", tui_view_stretch_name(u->view.stretch), u->view.invert ? "  inverted" : "",
+             pow(1.5, u->view.zoom), u->large ? "  large view" : "");
     if (u->img_y + u->box_rows < LINES - 3) put_clip(u->img_y + u->box_rows, u->img_x, u->box_cols, vs);
 }
 
@@ -765,48 +772,23 @@ static void galaxy_changed(ui *u, uint32_t before)
     if (tui_session_gid(u->ses) != before) u->need_image = 1;
 }
 
-static void load_features(ui *u)
-{
-    if (u->feat || u->n_feat < 0) return;
-    u->n_feat = -1;
-    zs_txn *txn;
-    if (store_read_begin(u->st, &txn) != 0) return;
-    char **names = NULL;
-    int n = 0;
-    if (store_featset_list(txn, &names, &n) == 0 && n > 0) {
-        const char *pick = names[0];
-        for (int i = 0; i < n; i++)
-            if (u->have_model && strcmp(names[i], u->info.features) == 0) pick = names[i];
-        int dim = 0, rows = 0;
-        if (store_features_load(txn, pick, &u->feat, &u->feat_gid, &rows, &dim) == 0 && rows > 0) {
-            u->n_feat = rows;
-            u->feat_dim = dim;
-        }
-    }
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
-    store_read_end(txn);
-}
-
 static void open_similar(ui *u)
 {
     uint32_t gid = tui_session_gid(u->ses);
     u->n_grid = 0;
     u->grid_sel = 0;
     u->grid_similar = 1;
-    load_features(u);
-    if (gid && u->feat) {
-        int row = -1;
-        for (int i = 0; i < u->n_feat; i++)
-            if (u->feat_gid[i] == gid) { row = i; break; }
-        if (row >= 0) {
-            int idx[GRID_MAX + 1];
-            float dist[GRID_MAX + 1];
-            int k = core_knn_topk(u->feat, u->n_feat, u->feat_dim, u->feat + (size_t)row * u->feat_dim,
-                                  GRID_MAX + 1, CORE_KNN_COSINE, idx, dist);
-            for (int i = 0; i < k && u->n_grid < GRID_MAX; i++)
-                if (idx[i] != row) u->grid[u->n_grid++] = u->feat_gid[idx[i]];
+    if (!u->simix && !u->simix_failed) {       /* the similarity set, loaded once */
+        zs_txn *txn;
+        if (store_read_begin(u->st, &txn) == 0) {
+            if (core_repr_index_new(txn, NULL, CORE_KNN_EUCLIDEAN, &u->simix) != 0) u->simix = NULL;
+            store_read_end(txn);
         }
+        u->simix_failed = u->simix == NULL;
+    }
+    if (gid && u->simix) {
+        int k = core_repr_index_query(u->simix, gid, GRID_MAX, u->grid, NULL);
+        u->n_grid = k > 0 ? k : 0;
     }
     u->mode = MODE_GRID;
     u->need_image = 1;
@@ -1124,9 +1106,13 @@ int tui_label_run(const tui_label_opts *o)
     keypad(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
-    u->bmode = tui_blocks_pick(nc, getenv("COLORTERM"), has_colors() ? COLORS : 0);
-    if (u->gfx == TUI_GRAPHICS_BLOCKS && has_colors() && u->bmode == TUI_BLOCKS_PLAIN && !(nc && *nc))
-        u->bmode = TUI_BLOCKS_PLAIN;
+    {
+        int ncol = has_colors() ? COLORS : 0;
+        const char *term = getenv("TERM");
+        /* tmux and screen draw 256 colours whatever TERM inside them says */
+        if ((getenv("TMUX") || (term && strstr(term, "256"))) && ncol < 256) ncol = 256;
+        u->bmode = tui_blocks_pick(nc, getenv("COLORTERM"), ncol);
+    }
     u->t_start = core_mono_s();
     u->last_refresh = u->t_start;
     u->last_submit = u->t_start;
@@ -1171,8 +1157,7 @@ out:
     tui_trainer_free(u->tr);
     tui_session_free(u->ses);
     for (int i = 0; i < CACHE_N; i++) free(u->cache[i].bytes);
-    free(u->feat);
-    free(u->feat_gid);
+    core_repr_index_free(u->simix);
     store_close(u->st);
     if (u->log) fclose(u->log);
     the_ui = NULL;
