@@ -96,6 +96,19 @@ check "the copy checks clean" $Z check copy
 expect "the copy has the same answers" bash -c "'$Z' stats copy | grep -q 'log of 6 records'"
 expect "backup refuses an existing copy (exit 1)" test "$(status $Z backup ws2 copy)" -eq 1
 
+# --- a user without write permission can still look
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 755 "$T"; chmod -R a+rX,a-w copy
+    asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    expect "stats works for a user who may not write" test "$(status asnobody $Z stats copy)" -eq 0
+    expect "check too" test "$(status asnobody $Z check copy)" -eq 0
+    expect "init in a directory they cannot write fails (exit 1)" test "$(status asnobody $Z init copy/sub)" -eq 1
+    expect "saying why" grep -q "Permission denied" "$T/last.out"
+    chmod -R u+w copy
+else
+    skip "read-only use" "needs root and setpriv to drop permissions"
+fi
+
 # --- damage and refusals
 mdb_load -s answers -f bad.dump ws2
 expect "check finds a damaged answer (exit 3)" test "$(status $Z check ws2)" -eq 3
