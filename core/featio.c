@@ -64,7 +64,8 @@ static int dims_ok(const char *path, long long n, long long dim, long long s, ch
         set_err(err, errlen, "%s: empty feature array (%lld x %lld x %lld)", path, n, dim, s);
         return 0;
     }
-    if (dim > FEAT_MAX_DIM || n > INT32_MAX || (unsigned long long)n * (unsigned long long)dim > FEAT_MAX_VALUES) {
+    if (dim > FEAT_MAX_DIM || n > INT32_MAX || (unsigned long long)n * (unsigned long long)dim > FEAT_MAX_VALUES ||
+        (unsigned long long)dim * (unsigned long long)s > FEAT_MAX_DIM) {   /* samples: fuzz_feat_npy found an overflow */
         set_err(err, errlen, "%s: feature array too large (%lld x %lld)", path, n, dim);
         return 0;
     }

@@ -291,7 +291,7 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
     double *v = NULL;
     /* cfitsio wants a reallocatable buffer; READONLY never reallocates it. */
     void *mem = (void *)buf;
-    size_t memlen = len;
+    size_t memlen = (len + 2879) / 2880 * 2880;   /* load_fits pads buf to whole records */
     if (fits_open_memfile(&f, "mem.fits", READONLY, &mem, &memlen, 0, NULL, &status)) {
         char m[FLEN_STATUS];
         fits_get_errstatus(status, m);
@@ -379,9 +379,15 @@ end:
 static int load_fits(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
 {
     if (len < 2880) { set_err(err, errlen, "truncated FITS (%zu bytes, a header block is 2880)", len); return -1; }
+    /* cfitsio reads whole 2880-byte records, past the end of a memory file
+     * whose length is not a multiple of 2880: give it a zero-padded copy
+     * (heap overflow found by tests/fuzz/fuzz_image.c) */
+    uint8_t *pad = NULL;
+    if (len % 2880) { pad = xcalloc(len + 2880 - len % 2880, 1); memcpy(pad, buf, len); }
     pthread_mutex_lock(&fits_lock);
-    int rc = load_fits_locked(buf, len, out, err, errlen);
+    int rc = load_fits_locked(pad ? pad : buf, len, out, err, errlen);
     pthread_mutex_unlock(&fits_lock);
+    free(pad);
     return rc;
 }
 
