@@ -575,6 +575,54 @@ static void a_map_grown_elsewhere_is_adopted(void)
     store_close(st);
 }
 
+/* Four processes grow the map from 64 KiB at the same time, each writing
+ * thumbnails and answers; every write lands. */
+static void processes_grow_the_map_together(void)
+{
+    setenv("ZOOSH_MAPSIZE", "64k", 1);
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 400);
+    store_close(st);
+    pid_t pids[4];
+    for (int k = 0; k < 4; k++) {
+        pids[k] = fork();
+        ZT_CHECK(pids[k] >= 0, "fork");
+        if (pids[k] == 0) {
+            zs_store *s2 = NULL;
+            if (store_open(&s2, "ws", 0)) _exit(10);
+            for (int b = 0; b < 10; b++) {
+                thumbs_ctx c = {1 + k * 100 + b * 10, 10, 48};
+                int rc = store_write(s2, put_thumbs, &c);
+                if (rc) { fprintf(stderr, "%s %s\n", store_strerror(rc), store_last_error()); _exit(11); }
+                append_ctx a = {(uint32_t)(1 + k * 100 + b), 1, 0, 0};
+                if (store_write(s2, append_one, &a)) _exit(12);
+            }
+            store_close(s2);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        int status;
+        waitpid(pids[k], &status, 0);
+        ZT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d: status %d", k, status);
+    }
+    unsetenv("ZOOSH_MAPSIZE");
+    st = open_ws("ws", 0);
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    ZT_CHECK(store_thumb_count(t) == 400, "%u thumbnails", store_thumb_count(t));
+    ZT_CHECK(store_answer_last_seq(t) == 40, "%llu answers", (unsigned long long)store_answer_last_seq(t));
+    for (uint32_t g = 1; g <= 400; g++) {
+        int w, h;
+        const uint8_t *px;
+        OK(store_thumb_get(t, g, &w, &h, &px));
+        ZT_CHECK(px[0] == (g & 0xff), "thumb %u", g);
+    }
+    store_read_end(t);
+    expect_clean(st);
+    store_close(st);
+}
+
 /* ------------------------------------------------------------ refusing */
 
 /* Puts bytes straight into a database with liblmdb, bypassing the store
@@ -802,6 +850,7 @@ const zt_case zt_suite_store[] = {
     {"two threads share one store while the map grows", two_threads_share_one_store, 60},
     {"the map grows from a tiny start, even within one transaction", the_map_grows_past_a_tiny_start, 60},
     {"a map grown by another process is adopted", a_map_grown_elsewhere_is_adopted, 0},
+    {"four processes grow the map together from 64 KiB", processes_grow_the_map_together, 60},
     {"newer, foreign and missing workspaces are refused with their codes", newer_foreign_and_missing_are_refused, 0},
     {"a read-only workspace reads but refuses writes", read_only_workspace_reads_but_refuses_writes, 0},
     {"a backup taken while another process appends opens and checks clean", backup_while_another_process_appends, 60},
