@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# tests/sh/embed.sh - `zoosh embed` and `zoosh similar` on the real DECaLS
+# ring cutouts, through the real binary and a real workspace; and the ring
+# probe report computes its numbers.
+. "$(dirname "$0")/lib.sh"
+CAT=$SHARED/decals_rings/catalog.csv
+if [ ! -f "$CAT" ]; then skip "ring catalog" "no $CAT"; echo "0 passed, 0 failed"; exit 0; fi
+
+check "embed --help prints the usage" $Z embed --help
+expect "the usage names the morph method" grep -q -- "--method morph" "$T/last.out"
+check "similar --help prints the usage" $Z similar --help
+
+check_fails "embed on a missing workspace fails" $Z embed "$T/nope"
+expect "... with the workspace exit status 3" test "$($Z embed "$T/nope" >/dev/null 2>&1; echo $?)" = 3
+
+check "a workspace of the 200 ring galaxies is imported" sh -c "$Z init ws >/dev/null && $Z import ws '$CAT' >/dev/null"
+check_fails "similar before any embed fails" $Z similar ws J005321.49-025122.0
+expect "... saying to run zoosh embed" grep -q "zoosh embed" "$T/last.out"
+
+check "embed computes morphology features for every galaxy" $Z embed ws --quiet
+expect "... 200 of them" grep -q "embedded 200 galaxies into feature set 'morph'" "$T/last.out"
+expect "... and fits a 40-component PCA" grep -q "feature set 'pca40'" "$T/last.out"
+check "the features export as 200 rows" $Z export ws --format features --set morph -o morph.csv
+expect "... with a header and 200 lines" test "$(wc -l < morph.csv)" -eq 201
+ndim=$(head -1 morph.csv | tr ',' '\n' | grep -c '^feat_')
+expect "... of more than 100 features each" test "$ndim" -gt 100
+expect "no feature is NaN or infinite" sh -c "! grep -qiE 'nan|inf' morph.csv"
+check "the PCA set exports too" $Z export ws --format features --set pca40 -o pca.csv
+expect "... with 40 columns" test "$(head -1 pca.csv | tr ',' '\n' | grep -c '^feat_')" -eq 40
+
+check "embedding again is idempotent" $Z embed ws --quiet
+$Z export ws --format features --set morph -o morph2.csv >/dev/null 2>&1
+expect "... same 200 vectors, same values" cmp -s morph.csv morph2.csv
+
+Q=J005321.49-025122.0
+check "similar prints the nearest galaxies" $Z similar ws $Q -k 8
+cp "$T/last.out" sim.out
+expect "... 8 of them after a header line" test "$(grep -vc '^#' sim.out)" -eq 8
+expect "... never the query itself" sh -c "! grep -q '^$Q' sim.out"
+expect "... each with an id, a distance and the image file" \
+    sh -c "grep -v '^#' sim.out | awk -F'\t' 'NF!=3 || \$2<0 || \$3 !~ /\\.png\$/ {bad=1} END {exit bad}'"
+expect "... sorted by distance" sh -c "grep -v '^#' sim.out | cut -f2 | sort -g -c"
+check "similar searches another set with cosine distance" $Z similar ws $Q -k 3 --set morph --metric cosine
+expect "... 3 lines, distances within [0, 2]" \
+    sh -c "grep -v '^#' '$T/last.out' | awk -F'\t' '\$2<0 || \$2>2 {bad=1} END {exit bad || NR!=3}'"
+check_fails "an unknown galaxy id fails" $Z similar ws NO-SUCH-GALAXY
+expect "... naming the id" grep -q "no galaxy with id 'NO-SUCH-GALAXY'" "$T/last.out"
+expect "... with exit status 1" test "$($Z similar ws NO-SUCH-GALAXY >/dev/null 2>&1; echo $?)" = 1
+check_fails "an unknown feature set fails" $Z similar ws $Q --set nosuchset
+expect "... naming it" grep -q "nosuchset" "$T/last.out"
+expect "a bad -k is a usage error (2)" test "$($Z similar ws $Q -k 0 >/dev/null 2>&1; echo $?)" = 2
+expect "an unknown metric is a usage error (2)" test "$($Z similar ws $Q --metric manhattan >/dev/null 2>&1; echo $?)" = 2
+expect "an unknown embed method is a usage error (2)" test "$($Z embed ws --method nosuch >/dev/null 2>&1; echo $?)" = 2
+
+check "raw pixels embed as the probe's floor" $Z embed ws --method pixels --pca 0 --quiet
+expect "... 3072 numbers each" grep -q "'pixels' (3072 dims" "$T/last.out"
+
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+    check "the ring probe report runs on a few folds" \
+        bash "$ROOT/tools/probe_rings.sh" --ws "$T/ws" --folds 2 --sizes 20 --repeats 1 --tsv probe.tsv
+    expect "... and computes an AUC and an accuracy in [0, 1] for morph and pixels" \
+        sh -c "awk -F'\t' 'NR>1 && (\$4<0 || \$4>1 || \$6<0 || \$6>1) {bad=1} NR>1 {n++} END {exit bad || n!=2}' probe.tsv"
+else
+    skip "the ring probe report" "no /usr/bin/python3 with sklearn"
+fi
