@@ -1,4 +1,131 @@
-/* cmd_pretrain.c - placeholder: not implemented yet (replaced by its workstream). */
+/*
+ * cmd_pretrain.c - `zoosh pretrain CATALOG.csv --out FILE.safetensors`:
+ * train zoosh's own ConvNeXt encoder on Galaxy Zoo vote fractions
+ * (core/pretrain.h).  The file it writes is read by
+ * `zoosh embed --weights FILE --size N` (N = the training --size).
+ */
 #include "tui/cmd.h"
+#include "core/pretrain.h"
+
+#include <getopt.h>
 #include <stdio.h>
-int cmd_pretrain(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "zoosh pretrain: not implemented yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    core_pt_opts d;
+    core_pt_opts_default(&d);
+    fprintf(f,
+        "usage: zoosh pretrain [options] CATALOG.csv --out FILE.safetensors\n"
+        "\n"
+        "Trains a ConvNeXt encoder (forward and backward in C) to predict the Galaxy\n"
+        "Zoo vote fractions of every galaxy in CATALOG: columns `file` (image, relative\n"
+        "to the catalog) and ClassQ.A (cumulative vote fractions, Kaggle GZ2 style).\n"
+        "Loss: per-question cross-entropy on the vote distribution, weighted by the\n"
+        "fraction of volunteers who reached the question.  Augmentation: rotations,\n"
+        "flips, zooms of 0.9-1.1.  The file is rewritten after every epoch; use it\n"
+        "with: zoosh embed --weights FILE --size SIZE WS\n"
+        "\n"
+        "  --out FILE        where to write the encoder (timm's names; required)\n"
+        "  --epochs N        passes over the catalog (default %d)\n"
+        "  --size PX         training resolution (default %d)\n"
+        "  --crop F          centre crop of each image, fraction of its side (default %.2g)\n"
+        "  --batch B         images per step (default %d)\n"
+        "  --lr X            peak AdamW learning rate (default %g; weight decay %g)\n"
+        "  --depths a,b,c,d  blocks per stage (default %d,%d,%d,%d)\n"
+        "  --dims a,b,c,d    widths per stage (default %d,%d,%d,%d)\n"
+        "  --limit N         use only the first N galaxies\n"
+        "  --seed S          random seed (default 1)\n"
+        "  --threads N       BLAS / decoding threads (default 2)\n"
+        "  --quiet           no progress lines\n",
+        d.epochs, d.size, d.crop, d.batch, d.lr, d.wd, d.arch.depths[0], d.arch.depths[1], d.arch.depths[2],
+        d.arch.depths[3], d.arch.dims[0], d.arch.dims[1], d.arch.dims[2], d.arch.dims[3]);
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_four(const char *s, int lo, int hi, int out[4])
+{
+    int v[4], k = 0;
+    char *end;
+    const char *p = s;
+    while (k < 4) {
+        long x = strtol(p, &end, 10);
+        if (end == p || x < lo || x > hi) return -1;
+        v[k++] = (int)x;
+        if (*end == ',') p = end + 1;
+        else break;
+    }
+    if (k != 4 || *end) return -1;
+    memcpy(out, v, sizeof v);
+    return 0;
+}
+
+int cmd_pretrain(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) { usage(stdout); return 0; }
+    core_pt_opts o;
+    core_pt_opts_default(&o);
+    const char *out = NULL;
+    static const struct option lo[] = {
+        {"out", required_argument, 0, 'o'}, {"epochs", required_argument, 0, 'e'},
+        {"size", required_argument, 0, 'z'}, {"crop", required_argument, 0, 'c'},
+        {"batch", required_argument, 0, 'b'}, {"lr", required_argument, 0, 'l'},
+        {"depths", required_argument, 0, 'D'}, {"dims", required_argument, 0, 'W'},
+        {"limit", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
+        {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c, seed = 1;
+    while ((c = getopt_long(argc, argv, "o:e:z:c:b:l:D:W:n:s:t:q", lo, NULL)) != -1) {
+        char *end = NULL;
+        int bad = 0;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'e': bad = parse_int(optarg, 1, 10000, &o.epochs); break;
+        case 'z': bad = parse_int(optarg, 32, 512, &o.size); break;
+        case 'b': bad = parse_int(optarg, 1, 4096, &o.batch); break;
+        case 'n': bad = parse_int(optarg, 1, 100000000, &o.limit); break;
+        case 's': bad = parse_int(optarg, 0, 2000000000, &seed); o.seed = (uint64_t)seed; break;
+        case 't': bad = parse_int(optarg, 1, 64, &o.threads); break;
+        case 'D': bad = parse_four(optarg, 1, 64, o.arch.depths); break;
+        case 'W': bad = parse_four(optarg, 1, 2048, o.arch.dims); break;
+        case 'q': o.quiet = 1; break;
+        case 'c':
+            o.crop = strtof(optarg, &end);
+            bad = !*optarg || *end || !(o.crop > 0.05f && o.crop <= 1.0f);
+            break;
+        case 'l':
+            o.lr = strtof(optarg, &end);
+            bad = !*optarg || *end || !(o.lr > 0 && o.lr < 1);
+            break;
+        default:
+            fprintf(stderr, "zoosh pretrain: unknown option '%s' (zoosh pretrain --help)\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+        if (bad) {
+            fprintf(stderr, "zoosh pretrain: bad value '%s' for %s (zoosh pretrain --help)\n", optarg, argv[optind - 2]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1 || !out) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    snprintf(o.arch.name, sizeof o.arch.name, "zoosh_pretrained");
+    char err[512] = "";
+    if (core_pt_run(argv[optind], out, &o, o.quiet ? NULL : stderr, err, sizeof err)) {
+        fprintf(stderr, "zoosh pretrain: %s\n", err);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,1062 @@
+/*
+ * pretrain.c - training timm's ConvNeXt + a linear vote head in C, llm.c
+ * style: each layer a forward/backward pair, activations kept in one
+ * struct per layer for the backward pass, parameters / gradients / Adam
+ * moments each in one allocation with pointers into it.  See pretrain.h for
+ * the loss.  GEMMs go through OpenBLAS (its threads); the rest is plain
+ * loops over channels-last rows.
+ *
+ * Layouts (internal, channels-last; converted to timm's at save):
+ *   stem_w (C0, 4, 4, 3)   ds_w (C, 2, 2, Cin)   dw_w (7, 7, C)
+ *   fc1_w (D, C)   fc2_w (C, D)   head_w (NO, CL)
+ * Legend: B batch, S input side, H W map size, P = H*W, R = B*P rows,
+ * C channels, D = 4C hidden, NO outputs (answers), CL last width.
+ */
+#include "core/pretrain.h"
+#include "core/catalog.h"
+#include "core/image.h"
+#include "core/safetensors.h"
+#include "core/util.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LN_EPS 1e-6f
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((optimize("O3")))
+#else
+#define HOT
+#endif
+
+/* ------------------------------------------------------------ parameters */
+
+typedef struct {
+    float *dw_w, *dw_b, *ln_w, *ln_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b, *gamma;
+} pblock;
+
+typedef struct {
+    float *stem_w, *stem_b, *stem_ln_w, *stem_ln_b;
+    float *ds_ln_w[4], *ds_ln_b[4], *ds_w[4], *ds_b[4];
+    pblock *blk[4];                 /* (depth) per stage */
+    float *head_ln_w, *head_ln_b, *head_w, *head_b;
+} pset;
+
+enum { RE_NONE, RE_PATCH, RE_DW };
+enum { INIT_W, INIT_ZERO, INIT_ONE, INIT_GAMMA };
+
+typedef struct {
+    char name[80];
+    int ndim;
+    int64_t shape[4];   /* timm's shape */
+    int reorder, init, decay;
+    size_t off, n;
+} pentry;
+
+/* ------------------------------------------------------------ activations */
+
+typedef struct {
+    float *dwo;     /* (R, C) depthwise conv output = LN input */
+    float *lno;     /* (R, C) LN output = fc1 input */
+    float *mean, *rstd;  /* (R) */
+    float *h1;      /* (R, D) fc1 output, pre-GELU */
+    float *h2;      /* (R, D) GELU output = fc2 input */
+    float *u;       /* (R, C) fc2 output (with bias) */
+} ablock;
+
+typedef struct {
+    int H, W, R;
+    float **x;      /* (depth + 1) of (R, C): x[0] stage input, x[b + 1] block b output */
+    ablock *b;      /* (depth) */
+    float *ds_lno, *ds_mean, *ds_rstd;   /* downsample LN of the previous stage's output */
+    float *dx;      /* (R, C) gradient of the stream */
+} astage;
+
+struct core_pt_net {
+    core_convnext_arch a;
+    int n_out;
+    size_t np;
+    float *params, *grads, *m, *v;    /* (np) each */
+    pset P, G;
+    pentry *tab;
+    int ntab;
+    /* activations, for (B, S) */
+    int B, S;
+    float *cols0;   /* (R0, 48) stem patches */
+    float *pre0;    /* (R0, C0) stem conv output */
+    float *mean0, *rstd0;
+    astage st[4];
+    float *pooled, *hn, *hmean, *hrstd, *logits;   /* (B, CL) (B, CL) (B) (B) (B, NO) */
+    /* scratch for backward */
+    float *s_rc, *s_rc2, *s_rd, *s_cols;
+};
+
+static void add_entry(core_pt_net *n, size_t *off, const char *name, int ndim, const int64_t *shape,
+                      int reorder, int init, int decay)
+{
+    pentry *e = &n->tab[n->ntab++];
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->ndim = ndim;
+    e->n = 1;
+    for (int i = 0; i < ndim; i++) {
+        e->shape[i] = shape[i];
+        e->n *= (size_t)shape[i];
+    }
+    e->reorder = reorder;
+    e->init = init;
+    e->decay = decay;
+    e->off = *off;
+    *off += e->n;
+}
+
+#define SH(...) (const int64_t[]){__VA_ARGS__}
+
+/* Lay out the table (names in timm's order) and the offsets. */
+static void build_table(core_pt_net *n)
+{
+    const core_convnext_arch *a = &n->a;
+    int cnt = 4 + 4 + 4 * 4;
+    for (int s = 0; s < a->nstages; s++) cnt += 9 * a->depths[s];
+    n->tab = xcalloc((size_t)cnt, sizeof *n->tab);
+    size_t off = 0;
+    char nm[80];
+    int64_t c0 = a->dims[0];
+    add_entry(n, &off, "stem.0.weight", 4, SH(c0, 3, 4, 4), RE_PATCH, INIT_W, 1);
+    add_entry(n, &off, "stem.0.bias", 1, SH(c0), RE_NONE, INIT_ZERO, 0);
+    add_entry(n, &off, "stem.1.weight", 1, SH(c0), RE_NONE, INIT_ONE, 0);
+    add_entry(n, &off, "stem.1.bias", 1, SH(c0), RE_NONE, INIT_ZERO, 0);
+    for (int s = 0; s < a->nstages; s++) {
+        int64_t c = a->dims[s], cin = s ? a->dims[s - 1] : c, d = 4 * c;
+        if (s) {
+            snprintf(nm, sizeof nm, "stages.%d.downsample.0.weight", s);
+            add_entry(n, &off, nm, 1, SH(cin), RE_NONE, INIT_ONE, 0);
+            snprintf(nm, sizeof nm, "stages.%d.downsample.0.bias", s);
+            add_entry(n, &off, nm, 1, SH(cin), RE_NONE, INIT_ZERO, 0);
+            snprintf(nm, sizeof nm, "stages.%d.downsample.1.weight", s);
+            add_entry(n, &off, nm, 4, SH(c, cin, 2, 2), RE_PATCH, INIT_W, 1);
+            snprintf(nm, sizeof nm, "stages.%d.downsample.1.bias", s);
+            add_entry(n, &off, nm, 1, SH(c), RE_NONE, INIT_ZERO, 0);
+        }
+        for (int b = 0; b < a->depths[s]; b++) {
+#define E(suffix, nd, shape, re, init, dec) \
+    (snprintf(nm, sizeof nm, "stages.%d.blocks.%d.%s", s, b, suffix), add_entry(n, &off, nm, nd, shape, re, init, dec))
+            E("conv_dw.weight", 4, SH(c, 1, 7, 7), RE_DW, INIT_W, 1);
+            E("conv_dw.bias", 1, SH(c), RE_NONE, INIT_ZERO, 0);
+            E("norm.weight", 1, SH(c), RE_NONE, INIT_ONE, 0);
+            E("norm.bias", 1, SH(c), RE_NONE, INIT_ZERO, 0);
+            E("mlp.fc1.weight", 4, SH(d, c, 1, 1), RE_NONE, INIT_W, 1);
+            E("mlp.fc1.bias", 1, SH(d), RE_NONE, INIT_ZERO, 0);
+            E("mlp.fc2.weight", 4, SH(c, d, 1, 1), RE_NONE, INIT_W, 1);
+            E("mlp.fc2.bias", 1, SH(c), RE_NONE, INIT_ZERO, 0);
+            E("gamma", 1, SH(c), RE_NONE, INIT_GAMMA, 0);
+#undef E
+        }
+    }
+    int64_t cl = a->dims[a->nstages - 1];
+    add_entry(n, &off, "head.norm.weight", 1, SH(cl), RE_NONE, INIT_ONE, 0);
+    add_entry(n, &off, "head.norm.bias", 1, SH(cl), RE_NONE, INIT_ZERO, 0);
+    add_entry(n, &off, "head.fc.weight", 2, SH(n->n_out, cl), RE_NONE, INIT_W, 1);
+    add_entry(n, &off, "head.fc.bias", 1, SH(n->n_out), RE_NONE, INIT_ZERO, 0);
+    n->np = off;
+}
+
+/* Point a pset into base, in the table's order. */
+static void bind(core_pt_net *n, float *base, pset *p)
+{
+    int k = 0;
+#define NEXT (base + n->tab[k++].off)
+    p->stem_w = NEXT; p->stem_b = NEXT; p->stem_ln_w = NEXT; p->stem_ln_b = NEXT;
+    for (int s = 0; s < n->a.nstages; s++) {
+        if (s) { p->ds_ln_w[s] = NEXT; p->ds_ln_b[s] = NEXT; p->ds_w[s] = NEXT; p->ds_b[s] = NEXT; }
+        if (!p->blk[s]) p->blk[s] = xcalloc((size_t)n->a.depths[s], sizeof(pblock));
+        for (int b = 0; b < n->a.depths[s]; b++) {
+            pblock *B = &p->blk[s][b];
+            B->dw_w = NEXT; B->dw_b = NEXT; B->ln_w = NEXT; B->ln_b = NEXT;
+            B->fc1_w = NEXT; B->fc1_b = NEXT; B->fc2_w = NEXT; B->fc2_b = NEXT; B->gamma = NEXT;
+        }
+    }
+    p->head_ln_w = NEXT; p->head_ln_b = NEXT; p->head_w = NEXT; p->head_b = NEXT;
+#undef NEXT
+}
+
+int core_pt_net_new(core_pt_net **out, const core_convnext_arch *a, int n_out, float ls_init, uint64_t seed)
+{
+    *out = NULL;
+    if (a->nstages < 1 || a->nstages > 4 || n_out < 1 || n_out > CORE_PT_MAX_OUT) return -1;
+    core_pt_net *n = xcalloc(1, sizeof *n);
+    n->a = *a;
+    n->a.mlp_ratio = 4;
+    n->n_out = n_out;
+    build_table(n);
+    n->params = xcalloc(n->np, sizeof(float));
+    n->grads = xcalloc(n->np, sizeof(float));
+    n->m = xcalloc(n->np, sizeof(float));
+    n->v = xcalloc(n->np, sizeof(float));
+    bind(n, n->params, &n->P);
+    bind(n, n->grads, &n->G);
+    core_rng r;
+    core_rng_seed(&r, seed);
+    for (int i = 0; i < n->ntab; i++) {
+        pentry *e = &n->tab[i];
+        float *p = n->params + e->off;
+        for (size_t j = 0; j < e->n; j++) {
+            switch (e->init) {
+            case INIT_W: {           /* timm: trunc_normal_(std=.02), cut at +-2 std */
+                double z;
+                do z = core_rng_normal(&r); while (fabs(z) > 2.0);
+                p[j] = (float)(0.02 * z);
+                break;
+            }
+            case INIT_ONE: p[j] = 1.0f; break;
+            case INIT_GAMMA: p[j] = ls_init; break;
+            default: p[j] = 0.0f;
+            }
+        }
+    }
+    *out = n;
+    return 0;
+}
+
+static void free_acts(core_pt_net *n)
+{
+    free(n->cols0); free(n->pre0); free(n->mean0); free(n->rstd0);
+    for (int s = 0; s < 4; s++) {
+        astage *A = &n->st[s];
+        if (A->x) for (int b = 0; b <= n->a.depths[s]; b++) free(A->x[b]);
+        if (A->b) for (int b = 0; b < n->a.depths[s]; b++) {
+            ablock *K = &A->b[b];
+            free(K->dwo); free(K->lno); free(K->mean); free(K->rstd); free(K->h1); free(K->h2); free(K->u);
+        }
+        free(A->x); free(A->b); free(A->ds_lno); free(A->ds_mean); free(A->ds_rstd); free(A->dx);
+        memset(A, 0, sizeof *A);
+    }
+    free(n->pooled); free(n->hn); free(n->hmean); free(n->hrstd); free(n->logits);
+    free(n->s_rc); free(n->s_rc2); free(n->s_rd); free(n->s_cols);
+    n->cols0 = n->pre0 = n->mean0 = n->rstd0 = NULL;
+    n->pooled = n->hn = n->hmean = n->hrstd = n->logits = NULL;
+    n->s_rc = n->s_rc2 = n->s_rd = n->s_cols = NULL;
+    n->B = n->S = 0;
+}
+
+void core_pt_net_free(core_pt_net *n)
+{
+    if (!n) return;
+    free_acts(n);
+    for (int s = 0; s < 4; s++) { free(n->P.blk[s]); free(n->G.blk[s]); }
+    free(n->params); free(n->grads); free(n->m); free(n->v); free(n->tab);
+    free(n);
+}
+
+#define FA(k) ((float *)xmalloc((size_t)(k) * sizeof(float)))
+
+static void alloc_acts(core_pt_net *n, int B, int S)
+{
+    if (n->B == B && n->S == S) return;
+    free_acts(n);
+    n->B = B;
+    n->S = S;
+    const core_convnext_arch *a = &n->a;
+    int H = S / 4, W = S / 4;
+    size_t R0 = (size_t)B * H * W, maxrc = 0, maxrd = 0, maxcols = R0 * 48;
+    n->cols0 = FA(R0 * 48);
+    n->pre0 = FA(R0 * a->dims[0]);
+    n->mean0 = FA(R0);
+    n->rstd0 = FA(R0);
+    for (int s = 0; s < a->nstages; s++) {
+        astage *A = &n->st[s];
+        int C = a->dims[s], cin = s ? a->dims[s - 1] : C;
+        if (s) {
+            size_t Rp = (size_t)B * H * W;
+            A->ds_lno = FA(Rp * cin);
+            A->ds_mean = FA(Rp);
+            A->ds_rstd = FA(Rp);
+            H /= 2;
+            W /= 2;
+            maxcols = maxcols > (size_t)B * H * W * 4 * cin ? maxcols : (size_t)B * H * W * 4 * cin;
+        }
+        A->H = H;
+        A->W = W;
+        A->R = B * H * W;
+        size_t R = (size_t)A->R;
+        A->x = xcalloc((size_t)a->depths[s] + 1, sizeof *A->x);
+        for (int b = 0; b <= a->depths[s]; b++) A->x[b] = FA(R * C);
+        A->b = xcalloc((size_t)a->depths[s], sizeof *A->b);
+        for (int b = 0; b < a->depths[s]; b++) {
+            ablock *K = &A->b[b];
+            K->dwo = FA(R * C); K->lno = FA(R * C); K->mean = FA(R); K->rstd = FA(R);
+            K->h1 = FA(R * 4 * C); K->h2 = FA(R * 4 * C); K->u = FA(R * C);
+        }
+        A->dx = FA(R * C);
+        if (R * C > maxrc) maxrc = R * C;
+        if (R * 4 * C > maxrd) maxrd = R * 4 * C;
+    }
+    int cl = a->dims[a->nstages - 1];
+    n->pooled = FA((size_t)B * cl);
+    n->hn = FA((size_t)B * cl);
+    n->hmean = FA(B);
+    n->hrstd = FA(B);
+    n->logits = FA((size_t)B * n->n_out);
+    if (R0 * a->dims[0] > maxrc) maxrc = R0 * a->dims[0];
+    n->s_rc = FA(maxrc);
+    n->s_rc2 = FA(maxrc);
+    n->s_rd = FA(maxrd);
+    n->s_cols = FA(maxcols);
+}
+
+/* ------------------------------------------------------------ layers */
+
+/* out (R, O) = in (R, I) . w^T + b */
+static void matmul_forward(float *out, const float *in, const float *w, const float *b, int R, int In, int O)
+{
+    for (int r = 0; r < R; r++) memcpy(out + (size_t)r * O, b, (size_t)O * sizeof *out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, O, In, 1.0f, in, In, w, In, 1.0f, out, O);
+}
+
+/* dw (O, I) += dout^T in; db (O) += colsum dout; din (R, I) = dout w (if din) */
+static void matmul_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                            const float *w, int R, int In, int O)
+{
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, In, R, 1.0f, dout, O, in, In, 1.0f, dw, In);
+    for (int r = 0; r < R; r++)
+        for (int o = 0; o < O; o++) db[o] += dout[(size_t)r * O + o];
+    if (din) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, In, O, 1.0f, dout, O, w, In, 0.0f, din, In);
+}
+
+HOT static void layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
+                                  const float *b, int R, int C)
+{
+    for (int r = 0; r < R; r++) {
+        const float *x = in + (size_t)r * C;
+        float m = 0, v = 0;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= (float)C;
+        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+        float s = 1.0f / sqrtf(v / (float)C + LN_EPS);
+        for (int c = 0; c < C; c++) out[(size_t)r * C + c] = (x[c] - m) * s * w[c] + b[c];
+        mean[r] = m;
+        rstd[r] = s;
+    }
+}
+
+/* din (R, C) = (or +=, when accumulate) the LN input gradient. */
+HOT static void layernorm_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                                   const float *mean, const float *rstd, const float *w, int R, int C,
+                                   int accumulate)
+{
+    for (int r = 0; r < R; r++) {
+        const float *x = in + (size_t)r * C, *dy = dout + (size_t)r * C;
+        float m = mean[r], s = rstd[r], a = 0, bb = 0;
+        for (int c = 0; c < C; c++) {
+            float xh = (x[c] - m) * s, dxh = dy[c] * w[c];
+            a += dxh;
+            bb += dxh * xh;
+            dw[c] += dy[c] * xh;
+            db[c] += dy[c];
+        }
+        a /= (float)C;
+        bb /= (float)C;
+        float *dx = din + (size_t)r * C;
+        for (int c = 0; c < C; c++) {
+            float xh = (x[c] - m) * s, v = s * (dy[c] * w[c] - a - xh * bb);
+            dx[c] = accumulate ? dx[c] + v : v;
+        }
+    }
+}
+
+/* Depthwise 7x7, pad 3, per image of (H, W, C); out (B*H*W, C). */
+HOT static void dwconv_forward(float *out, const float *in, const float *w, const float *b, int B, int H, int W, int C)
+{
+    for (int i = 0; i < B; i++) {
+        const float *x = in + (size_t)i * H * W * C;
+        float *y = out + (size_t)i * H * W * C;
+        for (int oy = 0; oy < H; oy++)
+            for (int ox = 0; ox < W; ox++) {
+                float *o = y + ((size_t)oy * W + ox) * C;
+                for (int c = 0; c < C; c++) o[c] = b[c];
+                for (int ky = 0; ky < 7; ky++) {
+                    int iy = oy + ky - 3;
+                    if (iy < 0 || iy >= H) continue;
+                    for (int kx = 0; kx < 7; kx++) {
+                        int ix = ox + kx - 3;
+                        if (ix < 0 || ix >= W) continue;
+                        const float *ip = x + ((size_t)iy * W + ix) * C, *wp = w + (ky * 7 + kx) * C;
+                        for (int c = 0; c < C; c++) o[c] += ip[c] * wp[c];
+                    }
+                }
+            }
+    }
+}
+
+/* dw += sum dout * in (shifted); db += sum dout; din += dout conv^T w. */
+HOT static void dwconv_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                                const float *w, int B, int H, int W, int C)
+{
+    for (int i = 0; i < B; i++) {
+        const float *x = in + (size_t)i * H * W * C, *dy = dout + (size_t)i * H * W * C;
+        float *dx = din + (size_t)i * H * W * C;
+        for (int oy = 0; oy < H; oy++)
+            for (int ox = 0; ox < W; ox++) {
+                const float *g = dy + ((size_t)oy * W + ox) * C;
+                for (int c = 0; c < C; c++) db[c] += g[c];
+                for (int ky = 0; ky < 7; ky++) {
+                    int iy = oy + ky - 3;
+                    if (iy < 0 || iy >= H) continue;
+                    for (int kx = 0; kx < 7; kx++) {
+                        int ix = ox + kx - 3;
+                        if (ix < 0 || ix >= W) continue;
+                        const float *ip = x + ((size_t)iy * W + ix) * C, *wp = w + (ky * 7 + kx) * C;
+                        float *dip = dx + ((size_t)iy * W + ix) * C, *dwp = dw + (ky * 7 + kx) * C;
+                        for (int c = 0; c < C; c++) {
+                            dwp[c] += g[c] * ip[c];
+                            dip[c] += g[c] * wp[c];
+                        }
+                    }
+                }
+            }
+    }
+}
+
+static inline float erf_fast(float z)
+{
+    z = z < -4.0f ? -4.0f : z > 4.0f ? 4.0f : z;
+    float z2 = z * z;
+    float p = -2.72614225801306e-10f;
+    p = p * z2 + 2.77068142495902e-08f;
+    p = p * z2 + -2.10102402082508e-06f;
+    p = p * z2 + -5.69250639462346e-05f;
+    p = p * z2 + -7.34990630326855e-04f;
+    p = p * z2 + -2.95459980854025e-03f;
+    p = p * z2 + -1.60960333262415e-02f;
+    float q = -1.45660718464996e-05f;
+    q = q * z2 + -2.13374055278905e-04f;
+    q = q * z2 + -1.68282697438203e-03f;
+    q = q * z2 + -7.37332916720468e-03f;
+    q = q * z2 + -1.42647390514189e-02f;
+    return z * p / q;
+}
+
+HOT static void gelu_forward(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + erf_fast(in[i] * (float)M_SQRT1_2));
+}
+
+/* d (n) *= gelu'(x) = Phi(x) + x phi(x) */
+HOT static void gelu_backward(float *d, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + erf_fast(v * (float)M_SQRT1_2));
+        float pdf = expf(-0.5f * v * v) * 0.3989422804014327f;
+        d[i] *= cdf + v * pdf;
+    }
+}
+
+/* Non-overlapping K x K patches of (B, H, W, C) into (B*Ho*Wo, K*K*C), and back. */
+static void patchify(float *cols, const float *in, int B, int H, int W, int C, int K)
+{
+    int Ho = H / K, Wo = W / K;
+    for (int i = 0; i < B; i++)
+        for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++) {
+                float *r = cols + (((size_t)i * Ho + oy) * Wo + ox) * K * K * C;
+                for (int ky = 0; ky < K; ky++)
+                    memcpy(r + (size_t)ky * K * C, in + (((size_t)i * H + oy * K + ky) * W + ox * K) * C,
+                           (size_t)K * C * sizeof *r);
+            }
+}
+
+static void unpatchify(float *din, const float *dcols, int B, int H, int W, int C, int K)
+{
+    memset(din, 0, (size_t)B * H * W * C * sizeof *din);    /* rows/cols cut off by the floor get 0 */
+    int Ho = H / K, Wo = W / K;
+    for (int i = 0; i < B; i++)
+        for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++) {
+                const float *r = dcols + (((size_t)i * Ho + oy) * Wo + ox) * K * K * C;
+                for (int ky = 0; ky < K; ky++)
+                    memcpy(din + (((size_t)i * H + oy * K + ky) * W + ox * K) * C, r + (size_t)ky * K * C,
+                           (size_t)K * C * sizeof *r);
+            }
+}
+
+/* ------------------------------------------------------------ network */
+
+int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *logits, float *feat)
+{
+    if (S < 32 || B < 1) return -1;
+    alloc_acts(n, B, S);
+    const core_convnext_arch *a = &n->a;
+    const pset *p = &n->P;
+    int H = S / 4, W = S / 4, C0 = a->dims[0];
+    patchify(n->cols0, x, B, S, S, 3, 4);
+    matmul_forward(n->pre0, n->cols0, p->stem_w, p->stem_b, B * H * W, 48, C0);
+    layernorm_forward(n->st[0].x[0], n->mean0, n->rstd0, n->pre0, p->stem_ln_w, p->stem_ln_b, B * H * W, C0);
+    for (int s = 0; s < a->nstages; s++) {
+        astage *A = &n->st[s];
+        int C = a->dims[s], D = 4 * C;
+        if (s) {
+            astage *Pv = &n->st[s - 1];
+            int cin = a->dims[s - 1];
+            layernorm_forward(A->ds_lno, A->ds_mean, A->ds_rstd, Pv->x[a->depths[s - 1]], p->ds_ln_w[s],
+                              p->ds_ln_b[s], Pv->R, cin);
+            patchify(n->s_cols, A->ds_lno, B, Pv->H, Pv->W, cin, 2);
+            matmul_forward(A->x[0], n->s_cols, p->ds_w[s], p->ds_b[s], A->R, 4 * cin, C);
+        }
+        for (int b = 0; b < a->depths[s]; b++) {
+            ablock *K = &A->b[b];
+            const pblock *Q = &p->blk[s][b];
+            dwconv_forward(K->dwo, A->x[b], Q->dw_w, Q->dw_b, B, A->H, A->W, C);
+            layernorm_forward(K->lno, K->mean, K->rstd, K->dwo, Q->ln_w, Q->ln_b, A->R, C);
+            matmul_forward(K->h1, K->lno, Q->fc1_w, Q->fc1_b, A->R, C, D);
+            gelu_forward(K->h2, K->h1, (size_t)A->R * D);
+            matmul_forward(K->u, K->h2, Q->fc2_w, Q->fc2_b, A->R, D, C);
+            const float *xi = A->x[b];
+            float *xo = A->x[b + 1];
+            for (size_t r = 0; r < (size_t)A->R; r++)
+                for (int c = 0; c < C; c++) xo[r * C + c] = xi[r * C + c] + Q->gamma[c] * K->u[r * C + c];
+        }
+    }
+    astage *L = &n->st[a->nstages - 1];
+    int CL = a->dims[a->nstages - 1], Pl = L->H * L->W;
+    const float *xl = L->x[a->depths[a->nstages - 1]];
+    for (int i = 0; i < B; i++)
+        for (int c = 0; c < CL; c++) {
+            float acc = 0;
+            for (int q = 0; q < Pl; q++) acc += xl[((size_t)i * Pl + q) * CL + c];
+            n->pooled[(size_t)i * CL + c] = acc / (float)Pl;
+        }
+    layernorm_forward(n->hn, n->hmean, n->hrstd, n->pooled, p->head_ln_w, p->head_ln_b, B, CL);
+    matmul_forward(n->logits, n->hn, p->head_w, p->head_b, B, CL, n->n_out);
+    if (logits) memcpy(logits, n->logits, (size_t)B * n->n_out * sizeof *logits);
+    if (feat) memcpy(feat, n->hn, (size_t)B * CL * sizeof *feat);
+    return 0;
+}
+
+/* Per question: softmax of its logits; loss -sum f log softmax. dlogits
+ * (if not NULL) = (w_q softmax - f) / B. */
+static float loss_and_grad(const core_pt_questions *qs, const float *logits, const float *f, int B,
+                           float *dlogits)
+{
+    double loss = 0;
+    int NO = qs->n_out;
+    for (int i = 0; i < B; i++) {
+        const float *z = logits + (size_t)i * NO, *t = f + (size_t)i * NO;
+        for (int q = 0; q < qs->n_q; q++) {
+            int s0 = qs->start[q], k = qs->len[q];
+            float mx = z[s0], w = 0;
+            for (int j = 1; j < k; j++) mx = z[s0 + j] > mx ? z[s0 + j] : mx;
+            double sum = 0;
+            for (int j = 0; j < k; j++) sum += exp((double)z[s0 + j] - mx);
+            double lse = mx + log(sum);
+            for (int j = 0; j < k; j++) {
+                w += t[s0 + j];
+                loss -= t[s0 + j] * ((double)z[s0 + j] - lse);
+            }
+            if (dlogits)
+                for (int j = 0; j < k; j++)
+                    dlogits[(size_t)i * NO + s0 + j] =
+                        (float)((w * exp((double)z[s0 + j] - lse) - t[s0 + j]) / B);
+        }
+    }
+    return (float)(loss / B);
+}
+
+float core_pt_loss(const core_pt_questions *q, const float *logits, const float *f, int B)
+{
+    return loss_and_grad(q, logits, f, B, NULL);
+}
+
+float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float *x, int B, int S, const float *f)
+{
+    if (core_pt_net_forward(n, x, B, S, NULL, NULL)) return NAN;
+    const core_convnext_arch *a = &n->a;
+    const pset *p = &n->P;
+    pset *g = &n->G;
+    memset(n->grads, 0, n->np * sizeof(float));
+    int NO = n->n_out, CL = a->dims[a->nstages - 1];
+    float *dlogits = xmalloc((size_t)B * NO * sizeof *dlogits);
+    float loss = loss_and_grad(qs, n->logits, f, B, dlogits);
+    /* head */
+    float *dhn = n->s_rc, *dpool = n->s_rc2;
+    matmul_backward(dhn, g->head_w, g->head_b, dlogits, n->hn, p->head_w, B, CL, NO);
+    layernorm_backward(dpool, g->head_ln_w, g->head_ln_b, dhn, n->pooled, n->hmean, n->hrstd, p->head_ln_w,
+                       B, CL, 0);
+    astage *L = &n->st[a->nstages - 1];
+    int Pl = L->H * L->W;
+    for (int i = 0; i < B; i++)
+        for (int q = 0; q < Pl; q++)
+            for (int c = 0; c < CL; c++)
+                L->dx[((size_t)i * Pl + q) * CL + c] = dpool[(size_t)i * CL + c] / (float)Pl;
+    free(dlogits);
+    for (int s = a->nstages - 1; s >= 0; s--) {
+        astage *A = &n->st[s];
+        int C = a->dims[s], D = 4 * C;
+        size_t R = (size_t)A->R;
+        for (int b = a->depths[s] - 1; b >= 0; b--) {
+            ablock *K = &A->b[b];
+            const pblock *Q = &p->blk[s][b];
+            pblock *QG = &g->blk[s][b];
+            float *dx = A->dx, *du = n->s_rc, *dt = n->s_rc2, *dh = n->s_rd;
+            /* x_out = x_in + gamma * u: dx stays (residual), du = dx * gamma */
+            for (size_t r = 0; r < R; r++)
+                for (int c = 0; c < C; c++) {
+                    QG->gamma[c] += dx[r * C + c] * K->u[r * C + c];
+                    du[r * C + c] = dx[r * C + c] * Q->gamma[c];
+                }
+            matmul_backward(dh, QG->fc2_w, QG->fc2_b, du, K->h2, Q->fc2_w, (int)R, D, C);
+            gelu_backward(dh, K->h1, R * D);
+            matmul_backward(dt, QG->fc1_w, QG->fc1_b, dh, K->lno, Q->fc1_w, (int)R, C, D);
+            /* LN backward into du (reused): gradient at the depthwise output */
+            layernorm_backward(du, QG->ln_w, QG->ln_b, dt, K->dwo, K->mean, K->rstd, Q->ln_w, (int)R, C, 0);
+            dwconv_backward(dx, QG->dw_w, QG->dw_b, du, A->x[b], Q->dw_w, n->B, A->H, A->W, C);
+        }
+        if (s) {
+            astage *Pv = &n->st[s - 1];
+            int cin = a->dims[s - 1];
+            patchify(n->s_cols, A->ds_lno, n->B, Pv->H, Pv->W, cin, 2);
+            float *dcols = xmalloc(R * 4 * cin * sizeof *dcols);
+            matmul_backward(dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R, 4 * cin, C);
+            float *dln = n->s_rc2;
+            unpatchify(dln, dcols, n->B, Pv->H, Pv->W, cin, 2);
+            free(dcols);
+            layernorm_backward(Pv->dx, g->ds_ln_w[s], g->ds_ln_b[s], dln, Pv->x[a->depths[s - 1]], A->ds_mean,
+                               A->ds_rstd, p->ds_ln_w[s], Pv->R, cin, 0);
+        }
+    }
+    /* stem */
+    astage *F = &n->st[0];
+    float *dpre = n->s_rc;
+    layernorm_backward(dpre, g->stem_ln_w, g->stem_ln_b, F->dx, n->pre0, n->mean0, n->rstd0, p->stem_ln_w,
+                       F->R, a->dims[0], 0);
+    matmul_backward(NULL, g->stem_w, g->stem_b, dpre, n->cols0, p->stem_w, F->R, 48, a->dims[0]);
+    return loss;
+}
+
+HOT static void adamw_range(float *p, const float *gr, float *m, float *v, size_t n, float lr, float wd,
+                            float b1c, float b2c)
+{
+    for (size_t i = 0; i < n; i++) {
+        m[i] = 0.9f * m[i] + 0.1f * gr[i];
+        v[i] = 0.999f * v[i] + 0.001f * gr[i] * gr[i];
+        float mh = m[i] / b1c, vh = v[i] / b2c;
+        p[i] -= lr * (mh / (sqrtf(vh) + 1e-8f) + wd * p[i]);
+    }
+}
+
+void core_pt_net_adamw(core_pt_net *n, float lr, float wd, int t)
+{
+    float b1c = 1.0f - powf(0.9f, (float)t), b2c = 1.0f - powf(0.999f, (float)t);
+    for (int i = 0; i < n->ntab; i++) {
+        const pentry *e = &n->tab[i];
+        adamw_range(n->params + e->off, n->grads + e->off, n->m + e->off, n->v + e->off, e->n, lr,
+                    e->decay ? wd : 0.0f, b1c, b2c);
+    }
+}
+
+float *core_pt_net_params(core_pt_net *n, size_t *count) { *count = n->np; return n->params; }
+float *core_pt_net_grads(core_pt_net *n, size_t *count) { *count = n->np; return n->grads; }
+
+int core_pt_net_save(const core_pt_net *n, const char *path, const char *const *metadata, char *err, size_t errlen)
+{
+    core_st_out *o = xcalloc((size_t)n->ntab, sizeof *o);
+    float *buf = xmalloc(n->np * sizeof *buf);
+    for (int i = 0; i < n->ntab; i++) {
+        const pentry *e = &n->tab[i];
+        const float *src = n->params + e->off;
+        float *dst = buf + e->off;
+        if (e->reorder == RE_PATCH) {       /* (O, K, K, I) -> (O, I, K, K) */
+            int64_t O = e->shape[0], In = e->shape[1], K = e->shape[2];
+            for (int64_t a = 0; a < O; a++)
+                for (int64_t c = 0; c < In; c++)
+                    for (int64_t ky = 0; ky < K; ky++)
+                        for (int64_t kx = 0; kx < K; kx++)
+                            dst[((a * In + c) * K + ky) * K + kx] = src[((a * K + ky) * K + kx) * In + c];
+        } else if (e->reorder == RE_DW) {   /* (K, K, C) -> (C, 1, K, K) */
+            int64_t C = e->shape[0], K = e->shape[2];
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t k = 0; k < K * K; k++) dst[c * K * K + k] = src[k * C + c];
+        } else memcpy(dst, src, e->n * sizeof *dst);
+        o[i].name = e->name;
+        o[i].ndim = e->ndim;
+        memcpy(o[i].shape, e->shape, sizeof e->shape);
+        o[i].data = dst;
+    }
+    int rc = core_safetensors_write(path, o, n->ntab, metadata, err, errlen);
+    free(buf);
+    free(o);
+    return rc;
+}
+
+/* ------------------------------------------------------------ the run */
+
+void core_pt_opts_default(core_pt_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->arch = (core_convnext_arch){"zoosh_gz2", 4, {1, 1, 3, 1}, {32, 64, 128, 256}, 4};
+    o->size = 64;
+    o->crop = 0.5f;
+    o->epochs = 8;
+    o->batch = 32;
+    o->lr = 2e-3f;
+    o->wd = 0.05f;
+    o->seed = 1;
+    o->threads = 2;
+    o->val_frac = 0.1f;
+}
+
+typedef struct {
+    int n, base;
+    uint8_t *px;        /* (n, base, base, 3) centre region, 1.5 x the view */
+    float *f;           /* (n, NO) cumulative vote fractions */
+    char **files;       /* (n) */
+    long *lines;        /* (n) */
+} ptdata;
+
+typedef struct {
+    ptdata *d;
+    const core_pt_opts *o;
+    int t, nt;
+    int n_bad;
+    char first_bad[300];
+} loadjob;
+
+static void *load_worker(void *arg)
+{
+    loadjob *J = arg;
+    ptdata *d = J->d;
+    for (int i = J->t; i < d->n; i += J->nt) {
+        core_image im = {0}, cr = {0}, rs = {0};
+        char e[200];
+        uint8_t *dst = d->px + (size_t)i * d->base * d->base * 3;
+        if (core_image_load(d->files[i], &im, e, sizeof e)) {
+            if (!J->n_bad++) snprintf(J->first_bad, sizeof J->first_bad, "line %ld: %s: %s", d->lines[i], d->files[i], e);
+            memset(dst, 0, (size_t)d->base * d->base * 3);
+            continue;
+        }
+        int side = im.w < im.h ? im.w : im.h;
+        int want = (int)lrintf(side * J->o->crop * 1.5f);
+        if (want > side) want = side;
+        if (want < 1) want = 1;
+        if (core_image_crop_centre(&im, want, &cr) || core_image_resize(&cr, d->base, d->base, &rs)) {
+            if (!J->n_bad++) snprintf(J->first_bad, sizeof J->first_bad, "line %ld: %s: cannot resample", d->lines[i], d->files[i]);
+            memset(dst, 0, (size_t)d->base * d->base * 3);
+        } else memcpy(dst, rs.px, (size_t)d->base * d->base * 3);
+        core_image_free(&im);
+        core_image_free(&cr);
+        core_image_free(&rs);
+    }
+    return NULL;
+}
+
+static int cmp_int2(const void *a, const void *b)
+{
+    const int *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Catalog -> questions, fractions, decoded base images. */
+static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt_questions *qs,
+                     char ***names_out, FILE *log, char *err, size_t errlen)
+{
+    core_catalog cat;
+    char e[300];
+    memset(d, 0, sizeof *d);
+    if (core_catalog_load(path, &cat, e, sizeof e)) {
+        seterr(err, errlen, "%s", e);
+        return -1;
+    }
+    int rc = -1, fcol = core_catalog_col(&cat, "file");
+    int (*cols)[3] = xcalloc((size_t)cat.n_cols + 1, sizeof *cols);   /* question, answer, column */
+    int na = 0;
+    if (fcol < 0) {
+        seterr(err, errlen, "%s:1: no column 'file' (the image of each galaxy)", path);
+        goto end;
+    }
+    for (int c = 0; c < cat.n_cols; c++) {
+        int q, a, used = 0;
+        if (sscanf(cat.cols[c], "Class%d.%d%n", &q, &a, &used) == 2 && !cat.cols[c][used] && q > 0 && a > 0) {
+            cols[na][0] = q;
+            cols[na][1] = a;
+            cols[na][2] = c;
+            na++;
+        }
+    }
+    if (na == 0 || na > CORE_PT_MAX_OUT) {
+        seterr(err, errlen, "%s:1: %s vote-fraction columns named ClassQ.A (Galaxy Zoo 2 / Kaggle style)",
+               path, na ? "too many" : "no");
+        goto end;
+    }
+    qsort(cols, (size_t)na, sizeof *cols, cmp_int2);
+    memset(qs, 0, sizeof *qs);
+    qs->n_out = na;
+    for (int i = 0; i < na; i++) {
+        if (i == 0 || cols[i][0] != cols[i - 1][0]) {
+            qs->start[qs->n_q] = i;
+            qs->n_q++;
+        }
+        qs->len[qs->n_q - 1]++;
+    }
+    *names_out = xcalloc((size_t)na, sizeof **names_out);
+    for (int i = 0; i < na; i++) (*names_out)[i] = xstrdup(cat.cols[cols[i][2]]);
+    int n = (int)cat.n_rows;
+    if (o->limit > 0 && n > o->limit) n = o->limit;
+    d->n = n;
+    d->base = (int)lrintf(o->size * 1.5f);
+    d->f = xmalloc((size_t)n * na * sizeof *d->f);
+    d->files = xcalloc((size_t)n, sizeof *d->files);
+    d->lines = xcalloc((size_t)n, sizeof *d->lines);
+    char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash) slash[1] = 0; else dir[0] = 0;
+    for (int r = 0; r < n; r++) {
+        d->lines[r] = cat.lines[r];
+        if (cat.n_fields[r] != cat.n_cols) {
+            seterr(err, errlen, "%s:%ld: %d fields, the header has %d", path, cat.lines[r], cat.n_fields[r], cat.n_cols);
+            free(dir);
+            goto end;
+        }
+        const char *file = cat.cells[r][fcol];
+        d->files[r] = xmalloc(strlen(dir) + strlen(file) + 1);
+        sprintf(d->files[r], "%s%s", file[0] == '/' ? "" : dir, file);
+        for (int i = 0; i < na; i++) {
+            float v;
+            const char *cell = cat.cells[r][cols[i][2]];
+            if (core_parse_float(cell, &v) || !(v >= 0.0f && v <= 1.001f)) {
+                seterr(err, errlen, "%s:%ld: column %s: '%s' is not a vote fraction in [0, 1]", path, cat.lines[r],
+                       cat.cols[cols[i][2]], cell);
+                free(dir);
+                goto end;
+            }
+            d->f[(size_t)r * na + i] = v;
+        }
+    }
+    free(dir);
+    if (log) fprintf(log, "catalog %s: %d galaxies, %d questions, %d answers; decoding images to %d px...\n",
+                     path, n, qs->n_q, na, d->base);
+    d->px = xmalloc((size_t)n * d->base * d->base * 3);
+    int nt = o->threads > 0 ? o->threads : 1;
+    loadjob *J = xcalloc((size_t)nt, sizeof *J);
+    pthread_t *tid = xcalloc((size_t)nt, sizeof *tid);
+    for (int t = 0; t < nt; t++) {
+        J[t] = (loadjob){.d = d, .o = o, .t = t, .nt = nt};
+        if (t) pthread_create(&tid[t], NULL, load_worker, &J[t]);
+    }
+    load_worker(&J[0]);
+    int bad = J[0].n_bad;
+    const char *first = J[0].n_bad ? J[0].first_bad : NULL;
+    for (int t = 1; t < nt; t++) {
+        pthread_join(tid[t], NULL);
+        bad += J[t].n_bad;
+        if (!first && J[t].n_bad) first = J[t].first_bad;
+    }
+    if (bad > n / 100) {
+        seterr(err, errlen, "%s: %d of %d images unreadable; first: %s", path, bad, n, first);
+        free(J);
+        free(tid);
+        goto end;
+    }
+    if (bad && log) fprintf(log, "%d unreadable images left blank; first: %s\n", bad, first);
+    free(J);
+    free(tid);
+    rc = 0;
+end:
+    free(cols);
+    core_catalog_free(&cat);
+    return rc;
+}
+
+static void free_data(ptdata *d)
+{
+    for (int i = 0; i < d->n; i++) free(d->files ? d->files[i] : NULL);
+    free(d->files);
+    free(d->lines);
+    free(d->px);
+    free(d->f);
+}
+
+/* One view of galaxy i into x (S, S, 3): rotation th, flip, zoom z (> 1 =
+ * closer), bilinear from the base image, edges clamped. */
+static void make_view(const ptdata *d, int i, int S, float th, int flip, float z, float *x)
+{
+    const uint8_t *src = d->px + (size_t)i * d->base * d->base * 3;
+    int Bs = d->base;
+    float cth = cosf(th) / z, sth = sinf(th) / z, c0 = Bs * 0.5f;
+    for (int v = 0; v < S; v++)
+        for (int u = 0; u < S; u++) {
+            float cu = u + 0.5f - S * 0.5f, cv = v + 0.5f - S * 0.5f;
+            if (flip) cu = -cu;
+            float bx = c0 + cth * cu - sth * cv - 0.5f, by = c0 + sth * cu + cth * cv - 0.5f;
+            bx = bx < 0 ? 0 : bx > Bs - 1 ? (float)(Bs - 1) : bx;
+            by = by < 0 ? 0 : by > Bs - 1 ? (float)(Bs - 1) : by;
+            int x0 = (int)bx, y0 = (int)by, x1 = x0 + 1 < Bs ? x0 + 1 : x0, y1 = y0 + 1 < Bs ? y0 + 1 : y0;
+            float fx = bx - x0, fy = by - y0;
+            for (int c = 0; c < 3; c++) {
+                float p00 = src[((size_t)y0 * Bs + x0) * 3 + c], p01 = src[((size_t)y0 * Bs + x1) * 3 + c];
+                float p10 = src[((size_t)y1 * Bs + x0) * 3 + c], p11 = src[((size_t)y1 * Bs + x1) * 3 + c];
+                float val = (1 - fy) * ((1 - fx) * p00 + fx * p01) + fy * ((1 - fx) * p10 + fx * p11);
+                x[((size_t)v * S + u) * 3 + c] = val / 255.0f;
+            }
+        }
+}
+
+/* Mean loss over galaxies idx[0..n) without augmentation. */
+static double eval_loss(core_pt_net *net, const ptdata *d, const core_pt_questions *qs, const int *idx, int n,
+                        int B, int S, float *x, float *f, float *logits)
+{
+    double tot = 0;
+    int NO = qs->n_out;
+    for (int i0 = 0; i0 < n; i0 += B) {
+        int b = n - i0 < B ? n - i0 : B;
+        for (int k = 0; k < b; k++) {
+            make_view(d, idx[i0 + k], S, 0, 0, 1, x + (size_t)k * S * S * 3);
+            memcpy(f + (size_t)k * NO, d->f + (size_t)idx[i0 + k] * NO, (size_t)NO * sizeof *f);
+        }
+        core_pt_net_forward(net, x, b, S, logits, NULL);
+        tot += core_pt_loss(qs, logits, f, b) * b;
+    }
+    return n ? tot / n : 0;
+}
+
+int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o, void *log_file,
+                char *err, size_t errlen)
+{
+    FILE *lf = log_file;
+    ptdata d;
+    core_pt_questions qs;
+    char **names = NULL;
+    core_pt_net *net = NULL;
+    int rc = -1, S = o->size, B = o->batch;
+    float *x = NULL, *f = NULL, *logits = NULL;
+    int *idx = NULL;
+    double t0 = core_mono_s();
+    if (S < 32 || B < 1 || o->epochs < 1) {
+        seterr(err, errlen, "size must be >= 32, batch and epochs >= 1");
+        return -1;
+    }
+    if (load_data(catalog, o, &d, &qs, &names, lf, err, errlen)) goto end;
+    int NO = qs.n_out;
+    if (lf) fprintf(lf, "decoded in %.1f s\n", core_mono_s() - t0);
+    int blas = openblas_get_num_threads();
+    openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
+    if (core_pt_net_new(&net, &o->arch, NO, 1e-6f, o->seed)) {
+        seterr(err, errlen, "bad architecture");
+        goto end_blas;
+    }
+    /* split: a seeded shuffle, the last val_frac held out */
+    core_rng r;
+    core_rng_seed(&r, o->seed);
+    idx = xmalloc((size_t)d.n * sizeof *idx);
+    for (int i = 0; i < d.n; i++) idx[i] = i;
+    for (int i = d.n - 1; i > 0; i--) {
+        int j = (int)core_rng_below(&r, (uint32_t)i + 1), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
+    int n_val = (int)(d.n * o->val_frac), n_tr = d.n - n_val;
+    if (n_tr < B) {
+        seterr(err, errlen, "%s: %d galaxies to train on, fewer than a batch of %d", catalog, n_tr, B);
+        goto end_blas;
+    }
+    x = xmalloc((size_t)B * S * S * 3 * sizeof *x);
+    f = xmalloc((size_t)B * NO * sizeof *f);
+    logits = xmalloc((size_t)B * NO * sizeof *logits);
+    /* reference points for the reported losses on the held-out set */
+    double floor_ = 0, mean_loss = 0;
+    if (n_val) {
+        float *mean = xcalloc((size_t)NO, sizeof *mean), *lg = xmalloc((size_t)NO * sizeof *lg);
+        for (int i = 0; i < n_tr; i++)
+            for (int a = 0; a < NO; a++) mean[a] += d.f[(size_t)idx[i] * NO + a] / n_tr;
+        for (int a = 0; a < NO; a++) lg[a] = logf(mean[a] + 1e-6f);
+        for (int i = n_tr; i < d.n; i++) {
+            const float *t = d.f + (size_t)idx[i] * NO;
+            mean_loss += core_pt_loss(&qs, lg, t, 1) / n_val;
+            for (int q = 0; q < qs.n_q; q++) {
+                double w = 0;
+                for (int j = 0; j < qs.len[q]; j++) w += t[qs.start[q] + j];
+                for (int j = 0; j < qs.len[q]; j++)
+                    if (t[qs.start[q] + j] > 0) floor_ -= t[qs.start[q] + j] * log(t[qs.start[q] + j] / w) / n_val;
+            }
+        }
+        free(mean);
+        free(lg);
+        if (lf) fprintf(lf, "held out %d galaxies: loss of predicting the mean votes %.4f, floor (vote entropy) %.4f\n",
+                         n_val, mean_loss, floor_);
+    }
+    int steps_per_epoch = n_tr / B, total = steps_per_epoch * o->epochs, warm = total / 20 + 1, step = 0;
+    char answers[4096] = "";
+    for (int a = 0, at = 0; a < NO && at < (int)sizeof answers - 16; a++)
+        at += snprintf(answers + at, sizeof answers - at, "%s%s", a ? "," : "", names[a]);
+    for (int ep = 1; ep <= o->epochs; ep++) {
+        double te = core_mono_s(), tot = 0;
+        for (int i = n_tr - 1; i > 0; i--) {          /* reshuffle the training part */
+            int j = (int)core_rng_below(&r, (uint32_t)i + 1), t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        for (int s = 0; s < steps_per_epoch; s++, step++) {
+            for (int k = 0; k < B; k++) {
+                int g = idx[s * B + k];
+                float th = (float)(2 * M_PI * core_rng_uniform(&r));
+                int flip = (int)core_rng_below(&r, 2);
+                float z = (float)(0.9 + 0.2 * core_rng_uniform(&r));
+                make_view(&d, g, S, th, flip, z, x + (size_t)k * S * S * 3);
+                memcpy(f + (size_t)k * NO, d.f + (size_t)g * NO, (size_t)NO * sizeof *f);
+            }
+            float loss = core_pt_net_grad(net, &qs, x, B, S, f);
+            if (!isfinite(loss)) {
+                seterr(err, errlen, "training diverged at epoch %d step %d (loss %g): try a lower --lr", ep, s, loss);
+                goto end_blas;
+            }
+            tot += loss;
+            float lr = step < warm ? o->lr * (step + 1) / warm
+                                   : o->lr * (0.05f + 0.95f * 0.5f * (1 + cosf((float)M_PI * (step - warm) / (total - warm))));
+            core_pt_net_adamw(net, lr, o->wd, step + 1);
+        }
+        double vl = n_val ? eval_loss(net, &d, &qs, idx + n_tr, n_val, B, S, x, f, logits) : 0;
+        double dt = core_mono_s() - te;
+        if (lf) {
+            fprintf(lf, "epoch %d/%d  train loss %.4f  held-out loss %.4f  (%.0f s, %.0f img/s)\n", ep, o->epochs,
+                    tot / steps_per_epoch, vl, dt, steps_per_epoch * B / dt);
+            fflush(lf);
+        }
+        char s_ep[32], s_size[32], s_crop[32], s_val[64], s_arch[96];
+        snprintf(s_ep, sizeof s_ep, "%d/%d", ep, o->epochs);
+        snprintf(s_size, sizeof s_size, "%d", S);
+        snprintf(s_crop, sizeof s_crop, "%.3g", o->crop);
+        snprintf(s_val, sizeof s_val, "%.4f (mean-vote baseline %.4f, floor %.4f)", vl, mean_loss, floor_);
+        snprintf(s_arch, sizeof s_arch, "depths %d,%d,%d,%d dims %d,%d,%d,%d", o->arch.depths[0], o->arch.depths[1],
+                 o->arch.depths[2], o->arch.depths[3], o->arch.dims[0], o->arch.dims[1], o->arch.dims[2], o->arch.dims[3]);
+        const char *meta[] = {"made_by", "zoosh pretrain", "catalog", catalog, "epochs", s_ep, "size", s_size,
+                              "crop", s_crop, "held_out_loss", s_val, "arch", s_arch, "answers", answers,
+                              "loss", "per-question soft cross-entropy on vote fractions, weighted by the fraction reaching each question",
+                              NULL};
+        if (core_pt_net_save(net, out_path, meta, err, errlen)) goto end_blas;
+    }
+    if (lf) fprintf(lf, "wrote %s (%zu parameters) in %.0f s\n", out_path, net->np, core_mono_s() - t0);
+    rc = 0;
+end_blas:
+    openblas_set_num_threads(blas);
+end:
+    if (names) for (int a = 0; a < qs.n_out; a++) free(names[a]);
+    free(names);
+    free(idx);
+    free(x);
+    free(f);
+    free(logits);
+    core_pt_net_free(net);
+    free_data(&d);
+    return rc;
+}
