@@ -86,6 +86,14 @@ demo: deps zoosh
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py
 
+# ---- hardening (issue 6): `make fuzz` builds tests/fuzz/fuzz_*.c with clang
+# (libFuzzer + ASan/UBSan) into build-fuzz/ and runs each target FUZZ_SECONDS
+# (default 30); crash/hang inputs land in tests/fuzz/regress/ and `make test`
+# replays them (tests/t_fuzzreplay.c).
+fuzz:
+	@tools/fuzz.sh
+
+
 clean:
 	rm -rf $(B) zoosh
 
