@@ -31,6 +31,12 @@
  * of a deadlock (tl_held counts the locks this thread holds).  When another
  * process grew the map, LMDB reports MDB_MAP_RESIZED at begin; we adopt the
  * new size (set_mapsize 0) under the same writer lock and begin again.
+ * Growing early (more than 80% used) only tries the lock, so a labeler's UI
+ * thread never waits for its trainer's long read to grow the map.
+ *
+ * Hidden knob: ZOOSH_MAPSIZE (bytes, k/m/g suffix) sets the initial map size
+ * (tests start tiny to exercise growth); default 64 MiB at creation, and the
+ * size recorded in the file when opening.
  */
 #include "store/store.h"
 

@@ -70,6 +70,9 @@ int  store_is_readonly(const zs_store *st);
  * back and is passed on.  Map-full is handled inside (grow and re-run). */
 typedef int (*store_write_fn)(zs_txn *txn, void *ctx);
 int  store_write(zs_store *st, store_write_fn fn, void *ctx);
+/* (store_write inside a store_write callback is refused with STORE_EINVAL;
+ * a thread should not hold a read transaction while it writes, or the map
+ * cannot grow for it: STORE_ELMDB.) */
 int  store_read_begin(zs_store *st, zs_txn **out);  /* short-lived, please */
 void store_read_end(zs_txn *txn);                   /* NULL is a no-op */
 
@@ -168,7 +171,9 @@ typedef struct {
 } store_answer;
 
 /* Appends a->... with the next seq (written back into *seq_out).  Fills
- * user from the OS when a->user is empty and time when a->time_us is 0. */
+ * user from the OS when a->user is empty and time when a->time_us is 0.
+ * STORE_ENOTFOUND when a->gid is not a galaxy; STORE_EINVAL for a
+ * retraction of a seq that is not an earlier answer. */
 int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out);
 int store_answer_get(zs_txn *txn, uint64_t seq, store_answer *a);
 uint64_t store_answer_last_seq(zs_txn *txn);   /* 0 when empty */
