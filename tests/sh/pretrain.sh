@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# pretrain.sh - zoosh pretrain through the real binary on real Galaxy Zoo 2
+# votes (a few dozen galaxies, a tiny network, one epoch: seconds), the
+# encoder it writes used by zoosh embed, and bad catalogs refused with the
+# file, line and column named.
+. "$(dirname "$0")/lib.sh"
+CAT="$SHARED/kaggle_gz2_votes/catalog.csv"
+status() { "$@" >"$T/last.out" 2>&1; echo $?; }
+[ -f "$CAT" ] || { skip "pretraining on GZ2 votes" "no $CAT"; exit 0; }
+
+check "trains a tiny encoder on 64 real GZ2 galaxies" \
+    $Z pretrain --limit 64 --epochs 2 --size 32 --batch 16 --depths 1,1,1,1 --dims 8,16,16,24 \
+    --out enc.safetensors "$CAT"
+expect "it reads all 11 questions and 37 answers" grep -q "64 galaxies, 11 questions, 37 answers" "$T/last.out"
+expect "it reports the held-out loss against the mean-vote baseline" grep -q "held-out loss" "$T/last.out"
+expect "the encoder file is written" test -s enc.safetensors
+expect "its header names timm's tensors" grep -aq '"stages.3.blocks.0.mlp.fc2.weight"' enc.safetensors
+expect "and says what made it" grep -aq '"made_by":"zoosh pretrain"' enc.safetensors
+if { $Z init rings --schema ring && $Z import rings "$SHARED/decals_rings/catalog.csv"; } >/dev/null 2>&1; then
+    check "zoosh embed uses the pretrained encoder" $Z embed --weights enc.safetensors --size 32 --quiet rings
+    expect "24 dimensions for 200 galaxies" grep -q "embedded 200 galaxies into feature set 'convnext' (24 dims" "$T/last.out"
+fi
+
+head -5 "$CAT" | sed '3s/^\([^,]*,[^,]*,\)[^,]*/\1lots/' > bad.csv
+expect "a fraction that is not a number is refused (exit 1)" test "$(status $Z pretrain --out x.safetensors bad.csv)" -eq 1
+expect "naming the file, line and column" grep -q "bad.csv:3: column Class1.1: 'lots' is not a vote fraction" "$T/last.out"
+head -5 "$CAT" | cut -d, -f1,3- > nofile.csv
+expect "a catalog without a file column is refused" test "$(status $Z pretrain --out x.safetensors nofile.csv)" -eq 1
+expect "saying so" grep -q "nofile.csv:1: no column 'file'" "$T/last.out"
+expect "nothing is written for a refused catalog" test ! -e x.safetensors
+expect "--out is required (usage, 2)" test "$(status $Z pretrain "$CAT")" -eq 2
+expect "a size under 32 px is a usage error" test "$(status $Z pretrain --size 16 --out y.safetensors "$CAT")" -eq 2
