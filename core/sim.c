@@ -71,6 +71,10 @@ static float stretch_tab[STRETCH_COUNT + 2];                /* asinh(Q I) / (sqr
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 #define STRETCH_Q 20.0
+/* PSF FWHM in pixels of a 424 px cutout: 1.3" at 0.262"/px, times 1.6 for the
+ * softness GZ DECaLS cutouts get from being resampled (their sky noise has a
+ * neighbour correlation of 0.79, measured on decals_rings). */
+#define SIM_FWHM_PX (1.3 / CORE_SIM_PIXSCALE * 1.6)
 #define STRETCH_M 0.015
 static const double band_scale[3] = {6.0, 3.4, 2.2};   /* g, r, z (legacypipe sdss_rgb) */
 static const double sky_sigma[3] = {0.0029, 0.0046, 0.0070}; /* nanomaggies / px at 424 */
@@ -211,7 +215,7 @@ static double flux_for(core_rng *r, double r_half)
 
 static void draw_disc(core_rng *r, core_sim_params *p, double bulge_lo, double bulge_hi)
 {
-    p->disc_h = logunif(r, 16, 36);
+    p->disc_h = logunif(r, 18, 40);
     p->q = exp_disc_q(r);
     p->bulge_frac = unif(r, bulge_lo, bulge_hi);
     p->n_sersic = unif(r, 1.0, 4.0);
@@ -229,8 +233,8 @@ static void draw_arms(core_rng *r, core_sim_params *p)
     p->n_arms = u < 0.05 ? 1 : u < 0.6 ? 2 : u < 0.8 ? 3 : u < 0.92 ? 4 : 5 + (int)core_rng_below(r, 2);
     p->winding = (int)core_rng_below(r, 3);
     p->pitch = p->winding == 0 ? unif(r, 8, 14) : p->winding == 1 ? unif(r, 15, 24) : unif(r, 25, 36);
-    p->arm_amp = unif(r, 0.25, 0.6);
-    p->n_knots = 8 + (int)core_rng_below(r, 30);
+    p->arm_amp = unif(r, 0.2, 0.5);
+    p->n_knots = 20 + (int)core_rng_below(r, 40);
 }
 
 void core_sim_finish(core_sim_params *p)
@@ -259,14 +263,14 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
     case CORE_SIM_LENS:
     default:
         p->n_sersic = unif(&r, 1.0, 3.5);
-        p->r_eff = logunif(&r, 20, 55);
+        p->r_eff = logunif(&r, 22, 60);
         p->bulge_q = 1.0 - 0.72 * pow(core_rng_uniform(&r), 1.4);
         p->q = p->bulge_q;
         p->bulge_frac = 1.0;
         if (cls == CORE_SIM_LENS) {
             p->n_sersic = unif(&r, 3.0, 4.5);
             p->bulge_q = p->q = unif(&r, 0.6, 1.0);
-            p->lens_r = p->r_eff * unif(&r, 1.0, 2.0);
+            p->lens_r = p->r_eff * unif(&r, 0.6, 1.3);
             p->arc_angle = unif(&r, 0, 360);
             p->arc_span = unif(&r, 60, 160);
         }
@@ -284,8 +288,8 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
         draw_arms(&r, p);
         break;
     case CORE_SIM_EDGEON: {
-        p->disc_h = logunif(&r, 20, 42);
-        p->disc_z = p->disc_h * unif(&r, 0.1, 0.22);
+        p->disc_h = logunif(&r, 14, 30);
+        p->disc_z = p->disc_h * unif(&r, 0.12, 0.25);
         double u = core_rng_uniform(&r);
         p->edge_bulge = u < 0.3 ? 0 : u < 0.75 ? 1 : 2;
         p->bulge_frac = p->edge_bulge == 0 ? 0.0 : unif(&r, 0.1, 0.4);
@@ -306,13 +310,13 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
         } else {
             p->ring_r = p->disc_h * unif(&r, 2.0, 3.2);
         }
-        p->ring_w = p->ring_r * unif(&r, 0.07, 0.14);
-        p->ring_frac = unif(&r, 0.12, 0.3);
+        p->ring_w = p->ring_r * unif(&r, 0.08, 0.16);
+        p->ring_frac = unif(&r, 0.07, 0.2);
         break;
     case CORE_SIM_MERGER: {
         if (chance(&r, 0.5)) {
             p->n_sersic = unif(&r, 2.0, 4.0);
-            p->r_eff = logunif(&r, 8, 22);
+            p->r_eff = logunif(&r, 14, 40);
             p->bulge_q = p->q = unif(&r, 0.5, 1.0);
             p->bulge_frac = 1.0;
         } else {
@@ -374,9 +378,9 @@ void core_sim_draw(uint64_t seed, uint64_t index, const double frac[CORE_SIM_N_C
 /* ---------------------------------------------------------------- rendering */
 
 /* Colours as flux ratios g/r and z/r. */
-static const double COL_RED[3] = {0.545, 1.0, 1.70};     /* elliptical / bulge */
-static const double COL_DISC[3] = {0.60, 1.0, 1.58};
-static const double COL_BLUE[3] = {0.68, 1.0, 1.42};    /* arms, rings, knots, arcs */
+static const double COL_RED[3] = {0.52, 1.0, 1.70};     /* elliptical / bulge */
+static const double COL_DISC[3] = {0.55, 1.0, 1.74};
+static const double COL_BLUE[3] = {0.72, 1.0, 1.42};    /* arms, rings, knots, arcs */
 
 typedef struct {
     int S, L, f;        /* output side, grid side, grid cell in output px */
@@ -613,7 +617,8 @@ static void knots(rctx *c, const core_sim_params *p)
         }
         double gx, gy;
         disc_to_grid(c, p, p->q, X, Y, &gx, &gy);
-        deposit(c, pk, gx, gy, w);
+        for (int j = 0; j < 3; j++)       /* a knot is a small clumpy region, not a point */
+            deposit(c, pk, gx + 0.7 * core_rng_normal(&c->rng), gy + 0.7 * core_rng_normal(&c->rng), w / 3);
     }
 }
 
@@ -628,7 +633,7 @@ static void tail(rctx *c, double x0, double y0, double len, double ang, double c
         ang += curl / ns;
         x += cos(ang) * len / ns;
         y -= sin(ang) * len / ns;
-        double wdt = (0.6 + 1.8 * t) * len * 0.05;
+        double wdt = (1.0 + 2.0 * t) * len * 0.06;
         add_spot(c, x, y, fmax(wdt, 0.8), flux * (1.0 - 0.8 * t) / wsum, col);
     }
 }
@@ -645,40 +650,144 @@ static void shell(rctx *c, double cx, double cy, double rad, double a0, double s
     }
 }
 
-/* Separable Gaussian blur of the three grid bands, sigma in cells. */
-static void blur(rctx *c, double sigma)
+/* Separable Gaussian blur of an (L, L) image, sigma in cells, zero padded:
+ * the naive reference (blur_fast is the one used; tests compare them). */
+static void blur_naive(float *im, int L, double sigma)
 {
-    int L = c->L, rad = (int)ceil(3 * sigma);
+    int rad = (int)ceil(3 * sigma);
     if (rad < 1) return;
     float *kern = xmalloc(sizeof(float) * (size_t)(2 * rad + 1));   /* (2 rad + 1) */
     double s = 0;
     for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)exp(-0.5 * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * rad; i++) kern[i] = (float)(kern[i] / s);
-    float *row = xmalloc(sizeof(float) * (size_t)(L + 2 * rad));
-    for (int k = 0; k < 3; k++) {
-        float *im = c->band + (size_t)k * L * L;
-        for (int y = 0; y < L; y++) {          /* rows, zero padded */
-            float *r = im + (size_t)y * L;
-            memset(row, 0, sizeof(float) * (size_t)(L + 2 * rad));
-            memcpy(row + rad, r, sizeof(float) * (size_t)L);
-            for (int x = 0; x < L; x++) {
-                float v = 0;
-                for (int i = 0; i <= 2 * rad; i++) v += kern[i] * row[x + i];
-                r[x] = v;
-            }
+    float *row = xmalloc(sizeof(float) * (size_t)(L + 2 * rad));   /* (L + 2 rad) */
+    for (int y = 0; y < L; y++) {          /* rows */
+        float *r = im + (size_t)y * L;
+        memset(row, 0, sizeof(float) * (size_t)(L + 2 * rad));
+        memcpy(row + rad, r, sizeof(float) * (size_t)L);
+        for (int x = 0; x < L; x++) {
+            float v = 0;
+            for (int i = 0; i <= 2 * rad; i++) v += kern[i] * row[x + i];
+            r[x] = v;
         }
-        for (int x = 0; x < L; x++) {          /* columns */
-            for (int i = 0; i < L + 2 * rad; i++) row[i] = 0;
-            for (int y = 0; y < L; y++) row[y + rad] = im[(size_t)y * L + x];
-            for (int y = 0; y < L; y++) {
-                float v = 0;
-                for (int i = 0; i <= 2 * rad; i++) v += kern[i] * row[y + i];
-                im[(size_t)y * L + x] = v;
-            }
+    }
+    for (int x = 0; x < L; x++) {          /* columns */
+        for (int i = 0; i < L + 2 * rad; i++) row[i] = 0;
+        for (int y = 0; y < L; y++) row[y + rad] = im[(size_t)y * L + x];
+        for (int y = 0; y < L; y++) {
+            float v = 0;
+            for (int i = 0; i <= 2 * rad; i++) v += kern[i] * row[y + i];
+            im[(size_t)y * L + x] = v;
         }
     }
     free(row);
     free(kern);
+}
+
+/* The same, with loops the compiler vectorises: taps outside, pixels inside,
+ * and the column pass done a row at a time. */
+static void blur_fast(float *im, int L, double sigma)
+{
+    int rad = (int)ceil(3 * sigma);
+    if (rad < 1) return;
+    float *kern = xmalloc(sizeof(float) * (size_t)(2 * rad + 1));   /* (2 rad + 1) */
+    double s = 0;
+    for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)exp(-0.5 * i * i / (sigma * sigma));
+    for (int i = 0; i <= 2 * rad; i++) kern[i] = (float)(kern[i] / s);
+    float *row = xmalloc(sizeof(float) * (size_t)(L + 2 * rad));   /* (L + 2 rad) */
+    float *tmp = xmalloc(sizeof(float) * (size_t)L * L);          /* (L, L) */
+    memset(row, 0, sizeof(float) * (size_t)(L + 2 * rad));
+    for (int y = 0; y < L; y++) {
+        float *r = im + (size_t)y * L, *restrict o = tmp + (size_t)y * L;
+        memcpy(row + rad, r, sizeof(float) * (size_t)L);
+        for (int x = 0; x < L; x++) o[x] = 0;
+        for (int i = 0; i <= 2 * rad; i++) {
+            float kv = kern[i];
+            const float *restrict src = row + i;
+            for (int x = 0; x < L; x++) o[x] += kv * src[x];
+        }
+    }
+    for (int y = 0; y < L; y++) {
+        float *restrict o = im + (size_t)y * L;
+        for (int x = 0; x < L; x++) o[x] = 0;
+        for (int i = 0; i <= 2 * rad; i++) {
+            int yy = y + i - rad;
+            if (yy < 0 || yy >= L) continue;
+            float kv = kern[i];
+            const float *restrict src = tmp + (size_t)yy * L;
+            for (int x = 0; x < L; x++) o[x] += kv * src[x];
+        }
+    }
+    free(tmp);
+    free(row);
+    free(kern);
+}
+
+static void blur(rctx *c, double sigma)
+{
+    for (int k = 0; k < 3; k++) blur_fast(c->band + (size_t)k * c->L * c->L, c->L, sigma);
+}
+
+/* Bilinear upsampling of a (L, L) grid by f to (S, S), cell centres aligned:
+ * the naive reference, and the fast one for f = 2 (weights 3/4, 1/4). */
+static void upsample_naive(const float *g, int L, int f, float *o, int S)
+{
+    for (int y = 0; y < S; y++) {
+        double gy = (y + 0.5) / f - 0.5;
+        int y0 = (int)floor(gy);
+        double fy = gy - y0;
+        int ya = y0 < 0 ? 0 : y0 >= L ? L - 1 : y0, yb = y0 + 1 >= L ? L - 1 : y0 + 1 < 0 ? 0 : y0 + 1;
+        for (int x = 0; x < S; x++) {
+            double gx = (x + 0.5) / f - 0.5;
+            int x0 = (int)floor(gx);
+            double fx = gx - x0;
+            int xa = x0 < 0 ? 0 : x0 >= L ? L - 1 : x0, xb = x0 + 1 >= L ? L - 1 : x0 + 1 < 0 ? 0 : x0 + 1;
+            double v = (1 - fy) * ((1 - fx) * g[(size_t)ya * L + xa] + fx * g[(size_t)ya * L + xb]) +
+                       fy * ((1 - fx) * g[(size_t)yb * L + xa] + fx * g[(size_t)yb * L + xb]);
+            o[(size_t)y * S + x] = (float)v;
+        }
+    }
+}
+
+static void upsample2(const float *g, int L, float *o, int S)
+{
+    float *restrict row = xmalloc(sizeof(float) * (size_t)L);    /* (L) the vertical blend */
+    for (int y = 0; y < S; y++) {
+        int u = y >> 1, v = (y & 1) ? u + 1 : u - 1;     /* nearer and farther grid rows */
+        if (v < 0) v = 0;
+        if (v >= L) v = L - 1;
+        if (u >= L) u = L - 1;
+        const float *restrict a = g + (size_t)u * L, *restrict b = g + (size_t)v * L;
+        for (int x = 0; x < L; x++) row[x] = 0.75f * a[x] + 0.25f * b[x];
+        float *out = o + (size_t)y * S;
+        for (int x = 0; x < S; x++) {
+            int p = x >> 1, q = (x & 1) ? p + 1 : p - 1;
+            if (q < 0) q = 0;
+            if (q >= L) q = L - 1;
+            if (p >= L) p = L - 1;
+            out[x] = 0.75f * row[p] + 0.25f * row[q];
+        }
+    }
+    free(row);
+}
+
+double core_sim_selfcheck(void)
+{
+    int L = 61, S = 122;
+    float *a = xmalloc(sizeof(float) * L * L), *b = xmalloc(sizeof(float) * L * L);  /* (L, L) */
+    float *oa = xmalloc(sizeof(float) * S * S), *ob = xmalloc(sizeof(float) * S * S); /* (S, S) */
+    core_rng r;
+    core_rng_seed(&r, 42);
+    for (int i = 0; i < L * L; i++) a[i] = b[i] = (float)core_rng_uniform(&r);
+    blur_naive(a, L, 1.7);
+    blur_fast(b, L, 1.7);
+    double worst = 0;
+    for (int i = 0; i < L * L; i++) worst = fmax(worst, fabs(a[i] - b[i]) / (fabs(a[i]) + 1e-6));
+    upsample_naive(a, L, 2, oa, S);
+    upsample2(a, L, ob, S);
+    for (int i = 0; i < S * S; i++) worst = fmax(worst, fabs(oa[i] - ob[i]) / (fabs(oa[i]) + 1e-6));
+    free(a); free(b); free(oa); free(ob);
+    return worst;
 }
 
 /* Moffat star (beta 3) at output coordinates, plus diffraction spikes when bright. */
@@ -724,7 +833,7 @@ static void trail(float *flux, int S, core_rng *r, double strength, double wscal
     double a = unif(r, 0, M_PI), ca = cos(a), sa = sin(a);
     double px = unif(r, 0.2, 0.8) * S, py = unif(r, 0.2, 0.8) * S;
     int band = (int)core_rng_below(r, 3);
-    double amp = strength * unif(r, 0.05, 0.25), w = (0.6 + 0.6 * core_rng_uniform(r)) * wscale;
+    double amp = strength * unif(r, 0.01, 0.05), w = (0.6 + 0.6 * core_rng_uniform(r)) * wscale;
     size_t SS = (size_t)S * S;
     for (int y = 0; y < S; y++)
         for (int x = 0; x < S; x++) {
@@ -745,7 +854,7 @@ static void star_colour(core_rng *r, double col[3])
 
 double core_sim_psf_sigma(int side)
 {
-    return 1.3 / CORE_SIM_PIXSCALE * side / CORE_SIM_SIDE / 2.3548 * 0.92;
+    return SIM_FWHM_PX * side / CORE_SIM_SIDE / 2.3548 * 0.92;
 }
 
 void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
@@ -782,9 +891,8 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
             double f_arm = p->n_arms ? fd * p->arm_amp * 0.6 : 0;
             double f_bar = p->bar == 2 ? fd * 0.18 : p->bar == 1 ? fd * 0.08 : 0;
             double f_ring = p->ring ? fd * p->ring_frac : 0;
-            double f_knot = (p->n_arms > 0 && p->arm_amp > 0.2) || p->ring ? fd * 0.06 : 0;
+            double f_knot = p->n_arms > 0 && p->arm_amp > 0.2 ? fd * 0.025 : p->ring ? fd * 0.012 : 0;
             double f_disc = fd - f_arm - f_bar - f_ring - f_knot;
-            if (p->cls == CORE_SIM_EDGEON || !p->n_arms || p->arm_amp < 0.2) f_knot = 0;
             plane_add(&c, c.plane[PL_DISC], bd, f_disc, plane_sum(&c, c.plane[PL_DISC], bd), COL_DISC);
             if (f_arm > 0) plane_add(&c, c.plane[PL_ARM], bd, f_arm, plane_sum(&c, c.plane[PL_ARM], bd), COL_BLUE);
             if (f_bar > 0) {
@@ -792,7 +900,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
                 plane_add(&c, c.plane[PL_BAR], bd, f_bar, plane_sum(&c, c.plane[PL_BAR], bd), col_bar);
             }
             if (f_ring > 0) {
-                static const double col_ring[3] = {0.8, 1.0, 1.1};
+                static const double col_ring[3] = {0.56, 1.0, 1.70};
                 plane_add(&c, c.plane[PL_RING], bd, f_ring, plane_sum(&c, c.plane[PL_RING], bd), col_ring);
             }
             if (f_knot > 0 || (p->ring && p->n_knots == 0)) {
@@ -800,7 +908,6 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
                 if (pk.n_knots == 0) pk.n_knots = 12;
                 knots(&c, &pk);
                 box all = {0, 0, c.L, c.L};
-                if (f_knot <= 0) f_knot = fd * 0.04;
                 plane_add(&c, c.plane[PL_KNOT], all, f_knot, plane_sum(&c, c.plane[PL_KNOT], all), COL_BLUE);
             }
         }
@@ -822,7 +929,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
     /* lens: an arc (and a faint counter-image) around the elliptical */
     if (p->lens_r > 0) {
         double rad = p->lens_r * c.k, a0 = p->arc_angle * DEG, span = p->arc_span * DEG;
-        shell(&c, c.cx, c.cy, rad, a0, span, fmax(0.5, 0.8 * c.k), F * unif(&c.rng, 0.05, 0.1), COL_BLUE);
+        shell(&c, c.cx, c.cy, rad, a0, span, fmax(0.5, 0.8 * c.k), F * unif(&c.rng, 0.02, 0.05), COL_BLUE);
         add_spot(&c, c.cx - 0.7 * rad * cos(a0), c.cy + 0.7 * rad * sin(a0), fmax(0.6, 1.2 * c.k), F * 0.01, COL_BLUE);
     }
     /* merger: a companion, tails and shells */
@@ -857,7 +964,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         int nbg = (int)core_rng_poisson(&c.rng, 14);
         for (int i = 0; i < nbg; i++) {
             double x = unif(&c.rng, 0, c.L), y = unif(&c.rng, 0, c.L);
-            double re = logunif(&c.rng, 1.0, 5.0) * c.k, fl = logunif(&c.rng, 0.15, 4.0);
+            double re = logunif(&c.rng, 1.5, 7.0) * c.k, fl = logunif(&c.rng, 0.15, 5.0);
             double col[3], u = core_rng_uniform(&c.rng);
             if (u < 0.45) { col[0] = 0.45; col[1] = 1; col[2] = 1.6; }           /* red, distant */
             else if (u < 0.8) { col[0] = 0.62; col[1] = 1; col[2] = 1.3; }
@@ -867,7 +974,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
     }
 
     /* --- PSF (core) on the grid; fluxes become surface brightness -------- */
-    double fwhm = 1.3 / CORE_SIM_PIXSCALE * sc / c.f;       /* grid cells */
+    double fwhm = SIM_FWHM_PX * sc / c.f;                   /* grid cells */
     double area = (c.f / sc) * (c.f / sc);                  /* a grid cell in 424 px units */
     blur(&c, core_sim_psf_sigma(S) / c.f);
     for (size_t i = 0; i < 3 * LL; i++) c.band[i] = (float)(c.band[i] / area);
@@ -880,7 +987,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         star(c.band, L, c.cx, c.cy, logunif(&c.rng, 800, 5000) / area, col, fwhm, 1);
     }
     if (!p->no_background) {
-        int nst = (int)core_rng_poisson(&c.rng, 4);
+        int nst = (int)core_rng_poisson(&c.rng, 2.5);
         for (int i = 0; i < nst; i++) {
             double col[3];
             star_colour(&c.rng, col);
@@ -918,22 +1025,9 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
     for (int k = 0; k < 3; k++) {
         const float *g = c.band + k * LL;
         float *o = flux + k * SS;
-        if (c.f == 1) { memcpy(o, g, sizeof(float) * SS); continue; }
-        for (int y = 0; y < S; y++) {
-            double gy = (y + 0.5) / c.f - 0.5;
-            int y0 = (int)floor(gy);
-            double fy = gy - y0;
-            int ya = y0 < 0 ? 0 : y0 >= L ? L - 1 : y0, yb = y0 + 1 >= L ? L - 1 : y0 + 1 < 0 ? 0 : y0 + 1;
-            for (int x = 0; x < S; x++) {
-                double gx = (x + 0.5) / c.f - 0.5;
-                int x0 = (int)floor(gx);
-                double fx = gx - x0;
-                int xa = x0 < 0 ? 0 : x0 >= L ? L - 1 : x0, xb = x0 + 1 >= L ? L - 1 : x0 + 1 < 0 ? 0 : x0 + 1;
-                double v = (1 - fy) * ((1 - fx) * g[(size_t)ya * L + xa] + fx * g[(size_t)ya * L + xb]) +
-                           fy * ((1 - fx) * g[(size_t)yb * L + xa] + fx * g[(size_t)yb * L + xb]);
-                o[(size_t)y * S + x] = (float)v;
-            }
-        }
+        if (c.f == 1) memcpy(o, g, sizeof(float) * SS);
+        else if (c.f == 2 && L * 2 == S) upsample2(g, L, o, S);
+        else upsample_naive(g, L, c.f, o, S);
     }
     free(c.band);
     for (int i = 0; i < 6; i++) free(c.plane[i]);
@@ -944,28 +1038,28 @@ void core_sim_stretch(const float *flux, int S, core_image *out)
 {
     tables_init();
     size_t SS = (size_t)S * S;
+    const float *fg = flux, *fr = flux + SS, *fz = flux + 2 * SS;
+    const float sg = (float)band_scale[0], sr = (float)band_scale[1], sz = (float)band_scale[2];
+    const float m = (float)STRETCH_M, tscale = (float)(STRETCH_COUNT / STRETCH_I_MAX);
     for (size_t i = 0; i < SS; i++) {
-        float v[3];
-        double I = 0;
-        for (int k = 0; k < 3; k++) {
-            v[k] = (float)(flux[k * SS + i] * band_scale[k] + STRETCH_M);
-            if (v[k] < 0) v[k] = 0;
-            I += v[k];
-        }
-        I /= 3;
-        double fI;
-        if (I < STRETCH_I_MAX) {
-            double t = I * (STRETCH_COUNT / STRETCH_I_MAX);
+        float vg = fg[i] * sg + m, vr = fr[i] * sr + m, vz = fz[i] * sz + m;
+        vg = vg < 0 ? 0 : vg;
+        vr = vr < 0 ? 0 : vr;
+        vz = vz < 0 ? 0 : vz;
+        float I = (vg + vr + vz) * (1.0f / 3.0f), fI;
+        if (I < (float)STRETCH_I_MAX) {
+            float t = I * tscale;
             int j = (int)t;
-            fI = stretch_tab[j] + (t - j) * (stretch_tab[j + 1] - stretch_tab[j]);
+            fI = stretch_tab[j] + (t - (float)j) * (stretch_tab[j + 1] - stretch_tab[j]);
         } else {
-            fI = asinh(STRETCH_Q * I) / (sqrt(STRETCH_Q) * I);
+            fI = (float)(asinh(STRETCH_Q * I) / (sqrt(STRETCH_Q) * I));
         }
+        fI *= 255.0f;
+        float R = vz * fI + 0.5f, G = vr * fI + 0.5f, B = vg * fI + 0.5f;   /* z -> R, r -> G, g -> B */
         uint8_t *px = out->px + 3 * i;
-        for (int k = 0; k < 3; k++) {     /* z -> R, r -> G, g -> B */
-            double x = v[k] * fI * 255.0 + 0.5;
-            px[2 - k] = x >= 255 ? 255 : (uint8_t)x;
-        }
+        px[0] = R >= 255.0f ? 255 : (uint8_t)R;
+        px[1] = G >= 255.0f ? 255 : (uint8_t)G;
+        px[2] = B >= 255.0f ? 255 : (uint8_t)B;
     }
 }
 
@@ -1106,7 +1200,7 @@ void core_sim_csv_row(const core_sim_params *p, const char *id, const char *file
 
 typedef struct {
     const char *dir;
-    int n, side, next, done, failed;
+    int n, side, next, done, failed, flags;
     uint64_t seed;
     const double *frac;
     char **rows;              /* (n) catalog rows */
@@ -1134,7 +1228,7 @@ static void *write_worker(void *arg)
         snprintf(file, sizeof file, "images/%s.png", id);
         snprintf(path, plen, "%s/%s", j->dir, file);
         int rc = core_sim_render(&p, j->side, &im);
-        if (rc == 0) rc = core_image_save_png(path, &im, err, sizeof err);
+        if (rc == 0 && !(j->flags & CORE_SIM_NO_IMAGES)) rc = core_image_save_png(path, &im, err, sizeof err);
         core_image_free(&im);
         core_sim_csv_row(&p, id, file, j->side, row, 4096);
         pthread_mutex_lock(&j->mu);
@@ -1159,7 +1253,8 @@ static int mkdir_p(const char *d)
 }
 
 int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double frac[CORE_SIM_N_CLASSES],
-                   int n_threads, void (*progress)(int, int, void *), void *ctx, char *err, size_t errlen)
+                   int n_threads, int flags, void (*progress)(int, int, void *), void *ctx,
+                   char *err, size_t errlen)
 {
     int status = -1;
     size_t plen = strlen(dir) + 32;
@@ -1167,7 +1262,7 @@ int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double
     FILE *f = NULL;
     wjob j;
     memset(&j, 0, sizeof j);
-    j.dir = dir; j.n = n; j.side = side; j.seed = seed; j.frac = frac;
+    j.dir = dir; j.n = n; j.side = side; j.seed = seed; j.frac = frac; j.flags = flags;
     j.rows = xcalloc((size_t)(n > 0 ? n : 1), sizeof(char *));
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);

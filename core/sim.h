@@ -100,6 +100,9 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p);
 /* Recomputes the derived fields (r_half, the edge-on axis ratio, bulge_size,
  * round) after a caller changed parameters. */
 void core_sim_finish(core_sim_params *p);
+/* Largest relative difference between the fast blur / upsampling and their
+ * naive reference loops on random data (tests want < 1e-5). */
+double core_sim_selfcheck(void);
 /* Fluxes of the PSF core (Gaussian sigma, output px) applied to the smooth light at this side. */
 double core_sim_psf_sigma(int side);
 
@@ -124,10 +127,12 @@ void core_sim_csv_row(const core_sim_params *p, const char *id, const char *file
                       int side, char *buf, size_t len);
 
 /* Writes n cutouts OUT_DIR/images/sim_NNNNNN.png and OUT_DIR/catalog.csv, on
- * n_threads threads (0 = online CPUs).  progress (may be NULL) is called from
- * the calling thread now and then.  0 or -1 with a reason in err. */
+ * n_threads threads (0 = online CPUs).  flags: CORE_SIM_NO_IMAGES renders but
+ * writes no PNG (benchmarks).  progress (may be NULL) is called from the
+ * calling thread now and then.  0 or -1 with a reason in err. */
+#define CORE_SIM_NO_IMAGES 1
 int  core_sim_write(const char *dir, int n, uint64_t seed, int side,
-                    const double frac[CORE_SIM_N_CLASSES], int n_threads,
+                    const double frac[CORE_SIM_N_CLASSES], int n_threads, int flags,
                     void (*progress)(int done, int total, void *ctx), void *ctx,
                     char *err, size_t errlen);
 

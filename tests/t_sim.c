@@ -271,6 +271,12 @@ static void arms_are_bluer_than_the_bulge(void)
     free(f);
 }
 
+static void fast_loops_match_their_naive_reference(void)
+{
+    double e = core_sim_selfcheck();
+    ZT_CHECK(e < 1e-5, "blur / upsampling differ from the naive loops by %.3g (relative)", e);
+}
+
 static void mix_oversamples_a_class(void)
 {
     double frac[CORE_SIM_N_CLASSES];
@@ -338,8 +344,8 @@ static void writes_images_and_catalog_the_same_on_any_thread_count(void)
     double frac[CORE_SIM_N_CLASSES];
     char err[256];
     core_sim_mix_default(frac);
-    ZT_OK(core_sim_write("a", 12, 5, 96, frac, 1, NULL, NULL, err, sizeof err));
-    ZT_OK(core_sim_write("b", 12, 5, 96, frac, 3, NULL, NULL, err, sizeof err));
+    ZT_OK(core_sim_write("a", 12, 5, 96, frac, 1, 0, NULL, NULL, err, sizeof err));
+    ZT_OK(core_sim_write("b", 12, 5, 96, frac, 3, 0, NULL, NULL, err, sizeof err));
     ZT_CHECK(zt_sh(NULL, "cmp -s a/catalog.csv b/catalog.csv") == 0, "catalogs differ");
     ZT_CHECK(zt_sh(NULL, "for f in a/images/*.png; do cmp -s $f b/${f#a/} || exit 1; done") == 0, "images differ");
     ZT_CHECK(zt_sh(NULL, "test $(ls a/images | wc -l) -eq 12 && test $(wc -l < a/catalog.csv) -eq 13") == 0,
@@ -348,7 +354,7 @@ static void writes_images_and_catalog_the_same_on_any_thread_count(void)
     ZT_OK(core_image_load("a/images/sim_000011.png", &im, err, sizeof err));
     ZT_CHECK(im.w == 96 && im.h == 96, "%dx%d", im.w, im.h);
     core_image_free(&im);
-    ZT_CHECK(core_sim_write("/proc/nonexistent/x", 2, 5, 96, frac, 1, NULL, NULL, err, sizeof err) == -1 &&
+    ZT_CHECK(core_sim_write("/proc/nonexistent/x", 2, 5, 96, frac, 1, 0, NULL, NULL, err, sizeof err) == -1 &&
              strstr(err, "/proc/nonexistent"), "error: %s", err);
 }
 
@@ -361,7 +367,7 @@ static void realism_report_computes_its_statistics(void)
     double frac[CORE_SIM_N_CLASSES];
     char err[256];
     core_sim_mix_default(frac);
-    ZT_OK(core_sim_write("s", 8, 2, 424, frac, 2, NULL, NULL, err, sizeof err));
+    ZT_OK(core_sim_write("s", 8, 2, 424, frac, 2, 0, NULL, NULL, err, sizeof err));
     ZT_OK(zt_sh("out.txt", "/usr/bin/python3 %s/tools/realism.py s %s --n 8 --json r.json", ZT_ROOT, real));
     size_t len;
     char *j = zt_slurp("r.json", &len), *t = zt_slurp("out.txt", &len);
@@ -382,6 +388,7 @@ const zt_case zt_suite_sim[] = {
     {"a merger shows two peaks", merger_has_two_peaks, 0},
     {"a lens arc is blue light at the Einstein radius", lens_arc_is_blue_light_at_the_einstein_radius, 0},
     {"spiral arms are bluer than the bulge", arms_are_bluer_than_the_bulge, 0},
+    {"the fast blur and upsampling match the naive loops", fast_loops_match_their_naive_reference, 0},
     {"--mix oversamples a class; the default has a few per cent rings", mix_oversamples_a_class, 0},
     {"simulated votes follow the gz-decals tree", votes_follow_the_gz_decals_tree, 0},
     {"writes images and catalog, the same on 1 or 3 threads", writes_images_and_catalog_the_same_on_any_thread_count, 0},

@@ -24,7 +24,9 @@ static const char sim_usage[] =
     "  --mix ...    class fractions, e.g. ring=0.5,merger=0.1; the other classes share\n"
     "               the rest in their default proportions.  Classes: smooth disk spiral\n"
     "               edgeon ring merger lens artifact\n"
-    "  --threads T  worker threads (default: all cores)\n";
+    "  --threads T  worker threads (default: all cores)\n"
+    "  --no-images  render but write only the catalog (for benchmarks)\n"
+    "  --quiet      no progress or summary\n";
 
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -48,7 +50,7 @@ int cmd_sim(int argc, char **argv)
     if (cmd_wants_help(argc, argv)) { fputs(sim_usage, stdout); return 0; }
     const char *out = NULL, *mix = NULL;
     long n = -1, seed = 1, side = CORE_SIM_SIDE, threads = 0;
-    int quiet = 0;
+    int quiet = 0, flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -65,6 +67,8 @@ int cmd_sim(int argc, char **argv)
             if (bad) { fprintf(stderr, "zoosh sim: bad value for %s: '%s'\n%s", a, v, sim_usage); return EXIT_USAGE; }
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--no-images") == 0) {
+            flags |= CORE_SIM_NO_IMAGES;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "zoosh sim: unknown option '%s'\n%s", a, sim_usage);
             return EXIT_USAGE;
@@ -84,7 +88,7 @@ int cmd_sim(int argc, char **argv)
         return EXIT_USAGE;
     }
     double t0 = core_mono_s();
-    if (core_sim_write(out, (int)n, (uint64_t)seed, (int)side, frac, (int)threads,
+    if (core_sim_write(out, (int)n, (uint64_t)seed, (int)side, frac, (int)threads, flags,
                        quiet ? NULL : sim_progress, NULL, err, sizeof err)) {
         fprintf(stderr, "zoosh sim: %s\n", err);
         return 1;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# tools/sim_contact.sh - the realism contact sheet: 20 simulated cutouts (left)
+# beside 20 real DECaLS cutouts from ../shared/data/decals_rings (right), at
+# the same display size, and the statistics report of tools/realism.py.
+#   tools/sim_contact.sh [OUT.png]     (default docs/contact_sheet.png)
+# The simulated set uses --mix ring=0.5 because the real set is half rings.
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${1:-docs/contact_sheet.png}
+SHARED=${ZT_SHARED:-$(cd .. && pwd)/shared/data}
+REAL=$SHARED/decals_rings/images
+T=$(mktemp -d /tmp/zoosh-contact.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+./zoosh sim "$T/sim" -n 20 --seed 1 --mix ring=0.5 --quiet
+G=100x100+2+2
+montage "$T"/sim/images/*.png -tile 5x4 -geometry $G -background black \
+    -title "simulated (zoosh sim --seed 1 --mix ring=0.5)" -fill white -pointsize 14 "$T/a.png"
+montage $(ls "$REAL"/*.png | head -20) -tile 5x4 -geometry $G -background black \
+    -title "real DECaLS (decals_rings, first 20)" -fill white -pointsize 14 "$T/b.png"
+convert "$T/a.png" "$T/b.png" -background black -splice 8x0 +append +dither -colors 128 -strip "$OUT"
+echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"
+if /usr/bin/python3 -c 'import numpy, PIL' 2>/dev/null; then
+    ./zoosh sim "$T/big" -n 200 --seed 2 --mix ring=0.5 --quiet
+    /usr/bin/python3 tools/realism.py "$T/big" "$REAL" | column -t -s $'\t'
+fi
