@@ -330,6 +330,40 @@ static int txn_begin(zs_store *st, int write, MDB_txn **out)
     return STORE_ELMDB;
 }
 
+/* A workspace for a Unix group of volunteers: created inside a
+ * group-writable directory, the workspace directory becomes group-writable
+ * and set-group-id (so its files get the group) whatever the umask. */
+static void share_with_group_of_parent(const char *dir)
+{
+    char parent[STORE_PATH_MAX + 4];
+    snprintf(parent, sizeof parent, "%s", dir);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/') parent[--n] = 0;
+    char *slash = strrchr(parent, '/');
+    if (!slash) snprintf(parent, sizeof parent, ".");
+    else if (slash == parent) parent[1] = 0;
+    else *slash = 0;
+    struct stat ps, ds;
+    if (stat(parent, &ps) != 0 || !(ps.st_mode & S_IWGRP) || stat(dir, &ds) != 0) return;
+    if (chmod(dir, (ds.st_mode & 07777) | S_IRGRP | S_IWGRP | S_IXGRP | S_ISGID) != 0) return;
+}
+
+/* In a group-writable workspace directory, LMDB's files must be group-
+ * writable too (LMDB creates them with 0666 & ~umask). */
+static void keep_group_writable(const char *dir)
+{
+    struct stat ds;
+    if (stat(dir, &ds) != 0 || !(ds.st_mode & S_IWGRP)) return;
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    for (int i = 0; i < 2; i++) {
+        char p[STORE_PATH_MAX + 16];
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        struct stat fs;
+        if (stat(p, &fs) == 0 && fs.st_uid == geteuid() && (fs.st_mode & (S_IRGRP | S_IWGRP)) != (S_IRGRP | S_IWGRP))
+            if (chmod(p, (fs.st_mode & 07777) | S_IRGRP | S_IWGRP) != 0) continue;
+    }
+}
+
 static int path_exists(const char *p)
 {
     struct stat sb;
@@ -410,9 +444,11 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
     if (create) {
         if (flags & STORE_RDONLY) return STORE_EINVAL;
         if (path_exists(data)) { set_err("%s already holds data.mdb", dir); return STORE_EEXIST; }
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST) { int e = errno; set_err("mkdir %s: %s", dir, strerror(e)); return e; }
+        int made = mkdir(dir, 0777) == 0;
+        if (!made && errno != EEXIST) { int e = errno; set_err("mkdir %s: %s", dir, strerror(e)); return e; }
         struct stat sb;
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) { set_err("%s exists and is not a directory", dir); return ENOTDIR; }
+        if (made) share_with_group_of_parent(dir);
     } else {
         struct stat sb;
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) { set_err("%s: no such directory", dir); return STORE_ENOWS; }
@@ -457,6 +493,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
     if (!st->readonly) {
         int dead = 0;
         mdb_reader_check(st->env, &dead);   /* slots left by killed processes pin old pages */
+        keep_group_writable(dir);
     }
     rc = open_dbs(st, create);
     if (rc) goto fail;

@@ -8,6 +8,7 @@
 #include "tests/zt.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <lmdb.h>
 #include <math.h>
 #include <pthread.h>
@@ -725,6 +726,44 @@ static void read_only_workspace_reads_but_refuses_writes(void)
              "(42 open, 43 not read-only, 44 write not refused, 45 reads)", WEXITSTATUS(status));
 }
 
+/* A workspace made in a group-writable (set-group-id) directory can be
+ * written by another member of the group, whatever the creator's umask. */
+static void a_group_shares_a_workspace(void)
+{
+    if (geteuid() != 0) zt_skip("needs root to play two users");
+    chmod(".", 0755);
+    umask(022);
+    ZT_CHECK(mkdir("team", 0775) == 0 && chown("team", 0, 12345) == 0 && chmod("team", 02775) == 0, "team dir");
+    zs_store *st = open_ws("team/ws", STORE_CREATE);
+    make_galaxies(st, 2);
+    store_close(st);
+    struct stat sb;
+    ZT_CHECK(stat("team/ws", &sb) == 0 && (sb.st_mode & S_IWGRP) && sb.st_gid == 12345, "ws dir mode %o gid %u",
+             (unsigned)sb.st_mode, (unsigned)sb.st_gid);
+    ZT_CHECK(stat("team/ws/data.mdb", &sb) == 0 && (sb.st_mode & S_IWGRP) && sb.st_gid == 12345,
+             "data.mdb mode %o gid %u", (unsigned)sb.st_mode, (unsigned)sb.st_gid);
+    ZT_CHECK(stat("team/ws/lock.mdb", &sb) == 0 && (sb.st_mode & S_IWGRP), "lock.mdb mode %o", (unsigned)sb.st_mode);
+    pid_t pid = fork();
+    if (pid == 0) {
+        gid_t g = 12345;
+        if (setgroups(1, &g) || setgid(12345) || setuid(65534)) _exit(40);
+        zs_store *s2 = NULL;
+        if (store_open(&s2, "team/ws", 0)) _exit(41);
+        if (store_is_readonly(s2)) _exit(42);
+        append_ctx c = {2, 1, 0, 0};
+        if (store_write(s2, append_one, &c)) _exit(43);
+        store_close(s2);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ZT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the other member: status %d (41 open, 42 read-only, 43 write)",
+             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    st = open_ws("team/ws", 0);
+    ZT_CHECK(count_answers(st) == 1, "the member's answer is there");
+    store_close(st);
+}
+
 /* ------------------------------------------------------------ maintenance */
 
 static void backup_while_another_process_appends(void)
@@ -853,6 +892,7 @@ const zt_case zt_suite_store[] = {
     {"four processes grow the map together from 64 KiB", processes_grow_the_map_together, 60},
     {"newer, foreign and missing workspaces are refused with their codes", newer_foreign_and_missing_are_refused, 0},
     {"a read-only workspace reads but refuses writes", read_only_workspace_reads_but_refuses_writes, 0},
+    {"a Unix group shares a workspace made in its set-group-id directory", a_group_shares_a_workspace, 0},
     {"a backup taken while another process appends opens and checks clean", backup_while_another_process_appends, 60},
     {"check reports damaged records and corrupt reads fail cleanly", check_reports_damaged_records, 0},
     {"a full disk rolls the transaction back", a_full_disk_rolls_back, 0},
