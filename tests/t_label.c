@@ -316,6 +316,31 @@ static void commits_survive_a_reopen(void)
     store_close(st);
 }
 
+static void a_failed_write_keeps_the_galaxy_and_says_so(void)
+{
+    zs_store *st = make_ws(3);
+    store_close(st);
+    ZT_OK(store_open(&st, "ws", STORE_RDONLY));     /* every write now fails */
+    core_schema s = schema_of("gz-decals");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    int steps = 0;
+    int rc = 0;
+    while (steps < STORE_STEPS_MAX && (rc = tui_session_answer(ses, 0)) == 0 && tui_session_gid(ses) == 1) steps++;
+    ZT_CHECK(rc != 0 && rc != 1, "the commit failed with a store code (%d)", rc);
+    ZT_CHECK(tui_session_gid(ses) == 1, "still on galaxy 1 after a failed commit");
+    ZT_CHECK(strstr(tui_session_message(ses), "not") || strstr(tui_session_message(ses), "NOT"),
+             "the user is told: '%s'", tui_session_message(ses));
+    tui_session_stats ss;
+    tui_session_stats_get(ses, &ss);
+    ZT_CHECK(ss.n_path == steps && ss.answers == 0, "the last step is to be given again: path %d of %d", ss.n_path, steps);
+    ZT_CHECK(tui_session_skip(ses) != 0 && tui_session_gid(ses) == 1, "a failed skip does not move on either");
+    tui_session_free(ses);
+    store_close(st);
+    ZT_OK(store_open(&st, "ws", 0));
+    ZT_CHECK(count_log(st).total == 0, "nothing was written");
+    store_close(st);
+}
+
 /* ---- text */
 
 static void catalog_text_is_sanitised(void)
@@ -465,6 +490,7 @@ const zt_case zt_suite_label[] = {
     {"interest commits 0-5 ratings and refuses 6", interest_commits_a_rating, 0},
     {"a new queue applies after the shown galaxy; jump returns to where it left", queue_order_and_jump, 0},
     {"committed answers survive closing the workspace, under the Unix user", commits_survive_a_reopen, 0},
+    {"a failed write (read-only workspace) keeps the galaxy, tells the user, writes nothing", a_failed_write_keeps_the_galaxy_and_says_so, 0},
     {"catalog text loses ESC, C1, bidi overrides and invalid UTF-8", catalog_text_is_sanitised, 0},
     {"image tools: identity, invert, asinh, zoom into the centre, aspect fit", view_render_identity_invert_zoom, 0},
     {"sixel from memory decodes back to the image (libsixel), input untouched", sixel_round_trips_through_libsixel, 0},

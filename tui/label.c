@@ -744,7 +744,10 @@ static void draw(ui *u)
             draw_grid_images(u);
         } else if (u->mode != MODE_HELP && u->gfx != TUI_GRAPHICS_NONE && u->box_px_w > 0) {
             uint32_t gid = tui_session_gid(u->ses);
+            double t0 = core_mono_s();
+            int hit = image_cached(u, gid, u->box_px_w, u->box_px_h);
             if (gid) put_image(u, image_get(u, gid, u->box_px_w, u->box_px_h), u->img_y, u->img_x);
+            if (u->log) logf_(u, "image %u: %s, %.2f ms", gid, hit ? "prefetched" : "encoded now", (core_mono_s() - t0) * 1e3);
         }
     }
     u->need_full = u->need_image = 0;
@@ -907,7 +910,9 @@ static int handle_key(ui *u, int ch)
     if (act >= TUI_ACT_ANSWER_1 && act <= TUI_ACT_ANSWER_0) {
         int digit = act == TUI_ACT_ANSWER_0 ? 0 : act - TUI_ACT_ANSWER_1 + 1;
         int choice = u->schema.kind == CORE_TASK_RATING ? digit : (digit == 0 ? 9 : digit - 1);
+        double t0 = core_mono_s();
         int rc = tui_session_answer(u->ses, choice);
+        if (u->log) logf_(u, "answer: commit %.2f ms", (core_mono_s() - t0) * 1e3);
         if (rc == 0 && tui_session_gid(u->ses) != before) {
             u->since_retrain++;
             retrain_maybe(u, 0);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# tools/bench/tui.sh - the labeler's hot path, driven through a pty as a
+# sixel terminal (tools/bench/tui_pty.py answers the probe like xterm):
+#   - keypress -> next galaxy's image fully written (ST received), p50 / p99
+#     over N answers, with the answer committed (synced LMDB write) in between;
+#     images are 256x256 (--image-px 256, the stored thumbnail 1:1);
+#   - sixel bytes per 256x256 galaxy against img2sixel (libsixel-bin) run in
+#     this script on the very same thumbnail pixels (dumped as PNG) at 256
+#     colours (-p 256).
+# Rows as tools/bench.sh wants.  Env: N (200 answers), PAUSE (0.05 s between
+# an image and the next key: a person looks first; the labeler prepares the
+# next images meanwhile).
+set -eu
+cd "$(dirname "$0")/../.."
+PY=${PY:-/usr/bin/python3}
+N=${N:-150} PAUSE=${PAUSE:-0.05}
+SHARED=${SHARED:-$(cd .. && pwd)/shared/data}
+CAT=$SHARED/decals_rings/catalog.csv
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+make -s zoosh build/libzcore.a build/libzstore.a >&2
+command -v img2sixel >/dev/null || { echo "tui: img2sixel missing (libsixel-bin)" >&2; exit 1; }
+./zoosh init "$tmp/ws" --schema ring >/dev/null
+./zoosh import "$tmp/ws" "$CAT" --threads 2 >/dev/null
+cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/libpng16 tools/bench/tui_thumbs.c \
+   build/libzcore.a build/libzstore.a -o "$tmp/tui_thumbs" \
+   -llmdb -lpng16 -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson \
+   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lz -lm -pthread
+ZOOSH_LOG="$tmp/label.log" "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws" "$N" "$PAUSE" >"$tmp/lat.txt"
+grep -o 'commit [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/commit.txt" || true
+grep -o 'prefetched, [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/write.txt" || true
+hits=$(grep -c 'prefetched' "$tmp/label.log" || true)
+shown=$(grep -c '^image ' "$tmp/label.log" || true)
+n_img=$(wc -l <"$tmp/lat.txt")
+mkdir "$tmp/th"
+"$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th"
+# zoosh bytes for galaxies 1..n_img (catalog order: gid k is the k-th image)
+zb=$(awk '{s += $2} END {print s}' "$tmp/lat.txt")
+pb=0
+for k in $(seq 1 "$n_img"); do
+    b=$(img2sixel -p 256 "$tmp/th/thumb_$k.png" | wc -c)
+    pb=$((pb + b))
+done
+"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" <<'PYEOF'
+import sys, os
+lat = [float(l.split()[0]) for l in open(sys.argv[1]) if float(l.split()[0]) >= 0]
+zb, pb, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+com = sorted(float(l) for l in open(sys.argv[5]) if l.strip())
+wri = sorted(float(l) for l in open(sys.argv[6]) if l.strip())
+hits, shown = int(sys.argv[7] or 0), int(sys.argv[8] or 0)
+lat.sort()
+def q(v, p): return v[min(len(v) - 1, int(p * len(v)))] if v else float('nan')
+load = os.getloadavg()[0]
+print("label: key -> next 256x256 sixel written, p50 (ms)\t%.2f\t-\t-\t-\t-" % q(lat, 0.50))
+print("label: key -> next 256x256 sixel written, p99 (ms; load avg %.1f)\t%.2f\t-\t-\t-\t< 20" % (load, q(lat, 0.99)))
+print("label: of which the synced answer commit, p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-" % (q(com, 0.5), q(com, 0.99)))
+print("label: of which writing the prepared image, p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-" % (q(wri, 0.5), q(wri, 0.99)))
+print("label: next image prepared ahead (prefetch hits)\t%d of %d\t-\t-\t-\t-" % (hits, shown))
+print("label: sixel bytes per 256x256 galaxy (%d galaxies)\t%.0f\timg2sixel -p 256\t%.0f\t%.2f\tbytes <= peer (ratio >= 1)"
+      % (n, zb / n, pb / n, (pb / n) / (zb / n)))
+PYEOF
