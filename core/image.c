@@ -481,41 +481,53 @@ static uint8_t to_byte(float v)
     return (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
 }
 
-/* Separable fast path: horizontal pass into a float buffer, then vertical. */
+/* Separable fast path.  Vertical first: each output row is a weighted sum
+ * of a few whole input rows (contiguous, so the compiler vectorises it),
+ * then the horizontal pass runs on output rows only, with every span padded
+ * to the same number of taps (zero weights) so its inner loop has a fixed
+ * length. */
 int core_image_resize(const core_image *in, int w, int h, core_image *out)
 {
     if (!in || !in->px || core_image_alloc(out, w, h)) return -1;
     span *sx = xmalloc(sizeof(span) * (size_t)w), *sy = xmalloc(sizeof(span) * (size_t)h);
     float *wx = make_spans(in->w, w, sx), *wy = make_spans(in->h, h, sy);
-    float *tmp = xmalloc(sizeof(float) * (size_t)in->h * (size_t)w * 3);   /* (in.h, w, 3) */
-    for (int y = 0; y < in->h; y++) {
-        const uint8_t *src = in->px + (size_t)y * (size_t)in->w * 3;
-        float *dst = tmp + (size_t)y * (size_t)w * 3;
-        for (int x = 0; x < w; x++) {
-            const float *wt = wx + sx[x].woff;
-            const uint8_t *p = src + (size_t)sx[x].first * 3;
-            float r = 0, g = 0, b = 0;
-            for (int k = 0; k < sx[x].n; k++, p += 3) {
-                r += wt[k] * p[0];
-                g += wt[k] * p[1];
-                b += wt[k] * p[2];
-            }
-            dst[x * 3 + 0] = r; dst[x * 3 + 1] = g; dst[x * 3 + 2] = b;
-        }
+    int taps = 0;                    /* the widest horizontal span */
+    for (int x = 0; x < w; x++) if (sx[x].n > taps) taps = sx[x].n;
+    int *x0 = xmalloc(sizeof(int) * (size_t)w);                      /* (w) first tap, clamped */
+    float *wp = xcalloc((size_t)w * (size_t)taps, sizeof(float));    /* (w, taps) padded weights */
+    for (int x = 0; x < w; x++) {
+        int f = sx[x].first;
+        if (f + taps > in->w) f = in->w - taps;   /* shift left; the extra taps get weight 0 */
+        x0[x] = f;
+        for (int k = 0; k < sx[x].n; k++) wp[(size_t)x * (size_t)taps + (size_t)(sx[x].first - f + k)] = wx[sx[x].woff + k];
     }
-    float *acc = xmalloc(sizeof(float) * (size_t)w * 3);   /* (w, 3) one output row */
+    size_t iw3 = (size_t)in->w * 3;
+    float *acc = xmalloc(sizeof(float) * iw3);   /* (in.w, 3) one vertically combined row */
     for (int y = 0; y < h; y++) {
-        memset(acc, 0, sizeof(float) * (size_t)w * 3);
         const float *wt = wy + sy[y].woff;
-        for (int k = 0; k < sy[y].n; k++) {
-            const float *row = tmp + (size_t)(sy[y].first + k) * (size_t)w * 3;
+        const uint8_t *r0 = in->px + (size_t)sy[y].first * iw3;
+        float c0 = wt[0];
+        for (size_t i = 0; i < iw3; i++) acc[i] = c0 * (float)r0[i];
+        for (int k = 1; k < sy[y].n; k++) {
+            const uint8_t *row = in->px + (size_t)(sy[y].first + k) * iw3;
             float c = wt[k];
-            for (int i = 0; i < w * 3; i++) acc[i] += c * row[i];
+            for (size_t i = 0; i < iw3; i++) acc[i] += c * (float)row[i];
         }
         uint8_t *o = out->px + (size_t)y * (size_t)w * 3;
-        for (int i = 0; i < w * 3; i++) o[i] = to_byte(acc[i]);
+        for (int x = 0; x < w; x++) {
+            const float *p = acc + (size_t)x0[x] * 3, *c = wp + (size_t)x * (size_t)taps;
+            float r = 0, g = 0, b = 0;
+            for (int k = 0; k < taps; k++, p += 3) {
+                r += c[k] * p[0];
+                g += c[k] * p[1];
+                b += c[k] * p[2];
+            }
+            o[x * 3 + 0] = to_byte(r);
+            o[x * 3 + 1] = to_byte(g);
+            o[x * 3 + 2] = to_byte(b);
+        }
     }
-    free(acc); free(tmp); free(wx); free(wy); free(sx); free(sy);
+    free(acc); free(wp); free(x0); free(wx); free(wy); free(sx); free(sy);
     return 0;
 }
 
