@@ -302,8 +302,10 @@ static void map_usage(zs_store *st, size_t *mapsize, size_t *used)
 {
     MDB_envinfo info;
     MDB_stat s;
+    pthread_rwlock_rdlock(&st->resize);    /* not while another thread resizes */
     mdb_env_info(st->env, &info);
     mdb_env_stat(st->env, &s);
+    pthread_rwlock_unlock(&st->resize);
     *mapsize = info.me_mapsize;
     *used = (info.me_last_pgno + 1) * (size_t)s.ms_psize;
 }
