@@ -87,6 +87,8 @@ struct core_convnext {
     stage_t st[CORE_CONVNEXT_MAX_STAGES];
     float *head_ln_w, *head_ln_b;   /* (C_last) */
     int threads;
+    int input_size;  /* from metadata, 0 = unknown */
+    float crop;      /* centre-crop fraction applied by embed */
 };
 
 static const core_convnext_arch ARCHS[] = {
@@ -113,6 +115,10 @@ int core_convnext_arch_lookup(const char *name, core_convnext_arch *out)
 int core_convnext_dim(const core_convnext *m) { return m->arch.dims[m->arch.nstages - 1]; }
 const core_convnext_arch *core_convnext_arch_of(const core_convnext *m) { return &m->arch; }
 size_t core_convnext_nparams(const core_convnext *m) { return m->nparams; }
+
+int core_convnext_input_size(const core_convnext *m) { return m->input_size; }
+float core_convnext_crop(const core_convnext *m) { return m->crop; }
+void core_convnext_set_crop(core_convnext *m, float crop) { m->crop = crop > 0.05f && crop <= 1.0f ? crop : 1.0f; }
 
 void core_convnext_set_threads(core_convnext *m, int threads)
 {
@@ -343,6 +349,9 @@ int core_convnext_load(core_convnext **out, const char *path, const char *arch,
             goto end;
         }
     }
+    const char *ms = core_safetensors_meta(st, "zoosh_input_size"), *mc = core_safetensors_meta(st, "zoosh_crop");
+    m->input_size = ms && atoi(ms) >= 32 && atoi(ms) <= 4096 ? atoi(ms) : 0;
+    core_convnext_set_crop(m, mc ? (float)atof(mc) : 1.0f);
     const char *ch = getenv("ZOOSH_CNX_CHUNK");
     if (ch && atol(ch) >= 1024) chunk_floats = (size_t)atol(ch);
     const char *env = getenv("ZOOSH_THREADS");
@@ -678,7 +687,7 @@ static void *worker(void *arg)
     for (int i = J->t; i < J->n; i += J->nthreads) {
         const float *xi;
         if (J->imgs) {
-            core_convnext_preprocess(&J->imgs[i], J->size, pre);
+            core_convnext_preprocess(&J->imgs[i], J->size, J->m->crop, pre);
             xi = pre;
         } else xi = J->x + (size_t)i * 3 * J->h * J->w;
         forward_one(J->m, &ws, xi, J->h, J->w, J->out + (size_t)i * dim, 0);
@@ -757,9 +766,10 @@ static void box_weights(int in, int out, int *first, int *count, float *wt, int 
     }
 }
 
-void core_convnext_preprocess(const core_image *im, int size, float *x)
+void core_convnext_preprocess(const core_image *im, int size, float crop, float *x)
 {
     int side = im->w < im->h ? im->w : im->h;
+    if (crop > 0 && crop < 1) side = (int)lrintf(side * crop) < 1 ? 1 : (int)lrintf(side * crop);
     int x0 = (im->w - side) / 2, y0 = (im->h - side) / 2;
     int span = side / size + 2;
     int *f = xmalloc((size_t)size * sizeof *f), *cnt = xmalloc((size_t)size * sizeof *cnt);

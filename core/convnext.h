@@ -64,12 +64,21 @@ int  core_convnext_forward_naive(const core_convnext *m, const float *x, int n, 
                                  float *out);
 
 /* Zoobot's preprocessing of one RGB8 image into x (3, size, size): centre crop
- * to a square if not square, area-average resample to size x size, / 255
- * (galaxy_datasets' transforms output floats in [0, 1]; no mean/std). */
-void core_convnext_preprocess(const core_image *im, int size, float *x);
+ * to a square if not square (and then to `crop` of its side, 1 = none),
+ * area-average resample to size x size, / 255 (galaxy_datasets' transforms
+ * output floats in [0, 1]; no mean/std). */
+void core_convnext_preprocess(const core_image *im, int size, float crop, float *x);
+
+/* What the weights file says about its input (safetensors metadata written
+ * by zoosh pretrain: "zoosh_input_size", "zoosh_crop"): the training
+ * resolution (0 if unknown: Zoobot's encoders use 224) and centre-crop
+ * fraction (1 if unknown).  embed applies the crop; set_crop overrides. */
+int   core_convnext_input_size(const core_convnext *m);
+float core_convnext_crop(const core_convnext *m);
+void  core_convnext_set_crop(core_convnext *m, float crop);
 
 /* Images -> embeddings: preprocess each to size x size (224 for Zoobot's
- * encoders), forward, out (n, dim).  0, or -1 if size < 32. */
+ * encoders) with the model's crop, forward, out (n, dim).  0, or -1 if size < 32. */
 int  core_convnext_embed(core_convnext *m, const core_image *imgs, int n, int size, float *out);
 
 /* GELU as torch's default (exact, erf).  Exposed for tests: the fast

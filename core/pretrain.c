@@ -1039,8 +1039,8 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
         snprintf(s_val, sizeof s_val, "%.4f (mean-vote baseline %.4f, floor %.4f)", vl, mean_loss, floor_);
         snprintf(s_arch, sizeof s_arch, "depths %d,%d,%d,%d dims %d,%d,%d,%d", o->arch.depths[0], o->arch.depths[1],
                  o->arch.depths[2], o->arch.depths[3], o->arch.dims[0], o->arch.dims[1], o->arch.dims[2], o->arch.dims[3]);
-        const char *meta[] = {"made_by", "zoosh pretrain", "catalog", catalog, "epochs", s_ep, "size", s_size,
-                              "crop", s_crop, "held_out_loss", s_val, "arch", s_arch, "answers", answers,
+        const char *meta[] = {"made_by", "zoosh pretrain", "catalog", catalog, "epochs", s_ep,
+                              "zoosh_input_size", s_size, "zoosh_crop", s_crop, "held_out_loss", s_val, "arch", s_arch, "answers", answers,
                               "loss", "per-question soft cross-entropy on vote fractions, weighted by the fraction reaching each question",
                               NULL};
         if (core_pt_net_save(net, out_path, meta, err, errlen)) goto end_blas;

@@ -129,6 +129,25 @@ static void embeds_an_rgb8_image_as_zoobot_preprocesses_it(void)
     core_convnext_free(m);
 }
 
+static void preprocessing_crops_the_centre_and_scales_to_one(void)
+{
+    core_image im;
+    ZT_OK(core_image_alloc(&im, 64, 48));     /* not square: the centre 48 x 48 first */
+    for (int i = 0; i < 64 * 48 * 3; i++) im.px[i] = (uint8_t)(i * 7 % 251);
+    static float x[3 * 24 * 24];
+    core_convnext_preprocess(&im, 24, 0.5f, x);   /* then its centre half: 24 x 24, 1:1 */
+    double worst = 0;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 24; y++)
+            for (int xx = 0; xx < 24; xx++) {
+                int sy = 12 + y, sx = 8 + 12 + xx;
+                double want = im.px[(sy * 64 + sx) * 3 + c] / 255.0;
+                worst = fmax(worst, fabs(x[(c * 24 + y) * 24 + xx] - want));
+            }
+    ZT_CHECK(worst < 1e-6, "centre crop differs by %g", worst);
+    core_image_free(&im);
+}
+
 static void fast_path_equals_the_naive_loops(void)
 {
     core_convnext *m = load_fixture();
@@ -348,6 +367,7 @@ const zt_case zt_suite_convnext[] = {
     {"matches PyTorch on a batch of 32 px images", matches_pytorch_on_32px_images, 0},
     {"matches PyTorch on a 70x52 image (sizes not divisible by 32)", matches_pytorch_on_sizes_not_divisible_by_32, 0},
     {"embeds an RGB8 image as Zoobot preprocesses it", embeds_an_rgb8_image_as_zoobot_preprocesses_it, 0},
+    {"preprocessing crops the centre and scales to [0, 1]", preprocessing_crops_the_centre_and_scales_to_one, 0},
     {"fast path equals the naive loops", fast_path_equals_the_naive_loops, 0},
     {"threads do not change the result", threads_do_not_change_the_result, 0},
     {"fast GELU matches erf", fast_gelu_matches_erf, 0},

@@ -100,11 +100,13 @@ static int make_convnext_encoder(const embed_opts *o, core_repr_encoder *enc, en
         return 1;
     }
     core_convnext_set_threads(c->m, o->threads);
-    c->size = o->size;
+    /* --size given wins; else the resolution the weights were trained at
+     * (zoosh pretrain records it), else 224 (Zoobot's) */
+    c->size = o->size > 0 ? o->size : core_convnext_input_size(c->m) ? core_convnext_input_size(c->m) : 224;
     const core_convnext_arch *a = core_convnext_arch_of(c->m);
     snprintf(convnext_prov, sizeof convnext_prov, "%s (depths %d,%d,%d,%d dims %d..%d) %s at %d px",
              a->name, a->depths[0], a->depths[1], a->depths[2], a->depths[3], a->dims[0],
-             core_convnext_dim(c->m), o->weights, o->size);
+             core_convnext_dim(c->m), o->weights, c->size);
     memset(enc, 0, sizeof *enc);
     enc->set = o->set ? o->set : "convnext";
     enc->provenance = convnext_prov;
@@ -169,7 +171,8 @@ static void embed_usage(FILE *f)
         "                   made by zoosh pretrain; set \"convnext\"\n"
         "  --arch A         its architecture (convnext_nano, _pico, _atto, ...; default:\n"
         "                   read from the tensor shapes)\n"
-        "  --size N         pixels the thumbnail is resampled to (default 224)\n"
+        "  --size N         pixels the thumbnail is resampled to (default: what the\n"
+        "                   weights were trained at if recorded, else 224)\n"
         "  --set NAME       feature set to write (default: the method's name)\n"
         "  --pca K          fit a standardised PCA with K components (default %d, fewer\n"
         "                   when the set has fewer dimensions; 0 = none) and store the\n"
@@ -187,7 +190,7 @@ static void embed_usage(FILE *f)
 int cmd_embed(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { embed_usage(stdout); return 0; }
-    embed_opts o = {.method = "morph", .pca = CORE_REPR_PCA_K, .threads = 2, .size = 224};
+    embed_opts o = {.method = "morph", .pca = CORE_REPR_PCA_K, .threads = 2, .size = 0};
     static const struct option lo[] = {
         {"method", required_argument, 0, 'm'}, {"set", required_argument, 0, 's'},
         {"pca", required_argument, 0, 'p'}, {"threads", required_argument, 0, 't'},

@@ -17,8 +17,9 @@ expect "the encoder file is written" test -s enc.safetensors
 expect "its header names timm's tensors" grep -aq '"stages.3.blocks.0.mlp.fc2.weight"' enc.safetensors
 expect "and says what made it" grep -aq '"made_by":"zoosh pretrain"' enc.safetensors
 if { $Z init rings --schema ring && $Z import rings "$SHARED/decals_rings/catalog.csv"; } >/dev/null 2>&1; then
-    check "zoosh embed uses the pretrained encoder" $Z embed --weights enc.safetensors --size 32 --quiet rings
+    check "zoosh embed uses the pretrained encoder" $Z embed --weights enc.safetensors --quiet rings
     expect "24 dimensions for 200 galaxies" grep -q "embedded 200 galaxies into feature set 'convnext' (24 dims" "$T/last.out"
+    expect "at the 32 px it was trained at (recorded in the file)" grep -q "enc.safetensors at 32 px" "$T/last.out"
 fi
 
 head -5 "$CAT" | sed '3s/^\([^,]*,[^,]*,\)[^,]*/\1lots/' > bad.csv
