@@ -87,8 +87,9 @@ typedef struct {
 
     tui_view view;
     int large;
-    int mode;
+    int mode, drawn_mode;
     int need_full, need_image;
+    int image_on_screen;        /* an image is drawn: only a full repaint removes it */
 
     /* layout (cells) */
     int img_y, img_x, box_cols, box_rows, box_px_w, box_px_h, text_x;
@@ -292,16 +293,20 @@ static void encode_gid(ui *u, uint32_t gid, int pw, int ph, char **bytes, size_t
         }
         store_read_end(txn);
     }
-    int ow, oh;
-    uint8_t *px;            /* (oh, ow, 3) */
+    /* the whole box is always drawn (a narrower image centred on black), so
+     * the next image covers every pixel of the last one */
+    int ow = pw, oh = ph;
+    uint8_t *px = xcalloc((size_t)ow * oh * 3, 1);   /* (oh, ow, 3) */
     if (thumb) {
-        tui_view_fit(tw, th, pw, ph, &ow, &oh);
-        px = xmalloc((size_t)ow * oh * 3);
-        tui_view_render(thumb, tw, th, &u->view, px, ow, oh);
+        int fw, fh;
+        tui_view_fit(tw, th, pw, ph, &fw, &fh);
+        uint8_t *fit = xmalloc((size_t)fw * fh * 3);  /* (fh, fw, 3) */
+        tui_view_render(thumb, tw, th, &u->view, fit, fw, fh);
+        int x0 = (ow - fw) / 2, y0 = (oh - fh) / 2;
+        for (int y = 0; y < fh; y++)
+            memcpy(px + ((size_t)(y0 + y) * ow + x0) * 3, fit + (size_t)y * fw * 3, (size_t)fw * 3);
+        free(fit);
     } else {
-        ow = pw;
-        oh = ph;
-        px = xmalloc((size_t)ow * oh * 3);
         tui_view_placeholder(px, ow, oh);
         logf_(u, "galaxy %u: no readable thumbnail, placeholder shown", gid);
     }
@@ -711,6 +716,13 @@ static void draw(ui *u)
         return;
     }
     layout(u);
+    /* sixels stay until their cells are repainted: leaving or entering a
+     * full-screen overlay, or a screen that no longer has the image, repaints */
+    int full_screen = u->mode == MODE_HELP || u->mode == MODE_GRID;
+    if (u->mode != u->drawn_mode && (full_screen || u->drawn_mode == MODE_HELP || u->drawn_mode == MODE_GRID))
+        u->need_full = 1;
+    if (u->image_on_screen && !full_screen && tui_session_gid(u->ses) == 0) u->need_full = 1;
+    u->drawn_mode = u->mode;
     erase();
     switch (u->mode) {
     case MODE_HELP: draw_help(u); break;
@@ -736,17 +748,24 @@ static void draw(ui *u)
     } else if (u->mode == MODE_LABEL || u->mode == MODE_ORDER) {
         draw_hints(u);
     }
-    if (u->need_full) clearok(curscr, TRUE);
+    if (u->need_full) {
+        clearok(curscr, TRUE);
+        u->image_on_screen = 0;
+    }
     wnoutrefresh(stdscr);
     doupdate();
     if (u->need_full || u->need_image) {
         if (u->mode == MODE_GRID) {
             draw_grid_images(u);
+            u->image_on_screen = u->n_grid > 0;
         } else if (u->mode != MODE_HELP && u->gfx != TUI_GRAPHICS_NONE && u->box_px_w > 0) {
             uint32_t gid = tui_session_gid(u->ses);
             double t0 = core_mono_s();
             int hit = image_cached(u, gid, u->box_px_w, u->box_px_h);
-            if (gid) put_image(u, image_get(u, gid, u->box_px_w, u->box_px_h), u->img_y, u->img_x);
+            if (gid) {
+                put_image(u, image_get(u, gid, u->box_px_w, u->box_px_h), u->img_y, u->img_x);
+                u->image_on_screen = 1;
+            }
             if (u->log) logf_(u, "image %u: %s, %.2f ms", gid, hit ? "prefetched" : "encoded now", (core_mono_s() - t0) * 1e3);
         }
     }
