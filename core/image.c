@@ -623,7 +623,7 @@ static void png_wwarn_fn(png_structp png, png_const_charp msg) { (void)png; (voi
 
 /* No time or text chunks and fixed zlib settings: the same pixels give
  * the same bytes (with the same zlib). */
-static int encode_png(const core_image *im, png_sink *s)
+static int encode_png(const core_image *im, png_sink *s, int huffman_only)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, s, png_werr_fn, png_wwarn_fn);
     if (!png) return -1;
@@ -634,6 +634,7 @@ static int encode_png(const core_image *im, png_sink *s)
     if (setjmp(s->jmp)) goto end;
     png_set_write_fn(png, s, png_write_fn, png_flush_fn);
     png_set_compression_level(png, 6);
+    if (huffman_only) png_set_compression_strategy(png, 2);   /* Z_HUFFMAN_ONLY */
     png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB | PNG_FILTER_UP | PNG_FILTER_PAETH);
     png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8, PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
@@ -655,7 +656,7 @@ int core_image_save_png_mem(const core_image *im, uint8_t **buf, size_t *len)
     *len = 0;
     if (!im || !im->px || !size_ok(im->w, im->h, NULL, 0)) return -1;
     png_sink s = {0};
-    if (encode_png(im, &s)) { free(s.buf); return -1; }
+    if (encode_png(im, &s, 0)) { free(s.buf); return -1; }
     *buf = s.buf;
     *len = s.len;
     return 0;
@@ -673,5 +674,21 @@ int core_image_save_png(const char *path, const core_image *im, char *err, size_
     if (fclose(f) != 0) rc = -1;
     if (rc) set_err(err, errlen, "write error: %s", strerror(errno));
     free(buf);
+    return rc;
+}
+
+/* Added by the simulator (sim.c): Huffman-only deflate, for noisy images. */
+int core_image_save_png_fast(const char *path, const core_image *im, char *err, size_t errlen)
+{
+    if (!im || !im->px || !size_ok(im->w, im->h, NULL, 0)) { set_err(err, errlen, "cannot encode PNG"); return -1; }
+    png_sink s = {0};
+    if (encode_png(im, &s, 1)) { free(s.buf); set_err(err, errlen, "cannot encode PNG"); return -1; }
+    FILE *f = fopen(path, "wb");
+    if (!f) { set_err(err, errlen, "cannot create: %s", strerror(errno)); free(s.buf); return -1; }
+    size_t put = fwrite(s.buf, 1, s.len, f);
+    int rc = (put == s.len) ? 0 : -1;
+    if (fclose(f) != 0) rc = -1;
+    if (rc) set_err(err, errlen, "write error: %s", strerror(errno));
+    free(s.buf);
     return rc;
 }

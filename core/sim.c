@@ -1228,7 +1228,7 @@ static void *write_worker(void *arg)
         snprintf(file, sizeof file, "images/%s.png", id);
         snprintf(path, plen, "%s/%s", j->dir, file);
         int rc = core_sim_render(&p, j->side, &im);
-        if (rc == 0 && !(j->flags & CORE_SIM_NO_IMAGES)) rc = core_image_save_png(path, &im, err, sizeof err);
+        if (rc == 0 && !(j->flags & CORE_SIM_NO_IMAGES)) rc = core_image_save_png_fast(path, &im, err, sizeof err);
         core_image_free(&im);
         core_sim_csv_row(&p, id, file, j->side, row, 4096);
         pthread_mutex_lock(&j->mu);
