@@ -806,6 +806,14 @@ static void backup_while_another_process_appends(void)
     store_close(cp);
 }
 
+static int bad_dim_setup(zs_txn *txn, void *ctx)
+{
+    (void)ctx;
+    static const float v[2] = {1, 2};
+    int rc = store_featset_put(txn, "f", 2, "test");
+    return rc ? rc : store_feature_put(txn, "f", 1, v, 2);
+}
+
 static void check_reports_damaged_records(void)
 {
     zs_store *st = open_ws("ws", STORE_CREATE);
@@ -816,8 +824,16 @@ static void check_reports_damaged_records(void)
     }
     append_ctx r = {1, 0, 0, 2};
     OK(store_write(st, append_one, &r));
+    OK(store_write(st, bad_dim_setup, NULL));
     expect_clean(st);
     store_close(st);
+    /* answer 3 rewritten as a retraction of answer 7 (a later one), in the v1
+     * layout: ver, gid u32, time i64, kind, rating, retracts u64, user, task, n_steps */
+    static const unsigned char fwd[] = {1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, STORE_ANS_RETRACT, 0,
+                                        7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 'u', 4, 0, 'r', 'i', 'n', 'g', 0};
+    raw_put("ws", "answers", "#3", 0, fwd, sizeof fwd);
+    static const float three[3] = {1, 2, 3};
+    raw_put("ws", "features", "f\0\0\0\0\2", 6, three, sizeof three);   /* 3 floats in a 2-d set */
     raw_put("ws", "answers", "#2", 0, "\x01\x05", 2);                     /* truncated record */
     raw_put("ws", "answers", "#9", 0, "\x01", 1);                         /* gap + garbage */
     raw_put("ws", "ids", "G00002", 0, "\x00\x00\x00\x07", 4);             /* index points nowhere */
@@ -835,7 +851,9 @@ static void check_reports_damaged_records(void)
     char rep[4096];
     int np = 0;
     ZT_CHECK(store_check(st, rep, sizeof rep, &np) == STORE_ECORRUPT, "check finds damage");
-    ZT_CHECK(np >= 5, "%d problems: %s", np, rep);
+    ZT_CHECK(np >= 7, "%d problems: %s", np, rep);
+    ZT_CHECK(strstr(rep, "answer 3 retracts 7, which is not earlier") && strstr(rep, "vector f/2 has 3 floats"),
+             "report: %s", rep);
     ZT_CHECK(strstr(rep, "answer 2 does not parse") && strstr(rep, "seq 9 follows 4") && strstr(rep, "G00002")
              && strstr(rep, "thumbnail of gid 1"), "report: %s", rep);
     store_close(st);
