@@ -634,10 +634,10 @@ int core_ens_fit(core_ens **out, const core_head_cfg *cfg, int m, const float *x
 }
 
 /* Entropy (nats) of p over columns [a0, a1). */
-static double entropy_of(const float *p, int a0, int a1)
+static float entropy_of(const float *p, int a0, int a1)
 {
-    double h = 0;
-    for (int a = a0; a < a1; a++) if (p[a] > 1e-12f) h -= p[a] * log(p[a]);
+    float h = 0;
+    for (int a = a0; a < a1; a++) if (p[a] > 1e-12f) h -= p[a] * logf(p[a]);
     return h;
 }
 
@@ -649,6 +649,13 @@ void core_ens_predict(const core_ens *e, const float *x, int n, float *p, float 
     const int B = 4096;
     float *pm = xmalloc((size_t)M * B * C * sizeof(float));   /* (M, B, C) member probs */
     double reach[CORE_HEAD_MAX_Q];
+    int parent_q[CORE_HEAD_MAX_Q];   /* question of each question's parent answer, -1 none */
+    for (int q = 0; q < c->n_q; q++) {
+        int pc = c->parent_col[q], pq = -1;
+        for (int t = 0; pc >= 0 && t < c->n_q; t++)
+            if (pc >= c->q_start[t] && pc < c->q_start[t + 1]) pq = t;
+        parent_q[q] = pq;
+    }
     for (int i0 = 0; i0 < n; i0 += B) {
         int nb = n - i0 < B ? n - i0 : B;
         for (int k = 0; k < M; k++)
@@ -667,9 +674,8 @@ void core_ens_predict(const core_ens *e, const float *x, int n, float *p, float 
                 /* parents come earlier in schema order, so reach of the parent is known */
                 double rq = 1;
                 if (pc >= 0) {
-                    int pq = 0;
-                    while (pq < c->n_q && !(pc >= c->q_start[pq] && pc < c->q_start[pq + 1])) pq++;
-                    rq = (pq < q ? reach[pq] : 1) * pi[pc];
+                    int pq = parent_q[q];
+                    rq = (pq >= 0 && pq < q ? reach[pq] : 1) * pi[pc];
                 }
                 reach[q] = rq;
                 double hm = entropy_of(pi, a0, a1), he = 0;

@@ -33,13 +33,53 @@ static int cmp_desc(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
-void core_rank_by_score(const float *score, int n, int *idx)
+/* The reference: qsort with the comparator above. */
+void core_rank_by_score_naive(const float *score, int n, int *idx)
 {
     si_pair *v = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *v);
     for (int i = 0; i < n; i++) { v[i].s = score[i]; v[i].i = i; }
     qsort(v, (size_t)n, sizeof *v, cmp_desc);
     for (int i = 0; i < n; i++) idx[i] = v[i].i;
     free(v);
+}
+
+/* A 32-bit key whose ascending order is descending score, NAN last. */
+static uint32_t desc_key(float f)
+{
+    if (isnan(f)) return 0xffffffffu;
+    if (f == 0) f = 0;             /* -0 == +0 */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);   /* ascending order of f */
+    return ~u;
+}
+
+/* Stable LSD radix sort, 4 passes of 8 bits: O(n), ties keep index order. */
+void core_rank_by_score(const float *score, int n, int *idx)
+{
+    if (n <= 0) return;
+    if (n < 256) { core_rank_by_score_naive(score, n, idx); return; }
+    uint32_t *k0 = xmalloc((size_t)n * sizeof(uint32_t)), *k1 = xmalloc((size_t)n * sizeof(uint32_t));
+    int *i1 = xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) { k0[i] = desc_key(score[i]); idx[i] = i; }
+    uint32_t *ks = k0, *kd = k1;
+    int *is = idx, *id = i1;
+    for (int pass = 0; pass < 4; pass++) {
+        int sh = pass * 8;
+        size_t cnt[257] = {0};
+        for (int i = 0; i < n; i++) cnt[((ks[i] >> sh) & 0xff) + 1]++;
+        if (cnt[((ks[0] >> sh) & 0xff) + 1] == (size_t)n) continue;   /* all equal in this byte */
+        for (int b = 0; b < 256; b++) cnt[b + 1] += cnt[b];
+        for (int i = 0; i < n; i++) {
+            size_t p = cnt[(ks[i] >> sh) & 0xff]++;
+            kd[p] = ks[i];
+            id[p] = is[i];
+        }
+        uint32_t *tk = ks; ks = kd; kd = tk;
+        int *ti = is; is = id; id = ti;
+    }
+    if (is != idx) memcpy(idx, is, (size_t)n * sizeof(int));
+    free(k0); free(k1); free(i1);
 }
 
 void core_rank_random(int n, uint64_t seed, int *idx)

@@ -33,6 +33,8 @@ const char *core_order_names(void);
 /* idx (n): positions sorted by score, highest first; ties and NANs keep the
  * lower position first (NAN sorts last). */
 void core_rank_by_score(const float *score, int n, int *idx);
+/* The same by qsort: the reference the radix sort is tested against. */
+void core_rank_by_score_naive(const float *score, int n, int *idx);
 /* idx (n): a permutation of 0..n-1 from seed. */
 void core_rank_random(int n, uint64_t seed, int *idx);
 /* out (n): interleave k ranked lists (each a permutation of 0..n-1) so that

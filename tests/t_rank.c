@@ -32,6 +32,27 @@ static void scores_sort_highest_first_with_stable_ties_and_nan_last(void)
     for (int i = 0; i < 5; i++) ZT_CHECK(idx[i] == want[i], "position %d: %d", i, idx[i]);
 }
 
+static void the_radix_sort_matches_qsort_on_a_million_scores(void)
+{
+    int n = 1000000;
+    float *s = xmalloc(n * sizeof(float));
+    int *a = xmalloc(n * sizeof(int)), *b = xmalloc(n * sizeof(int));
+    core_rng r;
+    core_rng_seed(&r, 4);
+    for (int i = 0; i < n; i++) {
+        double u = core_rng_uniform(&r);
+        /* ties, negatives, zeros of both signs, infinities and NANs */
+        s[i] = u < 0.1 ? (float)core_rng_below(&r, 5) : u < 0.12 ? -0.0f : u < 0.13 ? NAN :
+               u < 0.135 ? INFINITY : u < 0.14 ? -INFINITY : (float)core_rng_normal(&r) * 1e3f;
+    }
+    core_rank_by_score(s, n, a);
+    core_rank_by_score_naive(s, n, b);
+    int diff = 0;
+    for (int i = 0; i < n; i++) diff += a[i] != b[i];
+    ZT_CHECK(diff == 0, "%d positions differ", diff);
+    free(s); free(a); free(b);
+}
+
 static void random_order_is_a_permutation_fixed_by_the_seed(void)
 {
     int a[1000], b[1000], c[1000], seen[1000] = {0};
@@ -136,6 +157,7 @@ static void isolation_forest_agrees_with_the_knn_distance_score(void)
 const zt_case zt_suite_rank[] = {
     {"every order name parses back", every_order_name_parses_back, 0},
     {"scores sort highest first, ties stable, NAN last", scores_sort_highest_first_with_stable_ties_and_nan_last, 0},
+    {"the radix sort matches qsort on a million scores", the_radix_sort_matches_qsort_on_a_million_scores, 0},
     {"the random order is a permutation fixed by the seed", random_order_is_a_permutation_fixed_by_the_seed, 0},
     {"mixed interleaves 70/20/10 without repeats", mixed_interleaves_70_20_10_without_repeats, 0},
     {"the diversity guard keeps near-duplicates out of one batch", the_diversity_guard_keeps_near_duplicates_out_of_one_batch, 0},
