@@ -661,30 +661,106 @@ void core_pt_net_adamw(core_pt_net *n, float lr, float wd, int t)
 float *core_pt_net_params(core_pt_net *n, size_t *count) { *count = n->np; return n->params; }
 float *core_pt_net_grads(core_pt_net *n, size_t *count) { *count = n->np; return n->grads; }
 
+/* One tensor from the internal layout to timm's (dst, e->n floats). */
+static void to_timm(const pentry *e, const float *src, float *dst)
+{
+    if (e->reorder == RE_PATCH) {           /* (O, K, K, I) -> (O, I, K, K) */
+        int64_t O = e->shape[0], In = e->shape[1], K = e->shape[2];
+        for (int64_t a = 0; a < O; a++)
+            for (int64_t c = 0; c < In; c++)
+                for (int64_t ky = 0; ky < K; ky++)
+                    for (int64_t kx = 0; kx < K; kx++)
+                        dst[((a * In + c) * K + ky) * K + kx] = src[((a * K + ky) * K + kx) * In + c];
+    } else if (e->reorder == RE_DW) {       /* (K, K, C) -> (C, 1, K, K) */
+        int64_t C = e->shape[0], K = e->shape[2];
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t k = 0; k < K * K; k++) dst[c * K * K + k] = src[k * C + c];
+    } else memcpy(dst, src, e->n * sizeof *dst);
+}
+
+static void from_timm(const pentry *e, const float *src, float *dst)
+{
+    if (e->reorder == RE_PATCH) {
+        int64_t O = e->shape[0], In = e->shape[1], K = e->shape[2];
+        for (int64_t a = 0; a < O; a++)
+            for (int64_t c = 0; c < In; c++)
+                for (int64_t ky = 0; ky < K; ky++)
+                    for (int64_t kx = 0; kx < K; kx++)
+                        dst[((a * K + ky) * K + kx) * In + c] = src[((a * In + c) * K + ky) * K + kx];
+    } else if (e->reorder == RE_DW) {
+        int64_t C = e->shape[0], K = e->shape[2];
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t k = 0; k < K * K; k++) dst[k * C + c] = src[c * K * K + k];
+    } else memcpy(dst, src, e->n * sizeof *dst);
+}
+
+static const pentry *find_entry(const core_pt_net *n, const char *name)
+{
+    for (int i = 0; i < n->ntab; i++)
+        if (!strcmp(n->tab[i].name, name)) return &n->tab[i];
+    return NULL;
+}
+
+int core_pt_net_get(const core_pt_net *n, const char *name, int grad, float *out, size_t *numel)
+{
+    const pentry *e = find_entry(n, name);
+    if (!e) return -1;
+    if (numel) *numel = e->n;
+    if (out) to_timm(e, (grad ? n->grads : n->params) + e->off, out);
+    return 0;
+}
+
+int core_pt_net_load(core_pt_net *n, const char *path, char *err, size_t errlen)
+{
+    core_safetensors *st;
+    char e2[256];
+    if (core_safetensors_open(&st, path, e2, sizeof e2)) {
+        snprintf(err, errlen, "%s: %s", path, e2);
+        return -1;
+    }
+    int rc = -1;
+    float *tmp = NULL;
+    for (int i = 0; i < n->ntab; i++) {
+        const pentry *e = &n->tab[i];
+        const core_st_tensor *t = core_safetensors_find(st, e->name);
+        if (!t) {
+            snprintf(err, errlen, "%s: tensor \"%s\" is missing", path, e->name);
+            goto end;
+        }
+        /* shape: timm's, or (O, I) for a (O, I, 1, 1) 1x1 conv (conv_mlp=False) */
+        int ok = t->numel == (int64_t)e->n && (t->ndim == e->ndim || (e->ndim == 4 && t->ndim == 2));
+        for (int d = 0; ok && d < t->ndim; d++) ok = t->shape[d] == e->shape[d];
+        if (!ok) {
+            snprintf(err, errlen, "%s: tensor \"%s\" has the wrong shape for this architecture", path, e->name);
+            goto end;
+        }
+        tmp = xrealloc(tmp, e->n * sizeof *tmp);
+        if (core_safetensors_read_f32(t, tmp, e2, sizeof e2)) {
+            snprintf(err, errlen, "%s: %s", path, e2);
+            goto end;
+        }
+        from_timm(e, tmp, n->params + e->off);
+    }
+    memset(n->m, 0, n->np * sizeof(float));
+    memset(n->v, 0, n->np * sizeof(float));
+    rc = 0;
+end:
+    free(tmp);
+    core_safetensors_close(st);
+    return rc;
+}
+
 int core_pt_net_save(const core_pt_net *n, const char *path, const char *const *metadata, char *err, size_t errlen)
 {
     core_st_out *o = xcalloc((size_t)n->ntab, sizeof *o);
     float *buf = xmalloc(n->np * sizeof *buf);
     for (int i = 0; i < n->ntab; i++) {
         const pentry *e = &n->tab[i];
-        const float *src = n->params + e->off;
-        float *dst = buf + e->off;
-        if (e->reorder == RE_PATCH) {       /* (O, K, K, I) -> (O, I, K, K) */
-            int64_t O = e->shape[0], In = e->shape[1], K = e->shape[2];
-            for (int64_t a = 0; a < O; a++)
-                for (int64_t c = 0; c < In; c++)
-                    for (int64_t ky = 0; ky < K; ky++)
-                        for (int64_t kx = 0; kx < K; kx++)
-                            dst[((a * In + c) * K + ky) * K + kx] = src[((a * K + ky) * K + kx) * In + c];
-        } else if (e->reorder == RE_DW) {   /* (K, K, C) -> (C, 1, K, K) */
-            int64_t C = e->shape[0], K = e->shape[2];
-            for (int64_t c = 0; c < C; c++)
-                for (int64_t k = 0; k < K * K; k++) dst[c * K * K + k] = src[k * C + c];
-        } else memcpy(dst, src, e->n * sizeof *dst);
+        to_timm(e, n->params + e->off, buf + e->off);
         o[i].name = e->name;
         o[i].ndim = e->ndim;
         memcpy(o[i].shape, e->shape, sizeof e->shape);
-        o[i].data = dst;
+        o[i].data = buf + e->off;
     }
     int rc = core_safetensors_write(path, o, n->ntab, metadata, err, errlen);
     free(buf);

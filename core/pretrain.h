@@ -62,6 +62,14 @@ float *core_pt_net_grads(core_pt_net *n, size_t *count);
 int  core_pt_net_save(const core_pt_net *n, const char *path, const char *const *metadata,
                       char *err, size_t errlen);
 
+/* Set the parameters from a safetensors file with timm's names (every
+ * tensor of this architecture, head.fc included); Adam moments reset.
+ * 0, or -1 with a reason naming the tensor. */
+int  core_pt_net_load(core_pt_net *n, const char *path, char *err, size_t errlen);
+/* A parameter (grad 0) or its gradient (grad 1) by timm name, in timm's
+ * layout, into out (may be NULL); *numel its size.  -1 if no such name. */
+int  core_pt_net_get(const core_pt_net *n, const char *name, int grad, float *out, size_t *numel);
+
 /* ---- the whole run: catalog -> trained encoder file ---------------------- */
 
 typedef struct {

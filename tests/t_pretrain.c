@@ -6,6 +6,7 @@
  */
 #include "core/convnext.h"
 #include "core/pretrain.h"
+#include "core/safetensors.h"
 #include "core/util.h"
 #include "tests/zt.h"
 
@@ -166,9 +167,80 @@ static void adamw_steps_lower_the_loss(void)
     core_pt_net_free(n);
 }
 
+static float *io_floats(core_safetensors *io, const char *name, size_t *numel)
+{
+    const core_st_tensor *t = core_safetensors_find(io, name);
+    ZT_CHECK(t != NULL, "fixture has no %s (run make fixtures)", name);
+    float *x = xmalloc((size_t)t->numel * sizeof *x + 4);
+    char err[200];
+    ZT_CHECK(core_safetensors_read_f32(t, x, err, sizeof err) == 0, "%s", err);
+    if (numel) *numel = (size_t)t->numel;
+    return x;
+}
+
+static void gradients_and_adamw_steps_match_pytorch(void)
+{
+    char path[1024], err[256];
+    core_pt_questions q;
+    questions(&q);
+    core_pt_net *n;
+    ZT_OK(core_pt_net_new(&n, &SMALL, 5, 1e-6f, 1));
+    snprintf(path, sizeof path, "%s/tests/data/convnext_train_weights.safetensors", ZT_ROOT);
+    ZT_CHECK(core_pt_net_load(n, path, err, sizeof err) == 0, "%s", err);
+    core_safetensors *io;
+    snprintf(path, sizeof path, "%s/tests/data/convnext_train_io.safetensors", ZT_ROOT);
+    ZT_CHECK(core_safetensors_open(&io, path, err, sizeof err) == 0, "%s", err);
+    enum { B = 3, S = 32 };
+    float *xn = io_floats(io, "x", NULL), *f = io_floats(io, "f", NULL);
+    float *l0 = io_floats(io, "loss0", NULL), *l3 = io_floats(io, "loss3", NULL);
+    static float x[B * S * S * 3];
+    for (int i = 0; i < B; i++)            /* torch's (B, 3, S, S) -> (B, S, S, 3) */
+        for (int y = 0; y < S; y++)
+            for (int xx = 0; xx < S; xx++)
+                for (int c = 0; c < 3; c++)
+                    x[((i * S + y) * S + xx) * 3 + c] = xn[((i * 3 + c) * S + y) * S + xx];
+    float loss = core_pt_net_grad(n, &q, x, B, S, f);
+    ZT_CHECK(fabs(loss - l0[0]) < 1e-5 * fabs(l0[0]), "loss %.7g, PyTorch %.7g", loss, l0[0]);
+    int tensors = 0;
+    for (int i = 0; i < core_safetensors_count(io); i++) {
+        const char *name = core_safetensors_at(io, i)->name;
+        if (strncmp(name, "grad.", 5)) continue;
+        size_t nt, nc;
+        float *gt = io_floats(io, name, &nt);
+        ZT_CHECK(core_pt_net_get(n, name + 5, 1, NULL, &nc) == 0, "C has no parameter %s", name + 5);
+        ZT_CHECK(nc == nt, "%s: %zu vs %zu elements", name, nc, nt);
+        float *gc = xmalloc(nc * sizeof *gc);
+        core_pt_net_get(n, name + 5, 1, gc, NULL);
+        double dd = 0, tt = 0;
+        for (size_t k = 0; k < nt; k++) {
+            dd += ((double)gc[k] - gt[k]) * ((double)gc[k] - gt[k]);
+            tt += (double)gt[k] * gt[k];
+        }
+        ZT_CHECK(sqrt(dd) <= 1e-4 * sqrt(tt) + 1e-9, "gradient of %s differs from PyTorch's by %.3g relative",
+                 name + 5, sqrt(dd / (tt + 1e-30)));
+        tensors++;
+        free(gt);
+        free(gc);
+    }
+    ZT_CHECK(tensors == 4 + 12 + 9 * 5 + 4, "%d gradient tensors compared", tensors);
+    for (int t = 1; t <= 3; t++) {
+        core_pt_net_adamw(n, 1e-2f, 0.0f, t);
+        if (t < 3) core_pt_net_grad(n, &q, x, B, S, f);
+    }
+    float logits[B * 5];
+    ZT_OK(core_pt_net_forward(n, x, B, S, logits, NULL));
+    float after = core_pt_loss(&q, logits, f, B);
+    ZT_CHECK(fabs(after - l3[0]) < 1e-4 * fabs(l3[0]), "after 3 AdamW steps: loss %.7g, PyTorch %.7g", after, l3[0]);
+    ZT_CHECK(after < loss, "the steps did not lower the loss (%g -> %g)", loss, after);
+    free(xn); free(f); free(l0); free(l3);
+    core_safetensors_close(io);
+    core_pt_net_free(n);
+}
+
 const zt_case zt_suite_pretrain[] = {
     {"the loss is the weighted per-question cross-entropy", loss_is_the_weighted_per_question_cross_entropy, 0},
     {"gradients match finite differences", gradients_match_finite_differences, 0},
+    {"gradients and three AdamW steps match PyTorch", gradients_and_adamw_steps_match_pytorch, 0},
     {"a saved encoder embeds the same through core/convnext", saved_encoder_embeds_the_same_through_inference, 0},
     {"AdamW steps lower the loss on a batch", adamw_steps_lower_the_loss, 0},
     {0}

@@ -6,6 +6,9 @@ python3-torch; `make test` itself never runs this.
 convnext_fixture.safetensors     a tiny ConvNeXt (timm's parameter names and
                                  layouts, conv_mlp=True) with random weights
 convnext_fixture_io.safetensors  inputs and PyTorch's outputs for it
+convnext_train_weights.safetensors  a tiny ConvNeXt + linear vote head
+convnext_train_io.safetensors    a batch, vote fractions, PyTorch's loss and
+                                 gradients, and its loss after 3 AdamW steps
 
 The reference network below is timm's ConvNeXt (timm/models/convnext.py,
 huggingface/pytorch-image-models) re-written in plain torch with the same
@@ -148,6 +151,58 @@ def write_safetensors(path, tensors, metadata=None):
     os.replace(path + '.tmp', path)
 
 
+QUESTIONS = ((0, 3), (3, 2))     # the training fixture: two questions, 3 + 2 answers
+
+
+def vote_loss(z, f):
+    """zoosh pretrain's loss: -sum_a f_a log softmax_q(z)_a per question, batch mean."""
+    tot = 0
+    for s, k in QUESTIONS:
+        tot = tot - (f[:, s:s + k] * F.log_softmax(z[:, s:s + k], dim=1)).sum(1)
+    return tot.mean()
+
+
+def training_fixture(out):
+    """Gradients and three AdamW steps of ConvNeXt + linear head in torch, for
+    tests/t_pretrain.c to compare the C backward pass and optimiser with."""
+    depths, dims = (1, 1, 2, 1), (8, 12, 16, 20)
+    m = build(depths, dims, seed=9)
+    head = nn.Linear(dims[-1], 5)
+    with torch.no_grad():
+        head.weight.normal_(0, 0.3)
+        head.bias.normal_(0, 0.1)
+    m.train()
+    g = torch.Generator().manual_seed(10)
+    x = torch.rand(3, 3, 32, 32, generator=g)
+    a = torch.rand(3, 1, generator=g)
+    b = torch.rand(3, 1, generator=g) * (1 - a)
+    s = torch.rand(3, 1, generator=g)
+    f = torch.cat([a, b, 1 - a - b, a * s, a * (1 - s)], 1)
+    weights = dict(m.state_dict())
+    weights['head.fc.weight'] = head.weight.detach().clone()
+    weights['head.fc.bias'] = head.bias.detach().clone()
+    write_safetensors(os.path.join(out, 'convnext_train_weights.safetensors'), weights,
+                      {'made_by': 'tools/make_fixtures.py'})
+    params = list(m.parameters()) + list(head.parameters())
+    names = [n for n, _ in m.named_parameters()] + ['head.fc.weight', 'head.fc.bias']
+    io = {'x': x, 'f': f}
+    loss = vote_loss(head(m(x)), f)
+    loss.backward()
+    io['loss0'] = loss.detach().reshape(1)
+    for n, p in zip(names, params):
+        io['grad.' + n] = p.grad.detach().clone()
+    opt = torch.optim.AdamW(params, lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    for _ in range(3):
+        opt.zero_grad()
+        vote_loss(head(m(x)), f).backward()
+        opt.step()
+    with torch.no_grad():
+        io['loss3'] = vote_loss(head(m(x)), f).reshape(1)
+    write_safetensors(os.path.join(out, 'convnext_train_io.safetensors'), io,
+                      {'made_by': 'tools/make_fixtures.py', 'torch': torch.__version__,
+                       'adamw': 'lr 1e-2, betas 0.9 0.999, eps 1e-8, no weight decay, 3 steps'})
+
+
 def main():
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
     out = os.path.join(root, 'tests', 'data')
@@ -172,7 +227,9 @@ def main():
         io['stem32'] = m.stem(x32[:1])
     write_safetensors(os.path.join(out, 'convnext_fixture_io.safetensors'), io,
                       {'made_by': 'tools/make_fixtures.py', 'torch': torch.__version__})
-    for f in ('convnext_fixture.safetensors', 'convnext_fixture_io.safetensors'):
+    training_fixture(out)
+    for f in ('convnext_fixture.safetensors', 'convnext_fixture_io.safetensors',
+              'convnext_train_weights.safetensors', 'convnext_train_io.safetensors'):
         print('wrote tests/data/%s (%d bytes)' % (f, os.path.getsize(os.path.join(out, f))))
 
 
