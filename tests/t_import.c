@@ -628,6 +628,80 @@ static void reimport_updates_and_never_duplicates(void)
     free(ids); free(ring);
 }
 
+/* The thumbnails of two workspaces are the same bytes. */
+static void same_thumbs(const char *a, const char *b, int n)
+{
+    zs_store *sa = open_ro(a), *sb = open_ro(b);
+    zs_txn *ta, *tb;
+    ZT_OK(store_read_begin(sa, &ta));
+    ZT_OK(store_read_begin(sb, &tb));
+    ZT_CHECK(store_galaxy_count(ta) == (uint32_t)n && store_galaxy_count(tb) == (uint32_t)n, "%u and %u galaxies, want %d",
+             store_galaxy_count(ta), store_galaxy_count(tb), n);
+    for (uint32_t gid = 1; gid <= (uint32_t)n; gid++) {
+        int wa, ha, wb, hb;
+        const uint8_t *pa, *pb;
+        ZT_OK(store_thumb_get(ta, gid, &wa, &ha, &pa));
+        ZT_OK(store_thumb_get(tb, gid, &wb, &hb, &pb));
+        ZT_CHECK(wa == wb && ha == hb && memcmp(pa, pb, (size_t)wa * (size_t)ha * 3) == 0, "thumbnail %u differs", gid);
+    }
+    store_read_end(ta); store_read_end(tb);
+    store_close(sa); store_close(sb);
+}
+
+static void big_imports_stream_thumbnails_with_the_same_result(void)
+{
+    /* ZOOSH_IMPORT_MEM_MB=1 makes 200 thumbnails "too many to keep": an atomic
+     * import then decodes twice (check, write), --skip-bad once while writing */
+    init_ws("keep");
+    init_ws("twice");
+    init_ws("once");
+    paths();
+    ZT_CHECK(zoosh("import keep \"$ZT_SHARED/decals_rings/catalog.csv\"") == 0, "import keep");
+    int rc = zt_sh("err.txt", "ZOOSH_IMPORT_MEM_MB=1 '%s' import twice '%s' --threads 3", ZT_ZOOSH, ring_cat);
+    ZT_CHECK(rc == 0, "import twice exited %d", rc);
+    same_thumbs("keep", "twice", 200);
+    /* a catalog with a truncated image in the middle, streamed with --skip-bad */
+    size_t len;
+    char src[1200];
+    snprintf(src, sizeof src, "%s/images/J002658.19-014709.9.png", ring_dir);
+    char *png = zt_slurp(src, &len);
+    FILE *f = fopen("trunc.png", "wb");
+    fwrite(png, 1, len / 3, f);
+    fclose(f);
+    free(png);
+    char cwd[1024];
+    ZT_CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    char **ids;
+    double *ring;
+    int n;
+    ring_ids(&ids, &n, &ring);
+    f = fopen("cat.csv", "w");
+    fprintf(f, "id,file\n");
+    for (int i = 0; i < n; i++) {
+        if (i == 100) fprintf(f, "broken,%s/trunc.png\n", cwd);
+        fprintf(f, "%s,images/%s.png\n", ids[i], ids[i]);
+    }
+    fclose(f);
+    rc = zt_sh("err.txt", "ZOOSH_IMPORT_MEM_MB=1 '%s' import once cat.csv --root '%s' --skip-bad --threads 2", ZT_ZOOSH, ring_dir);
+    char *e = zt_slurp("err.txt", NULL);
+    ZT_CHECK(rc == 0, "streamed --skip-bad import exited %d: %s", rc, e ? e : "");
+    ZT_CHECK(e && strstr(e, "cat.csv:102: column file: image") && strstr(e, "truncated"), "the bad image is not listed: %s", e ? e : "");
+    free(e);
+    same_thumbs("keep", "once", 200);
+    /* and without --skip-bad the streamed check refuses it all */
+    init_ws("none");
+    rc = zt_sh("err.txt", "ZOOSH_IMPORT_MEM_MB=1 '%s' import none cat.csv --root '%s'", ZT_ZOOSH, ring_dir);
+    ZT_CHECK(rc == 1, "atomic streamed import of a bad image exited %d", rc);
+    zs_store *st = open_ro("none");
+    zs_txn *t;
+    ZT_OK(store_read_begin(st, &t));
+    ZT_CHECK(store_galaxy_count(t) == 0, "%u galaxies written", store_galaxy_count(t));
+    store_read_end(t);
+    store_close(st);
+    for (int i = 0; i < n; i++) free(ids[i]);
+    free(ids); free(ring);
+}
+
 typedef struct {
     char got[64][6][64];
     long line[64];
@@ -712,6 +786,7 @@ const zt_case zt_suite_import[] = {
     {"every kind of bad input names file, line and column and leaves the workspace unchanged", bad_inputs_name_the_place_and_change_nothing, 120},
     {"--skip-bad imports the good rows and lists the bad ones", skip_bad_imports_the_rest_and_lists_what_it_skipped, 60},
     {"importing again updates by id and never duplicates", reimport_updates_and_never_duplicates, 60},
+    {"catalogs too big to keep thumbnails in memory stream them with the same result", big_imports_stream_thumbnails_with_the_same_result, 120},
     {"the CSV reader handles a BOM, CRLF, quotes, multi-line fields and counts lines", csv_reader_handles_quotes_crlf_and_counts_lines, 0},
     {"export says clearly when there is no model, no feature set or no workspace", export_says_clearly_what_is_missing, 60},
     {0, 0, 0},

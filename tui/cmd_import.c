@@ -11,7 +11,7 @@
  *      CORE_THUMB_SIDE thumbnail (the labeler never decodes a full image);
  *   3. only when nothing was wrong (or with --skip-bad, for the good rows),
  *      write in batches of short write transactions.
- * Thumbnails that fit in IMPORT_MEM_BUDGET are kept from step 2 to step 3;
+ * Thumbnails that fit in IMPORT_MEM_BUDGET (or $ZOOSH_IMPORT_MEM_MB) are kept from step 2 to step 3;
  * for bigger catalogs step 2 only checks and step 3 decodes again.  A
  * failure of the disk itself during step 3 can leave the batches written so
  * far; importing again completes it (same id updates, never duplicates).
@@ -828,7 +828,9 @@ int cmd_import(int argc, char **argv)
      * fit in memory.  Otherwise: atomic imports decode twice (check, then
      * write); --skip-bad imports decode once, while writing. */
     size_t est = (size_t)n_items * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3;
-    int keep_all = est <= IMPORT_MEM_BUDGET;
+    size_t budget = IMPORT_MEM_BUDGET;
+    if (getenv("ZOOSH_IMPORT_MEM_MB")) budget = (size_t)atol(getenv("ZOOSH_IMPORT_MEM_MB")) << 20;
+    int keep_all = est <= budget;
     int nt = n_threads(threads);
     paths = xmalloc(sizeof(char *) * (size_t)(n_items ? n_items : 1));
     for (long k = 0; k < n_items; k++) paths[k] = cat.rows[items[k]].file;
