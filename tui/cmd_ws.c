@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -485,8 +486,109 @@ static void check_usage(FILE *f)
     fprintf(f, "usage: zoosh check WS\n\n"
                "Walks every record of the workspace: records parse, the id index and the\n"
                "galaxies agree, answers are in sequence, retractions point at earlier answers,\n"
-               "feature vectors match their set's dimension.  Lists each problem found.\n"
+               "feature vectors match their set's dimension, every task's schema loads, and\n"
+               "each answer's questions and answers (or rating) belong to its task.\n"
+               "Lists each problem found.\n"
                "exit: 0 clean, 3 damaged or not a workspace, 2 usage\n");
+}
+
+/* The second half of check: answers against their tasks' schemas (the
+ * store knows bytes; whether "bar=strong" is an answer of gz-decals is
+ * core's business). */
+typedef struct {
+    zs_txn *txn;
+    core_schema *s;          /* (MAX_TASKS) cache */
+    char (*names)[32];       /* (MAX_TASKS) */
+    int *ok;                 /* (MAX_TASKS) 1 resolvable, 0 not */
+    int n;
+    char *rep;
+    size_t cap, len;
+    int problems;
+} sem_ctx;
+
+static void sem_problem(sem_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sem_problem(sem_ctx *c, const char *fmt, ...)
+{
+    c->problems++;
+    if (c->problems > 50 || c->len + 2 >= c->cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(c->rep + c->len, c->cap - c->len - 1, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    c->len += (size_t)k < c->cap - c->len - 1 ? (size_t)k : c->cap - c->len - 2;
+    c->rep[c->len++] = '\n';
+    c->rep[c->len] = 0;
+}
+
+static const core_schema *sem_schema(sem_ctx *c, const char *task)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->names[i], task) == 0) return c->ok[i] ? &c->s[i] : NULL;
+    if (c->n == MAX_TASKS) return NULL;
+    int i = c->n++;
+    snprintf(c->names[i], 32, "%s", task);
+    char err[256];
+    c->ok[i] = core_schema_ws_get(c->txn, task, &c->s[i], err, sizeof err) == 0;
+    if (!c->ok[i]) sem_problem(c, "tasks: %s", err);
+    return c->ok[i] ? &c->s[i] : NULL;
+}
+
+static int sem_answer(const store_answer *a, void *p)
+{
+    sem_ctx *c = p;
+    unsigned long long seq = (unsigned long long)a->seq;
+    if (a->kind != STORE_ANS_TREE && a->kind != STORE_ANS_RATING) return 0;
+    const core_schema *s = sem_schema(c, a->task);
+    if (!s) return 0;
+    if (a->kind == STORE_ANS_RATING) {
+        if (s->kind != CORE_TASK_RATING) sem_problem(c, "answers: answer %llu is a rating for '%s', a decision tree", seq, a->task);
+        else if (a->rating < s->rating_min || a->rating > s->rating_max)
+            sem_problem(c, "answers: answer %llu rates %d, outside %d..%d", seq, a->rating, s->rating_min, s->rating_max);
+        return 0;
+    }
+    if (s->kind != CORE_TASK_TREE) { sem_problem(c, "answers: answer %llu is a tree path for the rating task '%s'", seq, a->task); return 0; }
+    int given[CORE_SCHEMA_MAX_Q];
+    for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) given[i] = -1;
+    for (int k = 0; k < a->n_steps; k++) {
+        int q = core_schema_question(s, a->steps[k].question);
+        int an = q >= 0 ? core_schema_answer(s, q, a->steps[k].answer) : -1;
+        if (q < 0) { sem_problem(c, "answers: answer %llu: '%s' is not a question of %s", seq, a->steps[k].question, a->task); return 0; }
+        if (an < 0) { sem_problem(c, "answers: answer %llu: '%s' is not an answer to %s", seq, a->steps[k].answer, a->steps[k].question); return 0; }
+        const core_question *qq = &s->q[q];
+        if (given[q] >= 0) { sem_problem(c, "answers: answer %llu answers %s twice", seq, qq->key); return 0; }
+        if (qq->parent_q >= 0 && given[qq->parent_q] != qq->parent_a) {
+            sem_problem(c, "answers: answer %llu: %s is asked only after %s_%s", seq, qq->key, s->q[qq->parent_q].key,
+                        s->q[qq->parent_q].answers[qq->parent_a].key);
+            return 0;
+        }
+        given[q] = an;
+    }
+    return 0;
+}
+
+/* 0 or the number of problems (appended to rep). */
+static int check_semantics(zs_store *st, char *rep, size_t cap, size_t len)
+{
+    sem_ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = xmalloc(sizeof *c.s * MAX_TASKS);
+    c.names = xmalloc(sizeof *c.names * MAX_TASKS);
+    c.ok = xcalloc(MAX_TASKS, sizeof *c.ok);
+    c.rep = rep;
+    c.cap = cap;
+    c.len = len;
+    if (store_read_begin(st, &c.txn) == 0) {
+        char names[MAX_TASKS][32];
+        int nt = core_schema_ws_tasks(c.txn, names, MAX_TASKS);
+        for (int i = 0; i < nt; i++) sem_schema(&c, names[i]);
+        store_answer_each(c.txn, 1, sem_answer, &c);
+        store_read_end(c.txn);
+    }
+    free(c.s);
+    free(c.names);
+    free(c.ok);
+    return c.problems;
 }
 
 int cmd_check(int argc, char **argv)
@@ -501,6 +603,11 @@ int cmd_check(int argc, char **argv)
     char *rep = xmalloc(cap);
     int np = 0;
     rc = store_check(st, rep, cap, &np);
+    if (rc == 0 || rc == STORE_ECORRUPT) {
+        int ns = check_semantics(st, rep, cap, strlen(rep));
+        np += ns;
+        if (ns && rc == 0) rc = STORE_ECORRUPT;
+    }
     store_close(st);
     int status = 0;
     if (rc == 0) {

@@ -77,6 +77,12 @@ rows = [ans(1, 1, 'alice', 'ring', 1, steps=[('ring', 'yes')]),
         ans(5, 3, 'bob', 'interest', 2, rating=4),
         ans(6, 3, 'bob', 'interest', 4)]
 dump('answers', rows)
+dump('semantic', [ans(1, 1, 'carol', 'ring', 1, steps=[('ring', 'maybe')]),
+                  ans(2, 1, 'carol', 'interest', 2, rating=9),
+                  ans(3, 1, 'carol', 'nosuch', 1, steps=[('a', 'b')]),
+                  ans(4, 2, 'carol', 'gz-decals', 1, steps=[('disk-edge-on', 'no')]),
+                  ans(5, 3, 'carol', 'gz-decals', 1, steps=[('smooth-or-featured', 'smooth'), ('how-rounded', 'round'),
+                                                            ('merging', 'none')])])
 dump('bad', [ans(7, 1, 'mallory', 'ring', 1)[0:1] + (b'\x01\x02',)])
 EOF
 for db in galaxies ids answers; do mdb_load -s $db -f $db.dump ws2 || fail "mdb_load $db"; done
@@ -89,6 +95,18 @@ expect "per user: alice 2 ring, bob 1 interest (his ring retracted)" \
     bash -c "grep -Eq '^alice +2 +2 ' '$T/last.out' && grep -Eq '^bob +1 +0 ' '$T/last.out'"
 check "check passes on it" $Z check ws2
 expect "check says ok naming the workspace" grep -q "^ws2: ok" "$T/last.out"
+
+# --- answers that do not fit their task's schema
+$Z init sem --schema ring --schema gz-decals >/dev/null
+for db in galaxies ids semantic; do mdb_load -s ${db/semantic/answers} -f $db.dump sem || fail "mdb_load $db"; done
+expect "check finds answers that do not fit their schema (exit 3)" test "$(status $Z check sem)" -eq 3
+expect "an answer that is not in the tree" grep -q "answer 1: 'maybe' is not an answer to ring" "$T/last.out"
+expect "a rating out of range" grep -q "answer 2 rates 9, outside 0..5" "$T/last.out"
+expect "a task the workspace does not have" grep -q "no task 'nosuch'" "$T/last.out"
+expect "a question asked without its requirement" \
+    grep -q "answer 4: disk-edge-on is asked only after smooth-or-featured_featured-or-disk" "$T/last.out"
+expect "and nothing about the valid path" bash -c "! grep -q 'answer 5' '$T/last.out'"
+expect "5 problems in all (the rating twice: store and schema)" grep -q "^sem: 5 problems" "$T/last.out"
 
 # --- backup
 check "backup copies it" $Z backup ws2 copy
