@@ -154,10 +154,13 @@ def write_safetensors(path, tensors, metadata=None):
 QUESTIONS = ((0, 3), (3, 2))     # the training fixture: two questions, 3 + 2 answers
 
 
-def vote_loss(z, f):
+GZ2_QUESTIONS = tuple(zip((0, 3, 5, 7, 9, 13, 15, 18, 25, 28, 31), (3, 2, 2, 2, 4, 2, 3, 7, 3, 3, 6)))
+
+
+def vote_loss(z, f, questions=QUESTIONS):
     """zoosh pretrain's loss: -sum_a f_a log softmax_q(z)_a per question, batch mean."""
     tot = 0
-    for s, k in QUESTIONS:
+    for s, k in questions:
         tot = tot - (f[:, s:s + k] * F.log_softmax(z[:, s:s + k], dim=1)).sum(1)
     return tot.mean()
 

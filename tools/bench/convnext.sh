@@ -14,7 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
 make -s build/libzcore.a >&2
 cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/cjson -I/usr/include/x86_64-linux-gnu/openblas-pthread \
    tools/bench/convnext_bench.c build/libzcore.a -o "$tmp/convnext_bench" \
-   -lcjson -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -pthread
+   -lpng16 -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson \
+   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lz -lm -pthread
 # PyTorch: build, write model + input, time, write its output
 "$PY" - "$tmp" "$ARCH" "$BATCH" "$THREADS" "$REPS" >"$tmp/torch.txt" <<'PYEOF'
 import sys, time, torch
@@ -49,6 +50,31 @@ a, b = load(sys.argv[1] + '/y_c.safetensors'), load(sys.argv[1] + '/y_torch.safe
 print('%.2g' % (np.abs(a - b).max() / np.abs(b).max()))
 PYEOF
 )
+# Training: zoosh pretrain's default network (depths 1,1,3,1 dims 32..256 + a
+# 37-answer head), batch 32 of 64 px, one step = forward, backward, AdamW.
+"$PY" - "$tmp" "$THREADS" "$REPS" >"$tmp/torch_train.txt" <<'PYEOF'
+import sys, time, torch, torch.nn as nn
+sys.path.insert(0, 'tools')
+import make_fixtures as mf
+d, threads, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+torch.set_num_threads(threads)
+m = mf.build((1, 1, 3, 1), (32, 64, 128, 256), seed=3, scale=0.05).train()
+head = nn.Linear(256, 37)
+w = dict(m.state_dict()); w['head.fc.weight'] = head.weight.detach(); w['head.fc.bias'] = head.bias.detach()
+mf.write_safetensors(d + '/train.safetensors', w)
+x = torch.rand(32, 3, 64, 64); f = torch.rand(32, 37) / 4
+opt = torch.optim.AdamW(list(m.parameters()) + list(head.parameters()), lr=1e-3, weight_decay=0.05)
+best = 1e30
+for t in range(reps + 1):
+    t0 = time.perf_counter()
+    opt.zero_grad(); mf.vote_loss(head(m(x)), f, mf.GZ2_QUESTIONS).backward(); opt.step()
+    if t: best = min(best, time.perf_counter() - t0)
+print('%.3f' % (32 / best))
+PYEOF
+ttps=$(cat "$tmp/torch_train.txt")
+ctps=$("$tmp/convnext_bench" --train "$tmp/train.safetensors" 32 64 "$THREADS" "$REPS")
 ratio=$(awk -v a="$cps" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')
 printf '%s 224px batch %d, %d threads (images/s)\t%s\tPyTorch %s\t%s\t%s\t>= 1.0\n' "$ARCH" "$BATCH" "$THREADS" "$cps" "$tver" "$tps" "$ratio"
 printf '%s C vs PyTorch, same weights: max |diff| / max |y|\t%s\t-\t-\t-\t< 1e-4\n' "$ARCH" "$diff"
+printf 'pretrain step (fwd+bwd+AdamW) 64px batch 32, %d threads (images/s)\t%s\tPyTorch %s\t%s\t%s\t>= 1.0\n' \
+    "$THREADS" "$ctps" "$tver" "$ttps" "$(awk -v a="$ctps" -v b="$ttps" 'BEGIN { printf "%.2f", a / b }')"
