@@ -86,6 +86,14 @@ demo: deps zoosh
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py
 
+# zoosh's own encoder (issue 5): a small ConvNeXt trained by `zoosh pretrain`
+# on the 6,000 real GZ2 galaxies and their 37 vote fractions, fixed seed.
+PRETRAIN_EPOCHS ?= 20
+pretrain: zoosh
+	@mkdir -p sample_data
+	nice ./zoosh pretrain --epochs $(PRETRAIN_EPOCHS) --seed 1 --out sample_data/encoder.safetensors \
+	  $${ZT_SHARED:-../shared/data}/kaggle_gz2_votes/catalog.csv
+
 # ---- hardening (issue 6): `make fuzz` builds tests/fuzz/fuzz_*.c with clang
 # (libFuzzer + ASan/UBSan) into build-fuzz/ and runs each target FUZZ_SECONDS
 # (default 30); crash/hang inputs land in tests/fuzz/regress/ and `make test`
