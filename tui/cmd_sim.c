@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <ftw.h>
+#include <getopt.h>
 #include <unistd.h>
 
 static const char sim_usage[] =
@@ -100,9 +102,247 @@ int cmd_sim(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------------ demo */
+
+#define DEMO_N 600
+#define DEMO_SEED 1
+#define DEMO_SIDE 256
+#define DEMO_MIX "ring=0.15"
+#define DEMO_STEPS "demo-steps"      /* in the workspace: one finished step a line */
+
+static const char demo_usage[] =
+    "usage: zoosh demo [--task T] [--reset] [--ws DIR] [--no-label]\n"
+    "  Builds the demo workspace if there is none (default ./demo-ws) from simulated\n"
+    "  galaxies, then opens the labeler on the task (default ring):\n"
+    "    zoosh sim DIR/sim -n 600 --seed 1 --size 256 --mix ring=0.15\n"
+    "    zoosh init DIR --schema gz-decals,ring\n"
+    "    zoosh import DIR DIR/sim/import.csv   (the catalog, truth column ring -> true_ring)\n"
+    "    zoosh embed DIR                       (morphology features; also the encoder in\n"
+    "                                           sample_data/encoder.safetensors if present)\n"
+    "    zoosh train DIR --task gz-decals ; zoosh train DIR --task T\n"
+    "    zoosh label DIR --task T\n"
+    "  Running it again reuses the workspace and the answers already given.\n"
+    "  --reset     delete the demo workspace first (only a directory zoosh demo made)\n"
+    "  --no-label  build the workspace, do not start the labeler\n"
+    "  -n N, --size PX  fewer / smaller galaxies (tests)\n";
+
+static int demo_done(const char *ws, const char *step)
+{
+    char path[4096], line[64];
+    snprintf(path, sizeof path, "%s/" DEMO_STEPS, ws);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (strcmp(line, step) == 0) found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+static void demo_mark(const char *ws, const char *step)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" DEMO_STEPS, ws);
+    FILE *f = fopen(path, "a");
+    if (f) { fprintf(f, "%s\n", step); fclose(f); }
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+/* Runs a subcommand in this process (getopt state reset first). */
+static int demo_run(const char *what, cmd_fn fn, int argc, char **argv)
+{
+    printf("zoosh demo: %s:", what);
+    for (int i = 0; i < argc; i++) printf(" %s", argv[i]);
+    printf("\n");
+    fflush(stdout);
+    optind = 0;
+    int rc = fn(argc, argv);
+    optind = 0;
+    fflush(stdout);
+    if (rc) fprintf(stderr, "zoosh demo: step '%s' failed (exit %d); fix it and run zoosh demo again\n", what, rc);
+    return rc;
+}
+
+/* The catalog for import: the truth column `ring` becomes `true_ring`, so it
+ * is kept with each galaxy (for zoosh simulate / eval) but is not taken as
+ * prior labels of the ring task, which would hand the model the answers. */
+static int demo_import_catalog(const char *src, const char *dst)
+{
+    FILE *in = fopen(src, "r"), *out = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    int status = 1;
+    if (!in) { fprintf(stderr, "zoosh demo: %s: %s\n", src, strerror(errno)); goto end; }
+    out = fopen(dst, "w");
+    if (!out) { fprintf(stderr, "zoosh demo: %s: %s\n", dst, strerror(errno)); goto end; }
+    ssize_t n;
+    int first = 1;
+    while ((n = getline(&line, &cap, in)) > 0) {
+        if (first) {
+            char *p = strstr(line, ",ring,");
+            if (!p) { fprintf(stderr, "zoosh demo: %s:1: no column 'ring'\n", src); goto end; }
+            fwrite(line, 1, (size_t)(p - line), out);
+            fputs(",true_ring,", out);
+            fputs(p + 6, out);
+            first = 0;
+        } else {
+            fwrite(line, 1, (size_t)n, out);
+        }
+    }
+    if (fclose(out)) { out = NULL; fprintf(stderr, "zoosh demo: %s: %s\n", dst, strerror(errno)); goto end; }
+    out = NULL;
+    status = 0;
+end:
+    free(line);
+    if (in) fclose(in);
+    if (out) fclose(out);
+    return status;
+}
+
+/* sample_data/ next to the binary (the repository root), else ./sample_data. */
+static void demo_sample_dir(char *buf, size_t len)
+{
+    char exe[2048];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(buf, len, "%s/sample_data", exe);
+            struct stat st;
+            if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return;
+        }
+    }
+    snprintf(buf, len, "sample_data");
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "zoosh demo: not implemented yet\n");
-    return 1;
+    if (cmd_wants_help(argc, argv)) { fputs(demo_usage, stdout); return 0; }
+    const char *task = "ring", *ws = "demo-ws";
+    int reset = 0, no_label = 0;
+    long n = DEMO_N, side = DEMO_SIDE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--reset") == 0) reset = 1;
+        else if (strcmp(a, "--no-label") == 0) no_label = 1;
+        else if ((strcmp(a, "--task") == 0 || strcmp(a, "--ws") == 0) && v) {
+            if (strcmp(a, "--task") == 0) task = v; else ws = v;
+            i++;
+        } else if ((strcmp(a, "-n") == 0 || strcmp(a, "--size") == 0) && v) {
+            if (strcmp(a, "-n") == 0 ? parse_long(v, 1, 100000, &n) : parse_long(v, 32, 1024, &side)) {
+                fprintf(stderr, "zoosh demo: bad value for %s: '%s'\n%s", a, v, demo_usage);
+                return EXIT_USAGE;
+            }
+            i++;
+        } else {
+            int known = !strcmp(a, "--task") || !strcmp(a, "--ws") || !strcmp(a, "-n") || !strcmp(a, "--size");
+            fprintf(stderr, "zoosh demo: %s '%s'\n%s",
+                    known ? "missing value for" : a[0] == '-' ? "unknown option" : "unexpected argument", a, demo_usage);
+            return EXIT_USAGE;
+        }
+    }
+    size_t wl = strlen(ws) + 64;
+    char *sim_dir = xmalloc(wl), *cat = xmalloc(wl), *imp = xmalloc(wl), *mdb = xmalloc(wl), *steps = xmalloc(wl);
+    snprintf(sim_dir, wl, "%s/sim", ws);
+    snprintf(cat, wl, "%s/sim/catalog.csv", ws);
+    snprintf(imp, wl, "%s/sim/import.csv", ws);
+    snprintf(mdb, wl, "%s/data.mdb", ws);
+    snprintf(steps, wl, "%s/" DEMO_STEPS, ws);
+    int rc = 0;
+    struct stat st;
+    if (reset && stat(ws, &st) == 0) {
+        if (access(steps, F_OK) != 0) {
+            fprintf(stderr, "zoosh demo: %s was not made by zoosh demo (no %s); not deleting it\n", ws, DEMO_STEPS);
+            rc = EXIT_WORKSPACE;
+            goto end;
+        }
+        printf("zoosh demo: --reset: deleting %s\n", ws);
+        if (nftw(ws, rm_entry, 16, FTW_DEPTH | FTW_PHYS)) {
+            fprintf(stderr, "zoosh demo: deleting %s: %s\n", ws, strerror(errno));
+            rc = 1;
+            goto end;
+        }
+    }
+    if (stat(ws, &st) == 0 && access(steps, F_OK) != 0) {
+        fprintf(stderr, "zoosh demo: %s exists and was not made by zoosh demo; use --ws DIR for another place\n", ws);
+        rc = EXIT_WORKSPACE;
+        goto end;
+    }
+    if (mkdir(ws, 0777) && errno != EEXIST) {
+        fprintf(stderr, "zoosh demo: %s: %s\n", ws, strerror(errno));
+        rc = 1;
+        goto end;
+    }
+    if (access(steps, F_OK) != 0) demo_mark(ws, "created");
+
+    if (!demo_done(ws, "sim")) {
+        char ns[32], ss[32], sd[32];
+        snprintf(ns, sizeof ns, "%ld", n);
+        snprintf(ss, sizeof ss, "%ld", side);
+        snprintf(sd, sizeof sd, "%d", DEMO_SEED);
+        char *av[] = {"sim", sim_dir, "-n", ns, "--seed", sd, "--size", ss, "--mix", DEMO_MIX, NULL};
+        if ((rc = demo_run("simulate galaxies", cmd_sim, 10, av))) goto end;
+        if ((rc = demo_import_catalog(cat, imp))) goto end;
+        demo_mark(ws, "sim");
+    }
+    if (!demo_done(ws, "init")) {
+        if (access(mdb, F_OK) != 0) {
+            char *av[] = {"init", (char *)ws, "--schema", "gz-decals,ring", NULL};
+            if ((rc = demo_run("create the workspace", cmd_init, 4, av))) goto end;
+        }
+        demo_mark(ws, "init");
+    }
+    if (!demo_done(ws, "import")) {
+        char *av[] = {"import", (char *)ws, imp, NULL};
+        if ((rc = demo_run("import the catalog", cmd_import, 3, av))) goto end;
+        demo_mark(ws, "import");
+    }
+    if (!demo_done(ws, "embed")) {
+        char *av[] = {"embed", (char *)ws, NULL};
+        if ((rc = demo_run("compute the representation", cmd_embed, 2, av))) goto end;
+        char sample[4096], weights[4200];
+        demo_sample_dir(sample, sizeof sample);
+        snprintf(weights, sizeof weights, "%s/encoder.safetensors", sample);
+        if (access(weights, R_OK) == 0) {
+            char *aw[] = {"embed", (char *)ws, "--weights", weights, NULL};
+            if (demo_run("embed with the default encoder", cmd_embed, 4, aw))
+                fprintf(stderr, "zoosh demo: going on with the morphology features\n");
+        } else {
+            printf("zoosh demo: note: no %s; using the morphology features only\n", weights);
+        }
+        demo_mark(ws, "embed");
+    }
+    if (!demo_done(ws, "train")) {
+        char *a1[] = {"train", (char *)ws, "--task", "gz-decals", NULL};
+        if ((rc = demo_run("a first model of the votes", cmd_train, 4, a1))) goto end;
+        if (strcmp(task, "gz-decals") != 0) {
+            char *a2[] = {"train", (char *)ws, "--task", (char *)task, NULL};
+            if ((rc = demo_run("a first queue for the task", cmd_train, 4, a2))) goto end;
+        }
+        demo_mark(ws, "train");
+    } else {
+        printf("zoosh demo: reusing %s (its answers are kept; --reset starts afresh)\n", ws);
+    }
+    printf("zoosh demo: the truth is column ring of %s (kept out of the model's priors; in the\n"
+           "  workspace as true_ring); sample_data/README.md shows zoosh simulate replaying it\n", cat);
+    if (no_label) {
+        printf("zoosh demo: workspace ready; label with: zoosh label %s --task %s\n", ws, task);
+        goto end;
+    }
+    {
+        char *av[] = {"label", (char *)ws, "--task", (char *)task, NULL};
+        rc = demo_run("label", cmd_label, 4, av);
+    }
+end:
+    free(sim_dir); free(cat); free(imp); free(mdb); free(steps);
+    return rc;
 }
