@@ -212,6 +212,22 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Keeps the columns' relative scales (a PCA's variances): one global scale so
+ * that the mean column variance is 1, columns centred. */
+static void scale_global(float *x, int n, int d)
+{
+    double tv = 0;
+    for (int k = 0; k < d; k++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < n; i++) m += x[(size_t)i * d + k];
+        m = n ? m / n : 0;
+        for (int i = 0; i < n; i++) { double t = x[(size_t)i * d + k] - m; v += t * t; x[(size_t)i * d + k] = (float)t; }
+        tv += n ? v / n : 0;
+    }
+    double sc = tv > 0 ? sqrt(d / tv) : 1;
+    for (size_t i = 0; i < (size_t)n * d; i++) x[i] = (float)(x[i] * sc);
+}
+
 static void standardise(float *x, int n, int d)
 {
     for (int k = 0; k < d; k++) {
@@ -273,6 +289,13 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
             snprintf(err, errlen, "the workspace has no features yet (run zoosh embed WS, or import feat_N columns)");
         goto fail;
     }
+    int is_pca = strncmp(D->features, "pca", 3) == 0 || strstr(D->features, "_pca") != NULL;
+    {
+        int fdim;
+        char *prov = NULL;
+        if (store_featset_get(txn, D->features, &fdim, &prov) == 0 && prov && strncmp(prov, "pca", 3) == 0) is_pca = 1;
+        free(prov);
+    }
     rc = store_features_load(txn, D->features, &D->x, &D->gids, &D->n, &D->d);
     if (rc != 0 || D->n < 1) {
         snprintf(err, errlen, "feature set '%s': %s", D->features, rc ? store_strerror(rc) : "empty");
@@ -318,7 +341,12 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     }
     store_read_end(txn);
     txn = NULL;
-    standardise(D->x, D->n, D->d);
+    /* a PCA projection keeps its components' relative variances (whitening
+     * them lifts the noise components to the signal's level: on the ring
+     * set the head's CV AUC fell from 0.73 to 0.62); raw features, whose
+     * blocks differ by orders of magnitude, are standardised per column */
+    if (is_pca) scale_global(D->x, D->n, D->d);
+    else standardise(D->x, D->n, D->d);
 
     /* answers: one walk in its own read transaction */
     ans_walk w;

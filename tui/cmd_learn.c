@@ -344,13 +344,49 @@ static int plot_curve(const char *path, const double *x, const double *y, const 
 
 /* ------------------------------------------------------------ simulate */
 
+/* The oracle: a prior column (votes, labels), or else a numeric catalog
+ * column kept with the galaxies (e.g. human_interesting); out[gid], NAN
+ * where a galaxy has none. */
+static int oracle_column(zs_store *st, const char *col, const core_learn_data *D, double **out, uint32_t *len)
+{
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc) return rc;
+    *out = NULL;
+    rc = store_prior_column(txn, col, out, len);
+    int any = 0;
+    if (rc == 0)
+        for (uint32_t g = 0; g < *len && !any; g++) any = isfinite((*out)[g]);
+    if (rc == STORE_ENOTFOUND || (rc == 0 && !any)) {
+        free(*out);
+        *len = D->max_gid + 1;
+        *out = xmalloc((size_t)*len * sizeof(double));
+        for (uint32_t g = 0; g < *len; g++) (*out)[g] = NAN;
+        rc = 0;
+        for (int i = 0; i < D->n; i++) {
+            store_galaxy g;
+            if (store_galaxy_get(txn, D->gids[i], &g) != 0) continue;
+            for (int k = 0; k < g.n_meta; k++) {
+                if (strcmp(g.meta_key[k], col) != 0) continue;
+                char *e;
+                double v = strtod(g.meta_val[k], &e);
+                if (e != g.meta_val[k] && *e == 0) (*out)[D->gids[i]] = v;
+            }
+            store_galaxy_free(&g);
+        }
+    }
+    store_read_end(txn);
+    return rc;
+}
+
 static void simulate_usage(FILE *f)
 {
     fprintf(f,
         "usage: zoosh simulate WS --task T --oracle COLUMN --budget B [--order O] [--seed S]\n"
         "                      [--batch 10] [--holdout F] [--plot FILE.png] [--features SET]\n"
         "       zoosh simulate WS --task interest --rate-from COLUMN --budget B [--order interest] ...\n\n"
-        "Replays a labeling session with a catalog (prior) column as the user, WITHOUT\n"
+        "Replays a labeling session with a catalog column as the user (a prior vote /\n"
+        "label column, or any numeric catalog column kept with the galaxies), WITHOUT\n"
         "writing anything to the workspace: shows B galaxies in batches in the order's\n"
         "ranking, reveals their labels, retrains after each batch (no catalog priors are\n"
         "used: the session starts from nothing) and prints the learning curve:\n"
@@ -396,14 +432,10 @@ int cmd_simulate(int argc, char **argv)
         store_close(st);
         return 1;
     }
-    zs_txn *txn;
-    int rc = store_read_begin(st, &txn);
-    if (!rc) rc = store_prior_column(txn, col, &oc, &olen);
-    store_read_end(txn);
+    int rc = oracle_column(st, col, &D, &oc, &olen);
     store_close(st);
     if (rc) {
-        fprintf(stderr, "zoosh simulate: %s: no catalog column '%s' (%s)\n", a.ws, col,
-                rc == STORE_ENOTFOUND ? "zoosh stats WS lists the prior columns" : store_strerror(rc));
+        fprintf(stderr, "zoosh simulate: %s: reading column '%s': %s\n", a.ws, col, store_strerror(rc));
         core_learn_data_free(&D);
         return 1;
     }
@@ -442,8 +474,8 @@ int cmd_simulate(int argc, char **argv)
     }
     free(oc);
     if (npool == 0) {
-        fprintf(stderr, "zoosh simulate: %s: catalog column '%s' has no value for any galaxy with features "
-                "(zoosh stats WS lists the prior columns)\n", a.ws, col);
+        fprintf(stderr, "zoosh simulate: %s: catalog column '%s' has no numeric value for any galaxy "
+                "with features (neither a prior column nor a catalog column of that name)\n", a.ws, col);
         free(lab); free(truth);
         core_learn_data_free(&D);
         return 1;
