@@ -702,6 +702,72 @@ static void big_imports_stream_thumbnails_with_the_same_result(void)
     free(ids); free(ring);
 }
 
+static int answer_lens(zs_txn *t, void *ctx)
+{
+    (void)ctx;
+    for (uint32_t gid = 1; gid <= 3; gid++) {
+        store_answer a = {.gid = gid, .kind = STORE_ANS_TREE, .n_steps = 1};
+        snprintf(a.task, sizeof a.task, "lens");
+        snprintf(a.steps[0].question, STORE_KEY_MAX, "lensed");
+        snprintf(a.steps[0].answer, STORE_KEY_MAX, "%s", gid == 2 ? "yes" : "no");
+        uint64_t seq;
+        int rc = store_answer_append(t, &a, &seq);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void a_workspace_tree_names_priors_and_exports(void)
+{
+    paths();
+    write_text("lens.txt", "task lens\nquestion lensed \"Is it a lens?\"\n  answer yes \"Yes\"\n  answer no \"No\"\n");
+    int rc = zoosh("init ws --schema lens.txt");
+    ZT_CHECK(rc == 0, "init with a schema file exited %d", rc);
+    char **ids;
+    double *ring;
+    int n;
+    ring_ids(&ids, &n, &ring);
+    FILE *f = fopen("cat.csv", "w");
+    fprintf(f, "id,file,lens,lensed_yes_fraction,lensed_no,other,RA,dec\n");
+    for (int i = 0; i < 3; i++) fprintf(f, "%s,images/%s.png,%d,0.5,3,7,%d.25,%s\n", ids[i], ids[i], i == 1, 100 + i, i == 2 ? "" : "-5.5");
+    fclose(f);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "import ws cat.csv --root '%s' --no-thumbs", ring_dir);
+    rc = zoosh(cmd);
+    char *o = zt_slurp("out.txt", NULL);
+    ZT_CHECK(rc == 0 && o && strstr(o, "3 prior columns (9 values)"), "lens, lensed_yes_fraction, lensed_no should be priors: %s", o ? o : "");
+    free(o);
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", 0));
+    ZT_OK(store_write(st, answer_lens, NULL));
+    zs_txn *t;
+    ZT_OK(store_read_begin(st, &t));
+    double v;
+    ZT_CHECK(store_prior_get(t, 1, "other", &v) == STORE_ENOTFOUND, "'other' is not a vote column of any task");
+    store_galaxy g;
+    ZT_OK(store_galaxy_get(t, 2, &g));
+    ZT_CHECK(g.ra == 101.25 && g.dec == -5.5, "ra/dec %g %g", g.ra, g.dec);
+    store_galaxy_free(&g);
+    ZT_OK(store_galaxy_get(t, 3, &g));
+    ZT_CHECK(g.ra == 102.25 && isnan(g.dec), "an empty dec is NaN: %g %g", g.ra, g.dec);
+    store_galaxy_free(&g);
+    store_read_end(t);
+    store_close(st);
+    rc = zoosh("export ws --format labels --task lens -o lens.csv");
+    char *e = err_text();
+    ZT_CHECK(rc == 0, "export of the workspace's own task exited %d: %s", rc, e);
+    free(e);
+    core_catalog c;
+    char err[256];
+    ZT_OK(core_catalog_load("lens.csv", &c, err, sizeof err));
+    ZT_CHECK(c.n_rows == 3 && !strcmp(c.cols[2], "lens"), "%ld rows, column %s", c.n_rows, c.n_cols > 2 ? c.cols[2] : "?");
+    for (long i = 0; i < c.n_rows; i++)
+        ZT_CHECK(atoi(c.cells[i][2]) == (i == 1), "row %ld: %s", i, c.cells[i][2]);
+    core_catalog_free(&c);
+    for (int i = 0; i < n; i++) free(ids[i]);
+    free(ids); free(ring);
+}
+
 typedef struct {
     char got[64][6][64];
     long line[64];
@@ -787,6 +853,7 @@ const zt_case zt_suite_import[] = {
     {"--skip-bad imports the good rows and lists the bad ones", skip_bad_imports_the_rest_and_lists_what_it_skipped, 60},
     {"importing again updates by id and never duplicates", reimport_updates_and_never_duplicates, 60},
     {"catalogs too big to keep thumbnails in memory stream them with the same result", big_imports_stream_thumbnails_with_the_same_result, 120},
+    {"a tree stored in the workspace names prior columns and exports its labels; ra/dec are kept", a_workspace_tree_names_priors_and_exports, 60},
     {"the CSV reader handles a BOM, CRLF, quotes, multi-line fields and counts lines", csv_reader_handles_quotes_crlf_and_counts_lines, 0},
     {"export says clearly when there is no model, no feature set or no workspace", export_says_clearly_what_is_missing, 60},
     {0, 0, 0},

@@ -54,11 +54,6 @@
 #include "core/util.h"
 #include "store/store.h"
 
-/* Weak until core/learn.c lands in every build: --format predictions then
- * says the learner is missing instead of the link failing. */
-#pragma weak core_pred_get
-#pragma weak core_model_info_get
-
 #define IMPORT_MEM_BUDGET ((size_t)768 << 20)   /* thumbnails kept between check and write */
 #define IMPORT_BATCH_BYTES ((size_t)32 << 20)
 #define IMPORT_BATCH_ROWS 8192
@@ -224,47 +219,74 @@ typedef struct {
     long   n_rows, cap_rows;
     strmap ids;
     msglist *bad;         /* where row problems go */
+    struct vote_names *votes;   /* column names that are priors */
     char   err[1024];     /* a whole-file problem */
 } catalog;
 
-/* Every vote column name of the built-in trees (and one-question task names). */
-static int is_vote_column(const char *name)
+/* The names that make a numeric column a prior: for every tree of the
+ * built-ins and of the workspace's own tasks, "<question>_<answer>",
+ * "..._fraction", "<question>_total-votes", and the task's name when it has
+ * one question (a 0/1 label column such as "ring"). */
+typedef struct vote_names {
+    strmap map;
+    char **names;
+    int n, cap;
+} vote_names;
+
+static void vote_add(vote_names *v, const char *name)
 {
-    static strmap known;
-    static int ready;
-    static char *pool[4096];
-    static int npool;
-    if (!ready) {
-        strmap_init(&known, 1024);
-        for (int t = 0; core_schema_builtin_names[t]; t++) {
-            core_schema *s = xmalloc(sizeof *s);
-            if (core_schema_builtin(core_schema_builtin_names[t], s) == 0 && s->kind == CORE_TASK_TREE) {
-                char buf[160];
-                if (s->n_questions == 1 && npool < 4095) {
-                    pool[npool] = xstrdup(s->name);
-                    strmap_put(&known, pool[npool++], 1);
-                }
-                for (int q = 0; q < s->n_questions; q++) {
-                    snprintf(buf, sizeof buf, "%s_total-votes", s->q[q].key);
-                    if (npool < 4095) { pool[npool] = xstrdup(buf); strmap_put(&known, pool[npool++], 1); }
-                }
-                int nc = core_schema_n_columns(s);
-                for (int i = 0; i < nc && npool < 4094; i++) {
-                    int qq, aa;
-                    core_schema_column(s, i, buf, sizeof buf, &qq, &aa);
-                    pool[npool] = xstrdup(buf);
-                    strmap_put(&known, pool[npool++], 1);
-                    char b2[200];
-                    snprintf(b2, sizeof b2, "%s_fraction", buf);
-                    pool[npool] = xstrdup(b2);
-                    strmap_put(&known, pool[npool++], 1);
-                }
-            }
-            free(s);
-        }
-        ready = 1;
+    if (strmap_get(&v->map, name) >= 0) return;
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 256;
+        v->names = xrealloc(v->names, sizeof(char *) * (size_t)v->cap);
     }
-    return strmap_get(&known, name) >= 0;
+    v->names[v->n] = xstrdup(name);
+    strmap_put(&v->map, v->names[v->n], v->n);
+    v->n++;
+}
+
+static void vote_add_schema(vote_names *v, const core_schema *s)
+{
+    if (s->kind != CORE_TASK_TREE) return;
+    char buf[160], b2[200];
+    if (s->n_questions == 1) vote_add(v, s->name);
+    for (int q = 0; q < s->n_questions; q++) {
+        snprintf(buf, sizeof buf, "%s_total-votes", s->q[q].key);
+        vote_add(v, buf);
+    }
+    int nc = core_schema_n_columns(s);
+    for (int i = 0; i < nc; i++) {
+        core_schema_column(s, i, buf, sizeof buf, NULL, NULL);
+        vote_add(v, buf);
+        snprintf(b2, sizeof b2, "%s_fraction", buf);
+        vote_add(v, b2);
+    }
+}
+
+static void vote_names_init(vote_names *v, zs_store *st)
+{
+    memset(v, 0, sizeof *v);
+    strmap_init(&v->map, 1024);
+    core_schema *s = xmalloc(sizeof *s);
+    for (int t = 0; core_schema_builtin_names[t]; t++)
+        if (core_schema_builtin(core_schema_builtin_names[t], s) == 0) vote_add_schema(v, s);
+    zs_txn *txn = NULL;
+    if (store_read_begin(st, &txn) == 0) {
+        char names[64][32];
+        int n = core_schema_ws_tasks(txn, names, 64);
+        char err[256];
+        for (int i = 0; i < n; i++)
+            if (core_schema_ws_get(txn, names[i], s, err, sizeof err) == 0) vote_add_schema(v, s);
+        store_read_end(txn);
+    }
+    free(s);
+}
+
+static void vote_names_free(vote_names *v)
+{
+    for (int i = 0; i < v->n; i++) free(v->names[i]);
+    free(v->names);
+    strmap_free(&v->map);
 }
 
 static int feat_index(const char *name)
@@ -325,7 +347,7 @@ static int header(catalog *c, const core_csv_row *row)
             c->sub[j] = fi;
             n_feat++;
             if (fi > max_feat) max_feat = fi;
-        } else if (is_vote_column(n)) {
+        } else if (strmap_get(&c->votes->map, n) >= 0) {
             c->kind[j] = COL_PRIOR;
             c->sub[j] = c->n_prior;
             c->prior_name[c->n_prior++] = c->cols[j];
@@ -759,6 +781,9 @@ int cmd_import(int argc, char **argv)
     }
 
     /* 1. the catalog */
+    vote_names votes;
+    vote_names_init(&votes, st);
+    cat.votes = &votes;
     cat.path = cat_path;
     cat.bad = &bad;
     if (root) abs_of(root, cat.root, sizeof cat.root);
@@ -980,6 +1005,7 @@ end:
     free(bthumbs);
     core_featset_free(&fs);
     catalog_free(&cat);
+    if (cat.votes) vote_names_free(cat.votes);
     msg_free(&bad);
     store_close(st);
     return status;
@@ -1169,36 +1195,47 @@ int cmd_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!task) task = fmt == F_LABELS ? "ring" : fmt == F_INTEREST ? "interest" : "gz-decals";
-    core_schema *sc = xcalloc(1, sizeof *sc);
-    char err[512];
-    if ((fmt == F_ZOOBOT || fmt == F_LABELS || fmt == F_INTEREST || fmt == F_PRED) &&
-        core_schema_resolve(task, sc, err, sizeof err)) {
-        fprintf(stderr, "zoosh export: --task %s: %s\n", task, err);
-        free(sc);
-        return 1;
-    }
-    if ((fmt == F_ZOOBOT) && sc->kind != CORE_TASK_TREE) {
-        fprintf(stderr, "zoosh export: --task %s is a rating task; --format zoobot needs a decision tree\n", task);
-        free(sc);
-        return 1;
-    }
-    if (fmt == F_LABELS && (sc->kind != CORE_TASK_TREE || sc->n_questions != 1)) {
-        fprintf(stderr, "zoosh export: --format labels needs a one-question task (like ring); "
-                        "'%s' has %d questions: use --format zoobot\n", sc->name, sc->n_questions);
-        free(sc);
-        return 1;
-    }
-    if (fmt == F_INTEREST && sc->kind != CORE_TASK_RATING) {
-        fprintf(stderr, "zoosh export: --format interest needs a rating task; '%s' is a tree\n", sc->name);
-        free(sc);
-        return 1;
-    }
     zs_store *st = NULL;
     int rc = store_open(&st, ws, STORE_RDONLY);
     if (rc) {
         fprintf(stderr, "zoosh export: %s: %s\n", ws, store_strerror(rc));
-        free(sc);
         return EXIT_WORKSPACE;
+    }
+    /* the task: the workspace's own (custom trees live there), else a
+     * built-in name or a schema file */
+    core_schema *sc = xcalloc(1, sizeof *sc);
+    char err[512];
+    int need_task = fmt == F_ZOOBOT || fmt == F_LABELS || fmt == F_INTEREST || fmt == F_PRED;
+    if (need_task) {
+        zs_txn *t0 = NULL;
+        int found = 0;
+        if (store_read_begin(st, &t0) == 0) {
+            found = core_schema_ws_get(t0, task, sc, err, sizeof err) == 0;
+            store_read_end(t0);
+        }
+        if (!found && core_schema_resolve(task, sc, err, sizeof err)) {
+            fprintf(stderr, "zoosh export: --task %s: %s\n", task, err);
+            goto early;
+        }
+    }
+    if (fmt == F_ZOOBOT && sc->kind != CORE_TASK_TREE) {
+        fprintf(stderr, "zoosh export: --task %s is a rating task; --format zoobot needs a decision tree\n", task);
+        goto early;
+    }
+    if (fmt == F_LABELS && (sc->kind != CORE_TASK_TREE || sc->n_questions != 1)) {
+        fprintf(stderr, "zoosh export: --format labels needs a one-question task (like ring); "
+                        "'%s' has %d questions: use --format zoobot\n", sc->name, sc->n_questions);
+        goto early;
+    }
+    if (fmt == F_INTEREST && sc->kind != CORE_TASK_RATING) {
+        fprintf(stderr, "zoosh export: --format interest needs a rating task; '%s' is a tree\n", sc->name);
+        goto early;
+    }
+    if (0) {
+early:
+        store_close(st);
+        free(sc);
+        return 1;
     }
     int status = 1;
     FILE *out = stdout;
@@ -1261,10 +1298,6 @@ int cmd_export(int argc, char **argv)
         }
     } else if (fmt == F_PRED) {
         core_model_info info;
-        if (!core_model_info_get || !core_pred_get) {
-            fprintf(stderr, "zoosh export: this build has no learner (core/learn.c), so no predictions\n");
-            goto end;
-        }
         rc = core_model_info_get(txn, sc->name, &info);
         if (rc == STORE_ENOTFOUND) {
             fprintf(stderr, "zoosh export: no model for task '%s' yet (train one: zoosh train %s --task %s)\n", sc->name, ws, sc->name);
