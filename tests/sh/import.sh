@@ -50,3 +50,20 @@ expect "and says why it is empty" grep -q "no galaxy has answers" err.txt
 expect "its header is id_str,file_loc then the gz-decals vote columns" grep -q "^id_str,file_loc,smooth-or-featured_smooth," votes.csv
 "$Z" export ws --format zoobot -o /nonexistent-dir/v.csv 2>err.txt; st=$?
 expect "an unwritable -o path fails with exit 1 and names it" test "$st" -eq 1 -a -n "$(grep nonexistent-dir err.txt)"
+
+# predictions: none before a model, one row per galaxy after `zoosh train`
+rm -rf wp; "$Z" init wp --schema ring >/dev/null 2>&1
+/usr/bin/python3 - "$RINGS/catalog.csv" > f16.csv <<'PYEOF'
+import sys, csv, numpy as np
+ids = [r['id'] for r in csv.DictReader(open(sys.argv[1]))]
+x = np.random.default_rng(0).standard_normal((len(ids), 16))
+print('id_str,' + ','.join('feat_%d' % j for j in range(16)))
+for i, r in zip(ids, x): print(i + ',' + ','.join('%.6f' % v for v in r))
+PYEOF
+check "features from a CSV import next to the catalog" "$Z" import wp "$RINGS/catalog.csv" --no-thumbs --features f16.csv
+"$Z" export wp --format predictions --task ring >pred.csv 2>err.txt; st=$?
+expect "predictions before any model fail with exit 1 and say so" test "$st" -eq 1 -a -n "$(grep 'no model' err.txt)"
+check "the ring head trains on the catalog's ring column" "$Z" train wp --task ring
+check "predictions export after training" "$Z" export wp --format predictions --task ring -o pred.csv
+expect "one row per galaxy with ring_yes_prob and ring_no_prob" test "$(head -1 pred.csv)" = "id_str,file_loc,ring_yes_prob,ring_no_prob" -a "$(wc -l < pred.csv)" -eq 201
+expect "each row's probabilities are in [0, 1] and sum to 1" awk -F, 'NR > 1 && ($3 < 0 || $3 > 1 || ($3 + $4) < 0.999 || ($3 + $4) > 1.001) { bad = 1 } END { exit bad }' pred.csv
