@@ -12,7 +12,10 @@
  * cells unless the screen is repainted (resize, Ctrl-L, a full-screen
  * overlay), and every such repaint sends the image again.  The image box
  * ends at least one line above the status lines, so an image never reaches
- * the bottom line (which would scroll the screen).
+ * the bottom line (which would scroll the screen).  A vertical rule between
+ * image and text keeps every body row non-blank for curses: a row it sees as
+ * all blank it clears from column 0 with EL, which erased a row of the image
+ * (seen on a screenshot); idlok(FALSE) keeps it from scrolling regions.
  *
  * Hot path (keypress -> next galaxy): commit (synced LMDB write) -> draw text
  * -> write the already encoded image: the next galaxies' images are encoded
@@ -265,7 +268,7 @@ static void layout(ui *u)
         u->box_px_h = side;
         u->box_rows = ceil_div(side, 2);
     }
-    u->text_x = u->img_x + u->box_cols + 2;
+    u->text_x = u->img_x + u->box_cols + 3;     /* a space, the rule, the text */
 }
 
 /* ---- images */
@@ -469,7 +472,7 @@ static void draw_status(ui *u)
 
 static void draw_hints(ui *u)
 {
-    char a[16], b[16], c[16], d[16], e[16], f[16], g[16], h[16], i[16], j[16], k[16];
+    char a[16], b[16], c[16], d[16], e[16], f[16], g[16], h[16], i[16], j[16], k[16], l[16];
     char line[512], digits[32];
     if (u->schema.kind == CORE_TASK_RATING) {
         snprintf(digits, sizeof digits, "%d-%d rate", u->schema.rating_min, u->schema.rating_max);
@@ -477,16 +480,16 @@ static void draw_hints(ui *u)
         int q = tui_session_question(u->ses), n = q >= 0 ? u->schema.q[q].n_answers : 9;
         snprintf(digits, sizeof digits, "1-%d answer", n > 9 ? 0 : n);
     }
-    snprintf(line, sizeof line, " %s  %s undo  %s skip  %s star  %s similar  %s queue  %s jump  %s order"
-             "  %s %s +- %s image  %s help  %s quit",
+    snprintf(line, sizeof line, " %s  %s undo  %s skip  %s help  %s quit  %s star  %s similar  %s queue"
+             "  %s jump  %s order  %s %s +- %s image",
              digits, first_key(u, TUI_ACT_UNDO, a, sizeof a), first_key(u, TUI_ACT_SKIP, b, sizeof b),
+             first_key(u, TUI_ACT_HELP, k, sizeof k), first_key(u, TUI_ACT_QUIT, i, sizeof i),
              first_key(u, TUI_ACT_FAVOURITE, c, sizeof c), first_key(u, TUI_ACT_SIMILAR, j, sizeof j),
              first_key(u, TUI_ACT_GRID, d, sizeof d),
              first_key(u, TUI_ACT_JUMP, e, sizeof e), first_key(u, TUI_ACT_ORDER, f, sizeof f),
              first_key(u, TUI_ACT_INVERT, g, sizeof g), first_key(u, TUI_ACT_STRETCH, h, sizeof h),
-             first_key(u, TUI_ACT_VIEW, i, sizeof i), first_key(u, TUI_ACT_HELP, k, sizeof k),
-             first_key(u, TUI_ACT_QUIT, i, sizeof i));
-    put_clip(LINES - 1, 0, COLS, line);
+             first_key(u, TUI_ACT_VIEW, l, sizeof l));
+    put_clip(LINES - 1, 0, COLS - 1, line);
 }
 
 static void draw_bar(ui *u, int y, int x, int w, double p)
@@ -625,7 +628,7 @@ static void draw_help(ui *u)
         }
         put_clip(y++, x, colw - 1, line);
     }
-    put_clip(LINES - 1, 0, COLS, " --keys FILE remaps: lines like \"undo u\" or \"unbind q\"");
+    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: lines like \"undo u\" or \"unbind q\"");
 }
 
 static void grid_layout(ui *u)
@@ -734,6 +737,12 @@ static void draw(ui *u)
         break;
     default: draw_label(u); break;
     }
+    if ((u->mode == MODE_LABEL || u->mode == MODE_ORDER || u->mode == MODE_JUMP) && u->box_cols > 0) {
+        /* A rule between image and text on every body row: a row curses sees
+         * as all blank it clears from column 0 (EL), which would erase the
+         * image there; with the rule it only ever touches the text side. */
+        mvvline(1, u->text_x - 2, ACS_VLINE, LINES - 3);
+    }
     if (u->mode != MODE_HELP && u->mode != MODE_GRID) draw_status(u);
     if (u->mode == MODE_JUMP) {
         char p[STORE_ID_MAX + 40];
@@ -743,7 +752,7 @@ static void draw(ui *u)
         move(LINES - 1, 0);
         clrtoeol();
         attron(A_BOLD);
-        put_clip(LINES - 1, 0, COLS, safe);
+        put_clip(LINES - 1, 0, COLS - 1, safe);
         attroff(A_BOLD);
     } else if (u->mode == MODE_LABEL || u->mode == MODE_ORDER) {
         draw_hints(u);
@@ -752,6 +761,7 @@ static void draw(ui *u)
         clearok(curscr, TRUE);
         u->image_on_screen = 0;
     }
+    move(0, 0);                 /* the cursor parks top-left: never past the bottom line */
     wnoutrefresh(stdscr);
     doupdate();
     if (u->need_full || u->need_image) {
@@ -1126,8 +1136,11 @@ int tui_label_run(const tui_label_opts *o)
     u->curses_up = 1;
     cbreak();
     noecho();
-    nonl();
+
     keypad(stdscr, TRUE);
+    idlok(stdscr, FALSE);      /* no insert/delete-line or scroll-region moves: they would move the image */
+    scrollok(stdscr, FALSE);
+    leaveok(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
     {
