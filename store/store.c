@@ -1061,7 +1061,10 @@ int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gid
             break;
         }
         if (cnt == cap) {
-            cap = cap ? cap * 2 : 1024;
+            /* At most one vector per galaxy: size for that at once, so a
+             * full set is copied once (realloc doubling copied it twice). */
+            size_t hint = (size_t)store_galaxy_max(txn) + 1;
+            cap = cap ? cap * 2 : (hint > 1024 ? hint : 1024);
             float *X2 = realloc(X, cap * (size_t)d * sizeof(float));
             if (!X2) { rc = ENOMEM; break; }
             X = X2;
@@ -1076,6 +1079,12 @@ int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gid
     if (!rc && r != 0 && r != MDB_NOTFOUND) rc = lmdb_rc(r, "mdb_cursor_get");
     mdb_cursor_close(c);
     if (rc) { free(X); free(G); return rc; }
+    if (cnt && cnt < cap / 2) {   /* a sparse set: give back what is not used */
+        float *X2 = realloc(X, cnt * (size_t)d * sizeof(float));
+        uint32_t *G2 = realloc(G, cnt * sizeof(uint32_t));
+        if (X2) X = X2;
+        if (G2) G = G2;
+    }
     *x = X;
     *gids = G;
     *n = (int)cnt;
