@@ -1246,10 +1246,20 @@ static void *write_worker(void *arg)
     return NULL;
 }
 
+/* mkdir -p: every missing parent too. */
 static int mkdir_p(const char *d)
 {
-    if (mkdir(d, 0777) == 0 || errno == EEXIST) return 0;
-    return -1;
+    char *p = xstrdup(d);
+    int rc = 0;
+    for (char *s = p + 1; *s && rc == 0; s++)
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(p, 0777) && errno != EEXIST) rc = -1;
+            *s = '/';
+        }
+    if (rc == 0 && mkdir(p, 0777) && errno != EEXIST) rc = -1;
+    free(p);
+    return rc;
 }
 
 int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double frac[CORE_SIM_N_CLASSES],

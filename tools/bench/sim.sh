@@ -9,27 +9,30 @@
 #  2. the same written as PNG files (what `zoosh sim` does), no peer.
 #  3. CPU milliseconds per galaxy of the render alone (user time / N).
 # Best of REPS runs (default 2; the machine is shared and noise only slows).
-# Env: N (default 400), REPS, THREADS (2).
+# Env: N (default 200), REPS, THREADS (2).
 set -eu
 cd "$(dirname "$0")/../.."
 PY=${PY:-/usr/bin/python3}
-N=${N:-400} REPS=${REPS:-2} THREADS=${THREADS:-2}
-Z=$PWD/zoosh
+N=${N:-200} REPS=${REPS:-2} THREADS=${THREADS:-2}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s zoosh >&2
+Z=$tmp/zoosh                 # a private copy: others may relink ./zoosh meanwhile
+cp zoosh "$Z"
 
 now() { date +%s.%N; }
 best() { awk 'NR == 1 || $1 < m { m = $1 } END { print m }'; }
 
 mem=$(for r in $(seq "$REPS"); do
-    t0=$(now); "$Z" sim "$tmp/m$r" -n "$N" --threads "$THREADS" --no-images --quiet; t1=$(now)
+    t0=$(now); "$Z" sim "$tmp/m$r" -n "$N" --threads "$THREADS" --no-images --quiet || exit 1; t1=$(now)
     echo "$t0 $t1" | awk '{ print $2 - $1 }'
 done | best)
+[ -n "$mem" ] || { echo "zoosh sim failed" >&2; exit 1; }
 png=$(for r in $(seq "$REPS"); do
-    t0=$(now); "$Z" sim "$tmp/p$r" -n "$N" --threads "$THREADS" --quiet; t1=$(now)
+    t0=$(now); "$Z" sim "$tmp/p$r" -n "$N" --threads "$THREADS" --quiet || exit 1; t1=$(now)
     echo "$t0 $t1" | awk '{ print $2 - $1 }'; rm -rf "$tmp/p$r"
 done | best)
+[ -n "$png" ] || { echo "zoosh sim failed" >&2; exit 1; }
 cpu=$( { /usr/bin/time -f '%U' "$Z" sim "$tmp/c" -n "$N" --threads 1 --no-images --quiet; } 2>&1 | tail -1)
 
 peer=-
