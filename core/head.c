@@ -181,13 +181,15 @@ static double row_loss(const core_head_cfg *c, const float *z, const float *y, c
                 alpha[a] = 1.0 + DM_SCALE * sg[a];
                 A += alpha[a];
             }
+            /* answers nobody gave add lgamma(alpha) - lgamma(alpha) = 0: skipped */
             double l = lgamma(A) - lgamma(N + A);
-            for (int a = a0; a < a1; a++) l += lgamma(y[a] + alpha[a]) - lgamma(alpha[a]);
+            for (int a = a0; a < a1; a++)
+                if (y[a] > 0) l += lgamma(y[a] + alpha[a]) - lgamma(alpha[a]);
             loss -= l;
             if (dz) {
                 double dA = digamma(A) - digamma(N + A);
                 for (int a = a0; a < a1; a++) {
-                    double dl = dA + digamma(y[a] + alpha[a]) - digamma(alpha[a]);
+                    double dl = dA + (y[a] > 0 ? digamma(y[a] + alpha[a]) - digamma(alpha[a]) : 0);
                     dz[a] = (float)(-dl * DM_SCALE * sg[a] * (1 - sg[a]));
                 }
             }

@@ -25,6 +25,8 @@
  *     ens bytes (core_ens_save), core_gp_hyper when a GP was fitted
  *   MODELS "<task>/head.prior": info, u32 n_prior, u32 ens_len, ens bytes
  *   SCORES "anomaly/<features>": u32 n, float score[n] (isolation forest)
+ *   SCORES "<task>/curve": the last 256 models, 24 bytes each: u32 version,
+ *     i32 n_train, f64 held-out value, i64 time_us (for the status sparkline)
  */
 #include "core/learn.h"
 #include "core/anomaly.h"
@@ -40,11 +42,13 @@
 #define INFO_BYTES 128
 #define ENS_MEMBERS 5
 #define PRIOR_FRACTION_VOTES 10.0f   /* a vote fraction counts as this many votes */
-#define PRIOR_MAX_ROWS 50000         /* the prior head trains on at most this many galaxies */
+#define PRIOR_MAX_ROWS 20000         /* the prior head trains on at most this many galaxies */
 #define DIVERSITY_HEAD 2000          /* guarded queue positions */
 #define DIVERSITY_BATCH 20
 #define DIVERSITY_FRAC 0.05f         /* near-duplicate: closer than 5% of the mean pair distance */
 #define EI_XI 0.5f
+#define CURVE_REC 24                 /* u32 version, i32 n_train, f64 value, i64 time_us */
+#define CURVE_MAX 256
 
 /* ------------------------------------------------------------ blob formats */
 
@@ -138,6 +142,28 @@ int core_model_info_get(zs_txn *txn, const char *task, core_model_info *info)
     int rc = store_blob_get(txn, STORE_DB_MODELS, key, &data, &len);
     if (rc != 0) return rc;
     return info_unpack(data, len, info);
+}
+
+int core_learn_curve_get(zs_txn *txn, const char *task, int *n_train, double *value, int max, int *n)
+{
+    char key[64];
+    const void *data;
+    size_t len;
+    *n = 0;
+    blob_key(key, sizeof key, task, "curve");
+    int rc = store_blob_get(txn, STORE_DB_SCORES, key, &data, &len);
+    if (rc != 0) return rc;
+    if (len % CURVE_REC != 0) return STORE_ECORRUPT;
+    int m = (int)(len / CURVE_REC), first = m > max ? m - max : 0;
+    for (int i = first; i < m; i++) {
+        const uint8_t *r = (const uint8_t *)data + (size_t)i * CURVE_REC;
+        int32_t nt;
+        memcpy(&nt, r + 4, 4);
+        if (n_train) n_train[i - first] = nt;
+        if (value) memcpy(&value[i - first], r + 8, 8);
+    }
+    *n = m - first;
+    return 0;
 }
 
 /* ------------------------------------------------------------ loading */
@@ -766,6 +792,28 @@ static int write_fn(zs_txn *txn, void *vctx)
         blob_key(key, sizeof key, w->task, "pred");
         rc = store_blob_put(txn, STORE_DB_SCORES, key, pb, pl);
         free(pb);
+        if (rc != 0) return rc;
+    }
+    /* the learning curve: the last CURVE_MAX models' (version, n_train, value, time) */
+    {
+        blob_key(key, sizeof key, w->task, "curve");
+        size_t have = 0;
+        const uint8_t *old_c = NULL;
+        if (store_blob_get(txn, STORE_DB_SCORES, key, &data, &len) == 0 && len % CURVE_REC == 0) {
+            old_c = data;
+            have = len / CURVE_REC;
+        }
+        size_t keep = have >= CURVE_MAX ? CURVE_MAX - 1 : have;
+        uint8_t *cb = xmalloc((keep + 1) * CURVE_REC);
+        if (keep) memcpy(cb, old_c + (have - keep) * CURVE_REC, keep * CURVE_REC);
+        uint8_t *r = cb + keep * CURVE_REC;
+        int32_t nt = w->info.n_train;
+        memcpy(r, &w->info.version, 4);
+        memcpy(r + 4, &nt, 4);
+        memcpy(r + 8, &w->info.value, 8);
+        memcpy(r + 16, &w->info.time_us, 8);
+        rc = store_blob_put(txn, STORE_DB_SCORES, key, cb, (keep + 1) * CURVE_REC);
+        free(cb);
         if (rc != 0) return rc;
     }
     if (w->anom) {

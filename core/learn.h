@@ -36,6 +36,11 @@ int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_
  * (p[i] for column i of core_schema_column); STORE_ENOTFOUND without a model. */
 int core_pred_get(zs_txn *txn, const char *task, uint32_t gid, float *p, int max, int *n);
 int core_model_info_get(zs_txn *txn, const char *task, core_model_info *info);
+/* The learning curve for a status-line sparkline (added): the training size
+ * and held-out value (NAN when none) of the last min(max, 256) models, oldest
+ * first, into n_train / value (either may be NULL); STORE_ENOTFOUND before
+ * the first model. */
+int core_learn_curve_get(zs_txn *txn, const char *task, int *n_train, double *value, int max, int *n);
 
 typedef struct {
     const char *task;       /* schema name or file */
@@ -105,7 +110,7 @@ int  core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t s
                          core_learn_result *R, char *err, size_t errlen);
 void core_learn_result_free(core_learn_result *R);
 /* The "pretrained" head: an ensemble trained on the catalog's prior votes
- * (D->prior; at most 50,000 galaxies sampled).  -1 without priors, 1 cancelled. */
+ * (D->prior; at most 20,000 galaxies sampled).  -1 without priors, 1 cancelled. */
 int  core_learn_prior_fit(const core_learn_data *D, uint64_t seed, volatile int *cancel,
                           core_ens **out, core_ens_info *info);
 

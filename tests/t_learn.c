@@ -189,6 +189,10 @@ static void a_run_stores_queue_predictions_and_a_versioned_model(void)
     ZT_OK(core_model_info_get(txn, "ring", &got));
     ZT_CHECK(got.version == 2 && got.n_train == 80 && got.time_us > 0, "model info %u %d", got.version, got.n_train);
     ZT_CHECK(core_pred_get(txn, "gz-decals", 1, p, 4, &np) == STORE_ENOTFOUND, "no model for another task");
+    int nt[8], nc;
+    double val[8];
+    ZT_OK(core_learn_curve_get(txn, "ring", nt, val, 8, &nc));
+    ZT_CHECK(nc == 2 && nt[0] == 80 && nt[1] == 80 && val[1] == got.value, "curve of %d points", nc);
     store_read_end(txn);
     store_close(st);
 }
