@@ -302,6 +302,33 @@ static void plot_line(core_image *im, int x0, int y0, int x1, int y1, const uint
     }
 }
 
+/* Digits and '.' as 3x5 bitmaps (rows top to bottom, 3 bits each, MSB left). */
+static const uint8_t digit_font[11][5] = {
+    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
+    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
+    {0, 0, 0, 0, 2},
+};
+
+/* Writes a number's text with its top-left corner at (x, y), each font pixel s x s. */
+static void plot_text(core_image *im, int x, int y, const char *t, int sc, const uint8_t rgb[3])
+{
+    for (; *t; t++) {
+        int g = *t == '.' ? 10 : (*t >= '0' && *t <= '9') ? *t - '0' : -1;
+        if (g < 0) { x += 2 * sc; continue; }
+        for (int r = 0; r < 5; r++)
+            for (int c = 0; c < 3; c++) {
+                if (!(digit_font[g][r] & (4 >> c))) continue;
+                for (int a = 0; a < sc; a++)
+                    for (int b = 0; b < sc; b++) {
+                        int px = x + c * sc + b, py = y + r * sc + a;
+                        if (px >= 0 && py >= 0 && px < im->w && py < im->h)
+                            memcpy(im->px + ((size_t)py * im->w + px) * 3, rgb, 3);
+                    }
+            }
+        x += (g == 10 ? 2 : 4) * sc;
+    }
+}
+
 /* Draws y against x (n points) with the y axis from lo to hi, gridlines every
  * step, and a second series (dashed grey) when y2 != NULL. */
 static int plot_curve(const char *path, const double *x, const double *y, const double *y2, int n,
@@ -319,7 +346,17 @@ static int plot_curve(const char *path, const double *x, const double *y, const 
         int xx = PX(xmax * t / 10);
         plot_line(&im, xx, H - B, xx, H - B + 6, axis, 1);
     }
-    for (double g = lo; g <= hi + 1e-9; g += step) plot_line(&im, L - 6, PY(g), L, PY(g), axis, 1);
+    for (double g = lo; g <= hi + 1e-9; g += step) {
+        char t[16];
+        plot_line(&im, L - 6, PY(g), L, PY(g), axis, 1);
+        snprintf(t, sizeof t, "%.1f", g);
+        plot_text(&im, L - 8 - 18, PY(g) - 5, t, 2, axis);
+    }
+    for (int t = 0; t <= 10; t += 2) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", (int)lround(xmax * t / 10));
+        plot_text(&im, PX(xmax * t / 10) - (int)strlen(buf) * 4, H - B + 10, buf, 2, axis);
+    }
     plot_line(&im, L, H - B, W - R, H - B, axis, 1);
     plot_line(&im, L, T, L, H - B, axis, 1);
     for (int s = 0; s < (y2 ? 2 : 1); s++) {
