@@ -78,6 +78,7 @@ struct zs_store {
     char *dir;
     unsigned flags;
     int readonly;
+    int lockless;               /* read-only without the lock table (no permission on lock.mdb) */
     pthread_rwlock_t resize;    /* readers: open transactions; writer: map resize */
 };
 
@@ -484,6 +485,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         if ((r = mdb_env_create(&st->env)) == 0) {
             mdb_env_set_maxdbs(st->env, DB_N + 2);
             r = mdb_env_open(st->env, dir, ef | MDB_NOLOCK, 0666);
+            st->lockless = r == 0;
         }
     }
     if (r == MDB_INVALID || r == MDB_VERSION_MISMATCH) {
@@ -524,6 +526,7 @@ int store_sync(zs_store *st)
 
 const char *store_dir(const zs_store *st) { return st ? st->dir : NULL; }
 int store_is_readonly(const zs_store *st) { return st ? st->readonly : 1; }
+int store_is_lockless(const zs_store *st) { return st ? st->lockless : 0; }
 
 /* ------------------------------------------------------------ transactions */
 

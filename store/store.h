@@ -64,6 +64,10 @@ void store_close(zs_store *st);          /* NULL is a no-op */
 int  store_sync(zs_store *st);           /* fsync now */
 const char *store_dir(const zs_store *st);
 int  store_is_readonly(const zs_store *st);
+/* Opened read-only WITHOUT LMDB's lock table, because lock.mdb is not
+ * writable for this user: reads are not protected from concurrent writers
+ * (a long read may see inconsistent data while others write). */
+int  store_is_lockless(const zs_store *st);
 
 /* Transactions.  store_write runs fn in one write transaction and commits
  * (synced unless STORE_NOSYNC) when fn returns 0; any non-zero return rolls

@@ -686,7 +686,7 @@ static void read_only_workspace_reads_but_refuses_writes(void)
     make_galaxies(st, 3);
     store_close(st);
     st = open_ws("ws", STORE_RDONLY);
-    ZT_CHECK(store_is_readonly(st), "flag");
+    ZT_CHECK(store_is_readonly(st) && !store_is_lockless(st), "flag");
     ZT_CHECK(store_write(st, put_galaxies, &(int){1}) == STORE_EREADONLY, "write refused");
     zs_txn *t;
     OK(store_read_begin(st, &t));
@@ -708,7 +708,7 @@ static void read_only_workspace_reads_but_refuses_writes(void)
         zs_store *s2 = NULL;
         int rc = store_open(&s2, "ws", 0);
         if (rc) { fprintf(stderr, "open: %s %s\n", store_strerror(rc), store_last_error()); _exit(42); }
-        if (!store_is_readonly(s2)) _exit(43);
+        if (!store_is_readonly(s2) || !store_is_lockless(s2)) _exit(43);
         if (store_write(s2, put_galaxies, &(int){1}) != STORE_EREADONLY) _exit(44);
         zs_txn *t2;
         if (store_read_begin(s2, &t2) || store_galaxy_count(t2) != 3) _exit(45);

@@ -57,6 +57,14 @@ static int open_failed(const char *cmd, const char *ws, int rc)
     return EXIT_WORKSPACE;
 }
 
+/* A read-only user without write permission on lock.mdb reads unlocked. */
+static void warn_lockless(const char *cmd, const char *ws, zs_store *st)
+{
+    if (store_is_lockless(st))
+        fprintf(stderr, "zoosh %s: %s: note: no write permission on %s/lock.mdb, reading without LMDB's lock; "
+                        "if others are writing now the result may be inconsistent\n", cmd, ws, ws);
+}
+
 /* ------------------------------------------------------------ init */
 
 static void init_usage(FILE *f)
@@ -331,6 +339,7 @@ int cmd_stats(int argc, char **argv)
     zs_store *st = NULL;
     int rc = store_open(&st, ws, STORE_RDONLY);
     if (rc) return open_failed("stats", ws, rc);
+    warn_lockless("stats", ws, st);
     zs_txn *txn = NULL;
     rc = store_read_begin(st, &txn);
     if (rc) { store_close(st); return open_failed("stats", ws, rc); }
@@ -599,6 +608,7 @@ int cmd_check(int argc, char **argv)
     zs_store *st = NULL;
     int rc = store_open(&st, ws, STORE_RDONLY);
     if (rc) return open_failed("check", ws, rc);
+    warn_lockless("check", ws, st);
     size_t cap = 1 << 16;
     char *rep = xmalloc(cap);
     int np = 0;
@@ -645,6 +655,7 @@ int cmd_backup(int argc, char **argv)
     zs_store *st = NULL;
     int rc = store_open(&st, ws, STORE_RDONLY);
     if (rc) return open_failed("backup", ws, rc);
+    warn_lockless("backup", ws, st);
     double t0 = core_mono_s();
     rc = store_backup(st, dest);
     store_close(st);

@@ -119,6 +119,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     chmod 755 "$T"; chmod -R a+rX,a-w copy
     asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
     expect "stats works for a user who may not write" test "$(status asnobody $Z stats copy)" -eq 0
+    expect "with a note that it reads without the lock" grep -q "reading without LMDB's lock" "$T/last.out"
     expect "check too" test "$(status asnobody $Z check copy)" -eq 0
     expect "init in a directory they cannot write fails (exit 1)" test "$(status asnobody $Z init copy/sub)" -eq 1
     expect "saying why" grep -q "Permission denied" "$T/last.out"
