@@ -1017,10 +1017,15 @@ int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *o
     w.info.value = R.value;
     snprintf(w.info.order, sizeof w.info.order, "%s", order);
     snprintf(w.info.features, sizeof w.info.features, "%s", D.features);
-    queue = xmalloc((size_t)D.n * sizeof(uint32_t));
-    for (int i = 0; i < D.n; i++) queue[i] = D.gids[R.rank[i]];
+    /* the ranked galaxies, then any without features (not embedded yet) in
+     * catalog order, so the queue still holds every galaxy */
+    queue = xmalloc(((size_t)D.max_gid + 1) * sizeof(uint32_t));
+    int nq = 0;
+    for (int i = 0; i < D.n; i++) queue[nq++] = D.gids[R.rank[i]];
+    for (uint32_t g = 1; g <= D.max_gid; g++)
+        if (D.row[g] < 0) queue[nq++] = g;
     w.queue = queue;
-    w.nq = D.n;
+    w.nq = nq;
     w.max_gid = D.max_gid;
     if (R.p) {
         w.C = (uint32_t)D.C;

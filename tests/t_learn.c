@@ -217,6 +217,49 @@ static void nothing_is_ranked_before_the_first_run(void)
     store_close(st);
 }
 
+static int put_bare(zs_txn *txn, void *p)
+{
+    (void)p;
+    for (int i = 0; i < 10; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "BARE%d", i);
+        store_galaxy g = {0};
+        g.id_str = id;
+        g.file = "none.png";
+        g.ra = g.dec = NAN;
+        uint32_t gid;
+        int created, rc = store_galaxy_put(txn, &g, &gid, &created);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void galaxies_without_features_wait_at_the_end_of_the_queue(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 11, 0);
+    ZT_OK(store_write(st, put_bare, NULL));
+    answer_rings(st, &w, 40);
+    core_learn_opts o = {.task = "ring", .order = "likely", .seed = 1};
+    core_model_info info;
+    char err[256];
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    uint32_t *q;
+    int n;
+    ZT_OK(core_queue_get(txn, "ring", &q, &n, &info));
+    ZT_CHECK(n == NG + 10, "queue of %d", n);
+    for (int i = 0; i < 10; i++) ZT_CHECK(q[NG + i] == (uint32_t)(NG + 1 + i), "position %d holds gid %u", NG + i, q[NG + i]);
+    float p[2];
+    int np;
+    ZT_OK(core_pred_get(txn, "ring", NG + 1, p, 2, &np));
+    ZT_CHECK(np == 2 && isnan(p[0]), "no prediction without features (%g)", p[0]);
+    free(q);
+    store_read_end(txn);
+    store_close(st);
+}
+
 static void a_cancelled_run_stores_nothing(void)
 {
     world w;
@@ -432,6 +475,7 @@ const zt_case zt_suite_learn[] = {
     {"answers are counted and retractions dropped", answers_are_counted_and_retractions_dropped, 0},
     {"a run stores the queue, predictions and a versioned model", a_run_stores_queue_predictions_and_a_versioned_model, 0},
     {"nothing is ranked before the first run", nothing_is_ranked_before_the_first_run, 0},
+    {"galaxies without features wait at the end of the queue", galaxies_without_features_wait_at_the_end_of_the_queue, 0},
     {"a cancelled run stores nothing", a_cancelled_run_stores_nothing, 0},
     {"bad orders, tasks and feature sets are explained", bad_orders_tasks_and_feature_sets_are_explained, 0},
     {"catalog priors pretrain a head that answers first, then it is fine-tuned", catalog_priors_pretrain_a_head_that_answers_first, 0},
