@@ -39,6 +39,12 @@ int  core_image_crop_centre(const core_image *in, int side, core_image *out);
 /* Thumbnail for display: the longer side scaled to `side`, aspect kept. */
 int  core_image_thumbnail(const core_image *in, int side, core_image *out);
 
+/* Decode and make the display thumbnail (longer side `side`) in one go.  A
+ * JPEG is scaled by n/8 inside the decoder first (to no less than `side`),
+ * several times cheaper than a full decode; others decode in full.  The
+ * importer stores these. */
+int  core_image_load_thumb(const char *path, int side, core_image *out, char *err, size_t errlen);
+
 /* PNG writer (8-bit RGB).  Deterministic bytes for the same pixels. */
 int  core_image_save_png(const char *path, const core_image *im, char *err, size_t errlen);
 int  core_image_save_png_mem(const core_image *im, uint8_t **buf, size_t *len);

@@ -495,12 +495,7 @@ static void *pool_worker(void *arg)
         int i = p->next++;
         pthread_mutex_unlock(&p->mu);
         slot s = {0};
-        core_image im;
-        if (core_image_load(p->paths[i], &im, s.err, sizeof s.err) == 0) {
-            if (core_image_thumbnail(&im, CORE_THUMB_SIDE, &s.thumb) == 0) s.ok = 1;
-            else snprintf(s.err, sizeof s.err, "cannot make a thumbnail");
-            core_image_free(&im);
-        }
+        if (core_image_load_thumb(p->paths[i], CORE_THUMB_SIDE, &s.thumb, s.err, sizeof s.err) == 0) s.ok = 1;
         pthread_mutex_lock(&p->mu);
         if (s.ok && p->keep) {
             size_t b = (size_t)s.thumb.w * (size_t)s.thumb.h * 3;
