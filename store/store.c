@@ -972,6 +972,30 @@ static int list_keys(zs_txn *txn, int db, char ***names, int *n)
     return 0;
 }
 
+int store_featset_del(zs_txn *txn, const char *name)
+{
+    NEED_WRITE(txn);
+    if (!featname_ok(name)) return STORE_EINVAL;
+    MDB_val key = {strlen(name), (void *)name};
+    int r = mdb_del(txn->t, D(txn, DB_FEATSETS), &key, NULL);
+    if (r) return txn_rc(txn, r, "mdb_del featset");
+    unsigned char k[STORE_FEATNAME_MAX + 8];
+    size_t kl = featkey(k, name, 0);
+    MDB_cursor *c;
+    int rc = lmdb_rc(mdb_cursor_open(txn->t, D(txn, DB_FEATURES), &c), "mdb_cursor_open");
+    if (rc) return rc;
+    for (;;) {   /* seek afresh after each delete (no reliance on the cursor's state after a delete) */
+        MDB_val ck = {kl, k}, v;
+        r = mdb_cursor_get(c, &ck, &v, MDB_SET_RANGE);
+        if (r) break;
+        if (ck.mv_size != kl || memcmp(ck.mv_data, k, kl - 4) != 0) break;
+        if ((r = mdb_cursor_del(c, 0)) != 0) break;
+    }
+    mdb_cursor_close(c);
+    if (r && r != MDB_NOTFOUND) return txn_rc(txn, r, "mdb_cursor_del");
+    return 0;
+}
+
 int store_featset_list(zs_txn *txn, char ***names, int *n)
 {
     if (!txn) return STORE_EINVAL;

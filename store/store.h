@@ -123,6 +123,9 @@ uint32_t store_thumb_count(zs_txn *txn);
 #define STORE_FEATNAME_MAX 64
 int store_featset_put(zs_txn *txn, const char *name, int dim, const char *provenance);
 int store_featset_get(zs_txn *txn, const char *name, int *dim, char **provenance /* malloc'ed, may be NULL */);
+/* Removes a set and all its vectors (to re-embed under the same name with
+ * another dimension).  STORE_ENOTFOUND when there is no such set. */
+int store_featset_del(zs_txn *txn, const char *name);
 /* *names is a malloc'ed array of malloc'ed strings. */
 int store_featset_list(zs_txn *txn, char ***names, int *n);
 int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *v, int dim);

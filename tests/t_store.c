@@ -312,6 +312,51 @@ static int answer_unknown_galaxy(zs_txn *txn, void *ctx)
     return store_answer_append(txn, &a, NULL);
 }
 
+typedef struct { int dim; int del; } fs_ctx;
+
+static int featset_cycle(zs_txn *txn, void *ctx)
+{
+    fs_ctx *c = ctx;
+    int rc;
+    if (c->del && (rc = store_featset_del(txn, "emb"))) return rc;
+    if ((rc = store_featset_put(txn, "emb", c->dim, "test"))) return rc;
+    if ((rc = store_featset_put(txn, "other", 1, "test"))) return rc;
+    float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (uint32_t g = 1; g <= 3; g++) {
+        if ((rc = store_feature_put(txn, "emb", g, v, c->dim))) return rc;
+        if ((rc = store_feature_put(txn, "other", g, v, 1))) return rc;
+    }
+    return 0;
+}
+
+static void a_feature_set_is_replaced_with_another_dimension(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 3);
+    fs_ctx c = {4, 0};
+    OK(store_write(st, featset_cycle, &c));
+    c.dim = 8;
+    ZT_CHECK(store_write(st, featset_cycle, &c) == STORE_EDIM, "a set with vectors keeps its dimension");
+    c.del = 1;
+    OK(store_write(st, featset_cycle, &c));
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    float *x;
+    uint32_t *gids;
+    int n, dim;
+    OK(store_features_load(t, "emb", &x, &gids, &n, &dim));
+    ZT_CHECK(n == 3 && dim == 8 && x[23] == 8, "replaced set: n %d dim %d", n, dim);
+    free(x);
+    free(gids);
+    OK(store_features_load(t, "other", &x, &gids, &n, &dim));
+    ZT_CHECK(n == 3 && dim == 1, "the other set is untouched: n %d", n);
+    free(x);
+    free(gids);
+    store_read_end(t);
+    expect_clean(st);
+    store_close(st);
+}
+
 static void bad_writes_are_refused_and_rolled_back(void)
 {
     zs_store *st = open_ws("ws", STORE_CREATE);
@@ -902,6 +947,7 @@ static void a_full_disk_rolls_back(void)
 const zt_case zt_suite_store[] = {
     {"every record kind round-trips through the disk", round_trips_every_record_kind, 0},
     {"bad writes are refused and rolled back", bad_writes_are_refused_and_rolled_back, 0},
+    {"a feature set is deleted and made again with another dimension", a_feature_set_is_replaced_with_another_dimension, 0},
     {"8 processes append 1,000 answers each: seqs 1..8000, no gap or duplicate", eight_processes_append_8000_answers, 60},
     {"a writer killed with SIGKILL loses no committed answer", killed_writer_loses_no_committed_answer, 60},
     {"two threads share one store while the map grows", two_threads_share_one_store, 60},
