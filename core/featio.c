@@ -5,9 +5,14 @@
  * the library to double, averaged over the sample axis in double and stored
  * as float: with one sample a float32 file comes back bit for bit.
  *
- * DESIGN (threads): libhdf5 here is the serial, not thread-safe build; call
- * these from one thread at a time (the importer reads features on its main
- * thread only).
+ * DESIGN (threads, processes): libhdf5 here is the serial, not thread-safe
+ * build; call these from one thread at a time (the importer reads features
+ * on its main thread only, before its decode pool starts).  libhdf5 1.10
+ * can crash on a damaged file (a corrupt global heap behind the vlen id_str
+ * strings makes H5HG_read memcpy terabytes: tests/fuzz/regress/feat_hdf5),
+ * so the HDF5 reader runs in a forked child that sends the result back
+ * through a pipe; a crash there becomes an error message.  Fork only from a
+ * process with no other threads running.
  */
 #include "core/featio.h"
 
@@ -20,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/catalog.h"
@@ -161,7 +168,7 @@ end:
     return ok ? 0 : -1;
 }
 
-int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t errlen)
+static int h5_load(const char *path, core_featset *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     int ok = 0;
@@ -259,6 +266,120 @@ end:
     if (fid >= 0) H5Fclose(fid);
     if (!ok) core_featset_free(out);
     return ok ? 0 : -1;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    while (n) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+typedef struct {
+    int32_t rc, n, dim, n_samples;
+    char format[8];
+    char provenance[512];
+    char err[512];
+} h5_reply;
+
+int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int fds[2];
+    if (pipe(fds) != 0) { set_err(err, errlen, "%s: pipe: %s", path, strerror(errno)); return -1; }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]); close(fds[1]);
+        set_err(err, errlen, "%s: fork: %s", path, strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        /* the child: read, send, leave without running atexit handlers */
+        close(fds[0]);
+        signal(SIGPIPE, SIG_DFL);
+        core_featset fs;
+        h5_reply r;
+        memset(&r, 0, sizeof r);
+        r.rc = h5_load(path, &fs, r.err, sizeof r.err);
+        if (r.rc == 0) {
+            r.n = fs.n; r.dim = fs.dim; r.n_samples = fs.n_samples;
+            memcpy(r.format, fs.format, sizeof r.format);
+            memcpy(r.provenance, fs.provenance, sizeof r.provenance);
+        }
+        int bad = write_full(fds[1], &r, sizeof r);
+        for (int i = 0; r.rc == 0 && !bad && i < fs.n; i++) {
+            uint32_t l = (uint32_t)strlen(fs.ids[i]);
+            bad = write_full(fds[1], &l, sizeof l) || write_full(fds[1], fs.ids[i], l);
+        }
+        if (r.rc == 0 && !bad) bad = write_full(fds[1], fs.x, sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
+        _exit(bad ? 1 : 0);
+    }
+    close(fds[1]);
+    h5_reply r;
+    int ok = read_full(fds[0], &r, sizeof r) == 0;
+    if (ok && r.rc == 0) {
+        out->n = r.n;
+        out->dim = r.dim;
+        out->n_samples = r.n_samples;
+        memcpy(out->format, r.format, sizeof out->format);
+        out->format[sizeof out->format - 1] = 0;
+        memcpy(out->provenance, r.provenance, sizeof out->provenance);
+        out->provenance[sizeof out->provenance - 1] = 0;
+        out->ids = xcalloc((size_t)(r.n > 0 ? r.n : 1), sizeof(char *));
+        for (int i = 0; ok && i < r.n; i++) {
+            uint32_t l;
+            ok = read_full(fds[0], &l, sizeof l) == 0 && l < (1u << 20);
+            if (ok) {
+                out->ids[i] = xmalloc((size_t)l + 1);
+                ok = read_full(fds[0], out->ids[i], l) == 0;
+                out->ids[i][l] = 0;
+            }
+        }
+        if (ok) {
+            out->x = xmalloc(sizeof(float) * (size_t)r.n * (size_t)r.dim);
+            ok = read_full(fds[0], out->x, sizeof(float) * (size_t)r.n * (size_t)r.dim) == 0;
+        }
+    }
+    close(fds[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (WIFSIGNALED(st)) {
+        core_featset_free(out);
+        set_err(err, errlen, "%s: corrupt HDF5 file (libhdf5 crashed reading it: signal %d)", path, WTERMSIG(st));
+        return -1;
+    }
+    if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        core_featset_free(out);
+        set_err(err, errlen, "%s: could not read the HDF5 file (reader process failed)", path);
+        return -1;
+    }
+    if (r.rc != 0) {
+        core_featset_free(out);
+        r.err[sizeof r.err - 1] = 0;
+        set_err(err, errlen, "%s", r.err);
+        return -1;
+    }
+    return 0;
 }
 
 int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, size_t errlen)
