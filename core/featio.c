@@ -11,7 +11,7 @@
  * can crash on a damaged file (a corrupt global heap behind the vlen id_str
  * strings makes H5HG_read memcpy terabytes: tests/fuzz/regress/feat_hdf5),
  * so the HDF5 reader runs in a forked child that sends the result back
- * through a pipe; a crash there becomes an error message.  Fork only from a
+ * through an anonymous memory file; a crash there becomes an error message.  Fork only from a
  * process with no other threads running.
  */
 #include "core/featio.h"
@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,19 +305,19 @@ typedef struct {
 int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    int fds[2];
-    if (pipe(fds) != 0) { set_err(err, errlen, "%s: pipe: %s", path, strerror(errno)); return -1; }
+    /* the child writes its reply into an anonymous memory file; the parent
+     * reads it once the child is gone (no pipe ping-pong for 256 MB) */
+    int fd = memfd_create("zoosh-hdf5", MFD_CLOEXEC);
+    if (fd < 0) { set_err(err, errlen, "%s: memfd_create: %s", path, strerror(errno)); return -1; }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        close(fds[0]); close(fds[1]);
+        close(fd);
         set_err(err, errlen, "%s: fork: %s", path, strerror(errno));
         return -1;
     }
     if (pid == 0) {
-        /* the child: read, send, leave without running atexit handlers */
-        close(fds[0]);
-        signal(SIGPIPE, SIG_DFL);
+        /* the child: read, write the reply, leave without atexit handlers */
         core_featset fs;
         h5_reply r;
         memset(&r, 0, sizeof r);
@@ -326,18 +327,26 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
             memcpy(r.format, fs.format, sizeof r.format);
             memcpy(r.provenance, fs.provenance, sizeof r.provenance);
         }
-        int bad = write_full(fds[1], &r, sizeof r);
+        int bad = write_full(fd, &r, sizeof r);
+        if (r.rc == 0 && !bad) bad = write_full(fd, fs.x, sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
         for (int i = 0; r.rc == 0 && !bad && i < fs.n; i++) {
             uint32_t l = (uint32_t)strlen(fs.ids[i]);
-            bad = write_full(fds[1], &l, sizeof l) || write_full(fds[1], fs.ids[i], l);
+            bad = write_full(fd, &l, sizeof l) || write_full(fd, fs.ids[i], l);
         }
-        if (r.rc == 0 && !bad) bad = write_full(fds[1], fs.x, sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
         _exit(bad ? 1 : 0);
     }
-    close(fds[1]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (WIFSIGNALED(st)) {
+        close(fd);
+        set_err(err, errlen, "%s: corrupt HDF5 file (libhdf5 crashed reading it: signal %d)", path, WTERMSIG(st));
+        return -1;
+    }
     h5_reply r;
-    int ok = read_full(fds[0], &r, sizeof r) == 0;
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 && lseek(fd, 0, SEEK_SET) == 0 &&
+             read_full(fd, &r, sizeof r) == 0;
     if (ok && r.rc == 0) {
+        ok = r.n > 0 && r.dim > 0;
         out->n = r.n;
         out->dim = r.dim;
         out->n_samples = r.n_samples;
@@ -345,30 +354,23 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
         out->format[sizeof out->format - 1] = 0;
         memcpy(out->provenance, r.provenance, sizeof out->provenance);
         out->provenance[sizeof out->provenance - 1] = 0;
+        if (ok) {
+            out->x = xmalloc(sizeof(float) * (size_t)r.n * (size_t)r.dim);
+            ok = read_full(fd, out->x, sizeof(float) * (size_t)r.n * (size_t)r.dim) == 0;
+        }
         out->ids = xcalloc((size_t)(r.n > 0 ? r.n : 1), sizeof(char *));
         for (int i = 0; ok && i < r.n; i++) {
             uint32_t l;
-            ok = read_full(fds[0], &l, sizeof l) == 0 && l < (1u << 20);
+            ok = read_full(fd, &l, sizeof l) == 0 && l < (1u << 20);
             if (ok) {
                 out->ids[i] = xmalloc((size_t)l + 1);
-                ok = read_full(fds[0], out->ids[i], l) == 0;
+                ok = read_full(fd, out->ids[i], l) == 0;
                 out->ids[i][l] = 0;
             }
         }
-        if (ok) {
-            out->x = xmalloc(sizeof(float) * (size_t)r.n * (size_t)r.dim);
-            ok = read_full(fds[0], out->x, sizeof(float) * (size_t)r.n * (size_t)r.dim) == 0;
-        }
     }
-    close(fds[0]);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    if (WIFSIGNALED(st)) {
-        core_featset_free(out);
-        set_err(err, errlen, "%s: corrupt HDF5 file (libhdf5 crashed reading it: signal %d)", path, WTERMSIG(st));
-        return -1;
-    }
-    if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    close(fd);
+    if (!ok) {
         core_featset_free(out);
         set_err(err, errlen, "%s: could not read the HDF5 file (reader process failed)", path);
         return -1;
