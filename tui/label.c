@@ -127,6 +127,7 @@ typedef struct {
     int simix_failed;
 
     double t_start, last_refresh;
+    double t_key;               /* when the key being handled was read (for the log) */
     FILE *log;
     int curses_up;
 } ui;
@@ -258,7 +259,9 @@ static void layout(ui *u)
     }
     if (u->gfx == TUI_GRAPHICS_SIXEL) {
         int side = max_cols * u->cell_w < max_rows * u->cell_h ? max_cols * u->cell_w : max_rows * u->cell_h;
-        if (!u->large && u->o.image_px > 0 && side > u->o.image_px) side = u->o.image_px;
+        /* default: at most 2x the stored thumbnail (more adds bytes, not detail) */
+        int cap = u->o.image_px > 0 ? u->o.image_px : 2 * CORE_THUMB_SIDE;
+        if (!u->large && side > cap) side = cap;
         u->box_px_w = u->box_px_h = side;
         u->box_cols = ceil_div(side, u->cell_w);
         u->box_rows = ceil_div(side, u->cell_h);
@@ -776,7 +779,9 @@ static void draw(ui *u)
                 put_image(u, image_get(u, gid, u->box_px_w, u->box_px_h), u->img_y, u->img_x);
                 u->image_on_screen = 1;
             }
-            if (u->log) logf_(u, "image %u: %s, %.2f ms", gid, hit ? "prefetched" : "encoded now", (core_mono_s() - t0) * 1e3);
+            if (u->log) logf_(u, "image %u: %s, %.2f ms (key -> image written in the labeler: %.2f ms)", gid,
+                              hit ? "prefetched" : "encoded now", (core_mono_s() - t0) * 1e3,
+                              u->t_key > 0 ? (core_mono_s() - u->t_key) * 1e3 : -1.0);
         }
     }
     u->need_full = u->need_image = 0;
@@ -1172,6 +1177,7 @@ int tui_label_run(const tui_label_opts *o)
             idle(u);
             continue;
         }
+        u->t_key = core_mono_s();
         if (handle_key(u, ch)) break;
     }
     status = 0;

@@ -36,7 +36,6 @@ typedef struct {
 typedef struct {
     uint32_t total;         /* galaxies in the workspace */
     uint32_t done_user;     /* galaxies this user has answered for this task (net) */
-    uint32_t available;     /* galaxies this user could still be shown */
     int answers;            /* records committed this session, net of its undos */
     int retractions;        /* retractions appended this session */
     int favourite;          /* the current galaxy is starred by this user */
@@ -71,7 +70,10 @@ int tui_session_refresh(tui_session *s);
 void tui_session_set_queue(tui_session *s, const uint32_t *gids, int n);
 /* The next k galaxies that would follow the current one; returns how many. */
 int tui_session_peek(const tui_session *s, uint32_t *out, int k);
+/* Cheap (the screen calls it every frame). */
 void tui_session_stats_get(const tui_session *s, tui_session_stats *st);
+/* Galaxies this user could still be shown (a walk over all of them). */
+uint32_t tui_session_available(const tui_session *s);
 /* The steps given so far on the current galaxy: q[i], a[i]. */
 int tui_session_path(const tui_session *s, int *q, int *a, int max);
 /* 1 when gid is already answered by this user (net). */

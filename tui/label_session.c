@@ -463,11 +463,17 @@ void tui_session_stats_get(const tui_session *s, tui_session_stats *st)
     memset(st, 0, sizeof *st);
     st->total = s->max_gid;
     st->done_user = s->done_user;
-    for (uint32_t g = 1; g <= s->max_gid; g++) st->available += (uint32_t)eligible(s, g);
     st->answers = s->answers;
     st->retractions = s->retractions;
     st->favourite = s->gid && s->fav_seq[s->gid] != 0;
     st->n_path = s->n_path;
+}
+
+uint32_t tui_session_available(const tui_session *s)
+{
+    uint32_t n = 0;
+    for (uint32_t g = 1; g <= s->max_gid; g++) n += (uint32_t)eligible(s, g);
+    return n;
 }
 
 int tui_session_path(const tui_session *s, int *q, int *a, int max)

@@ -29,9 +29,12 @@ cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/libpng16 tools/bench/tui_thumbs
 ZOOSH_LOG="$tmp/label.log" "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws" "$N" "$PAUSE" >"$tmp/lat.txt"
 grep -o 'commit [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/commit.txt" || true
 grep -o 'prefetched, [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/write.txt" || true
+grep -o 'in the labeler: [0-9.]*' "$tmp/label.log" | cut -d' ' -f4 >"$tmp/inapp.txt" || true
 hits=$(grep -c 'prefetched' "$tmp/label.log" || true)
 shown=$(grep -c '^image ' "$tmp/label.log" || true)
 n_img=$(wc -l <"$tmp/lat.txt")
+# the default size in a 100x40 terminal of 8x17 cells: the pane is 496 px
+"$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws" "$((N / 2))" "$PAUSE" 0 >"$tmp/lat_fill.txt"
 mkdir "$tmp/th"
 "$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th"
 # zoosh bytes for galaxies 1..n_img (catalog order: gid k is the k-th image)
@@ -41,7 +44,7 @@ for k in $(seq 1 "$n_img"); do
     b=$(img2sixel -p 256 "$tmp/th/thumb_$k.png" | wc -c)
     pb=$((pb + b))
 done
-"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" <<'PYEOF'
+"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" "$tmp/lat_fill.txt" "$tmp/inapp.txt" <<'PYEOF'
 import sys, os
 lat = [float(l.split()[0]) for l in open(sys.argv[1]) if float(l.split()[0]) >= 0]
 zb, pb, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -53,9 +56,17 @@ def q(v, p): return v[min(len(v) - 1, int(p * len(v)))] if v else float('nan')
 load = os.getloadavg()[0]
 print("label: key -> next 256x256 sixel written, p50 (ms)\t%.2f\t-\t-\t-\t-" % q(lat, 0.50))
 print("label: key -> next 256x256 sixel written, p99 (ms; load avg %.1f)\t%.2f\t-\t-\t-\t< 20" % (load, q(lat, 0.99)))
+ina = sorted(float(l) for l in open(sys.argv[10]) if l.strip() and float(l) >= 0)
+print("label: the same inside the labeler (key read -> image written), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-" % (q(ina, 0.5), q(ina, 0.99)))
 print("label: of which the synced answer commit, p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-" % (q(com, 0.5), q(com, 0.99)))
 print("label: of which writing the prepared image, p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-" % (q(wri, 0.5), q(wri, 0.99)))
 print("label: next image prepared ahead (prefetch hits)\t%d of %d\t-\t-\t-\t-" % (hits, shown))
 print("label: sixel bytes per 256x256 galaxy (%d galaxies)\t%.0f\timg2sixel -p 256\t%.0f\t%.2f\tbytes <= peer (ratio >= 1)"
       % (n, zb / n, pb / n, (pb / n) / (zb / n)))
+fill = [l.split() for l in open(sys.argv[9])]
+fl = sorted(float(a) for a, b in fill if float(a) >= 0)
+fb = [int(b) for a, b in fill]
+print("label: key -> next 496x496 sixel (default pane, 100x40 xterm), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-"
+      % (q(fl, 0.5), q(fl, 0.99)))
+print("label: sixel bytes per 496x496 galaxy (default pane)\t%.0f\t-\t-\t-\t-" % (sum(fb) / len(fb)))
 PYEOF

@@ -4,11 +4,12 @@
 # ST terminator ESC \ after a DCS), presses an answer key, and measures key ->
 # next image fully written.  Prints one line per image: "ms bytes" (the first
 # image has ms = -1), then nothing else.  Standard library only.
-#   python3 tui_pty.py ZOOSH WS N [PAUSE_S]
+#   python3 tui_pty.py ZOOSH WS N [PAUSE_S [IMAGE_PX]]   (IMAGE_PX 0 = the default size)
 import os, pty, select, struct, sys, time, fcntl, termios
 
 zoosh, ws, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pause = float(sys.argv[4]) if len(sys.argv) > 4 else 0.05
+image_px = int(sys.argv[5]) if len(sys.argv) > 5 else 256
 REPLIES = (b"\x1b[6;17;8t" b"\x1b[?2;0;800;680S" b"\x1b[?1;0;256S"
            b"\x1b[?63;1;2;4;6;9;15;16;22;28c")
 
@@ -16,8 +17,10 @@ pid, fd = pty.fork()
 if pid == 0:
     fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 800, 680))
     os.environ["TERM"] = "xterm-256color"
-    os.execv(zoosh, [zoosh, "label", ws, "--task", "ring", "--retrain", "0",
-                     "--image-px", "256", "--graphics", "sixel"])
+    args = [zoosh, "label", ws, "--task", "ring", "--retrain", "0", "--graphics", "sixel"]
+    if image_px > 0:
+        args += ["--image-px", str(image_px)]
+    os.execv(zoosh, args)
 
 buf = bytearray()
 answered = False
