@@ -30,6 +30,16 @@ LIBS_TUI   = -lncursesw -ltinfo -lsixel
 LIBS       = $(LIBS_TUI) $(LIBS_CORE) $(LIBS_STORE) -pthread
 
 B = build
+ZOOSH = zoosh
+# hardening (issue 6): a sanitizer build lives apart (build-address/,
+# build-undefined/, its zoosh inside) so it never mixes objects with the plain
+# build; `make SANITIZE=... test` points the tests at it (ZT_ZOOSH, ZT_ZT).
+ifneq ($(SANITIZE),)
+B = build-$(SANITIZE)
+ZOOSH = $(B)/zoosh
+export ASAN_OPTIONS ?= detect_leaks=0:abort_on_error=0
+export UBSAN_OPTIONS ?= print_stacktrace=1
+endif
 STORE_SRC := $(wildcard store/*.c)
 CORE_SRC  := $(wildcard core/*.c)
 TUI_SRC   := $(filter-out tui/main.c,$(wildcard tui/*.c))
@@ -40,7 +50,7 @@ TUI_OBJ   := $(TUI_SRC:%.c=$(B)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(B)/%.o) $(B)/tests/zt.o
 
 .PHONY: all test bench demo deps clean fixtures fuzz layers pretrain
-all: zoosh
+all: $(ZOOSH)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -53,7 +63,7 @@ $(B)/libzcore.a: $(CORE_OBJ)
 $(B)/libztui.a: $(TUI_OBJ)
 	ar rcs $@ $^
 
-zoosh: $(B)/tui/main.o $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
+$(ZOOSH): $(B)/tui/main.o $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # Every tests/t_NAME.c defines the table zt_suite_NAME; the list is generated
@@ -68,8 +78,8 @@ $(B)/tests/zt.o: tests/zt.c $(B)/tests/suites.h
 $(B)/zt: $(TEST_OBJ) $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-test: zoosh $(B)/zt
-	@tests/run.sh
+test: $(ZOOSH) $(B)/zt
+	@ZT_ZOOSH=$(abspath $(ZOOSH)) ZT_ZT=$(abspath $(B)/zt) tests/run.sh
 
 layers:
 	@tests/sh/layers.sh

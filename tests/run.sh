@@ -24,7 +24,7 @@ run() {  # run NAME CMD...: stream its output, keep PASS/FAIL lines
 }
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
-    run unit build/zt
+    run unit "${ZT_ZT:-build/zt}"   # make SANITIZE=... test: its own build
 fi
 for t in tests/sh/*.sh; do
     n=$(basename "$t" .sh)

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     snprintf(buf, sizeof buf, "%s/../shared/data", ZT_ROOT);
     ZT_SHARED = absdup(getenv("ZT_SHARED") ? getenv("ZT_SHARED") : buf);
     snprintf(buf, sizeof buf, "%s/zoosh", ZT_ROOT);
-    ZT_ZOOSH = absdup(buf);
+    ZT_ZOOSH = absdup(getenv("ZT_ZOOSH") ? getenv("ZT_ZOOSH") : buf);   /* SANITIZE builds */
     const char *only_suite = argc > 1 ? argv[1] : NULL;
     const char *only_case = argc > 2 ? argv[2] : NULL;
     int passed = 0, failed = 0;

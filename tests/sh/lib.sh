@@ -6,7 +6,7 @@
 set -u
 ROOT=${ZT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SHARED=${ZT_SHARED:-$(cd "$ROOT/.." && pwd)/shared/data}
-Z="$ROOT/zoosh"
+Z="${ZT_ZOOSH:-$ROOT/zoosh}"   # make SANITIZE=... test: the sanitizer build
 T=$(mktemp -d /tmp/zoosh-sh.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
