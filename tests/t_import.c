@@ -768,6 +768,77 @@ static void a_workspace_tree_names_priors_and_exports(void)
     free(ids); free(ring);
 }
 
+static int rate(zs_txn *t, void *ctx)
+{
+    (void)ctx;
+    int ratings[][2] = {{1, 5}, {1, 4}, {2, 0}, {3, 2}, {3, 3}};
+    uint64_t seq = 0;
+    for (size_t i = 0; i < sizeof ratings / sizeof ratings[0]; i++) {
+        store_answer a = {.gid = (uint32_t)ratings[i][0], .kind = STORE_ANS_RATING, .rating = (int8_t)ratings[i][1]};
+        snprintf(a.task, sizeof a.task, "interest");
+        int rc = store_answer_append(t, &a, &seq);
+        if (rc) return rc;
+    }
+    /* the last rating of galaxy 3 is undone */
+    store_answer r = {.gid = 3, .kind = STORE_ANS_RETRACT, .retracts = seq};
+    snprintf(r.task, sizeof r.task, "interest");
+    return store_answer_append(t, &r, &seq);
+}
+
+static void export_interest_averages_ratings(void)
+{
+    init_ws("ws");
+    paths();
+    small_catalog("a.csv", 0, 4);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "import ws a.csv --root '%s' --no-thumbs", ring_dir);
+    ZT_CHECK(zoosh(cmd) == 0, "import");
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", 0));
+    ZT_OK(store_write(st, rate, NULL));
+    store_close(st);
+    ZT_CHECK(zoosh("export ws --format interest -o i.csv") == 0, "interest export");
+    char *t = zt_slurp("i.csv", NULL);
+    ZT_CHECK(t && strstr(t, "id_str,file_loc,interest_mean,interest_n\n"), "header: %s", t ? t : "");
+    int n = 0;
+    for (char *p = t; (p = strchr(p, '\n')); p++) n++;
+    ZT_CHECK(n == 4, "%d lines: galaxies 1, 2, 3 rated, 4 not", n);
+    ZT_CHECK(strstr(t, ",4.5,2\n") && strstr(t, ",0,1\n") && strstr(t, ",2,1\n"), "means: %s", t);
+    free(t);
+}
+
+static void features_reach_galaxies_imported_before(void)
+{
+    init_ws("ws");
+    paths();
+    make_h5_fixtures();
+    small_catalog("a.csv", 0, 150);
+    small_catalog("b.csv", 150, 50);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "import ws a.csv --root '%s' --no-thumbs", ring_dir);
+    ZT_CHECK(zoosh(cmd) == 0, "import a");
+    /* b.csv has 50 galaxies; the HDF5 has all 200: the other 150 are in the workspace */
+    snprintf(cmd, sizeof cmd, "import ws b.csv --root '%s' --no-thumbs --features z64.h5", ring_dir);
+    int rc = zoosh(cmd);
+    char *e = err_text();
+    ZT_CHECK(rc == 0, "import b with features exited %d: %s", rc, e);
+    free(e);
+    check_set("ws", "zoobot", "z64.h5.expected", 64);
+    /* features for a galaxy that is nowhere are bad input */
+    init_ws("ws2");
+    snprintf(cmd, sizeof cmd, "import ws2 b.csv --root '%s' --no-thumbs --features z64.h5", ring_dir);
+    rc = zoosh(cmd);
+    e = err_text();
+    ZT_CHECK(rc == 1 && strstr(e, "z64.h5:row 1: column id_str: id 'J002658.19-014709.9' is neither in the catalog nor in the workspace"),
+             "exit %d: %s", rc, e);
+    free(e);
+    snprintf(cmd, sizeof cmd, "import ws2 b.csv --root '%s' --no-thumbs --features z64.h5 --skip-bad", ring_dir);
+    ZT_CHECK(zoosh(cmd) == 0, "with --skip-bad the known galaxies get their features");
+    char *o = zt_slurp("out.txt", NULL);
+    ZT_CHECK(o && strstr(o, "50 vectors into feature set 'zoobot'"), "%s", o ? o : "");
+    free(o);
+}
+
 typedef struct {
     char got[64][6][64];
     long line[64];
@@ -854,6 +925,8 @@ const zt_case zt_suite_import[] = {
     {"importing again updates by id and never duplicates", reimport_updates_and_never_duplicates, 60},
     {"catalogs too big to keep thumbnails in memory stream them with the same result", big_imports_stream_thumbnails_with_the_same_result, 120},
     {"a tree stored in the workspace names prior columns and exports its labels; ra/dec are kept", a_workspace_tree_names_priors_and_exports, 60},
+    {"export interest gives the mean rating and count per galaxy, retractions undone", export_interest_averages_ratings, 60},
+    {"features reach galaxies imported before; ids found nowhere are bad input", features_reach_galaxies_imported_before, 90},
     {"the CSV reader handles a BOM, CRLF, quotes, multi-line fields and counts lines", csv_reader_handles_quotes_crlf_and_counts_lines, 0},
     {"export says clearly when there is no model, no feature set or no workspace", export_says_clearly_what_is_missing, 60},
     {0, 0, 0},
