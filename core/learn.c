@@ -340,7 +340,6 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     D->l2 = 0.05f;
     snprintf(key, sizeof key, "learn.%s.l2", D->schema.name);
     if (store_meta_get(txn, key, &v) == 0) { D->l2 = strtof(v, NULL); free(v); v = NULL; }
-    if (getenv("ZOOSH_L2")) D->l2 = strtof(getenv("ZOOSH_L2"), NULL);   /* experiments */
     if (!(D->l2 >= 0 && D->l2 < 1e3)) D->l2 = 0.05f;
     D->C = D->schema.kind == CORE_TASK_TREE ? core_schema_n_columns(&D->schema) : 0;
     if (D->C > CORE_HEAD_MAX_C || D->schema.n_questions > CORE_HEAD_MAX_Q) {

@@ -26,7 +26,7 @@
 #include <string.h>
 
 typedef struct {
-    const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target;
+    const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target, *l2;
     uint64_t seed;
     int top, budget, batch, k, hidden, stored;
     double holdout;
@@ -60,6 +60,14 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
         else if (!strcmp(o, "--rate-from")) TAKE(rate_from);
         else if (!strcmp(o, "--plot")) TAKE(plot);
         else if (!strcmp(o, "--target")) TAKE(target);
+        else if (!strcmp(o, "--l2")) {
+            if (!v) goto missing;
+            char *e;
+            double x = strtod(v, &e);
+            if (*e || !*v || !(x >= 0 && x < 1000)) goto badnum;
+            a->l2 = v;
+            i++;
+        }
         else if (!strcmp(o, "--top")) TAKE_INT(top, 1);
         else if (!strcmp(o, "--budget")) TAKE_INT(budget, 1);
         else if (!strcmp(o, "--batch")) TAKE_INT(batch, 1);
@@ -133,7 +141,7 @@ static void train_usage(FILE *f)
 {
     fprintf(f,
         "usage: zoosh train WS --task T [--order O] [--features SET] [--seed S]\n"
-        "                   [--hidden H] [--target QUESTION_ANSWER]\n\n"
+        "                   [--hidden H] [--l2 X] [--target QUESTION_ANSWER]\n\n"
         "Trains the task's head on the workspace's answers (an ensemble of 5 heads on\n"
         "bootstrap resamples, warm-started from a head pretrained on the catalog's prior\n"
         "votes when there are any; interest ratings fit a Gaussian process), scores every\n"
@@ -144,17 +152,18 @@ static void train_usage(FILE *f)
         "                (default: mixed = 70%% likely / 20%% uncertain / 10%% random; interest for ratings)\n"
         "  --features    feature set (default: the workspace's features.default, else pca40)\n"
         "  --hidden H    use a hidden layer of H units from now on (0 = linear; remembered)\n"
+        "  --l2 X        weight decay of the head from now on (default 0.05; remembered)\n"
         "  --target COL  the answer 'likely' hunts, e.g. ring_yes (remembered)\n",
         core_order_names());
 }
 
-typedef struct { const char *k1, *v1, *k2, *v2; } meta_ctx;
+typedef struct { const char *k[3], *v[3]; } meta_ctx;
 static int meta_fn(zs_txn *txn, void *p)
 {
     meta_ctx *m = p;
     int rc = 0;
-    if (m->k1) rc = store_meta_put(txn, m->k1, m->v1);
-    if (!rc && m->k2) rc = store_meta_put(txn, m->k2, m->v2);
+    for (int i = 0; i < 3 && !rc; i++)
+        if (m->k[i]) rc = store_meta_put(txn, m->k[i], m->v[i]);
     return rc;
 }
 
@@ -167,13 +176,13 @@ int cmd_train(int argc, char **argv)
     zs_store *st;
     if ((st_rc = open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
     int status = 0;
-    if (a.hidden >= 0 || a.target) {
-        char k1[96], k2[96], hv[16];
+    if (a.hidden >= 0 || a.target || a.l2) {
+        char k1[96], k2[96], k3[96], hv[16];
         snprintf(k1, sizeof k1, "learn.%s.hidden", a.task);
         snprintf(k2, sizeof k2, "learn.%s.target", a.task);
+        snprintf(k3, sizeof k3, "learn.%s.l2", a.task);
         snprintf(hv, sizeof hv, "%d", a.hidden);
-        meta_ctx m = {a.hidden >= 0 ? k1 : NULL, hv, a.target ? k2 : NULL, a.target};
-        if (!m.k1) { m.k1 = m.k2; m.v1 = m.v2; m.k2 = NULL; }
+        meta_ctx m = {{a.hidden >= 0 ? k1 : NULL, a.target ? k2 : NULL, a.l2 ? k3 : NULL}, {hv, a.target, a.l2}};
         int rc = store_write(st, meta_fn, &m);
         if (rc) {
             fprintf(stderr, "zoosh train: %s: %s\n", a.ws, store_strerror(rc));

@@ -90,6 +90,9 @@ row "retrain+re-rank 1k labels, 1M x 40 (5-head ensemble, BALD)" "$z" "scikit-le
 z=$("$B" gp "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
 p=$($PY "$tmp/peer.py" gp "$tmp/s100000" 100000 40 $rep)
 row "GP fit + EI ranking, 200 ratings over 100k x 40" "$z" "scikit-learn GaussianProcessRegressor" "$p" "< 0.3 s, >= 5x"
-z=$("$B" ws "$tmp/s100000" 100000 40 "$tmp/ws100k" 2>>"$tmp/log")
-printf '%s\t%s s\t-\t-\t-\t%s\n' "zoosh train end to end (load, train, rank, store), 100k galaxies, 1k answers" "$z" "-"
+for n in 100000 1000000; do
+    z=$("$B" ws "$tmp/s$n" $n 40 "$tmp/ws$n" 2>>"$tmp/log")
+    printf '%s\t%s s\t-\t-\t-\t%s\n' "core_learn_run end to end (load, train, rank, store), $((n / 1000))k galaxies, 1k answers" "$z" "-"
+    rm -rf "$tmp/ws$n"
+done
 cat "$tmp/log" >&2
