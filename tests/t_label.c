@@ -17,6 +17,10 @@
 #include "tui/label.h"
 #include "tui/label_view.h"
 #include "tui/sixel.h"
+#include "tui/trainer.h"
+#include "core/learn.h"
+#include <time.h>
+#include <unistd.h>
 
 /* ---- a workspace of n galaxies with synthetic 32x32 thumbnails */
 
@@ -340,6 +344,72 @@ static void a_failed_write_keeps_the_galaxy_and_says_so(void)
     store_close(st);
 }
 
+/* ---- the background trainer */
+
+typedef struct { int n, dim; } feat_ctx;
+
+static int feat_fn(zs_txn *txn, void *vctx)
+{
+    feat_ctx *c = vctx;
+    int rc = store_featset_put(txn, "test", c->dim, "t_label random");
+    if (rc) return rc;
+    core_rng r;
+    core_rng_seed(&r, 3);
+    float v[8];
+    for (int g = 1; g <= c->n; g++) {
+        for (int k = 0; k < c->dim; k++) v[k] = (float)core_rng_normal(&r) + (k == 0 ? (g % 2 ? 2.0f : -2.0f) : 0.0f);
+        rc = store_feature_put(txn, "test", (uint32_t)g, v, c->dim);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void trainer_runs_in_the_background_and_reports(void)
+{
+    zs_store *st = make_ws(80);
+    feat_ctx fc = {80, 8};
+    ZT_OK(store_write(st, feat_fn, &fc));
+    core_schema s = schema_of("ring");
+    tui_session *ses = open_as(st, &s, "alice", 5);
+    for (int i = 0; i < 30; i++) ZT_OK(tui_session_answer(ses, (int)(tui_session_gid(ses) % 2 ? 0 : 1)));
+    tui_trainer *tr;
+    ZT_OK(tui_trainer_new(&tr, st, "ring"));
+    double t0 = core_mono_s();
+    tui_trainer_submit(tr, "uncertain");
+    double submit_ms = (core_mono_s() - t0) * 1e3;
+    ZT_CHECK(submit_ms < 5, "submit took %.1f ms: the UI must not wait", submit_ms);
+    /* the UI keeps answering while it trains */
+    for (int i = 0; i < 5; i++) ZT_OK(tui_session_answer(ses, 1));
+    int rc = -1, done = 0;
+    core_model_info info;
+    char err[256] = "";
+    for (int i = 0; i < 3000 && !done; i++) {
+        done = tui_trainer_poll(tr, &rc, &info, err, sizeof err);
+        if (!done) usleep(10000);
+    }
+    ZT_CHECK(done, "no result within 30 s");
+    ZT_CHECK(rc == 0, "core_learn_run failed: %s", err);
+    ZT_CHECK(info.version >= 1 && info.n_train >= 30, "model v%u on %d labels", info.version, info.n_train);
+    ZT_CHECK(!tui_trainer_busy(tr) && !tui_trainer_poll(tr, &rc, &info, err, sizeof err), "one result, reported once");
+    zs_txn *txn;
+    uint32_t *gids = NULL;
+    int n = 0;
+    ZT_OK(store_read_begin(st, &txn));
+    ZT_OK(core_queue_get(txn, "ring", &gids, &n, &info));
+    store_read_end(txn);
+    ZT_CHECK(n > 0 && strcmp(info.order, "uncertain") == 0, "a queue of %d by %s", n, info.order);
+    tui_session_set_queue(ses, gids, n);
+    uint32_t next[4];
+    ZT_CHECK(tui_session_peek(ses, next, 4) > 0, "the session takes the new queue");
+    for (int i = 0; i < 4 && i < n; i++) ZT_CHECK(!tui_session_answered(ses, next[i]), "no answered galaxy in it");
+    free(gids);
+    /* a run going when the labeler quits is cancelled and joined */
+    tui_trainer_submit(tr, NULL);
+    tui_trainer_free(tr);
+    tui_session_free(ses);
+    store_close(st);
+}
+
 /* ---- text */
 
 static void catalog_text_is_sanitised(void)
@@ -490,6 +560,7 @@ const zt_case zt_suite_label[] = {
     {"a new queue applies after the shown galaxy; jump returns to where it left", queue_order_and_jump, 0},
     {"committed answers survive closing the workspace, under the Unix user", commits_survive_a_reopen, 0},
     {"a failed write (read-only workspace) keeps the galaxy, tells the user, writes nothing", a_failed_write_keeps_the_galaxy_and_says_so, 0},
+    {"the trainer retrains in the background, the UI never waits, the queue comes back", trainer_runs_in_the_background_and_reports, 0},
     {"catalog text loses ESC, C1, bidi overrides and invalid UTF-8", catalog_text_is_sanitised, 0},
     {"image tools: identity, invert, asinh, zoom into the centre, aspect fit", view_render_identity_invert_zoom, 0},
     {"sixel from memory decodes back to the image (libsixel), input untouched", sixel_round_trips_through_libsixel, 0},
