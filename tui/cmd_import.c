@@ -363,6 +363,10 @@ static int header(catalog *c, const core_csv_row *row)
         return 1;
     }
     c->feat_dim = n_feat;
+    if (c->n_meta > 65535) {
+        snprintf(c->err, sizeof c->err, "%s:%ld: %d text columns (at most 65535)", c->path, row->line, c->n_meta);
+        return 1;
+    }
     return 0;
 }
 
@@ -421,6 +425,8 @@ static int catalog_row(const core_csv_row *row, void *ctx)
     struct stat sb;
     if (stat(full, &sb) != 0) BAD(c->cols[c->file_col], "image %s: %s", full, strerror(errno));
     if (!S_ISREG(sb.st_mode)) BAD(c->cols[c->file_col], "image %s: not a regular file", full);
+    for (int j = 0; j < c->n_cols; j++)
+        if (c->kind[j] == COL_META && row->len[j] > 65535) BAD(c->cols[j], "longer than 65535 bytes");
     if (c->n_meta) r->meta_val = xcalloc((size_t)c->n_meta, sizeof(char *));
     if (c->n_prior) r->prior = xmalloc(sizeof(double) * (size_t)c->n_prior);
     if (c->feat_dim) r->feat = xmalloc(sizeof(float) * (size_t)c->feat_dim);
@@ -792,6 +798,21 @@ int cmd_import(int argc, char **argv)
     }
     if (cat.n_cols == 0) { fprintf(stderr, "zoosh import: %s:1: empty file (no header row)\n", cat_path); goto end; }
     TRACE("catalog read");
+
+    /* 1a. feat_N columns must fit the workspace's "catalog" set */
+    if (cat.feat_dim) {
+        zs_txn *rt = NULL;
+        int dim0 = 0;
+        if (store_read_begin(st, &rt) == 0) {
+            if (store_featset_get(rt, "catalog", &dim0, NULL) != 0) dim0 = 0;
+            store_read_end(rt);
+        }
+        if (dim0 && dim0 != cat.feat_dim) {
+            fprintf(stderr, "zoosh import: %s:1: columns feat_0..feat_%d: feature dimension %d differs from the "
+                            "workspace's set 'catalog' (%d)\n", cat_path, cat.feat_dim - 1, cat.feat_dim, dim0);
+            goto end;
+        }
+    }
 
     /* 1b. the features file */
     if (feat_path) {

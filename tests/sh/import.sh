@@ -67,3 +67,14 @@ check "the ring head trains on the catalog's ring column" "$Z" train wp --task r
 check "predictions export after training" "$Z" export wp --format predictions --task ring -o pred.csv
 expect "one row per galaxy with ring_yes_prob and ring_no_prob" test "$(head -1 pred.csv)" = "id_str,file_loc,ring_yes_prob,ring_no_prob" -a "$(wc -l < pred.csv)" -eq 201
 expect "each row's probabilities are in [0, 1] and sum to 1" awk -F, 'NR > 1 && ($3 < 0 || $3 > 1 || ($3 + $4) < 0.999 || ($3 + $4) > 1.001) { bad = 1 } END { exit bad }' pred.csv
+
+# feat_N columns make a set "catalog"; another width later is refused, naming the columns
+rm -rf wf; "$Z" init wf >/dev/null 2>&1
+img=$(ls "$RINGS"/images/*.png | head -1)
+printf 'id,file,feat_0,feat_1\na,%s,1.5,2\n' "$img" > f2.csv
+printf 'id,file,feat_0,feat_1,feat_2\nb,%s,1,2,3\n' "$img" > f3.csv
+check "feat_N catalog columns import as a feature set" "$Z" import wf f2.csv --no-thumbs
+expect "and export back as features (the default set)" test "$("$Z" export wf --format features 2>/dev/null | tail -1)" = "a,1.5,2"
+"$Z" import wf f3.csv --no-thumbs >/dev/null 2>err.txt; st=$?
+expect "feat_N columns of another width are refused (exit 1) naming file, line and columns" \
+    test "$st" -eq 1 -a -n "$(grep 'f3.csv:1: columns feat_0..feat_2: feature dimension 3 differs' err.txt)"
