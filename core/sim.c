@@ -75,9 +75,9 @@ static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
  * softness GZ DECaLS cutouts get from being resampled (their sky noise has a
  * neighbour correlation of 0.79, measured on decals_rings). */
 #define SIM_FWHM_PX (1.3 / CORE_SIM_PIXSCALE * 1.6)
-#define STRETCH_M 0.015
+#define STRETCH_M 0.0145
 static const double band_scale[3] = {6.0, 3.4, 2.2};   /* g, r, z (legacypipe sdss_rgb) */
-static const double sky_sigma[3] = {0.0029, 0.0046, 0.0070}; /* nanomaggies / px at 424 */
+static const double sky_sigma[3] = {0.0026, 0.0046, 0.0079}; /* nanomaggies / px at 424 */
 static const double gain[3] = {1500.0, 1500.0, 700.0};       /* Poisson: var += flux / gain */
 
 static double sersic_b(double n)
@@ -215,11 +215,11 @@ static double flux_for(core_rng *r, double r_half)
 
 static void draw_disc(core_rng *r, core_sim_params *p, double bulge_lo, double bulge_hi)
 {
-    p->disc_h = logunif(r, 18, 40);
+    p->disc_h = logunif(r, 19, 43);
     p->q = exp_disc_q(r);
     p->bulge_frac = unif(r, bulge_lo, bulge_hi);
-    p->n_sersic = unif(r, 1.0, 4.0);
-    p->r_eff = p->disc_h * unif(r, 0.2, 0.45);
+    p->n_sersic = unif(r, 1.5, 4.0);
+    p->r_eff = p->disc_h * unif(r, 0.15, 0.4);
     p->bulge_q = fmax(p->q, unif(r, 0.7, 1.0));
     double u = core_rng_uniform(r);
     p->bar = u < 0.22 ? 2 : u < 0.45 ? 1 : 0;
@@ -262,8 +262,8 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
     case CORE_SIM_SMOOTH:
     case CORE_SIM_LENS:
     default:
-        p->n_sersic = unif(&r, 1.0, 3.5);
-        p->r_eff = logunif(&r, 22, 60);
+        p->n_sersic = unif(&r, 1.3, 4.0);
+        p->r_eff = logunif(&r, 24, 64);
         p->bulge_q = 1.0 - 0.72 * pow(core_rng_uniform(&r), 1.4);
         p->q = p->bulge_q;
         p->bulge_frac = 1.0;
@@ -301,7 +301,7 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
         break;
     }
     case CORE_SIM_RING:
-        draw_disc(&r, p, 0.1, 0.55);
+        draw_disc(&r, p, 0.15, 0.65);
         if (chance(&r, 0.5)) draw_arms(&r, p);
         p->ring = chance(&r, 0.5) ? 1 : 2;
         if (p->ring == 1) {
@@ -808,19 +808,19 @@ static void star(float *flux, int S, double x, double y, double fr, const double
             double dx = xx + 0.5 - x, dy = yy + 0.5 - y, r2 = dx * dx + dy * dy;
             double u = 1 + r2 * ia2, v = fr * norm / (u * u * u);
             if (spikes) {
-                double ax = fabs(dx), ay = fabs(dy);
+                double ax = fabs(dx + dy) * 0.70710678, ay = fabs(dx - dy) * 0.70710678;  /* diagonal, as DECam's */
                 double sp = exp(-ay / spike_w) * exp(-ax / spike_len) + exp(-ax / spike_w) * exp(-ay / spike_len);
-                v += fr * 2e-4 * sp;
+                v += fr * 1e-4 * sp;
             }
             for (int k = 0; k < 3; k++) flux[k * SS + (size_t)yy * S + xx] += (float)(v * col[k]);
         }
     if (spikes) {   /* spikes reach beyond the halo box */
         for (int d = 0; d < 4; d++) {
-            int ddx = d == 0 ? 1 : d == 1 ? -1 : 0, ddy = d == 2 ? 1 : d == 3 ? -1 : 0;
-            for (int t = (int)Rb; t < (int)spike_len; t++) {
+            int ddx = d & 1 ? 1 : -1, ddy = d & 2 ? 1 : -1;
+            for (int t = (int)(Rb * 0.70710678); t < (int)(spike_len * 0.70710678); t++) {
                 int xx = (int)floor(x + ddx * t), yy = (int)floor(y + ddy * t);
                 if (xx < 0 || yy < 0 || xx >= S || yy >= S) break;
-                double v = fr * 2e-4 * exp(-t / spike_len);
+                double v = fr * 1e-4 * exp(-t * 1.41421356 / spike_len);
                 for (int k = 0; k < 3; k++) flux[k * SS + (size_t)yy * S + xx] += (float)(v * col[k]);
             }
         }
@@ -888,10 +888,10 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         }
         if (p->disc_h > 0 && fd > 0) {
             disc_planes(&c, p, &bd);
-            double f_arm = p->n_arms ? fd * p->arm_amp * 0.6 : 0;
+            double f_arm = p->n_arms ? fd * p->arm_amp * 0.45 : 0;
             double f_bar = p->bar == 2 ? fd * 0.18 : p->bar == 1 ? fd * 0.08 : 0;
             double f_ring = p->ring ? fd * p->ring_frac : 0;
-            double f_knot = p->n_arms > 0 && p->arm_amp > 0.2 ? fd * 0.025 : p->ring ? fd * 0.012 : 0;
+            double f_knot = p->n_arms > 0 && p->arm_amp > 0.2 ? fd * 0.015 : p->ring ? fd * 0.012 : 0;
             double f_disc = fd - f_arm - f_bar - f_ring - f_knot;
             plane_add(&c, c.plane[PL_DISC], bd, f_disc, plane_sum(&c, c.plane[PL_DISC], bd), COL_DISC);
             if (f_arm > 0) plane_add(&c, c.plane[PL_ARM], bd, f_arm, plane_sum(&c, c.plane[PL_ARM], bd), COL_BLUE);
@@ -949,22 +949,22 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
                 y0 = c.cy - p->comp_dy * c.k;
                 ang = atan2(p->comp_dy, p->comp_dx) + unif(&c.rng, -0.5, 0.5);
             }
-            double frac = p->merger == 1 ? 0.03 : unif(&c.rng, 0.06, 0.14);
+            double frac = p->merger == 1 ? 0.02 : unif(&c.rng, 0.03, 0.08);
             tail(&c, x0, y0, rh * unif(&c.rng, 2.0, 4.0), ang, unif(&c.rng, -2.0, 2.0), F * frac, COL_DISC);
         }
         for (int s = 0; s < p->n_shells; s++) {
             double rad = rh * unif(&c.rng, 1.5, 3.5);
-            double frac = p->merger == 1 ? 0.02 : 0.04;
+            double frac = p->merger == 1 ? 0.008 : 0.015;
             shell(&c, c.cx, c.cy, rad, unif(&c.rng, 0, 2 * M_PI), unif(&c.rng, 1.5, 2.6),
-                  fmax(0.8, rad * 0.06), F * frac, COL_RED);
+                  fmax(1.0, rad * 0.12), F * frac, COL_RED);
         }
     }
     /* background galaxies, small and faint, of all colours */
     if (!p->no_background) {
-        int nbg = (int)core_rng_poisson(&c.rng, 14);
+        int nbg = (int)core_rng_poisson(&c.rng, 20);
         for (int i = 0; i < nbg; i++) {
             double x = unif(&c.rng, 0, c.L), y = unif(&c.rng, 0, c.L);
-            double re = logunif(&c.rng, 1.5, 7.0) * c.k, fl = logunif(&c.rng, 0.15, 5.0);
+            double re = logunif(&c.rng, 1.0, 5.0) * c.k, fl = logunif(&c.rng, 0.15, 5.0);
             double col[3], u = core_rng_uniform(&c.rng);
             if (u < 0.45) { col[0] = 0.45; col[1] = 1; col[2] = 1.6; }           /* red, distant */
             else if (u < 0.8) { col[0] = 0.62; col[1] = 1; col[2] = 1.3; }
@@ -1006,9 +1006,10 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
     if (!p->no_noise) {
         core_rng nr;
         core_rng_seed(&nr, p->seed ^ 0x6e6f697365ULL);
+        double depth = unif(&nr, 0.75, 1.08);      /* exposures differ from field to field */
         for (int k = 0; k < 3; k++) {
             float *o = c.band + k * LL;
-            double sig = sky_sigma[k] * 2.0 / sqrt(area);
+            double sig = depth * sky_sigma[k] * 2.0 / sqrt(area);
             float sky2 = (float)(sig * sig), ig = (float)(1.0 / (gain[k] * area));
             uint64_t bits = 0;
             for (size_t i = 0; i < LL; i++) {

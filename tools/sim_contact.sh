@@ -14,9 +14,9 @@ trap 'rm -rf "$T"' EXIT
 ./zoosh sim "$T/sim" -n 20 --seed 1 --mix ring=0.5 --quiet
 G=100x100+2+2
 montage "$T"/sim/images/*.png -tile 5x4 -geometry $G -background black \
-    -title "simulated (zoosh sim --seed 1 --mix ring=0.5)" -fill white -pointsize 14 "$T/a.png"
+    -title "simulated: zoosh sim" -fill white -pointsize 13 "$T/a.png"
 montage $(ls "$REAL"/*.png | head -20) -tile 5x4 -geometry $G -background black \
-    -title "real DECaLS (decals_rings, first 20)" -fill white -pointsize 14 "$T/b.png"
+    -title "real DECaLS: decals_rings" -fill white -pointsize 13 "$T/b.png"
 convert "$T/a.png" "$T/b.png" -background black -splice 8x0 +append +dither -colors 128 -strip "$OUT"
 echo "wrote $OUT ($(stat -c %s "$OUT") bytes)"
 if /usr/bin/python3 -c 'import numpy, PIL' 2>/dev/null; then
