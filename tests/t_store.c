@@ -669,6 +669,70 @@ static void processes_grow_the_map_together(void)
     store_close(st);
 }
 
+/* The labeler's UI thread must not wait for its trainer: while another
+ * thread holds a long read transaction, writes past 80% of the map go on
+ * without growing it (growing needs every transaction of the process
+ * closed) as long as there is room. */
+typedef struct { zs_store *st; volatile int holding, release; } holder_arg;
+
+static void *hold_read(void *p)
+{
+    holder_arg *h = p;
+    zs_txn *t;
+    if (store_read_begin(h->st, &t)) return NULL;
+    h->holding = 1;
+    while (!h->release) { struct timespec ts = {0, 10000000}; nanosleep(&ts, NULL); }
+    store_read_end(t);
+    return NULL;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void a_long_read_does_not_block_writes_with_room_left(void)
+{
+    setenv("ZOOSH_MAPSIZE", "2m", 1);
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 200);
+    size_t ms, used;
+    OK(store_map_info(st, &ms, &used));
+    for (int g = 1; (double)used < 0.70 * (double)ms && g < 200; g += 2) {
+        thumbs_ctx c = {g, 2, 40};
+        OK(store_write(st, put_thumbs, &c));
+        OK(store_map_info(st, &ms, &used));
+    }
+    ZT_CHECK((double)used >= 0.70 * (double)ms && (double)used < 0.80 * (double)ms, "filled to %zu of %zu", used, ms);
+    size_t ms0 = ms;
+    holder_arg h = {st, 0, 0};
+    pthread_t th;
+    ZT_CHECK(pthread_create(&th, NULL, hold_read, &h) == 0, "thread");
+    while (!h.holding) { struct timespec ts = {0, 1000000}; nanosleep(&ts, NULL); }
+    double t0 = mono();
+    int n = 0;
+    while ((double)used < 0.85 * (double)ms && n < 2000) {
+        append_ctx c = {1, 1, 0, 0};
+        OK(store_write(st, append_one, &c));
+        OK(store_map_info(st, &ms, &used));
+        n++;
+    }
+    double dt = mono() - t0;
+    h.release = 1;
+    pthread_join(th, NULL);
+    ZT_CHECK((double)used >= 0.85 * (double)ms0 && ms == ms0, "went past 80%% without growing: %zu of %zu (was %zu)", used, ms, ms0);
+    ZT_CHECK(dt < 2.0, "%d appends past 80%% took %.2f s with a read open elsewhere", n, dt);
+    /* With the read closed, the next write grows the map. */
+    append_ctx c = {1, 1, 0, 0};
+    OK(store_write(st, append_one, &c));
+    OK(store_map_info(st, &ms, &used));
+    ZT_CHECK(ms > ms0, "map grew once the read ended: %zu", ms);
+    expect_clean(st);
+    store_close(st);
+}
+
 /* ------------------------------------------------------------ refusing */
 
 /* Puts bytes straight into a database with liblmdb, bypassing the store
@@ -951,6 +1015,7 @@ const zt_case zt_suite_store[] = {
     {"8 processes append 1,000 answers each: seqs 1..8000, no gap or duplicate", eight_processes_append_8000_answers, 60},
     {"a writer killed with SIGKILL loses no committed answer", killed_writer_loses_no_committed_answer, 60},
     {"two threads share one store while the map grows", two_threads_share_one_store, 60},
+    {"a long read in another thread does not block writes while there is room", a_long_read_does_not_block_writes_with_room_left, 0},
     {"the map grows from a tiny start, even within one transaction", the_map_grows_past_a_tiny_start, 60},
     {"a map grown by another process is adopted", a_map_grown_elsewhere_is_adopted, 0},
     {"four processes grow the map together from 64 KiB", processes_grow_the_map_together, 60},
