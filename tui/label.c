@@ -619,19 +619,24 @@ static void draw_help(ui *u)
     attron(A_BOLD);
     put_clip(0, 0, COLS, " zoosh label: keys (any key returns)");
     attroff(A_BOLD);
-    int y = 2, x = 1, colw = COLS / 2 > 50 ? COLS / 2 : COLS;
+    int rows = LINES - 4, ncol = COLS >= 90 ? 2 : 1, colw = COLS / ncol;
+    int y = 2, x = 1;
     for (int a = 1; a < TUI_ACT__COUNT; a++) {
         char keys[128], line[256];
         tui_keys_keys_of(&u->keys, (tui_action)a, keys, sizeof keys);
-        snprintf(line, sizeof line, "%-16.16s %s", keys[0] ? keys : "(unbound)", tui_keys_action_help((tui_action)a));
-        if (y >= LINES - 2) {
+        /* the first two keys; the rest are aliases (Backspace sends DEL or ^H) */
+        char *c1 = strchr(keys, ',');
+        char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        if (c2) *c2 = 0;
+        snprintf(line, sizeof line, "%-14.14s %s", keys[0] ? keys : "(unbound)", tui_keys_action_help((tui_action)a));
+        if (y >= 2 + rows) {
             if (x + colw >= COLS) break;
             x += colw;
             y = 2;
         }
-        put_clip(y++, x, colw - 1, line);
+        put_clip(y++, x, colw - 2, line);
     }
-    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: lines like \"undo u\" or \"unbind q\"");
+    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: lines like \"undo x\" or \"unbind q\"; ? and f1 show this");
 }
 
 static void grid_layout(ui *u)
