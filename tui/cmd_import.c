@@ -407,7 +407,9 @@ static int catalog_row(const core_csv_row *row, void *ctx)
     if (row->n != c->n_cols) {
         if (row->n < c->n_cols)
             BAD(c->cols[row->n], "missing (the row has %d fields, the header %d)", row->n, c->n_cols);
-        BAD("?", "the row has %d fields, the header %d", row->n, c->n_cols);
+        char extra[32];
+        snprintf(extra, sizeof extra, "%d (past the header)", c->n_cols + 1);
+        BAD(extra, "the row has %d fields, the header %d", row->n, c->n_cols);
     }
     const char *id = row->f[c->id_col];
     if (!id[0]) BAD(c->cols[c->id_col], "empty id");
