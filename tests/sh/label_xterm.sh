@@ -6,7 +6,7 @@
 # for another galaxy), and the three answers are in the workspace.
 # ZT_DOCS=1 also writes docs/screenshot_sixel.png and docs/screenshot_text.png.
 . "$(dirname "$0")/lib.sh"
-SHOT=${ZT_TERM_SHOT:-$ROOT/../shared/tools/term-shot}
+SHOT=${ZT_TERM_SHOT:-$SHARED/../tools/term-shot}
 [ -x "$SHOT" ] || { skip "no term-shot at $SHOT"; exit 0; }
 for t in Xvfb xterm xdotool convert compare; do
     command -v $t >/dev/null || { skip "$t is not installed (tools/deps.sh test)"; exit 0; }
