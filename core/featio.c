@@ -253,7 +253,7 @@ static int h5_load(const char *path, core_featset *out, char *err, size_t errlen
     abs_path(path, ap, sizeof ap);
     snprintf(out->format, sizeof out->format, "hdf5");
     if (labels && n_labels > 0)
-        snprintf(out->provenance, sizeof out->provenance, "zoobot hdf5 %.380s (label_cols %.40s..%.40s, %lld sample%s averaged)",
+        snprintf(out->provenance, sizeof out->provenance, "zoobot hdf5 %.360s (label_cols %.40s..%.40s, %lld sample%s averaged)",
                  ap, labels[0], labels[n_labels - 1], ns, ns == 1 ? "" : "s");
     else
         snprintf(out->provenance, sizeof out->provenance, "zoobot hdf5 %.400s (%lld sample%s averaged)", ap, ns, ns == 1 ? "" : "s");

@@ -425,8 +425,8 @@ static int catalog_row(const core_csv_row *row, void *ctx)
     if (strlen(full) >= STORE_PATH_MAX) BAD(c->cols[c->file_col], "image path too long");
     r->file = xstrdup(full);
     struct stat sb;
-    if (stat(full, &sb) != 0) BAD(c->cols[c->file_col], "image %s: %s", full, strerror(errno));
-    if (!S_ISREG(sb.st_mode)) BAD(c->cols[c->file_col], "image %s: not a regular file", full);
+    if (stat(full, &sb) != 0) BAD(c->cols[c->file_col], "image %.500s: %s", full, strerror(errno));
+    if (!S_ISREG(sb.st_mode)) BAD(c->cols[c->file_col], "image %.500s: not a regular file", full);
     for (int j = 0; j < c->n_cols; j++)
         if (c->kind[j] == COL_META && row->len[j] > 65535) BAD(c->cols[j], "longer than 65535 bytes");
     if (c->n_meta) r->meta_val = xcalloc((size_t)c->n_meta, sizeof(char *));
