@@ -209,6 +209,60 @@ static void dirichlet_tree_head_learns_vote_fractions(void)
     free(x); free(y);
 }
 
+/* The binary fast path against the general loop (a one-hidden-unit-free
+ * 3-answer twin would not take it): same members, predictions by hand. */
+static void the_binary_scoring_path_matches_the_general_one(void)
+{
+    float *x, *y;
+    int *lab;
+    make_binary(300, 6, 0.3f, 51, &x, &y, &lab);
+    core_head_cfg cfg;
+    core_head_cfg_default(&cfg, 6, 2);
+    core_ens *e;
+    ZT_OK(core_ens_fit(&e, &cfg, 4, x, y, 300, NULL, 5, 0, NULL, NULL));
+    float p[600], bald[300], ent[300], mg[300];
+    core_ens_predict(e, x, 300, p, bald, ent, mg);
+    /* the reference: each member's probabilities, then the textbook formulas */
+    uint8_t *buf;
+    size_t len;
+    ZT_OK(core_ens_save(e, &buf, &len));
+    double worst = 0;
+    float pk[4][600];
+    for (int k = 0; k < 4; k++) {
+        /* members are stored one after another: rebuild each as a 1-member ensemble */
+        core_ens *one;
+        char err[64];
+        size_t hdr = len - (size_t)4 * 14 * sizeof(float);
+        uint8_t *b1 = xmalloc(hdr + 14 * sizeof(float));
+        memcpy(b1, buf, hdr);
+        int32_t m1 = 1;
+        memcpy(b1 + hdr - 8, &m1, 4);
+        memcpy(b1 + hdr, buf + hdr + (size_t)k * 14 * sizeof(float), 14 * sizeof(float));
+        ZT_OK(core_ens_load(b1, hdr + 14 * sizeof(float), &one, err, sizeof err));
+        core_ens_predict(one, x, 300, pk[k], NULL, NULL, NULL);
+        core_ens_free(one);
+        free(b1);
+    }
+    for (int i = 0; i < 300; i++) {
+        double pm = 0, he = 0;
+        for (int k = 0; k < 4; k++) {
+            double q = pk[k][i * 2];
+            pm += q / 4;
+            he += (q > 0 ? -q * log(q) : 0) + (q < 1 ? -(1 - q) * log(1 - q) : 0);
+        }
+        double hm = (pm > 0 ? -pm * log(pm) : 0) + (pm < 1 ? -(1 - pm) * log(1 - pm) : 0);
+        double b = hm - he / 4;
+        worst = fmax(worst, fabs(p[i * 2] - pm));
+        worst = fmax(worst, fabs(bald[i] - (b > 0 ? b : 0)));
+        worst = fmax(worst, fabs(ent[i] - hm));
+        worst = fmax(worst, fabs(mg[i] - (1 - fabs(2 * pm - 1))));
+    }
+    ZT_CHECK(worst < 1e-5, "largest difference %g", worst);
+    free(buf);
+    core_ens_free(e);
+    free(x); free(y); free(lab);
+}
+
 static void a_saved_ensemble_loads_and_predicts_the_same(void)
 {
     float *x, *y;
@@ -261,6 +315,7 @@ const zt_case zt_suite_head[] = {
     {"an ensemble learns a linear rule from 200 labels", ensemble_learns_a_linear_rule_from_200_labels, 0},
     {"BALD is higher near the boundary than deep inside a class", bald_is_higher_near_the_boundary_than_deep_inside_a_class, 0},
     {"a Dirichlet tree head learns vote fractions", dirichlet_tree_head_learns_vote_fractions, 0},
+    {"the binary scoring path matches the general one", the_binary_scoring_path_matches_the_general_one, 0},
     {"a saved ensemble loads and predicts the same", a_saved_ensemble_loads_and_predicts_the_same, 0},
     {"a cancelled fit stops and returns 1", a_cancelled_fit_stops_and_returns_1, 0},
     {0},
