@@ -349,6 +349,11 @@ static const char *h5_script =
     "m = make('z64.h5', 64, 1)\n"
     "make('z5.h5', 8, 5)\n"
     "make('z32.h5', 32, 1)\n"
+    "x2 = rng.standard_normal((len(ids), 8)).astype(np.float32)\n"
+    "with h5py.File('z2d.h5', 'w') as f:\n"
+    "    f.create_dataset('predictions', data=x2)\n"
+    "    f.create_dataset('id_str', data=np.array(ids, dtype='S'))\n"
+    "x2.tofile('z2d.h5.expected')\n"
     "np.save('z64.npy', m)\n"
     "open('z64.ids', 'w').write('id_str\\n' + '\\n'.join(ids) + '\\n')\n"
     "with open('z64.csv', 'w') as f:\n"
@@ -427,6 +432,12 @@ static void zoobot_hdf5_imports_with_identical_values(void)
     rc = zoosh("import ws \"$ZT_SHARED/decals_rings/catalog.csv\" --no-thumbs --features z5.h5 --features-name five");
     ZT_CHECK(rc == 0, "import of the 5-sample file exited %d", rc);
     check_set("ws", "five", "z5.h5.expected", 8);
+    /* a 2-D predictions dataset with fixed-length byte-string ids and no label_cols */
+    rc = zoosh("import ws \"$ZT_SHARED/decals_rings/catalog.csv\" --no-thumbs --features z2d.h5 --features-name flat");
+    e = err_text();
+    ZT_CHECK(rc == 0, "import of the 2-D file exited %d: %s", rc, e);
+    free(e);
+    check_set("ws", "flat", "z2d.h5.expected", 8);
 }
 
 static void npy_and_csv_features_import_the_same_values(void)
@@ -918,7 +929,7 @@ const zt_case zt_suite_import[] = {
     {"imports the Galaxy Zoo tutorial JPEG catalog with its quoted text columns", imports_the_tutorial_jpegs, 90},
     {"export labels gives back the ring labels after answering, retractions undone, ties left out", export_labels_gives_back_the_ring_labels, 60},
     {"export zoobot sums the votes of all users and gives fractions per question", export_zoobot_sums_votes_and_fractions, 60},
-    {"a Zoobot HDF5 written by h5py imports with bit-identical values (samples averaged)", zoobot_hdf5_imports_with_identical_values, 60},
+    {"a Zoobot HDF5 written by h5py imports with bit-identical values (samples averaged, 2-D, byte-string ids)", zoobot_hdf5_imports_with_identical_values, 60},
     {"npy + id list and CSV features import the same values, and the features export reads back", npy_and_csv_features_import_the_same_values, 60},
     {"every kind of bad input names file, line and column and leaves the workspace unchanged", bad_inputs_name_the_place_and_change_nothing, 120},
     {"--skip-bad imports the good rows and lists the bad ones", skip_bad_imports_the_rest_and_lists_what_it_skipped, 60},
