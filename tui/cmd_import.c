@@ -676,7 +676,8 @@ static void import_usage(FILE *f)
         "                  the workspace's default set if it has none.\n"
         "  --skip-bad      import the good rows and list the bad ones (default: any bad\n"
         "                  row stops the import and the workspace is left unchanged)\n"
-        "  --no-thumbs     do not decode images now (no display thumbnails)\n"
+        "  --no-thumbs     do not decode images (no new display thumbnails; those already\n"
+        "                  stored stay: use it to add features or columns to a workspace)\n"
         "  --threads N     decoding threads (default: the number of cores)\n\n"
         "Importing again updates galaxies with the same id.  Exit status: 0 ok,\n"
         "1 bad input (nothing imported unless --skip-bad), 2 usage, 3 workspace problem.\n");
