@@ -54,6 +54,140 @@ static const double default_mix[CORE_SIM_N_CLASSES] = {
     0.45, 0.16, 0.24, 0.08, 0.03, 0.025, 0.005, 0.01,
 };
 
+/* ---------------------------------------------------------------- deterministic math
+ * libm's exp/log/pow/sin/cos may differ in the last bit between glibc versions
+ * and between CPUs (glibc picks FMA variants at run time), which would change
+ * a pixel here and there.  The simulator uses these instead: only +, -, *, /,
+ * sqrt (all correctly rounded by IEEE 754, and C11 mode keeps the compiler from
+ * fusing them), frexp/ldexp (exact), so the same seed gives the same bytes on
+ * any machine.  Accuracy ~1e-15 relative (core_sim_mathcheck against libm). */
+
+#define LN2_HI 6.93147180369123816490e-01
+#define LN2_LO 1.90821492927058770002e-10
+#define PIO2_HI 1.57079632673412561417e+00
+#define PIO2_LO 6.07710050650619224932e-11
+
+static double sim_exp(double x)
+{
+    if (x != x) return x;
+    if (x < -745.0) return 0.0;
+    if (x > 709.0) return HUGE_VAL;
+    double k = floor(x * 1.4426950408889634 + 0.5);
+    double r = (x - k * LN2_HI) - k * LN2_LO;          /* |r| <= 0.35 */
+    static const double inv[15] = {0, 1.0 / 1, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8,
+                                   1.0 / 9, 1.0 / 10, 1.0 / 11, 1.0 / 12, 1.0 / 13, 1.0 / 14};
+    double t = 1.0;
+    for (int i = 14; i >= 1; i--) t = 1.0 + t * r * inv[i];   /* Horner form of the Taylor series */
+    return ldexp(t, (int)k);
+}
+
+static double sim_log(double x)
+{
+    if (!(x > 0)) return x == 0 ? -HUGE_VAL : (x - x) / 0.0;
+    if (x == HUGE_VAL) return x;
+    int e;
+    double m = frexp(x, &e);                            /* x = m 2^e, m in [0.5, 1) */
+    if (m < 0.70710678118654752440) { m *= 2; e--; }
+    double f = m - 1.0, s = f / (2.0 + f), s2 = s * s;  /* log(1 + f) = 2 atanh(s) */
+    static const double inv[28] = {0, 1.0 / 1, 0, 1.0 / 3, 0, 1.0 / 5, 0, 1.0 / 7, 0, 1.0 / 9, 0, 1.0 / 11, 0, 1.0 / 13, 0,
+                                   1.0 / 15, 0, 1.0 / 17, 0, 1.0 / 19, 0, 1.0 / 21, 0, 1.0 / 23, 0, 1.0 / 25, 0, 1.0 / 27};
+    double t = 0;
+    for (int i = 27; i >= 3; i -= 2) t = (t + inv[i]) * s2;
+    double r = 2.0 * s * (1.0 + t);
+    return e * LN2_HI + (r + e * LN2_LO);
+}
+
+static double sim_pow(double x, double y)
+{
+    if (x == 0) return y > 0 ? 0.0 : HUGE_VAL;
+    return sim_exp(y * sim_log(x));                     /* x > 0 here */
+}
+
+/* sin (odd = 1) or cos (odd = 0) on |r| <= pi/4 */
+static double sim_kernel(double r, int odd)
+{
+    double r2 = r * r, t = 1.0;      /* sin: 1 - r^2/(2.3) (1 - r^2/(4.5) (...)); cos: 1.2, 3.4, ... */
+    for (int i = 20; i >= 2; i -= 2) t = 1.0 - t * r2 / ((double)i * (i + (odd ? 1 : -1)));
+    return odd ? r * t : t;
+}
+
+static double sim_sincos(double x, int want_sin)
+{
+    double k = floor(x * 0.63661977236758134308 + 0.5);
+    double r = (x - k * PIO2_HI) - k * PIO2_LO;
+    long q = ((long)k + (want_sin ? 0 : 1)) & 3;        /* cos x = sin(x + pi/2) */
+    switch (q) {
+    case 0: return sim_kernel(r, 1);
+    case 1: return sim_kernel(r, 0);
+    case 2: return -sim_kernel(r, 1);
+    default: return -sim_kernel(r, 0);
+    }
+}
+static double sim_sin(double x) { return sim_sincos(x, 1); }
+static double sim_cos(double x) { return sim_sincos(x, 0); }
+static double sim_tan(double x) { return sim_sin(x) / sim_cos(x); }
+
+static double sim_atan(double x)
+{
+    int neg = x < 0, inv;
+    if (neg) x = -x;
+    inv = x > 1;
+    if (inv) x = 1 / x;
+    for (int i = 0; i < 3; i++) x = x / (1 + sqrt(1 + x * x));   /* atan x = 2 atan(x / (1 + sqrt(1 + x^2))) */
+    double x2 = x * x, t = 0;                                   /* now x <= 0.05 */
+    for (int i = 25; i >= 3; i -= 2) t = (1.0 / i - t) * x2;
+    double a = 8 * x * (1 - t);
+    if (inv) a = PIO2_HI - a + PIO2_LO;
+    return neg ? -a : a;
+}
+
+static double sim_atan2(double y, double x)
+{
+    if (x > 0) return sim_atan(y / x);
+    if (x < 0) return y >= 0 ? sim_atan(y / x) + 2 * (PIO2_HI + PIO2_LO) : sim_atan(y / x) - 2 * (PIO2_HI + PIO2_LO);
+    return y > 0 ? PIO2_HI + PIO2_LO : y < 0 ? -(PIO2_HI + PIO2_LO) : 0;
+}
+
+static double sim_asinh(double x) { return x < 0 ? -sim_log(-x + sqrt(x * x + 1)) : sim_log(x + sqrt(x * x + 1)); }
+
+/* N(0, 1) by Box-Muller, and Poisson, on the deterministic functions. */
+static double sim_normal(core_rng *r)
+{
+    double u1 = core_rng_uniform(r), u2 = core_rng_uniform(r);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * sim_log(u1)) * sim_cos(2.0 * M_PI * u2);
+}
+
+static double sim_poisson(core_rng *r, double lambda)
+{
+    if (lambda <= 0) return 0;
+    if (lambda > 30) {
+        double v = lambda + sqrt(lambda) * sim_normal(r);
+        return v < 0 ? 0 : floor(v + 0.5);
+    }
+    double l = sim_exp(-lambda), p = 1.0;
+    int k = 0;
+    do { k++; p *= core_rng_uniform(r); } while (p > l);
+    return k - 1;
+}
+
+double core_sim_mathcheck(void)
+{
+    double worst = 0;
+    core_rng r;
+    core_rng_seed(&r, 7);
+    for (int i = 0; i < 20000; i++) {
+        double u = core_rng_uniform(&r), x = (u - 0.5) * 60, y = sim_exp((u - 0.3) * 40), a = (u - 0.5) * 40;
+        double e[] = {
+            (sim_exp(x) - exp(x)) / exp(x), (sim_log(y) - log(y)) / fmax(fabs(log(y)), 1),
+            (sim_pow(y, 0.37) - pow(y, 0.37)) / pow(y, 0.37), sim_sin(a) - sin(a), sim_cos(a) - cos(a),
+            (sim_atan2(x, a) - atan2(x, a)), (sim_asinh(x) - asinh(x)) / fmax(fabs(asinh(x)), 1),
+        };
+        for (size_t k = 0; k < sizeof e / sizeof e[0]; k++) worst = fmax(worst, fabs(e[k]));
+    }
+    return worst;
+}
+
 /* ---------------------------------------------------------------- tables */
 
 #define SERSIC_N_MIN 0.5
@@ -67,7 +201,7 @@ static const double default_mix[CORE_SIM_N_CLASSES] = {
 
 static float sersic_tab[SERSIC_N_COUNT][SERSIC_T_COUNT + 2]; /* profile / I_e at t */
 static float gauss_tab[GAUSS_COUNT];                        /* N(0,1) quantiles */
-static float stretch_tab[STRETCH_COUNT + 2];                /* asinh(Q I) / (sqrt(Q) I) */
+static float stretch_tab[STRETCH_COUNT + 2];                /* sim_asinh(Q I) / (sqrt(Q) I) */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 #define STRETCH_Q 20.0
@@ -98,7 +232,7 @@ static double normal_quantile(double p)
                                3.754408661907416e+00};
     double q, r;
     if (p < 0.02425) {
-        q = sqrt(-2 * log(p));
+        q = sqrt(-2 * sim_log(p));
         return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
                ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
     }
@@ -115,14 +249,14 @@ static void tables_build(void)
         double n = SERSIC_N_MIN + k * SERSIC_N_STEP, bn = sersic_b(n);
         for (int i = 0; i < SERSIC_T_COUNT + 2; i++) {
             double t = (double)i * SERSIC_T_MAX / SERSIC_T_COUNT, x = t * t;   /* r / r_eff */
-            sersic_tab[k][i] = (float)exp(-bn * (pow(x, 1.0 / n) - 1.0));
+            sersic_tab[k][i] = (float)sim_exp(-bn * (sim_pow(x, 1.0 / n) - 1.0));
         }
     }
     for (int i = 0; i < GAUSS_COUNT; i++) gauss_tab[i] = (float)normal_quantile((i + 0.5) / GAUSS_COUNT);
     stretch_tab[0] = (float)sqrt(STRETCH_Q);
     for (int i = 1; i < STRETCH_COUNT + 2; i++) {
         double I = (double)i * STRETCH_I_MAX / STRETCH_COUNT;
-        stretch_tab[i] = (float)(asinh(STRETCH_Q * I) / (sqrt(STRETCH_Q) * I));
+        stretch_tab[i] = (float)(sim_asinh(STRETCH_Q * I) / (sqrt(STRETCH_Q) * I));
     }
 }
 
@@ -197,7 +331,7 @@ int core_sim_mix_parse(const char *s, double frac[CORE_SIM_N_CLASSES], char *err
 /* ---------------------------------------------------------------- drawing */
 
 static double unif(core_rng *r, double a, double b) { return a + (b - a) * core_rng_uniform(r); }
-static double logunif(core_rng *r, double a, double b) { return a * exp(log(b / a) * core_rng_uniform(r)); }
+static double logunif(core_rng *r, double a, double b) { return a * sim_exp(sim_log(b / a) * core_rng_uniform(r)); }
 static int chance(core_rng *r, double p) { return core_rng_uniform(r) < p; }
 
 static double exp_disc_q(core_rng *r)
@@ -242,7 +376,7 @@ void core_sim_finish(core_sim_params *p)
     double bf = p->bulge_frac;
     p->r_half = p->disc_h > 0 ? bf * p->r_eff + (1 - bf) * 1.678 * p->disc_h : p->r_eff;
     if (p->cls == CORE_SIM_EDGEON) {
-        /* second moments of exp(-|x|/h) sech^2(y/z): <x^2> = 2h^2, <y^2> = pi^2 z^2 / 12 */
+        /* second moments of sim_exp(-|x|/h) sech^2(y/z): <x^2> = 2h^2, <y^2> = pi^2 z^2 / 12 */
         p->q = sqrt(M_PI * M_PI * p->disc_z * p->disc_z / 12.0 / (2.0 * p->disc_h * p->disc_h));
     }
     p->bulge_size = bf > 0.6 ? 0 : bf > 0.4 ? 1 : bf > 0.18 ? 2 : bf > 0.04 ? 3 : 4;
@@ -264,7 +398,7 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
     default:
         p->n_sersic = unif(&r, 1.3, 4.0);
         p->r_eff = logunif(&r, 24, 64);
-        p->bulge_q = 1.0 - 0.72 * pow(core_rng_uniform(&r), 1.4);
+        p->bulge_q = 1.0 - 0.72 * sim_pow(core_rng_uniform(&r), 1.4);
         p->q = p->bulge_q;
         p->bulge_frac = 1.0;
         if (cls == CORE_SIM_LENS) {
@@ -327,8 +461,8 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
         double rh = p->disc_h > 0 ? 1.678 * p->disc_h : p->r_eff;
         double sep = rh * (p->merger == 3 ? unif(&r, 0.8, 2.2) : unif(&r, 2.5, 4.0));
         double ang = unif(&r, 0, 2 * M_PI);
-        p->comp_dx = sep * cos(ang);
-        p->comp_dy = sep * sin(ang);
+        p->comp_dx = sep * sim_cos(ang);
+        p->comp_dy = sep * sim_sin(ang);
         p->comp_flux = p->merger == 3 ? unif(&r, 0.3, 1.0) : unif(&r, 0.05, 0.3);
         p->comp_reff = rh * unif(&r, 0.4, 0.9);
         p->n_tails = 1 + (int)core_rng_below(&r, 2);
@@ -437,7 +571,7 @@ static double sersic_plane(rctx *c, float *pl, double cx, double cy, double re, 
     double R = re * (n > 2.5 ? 20.0 : n > 1.5 ? 12.0 : 8.0) + 2;
     box b = box_around(c, cx, cy, R);
     *out_box = b;
-    double ca = cos(pa_deg * DEG), sa = sin(pa_deg * DEG), ire = 1.0 / re, iq = 1.0 / q, s = 0;
+    double ca = sim_cos(pa_deg * DEG), sa = sim_sin(pa_deg * DEG), ire = 1.0 / re, iq = 1.0 / q, s = 0;
     for (int y = b.y0; y < b.y1; y++) {
         for (int x = b.x0; x < b.x1; x++) {
             double dx = x + 0.5 - cx, dy = -(y + 0.5 - cy), v;
@@ -496,7 +630,7 @@ static void add_spot(rctx *c, double x, double y, double sigma, double flux, con
     for (int yy = b.y0; yy < b.y1; yy++)
         for (int xx = b.x0; xx < b.x1; xx++) {
             double dx = xx + 0.5 - x, dy = yy + 0.5 - y;
-            float v = (float)exp(-(dx * dx + dy * dy) * i2s);
+            float v = (float)sim_exp(-(dx * dx + dy * dy) * i2s);
             c->tmp[(size_t)yy * c->L + xx] = v;
             s += v;
         }
@@ -506,7 +640,7 @@ static void add_spot(rctx *c, double x, double y, double sigma, double flux, con
 /* Grid position of a point at disc-plane coordinates (X, Y) (424 px units). */
 static void disc_to_grid(const rctx *c, const core_sim_params *p, double qd, double X, double Y, double *gx, double *gy)
 {
-    double xp = X, yp = Y * qd, ca = cos(p->pa * DEG), sa = sin(p->pa * DEG);
+    double xp = X, yp = Y * qd, ca = sim_cos(p->pa * DEG), sa = sim_sin(p->pa * DEG);
     double dx = xp * ca - yp * sa, dy = xp * sa + yp * ca;
     *gx = c->cx + dx * c->k;
     *gy = c->cy - dy * c->k;
@@ -521,25 +655,25 @@ static void disc_planes(rctx *c, const core_sim_params *p, box *out)
     if (p->ring) Rmax = fmax(Rmax, (p->ring_r + 4 * p->ring_w) * c->k);
     box b = box_around(c, c->cx, c->cy, Rmax);
     *out = b;
-    double ca = cos(p->pa * DEG), sa = sin(p->pa * DEG), ih = 1.0 / h;
+    double ca = sim_cos(p->pa * DEG), sa = sim_sin(p->pa * DEG), ih = 1.0 / h;
     int m = p->n_arms;
-    double bar_c = cos(p->bar_pa * DEG), bar_s = sin(p->bar_pa * DEG);
+    double bar_c = sim_cos(p->bar_pa * DEG), bar_s = sim_sin(p->bar_pa * DEG);
     double Lb = p->bar_len * c->k, qb = p->bar == 2 ? 0.25 : 0.35;
     double Rr = p->ring_r * c->k, wr = p->ring_w * c->k;
     double z0 = p->disc_z * c->k;
-    /* arms: cos(m phi + phi0 - m ln(R) / tan(pitch)) = Re(((X + iY)/R)^m * T(R)) */
-    double itp = m ? 1.0 / tan(p->pitch * DEG) : 0;
+    /* arms: sim_cos(m phi + phi0 - m ln(R) / sim_tan(pitch)) = Re(((X + iY)/R)^m * T(R)) */
+    double itp = m ? 1.0 / sim_tan(p->pitch * DEG) : 0;
     double Rin = p->bar ? Lb : fmax(1.0, 1.2 * p->r_eff * c->k);
-    double phi0 = p->bar ? -(m * (p->bar_pa * DEG) - m * log(Lb) * itp) : 0;
+    double phi0 = p->bar ? -(m * (p->bar_pa * DEG) - m * sim_log(Lb) * itp) : 0;
     int nT = m ? (int)(Rmax * 8) + 2 : 0;
     float *Tc = NULL, *Ts = NULL;  /* (nT) cos, sin of phi0 - m ln(R) itp at R = i / 8 */
     if (m) {
         Tc = xmalloc(sizeof(float) * (size_t)nT);
         Ts = xmalloc(sizeof(float) * (size_t)nT);
         for (int i = 0; i < nT; i++) {
-            double R = fmax(i / 8.0, 0.05), a = phi0 - m * log(R) * itp;
-            Tc[i] = (float)cos(a);
-            Ts[i] = (float)sin(a);
+            double R = fmax(i / 8.0, 0.05), a = phi0 - m * sim_log(R) * itp;
+            Tc[i] = (float)sim_cos(a);
+            Ts[i] = (float)sim_sin(a);
         }
     }
     int kpow = p->pitch < 15 ? 2 : 3;
@@ -551,13 +685,13 @@ static void disc_planes(rctx *c, const core_sim_params *p, box *out)
             double dx = x + 0.5 - c->cx, dy = -(y + 0.5 - c->cy);
             double xp = dx * ca + dy * sa, yp = -dx * sa + dy * ca;
             if (edge) {
-                double t = fabs(yp) / z0, e = exp(-2 * t);
+                double t = fabs(yp) / z0, e = sim_exp(-2 * t);
                 double sech2 = 4 * e / ((1 + e) * (1 + e));
-                pd[o] = (float)(exp(-sqrt(xp * xp + 0.25) * ih) * sech2);
+                pd[o] = (float)(sim_exp(-sqrt(xp * xp + 0.25) * ih) * sech2);
                 continue;
             }
             double X = xp, Y = yp / qd, R2 = X * X + Y * Y, R = sqrt(R2);
-            double d = exp(-R * ih);
+            double d = sim_exp(-R * ih);
             pd[o] = (float)d;
             if (m) {
                 double Ri = R < 1e-6 ? 1e-6 : R;
@@ -585,7 +719,7 @@ static void disc_planes(rctx *c, const core_sim_params *p, box *out)
             if (p->ring) {
                 double t = (R - Rr) / wr;
                 double c2 = R2 > 0 ? ((X * bar_c + Y * bar_s) * (X * bar_c + Y * bar_s) * 2 / R2 - 1) : 0;
-                pr[o] = fabs(t) < 5 ? (float)(exp(-0.5 * t * t) * (1 + 0.25 * c2)) : 0.0f;
+                pr[o] = fabs(t) < 5 ? (float)(sim_exp(-0.5 * t * t) * (1 + 0.25 * c2)) : 0.0f;
             }
         }
     }
@@ -598,27 +732,27 @@ static void knots(rctx *c, const core_sim_params *p)
 {
     float *pk = c->plane[PL_KNOT];
     int m = p->n_arms;
-    double h = p->disc_h, itp = m ? 1.0 / tan(p->pitch * DEG) : 0;
+    double h = p->disc_h, itp = m ? 1.0 / sim_tan(p->pitch * DEG) : 0;
     double Lb = p->bar_len * c->k;
-    double phi0 = p->bar ? -(m * (p->bar_pa * DEG) - m * log(Lb) * itp) : 0;
+    double phi0 = p->bar ? -(m * (p->bar_pa * DEG) - m * sim_log(Lb) * itp) : 0;
     for (int i = 0; i < p->n_knots; i++) {
-        double w = -log(1 - core_rng_uniform(&c->rng) * 0.999);
+        double w = -sim_log(1 - core_rng_uniform(&c->rng) * 0.999);
         double X, Y;
         if (p->ring && (!m || chance(&c->rng, 0.5))) {
-            double a = unif(&c->rng, 0, 2 * M_PI), R = p->ring_r + p->ring_w * core_rng_normal(&c->rng) * 0.5;
-            X = R * cos(a); Y = R * sin(a);
+            double a = unif(&c->rng, 0, 2 * M_PI), R = p->ring_r + p->ring_w * sim_normal(&c->rng) * 0.5;
+            X = R * sim_cos(a); Y = R * sim_sin(a);
         } else if (m) {
             double R = h * unif(&c->rng, 0.6, 3.0), Rg = R * c->k;
             int arm = (int)core_rng_below(&c->rng, (uint32_t)m);
-            double phi = (m * log(Rg) * itp - phi0 + 2 * M_PI * arm) / m + 0.12 * core_rng_normal(&c->rng);
-            X = R * cos(phi); Y = R * sin(phi);
+            double phi = (m * sim_log(Rg) * itp - phi0 + 2 * M_PI * arm) / m + 0.12 * sim_normal(&c->rng);
+            X = R * sim_cos(phi); Y = R * sim_sin(phi);
         } else {
             return;
         }
         double gx, gy;
         disc_to_grid(c, p, p->q, X, Y, &gx, &gy);
         for (int j = 0; j < 3; j++)       /* a knot is a small clumpy region, not a point */
-            deposit(c, pk, gx + 0.7 * core_rng_normal(&c->rng), gy + 0.7 * core_rng_normal(&c->rng), w / 3);
+            deposit(c, pk, gx + 0.7 * sim_normal(&c->rng), gy + 0.7 * sim_normal(&c->rng), w / 3);
     }
 }
 
@@ -631,8 +765,8 @@ static void tail(rctx *c, double x0, double y0, double len, double ang, double c
     for (int i = 0; i < ns; i++) {
         double t = (double)i / ns;
         ang += curl / ns;
-        x += cos(ang) * len / ns;
-        y -= sin(ang) * len / ns;
+        x += sim_cos(ang) * len / ns;
+        y -= sim_sin(ang) * len / ns;
         double wdt = (1.0 + 2.0 * t) * len * 0.06;
         add_spot(c, x, y, fmax(wdt, 0.8), flux * (1.0 - 0.8 * t) / wsum, col);
     }
@@ -645,8 +779,8 @@ static void shell(rctx *c, double cx, double cy, double rad, double a0, double s
     int ns = (int)(rad * span / fmax(width, 0.5)) + 4;
     for (int i = 0; i < ns; i++) {
         double t = (double)i / (ns - 1), a = a0 - span / 2 + span * t;
-        double win = sin(M_PI * t);
-        add_spot(c, cx + rad * cos(a), cy - rad * sin(a), width, flux * win * win / ns * 2, col);
+        double win = sim_sin(M_PI * t);
+        add_spot(c, cx + rad * sim_cos(a), cy - rad * sim_sin(a), width, flux * win * win / ns * 2, col);
     }
 }
 
@@ -658,7 +792,7 @@ static void blur_naive(float *im, int L, double sigma)
     if (rad < 1) return;
     float *kern = xmalloc(sizeof(float) * (size_t)(2 * rad + 1));   /* (2 rad + 1) */
     double s = 0;
-    for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)exp(-0.5 * i * i / (sigma * sigma));
+    for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)sim_exp(-0.5 * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * rad; i++) kern[i] = (float)(kern[i] / s);
     float *row = xmalloc(sizeof(float) * (size_t)(L + 2 * rad));   /* (L + 2 rad) */
     for (int y = 0; y < L; y++) {          /* rows */
@@ -692,7 +826,7 @@ static void blur_fast(float *im, int L, double sigma)
     if (rad < 1) return;
     float *kern = xmalloc(sizeof(float) * (size_t)(2 * rad + 1));   /* (2 rad + 1) */
     double s = 0;
-    for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)exp(-0.5 * i * i / (sigma * sigma));
+    for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)sim_exp(-0.5 * i * i / (sigma * sigma));
     for (int i = 0; i <= 2 * rad; i++) kern[i] = (float)(kern[i] / s);
     float *row = xmalloc(sizeof(float) * (size_t)(L + 2 * rad));   /* (L + 2 rad) */
     float *tmp = xmalloc(sizeof(float) * (size_t)L * L);          /* (L, L) */
@@ -793,9 +927,9 @@ double core_sim_selfcheck(void)
 /* Moffat star (beta 3) at output coordinates, plus diffraction spikes when bright. */
 static void star(float *flux, int S, double x, double y, double fr, const double col[3], double fwhm, int spikes)
 {
-    double beta = 3.0, alpha = fwhm / (2 * sqrt(pow(2, 1 / beta) - 1));
+    double beta = 3.0, alpha = fwhm / (2 * sqrt(sim_pow(2, 1 / beta) - 1));
     double norm = (beta - 1) / (M_PI * alpha * alpha);
-    double Rb = alpha * pow(fr * norm / 2e-4, 1 / (2 * beta)); /* where it falls under the noise */
+    double Rb = alpha * sim_pow(fr * norm / 2e-4, 1 / (2 * beta)); /* where it falls under the noise */
     if (Rb < 3 * fwhm) Rb = 3 * fwhm;
     if (Rb > S) Rb = S;
     int x0 = (int)fmax(0, floor(x - Rb)), x1 = (int)fmin(S, ceil(x + Rb));
@@ -809,7 +943,7 @@ static void star(float *flux, int S, double x, double y, double fr, const double
             double u = 1 + r2 * ia2, v = fr * norm / (u * u * u);
             if (spikes) {
                 double ax = fabs(dx + dy) * 0.70710678, ay = fabs(dx - dy) * 0.70710678;  /* diagonal, as DECam's */
-                double sp = exp(-ay / spike_w) * exp(-ax / spike_len) + exp(-ax / spike_w) * exp(-ay / spike_len);
+                double sp = sim_exp(-ay / spike_w) * sim_exp(-ax / spike_len) + sim_exp(-ax / spike_w) * sim_exp(-ay / spike_len);
                 v += fr * 1e-4 * sp;
             }
             for (int k = 0; k < 3; k++) flux[k * SS + (size_t)yy * S + xx] += (float)(v * col[k]);
@@ -820,7 +954,7 @@ static void star(float *flux, int S, double x, double y, double fr, const double
             for (int t = (int)(Rb * 0.70710678); t < (int)(spike_len * 0.70710678); t++) {
                 int xx = (int)floor(x + ddx * t), yy = (int)floor(y + ddy * t);
                 if (xx < 0 || yy < 0 || xx >= S || yy >= S) break;
-                double v = fr * 1e-4 * exp(-t * 1.41421356 / spike_len);
+                double v = fr * 1e-4 * sim_exp(-t * 1.41421356 / spike_len);
                 for (int k = 0; k < 3; k++) flux[k * SS + (size_t)yy * S + xx] += (float)(v * col[k]);
             }
         }
@@ -830,7 +964,7 @@ static void star(float *flux, int S, double x, double y, double fr, const double
 /* A satellite trail: a straight line through the image, mostly in one band. */
 static void trail(float *flux, int S, core_rng *r, double strength, double wscale)
 {
-    double a = unif(r, 0, M_PI), ca = cos(a), sa = sin(a);
+    double a = unif(r, 0, M_PI), ca = sim_cos(a), sa = sim_sin(a);
     double px = unif(r, 0.2, 0.8) * S, py = unif(r, 0.2, 0.8) * S;
     int band = (int)core_rng_below(r, 3);
     double amp = strength * unif(r, 0.01, 0.05), w = (0.6 + 0.6 * core_rng_uniform(r)) * wscale;
@@ -839,7 +973,7 @@ static void trail(float *flux, int S, core_rng *r, double strength, double wscal
         for (int x = 0; x < S; x++) {
             double d = fabs((x + 0.5 - px) * sa - (y + 0.5 - py) * ca);
             if (d > 4 * w) continue;
-            flux[band * SS + (size_t)y * S + x] += (float)(amp * exp(-0.5 * d * d / (w * w)));
+            flux[band * SS + (size_t)y * S + x] += (float)(amp * sim_exp(-0.5 * d * d / (w * w)));
         }
 }
 
@@ -847,9 +981,9 @@ static void star_colour(core_rng *r, double col[3])
 {
     double gr = unif(r, 0.4, 1.5);       /* g - r */
     double rz = 0.5 * gr + unif(r, -0.1, 0.2);
-    col[0] = pow(10, -0.4 * gr);
+    col[0] = sim_pow(10, -0.4 * gr);
     col[1] = 1;
-    col[2] = pow(10, 0.4 * rz);
+    col[2] = sim_pow(10, 0.4 * rz);
 }
 
 double core_sim_psf_sigma(int side)
@@ -913,7 +1047,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         }
         /* dust lane of an edge-on disc: dims the midplane, most in g */
         if (p->cls == CORE_SIM_EDGEON && p->dust > 0) {
-            double ca = cos(p->pa * DEG), sa = sin(p->pa * DEG), z0 = p->disc_z * c.k, h = p->disc_h * c.k;
+            double ca = sim_cos(p->pa * DEG), sa = sim_sin(p->pa * DEG), z0 = p->disc_z * c.k, h = p->disc_h * c.k;
             double wl = fmax(0.35 * z0, 0.4);
             static const double att[3] = {1.0, 0.8, 0.55};
             for (int y = 0; y < c.L; y++)
@@ -921,7 +1055,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
                     double dx = x + 0.5 - c.cx, dy = -(y + 0.5 - c.cy);
                     double xp = dx * ca + dy * sa, yp = -dx * sa + dy * ca;
                     if (fabs(xp) > 5 * h || fabs(yp) > 4 * wl + 2) continue;
-                    double a = p->dust * exp(-0.5 * yp * yp / (wl * wl)) * (1 - exp(-fabs(xp) / (0.4 * h) - 0.3));
+                    double a = p->dust * sim_exp(-0.5 * yp * yp / (wl * wl)) * (1 - sim_exp(-fabs(xp) / (0.4 * h) - 0.3));
                     for (int k = 0; k < 3; k++) c.band[k * LL + (size_t)y * c.L + x] *= (float)(1 - a * att[k]);
                 }
         }
@@ -930,7 +1064,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
     if (p->lens_r > 0) {
         double rad = p->lens_r * c.k, a0 = p->arc_angle * DEG, span = p->arc_span * DEG;
         shell(&c, c.cx, c.cy, rad, a0, span, fmax(0.5, 0.8 * c.k), F * unif(&c.rng, 0.02, 0.05), COL_BLUE);
-        add_spot(&c, c.cx - 0.7 * rad * cos(a0), c.cy + 0.7 * rad * sin(a0), fmax(0.6, 1.2 * c.k), F * 0.01, COL_BLUE);
+        add_spot(&c, c.cx - 0.7 * rad * sim_cos(a0), c.cy + 0.7 * rad * sim_sin(a0), fmax(0.6, 1.2 * c.k), F * 0.01, COL_BLUE);
     }
     /* merger: a companion, tails and shells */
     if (p->merger >= 2 && p->comp_flux > 0) {
@@ -943,11 +1077,11 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         double rh = p->r_half * c.k;
         for (int t = 0; t < p->n_tails; t++) {
             double ang = unif(&c.rng, 0, 2 * M_PI), start = rh * 0.8;
-            double x0 = c.cx + start * cos(ang), y0 = c.cy - start * sin(ang);
+            double x0 = c.cx + start * sim_cos(ang), y0 = c.cy - start * sim_sin(ang);
             if (p->merger >= 2 && t == 1) {       /* second tail from the companion */
                 x0 = c.cx + p->comp_dx * c.k;
                 y0 = c.cy - p->comp_dy * c.k;
-                ang = atan2(p->comp_dy, p->comp_dx) + unif(&c.rng, -0.5, 0.5);
+                ang = sim_atan2(p->comp_dy, p->comp_dx) + unif(&c.rng, -0.5, 0.5);
             }
             double frac = p->merger == 1 ? 0.02 : unif(&c.rng, 0.03, 0.08);
             tail(&c, x0, y0, rh * unif(&c.rng, 2.0, 4.0), ang, unif(&c.rng, -2.0, 2.0), F * frac, COL_DISC);
@@ -961,7 +1095,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
     }
     /* background galaxies, small and faint, of all colours */
     if (!p->no_background) {
-        int nbg = (int)core_rng_poisson(&c.rng, 20);
+        int nbg = (int)sim_poisson(&c.rng, 20);
         for (int i = 0; i < nbg; i++) {
             double x = unif(&c.rng, 0, c.L), y = unif(&c.rng, 0, c.L);
             double re = logunif(&c.rng, 1.0, 5.0) * c.k, fl = logunif(&c.rng, 0.15, 5.0);
@@ -987,7 +1121,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         star(c.band, L, c.cx, c.cy, logunif(&c.rng, 800, 5000) / area, col, fwhm, 1);
     }
     if (!p->no_background) {
-        int nst = (int)core_rng_poisson(&c.rng, 2.5);
+        int nst = (int)sim_poisson(&c.rng, 2.5);
         for (int i = 0; i < nst; i++) {
             double col[3];
             star_colour(&c.rng, col);
@@ -997,7 +1131,7 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         if (p->bright_star == 1) {
             double col[3], a = unif(&c.rng, 0, 2 * M_PI), d = unif(&c.rng, 0.3, 0.55) * L;
             star_colour(&c.rng, col);
-            star(c.band, L, c.cx + d * cos(a), c.cy + d * sin(a), logunif(&c.rng, 300, 3000) / area, col, fwhm, 1);
+            star(c.band, L, c.cx + d * sim_cos(a), c.cy + d * sim_sin(a), logunif(&c.rng, 300, 3000) / area, col, fwhm, 1);
         }
     }
     if (p->trail) trail(c.band, L, &c.rng, p->trail == 2 ? 2.5 : 1.0, fwhm / 4.0);
@@ -1053,7 +1187,7 @@ void core_sim_stretch(const float *flux, int S, core_image *out)
             int j = (int)t;
             fI = stretch_tab[j] + (t - (float)j) * (stretch_tab[j + 1] - stretch_tab[j]);
         } else {
-            fI = (float)(asinh(STRETCH_Q * I) / (sqrt(STRETCH_Q) * I));
+            fI = (float)(sim_asinh(STRETCH_Q * I) / (sqrt(STRETCH_Q) * I));
         }
         fI *= 255.0f;
         float R = vz * fI + 0.5f, G = vr * fI + 0.5f, B = vg * fI + 0.5f;   /* z -> R, r -> G, g -> B */

@@ -9,9 +9,9 @@
  * RGB8 (core_sim_stretch).  core_sim_write does the whole catalog on threads.
  *
  * Determinism: every random number comes from core_rng seeded from the
- * galaxy's seed; pixel noise uses a fixed table of normal deviates, so the same
- * seed gives the same bytes on any machine with the same libm (exp/pow/log of
- * glibc are correctly rounded in practice; the values are rounded once to 8 bits).
+ * galaxy's seed; pixel noise uses a fixed table of normal deviates; exp, log,
+ * pow, sin, cos, atan2 and asinh are the simulator's own (only IEEE-exact
+ * operations), so the same seed gives the same bytes on any machine.
  */
 #ifndef ZOOSH_CORE_SIM_H
 #define ZOOSH_CORE_SIM_H
@@ -103,6 +103,9 @@ void core_sim_finish(core_sim_params *p);
 /* Largest relative difference between the fast blur / upsampling and their
  * naive reference loops on random data (tests want < 1e-5). */
 double core_sim_selfcheck(void);
+/* Largest error of the simulator's own exp/log/pow/sin/cos/atan2/asinh (used
+ * so that bytes do not depend on the machine's libm) against libm. */
+double core_sim_mathcheck(void);
 /* Fluxes of the PSF core (Gaussian sigma, output px) applied to the smooth light at this side. */
 double core_sim_psf_sigma(int side);
 

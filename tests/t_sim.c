@@ -277,6 +277,12 @@ static void fast_loops_match_their_naive_reference(void)
     ZT_CHECK(e < 1e-5, "blur / upsampling differ from the naive loops by %.3g (relative)", e);
 }
 
+static void own_math_matches_libm(void)
+{
+    double e = core_sim_mathcheck();
+    ZT_CHECK(e < 1e-13, "the simulator's exp/log/pow/sin/cos/atan2/asinh differ from libm by %.3g", e);
+}
+
 static void mix_oversamples_a_class(void)
 {
     double frac[CORE_SIM_N_CLASSES];
@@ -389,6 +395,7 @@ const zt_case zt_suite_sim[] = {
     {"a lens arc is blue light at the Einstein radius", lens_arc_is_blue_light_at_the_einstein_radius, 0},
     {"spiral arms are bluer than the bulge", arms_are_bluer_than_the_bulge, 0},
     {"the fast blur and upsampling match the naive loops", fast_loops_match_their_naive_reference, 0},
+    {"the simulator's own math functions match libm", own_math_matches_libm, 0},
     {"--mix oversamples a class; the default has a few per cent rings", mix_oversamples_a_class, 0},
     {"simulated votes follow the gz-decals tree", votes_follow_the_gz_decals_tree, 0},
     {"writes images and catalog, the same on 1 or 3 threads", writes_images_and_catalog_the_same_on_any_thread_count, 0},
