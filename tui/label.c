@@ -1018,6 +1018,44 @@ static void idle(ui *u)
     }
 }
 
+/* ---- input */
+
+#define KEY_IGNORED (-2)
+
+/* After ESC: a terminal report that came late (the probe gave up after its
+ * budget, e.g. over a slow SSH link: "ESC [ ? 63 ; 1 ; 2 ; 4 c") or any other
+ * escape sequence curses does not know must not become keys -- its digits
+ * would be answers.  Reads the rest of a CSI (to its final byte), of an
+ * OSC / DCS / APC string (to BEL or ST) or of an SS3 (one byte), and drops
+ * it.  ESC alone is the cancel key; ESC + a character is that character. */
+static int swallow_escape(void)
+{
+    timeout(30);
+    int c = getch();
+    int ret = KEY_IGNORED;
+    if (c == ERR) {
+        ret = 27;
+    } else if (c == '[') {
+        for (int i = 0; i < 64; i++) {
+            c = getch();
+            if (c == ERR || (c >= 0x40 && c <= 0x7e)) break;
+        }
+    } else if (c == ']' || c == 'P' || c == '_' || c == '^') {
+        int prev = 0;
+        for (int i = 0; i < 4096; i++) {
+            c = getch();
+            if (c == ERR || c == 0x07 || (prev == 27 && c == '\\')) break;
+            prev = c;
+        }
+    } else if (c == 'O') {
+        getch();
+    } else {
+        ret = c;                    /* Alt+key: the key */
+    }
+    timeout(0);
+    return ret;
+}
+
 /* ---- set-up */
 
 static int pick_graphics(ui *u)
@@ -1182,6 +1220,8 @@ int tui_label_run(const tui_label_opts *o)
             idle(u);
             continue;
         }
+        if (ch == 27) ch = swallow_escape();
+        if (ch == KEY_IGNORED) continue;
         u->t_key = core_mono_s();
         if (handle_key(u, ch)) break;
     }

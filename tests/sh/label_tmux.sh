@@ -42,6 +42,12 @@ expect "the screen has the question and its numbered answers" grep -q "1  Ring" 
 expect "the status line shows progress for this user" grep -q "you 45/200" screen.txt
 expect "no raw escape sequence on screen" bash -c "! grep -qP '\x1b|\[[0-9;]*m|\[\?[0-9]' screen.txt"
 
+# terminal reports arriving late (a slow SSH link: the probe gave up) are not keys
+tm send-keys -t z -l $'\e[?63;1;2;4;6;9;15;16;22;28c\e[6;17;8t\e[?1;0;256S\e]11;rgb:0/0/0\a'
+sleep 0.8
+tm capture-pane -p -t z > late.txt
+expect "a late terminal report is swallowed, its digits are not answers" grep -q "session 45 " late.txt
+
 tm resize-window -t z -x 40 -y 8 2>/dev/null
 expect "a too-small window gets a message" wait_for "terminal too small" 5
 tm resize-window -t z -x 100 -y 30 2>/dev/null
