@@ -26,9 +26,13 @@ SEEDS=${SEEDS:-20}
 mkdir -p "$OUT"
 W=$(mktemp -d /tmp/zoosh-al.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-# a private copy: others may rebuild ./zoosh while this runs
-cp "$ROOT/zoosh" "$W/zoosh" || exit 1
+# a private copy: others may rebuild ./zoosh while this runs (retry while it is being linked)
 Z=$W/zoosh
+for try in 1 2 3 4 5 6 7 8 9 10; do
+    cp "$ROOT/zoosh" "$Z" 2>/dev/null && chmod +x "$Z" && "$Z" --version >/dev/null 2>&1 && break
+    sleep 3
+done
+"$Z" --version >/dev/null 2>&1 || { echo "al_report: no working $ROOT/zoosh (make zoosh)" >&2; exit 1; }
 R=$OUT/report.md
 : > "$R"
 say() { printf '%s\n' "$*" | tee -a "$R"; }
