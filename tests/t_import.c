@@ -271,6 +271,10 @@ static void export_labels_gives_back_the_ring_labels(void)
     ZT_CHECK(n_retract == 40, "%d retractions in the log, want 40", n_retract);
     ZT_CHECK(c.n_rows == 200 + 1 + 99 + 80, "%ld answers in the log", c.n_rows);
     core_catalog_free(&c);
+    ZT_CHECK(zoosh("export ws --format answers --task gz-decals -o none.csv") == 0, "answers export of another task failed");
+    ZT_OK(core_catalog_load("none.csv", &c, err, sizeof err));
+    ZT_CHECK(c.n_rows == 0 && c.n_cols == 10, "--task gz-decals kept %ld ring answers", c.n_rows);
+    core_catalog_free(&c);
     for (int i = 0; i < tr.n; i++) free(tr.ids[i]);
     free(tr.ids); free(tr.ring);
 }

@@ -1045,10 +1045,12 @@ static void export_usage(FILE *f)
         "  labels       id_str,file_loc,TASK for a one-question task (--task, default ring):\n"
         "               the majority answer (yes = 1, no = 0, else the answer key);\n"
         "               galaxies whose answers tie are left out.\n"
-        "  answers      the raw log, one row per answer (retractions included):\n"
+        "  answers      the raw log, one row per answer (retractions included; --task\n"
+        "               keeps one task's):\n"
         "               seq,time,user,task,kind,id_str,question,answer,rating,retracts\n"
         "               (a tree path of several steps joins them with ';').\n"
-        "  interest     id_str,file_loc,mean,n of the 0-5 ratings (--task, default interest).\n"
+        "  interest     id_str,file_loc,<task>_mean,<task>_n of the 0-5 ratings (--task,\n"
+        "               default interest).\n"
         "  features     id_str,feat_0..feat_{D-1} of a feature set (--set, default the\n"
         "               workspace's features.default).\n"
         "  predictions  id_str,file_loc,<column>_prob from the task's trained head.\n"
@@ -1123,6 +1125,8 @@ static int aggregate(const store_answer *a, void *ctx)
 typedef struct {
     FILE *out;
     zs_txn *txn;
+    const char *task;     /* only this task's answers, or NULL */
+    long rows;
 } logctx;
 
 static const char *kind_name(int k)
@@ -1140,6 +1144,8 @@ static const char *kind_name(int k)
 static int write_log_row(const store_answer *a, void *ctx)
 {
     logctx *l = ctx;
+    if (l->task && strcmp(a->task, l->task) != 0) return 0;
+    l->rows++;
     char tbuf[64];
     time_t secs = (time_t)(a->time_us / 1000000);
     struct tm tm;
@@ -1213,6 +1219,7 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "zoosh export: unknown format '%s' (zoobot, labels, answers, interest, features, predictions)\n", format);
         return EXIT_USAGE;
     }
+    const char *task_given = task;
     if (!task) task = fmt == F_LABELS ? "ring" : fmt == F_INTEREST ? "interest" : "gz-decals";
     zs_store *st = NULL;
     int rc = store_open(&st, ws, STORE_RDONLY);
@@ -1285,9 +1292,9 @@ early:
     long rows = 0;
     if (fmt == F_ANSWERS) {
         fprintf(out, "seq,time,user,task,kind,id_str,question,answer,rating,retracts\n");
-        logctx l = {out, txn};
+        logctx l = {out, txn, task_given, 0};
         if ((rc = store_answer_each(txn, 1, write_log_row, &l))) goto store_fail;
-        rows = (long)store_answer_last_seq(txn);
+        rows = l.rows;
     } else if (fmt == F_FEATURES) {
         if (!set) {
             rc = store_meta_get(txn, "features.default", &defset);
