@@ -7,7 +7,7 @@
 #   - sixel bytes per 256x256 galaxy against img2sixel (libsixel-bin) run in
 #     this script on the very same thumbnail pixels (dumped as PNG) at 256
 #     colours (-p 256).
-# Rows as tools/bench.sh wants.  Env: N (200 answers), PAUSE (0.05 s between
+# Rows as tools/bench.sh wants.  Env: N (150 answers, at most 199), PAUSE (0.05 s between
 # an image and the next key: a person looks first; the labeler prepares the
 # next images meanwhile).
 set -eu
@@ -22,6 +22,9 @@ make -s zoosh build/libzcore.a build/libzstore.a >&2
 command -v img2sixel >/dev/null || { echo "tui: img2sixel missing (libsixel-bin)" >&2; exit 1; }
 ./zoosh init "$tmp/ws" --schema ring >/dev/null
 ./zoosh import "$tmp/ws" "$CAT" --threads 2 >/dev/null
+./zoosh init "$tmp/ws2" --schema ring >/dev/null          # the default-size run gets its own
+./zoosh import "$tmp/ws2" "$CAT" --threads 2 >/dev/null
+[ "$N" -le 199 ] || N=199                                  # the ring set has 200 galaxies
 cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/libpng16 tools/bench/tui_thumbs.c \
    build/libzcore.a build/libzstore.a -o "$tmp/tui_thumbs" \
    -llmdb -lpng16 -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson \
@@ -34,7 +37,7 @@ hits=$(grep -c 'prefetched' "$tmp/label.log" || true)
 shown=$(grep -c '^image ' "$tmp/label.log" || true)
 n_img=$(wc -l <"$tmp/lat.txt")
 # the default size in a 100x40 terminal of 8x17 cells: the pane is 496 px
-"$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws" "$((N / 2))" "$PAUSE" 0 >"$tmp/lat_fill.txt"
+"$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws2" "$((N / 2))" "$PAUSE" 0 >"$tmp/lat_fill.txt"
 mkdir "$tmp/th"
 "$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th"
 # zoosh bytes for galaxies 1..n_img (catalog order: gid k is the k-th image)
