@@ -708,8 +708,8 @@ static void draw_order(ui *u)
         put_clip(3 + i, x, w, line);
         if (i == u->order_sel) attroff(A_REVERSE);
     }
-    if (!tui_trainer_available())
-        put_clip(4 + N_ORDERS, x, w, "(this build has no learner: only catalog order)");
+    if (!u->tr)
+        put_clip(4 + N_ORDERS, x, w, "(no background trainer: only catalog order)");
 }
 
 static void draw(ui *u)
@@ -796,7 +796,7 @@ static void draw(ui *u)
 
 static void retrain_maybe(ui *u, int force)
 {
-    if (!u->tr || !tui_trainer_available()) return;
+    if (!u->tr) return;
     int every = u->o.retrain_every < 0 ? 10 : u->o.retrain_every;
     int secs = u->o.retrain_secs > 0 ? u->o.retrain_secs : 300;
     if (tui_trainer_busy(u->tr)) return;
@@ -867,8 +867,8 @@ static void choose_order(ui *u, int i)
         tui_session_set_queue(u->ses, NULL, 0);
         snprintf(u->order, sizeof u->order, "catalog");
         snprintf(u->msg, sizeof u->msg, "catalog order");
-    } else if (!tui_trainer_available() || !u->tr) {
-        snprintf(u->msg, sizeof u->msg, "ordering by %s needs the learner (not in this build)", orders[i]);
+    } else if (!u->tr) {
+        snprintf(u->msg, sizeof u->msg, "ordering by %s needs the background trainer (it did not start)", orders[i]);
     } else {
         snprintf(u->order, sizeof u->order, "%s", orders[i]);
         tui_trainer_submit(u->tr, orders[i]);
@@ -1150,9 +1150,8 @@ int tui_label_run(const tui_label_opts *o)
     if (o->order) snprintf(u->order, sizeof u->order, "%s", o->order);
     load_queue(u);
     if (o->order && strcmp(o->order, "catalog") != 0) snprintf(u->order, sizeof u->order, "%s", o->order);
-    if (tui_trainer_available() && (o->retrain_every != 0 || (o->order && strcmp(o->order, "catalog") != 0))) {
-        if (tui_trainer_new(&u->tr, u->st, u->schema.name) != 0) u->tr = NULL;
-    }
+    /* the trainer thread idles until asked: by --retrain's count, the clock or the o menu */
+    if (tui_trainer_new(&u->tr, u->st, u->schema.name) != 0) u->tr = NULL;
     if (u->tr && o->order && strcmp(o->order, "catalog") != 0 && (!u->have_model || strcmp(u->info.order, o->order) != 0))
         retrain_maybe(u, 1);
 

@@ -39,8 +39,6 @@ struct tui_trainer {
     volatile int cancel;        /* read by core_learn_run without the lock */
 };
 
-int tui_trainer_available(void) { return 1; }
-
 static void *trainer_main(void *arg)
 {
     tui_trainer *t = arg;

@@ -27,7 +27,5 @@ int  tui_trainer_busy(tui_trainer *t);
 /* 1 when a run finished since the last poll: *rc is its status (0 ok),
  * *info its model and err its reason on failure.  0 otherwise. */
 int  tui_trainer_poll(tui_trainer *t, int *rc, core_model_info *info, char *err, size_t errlen);
-/* 1 when this build has a learner (core_learn_run linked in). */
-int  tui_trainer_available(void);
 
 #endif
