@@ -666,13 +666,22 @@ static void same_thumbs(const char *a, const char *b, int n)
 static void big_imports_stream_thumbnails_with_the_same_result(void)
 {
     /* ZOOSH_IMPORT_MEM_MB=1 makes 200 thumbnails "too many to keep": an atomic
-     * import then decodes twice (check, write), --skip-bad once while writing */
+     * import then spills them to a file (or, without, decodes twice: check,
+     * write); --skip-bad decodes once while writing */
     init_ws("keep");
     init_ws("twice");
     init_ws("once");
     paths();
     ZT_CHECK(zoosh("import keep \"$ZT_SHARED/decals_rings/catalog.csv\"") == 0, "import keep");
-    int rc = zt_sh("err.txt", "ZOOSH_IMPORT_MEM_MB=1 '%s' import twice '%s' --threads 3", ZT_ZOOSH, ring_cat);
+    int rc = zt_sh("err.txt", "ZOOSH_IMPORT_MEM_MB=1 '%s' import spill '%s' --threads 3", ZT_ZOOSH, ring_cat);
+    ZT_CHECK(rc == 3, "import into a missing workspace should exit 3 (exit %d)", rc);
+    init_ws("spill");
+    rc = zt_sh("err.txt", "ZOOSH_IMPORT_MEM_MB=1 '%s' import spill '%s' --threads 3", ZT_ZOOSH, ring_cat);
+    ZT_CHECK(rc == 0, "import through the spill file exited %d", rc);
+    same_thumbs("keep", "spill", 200);
+    rc = zt_sh("err.txt", "ls -A spill | grep -v -x -e data.mdb -e lock.mdb");
+    ZT_CHECK(rc != 0, "the spill file was left in the workspace folder");
+    rc = zt_sh("err.txt", "ZOOSH_IMPORT_MEM_MB=1 ZOOSH_IMPORT_NO_SPILL=1 '%s' import twice '%s' --threads 3", ZT_ZOOSH, ring_cat);
     ZT_CHECK(rc == 0, "import twice exited %d", rc);
     same_thumbs("keep", "twice", 200);
     /* a catalog with a truncated image in the middle, streamed with --skip-bad */

@@ -11,10 +11,12 @@
  *      CORE_THUMB_SIDE thumbnail (the labeler never decodes a full image);
  *   3. only when nothing was wrong (or with --skip-bad, for the good rows),
  *      write in batches of short write transactions.
- * Thumbnails that fit in IMPORT_MEM_BUDGET (or $ZOOSH_IMPORT_MEM_MB) are kept from step 2 to step 3;
- * for bigger catalogs step 2 only checks and step 3 decodes again.  A
- * failure of the disk itself during step 3 can leave the batches written so
- * far; importing again completes it (same id updates, never duplicates).
+ * Thumbnails that fit in IMPORT_MEM_BUDGET (or $ZOOSH_IMPORT_MEM_MB) are
+ * kept in memory from step 2 to step 3; more are spilled to an unlinked file
+ * in the workspace folder (O_TMPFILE) and read back, and if that fails step
+ * 3 decodes again.  A failure of the disk itself during step 3 can leave the
+ * batches written so far; importing again completes it (same id updates,
+ * never duplicates).
  *
  * Catalog columns: `id_str` or `id` (the galaxy), `file_loc` or `file` (its
  * image, relative to --root or to the catalog's folder; stored absolute),
@@ -33,6 +35,7 @@
 #include "tui/cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -770,6 +773,10 @@ int cmd_import(int argc, char **argv)
     long n_extra = 0;
     long *brows = NULL;
     core_image **bthumbs = NULL;
+    int spill_fd = -1;          /* thumbnails spilled between check and write */
+    off_t *spill_off = NULL;    /* (n_items) where each one is */
+    core_image *spill_img = NULL;
+    uint8_t *spill_buf = NULL;
     pool pl;
     int pool_on = 0;
     char err[1024];
@@ -869,8 +876,10 @@ int cmd_import(int argc, char **argv)
     if (n_items > INT_MAX - 1) { fprintf(stderr, "zoosh import: %s: too many rows\n", cat_path); goto end; }
 
     /* 2. decode every image once (a check), keeping the thumbnails when they
-     * fit in memory.  Otherwise: atomic imports decode twice (check, then
-     * write); --skip-bad imports decode once, while writing. */
+     * fit in memory.  Otherwise an atomic import spills them to an unlinked
+     * file in the workspace folder and reads them back while writing (or, if
+     * it cannot, decodes twice: check, then write); --skip-bad decodes once,
+     * while writing. */
     size_t est = (size_t)n_items * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3;
     size_t budget = IMPORT_MEM_BUDGET;
     if (getenv("ZOOSH_IMPORT_MEM_MB")) budget = (size_t)atol(getenv("ZOOSH_IMPORT_MEM_MB")) << 20;
@@ -881,7 +890,20 @@ int cmd_import(int argc, char **argv)
     int streaming = 0;          /* step 3 takes thumbnails from a streaming pool */
     if (!no_thumbs && n_items) {
         if (keep_all || !skip_bad) {
-            pool_start(&pl, paths, (int)n_items, nt, keep_all, 0, keep_all ? 0 : IMPORT_WINDOW);
+            if (!keep_all && !getenv("ZOOSH_IMPORT_NO_SPILL")) {
+                spill_fd = open(ws, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+                if (spill_fd < 0) {
+                    char tp[PATH_MAX];
+                    snprintf(tp, sizeof tp, "%.4000s/.import-XXXXXX", ws);
+                    spill_fd = mkstemp(tp);
+                    if (spill_fd >= 0) unlink(tp);
+                }
+                if (spill_fd >= 0) spill_off = xmalloc(sizeof(off_t) * (size_t)n_items);
+            }
+            off_t spill_end = 0;
+            /* the pool keeps thumbnails for us when they stay in memory or
+             * go to the spill file (the window bounds the memory then) */
+            pool_start(&pl, paths, (int)n_items, nt, keep_all || spill_fd >= 0, 0, keep_all ? 0 : IMPORT_WINDOW);
             pool_on = 1;
             progress pr;
             progress_start(&pr, "decoding", n_items);
@@ -891,12 +913,24 @@ int cmd_import(int argc, char **argv)
                     crow *r = &cat.rows[items[k]];
                     msg_add(&bad, "%s:%ld: column %s: image %s: %s", cat_path, r->line, cat.cols[cat.file_col], r->file, s->err);
                     r->bad = 1;
+                } else if (spill_fd >= 0 && s->thumb.px) {
+                    /* (int32 w, int32 h, w*h*3 bytes) at spill_off[k] */
+                    int32_t wh[2] = {s->thumb.w, s->thumb.h};
+                    size_t nb = (size_t)s->thumb.w * (size_t)s->thumb.h * 3;
+                    if (pwrite(spill_fd, wh, sizeof wh, spill_end) != (ssize_t)sizeof wh ||
+                        pwrite(spill_fd, s->thumb.px, nb, spill_end + (off_t)sizeof wh) != (ssize_t)nb) {
+                        close(spill_fd);   /* disk full? decode again while writing instead */
+                        spill_fd = -1;
+                    } else {
+                        spill_off[k] = spill_end;
+                        spill_end += (off_t)(sizeof wh + nb);
+                    }
                 }
                 if (!keep_all) pool_release(&pl, (int)k, IMPORT_WINDOW);
                 progress_show(&pr, k + 1, 0);
             }
             progress_end(&pr, n_items);
-            if (!keep_all) { pool_stop(&pl); pool_on = 0; streaming = 1; }
+            if (!keep_all) { pool_stop(&pl); pool_on = 0; streaming = spill_fd < 0; }
         } else
             streaming = 1;
     }
@@ -919,7 +953,11 @@ int cmd_import(int argc, char **argv)
     }
     long n_write = 0;
     for (long k = 0; k < n_items; k++)
-        if (!cat.rows[items[k]].bad) { items[n_write] = items[k]; n_write++; }
+        if (!cat.rows[items[k]].bad) {
+            if (spill_off) spill_off[n_write] = spill_off[k];
+            items[n_write] = items[k];
+            n_write++;
+        }
     /* items is compacted; the kept-thumbnail slots were indexed by the old
      * item numbers, so move them along too */
     if (pool_on) {
@@ -944,6 +982,10 @@ int cmd_import(int argc, char **argv)
     long created = 0, thumbs = 0, feats = 0, priors = 0, written = 0;
     brows = xmalloc(sizeof(long) * (size_t)batch);
     bthumbs = xmalloc(sizeof(core_image *) * (size_t)batch);
+    if (spill_fd >= 0) {
+        spill_img = xcalloc((size_t)batch, sizeof(core_image));
+        spill_buf = xmalloc((size_t)batch * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3);
+    }
     progress pr;
     progress_start(&pr, "writing", n_write);
     long i0 = 0, e0 = 0;
@@ -970,6 +1012,22 @@ int cmd_import(int argc, char **argv)
                     continue;
                 }
                 t = &s->thumb;
+            } else if (spill_fd >= 0) {
+                int32_t wh[2];
+                core_image *si = &spill_img[m];
+                si->px = spill_buf + (size_t)m * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3;
+                if (pread(spill_fd, wh, sizeof wh, spill_off[k]) != (ssize_t)sizeof wh || wh[0] < 1 || wh[1] < 1 ||
+                    wh[0] > CORE_THUMB_SIDE || wh[1] > CORE_THUMB_SIDE ||
+                    pread(spill_fd, si->px, (size_t)wh[0] * (size_t)wh[1] * 3, spill_off[k] + (off_t)sizeof wh) !=
+                        (ssize_t)((size_t)wh[0] * (size_t)wh[1] * 3)) {
+                    progress_end(&pr, i0);
+                    fprintf(stderr, "zoosh import: cannot read back the spilled thumbnails: %s; %ld galaxies were "
+                                    "written (import again to complete)\n", strerror(errno), written);
+                    goto end;
+                }
+                si->w = wh[0];
+                si->h = wh[1];
+                t = si;
             }
             brows[m] = items[k];
             bthumbs[m] = t;
@@ -1022,6 +1080,10 @@ end:
     free(extra_fidx);
     free(brows);
     free(bthumbs);
+    if (spill_fd >= 0) close(spill_fd);
+    free(spill_off);
+    free(spill_img);
+    free(spill_buf);
     core_featset_free(&fs);
     catalog_free(&cat);
     if (cat.votes) vote_names_free(cat.votes);
