@@ -409,6 +409,7 @@ static int put_wrapped(int y, int x, int w, int max_y, const char *s)
             take = w;
             while (take > 0 && s[take] != ' ') take--;
             if (take == 0) take = w;
+            while (take > 1 && ((unsigned char)s[take] & 0xc0) == 0x80) take--;   /* never cut a character */
         }
         char line[512];
         if (take > (int)sizeof line - 1) take = (int)sizeof line - 1;
@@ -567,8 +568,10 @@ static void draw_label(ui *u)
         int q = tui_session_question(u->ses);
         if (q >= 0) {
             const core_question *cq = &u->schema.q[q];
-            char qt[200];
-            snprintf(qt, sizeof qt, "%d. %s", s.n_path + 1, cq->text);
+            /* schema texts can come from a user's file: sanitised like catalog text */
+            char qt[240], safe_t[200];
+            tui_label_sanitize(cq->text, safe_t, sizeof safe_t, !u->utf8);
+            snprintf(qt, sizeof qt, "%d. %s", s.n_path + 1, safe_t);
             attron(A_BOLD);
             y = put_wrapped(y, x, w, max_y, qt);
             attroff(A_BOLD);
@@ -579,8 +582,9 @@ static void draw_label(ui *u)
             }
             if (label_w > 24) label_w = 24;
             for (int a = 0; a < cq->n_answers && y <= max_y; a++) {
-                char line[128];
-                snprintf(line, sizeof line, " %d  %-*.*s", a == 9 ? 0 : a + 1, label_w, label_w, cq->answers[a].text);
+                char line[128], safe_a[64];
+                tui_label_sanitize(cq->answers[a].text, safe_a, sizeof safe_a, !u->utf8);
+                snprintf(line, sizeof line, " %d  %-*.*s", a == 9 ? 0 : a + 1, label_w, label_w, safe_a);
                 put_clip(y, x, w, line);
                 int col = u->col_of[q][a];
                 int bx = x + 6 + label_w, bw = w - 6 - label_w - 6;
@@ -594,7 +598,9 @@ static void draw_label(ui *u)
                 char path[512] = "so far:";
                 for (int i = 0; i < np; i++) {
                     size_t l = strlen(path);
-                    snprintf(path + l, sizeof path - l, " %s", u->schema.q[pq[i]].answers[pa[i]].text);
+                    char safe_p[64];
+                    tui_label_sanitize(u->schema.q[pq[i]].answers[pa[i]].text, safe_p, sizeof safe_p, !u->utf8);
+                    snprintf(path + l, sizeof path - l, " %s", safe_p);
                     if (i + 1 < np) strncat(path, ",", sizeof path - strlen(path) - 1);
                 }
                 y = put_wrapped(y + 1, x, w, max_y, path);
