@@ -80,19 +80,27 @@ row() {  # row FIGURE ZOOSH PEERNAME PEER TARGET
 for n in 100000 1000000; do
     nice "$B" gen $n 40 1000 200 7 "$tmp/s$n" || exit 1
 done
-rep=3
-z=$("$B" head "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
-p=$($PY "$tmp/peer.py" head "$tmp/s100000" 100000 40 $rep)
-row "retrain+re-rank 1k labels, 100k x 40 (5-head ensemble, BALD)" "$z" "scikit-learn LogisticRegression" "$p" "< 0.5 s, >= 5x"
-z=$("$B" head "$tmp/s1000000" 1000000 40 1 2>>"$tmp/log")
-p=$($PY "$tmp/peer.py" head "$tmp/s1000000" 1000000 40 1)
-row "retrain+re-rank 1k labels, 1M x 40 (5-head ensemble, BALD)" "$z" "scikit-learn LogisticRegression" "$p" "< 3 s, >= 5x"
-z=$("$B" gp "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
-p=$($PY "$tmp/peer.py" gp "$tmp/s100000" 100000 40 $rep)
-row "GP fit + EI ranking, 200 ratings over 100k x 40" "$z" "scikit-learn GaussianProcessRegressor" "$p" "< 0.3 s, >= 5x"
+# Twice: with OpenBLAS's default threads, then with one BLAS thread on both sides
+# (on a loaded shared machine the threaded figures swing with the load: OpenBLAS
+# threads spin-wait for each other; the one-thread rows are the steadier comparison).
+for thr in default 1; do
+    if [ $thr = 1 ]; then export OPENBLAS_NUM_THREADS=1; tag=" [1 BLAS thread]"; else tag=""; fi
+    rep=3
+    z=$("$B" head "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
+    p=$($PY "$tmp/peer.py" head "$tmp/s100000" 100000 40 $rep)
+    row "retrain+re-rank 1k labels, 100k x 40 (5-head ensemble, BALD)$tag" "$z" "scikit-learn LogisticRegression" "$p" "< 0.5 s, >= 5x"
+    z=$("$B" head "$tmp/s1000000" 1000000 40 1 2>>"$tmp/log")
+    p=$($PY "$tmp/peer.py" head "$tmp/s1000000" 1000000 40 1)
+    row "retrain+re-rank 1k labels, 1M x 40 (5-head ensemble, BALD)$tag" "$z" "scikit-learn LogisticRegression" "$p" "< 3 s, >= 5x"
+    z=$("$B" gp "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
+    p=$($PY "$tmp/peer.py" gp "$tmp/s100000" 100000 40 $rep)
+    row "GP fit + EI ranking, 200 ratings over 100k x 40$tag" "$z" "scikit-learn GaussianProcessRegressor" "$p" "< 0.3 s, >= 5x"
+done
+unset OPENBLAS_NUM_THREADS
 for n in 100000 1000000; do
     z=$("$B" ws "$tmp/s$n" $n 40 "$tmp/ws$n" 2>>"$tmp/log")
     printf '%s\t%s s\t-\t-\t-\t%s\n' "core_learn_run end to end (load, train, rank, store), $((n / 1000))k galaxies, 1k answers" "$z" "-"
     rm -rf "$tmp/ws$n"
 done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 cat "$tmp/log" >&2
