@@ -36,7 +36,7 @@ enum {
     F_Q, F_LR20, F_LR50, F_LR80, F_CONC, F_A180, F_A180U, F_AMIR, F_AMIRU,
     F_SMOOTH, F_GINI, F_M20, F_LFLUX, F_RG_IN, F_BG_IN, F_RG_OUT, F_BG_OUT, F_OFFSET,
     F_RING_UNSH, F_RING_SECMIN, F_RING_SECMIN_R50, F_RING_SECPOS, F_RING_RAD, F_RING_BUMP,
-    F_RING_GAP,
+    F_RING_GAP, F_RES_COHERENCE, F_RES_M1, F_RES_M2, F_RES_WINDING, F_RES_CHIRALITY,
     NG
 };
 static const char *const global_names[NG] = {
@@ -45,6 +45,8 @@ static const char *const global_names[NG] = {
     "colour_rg_in", "colour_bg_in", "colour_rg_out", "colour_bg_out", "offset",
     "ring_unsharp_max", "ring_complete_max", "ring_complete_r50_max", "ring_secpos_max",
     "ring_log_radius", "ring_resid_bump", "ring_gap",
+    "residual_coherence_max", "residual_m1", "residual_m2", "residual_m2_winding",
+    "residual_chirality",
 };
 /* per-annulus blocks, fixed grid */
 #define O_PROF_FIX    NG
@@ -107,6 +109,25 @@ const char *core_morph_name(int i)
     return names[i];
 }
 
+float core_morph_weight(int i)
+{
+    if (i < 0 || i >= DIM) return 0;
+    if (i < NG) return 1;
+    /* per-annulus blocks: one weight for the whole block */
+    static const int starts[] = {O_PROF_FIX, O_UNSH_FIX, O_RESID_FIX, O_SECMIN_FIX, O_SECPOS_FIX,
+                                 O_RG_FIX, O_BG_FIX, O_FOUR_FIX, O_PROF_R50, O_UNSH_R50, O_SECMIN_R50,
+                                 O_SECPOS_R50, O_RG_R50, O_BG_R50, O_FOUR_R50, DIM};
+    for (int b = 0; b + 1 < (int)(sizeof starts / sizeof starts[0]); b++)
+        if (i >= starts[b] && i < starts[b + 1]) {
+            int w = starts[b + 1] - starts[b];
+            /* the Fourier blocks hold NM modes: each mode is its own block */
+            if (starts[b] == O_FOUR_FIX) w = NFIX / 2;
+            if (starts[b] == O_FOUR_R50) w = NR50 / 2;
+            return 1.0f / (float)w;
+        }
+    return 0;
+}
+
 int core_morph_index(const char *name)
 {
     fill_names();
@@ -122,24 +143,20 @@ typedef struct {
     float sm[S * S];      /* (S, S) blurred luminance */
     float u[S * S];       /* (S, S) unsharp residual l - sm */
     float rc[S * S];      /* (S, S) relative contrast u / (smooth level + noise) */
+    float smb[S * S / 4], lb[S * S / 4];   /* (S/2, S/2) 2x2 bins of sm and l */
     float tmp[S * S];     /* (S, S) */
     float a[S * S];       /* (S, S) elliptical radius (semi-major, px) */
     float cs[S * S], sn[S * S];   /* (S, S) cos / sin of the deprojected azimuth */
-    struct pix { float f, r2; } pp[S * S];  /* (S*S) aperture pixels: flux, r^2 (Gini/M20) */
+    double hist[3 * 1024];   /* (3, 1024) flux histogram: count, flux, flux r^2 */
 } work;
-typedef struct pix pix;
-
-static int cmp_pix(const void *a, const void *b)
-{
-    float x = ((const pix *)a)->f, y = ((const pix *)b)->f;
-    return (x > y) - (x < y);
-}
 
 /* Annulus accumulators. */
 typedef struct {
-    double n, l, u, c[3];
-    double fc[NM], fs[NM];       /* sum L cos(m phi), L sin(m phi) */
-    double sec_u[NSEC], sec_n[NSEC];
+    float n, l, u, c[3];        /* float: a few thousand pixels each, plenty */
+    float fc[NM], fs[NM];       /* sum L cos(m phi), L sin(m phi) */
+    float sec_u[NSEC], sec_n[NSEC];
+    float rabs;                 /* sum |rc| */
+    float rfc[2], rfs[2];       /* sum rc cos(m phi), rc sin(m phi), m = 1, 2 */
 } annulus;
 
 /* Centre-crop to a square and area-average to S x S, per channel, 0..1. */
@@ -147,6 +164,16 @@ static void resample(const uint8_t *rgb, int w, int h, work *wk)
 {
     int m = w < h ? w : h;
     int x0 = (w - m) / 2, y0 = (h - m) / 2;
+    if (m == 2 * S) {   /* the stored 256 px thumbnails: plain 2x2 means */
+        const float inv = 1.0f / (4 * 255.0f);
+        for (int oy = 0; oy < S; oy++) {
+            const uint8_t *p0 = rgb + ((size_t)(y0 + 2 * oy) * w + x0) * 3, *p1 = p0 + (size_t)w * 3;
+            for (int ox = 0; ox < S; ox++, p0 += 6, p1 += 6)
+                for (int c = 0; c < 3; c++)
+                    wk->ch[c][oy * S + ox] = (float)(p0[c] + p0[3 + c] + p1[c] + p1[3 + c]) * inv;
+        }
+        return;
+    }
     /* source interval of output pixel o: [o*m/S, (o+1)*m/S) (at least one pixel) */
     int lo[S], hi[S];
     for (int o = 0; o < S; o++) {
@@ -208,47 +235,64 @@ static float border_median(const float *c, float *buf)
     return select_kth(buf, n, n / 2);
 }
 
-/* Separable Gaussian blur with clamped edges: in -> out (tmp is scratch). */
-static void blur(const float *in, float *out, float *tmp, double sigma)
+/* Separable Gaussian blur of an (n, n) image with clamped edges: in -> out
+ * (tmp is (n, n) scratch).  n <= S. */
+static void blur(const float *in, float *out, float *tmp, double sigma, int n)
 {
     int r = (int)ceil(3 * sigma);
+    if (r > 31) r = 31;
     float k[64];
     double ks = 0;
     for (int i = -r; i <= r; i++) { k[i + r] = (float)exp(-0.5 * i * i / (sigma * sigma)); ks += k[i + r]; }
     for (int i = 0; i <= 2 * r; i++) k[i] = (float)(k[i] / ks);
-    for (int y = 0; y < S; y++) {
-        const float *row = in + y * S;
-        for (int x = 0; x < S; x++) {
-            float acc = 0;
-            if (x >= r && x < S - r) {
-                for (int i = -r; i <= r; i++) acc += k[i + r] * row[x + i];
-            } else {
-                for (int i = -r; i <= r; i++) {
-                    int xx = x + i; xx = xx < 0 ? 0 : xx >= S ? S - 1 : xx;
-                    acc += k[i + r] * row[xx];
-                }
-            }
-            tmp[y * S + x] = acc;
+    float pad[S + 64];   /* one row with r clamped pixels either side */
+    for (int y = 0; y < n; y++) {
+        const float *row = in + y * n;
+        for (int i = 0; i < r; i++) { pad[i] = row[0]; pad[n + r + i] = row[n - 1]; }
+        memcpy(pad + r, row, sizeof(float) * n);
+        float *o = tmp + y * n;
+        for (int x = 0; x < n; x++) o[x] = 0;
+        for (int i = 0; i <= 2 * r; i++) {   /* tap-major: vectorises over x */
+            float kk = k[i];
+            const float *p = pad + i;
+            for (int x = 0; x < n; x++) o[x] += kk * p[x];
         }
     }
+    for (int y = 0; y < n; y++) {
+        float *o = out + y * n;
+        for (int x = 0; x < n; x++) o[x] = 0;
+        for (int i = -r; i <= r; i++) {
+            int yy = y + i;
+            yy = yy < 0 ? 0 : yy >= n ? n - 1 : yy;
+            const float *t = tmp + yy * n;
+            float kk = k[i + r];
+            for (int x = 0; x < n; x++) o[x] += kk * t[x];
+        }
+    }
+}
+
+/* Bilinear upsampling of an (S/2, S/2) image of 2x2 bins to (S, S):
+ * full-resolution pixel x sits at bin coordinate (x - 0.5) / 2. */
+static void upsample2(const float *in, float *out)
+{
+    enum { H = S / 2 };
+    int i0[S];
+    float f[S];
+    for (int x = 0; x < S; x++) {
+        double c = (x - 0.5) / 2;
+        if (c < 0) c = 0;
+        if (c > H - 1) c = H - 1;
+        i0[x] = (int)c;
+        if (i0[x] > H - 2) i0[x] = H - 2;
+        f[x] = (float)(c - i0[x]);
+    }
     for (int y = 0; y < S; y++) {
-        float *o = out + y * S;
-        if (y >= r && y < S - r) {
-            for (int x = 0; x < S; x++) o[x] = 0;
-            for (int i = -r; i <= r; i++) {
-                const float *t = tmp + (y + i) * S;
-                float kk = k[i + r];
-                for (int x = 0; x < S; x++) o[x] += kk * t[x];
-            }
-        } else {
-            for (int x = 0; x < S; x++) {
-                float acc = 0;
-                for (int i = -r; i <= r; i++) {
-                    int yy = y + i; yy = yy < 0 ? 0 : yy >= S ? S - 1 : yy;
-                    acc += k[i + r] * tmp[yy * S + x];
-                }
-                o[x] = acc;
-            }
+        const float *r0 = in + i0[y] * H, *r1 = r0 + H;
+        float fy = f[y];
+        for (int x = 0; x < S; x++) {
+            float a = r0[i0[x]] + f[x] * (r0[i0[x] + 1] - r0[i0[x]]);
+            float b = r1[i0[x]] + f[x] * (r1[i0[x] + 1] - r1[i0[x]]);
+            out[y * S + x] = a + fy * (b - a);
         }
     }
 }
@@ -292,6 +336,13 @@ static void annulus_add(annulus *an, float l, float u, float rc, const float *c3
     int o = octant(cs, sn);
     an->sec_u[o] += rc;
     an->sec_n[o] += 1;
+    /* the relative residual's own m = 1, 2 modes: arms are m = 2 that winds
+     * with radius, a ring is m = 0 (coherent all around) */
+    an->rabs += fabsf(rc);
+    an->rfc[0] += rc * cs;
+    an->rfs[0] += rc * sn;
+    an->rfc[1] += rc * (cs * cs - sn * sn);
+    an->rfs[1] += rc * 2 * cs * sn;
 }
 
 static float safe_log_ratio(double a, double b, double floor)
@@ -421,31 +472,48 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
     for (int i = 0; i < S * S; i++) wk->tmp[i] = fabsf(wk->l[i]);
     double noise = 1.4826 * border_median(wk->tmp, wk->u);
     if (!(noise > 1e-4)) noise = 1e-4;
-    blur(wk->l, wk->sm, wk->tmp, BLUR_SIGMA * S / 128.0);
+    /* the smooth model: blur of the 2x2-binned luminance, upsampled (the
+     * blur is much wider than a bin, so little is lost and it is 4x cheaper) */
+    enum { H = S / 2 };
+    for (int by = 0; by < H; by++)
+        for (int bx = 0; bx < H; bx++) {
+            int i = 2 * by * S + 2 * bx;
+            wk->lb[by * H + bx] = 0.25f * (wk->l[i] + wk->l[i + 1] + wk->l[i + S] + wk->l[i + S + 1]);
+        }
+    blur(wk->lb, wk->smb, wk->tmp, BLUR_SIGMA * S / 128.0 / 2, H);
+    upsample2(wk->smb, wk->sm);
     for (int i = 0; i < S * S; i++) {
         wk->u[i] = wk->l[i] - wk->sm[i];
         wk->rc[i] = (float)(wk->u[i] / (fmax(wk->sm[i], 0) + 2 * noise));
     }
 
+    /* centroid and moments work on the 2x2 bins (H x H): a quarter of the
+     * cost; bin (bx, by) sits at full-resolution (2 bx + 0.5, 2 by + 0.5) */
     /* centroid: Gaussian-weighted around the current estimate, iterated */
     double xc = (S - 1) / 2.0, yc = (S - 1) / 2.0, sig = 0.15 * S;
-    double gx[S], gy[S];   /* separable Gaussian window exp(-(dx^2 + dy^2) / 2 sig^2) */
-    for (int it = 0; it < 5; it++) {
+    double gx[H], gy[H];   /* separable Gaussian window exp(-(dx^2 + dy^2) / 2 sig^2) */
+    for (int it = 0; it < 8; it++) {
         double sw = 0, sx = 0, sy = 0, inv = 1.0 / (2 * sig * sig);
-        for (int t = 0; t < S; t++) { gx[t] = exp(-(t - xc) * (t - xc) * inv); gy[t] = exp(-(t - yc) * (t - yc) * inv); }
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++) {
-                double v = wk->sm[y * S + x];
+        for (int t = 0; t < H; t++) {
+            double c = 2 * t + 0.5;
+            gx[t] = exp(-(c - xc) * (c - xc) * inv);
+            gy[t] = exp(-(c - yc) * (c - yc) * inv);
+        }
+        for (int by = 0; by < H; by++)
+            for (int bx = 0; bx < H; bx++) {
+                double v = wk->smb[by * H + bx];
                 if (v <= 0) continue;
-                double wt = v * gx[x] * gy[y];
-                sw += wt; sx += wt * x; sy += wt * y;
+                double wt = v * gx[bx] * gy[by];
+                sw += wt; sx += wt * (2 * bx + 0.5); sy += wt * (2 * by + 0.5);
             }
         if (sw <= 0) break;
         double nx = sx / sw, ny = sy / sw;
         /* never wander far from the cutout centre (the target is there) */
         double ox = nx - (S - 1) / 2.0, oy = ny - (S - 1) / 2.0, od = sqrt(ox * ox + oy * oy);
         if (od > 0.15 * S) { nx = (S - 1) / 2.0 + ox * 0.15 * S / od; ny = (S - 1) / 2.0 + oy * 0.15 * S / od; }
+        double shift = fabs(nx - xc) + fabs(ny - yc);
         xc = nx; yc = ny;
+        if (shift < 0.02) break;
     }
     /* second moments under an elliptical Gaussian window matched to the
      * current ellipse, iterated: for an elliptical galaxy the fixed point has
@@ -459,11 +527,11 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
         for (int it = 0; it < 6; it++) {
             double cp = cos(pa), sp = sin(pa), inv = 1.0 / (2 * sa * sa), iq2 = 1.0 / (q * q);
             double mxx = 0, myy = 0, mxy = 0, mw = 0;
-            for (int y = 0; y < S; y++)
-                for (int x = 0; x < S; x++) {
-                    double v = wk->l[y * S + x];   /* unblurred: blur would round it */
+            for (int by = 0; by < H; by++)
+                for (int bx = 0; bx < H; bx++) {
+                    double v = wk->lb[by * H + bx];   /* unblurred: blur would round it */
                     if (v == 0) continue;
-                    double dx = x - xc, dy = y - yc;
+                    double dx = 2 * bx + 0.5 - xc, dy = 2 * by + 0.5 - yc;
                     double uu = dx * cp + dy * sp, vv = -dx * sp + dy * cp;
                     double t = (uu * uu + vv * vv * iq2) * inv;
                     if (t >= 12) continue;
@@ -574,6 +642,32 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
         out[F_RING_RAD] = (float)log10((kpk + 0.5) * dfix / r50);
         out[F_RING_BUMP] = bump;
         out[F_RING_GAP] = ms - dip;
+
+        /* residual modes over the fixed annuli 2..NFIX-1 (past the nucleus) */
+        double coh = -1, m1 = 0, m2 = 0, wsum = 0, wind = 0, wwind = 0, prev_ph = 0, prev_a = 0;
+        for (int k = 2; k < NFIX; k++) {
+            const annulus *an = &fix[k];
+            if (an->n < 8 || an->rabs <= 0) { prev_a = 0; continue; }
+            double rsum = 0;
+            for (int o = 0; o < NSEC; o++) rsum += an->sec_u[o];
+            double c = rsum / an->rabs;
+            if (c > coh) coh = c;
+            double a1 = hypot(an->rfc[0], an->rfs[0]) / an->rabs, a2 = hypot(an->rfc[1], an->rfs[1]) / an->rabs;
+            m1 += a1 * an->rabs; m2 += a2 * an->rabs; wsum += an->rabs;
+            double ph = atan2(an->rfs[1], an->rfc[1]) / 2;   /* m = 2 phase, period pi */
+            if (prev_a > 0) {
+                double d = ph - prev_ph;
+                while (d > M_PI / 2) d -= M_PI;
+                while (d < -M_PI / 2) d += M_PI;
+                double wt = sqrt(a2 * prev_a);
+                wind += wt * d; wwind += wt;   /* signed: a spiral keeps turning one way */
+            }
+            prev_ph = ph; prev_a = a2;
+        }
+        out[F_RES_COHERENCE] = (float)coh;
+        out[F_RES_M1] = wsum > 0 ? (float)(m1 / wsum) : 0;
+        out[F_RES_M2] = wsum > 0 ? (float)(m2 / wsum) : 0;
+        out[F_RES_WINDING] = wwind > 0 ? (float)fabs(wind / wwind) : 0;
     }
 
     /* asymmetries (180-degree rotation and mirror about the major axis) of L
@@ -581,8 +675,12 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
     double ap = 2 * r50;
     if (ap > 0.45 * S) ap = 0.45 * S;
     if (ap < 4) ap = 4;
-    double sa = 0, a180 = 0, a180u = 0, amir = 0, amiru = 0, spos = 0, lmax = 0;
-    for (int y = 0; y < S; y++)
+    /* rows that can hold aperture pixels (its semi-major axis bounds them) */
+    int y0a = (int)floor(yc - ap - 1), y1a = (int)ceil(yc + ap + 2);
+    if (y0a < 0) y0a = 0;
+    if (y1a > S) y1a = S;
+    double sa = 0, a180 = 0, a180u = 0, amir = 0, amiru = 0, spos = 0, lmax = 0, suabs = 0;
+    for (int y = y0a; y < y1a; y++)
         for (int x = 0; x < S; x++) {
             int i = y * S + x;
             if (wk->a[i] >= ap) continue;
@@ -599,35 +697,43 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
             double mx = xc + uu * cpa + vv * spa, my = yc + uu * spa - vv * cpa;
             amir += fabs(l - sample(wk->l, mx, my));
             amiru += fabs(u - sample(wk->u, mx, my));
+            suabs += fabs(u);
         }
     if (sa <= 0) sa = 1e-9;
     /* Gini and M20 (Lotz et al. 2004) over the positive pixels in the
-     * aperture, sorted by flux */
+     * aperture, from a fine histogram of their fluxes (a full sort gives the
+     * same numbers to 1e-3 at ten times the cost) */
     double gini = 0, m20 = 0;
     if (lmax > 0) {
-        pix *pp = wk->pp;
-        int np = 0;
-        double mtot = 0, ftot = 0;
-        for (int y = 0; y < S; y++)
+        enum { NB = 1024 };
+        double *hn = wk->hist, *hf = wk->hist + NB, *hm = wk->hist + 2 * NB;   /* (3, NB) */
+        memset(wk->hist, 0, sizeof wk->hist);
+        double mtot = 0, ftot = 0, ntot = 0, scale = (NB - 1) / lmax;
+        for (int y = y0a; y < y1a; y++)
             for (int x = 0; x < S; x++) {
                 int i = y * S + x;
-                float l = wk->l[i];
+                double l = wk->l[i];
                 if (wk->a[i] >= ap || l <= 0) continue;
-                float r2 = (float)((x - xc) * (x - xc) + (y - yc) * (y - yc));
-                pp[np++] = (pix){l, r2};
-                mtot += (double)l * r2;
-                ftot += l;
+                int b = (int)(l * scale);
+                double r2 = (x - xc) * (x - xc) + (y - yc) * (y - yc);
+                hn[b] += 1; hf[b] += l; hm[b] += l * r2;
+                mtot += l * r2; ftot += l; ntot += 1;
             }
-        if (np > 1 && ftot > 0) {
-            qsort(pp, (size_t)np, sizeof *pp, cmp_pix);
-            /* Gini = sum_i (2i - n - 1) x_i / (mean n (n-1)), i = 1..n ascending */
-            double g = 0;
-            for (int i = 0; i < np; i++) g += (2.0 * (i + 1) - np - 1) * pp[i].f;
-            gini = g / (ftot / np) / ((double)np * (np - 1));
+        if (ntot > 1 && ftot > 0) {
+            /* Gini = sum_i (2i - n - 1) x_i / (mean n (n-1)), i = 1..n ascending;
+             * the pixels of a bin take the middle of their ranks */
+            double rank = 0, g = 0;
+            for (int b = 0; b < NB; b++) {
+                if (hn[b] == 0) continue;
+                g += (2 * (rank + (hn[b] + 1) / 2) - ntot - 1) * hf[b];
+                rank += hn[b];
+            }
+            gini = g / (ftot / ntot) / (ntot * (ntot - 1));
             double acc = 0, macc = 0;
-            for (int i = np - 1; i >= 0 && acc < 0.2 * ftot; i--) {
-                acc += pp[i].f;
-                macc += (double)pp[i].f * pp[i].r2;
+            for (int b = NB - 1; b >= 0; b--) {
+                if (hn[b] == 0) continue;
+                if (acc + hf[b] >= 0.2 * ftot) { macc += (0.2 * ftot - acc) / hf[b] * hm[b]; break; }
+                acc += hf[b]; macc += hm[b];
             }
             m20 = mtot > 0 && macc > 0 ? log10(macc / mtot) : -3;
         }
@@ -643,6 +749,9 @@ int core_morph_compute(const uint8_t *rgb, int w, int h, float *out, core_morph_
     out[F_AMIR] = (float)(amir / (2 * sa));
     out[F_AMIRU] = (float)(amiru / (2 * sa));
     out[F_SMOOTH] = (float)(spos / sa);
+    /* chirality: how much the residual changes under the mirror, beyond what
+     * the 180-degree turn changes (spirals are chiral; rings and bars not) */
+    out[F_RES_CHIRALITY] = suabs > 0 ? (float)((amiru - a180u) / (2 * suabs)) : 0;
     out[F_GINI] = (float)gini;
     out[F_M20] = (float)m20;
     out[F_LFLUX] = (float)log10(total > 1e-6 ? total : 1e-6);

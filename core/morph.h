@@ -52,6 +52,12 @@ int core_morph_dim(void);
 const char *core_morph_name(int i);
 /* Index of the component called name, or -1. */
 int core_morph_index(const char *name);
+/* Weight of component i when features are pooled under one penalty or one
+ * distance: 1 for the global measures, 1 / (the block's width) for each
+ * per-annulus block (a profile of 16 annuli counts like one number).  On
+ * the ring probe this balance lifts the AUC from about 0.72 to 0.77.
+ * 0 when i is out of range. */
+float core_morph_weight(int i);
 
 /* Features of one image: rgb is (h, w, 3) RGB8 row-major; out has
  * core_morph_dim() floats.  shape (may be NULL) receives the ellipse.

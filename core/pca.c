@@ -166,6 +166,12 @@ int core_pca_eigen_jacobi(const double *a0, int d, double *w, double *v)
 int core_pca_fit(const float *x, int n, int d, int k, int standardise, core_pca **out,
                  char *err, size_t errlen)
 {
+    return core_pca_fit_weighted(x, n, d, k, standardise, NULL, out, err, errlen);
+}
+
+int core_pca_fit_weighted(const float *x, int n, int d, int k, int standardise, const float *weights,
+                          core_pca **out, char *err, size_t errlen)
+{
     *out = NULL;
     if (n < 2 || d < 1) { set_err(err, errlen, "PCA needs at least 2 rows and 1 feature"); return -1; }
     if (k > d) k = d;
@@ -188,6 +194,14 @@ int core_pca_fit(const float *x, int n, int d, int k, int standardise, core_pca 
         double sd = sqrt(m2[j] / n);
         p->mean[j] = (float)mu[j];
         p->scale[j] = standardise && sd > 1e-12 * (fabs(mu[j]) + 1) ? (float)sd : 1.0f;
+        if (weights) {
+            if (!(weights[j] > 0) || !isfinite(weights[j])) {
+                set_err(err, errlen, "PCA weights must be positive and finite");
+                free(mu); free(m2); core_pca_free(p);
+                return -1;
+            }
+            p->scale[j] /= weights[j];
+        }
         if (!isfinite(p->mean[j]) || !isfinite(p->scale[j])) {
             set_err(err, errlen, "feature values are not finite (NaN or infinite)");
             free(mu); free(m2); core_pca_free(p);

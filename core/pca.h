@@ -28,6 +28,13 @@ typedef struct core_pca core_pca;
  * Returns 0, or -1 with a reason in err (n < 2, d < 1, LAPACK failure). */
 int  core_pca_fit(const float *x, int n, int d, int k, int standardise, core_pca **out,
                   char *err, size_t errlen);
+/* The same with a weight per feature (d, > 0) applied after standardising:
+ * feature j enters as w_j (x_j - mean_j) / sd_j, so a block of many
+ * correlated features can be given the weight of a few (morphology's
+ * per-annulus blocks: core_morph_weight).  The weight is folded into the
+ * stored scale, so core_pca_transform applies it to new rows too. */
+int  core_pca_fit_weighted(const float *x, int n, int d, int k, int standardise, const float *weights,
+                           core_pca **out, char *err, size_t errlen);
 void core_pca_free(core_pca *p);   /* NULL is a no-op */
 
 int  core_pca_dim(const core_pca *p);        /* d, input dimension */

@@ -335,6 +335,13 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     rc = store_features_load(txn, set, &x, &gids, &n, &d);
     char defset[STORE_FEATNAME_MAX + 1] = "";
     int is_default = core_repr_default_set(txn, defset, sizeof defset) == 0 && strcmp(defset, set) == 0;
+    /* a morphology set gets its blocks balanced (core_morph_weight) */
+    char *sprov = NULL;
+    int sdim = 0, is_morph = 0;
+    if (rc == 0 && store_featset_get(txn, set, &sdim, &sprov) == 0 && sprov &&
+        strncmp(sprov, CORE_MORPH_VERSION, strlen(CORE_MORPH_VERSION)) == 0 && sdim == core_morph_dim())
+        is_morph = 1;
+    free(sprov);
     store_read_end(txn);
     if (rc) {
         set_err(err, errlen, rc == STORE_ENOTFOUND ? "no feature set '%s'%s" : "loading feature set '%s': %s",
@@ -350,7 +357,14 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     if (k > n) k = n;
     core_pca *p = NULL;
     char perr[160] = "";
-    if (core_pca_fit(x, n, d, k, 1, &p, perr, sizeof perr) != 0) {
+    float *wts = NULL;   /* (d) */
+    if (is_morph) {
+        wts = xmalloc(sizeof(float) * (size_t)d);
+        for (int j = 0; j < d; j++) wts[j] = core_morph_weight(j);
+    }
+    int frc = core_pca_fit_weighted(x, n, d, k, 1, wts, &p, perr, sizeof perr);
+    free(wts);
+    if (frc != 0) {
         free(x); free(gids);
         set_err(err, errlen, "PCA of '%s': %s", set, perr);
         return STORE_EINVAL;
@@ -361,13 +375,16 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     free(x);
 
     char name[STORE_FEATNAME_MAX + 1], prov[256], bkey[STORE_FEATNAME_MAX + 16];
-    snprintf(name, sizeof name, "pca%d", k);
-    if (strcmp(name, set) == 0) snprintf(name, sizeof name, "pca%d_of_%.40s", k, set);
+    /* "pca40" for the default set; "<set>_pca40" for any other, so a PCA of
+     * another set never overwrites the one similarity search uses */
+    if (is_default) snprintf(name, sizeof name, "pca%d", k);
+    else snprintf(name, sizeof name, "%.*s_pca%d", STORE_FEATNAME_MAX - 12, set, k);
+    if (strcmp(name, set) == 0) snprintf(name, sizeof name, "%.*s_pca%d", STORE_FEATNAME_MAX - 12, set, k);
     double ev = 0;
     for (int c = 0; c < k; c++) ev += core_pca_variance(p)[c];
     double tv = core_pca_total_variance(p);
-    snprintf(prov, sizeof prov, "pca %d of %s (standardised; %.1f%% of the variance)", k, set,
-             tv > 0 ? 100 * ev / tv : 0.0);
+    snprintf(prov, sizeof prov, "pca %d of %s (standardised%s; %.1f%% of the variance)", k, set,
+             is_morph ? ", morph blocks balanced" : "", tv > 0 ? 100 * ev / tv : 0.0);
     snprintf(bkey, sizeof bkey, "pca/%s", set);
     void *blob = NULL;
     size_t blen = 0;

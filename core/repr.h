@@ -85,8 +85,12 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
 
 /* Fit a standardised PCA with k components (fewer when the set's dim is
  * smaller) on feature set `set`, store it as blob "pca/<set>" and the
- * projections as feature set "pca<k>" (the name is written to out_name).
- * When `set` is the default set, meta "features.pca" is set to that name.
+ * projections as feature set "pca<k>" when `set` is the default set (and
+ * meta "features.pca" = that name), "<set>_pca<k>" otherwise; the name is
+ * written to out_name.  A morphology set (provenance CORE_MORPH_VERSION)
+ * has its per-annulus blocks balanced (core_morph_weight) before the PCA.
+ * The projections are meant to be used as they are (do not standardise
+ * them again: that would blow up the noisy last components).
  * Returns 0 or a store error code (STORE_ENOTFOUND: no such set). */
 int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
                       char *err, size_t errlen);

@@ -218,6 +218,16 @@ static void names_cover_every_component(void)
         ZT_CHECK(core_morph_index(n) == i, "name %s is unique", n);
     }
     ZT_CHECK(core_morph_name(d) == NULL && core_morph_name(-1) == NULL, "out of range gives NULL");
+    /* weights: 1 for global measures, a block of annuli sums to 1 */
+    ZT_CHECK(core_morph_weight(core_morph_index("q")) == 1, "a global measure weighs 1");
+    double wsum = 0;
+    for (int i = 0; i < d; i++) {
+        const char *n = core_morph_name(i);
+        ZT_CHECK(core_morph_weight(i) > 0 && core_morph_weight(i) <= 1, "%s weight %g", n, core_morph_weight(i));
+        if (strncmp(n, "prof_fix_", 9) == 0) wsum += core_morph_weight(i);
+    }
+    ZT_CHECK(fabs(wsum - 1) < 1e-6, "the fixed-grid profile block weighs 1 in all: %g", wsum);
+    ZT_CHECK(core_morph_weight(d) == 0, "out of range weighs 0");
     uint8_t tiny[7 * 7 * 3] = {0};
     float *f = xmalloc(sizeof(float) * d);
     ZT_CHECK(core_morph_compute(tiny, 7, 7, f, NULL) == -1, "a 7x7 image is refused");

@@ -182,7 +182,35 @@ static void saved_pca_loads_back_and_damage_is_refused(void)
     core_pca_free(p);
 }
 
+static void weights_scale_features_inside_the_pca(void)
+{
+    /* two independent features of equal spread: weighting the first by 3
+     * makes it the first component, with 9x the variance of the second */
+    const int n = 4000;
+    float *x = xmalloc(sizeof(float) * n * 2);
+    core_rng r;
+    core_rng_seed(&r, 8);
+    for (int i = 0; i < 2 * n; i++) x[i] = (float)core_rng_normal(&r);
+    float w[2] = {3, 1};
+    core_pca *p;
+    ZT_OK(core_pca_fit_weighted(x, n, 2, 2, 1, w, &p, NULL, 0));
+    const float *c = core_pca_components(p);
+    ZT_CHECK(fabsf(c[0]) > 0.99f, "first component along the weighted feature: (%g, %g)", c[0], c[1]);
+    double ratio = core_pca_variance(p)[0] / core_pca_variance(p)[1];
+    ZT_CHECK(fabs(ratio - 9) < 1, "variance ratio %.2f, want about 9", ratio);
+    /* folded into the stored scale: sd / w (both sds are about 1) */
+    ZT_CHECK(fabsf(core_pca_scale(p)[0] * 3 - core_pca_scale(p)[1]) < 0.05f, "scales %g, %g",
+             core_pca_scale(p)[0], core_pca_scale(p)[1]);
+    core_pca_free(p);
+    w[1] = 0;
+    char err[128] = "";
+    ZT_CHECK(core_pca_fit_weighted(x, n, 2, 2, 1, w, &p, err, sizeof err) != 0 && strstr(err, "weights"),
+             "a zero weight is refused: %s", err);
+    free(x);
+}
+
 const zt_case zt_suite_pca[] = {
+    {"a weight per feature scales it inside the PCA and for new rows", weights_scale_features_inside_the_pca, 0},
     {"PCA components and variances equal numpy's (up to sign, 1e-4)", matches_numpy, 0},
     {"the LAPACK eigen-decomposition equals the Jacobi reference", lapack_equals_jacobi, 0},
     {"projections are centred, uncorrelated, with the eigenvalues as variances",

@@ -17,7 +17,9 @@ Inputs are CSVs written by `zoosh export WS --format features --set NAME`
                  [--combine A+B] [--folds 5] [--sizes 20,50,100,160] [--repeats 3]
                  [--seed 0] [--tsv OUT.tsv]
 
-NAME 'pixels' gets the raw-pixel pipeline (PCA inside the fold, the floor).
+NAME 'pixels' gets the raw-pixel pipeline (PCA inside the fold, the floor);
+a NAME starting 'pca' (zoosh's stored PCA of a set, fitted on the whole
+workspace without labels, as the product does) is used as it is.
 --combine A+B concatenates two sets, each block scaled by 1/sqrt(its width)
 after standardising so a wide block does not drown a narrow one.
 """
@@ -73,13 +75,19 @@ def block_scaler(widths):
 
 
 def make_model(kind, n_train, widths=None):
+    """kind: 'pixels' (standardise, PCA in the fold, logistic), 'raw' (zoosh's
+    stored PCA projections, used as they are: standardising them again would
+    blow up the noisy last components), else standardised features."""
     inner = max(2, min(5, n_train // 2 // 2))   # at least 2 of each class per inner fold
-    cs = np.logspace(-4, 2, 13)
+    cs = np.logspace(-5, 2, 15)
     if kind == "pixels":
         ncomp = [c for c in (5, 10, 20, 40) if c < n_train * (inner - 1) / inner]
         pipe = make_pipeline(StandardScaler(), PCA(random_state=0),
                              LogisticRegression(max_iter=3000))
         grid = {"pca__n_components": ncomp, "logisticregression__C": cs}
+    elif kind == "raw":
+        pipe = make_pipeline(LogisticRegression(max_iter=3000))
+        grid = {"logisticregression__C": cs}
     else:
         steps = [StandardScaler()]
         if widths:
@@ -143,7 +151,8 @@ def main():
     runs = []
     for name, d in data.items():
         X = np.array([d[i] for i in common])
-        runs.append((name, X, "pixels" if name.startswith("pixels") else "features", None))
+        kind = "pixels" if name.startswith("pixels") else "raw" if (name.startswith("pca") or "_pca" in name) else "features"
+        runs.append((name, X, kind, None))
     for c in a.combine:
         parts = c.split("+")
         if any(p not in data for p in parts):

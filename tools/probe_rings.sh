@@ -8,7 +8,9 @@
 #   tools/probe_rings.sh [--ws DIR] [--weights FILE.safetensors] [--keep]
 #                        [PROBE OPTIONS: --folds 5 --sizes 20,50,100,160 --repeats 3 --tsv F]
 #
-# Sets probed: morph, pixels (the floor) and, with --weights (or when
+# Sets probed: morph (each feature standardised), pca40 (zoosh's stored PCA of
+# morph: blocks balanced, fitted without labels on the workspace, used as it
+# is), pixels (the floor) and, with --weights (or when
 # sample_data/encoder.safetensors exists), convnext and morph+convnext.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,7 +42,7 @@ if [ ! -d "$WS" ]; then
 fi
 "$Z" embed "$WS" --method morph --quiet >&2
 "$Z" embed "$WS" --method pixels --pca 0 --quiet >&2
-SETS=(morph="$TMP/morph.csv" pixels="$TMP/pixels.csv")
+SETS=(morph="$TMP/morph.csv" pca40="$TMP/pca40.csv" pixels="$TMP/pixels.csv")
 COMB=()
 if [ -n "$WEIGHTS" ]; then
     "$Z" embed "$WS" --weights "$WEIGHTS" --pca 0 --quiet >&2
