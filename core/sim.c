@@ -23,8 +23,9 @@
  *
  * DESIGN (threads): core_sim_write runs n_threads workers; each takes the next
  * galaxy index from a counter under a mutex, draws, renders and writes its PNG
- * with buffers of its own, and stores the catalog row in rows[index]; the
- * calling thread writes catalog.csv in index order after joining them.  The
+ * with buffers of its own, and stores the catalog row in rows[index] (under
+ * the mutex, signalling the condition); the calling thread writes the rows to
+ * catalog.csv in index order as they arrive, and reports progress.  The
  * lookup tables (Sersic profiles, normal deviates, stretch) are built once
  * under pthread_once and only read afterwards.
  */
@@ -1401,10 +1402,11 @@ int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double
                    int n_threads, int flags, void (*progress)(int, int, void *), void *ctx,
                    char *err, size_t errlen)
 {
-    int status = -1;
+    int status = -1, started = 0;
     size_t plen = strlen(dir) + 32;
-    char *path = xmalloc(plen);
+    char *path = xmalloc(plen), *tmp = xmalloc(plen);
     FILE *f = NULL;
+    pthread_t th[64];
     wjob j;
     memset(&j, 0, sizeof j);
     j.dir = dir; j.n = n; j.side = side; j.seed = seed; j.frac = frac; j.flags = flags;
@@ -1413,47 +1415,60 @@ int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double
     pthread_cond_init(&j.cv, NULL);
     snprintf(path, plen, "%s/images", dir);
     if (mkdir_p(dir) || mkdir_p(path)) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); goto end; }
+    /* the catalog is written as rows arrive, in index order, to a temporary
+     * name renamed at the end: a failed run leaves no catalog that looks whole */
+    snprintf(path, plen, "%s/catalog.csv", dir);
+    snprintf(tmp, plen, "%s/catalog.csv.tmp", dir);
+    f = fopen(tmp, "w");
+    if (!f) { snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); goto end; }
+    char hdr[2048];
+    core_sim_csv_header(hdr, sizeof hdr);
+    fprintf(f, "%s\n", hdr);
     if (n_threads <= 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
         n_threads = c > 0 ? (int)c : 1;
     }
     if (n_threads > n) n_threads = n > 0 ? n : 1;
     if (n_threads > 64) n_threads = 64;
-    pthread_t th[64];
-    int started = 0;
     for (int t = 0; t < n_threads; t++)
         if (pthread_create(&th[t], NULL, write_worker, &j) == 0) started++;
     if (!started) write_worker(&j);
-    if (progress) {
-        pthread_mutex_lock(&j.mu);
-        while (j.done < n && !j.failed) {
-            int d = j.done;
+    pthread_mutex_lock(&j.mu);
+    int next = 0, shown = -1;
+    while (next < n && !j.failed) {
+        while (next < n && j.rows[next]) {
+            char *row = j.rows[next];
+            j.rows[next++] = NULL;
             pthread_mutex_unlock(&j.mu);
-            progress(d, n, ctx);
+            fprintf(f, "%s\n", row);
+            free(row);
             pthread_mutex_lock(&j.mu);
-            if (j.done == d && j.done < n && !j.failed) pthread_cond_wait(&j.cv, &j.mu);
         }
-        pthread_mutex_unlock(&j.mu);
+        if (progress && j.done != shown) {
+            shown = j.done;
+            pthread_mutex_unlock(&j.mu);
+            progress(shown, n, ctx);
+            pthread_mutex_lock(&j.mu);
+        }
+        if (next < n && !j.failed && !j.rows[next]) pthread_cond_wait(&j.cv, &j.mu);
     }
+    pthread_mutex_unlock(&j.mu);
     for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
-    if (progress) progress(j.done, n, ctx);
+    if (progress && shown != j.done) progress(j.done, n, ctx);
     if (j.failed) { snprintf(err, errlen, "%s", j.err); goto end; }
-    snprintf(path, plen, "%s/catalog.csv", dir);
-    f = fopen(path, "w");
-    if (!f) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); goto end; }
-    char hdr[2048];
-    core_sim_csv_header(hdr, sizeof hdr);
-    fprintf(f, "%s\n", hdr);
-    for (int i = 0; i < n; i++) fprintf(f, "%s\n", j.rows[i]);
-    if (fclose(f)) { f = NULL; snprintf(err, errlen, "%s: %s", path, strerror(errno)); goto end; }
+    int bad = ferror(f);
+    if (fclose(f) || bad) { f = NULL; snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); goto end; }
     f = NULL;
+    if (rename(tmp, path)) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); goto end; }
     status = 0;
 end:
     if (f) fclose(f);
+    if (status) unlink(tmp);
     for (int i = 0; i < n; i++) free(j.rows[i]);
     free(j.rows);
     pthread_mutex_destroy(&j.mu);
     pthread_cond_destroy(&j.cv);
     free(path);
+    free(tmp);
     return status;
 }
