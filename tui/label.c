@@ -461,11 +461,11 @@ static void draw_status(ui *u)
             snprintf(model, sizeof model, "model v%u %s", u->info.version, when);
     }
     double rate = session_rate(u);
-    char rates[24] = "-";
-    if (rate > 0) snprintf(rates, sizeof rates, "%.0f/h", rate);
+    char rates[24] = "";
+    if (rate > 0) snprintf(rates, sizeof rates, " (%.0f/h)", rate);
     char line[512];
     const char *sep = u->utf8 ? " \xe2\x94\x82 " : " | ";
-    snprintf(line, sizeof line, " %s%syou %u/%u%ssession %d (%s)%s%s%sorder %s%s",
+    snprintf(line, sizeof line, " %s%syou %u/%u%ssession %d%s%s%s%sorder %s%s",
              u->schema.name, sep, s.done_user, s.total, sep, s.answers, rates, sep, model, sep, u->order,
              u->tr && tui_trainer_busy(u->tr) ? "  learning..." : "");
     attron(A_REVERSE);
