@@ -4,6 +4,7 @@
  * labeler on the ring task).
  */
 #include "tui/cmd.h"
+#include "core/schema.h"
 #include "core/sim.h"
 #include "core/util.h"
 
@@ -247,6 +248,14 @@ int cmd_demo(int argc, char **argv)
             int known = !strcmp(a, "--task") || !strcmp(a, "--ws") || !strcmp(a, "-n") || !strcmp(a, "--size");
             fprintf(stderr, "zoosh demo: %s '%s'\n%s",
                     known ? "missing value for" : a[0] == '-' ? "unknown option" : "unexpected argument", a, demo_usage);
+            return EXIT_USAGE;
+        }
+    }
+    {
+        core_schema sch;
+        char serr[512];
+        if (core_schema_resolve(task, &sch, serr, sizeof serr)) {
+            fprintf(stderr, "zoosh demo: --task %s: %s\n", task, serr);
             return EXIT_USAGE;
         }
     }

@@ -93,6 +93,8 @@ else
         fail "zoosh demo --no-label builds a workspace" "$(tail -c 400 demo.out | tr '\n' ' ')"
     fi
 fi
+check_fails "the demo refuses an unknown task before building anything" $Z demo --ws dws2 --no-label --task bogus
+expect "... naming it, and no workspace is made" bash -c "grep -q bogus '$T/last.out' && test ! -e dws2"
 mkdir -p notdemo && touch notdemo/precious
 check_fails "the demo refuses a directory it did not make" $Z demo --ws notdemo --no-label
 expect "... and --reset does not delete it" bash -c "$Z demo --ws notdemo --reset --no-label >/dev/null 2>&1; test -f notdemo/precious"
