@@ -18,9 +18,11 @@
  * flipped to put north up as ds9 shows it.  A 2-D image becomes grey; a cube
  * of 3 planes is taken as (g, r, z) and drawn as (B, G, R), the DECaLS colour
  * convention.  The stretch is asinh with one black and white level for all
- * planes (so colours keep their ratios): lo = 1st percentile, hi = 99.5th
- * percentile of the finite values, y = asinh(Q x) / asinh(Q) with
- * x = (v - lo) / (hi - lo) clamped to [0, 1] and Q = 10.  NaNs become black.
+ * planes (so colours keep their ratios): lo = the median of the finite
+ * values (the sky, in a galaxy cutout, so the background is black with its
+ * noise showing, as survey colour images look), hi = their 99.5th
+ * percentile, y = asinh(Q x) / asinh(Q) with x = (v - lo) / (hi - lo)
+ * clamped to [0, 1] and Q = 10.  NaNs become black.
  */
 #include "core/image.h"
 
@@ -360,7 +362,7 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
         goto end;
     }
     double lo = 0, hi = 1;
-    if (!percentiles(v, np * (size_t)planes, 0.01, 0.995, &lo, &hi)) { lo = 0; hi = 1; }
+    if (!percentiles(v, np * (size_t)planes, 0.5, 0.995, &lo, &hi)) { lo = 0; hi = 1; }
     if (!(hi > lo)) hi = lo + 1;
     double scale = 1.0 / (hi - lo), norm = 1.0 / asinh(FITS_ASINH_Q);
     if (core_image_alloc(out, (int)w, (int)h)) { set_err(err, errlen, "out of memory"); goto end; }

@@ -267,6 +267,35 @@ static void fits_2d_is_grey_stretched_and_north_up(void)
     free(d);
 }
 
+static void fits_galaxy_on_sky_noise_shows_black_sky_and_white_core(void)
+{
+    long ax[2] = {64, 64};
+    float *d = xmalloc(sizeof(float) * 64 * 64);
+    core_rng r;
+    core_rng_seed(&r, 5);
+    for (int y = 0; y < 64; y++)
+        for (int x = 0; x < 64; x++) {
+            double rr = sqrt((x - 32.0) * (x - 32.0) + (y - 32.0) * (y - 32.0));
+            d[y * 64 + x] = (float)(500.0 * exp(-rr / 4.0) + core_rng_normal(&r));   /* exponential disc on unit noise */
+        }
+    write_fits("gal.fits", 2, ax, d);
+    core_image im;
+    char err[256];
+    ZT_OK(core_image_load("gal.fits", &im, err, sizeof err));
+    double border = 0;
+    int nb = 0;
+    for (int y = 0; y < 64; y++)
+        for (int x = 0; x < 64; x++)
+            if (x < 6 || x >= 58 || y < 6 || y >= 58) { border += im.px[(y * 64 + x) * 3]; nb++; }
+    border /= nb;
+    ZT_CHECK(border < 40, "the sky is not dark: mean %.1f", border);
+    ZT_CHECK(im.px[(32 * 64 + 32) * 3] == 255, "the core is not white: %d", im.px[(32 * 64 + 32) * 3]);
+    int mid = im.px[(32 * 64 + 44) * 3];   /* 12 px out: 25 sigma, faint but visible through asinh */
+    ZT_CHECK(mid > 60 && mid < 255, "the disc 12 px out is %d", mid);
+    core_image_free(&im);
+    free(d);
+}
+
 static void fits_cube_of_three_planes_is_colour(void)
 {
     long ax[3] = {16, 16, 3};
@@ -467,6 +496,7 @@ const zt_case zt_suite_image[] = {
     {"a CMYK JPEG is refused with a reason naming CMYK", cmyk_jpeg_is_refused_with_a_reason, 0},
     {"real DECaLS PNG and Galaxy Zoo JPEG cutouts decode", real_cutouts_decode, 0},
     {"a 2-D FITS image decodes grey, asinh-stretched, north up, NaN black", fits_2d_is_grey_stretched_and_north_up, 0},
+    {"a FITS galaxy on sky noise shows a dark sky, a white core and its faint disc", fits_galaxy_on_sky_noise_shows_black_sky_and_white_core, 0},
     {"a 3-plane FITS cube decodes as colour (z red) and 4 planes are refused", fits_cube_of_three_planes_is_colour, 0},
     {"PNG, JPEG and FITS files cut anywhere are refused with a reason", truncated_files_are_refused_cleanly, 0},
     {"randomly damaged PNG and JPEG bytes never crash the decoder", damaged_bytes_never_crash, 0},
