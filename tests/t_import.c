@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fitsio.h>
+
 #include "core/catalog.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -863,6 +865,47 @@ static void features_reach_galaxies_imported_before(void)
     free(o);
 }
 
+static void fits_cutouts_import_with_thumbnails(void)
+{
+    init_ws("ws");
+    long ax2[2] = {100, 80}, ax3[3] = {64, 64, 3};
+    float *d = xmalloc(sizeof(float) * 100 * 80 * 3);
+    for (int i = 0; i < 100 * 80 * 3; i++) d[i] = (float)((i * 37) % 101);
+    const char *names[2] = {"a.fits", "b.fits"};
+    for (int k = 0; k < 2; k++) {
+        fitsfile *f;
+        int status = 0;
+        char n[64];
+        snprintf(n, sizeof n, "!%s", names[k]);
+        fits_create_file(&f, n, &status);
+        fits_create_img(f, FLOAT_IMG, k ? 3 : 2, k ? ax3 : ax2, &status);
+        fits_write_img(f, TFLOAT, 1, k ? 64 * 64 * 3 : 100 * 80, d, &status);
+        fits_close_file(f, &status);
+        ZT_CHECK(status == 0, "cfitsio %d", status);
+    }
+    free(d);
+    write_text("fits.csv", "id_str,file_loc\ngrey,a.fits\ncolour,b.fits\n");
+    int rc = zoosh("import ws fits.csv");
+    char *e = err_text();
+    ZT_CHECK(rc == 0, "exit %d: %s", rc, e);
+    free(e);
+    zs_store *st = open_ro("ws");
+    zs_txn *t;
+    ZT_OK(store_read_begin(st, &t));
+    int w, h;
+    const uint8_t *px;
+    ZT_OK(store_thumb_get(t, 1, &w, &h, &px));
+    ZT_CHECK(w == 256 && h == 205, "grey FITS thumbnail %dx%d (100x80 scaled to 256 wide)", w, h);
+    ZT_CHECK(px[0] == px[1] && px[1] == px[2], "a 2-D FITS is grey");
+    ZT_OK(store_thumb_get(t, 2, &w, &h, &px));
+    ZT_CHECK(w == 256 && h == 256, "cube thumbnail %dx%d", w, h);
+    int colour = 0;
+    for (int i = 0; i < w * h; i++) colour |= px[i * 3] != px[i * 3 + 2];
+    ZT_CHECK(colour, "a 3-plane cube came out grey");
+    store_read_end(t);
+    store_close(st);
+}
+
 typedef struct {
     char got[64][6][64];
     long line[64];
@@ -951,6 +994,7 @@ const zt_case zt_suite_import[] = {
     {"a tree stored in the workspace names prior columns and exports its labels; ra/dec are kept", a_workspace_tree_names_priors_and_exports, 60},
     {"export interest gives the mean rating and count per galaxy, retractions undone", export_interest_averages_ratings, 60},
     {"features reach galaxies imported before; ids found nowhere are bad input", features_reach_galaxies_imported_before, 90},
+    {"FITS cutouts (2-D and 3-plane cubes) import with thumbnails", fits_cutouts_import_with_thumbnails, 60},
     {"the CSV reader handles a BOM, CRLF, quotes, multi-line fields and counts lines", csv_reader_handles_quotes_crlf_and_counts_lines, 0},
     {"export says clearly when there is no model, no feature set or no workspace", export_says_clearly_what_is_missing, 60},
     {0, 0, 0},
