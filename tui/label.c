@@ -790,7 +790,8 @@ static void draw(ui *u)
                 put_image(u, image_get(u, gid, u->box_px_w, u->box_px_h), u->img_y, u->img_x);
                 u->image_on_screen = 1;
             }
-            if (u->log) logf_(u, "image %u: %s, %.2f ms (key -> image written in the labeler: %.2f ms)", gid,
+            if (u->log) logf_(u, "image %u (%dx%d px at cell %d,%d): %s, %.2f ms (key -> image written in the labeler: %.2f ms)",
+                              gid, u->box_px_w, u->box_px_h, u->img_y, u->img_x,
                               hit ? "prefetched" : "encoded now", (core_mono_s() - t0) * 1e3,
                               u->t_key > 0 ? (core_mono_s() - u->t_key) * 1e3 : -1.0);
         }

@@ -40,6 +40,51 @@ convert shot.png -crop 800x17+2+$((2 + 39 * 17)) +repage bottom.png
 expect "the image never reaches the bottom line" \
     bash -c "[ \$(convert bottom.png -format '%[fx:mean]' info:) != 0 ]"
 
+# ---- resizing the window (SIGWINCH): the image is laid out again and re-sent
+# at the new pane size.  Our own Xvfb + xterm as term-shot starts them, resized
+# with xdotool, shot with import.
+mkfifo dfd
+Xvfb -displayfd 3 -screen 0 1600x1200x24 -nolisten tcp -noreset 3>dfd >xvfb.log 2>&1 &
+XVFB=$!
+XT=
+trap '[ -n "$XT" ] && kill $XT 2>/dev/null; kill $XVFB 2>/dev/null; rm -rf "$T"' EXIT
+read -r -t 15 dnum <dfd || dnum=
+export DISPLAY=":$dnum"
+LANG=C.UTF-8 xterm -ti vt340 -tn xterm-256color -xrm "XTerm*decTerminalID: vt340" \
+    -xrm "XTerm*numColorRegisters: 256" -xrm "XTerm*allowWindowOps: true" \
+    -xrm "XTerm*maxGraphicSize: 4096x4096" -xrm "XTerm*scrollBar: false" \
+    -fa "DejaVu Sans Mono" -fs 10 -geometry 100x40+0+0 -bg black -fg gray90 \
+    -e env ZOOSH_LOG="$T/resize.log" "$Z" label ws --task ring --retrain 0 >xterm.log 2>&1 &
+XT=$!
+wid=
+for i in $(seq 1 100); do
+    wid=$(xdotool search --pid $XT 2>/dev/null | head -1)
+    [ -n "$wid" ] && grep -q '^image' resize.log 2>/dev/null && break
+    sleep 0.1
+done
+expect "a second labeler runs in our own xterm" test -n "$wid"
+# shot SHOT.png: the last image's side and an NCC of the pane against galaxy 4
+pane_ncc() {
+    local side
+    side=$(grep '^image' resize.log | tail -1 | sed 's/.*(\([0-9]*\)x.*/\1/')
+    import -window "$wid" "$1"
+    convert "$1" -crop "${side}x${side}+10+19" +repage pane_r.png
+    convert "$(img 4)" -resize "${side}x${side}" want_r.png
+    echo "$side $(compare -metric NCC pane_r.png want_r.png null: 2>&1)"
+}
+xdotool windowsize "$wid" 600 400
+sleep 2
+read -r side1 ncc1 < <(pane_ncc small.png)
+expect "after shrinking to 600x400 px the image is re-laid out smaller ($side1 px)" test "${side1:-0}" -lt 496
+expect "and re-sent: it matches galaxy 4 (NCC $ncc1 > 0.9)" awk "BEGIN{exit !(${ncc1:-0} > 0.9)}"
+xdotool windowsize "$wid" 1000 700
+sleep 2
+read -r side2 ncc2 < <(pane_ncc large.png)
+expect "after growing to 1000x700 px it is larger again ($side2 px)" test "${side2:-0}" -gt "${side1:-0}"
+expect "and matches galaxy 4 (NCC $ncc2 > 0.9)" awk "BEGIN{exit !(${ncc2:-0} > 0.9)}"
+kill $XT 2>/dev/null
+XT=
+
 if [ "${ZT_DOCS:-0}" = 1 ]; then
     mkdir -p "$ROOT/docs"
     nice "$Z" embed ws --quiet >/dev/null 2>&1 && nice "$Z" train ws --task ring >/dev/null 2>&1
