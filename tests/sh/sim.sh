@@ -75,14 +75,19 @@ if $Z demo --ws dws --no-label -n 60 --size 128 >demo.out 2>&1; then
         LANG=C.UTF-8 tmux -L "$SOCK" -u new-session -d -s z -x 100 -y 30 \
             "cd '$T' && '$Z' demo --ws dws -n 30 --size 128; echo demo-exit-\$?; sleep 5"
         expect "zoosh demo opens the labeler on the ring question" wait_for "Does the galaxy have a ring?" 30
-        tmux -L "$SOCK" send-keys -t z 1
-        expect "an answer by key" wait_for "session 1 " 10
+        for i in $(seq 1 12); do tmux -L "$SOCK" send-keys -t z $(( i % 3 == 0 ? 1 : 2 )); sleep 0.05; done
+        expect "12 answers by key" wait_for "session 12 " 10
+        sleep 3     # the background retrain after 10 answers
         tmux -L "$SOCK" send-keys -t z q
-        expect "q leaves the demo cleanly (exit 0)" wait_for "demo-exit-0" 10
+        expect "q leaves the demo cleanly (exit 0)" wait_for "demo-exit-0" 15
+        tmux -L "$SOCK" capture-pane -p -t z -S -50 > demo-screen.txt
         tmux -L "$SOCK" kill-server 2>/dev/null
-        expect "the answer is in the workspace" bash -c "$Z stats dws 2>&1 | grep -E '^ring ' | awk '{exit !(\$2 == 1)}'"
+        expect "after labeling the demo reports the model's AUC against the truth" \
+            grep -qE "after labeling: the ring model .* labels\)|after labeling: no ring predictions yet" demo-screen.txt
+        expect "the answers are in the workspace" bash -c "$Z stats dws 2>&1 | grep -E '^ring ' | awk '{exit !(\$2 == 12)}'"
         $Z demo --ws dws --no-label >demo3.out 2>&1
-        expect "a second demo keeps the answer" bash -c "grep -q 'reusing dws' demo3.out && $Z stats dws 2>&1 | grep -E '^ring ' | awk '{exit !(\$2 == 1)}'"
+        expect "a second demo keeps the answers" bash -c "grep -q 'reusing dws' demo3.out && $Z stats dws 2>&1 | grep -E '^ring ' | awk '{exit !(\$2 == 12)}'"
+        expect "... and reports the AUC of the model trained on them" grep -qE "now: the ring model \(version [0-9]+, 1[0-9] labels\) ranks the 30 galaxies" demo3.out
     else
         skip "zoosh demo opens the labeler" "no tmux"
     fi
