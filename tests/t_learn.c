@@ -384,6 +384,63 @@ static void interest_ratings_rank_by_expected_improvement(void)
     store_close(st);
 }
 
+static void tree_answer(store_answer *a, int i, const world *w, const char *user)
+{
+    memset(a, 0, sizeof *a);
+    a->gid = (uint32_t)i + 1;
+    a->kind = STORE_ANS_TREE;
+    snprintf(a->user, sizeof a->user, "%s", user);
+    snprintf(a->task, sizeof a->task, "gz-decals");
+    int featured = w->x[i][0] > 0;
+    snprintf(a->steps[0].question, sizeof a->steps[0].question, "smooth-or-featured");
+    snprintf(a->steps[0].answer, sizeof a->steps[0].answer, "%s", featured ? "featured-or-disk" : "smooth");
+    a->n_steps = 1;
+    if (featured) {
+        snprintf(a->steps[1].question, sizeof a->steps[1].question, "disk-edge-on");
+        snprintf(a->steps[1].answer, sizeof a->steps[1].answer, "no");
+        snprintf(a->steps[2].question, sizeof a->steps[2].question, "has-spiral-arms");
+        snprintf(a->steps[2].answer, sizeof a->steps[2].answer, "%s", w->x[i][1] > 0 ? "yes" : "no");
+        a->n_steps = 3;
+    }
+}
+
+static void tree_answers_from_two_users_train_a_dirichlet_head(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 12, 0);
+    static answers A;
+    A.n = 0;
+    for (int i = 0; i < 120; i++) tree_answer(&A.a[A.n++], i, &w, "alice");
+    for (int i = 0; i < 40; i++) tree_answer(&A.a[A.n++], i, &w, "bob");
+    ZT_OK(store_write(st, put_answers, &A));
+    core_learn_data D;
+    char err[256];
+    ZT_OK(core_learn_load(st, "gz-decals", NULL, &D, err, sizeof err));
+    ZT_CHECK(D.C == 34 && D.n_answered == 120, "C %d answered %d", D.C, D.n_answered);
+    /* galaxy 0 has two votes on its first question, galaxy 50 one */
+    float s0 = D.y[0] + D.y[1] + D.y[2], s50 = D.y[50 * 34] + D.y[50 * 34 + 1] + D.y[50 * 34 + 2];
+    ZT_CHECK(s0 == 2 && s50 == 1, "votes on the first question: %g and %g", s0, s50);
+    core_learn_data_free(&D);
+    core_learn_opts o = {.task = "gz-decals", .order = "uncertain", .seed = 2};
+    core_model_info info;
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(info.n_train == 120 && strcmp(info.metric, "accuracy") == 0 && info.value > 0.75,
+             "n_train %d %s %g", info.n_train, info.metric, info.value);
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    float p[40];
+    int np, right = 0, tot = 0;
+    for (int i = 150; i < NG; i++) {
+        ZT_OK(core_pred_get(txn, "gz-decals", (uint32_t)i + 1, p, 40, &np));
+        ZT_CHECK(np == 34 && fabsf(p[0] + p[1] + p[2] - 1) < 1e-4f && fabsf(p[3] + p[4] - 1) < 1e-4f, "np %d", np);
+        right += (p[1] > p[0]) == (w.x[i][0] > 0);
+        tot++;
+    }
+    ZT_CHECK(right > tot * 8 / 10, "smooth vs featured right for %d of %d unanswered galaxies", right, tot);
+    store_read_end(txn);
+    store_close(st);
+}
+
 typedef struct {
     zs_store *st;
     int rc;
@@ -479,6 +536,7 @@ const zt_case zt_suite_learn[] = {
     {"a cancelled run stores nothing", a_cancelled_run_stores_nothing, 0},
     {"bad orders, tasks and feature sets are explained", bad_orders_tasks_and_feature_sets_are_explained, 0},
     {"catalog priors pretrain a head that answers first, then it is fine-tuned", catalog_priors_pretrain_a_head_that_answers_first, 0},
+    {"tree answers from two users train a Dirichlet head", tree_answers_from_two_users_train_a_dirichlet_head, 0},
     {"interest ratings rank by expected improvement", interest_ratings_rank_by_expected_improvement, 0},
     {"a background run shares the store with a labeling thread", a_background_run_shares_the_store_with_a_labeling_thread, 0},
     {"every order ranks every galaxy once, in memory", simulate_helpers_rank_without_touching_the_store, 0},
