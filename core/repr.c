@@ -189,8 +189,10 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     put_ctx decl = {.set = enc->set, .dim = dim, .provenance = enc->provenance ? enc->provenance : ""};
     int rc = store_write(st, put_vectors, &decl);
     if (rc) {
-        set_err(err, errlen, "cannot create feature set '%s': %s", enc->set,
-                rc == STORE_EDIM ? "it holds vectors of another dimension" : store_strerror(rc));
+        set_err(err, errlen, "cannot write feature set '%s': %s", enc->set,
+                rc == STORE_EDIM ? "it holds vectors of another dimension (from another encoder or "
+                                   "an older zoosh); write to a new set with --set NAME"
+                                 : store_strerror(rc));
         return rc;
     }
 
