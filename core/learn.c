@@ -267,23 +267,28 @@ static void standardise(float *x, int n, int d)
     }
 }
 
+/* The feature set: the one asked for; else the PCA-40 of the workspace's
+ * default set ("pca40", or "<default>_pca40" as zoosh embed names the PCA of
+ * another set); else the default set itself; else the first set. */
 static int pick_features(zs_txn *txn, const char *want, char *out, size_t outlen)
 {
     int dim;
-    char *prov = NULL, *v = NULL;
+    char *v = NULL;
     if (want && *want) {
         snprintf(out, outlen, "%s", want);
         return store_featset_get(txn, want, &dim, NULL);
     }
-    if (store_meta_get(txn, "features.default", &v) == 0) {
-        snprintf(out, outlen, "%s", v);
-        free(v);
-        if (store_featset_get(txn, out, &dim, NULL) == 0) return 0;
-    }
-    if (store_featset_get(txn, "pca40", &dim, &prov) == 0) {
-        free(prov);
+    if (store_featset_get(txn, "pca40", &dim, NULL) == 0) {
         snprintf(out, outlen, "pca40");
         return 0;
+    }
+    if (store_meta_get(txn, "features.default", &v) == 0) {
+        char pca[64];
+        snprintf(pca, sizeof pca, "%.50s_pca40", v);
+        if (store_featset_get(txn, pca, &dim, NULL) == 0) snprintf(out, outlen, "%.63s", pca);
+        else snprintf(out, outlen, "%.63s", v);
+        free(v);
+        if (store_featset_get(txn, out, &dim, NULL) == 0) return 0;
     }
     char **names = NULL;
     int n = 0, rc = store_featset_list(txn, &names, &n);

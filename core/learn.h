@@ -84,7 +84,8 @@ typedef struct {
 } core_learn_data;
 
 /* Reads features, answers and priors in short read transactions.  features
- * NULL = meta "features.default", else "pca40", else the first set. */
+ * NULL = "pca40", else "<features.default>_pca40", else features.default,
+ * else the first set. */
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);
