@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/image.h"
@@ -155,26 +156,6 @@ static void restore_terminal(void)
         endwin();
         the_ui->curses_up = 0;
     }
-}
-
-/* ---- raw output next to curses */
-
-static void out_write(const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(STDOUT_FILENO, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;            /* terminal gone: nothing to do */
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-static void out_cup(int y, int x)
-{
-    char b[32];
-    int n = snprintf(b, sizeof b, CUP_FMT, y + 1, x + 1);
-    out_write(b, (size_t)n);
 }
 
 /* ---- model, queue, predictions */
@@ -358,10 +339,20 @@ static void put_image(ui *u, img_entry *e, int y, int x)
 {
     if (!e->bytes || e->len == 0) return;
     int cy, cx;
-    out_cup(y, x);
-    out_write(e->bytes, e->len);
     getyx(curscr, cy, cx);
-    out_cup(cy, cx);            /* back to where curses thinks the cursor is */
+    char pre[32], post[32];
+    int npre = snprintf(pre, sizeof pre, CUP_FMT, y + 1, x + 1);
+    int npost = snprintf(post, sizeof post, CUP_FMT, cy + 1, cx + 1);   /* back to where curses thinks it is */
+    /* one writev: the terminal gets position, image and the way back together */
+    struct iovec iov[3] = {{pre, (size_t)npre}, {e->bytes, e->len}, {post, (size_t)npost}};
+    int i = 0;
+    while (i < 3) {
+        ssize_t w = writev(STDOUT_FILENO, iov + i, 3 - i);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;             /* terminal gone */
+        while (i < 3 && (size_t)w >= iov[i].iov_len) { w -= (ssize_t)iov[i].iov_len; i++; }
+        if (i < 3) { iov[i].iov_base = (char *)iov[i].iov_base + w; iov[i].iov_len -= (size_t)w; }
+    }
     (void)u;
 }
 
