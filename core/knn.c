@@ -4,10 +4,10 @@
  * Legend: n = rows, d = dimension, k = neighbours wanted, m = queries in a
  * batch, BR = rows per block.
  *
- * DESIGN (threads): a query splits the rows into one contiguous range per
- * thread.  Each thread reads the shared matrix and norms (read-only), writes
- * only its own block buffer and heap, and the caller merges the heaps after
- * joining.  Nothing is locked; a core_knn is immutable after core_knn_new,
+ * DESIGN (threads): a query's rows are cut into chunks that the threads
+ * take in turn from a shared atomic counter (the only shared write).  Each
+ * thread reads the shared matrix and norms (read-only), writes only its own
+ * block buffer and heap, and the caller merges the heaps after joining.  Nothing is locked; a core_knn is immutable after core_knn_new,
  * so any number of queries may run at once.
  */
 #include "core/knn.h"
@@ -22,9 +22,10 @@
 /* Rows per block: the block of dot products stays in L1/L2, and a block's
  * sgemv (BR x d) stays under OpenBLAS's threading threshold so the BLAS
  * call runs in the calling thread (we do the threading ourselves). */
-#define KNN_BLOCK_ELEMS 4096
+#define KNN_BLOCK_ELEMS 8192
 #define KNN_MIN_ROWS_PER_THREAD 32768
 #define KNN_MAX_THREADS 16
+#define KNN_CHUNK_ROWS 32768   /* rows per chunk the threads take turns at */
 
 static int knn_threads = 2;
 
@@ -123,41 +124,61 @@ typedef struct {
     const float *q;      /* (d) */
     float qscale;        /* cosine: 1/|q| ; euclidean: unused */
     int r0, r1, k, exclude;
+    int *next;           /* shared: next chunk to take (atomic), NULL = scan r0..r1 */
+    int nchunks, chunk;  /* with next: rows [c*chunk, min(n, (c+1)*chunk)) per chunk c */
     item *heap;          /* (k) */
     int nheap;
 } scan_job;
 
-static void *scan_rows(void *arg)
+/* Scan rows [r0, r1) into the job's heap (nh / thr carried across calls). */
+static void scan_range(scan_job *j, int r0_, int r1, float *dots, int br, int *nh, float *thr)
 {
-    scan_job *j = arg;
     const core_knn *ix = j->ix;
     const int d = ix->d;
-    int br = KNN_BLOCK_ELEMS / (d > 0 ? d : 1);
-    if (br < 16) br = 16;
-    float *dots = xmalloc(sizeof(float) * (size_t)br);   /* (BR) */
     item *h = j->heap;
-    int nh = 0;
-    float thr = INFINITY;
-    for (int r0 = j->r0; r0 < j->r1; r0 += br) {
-        int b = j->r1 - r0 < br ? j->r1 - r0 : br;
+    const int cosine = ix->metric == CORE_KNN_COSINE;
+    const float qs = j->qscale;
+    for (int r0 = r0_; r0 < r1; r0 += br) {
+        int b = r1 - r0 < br ? r1 - r0 : br;
         /* dots (b) = X[r0:r0+b] (b, d) @ q (d) */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, b, d, 1.0f, ix->x + (size_t)r0 * d, d, j->q, 1,
                     0.0f, dots, 1);
-        if (ix->metric == CORE_KNN_COSINE) {
-            const float *in = ix->invn + r0;
-            for (int i = 0; i < b; i++) dots[i] = 1.0f - dots[i] * in[i] * j->qscale;
-        } else {
-            const float *sq = ix->sqn + r0;
-            for (int i = 0; i < b; i++) dots[i] = sq[i] - 2.0f * dots[i];
-        }
+        /* key = squared distance - |q|^2 (euclidean) or 1 - cos (cosine);
+         * one pass: most rows fail the threshold test and cost one compare */
+        const float *aux = cosine ? ix->invn + r0 : ix->sqn + r0;
         for (int i = 0; i < b; i++) {
-            if (dots[i] < thr || nh < j->k) {
+            float key = cosine ? 1.0f - dots[i] * aux[i] * qs : aux[i] - 2.0f * dots[i];
+            if (key <= *thr || *nh < j->k) {   /* ties: heap_push prefers the smaller row */
                 int row = r0 + i;
                 if (row == j->exclude) continue;
-                item it = {dots[i], row};
-                heap_push(h, &nh, j->k, it);
-                if (nh == j->k) thr = h[0].key;
+                item it = {key, row};
+                heap_push(h, nh, j->k, it);
+                if (*nh == j->k) *thr = h[0].key;
             }
+        }
+    }
+}
+
+static void *scan_rows(void *arg)
+{
+    scan_job *j = arg;
+    const int d = j->ix->d;
+    int br = KNN_BLOCK_ELEMS / (d > 0 ? d : 1);
+    if (br < 16) br = 16;
+    float *dots = xmalloc(sizeof(float) * (size_t)br);   /* (BR) */
+    int nh = 0;
+    float thr = INFINITY;
+    if (!j->next) {
+        scan_range(j, j->r0, j->r1, dots, br, &nh, &thr);
+    } else {
+        /* chunks taken from a shared counter: a thread that the OS delays
+         * (a loaded machine) takes fewer, instead of holding up the query */
+        for (;;) {
+            int c = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED);
+            if (c >= j->nchunks) break;
+            int a = c * j->chunk, b = a + j->chunk;
+            if (b > j->ix->n) b = j->ix->n;
+            scan_range(j, a, b, dots, br, &nh, &thr);
         }
     }
     free(dots);
@@ -198,11 +219,14 @@ int core_knn_query(const core_knn *ix, const float *q, int k, int exclude, int *
     item *heaps = xmalloc(sizeof(item) * (size_t)k * nt);
     float qn = 0;
     for (int j = 0; j < ix->d; j++) qn += q[j] * q[j];
+    int next = 0;
+    const int chunk = KNN_CHUNK_ROWS;
     for (int t = 0; t < nt; t++) {
         jobs[t] = (scan_job){
             .ix = ix, .q = q, .qscale = qn > 0 ? 1.0f / sqrtf(qn) : 0.0f,
-            .r0 = (int)((long)ix->n * t / nt), .r1 = (int)((long)ix->n * (t + 1) / nt),
-            .k = k, .exclude = exclude, .heap = heaps + (size_t)k * t, .nheap = 0,
+            .r0 = 0, .r1 = ix->n, .k = k, .exclude = exclude,
+            .next = nt > 1 ? &next : NULL, .nchunks = (ix->n + chunk - 1) / chunk, .chunk = chunk,
+            .heap = heaps + (size_t)k * t, .nheap = 0,
         };
     }
     int started = 0;
