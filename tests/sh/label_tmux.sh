@@ -53,6 +53,17 @@ expect "a too-small window gets a message" wait_for "terminal too small" 5
 tm resize-window -t z -x 100 -y 30 2>/dev/null
 expect "the screen comes back when the window grows" wait_for "Does the galaxy have a ring?" 5
 
+# g: the coming queue as a grid; arrows + Enter jump (galaxy 46 is shown, so 47, 48... come)
+tm send-keys -t z g
+expect "g shows the coming queue" wait_for "the coming queue" 5
+id48=$(sed -n 49p "$CAT" | cut -d, -f1)
+tm send-keys -t z Right Enter
+expect "Right + Enter jumps to the second one ($id48)" wait_for "$id48" 5
+tm send-keys -t z s
+expect "s without representations says how to get them" wait_for "zoosh embed" 5
+tm send-keys -t z Escape
+expect "Esc goes back to the question" wait_for "Does the galaxy have a ring?" 5
+
 tm send-keys -t z '?'
 expect "? lists every key" wait_for "remaps" 5
 tm send-keys -t z x
