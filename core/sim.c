@@ -460,7 +460,7 @@ void core_sim_draw_class(uint64_t seed, int cls, core_sim_params *p)
         }
         p->merger = chance(&r, 0.7) ? 3 : 2;
         double rh = p->disc_h > 0 ? 1.678 * p->disc_h : p->r_eff;
-        double sep = rh * (p->merger == 3 ? unif(&r, 0.8, 2.2) : unif(&r, 2.5, 4.0));
+        double sep = rh * (p->merger == 3 ? unif(&r, 0.3, 2.0) : unif(&r, 2.5, 4.0));
         double ang = unif(&r, 0, 2 * M_PI);
         p->comp_dx = sep * sim_cos(ang);
         p->comp_dy = sep * sim_sin(ang);
@@ -524,6 +524,8 @@ typedef struct {
     float *band;        /* (3, L, L) g r z on the grid */
     float *plane[6];    /* (L, L) component planes */
     float *tmp;         /* (L, L) */
+    int n_sat;          /* saturated stars: their cores are masked after the noise */
+    double sat[4][3];   /* (n_sat, x y radius) grid coordinates */
     core_rng rng;
 } rctx;
 
@@ -962,6 +964,61 @@ static void star(float *flux, int S, double x, double y, double fr, const double
     }
 }
 
+/* What a saturated star does to a DECaLS coadd: a wide halo, a horizontal
+ * bleed trail, and a core of masked pixels that shows black with a blue rim
+ * (masked in r and z first).  fr, sat: surface-brightness units of the grid. */
+static void saturated(rctx *c, double x, double y, double fr, double fwhm, const double col[3])
+{
+    const double sat = 6.0;
+    double beta = 3.0, alpha = fwhm / (2 * sqrt(sim_pow(2, 1 / beta) - 1));
+    double peak = fr * (beta - 1) / (M_PI * alpha * alpha);
+    if (peak <= sat) return;
+    double rs = alpha * sqrt(sim_pow(peak / sat, 1 / beta) - 1) + 0.5;
+    int L = c->L;
+    size_t LL = (size_t)L * L;
+    /* the halo: a wider Moffat (beta 1.5) with a tenth of the light */
+    double a2 = 5 * alpha, n2 = 0.2 * fr * 0.5 / (M_PI * a2 * a2), R = fmin(L, 40 * a2);
+    box b = box_around(c, x, y, R);
+    for (int yy = b.y0; yy < b.y1; yy++)
+        for (int xx = b.x0; xx < b.x1; xx++) {
+            double dx = xx + 0.5 - x, dy = yy + 0.5 - y, u = 1 + (dx * dx + dy * dy) / (a2 * a2);
+            double v = n2 / (u * sqrt(u));
+            for (int k = 0; k < 3; k++) c->band[k * LL + (size_t)yy * L + xx] += (float)(v * col[k]);
+        }
+    /* the bleed trail along the rows, a cell or two wide */
+    double len = rs * unif(&c->rng, 3, 8), amp = sat * unif(&c->rng, 0.05, 0.2);
+    for (int yy = (int)floor(y - 1); yy <= (int)floor(y + 1); yy++) {
+        if (yy < 0 || yy >= L) continue;
+        double w = sim_exp(-0.5 * (yy + 0.5 - y) * (yy + 0.5 - y) / 0.36);
+        for (int xx = (int)fmax(0, x - len); xx < (int)fmin(L, x + len); xx++) {
+            double v = amp * w * (1 - fabs(xx + 0.5 - x) / len);
+            for (int k = 0; k < 3; k++) c->band[k * LL + (size_t)yy * L + xx] += (float)(v * col[k]);
+        }
+    }
+    if (c->n_sat < 4) {
+        c->sat[c->n_sat][0] = x; c->sat[c->n_sat][1] = y; c->sat[c->n_sat][2] = rs;
+        c->n_sat++;
+    }
+}
+
+/* Masked pixels of saturated cores: 0 in all bands inside, r and z only on the rim. */
+static void mask_saturated(rctx *c)
+{
+    int L = c->L;
+    size_t LL = (size_t)L * L;
+    for (int i = 0; i < c->n_sat; i++) {
+        double x = c->sat[i][0], y = c->sat[i][1], rs = c->sat[i][2];
+        box b = box_around(c, x, y, rs + 1);
+        for (int yy = b.y0; yy < b.y1; yy++)
+            for (int xx = b.x0; xx < b.x1; xx++) {
+                double ex = xx + 0.5 - x, ey = yy + 0.5 - y, r = sqrt(ex * ex + ey * ey);
+                size_t o = (size_t)yy * L + xx;
+                if (r < 0.7 * rs) c->band[o] = c->band[LL + o] = c->band[2 * LL + o] = 0;
+                else if (r < rs) c->band[LL + o] = c->band[2 * LL + o] = 0;
+            }
+    }
+}
+
 /* A satellite trail: a straight line through the image, mostly in one band. */
 static void trail(float *flux, int S, core_rng *r, double strength, double wscale)
 {
@@ -1119,7 +1176,9 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
     if (main_star) {
         double col[3];
         star_colour(&c.rng, col);
-        star(c.band, L, c.cx, c.cy, logunif(&c.rng, 800, 5000) / area, col, fwhm, 1);
+        double fs = logunif(&c.rng, 2000, 20000) / area;
+        star(c.band, L, c.cx, c.cy, fs, col, fwhm, 1);
+        saturated(&c, c.cx, c.cy, fs, fwhm, col);
     }
     if (!p->no_background) {
         int nst = (int)sim_poisson(&c.rng, 2.5);
@@ -1132,7 +1191,9 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         if (p->bright_star == 1) {
             double col[3], a = unif(&c.rng, 0, 2 * M_PI), d = unif(&c.rng, 0.3, 0.55) * L;
             star_colour(&c.rng, col);
-            star(c.band, L, c.cx + d * sim_cos(a), c.cy + d * sim_sin(a), logunif(&c.rng, 300, 3000) / area, col, fwhm, 1);
+            double fs = logunif(&c.rng, 300, 3000) / area, sx = c.cx + d * sim_cos(a), sy = c.cy + d * sim_sin(a);
+            star(c.band, L, sx, sy, fs, col, fwhm, 1);
+            saturated(&c, sx, sy, fs, fwhm, col);
         }
     }
     if (p->trail) trail(c.band, L, &c.rng, p->trail == 2 ? 2.5 : 1.0, fwhm / 4.0);
@@ -1156,6 +1217,8 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
             }
         }
     }
+
+    mask_saturated(&c);
 
     /* --- up to the output, bilinear --------------------------------------- */
     for (int k = 0; k < 3; k++) {
