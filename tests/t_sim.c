@@ -226,6 +226,54 @@ static void dust_lane_dims_the_midplane_most_in_g(void)
     free(fc);
 }
 
+static int star_artifact(const core_sim_params *p) { return p->bright_star == 2; }
+static int trail_artifact(const core_sim_params *p) { return p->trail == 2; }
+
+static void saturated_star_has_a_masked_core_and_a_halo(void)
+{
+    core_sim_params p;
+    find_class(CORE_SIM_ARTIFACT, star_artifact, &p);
+    core_image im = {0};
+    ZT_OK(core_sim_render(&p, S, &im));
+    const uint8_t *c = im.px + 3 * ((size_t)(S / 2) * S + S / 2);
+    ZT_CHECK(c[0] < 40 && c[1] < 40, "the saturated core shows RGB %d %d %d, not black", c[0], c[1], c[2]);
+    int bright = 0;
+    for (int dx = -40; dx <= 40; dx += 80) {
+        const uint8_t *h = im.px + 3 * ((size_t)(S / 2 + 20) * S + S / 2 + dx / 4);
+        bright += h[1] > 150;
+    }
+    ZT_CHECK(bright == 2, "no bright halo around the masked core");
+    core_image_free(&im);
+}
+
+static void satellite_trail_is_a_line_in_one_band(void)
+{
+    core_sim_params p;
+    find_class(CORE_SIM_ARTIFACT, trail_artifact, &p);
+    p.no_noise = 1; p.no_background = 1;
+    float *f = xmalloc(sizeof(float) * 3 * S * S);
+    core_sim_render_flux(&p, S, f);
+    core_sim_params q = p;
+    q.trail = 0;
+    float *g = xmalloc(sizeof(float) * 3 * S * S);
+    core_sim_render_flux(&q, S, g);
+    size_t SS = (size_t)S * S;
+    double d[3] = {0, 0, 0};
+    long lit = 0;
+    for (size_t i = 0; i < SS; i++) {
+        double m = 0;
+        for (int k = 0; k < 3; k++) { double v = f[k * SS + i] - g[k * SS + i]; d[k] += v; if (v > m) m = v; }
+        lit += m > 0.01;
+    }
+    int top = d[0] > d[1] ? (d[0] > d[2] ? 0 : 2) : (d[1] > d[2] ? 1 : 2);
+    double other1 = d[(top + 1) % 3], other2 = d[(top + 2) % 3];
+    ZT_CHECK(d[top] > 0 && other1 == 0 && other2 == 0, "trail light g r z %.1f %.1f %.1f", d[0], d[1], d[2]);
+    /* a line: crosses the image (>= S/2 px long) but covers a few per cent of it */
+    ZT_CHECK(lit > S / 2 && lit < (long)SS / 20, "%ld pixels lit by the trail", lit);
+    free(f);
+    free(g);
+}
+
 static int major_merger(const core_sim_params *p)
 {
     return p->merger == 3 && hypot(p->comp_dx, p->comp_dy) > 40 && p->comp_flux > 0.4;
@@ -429,6 +477,8 @@ const zt_case zt_suite_sim[] = {
     {"the arm count is the dominant azimuthal Fourier mode", arm_count_is_the_dominant_fourier_mode, 0},
     {"a strong bar raises the m=2 mode inside its length only", bar_raises_the_m2_mode_inside_its_length, 0},
     {"a dust lane dims the midplane of an edge-on disc, most in g", dust_lane_dims_the_midplane_most_in_g, 0},
+    {"a saturated star shows a masked core in a bright halo", saturated_star_has_a_masked_core_and_a_halo, 0},
+    {"a satellite trail is a line across the image in one band", satellite_trail_is_a_line_in_one_band, 0},
     {"a merger shows two peaks", merger_has_two_peaks, 0},
     {"a lens arc is blue light at the Einstein radius", lens_arc_is_blue_light_at_the_einstein_radius, 0},
     {"spiral arms are bluer than the bulge", arms_are_bluer_than_the_bulge, 0},
