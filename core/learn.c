@@ -390,7 +390,7 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
         free(w.rec); free(w.retracted);
         goto fail;
     }
-    qsort(w.retracted, w.nr, sizeof(uint64_t), cmp_u64);
+    if (w.nr) qsort(w.retracted, w.nr, sizeof(uint64_t), cmp_u64);   /* NULL when none: UBSan nonnull */
     if (D->C > 0) D->y = xcalloc((size_t)D->n * D->C, sizeof(float));
     D->rating = xmalloc((size_t)D->n * sizeof(float));
     float *rsum = xcalloc((size_t)D->n, sizeof(float)), *rcnt = xcalloc((size_t)D->n, sizeof(float));
