@@ -364,6 +364,12 @@ int core_gp_fit_fixed(core_gp **out, const float *x, const float *y, int n, int 
 int core_gp_fit(core_gp **out, const float *x, const float *y, int n, int d, core_kernel k,
                 int restarts, uint64_t seed)
 {
+    return core_gp_fit_from(out, x, y, n, d, k, restarts, seed, NULL);
+}
+
+int core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int d, core_kernel k,
+                     int restarts, uint64_t seed, const core_gp_hyper *start)
+{
     *out = NULL;
     if (n < 1 || d < 1) return -1;
     core_gp *g = gp_alloc(x, y, n, d);
@@ -386,7 +392,13 @@ int core_gp_fit(core_gp **out, const float *x, const float *y, int n, int d, cor
     ws_init(&w, n);
     for (int s = 0; s < (restarts < 1 ? 1 : restarts); s++) {
         double t[4] = {0, log(med), 0, log(0.1)};
-        if (s > 0) {
+        if (s == 0 && start && start->kernel == k && start->amp > 0 && start->ell > 0 && start->alpha > 0 &&
+            start->noise > 0) {
+            t[0] = log(start->amp);
+            t[1] = log(start->ell);
+            t[2] = log(start->alpha);
+            t[3] = log(start->noise);
+        } else if (s > 0) {
             t[0] = core_rng_uniform(&r) * 2 - 1;
             t[1] = log(med) + (core_rng_uniform(&r) * 3 - 1.5);
             t[2] = core_rng_uniform(&r) * 4 - 2;

@@ -34,6 +34,11 @@ typedef struct core_gp core_gp;
  * factors.  x (n, d) copied.  -1 on n < 1 or a failed factorisation. */
 int  core_gp_fit(core_gp **out, const float *x, const float *y, int n, int d, core_kernel k,
                  int restarts, uint64_t seed);
+/* The same with the first start at start (e.g. the previous model's
+ * hyperparameters: the labeler's retrains converge in a few steps); NULL =
+ * core_gp_fit. */
+int  core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int d, core_kernel k,
+                      int restarts, uint64_t seed, const core_gp_hyper *start);
 /* Factors with the given hyperparameters (no optimisation). */
 int  core_gp_fit_fixed(core_gp **out, const float *x, const float *y, int n, int d,
                        const core_gp_hyper *hp);

@@ -619,7 +619,9 @@ int core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t se
             memcpy(xt + (size_t)m * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
             yt[m++] = D->rating[i];
         }
-        if (core_gp_fit(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed) == 0) {
+        /* warm: the previous hyperparameters and one random start; cold: three starts */
+        if (core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, D->has_gp_start ? 2 : 3, seed,
+                             D->has_gp_start ? &D->gp_start : NULL) == 0) {
             R->mu = xmalloc((size_t)n * sizeof(float));
             R->sd = xmalloc((size_t)n * sizeof(float));
             core_gp_predict(R->gp, D->x, n, R->mu, R->sd);
@@ -991,6 +993,25 @@ int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *o
         goto end;
     }
     if (opts->cancel && *opts->cancel) { rc = 1; goto end; }
+    {   /* the last model's GP hyperparameters start this fit */
+        zs_txn *txn;
+        if (store_read_begin(st, &txn) == 0) {
+            char key[96];
+            const void *data;
+            size_t len;
+            blob_key(key, sizeof key, D.schema.name, "head");
+            if (store_blob_get(txn, STORE_DB_MODELS, key, &data, &len) == 0 && len >= INFO_BYTES + 8) {
+                uint32_t kind, el;
+                memcpy(&kind, (const uint8_t *)data + INFO_BYTES, 4);
+                memcpy(&el, (const uint8_t *)data + INFO_BYTES + 4, 4);
+                if ((kind & 2) && INFO_BYTES + 8 + (size_t)el + sizeof(core_gp_hyper) <= len) {
+                    memcpy(&D.gp_start, (const uint8_t *)data + INFO_BYTES + 8 + el, sizeof D.gp_start);
+                    D.has_gp_start = 1;
+                }
+            }
+            store_read_end(txn);
+        }
+    }
     if (D.prior && D.C > 0) {
         warm = prior_head(st, &D, opts->seed, opts->cancel, &pinfo);
         if (opts->cancel && *opts->cancel) { rc = 1; goto end; }

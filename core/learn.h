@@ -81,6 +81,8 @@ typedef struct {
     int pos_col;          /* the "chosen answer" column for likely / AUC, -1 none */
     int hidden;           /* hidden units of the head (0 = linear) */
     float l2;             /* weight decay (meta learn.<task>.l2; default 0.05) */
+    int has_gp_start;     /* 1: start the GP's hyperparameter search at gp_start */
+    core_gp_hyper gp_start; /* (core_learn_run: the last stored model's) */
 } core_learn_data;
 
 /* Reads features, answers and priors in short read transactions.  features

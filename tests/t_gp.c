@@ -131,6 +131,27 @@ static void fitting_raises_the_marginal_likelihood_over_the_start(void)
     free(x); free(y);
 }
 
+static void a_warm_start_keeps_the_fitted_likelihood(void)
+{
+    float *x, *y;
+    make_smooth(120, 5, 9, &x, &y);
+    core_gp *cold, *warm;
+    ZT_OK(core_gp_fit(&cold, x, y, 100, 5, CORE_KERNEL_RQ, 3, 1));
+    core_gp_hyper hc, hw;
+    core_gp_hyper_get(cold, &hc);
+    /* 20 more ratings, warm-started from the model of the first 100 */
+    ZT_OK(core_gp_fit_from(&warm, x, y, 120, 5, CORE_KERNEL_RQ, 1, 2, &hc));
+    core_gp_free(cold);
+    ZT_OK(core_gp_fit(&cold, x, y, 120, 5, CORE_KERNEL_RQ, 3, 1));
+    core_gp_hyper_get(cold, &hc);
+    core_gp_hyper_get(warm, &hw);
+    double lc = core_gp_lml(cold, &hc, NULL), lw = core_gp_lml(warm, &hw, NULL);
+    ZT_CHECK(lw > lc - 0.5, "warm-started lml %g vs three cold starts %g", lw, lc);
+    core_gp_free(cold);
+    core_gp_free(warm);
+    free(x); free(y);
+}
+
 static void expected_improvement_has_its_textbook_values(void)
 {
     ZT_CHECK(fabsf(core_acq_ei(3.5f, 1.0f, 3.0f, 0.5f) - 0.3989423f) < 1e-5f, "at the threshold EI = sd phi(0)");
@@ -148,6 +169,7 @@ const zt_case zt_suite_gp[] = {
     {"the BLAS prediction matches the naive loop", blas_prediction_matches_the_naive_loop, 0},
     {"a fitted GP predicts a smooth function and knows where it is unsure", fitted_gp_predicts_a_smooth_function_and_knows_where_it_is_unsure, 0},
     {"fitting raises the marginal likelihood over the start", fitting_raises_the_marginal_likelihood_over_the_start, 0},
+    {"a warm start keeps the fitted likelihood", a_warm_start_keeps_the_fitted_likelihood, 0},
     {"expected improvement has its textbook values", expected_improvement_has_its_textbook_values, 0},
     {0},
 };

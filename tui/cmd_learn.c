@@ -618,6 +618,10 @@ int cmd_simulate(int argc, char **argv)
             }
             fflush(stdout);
         }
+        if (R.gp) {   /* the next round starts from these hyperparameters, as the labeler's do */
+            core_gp_hyper_get(R.gp, &D.gp_start);
+            D.has_gp_start = 1;
+        }
         if (nshown >= budget) { core_learn_result_free(&R); break; }
         /* show the next batch: the order's best not yet shown */
         int want = budget - nshown < a.batch ? budget - nshown : a.batch;
