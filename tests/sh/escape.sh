@@ -82,9 +82,9 @@ expect "a 100 kB catalog field is refused naming its line, the other row importe
 {
     echo "wait ring? 15"
     for i in 1 2 3 4 5 6 7 8; do echo "keys 1"; echo "quiet 300"; done
-    echo "keys g"; echo "quiet 300"; echo "keys \\x1b"; echo "quiet 200"
-    echo "keys ?"; echo "quiet 300"; echo "keys x"; echo "quiet 200"
-    echo "keys q"; echo "expect-exit 10"
+    echo "keys g"; echo "quiet 300"; echo "keys \\x1b"; echo "sleep 1"   # past ESCDELAY
+    echo "keys ?"; echo "quiet 300"; echo "keys x"; echo "quiet 300"
+    echo "keys q"; echo "sleep 2"; echo "keys q"; echo "expect-exit 15"
 } | TERM=xterm-256color LANG=C.UTF-8 $PTY --out label.raw --timeout 60 -- \
     "$Z" label ws --task ring --graphics blocks --retrain 0 --order catalog 2>label.st
 expect "the labeler ran and quit ($(cat label.st))" grep -q "^exit 0$" label.st
