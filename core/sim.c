@@ -1156,11 +1156,13 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         int nbg = (int)sim_poisson(&c.rng, 20);
         for (int i = 0; i < nbg; i++) {
             double x = unif(&c.rng, 0, c.L), y = unif(&c.rng, 0, c.L);
-            double re = logunif(&c.rng, 1.0, 5.0) * c.k, fl = logunif(&c.rng, 0.15, 5.0);
+            int big = chance(&c.rng, 0.15);   /* a few nearer, larger neighbours */
+            double re = (big ? logunif(&c.rng, 4.0, 12.0) : logunif(&c.rng, 1.0, 5.0)) * c.k;
+            double fl = big ? logunif(&c.rng, 3.0, 25.0) : logunif(&c.rng, 0.15, 5.0);
             double col[3], u = core_rng_uniform(&c.rng);
-            if (u < 0.45) { col[0] = 0.45; col[1] = 1; col[2] = 1.6; }           /* red, distant */
-            else if (u < 0.8) { col[0] = 0.62; col[1] = 1; col[2] = 1.3; }
-            else { col[0] = 0.9; col[1] = 1; col[2] = 1.0; }
+            if (u < 0.5) { col[0] = 0.45; col[1] = 1; col[2] = 1.7; }            /* red, distant */
+            else if (u < 0.9) { col[0] = 0.56; col[1] = 1; col[2] = 1.5; }
+            else { col[0] = 0.75; col[1] = 1; col[2] = 1.25; }
             add_blob(&c, x, y, re, unif(&c.rng, 0.8, 2.5), unif(&c.rng, 0.3, 1.0), unif(&c.rng, 0, 180), fl, col);
         }
     }
@@ -1181,11 +1183,11 @@ void core_sim_render_flux(const core_sim_params *p, int S, float *flux)
         saturated(&c, c.cx, c.cy, fs, fwhm, col);
     }
     if (!p->no_background) {
-        int nst = (int)sim_poisson(&c.rng, 2.5);
+        int nst = (int)sim_poisson(&c.rng, 3.5);
         for (int i = 0; i < nst; i++) {
             double col[3];
             star_colour(&c.rng, col);
-            double fr = logunif(&c.rng, 0.1, 30);
+            double fr = logunif(&c.rng, 0.1, 60);
             star(c.band, L, unif(&c.rng, 0, L), unif(&c.rng, 0, L), fr / area, col, fwhm, 0);
         }
         if (p->bright_star == 1) {
