@@ -619,8 +619,8 @@ int core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t se
             memcpy(xt + (size_t)m * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
             yt[m++] = D->rating[i];
         }
-        /* warm: the previous hyperparameters and one random start; cold: three starts */
-        if (core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, D->has_gp_start ? 2 : 3, seed,
+        /* three starts; the first at the previous hyperparameters when there are some */
+        if (core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed,
                              D->has_gp_start ? &D->gp_start : NULL) == 0) {
             R->mu = xmalloc((size_t)n * sizeof(float));
             R->sd = xmalloc((size_t)n * sizeof(float));
