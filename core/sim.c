@@ -360,6 +360,7 @@ static void draw_disc(core_rng *r, core_sim_params *p, double bulge_lo, double b
     p->bar = u < 0.22 ? 2 : u < 0.45 ? 1 : 0;
     p->bar_len = p->disc_h * unif(r, 0.8, 1.6);
     p->bar_pa = unif(r, 0, 180);
+    p->clump = unif(r, 0.1, 0.3);
 }
 
 static void draw_arms(core_rng *r, core_sim_params *p)
@@ -679,6 +680,14 @@ static void disc_planes(rctx *c, const core_sim_params *p, box *out)
             Ts[i] = (float)sim_sin(a);
         }
     }
+    /* patchiness: a smooth random field exp(clump N(0,1)) on a 40x40 grid over
+     * the disc's box, interpolated; the arms get it squared (clumpier) */
+    enum { NG = 40 };
+    float field[NG][NG];     /* (NG, NG) */
+    for (int i = 0; i < NG; i++)
+        for (int j = 0; j < NG; j++)
+            field[i][j] = (float)sim_exp(p->clump * sim_normal(&c->rng) - 0.5 * p->clump * p->clump);
+    double fsx = (double)(NG - 1) / fmax(1, b.x1 - b.x0), fsy = (double)(NG - 1) / fmax(1, b.y1 - b.y0);
     int kpow = p->pitch < 15 ? 2 : 3;
     double smean = kpow == 2 ? 3.0 / 8.0 : 5.0 / 16.0;   /* mean of ((1 + cos) / 2)^k */
     float *pd = c->plane[PL_DISC], *pa_ = c->plane[PL_ARM], *pb = c->plane[PL_BAR], *pr = c->plane[PL_RING];
@@ -694,8 +703,17 @@ static void disc_planes(rctx *c, const core_sim_params *p, box *out)
                 continue;
             }
             double X = xp, Y = yp / qd, R2 = X * X + Y * Y, R = sqrt(R2);
-            double d = sim_exp(-R * ih);
-            pd[o] = (float)d;
+            double d = sim_exp(-R * ih), cl = 1;
+            if (p->clump > 0) {
+                double gx = (x - b.x0) * fsx, gy = (y - b.y0) * fsy;
+                int ix = (int)gx, iy = (int)gy;
+                if (ix > NG - 2) ix = NG - 2;
+                if (iy > NG - 2) iy = NG - 2;
+                double fx = gx - ix, fy = gy - iy;
+                cl = (1 - fy) * ((1 - fx) * field[iy][ix] + fx * field[iy][ix + 1]) +
+                     fy * ((1 - fx) * field[iy + 1][ix] + fx * field[iy + 1][ix + 1]);
+            }
+            pd[o] = (float)(d * cl);
             if (m) {
                 double Ri = R < 1e-6 ? 1e-6 : R;
                 double zr = X / Ri, zi = Y / Ri, pr_ = 1, pi_ = 0;
@@ -712,7 +730,7 @@ static void disc_planes(rctx *c, const core_sim_params *p, box *out)
                 double s = (1 + (pr_ * tc - pi_ * ts)) * 0.5;
                 s = kpow == 2 ? s * s : s * s * s;
                 double win = R2 / (R2 + Rin * Rin);
-                pa_[o] = (float)(d * win * s / smean);
+                pa_[o] = (float)(d * win * s / smean * cl * cl);
             }
             if (p->bar) {
                 double Xb = X * bar_c + Y * bar_s, Yb = (-X * bar_s + Y * bar_c) / qb;

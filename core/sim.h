@@ -53,6 +53,7 @@ typedef struct {
     /* disc: exponential */
     double disc_h;          /* scale length, px (0 = no disc) */
     double disc_z;          /* scale height for edge-on discs, px */
+    double clump;           /* patchiness of the disc light 0..0.4 (a smooth random field, in log) */
     double dust;            /* dust lane depth 0..1 (g band; r, z less) */
     /* spiral arms: logarithmic, I ~ ((1 + cos(m (phi - ln(R)/tan(pitch)))) / 2)^k */
     int    n_arms;          /* 0 = none */
