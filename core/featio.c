@@ -53,7 +53,8 @@ void core_featset_free(core_featset *fs)
     if (!fs) return;
     if (fs->ids) for (int i = 0; i < fs->n; i++) free(fs->ids[i]);
     free(fs->ids);
-    free(fs->x);
+    if (fs->x_map_len) munmap(fs->x, fs->x_map_len);
+    else free(fs->x);
     free(fs->lines);
     memset(fs, 0, sizeof *fs);
 }
@@ -295,6 +296,8 @@ static int read_full(int fd, void *buf, size_t n)
     return 0;
 }
 
+#define H5_REPLY_PAGE ((off_t)65536)   /* where the vectors start in the reply file: page aligned */
+
 typedef struct {
     int32_t rc, n, dim, n_samples;
     char format[8];
@@ -327,8 +330,11 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
             memcpy(r.format, fs.format, sizeof r.format);
             memcpy(r.provenance, fs.provenance, sizeof r.provenance);
         }
+        /* layout: the reply, the vectors from H5_REPLY_PAGE on (the parent
+         * maps them in place), then the ids */
         int bad = write_full(fd, &r, sizeof r);
-        if (r.rc == 0 && !bad) bad = write_full(fd, fs.x, sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
+        if (r.rc == 0 && !bad) bad = lseek(fd, H5_REPLY_PAGE, SEEK_SET) != H5_REPLY_PAGE ||
+                                     write_full(fd, fs.x, sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
         for (int i = 0; r.rc == 0 && !bad && i < fs.n; i++) {
             uint32_t l = (uint32_t)strlen(fs.ids[i]);
             bad = write_full(fd, &l, sizeof l) || write_full(fd, fs.ids[i], l);
@@ -355,8 +361,10 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
         memcpy(out->provenance, r.provenance, sizeof out->provenance);
         out->provenance[sizeof out->provenance - 1] = 0;
         if (ok) {
-            out->x = xmalloc(sizeof(float) * (size_t)r.n * (size_t)r.dim);
-            ok = read_full(fd, out->x, sizeof(float) * (size_t)r.n * (size_t)r.dim) == 0;
+            size_t xb = sizeof(float) * (size_t)r.n * (size_t)r.dim;
+            void *m = mmap(NULL, xb, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, H5_REPLY_PAGE);   /* writes copy */
+            ok = m != MAP_FAILED && lseek(fd, H5_REPLY_PAGE + (off_t)xb, SEEK_SET) == H5_REPLY_PAGE + (off_t)xb;
+            if (m != MAP_FAILED) { out->x = m; out->x_map_len = xb; }
         }
         out->ids = xcalloc((size_t)(r.n > 0 ? r.n : 1), sizeof(char *));
         for (int i = 0; ok && i < r.n; i++) {
