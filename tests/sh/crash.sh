@@ -45,7 +45,7 @@ t0=$(now_ms); nice "$Z" train ws --task ring >/dev/null 2>&1; train_ms=$(( $(now
 echo "# import takes ${import_ms} ms, train ${train_ms} ms; $RUNS runs"
 
 n_label=0 n_import=0 n_train=0 bad_check=0 bad_lost=0 bad_extra=0 bad_changed=0 bad_start=0
-acked_total=0 inflight_total=0 killed_mid=0
+acked_total=0 inflight_total=0 import_mid=0 train_mid=0
 for run in $(seq 1 "$RUNS"); do
     before=$(answers)
     "$Z" export ws --format answers 2>/dev/null > log_before.csv
@@ -79,14 +79,14 @@ for run in $(seq 1 "$RUNS"); do
         n_import=$((n_import + 1))
         d=$((RANDOM % (import_ms + 1)))
         nice "$Z" import ws b.csv --threads 2 >/dev/null 2>&1 & P=$!
-        sleep_ms "$d"; kill -0 $P 2>/dev/null && killed_mid=$((killed_mid + 1))
+        sleep_ms "$d"; kill -0 $P 2>/dev/null && import_mid=$((import_mid + 1))
         kill -9 $P 2>/dev/null; wait $P 2>/dev/null
         ;;
     0)  # train
         n_train=$((n_train + 1))
         d=$((RANDOM % (train_ms + 1)))
         nice "$Z" train ws --task ring >/dev/null 2>&1 & P=$!
-        sleep_ms "$d"; kill -0 $P 2>/dev/null && killed_mid=$((killed_mid + 1))
+        sleep_ms "$d"; kill -0 $P 2>/dev/null && train_mid=$((train_mid + 1))
         kill -9 $P 2>/dev/null; wait $P 2>/dev/null
         ;;
     esac
@@ -98,7 +98,7 @@ for run in $(seq 1 "$RUNS"); do
         cmp -s log_before.csv log_after.csv || { bad_changed=$((bad_changed + 1)); echo "# run $run: the answer log changed"; }
     fi
 done
-echo "# $RUNS kills: $n_label labeler, $n_import import, $n_train train; $killed_mid import/train killed while running;" \
+echo "# $RUNS kills: $n_label labeler, $n_import import, $n_train train; killed while still running: $import_mid imports, $train_mid trains;" \
      "$acked_total answers acknowledged, $inflight_total more committed in flight"
 expect "every labeler started within 20 s ($bad_start did not)" test "$bad_start" -eq 0
 expect "zoosh check passes after every one of $RUNS SIGKILLs ($bad_check failed)" test "$bad_check" -eq 0
