@@ -21,7 +21,8 @@
 #include <unistd.h>
 
 static const char sim_usage[] =
-    "usage: zoosh sim OUT_DIR -n N [--seed S] [--size PX] [--mix CLASS=F,...] [--threads T] [--quiet]\n"
+    "usage: zoosh sim OUT_DIR -n N [--seed S] [--size PX] [--mix CLASS=F,...] [--threads T]\n"
+    "                 [--no-images] [--quiet]\n"
     "  Writes N simulated DECaLS-like galaxy cutouts OUT_DIR/images/sim_NNNNNN.png and\n"
     "  OUT_DIR/catalog.csv (id_str, file_loc, true parameters, ring 0/1, and simulated\n"
     "  volunteer vote counts for the gz-decals columns <question>_<answer>).\n"
@@ -32,7 +33,8 @@ static const char sim_usage[] =
     "               edgeon ring merger lens artifact\n"
     "  --threads T  worker threads (default: all cores)\n"
     "  --no-images  render but write only the catalog (for benchmarks)\n"
-    "  --quiet      no progress or summary\n";
+    "  --quiet      no progress or summary\n"
+    "exit: 0 ok, 1 cannot write, 2 usage\n";
 
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
