@@ -27,6 +27,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -335,9 +336,17 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
         int bad = write_full(fd, &r, sizeof r);
         if (r.rc == 0 && !bad) bad = lseek(fd, H5_REPLY_PAGE, SEEK_SET) != H5_REPLY_PAGE ||
                                      write_full(fd, fs.x, sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
-        for (int i = 0; r.rc == 0 && !bad && i < fs.n; i++) {
-            uint32_t l = (uint32_t)strlen(fs.ids[i]);
-            bad = write_full(fd, &l, sizeof l) || write_full(fd, fs.ids[i], l);
+        if (r.rc == 0 && !bad) {
+            size_t tot = 0;
+            for (int i = 0; i < fs.n; i++) tot += sizeof(uint32_t) + strlen(fs.ids[i]);
+            char *b = xmalloc(tot ? tot : 1), *q = b;
+            for (int i = 0; i < fs.n; i++) {
+                uint32_t l = (uint32_t)strlen(fs.ids[i]);
+                memcpy(q, &l, sizeof l);
+                memcpy(q + sizeof l, fs.ids[i], l);
+                q += sizeof l + l;
+            }
+            bad = write_full(fd, b, tot);
         }
         _exit(bad ? 1 : 0);
     }
@@ -362,20 +371,33 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
         out->provenance[sizeof out->provenance - 1] = 0;
         if (ok) {
             size_t xb = sizeof(float) * (size_t)r.n * (size_t)r.dim;
-            void *m = mmap(NULL, xb, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, H5_REPLY_PAGE);   /* writes copy */
+            void *m = mmap(NULL, xb, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, H5_REPLY_PAGE);   /* writes copy */
             ok = m != MAP_FAILED && lseek(fd, H5_REPLY_PAGE + (off_t)xb, SEEK_SET) == H5_REPLY_PAGE + (off_t)xb;
             if (m != MAP_FAILED) { out->x = m; out->x_map_len = xb; }
         }
+        /* the ids: the rest of the file, read at once and cut up */
         out->ids = xcalloc((size_t)(r.n > 0 ? r.n : 1), sizeof(char *));
+        struct stat sb;
+        off_t at = lseek(fd, 0, SEEK_CUR);
+        ok = ok && at > 0 && fstat(fd, &sb) == 0 && sb.st_size >= at;
+        size_t rest = ok ? (size_t)(sb.st_size - at) : 0;
+        char *idbuf = ok ? xmalloc(rest ? rest : 1) : NULL;
+        ok = ok && read_full(fd, idbuf, rest) == 0;
+        size_t pos = 0;
         for (int i = 0; ok && i < r.n; i++) {
             uint32_t l;
-            ok = read_full(fd, &l, sizeof l) == 0 && l < (1u << 20);
-            if (ok) {
-                out->ids[i] = xmalloc((size_t)l + 1);
-                ok = read_full(fd, out->ids[i], l) == 0;
-                out->ids[i][l] = 0;
-            }
+            ok = pos + sizeof l <= rest;
+            if (!ok) break;
+            memcpy(&l, idbuf + pos, sizeof l);
+            pos += sizeof l;
+            ok = l <= rest - pos;
+            if (!ok) break;
+            out->ids[i] = xmalloc((size_t)l + 1);
+            memcpy(out->ids[i], idbuf + pos, l);
+            out->ids[i][l] = 0;
+            pos += l;
         }
+        free(idbuf);
     }
     close(fd);
     if (!ok) {
