@@ -236,7 +236,94 @@ static void empty_workspace_says_not_found(void)
     store_close(st);
 }
 
+/* ---- core_repr_embed with a toy encoder ---------------------------------- */
+static int toy_fn(void *ctx, const core_image *imgs, int n, float *out, char *err, size_t errlen)
+{
+    (void)ctx;
+    for (int i = 0; i < n; i++) {
+        if (imgs[i].w == 13) { snprintf(err, errlen, "13 pixels wide: refused"); return -1; }
+        double s[3] = {0, 0, 0};
+        for (int p = 0; p < imgs[i].w * imgs[i].h; p++)
+            for (int c = 0; c < 3; c++) s[c] += imgs[i].px[p * 3 + c];
+        for (int c = 0; c < 3; c++) out[(size_t)i * 3 + c] = (float)(s[c] / (imgs[i].w * imgs[i].h));
+    }
+    return 0;
+}
+
+typedef struct { int n; } gal_ctx;
+
+static int put_galaxies(zs_txn *txn, void *arg)
+{
+    gal_ctx *c = arg;
+    for (int i = 0; i < c->n; i++) {
+        char id[32], file[64];
+        snprintf(id, sizeof id, "G%03d", i);
+        snprintf(file, sizeof file, "/nonexistent/%s.png", id);
+        store_galaxy g = {.id_str = id, .file = file, .ra = NAN, .dec = NAN};
+        uint32_t gid;
+        int created, rc;
+        if ((rc = store_galaxy_put(txn, &g, &gid, &created))) return rc;
+        if (i % 25 == 24) continue;                 /* no thumbnail, no file: missing */
+        int w = i == 7 ? 13 : 16, h = 16;           /* galaxy 7: the encoder refuses it */
+        uint8_t px[16 * 16 * 3];
+        for (int p = 0; p < w * h; p++) { px[p * 3] = (uint8_t)i; px[p * 3 + 1] = (uint8_t)(2 * i); px[p * 3 + 2] = 7; }
+        if ((rc = store_thumb_put(txn, gid, w, h, px))) return rc;
+    }
+    return 0;
+}
+
+static void embed_stores_every_galaxy_and_reports_the_rest(void)
+{
+    const int n = 1100;   /* more than one chunk of 512 */
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", STORE_CREATE));
+    gal_ctx gc = {n};
+    ZT_OK(store_write(st, put_galaxies, &gc));
+    core_repr_encoder enc = {.set = "toy", .provenance = "toy v1", .dim = 3, .threads = 2, .batch = 5, .fn = toy_fn};
+    core_repr_stats stats;
+    char err[256] = "";
+    ZT_OK(core_repr_embed(st, &enc, NULL, NULL, NULL, &stats, err, sizeof err));
+    int missing = n / 25;
+    ZT_CHECK(stats.n_missing == (uint32_t)missing, "missing %u, want %d", stats.n_missing, missing);
+    ZT_CHECK(stats.n_failed == 1, "refused %u, want 1", stats.n_failed);
+    ZT_CHECK(stats.n_done == (uint32_t)(n - missing - 1), "done %u", stats.n_done);
+    ZT_CHECK(strstr(stats.first_problem, "G024") && strstr(stats.first_problem, "/nonexistent/"),
+             "the first problem names the galaxy and its file: %s", stats.first_problem);
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    char def[64];
+    ZT_OK(core_repr_default_set(txn, def, sizeof def));
+    ZT_CHECK(strcmp(def, "toy") == 0, "features.default is now %s", def);
+    uint32_t cnt;
+    ZT_OK(store_feature_count(txn, "toy", &cnt));
+    ZT_CHECK(cnt == stats.n_done, "%u vectors stored", cnt);
+    for (uint32_t gid = 1; gid <= (uint32_t)n; gid++) {
+        const float *v;
+        int d;
+        int i = (int)gid - 1, rc = store_feature_get(txn, "toy", gid, &v, &d);
+        if (i % 25 == 24 || i == 7) { ZT_CHECK(rc == STORE_ENOTFOUND, "gid %u has no vector", gid); continue; }
+        ZT_CHECK(rc == 0 && d == 3, "gid %u: rc %d dim %d", gid, rc, d);
+        float f[3];
+        memcpy(f, v, sizeof f);
+        ZT_CHECK(f[0] == (float)(uint8_t)i && f[1] == (float)(uint8_t)(2 * i) && f[2] == 7,
+                 "gid %u holds its own galaxy's vector (%g %g %g)", gid, f[0], f[1], f[2]);
+    }
+    store_read_end(txn);
+    /* a set of another dimension is refused with advice */
+    enc.dim = 4;
+    ZT_CHECK(core_repr_embed(st, &enc, NULL, NULL, NULL, &stats, err, sizeof err) == STORE_EDIM, "dim checked");
+    ZT_CHECK(strstr(err, "--set") != NULL, "advice: %s", err);
+    /* cancelling before the first batch writes nothing more */
+    volatile int cancel = 1;
+    enc.dim = 3;
+    enc.set = "toy2";
+    ZT_CHECK(core_repr_embed(st, &enc, NULL, NULL, &cancel, &stats, err, sizeof err) == STORE_EABORT, "cancelled");
+    store_close(st);
+}
+
 const zt_case zt_suite_knn[] = {
+    {"embed stores every galaxy's vector with two threads and reports the ones it cannot read",
+     embed_stores_every_galaxy_and_reports_the_rest, 0},
     {"the fast top-k equals the naive loop (euclidean and cosine, two threads)", fast_equals_naive, 0},
     {"top-k equals numpy's brute force", equals_numpy, 0},
     {"the excluded row is skipped, ties go to the smaller row, k > n is fine", exclusion_small_sets_and_ties, 0},
