@@ -64,7 +64,7 @@ $(B)/libztui.a: $(TUI_OBJ)
 	ar rcs $@ $^
 
 $(ZOOSH): $(B)/tui/main.o $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LIBS) && mv -f $@.tmp $@
 
 # Every tests/t_NAME.c defines the table zt_suite_NAME; the list is generated
 # from the file names so adding a test file needs no edit here.
@@ -76,7 +76,7 @@ $(B)/tests/zt.o: tests/zt.c $(B)/tests/suites.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(B)/tests -c $< -o $@
 $(B)/zt: $(TEST_OBJ) $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LIBS) && mv -f $@.tmp $@
 
 test: $(ZOOSH) $(B)/zt
 	@ZT_ZOOSH=$(abspath $(ZOOSH)) ZT_ZT=$(abspath $(B)/zt) tests/run.sh
