@@ -217,6 +217,11 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         for (; g <= gmax && n < EMBED_CHUNK; g++) {
             int w, h;
             const uint8_t *px;
+            if (enc->new_only) {
+                const float *v;
+                int vd;
+                if (store_feature_get(txn, enc->set, g, &v, &vd) == 0) { stats->n_skipped++; continue; }
+            }
             int r = store_thumb_get(txn, g, &w, &h, &px);
             owned[n] = 0;
             ids[n][0] = 0;
@@ -280,11 +285,11 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         }
         for (int i = 0; i < n; i++) stats->n_done += ok[i];
         g0 = g;
-        if (progress) progress(progress_ctx, stats->n_done + stats->n_missing + stats->n_failed, total);
+        if (progress) progress(progress_ctx, stats->n_done + stats->n_missing + stats->n_failed + stats->n_skipped, total);
     }
     free(imgs); free(owned); free(gids); free(out); free(ok); free(why); free(ids);
 
-    if (rc == 0 && stats->n_done > 0) {
+    if (rc == 0 && stats->n_done + stats->n_skipped > 0) {
         put_ctx pc = {.set = enc->set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = enc->set,
                       .meta_only_if_unset = 1};
         rc = store_write(st, put_vectors, &pc);

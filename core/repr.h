@@ -52,6 +52,8 @@ typedef struct {
     int (*fn)(void *ctx, const core_image *imgs, int n, float *out /* (n, dim) */,
               char *err, size_t errlen);
     void *ctx;
+    int new_only;             /* 1: skip galaxies that already have a vector in set
+                                 (after importing more; same encoder assumed) */
 } core_repr_encoder;
 
 /* The built-in morphology encoder (core/morph.h), set "morph". */
@@ -64,6 +66,7 @@ typedef struct {
     uint32_t n_done;          /* vectors written */
     uint32_t n_missing;       /* galaxies with neither thumbnail nor readable image */
     uint32_t n_failed;        /* galaxies the encoder refused */
+    uint32_t n_skipped;       /* new_only: galaxies that already had a vector */
     double   seconds;         /* wall time */
     char     first_problem[256]; /* "J0026...: no thumbnail and ..." (empty if none) */
 } core_repr_stats;

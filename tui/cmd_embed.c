@@ -55,6 +55,7 @@ typedef struct {
     int pca;                /* components; 0 = no PCA */
     int threads;
     int quiet;
+    int new_only;
 } embed_opts;
 
 /* Per-encoder state that must outlive core_repr_embed (a loaded model...). */
@@ -155,7 +156,7 @@ static void embed_usage(FILE *f)
 {
     fprintf(f,
         "usage: zoosh embed WS [--method morph|pixels | --weights FILE [--arch A] [--size N]]\n"
-        "                      [--set NAME] [--pca K] [--threads N] [--quiet]\n"
+        "                      [--set NAME] [--pca K] [--threads N] [--new-only] [--quiet]\n"
         "\n"
         "Computes a representation (a feature vector) for every galaxy of the workspace\n"
         "from its stored thumbnail and stores it as a feature set; then fits a PCA.\n"
@@ -180,6 +181,8 @@ static void embed_usage(FILE *f)
         "                   \"NAME_pcaK\" (other sets); the PCA itself is kept so new\n"
         "                   galaxies can be projected\n"
         "  --threads N      worker threads (default 2)\n"
+        "  --new-only       only galaxies without a vector in the set yet (after importing\n"
+        "                   more; the PCA is refitted on all)\n"
         "  --quiet          no progress line\n"
         "\n"
         "The first set computed becomes the workspace default (meta features.default);\n"
@@ -195,7 +198,8 @@ int cmd_embed(int argc, char **argv)
         {"method", required_argument, 0, 'm'}, {"set", required_argument, 0, 's'},
         {"pca", required_argument, 0, 'p'}, {"threads", required_argument, 0, 't'},
         {"weights", required_argument, 0, 'w'}, {"arch", required_argument, 0, 'a'},
-        {"size", required_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0},
+        {"size", required_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
+        {"new-only", no_argument, 0, 'n'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -208,6 +212,7 @@ int cmd_embed(int argc, char **argv)
         case 'w': o.weights = optarg; break;
         case 'a': o.arch = optarg; break;
         case 'q': o.quiet = 1; break;
+        case 'n': o.new_only = 1; break;
         case 'p':
             o.pca = (int)strtol(optarg, &end, 10);
             if (!*optarg || *end || o.pca < 0 || o.pca > 4096) {
@@ -249,6 +254,7 @@ int cmd_embed(int argc, char **argv)
     encoder_state es;
     int status = make_encoder(&o, &enc, &es);
     if (status) return status;
+    enc.new_only = o.new_only;
 
     zs_store *st = NULL;
     if ((status = open_ws("embed", ws, 0, &st))) { encoder_done(&es); return status; }
@@ -268,11 +274,12 @@ int cmd_embed(int argc, char **argv)
     if (stats.n_missing || stats.n_failed)
         fprintf(stderr, "zoosh embed: %u galaxies without an image, %u refused by the encoder; first: %s\n",
                 stats.n_missing, stats.n_failed, stats.first_problem);
-    if (stats.n_done == 0) {
+    if (stats.n_done == 0 && stats.n_skipped == 0) {
         fprintf(stderr, "zoosh embed: %s: no galaxy could be embedded (zoosh import a catalog first)\n", ws);
         status = 1;
         goto end;
     }
+    if (stats.n_skipped) printf("%u galaxies already had a vector in '%s' (--new-only)\n", stats.n_skipped, enc.set);
     printf("embedded %u galaxies into feature set '%s' (%d dims, %s) in %.2f s (%.0f galaxies/s)\n",
            stats.n_done, enc.set, enc.dim, enc.provenance ? enc.provenance : "", stats.seconds,
            stats.seconds > 0 ? stats.n_done / stats.seconds : 0.0);
