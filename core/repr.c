@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,14 @@
 #define EMBED_CHUNK 512      /* galaxies per read transaction / write batch */
 #define WRITE_CHUNK 4096     /* PCA vectors per write transaction */
 
-static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen) snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- the morphology encoder ----------------------------------------------- */
@@ -197,7 +203,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     }
 
     zs_txn *txn;
-    if ((rc = store_read_begin(st, &txn))) { set_err(err, errlen, "%s%s", store_strerror(rc), NULL); return rc; }
+    if ((rc = store_read_begin(st, &txn))) { set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
     uint32_t gmax = store_galaxy_max(txn), total = store_galaxy_count(txn);
     store_read_end(txn);
 
@@ -207,10 +213,9 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     float *out = xmalloc(sizeof(float) * (size_t)EMBED_CHUNK * dim); /* (C, dim) */
     uint8_t *ok = xmalloc(EMBED_CHUNK);                              /* (C) */
     char (*why)[160] = xmalloc(sizeof *why * EMBED_CHUNK);           /* (C) */
-    char (*ids)[64] = xmalloc(sizeof *ids * EMBED_CHUNK);            /* (C) id_str, for messages */
 
     for (uint32_t g0 = 1; g0 <= gmax && rc == 0; ) {
-        if (cancel && *cancel) { rc = STORE_EABORT; set_err(err, errlen, "cancelled%s%s", NULL, NULL); break; }
+        if (cancel && *cancel) { rc = STORE_EABORT; set_err(err, errlen, "cancelled"); break; }
         if ((rc = store_read_begin(st, &txn))) break;
         int n = 0;
         uint32_t g = g0;
@@ -224,7 +229,6 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
             }
             int r = store_thumb_get(txn, g, &w, &h, &px);
             owned[n] = 0;
-            ids[n][0] = 0;
             if (r == 0 && w > 0 && h > 0 && px) {
                 imgs[n] = (core_image){.w = w, .h = h, .px = (uint8_t *)px};
                 gids[n++] = g;
@@ -280,14 +284,14 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
 
         put_ctx pc = {.set = enc->set, .gids = gids, .x = out, .ok = ok, .n = n, .dim = dim};
         if (n > 0 && (rc = store_write(st, put_vectors, &pc))) {
-            set_err(err, errlen, "writing feature vectors: %s%s", store_strerror(rc), NULL);
+            set_err(err, errlen, "writing feature vectors: %s", store_strerror(rc));
             break;
         }
         for (int i = 0; i < n; i++) stats->n_done += ok[i];
         g0 = g;
         if (progress) progress(progress_ctx, stats->n_done + stats->n_missing + stats->n_failed + stats->n_skipped, total);
     }
-    free(imgs); free(owned); free(gids); free(out); free(ok); free(why); free(ids);
+    free(imgs); free(owned); free(gids); free(out); free(ok); free(why);
 
     if (rc == 0 && stats->n_done + stats->n_skipped > 0) {
         put_ctx pc = {.set = enc->set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = enc->set,
@@ -335,7 +339,7 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
 {
     zs_txn *txn;
     int rc = store_read_begin(st, &txn);
-    if (rc) { set_err(err, errlen, "%s%s", store_strerror(rc), NULL); return rc; }
+    if (rc) { set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
     float *x = NULL;       /* (n, d) */
     uint32_t *gids = NULL; /* (n) */
     int n = 0, d = 0;
@@ -351,13 +355,13 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     free(sprov);
     store_read_end(txn);
     if (rc) {
-        set_err(err, errlen, rc == STORE_ENOTFOUND ? "no feature set '%s'%s" : "loading feature set '%s': %s",
-                set, store_strerror(rc));
+        if (rc == STORE_ENOTFOUND) set_err(err, errlen, "no feature set '%s'", set);
+        else set_err(err, errlen, "loading feature set '%s': %s", set, store_strerror(rc));
         return rc;
     }
     if (n < 2) {
         free(x); free(gids);
-        set_err(err, errlen, "feature set '%s' has fewer than 2 vectors: nothing to fit a PCA on%s", set, NULL);
+        set_err(err, errlen, "feature set '%s' has fewer than 2 vectors: nothing to fit a PCA on", set);
         return STORE_EINVAL;
     }
     if (k > d) k = d;
