@@ -46,11 +46,14 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* Progress on a terminal, at most 10 times a second. */
 static void sim_progress(int done, int total, void *ctx)
 {
-    (void)ctx;
-    if (isatty(2)) fprintf(stderr, "\rzoosh sim: %d/%d", done, total);
-    if (done == total && isatty(2)) fputc('\n', stderr);
+    double *last = ctx, now = core_mono_s();
+    if (!isatty(2) || (done < total && now - *last < 0.1)) return;
+    *last = now;
+    fprintf(stderr, "\rzoosh sim: %d/%d", done, total);
+    if (done == total) fputc('\n', stderr);
 }
 
 int cmd_sim(int argc, char **argv)
@@ -95,9 +98,9 @@ int cmd_sim(int argc, char **argv)
         fprintf(stderr, "zoosh sim: %s\n", err);
         return EXIT_USAGE;
     }
-    double t0 = core_mono_s();
+    double t0 = core_mono_s(), last = 0;
     if (core_sim_write(out, (int)n, (uint64_t)seed, (int)side, frac, (int)threads, flags,
-                       quiet ? NULL : sim_progress, NULL, err, sizeof err)) {
+                       quiet ? NULL : sim_progress, &last, err, sizeof err)) {
         fprintf(stderr, "zoosh sim: %s\n", err);
         return 1;
     }
