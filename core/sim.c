@@ -10,13 +10,19 @@
  *      component goes to its own plane, is normalised to its flux by the sum of
  *      its plane and added to the g, r, z planes with its colour;
  *   2. the grid is blurred by a separable Gaussian with the core width of the
- *      ~1.3" Moffat PSF and upsampled bilinearly to the output;
- *   3. point sources (foreground stars, saturated stars with diffraction
- *      spikes) are drawn at full resolution as Moffat profiles (beta 3) with
- *      their wings, satellite trails as lines;
- *   4. sky + Poisson noise from a fixed table of normal deviates;
- *   5. the "dr2-style" asinh colour stretch of DECaLS cutouts (legacypipe
+ *      PSF (1.3" FWHM, x 1.6 for the resampling of GZ cutouts, SIM_FWHM_PX);
+ *   3. point sources are drawn on the grid as Moffat profiles (beta 3) with
+ *      their wings: foreground stars, bright stars with diffraction spikes,
+ *      saturated stars (halo, bleed trail, masked core); satellite trails as
+ *      lines in one band;
+ *   4. sky + Poisson noise on the grid from a fixed table of normal deviates
+ *      (the upsampling then correlates it as in real, resampled cutouts), and
+ *      the masked cores of saturated stars;
+ *   5. bilinear upsampling to the output side;
+ *   6. the "dr2-style" asinh colour stretch of DECaLS cutouts (legacypipe
  *      sdss_rgb: z -> R, r -> G, g -> B, scales 2.2/3.4/6.0, Q = 20, offset m).
+ * Only IEEE-exact arithmetic and the simulator's own exp/log/sin/... are used
+ * (see "deterministic math"), so the bytes do not depend on the machine.
  * Units: fluxes in nanomaggies (22.5 - 2.5 log10 = AB magnitude).
  *
  * Legend of dimension letters: S output side, L grid side (S / f), 3 bands g r z.
