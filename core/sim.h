@@ -4,8 +4,8 @@
  * Zoo DECaLS shows them (424x424, 0.262"/px, asinh "dr2-style" colour stretch).
  *
  * One galaxy is drawn as parameters (core_sim_draw, from (seed, index) only,
- * so the n-th galaxy never depends on threads or on n), rendered to fluxes in
- * nanomaggies per pixel (core_sim_render_flux, bands g, r, z) and stretched to
+ * so the n-th galaxy never depends on threads or on n), rendered to surface
+ * brightness (core_sim_render_flux, bands g, r, z) and stretched to
  * RGB8 (core_sim_stretch).  core_sim_write does the whole catalog on threads.
  *
  * Determinism: every random number comes from core_rng seeded from the
@@ -110,7 +110,9 @@ double core_sim_mathcheck(void);
 /* Fluxes of the PSF core (Gaussian sigma, output px) applied to the smooth light at this side. */
 double core_sim_psf_sigma(int side);
 
-/* Renders fluxes (nanomaggies / px): flux is (3, side, side), bands g, r, z. */
+/* Renders the cutout: flux is (3, side, side), bands g, r, z: surface brightness in
+ * nanomaggies per pixel of a 424 px cutout (0.262"), so a smaller side looks
+ * like the same cutout shrunk (with less noise per pixel). */
 void core_sim_render_flux(const core_sim_params *p, int side, float *flux);
 /* The DECaLS colour stretch of (3, side, side) g, r, z fluxes into RGB8. */
 void core_sim_stretch(const float *flux, int side, core_image *out);
