@@ -107,7 +107,7 @@ double core_sim_selfcheck(void);
 /* Largest error of the simulator's own exp/log/pow/sin/cos/atan2/asinh (used
  * so that bytes do not depend on the machine's libm) against libm. */
 double core_sim_mathcheck(void);
-/* Fluxes of the PSF core (Gaussian sigma, output px) applied to the smooth light at this side. */
+/* Sigma (output px) of the Gaussian PSF core blurring the smooth light at this side. */
 double core_sim_psf_sigma(int side);
 
 /* Renders the cutout: flux is (3, side, side), bands g, r, z: surface brightness in
