@@ -5,7 +5,7 @@
 # invalid UTF-8 and huge fields is imported and labeled in a real pty
 # (tests/fuzz/ptyrun.py keeps every byte written, which tmux would swallow);
 # none of the injected sequences appears verbatim in what zoosh import,
-# zoosh label, zoosh rank and zoosh stats write to the terminal, while the
+# zoosh label, zoosh rank, zoosh similar and zoosh stats write to the terminal, while the
 # sanitised text is shown.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -99,6 +99,9 @@ check "the galaxies get features (zoosh embed)" nice "$Z" embed ws --threads 1 -
 echo "expect-exit 30" | $PTY --out rank.raw --timeout 30 -- "$Z" rank ws --task ring --order catalog 2>rank.st
 expect "zoosh rank lists the galaxies ($(cat rank.st))" bash -c "grep -q '^exit 0$' rank.st && grep -qaF plain1 rank.raw"
 expect "zoosh rank on a terminal writes no raw escape sequence from the catalog" raw_clean rank.raw
+echo "expect-exit 30" | $PTY --out similar.raw --timeout 30 -- "$Z" similar ws plain1 -k 7 2>similar.st
+expect "zoosh similar lists the neighbours ($(cat similar.st))" grep -q "^exit 0$" similar.st
+expect "zoosh similar on a terminal writes no raw escape sequence from the catalog" raw_clean similar.raw
 echo "expect-exit 30" | $PTY --out stats.raw --timeout 30 -- "$Z" stats ws 2>stats.st
 expect "zoosh stats on a terminal writes no raw escape sequence from the catalog" raw_clean stats.raw
 check "the workspace checks clean" "$Z" check ws

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # soak.sh - 8 labelers on one workspace for SOAK_SECONDS (default 60; longer
 # on request): one Unix uid each, 400 galaxies, one key in four an undo, each
-# driven by keys in its own tmux window and retraining in the background, while `zoosh train` runs in a loop and `zoosh backup` copies
-# the workspace every few seconds.  Afterwards:
+# driven by keys in its own tmux window and retraining in the background,
+# while `zoosh train` runs in a loop and `zoosh backup` copies the workspace
+# every few seconds.  Afterwards:
 #   - every answer a labeler acknowledged on screen ("session N") is in the
 #     log, and nothing else is (the drivers wait for each acknowledgement);
 #   - no deadlock: every key is acknowledged within 20 s, every train and
