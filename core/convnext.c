@@ -769,6 +769,10 @@ static void box_weights(int in, int out, int *first, int *count, float *wt, int 
 void core_convnext_preprocess(const core_image *im, int size, float crop, float *x)
 {
     int side = im->w < im->h ? im->w : im->h;
+    if (side < 1 || !im->px) {              /* an empty image embeds as black */
+        memset(x, 0, (size_t)3 * size * size * sizeof *x);
+        return;
+    }
     if (crop > 0 && crop < 1) side = (int)lrintf(side * crop) < 1 ? 1 : (int)lrintf(side * crop);
     int x0 = (im->w - side) / 2, y0 = (im->h - side) / 2;
     int span = side / size + 2;

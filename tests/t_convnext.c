@@ -146,6 +146,16 @@ static void preprocessing_crops_the_centre_and_scales_to_one(void)
             }
     ZT_CHECK(worst < 1e-6, "centre crop differs by %g", worst);
     core_image_free(&im);
+    /* a tiny image is enlarged (finite, within the pixel range); an empty one is black */
+    core_image tiny;
+    ZT_OK(core_image_alloc(&tiny, 5, 3));
+    for (int i = 0; i < 5 * 3 * 3; i++) tiny.px[i] = (uint8_t)(40 * i % 256);
+    core_convnext_preprocess(&tiny, 24, 1.0f, x);
+    for (int i = 0; i < 3 * 24 * 24; i++) ZT_CHECK(x[i] >= 0 && x[i] <= 1, "x[%d] = %g", i, x[i]);
+    core_image_free(&tiny);
+    core_image empty = {0, 0, NULL};
+    core_convnext_preprocess(&empty, 24, 1.0f, x);
+    for (int i = 0; i < 3 * 24 * 24; i++) ZT_CHECK(x[i] == 0, "empty: x[%d] = %g", i, x[i]);
 }
 
 static void fast_path_equals_the_naive_loops(void)
