@@ -124,7 +124,7 @@ FR_CASE(safetensors, 2)
 FR_CASE(schema, 2)
 FR_CASE(term, 2)
 FR_CASE(keys, 1)
-FR_CASE(store, 0)
+FR_CASE(store, 1)
 
 /* The replay must be able to fail: an input that crashes is reported. */
 static int fr_crasher(const uint8_t *data, size_t size)
