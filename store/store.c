@@ -454,8 +454,19 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         if (made) share_with_group_of_parent(dir);
     } else {
         struct stat sb;
-        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) { set_err("%s: no such directory", dir); return STORE_ENOWS; }
-        if (!path_exists(data)) { set_err("%s: no data.mdb", dir); return STORE_ENOWS; }
+        if (stat(dir, &sb) != 0) {
+            int e = errno;
+            if (e == EACCES) { set_err("permission denied (ask the workspace's owner for group access)"); return e; }
+            set_err("%s: no such directory", dir);
+            return STORE_ENOWS;
+        }
+        if (!S_ISDIR(sb.st_mode)) { set_err("%s: not a directory", dir); return STORE_ENOWS; }
+        if (stat(data, &sb) != 0) {
+            int e = errno;
+            if (e == EACCES) { set_err("permission denied (ask the workspace's owner for group access)"); return e; }
+            set_err("%s: no data.mdb", dir);
+            return STORE_ENOWS;
+        }
     }
     zs_store *st = calloc(1, sizeof *st);
     if (!st) return ENOMEM;

@@ -8,6 +8,8 @@
 #ifndef ZOOSH_TUI_CMD_H
 #define ZOOSH_TUI_CMD_H
 
+#include <stddef.h>
+
 #define EXIT_USAGE 2
 #define EXIT_WORKSPACE 3
 
@@ -32,5 +34,11 @@ int cmd_eval(int argc, char **argv);
 
 /* True when argv holds -h or --help (then print the command's usage to stdout, exit 0). */
 int cmd_wants_help(int argc, char **argv);
+
+/* Catalog text (ids, metadata) made safe for stdout: when stdout is a
+ * terminal, control characters, escapes and invalid UTF-8 become '?' (see
+ * tui_label_sanitize); into a pipe or file the text passes unchanged, so
+ * exports and scripts see the exact ids.  Returns buf or s. */
+const char *cmd_safe_text(const char *s, char *buf, size_t cap);
 
 #endif

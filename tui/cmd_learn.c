@@ -251,7 +251,8 @@ int cmd_rank(int argc, char **argv)
             for (int i = 0; i < n && i < a.top; i++) {
                 store_galaxy g;
                 if (store_galaxy_get(txn, gids[i], &g) == 0) {
-                    printf("%s\t%d\n", g.id_str, i + 1);
+                    char safe[STORE_ID_MAX * 4];
+                    printf("%s\t%d\n", cmd_safe_text(g.id_str, safe, sizeof safe), i + 1);
                     store_galaxy_free(&g);
                 }
             }
@@ -281,7 +282,8 @@ int cmd_rank(int argc, char **argv)
             int r = R.rank[i];
             store_galaxy g;
             if (store_galaxy_get(txn, D.gids[r], &g) == 0) {
-                printf("%s\t%.6g\n", g.id_str, R.score[r]);
+                char safe[STORE_ID_MAX * 4];
+                printf("%s\t%.6g\n", cmd_safe_text(g.id_str, safe, sizeof safe), R.score[r]);
                 store_galaxy_free(&g);
             }
         }
