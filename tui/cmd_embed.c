@@ -407,7 +407,9 @@ int cmd_similar(int argc, char **argv)
         store_galaxy g;
         memset(&g, 0, sizeof g);
         if (store_galaxy_get(txn, gids[i], &g) == 0) {
-            printf("%s\t%.6g\t%s\n", g.id_str ? g.id_str : "?", dist[i], g.file ? g.file : "");
+            char sid[STORE_ID_MAX * 4], sfile[STORE_PATH_MAX];
+            printf("%s\t%.6g\t%s\n", cmd_safe_text(g.id_str ? g.id_str : "?", sid, sizeof sid), dist[i],
+                   cmd_safe_text(g.file ? g.file : "", sfile, sizeof sfile));
             store_galaxy_free(&g);
         } else {
             printf("#%u\t%.6g\t\n", gids[i], dist[i]);
