@@ -52,7 +52,8 @@ static int open_failed(const char *cmd, const char *ws, int rc)
     default:
         if (rc > 0 && *detail) fprintf(stderr, "zoosh %s: %s: %s\n", cmd, ws, detail);   /* detail names the errno */
         else fprintf(stderr, "zoosh %s: %s: %s%s%s\n", cmd, ws, store_strerror(rc), *detail ? ": " : "", detail);
-        return rc == STORE_ECORRUPT || rc == EACCES ? EXIT_WORKSPACE : 1;
+        if (rc == EACCES && strcmp(cmd, "init") != 0) return EXIT_WORKSPACE;   /* an existing workspace they may not open */
+        return rc == STORE_ECORRUPT ? EXIT_WORKSPACE : 1;
     }
     return EXIT_WORKSPACE;
 }
