@@ -103,6 +103,7 @@ typedef struct {
 
     /* model */
     int have_model;
+    char spark[64];             /* the learning curve as a sparkline (UTF-8 blocks or ASCII) */
     core_model_info info;
     char order[16];
     float pred[MAX_PRED];
@@ -160,6 +161,32 @@ static void restore_terminal(void)
 
 /* ---- model, queue, predictions */
 
+/* The held-out metric of the last (up to 12) models as a sparkline, low to
+ * high on a fixed 0.5 .. 1.0 scale so a rising curve reads as progress. */
+static void make_sparkline(ui *u, zs_txn *txn)
+{
+    static const char *const blocks[8] = {"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
+        "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86", "\xe2\x96\x87", "\xe2\x96\x88"};
+    static const char ascii[] = "_.-:=+*#";
+    enum { SPARK_N = 12 };
+    int n_train[256], n = 0;
+    double value[256];
+    u->spark[0] = 0;
+    if (core_learn_curve_get(txn, u->schema.name, n_train, value, 256, &n) != 0 || n < 2) return;
+    size_t len = 0;
+    for (int i = n > SPARK_N ? n - SPARK_N : 0; i < n; i++) {
+        if (isnan(value[i])) continue;
+        int level = (int)((value[i] - 0.5) / 0.5 * 8);
+        level = level < 0 ? 0 : level > 7 ? 7 : level;
+        const char *c = u->utf8 ? blocks[level] : (char[2]){ascii[level], 0};
+        size_t cl = strlen(c);
+        if (len + cl + 1 > sizeof u->spark) break;
+        memcpy(u->spark + len, c, cl);
+        len += cl;
+    }
+    u->spark[len] = 0;
+}
+
 static void load_queue(ui *u)
 {
     zs_txn *txn;
@@ -170,6 +197,7 @@ static void load_queue(ui *u)
         u->have_model = 1;
         u->info = info;
     }
+    make_sparkline(u, txn);
     uint32_t *gids = NULL;
     int n = 0;
     int want_catalog = u->order[0] && strcmp(u->order, "catalog") == 0;
@@ -440,14 +468,15 @@ static void draw_status(ui *u)
 {
     tui_session_stats s;
     tui_session_stats_get(u->ses, &s);
-    char model[96] = "no model yet";
+    char model[160] = "no model yet";
     if (u->have_model) {
         char when[16] = "";
         time_t t = (time_t)(u->info.time_us / 1000000);
         struct tm tm;
         if (u->info.time_us > 0 && localtime_r(&t, &tm)) strftime(when, sizeof when, "%H:%M", &tm);
         if (u->info.metric[0] && !isnan(u->info.value))
-            snprintf(model, sizeof model, "model v%u %s %s %.2f", u->info.version, when, u->info.metric, u->info.value);
+            snprintf(model, sizeof model, "model v%u %s %s %.2f %s", u->info.version, when, u->info.metric,
+                     u->info.value, u->spark);
         else
             snprintf(model, sizeof model, "model v%u %s", u->info.version, when);
     }

@@ -103,3 +103,15 @@ expect "the retractions undo the last 5 galaxies answered" \
     bash -c "tail -5 answers.csv | cut -d, -f10 | tr '\n' ' ' | grep -q '^50 49 48 47 46 \$'"
 check "the workspace checks clean" "$Z" check ws
 expect "nothing went to the log as an error" bash -c "! grep -qi 'fail\|error' '$T/label.log' 2>/dev/null"
+
+# the status line draws the learning curve: train twice, the sparkline has a block per model
+check "embeds the galaxies" "$Z" embed ws --quiet
+check "trains the ring head" "$Z" train ws --task ring
+check "and again" "$Z" train ws --task ring --order uncertain
+LANG=C.UTF-8 tm -u new-session -d -s c -x 120 -y 30 \
+    "cd '$T' && exec env ZOOSH_LOG='$T/curve.log' '$Z' label ws --task ring --retrain 0; "
+sleep 1.5
+tm capture-pane -p -t c > curve.txt
+tm send-keys -t c q
+expect "the status line shows the model and its learning curve as a sparkline" \
+    grep -qP 'model v2 .*auc [0-9.]+ [\x{2581}-\x{2588}]{2}' curve.txt
