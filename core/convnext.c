@@ -27,6 +27,7 @@
  * width (mlp_ratio * C), O output channels, K patch size.
  */
 #include "core/convnext.h"
+#include "core/fastmath.h"
 #include "core/safetensors.h"
 #include "core/util.h"
 
@@ -472,27 +473,10 @@ void core_convnext_gelu_naive(float *x, size_t n)
     for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
 }
 
-/* erf as a rational function of x^2 on [-4, 4] (outside, erf = +-1 in
- * float): the coefficients of Eigen's generic_fast_erf_float, error a few
- * ulp; branch-free so loops calling it vectorise. */
+/* GELU through the branch-free erf of core/fastmath.h (vectorises). */
 static inline __attribute__((always_inline)) float gelu1(float v)
 {
-    float z = v * (float)M_SQRT1_2;
-    z = z < -4.0f ? -4.0f : z > 4.0f ? 4.0f : z;
-    float z2 = z * z;
-    float p = -2.72614225801306e-10f;
-    p = p * z2 + 2.77068142495902e-08f;
-    p = p * z2 + -2.10102402082508e-06f;
-    p = p * z2 + -5.69250639462346e-05f;
-    p = p * z2 + -7.34990630326855e-04f;
-    p = p * z2 + -2.95459980854025e-03f;
-    p = p * z2 + -1.60960333262415e-02f;
-    float q = -1.45660718464996e-05f;
-    q = q * z2 + -2.13374055278905e-04f;
-    q = q * z2 + -1.68282697438203e-03f;
-    q = q * z2 + -7.37332916720468e-03f;
-    q = q * z2 + -1.42647390514189e-02f;
-    return 0.5f * v * (1.0f + z * p / q);
+    return 0.5f * v * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
 }
 
 HOT void core_convnext_gelu(float *restrict x, size_t n)

@@ -13,6 +13,7 @@
  * C channels, D = 4C hidden, NO outputs (answers), CL last width.
  */
 #include "core/pretrain.h"
+#include "core/fastmath.h"
 #include "core/catalog.h"
 #include "core/image.h"
 #include "core/safetensors.h"
@@ -421,28 +422,10 @@ HOT static void dwconv_backward(float *din, float *dw, float *db, const float *d
     }
 }
 
-static inline float erf_fast(float z)
-{
-    z = z < -4.0f ? -4.0f : z > 4.0f ? 4.0f : z;
-    float z2 = z * z;
-    float p = -2.72614225801306e-10f;
-    p = p * z2 + 2.77068142495902e-08f;
-    p = p * z2 + -2.10102402082508e-06f;
-    p = p * z2 + -5.69250639462346e-05f;
-    p = p * z2 + -7.34990630326855e-04f;
-    p = p * z2 + -2.95459980854025e-03f;
-    p = p * z2 + -1.60960333262415e-02f;
-    float q = -1.45660718464996e-05f;
-    q = q * z2 + -2.13374055278905e-04f;
-    q = q * z2 + -1.68282697438203e-03f;
-    q = q * z2 + -7.37332916720468e-03f;
-    q = q * z2 + -1.42647390514189e-02f;
-    return z * p / q;
-}
 
 HOT static void gelu_forward(float *out, const float *in, size_t n)
 {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + erf_fast(in[i] * (float)M_SQRT1_2));
+    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + core_erf_fast(in[i] * (float)M_SQRT1_2));
 }
 
 /* d (n) *= gelu'(x) = Phi(x) + x phi(x) */
@@ -450,7 +433,7 @@ HOT static void gelu_backward(float *d, const float *x, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
-        float cdf = 0.5f * (1.0f + erf_fast(v * (float)M_SQRT1_2));
+        float cdf = 0.5f * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
         float pdf = expf(-0.5f * v * v) * 0.3989422804014327f;
         d[i] *= cdf + v * pdf;
     }
