@@ -50,8 +50,8 @@ done
 started=0
 for n in $(seq 1 "$NL"); do wait_for "ctl:l$n" "Does the galaxy have a ring?" 30 && started=$((started + 1)); done
 expect "$NL labelers start on one workspace ($started did)" test "$started" -eq "$NL"
-declare -a PIDS RSS0
-for n in $(seq 1 "$NL"); do PIDS[$n]=$(tm display -p -t "ctl:l$n" '#{pane_pid}'); done
+declare -a PIDS CMDS RSS0
+for n in $(seq 1 "$NL"); do PIDS[$n]=$(tm display -p -t "ctl:l$n" '#{pane_pid}'); CMDS[$n]=$(tr '\0' ' ' < "/proc/${PIDS[$n]}/cmdline"); done
 
 # driver N: answer, wait for the acknowledgement, again, until the deadline
 # (one key in four is an undo: "session N" counts the net answers)
@@ -111,11 +111,21 @@ for n in $(seq 1 "$NL"); do
     rss_msg="$rss_msg $((RSS0[$n] / 1024))->$((r1 / 1024))"
     [ "$r1" -le $(( RSS0[$n] * 11 / 10 + 4096 )) ] || grow_bad=$((grow_bad + 1))
 done
+# alive N: labeler N itself still runs (pid_max is 32768 here and the
+# train loop spawns thousands of processes: a bare kill -0 can hit a reused pid)
+alive() { [ "$(tr '\0' ' ' < "/proc/${PIDS[$1]}/cmdline" 2>/dev/null)" = "${CMDS[$1]}" ]; }
+gone=0
+for n in $(seq 1 "$NL"); do
+    alive "$n" && continue
+    gone=$((gone + 1))
+    echo "# labeler $n ended before q: $(tail -c 300 "run/l$n.err" | tr '\n' ' ') log: $(tail -3 "run/l$n.log" 2>/dev/null | tr '\n' ' ')"
+done
+expect "no labeler ended on its own before q ($gone did)" test "$gone" -eq 0
 quit_bad=0
 for n in $(seq 1 "$NL"); do tm send-keys -t "ctl:l$n" q; done
 for n in $(seq 1 "$NL"); do
-    for i in $(seq 1 100); do kill -0 "${PIDS[$n]}" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "${PIDS[$n]}" 2>/dev/null; then
+    for i in $(seq 1 100); do alive "$n" || break; sleep 0.1; done
+    if alive "$n"; then
         quit_bad=$((quit_bad + 1))
         echo "# labeler $n did not quit; its threads wait in: $(cat /proc/${PIDS[$n]}/task/*/wchan 2>/dev/null | tr '\0' ' '); screen:"
         tm capture-pane -p -t "ctl:l$n" | grep -v '^ *$' | tail -3 | sed 's/^/#   /'
