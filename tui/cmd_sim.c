@@ -4,8 +4,8 @@
  * labeler on the ring task).
  */
 #include "tui/cmd.h"
-#include "core/head.h"
 #include "core/learn.h"
+#include "core/metrics.h"
 #include "core/schema.h"
 #include "core/sim.h"
 #include "core/util.h"
@@ -241,34 +241,12 @@ static void demo_report_auc(const char *ws, const char *when)
     zs_store *st = NULL;
     zs_txn *txn = NULL;
     core_schema sch;
-    float *score = NULL;
-    int *label = NULL, n = 0, yes = -1;
-    if (core_schema_builtin("ring", &sch)) return;
-    for (int i = 0; i < core_schema_n_columns(&sch); i++) {
-        char col[64];
-        int q, a;
-        core_schema_column(&sch, i, col, sizeof col, &q, &a);
-        if (strcmp(col, "ring_yes") == 0) yes = i;
-    }
-    if (yes < 0 || store_open(&st, ws, STORE_RDONLY) || store_read_begin(st, &txn)) goto end;
     core_model_info info;
-    if (core_model_info_get(txn, "ring", &info)) goto end;
-    uint32_t max = store_galaxy_max(txn);
-    score = xmalloc(sizeof(float) * (max + 1));   /* (n) predicted P(ring) */
-    label = xmalloc(sizeof(int) * (max + 1));     /* (n) the truth */
-    for (uint32_t gid = 1; gid <= max; gid++) {
-        store_galaxy g;
-        float p[8];
-        int np = 0, truth = -1;
-        if (store_galaxy_get(txn, gid, &g)) continue;
-        for (int k = 0; k < g.n_meta; k++)
-            if (strcmp(g.meta_key[k], "true_ring") == 0) truth = atoi(g.meta_val[k]) != 0;
-        store_galaxy_free(&g);
-        if (truth < 0 || core_pred_get(txn, "ring", gid, p, 8, &np) || np <= yes) continue;
-        score[n] = p[yes];
-        label[n++] = truth;
-    }
-    double auc = n ? core_metric_auc(score, label, n) : NAN;
+    double auc;
+    int n = 0;
+    if (core_schema_builtin("ring", &sch) || store_open(&st, ws, STORE_RDONLY) || store_read_begin(st, &txn) ||
+        core_model_info_get(txn, "ring", &info) || core_metric_truth_auc(txn, &sch, "ring_yes", "true_ring", &auc, &n))
+        goto end;
     if (!n)
         printf("zoosh demo: %s: no ring predictions yet (the model retrains after every 10 answers)\n", when);
     else if (auc == auc)
@@ -276,8 +254,6 @@ static void demo_report_auc(const char *ws, const char *when)
                "  AUC %.3f against the simulator's truth (0.5 = chance, 1 = perfect)\n",
                when, info.version, info.n_train, n, auc);
 end:
-    free(score);
-    free(label);
     store_read_end(txn);
     store_close(st);
 }

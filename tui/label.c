@@ -43,6 +43,7 @@
 #include "core/knn.h"
 #include "core/repr.h"
 #include "core/learn.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "tui/blocks.h"
 #include "tui/keys.h"
@@ -105,6 +106,10 @@ typedef struct {
     int have_model;
     char spark[64];             /* the learning curve as a sparkline (UTF-8 blocks or ASCII) */
     core_model_info info;
+    int truth_state;            /* -1 not looked yet, 0 no truth here, 1 the galaxies carry true_ring */
+    int truth_have_v;           /* truth_auc is of model version truth_v */
+    uint32_t truth_v;
+    double truth_auc;           /* the model's AUC against true_ring, NAN when none */
     char order[16];
     float pred[MAX_PRED];
     int n_pred;
@@ -187,6 +192,35 @@ static void make_sparkline(ui *u, zs_txn *txn)
     u->spark[len] = 0;
 }
 
+/* A demo workspace knows the truth (zoosh demo imports the simulator's ring
+ * column as galaxy metadata true_ring): on the ring task, the AUC of the
+ * stored predictions against it, once per model version (O(n log n) over
+ * every galaxy; a workspace whose first galaxy has no true_ring is never
+ * scanned). */
+static void load_truth(ui *u, zs_txn *txn)
+{
+    if (u->truth_have_v && u->truth_v == u->info.version) return;
+    u->truth_have_v = 1;
+    u->truth_v = u->info.version;
+    u->truth_auc = NAN;
+    if (u->truth_state < 0) {
+        u->truth_state = 0;
+        uint32_t max = strcmp(u->schema.name, "ring") == 0 ? store_galaxy_max(txn) : 0;
+        for (uint32_t gid = 1; gid <= max; gid++) {
+            store_galaxy g;
+            if (store_galaxy_get(txn, gid, &g)) continue;
+            for (int k = 0; k < g.n_meta; k++)
+                if (strcmp(g.meta_key[k], "true_ring") == 0) u->truth_state = 1;
+            store_galaxy_free(&g);
+            break;
+        }
+    }
+    double auc;
+    int n = 0;
+    if (u->truth_state == 1 && core_metric_truth_auc(txn, &u->schema, "ring_yes", "true_ring", &auc, &n) == 0 && n > 0)
+        u->truth_auc = auc;
+}
+
 static void load_queue(ui *u)
 {
     zs_txn *txn;
@@ -196,6 +230,7 @@ static void load_queue(ui *u)
     if (core_model_info_get(txn, u->schema.name, &info) == 0) {
         u->have_model = 1;
         u->info = info;
+        load_truth(u, txn);
     }
     make_sparkline(u, txn);
     uint32_t *gids = NULL;
@@ -474,11 +509,16 @@ static void draw_status(ui *u)
         time_t t = (time_t)(u->info.time_us / 1000000);
         struct tm tm;
         if (u->info.time_us > 0 && localtime_r(&t, &tm)) strftime(when, sizeof when, "%H:%M", &tm);
+        char truth[24] = "";
+        if (!isnan(u->truth_auc)) {     /* the demo: first, so that it stays within 80 columns */
+            snprintf(truth, sizeof truth, " truth AUC %.2f", u->truth_auc);
+            when[0] = 0;
+        }
         if (u->info.metric[0] && !isnan(u->info.value))
-            snprintf(model, sizeof model, "model v%u %s %s %.2f %s", u->info.version, when, u->info.metric,
-                     u->info.value, u->spark);
+            snprintf(model, sizeof model, "model v%u%s%s%s %s %.2f %s", u->info.version, truth,
+                     when[0] ? " " : "", when, u->info.metric, u->info.value, u->spark);
         else
-            snprintf(model, sizeof model, "model v%u %s", u->info.version, when);
+            snprintf(model, sizeof model, "model v%u%s %s", u->info.version, truth, when);
     }
     double rate = session_rate(u);
     char rates[24] = "";
@@ -1120,6 +1160,8 @@ int tui_label_run(const tui_label_opts *o)
     char err[512];
     memset(u, 0, sizeof *u);
     u->o = *o;
+    u->truth_state = -1;
+    u->truth_auc = NAN;
     the_ui = u;
     setlocale(LC_ALL, "");
     u->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

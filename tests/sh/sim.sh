@@ -78,6 +78,11 @@ if $Z demo --ws dws --no-label -n 60 --size 128 >demo.out 2>&1; then
         for i in $(seq 1 12); do tmux -L "$SOCK" send-keys -t z $(( i % 3 == 0 ? 1 : 2 )); sleep 0.05; done
         expect "12 answers by key" wait_for "session 12 " 10
         sleep 3     # the background retrain after 10 answers
+        # the truth is known: the status line shows the model's AUC against it (issue 3)
+        expect "the status line shows the ring model's AUC against the truth" wait_for "truth AUC " 20
+        tmux -L "$SOCK" capture-pane -p -t z > label-screen.txt
+        expect "... as a number, within the first 80 columns" \
+            env LC_ALL=C.UTF-8 bash -c 'l=$(grep -m1 -oE "^.*truth AUC [01]\.[0-9]{2}" label-screen.txt) && test ${#l} -le 80'
         tmux -L "$SOCK" send-keys -t z q
         expect "q leaves the demo cleanly (exit 0)" wait_for "demo-exit-0" 15
         tmux -L "$SOCK" capture-pane -p -t z -S -50 > demo-screen.txt
