@@ -13,12 +13,14 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a,
                     const int *lda, double *b, const int *ldb, int *info);
+extern void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda, int *info);
 extern void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 
 struct core_gp {
@@ -32,16 +34,8 @@ struct core_gp {
     float *L;        /* (n, n) row-major lower Cholesky factor of K + noise I */
     float *alpha;    /* (n) K^-1 yz */
     float best;      /* max posterior mean on the rated rows, rating units */
-    float *tab;      /* (TAB_N + 1) kernel at r = i / TAB_RES * ell, for prediction */
     float *Wt;       /* (n, n) L^-T (upper triangular, zeros below), for the variance by sgemm */
 };
-
-/* The kernel depends on the distance only: prediction interpolates it
- * linearly from a table in r / ell (TAB_RES points per length scale, up to
- * TAB_N / TAB_RES length scales; the exact formula beyond).  Interpolation
- * error is below 1e-5 of amp (tested against the naive path). */
-#define TAB_RES 256
-#define TAB_N (64 * TAB_RES)
 
 /* Kernel value (without noise) at squared distance r2. */
 static double kval(const core_gp_hyper *hp, double r2)
@@ -52,16 +46,6 @@ static double kval(const core_gp_hyper *hp, double r2)
         return hp->amp * (1 + s5 + 5 * r * r / 3) * exp(-s5);
     }
     return hp->amp * pow(1 + r2 / (2 * hp->alpha * hp->ell * hp->ell), -hp->alpha);
-}
-
-static float kvalf(const core_gp_hyper *hp, float r2)
-{
-    if (r2 < 0) r2 = 0;
-    if (hp->kernel == CORE_KERNEL_MATERN52) {
-        float r = sqrtf(r2) / (float)hp->ell, s5 = 2.2360680f * r;
-        return (float)hp->amp * (1 + s5 + 5 * r * r / 3) * expf(-s5);
-    }
-    return (float)hp->amp * powf(1 + r2 / (float)(2 * hp->alpha * hp->ell * hp->ell), -(float)hp->alpha);
 }
 
 /* Builds K (column-major = row-major, symmetric) into K. */
@@ -315,28 +299,18 @@ static int gp_factor(core_gp *g)
     for (int j = 0; j < n; j++)
         for (int i = j; i < n; i++) g->L[(size_t)i * n + j] = (float)K[(size_t)j * n + i];
     for (int i = 0; i < n; i++) g->alpha[i] = (float)a[i];
-    /* L^-T: solve L X = I (X = L^-1), store its transpose row-major */
+    /* L^-T: L^-1 by LAPACK's dtrtri (column-major lower), whose column c is
+     * row c of L^-T (row-major upper) */
     free(g->Wt);
     g->Wt = xcalloc((size_t)n * n, sizeof(float));
     {
-        double *Xi = xmalloc((size_t)n * sizeof(double));   /* (n) one column of L^-1 */
-        for (int c = 0; c < n; c++) {
-            for (int r = 0; r < n; r++) {
-                double t = r == c ? 1.0 : 0.0;
-                if (r >= c)
-                    for (int k = c; k < r; k++) t -= K[(size_t)k * n + r] * Xi[k];   /* L[r][k] */
-                Xi[r] = r < c ? 0 : t / K[(size_t)r * n + r];
-            }
-            /* column c of L^-1 is row c of L^-T */
-            for (int r = 0; r < n; r++) g->Wt[(size_t)c * n + r] = (float)Xi[r];
-        }
+        double *Xi = xcalloc((size_t)n * n, sizeof(double));   /* (n, n) column-major L^-1 */
+        for (int j = 0; j < n; j++)
+            for (int i = j; i < n; i++) Xi[(size_t)j * n + i] = K[(size_t)j * n + i];
+        dtrtri_("L", "N", &n, Xi, &n, &info);
+        for (int c = 0; c < n; c++)
+            for (int r = c; r < n; r++) g->Wt[(size_t)c * n + r] = (float)Xi[(size_t)c * n + r];
         free(Xi);
-    }
-    free(g->tab);
-    g->tab = xmalloc((TAB_N + 2) * sizeof(float));
-    for (int i = 0; i <= TAB_N + 1; i++) {
-        double r = (double)i / TAB_RES * g->hp.ell;
-        g->tab[i] = (float)kval(&g->hp, r * r);
     }
     /* incumbent: the best posterior mean on the rated rows */
     float *mu = xmalloc((size_t)n * sizeof(float));
@@ -367,6 +341,27 @@ int core_gp_fit(core_gp **out, const float *x, const float *y, int n, int d, cor
     return core_gp_fit_from(out, x, y, n, d, k, restarts, seed, NULL);
 }
 
+/* One BFGS start: t (log parameters) in, the best t and objective out. */
+#define GP_MAX_STARTS 16
+typedef struct {
+    const core_gp *g;
+    core_kernel k;
+    double t[4], f;
+} fit_job;
+
+static void *fit_worker(void *p)
+{
+    fit_job *j = p;
+    lml_ws w;
+    ws_init(&w, j->g->n);
+    double sv[4];
+    t_to_s(j->t, sv);
+    j->f = bfgs4(j->g, j->k, sv, &w);
+    s_to_t(sv, j->t, NULL);
+    ws_free(&w);
+    return NULL;
+}
+
 int core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int d, core_kernel k,
                      int restarts, uint64_t seed, const core_gp_hyper *start)
 {
@@ -387,11 +382,13 @@ int core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int d
     if (med <= 0) med = 1;
     core_rng r;
     core_rng_seed(&r, seed);
-    double best_f = INFINITY, best_t[4] = {0, log(med), 0, log(0.1)};
-    lml_ws w;
-    ws_init(&w, n);
-    for (int s = 0; s < (restarts < 1 ? 1 : restarts); s++) {
-        double t[4] = {0, log(med), 0, log(0.1)};
+    /* every start drawn first, in order, so threads do not change them */
+    int ns = restarts < 1 ? 1 : restarts;
+    if (ns > GP_MAX_STARTS) ns = GP_MAX_STARTS;
+    fit_job jobs[GP_MAX_STARTS];
+    for (int s = 0; s < ns; s++) {
+        double *t = jobs[s].t;
+        t[0] = 0, t[1] = log(med), t[2] = 0, t[3] = log(0.1);
         if (s == 0 && start && start->kernel == k && start->amp > 0 && start->ell > 0 && start->alpha > 0 &&
             start->noise > 0) {
             t[0] = log(start->amp);
@@ -405,13 +402,32 @@ int core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int d
             t[3] = log(0.01) + core_rng_uniform(&r) * 4;
         }
         if (k == CORE_KERNEL_MATERN52) t[2] = 0;
-        double sv[4];
-        t_to_s(t, sv);
-        double f = bfgs4(g, k, sv, &w);
-        s_to_t(sv, t, NULL);
-        if (isfinite(f) && f < best_f) { best_f = f; memcpy(best_t, t, sizeof t); }
+        jobs[s].g = g;
+        jobs[s].k = k;
+        jobs[s].f = INFINITY;
     }
-    ws_free(&w);
+    /* DESIGN: each start runs BFGS on its own scratch and writes only its own
+     * job; the model is read-only until all are joined.  As many threads as
+     * OpenBLAS may use, BLAS itself one thread meanwhile (as convnext.c). */
+    int blas = openblas_get_num_threads(), nt = blas;
+    if (nt > ns) nt = ns;
+    if (nt > 1 && n >= 32) {
+        pthread_t th[GP_MAX_STARTS];
+        int started[GP_MAX_STARTS] = {0};
+        openblas_set_num_threads(1);
+        for (int s = 1; s < ns; s++) started[s] = pthread_create(&th[s], NULL, fit_worker, &jobs[s]) == 0;
+        fit_worker(&jobs[0]);
+        for (int s = 1; s < ns; s++) {
+            if (started[s]) pthread_join(th[s], NULL);
+            else fit_worker(&jobs[s]);
+        }
+        openblas_set_num_threads(blas);
+    } else {
+        for (int s = 0; s < ns; s++) fit_worker(&jobs[s]);
+    }
+    double best_f = INFINITY, best_t[4] = {0, log(med), 0, log(0.1)};
+    for (int s = 0; s < ns; s++)
+        if (isfinite(jobs[s].f) && jobs[s].f < best_f) { best_f = jobs[s].f; memcpy(best_t, jobs[s].t, sizeof best_t); }
     theta_to_hp(best_t, k, &g->hp);
     if (gp_factor(g) != 0) { core_gp_free(g); return -1; }
     *out = g;
@@ -421,52 +437,138 @@ int core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int d
 void core_gp_free(core_gp *g)
 {
     if (!g) return;
-    free(g->x); free(g->xn); free(g->D); free(g->yz); free(g->L); free(g->alpha); free(g->tab); free(g->Wt);
+    free(g->x); free(g->xn); free(g->D); free(g->yz); free(g->L); free(g->alpha); free(g->Wt);
     free(g);
 }
 
 void core_gp_hyper_get(const core_gp *g, core_gp_hyper *hp) { *hp = g->hp; }
 float core_gp_best(const core_gp *g) { return g->best; }
 
-void core_gp_predict(const core_gp *g, const float *x, int n, float *mu, float *sd)
+/* Branch-free float exp and log on 8-lane vectors (Cephes' expf / logf
+ * polynomials, about 1 ulp; no errno, no table), so the kernel loop below
+ * runs as SIMD whatever the target (GCC lowers 8 lanes to what it has). */
+#pragma GCC diagnostic ignored "-Wpsabi"   /* the helpers below are always inlined: no ABI */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) v8f vsel(v8i mask, v8f a, v8f b)
 {
-    int m = g->n, d = g->d;
+    return (v8f)((mask & (v8i)a) | (~mask & (v8i)b));
+}
+
+static inline __attribute__((always_inline)) v8f vexp(v8f x)
+{
+    const v8f lo = {-87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f};
+    x = vsel(x < lo, lo, x);
+    x = vsel(x > 88.0f, x - x + 88.0f, x);
+    v8f t = x * 1.44269504088896341f + 12582912.0f;   /* round to nearest by the 1.5 * 2^23 trick */
+    v8i n = (v8i)t - 0x4b400000;                       /* bits of 12582912.0f */
+    v8f fn = t - 12582912.0f;
+    v8f r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+    v8f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    v8f y = p * r * r + r + 1.0f;
+    return (v8f)((v8i)y + (n << 23));
+}
+
+/* log(x) for normal x > 0 */
+static inline __attribute__((always_inline)) v8f vlog(v8f x)
+{
+    v8i b = (v8i)x;
+    v8f e = __builtin_convertvector(((b >> 23) & 0xff) - 126, v8f);
+    v8f m = (v8f)((b & 0x007fffff) | 0x3f000000);     /* [0.5, 1) */
+    v8i lo = m < 0.707106781186547524f;
+    e = vsel(lo, e - 1.0f, e);
+    m = vsel(lo, m + m - 1.0f, m - 1.0f);
+    v8f z = m * m;
+    v8f y = m * 7.0376836292e-2f - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    y += e * -2.12194440e-4f;
+    y += z * -0.5f;
+    return m + y + e * 0.693359375f;
+}
+
+/* One batch: row i of Ks holds -2 x*_i . x_j on entry, k(x*_i, x_j) on exit
+ * (m a multiple of 8: Ks rows and xn are padded).  an (nb) |x*_i|^2,
+ * xn (m) |x_j|^2. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void kernel_block(const core_gp_hyper *hp, float *Ks, int nb, int m, const float *an, const float *xn)
+{
+    const float amp = (float)hp->amp;
+    const v8f zero = {0};
+    if (hp->kernel == CORE_KERNEL_MATERN52) {
+        const float s = 2.2360680f / (float)hp->ell;   /* sqrt5 / ell */
+        for (int i = 0; i < nb; i++) {
+            float *row = Ks + (size_t)i * m, a = an[i];
+            for (int j = 0; j < m; j += 8) {
+                v8f r2, xv, s5;
+                memcpy(&r2, row + j, sizeof r2);
+                memcpy(&xv, xn + j, sizeof xv);
+                r2 = r2 + a + xv;
+                r2 = vsel(r2 > zero, r2, zero);
+                for (int l = 0; l < 8; l++) s5[l] = __builtin_sqrtf(r2[l]) * s;
+                v8f k = amp * (1 + s5 + s5 * s5 * (1.0f / 3)) * vexp(-s5);
+                memcpy(row + j, &k, sizeof k);
+            }
+        }
+        return;
+    }
+    const float c = (float)(1.0 / (2 * hp->alpha * hp->ell * hp->ell)), na = (float)-hp->alpha;
+    for (int i = 0; i < nb; i++) {
+        float *row = Ks + (size_t)i * m, a = an[i];
+        for (int j = 0; j < m; j += 8) {
+            v8f r2, xv;
+            memcpy(&r2, row + j, sizeof r2);
+            memcpy(&xv, xn + j, sizeof xv);
+            r2 = r2 + a + xv;
+            r2 = vsel(r2 > zero, r2, zero);
+            v8f k = amp * vexp(na * vlog(1 + r2 * c));
+            memcpy(row + j, &k, sizeof k);
+        }
+    }
+}
+
+static void predict_rows(const core_gp *g, const float *x, int n, float *mu, float *sd)
+{
+    int m = g->n, d = g->d, mp = (m + 7) & ~7;
     const int B = 1024;
-    float *Ks = xmalloc((size_t)B * m * sizeof(float));   /* (B, m) k(x*, x) */
+    float *Ks = xcalloc((size_t)B * mp, sizeof(float));  /* (B, mp) k(x*, x), padded to 8 */
     float *V = sd ? xmalloc((size_t)B * m * sizeof(float)) : NULL;   /* (B, m) Ks L^-T */
+    float *an = xmalloc((size_t)B * sizeof(float));      /* (B) |x*|^2 */
+    float *xn = xcalloc((size_t)mp, sizeof(float));      /* (mp) |x_j|^2, zero padded */
+    memcpy(xn, g->xn, (size_t)m * sizeof(float));
     float ys = (float)g->ysd, ym = (float)g->ymean;
-    const float tscale = (float)(TAB_RES / g->hp.ell);
-    const float *tab = g->tab;
     for (int i0 = 0; i0 < n; i0 += B) {
         int nb = n - i0 < B ? n - i0 : B;
         const float *xb = x + (size_t)i0 * d;
         /* squared distances: |a|^2 + |b|^2 - 2 a.b */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, m, d, -2.0f, xb, d, g->x, d,
-                    0.0f, Ks, m);
+                    0.0f, Ks, mp);
         for (int i = 0; i < nb; i++) {
-            float an = 0;
-            for (int k = 0; k < d; k++) an += xb[(size_t)i * d + k] * xb[(size_t)i * d + k];
-            float *row = Ks + (size_t)i * m, s = 0;
-            for (int j = 0; j < m; j++) {
-                float r2 = row[j] + an + g->xn[j];
-                float t = sqrtf(r2 > 0 ? r2 : 0) * tscale;
-                float k;
-                if (t < (float)TAB_N) {
-                    int it = (int)t;
-                    float f = t - (float)it;
-                    k = tab[it] + f * (tab[it + 1] - tab[it]);
-                } else {
-                    k = kvalf(&g->hp, r2);
-                }
-                row[j] = k;
-                s += k * g->alpha[j];
-            }
-            mu[i0 + i] = s * ys + ym;
+            float s = 0;
+            for (int k = 0; k < d; k++) s += xb[(size_t)i * d + k] * xb[(size_t)i * d + k];
+            an[i] = s;
         }
+        kernel_block(&g->hp, Ks, nb, mp, an, xn);
+        /* mean = Ks alpha */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, nb, m, 1.0f, Ks, mp, g->alpha, 1, 0.0f, mu + i0, 1);
+        for (int i = 0; i < nb; i++) mu[i0 + i] = mu[i0 + i] * ys + ym;
         if (!sd) continue;
-        /* V = Ks L^-T (one sgemm against the stored inverse factor; the same
+        /* V = Ks L^-T (one strmm against the stored inverse factor; the same
          * numbers strsm would give), var = amp - |V_i|^2 */
-        memcpy(V, Ks, (size_t)nb * m * sizeof(float));
+        for (int i = 0; i < nb; i++) memcpy(V + (size_t)i * m, Ks + (size_t)i * mp, (size_t)m * sizeof(float));
         cblas_strmm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, nb, m, 1.0f,
                     g->Wt, m, V, m);
         for (int i = 0; i < nb; i++) {
@@ -479,6 +581,53 @@ void core_gp_predict(const core_gp *g, const float *x, int n, float *mu, float *
     }
     free(Ks);
     free(V);
+    free(an);
+    free(xn);
+}
+
+typedef struct {
+    const core_gp *g;
+    const float *x;
+    int n;
+    float *mu, *sd;
+} predict_job;
+
+static void *predict_worker(void *p)
+{
+    predict_job *j = p;
+    predict_rows(j->g, j->x, j->n, j->mu, j->sd);
+    return NULL;
+}
+
+/* DESIGN: the rows are cut into as many contiguous parts as OpenBLAS may use
+ * threads (at most GP_THREADS, and only for big calls); each part is
+ * independent (own scratch, own output slices, the model read-only), so no
+ * locks. */
+#define GP_THREADS 8
+#define GP_ROWS_PER_THREAD 8192
+
+
+void core_gp_predict(const core_gp *g, const float *x, int n, float *mu, float *sd)
+{
+    int nt = openblas_get_num_threads(), nt0 = nt;
+    if (nt > GP_THREADS) nt = GP_THREADS;
+    if (nt > n / GP_ROWS_PER_THREAD) nt = n / GP_ROWS_PER_THREAD;
+    if (nt <= 1) { predict_rows(g, x, n, mu, sd); return; }
+    pthread_t th[GP_THREADS];
+    predict_job jobs[GP_THREADS];
+    int started[GP_THREADS] = {0};
+    for (int t = 0; t < nt; t++) {
+        int r0 = (int)((long long)n * t / nt), r1 = (int)((long long)n * (t + 1) / nt);
+        jobs[t] = (predict_job){g, x + (size_t)r0 * g->d, r1 - r0, mu + r0, sd ? sd + r0 : NULL};
+    }
+    openblas_set_num_threads(1);
+    for (int t = 1; t < nt; t++) started[t] = pthread_create(&th[t], NULL, predict_worker, &jobs[t]) == 0;
+    predict_worker(&jobs[0]);
+    for (int t = 1; t < nt; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else predict_worker(&jobs[t]);
+    }
+    openblas_set_num_threads(nt0);
 }
 
 void core_gp_predict_naive(const core_gp *g, const float *x, int n, float *mu, float *sd)
