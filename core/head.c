@@ -16,6 +16,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -563,6 +564,50 @@ static double ens_metric(const core_head_cfg *c, const float *p, const float *y,
     return nq ? acc / nq : NAN;
 }
 
+/* One ensemble member: fit on its bootstrap rows, predict its out-of-bag rows. */
+typedef struct {
+    core_head *h;
+    const float *x, *y;     /* (n, d), (n, C) */
+    int n, d, C;
+    const int *draw;        /* (n) bootstrap rows */
+    volatile int *cancel;
+    int *oi;                /* (no) out-of-bag rows, filled */
+    float *pm;              /* (no, C) their probabilities, filled */
+    int no, cancelled;
+} member_job;
+
+static void *member_worker(void *p)
+{
+    member_job *j = p;
+    int n = j->n, d = j->d, C = j->C;
+    if (j->cancel && *j->cancel) { j->cancelled = 1; return NULL; }
+    float *xb = xmalloc((size_t)n * d * sizeof(float));   /* (n, d) bootstrap rows */
+    float *yb = xmalloc((size_t)n * C * sizeof(float));   /* (n, C) */
+    float *xo = xmalloc((size_t)n * d * sizeof(float));   /* (n, d) out-of-bag rows */
+    float *yo = xmalloc((size_t)n * C * sizeof(float));
+    unsigned char *in = xcalloc((size_t)n, 1);
+    j->oi = xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) {
+        int r = j->draw[i];
+        in[r] = 1;
+        memcpy(xb + (size_t)i * d, j->x + (size_t)r * d, (size_t)d * sizeof(float));
+        memcpy(yb + (size_t)i * C, j->y + (size_t)r * C, (size_t)C * sizeof(float));
+    }
+    int no = 0;
+    for (int i = 0; i < n; i++) {
+        if (in[i]) continue;
+        memcpy(xo + (size_t)no * d, j->x + (size_t)i * d, (size_t)d * sizeof(float));
+        memcpy(yo + (size_t)no * C, j->y + (size_t)i * C, (size_t)C * sizeof(float));
+        j->oi[no++] = i;
+    }
+    core_head_fit(j->h, xb, yb, NULL, n, no >= 3 ? xo : NULL, no >= 3 ? yo : NULL, no >= 3 ? no : 0, NULL);
+    j->pm = xmalloc((size_t)(no ? no : 1) * C * sizeof(float));
+    if (no > 0) core_head_predict(j->h, xo, no, j->pm);
+    j->no = no;
+    free(xb); free(yb); free(xo); free(yo); free(in);
+    return NULL;
+}
+
 int core_ens_fit(core_ens **out, const core_head_cfg *cfg, int m, const float *x,
                  const float *y, int n, const core_ens *warm, uint64_t seed, int pos_col,
                  volatile int *cancel, core_ens_info *info)
@@ -572,51 +617,56 @@ int core_ens_fit(core_ens **out, const core_head_cfg *cfg, int m, const float *x
     int d = cfg->d, C = core_head_cfg_ncols(cfg);
     core_ens *e = xcalloc(1, sizeof *e);
     e->cfg = *cfg;
-    float *xb = xmalloc((size_t)(n ? n : 1) * d * sizeof(float));   /* (n, d) bootstrap rows */
-    float *yb = xmalloc((size_t)(n ? n : 1) * C * sizeof(float));   /* (n, C) */
-    float *xo = xmalloc((size_t)(n ? n : 1) * d * sizeof(float));   /* (n, d) out-of-bag rows */
-    float *yo = xmalloc((size_t)(n ? n : 1) * C * sizeof(float));
-    int *oi = xmalloc((size_t)(n ? n : 1) * sizeof(int));
+    float *yo = xmalloc((size_t)(n ? n : 1) * C * sizeof(float));   /* (n, C) out-of-bag labels */
     int *cnt = xcalloc((size_t)(n ? n : 1), sizeof(int));
-    unsigned char *in = xmalloc((size_t)(n ? n : 1));
     float *poob = xcalloc((size_t)(n ? n : 1) * C, sizeof(float)); /* (n, C) summed oob probs */
     float *pm = xmalloc((size_t)(n ? n : 1) * C * sizeof(float));
     core_rng r;
     core_rng_seed(&r, seed);
     int rc = 0;
+    /* the members and their bootstrap draws first, in order, from the one
+     * generator; then the fits, in parallel (DESIGN: each member job owns its
+     * head and scratch and reads x, y; the out-of-bag sums are added after
+     * the join, in member order, so threads change no number) */
+    int *draw = xmalloc((size_t)m * (n ? n : 1) * sizeof(int));   /* (m, n) bootstrap rows */
+    member_job jobs[CORE_ENS_MAX_M];
     for (int k = 0; k < m; k++) {
-        if (cancel && *cancel) { rc = 1; break; }
         core_head *h;
         if (core_head_new(&h, cfg, seed * 7919 + (uint64_t)k) != 0) { rc = -1; break; }
         if (warm && k < warm->m) core_head_copy_params(h, warm->h[k]);
         else if (warm && warm->m > 0) core_head_copy_params(h, warm->h[0]);
         e->h[e->m++] = h;
-        if (n == 0) continue;
-        memset(in, 0, (size_t)n);
-        for (int i = 0; i < n; i++) {
-            /* member 0 sees every row once when m == 1: no resampling */
-            int j = m == 1 ? i : (int)core_rng_below(&r, (uint32_t)n);
-            in[j] = 1;
-            memcpy(xb + (size_t)i * d, x + (size_t)j * d, (size_t)d * sizeof(float));
-            memcpy(yb + (size_t)i * C, y + (size_t)j * C, (size_t)C * sizeof(float));
-        }
-        int no = 0;
-        for (int i = 0; i < n; i++) {
-            if (in[i]) continue;
-            memcpy(xo + (size_t)no * d, x + (size_t)i * d, (size_t)d * sizeof(float));
-            memcpy(yo + (size_t)no * C, y + (size_t)i * C, (size_t)C * sizeof(float));
-            oi[no++] = i;
-        }
-        core_head_fit(h, xb, yb, NULL, n, no >= 3 ? xo : NULL, no >= 3 ? yo : NULL,
-                      no >= 3 ? no : 0, NULL);
-        if (no > 0) {
-            core_head_predict(h, xo, no, pm);
-            for (int i = 0; i < no; i++) {
-                cnt[oi[i]]++;
-                for (int a = 0; a < C; a++) poob[(size_t)oi[i] * C + a] += pm[(size_t)i * C + a];
+        /* member 0 sees every row once when m == 1: no resampling */
+        for (int i = 0; i < n; i++) draw[(size_t)k * n + i] = m == 1 ? i : (int)core_rng_below(&r, (uint32_t)n);
+        jobs[k] = (member_job){h, x, y, n, d, C, draw + (size_t)k * n, cancel, NULL, NULL, 0, 0};
+    }
+    if (rc == 0 && n > 0) {
+        int blas = openblas_get_num_threads(), nt = blas < m ? blas : m;
+        if (nt > 1 && n >= 256) {
+            pthread_t th[CORE_ENS_MAX_M];
+            int started[CORE_ENS_MAX_M] = {0};
+            openblas_set_num_threads(1);
+            for (int k = 1; k < m; k++) started[k] = pthread_create(&th[k], NULL, member_worker, &jobs[k]) == 0;
+            member_worker(&jobs[0]);
+            for (int k = 1; k < m; k++) {
+                if (started[k]) pthread_join(th[k], NULL);
+                else member_worker(&jobs[k]);
             }
+            openblas_set_num_threads(blas);
+        } else {
+            for (int k = 0; k < m; k++) member_worker(&jobs[k]);
+        }
+        for (int k = 0; k < m; k++) {
+            if (jobs[k].cancelled) rc = 1;
+            for (int i = 0; i < jobs[k].no; i++) {
+                cnt[jobs[k].oi[i]]++;
+                for (int a = 0; a < C; a++) poob[(size_t)jobs[k].oi[i] * C + a] += jobs[k].pm[(size_t)i * C + a];
+            }
+            free(jobs[k].oi);
+            free(jobs[k].pm);
         }
     }
+    free(draw);
     if (info) {
         memset(info, 0, sizeof *info);
         info->n_train = n;
@@ -632,7 +682,7 @@ int core_ens_fit(core_ens **out, const core_head_cfg *cfg, int m, const float *x
         info->n_oob = no;
         if (no > 0) info->oob_metric = ens_metric(cfg, pm, yo, no, pos_col);
     }
-    free(xb); free(yb); free(xo); free(yo); free(oi); free(cnt); free(in); free(poob); free(pm);
+    free(yo); free(cnt); free(poob); free(pm);
     if (rc != 0) { core_ens_free(e); return rc; }
     *out = e;
     return 0;
