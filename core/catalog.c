@@ -21,16 +21,6 @@
 
 #define CSV_CHUNK (1 << 20)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 typedef struct {
     core_csv_row_fn fn;
@@ -109,7 +99,7 @@ static int feed(struct csv_parser *p, reader *r, const char *s, size_t n, const 
                 if (s[i + k] != '\r' && s[i + k] != '\n') { r->pending = 1; r->row_line = r->line; break; }
         }
         if (csv_parse(p, s + i, seg, on_field, on_row, r) != seg) {
-            set_err(err, errlen, "%s:%ld: %s", fname, r->line, parse_reason());
+            core_set_err(err, errlen, "%s:%ld: %s", fname, r->line, parse_reason());
             return -1;
         }
         i += seg;
@@ -122,7 +112,7 @@ static int finish(struct csv_parser *p, reader *r, const char *fname, char *err,
 {
     if (r->stop) return r->stop;
     if (csv_fini(p, on_field, on_row, r) != 0) {
-        set_err(err, errlen, "%s:%ld: unterminated quoted field (started on line %ld)", fname,
+        core_set_err(err, errlen, "%s:%ld: unterminated quoted field (started on line %ld)", fname,
                 r->line, r->row_line);
         return -1;
     }
@@ -146,7 +136,7 @@ int core_csv_read_mem(const char *buf, size_t len, const char *fname, core_csv_r
 int core_csv_read(const char *path, core_csv_row_fn fn, void *ctx, char *err, size_t errlen)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) { set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+    if (!f) { core_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) core_fatal("csv_init failed");
     reader r = {.fn = fn, .ctx = ctx, .line = 1};
@@ -155,7 +145,7 @@ int core_csv_read(const char *path, core_csv_row_fn fn, void *ctx, char *err, si
     for (;;) {
         size_t got = fread(chunk, 1, CSV_CHUNK, f);
         if (got == 0) {
-            if (ferror(f)) { set_err(err, errlen, "%s: read error: %s", path, strerror(errno)); rc = -1; }
+            if (ferror(f)) { core_set_err(err, errlen, "%s: read error: %s", path, strerror(errno)); rc = -1; }
             break;
         }
         const char *s = chunk;
@@ -202,7 +192,7 @@ int core_catalog_load(const char *path, core_catalog *out, char *err, size_t err
     memset(out, 0, sizeof *out);
     int rc = core_csv_read(path, keep_row, out, err, errlen);
     if (rc == 0 && out->n_cols == 0) {
-        set_err(err, errlen, "%s:1: empty file (no header row)", path);
+        core_set_err(err, errlen, "%s:1: empty file (no header row)", path);
         rc = -1;
     }
     if (rc) core_catalog_free(out);

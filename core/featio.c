@@ -38,16 +38,6 @@
 #define FEAT_MAX_VALUES (1ull << 31)   /* n * dim (8 GiB of floats) */
 #define FEAT_BLOCK_BYTES (64u << 20)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void core_featset_free(core_featset *fs)
 {
@@ -71,12 +61,12 @@ static void abs_path(const char *path, char *out, size_t len)
 static int dims_ok(const char *path, long long n, long long dim, long long s, char *err, size_t errlen)
 {
     if (n <= 0 || dim <= 0 || s <= 0) {
-        set_err(err, errlen, "%s: empty feature array (%lld x %lld x %lld)", path, n, dim, s);
+        core_set_err(err, errlen, "%s: empty feature array (%lld x %lld x %lld)", path, n, dim, s);
         return 0;
     }
     if (dim > FEAT_MAX_DIM || n > INT32_MAX || (unsigned long long)n * (unsigned long long)dim > FEAT_MAX_VALUES ||
         (unsigned long long)dim * (unsigned long long)s > FEAT_MAX_DIM) {   /* samples: fuzz_feat_npy found an overflow */
-        set_err(err, errlen, "%s: feature array too large (%lld x %lld)", path, n, dim);
+        core_set_err(err, errlen, "%s: feature array too large (%lld x %lld)", path, n, dim);
         return 0;
     }
     return 1;
@@ -93,7 +83,7 @@ static int h5_read_strings(hid_t fid, const char *name, const char *path, long l
     char **res = NULL;
     long long n = 0;
     did = H5Dopen2(fid, name, H5P_DEFAULT);
-    if (did < 0) { set_err(err, errlen, "%s: no dataset '%s'", path, name); goto end; }
+    if (did < 0) { core_set_err(err, errlen, "%s: no dataset '%s'", path, name); goto end; }
     sid = H5Dget_space(did);
     int nd = H5Sget_simple_extent_ndims(sid);
     hsize_t dims[2] = {0, 0};
@@ -101,9 +91,9 @@ static int h5_read_strings(hid_t fid, const char *name, const char *path, long l
         H5Sget_simple_extent_dims(sid, dims, NULL);
         if (dims[1] != 1) nd = -1;
     } else if (nd == 1) H5Sget_simple_extent_dims(sid, dims, NULL);
-    if (nd != 1 && nd != 2) { set_err(err, errlen, "%s: dataset '%s' is not a list", path, name); goto end; }
+    if (nd != 1 && nd != 2) { core_set_err(err, errlen, "%s: dataset '%s' is not a list", path, name); goto end; }
     n = (long long)dims[0];
-    if (n > INT32_MAX) { set_err(err, errlen, "%s: dataset '%s' too long", path, name); goto end; }
+    if (n > INT32_MAX) { core_set_err(err, errlen, "%s: dataset '%s' too long", path, name); goto end; }
     tid = H5Dget_type(did);
     H5T_class_t cls = H5Tget_class(tid);
     res = xcalloc((size_t)(n ? n : 1), sizeof(char *));
@@ -114,7 +104,7 @@ static int h5_read_strings(hid_t fid, const char *name, const char *path, long l
         char **tmp = xcalloc((size_t)(n ? n : 1), sizeof(char *));
         if (H5Dread(did, mid, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
             free(tmp);
-            set_err(err, errlen, "%s: cannot read '%s'", path, name);
+            core_set_err(err, errlen, "%s: cannot read '%s'", path, name);
             goto end;
         }
         for (long long i = 0; i < n; i++) res[i] = xstrdup(tmp[i] ? tmp[i] : "");
@@ -129,7 +119,7 @@ static int h5_read_strings(hid_t fid, const char *name, const char *path, long l
         char *tmp = xcalloc((size_t)(n ? n : 1), sz + 1);
         if (H5Dread(did, mid, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
             free(tmp);
-            set_err(err, errlen, "%s: cannot read '%s'", path, name);
+            core_set_err(err, errlen, "%s: cannot read '%s'", path, name);
             goto end;
         }
         for (long long i = 0; i < n; i++) {
@@ -142,7 +132,7 @@ static int h5_read_strings(hid_t fid, const char *name, const char *path, long l
         long long *tmp = xcalloc((size_t)(n ? n : 1), sizeof(long long));
         if (H5Dread(did, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
             free(tmp);
-            set_err(err, errlen, "%s: cannot read '%s'", path, name);
+            core_set_err(err, errlen, "%s: cannot read '%s'", path, name);
             goto end;
         }
         for (long long i = 0; i < n; i++) {
@@ -152,7 +142,7 @@ static int h5_read_strings(hid_t fid, const char *name, const char *path, long l
         }
         free(tmp);
     } else {
-        set_err(err, errlen, "%s: dataset '%s' holds neither strings nor integers", path, name);
+        core_set_err(err, errlen, "%s: dataset '%s' holds neither strings nor integers", path, name);
         goto end;
     }
     ok = 1;
@@ -180,33 +170,33 @@ static int h5_load(const char *path, core_featset *out, char *err, size_t errlen
     char **labels = NULL;
     long long n_labels = 0;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);   /* no HDF5 error stacks on stderr */
-    if (access(path, R_OK) != 0) { set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+    if (access(path, R_OK) != 0) { core_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
     fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (fid < 0) { set_err(err, errlen, "%s: not a readable HDF5 file", path); goto end; }
+    if (fid < 0) { core_set_err(err, errlen, "%s: not a readable HDF5 file", path); goto end; }
     did = H5Dopen2(fid, "predictions", H5P_DEFAULT);
-    if (did < 0) { set_err(err, errlen, "%s: no dataset 'predictions' (a Zoobot representation file has predictions, id_str, label_cols)", path); goto end; }
+    if (did < 0) { core_set_err(err, errlen, "%s: no dataset 'predictions' (a Zoobot representation file has predictions, id_str, label_cols)", path); goto end; }
     sid = H5Dget_space(did);
     int nd = H5Sget_simple_extent_ndims(sid);
     hsize_t dims[3] = {0, 0, 1};
-    if (nd != 2 && nd != 3) { set_err(err, errlen, "%s: 'predictions' has %d axes (need galaxy, feature[, sample])", path, nd); goto end; }
+    if (nd != 2 && nd != 3) { core_set_err(err, errlen, "%s: 'predictions' has %d axes (need galaxy, feature[, sample])", path, nd); goto end; }
     H5Sget_simple_extent_dims(sid, dims, NULL);
     if (nd == 2) dims[2] = 1;
     {
         hid_t t = H5Dget_type(did);
         H5T_class_t cls = H5Tget_class(t);
         H5Tclose(t);
-        if (cls != H5T_FLOAT && cls != H5T_INTEGER) { set_err(err, errlen, "%s: 'predictions' is not numeric", path); goto end; }
+        if (cls != H5T_FLOAT && cls != H5T_INTEGER) { core_set_err(err, errlen, "%s: 'predictions' is not numeric", path); goto end; }
     }
     long long n = (long long)dims[0], dim = (long long)dims[1], ns = (long long)dims[2];
     if (!dims_ok(path, n, dim, ns, err, errlen)) goto end;
     long long n_ids = 0;
     if (h5_read_strings(fid, "id_str", path, &n_ids, &out->ids, err, errlen)) goto end;
-    if (n_ids != n) { set_err(err, errlen, "%s: 'id_str' has %lld entries but 'predictions' %lld galaxies", path, n_ids, n); goto end; }
+    if (n_ids != n) { core_set_err(err, errlen, "%s: 'id_str' has %lld entries but 'predictions' %lld galaxies", path, n_ids, n); goto end; }
     out->n = (int)n;   /* ids are owned from here on */
     if (H5Lexists(fid, "label_cols", H5P_DEFAULT) > 0) {
         char e2[256];
         if (h5_read_strings(fid, "label_cols", path, &n_labels, &labels, e2, sizeof e2) == 0 && n_labels != dim) {
-            set_err(err, errlen, "%s: 'label_cols' names %lld columns but 'predictions' has %lld features", path, n_labels, dim);
+            core_set_err(err, errlen, "%s: 'label_cols' names %lld columns but 'predictions' has %lld features", path, n_labels, dim);
             goto end;
         }
     }
@@ -222,7 +212,7 @@ static int h5_load(const char *path, core_featset *out, char *err, size_t errlen
     if (is_f32 && ns == 1) {
         /* the common Zoobot case: float32, one sample: read straight into place */
         if (H5Dread(did, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->x) < 0) {
-            set_err(err, errlen, "%s: cannot read 'predictions' (corrupt or truncated file)", path);
+            core_set_err(err, errlen, "%s: cannot read 'predictions' (corrupt or truncated file)", path);
             goto end;
         }
     } else {
@@ -234,11 +224,11 @@ static int h5_load(const char *path, core_featset *out, char *err, size_t errlen
         for (long long r0 = 0; r0 < n; r0 += bn) {
             long long b = n - r0 < bn ? n - r0 : bn;
             hsize_t start[3] = {(hsize_t)r0, 0, 0}, count[3] = {(hsize_t)b, (hsize_t)dim, (hsize_t)ns};
-            if (H5Sselect_hyperslab(sid, H5S_SELECT_SET, start, NULL, count, NULL) < 0) { set_err(err, errlen, "%s: hyperslab failed", path); goto end; }
+            if (H5Sselect_hyperslab(sid, H5S_SELECT_SET, start, NULL, count, NULL) < 0) { core_set_err(err, errlen, "%s: hyperslab failed", path); goto end; }
             if (mid >= 0) H5Sclose(mid);
             mid = H5Screate_simple(nd, count, NULL);
             if (H5Dread(did, H5T_NATIVE_DOUBLE, mid, sid, H5P_DEFAULT, blk) < 0) {
-                set_err(err, errlen, "%s: cannot read 'predictions' rows %lld..%lld (corrupt or truncated file)", path, r0, r0 + b - 1);
+                core_set_err(err, errlen, "%s: cannot read 'predictions' rows %lld..%lld (corrupt or truncated file)", path, r0, r0 + b - 1);
                 goto end;
             }
             /* the mean over samples in double, then rounded once to float */
@@ -312,12 +302,12 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
     /* the child writes its reply into an anonymous memory file; the parent
      * reads it once the child is gone (no pipe ping-pong for 256 MB) */
     int fd = memfd_create("zoosh-hdf5", MFD_CLOEXEC);
-    if (fd < 0) { set_err(err, errlen, "%s: memfd_create: %s", path, strerror(errno)); return -1; }
+    if (fd < 0) { core_set_err(err, errlen, "%s: memfd_create: %s", path, strerror(errno)); return -1; }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         close(fd);
-        set_err(err, errlen, "%s: fork: %s", path, strerror(errno));
+        core_set_err(err, errlen, "%s: fork: %s", path, strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -354,7 +344,7 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
     if (WIFSIGNALED(st)) {
         close(fd);
-        set_err(err, errlen, "%s: corrupt HDF5 file (libhdf5 crashed reading it: signal %d)", path, WTERMSIG(st));
+        core_set_err(err, errlen, "%s: corrupt HDF5 file (libhdf5 crashed reading it: signal %d)", path, WTERMSIG(st));
         return -1;
     }
     h5_reply r;
@@ -402,13 +392,13 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
     close(fd);
     if (!ok) {
         core_featset_free(out);
-        set_err(err, errlen, "%s: could not read the HDF5 file (reader process failed)", path);
+        core_set_err(err, errlen, "%s: could not read the HDF5 file (reader process failed)", path);
         return -1;
     }
     if (r.rc != 0) {
         core_featset_free(out);
         r.err[sizeof r.err - 1] = 0;
-        set_err(err, errlen, "%s", r.err);
+        core_set_err(err, errlen, "%s", r.err);
         return -1;
     }
     return 0;
@@ -421,12 +411,12 @@ int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, siz
     char **labels = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (fid < 0) { set_err(err, errlen, "%s: cannot create", path); goto end; }
+    if (fid < 0) { core_set_err(err, errlen, "%s: cannot create", path); goto end; }
     hsize_t d3[3] = {(hsize_t)fs->n, (hsize_t)fs->dim, 1};
     sid = H5Screate_simple(3, d3, NULL);
     did = H5Dcreate2(fid, "predictions", H5T_IEEE_F32LE, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (did < 0 || H5Dwrite(did, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, fs->x) < 0) {
-        set_err(err, errlen, "%s: cannot write predictions", path);
+        core_set_err(err, errlen, "%s: cannot write predictions", path);
         goto end;
     }
     H5Dclose(did); did = -1;
@@ -438,7 +428,7 @@ int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, siz
     sid = H5Screate_simple(1, &d1, NULL);
     did = H5Dcreate2(fid, "id_str", tid, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (did < 0 || H5Dwrite(did, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, fs->ids) < 0) {
-        set_err(err, errlen, "%s: cannot write id_str", path);
+        core_set_err(err, errlen, "%s: cannot write id_str", path);
         goto end;
     }
     H5Dclose(did); did = -1;
@@ -453,7 +443,7 @@ int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, siz
     sid = H5Screate_simple(1, &d1, NULL);
     did = H5Dcreate2(fid, "label_cols", tid, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (did < 0 || H5Dwrite(did, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
-        set_err(err, errlen, "%s: cannot write label_cols", path);
+        core_set_err(err, errlen, "%s: cannot write label_cols", path);
         goto end;
     }
     ok = 1;
@@ -462,7 +452,7 @@ end:
     if (tid >= 0) H5Tclose(tid);
     if (did >= 0) H5Dclose(did);
     if (sid >= 0) H5Sclose(sid);
-    if (fid >= 0 && H5Fclose(fid) < 0 && ok) { set_err(err, errlen, "%s: cannot close", path); ok = 0; }
+    if (fid >= 0 && H5Fclose(fid) < 0 && ok) { core_set_err(err, errlen, "%s: cannot close", path); ok = 0; }
     return ok ? 0 : -1;
 }
 
@@ -481,14 +471,14 @@ static int csv_feat_row(const core_csv_row *row, void *vctx)
     core_featset *fs = c->fs;
     if (row->index == 0) {
         if (row->n < 2 || (strcmp(row->f[0], "id_str") != 0 && strcmp(row->f[0], "id") != 0)) {
-            set_err(c->err, c->errlen, "%s:%ld: the header must start id_str (or id) then feat_0, feat_1, ...", c->path, row->line);
+            core_set_err(c->err, c->errlen, "%s:%ld: the header must start id_str (or id) then feat_0, feat_1, ...", c->path, row->line);
             return 1;
         }
         for (int j = 1; j < row->n; j++) {
             char want[32];
             snprintf(want, sizeof want, "feat_%d", j - 1);
             if (strcmp(row->f[j], want) != 0) {
-                set_err(c->err, c->errlen, "%s:%ld: column %d: expected '%s', found '%s'", c->path, row->line, j + 1, want, row->f[j]);
+                core_set_err(c->err, c->errlen, "%s:%ld: column %d: expected '%s', found '%s'", c->path, row->line, j + 1, want, row->f[j]);
                 return 1;
             }
         }
@@ -496,13 +486,13 @@ static int csv_feat_row(const core_csv_row *row, void *vctx)
         return 0;
     }
     if (row->n != fs->dim + 1) {
-        set_err(c->err, c->errlen, "%s:%ld: %d fields, the header has %d (feature dimension mismatch)", c->path, row->line, row->n, fs->dim + 1);
+        core_set_err(c->err, c->errlen, "%s:%ld: %d fields, the header has %d (feature dimension mismatch)", c->path, row->line, row->n, fs->dim + 1);
         return 1;
     }
     if ((size_t)fs->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;
         if ((unsigned long long)c->cap * (unsigned long long)fs->dim > FEAT_MAX_VALUES) c->cap = FEAT_MAX_VALUES / (size_t)fs->dim;
-        if ((size_t)fs->n == c->cap) { set_err(c->err, c->errlen, "%s:%ld: too many rows", c->path, row->line); return 1; }
+        if ((size_t)fs->n == c->cap) { core_set_err(c->err, c->errlen, "%s:%ld: too many rows", c->path, row->line); return 1; }
         fs->x = xrealloc(fs->x, sizeof(float) * c->cap * (size_t)fs->dim);
         fs->ids = xrealloc(fs->ids, sizeof(char *) * c->cap);
         fs->lines = xrealloc(fs->lines, sizeof(long) * c->cap);
@@ -510,10 +500,10 @@ static int csv_feat_row(const core_csv_row *row, void *vctx)
     float *v = fs->x + (size_t)fs->n * (size_t)fs->dim;
     for (int j = 0; j < fs->dim; j++)
         if (core_parse_float(row->f[j + 1], &v[j])) {
-            set_err(c->err, c->errlen, "%s:%ld: column feat_%d: not a number '%.40s'", c->path, row->line, j, row->f[j + 1]);
+            core_set_err(c->err, c->errlen, "%s:%ld: column feat_%d: not a number '%.40s'", c->path, row->line, j, row->f[j + 1]);
             return 1;
         }
-    if (!row->f[0][0]) { set_err(c->err, c->errlen, "%s:%ld: column %s: empty id", c->path, row->line, "id_str"); return 1; }
+    if (!row->f[0][0]) { core_set_err(c->err, c->errlen, "%s:%ld: column %s: empty id", c->path, row->line, "id_str"); return 1; }
     fs->ids[fs->n] = xstrdup(row->f[0]);
     fs->lines[fs->n] = row->line;
     fs->n++;
@@ -526,8 +516,8 @@ int core_feat_load_csv(const char *path, core_featset *out, char *err, size_t er
     csv_ctx c = {.fs = out, .path = path, .err = err, .errlen = errlen};
     if (err && errlen) err[0] = 0;
     int rc = core_csv_read(path, csv_feat_row, &c, err, errlen);
-    if (rc == 0 && out->dim == 0) { set_err(err, errlen, "%s:1: no header row", path); rc = -1; }
-    if (rc == 0 && out->n == 0) { set_err(err, errlen, "%s: no feature rows", path); rc = -1; }
+    if (rc == 0 && out->dim == 0) { core_set_err(err, errlen, "%s:1: no header row", path); rc = -1; }
+    if (rc == 0 && out->n == 0) { core_set_err(err, errlen, "%s: no feature rows", path); rc = -1; }
     if (rc) { core_featset_free(out); return -1; }
     char ap[4096];
     abs_path(path, ap, sizeof ap);
@@ -557,7 +547,7 @@ static const char *npy_key(const char *h, const char *key)
 static int read_ids_file(const char *ids_path, char ***ids, long long *n, char *err, size_t errlen)
 {
     FILE *f = fopen(ids_path, "r");
-    if (!f) { set_err(err, errlen, "%s: cannot open: %s", ids_path, strerror(errno)); return -1; }
+    if (!f) { core_set_err(err, errlen, "%s: cannot open: %s", ids_path, strerror(errno)); return -1; }
     char *line = NULL;
     size_t cap = 0, k = 0, kc = 0;
     ssize_t got;
@@ -587,45 +577,45 @@ int core_feat_load_npy(const char *path, const char *ids_path, core_featset *out
     char **ids = NULL;
     long long n_ids = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) { set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+    if (!f) { core_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
     unsigned char pre[12];
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) { set_err(err, errlen, "%s: not a .npy file", path); goto end; }
+    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) { core_set_err(err, errlen, "%s: not a .npy file", path); goto end; }
     size_t hlen;
     if (pre[6] == 1) hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
     else if (pre[6] == 2 || pre[6] == 3) {
-        if (fread(pre + 10, 1, 2, f) != 2) { set_err(err, errlen, "%s: truncated .npy header", path); goto end; }
+        if (fread(pre + 10, 1, 2, f) != 2) { core_set_err(err, errlen, "%s: truncated .npy header", path); goto end; }
         hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
-    } else { set_err(err, errlen, "%s: unknown .npy version %d", path, pre[6]); goto end; }
-    if (hlen > 1 << 20) { set_err(err, errlen, "%s: .npy header too long", path); goto end; }
+    } else { core_set_err(err, errlen, "%s: unknown .npy version %d", path, pre[6]); goto end; }
+    if (hlen > 1 << 20) { core_set_err(err, errlen, "%s: .npy header too long", path); goto end; }
     hdr = xmalloc(hlen + 1);
-    if (fread(hdr, 1, hlen, f) != hlen) { set_err(err, errlen, "%s: truncated .npy header", path); goto end; }
+    if (fread(hdr, 1, hlen, f) != hlen) { core_set_err(err, errlen, "%s: truncated .npy header", path); goto end; }
     hdr[hlen] = 0;
     const char *d = npy_key(hdr, "descr"), *fo = npy_key(hdr, "fortran_order"), *sh = npy_key(hdr, "shape");
-    if (!d || !fo || !sh) { set_err(err, errlen, "%s: .npy header lacks descr/fortran_order/shape", path); goto end; }
+    if (!d || !fo || !sh) { core_set_err(err, errlen, "%s: .npy header lacks descr/fortran_order/shape", path); goto end; }
     int isz;
     int swap = 0;
     if (strncmp(d, "'<f4'", 5) == 0 || strncmp(d, "'=f4'", 5) == 0) isz = 4;
     else if (strncmp(d, "'<f8'", 5) == 0 || strncmp(d, "'=f8'", 5) == 0) isz = 8;
     else if (strncmp(d, "'>f4'", 5) == 0) { isz = 4; swap = 1; }
     else if (strncmp(d, "'>f8'", 5) == 0) { isz = 8; swap = 1; }
-    else { set_err(err, errlen, "%s: .npy dtype %.8s is not float32/float64", path, d); goto end; }
-    if (strncmp(fo, "False", 5) != 0) { set_err(err, errlen, "%s: .npy in Fortran order is not supported (save it C-ordered)", path); goto end; }
-    if (*sh != '(') { set_err(err, errlen, "%s: bad .npy shape", path); goto end; }
+    else { core_set_err(err, errlen, "%s: .npy dtype %.8s is not float32/float64", path, d); goto end; }
+    if (strncmp(fo, "False", 5) != 0) { core_set_err(err, errlen, "%s: .npy in Fortran order is not supported (save it C-ordered)", path); goto end; }
+    if (*sh != '(') { core_set_err(err, errlen, "%s: bad .npy shape", path); goto end; }
     long long shp[3] = {0, 0, 1};
     int nd = 0;
     const char *p = sh + 1;
     while (*p && *p != ')') {
         while (*p == ' ' || *p == ',') p++;
         if (*p == ')') break;
-        if (!isdigit((unsigned char)*p) || nd == 3) { set_err(err, errlen, "%s: .npy shape must be (galaxy, feature[, sample])", path); goto end; }
+        if (!isdigit((unsigned char)*p) || nd == 3) { core_set_err(err, errlen, "%s: .npy shape must be (galaxy, feature[, sample])", path); goto end; }
         shp[nd++] = strtoll(p, (char **)&p, 10);
     }
-    if (nd != 2 && nd != 3) { set_err(err, errlen, "%s: .npy has %d axes (need galaxy, feature[, sample])", path, nd); goto end; }
+    if (nd != 2 && nd != 3) { core_set_err(err, errlen, "%s: .npy has %d axes (need galaxy, feature[, sample])", path, nd); goto end; }
     long long n = shp[0], dim = shp[1], ns = nd == 3 ? shp[2] : 1;
     if (!dims_ok(path, n, dim, ns, err, errlen)) goto end;
-    if (!ids_path) { set_err(err, errlen, "%s: a .npy needs an id list (--ids FILE, one id per line)", path); goto end; }
+    if (!ids_path) { core_set_err(err, errlen, "%s: a .npy needs an id list (--ids FILE, one id per line)", path); goto end; }
     if (read_ids_file(ids_path, &ids, &n_ids, err, errlen)) goto end;
-    if (n_ids != n) { set_err(err, errlen, "%s: %lld ids for %lld rows of %s", ids_path, n_ids, n, path); goto end; }
+    if (n_ids != n) { core_set_err(err, errlen, "%s: %lld ids for %lld rows of %s", ids_path, n_ids, n, path); goto end; }
     out->ids = ids; ids = NULL;
     out->n = (int)n;
     out->dim = (int)dim;
@@ -640,7 +630,7 @@ int core_feat_load_npy(const char *path, const char *ids_path, core_featset *out
         long long b = n - r0 < bn ? n - r0 : bn;
         size_t want = (size_t)b * row_vals;
         if (fread(blk, (size_t)isz, want, f) != want) {
-            set_err(err, errlen, "%s: truncated .npy data (expected %lld x %lld x %lld values)", path, n, dim, ns);
+            core_set_err(err, errlen, "%s: truncated .npy data (expected %lld x %lld x %lld values)", path, n, dim, ns);
             goto end;
         }
         for (size_t t = 0; swap && t < want; t++) {
@@ -674,7 +664,7 @@ int core_feat_load(const char *path, const char *ids_path, core_featset *out, ch
 {
     unsigned char m[8] = {0};
     FILE *f = fopen(path, "rb");
-    if (!f) { set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); memset(out, 0, sizeof *out); return -1; }
+    if (!f) { core_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno)); memset(out, 0, sizeof *out); return -1; }
     size_t got = fread(m, 1, 8, f);
     fclose(f);
     if (got == 8 && memcmp(m, "\x89HDF\r\n\x1a\n", 8) == 0) return core_feat_load_hdf5(path, out, err, errlen);

@@ -46,23 +46,13 @@
 #define IMG_MAX_FILE   (1024ull * 1024 * 1024)  /* 1 GiB */
 #define FITS_ASINH_Q   10.0
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int size_ok(long w, long h, char *err, size_t errlen)
 {
-    if (w <= 0 || h <= 0) { set_err(err, errlen, "empty image (%ldx%ld)", w, h); return 0; }
+    if (w <= 0 || h <= 0) { core_set_err(err, errlen, "empty image (%ldx%ld)", w, h); return 0; }
     if (w > CORE_IMAGE_MAX_SIDE || h > CORE_IMAGE_MAX_SIDE ||
         (unsigned long long)w * (unsigned long long)h > IMG_MAX_PIXELS) {
-        set_err(err, errlen, "image too large (%ldx%ld; at most %d per side, %u pixels)",
+        core_set_err(err, errlen, "image too large (%ldx%ld; at most %d per side, %u pixels)",
                 w, h, CORE_IMAGE_MAX_SIDE, IMG_MAX_PIXELS);
         return 0;
     }
@@ -125,15 +115,15 @@ static int load_png(const uint8_t *buf, size_t len, core_image *out, char *err, 
 {
     png_src src = {.buf = buf, .len = len, .pos = 0, .msg = "", .warn = ""};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_err_fn, png_warn_fn);
-    if (!png) { set_err(err, errlen, "libpng: out of memory"); return -1; }
+    if (!png) { core_set_err(err, errlen, "libpng: out of memory"); return -1; }
     png_infop info = png_create_info_struct(png);
     /* Written before setjmp and read after a longjmp: volatile. */
     uint8_t *volatile px = NULL;
     png_bytep *volatile rows = NULL;
     volatile int ok = 0;
-    if (!info) { set_err(err, errlen, "libpng: out of memory"); goto end; }
+    if (!info) { core_set_err(err, errlen, "libpng: out of memory"); goto end; }
     if (setjmp(src.jmp)) {
-        set_err(err, errlen, "%s", src.msg[0] ? src.msg : "corrupt PNG");
+        core_set_err(err, errlen, "%s", src.msg[0] ? src.msg : "corrupt PNG");
         goto end;
     }
     png_set_read_fn(png, &src, png_read_fn);
@@ -151,7 +141,7 @@ static int load_png(const uint8_t *buf, size_t len, core_image *out, char *err, 
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
     if (png_get_rowbytes(png, info) != (size_t)w * 3) {
-        set_err(err, errlen, "unsupported PNG layout (colour type %d, depth %d)", ctype, depth);
+        core_set_err(err, errlen, "unsupported PNG layout (colour type %d, depth %d)", ctype, depth);
         goto end;
     }
     px = xmalloc((size_t)w * h * 3);
@@ -207,7 +197,7 @@ static int load_jpeg(const uint8_t *buf, size_t len, int min_side, core_image *o
     jerr.pub.error_exit = jpeg_error_exit_fn;
     jerr.pub.emit_message = jpeg_emit_fn;
     if (setjmp(jerr.jmp)) {
-        set_err(err, errlen, "corrupt JPEG: %s", jerr.msg);
+        core_set_err(err, errlen, "corrupt JPEG: %s", jerr.msg);
         goto end;
     }
     jpeg_create_decompress(&cinfo);
@@ -216,11 +206,11 @@ static int load_jpeg(const uint8_t *buf, size_t len, int min_side, core_image *o
     jpeg_read_header(&cinfo, TRUE);
     if (!size_ok((long)cinfo.image_width, (long)cinfo.image_height, err, errlen)) goto end;
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
-        set_err(err, errlen, "CMYK JPEG is not supported (convert it to RGB)");
+        core_set_err(err, errlen, "CMYK JPEG is not supported (convert it to RGB)");
         goto end;
     }
     if (cinfo.num_components != 1 && cinfo.num_components != 3) {
-        set_err(err, errlen, "JPEG with %d components is not supported", cinfo.num_components);
+        core_set_err(err, errlen, "JPEG with %d components is not supported", cinfo.num_components);
         goto end;
     }
     cinfo.out_color_space = JCS_RGB;
@@ -233,7 +223,7 @@ static int load_jpeg(const uint8_t *buf, size_t len, int min_side, core_image *o
     }
     jpeg_start_decompress(&cinfo);
     if (cinfo.output_components != 3) {
-        set_err(err, errlen, "JPEG decodes to %d components, not RGB", cinfo.output_components);
+        core_set_err(err, errlen, "JPEG decodes to %d components, not RGB", cinfo.output_components);
         goto end;
     }
     size_t w = cinfo.output_width, h = cinfo.output_height;
@@ -242,13 +232,13 @@ static int load_jpeg(const uint8_t *buf, size_t len, int min_side, core_image *o
         JSAMPROW row = px + (size_t)cinfo.output_scanline * w * 3;
         jpeg_read_scanlines(&cinfo, &row, 1);
         if (jerr.eof) {
-            set_err(err, errlen, "truncated JPEG (data ends at row %u of %zu)",
+            core_set_err(err, errlen, "truncated JPEG (data ends at row %u of %zu)",
                     cinfo.output_scanline, h);
             goto end;
         }
     }
     jpeg_finish_decompress(&cinfo);
-    if (jerr.eof) { set_err(err, errlen, "truncated JPEG"); goto end; }
+    if (jerr.eof) { core_set_err(err, errlen, "truncated JPEG"); goto end; }
     out->w = (int)w; out->h = (int)h; out->px = px;
     px = NULL;
     ok = 1;
@@ -306,7 +296,7 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
     if (fits_open_memfile(&f, "mem.fits", READONLY, &mem, &memlen, 0, NULL, &status)) {
         char m[FLEN_STATUS];
         fits_get_errstatus(status, m);
-        set_err(err, errlen, "corrupt FITS: %s", m);
+        core_set_err(err, errlen, "corrupt FITS: %s", m);
         f = NULL;
         goto end;
     }
@@ -323,20 +313,20 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
         if (fits_get_img_param(f, 3, &bitpix, &naxis, naxes, &status)) break;
         if (naxis == 2 || (naxis == 3 && (naxes[2] == 1 || naxes[2] == 3))) found = 1;
         else if (naxis == 3) {
-            set_err(err, errlen, "FITS cube with %ld planes (need 1 or 3)", naxes[2]);
+            core_set_err(err, errlen, "FITS cube with %ld planes (need 1 or 3)", naxes[2]);
             goto end;
         } else if (naxis > 3) {
-            set_err(err, errlen, "FITS image with %d axes (need 2 or 3)", naxis);
+            core_set_err(err, errlen, "FITS image with %d axes (need 2 or 3)", naxis);
             goto end;
         }
     }
     if (status) {
         char m[FLEN_STATUS];
         fits_get_errstatus(status, m);
-        set_err(err, errlen, "corrupt FITS: %s", m);
+        core_set_err(err, errlen, "corrupt FITS: %s", m);
         goto end;
     }
-    if (!found) { set_err(err, errlen, "FITS file holds no 2-D image"); goto end; }
+    if (!found) { core_set_err(err, errlen, "FITS file holds no 2-D image"); goto end; }
     long w = naxes[0], h = naxes[1];
     if (!size_ok(w, h, err, errlen)) goto end;
     int planes = (naxis == 3) ? (int)naxes[2] : 1;
@@ -350,7 +340,7 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
     unsigned long long need = (unsigned long long)data0 +
         (unsigned long long)np * (unsigned long long)planes * (unsigned long long)(abs(bitpix_now) / 8);
     if (status == 0 && need > len) {
-        set_err(err, errlen, "truncated FITS (data needs %llu bytes, the file has %zu)", need, len);
+        core_set_err(err, errlen, "truncated FITS (data needs %llu bytes, the file has %zu)", need, len);
         goto end;
     }
     double nulval = NAN;
@@ -358,14 +348,14 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
     if (fits_read_img(f, TDOUBLE, 1, (LONGLONG)(np * (size_t)planes), &nulval, v, &anynul, &status)) {
         char m[FLEN_STATUS];
         fits_get_errstatus(status, m);
-        set_err(err, errlen, "corrupt or truncated FITS data: %s", m);
+        core_set_err(err, errlen, "corrupt or truncated FITS data: %s", m);
         goto end;
     }
     double lo = 0, hi = 1;
     if (!percentiles(v, np * (size_t)planes, 0.5, 0.995, &lo, &hi)) { lo = 0; hi = 1; }
     if (!(hi > lo)) hi = lo + 1;
     double scale = 1.0 / (hi - lo), norm = 1.0 / asinh(FITS_ASINH_Q);
-    if (core_image_alloc(out, (int)w, (int)h)) { set_err(err, errlen, "out of memory"); goto end; }
+    if (core_image_alloc(out, (int)w, (int)h)) { core_set_err(err, errlen, "out of memory"); goto end; }
     for (long y = 0; y < h; y++) {
         uint8_t *row = out->px + (size_t)(h - 1 - y) * (size_t)w * 3;   /* FITS row 1 = bottom */
         for (long x = 0; x < w; x++) {
@@ -389,7 +379,7 @@ end:
 
 static int load_fits(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
 {
-    if (len < 2880) { set_err(err, errlen, "truncated FITS (%zu bytes, a header block is 2880)", len); return -1; }
+    if (len < 2880) { core_set_err(err, errlen, "truncated FITS (%zu bytes, a header block is 2880)", len); return -1; }
     /* cfitsio reads whole 2880-byte records, past the end of a memory file
      * whose length is not a multiple of 2880: give it a zero-padded copy
      * (heap overflow found by tests/fuzz/fuzz_image.c) */
@@ -413,8 +403,8 @@ int core_image_load_mem(const void *buf, size_t len, core_image *out, char *err,
     if (len >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) return load_png(b, len, out, err, errlen);
     if (len >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return load_jpeg(b, len, 0, out, err, errlen);
     if (len >= 9 && memcmp(b, "SIMPLE  =", 9) == 0) return load_fits(b, len, out, err, errlen);
-    if (len == 0) set_err(err, errlen, "empty file");
-    else set_err(err, errlen, "not a PNG/JPEG/FITS file");
+    if (len == 0) core_set_err(err, errlen, "empty file");
+    else core_set_err(err, errlen, "not a PNG/JPEG/FITS file");
     return -1;
 }
 
@@ -422,15 +412,15 @@ int core_image_load_mem(const void *buf, size_t len, core_image *out, char *err,
 static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) { set_err(err, errlen, "cannot open: %s", strerror(errno)); return NULL; }
+    if (!f) { core_set_err(err, errlen, "cannot open: %s", strerror(errno)); return NULL; }
     struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        set_err(err, errlen, "not a regular file");
+        core_set_err(err, errlen, "not a regular file");
         fclose(f);
         return NULL;
     }
     if ((unsigned long long)sb.st_size > IMG_MAX_FILE) {
-        set_err(err, errlen, "file too large (%lld bytes)", (long long)sb.st_size);
+        core_set_err(err, errlen, "file too large (%lld bytes)", (long long)sb.st_size);
         fclose(f);
         return NULL;
     }
@@ -440,7 +430,7 @@ static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errle
     int rd_err = ferror(f);
     fclose(f);
     if (rd_err || got != n) {
-        set_err(err, errlen, "read error: %s", rd_err ? strerror(errno) : "short read");
+        core_set_err(err, errlen, "read error: %s", rd_err ? strerror(errno) : "short read");
         free(buf);
         return NULL;
     }
@@ -464,7 +454,7 @@ int core_image_load_thumb(const char *path, int side, core_image *out, char *err
 {
     out->w = out->h = 0;
     out->px = NULL;
-    if (side < 1) { set_err(err, errlen, "bad thumbnail size %d", side); return -1; }
+    if (side < 1) { core_set_err(err, errlen, "bad thumbnail size %d", side); return -1; }
     size_t n;
     uint8_t *buf = read_file(path, &n, err, errlen);
     if (!buf) return -1;
@@ -477,7 +467,7 @@ int core_image_load_thumb(const char *path, int side, core_image *out, char *err
     if (rc) return -1;
     rc = core_image_thumbnail(&full, side, out);
     core_image_free(&full);
-    if (rc) set_err(err, errlen, "cannot make a thumbnail");
+    if (rc) core_set_err(err, errlen, "cannot make a thumbnail");
     return rc;
 }
 
@@ -715,13 +705,13 @@ int core_image_save_png(const char *path, const core_image *im, char *err, size_
 {
     uint8_t *buf;
     size_t len;
-    if (core_image_save_png_mem(im, &buf, &len)) { set_err(err, errlen, "cannot encode PNG"); return -1; }
+    if (core_image_save_png_mem(im, &buf, &len)) { core_set_err(err, errlen, "cannot encode PNG"); return -1; }
     FILE *f = fopen(path, "wb");
-    if (!f) { set_err(err, errlen, "cannot create: %s", strerror(errno)); free(buf); return -1; }
+    if (!f) { core_set_err(err, errlen, "cannot create: %s", strerror(errno)); free(buf); return -1; }
     size_t put = fwrite(buf, 1, len, f);
     int rc = (put == len) ? 0 : -1;
     if (fclose(f) != 0) rc = -1;
-    if (rc) set_err(err, errlen, "write error: %s", strerror(errno));
+    if (rc) core_set_err(err, errlen, "write error: %s", strerror(errno));
     free(buf);
     return rc;
 }
@@ -729,15 +719,15 @@ int core_image_save_png(const char *path, const core_image *im, char *err, size_
 /* Added by the simulator (sim.c): Huffman-only deflate, for noisy images. */
 int core_image_save_png_fast(const char *path, const core_image *im, char *err, size_t errlen)
 {
-    if (!im || !im->px || !size_ok(im->w, im->h, NULL, 0)) { set_err(err, errlen, "cannot encode PNG"); return -1; }
+    if (!im || !im->px || !size_ok(im->w, im->h, NULL, 0)) { core_set_err(err, errlen, "cannot encode PNG"); return -1; }
     png_sink s = {0};
-    if (encode_png(im, &s, 1)) { free(s.buf); set_err(err, errlen, "cannot encode PNG"); return -1; }
+    if (encode_png(im, &s, 1)) { free(s.buf); core_set_err(err, errlen, "cannot encode PNG"); return -1; }
     FILE *f = fopen(path, "wb");
-    if (!f) { set_err(err, errlen, "cannot create: %s", strerror(errno)); free(s.buf); return -1; }
+    if (!f) { core_set_err(err, errlen, "cannot create: %s", strerror(errno)); free(s.buf); return -1; }
     size_t put = fwrite(s.buf, 1, s.len, f);
     int rc = (put == s.len) ? 0 : -1;
     if (fclose(f) != 0) rc = -1;
-    if (rc) set_err(err, errlen, "write error: %s", strerror(errno));
+    if (rc) core_set_err(err, errlen, "write error: %s", strerror(errno));
     free(s.buf);
     return rc;
 }

@@ -818,14 +818,6 @@ static int cmp_int2(const void *a, const void *b)
     return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Catalog -> questions, fractions, decoded base images. */
 static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt_questions *qs,
@@ -835,14 +827,14 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
     char e[300];
     memset(d, 0, sizeof *d);
     if (core_catalog_load(path, &cat, e, sizeof e)) {
-        seterr(err, errlen, "%s", e);
+        core_set_err(err, errlen, "%s", e);
         return -1;
     }
     int rc = -1, fcol = core_catalog_col(&cat, "file");
     int (*cols)[3] = xcalloc((size_t)cat.n_cols + 1, sizeof *cols);   /* question, answer, column */
     int na = 0;
     if (fcol < 0) {
-        seterr(err, errlen, "%s:1: no column 'file' (the image of each galaxy)", path);
+        core_set_err(err, errlen, "%s:1: no column 'file' (the image of each galaxy)", path);
         goto end;
     }
     for (int c = 0; c < cat.n_cols; c++) {
@@ -855,7 +847,7 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
         }
     }
     if (na == 0 || na > CORE_PT_MAX_OUT) {
-        seterr(err, errlen, "%s:1: %s vote-fraction columns named ClassQ.A (Galaxy Zoo 2 / Kaggle style)",
+        core_set_err(err, errlen, "%s:1: %s vote-fraction columns named ClassQ.A (Galaxy Zoo 2 / Kaggle style)",
                path, na ? "too many" : "no");
         goto end;
     }
@@ -883,7 +875,7 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
     for (int r = 0; r < n; r++) {
         d->lines[r] = cat.lines[r];
         if (cat.n_fields[r] != cat.n_cols) {
-            seterr(err, errlen, "%s:%ld: %d fields, the header has %d", path, cat.lines[r], cat.n_fields[r], cat.n_cols);
+            core_set_err(err, errlen, "%s:%ld: %d fields, the header has %d", path, cat.lines[r], cat.n_fields[r], cat.n_cols);
             free(dir);
             goto end;
         }
@@ -894,7 +886,7 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
             float v;
             const char *cell = cat.cells[r][cols[i][2]];
             if (core_parse_float(cell, &v) || !(v >= 0.0f && v <= 1.001f)) {
-                seterr(err, errlen, "%s:%ld: column %s: '%s' is not a vote fraction in [0, 1]", path, cat.lines[r],
+                core_set_err(err, errlen, "%s:%ld: column %s: '%s' is not a vote fraction in [0, 1]", path, cat.lines[r],
                        cat.cols[cols[i][2]], cell);
                 free(dir);
                 goto end;
@@ -922,7 +914,7 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
         if (!first && J[t].n_bad) first = J[t].first_bad;
     }
     if (bad > n / 100) {
-        seterr(err, errlen, "%s: %d of %d images unreadable; first: %s", path, bad, n, first);
+        core_set_err(err, errlen, "%s: %d of %d images unreadable; first: %s", path, bad, n, first);
         free(J);
         free(tid);
         goto end;
@@ -1002,7 +994,7 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
     int *idx = NULL;
     double t0 = core_mono_s();
     if (S < 32 || B < 1 || o->epochs < 1) {
-        seterr(err, errlen, "size must be >= 32, batch and epochs >= 1");
+        core_set_err(err, errlen, "size must be >= 32, batch and epochs >= 1");
         return -1;
     }
     if (load_data(catalog, o, &d, &qs, &names, lf, err, errlen)) goto end;
@@ -1011,7 +1003,7 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
     int blas = openblas_get_num_threads();
     openblas_set_num_threads(o->threads > 0 ? o->threads : 1);
     if (core_pt_net_new(&net, &o->arch, NO, 1e-6f, o->seed)) {
-        seterr(err, errlen, "bad architecture");
+        core_set_err(err, errlen, "bad architecture");
         goto end_blas;
     }
     /* split: a seeded shuffle, the last val_frac held out */
@@ -1026,7 +1018,7 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
     }
     int n_val = (int)(d.n * o->val_frac), n_tr = d.n - n_val;
     if (n_tr < B) {
-        seterr(err, errlen, "%s: %d galaxies to train on, fewer than a batch of %d", catalog, n_tr, B);
+        core_set_err(err, errlen, "%s: %d galaxies to train on, fewer than a batch of %d", catalog, n_tr, B);
         goto end_blas;
     }
     x = xmalloc((size_t)B * S * S * 3 * sizeof *x);
@@ -1076,7 +1068,7 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
             }
             float loss = core_pt_net_grad(net, &qs, x, B, S, f);
             if (!isfinite(loss)) {
-                seterr(err, errlen, "training diverged at epoch %d step %d (loss %g): try a lower --lr", ep, s, loss);
+                core_set_err(err, errlen, "training diverged at epoch %d step %d (loss %g): try a lower --lr", ep, s, loss);
                 goto end_blas;
             }
             tot += loss;

@@ -28,15 +28,6 @@
 #define EMBED_CHUNK 512      /* galaxies per read transaction / write batch */
 #define WRITE_CHUNK 4096     /* PCA vectors per write transaction */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- the morphology encoder ----------------------------------------------- */
 static int morph_fn(void *ctx, const core_image *imgs, int n, float *out, char *err, size_t errlen)
@@ -195,7 +186,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     put_ctx decl = {.set = enc->set, .dim = dim, .provenance = enc->provenance ? enc->provenance : ""};
     int rc = store_write(st, put_vectors, &decl);
     if (rc) {
-        set_err(err, errlen, "cannot write feature set '%s': %s", enc->set,
+        core_set_err(err, errlen, "cannot write feature set '%s': %s", enc->set,
                 rc == STORE_EDIM ? "it holds vectors of another dimension (from another encoder or "
                                    "an older zoosh); write to a new set with --set NAME"
                                  : store_strerror(rc));
@@ -203,7 +194,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     }
 
     zs_txn *txn;
-    if ((rc = store_read_begin(st, &txn))) { set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
+    if ((rc = store_read_begin(st, &txn))) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
     uint32_t gmax = store_galaxy_max(txn), total = store_galaxy_count(txn);
     store_read_end(txn);
 
@@ -215,7 +206,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     char (*why)[160] = xmalloc(sizeof *why * EMBED_CHUNK);           /* (C) */
 
     for (uint32_t g0 = 1; g0 <= gmax && rc == 0; ) {
-        if (cancel && *cancel) { rc = STORE_EABORT; set_err(err, errlen, "cancelled"); break; }
+        if (cancel && *cancel) { rc = STORE_EABORT; core_set_err(err, errlen, "cancelled"); break; }
         if ((rc = store_read_begin(st, &txn))) break;
         int n = 0;
         uint32_t g = g0;
@@ -284,7 +275,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
 
         put_ctx pc = {.set = enc->set, .gids = gids, .x = out, .ok = ok, .n = n, .dim = dim};
         if (n > 0 && (rc = store_write(st, put_vectors, &pc))) {
-            set_err(err, errlen, "writing feature vectors: %s", store_strerror(rc));
+            core_set_err(err, errlen, "writing feature vectors: %s", store_strerror(rc));
             break;
         }
         for (int i = 0; i < n; i++) stats->n_done += ok[i];
@@ -297,7 +288,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         put_ctx pc = {.set = enc->set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = enc->set,
                       .meta_only_if_unset = 1};
         rc = store_write(st, put_vectors, &pc);
-        if (rc) set_err(err, errlen, "setting %s: %s", CORE_REPR_META_DEFAULT, store_strerror(rc));
+        if (rc) core_set_err(err, errlen, "setting %s: %s", CORE_REPR_META_DEFAULT, store_strerror(rc));
     }
     stats->seconds = core_mono_s() - t0;
     return rc;
@@ -339,7 +330,7 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
 {
     zs_txn *txn;
     int rc = store_read_begin(st, &txn);
-    if (rc) { set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
+    if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
     float *x = NULL;       /* (n, d) */
     uint32_t *gids = NULL; /* (n) */
     int n = 0, d = 0;
@@ -355,13 +346,13 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     free(sprov);
     store_read_end(txn);
     if (rc) {
-        if (rc == STORE_ENOTFOUND) set_err(err, errlen, "no feature set '%s'", set);
-        else set_err(err, errlen, "loading feature set '%s': %s", set, store_strerror(rc));
+        if (rc == STORE_ENOTFOUND) core_set_err(err, errlen, "no feature set '%s'", set);
+        else core_set_err(err, errlen, "loading feature set '%s': %s", set, store_strerror(rc));
         return rc;
     }
     if (n < 2) {
         free(x); free(gids);
-        set_err(err, errlen, "feature set '%s' has fewer than 2 vectors: nothing to fit a PCA on", set);
+        core_set_err(err, errlen, "feature set '%s' has fewer than 2 vectors: nothing to fit a PCA on", set);
         return STORE_EINVAL;
     }
     if (k > d) k = d;
@@ -377,7 +368,7 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     free(wts);
     if (frc != 0) {
         free(x); free(gids);
-        set_err(err, errlen, "PCA of '%s': %s", set, perr);
+        core_set_err(err, errlen, "PCA of '%s': %s", set, perr);
         return STORE_EINVAL;
     }
     k = core_pca_k(p);
@@ -415,7 +406,7 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
                       .meta_key = is_default ? CORE_REPR_META_PCA : NULL, .meta_val = name};
         rc = store_write(st, put_vectors, &pc);
     }
-    if (rc) set_err(err, errlen, "storing PCA set '%s': %s", name, store_strerror(rc));
+    if (rc) core_set_err(err, errlen, "storing PCA set '%s': %s", name, store_strerror(rc));
     else if (out_name) snprintf(out_name, out_len, "%s", name);
     free(blob); free(y); free(gids);
     return rc;

@@ -48,17 +48,6 @@ size_t core_st_dtype_size(core_st_dtype d)
     return (unsigned)d < CORE_ST_NDTYPES ? DTYPES[d].size : 0;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* A JSON number that is a non-negative integer exactly representable. */
 static int json_uint(const cJSON *j, uint64_t *v)
 {
@@ -89,42 +78,42 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
     cJSON *root = NULL;
     const char **sorted = NULL;
     if (st->len < 8) {
-        seterr(err, errlen, "file too short for a safetensors header (%zu bytes)", st->len);
+        core_set_err(err, errlen, "file too short for a safetensors header (%zu bytes)", st->len);
         goto end;
     }
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | st->buf[i];
     if (hlen > CORE_ST_MAX_HEADER) {
-        seterr(err, errlen, "header length %llu exceeds the %u byte limit",
+        core_set_err(err, errlen, "header length %llu exceeds the %u byte limit",
                (unsigned long long)hlen, CORE_ST_MAX_HEADER);
         goto end;
     }
     if (hlen < 2) {
-        seterr(err, errlen, "header length %llu is too small for a JSON object",
+        core_set_err(err, errlen, "header length %llu is too small for a JSON object",
                (unsigned long long)hlen);
         goto end;
     }
     if (hlen > st->len - 8) {
-        seterr(err, errlen, "truncated: header says %llu bytes but the file has %zu after the length",
+        core_set_err(err, errlen, "truncated: header says %llu bytes but the file has %zu after the length",
                (unsigned long long)hlen, st->len - 8);
         goto end;
     }
     const char *json = (const char *)st->buf + 8;
     if (json[0] != '{') {
-        seterr(err, errlen, "header is not a JSON object (starts with byte 0x%02x)",
+        core_set_err(err, errlen, "header is not a JSON object (starts with byte 0x%02x)",
                (unsigned char)json[0]);
         goto end;
     }
     const char *endp = NULL;
     root = cJSON_ParseWithLengthOpts(json, (size_t)hlen, &endp, 0);
     if (!root || !cJSON_IsObject(root)) {
-        seterr(err, errlen, "header is not well-formed JSON (near byte %ld of the header)",
+        core_set_err(err, errlen, "header is not well-formed JSON (near byte %ld of the header)",
                endp ? (long)(endp - json) : (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - json : 0));
         goto end;
     }
     for (const char *p = endp; p && p < json + hlen; p++)
         if (*p != ' ' && *p != '\0' && *p != '\n' && *p != '\t' && *p != '\r') {
-            seterr(err, errlen, "trailing bytes after the JSON header at byte %ld", (long)(p - json));
+            core_set_err(err, errlen, "trailing bytes after the JSON header at byte %ld", (long)(p - json));
             goto end;
         }
     const uint8_t *data = st->buf + 8 + hlen;
@@ -133,12 +122,12 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
     int n = 0, nmeta = 0;
     size_t names_len = 0;
     for (cJSON *e = root->child; e; e = e->next) {
-        if (!e->string) { seterr(err, errlen, "header entry without a name"); goto end; }
+        if (!e->string) { core_set_err(err, errlen, "header entry without a name"); goto end; }
         if (!strcmp(e->string, "__metadata__")) {
-            if (!cJSON_IsObject(e)) { seterr(err, errlen, "__metadata__ is not an object"); goto end; }
+            if (!cJSON_IsObject(e)) { core_set_err(err, errlen, "__metadata__ is not an object"); goto end; }
             for (cJSON *m = e->child; m; m = m->next) {
                 if (!cJSON_IsString(m)) {
-                    seterr(err, errlen, "__metadata__ value of \"%s\" is not a string", m->string);
+                    core_set_err(err, errlen, "__metadata__ value of \"%s\" is not a string", m->string);
                     goto end;
                 }
                 nmeta++;
@@ -162,14 +151,14 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
             continue;
         }
         const char *name = e->string;
-        if (!cJSON_IsObject(e)) { seterr(err, errlen, "tensor \"%s\": entry is not an object", name); goto end; }
+        if (!cJSON_IsObject(e)) { core_set_err(err, errlen, "tensor \"%s\": entry is not an object", name); goto end; }
         const cJSON *jd = cJSON_GetObjectItemCaseSensitive(e, "dtype");
         const cJSON *js = cJSON_GetObjectItemCaseSensitive(e, "shape");
         const cJSON *jo = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
-        if (!cJSON_IsString(jd)) { seterr(err, errlen, "tensor \"%s\": missing or non-string dtype", name); goto end; }
-        if (!cJSON_IsArray(js)) { seterr(err, errlen, "tensor \"%s\": missing or non-array shape", name); goto end; }
+        if (!cJSON_IsString(jd)) { core_set_err(err, errlen, "tensor \"%s\": missing or non-string dtype", name); goto end; }
+        if (!cJSON_IsArray(js)) { core_set_err(err, errlen, "tensor \"%s\": missing or non-array shape", name); goto end; }
         if (!cJSON_IsArray(jo) || cJSON_GetArraySize(jo) != 2) {
-            seterr(err, errlen, "tensor \"%s\": data_offsets is not a pair", name);
+            core_set_err(err, errlen, "tensor \"%s\": data_offsets is not a pair", name);
             goto end;
         }
         core_st_tensor *t = &st->t[st->n];
@@ -177,13 +166,13 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
         for (d = 0; d < CORE_ST_NDTYPES; d++)
             if (!strcmp(jd->valuestring, DTYPES[d].name)) break;
         if (d == CORE_ST_NDTYPES) {
-            seterr(err, errlen, "tensor \"%s\": unknown dtype \"%.16s\"", name, jd->valuestring);
+            core_set_err(err, errlen, "tensor \"%s\": unknown dtype \"%.16s\"", name, jd->valuestring);
             goto end;
         }
         t->dtype = (core_st_dtype)d;
         t->ndim = cJSON_GetArraySize(js);
         if (t->ndim > CORE_ST_MAX_DIMS) {
-            seterr(err, errlen, "tensor \"%s\": %d dimensions (at most %d)", name, t->ndim, CORE_ST_MAX_DIMS);
+            core_set_err(err, errlen, "tensor \"%s\": %d dimensions (at most %d)", name, t->ndim, CORE_ST_MAX_DIMS);
             goto end;
         }
         uint64_t numel = 1;
@@ -191,11 +180,11 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
         for (const cJSON *s = js->child; s; s = s->next, k++) {
             uint64_t v;
             if (json_uint(s, &v)) {
-                seterr(err, errlen, "tensor \"%s\": shape[%d] is not a non-negative integer", name, k);
+                core_set_err(err, errlen, "tensor \"%s\": shape[%d] is not a non-negative integer", name, k);
                 goto end;
             }
             if (v && numel > UINT64_MAX / 2 / v) {
-                seterr(err, errlen, "tensor \"%s\": shape product overflows", name);
+                core_set_err(err, errlen, "tensor \"%s\": shape product overflows", name);
                 goto end;
             }
             numel *= v;
@@ -203,22 +192,22 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
         }
         uint64_t b, en;
         if (json_uint(jo->child, &b) || json_uint(jo->child->next, &en)) {
-            seterr(err, errlen, "tensor \"%s\": data_offsets are not non-negative integers", name);
+            core_set_err(err, errlen, "tensor \"%s\": data_offsets are not non-negative integers", name);
             goto end;
         }
         if (en < b) {
-            seterr(err, errlen, "tensor \"%s\": data_offsets end %llu before begin %llu", name,
+            core_set_err(err, errlen, "tensor \"%s\": data_offsets end %llu before begin %llu", name,
                    (unsigned long long)en, (unsigned long long)b);
             goto end;
         }
         uint64_t need = numel * DTYPES[d].size;
         if (numel > UINT64_MAX / 8 || en - b != need) {
-            seterr(err, errlen, "tensor \"%s\": shape and dtype %s need %llu bytes but data_offsets span %llu",
+            core_set_err(err, errlen, "tensor \"%s\": shape and dtype %s need %llu bytes but data_offsets span %llu",
                    name, DTYPES[d].name, (unsigned long long)need, (unsigned long long)(en - b));
             goto end;
         }
         if (en > data_len) {
-            seterr(err, errlen, "tensor \"%s\": data_offsets [%llu, %llu) run past the end of the data (%llu bytes): truncated file?",
+            core_set_err(err, errlen, "tensor \"%s\": data_offsets [%llu, %llu) run past the end of the data (%llu bytes): truncated file?",
                    name, (unsigned long long)b, (unsigned long long)en, (unsigned long long)data_len);
             goto end;
         }
@@ -237,7 +226,7 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
     qsort(sorted, (size_t)st->n, sizeof *sorted, cmp_name);
     for (int i = 1; i < st->n; i++)
         if (!strcmp(sorted[i], sorted[i - 1])) {
-            seterr(err, errlen, "tensor \"%s\" appears twice in the header", sorted[i]);
+            core_set_err(err, errlen, "tensor \"%s\" appears twice in the header", sorted[i]);
             goto end;
         }
     /* no overlap, no holes: sorted by begin, each starts where the last ended */
@@ -246,20 +235,20 @@ static int parse(core_safetensors *st, char *err, size_t errlen)
     for (int i = 0; i < st->n; i++) {
         const uint8_t *p = st->t[i].data;
         if (p < at) {
-            seterr(err, errlen, "tensor \"%s\": data_offsets [%zu, %zu) overlap tensor \"%s\"",
+            core_set_err(err, errlen, "tensor \"%s\": data_offsets [%zu, %zu) overlap tensor \"%s\"",
                    st->t[i].name, (size_t)(p - data), (size_t)(p - data) + st->t[i].nbytes,
                    st->t[i - 1].name);
             goto end;
         }
         if (p > at) {
-            seterr(err, errlen, "tensor \"%s\": hole of %zu unused bytes before its data at offset %zu",
+            core_set_err(err, errlen, "tensor \"%s\": hole of %zu unused bytes before its data at offset %zu",
                    st->t[i].name, (size_t)(p - at), (size_t)(p - data));
             goto end;
         }
         at = p + st->t[i].nbytes;
     }
     if ((uint64_t)(at - data) != data_len) {
-        seterr(err, errlen, "%llu bytes after the last tensor are not described by the header",
+        core_set_err(err, errlen, "%llu bytes after the last tensor are not described by the header",
                (unsigned long long)(data_len - (uint64_t)(at - data)));
         goto end;
     }
@@ -290,12 +279,12 @@ int core_safetensors_open(core_safetensors **out, const char *path, char *err, s
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        seterr(err, errlen, "cannot open: %s", strerror(errno));
+        core_set_err(err, errlen, "cannot open: %s", strerror(errno));
         return -1;
     }
     struct stat sb;
     if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-        seterr(err, errlen, "not a regular file");
+        core_set_err(err, errlen, "not a regular file");
         close(fd);
         return -1;
     }
@@ -304,7 +293,7 @@ int core_safetensors_open(core_safetensors **out, const char *path, char *err, s
     if (len > 0) {
         map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
-            seterr(err, errlen, "cannot map: %s", strerror(errno));
+            core_set_err(err, errlen, "cannot map: %s", strerror(errno));
             close(fd);
             return -1;
         }
@@ -398,7 +387,7 @@ int core_safetensors_read_f32(const core_st_tensor *t, float *dst, char *err, si
         }
         return 0;
     default:
-        seterr(err, errlen, "tensor \"%s\": dtype %s is not a floating-point type",
+        core_set_err(err, errlen, "tensor \"%s\": dtype %s is not a floating-point type",
                t->name, DTYPES[t->dtype].name);
         return -1;
     }
@@ -432,12 +421,12 @@ int core_safetensors_write(const char *path, const core_st_out *t, int n,
         cJSON_AddItemToArray(o, cJSON_CreateNumber((double)off));
     }
     hdr = cJSON_PrintUnformatted(root);
-    if (!hdr) { seterr(err, errlen, "cannot format the header"); goto end; }
+    if (!hdr) { core_set_err(err, errlen, "cannot format the header"); goto end; }
     size_t hl = strlen(hdr), padded = (hl + 7) / 8 * 8;
     tmp = xmalloc(strlen(path) + 8);
     sprintf(tmp, "%s.tmp", path);
     f = fopen(tmp, "wb");
-    if (!f) { seterr(err, errlen, "cannot create %s: %s", tmp, strerror(errno)); goto end; }
+    if (!f) { core_set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno)); goto end; }
     uint8_t le[8];
     for (int i = 0; i < 8; i++) le[i] = (uint8_t)((uint64_t)padded >> (8 * i));
     fwrite(le, 1, 8, f);
@@ -448,10 +437,10 @@ int core_safetensors_write(const char *path, const core_st_out *t, int n,
         for (int d = 0; d < t[i].ndim; d++) numel *= (size_t)t[i].shape[d];
         if (numel && fwrite(t[i].data, 4, numel, f) != numel) break;
     }
-    if (ferror(f)) { seterr(err, errlen, "write failed: %s", strerror(errno)); goto end; }
-    if (fclose(f)) { f = NULL; seterr(err, errlen, "write failed: %s", strerror(errno)); goto end; }
+    if (ferror(f)) { core_set_err(err, errlen, "write failed: %s", strerror(errno)); goto end; }
+    if (fclose(f)) { f = NULL; core_set_err(err, errlen, "write failed: %s", strerror(errno)); goto end; }
     f = NULL;
-    if (rename(tmp, path)) { seterr(err, errlen, "cannot rename into place: %s", strerror(errno)); goto end; }
+    if (rename(tmp, path)) { core_set_err(err, errlen, "cannot rename into place: %s", strerror(errno)); goto end; }
     rc = 0;
 end:
     if (f) fclose(f);

@@ -18,6 +18,10 @@ char *xstrdup(const char *s);
 void core_set_fatal_hook(void (*hook)(void));
 void core_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/* Formats a short reason into err (NULL or errlen 0: nothing), the way every
+ * decoder and loader reports failure for the CLI to print with the file name. */
+void core_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 int64_t core_now_us(void);        /* CLOCK_REALTIME, microseconds */
 double  core_mono_s(void);        /* CLOCK_MONOTONIC, seconds */
 
