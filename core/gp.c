@@ -10,6 +10,7 @@
  */
 #include "core/gp.h"
 #include "core/util.h"
+#include "core/fastmath.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -444,60 +445,6 @@ void core_gp_free(core_gp *g)
 void core_gp_hyper_get(const core_gp *g, core_gp_hyper *hp) { *hp = g->hp; }
 float core_gp_best(const core_gp *g) { return g->best; }
 
-/* Branch-free float exp and log on 8-lane vectors (Cephes' expf / logf
- * polynomials, about 1 ulp; no errno, no table), so the kernel loop below
- * runs as SIMD whatever the target (GCC lowers 8 lanes to what it has). */
-#pragma GCC diagnostic ignored "-Wpsabi"   /* the helpers below are always inlined: no ABI */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-
-static inline __attribute__((always_inline)) v8f vsel(v8i mask, v8f a, v8f b)
-{
-    return (v8f)((mask & (v8i)a) | (~mask & (v8i)b));
-}
-
-static inline __attribute__((always_inline)) v8f vexp(v8f x)
-{
-    const v8f lo = {-87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f};
-    x = vsel(x < lo, lo, x);
-    x = vsel(x > 88.0f, x - x + 88.0f, x);
-    v8f t = x * 1.44269504088896341f + 12582912.0f;   /* round to nearest by the 1.5 * 2^23 trick */
-    v8i n = (v8i)t - 0x4b400000;                       /* bits of 12582912.0f */
-    v8f fn = t - 12582912.0f;
-    v8f r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
-    v8f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    v8f y = p * r * r + r + 1.0f;
-    return (v8f)((v8i)y + (n << 23));
-}
-
-/* log(x) for normal x > 0 */
-static inline __attribute__((always_inline)) v8f vlog(v8f x)
-{
-    v8i b = (v8i)x;
-    v8f e = __builtin_convertvector(((b >> 23) & 0xff) - 126, v8f);
-    v8f m = (v8f)((b & 0x007fffff) | 0x3f000000);     /* [0.5, 1) */
-    v8i lo = m < 0.707106781186547524f;
-    e = vsel(lo, e - 1.0f, e);
-    m = vsel(lo, m + m - 1.0f, m - 1.0f);
-    v8f z = m * m;
-    v8f y = m * 7.0376836292e-2f - 1.1514610310e-1f;
-    y = y * m + 1.1676998740e-1f;
-    y = y * m - 1.2420140846e-1f;
-    y = y * m + 1.4249322787e-1f;
-    y = y * m - 1.6668057665e-1f;
-    y = y * m + 2.0000714765e-1f;
-    y = y * m - 2.4999993993e-1f;
-    y = y * m + 3.3333331174e-1f;
-    y = y * m * z;
-    y += e * -2.12194440e-4f;
-    y += z * -0.5f;
-    return m + y + e * 0.693359375f;
-}
-
 /* One batch: row i of Ks holds -2 x*_i . x_j on entry, k(x*_i, x_j) on exit
  * (m a multiple of 8: Ks rows and xn are padded).  an (nb) |x*_i|^2,
  * xn (m) |x_j|^2. */
@@ -507,19 +454,19 @@ __attribute__((target_clones("avx2", "default")))
 static void kernel_block(const core_gp_hyper *hp, float *Ks, int nb, int m, const float *an, const float *xn)
 {
     const float amp = (float)hp->amp;
-    const v8f zero = {0};
+    const core_v8f zero = {0};
     if (hp->kernel == CORE_KERNEL_MATERN52) {
         const float s = 2.2360680f / (float)hp->ell;   /* sqrt5 / ell */
         for (int i = 0; i < nb; i++) {
             float *row = Ks + (size_t)i * m, a = an[i];
             for (int j = 0; j < m; j += 8) {
-                v8f r2, xv, s5;
+                core_v8f r2, xv, s5;
                 memcpy(&r2, row + j, sizeof r2);
                 memcpy(&xv, xn + j, sizeof xv);
                 r2 = r2 + a + xv;
-                r2 = vsel(r2 > zero, r2, zero);
+                r2 = core_vsel(r2 > zero, r2, zero);
                 for (int l = 0; l < 8; l++) s5[l] = __builtin_sqrtf(r2[l]) * s;
-                v8f k = amp * (1 + s5 + s5 * s5 * (1.0f / 3)) * vexp(-s5);
+                core_v8f k = amp * (1 + s5 + s5 * s5 * (1.0f / 3)) * core_vexp(-s5);
                 memcpy(row + j, &k, sizeof k);
             }
         }
@@ -529,12 +476,12 @@ static void kernel_block(const core_gp_hyper *hp, float *Ks, int nb, int m, cons
     for (int i = 0; i < nb; i++) {
         float *row = Ks + (size_t)i * m, a = an[i];
         for (int j = 0; j < m; j += 8) {
-            v8f r2, xv;
+            core_v8f r2, xv;
             memcpy(&r2, row + j, sizeof r2);
             memcpy(&xv, xn + j, sizeof xv);
             r2 = r2 + a + xv;
-            r2 = vsel(r2 > zero, r2, zero);
-            v8f k = amp * vexp(na * vlog(1 + r2 * c));
+            r2 = core_vsel(r2 > zero, r2, zero);
+            core_v8f k = amp * core_vexp(na * core_vlog(1 + r2 * c));
             memcpy(row + j, &k, sizeof k);
         }
     }

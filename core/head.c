@@ -13,6 +13,7 @@
  */
 #include "core/head.h"
 #include "core/util.h"
+#include "core/fastmath.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -696,60 +697,6 @@ static float entropy_of(const float *p, int a0, int a1)
     return h;
 }
 
-/* Branch-free float exp and log on 8-lane vectors (Cephes' expf / logf
- * polynomials, about 1 ulp; the same as core/gp.c's), so the binary BALD
- * loop runs as SIMD whatever the target. */
-#pragma GCC diagnostic ignored "-Wpsabi"   /* always inlined: no ABI */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-
-static inline __attribute__((always_inline)) v8f vsel(v8i mask, v8f a, v8f b)
-{
-    return (v8f)((mask & (v8i)a) | (~mask & (v8i)b));
-}
-
-static inline __attribute__((always_inline)) v8f vexp(v8f x)
-{
-    const v8f lo = {-87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f, -87.0f};
-    x = vsel(x < lo, lo, x);
-    x = vsel(x > 88.0f, x - x + 88.0f, x);
-    v8f t = x * 1.44269504088896341f + 12582912.0f;   /* round to nearest by the 1.5 * 2^23 trick */
-    v8i n = (v8i)t - 0x4b400000;                       /* bits of 12582912.0f */
-    v8f fn = t - 12582912.0f;
-    v8f r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
-    v8f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    v8f y = p * r * r + r + 1.0f;
-    return (v8f)((v8i)y + (n << 23));
-}
-
-/* log(x) for normal x > 0 */
-static inline __attribute__((always_inline)) v8f vlog(v8f x)
-{
-    v8i b = (v8i)x;
-    v8f e = __builtin_convertvector(((b >> 23) & 0xff) - 126, v8f);
-    v8f m = (v8f)((b & 0x007fffff) | 0x3f000000);     /* [0.5, 1) */
-    v8i lo = m < 0.707106781186547524f;
-    e = vsel(lo, e - 1.0f, e);
-    m = vsel(lo, m + m - 1.0f, m - 1.0f);
-    v8f z = m * m;
-    v8f y = m * 7.0376836292e-2f - 1.1514610310e-1f;
-    y = y * m + 1.1676998740e-1f;
-    y = y * m - 1.2420140846e-1f;
-    y = y * m + 1.4249322787e-1f;
-    y = y * m - 1.6668057665e-1f;
-    y = y * m + 2.0000714765e-1f;
-    y = y * m - 2.4999993993e-1f;
-    y = y * m + 3.3333331174e-1f;
-    y = y * m * z;
-    y += e * -2.12194440e-4f;
-    y += z * -0.5f;
-    return m + y + e * 0.693359375f;
-}
-
 /* Binary ensemble: U (M, ldu) logit differences of nb8 rows (a multiple of
  * 8) -> pmean (nb8) mean p(yes), bald (nb8) H(mean) - mean H, clamped at 0. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -757,23 +704,23 @@ __attribute__((target_clones("avx2", "default")))
 #endif
 static void binary_block(const float *U, int ldu, int M, int nb8, float *pmean, float *bald)
 {
-    const v8f zero = {0};
-    const v8i sign = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
+    const core_v8f zero = {0};
+    const core_v8i sign = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
     for (int i = 0; i < nb8; i += 8) {
-        v8f ps = zero, hs = zero;
+        core_v8f ps = zero, hs = zero;
         for (int k = 0; k < M; k++) {
-            v8f u;
+            core_v8f u;
             memcpy(&u, U + (size_t)k * ldu + i, sizeof u);
-            v8f a = (v8f)((v8i)u & ~sign), t = vexp(-a), inv = 1.0f / (1.0f + t);
-            ps += vsel(u >= zero, inv, t * inv);
-            hs += vlog(1.0f + t) + a * t * inv;
+            core_v8f a = (core_v8f)((core_v8i)u & ~sign), t = core_vexp(-a), inv = 1.0f / (1.0f + t);
+            ps += core_vsel(u >= zero, inv, t * inv);
+            hs += core_vlog(1.0f + t) + a * t * inv;
         }
-        v8f pm = ps / (float)M, qm = 1.0f - pm;
+        core_v8f pm = ps / (float)M, qm = 1.0f - pm;
         /* entropy of (pm, 1 - pm), terms at p <= 1e-12 dropped as entropy_of does */
-        v8f hp = vsel(pm > 1e-12f, -pm * vlog(vsel(pm > 1e-12f, pm, zero + 1.0f)), zero);
-        v8f hq = vsel(qm > 1e-12f, -qm * vlog(vsel(qm > 1e-12f, qm, zero + 1.0f)), zero);
-        v8f b = hp + hq - hs / (float)M;
-        b = vsel(b > zero, b, zero);
+        core_v8f hp = core_vsel(pm > 1e-12f, -pm * core_vlog(core_vsel(pm > 1e-12f, pm, zero + 1.0f)), zero);
+        core_v8f hq = core_vsel(qm > 1e-12f, -qm * core_vlog(core_vsel(qm > 1e-12f, qm, zero + 1.0f)), zero);
+        core_v8f b = hp + hq - hs / (float)M;
+        b = core_vsel(b > zero, b, zero);
         memcpy(pmean + i, &pm, sizeof pm);
         memcpy(bald + i, &b, sizeof b);
     }
