@@ -162,7 +162,20 @@ static double row_loss(const core_head_cfg *c, const float *z, const float *y, c
             if (dz) for (int a = a0; a < a1; a++) dz[a] = 0;
             continue;
         }
-        if (c->loss == CORE_LOSS_CE) {
+        if (c->loss == CORE_LOSS_CE && a1 - a0 == 2) {
+            /* yes/no: with u = z0 - z1 the two cross-entropies are
+             * softplus(-u) and softplus(u), p0 = sigmoid(u); from t =
+             * exp(-|u|) both need one exp and one log1p (the K-answer
+             * loop below is the reference; t_head compares them) */
+            double u = (double)z[a0] - z[a0 + 1], t = exp(-fabs(u)), l1p = log1p(t);
+            double wy0 = y[a0] * (cw ? cw[a0] : 1.0), wy1 = y[a0 + 1] * (cw ? cw[a0 + 1] : 1.0);
+            loss += wy0 * (fmax(-u, 0) + l1p) + wy1 * (fmax(u, 0) + l1p);
+            if (dz) {
+                double p0 = u >= 0 ? 1 / (1 + t) : t / (1 + t), S = wy0 + wy1;
+                dz[a0] = (float)(p0 * S - wy0);
+                dz[a0 + 1] = (float)((1 - p0) * S - wy1);
+            }
+        } else if (c->loss == CORE_LOSS_CE) {
             double mx = z[a0];
             for (int a = a0 + 1; a < a1; a++) if (z[a] > mx) mx = z[a];
             double s = 0;
@@ -726,79 +739,76 @@ static void binary_block(const float *U, int ldu, int M, int nb8, float *pmean, 
     }
 }
 
-void core_ens_predict(const core_ens *e, const float *x, int n, float *p, float *bald,
-                      float *entropy, float *margin)
+/* Scoring in blocks of ENS_BLOCK rows.  The blocks are the same whatever
+ * the thread count, and every output row is computed from its own block
+ * only, so threads change no number (t_head checks it bit for bit). */
+#define ENS_BLOCK 4096
+
+typedef struct {
+    const core_ens *e;
+    const float *x;                 /* (n, d) */
+    int n;
+    float *p, *bald, *entropy, *margin;   /* outputs (n, C), (n) x 3 or NULL */
+    const int *parent_q;            /* (n_q) question of each parent answer, -1 none */
+    /* linear members stacked: the general path's (M C, d) and (M C); the
+     * binary path's logit-difference rows (M, d) and (M) */
+    const float *Wall, *ball;
+    int stacked, binary;
+    int blk0, blk1;                 /* this worker's blocks [blk0, blk1) */
+} predict_job;
+
+static void predict_blocks(const predict_job *j)
 {
+    const core_ens *e = j->e;
     const core_head_cfg *c = &e->cfg;
-    int d = c->d, C = core_head_cfg_ncols(c), M = e->m;
-    const int B = 4096;
-    float *pm = xmalloc((size_t)M * B * C * sizeof(float));   /* (M, B, C) member probs */
+    int d = c->d, C = core_head_cfg_ncols(c), M = e->m, n = j->n;
+    const int B = ENS_BLOCK;
+    const float *Wall = j->Wall, *ball = j->ball;
+    float *p = j->p, *bald = j->bald, *entropy = j->entropy, *margin = j->margin;
+    float *pm = j->binary ? NULL : xmalloc((size_t)M * B * C * sizeof(float));   /* (M, B, C) member probs */
+    float *Z = j->stacked && !j->binary ? xmalloc((size_t)B * M * C * sizeof(float)) : NULL;   /* (B, M C) */
+    float *U = j->binary ? xmalloc((size_t)M * B * sizeof(float)) : NULL;       /* (M, B) logit differences */
+    float *pmean = j->binary ? xmalloc((size_t)B * sizeof(float)) : NULL;    /* (B) mean p(yes) */
+    float *bb = j->binary ? xmalloc((size_t)B * sizeof(float)) : NULL;       /* (B) BALD */
     double reach[CORE_HEAD_MAX_Q];
-    int parent_q[CORE_HEAD_MAX_Q];   /* question of each question's parent answer, -1 none */
-    for (int q = 0; q < c->n_q; q++) {
-        int pc = c->parent_col[q], pq = -1;
-        for (int t = 0; pc >= 0 && t < c->n_q; t++)
-            if (pc >= c->q_start[t] && pc < c->q_start[t + 1]) pq = t;
-        parent_q[q] = pq;
-    }
-    /* linear members: all M output layers stacked into one (M C, d) matrix,
-     * so each batch of rows is read by one sgemm instead of M */
-    int stacked = c->hidden == 0;
-    int binary = stacked && c->n_q == 1 && C == 2 && c->loss == CORE_LOSS_CE;
-    float *Wall = NULL, *ball = NULL, *Z = NULL;   /* (M C, d), (M C), (B, M C) */
-    float *U = binary ? xmalloc((size_t)M * B * sizeof(float)) : NULL;       /* (M, B) logit differences */
-    float *pmean = binary ? xmalloc((size_t)B * sizeof(float)) : NULL;    /* (B) mean p(yes) */
-    float *bb = binary ? xmalloc((size_t)B * sizeof(float)) : NULL;       /* (B) BALD */
-    if (stacked) {
-        Wall = xmalloc((size_t)M * C * d * sizeof(float));
-        ball = xmalloc((size_t)M * C * sizeof(float));
-        Z = xmalloc((size_t)B * M * C * sizeof(float));
-        for (int k = 0; k < M; k++) {
-            memcpy(Wall + (size_t)k * C * d, e->h[k]->W, (size_t)C * d * sizeof(float));
-            memcpy(ball + (size_t)k * C, e->h[k]->b, (size_t)C * sizeof(float));
-        }
-    }
-    for (int i0 = 0; i0 < n; i0 += B) {
-        int nb = n - i0 < B ? n - i0 : B;
-        if (stacked) {
-            int MC = M * C;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, MC, d, 1.0f, x + (size_t)i0 * d, d,
-                        Wall, d, 0.0f, Z, MC);
-            if (binary) {
-                /* one yes/no question: from each member's logit difference u,
-                 * with t = exp(-|u|): p = 1 / (1 + t) or t / (1 + t) and its
-                 * entropy log(1 + t) + |u| t / (1 + t): one exp and one log
-                 * per member, 8 rows at a time (binary_block; the general
-                 * path below, row_probs and entropy_of, is the scalar form) */
-                int nb8 = (nb + 7) & ~7;
-                for (int k = 0; k < M; k++) {
-                    float *uk = U + (size_t)k * B;
-                    for (int i = 0; i < nb; i++) {
-                        const float *zi = Z + (size_t)i * MC;
-                        uk[i] = (zi[2 * k] + ball[2 * k]) - (zi[2 * k + 1] + ball[2 * k + 1]);
-                    }
-                    for (int i = nb; i < nb8; i++) uk[i] = 0;
-                }
-                binary_block(U, B, M, nb8, pmean, bb);
-                for (int i = 0; i < nb; i++) {
-                    float pmn = pmean[i];
-                    float *pi = p + (size_t)(i0 + i) * 2;
-                    pi[0] = pmn;
-                    pi[1] = 1 - pmn;
-                    if (bald) bald[i0 + i] = bb[i];
-                    if (entropy) entropy[i0 + i] = entropy_of((const float[2]){pmn, 1 - pmn}, 0, 2);
-                    if (margin) margin[i0 + i] = 1 - fabsf(2 * pmn - 1);
-                }
-                continue;
+    for (int blk = j->blk0; blk < j->blk1; blk++) {
+        int i0 = blk * B, nb = n - i0 < B ? n - i0 : B;
+        if (j->binary) {
+            /* one yes/no question: each member's logit difference u = x.(w_yes
+             * - w_no) + (b_yes - b_no) straight into U (M, nb) by one sgemm;
+             * with t = exp(-|u|): p = 1 / (1 + t) or t / (1 + t) and its
+             * entropy log(1 + t) + |u| t / (1 + t): one exp and one log
+             * per member, 8 rows at a time (binary_block; the general
+             * path below, row_probs and entropy_of, is the scalar form) */
+            int nb8 = (nb + 7) & ~7;
+            for (int k = 0; k < M; k++)
+                for (int i = 0; i < nb8; i++) U[(size_t)k * B + i] = ball[k];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, nb, d, 1.0f, Wall, d,
+                        j->x + (size_t)i0 * d, d, 1.0f, U, B);
+            binary_block(U, B, M, nb8, pmean, bb);
+            for (int i = 0; i < nb; i++) {
+                float pmn = pmean[i];
+                float *pi = p + (size_t)(i0 + i) * 2;
+                pi[0] = pmn;
+                pi[1] = 1 - pmn;
+                if (bald) bald[i0 + i] = bb[i];
+                if (entropy) entropy[i0 + i] = entropy_of((const float[2]){pmn, 1 - pmn}, 0, 2);
+                if (margin) margin[i0 + i] = 1 - fabsf(2 * pmn - 1);
             }
+            continue;
+        }
+        if (j->stacked) {
+            int MC = M * C;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, MC, d, 1.0f, j->x + (size_t)i0 * d, d,
+                        Wall, d, 0.0f, Z, MC);
             for (int i = 0; i < nb; i++) {
                 float *zi = Z + (size_t)i * MC;
-                for (int j = 0; j < MC; j++) zi[j] += ball[j];
+                for (int q = 0; q < MC; q++) zi[q] += ball[q];
                 for (int k = 0; k < M; k++) row_probs(c, zi + (size_t)k * C, pm + ((size_t)k * B + i) * C);
             }
         } else {
             for (int k = 0; k < M; k++)
-                core_head_predict(e->h[k], x + (size_t)i0 * d, nb, pm + (size_t)k * B * C);
+                core_head_predict(e->h[k], j->x + (size_t)i0 * d, nb, pm + (size_t)k * B * C);
         }
         for (int i = 0; i < nb; i++) {
             float *pi = p + (size_t)(i0 + i) * C;
@@ -814,7 +824,7 @@ void core_ens_predict(const core_ens *e, const float *x, int n, float *p, float 
                 /* parents come earlier in schema order, so reach of the parent is known */
                 double rq = 1;
                 if (pc >= 0) {
-                    int pq = parent_q[q];
+                    int pq = j->parent_q[q];
                     rq = (pq >= 0 && pq < q ? reach[pq] : 1) * pi[pc];
                 }
                 reach[q] = rq;
@@ -836,12 +846,88 @@ void core_ens_predict(const core_ens *e, const float *x, int n, float *p, float 
         }
     }
     free(pm);
-    free(Wall);
-    free(ball);
     free(Z);
     free(U);
     free(pmean);
     free(bb);
+}
+
+static void *predict_worker(void *arg)
+{
+    predict_blocks(arg);
+    return NULL;
+}
+
+/* Rows per thread below which one thread scores everything. */
+#define ENS_THREAD_MIN_ROWS 16384
+
+void core_ens_predict(const core_ens *e, const float *x, int n, float *p, float *bald,
+                      float *entropy, float *margin)
+{
+    core_ens_predict_threads(e, x, n, p, bald, entropy, margin, 0);
+}
+
+void core_ens_predict_threads(const core_ens *e, const float *x, int n, float *p, float *bald,
+                              float *entropy, float *margin, int threads)
+{
+    const core_head_cfg *c = &e->cfg;
+    int d = c->d, C = core_head_cfg_ncols(c), M = e->m;
+    int parent_q[CORE_HEAD_MAX_Q];   /* question of each question's parent answer, -1 none */
+    for (int q = 0; q < c->n_q; q++) {
+        int pc = c->parent_col[q], pq = -1;
+        for (int t = 0; pc >= 0 && t < c->n_q; t++)
+            if (pc >= c->q_start[t] && pc < c->q_start[t + 1]) pq = t;
+        parent_q[q] = pq;
+    }
+    /* linear members: all M output layers stacked into one matrix, so each
+     * block of rows is read by one sgemm instead of M; for one yes/no
+     * question the M rows of logit differences w_yes - w_no */
+    int stacked = c->hidden == 0;
+    int binary = stacked && c->n_q == 1 && C == 2 && c->loss == CORE_LOSS_CE;
+    float *Wall = NULL, *ball = NULL;   /* (M C, d), (M C); binary: (M, d), (M) */
+    if (binary) {
+        Wall = xmalloc((size_t)M * d * sizeof(float));
+        ball = xmalloc((size_t)M * sizeof(float));
+        for (int k = 0; k < M; k++) {
+            const float *W = e->h[k]->W, *b = e->h[k]->b;
+            for (int t = 0; t < d; t++) Wall[(size_t)k * d + t] = W[t] - W[d + t];
+            ball[k] = b[0] - b[1];
+        }
+    } else if (stacked) {
+        Wall = xmalloc((size_t)M * C * d * sizeof(float));
+        ball = xmalloc((size_t)M * C * sizeof(float));
+        for (int k = 0; k < M; k++) {
+            memcpy(Wall + (size_t)k * C * d, e->h[k]->W, (size_t)C * d * sizeof(float));
+            memcpy(ball + (size_t)k * C, e->h[k]->b, (size_t)C * sizeof(float));
+        }
+    }
+    int nblk = (n + ENS_BLOCK - 1) / ENS_BLOCK;
+    /* threads: as many as OpenBLAS may use (0), each with one-threaded BLAS
+     * meanwhile (DESIGN as in core_ens_fit: workers own their scratch and
+     * disjoint output rows, read e, x and the stacked weights) */
+    int blas = openblas_get_num_threads(), nt = threads > 0 ? threads : blas;
+    if (nt > n / ENS_THREAD_MIN_ROWS) nt = n / ENS_THREAD_MIN_ROWS;
+    if (nt > nblk) nt = nblk;
+    if (nt > 16) nt = 16;
+    if (nt < 1) nt = 1;
+    predict_job jobs[16];
+    for (int t = 0; t < nt; t++)
+        jobs[t] = (predict_job){e, x, n, p, bald, entropy, margin, parent_q, Wall, ball, stacked, binary,
+                                (int)((long long)nblk * t / nt), (int)((long long)nblk * (t + 1) / nt)};
+    /* one-threaded BLAS even for one worker: a sgemm this thin (M or M C
+     * outputs) only loses by OpenBLAS's threads waking and spinning */
+    if (blas > 1) openblas_set_num_threads(1);
+    pthread_t th[16];
+    int started[16] = {0};
+    for (int t = 1; t < nt; t++) started[t] = pthread_create(&th[t], NULL, predict_worker, &jobs[t]) == 0;
+    predict_blocks(&jobs[0]);
+    for (int t = 1; t < nt; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else predict_blocks(&jobs[t]);
+    }
+    if (blas > 1) openblas_set_num_threads(blas);
+    free(Wall);
+    free(ball);
 }
 
 /* ---- serialisation: "ZHE1", cfg (fixed little-endian ints), m, then per

@@ -110,10 +110,15 @@ void core_ens_free(core_ens *e);
 int  core_ens_size(const core_ens *e);
 const core_head_cfg *core_ens_config(const core_ens *e);
 
-/* Scores n rows in batches.  p (n, C) mean probabilities; bald, entropy,
- * margin (n) uncertainty scores, higher = more uncertain (any may be NULL). */
+/* Scores n rows in blocks.  p (n, C) mean probabilities; bald, entropy,
+ * margin (n) uncertainty scores, higher = more uncertain (any may be NULL).
+ * Large n is split over as many threads as OpenBLAS may use (BLAS runs
+ * one-threaded meanwhile, process-wide); _threads takes the count (0 = that
+ * default).  The numbers do not depend on the thread count. */
 void core_ens_predict(const core_ens *e, const float *x, int n, float *p, float *bald,
                       float *entropy, float *margin);
+void core_ens_predict_threads(const core_ens *e, const float *x, int n, float *p, float *bald,
+                              float *entropy, float *margin, int threads);
 
 /* Serialised form (malloc'ed *buf); load returns -1 with reason on bad bytes. */
 int  core_ens_save(const core_ens *e, uint8_t **buf, size_t *len);

@@ -263,6 +263,118 @@ static void the_binary_scoring_path_matches_the_general_one(void)
     free(x); free(y); free(lab);
 }
 
+/* The yes/no loss (one exp, one log1p a row) against the K-answer
+ * cross-entropy written out by hand: objective and gradient, with class
+ * weights, fractional counts, rows with both answers and rows with none. */
+static void the_yes_no_loss_equals_the_softmax_formula(void)
+{
+    int n = 64, d = 5;
+    core_rng r;
+    core_rng_seed(&r, 77);
+    float *x = xmalloc((size_t)n * d * sizeof(float)), *y = xcalloc((size_t)n * 2, sizeof(float));
+    for (int i = 0; i < n * d; i++) x[i] = (float)(3 * core_rng_normal(&r));   /* large logits too */
+    for (int i = 0; i < n; i++) {
+        int kind = (int)core_rng_below(&r, 4);
+        if (kind == 0) y[i * 2] = 1;
+        else if (kind == 1) y[i * 2 + 1] = 2;
+        else if (kind == 2) { y[i * 2] = 0.7f; y[i * 2 + 1] = 0.3f; }
+    }
+    core_head_cfg cfg;
+    core_head_cfg_default(&cfg, d, 2);
+    core_head *h;
+    ZT_OK(core_head_new(&h, &cfg, 8));
+    int np;
+    float *par = core_head_params(h, &np);
+    for (int i = 0; i < np; i++) par[i] = (float)(1.5 * core_rng_normal(&r));
+    const float cw[2] = {2.5f, 0.4f};
+    float *g = xmalloc((size_t)np * sizeof(float));
+    double f = core_head_objective(h, x, y, NULL, cw, n, g);
+    /* the reference: softmax over the two logits, double throughout */
+    const float *W = par, *b = par + 2 * d;    /* linear layout: W (2, d) | b (2) */
+    double fr = 0, *gr = xcalloc((size_t)np, sizeof(double));
+    for (int i = 0; i < n; i++) {
+        double z[2];
+        for (int a = 0; a < 2; a++) {
+            z[a] = b[a];
+            for (int t = 0; t < d; t++) z[a] += (double)W[a * d + t] * x[i * d + t];
+        }
+        double mx = fmax(z[0], z[1]), lse = mx + log(exp(z[0] - mx) + exp(z[1] - mx)), S = 0;
+        for (int a = 0; a < 2; a++) S += y[i * 2 + a] * cw[a];
+        for (int a = 0; a < 2; a++) {
+            double wy = y[i * 2 + a] * cw[a];
+            fr += wy * (lse - z[a]) / n;
+            double dz = (exp(z[a] - lse) * S - wy) / n;
+            for (int t = 0; t < d; t++) gr[a * d + t] += dz * x[i * d + t];
+            gr[2 * d + a] += dz;
+        }
+    }
+    for (int i = 0; i < 2 * d; i++) { fr += 0.5 * cfg.l2 * (double)W[i] * W[i]; gr[i] += cfg.l2 * W[i]; }
+    double worst = 0;
+    for (int i = 0; i < np; i++) worst = fmax(worst, fabs(g[i] - gr[i]) / (fabs(gr[i]) + 1e-3));
+    /* the logits come from a float sgemm: agree to float precision */
+    ZT_CHECK(fabs(f - fr) < 1e-6 * (1 + fabs(fr)), "objective %.12g, by hand %.12g", f, fr);
+    ZT_CHECK(worst < 1e-5, "gradient: worst relative difference %g", worst);
+    free(g); free(gr); free(x); free(y);
+    core_head_free(h);
+}
+
+/* Scoring a large set is split over threads in fixed blocks: 1, 2 and 4
+ * threads give the same bytes, for the yes/no path, a tree and a hidden layer. */
+static void scoring_over_threads_changes_no_number(void)
+{
+    int n = 70001, d = 12;
+    core_rng r;
+    core_rng_seed(&r, 5);
+    float *x = xmalloc((size_t)n * d * sizeof(float));
+    for (int i = 0; i < n * d; i++) x[i] = (float)core_rng_normal(&r);
+    float *y = xcalloc((size_t)400 * 5, sizeof(float));
+    for (int i = 0; i < 400; i++) {
+        int yes = x[i * d] + 0.5f * x[i * d + 1] > 0;
+        y[i * 5 + (yes ? 0 : 1)] = 1;
+        if (yes) y[i * 5 + 2 + (x[i * d + 2] > 0)] = 1;
+    }
+    for (int variant = 0; variant < 3; variant++) {
+        core_head_cfg cfg;
+        core_head_cfg_default(&cfg, d, 2);
+        float *yv = y;
+        float *y2 = NULL;
+        if (variant == 1) {   /* a two-question tree, Dirichlet-multinomial */
+            cfg.n_q = 2; cfg.q_start[1] = 2; cfg.q_start[2] = 5; cfg.parent_col[1] = 0;
+            cfg.loss = CORE_LOSS_DIRICHLET;
+        } else {              /* yes/no only: columns 0, 1 */
+            y2 = xmalloc((size_t)400 * 2 * sizeof(float));
+            for (int i = 0; i < 400; i++) { y2[i * 2] = y[i * 5]; y2[i * 2 + 1] = y[i * 5 + 1]; }
+            yv = y2;
+            if (variant == 2) cfg.hidden = 6;
+        }
+        int C = core_head_cfg_ncols(&cfg);
+        core_ens *e;
+        ZT_OK(core_ens_fit(&e, &cfg, 5, x, yv, 400, NULL, 3, variant == 1 ? -1 : 0, NULL, NULL));
+        float *p[3], *b[3], *en[3], *mg[3];
+        int th[3] = {1, 2, 4};
+        for (int k = 0; k < 3; k++) {
+            p[k] = xmalloc((size_t)n * C * sizeof(float));
+            b[k] = xmalloc((size_t)n * sizeof(float));
+            en[k] = xmalloc((size_t)n * sizeof(float));
+            mg[k] = xmalloc((size_t)n * sizeof(float));
+            core_ens_predict_threads(e, x, n, p[k], b[k], en[k], mg[k], th[k]);
+        }
+        for (int k = 1; k < 3; k++) {
+            ZT_CHECK(memcmp(p[0], p[k], (size_t)n * C * sizeof(float)) == 0, "variant %d: p with %d threads differs", variant, th[k]);
+            ZT_CHECK(memcmp(b[0], b[k], (size_t)n * sizeof(float)) == 0 &&
+                     memcmp(en[0], en[k], (size_t)n * sizeof(float)) == 0 &&
+                     memcmp(mg[0], mg[k], (size_t)n * sizeof(float)) == 0,
+                     "variant %d: uncertainty with %d threads differs", variant, th[k]);
+        }
+        /* the last block (one row) is scored too */
+        ZT_CHECK(isfinite(p[1][(size_t)(n - 1) * C]) && isfinite(b[1][n - 1]), "variant %d: last row", variant);
+        for (int k = 0; k < 3; k++) { free(p[k]); free(b[k]); free(en[k]); free(mg[k]); }
+        free(y2);
+        core_ens_free(e);
+    }
+    free(x); free(y);
+}
+
 static void a_saved_ensemble_loads_and_predicts_the_same(void)
 {
     float *x, *y;
@@ -316,6 +428,8 @@ const zt_case zt_suite_head[] = {
     {"BALD is higher near the boundary than deep inside a class", bald_is_higher_near_the_boundary_than_deep_inside_a_class, 0},
     {"a Dirichlet tree head learns vote fractions", dirichlet_tree_head_learns_vote_fractions, 0},
     {"the binary scoring path matches the general one", the_binary_scoring_path_matches_the_general_one, 0},
+    {"the yes/no loss equals the softmax formula", the_yes_no_loss_equals_the_softmax_formula, 0},
+    {"scoring over threads changes no number", scoring_over_threads_changes_no_number, 0},
     {"a saved ensemble loads and predicts the same", a_saved_ensemble_loads_and_predicts_the_same, 0},
     {"a cancelled fit stops and returns 1", a_cancelled_fit_stops_and_returns_1, 0},
     {0},
