@@ -165,9 +165,9 @@ static double row_loss(const core_head_cfg *c, const float *z, const float *y, c
         if (c->loss == CORE_LOSS_CE && a1 - a0 == 2) {
             /* yes/no: with u = z0 - z1 the two cross-entropies are
              * softplus(-u) and softplus(u), p0 = sigmoid(u); from t =
-             * exp(-|u|) both need one exp and one log1p (the K-answer
+             * exp(-|u|) both need one exp and one log (the K-answer
              * loop below is the reference; t_head compares them) */
-            double u = (double)z[a0] - z[a0 + 1], t = exp(-fabs(u)), l1p = log1p(t);
+            double u = (double)z[a0] - z[a0 + 1], t = exp(-fabs(u)), l1p = log(1 + t);   /* t in (0, 1]: no log1p needed */
             double wy0 = y[a0] * (cw ? cw[a0] : 1.0), wy1 = y[a0 + 1] * (cw ? cw[a0 + 1] : 1.0);
             loss += wy0 * (fmax(-u, 0) + l1p) + wy1 * (fmax(u, 0) + l1p);
             if (dz) {
