@@ -33,7 +33,8 @@ static inline __attribute__((always_inline)) float core_erf_fast(float z)
 /* Branch-free float exp and log on 8-lane vectors (Cephes' expf / logf
  * polynomials, about 1 ulp; no errno, no table), so the GP kernel loop (core/gp.c)
  * and the binary BALD loop (core/head.c) run as SIMD whatever the target (GCC lowers 8 lanes to what it has). */
-#pragma GCC diagnostic ignored "-Wpsabi"   /* the helpers below are always inlined: no ABI */
+/* the helpers below are always inlined, so no vector crosses a call: the
+ * Makefile passes -Wno-psabi (GCC 12 prints the note despite a pragma) */
 typedef float core_v8f __attribute__((vector_size(32)));
 typedef int32_t core_v8i __attribute__((vector_size(32)));
 
