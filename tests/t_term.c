@@ -85,6 +85,26 @@ static void key_presses_and_garbage_around_replies_are_skipped(void)
     size_t used = tui_term_parse(mixed, strlen(mixed), &c);
     ZT_CHECK(used == strlen(mixed), "used %zu", used);
     ZT_CHECK(c.sixel && c.cell_h == 17 && c.colors == 256, "replies among garbage: seen %#x", c.seen);
+    /* the keys among them are kept in order for the labeler; the arrows
+     * (SS3 and CSI forms) and the replies are not keys */
+    static const char keys[] = "abc\x01\x7f\xff\xc3\xa9zz";
+    ZT_CHECK(c.n_typeahead == (int)sizeof keys - 1 && memcmp(c.typeahead, keys, sizeof keys - 1) == 0,
+             "typeahead %d bytes '%.*s'", c.n_typeahead, c.n_typeahead, c.typeahead);
+    /* the rest of a broken reply is not typed keys: its digits would answer */
+    memset(&c, 0, sizeof c);
+    const char *broken = "1\x1b[?63;1\x01;2;4;6c2";
+    tui_term_parse(broken, strlen(broken), &c);
+    ZT_CHECK(c.n_typeahead == 1 && c.typeahead[0] == '1', "after a broken reply: %d keys '%.*s'",
+             c.n_typeahead, c.n_typeahead, c.typeahead);
+    memset(&c, 0, sizeof c);
+    tui_term_parse("\x1b[?63;4c2 ", 10, &c);
+    ZT_CHECK(c.n_typeahead == 2 && memcmp(c.typeahead, "2 ", 2) == 0, "after a whole reply the keys count");
+    /* a flood keeps the first 64 and never overflows */
+    char flood[300];
+    memset(flood, '1', sizeof flood);
+    memset(&c, 0, sizeof c);
+    tui_term_parse(flood, sizeof flood, &c);
+    ZT_CHECK(c.n_typeahead == (int)sizeof c.typeahead, "flood kept %d", c.n_typeahead);
     /* absurd values are not believed */
     memset(&c, 0, sizeof c);
     const char *absurd = "\x1b[6;0;8t\x1b[6;99999999999999;8t\x1b[?1;0;0S\x1b[?2;0;-5;3S";
@@ -123,7 +143,7 @@ static void random_garbage_never_crashes_and_is_consumed(void)
 }
 
 /* A fake terminal on the pty master: reads the queries, answers like xterm. */
-typedef struct { int master; int answer; char got[256]; size_t n; } fake_term;
+typedef struct { int master; int answer; const char *typed; char got[256]; size_t n; } fake_term;
 
 static void *fake_term_main(void *arg)
 {
@@ -134,6 +154,10 @@ static void *fake_term_main(void *arg)
         f->n += (size_t)r;
         f->got[f->n] = 0;
         if (strstr(f->got, "\x1b[c")) break;
+    }
+    if (f->typed) {    /* a person typing while the queries are in flight */
+        ssize_t w = write(f->master, f->typed, strlen(f->typed));
+        (void)w;
     }
     if (f->answer) {
         ssize_t w = write(f->master, XTERM_REPLIES, sizeof XTERM_REPLIES - 1);
@@ -158,7 +182,7 @@ static void probe_through_a_pty(int answer)
     tcgetattr(slave, &t);
     cfmakeraw(&t);
     tcsetattr(master, TCSANOW, &t);
-    fake_term f = {.master = master, .answer = answer};
+    fake_term f = {.master = master, .answer = answer, .typed = "21u"};
     pthread_t th;
     pthread_create(&th, NULL, fake_term_main, &f);
     tui_term_caps c;
@@ -173,6 +197,8 @@ static void probe_through_a_pty(int answer)
     ZT_CHECK(strstr(f.got, "\x1b[16t") && strstr(f.got, "\x1b[?2;1;0S") && strstr(f.got, "\x1b[?1;1;0S") &&
              strstr(f.got, "\x1b[c"), "queries sent: %zu bytes", f.n);
     ZT_CHECK(strstr(f.got, "\x1b[c") > strstr(f.got, "\x1b[16t"), "DA1 goes last");
+    ZT_CHECK(c.n_typeahead == 3 && memcmp(c.typeahead, "21u", 3) == 0, "keys typed during the probe: %d '%.*s'",
+             c.n_typeahead, c.n_typeahead, c.typeahead);
     if (answer) {
         ZT_CHECK(c.sixel && c.cell_w == 8 && c.cell_h == 17 && c.colors == 256, "caps from the fake xterm");
         ZT_CHECK(ms < 200, "an answering terminal took %.0f ms", ms);
@@ -203,7 +229,7 @@ const zt_case zt_suite_term[] = {
     {"parses xterm's real replies: sixel, 8x17 cells, 256 registers, geometry", parses_real_xterm_replies, 0},
     {"tmux and xterm without vt340 have no sixel; XTSMGRAPHICS errors are ignored", tmux_and_plain_xterm_have_no_sixel, 0},
     {"replies cut at every byte parse the same when the rest arrives", replies_cut_at_every_byte_give_the_same_result, 0},
-    {"key presses, OSC/DCS strings and absurd numbers around replies are skipped", key_presses_and_garbage_around_replies_are_skipped, 0},
+    {"key presses are kept as typeahead; OSC/DCS strings, broken replies and absurd numbers are skipped", key_presses_and_garbage_around_replies_are_skipped, 0},
     {"20,000 random garbage buffers never crash and are consumed", random_garbage_never_crashes_and_is_consumed, 0},
     {"the probe through a pty reads a fake xterm's answers quickly", probe_answering_terminal, 0},
     {"a terminal that answers nothing costs the 250 ms budget, cells from TIOCGWINSZ", probe_silent_terminal_costs_the_budget_once, 0},

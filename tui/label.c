@@ -1241,8 +1241,9 @@ int tui_label_run(const tui_label_opts *o)
     signal(SIGPIPE, SIG_IGN);
 
     pick_graphics(u);           /* probes the terminal: before initscr */
-    logf_(u, "terminal: sixel %d cell %dx%d colors %d probe %d ms -> graphics %d",
-          u->caps.sixel, u->caps.cell_w, u->caps.cell_h, u->caps.colors, u->caps.probe_ms, u->gfx);
+    logf_(u, "terminal: sixel %d cell %dx%d colors %d probe %d ms -> graphics %d, %d keys typed meanwhile",
+          u->caps.sixel, u->caps.cell_w, u->caps.cell_h, u->caps.colors, u->caps.probe_ms, u->gfx,
+          u->caps.n_typeahead);
 
     core_set_fatal_hook(restore_terminal);
     if (!initscr()) {
@@ -1259,6 +1260,8 @@ int tui_label_run(const tui_label_opts *o)
     leaveok(stdscr, TRUE);
     curs_set(0);
     set_escdelay(25);
+    /* keys typed while the terminal was probed come first, in order */
+    for (int k = u->caps.n_typeahead - 1; k >= 0; k--) ungetch((unsigned char)u->caps.typeahead[k]);
     {
         int ncol = has_colors() ? COLORS : 0;
         const char *term = getenv("TERM");

@@ -60,9 +60,11 @@ static void apply_csi(int priv, const int *p, int n, int inter, int fin, tui_ter
 
 /* Parses one CSI whose parameters start at buf[i].  Returns the index just
  * past it, 0 when it is incomplete at the end of the buffer, or the index of
- * the offending byte when the sequence is broken (it is then dropped). */
-static size_t parse_csi(const unsigned char *b, size_t i, size_t len, tui_term_caps *caps)
+ * the offending byte when the sequence is broken (it is then dropped and
+ * *broken set). */
+static size_t parse_csi(const unsigned char *b, size_t i, size_t len, tui_term_caps *caps, int *broken)
 {
+    *broken = 1;
     int priv = 0, inter = 0, n = 0, have_digit = 0;
     int p[MAX_PARAMS];
     long cur = 0;
@@ -86,11 +88,13 @@ static size_t parse_csi(const unsigned char *b, size_t i, size_t len, tui_term_c
         } else if (c >= 0x40 && c <= 0x7e) {
             if ((have_digit || n > 0) && n < MAX_PARAMS) p[n++] = (int)cur;
             apply_csi(priv, p, n, inter, (int)c, caps);
+            *broken = 0;
             return i + 1;
         } else {
             return i;                             /* control byte or 8-bit: broken */
         }
     }
+    *broken = 0;
     return 0;
 }
 
@@ -98,8 +102,10 @@ size_t tui_term_parse(const char *buf, size_t len, tui_term_caps *caps)
 {
     const unsigned char *b = (const unsigned char *)buf;
     size_t i = 0;
+    int junk = 0;   /* inside the rest of a broken reply: not keys */
     while (i < len) {
         size_t start = i, body;
+        if (b[i] == ESC || b[i] == CSI8) junk = 0;
         if (b[i] == ESC) {
             if (i + 1 >= len) return i;           /* lone ESC at the end: wait for more */
             if (b[i + 1] != '[') {
@@ -116,23 +122,37 @@ size_t tui_term_parse(const char *buf, size_t len, tui_term_caps *caps)
                     i = b[j] == 0x07 ? j + 1 : j + 2;
                     continue;
                 }
-                i += 2;
+                /* SS3 (ESC O x: an arrow or F-key in application mode) is
+                 * three bytes; any other ESC x (Alt+x) two */
+                if (b[i + 1] == 'O') {
+                    if (i + 2 >= len) return i;
+                    i += 3;
+                } else {
+                    i += 2;
+                }
                 continue;
             }
             body = i + 2;
         } else if (b[i] == CSI8) {
             body = i + 1;
         } else {
+            /* a key typed during the probe, unless it is what is left of a
+             * broken reply (its digits must not become answers) */
+            if (!junk && caps->n_typeahead < (int)sizeof caps->typeahead)
+                caps->typeahead[caps->n_typeahead++] = (char)b[i];
             i++;
             continue;
         }
-        size_t next = parse_csi(b, body, len, caps);
+        int broken;
+        size_t next = parse_csi(b, body, len, caps, &broken);
         if (next == 0) {                          /* incomplete */
             if (len - start < MAX_SEQ) return start;
             i = start + 1;                        /* too long: garbage */
+            junk = 1;
             continue;
         }
         i = next;
+        junk = broken;
     }
     return len;
 }

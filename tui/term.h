@@ -29,11 +29,17 @@ typedef struct {
     int colors;         /* sixel colour registers (0 = unknown) */
     int cols, rows;     /* TIOCGWINSZ, cells (0 = unknown) */
     int probe_ms;       /* how long the probe waited */
+    /* keys typed while the probe listened (bytes outside any escape
+     * sequence, in order): the labeler hands them to curses, so a person who
+     * types at once loses nothing */
+    char typeahead[64];
+    int n_typeahead;
 } tui_term_caps;
 
 /* Parses terminal replies in buf[0..len) into caps: every complete DA1,
- * CSI 6;h;w t and XTSMGRAPHICS reply found updates caps; anything else is
- * skipped.  Returns how many bytes were consumed: an incomplete escape
+ * CSI 6;h;w t and XTSMGRAPHICS reply found updates caps; other sequences
+ * are skipped, and bytes outside any sequence (keys) are appended to
+ * caps->typeahead while it has room.  Returns how many bytes were consumed: an incomplete escape
  * sequence at the end is left unconsumed so the caller can append more bytes
  * and parse again.  Never reads outside buf, never fails. */
 size_t tui_term_parse(const char *buf, size_t len, tui_term_caps *caps);
