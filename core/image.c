@@ -799,7 +799,14 @@ int core_image_resize(const core_image *in, int w, int h, core_image *out)
         for (int k = 0; k < sx[x].n; k++) wp[(size_t)x * (size_t)taps + (size_t)(sx[x].first - f + k)] = wx[sx[x].woff + k];
     }
     size_t iw3 = (size_t)in->w * 3;
-    float *acc = xmalloc(sizeof(float) * iw3);   /* (in.w, 3) one vertically combined row */
+    float *acc = xcalloc(iw3 + 4, sizeof(float));   /* (in.w, 3) one vertically combined row, + 4
+                                                       * so a 4-lane load at the last pixel stays inside */
+#if defined(__SSE2__)
+    float *wq = xmalloc(sizeof(float) * (size_t)w * (size_t)taps * 4);   /* (w, taps, 4) weights, broadcast */
+    for (size_t i = 0; i < (size_t)w * (size_t)taps; i++)
+        for (int l = 0; l < 4; l++) wq[i * 4 + (size_t)l] = wp[i];
+    const __m128 half = _mm_set1_ps(0.5f);
+#endif
     for (int y = 0; y < h; y++) {
         const float *wt = wy + sy[y].woff;
         const uint8_t *r0 = in->px + (size_t)sy[y].first * iw3;
@@ -811,6 +818,22 @@ int core_image_resize(const core_image *in, int w, int h, core_image *out)
             for (size_t i = 0; i < iw3; i++) acc[i] += c * (float)row[i];
         }
         uint8_t *o = out->px + (size_t)y * (size_t)w * 3;
+#if defined(__SSE2__)
+        /* the scalar loop (#else), one pixel's r, g, b (and a junk lane) at
+         * once: the same float operations in the same order, so the same
+         * bytes; the conversion truncates v + 0.5 and saturates to 0..255
+         * as to_byte does */
+        for (int x = 0; x < w; x++) {
+            const float *p = acc + (size_t)x0[x] * 3, *c = wq + (size_t)x * (size_t)taps * 4;
+            __m128 v = _mm_setzero_ps();
+            for (int k = 0; k < taps; k++, p += 3, c += 4)
+                v = _mm_add_ps(v, _mm_mul_ps(_mm_loadu_ps(c), _mm_loadu_ps(p)));
+            __m128i q = _mm_cvttps_epi32(_mm_add_ps(v, half));
+            q = _mm_packs_epi32(q, q);
+            int32_t b4 = _mm_cvtsi128_si32(_mm_packus_epi16(q, q));
+            memcpy(o + (size_t)x * 3, &b4, 3);
+        }
+#else
         for (int x = 0; x < w; x++) {
             const float *p = acc + (size_t)x0[x] * 3, *c = wp + (size_t)x * (size_t)taps;
             float r = 0, g = 0, b = 0;
@@ -823,7 +846,11 @@ int core_image_resize(const core_image *in, int w, int h, core_image *out)
             o[x * 3 + 1] = to_byte(g);
             o[x * 3 + 2] = to_byte(b);
         }
+#endif
     }
+#if defined(__SSE2__)
+    free(wq);
+#endif
     free(acc); free(wp); free(x0); free(wx); free(wy); free(sx); free(sy);
     return 0;
 }
