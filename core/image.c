@@ -93,7 +93,25 @@ typedef struct {
     jmp_buf jmp;
     char msg[200];
     char warn[96];      /* the last warning: often the cause of the error after it */
+    size_t alloc_max;   /* the largest single allocation libpng may make */
 } png_src;
+
+/* libpng 1.6.39 allocates an ancillary chunk's declared length before
+ * reading it (png_set_chunk_malloc_max does not bound tEXt): a 224-byte
+ * file declaring a 1.9 GB tEXt made it malloc 1.9 GB (found by the fuzzer,
+ * tests/fuzz/regress/image/oom-9b33...).  Its own allocations are row
+ * buffers, inflate state and chunk data, none larger than the file plus
+ * the 8 MB it may inflate an iCCP/zTXt to; a larger request gets NULL,
+ * which libpng reports as a warning or an error, and the file is refused
+ * as before ("truncated PNG") without the allocation. */
+static png_voidp png_malloc_fn(png_structp png, png_alloc_size_t n)
+{
+    png_src *s = png_get_mem_ptr(png);
+    if (s && n > s->alloc_max) return NULL;
+    return malloc(n);
+}
+
+static void png_free_fn(png_structp png, png_voidp p) { (void)png; free(p); }
 
 static void png_err_fn(png_structp png, png_const_charp msg)
 {
@@ -122,8 +140,10 @@ static void png_read_fn(png_structp png, png_bytep out, size_t n)
 
 static int png_libpng(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
 {
-    png_src src = {.buf = buf, .len = len, .pos = 0, .msg = "", .warn = ""};
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, png_err_fn, png_warn_fn);
+    png_src src = {.buf = buf, .len = len, .pos = 0, .msg = "", .warn = "",
+                   .alloc_max = len + ((size_t)16 << 20)};
+    png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &src, png_err_fn, png_warn_fn,
+                                               &src, png_malloc_fn, png_free_fn);
     if (!png) { core_set_err(err, errlen, "libpng: out of memory"); return -1; }
     png_infop info = png_create_info_struct(png);
     /* Written before setjmp and read after a longjmp: volatile. */
@@ -137,6 +157,7 @@ static int png_libpng(const uint8_t *buf, size_t len, core_image *out, char *err
     }
     png_set_read_fn(png, &src, png_read_fn);
     png_set_user_limits(png, CORE_IMAGE_MAX_SIDE, CORE_IMAGE_MAX_SIDE);
+    png_set_chunk_malloc_max(png, 8000000);   /* inflated iCCP / zTXt (see png_malloc_fn) */
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     int depth = png_get_bit_depth(png, info), ctype = png_get_color_type(png, info);
