@@ -24,7 +24,7 @@ DEPS_CFLAGS := -I/usr/include/libpng16 -I/usr/include/hdf5/serial \
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -I. $(DEPS_CFLAGS) $(WARN) $(CFLAGS) -MMD -MP
 
 LIBS_STORE = -llmdb
-LIBS_CORE  = -lpng16 -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 \
+LIBS_CORE  = -lpng16 -ldeflate -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 \
              -lcsv -lcjson -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lz -lm
 LIBS_TUI   = -lncursesw -ltinfo -lsixel
 LIBS       = $(LIBS_TUI) $(LIBS_CORE) $(LIBS_STORE) -pthread

@@ -1,6 +1,6 @@
 /*
- * image.h - decoding galaxy cutouts (PNG via libpng, JPEG via libjpeg-turbo,
- * FITS via cfitsio) into 8-bit RGB, resampling, and writing PNG.
+ * image.h - decoding galaxy cutouts (PNG via libdeflate or libpng, JPEG via
+ * libjpeg-turbo, FITS via cfitsio) into 8-bit RGB, resampling, and writing PNG.
  *
  * FITS: a 2-D image becomes grey, a 3-plane cube becomes RGB (planes taken as
  * g, r, z -> B, G, R as DECaLS colour cutouts are drawn); both get an asinh
@@ -28,6 +28,17 @@ int  core_image_load(const char *path, core_image *out, char *err, size_t errlen
 int  core_image_load_mem(const void *buf, size_t len, core_image *out, char *err, size_t errlen);
 void core_image_free(core_image *im);   /* frees px; NULL or empty is fine */
 int  core_image_alloc(core_image *im, int w, int h);
+
+/* The PNG decoder's two paths, held byte-identical by the tests.
+ * core_image_load_mem takes the fast one (8-bit grey / grey+alpha / RGB /
+ * RGBA, not interlaced, every chunk CRC right, inflated by libdeflate,
+ * unfiltered here) and falls back to libpng whenever it declines.
+ * core_image_png_fast: 0 decoded, 1 declined (never an error of its own:
+ * libpng then decodes the file or says why not); naive = 1 unfilters with
+ * the plain reference loops instead of the SIMD ones.
+ * core_image_png_libpng: libpng alone, 0 or -1 with a reason in err. */
+int  core_image_png_fast(const void *buf, size_t len, core_image *out, int naive);
+int  core_image_png_libpng(const void *buf, size_t len, core_image *out, char *err, size_t errlen);
 
 /* Area-averaging resample to (w, h) (the right filter for shrinking). */
 int  core_image_resize(const core_image *in, int w, int h, core_image *out);

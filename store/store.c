@@ -444,6 +444,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
     if (strlen(dir) > STORE_PATH_MAX) return STORE_EINVAL;
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     int create = (flags & STORE_CREATE) != 0;
+    int created_data = 0;       /* this call made data.mdb: removed again on failure */
     if (create) {
         if (flags & STORE_RDONLY) return STORE_EINVAL;
         if (path_exists(data)) { set_err("%s already holds data.mdb", dir); return STORE_EEXIST; }
@@ -452,6 +453,19 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         struct stat sb;
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) { set_err("%s exists and is not a directory", dir); return ENOTDIR; }
         if (made) share_with_group_of_parent(dir);
+        /* Exclusive: of two creators at the same instant (two `zoosh init`)
+         * exactly one makes data.mdb; LMDB then initialises the empty file.
+         * The other hears it exists instead of opening the same environment
+         * and overwriting the first one's meta. */
+        int fd = open(data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            int e = errno;
+            if (e == EEXIST) { set_err("%s already holds data.mdb", dir); return STORE_EEXIST; }
+            set_err("create %s: %s", data, strerror(e));
+            return e;
+        }
+        close(fd);
+        created_data = 1;
     } else {
         struct stat sb;
         if (stat(dir, &sb) != 0) {
@@ -469,7 +483,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         }
     }
     zs_store *st = calloc(1, sizeof *st);
-    if (!st) return ENOMEM;
+    if (!st) { if (created_data) unlink(data); return ENOMEM; }
     pthread_rwlock_init(&st->resize, NULL);
     st->dir = strdup(dir);
     st->flags = flags;
@@ -516,6 +530,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
     return 0;
 fail:
     store_close(st);
+    if (created_data) unlink(data);   /* a failed init leaves no half workspace to refuse the next */
     return rc;
 }
 

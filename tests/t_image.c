@@ -489,6 +489,291 @@ static void thumbnails_decoded_scaled_match_full_decodes(void)
     ZT_CHECK(core_image_load_thumb("t.jpg", CORE_THUMB_SIDE, &im, err, sizeof err) == -1 && strstr(err, "truncated"), "%s", err);
 }
 
+/* ---- the PNG fast path (libdeflate + own unfiltering) against libpng */
+
+/* Decodes buf both ways; when the fast path takes it, libpng must decode it
+ * too, to the same bytes, and the naive unfiltering must agree.  Returns 1
+ * when the fast path took it. */
+static int png_paths_agree(const void *buf, size_t len, const char *what)
+{
+    core_image f, n, l;
+    char err[256];
+    int rf = core_image_png_fast(buf, len, &f, 0);
+    int rn = core_image_png_fast(buf, len, &n, 1);
+    int rl = core_image_png_libpng(buf, len, &l, err, sizeof err);
+    ZT_CHECK(rf == 0 || rf == 1, "%s: fast path returned %d", what, rf);
+    ZT_CHECK(rf == rn, "%s: SIMD and naive unfiltering disagree on taking it (%d vs %d)", what, rf, rn);
+    if (rf == 0) {
+        ZT_CHECK(rl == 0, "%s: the fast path decoded what libpng refuses (%s)", what, err);
+        ZT_CHECK(f.w == l.w && f.h == l.h, "%s: %dx%d vs libpng %dx%d", what, f.w, f.h, l.w, l.h);
+        ZT_CHECK(memcmp(f.px, l.px, (size_t)f.w * (size_t)f.h * 3) == 0, "%s: pixels differ from libpng", what);
+        ZT_CHECK(memcmp(n.px, l.px, (size_t)f.w * (size_t)f.h * 3) == 0, "%s: naive unfiltering differs from libpng", what);
+    } else {
+        ZT_CHECK(f.px == NULL && n.px == NULL, "%s: declined but left pixels", what);
+    }
+    /* and what the importer calls gives libpng's answer, reason included */
+    core_image m;
+    char err2[256];
+    if (len < 8 || memcmp(buf, "\x89PNG\r\n\x1a\n", 8) != 0) {   /* not dispatched as a PNG at all */
+        ZT_CHECK(rf == 1, "%s: the fast path took a file without the PNG signature", what);
+        core_image_free(&l);
+        return 0;
+    }
+    int rm = core_image_load_mem(buf, len, &m, err2, sizeof err2);
+    ZT_CHECK((rm == 0) == (rl == 0), "%s: load_mem %d vs libpng %d", what, rm, rl);
+    if (rm == 0) ZT_CHECK(m.w == l.w && m.h == l.h && memcmp(m.px, l.px, (size_t)m.w * (size_t)m.h * 3) == 0, "%s: load_mem pixels", what);
+    else ZT_CHECK(strcmp(err, err2) == 0 && err2[0], "%s: reason '%s' vs libpng '%s'", what, err2, err);
+    core_image_free(&f); core_image_free(&n); core_image_free(&l); core_image_free(&m);
+    return rf == 0;
+}
+
+static int png_dir_agree(const char *dir)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "ls %s/*.png > list.txt", dir);
+    int ls = zt_sh(NULL, "%s", cmd);
+    ZT_CHECK(ls == 0, "cannot list %s", dir);
+    size_t ll;
+    char *list = zt_slurp("list.txt", &ll);
+    ZT_CHECK(list != NULL, "list.txt");
+    int n = 0, fast = 0;
+    for (char *p = strtok(list, "\n"); p; p = strtok(NULL, "\n")) {
+        size_t len;
+        char *buf = zt_slurp(p, &len);
+        ZT_CHECK(buf != NULL, "%s", p);
+        fast += png_paths_agree(buf, len, p);
+        n++;
+        free(buf);
+    }
+    free(list);
+    ZT_CHECK(n > 0 && fast == n, "%s: the fast path took %d of %d PNGs", dir, fast, n);
+    return n;
+}
+
+static void png_fast_path_matches_libpng_on_real_cutouts(void)
+{
+    char d[1024];
+    snprintf(d, sizeof d, "%s/decals_rings/images", ZT_SHARED);
+    int a = png_dir_agree(d);
+    snprintf(d, sizeof d, "%s/hsc_anomalies/images", ZT_SHARED);
+    int b = png_dir_agree(d);
+    ZT_CHECK(a == 200 && b == 302, "%d DECaLS and %d HSC PNGs", a, b);
+}
+
+static void png_fast_path_matches_libpng_on_simulated_cutouts(void)
+{
+    int rc = zt_sh("sim.log", "'%s' sim sim -n 12 --size 131 --seed 7 --threads 1 --quiet", ZT_ZOOSH);
+    ZT_CHECK(rc == 0, "zoosh sim failed (sim.log)");
+    ZT_CHECK(png_dir_agree("sim/images") == 12, "12 simulated PNGs");
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24); b[1] = (uint8_t)(v >> 16); b[2] = (uint8_t)(v >> 8); b[3] = (uint8_t)v;
+}
+
+/* One chunk (length, type, data, CRC) at b + p; returns the end. */
+static size_t put_chunk(uint8_t *b, size_t p, const char *type, const uint8_t *data, size_t n)
+{
+    put32(b + p, (uint32_t)n);
+    memcpy(b + p + 4, type, 4);
+    if (n) memcpy(b + p + 8, data, n);
+    put32(b + p + 8 + n, (uint32_t)crc32(0, b + p + 4, (uInt)n + 4));
+    return p + 12 + n;
+}
+
+/* A PNG built by hand: IHDR, the filtered rows zlib-compressed (level,
+ * window bits) split into IDAT chunks of `chunk` bytes, IEND. */
+static uint8_t *png_build(int w, int h, int ctype, int depth, int interlace, const uint8_t *filtered, size_t flen,
+                          int level, int wbits, size_t chunk, size_t *outlen)
+{
+    uLongf zcap = compressBound((uLong)flen) + 64;
+    uint8_t *z = xmalloc(zcap);
+    z_stream zs = {0};
+    ZT_CHECK(deflateInit2(&zs, level, Z_DEFLATED, wbits, 9, Z_DEFAULT_STRATEGY) == Z_OK, "deflateInit2");
+    zs.next_in = (Bytef *)filtered; zs.avail_in = (uInt)flen;
+    zs.next_out = z; zs.avail_out = (uInt)zcap;
+    ZT_CHECK(deflate(&zs, Z_FINISH) == Z_STREAM_END, "deflate");
+    size_t zlen = zs.total_out;
+    deflateEnd(&zs);
+    size_t nchunks = zlen / chunk + 1;
+    uint8_t *b = xmalloc(8 + 25 + zlen + 12 * nchunks + 12);
+    size_t p = 8;
+    memcpy(b, "\x89PNG\r\n\x1a\n", 8);
+    uint8_t ihdr[13] = {0};
+    for (int i = 0; i < 4; i++) { ihdr[i] = (uint8_t)((uint32_t)w >> (24 - 8 * i)); ihdr[4 + i] = (uint8_t)((uint32_t)h >> (24 - 8 * i)); }
+    ihdr[8] = (uint8_t)depth; ihdr[9] = (uint8_t)ctype; ihdr[12] = (uint8_t)interlace;
+    p = put_chunk(b, p, "IHDR", ihdr, 13);
+    for (size_t o = 0; o < zlen; o += chunk)
+        p = put_chunk(b, p, "IDAT", z + o, zlen - o < chunk ? zlen - o : chunk);
+    p = put_chunk(b, p, "IEND", NULL, 0);
+    free(z);
+    *outlen = p;
+    return b;
+}
+
+/* Every colour type the fast path takes, every filter (and a random mix per
+ * row), odd sizes, smooth and noisy content, one and many IDAT chunks, small
+ * zlib windows: byte-identical to libpng, SIMD unfiltering to the naive one. */
+static void png_fast_path_matches_libpng_for_every_filter_and_colour_type(void)
+{
+    static const int ctypes[4] = {0, 2, 4, 6}, bpps[4] = {1, 3, 2, 4};
+    static const int sizes[][2] = {{1, 1}, {1, 9}, {7, 1}, {5, 3}, {33, 17}, {256, 4}, {97, 61}};
+    core_rng r;
+    core_rng_seed(&r, 5);
+    int taken = 0, total = 0;
+    for (int ci = 0; ci < 4; ci++)
+        for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+            for (int filt = 0; filt <= 5; filt++)        /* 5 = a random filter per row */
+                for (int noisy = 0; noisy < 2; noisy++) {
+                    int w = sizes[si][0], h = sizes[si][1], bpp = bpps[ci];
+                    size_t stride = 1 + (size_t)w * (size_t)bpp, flen = stride * (size_t)h;
+                    uint8_t *f = xmalloc(flen);
+                    for (int y = 0; y < h; y++) {
+                        uint8_t *row = f + (size_t)y * stride;
+                        row[0] = (uint8_t)(filt < 5 ? filt : (int)core_rng_below(&r, 5));
+                        for (size_t i = 1; i < stride; i++)
+                            row[i] = noisy ? (uint8_t)core_rng_below(&r, 256) : (uint8_t)((i * 3 + (size_t)y * 5) & 7);
+                    }
+                    size_t len;
+                    int wbits = (total % 3 == 0) ? 9 : 15;   /* a 512-byte window now and then */
+                    uint8_t *png = png_build(w, h, ctypes[ci], 8, 0, f, flen, (total % 2) ? 9 : 1, wbits,
+                                             (total % 4 == 0) ? 7 : 1 << 16, &len);
+                    char what[96];
+                    snprintf(what, sizeof what, "ctype %d %dx%d filter %d noisy %d", ctypes[ci], w, h, filt, noisy);
+                    int t = png_paths_agree(png, len, what);
+                    /* a window smaller than the image may only be declined, never misread */
+                    if (wbits == 15 || flen <= 512) ZT_CHECK(t, "%s: not taken", what);
+                    taken += t;
+                    total++;
+                    free(png);
+                    free(f);
+                }
+    ZT_CHECK(taken > total / 2, "the fast path took %d of %d", taken, total);
+}
+
+/* What the fast path leaves to libpng, libpng still decodes. */
+static void png_fast_path_leaves_palette_16_bit_and_interlaced_to_libpng(void)
+{
+    uint8_t f[3 * (1 + 6 * 2)];
+    for (size_t i = 0; i < sizeof f; i++) f[i] = (uint8_t)(i % 13 ? i * 7 : 0);
+    for (int y = 0; y < 3; y++) f[y * 13] = 0;
+    size_t len;
+    uint8_t *png = png_build(2, 3, 2, 16, 0, f, sizeof f, 6, 15, 1 << 16, &len);   /* RGB 16-bit */
+    core_image im;
+    char err[256];
+    ZT_CHECK(core_image_png_fast(png, len, &im, 0) == 1, "16-bit taken");
+    ZT_OK(core_image_load_mem(png, len, &im, err, sizeof err));
+    core_image_free(&im);
+    free(png);
+    uint8_t idx[4] = {0, 1, 2, 3};
+    png_color pal[4] = {{1, 2, 3}, {4, 5, 6}, {7, 8, 9}, {10, 11, 12}};
+    write_png_raw("pal.png", 4, 1, PNG_COLOR_TYPE_PALETTE, 8, idx, pal, 4);
+    char *pb = zt_slurp("pal.png", &len);
+    ZT_CHECK(core_image_png_fast(pb, len, &im, 0) == 1, "palette taken");
+    png_paths_agree(pb, len, "palette");
+    free(pb);
+    /* Adam7: write it with libpng */
+    core_image a;
+    pattern(&a, 19, 11, 9);
+    FILE *fp = fopen("il.png", "wb");
+    png_structp wp = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop wi = png_create_info_struct(wp);
+    ZT_CHECK(!setjmp(png_jmpbuf(wp)), "libpng write failed");
+    png_init_io(wp, fp);
+    png_set_IHDR(wp, wi, 19, 11, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_ADAM7, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    png_write_info(wp, wi);
+    png_bytep rows[11];
+    for (int y = 0; y < 11; y++) rows[y] = a.px + (size_t)y * 19 * 3;
+    png_write_image(wp, rows);
+    png_write_end(wp, NULL);
+    png_destroy_write_struct(&wp, &wi);
+    fclose(fp);
+    char *ib = zt_slurp("il.png", &len);
+    ZT_CHECK(core_image_png_fast(ib, len, &im, 0) == 1, "interlaced taken");
+    ZT_OK(core_image_load_mem(ib, len, &im, err, sizeof err));
+    ZT_CHECK(im.w == 19 && memcmp(im.px, a.px, 19 * 11 * 3) == 0, "interlaced pixels");
+    core_image_free(&im);
+    core_image_free(&a);
+    free(ib);
+}
+
+static void set_crc(uint8_t *b, size_t chunk_at)
+{
+    uint32_t n = (uint32_t)b[chunk_at] << 24 | (uint32_t)b[chunk_at + 1] << 16 | (uint32_t)b[chunk_at + 2] << 8 | b[chunk_at + 3];
+    uint32_t c = (uint32_t)crc32(0, b + chunk_at + 4, n + 4);
+    for (int i = 0; i < 4; i++) b[chunk_at + 8 + n + (size_t)i] = (uint8_t)(c >> (24 - 8 * i));
+}
+
+/* Damaged PNGs: the reason the user reads names what is wrong, the fast path
+ * never takes a file libpng refuses or reads differently, nothing crashes. */
+static void damaged_pngs_give_libpngs_reason_and_the_fast_path_never_disagrees(void)
+{
+    size_t len;
+    uint8_t *orig = (uint8_t *)zt_slurp(ring_png(), &len);
+    ZT_CHECK(orig != NULL, "%s", ring_png());
+    uint8_t *b = xmalloc(len + 64);
+    core_image im;
+    char err[256];
+    /* a bad CRC in IDAT (the first IDAT chunk starts at byte 33) */
+    memcpy(b, orig, len);
+    b[33 + 8 + 100] ^= 0x40;
+    ZT_CHECK(core_image_load_mem(b, len, &im, err, sizeof err) == -1 && strstr(err, "CRC"), "IDAT CRC: '%s'", err);
+    png_paths_agree(b, len, "IDAT CRC");
+    /* the same damage with the CRC made right: the deflate data is bad */
+    set_crc(b, 33);
+    ZT_CHECK(core_image_load_mem(b, len, &im, err, sizeof err) == -1 && err[0], "bad deflate accepted");
+    ZT_CHECK(strstr(err, "corrupt PNG"), "bad deflate: '%s'", err);
+    png_paths_agree(b, len, "bad deflate");
+    /* cut in the middle, and just before IEND */
+    ZT_CHECK(core_image_load_mem(orig, len / 2, &im, err, sizeof err) == -1 && strstr(err, "truncated"), "cut: '%s'", err);
+    ZT_CHECK(core_image_load_mem(orig, len - 12, &im, err, sizeof err) == -1 && strstr(err, "truncated"), "no IEND: '%s'", err);
+    png_paths_agree(orig, len - 12, "no IEND");
+    /* a bad filter byte: rebuild the file with row 5 filtered by type 7 */
+    {
+        uint8_t f[3 * (1 + 4 * 3)];
+        memset(f, 9, sizeof f);
+        f[0] = 0; f[13] = 7; f[26] = 4;
+        size_t l2;
+        uint8_t *p2 = png_build(4, 3, 2, 8, 0, f, sizeof f, 6, 15, 1 << 16, &l2);
+        ZT_CHECK(core_image_png_fast(p2, l2, &im, 0) == 1, "filter 7 taken");
+        ZT_CHECK(core_image_load_mem(p2, l2, &im, err, sizeof err) == -1 && strstr(err, "filter"), "filter 7: '%s'", err);
+        free(p2);
+    }
+    /* an IHDR CRC error */
+    memcpy(b, orig, len);
+    b[17] ^= 1;
+    ZT_CHECK(core_image_load_mem(b, len, &im, err, sizeof err) == -1 && strstr(err, "CRC"), "IHDR CRC: '%s'", err);
+    /* random damage, anywhere and in the headers: the two paths agree */
+    core_rng r;
+    core_rng_seed(&r, 77);
+    for (int t = 0; t < 400; t++) {
+        size_t n = len;
+        memcpy(b, orig, len);
+        int kind = t % 4;
+        if (kind == 0) n = 1 + core_rng_below(&r, (uint32_t)len);          /* cut */
+        else {
+            int nflip = 1 + (int)core_rng_below(&r, 6);
+            for (int i = 0; i < nflip; i++) {
+                size_t at = kind == 1 ? core_rng_below(&r, 64) : core_rng_below(&r, (uint32_t)len);
+                b[at] = (uint8_t)core_rng_below(&r, 256);
+            }
+            if (kind == 3)   /* then fix every chunk CRC, so the damage reaches inflate and the filters */
+                for (size_t p = 8; p + 12 <= len;) {
+                    uint32_t cl = (uint32_t)b[p] << 24 | (uint32_t)b[p + 1] << 16 | (uint32_t)b[p + 2] << 8 | b[p + 3];
+                    if (cl > len - p - 12) break;
+                    set_crc(b, p);
+                    p += 12 + cl;
+                }
+        }
+        char what[64];
+        snprintf(what, sizeof what, "damage %d (kind %d)", t, kind);
+        png_paths_agree(b, n, what);
+    }
+    free(b);
+    free(orig);
+}
+
 const zt_case zt_suite_image[] = {
     {"a PNG round trip gives the same pixels and the same bytes twice", png_round_trip_is_exact_and_deterministic, 0},
     {"grey, 1-bit, 16-bit, palette and alpha PNGs become RGB8", png_colour_types_become_rgb8, 0},
@@ -501,6 +786,11 @@ const zt_case zt_suite_image[] = {
     {"PNG, JPEG and FITS files cut anywhere are refused with a reason", truncated_files_are_refused_cleanly, 0},
     {"randomly damaged PNG and JPEG bytes never crash the decoder", damaged_bytes_never_crash, 0},
     {"a header declaring a huge image is refused before allocating", huge_declared_size_is_refused_before_allocating, 0},
+    {"the PNG fast path decodes all 502 real DECaLS and HSC cutouts byte-identically to libpng", png_fast_path_matches_libpng_on_real_cutouts, 0},
+    {"the PNG fast path decodes simulator PNGs byte-identically to libpng", png_fast_path_matches_libpng_on_simulated_cutouts, 0},
+    {"the PNG fast path matches libpng for every filter, colour type and odd size", png_fast_path_matches_libpng_for_every_filter_and_colour_type, 0},
+    {"palette, 16-bit and interlaced PNGs are left to libpng and still decode", png_fast_path_leaves_palette_16_bit_and_interlaced_to_libpng, 0},
+    {"damaged PNGs get libpng's reason and the fast path never disagrees with it", damaged_pngs_give_libpngs_reason_and_the_fast_path_never_disagrees, 0},
     {"area-averaging resize matches the naive reference within one level", resize_matches_the_naive_reference, 0},
     {"thumbnails keep the aspect ratio and the centre crop is centred", thumbnail_keeps_aspect_and_crop_is_centred, 0},
     {"thumbnails decoded DCT-scaled (JPEG) match full decodes; truncation still refused", thumbnails_decoded_scaled_match_full_decodes, 0},

@@ -980,10 +980,84 @@ static void export_says_clearly_what_is_missing(void)
     free(e);
 }
 
+/* A second answer from the same user replaces their first (export labels). */
+typedef struct { const char *user, *id, *answer; int retract_it; } vote_in;
+
+static int append_votes(zs_txn *t, void *ctx)
+{
+    const vote_in *v = ctx;
+    for (; v->user; v++) {
+        uint32_t gid;
+        int rc = store_galaxy_find(t, v->id, &gid);
+        if (rc) return rc;
+        store_answer a = {.gid = gid, .kind = STORE_ANS_TREE, .n_steps = 1};
+        snprintf(a.user, sizeof a.user, "%s", v->user);
+        snprintf(a.task, sizeof a.task, "ring");
+        snprintf(a.steps[0].question, STORE_KEY_MAX, "ring");
+        snprintf(a.steps[0].answer, STORE_KEY_MAX, "%s", v->answer);
+        uint64_t seq;
+        if ((rc = store_answer_append(t, &a, &seq))) return rc;
+        if (v->retract_it) {
+            store_answer r = {.gid = gid, .kind = STORE_ANS_RETRACT, .retracts = seq};
+            snprintf(r.user, sizeof r.user, "%s", v->user);
+            snprintf(r.task, sizeof r.task, "ring");
+            if ((rc = store_answer_append(t, &r, &seq))) return rc;
+        }
+    }
+    return 0;
+}
+
+static void export_labels_counts_one_vote_per_user_per_galaxy(void)
+{
+    init_ws("ws");
+    ZT_CHECK(zoosh("import ws \"$ZT_SHARED/decals_rings/catalog.csv\" --no-thumbs") == 0, "import failed");
+    char **ids;
+    double *ring;
+    int n;
+    ring_ids(&ids, &n, &ring);
+    ZT_CHECK(n >= 4, "%d galaxies", n);
+    const char *A = ids[0], *B = ids[1], *C = ids[2], *D = ids[3];
+    const vote_in votes[] = {
+        /* A: erin says no three times, frank and gina say yes: yes 2 to 1 */
+        {"erin", A, "no", 0}, {"erin", A, "no", 0}, {"erin", A, "no", 0}, {"frank", A, "yes", 0}, {"gina", A, "yes", 0},
+        /* B: erin changes her mind: her latest answer, no */
+        {"erin", B, "yes", 0}, {"erin", B, "no", 0},
+        /* C: erin says yes, then no, and takes the no back: yes */
+        {"erin", C, "yes", 0}, {"erin", C, "no", 1},
+        /* D: erin yes, frank no twice: one each, a tie, left out */
+        {"erin", D, "yes", 0}, {"frank", D, "no", 0}, {"frank", D, "no", 0},
+        {0}};
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", 0));
+    ZT_OK(store_write(st, append_votes, (void *)votes));
+    store_close(st);
+    int rc = zoosh("export ws --format labels --task ring -o labels.csv");
+    char *e = err_text();
+    ZT_CHECK(rc == 0, "export exited %d: %s", rc, e);
+    free(e);
+    core_catalog c;
+    char err[512];
+    ZT_OK(core_catalog_load("labels.csv", &c, err, sizeof err));
+    const char *want_id[3] = {A, B, C}, *want[3] = {"1", "0", "1"};
+    ZT_CHECK(c.n_rows == 3, "%ld rows; want 3 (A yes, B no, C yes; D tied)", c.n_rows);
+    for (int k = 0; k < 3; k++) {
+        long row = -1;
+        for (long i = 0; i < c.n_rows; i++) if (!strcmp(c.cells[i][0], want_id[k])) row = i;
+        ZT_CHECK(row >= 0, "%s is missing from the labels", want_id[k]);
+        ZT_CHECK(!strcmp(c.cells[row][2], want[k]), "%s: label %s, want %s", want_id[k], c.cells[row][2], want[k]);
+    }
+    for (long i = 0; i < c.n_rows; i++) ZT_CHECK(strcmp(c.cells[i][0], D) != 0, "the tied galaxy %s was exported", D);
+    core_catalog_free(&c);
+    for (int i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+    free(ring);
+}
+
 const zt_case zt_suite_import[] = {
     {"imports the DECaLS ring catalog: 200 galaxies, ring and vote-fraction priors, 256 px thumbnails", imports_the_ring_catalog, 90},
     {"imports the Galaxy Zoo tutorial JPEG catalog with its quoted text columns", imports_the_tutorial_jpegs, 90},
     {"export labels gives back the ring labels after answering, retractions undone, ties left out", export_labels_gives_back_the_ring_labels, 60},
+    {"export labels counts one vote per user per galaxy: their latest answer not retracted", export_labels_counts_one_vote_per_user_per_galaxy, 60},
     {"export zoobot sums the votes of all users and gives fractions per question", export_zoobot_sums_votes_and_fractions, 60},
     {"a Zoobot HDF5 written by h5py imports with bit-identical values (samples averaged, 2-D, byte-string ids)", zoobot_hdf5_imports_with_identical_values, 60},
     {"npy + id list and CSV features import the same values, and the features export reads back", npy_and_csv_features_import_the_same_values, 60},

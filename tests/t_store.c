@@ -1008,9 +1008,55 @@ static void a_full_disk_rolls_back(void)
     store_close(st);
 }
 
+/* Two processes creating the same workspace at the same instant (two
+ * `zoosh init WS` typed at once): released together from a pipe, exactly
+ * one creates it, the other gets STORE_EEXIST, and the workspace opens. */
+static void two_creates_at_once_exactly_one_wins(void)
+{
+    int both = 0, none = 0, other = 0;
+    for (int r = 0; r < 150; r++) {
+        char dir[32];
+        snprintf(dir, sizeof dir, "race%d", r);
+        int go[2];
+        ZT_CHECK(pipe(go) == 0, "pipe: %s", strerror(errno));
+        pid_t pid[2];
+        for (int k = 0; k < 2; k++) {
+            pid[k] = fork();
+            ZT_CHECK(pid[k] >= 0, "fork: %s", strerror(errno));
+            if (pid[k] == 0) {
+                char c;
+                close(go[1]);
+                if (read(go[0], &c, 1) != 1) _exit(9);
+                zs_store *st;
+                int rc = store_open(&st, dir, STORE_CREATE);
+                if (rc == 0) { store_close(st); _exit(0); }
+                _exit(rc == STORE_EEXIST ? 1 : 2);
+            }
+        }
+        close(go[0]);
+        ZT_CHECK(write(go[1], "xx", 2) == 2, "write");
+        close(go[1]);
+        int st[2];
+        for (int k = 0; k < 2; k++) {
+            int ws;
+            ZT_CHECK(waitpid(pid[k], &ws, 0) == pid[k] && WIFEXITED(ws), "child %d died", k);
+            st[k] = WEXITSTATUS(ws);
+        }
+        if (st[0] == 0 && st[1] == 0) both++;
+        else if (st[0] != 0 && st[1] != 0) none++;
+        if (st[0] > 1 || st[1] > 1) other++;
+        zs_store *s;
+        ZT_OK(store_open(&s, dir, 0));
+        store_close(s);
+    }
+    ZT_CHECK(both == 0 && none == 0 && other == 0,
+             "of 150 races: %d both created, %d neither, %d another error than 'already exists'", both, none, other);
+}
+
 const zt_case zt_suite_store[] = {
     {"every record kind round-trips through the disk", round_trips_every_record_kind, 0},
     {"bad writes are refused and rolled back", bad_writes_are_refused_and_rolled_back, 0},
+    {"two processes creating one workspace at once: exactly one wins, the other hears it exists", two_creates_at_once_exactly_one_wins, 120},
     {"a feature set is deleted and made again with another dimension", a_feature_set_is_replaced_with_another_dimension, 0},
     {"8 processes append 1,000 answers each: seqs 1..8000, no gap or duplicate", eight_processes_append_8000_answers, 120},
     {"a writer killed with SIGKILL loses no committed answer", killed_writer_loses_no_committed_answer, 60},

@@ -31,7 +31,7 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -I. -I/usr/include/libpng16 -I/usr/include/hdf5/serial
   -I/usr/include/sixel -I/usr/include/cjson -I/usr/include/x86_64-linux-gnu/openblas-pthread
   -O1 -g -w"
-LIBS="-lpng16 -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson
+LIBS="-lpng16 -ldeflate -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson
   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lz -lm -llmdb -lncursesw -ltinfo -pthread"
 ALL_TARGETS=$(ls tests/fuzz/fuzz_*.c | sed 's#.*/fuzz_##; s#\.c$##' | grep -v '^main$')
 TARGETS=${*:-$ALL_TARGETS}

@@ -1105,8 +1105,9 @@ static void export_usage(FILE *f)
         "               got no vote).  Catalog prior votes are NOT included: this is what\n"
         "               the labellers said.  Only galaxies with at least one answer.\n"
         "  labels       id_str,file_loc,TASK for a one-question task (--task, default ring):\n"
-        "               the majority answer (yes = 1, no = 0, else the answer key);\n"
-        "               galaxies whose answers tie are left out.\n"
+        "               the majority answer (yes = 1, no = 0, else the answer key), one\n"
+        "               vote per user per galaxy (their latest answer not retracted);\n"
+        "               galaxies whose votes tie are left out.\n"
         "  answers      the raw log, one row per answer (retractions included; --task\n"
         "               keeps one task's):\n"
         "               seq,time,user,task,kind,id_str,question,answer,rating,retracts\n"
@@ -1149,9 +1150,30 @@ static int is_retracted(const seqset *s, uint64_t seq)
     return s->n && bsearch(&seq, s->seq, s->n, sizeof(uint64_t), cmp_u64) != NULL;
 }
 
+/* One user's vote on one galaxy (export labels): the answer to the task's
+ * question, and the seq that gave it (the latest wins). */
+typedef struct {
+    uint32_t gid;
+    int answer;
+    uint64_t seq;
+    char user[STORE_USER_MAX];
+} uvote;
+
+static int cmp_uvote(const void *pa, const void *pb)
+{
+    const uvote *a = pa, *b = pb;
+    if (a->gid != b->gid) return a->gid < b->gid ? -1 : 1;
+    int c = strcmp(a->user, b->user);
+    if (c) return c;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
 typedef struct {
     const seqset *retracted;
     const core_schema *sc;
+    int per_user;         /* labels: one vote per user per galaxy, kept in votes */
+    uvote *votes;         /* (n_votes) */
+    size_t n_votes, cap_votes;
     int ncol;
     int (*colof)[CORE_SCHEMA_MAX_A];   /* (n_questions, max answers) column index */
     uint32_t maxgid;
@@ -1166,7 +1188,25 @@ static int aggregate(const store_answer *a, void *ctx)
     agg *g = ctx;
     if (a->gid == 0 || a->gid > g->maxgid || is_retracted(g->retracted, a->seq)) return 0;
     if (strcmp(a->task, g->sc->name) != 0) return 0;
-    if (a->kind == STORE_ANS_TREE && g->counts) {
+    if (a->kind == STORE_ANS_TREE && g->per_user) {
+        /* the answer to the first question, counted after the walk */
+        for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
+            int an = core_schema_question(g->sc, a->steps[i].question) == 0 ?
+                     core_schema_answer(g->sc, 0, a->steps[i].answer) : -1;
+            if (an < 0) continue;
+            if (g->n_votes == g->cap_votes) {
+                g->cap_votes = g->cap_votes ? g->cap_votes * 2 : 256;
+                g->votes = xrealloc(g->votes, sizeof(uvote) * g->cap_votes);
+            }
+            uvote *v = &g->votes[g->n_votes++];
+            v->gid = a->gid;
+            v->answer = an;
+            v->seq = a->seq;
+            snprintf(v->user, sizeof v->user, "%s", a->user);
+            g->n_used++;
+            break;
+        }
+    } else if (a->kind == STORE_ANS_TREE && g->counts) {
         int used = 0;
         for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
             int q = core_schema_question(g->sc, a->steps[i].question);
@@ -1448,7 +1488,18 @@ early:
             g.rsum = xcalloc((size_t)g.maxgid + 1, sizeof(double));
             g.rn = xcalloc((size_t)g.maxgid + 1, sizeof(int));
         }
+        g.per_user = fmt == F_LABELS;
         if ((rc = store_answer_each(txn, 1, aggregate, &g))) goto store_fail;
+        if (g.per_user) {
+            /* a user who answered a galaxy twice (changed their mind, or two
+             * sessions) has one vote: their latest answer not retracted */
+            if (g.n_votes) qsort(g.votes, g.n_votes, sizeof(uvote), cmp_uvote);
+            for (size_t i = 0; i < g.n_votes; i++) {
+                const uvote *v = &g.votes[i], *nx = i + 1 < g.n_votes ? v + 1 : NULL;
+                if (nx && nx->gid == v->gid && !strcmp(nx->user, v->user)) continue;   /* a later one follows */
+                g.counts[(size_t)v->gid * (size_t)g.ncol + (size_t)g.colof[0][v->answer]]++;
+            }
+        }
         char cb[160];
         if (fmt == F_ZOOBOT) {
             fputs("id_str,file_loc", out);
@@ -1532,7 +1583,7 @@ end:
     store_read_end(txn);
     store_close(st);
     free(rs.seq);
-    free(g.colof); free(g.counts); free(g.rsum); free(g.rn);
+    free(g.colof); free(g.counts); free(g.rsum); free(g.rn); free(g.votes);
     free(x); free(gids); free(defset);
     free(sc);
     return status;

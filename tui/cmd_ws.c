@@ -207,8 +207,10 @@ int cmd_init(int argc, char **argv)
         zs_store *st = NULL;
         int rc = store_open(&st, ws, STORE_CREATE);
         if (rc == STORE_EEXIST) {
-            fprintf(stderr, "zoosh init: %s already holds a workspace (or another LMDB database); "
-                            "choose another directory, it was left as it was\n", ws);
+            /* also the loser of two inits at the same instant (store_open
+             * creates data.mdb exclusively) */
+            fprintf(stderr, "zoosh init: %s already holds a workspace: it already exists (or another LMDB "
+                            "database is there); choose another directory, it was left as it was\n", ws);
             status = 1;
         } else if (rc) {
             status = open_failed("init", ws, rc);

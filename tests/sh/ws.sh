@@ -27,6 +27,35 @@ expect "the workspace is one LMDB environment" test -f ws/data.mdb
 expect "init refuses an existing workspace (exit 1)" test "$(status $Z init ws)" -eq 1
 expect "the refusal names the workspace" grep -q "ws already holds a workspace" "$T/last.out"
 
+# two inits of the same directory at the same instant: exactly one creates
+# it, the other is refused as above (exit 1, "already exists"); both are
+# released together from a FIFO, 16 rounds, two schemas so a lost update shows
+mkfifo go
+both=0 none=0 msg=0 tasks=0
+for r in $(seq 16); do
+    for k in 1 2; do
+        ( read -r _ < go; sch=ring; [ $k = 2 ] && sch=gz2
+          "$Z" init race$r --schema $sch >race$r.out$k 2>&1; echo $? > race$r.st$k ) &
+    done
+    sleep 0.05
+    printf 'x\nx\n' > go
+    wait
+    a=$(cat race$r.st1) b=$(cat race$r.st2)
+    if [ "$a" = 0 ] && [ "$b" = 0 ]; then both=$((both + 1))
+    elif [ "$a" != 0 ] && [ "$b" != 0 ]; then none=$((none + 1))
+    else
+        loser=1; [ "$a" = 0 ] && loser=2
+        [ "$(cat race$r.st$loser)" = 1 ] && grep -q "already exists" race$r.out$loser && msg=$((msg + 1))
+        # the workspace holds the winner's task, not a mix of both
+        winner=$((3 - loser)); want=ring; [ $winner = 2 ] && want=gz2
+        "$Z" stats race$r > race$r.stats 2>&1 && grep -q "$want" race$r.stats && tasks=$((tasks + 1))
+    fi
+done
+expect "two simultaneous inits never both succeed (16 rounds: $both did)" test $both -eq 0
+expect "and never both fail ($none did)" test $none -eq 0
+expect "the loser exits 1 saying the workspace already exists ($msg of 16)" test $msg -eq 16
+expect "the workspace is the winner's and opens ($tasks of 16)" test $tasks -eq 16
+
 cat > bars.schema <<'EOF'
 # my own tree
 task bars

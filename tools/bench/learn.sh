@@ -23,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 B=$tmp/learn_bench
 cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread -o "$B" \
    tools/bench/learn_bench.c build/libzcore.a build/libzstore.a \
-   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llmdb -lpng16 -ljpeg -lcfitsio \
+   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llmdb -lpng16 -ldeflate -ljpeg -lcfitsio \
    -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson -lz -lm -pthread >&2 || exit 1
 
 cat > "$tmp/peer.py" <<'EOF'

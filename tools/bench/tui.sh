@@ -27,7 +27,7 @@ command -v img2sixel >/dev/null || { echo "tui: img2sixel missing (libsixel-bin)
 [ "$N" -le 199 ] || N=199                                  # the ring set has 200 galaxies
 cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/libpng16 tools/bench/tui_thumbs.c \
    build/libzcore.a build/libzstore.a -o "$tmp/tui_thumbs" \
-   -llmdb -lpng16 -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson \
+   -llmdb -lpng16 -ldeflate -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson \
    -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lz -lm -pthread
 ZOOSH_LOG="$tmp/label.log" "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws" "$N" "$PAUSE" >"$tmp/lat.txt"
 grep -o 'commit [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/commit.txt" || true
