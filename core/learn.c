@@ -178,6 +178,7 @@ void core_learn_data_free(core_learn_data *D)
 typedef struct {
     uint64_t seq;
     uint32_t gid;
+    uint32_t uid;       /* index of the Unix user in ans_walk's table */
     int8_t rating;      /* -1 = a tree answer */
     uint8_t n;
     int16_t col[STORE_STEPS_MAX];
@@ -190,7 +191,76 @@ typedef struct {
     size_t n, cap;
     uint64_t *retracted;
     size_t nr, capr;
+    /* the users seen, interned: names (n_users) and an open-addressing
+     * index over them (ucap slots, -1 empty, a power of two) */
+    char (*users)[STORE_USER_MAX];
+    int n_users, ucap;
+    int *uslot;
 } ans_walk;
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The index of user name u, added when new. */
+static uint32_t user_index(ans_walk *w, const char *u)
+{
+    if (2 * (w->n_users + 1) > w->ucap) {   /* grow: keep the table at most half full */
+        int cap = w->ucap ? w->ucap * 2 : 64;
+        int *slot = xmalloc((size_t)cap * sizeof(int));
+        for (int i = 0; i < cap; i++) slot[i] = -1;
+        for (int k = 0; k < w->n_users; k++) {
+            uint32_t h = fnv1a(w->users[k]) & (uint32_t)(cap - 1);
+            while (slot[h] >= 0) h = (h + 1) & (uint32_t)(cap - 1);
+            slot[h] = k;
+        }
+        free(w->uslot);
+        w->uslot = slot;
+        w->ucap = cap;
+        w->users = xrealloc(w->users, (size_t)cap * sizeof *w->users);
+    }
+    uint32_t h = fnv1a(u) & (uint32_t)(w->ucap - 1);
+    while (w->uslot[h] >= 0) {
+        if (strcmp(w->users[w->uslot[h]], u) == 0) return (uint32_t)w->uslot[h];
+        h = (h + 1) & (uint32_t)(w->ucap - 1);
+    }
+    snprintf(w->users[w->n_users], STORE_USER_MAX, "%s", u);
+    w->uslot[h] = w->n_users;
+    return (uint32_t)w->n_users++;
+}
+
+/* A set of 64-bit keys (open addressing, 0 is never a key): the
+ * (galaxy, user, kind) votes already counted. */
+typedef struct { uint64_t *k; size_t cap, n; } keyset;
+
+/* Adds key; returns 1 when it was there already. */
+static int keyset_add(keyset *s, uint64_t key)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        uint64_t *k = xcalloc(cap, sizeof(uint64_t));
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->k[i]) continue;
+            size_t h = (size_t)((s->k[i] * 0x9E3779B97F4A7C15ULL) >> 20) & (cap - 1);
+            while (k[h]) h = (h + 1) & (cap - 1);
+            k[h] = s->k[i];
+        }
+        free(s->k);
+        s->k = k;
+        s->cap = cap;
+    }
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & (s->cap - 1);
+    while (s->k[h]) {
+        if (s->k[h] == key) return 1;
+        h = (h + 1) & (s->cap - 1);
+    }
+    s->k[h] = key;
+    s->n++;
+    return 0;
+}
 
 static int walk_fn(const store_answer *a, void *ctx)
 {
@@ -207,6 +277,8 @@ static int walk_fn(const store_answer *a, void *ctx)
     memset(&r, 0, sizeof r);
     r.seq = a->seq;
     r.gid = a->gid;
+    if (a->kind != STORE_ANS_RATING && a->kind != STORE_ANS_TREE) return 0;
+    r.uid = user_index(w, a->user);
     if (a->kind == STORE_ANS_RATING) {
         if (a->rating < 0 || a->rating > 5) return 0;
         r.rating = a->rating;
@@ -387,17 +459,23 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     if (rc == 0) rc = store_answer_each(txn, 1, walk_fn, &w);
     if (rc != 0) {
         snprintf(err, errlen, "reading answers: %s", store_strerror(rc));
-        free(w.rec); free(w.retracted);
+        free(w.rec); free(w.retracted); free(w.users); free(w.uslot);
         goto fail;
     }
     if (w.nr) qsort(w.retracted, w.nr, sizeof(uint64_t), cmp_u64);   /* NULL when none: UBSan nonnull */
     if (D->C > 0) D->y = xcalloc((size_t)D->n * D->C, sizeof(float));
     D->rating = xmalloc((size_t)D->n * sizeof(float));
     float *rsum = xcalloc((size_t)D->n, sizeof(float)), *rcnt = xcalloc((size_t)D->n, sizeof(float));
-    for (size_t i = 0; i < w.n; i++) {
+    /* one vote per user per galaxy: walking back from the newest, a user's
+     * latest answer not retracted counts and their earlier ones on that
+     * galaxy do not (a changed mind replaces, a second session does not
+     * double; as export --format labels / zoobot) */
+    keyset seen = {0};
+    for (size_t i = w.n; i-- > 0;) {
         const ans_rec *r = &w.rec[i];
         if (w.nr && bsearch(&r->seq, w.retracted, w.nr, sizeof(uint64_t), cmp_u64)) continue;
         if (r->gid > D->max_gid || D->row[r->gid] < 0) continue;
+        if (keyset_add(&seen, ((uint64_t)r->gid << 32) | ((uint64_t)r->uid << 1) | (r->rating >= 0))) continue;
         int row = D->row[r->gid];
         if (r->rating >= 0) { rsum[row] += r->rating; rcnt[row] += 1; continue; }
         for (int k = 0; k < r->n; k++) D->y[(size_t)row * D->C + r->col[k]] += 1;
@@ -413,6 +491,7 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     }
     if (D->schema.kind == CORE_TASK_RATING) D->n_answered = D->n_rated;
     free(rsum); free(rcnt); free(w.rec); free(w.retracted);
+    free(seen.k); free(w.users); free(w.uslot);
 
     /* priors: "<q>_<a>" counts, "<q>_<a>_fraction", or a 0/1 column named after a binary question */
     if (D->C > 0) {

@@ -289,6 +289,12 @@ static int answer_tree(zs_txn *t, void *ctx)
     snprintf(a.task, sizeof a.task, "gz-decals");
     uint64_t seq;
     int rc;
+    /* u0 first says smooth, then changes their mind (only the latest counts) */
+    snprintf(a.user, sizeof a.user, "u0");
+    a.n_steps = 1;
+    snprintf(a.steps[0].question, STORE_KEY_MAX, "smooth-or-featured");
+    snprintf(a.steps[0].answer, STORE_KEY_MAX, "smooth");
+    if ((rc = store_answer_append(t, &a, &seq))) return rc;
     /* two users say featured -> not edge-on -> spiral; one says smooth */
     for (int u = 0; u < 2; u++) {
         snprintf(a.user, sizeof a.user, "u%d", u);
@@ -797,10 +803,12 @@ static void a_workspace_tree_names_priors_and_exports(void)
 static int rate(zs_txn *t, void *ctx)
 {
     (void)ctx;
-    int ratings[][2] = {{1, 5}, {1, 4}, {2, 0}, {3, 2}, {3, 3}};
+    /* galaxy 1: two users; 2: one user changes their mind (1 -> 0); 3: see below */
+    int ratings[][3] = {{1, 5, 0}, {1, 4, 1}, {2, 1, 0}, {2, 0, 0}, {3, 2, 0}, {3, 3, 0}};
     uint64_t seq = 0;
     for (size_t i = 0; i < sizeof ratings / sizeof ratings[0]; i++) {
         store_answer a = {.gid = (uint32_t)ratings[i][0], .kind = STORE_ANS_RATING, .rating = (int8_t)ratings[i][1]};
+        snprintf(a.user, sizeof a.user, "%s", ratings[i][2] ? "bob" : "alice");
         snprintf(a.task, sizeof a.task, "interest");
         int rc = store_answer_append(t, &a, &seq);
         if (rc) return rc;
@@ -829,6 +837,7 @@ static void export_interest_averages_ratings(void)
     int n = 0;
     for (char *p = t; (p = strchr(p, '\n')); p++) n++;
     ZT_CHECK(n == 4, "%d lines: galaxies 1, 2, 3 rated, 4 not", n);
+    /* 1: alice and bob; 2: alice's latest only; 3: the undone 3 leaves her 2 */
     ZT_CHECK(strstr(t, ",4.5,2\n") && strstr(t, ",0,1\n") && strstr(t, ",2,1\n"), "means: %s", t);
     free(t);
 }

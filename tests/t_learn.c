@@ -441,6 +441,52 @@ static void tree_answers_from_two_users_train_a_dirichlet_head(void)
     store_close(st);
 }
 
+/* One vote per user per galaxy in training, as in the exports: a changed
+ * mind replaces, a second session does not double, an undone change brings
+ * back the earlier answer, and ratings follow the same rule. */
+static void each_user_counts_once_per_galaxy_their_latest_answer(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 3, 0);
+    static answers A;
+    A.n = 0;
+    ring_answer(&A.a[A.n++], 0, 1);                                     /* g1 tester: yes */
+    ring_answer(&A.a[A.n++], 0, 0);                                     /* ... then no: no counts */
+    ring_answer(&A.a[A.n++], 1, 1);                                     /* g2 tester: yes, twice */
+    ring_answer(&A.a[A.n++], 1, 1);
+    ring_answer(&A.a[A.n++], 1, 0); snprintf(A.a[A.n - 1].user, STORE_USER_MAX, "bob");   /* g2 bob: no */
+    ring_answer(&A.a[A.n++], 2, 1);                                     /* g3 tester: yes, then no (undone) */
+    ring_answer(&A.a[A.n++], 2, 0);
+    for (int k = 0; k < 2; k++) {                                       /* g4 tester rates 1, then 5 */
+        store_answer *a = &A.a[A.n++];
+        memset(a, 0, sizeof *a);
+        a->gid = 4;
+        a->kind = STORE_ANS_RATING;
+        a->rating = (int8_t)(k ? 5 : 1);
+        snprintf(a->user, sizeof a->user, "tester");
+        snprintf(a->task, sizeof a->task, "interest");
+    }
+    ZT_OK(store_write(st, put_answers, &A));
+    uint64_t undo = A.seq[6];
+    A.n = 1;
+    memset(&A.a[0], 0, sizeof A.a[0]);
+    A.a[0].gid = 3;
+    A.a[0].kind = STORE_ANS_RETRACT;
+    A.a[0].retracts = undo;
+    snprintf(A.a[0].task, sizeof A.a[0].task, "ring");
+    ZT_OK(store_write(st, put_answers, &A));
+    core_learn_data D;
+    char err[256];
+    ZT_OK(core_learn_load(st, "ring", NULL, &D, err, sizeof err));
+    ZT_CHECK(D.y[0] == 0 && D.y[1] == 1, "g1: the changed mind counts alone (yes %g no %g)", D.y[0], D.y[1]);
+    ZT_CHECK(D.y[2] == 1 && D.y[3] == 1, "g2: one vote each for tester and bob (yes %g no %g)", D.y[2], D.y[3]);
+    ZT_CHECK(D.y[4] == 1 && D.y[5] == 0, "g3: the undone change leaves the first answer (yes %g no %g)", D.y[4], D.y[5]);
+    ZT_CHECK(D.n_answered == 3, "answered %d", D.n_answered);
+    ZT_CHECK(D.n_rated == 1 && D.rating[3] == 5, "g4: the latest rating (%d rated, %g)", D.n_rated, D.rating[3]);
+    core_learn_data_free(&D);
+    store_close(st);
+}
+
 typedef struct {
     zs_store *st;
     int rc;
@@ -536,6 +582,7 @@ const zt_case zt_suite_learn[] = {
     {"a cancelled run stores nothing", a_cancelled_run_stores_nothing, 0},
     {"bad orders, tasks and feature sets are explained", bad_orders_tasks_and_feature_sets_are_explained, 0},
     {"catalog priors pretrain a head that answers first, then it is fine-tuned", catalog_priors_pretrain_a_head_that_answers_first, 0},
+    {"each user counts once per galaxy: their latest answer not retracted", each_user_counts_once_per_galaxy_their_latest_answer, 0},
     {"tree answers from two users train a Dirichlet head", tree_answers_from_two_users_train_a_dirichlet_head, 0},
     {"interest ratings rank by expected improvement", interest_ratings_rank_by_expected_improvement, 0},
     {"a background run shares the store with a labeling thread", a_background_run_shares_the_store_with_a_labeling_thread, 0},

@@ -1100,13 +1100,12 @@ static void export_usage(FILE *f)
         "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o FILE]\n\n"
         "Writes CSV to standard output (or FILE).  file_loc is the absolute image path.\n"
         "  zoobot       id_str,file_loc,<question>_<answer> vote counts of the workspace's\n"
-        "               answers for the tree --task (default gz-decals), summed over all\n"
+        "               answers for the tree --task (default gz-decals), summed over the\n"
         "               users, then <question>_<answer>_fraction (empty when the question\n"
         "               got no vote).  Catalog prior votes are NOT included: this is what\n"
         "               the labellers said.  Only galaxies with at least one answer.\n"
         "  labels       id_str,file_loc,TASK for a one-question task (--task, default ring):\n"
-        "               the majority answer (yes = 1, no = 0, else the answer key), one\n"
-        "               vote per user per galaxy (their latest answer not retracted);\n"
+        "               the majority answer (yes = 1, no = 0, else the answer key);\n"
         "               galaxies whose votes tie are left out.\n"
         "  answers      the raw log, one row per answer (retractions included; --task\n"
         "               keeps one task's):\n"
@@ -1117,7 +1116,10 @@ static void export_usage(FILE *f)
         "  features     id_str,feat_0..feat_{D-1} of a feature set (--set, default the\n"
         "               workspace's features.default).\n"
         "  predictions  id_str,file_loc,<column>_prob from the task's trained head.\n"
-        "Retracted answers (undo) count nowhere except in the raw log.\n"
+        "zoobot, labels and interest count one vote per user per galaxy: their latest\n"
+        "answer not retracted (a changed mind replaces, a second session does not add;\n"
+        "training counts the same way).  Retracted answers (undo) count nowhere except\n"
+        "in the raw log.\n"
         "Exit status: 0 ok, 1 nothing to export / bad option value, 2 usage, 3 workspace problem.\n");
 }
 
@@ -1150,11 +1152,14 @@ static int is_retracted(const seqset *s, uint64_t seq)
     return s->n && bsearch(&seq, s->seq, s->n, sizeof(uint64_t), cmp_u64) != NULL;
 }
 
-/* One user's vote on one galaxy (export labels): the answer to the task's
- * question, and the seq that gave it (the latest wins). */
+/* One user's answer on one galaxy (export zoobot / labels / interest): the
+ * tree columns it votes for, or its rating, and the seq that gave it; only
+ * each user's latest one per galaxy counts. */
 typedef struct {
     uint32_t gid;
-    int answer;
+    int8_t rating;        /* -1: a tree answer */
+    uint8_t n;
+    int16_t col[STORE_STEPS_MAX];
     uint64_t seq;
     char user[STORE_USER_MAX];
 } uvote;
@@ -1171,8 +1176,7 @@ static int cmp_uvote(const void *pa, const void *pb)
 typedef struct {
     const seqset *retracted;
     const core_schema *sc;
-    int per_user;         /* labels: one vote per user per galaxy, kept in votes */
-    uvote *votes;         /* (n_votes) */
+    uvote *votes;         /* (n_votes) every answer not retracted, counted after the walk */
     size_t n_votes, cap_votes;
     int ncol;
     int (*colof)[CORE_SCHEMA_MAX_A];   /* (n_questions, max answers) column index */
@@ -1188,39 +1192,31 @@ static int aggregate(const store_answer *a, void *ctx)
     agg *g = ctx;
     if (a->gid == 0 || a->gid > g->maxgid || is_retracted(g->retracted, a->seq)) return 0;
     if (strcmp(a->task, g->sc->name) != 0) return 0;
-    if (a->kind == STORE_ANS_TREE && g->per_user) {
-        /* the answer to the first question, counted after the walk */
-        for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
-            int an = core_schema_question(g->sc, a->steps[i].question) == 0 ?
-                     core_schema_answer(g->sc, 0, a->steps[i].answer) : -1;
-            if (an < 0) continue;
-            if (g->n_votes == g->cap_votes) {
-                g->cap_votes = g->cap_votes ? g->cap_votes * 2 : 256;
-                g->votes = xrealloc(g->votes, sizeof(uvote) * g->cap_votes);
-            }
-            uvote *v = &g->votes[g->n_votes++];
-            v->gid = a->gid;
-            v->answer = an;
-            v->seq = a->seq;
-            snprintf(v->user, sizeof v->user, "%s", a->user);
-            g->n_used++;
-            break;
-        }
-    } else if (a->kind == STORE_ANS_TREE && g->counts) {
-        int used = 0;
+    uvote v;
+    memset(&v, 0, sizeof v);
+    v.gid = a->gid;
+    v.seq = a->seq;
+    v.rating = -1;
+    snprintf(v.user, sizeof v.user, "%s", a->user);
+    if (a->kind == STORE_ANS_TREE && g->counts) {
         for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
             int q = core_schema_question(g->sc, a->steps[i].question);
             int an = q >= 0 ? core_schema_answer(g->sc, q, a->steps[i].answer) : -1;
             if (an < 0) { g->n_ignored++; continue; }
-            g->counts[(size_t)a->gid * (size_t)g->ncol + (size_t)g->colof[q][an]]++;
-            used = 1;
+            v.col[v.n++] = (int16_t)g->colof[q][an];
         }
-        g->n_used += used;
+        if (v.n == 0) return 0;
     } else if (a->kind == STORE_ANS_RATING && g->rsum) {
-        g->rsum[a->gid] += a->rating;
-        g->rn[a->gid]++;
-        g->n_used++;
+        v.rating = a->rating;
+    } else {
+        return 0;
     }
+    if (g->n_votes == g->cap_votes) {
+        g->cap_votes = g->cap_votes ? g->cap_votes * 2 : 256;
+        g->votes = xrealloc(g->votes, sizeof(uvote) * g->cap_votes);
+    }
+    g->votes[g->n_votes++] = v;
+    g->n_used++;
     return 0;
 }
 
@@ -1488,16 +1484,19 @@ early:
             g.rsum = xcalloc((size_t)g.maxgid + 1, sizeof(double));
             g.rn = xcalloc((size_t)g.maxgid + 1, sizeof(int));
         }
-        g.per_user = fmt == F_LABELS;
         if ((rc = store_answer_each(txn, 1, aggregate, &g))) goto store_fail;
-        if (g.per_user) {
-            /* a user who answered a galaxy twice (changed their mind, or two
-             * sessions) has one vote: their latest answer not retracted */
-            if (g.n_votes) qsort(g.votes, g.n_votes, sizeof(uvote), cmp_uvote);
-            for (size_t i = 0; i < g.n_votes; i++) {
-                const uvote *v = &g.votes[i], *nx = i + 1 < g.n_votes ? v + 1 : NULL;
-                if (nx && nx->gid == v->gid && !strcmp(nx->user, v->user)) continue;   /* a later one follows */
-                g.counts[(size_t)v->gid * (size_t)g.ncol + (size_t)g.colof[0][v->answer]]++;
+        /* a user who answered a galaxy twice (changed their mind, or two
+         * sessions) has one vote: their latest answer not retracted (the
+         * rule training follows too, core_learn_load) */
+        if (g.n_votes) qsort(g.votes, g.n_votes, sizeof(uvote), cmp_uvote);
+        for (size_t i = 0; i < g.n_votes; i++) {
+            const uvote *v = &g.votes[i], *nx = i + 1 < g.n_votes ? v + 1 : NULL;
+            if (nx && nx->gid == v->gid && !strcmp(nx->user, v->user)) continue;   /* a later one follows */
+            if (v->rating >= 0) {
+                g.rsum[v->gid] += v->rating;
+                g.rn[v->gid]++;
+            } else {
+                for (int k = 0; k < v->n; k++) g.counts[(size_t)v->gid * (size_t)g.ncol + (size_t)v->col[k]]++;
             }
         }
         char cb[160];
