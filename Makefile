@@ -4,7 +4,7 @@
 #   make test         build and run every test; last line "N passed, N failed"
 #   make bench        the benchmark report (ratios against peers)
 #   make demo         install packages (as root), build, open the labeler on sample data
-#   make SANITIZE=address test    (or undefined)
+#   make SANITIZE=address test    (or undefined, or thread)
 #   make WERROR=1     warnings are errors (CI)
 
 CC      ?= cc
@@ -39,6 +39,7 @@ B = build-$(SANITIZE)
 ZOOSH = $(B)/zoosh
 export ASAN_OPTIONS ?= detect_leaks=0:abort_on_error=0
 export UBSAN_OPTIONS ?= print_stacktrace=1
+export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_stack=1
 endif
 STORE_SRC := $(wildcard store/*.c)
 CORE_SRC  := $(wildcard core/*.c)
@@ -78,8 +79,9 @@ $(B)/tests/zt.o: tests/zt.c $(B)/tests/suites.h
 $(B)/zt: $(TEST_OBJ) $(B)/libztui.a $(B)/libzcore.a $(B)/libzstore.a
 	$(CC) $(LDFLAGS) -o $@.tmp $^ $(LIBS) && mv -f $@.tmp $@
 
+# TESTS picks parts: "unit sh/label_tmux ..." (default: everything)
 test: $(ZOOSH) $(B)/zt
-	@ZT_ZOOSH=$(abspath $(ZOOSH)) ZT_ZT=$(abspath $(B)/zt) tests/run.sh
+	@ZT_ZOOSH=$(abspath $(ZOOSH)) ZT_ZT=$(abspath $(B)/zt) tests/run.sh $(TESTS)
 
 layers:
 	@tests/sh/layers.sh

@@ -47,7 +47,7 @@ static size_t chunk_floats = 1u << 18;
 
 /* Hot loops get -O3's vectoriser and, on x86-64, AVX2/AVX-512 clones picked
  * at load time (the build itself targets baseline x86-64). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #elif defined(__GNUC__) && !defined(__clang__)
 #define HOT __attribute__((optimize("O3")))

@@ -448,7 +448,7 @@ float core_gp_best(const core_gp *g) { return g->best; }
 /* One batch: row i of Ks holds -2 x*_i . x_j on entry, k(x*_i, x_j) on exit
  * (m a multiple of 8: Ks rows and xn are padded).  an (nb) |x*_i|^2,
  * xn (m) |x_j|^2. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)   /* TSan: an ifunc resolver runs before its runtime */
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void kernel_block(const core_gp_hyper *hp, float *Ks, int nb, int m, const float *an, const float *xn)

@@ -128,6 +128,14 @@ static double digamma(double x)
 
 static float sigmoidf_(float z) { return 1.0f / (1.0f + expf(-z)); }
 
+/* log Gamma without lgamma()'s write to the global signgam: ensemble
+ * members are fitted in parallel threads (ThreadSanitizer saw the race) */
+static double lgam(double x)
+{
+    int sign;
+    return lgamma_r(x, &sign);
+}
+
 /* Turns logits z (C) of one row into probabilities p (C) per question. */
 static void row_probs(const core_head_cfg *c, const float *z, float *p)
 {
@@ -200,9 +208,9 @@ static double row_loss(const core_head_cfg *c, const float *z, const float *y, c
                 A += alpha[a];
             }
             /* answers nobody gave add lgamma(alpha) - lgamma(alpha) = 0: skipped */
-            double l = lgamma(A) - lgamma(N + A);
+            double l = lgam(A) - lgam(N + A);
             for (int a = a0; a < a1; a++)
-                if (y[a] > 0) l += lgamma(y[a] + alpha[a]) - lgamma(alpha[a]);
+                if (y[a] > 0) l += lgam(y[a] + alpha[a]) - lgam(alpha[a]);
             loss -= l;
             if (dz) {
                 double dA = digamma(A) - digamma(N + A);
@@ -712,7 +720,7 @@ static float entropy_of(const float *p, int a0, int a1)
 
 /* Binary ensemble: U (M, ldu) logit differences of nb8 rows (a multiple of
  * 8) -> pmean (nb8) mean p(yes), bald (nb8) H(mean) - mean H, clamped at 0. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)   /* TSan: an ifunc resolver runs before its runtime */
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void binary_block(const float *U, int ldu, int M, int nb8, float *pmean, float *bald)

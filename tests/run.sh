@@ -6,12 +6,14 @@
 #   tests/run.sh                 everything
 #   tests/run.sh unit            only the C suites
 #   tests/run.sh sh/NAME         only tests/sh/NAME.sh
+#   tests/run.sh unit sh/A sh/B  several of those (make test TESTS="...")
 set -u
 cd "$(dirname "$0")/.."
 export ZT_ROOT=$PWD
 export ZT_SHARED=${ZT_SHARED:-$(cd .. && pwd)/shared/data}
 log=$(mktemp /tmp/zoosh-tests.XXXXXX)
-what=${1:-all}
+what=" ${*:-all} "
+want() { [[ "$what" == *" all "* || "$what" == *" $1 "* ]]; }
 
 run() {  # run NAME CMD...: stream its output, keep PASS/FAIL lines
     echo "== $1"
@@ -23,13 +25,13 @@ run() {  # run NAME CMD...: stream its output, keep PASS/FAIL lines
     fi
 }
 
-if [ "$what" = all ] || [ "$what" = unit ]; then
+if want unit; then
     run unit "${ZT_ZT:-build/zt}"   # make SANITIZE=... test: its own build
 fi
 for t in tests/sh/*.sh; do
     n=$(basename "$t" .sh)
     [ "$n" = lib ] && continue
-    [ "$what" = all ] || [ "$what" = "sh/$n" ] || continue
+    want "sh/$n" || continue
     run "sh/$n" bash "$t"
 done
 p=$(grep -c '^PASS' "$log")

@@ -119,7 +119,14 @@ FR_CASE(image, 3)
 FR_CASE(catalog, 2)
 FR_CASE(feat_csv, 2)
 FR_CASE(feat_npy, 2)
+#ifdef __SANITIZE_THREAD__
+/* Under ThreadSanitizer the input that makes libhdf5 memcpy ~1.5 TB does
+ * not crash its reader child quickly: TSan walks the shadow of the whole
+ * range (a hang, not a finding); the plain and ASan builds replay it. */
+static void fr_feat_hdf5(void) { zt_skip("HDF5 replays are left to the plain and ASan builds under TSan"); }
+#else
 FR_CASE(feat_hdf5, 1)
+#endif
 FR_CASE(safetensors, 2)
 FR_CASE(schema, 2)
 FR_CASE(term, 2)

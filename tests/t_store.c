@@ -673,7 +673,7 @@ static void processes_grow_the_map_together(void)
  * thread holds a long read transaction, writes past 80% of the map go on
  * without growing it (growing needs every transaction of the process
  * closed) as long as there is room. */
-typedef struct { zs_store *st; volatile int holding, release; } holder_arg;
+typedef struct { zs_store *st; _Atomic int holding, release; } holder_arg;   /* set across threads */
 
 static void *hold_read(void *p)
 {
