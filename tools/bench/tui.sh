@@ -78,5 +78,5 @@ print("label: key -> next 496x496 sixel (default pane, 100x40 xterm), p50 / p99 
       % (q(fl, 0.5), q(fl, 0.99)))
 print("label: sixel bytes per 496x496 galaxy (default pane)\t%.0f\t-\t-\t-\t-" % (sum(fb) / len(fb)))
 g = open(sys.argv[11]).read().split()
-print("label: reading a stored thumbnail (%s, %s bytes) as RGB, per galaxy (ms)\t%.3f\t-\t-\t-\t-" % (g[3], g[5], float(g[1])))
+print("label: reading a stored thumbnail (%s, %s bytes) as RGB, per galaxy (ms)\t%.4f\t-\t-\t-\t-" % (g[3], g[5], float(g[1])))
 PYEOF
