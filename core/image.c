@@ -530,6 +530,73 @@ end:
     return ok ? 0 : -1;
 }
 
+int core_image_jpeg_decode(const void *buf, size_t len, core_image *out, char *err, size_t errlen)
+{
+    out->w = out->h = 0;
+    out->px = NULL;
+    if (err && errlen) err[0] = 0;
+    const uint8_t *b = buf;
+    if (!b || len < 3 || b[0] != 0xFF || b[1] != 0xD8 || b[2] != 0xFF) {
+        core_set_err(err, errlen, "not a JPEG (no SOI marker)");
+        return -1;
+    }
+    return load_jpeg(b, len, 0, out, err, errlen);
+}
+
+/* Baseline JPEG, quality q, every component sampled 1x1 (4:4:4: the
+ * galaxies' colour gradients are as fine as their brightness ones), the
+ * accurate integer DCT, Huffman tables optimised for the image. */
+int core_image_jpeg_encode(const core_image *im, int quality, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    if (!im || !im->px || !size_ok(im->w, im->h, err, errlen)) return -1;
+    if (quality < 1 || quality > 100) { core_set_err(err, errlen, "JPEG quality %d is not in 1..100", quality); return -1; }
+    struct jpeg_compress_struct cinfo;
+    jpeg_err jerr;
+    /* jpeg_mem_dest mallocs and grows *mem; both live in memory (their
+     * addresses escape), so they are current after a longjmp */
+    unsigned char *mem = NULL;
+    unsigned long mlen = 0;
+    volatile int ok = 0, created = 0;
+    memset(&jerr, 0, sizeof jerr);
+    cinfo.err = jpeg_std_error(&jerr.pub);
+    jerr.pub.error_exit = jpeg_error_exit_fn;
+    jerr.pub.emit_message = jpeg_emit_fn;
+    if (setjmp(jerr.jmp)) {
+        core_set_err(err, errlen, "JPEG encoder: %s", jerr.msg);
+        goto end;
+    }
+    jpeg_create_compress(&cinfo);
+    created = 1;
+    jpeg_mem_dest(&cinfo, &mem, &mlen);
+    cinfo.image_width = (JDIMENSION)im->w;
+    cinfo.image_height = (JDIMENSION)im->h;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    for (int c = 0; c < cinfo.num_components; c++)
+        cinfo.comp_info[c].h_samp_factor = cinfo.comp_info[c].v_samp_factor = 1;
+    cinfo.dct_method = JDCT_ISLOW;
+    cinfo.optimize_coding = TRUE;
+    cinfo.write_JFIF_header = FALSE;   /* 18 bytes nobody reads */
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = im->px + (size_t)cinfo.next_scanline * (size_t)im->w * 3;
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    *buf = mem;
+    *len = mlen;
+    mem = NULL;
+    ok = 1;
+end:
+    if (created) jpeg_destroy_compress(&cinfo);
+    free(mem);
+    return ok ? 0 : -1;
+}
+
 /* ----------------------------------------------------------------- FITS */
 
 static pthread_mutex_t fits_lock = PTHREAD_MUTEX_INITIALIZER;

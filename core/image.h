@@ -40,6 +40,14 @@ int  core_image_alloc(core_image *im, int w, int h);
 int  core_image_png_fast(const void *buf, size_t len, core_image *out, int naive);
 int  core_image_png_libpng(const void *buf, size_t len, core_image *out, char *err, size_t errlen);
 
+/* JPEG alone (no sniffing): decodes buf to RGB, 0 or -1 with a reason in
+ * err; libjpeg's errors longjmp back here, so damaged bytes never exit. */
+int  core_image_jpeg_decode(const void *buf, size_t len, core_image *out, char *err, size_t errlen);
+/* Encodes im as a baseline JPEG of quality 1..100 with no chroma
+ * subsampling (4:4:4) and optimised Huffman tables; *buf malloc'ed (free()).
+ * Deterministic bytes for the same pixels.  0 or -1 with a reason in err. */
+int  core_image_jpeg_encode(const core_image *im, int quality, uint8_t **buf, size_t *len, char *err, size_t errlen);
+
 /* Area-averaging resample to (w, h) (the right filter for shrinking). */
 int  core_image_resize(const core_image *in, int w, int h, core_image *out);
 /* The same filter as a plain double-precision loop: the reference tests hold

@@ -16,6 +16,7 @@
 #include "core/knn.h"
 #include "core/morph.h"
 #include "core/pca.h"
+#include "core/thumb.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -218,8 +219,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
                 int vd;
                 if (store_feature_get(txn, enc->set, g, &v, &vd) == 0) { stats->n_skipped++; continue; }
             }
-            int r = store_thumb_get(txn, g, &w, &h, &px);
-            owned[n] = 0;
+            int r = core_thumb_get(txn, g, &w, &h, &px, &owned[n], NULL, 0);
             if (r == 0 && w > 0 && h > 0 && px) {
                 imgs[n] = (core_image){.w = w, .h = h, .px = (uint8_t *)px};
                 gids[n++] = g;

@@ -5,7 +5,8 @@
  *   meta      string -> string       ("zoosh" = magic + layout version, settings)
  *   galaxies  gid (u32 BE) -> galaxy record
  *   ids       id_str -> gid (u32 BE)
- *   thumbs    gid (u32 BE) -> thumb record (header + RGB8 pixels)
+ *   thumbs    gid (u32 BE) -> thumb record (header + RGB8 pixels, or v2:
+ *             header with a codec tag + coded bytes, e.g. JPEG)
  *   featsets  name -> featset record (dim, provenance)
  *   features  name '\0' gid (u32 BE) -> float32[dim] (native byte order)
  *   priors    column '\0' gid (u32 BE) -> float64 (native byte order)
@@ -17,7 +18,11 @@
  * Records start with a one-byte layout version (REC_V1); strings are a u16
  * little-endian length then bytes; integers little-endian.  Every decoder
  * checks every length against the value's size and the header's limits, so
- * a damaged record reads as STORE_ECORRUPT, never as a crash.
+ * a damaged record reads as STORE_ECORRUPT, never as a crash.  Thumbnails
+ * have a second form (THUMB_V2, with a codec tag); the first one written
+ * raises the workspace's layout version in the magic to 2 (need_layout), so
+ * an older zoosh, which reads only REC_V1 thumbnails, refuses the workspace
+ * as "written by a newer zoosh" rather than reporting damage.
  *
  * DESIGN (threads and processes).  The environment is opened with MDB_NOTLS
  * so one zs_store serves the labeler's UI thread and its trainer thread,
@@ -60,6 +65,7 @@
 #define STORE_MAGIC        "zoosh-workspace"
 #define STORE_META_KEY     "zoosh"
 #define REC_V1             1
+#define LAYOUT_CREATED     1                    /* the layout a new workspace records */
 #define DEFAULT_MAPSIZE    ((size_t)64 << 20)   /* 64 MiB at creation; grows by doubling */
 #define GROW_AT            0.80                 /* grow before a write when this full */
 #define MAX_RETRIES        40
@@ -87,6 +93,7 @@ struct zs_txn {
     MDB_txn *t;
     int write;
     int mapfull;                /* an operation hit MDB_MAP_FULL: store_write grows and re-runs */
+    int layout;                 /* write: the magic's layout version once read (0: not yet) */
 };
 
 static __thread char tl_err[256];
@@ -373,6 +380,21 @@ static int path_exists(const char *p)
     return stat(p, &sb) == 0;
 }
 
+/* The layout version in a magic record "zoosh-workspace N"; -1 when the
+ * record is not a zoosh magic at all. */
+static long magic_layout(const MDB_val *v)
+{
+    size_t ml = strlen(STORE_MAGIC);
+    if (v->mv_size <= ml + 1 || memcmp(v->mv_data, STORE_MAGIC, ml) != 0 || ((char *)v->mv_data)[ml] != ' ')
+        return -1;
+    char num[24];
+    size_t nl = v->mv_size - ml - 1;
+    if (nl >= sizeof num) nl = sizeof num - 1;
+    memcpy(num, (char *)v->mv_data + ml + 1, nl);
+    num[nl] = 0;
+    return strtol(num, NULL, 10);
+}
+
 /* Opens (creating if asked) the named databases and checks the magic. */
 static int open_dbs(zs_store *st, int create)
 {
@@ -392,18 +414,12 @@ static int open_dbs(zs_store *st, int create)
         r = mdb_get(t, st->dbi[DB_META], &k, &v);
         if (r == MDB_NOTFOUND) { set_err("no zoosh magic in %s", st->dir); rc = STORE_EFOREIGN; goto end; }
         if (r) { rc = lmdb_rc(r, "mdb_get magic"); goto end; }
-        size_t ml = strlen(STORE_MAGIC);
-        if (v.mv_size <= ml + 1 || memcmp(v.mv_data, STORE_MAGIC, ml) != 0 || ((char *)v.mv_data)[ml] != ' ') {
+        long ver = magic_layout(&v);
+        if (ver < 0) {
             set_err("bad zoosh magic in %s", st->dir);
             rc = STORE_EFOREIGN;
             goto end;
         }
-        char num[24];
-        size_t nl = v.mv_size - ml - 1;
-        if (nl >= sizeof num) nl = sizeof num - 1;
-        memcpy(num, (char *)v.mv_data + ml + 1, nl);
-        num[nl] = 0;
-        long ver = strtol(num, NULL, 10);
         if (ver > STORE_SCHEMA_VERSION) {
             set_err("%s has layout version %ld, this zoosh reads up to %d", st->dir, ver, STORE_SCHEMA_VERSION);
             rc = STORE_EVERSION;
@@ -422,7 +438,7 @@ static int open_dbs(zs_store *st, int create)
     }
     if (create) {
         char val[64];
-        snprintf(val, sizeof val, "%s %d", STORE_MAGIC, STORE_SCHEMA_VERSION);
+        snprintf(val, sizeof val, "%s %d", STORE_MAGIC, LAYOUT_CREATED);
         MDB_val k = {strlen(STORE_META_KEY), (void *)STORE_META_KEY}, v = {strlen(val), val};
         int r = mdb_put(t, st->dbi[DB_META], &k, &v, 0);
         if (r) { rc = lmdb_rc(r, "mdb_put magic"); goto end; }
@@ -579,7 +595,7 @@ int store_write(zs_store *st, store_write_fn fn, void *ctx)
             int r = resize_map(st, mapsize * 2, 0);
             if (r) return r;
         }
-        zs_txn txn = {st, NULL, 1, 0};
+        zs_txn txn = {st, NULL, 1, 0, 0};
         int rc = txn_begin(st, 1, &txn.t);
         if (rc) return rc;
         tl_writing = 1;
@@ -829,49 +845,116 @@ int store_galaxy_get(zs_txn *txn, uint32_t gid, store_galaxy *g)
 
 /* ------------------------------------------------------------ thumbnails */
 
-#define THUMB_HDR 5   /* version u8, w u16, h u16 */
+#define THUMB_HDR    5   /* v1: version u8 (REC_V1), w u16, h u16, then w*h*3 RGB8 */
+#define THUMB_V2     2
+#define THUMB_HDR2   6   /* v2: version u8 (THUMB_V2), codec u8, w u16, h u16, then the bytes */
 
-int store_thumb_put(zs_txn *txn, uint32_t gid, int w, int h, const uint8_t *rgb)
+int store_layout(zs_txn *txn)
+{
+    if (!txn) return 0;
+    MDB_val v;
+    if (get(txn, DB_META, STORE_META_KEY, strlen(STORE_META_KEY), &v)) return 0;
+    long ver = magic_layout(&v);
+    return ver > 0 && ver < 1000000 ? (int)ver : 0;
+}
+
+/* Raises the workspace's recorded layout to at least `ver` inside this
+ * write transaction (once per transaction; committed or rolled back with
+ * the records that need it). */
+static int need_layout(zs_txn *txn, int ver)
+{
+    if (txn->layout >= ver) return 0;
+    int have = store_layout(txn);
+    if (have <= 0) { set_err("the zoosh magic does not parse"); return STORE_ECORRUPT; }
+    if (have < ver) {
+        char val[64];
+        int n = snprintf(val, sizeof val, "%s %d", STORE_MAGIC, ver);
+        int r = put(txn, DB_META, STORE_META_KEY, strlen(STORE_META_KEY), val, (size_t)n, 0);
+        if (r) return r;
+        have = ver;
+    }
+    txn->layout = have;
+    return 0;
+}
+
+static int thumb_put(zs_txn *txn, uint32_t gid, int codec, int w, int h, const void *bytes, size_t len)
 {
     NEED_WRITE(txn);
-    if (gid == 0 || w <= 0 || h <= 0 || w > 65535 || h > 65535 || !rgb) return STORE_EINVAL;
-    size_t n = (size_t)w * (size_t)h * 3;
+    if (gid == 0 || w <= 0 || h <= 0 || w > 65535 || h > 65535 || !bytes || len == 0 ||
+        codec < 0 || codec >= STORE_THUMB_NCODECS || len > ((size_t)1 << 30))
+        return STORE_EINVAL;
+    if (codec == STORE_THUMB_RAW && len != (size_t)w * (size_t)h * 3) return STORE_EINVAL;
+    int rc;
+    /* raw stays in the v1 form any zoosh reads */
+    size_t hdr = codec == STORE_THUMB_RAW ? THUMB_HDR : THUMB_HDR2;
+    if (codec != STORE_THUMB_RAW && (rc = need_layout(txn, 2))) return rc;
     unsigned char k[4];
     be32(k, gid);
-    MDB_val key = {4, k}, val = {THUMB_HDR + n, NULL};
+    MDB_val key = {4, k}, val = {hdr + len, NULL};
     int r = mdb_put(txn->t, D(txn, DB_THUMBS), &key, &val, MDB_RESERVE);
     if (r) return txn_rc(txn, r, "mdb_put thumb");
     unsigned char *p = val.mv_data;
-    p[0] = REC_V1;
-    p[1] = (unsigned char)w; p[2] = (unsigned char)(w >> 8);
-    p[3] = (unsigned char)h; p[4] = (unsigned char)(h >> 8);
-    memcpy(p + THUMB_HDR, rgb, n);
+    if (codec == STORE_THUMB_RAW) {
+        *p++ = REC_V1;
+    } else {
+        *p++ = THUMB_V2;
+        *p++ = (unsigned char)codec;
+    }
+    p[0] = (unsigned char)w; p[1] = (unsigned char)(w >> 8);
+    p[2] = (unsigned char)h; p[3] = (unsigned char)(h >> 8);
+    memcpy(p + 4, bytes, len);
     return 0;
 }
 
-static int thumb_parse(const MDB_val *v, int *w, int *h, const uint8_t **rgb)
+int store_thumb_put(zs_txn *txn, uint32_t gid, int w, int h, const uint8_t *rgb)
+{
+    if (w <= 0 || h <= 0 || w > 65535 || h > 65535) return STORE_EINVAL;
+    return thumb_put(txn, gid, STORE_THUMB_RAW, w, h, rgb, (size_t)w * (size_t)h * 3);
+}
+
+int store_thumb_put_coded(zs_txn *txn, uint32_t gid, int codec, int w, int h, const void *bytes, size_t len)
+{
+    return thumb_put(txn, gid, codec, w, h, bytes, len);
+}
+
+/* out may be NULL (check). */
+static int thumb_parse(const MDB_val *v, store_thumb *out)
 {
     const unsigned char *p = v->mv_data;
-    if (v->mv_size < THUMB_HDR || p[0] != REC_V1) return STORE_ECORRUPT;
-    int ww = p[1] | p[2] << 8, hh = p[3] | p[4] << 8;
-    if (ww <= 0 || hh <= 0 || v->mv_size != THUMB_HDR + (size_t)ww * hh * 3) return STORE_ECORRUPT;
-    if (w) *w = ww;
-    if (h) *h = hh;
-    if (rgb) *rgb = p + THUMB_HDR;
+    store_thumb t = {0};
+    if (v->mv_size < 1) return STORE_ECORRUPT;
+    if (p[0] == REC_V1) {
+        if (v->mv_size < THUMB_HDR) return STORE_ECORRUPT;
+        t.codec = STORE_THUMB_RAW;
+        t.w = p[1] | p[2] << 8;
+        t.h = p[3] | p[4] << 8;
+        t.bytes = p + THUMB_HDR;
+        t.len = v->mv_size - THUMB_HDR;
+    } else if (p[0] == THUMB_V2) {
+        if (v->mv_size <= THUMB_HDR2 || p[1] >= STORE_THUMB_NCODECS) return STORE_ECORRUPT;
+        t.codec = p[1];
+        t.w = p[2] | p[3] << 8;
+        t.h = p[4] | p[5] << 8;
+        t.bytes = p + THUMB_HDR2;
+        t.len = v->mv_size - THUMB_HDR2;
+    } else
+        return STORE_ECORRUPT;
+    if (t.w <= 0 || t.h <= 0) return STORE_ECORRUPT;
+    if (t.codec == STORE_THUMB_RAW && t.len != (size_t)t.w * (size_t)t.h * 3) return STORE_ECORRUPT;
+    if (out) *out = t;
     return 0;
 }
 
-int store_thumb_get(zs_txn *txn, uint32_t gid, int *w, int *h, const uint8_t **rgb)
+int store_thumb_get(zs_txn *txn, uint32_t gid, store_thumb *out)
 {
-    *w = *h = 0;
-    *rgb = NULL;
+    memset(out, 0, sizeof *out);
     if (!txn || gid == 0) return STORE_EINVAL;
     unsigned char k[4];
     be32(k, gid);
     MDB_val v;
     int rc = get(txn, DB_THUMBS, k, 4, &v);
     if (rc) return rc;
-    rc = thumb_parse(&v, w, h, rgb);
+    rc = thumb_parse(&v, out);
     if (rc) set_err("thumbnail of galaxy %u does not parse", gid);
     return rc;
 }
@@ -1551,11 +1634,15 @@ static void check_thumbs(zs_txn *txn, report *rp)
     MDB_cursor *c;
     MDB_val k, v;
     int r;
+    int layout = store_layout(txn);
     if (mdb_cursor_open(txn->t, D(txn, DB_THUMBS), &c)) { problem(rp, "thumbs: cannot open a cursor"); return; }
     for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 4) { problem(rp, "thumbs: key of %zu bytes", k.mv_size); continue; }
         uint32_t gid = get_be32(k.mv_data);
-        if (thumb_parse(&v, NULL, NULL, NULL)) problem(rp, "thumbs: thumbnail of gid %u does not parse", gid);
+        store_thumb th;
+        if (thumb_parse(&v, &th)) problem(rp, "thumbs: thumbnail of gid %u does not parse", gid);
+        else if (th.codec != STORE_THUMB_RAW && layout < 2)
+            problem(rp, "thumbs: thumbnail of gid %u is coded (%d) but the workspace says layout %d", gid, th.codec, layout);
         if (!gid_exists(txn, gid)) problem(rp, "thumbs: thumbnail of gid %u, which does not exist", gid);
     }
     if (r != MDB_NOTFOUND) problem(rp, "thumbs: walk stopped: %s", mdb_strerror(r));

@@ -48,7 +48,11 @@ enum {
     STORE_EABORT    = -30911, /* a store_write callback asked to roll back */
 };
 
-#define STORE_SCHEMA_VERSION 1    /* bump when the on-disk layout changes */
+/* The newest layout this zoosh reads; bump when the on-disk layout changes.
+ * A workspace records the oldest layout that reads everything in it: 1 at
+ * creation (the raw thumbnails, answers, ... of every zoosh so far), 2 once
+ * it holds a coded (JPEG) thumbnail. */
+#define STORE_SCHEMA_VERSION 2
 
 /* store_open flags */
 #define STORE_CREATE   0x1  /* create the workspace (fails with STORE_EEXIST if there) */
@@ -110,10 +114,33 @@ uint32_t store_galaxy_count(zs_txn *txn);
 /* The largest gid in use (gids are dense 1..max unless a future delete appears). */
 uint32_t store_galaxy_max(zs_txn *txn);
 
-/* ---- thumbnails: pre-scaled display pixels, RGB8 row-major */
+/* ---- thumbnails: pre-scaled display pixels as bytes with a codec tag and
+ * the size in pixels.  The store does not decode them (core/thumb.h does);
+ * it checks that a raw one holds w * h * 3 bytes and that a coded one is not
+ * empty.  Raw records keep the layout-1 form any zoosh reads; putting a coded
+ * one raises the workspace's layout version to 2 in the same transaction,
+ * so an older zoosh refuses the workspace (STORE_EVERSION) instead of
+ * calling its thumbnails corrupt. */
+enum {
+    STORE_THUMB_RAW  = 0,     /* RGB8 (h, w, 3) row-major */
+    STORE_THUMB_JPEG = 1,     /* a JPEG file of w x h pixels */
+    STORE_THUMB_NCODECS
+};
+typedef struct {
+    int codec;                /* STORE_THUMB_* */
+    int w, h;                 /* pixels, 1..65535 */
+    const uint8_t *bytes;     /* (len) borrowed from the map: valid until the transaction ends */
+    size_t len;               /* RAW: w * h * 3 */
+} store_thumb;
+/* The layout version the workspace records (1, or 2 with coded thumbnails). */
+int store_layout(zs_txn *txn);
+/* A raw thumbnail (w * h * 3 bytes of rgb). */
 int store_thumb_put(zs_txn *txn, uint32_t gid, int w, int h, const uint8_t *rgb);
-/* Borrowed pointer into the map: valid until the transaction ends. */
-int store_thumb_get(zs_txn *txn, uint32_t gid, int *w, int *h, const uint8_t **rgb);
+/* Any codec; RAW wants len == w * h * 3.  Replaces what gid had. */
+int store_thumb_put_coded(zs_txn *txn, uint32_t gid, int codec, int w, int h, const void *bytes, size_t len);
+/* STORE_ENOTFOUND: none; STORE_ECORRUPT: the record does not parse (a
+ * length that disagrees with its header, an unknown codec or version). */
+int store_thumb_get(zs_txn *txn, uint32_t gid, store_thumb *out);
 uint32_t store_thumb_count(zs_txn *txn);
 
 /* ---- features: named sets of float vectors, one per galaxy.

@@ -17,6 +17,8 @@
 #include <fitsio.h>
 
 #include "core/catalog.h"
+#include "core/image.h"
+#include "core/thumb.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -97,6 +99,33 @@ static void ring_ids(char ***ids, int *n, double **ring)
     core_catalog_free(&c);
 }
 
+/* Galaxy gid's stored thumbnail decoded (core_thumb_get, what every reader
+ * uses) into an owned image. */
+static void thumb_pixels(zs_txn *t, uint32_t gid, core_image *out)
+{
+    int w, h;
+    const uint8_t *px;
+    uint8_t owned;
+    char err[256] = "";
+    ZT_CHECK(core_thumb_get(t, gid, &w, &h, &px, &owned, err, sizeof err) == 0, "thumbnail %u: %s", gid, err);
+    ZT_OK(core_image_alloc(out, w, h));
+    memcpy(out->px, px, (size_t)w * (size_t)h * 3);
+    if (owned) free((void *)px);
+}
+
+/* Squared error summed over every channel of two images of one size. */
+static double sq_err(const core_image *a, const core_image *b)
+{
+    double s = 0;
+    for (size_t i = 0; i < (size_t)a->w * (size_t)a->h * 3; i++) {
+        double d = (double)a->px[i] - (double)b->px[i];
+        s += d * d;
+    }
+    return s;
+}
+
+static double psnr(double sq, double n) { return sq > 0 ? 10 * log10(255.0 * 255.0 * n / sq) : 99.0; }
+
 /* ------------------------------------------------------------- cases */
 
 static void imports_the_ring_catalog(void)
@@ -123,10 +152,10 @@ static void imports_the_ring_catalog(void)
             ZT_OK(store_prior_get(t, gid, pcols[k], &v));
             ZT_CHECK(v == want, "%s %s: stored %.17g, catalog %.17g", c.cells[i][0], pcols[k], v, want);
         }
-        int w, h;
-        const uint8_t *px;
-        ZT_OK(store_thumb_get(t, gid, &w, &h, &px));
-        ZT_CHECK(w == 256 && h == 256, "thumbnail %dx%d", w, h);
+        store_thumb th;
+        ZT_OK(store_thumb_get(t, gid, &th));
+        ZT_CHECK(th.w == 256 && th.h == 256, "thumbnail %dx%d", th.w, th.h);
+        ZT_CHECK(th.codec == STORE_THUMB_JPEG, "stored as codec %d, not JPEG", th.codec);
         store_galaxy g;
         ZT_OK(store_galaxy_get(t, gid, &g));
         char want_file[2048];
@@ -167,10 +196,10 @@ static void imports_the_tutorial_jpegs(void)
     for (long i = 0; i < c.n_rows; i++) {
         uint32_t gid;
         ZT_OK(store_galaxy_find(t, c.cells[i][0], &gid));
-        int w, h;
-        const uint8_t *px;
-        ZT_OK(store_thumb_get(t, gid, &w, &h, &px));
-        ZT_CHECK((w == 256 || h == 256) && w <= 256 && h <= 256, "thumbnail %dx%d", w, h);
+        core_image th;
+        thumb_pixels(t, gid, &th);
+        ZT_CHECK((th.w == 256 || th.h == 256) && th.w <= 256 && th.h <= 256, "thumbnail %dx%d", th.w, th.h);
+        core_image_free(&th);
         if (strchr(c.cells[i][qt], ',')) {   /* a quoted field with a comma survives */
             store_galaxy g;
             ZT_OK(store_galaxy_get(t, gid, &g));
@@ -651,7 +680,7 @@ static void reimport_updates_and_never_duplicates(void)
     free(ids); free(ring);
 }
 
-/* The thumbnails of two workspaces are the same bytes. */
+/* The thumbnails of two workspaces are the same records (codec, size, bytes). */
 static void same_thumbs(const char *a, const char *b, int n)
 {
     zs_store *sa = open_ro(a), *sb = open_ro(b);
@@ -661,11 +690,11 @@ static void same_thumbs(const char *a, const char *b, int n)
     ZT_CHECK(store_galaxy_count(ta) == (uint32_t)n && store_galaxy_count(tb) == (uint32_t)n, "%u and %u galaxies, want %d",
              store_galaxy_count(ta), store_galaxy_count(tb), n);
     for (uint32_t gid = 1; gid <= (uint32_t)n; gid++) {
-        int wa, ha, wb, hb;
-        const uint8_t *pa, *pb;
-        ZT_OK(store_thumb_get(ta, gid, &wa, &ha, &pa));
-        ZT_OK(store_thumb_get(tb, gid, &wb, &hb, &pb));
-        ZT_CHECK(wa == wb && ha == hb && memcmp(pa, pb, (size_t)wa * (size_t)ha * 3) == 0, "thumbnail %u differs", gid);
+        store_thumb a1, b1;
+        ZT_OK(store_thumb_get(ta, gid, &a1));
+        ZT_OK(store_thumb_get(tb, gid, &b1));
+        ZT_CHECK(a1.codec == b1.codec && a1.w == b1.w && a1.h == b1.h && a1.len == b1.len &&
+                 memcmp(a1.bytes, b1.bytes, a1.len) == 0, "thumbnail %u differs", gid);
     }
     store_read_end(ta); store_read_end(tb);
     store_close(sa); store_close(sb);
@@ -901,16 +930,19 @@ static void fits_cutouts_import_with_thumbnails(void)
     zs_store *st = open_ro("ws");
     zs_txn *t;
     ZT_OK(store_read_begin(st, &t));
-    int w, h;
-    const uint8_t *px;
-    ZT_OK(store_thumb_get(t, 1, &w, &h, &px));
-    ZT_CHECK(w == 256 && h == 205, "grey FITS thumbnail %dx%d (100x80 scaled to 256 wide)", w, h);
-    ZT_CHECK(px[0] == px[1] && px[1] == px[2], "a 2-D FITS is grey");
-    ZT_OK(store_thumb_get(t, 2, &w, &h, &px));
-    ZT_CHECK(w == 256 && h == 256, "cube thumbnail %dx%d", w, h);
+    core_image im;
+    thumb_pixels(t, 1, &im);
+    ZT_CHECK(im.w == 256 && im.h == 205, "grey FITS thumbnail %dx%d (100x80 scaled to 256 wide)", im.w, im.h);
+    int grey = 1;   /* JPEG 4:4:4 keeps a grey image grey: Cb = Cr = 128 exactly */
+    for (int i = 0; i < im.w * im.h; i++) grey &= abs(im.px[i * 3] - im.px[i * 3 + 1]) <= 1 && abs(im.px[i * 3 + 1] - im.px[i * 3 + 2]) <= 1;
+    ZT_CHECK(grey, "a 2-D FITS is grey");
+    core_image_free(&im);
+    thumb_pixels(t, 2, &im);
+    ZT_CHECK(im.w == 256 && im.h == 256, "cube thumbnail %dx%d", im.w, im.h);
     int colour = 0;
-    for (int i = 0; i < w * h; i++) colour |= px[i * 3] != px[i * 3 + 2];
+    for (int i = 0; i < im.w * im.h; i++) colour |= abs(im.px[i * 3] - im.px[i * 3 + 2]) > 8;
     ZT_CHECK(colour, "a 3-plane cube came out grey");
+    core_image_free(&im);
     store_read_end(t);
     store_close(st);
 }
@@ -1062,6 +1094,210 @@ static void export_labels_counts_one_vote_per_user_per_galaxy(void)
     free(ring);
 }
 
+/* The ring set imported both ways: --thumbs raw stores exactly what
+ * core_image_load_thumb makes (the pixels every zoosh before stored, in the
+ * layout-1 record), the default JPEG decodes close to it at a seventh of
+ * the bytes and marks the workspace layout 2. */
+static void jpeg_thumbnails_are_close_to_the_raw_ones_and_raw_stays_exact(void)
+{
+    init_ws("j");
+    init_ws("r");
+    char *e;
+    ZT_CHECK(zoosh("import j \"$ZT_SHARED/decals_rings/catalog.csv\" --threads 2") == 0, "import: %s", (e = err_text()));
+    ZT_CHECK(zoosh("import r \"$ZT_SHARED/decals_rings/catalog.csv\" --threads 2 --thumbs raw") == 0, "import raw: %s", (e = err_text()));
+    ZT_CHECK(zoosh("import r \"$ZT_SHARED/decals_rings/catalog.csv\" --thumbs png") == 2, "--thumbs png accepted");
+    e = err_text();
+    ZT_CHECK(strstr(e, "--thumbs 'png': jpeg, raw or none") != NULL, "message: %s", e);
+    free(e);
+    zs_store *sj = open_ro("j"), *sr = open_ro("r");
+    zs_txn *tj, *tr;
+    ZT_OK(store_read_begin(sj, &tj));
+    ZT_OK(store_read_begin(sr, &tr));
+    ZT_CHECK(store_layout(tj) == 2 && store_layout(tr) == 1, "layouts %d (jpeg) and %d (raw)", store_layout(tj), store_layout(tr));
+    double sq = 0, npx = 0, worst = 99, bytes_j = 0, bytes_r = 0;
+    for (uint32_t gid = 1; gid <= 200; gid++) {
+        store_galaxy g;
+        ZT_OK(store_galaxy_get(tj, gid, &g));
+        core_image want;
+        char err[256];
+        ZT_CHECK(core_image_load_thumb(g.file, CORE_THUMB_SIDE, &want, err, sizeof err) == 0, "%s: %s", g.file, err);
+        store_galaxy_free(&g);
+        store_thumb rj, rr;
+        ZT_OK(store_thumb_get(tj, gid, &rj));
+        ZT_OK(store_thumb_get(tr, gid, &rr));
+        ZT_CHECK(rr.codec == STORE_THUMB_RAW && rr.w == want.w && rr.h == want.h &&
+                 memcmp(rr.bytes, want.px, rr.len) == 0, "raw thumbnail %u is not the resize itself", gid);
+        ZT_CHECK(rj.codec == STORE_THUMB_JPEG && rj.w == want.w && rj.h == want.h, "jpeg thumbnail %u: %d %dx%d", gid, rj.codec, rj.w, rj.h);
+        bytes_j += (double)rj.len;
+        bytes_r += (double)rr.len;
+        core_image got;
+        thumb_pixels(tj, gid, &got);
+        ZT_CHECK(got.w == want.w && got.h == want.h, "decoded %dx%d", got.w, got.h);
+        double s1 = sq_err(&got, &want), n1 = (double)want.w * want.h * 3;
+        if (psnr(s1, n1) < worst) worst = psnr(s1, n1);
+        sq += s1;
+        npx += n1;
+        core_image_free(&got);
+        core_image_free(&want);
+    }
+    double all = psnr(sq, npx);
+    printf("  JPEG q%d 4:4:4: %.0f bytes per thumbnail (raw %.0f, %.1fx smaller); PSNR %.2f dB over all, worst galaxy %.2f dB\n",
+           CORE_THUMB_JPEG_QUALITY, bytes_j / 200, bytes_r / 200, bytes_r / bytes_j, all, worst);
+    /* q92 4:4:4 measured 36.8 dB over all, 34.7 dB worst (most of the error is
+     * the sky noise JPEG smooths; q95 would give 38.6 dB at 1.44x the bytes) */
+    ZT_CHECK(all >= 36.0 && worst >= 34.0, "PSNR %.2f dB (worst %.2f) against the raw resize", all, worst);
+    ZT_CHECK(bytes_r / bytes_j >= 4.0, "JPEG only %.1fx smaller", bytes_r / bytes_j);
+    store_read_end(tj);
+    store_read_end(tr);
+    store_close(sj);
+    store_close(sr);
+}
+
+/* A workspace of raw thumbnails in layout 1 (what every older zoosh wrote;
+ * here made by --thumbs raw, the same records) embeds as before and nearly
+ * as its JPEG twin; importing JPEG thumbnails into it raises its layout to 2
+ * and check stays clean. */
+static void old_raw_workspaces_embed_and_take_jpeg_later(void)
+{
+    init_ws("r");
+    init_ws("j");
+    ZT_CHECK(zoosh("import r \"$ZT_SHARED/decals_rings/catalog.csv\" --threads 2 --thumbs raw") == 0, "import raw");
+    ZT_CHECK(zoosh("import j \"$ZT_SHARED/decals_rings/catalog.csv\" --threads 2") == 0, "import jpeg");
+    char *e;
+    ZT_CHECK(zoosh("embed r --threads 2 --quiet") == 0, "embed raw: %s", (e = err_text()));
+    ZT_CHECK(zoosh("embed j --threads 2 --quiet") == 0, "embed jpeg: %s", (e = err_text()));
+    zs_store *sr = open_ro("r"), *sj = open_ro("j");
+    zs_txn *tr, *tj;
+    ZT_OK(store_read_begin(sr, &tr));
+    ZT_OK(store_read_begin(sj, &tj));
+    float *xr, *xj;
+    uint32_t *gr, *gj;
+    int nr, nj, dr, dj;
+    ZT_OK(store_features_load(tr, "morph", &xr, &gr, &nr, &dr));
+    ZT_OK(store_features_load(tj, "morph", &xj, &gj, &nj, &dj));
+    ZT_CHECK(nr == 200 && nj == 200 && dr == dj, "%d and %d vectors of %d and %d", nr, nj, dr, dj);
+    /* per feature: how much of its spread over the galaxies the codec moves
+     * (the colour and Fourier terms of the outer annuli, where the sky noise
+     * dominates, move most); and whether each galaxy's JPEG vector is still
+     * nearest to its own raw one (features standardised by the raw spread) */
+    double *sd = xmalloc(sizeof(double) * (size_t)dr), *rel = xmalloc(sizeof(double) * (size_t)dr);
+    for (int d = 0; d < dr; d++) {
+        double m = 0, v = 0, dd = 0;
+        for (int i = 0; i < nr; i++) m += xr[(size_t)i * dr + d];
+        m /= nr;
+        for (int i = 0; i < nr; i++) {
+            double a = xr[(size_t)i * dr + d] - m, b = xr[(size_t)i * dr + d] - xj[(size_t)i * dr + d];
+            v += a * a;
+            dd += b * b;
+        }
+        sd[d] = v > 0 ? sqrt(v / nr) : 1;
+        rel[d] = v > 0 ? sqrt(dd / v) : 0;
+    }
+    int same = 0;
+    for (int i = 0; i < nr; i++) {
+        int best = -1;
+        double bd = 0;
+        for (int k = 0; k < nr; k++) {
+            double s2 = 0;
+            for (int d = 0; d < dr; d++) {
+                double x = (xj[(size_t)i * dr + d] - xr[(size_t)k * dr + d]) / sd[d];
+                s2 += x * x;
+            }
+            if (best < 0 || s2 < bd) { best = k; bd = s2; }
+        }
+        same += best == i;
+    }
+    int below = 0;
+    for (int d = 0; d < dr; d++) below += rel[d] < 0.25;
+    printf("  morph features, JPEG vs raw thumbnails: %d of %d features move by < 0.25 of their spread; "
+           "%d of %d galaxies' JPEG vector is nearest its own raw one\n", below, dr, same, nr);
+    ZT_CHECK(below >= dr * 2 / 3, "only %d of %d features are stable under JPEG", below, dr);   /* 201 of 270 measured */
+    ZT_CHECK(same >= nr * 95 / 100, "only %d of %d galaxies are nearest their raw selves", same, nr);
+    free(sd);
+    free(rel);
+    free(xr); free(xj); free(gr); free(gj);
+    store_read_end(tr);
+    store_read_end(tj);
+    store_close(sr);
+    store_close(sj);
+    ZT_CHECK(zoosh("stats r") == 0, "stats");
+    e = zt_slurp("out.txt", NULL);
+    ZT_CHECK(e && strstr(e, "(layout v1,"), "stats: %s", e ? e : "");
+    free(e);
+    /* JPEG thumbnails into the old workspace: layout 2, readable, clean */
+    ZT_CHECK(zoosh("import r \"$ZT_SHARED/decals_rings/catalog.csv\" --threads 2") == 0, "re-import as JPEG");
+    ZT_CHECK(zoosh("check r") == 0, "check after the re-import: %s", (e = zt_slurp("out.txt", NULL)));
+    sr = open_ro("r");
+    ZT_OK(store_read_begin(sr, &tr));
+    store_thumb th;
+    ZT_OK(store_thumb_get(tr, 7, &th));
+    ZT_CHECK(store_layout(tr) == 2 && th.codec == STORE_THUMB_JPEG, "layout %d, codec %d", store_layout(tr), th.codec);
+    store_read_end(tr);
+    store_close(sr);
+}
+
+typedef struct { const uint8_t *b; size_t len; int codec; } bad_thumb_ctx;
+
+static int put_bad_thumb(zs_txn *txn, void *vctx)
+{
+    bad_thumb_ctx *c = vctx;
+    return store_thumb_put_coded(txn, 3, c->codec, 256, 256, c->b, c->len);
+}
+
+/* A damaged JPEG thumbnail reads as STORE_ECORRUPT with the galaxy and the
+ * reason, never a crash; embed then reads that galaxy's image file instead. */
+static void a_damaged_jpeg_thumbnail_is_an_error_not_a_crash(void)
+{
+    init_ws("ws");
+    ZT_CHECK(zoosh("import ws \"$ZT_SHARED/decals_rings/catalog.csv\" --threads 2") == 0, "import");
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", 0));
+    zs_txn *t;
+    ZT_OK(store_read_begin(st, &t));
+    store_thumb th;
+    ZT_OK(store_thumb_get(t, 3, &th));
+    size_t n = th.len;
+    uint8_t *good = xmalloc(n), *bad = xmalloc(n);
+    memcpy(good, th.bytes, n);
+    store_read_end(t);
+    /* the right bytes under a record that says 255 wide */
+    core_image im;
+    char err[256] = "";
+    ZT_CHECK(core_thumb_decode(CORE_THUMB_JPEG, 255, 256, good, n, &im, err, sizeof err) == -1 &&
+             strstr(err, "JPEG thumbnail is 256x256, its record says 255x256"), "size mismatch: '%s'", err);
+    struct { const char *what; size_t len; int how; const char *reason; } cases[] = {
+        {"truncated to half", n / 2, 0, "truncated JPEG"},
+        {"garbage after the SOI marker", n, 1, "corrupt JPEG"},
+        {"not a JPEG at all", n, 2, "not a JPEG"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        memcpy(bad, good, n);
+        if (cases[k].how == 1) for (size_t i = 4; i < n; i += 7) bad[i] ^= 0x5a;
+        if (cases[k].how == 2) memset(bad, 'x', n);
+        bad_thumb_ctx c = {bad, cases[k].len, CORE_THUMB_JPEG};
+        ZT_OK(store_write(st, put_bad_thumb, &c));
+        ZT_OK(store_read_begin(st, &t));
+        int w, h;
+        const uint8_t *px;
+        uint8_t owned;
+        err[0] = 0;
+        int rc = core_thumb_get(t, 3, &w, &h, &px, &owned, err, sizeof err);
+        ZT_CHECK(rc == STORE_ECORRUPT && px == NULL, "%s: read as %d", cases[k].what, rc);
+        ZT_CHECK(strstr(err, cases[k].reason) && strstr(err, "galaxy 3: thumbnail"), "%s: reason '%s'", cases[k].what, err);
+        store_read_end(t);
+    }
+    store_close(st);
+    /* the damaged one (not a JPEG) stays: embed reads that galaxy's file instead */
+    char *e;
+    ZT_CHECK(zoosh("embed ws --threads 2") == 0, "embed with a damaged thumbnail: %s", (e = err_text()));
+    e = zt_slurp("out.txt", NULL);
+    ZT_CHECK(e && strstr(e, "200"), "embed output: %s", e ? e : "");
+    free(e);
+    ZT_CHECK(zoosh("check ws") == 0, "store check passes (the record parses; its bytes are not JPEG)");
+    free(good);
+    free(bad);
+}
+
 const zt_case zt_suite_import[] = {
     {"imports the DECaLS ring catalog: 200 galaxies, ring and vote-fraction priors, 256 px thumbnails", imports_the_ring_catalog, 90},
     {"imports the Galaxy Zoo tutorial JPEG catalog with its quoted text columns", imports_the_tutorial_jpegs, 90},
@@ -1078,6 +1314,9 @@ const zt_case zt_suite_import[] = {
     {"export interest gives the mean rating and count per galaxy, retractions undone", export_interest_averages_ratings, 60},
     {"features reach galaxies imported before; ids found nowhere are bad input", features_reach_galaxies_imported_before, 90},
     {"FITS cutouts (2-D and 3-plane cubes) import with thumbnails", fits_cutouts_import_with_thumbnails, 60},
+    {"JPEG thumbnails decode close to the raw resize (PSNR); --thumbs raw stores the resize itself, layout 1", jpeg_thumbnails_are_close_to_the_raw_ones_and_raw_stays_exact, 120},
+    {"an old raw-thumbnail workspace embeds as before and takes JPEG thumbnails later (layout 2)", old_raw_workspaces_embed_and_take_jpeg_later, 180},
+    {"a damaged JPEG thumbnail is an error naming the galaxy, never a crash; embed reads the file", a_damaged_jpeg_thumbnail_is_an_error_not_a_crash, 120},
     {"the CSV reader handles a BOM, CRLF, quotes, multi-line fields and counts lines", csv_reader_handles_quotes_crlf_and_counts_lines, 0},
     {"export says clearly when there is no model, no feature set or no workspace", export_says_clearly_what_is_missing, 60},
     {0, 0, 0},

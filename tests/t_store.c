@@ -191,11 +191,11 @@ static void round_trips_every_record_kind(void)
     ZT_CHECK(gid == 2, "find %u", gid);
     ZT_CHECK(store_galaxy_find(t, "nope", &gid) == STORE_ENOTFOUND, "find nope");
 
-    int w, h;
-    const uint8_t *px;
-    OK(store_thumb_get(t, 1, &w, &h, &px));
-    ZT_CHECK(w == 4 && h == 3 && memcmp(px, thumb_px, sizeof thumb_px) == 0, "thumb %dx%d", w, h);
-    ZT_CHECK(store_thumb_get(t, 2, &w, &h, &px) == STORE_ENOTFOUND, "no thumb for 2");
+    store_thumb th;
+    OK(store_thumb_get(t, 1, &th));
+    ZT_CHECK(th.codec == STORE_THUMB_RAW && th.w == 4 && th.h == 3 && th.len == sizeof thumb_px &&
+             memcmp(th.bytes, thumb_px, sizeof thumb_px) == 0, "thumb %dx%d", th.w, th.h);
+    ZT_CHECK(store_thumb_get(t, 2, &th) == STORE_ENOTFOUND, "no thumb for 2");
 
     int dim;
     char *prov;
@@ -580,10 +580,9 @@ static void the_map_grows_past_a_tiny_start(void)
     zs_txn *t;
     OK(store_read_begin(st, &t));
     for (uint32_t g = 1; g <= 400; g++) {
-        int w, h;
-        const uint8_t *px;
-        OK(store_thumb_get(t, g, &w, &h, &px));
-        ZT_CHECK(w == 64 && px[w * h * 3 - 1] == (g & 0xff), "thumb %u", g);
+        store_thumb th;
+        OK(store_thumb_get(t, g, &th));
+        ZT_CHECK(th.w == 64 && th.bytes[th.len - 1] == (g & 0xff), "thumb %u", g);
     }
     store_read_end(t);
     expect_clean(st);
@@ -610,10 +609,9 @@ static void a_map_grown_elsewhere_is_adopted(void)
     ZT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d", status);
     zs_txn *t;
     OK(store_read_begin(st, &t));
-    int w, h;
-    const uint8_t *px;
-    OK(store_thumb_get(t, 300, &w, &h, &px));
-    ZT_CHECK(w == 48 && px[0] == (300 & 0xff), "thumb written by the other process");
+    store_thumb th;
+    OK(store_thumb_get(t, 300, &th));
+    ZT_CHECK(th.w == 48 && th.bytes[0] == (300 & 0xff), "thumb written by the other process");
     store_read_end(t);
     append_ctx c = {1, 0, 0, 0};
     OK(store_write(st, append_one, &c));
@@ -659,10 +657,9 @@ static void processes_grow_the_map_together(void)
     ZT_CHECK(store_thumb_count(t) == 400, "%u thumbnails", store_thumb_count(t));
     ZT_CHECK(store_answer_last_seq(t) == 40, "%llu answers", (unsigned long long)store_answer_last_seq(t));
     for (uint32_t g = 1; g <= 400; g++) {
-        int w, h;
-        const uint8_t *px;
-        OK(store_thumb_get(t, g, &w, &h, &px));
-        ZT_CHECK(px[0] == (g & 0xff), "thumb %u", g);
+        store_thumb th;
+        OK(store_thumb_get(t, g, &th));
+        ZT_CHECK(th.bytes[0] == (g & 0xff), "thumb %u", g);
     }
     store_read_end(t);
     expect_clean(st);
@@ -787,6 +784,132 @@ static void newer_foreign_and_missing_are_refused(void)
     fclose(f);
     ZT_CHECK(store_open(&st, "garbage", 0) == STORE_EFOREIGN, "garbage data.mdb");
     ZT_CHECK(strcmp(store_strerror(STORE_EVERSION), store_strerror(STORE_EFOREIGN)) != 0, "distinct messages");
+}
+
+/* ---- thumbnails of both codecs */
+
+typedef struct { uint32_t gid; int codec, w, h; const void *b; size_t len; } tput_ctx;
+
+static int tput(zs_txn *txn, void *vctx)
+{
+    tput_ctx *c = vctx;
+    return store_thumb_put_coded(txn, c->gid, c->codec, c->w, c->h, c->b, c->len);
+}
+
+static int layout_of(zs_store *st)
+{
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    int v = store_layout(t);
+    store_read_end(t);
+    return v;
+}
+
+/* Raw and coded thumbnails round-trip with their tag; raw ones keep the
+ * layout-1 record (byte for byte what every zoosh wrote), the first coded
+ * one raises the workspace to layout 2, which a zoosh that reads up to 1
+ * refuses as newer rather than damaged. */
+static void thumbnails_of_both_codecs_round_trip(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 3);
+    ZT_CHECK(layout_of(st) == 1, "a new workspace records layout %d", layout_of(st));
+    uint8_t raw[5 * 2 * 3];
+    for (size_t i = 0; i < sizeof raw; i++) raw[i] = (uint8_t)(i * 11);
+    static const uint8_t coded[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9};   /* bytes the store does not read */
+    tput_ctx r = {1, STORE_THUMB_RAW, 5, 2, raw, sizeof raw};
+    OK(store_write(st, tput, &r));
+    ZT_CHECK(layout_of(st) == 1, "a raw thumbnail changed the layout to %d", layout_of(st));
+    tput_ctx bad = {2, STORE_THUMB_RAW, 5, 2, raw, sizeof raw - 1};
+    ZT_CHECK(store_write(st, tput, &bad) == STORE_EINVAL, "raw of the wrong length accepted");
+    bad = (tput_ctx){2, STORE_THUMB_NCODECS, 5, 2, coded, sizeof coded};
+    ZT_CHECK(store_write(st, tput, &bad) == STORE_EINVAL, "unknown codec accepted");
+    bad = (tput_ctx){2, STORE_THUMB_JPEG, 5, 2, coded, 0};
+    ZT_CHECK(store_write(st, tput, &bad) == STORE_EINVAL, "empty coded thumbnail accepted");
+    ZT_CHECK(layout_of(st) == 1, "a refused write changed the layout");
+    tput_ctx j = {2, STORE_THUMB_JPEG, 300, 200, coded, sizeof coded};
+    OK(store_write(st, tput, &j));
+    ZT_CHECK(layout_of(st) == 2, "a JPEG thumbnail left layout %d", layout_of(st));
+    store_close(st);
+
+    st = open_ws("ws", 0);
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    store_thumb th;
+    OK(store_thumb_get(t, 1, &th));
+    ZT_CHECK(th.codec == STORE_THUMB_RAW && th.w == 5 && th.h == 2 && th.len == sizeof raw && !memcmp(th.bytes, raw, sizeof raw),
+             "raw: codec %d %dx%d %zu bytes", th.codec, th.w, th.h, th.len);
+    OK(store_thumb_get(t, 2, &th));
+    ZT_CHECK(th.codec == STORE_THUMB_JPEG && th.w == 300 && th.h == 200 && th.len == sizeof coded &&
+             !memcmp(th.bytes, coded, sizeof coded), "jpeg: codec %d %dx%d %zu bytes", th.codec, th.w, th.h, th.len);
+    ZT_CHECK(store_thumb_count(t) == 2, "%u thumbnails", store_thumb_count(t));
+    store_read_end(t);
+    expect_clean(st);
+    store_close(st);
+
+    /* the raw record on disk is the layout-1 one: 01, w u16, h u16, pixels */
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    ZT_CHECK(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 20) == 0 && mdb_env_open(env, "ws", MDB_RDONLY, 0664) == 0 &&
+             mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0 && mdb_dbi_open(txn, "thumbs", 0, &dbi) == 0, "lmdb");
+    MDB_val k = {4, "\0\0\0\1"}, v;
+    ZT_CHECK(mdb_get(txn, dbi, &k, &v) == 0, "get");
+    const uint8_t *p = v.mv_data;
+    ZT_CHECK(v.mv_size == 5 + sizeof raw && p[0] == 1 && p[1] == 5 && p[2] == 0 && p[3] == 2 && p[4] == 0 &&
+             !memcmp(p + 5, raw, sizeof raw), "raw record of %zu bytes, version %d", v.mv_size, p[0]);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+
+    /* a zoosh that reads up to layout 1 sees "newer", not "corrupt" */
+    raw_put("ws", "meta", "zoosh", 0, "zoosh-workspace 3", 17);
+    ZT_CHECK(store_open(&st, "ws", 0) == STORE_EVERSION, "layout 3 not refused as newer");
+    ZT_CHECK(strstr(store_last_error(), "layout version 3, this zoosh reads up to 2"), "%s", store_last_error());
+}
+
+/* Damaged thumbnail records of either form read as STORE_ECORRUPT and are
+ * listed by check; a coded one in a workspace still at layout 1 (written
+ * behind zoosh's back) is listed too. */
+static void damaged_thumbnail_records_are_corrupt(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    make_galaxies(st, 8);
+    store_close(st);
+    static const struct { const char *what; const char *rec; size_t len; } bad[] = {
+        {"empty", "", 0},
+        {"v1 header cut", "\x01\x04\x00", 3},
+        {"v1 pixels short", "\x01\x02\x00\x02\x00" "abcdefghijk", 16},
+        {"v1 zero width", "\x01\x00\x00\x02\x00", 5},
+        {"v2 header only", "\x02\x01\x10\x00\x10\x00", 6},
+        {"v2 unknown codec", "\x02\x09\x10\x00\x10\x00xyz", 9},
+        {"v2 raw of the wrong length", "\x02\x00\x02\x00\x02\x00" "abc", 9},
+        {"unknown version", "\x07\x01\x10\x00\x10\x00xyz", 9},
+    };
+    int n = (int)(sizeof bad / sizeof bad[0]);
+    for (int i = 0; i < n; i++) {
+        char key[4] = {0, 0, 0, (char)(i + 1)};
+        raw_put("ws", "thumbs", key, 4, bad[i].rec, bad[i].len);
+    }
+    st = open_ws("ws", 0);
+    zs_txn *t;
+    OK(store_read_begin(st, &t));
+    for (int i = 0; i < n; i++) {
+        store_thumb th;
+        int rc = store_thumb_get(t, (uint32_t)(i + 1), &th);
+        ZT_CHECK(rc == STORE_ECORRUPT && th.bytes == NULL, "%s: read as %d", bad[i].what, rc);
+    }
+    store_read_end(t);
+    char rep[8192];
+    int np = 0;
+    ZT_CHECK(store_check(st, rep, sizeof rep, &np) == STORE_ECORRUPT && np >= n, "%d problems: %s", np, rep);
+    store_close(st);
+
+    /* a well-formed JPEG record, but the workspace still says layout 1 */
+    raw_put("ws", "thumbs", "\0\0\0\1", 4, "\x02\x01\x10\x00\x10\x00xyz", 9);
+    st = open_ws("ws", 0);
+    ZT_CHECK(store_check(st, rep, sizeof rep, &np) == STORE_ECORRUPT && strstr(rep, "gid 1 is coded (1) but the workspace says layout 1"),
+             "report: %s", rep);
+    store_close(st);
 }
 
 static void read_only_workspace_reads_but_refuses_writes(void)
@@ -953,9 +1076,8 @@ static void check_reports_damaged_records(void)
     store_answer a;
     ZT_CHECK(store_answer_get(t, 2, &a) == STORE_ECORRUPT, "truncated answer reads as corrupt");
     OK(store_answer_get(t, 1, &a));
-    int w, h;
-    const uint8_t *px;
-    ZT_CHECK(store_thumb_get(t, 1, &w, &h, &px) == STORE_ECORRUPT, "short thumbnail");
+    store_thumb th;
+    ZT_CHECK(store_thumb_get(t, 1, &th) == STORE_ECORRUPT, "short thumbnail");
     store_read_end(t);
     char rep[4096];
     int np = 0;
@@ -998,9 +1120,8 @@ static void a_full_disk_rolls_back(void)
     st = open_ws("ws", 0);
     zs_txn *t;
     OK(store_read_begin(st, &t));
-    int w, h;
-    const uint8_t *px;
-    ZT_CHECK(store_thumb_get(t, 1, &w, &h, &px) == STORE_ENOTFOUND, "nothing of the failed write");
+    store_thumb th;
+    ZT_CHECK(store_thumb_get(t, 1, &th) == STORE_ENOTFOUND, "nothing of the failed write");
     ZT_CHECK(store_galaxy_count(t) == 300 && store_answer_last_seq(t) == 1, "earlier data intact");
     store_read_end(t);
     expect_clean(st);
@@ -1055,6 +1176,8 @@ static void two_creates_at_once_exactly_one_wins(void)
 
 const zt_case zt_suite_store[] = {
     {"every record kind round-trips through the disk", round_trips_every_record_kind, 0},
+    {"raw and JPEG thumbnails round-trip with their tag; the first JPEG one makes the workspace layout 2", thumbnails_of_both_codecs_round_trip, 0},
+    {"damaged or short thumbnail records of either form are corrupt, never a crash, and check lists them", damaged_thumbnail_records_are_corrupt, 0},
     {"bad writes are refused and rolled back", bad_writes_are_refused_and_rolled_back, 0},
     {"two processes creating one workspace at once: exactly one wins, the other hears it exists", two_creates_at_once_exactly_one_wins, 120},
     {"a feature set is deleted and made again with another dimension", a_feature_set_is_replaced_with_another_dimension, 0},

@@ -8,7 +8,9 @@
  *      (present, not too long, not repeated), image file present, numbers
  *      where numbers belong; and the --features file (dimension, ids);
  *   2. decode every image once with a small thread pool and make its
- *      CORE_THUMB_SIDE thumbnail (the labeler never decodes a full image);
+ *      CORE_THUMB_SIDE thumbnail (the labeler never decodes a full image),
+ *      encoded in the same threads (JPEG by default, --thumbs raw keeps the
+ *      pixels as they are; core/thumb.h);
  *   3. only when nothing was wrong (or with --skip-bad, for the good rows),
  *      write in batches of short write transactions.
  * Thumbnails that fit in IMPORT_MEM_BUDGET (or $ZOOSH_IMPORT_MEM_MB) are
@@ -28,7 +30,8 @@
  * DESIGN (threads): the decode pool (struct pool) shares one mutex `mu`
  * guarding `next`, `limit`, `stop` and each slot's `done`; workers take the
  * next item below `limit`, decode without the lock and publish the slot under
- * it.  Only the main thread touches the store, libhdf5 and stderr; it
+ * it (decoding, scaling and encoding the thumbnail all happen in the
+ * worker).  Only the main thread touches the store, libhdf5 and stderr; it
  * consumes slots in item order and raises `limit` (a window) as it goes, so
  * memory stays bounded.
  */
@@ -54,6 +57,7 @@
 #include "core/image.h"
 #include "core/learn.h"
 #include "core/schema.h"
+#include "core/thumb.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -480,7 +484,7 @@ static void catalog_free(catalog *c)
 typedef struct {
     int done;
     int ok;
-    core_image thumb;
+    core_thumb thumb;     /* encoded (codec of the pool) */
     char err[256];
 } slot;
 
@@ -492,6 +496,7 @@ typedef struct {
     int n, next, limit, stop;
     size_t kept, budget;  /* thumbnail bytes kept / allowed (0 = keep all) */
     int keep;             /* keep thumbnails at all */
+    int codec;            /* CORE_THUMB_JPEG / CORE_THUMB_RAW */
     pthread_t *th;
     int n_th;
 } pool;
@@ -506,13 +511,13 @@ static void *pool_worker(void *arg)
         int i = p->next++;
         pthread_mutex_unlock(&p->mu);
         slot s = {0};
-        if (core_image_load_thumb(p->paths[i], CORE_THUMB_SIDE, &s.thumb, s.err, sizeof s.err) == 0) s.ok = 1;
+        if (core_thumb_load(p->paths[i], CORE_THUMB_SIDE, p->codec, &s.thumb, s.err, sizeof s.err) == 0) s.ok = 1;
         pthread_mutex_lock(&p->mu);
         if (s.ok && p->keep) {
-            size_t b = (size_t)s.thumb.w * (size_t)s.thumb.h * 3;
-            if (p->budget && p->kept + b > p->budget) core_image_free(&s.thumb);
+            size_t b = s.thumb.len;
+            if (p->budget && p->kept + b > p->budget) core_thumb_free(&s.thumb);
             else p->kept += b;
-        } else if (s.ok) core_image_free(&s.thumb);
+        } else if (s.ok) core_thumb_free(&s.thumb);
         s.done = 1;
         p->slots[i] = s;
         pthread_cond_broadcast(&p->cv_done);
@@ -530,7 +535,7 @@ static int n_threads(int asked)
 }
 
 /* window 0 = no limit */
-static void pool_start(pool *p, const char **paths, int n, int threads, int keep, size_t budget, int window)
+static void pool_start(pool *p, const char **paths, int n, int threads, int codec, int keep, size_t budget, int window)
 {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
@@ -541,6 +546,7 @@ static void pool_start(pool *p, const char **paths, int n, int threads, int keep
     p->slots = xcalloc((size_t)(n ? n : 1), sizeof(slot));
     p->limit = window > 0 ? window : n;
     p->keep = keep;
+    p->codec = codec;
     p->budget = budget;
     p->n_th = threads < n ? threads : (n > 0 ? n : 1);
     p->th = xmalloc(sizeof(pthread_t) * (size_t)p->n_th);
@@ -561,9 +567,9 @@ static slot *pool_wait(pool *p, int i)
 static void pool_release(pool *p, int i, int window)
 {
     pthread_mutex_lock(&p->mu);
-    if (p->slots[i].thumb.px) {
-        p->kept -= (size_t)p->slots[i].thumb.w * (size_t)p->slots[i].thumb.h * 3;
-        core_image_free(&p->slots[i].thumb);
+    if (p->slots[i].thumb.bytes) {
+        p->kept -= p->slots[i].thumb.len;
+        core_thumb_free(&p->slots[i].thumb);
     }
     if (window > 0 && i + 1 + window > p->limit) {
         p->limit = i + 1 + window;
@@ -579,7 +585,7 @@ static void pool_stop(pool *p)
     pthread_cond_broadcast(&p->cv_work);
     pthread_mutex_unlock(&p->mu);
     for (int t = 0; t < p->n_th; t++) pthread_join(p->th[t], NULL);
-    for (int i = 0; i < p->n; i++) core_image_free(&p->slots[i].thumb);
+    for (int i = 0; i < p->n; i++) core_thumb_free(&p->slots[i].thumb);
     free(p->slots);
     free(p->th);
     pthread_mutex_destroy(&p->mu);
@@ -592,7 +598,7 @@ static void pool_stop(pool *p)
 typedef struct {
     catalog *cat;
     const long *rows;         /* (n) row indices of this batch */
-    core_image *const *thumbs;/* (n) thumbnail per row, or NULL entries / NULL array */
+    core_thumb *const *thumbs;/* (n) thumbnail per row, or NULL entries / NULL array */
     long n;
     const core_featset *fs;   /* --features, or NULL */
     const char *fs_name;
@@ -624,9 +630,9 @@ static int write_batch(zs_txn *txn, void *vctx)
         int created = 0;
         if ((rc = store_galaxy_put(txn, &g, &r->gid, &created))) return rc;
         w->created += created;
-        const core_image *t = w->thumbs ? w->thumbs[k] : NULL;
-        if (t && t->px) {
-            if ((rc = store_thumb_put(txn, r->gid, t->w, t->h, t->px))) return rc;
+        const core_thumb *t = w->thumbs ? w->thumbs[k] : NULL;
+        if (t && t->bytes) {
+            if ((rc = core_thumb_put(txn, r->gid, t))) return rc;
             w->thumbs_put++;
         }
         for (int j = 0; j < c->n_prior; j++)
@@ -665,7 +671,8 @@ static void import_usage(FILE *f)
 {
     fprintf(f,
         "usage: zoosh import WS CATALOG.csv [--root DIR] [--features FILE [--ids FILE]]\n"
-        "                    [--features-name NAME] [--skip-bad] [--no-thumbs] [--threads N]\n\n"
+        "                    [--features-name NAME] [--skip-bad] [--thumbs jpeg|raw|none]\n"
+        "                    [--threads N]\n\n"
         "Reads a catalog of galaxy cutouts into the workspace WS.\n"
         "  CATALOG.csv     Zoobot style (id_str, file_loc) or plain (id, file); images are\n"
         "                  PNG, JPEG or FITS, relative to --root or to the catalog's folder.\n"
@@ -679,7 +686,12 @@ static void import_usage(FILE *f)
         "                  the workspace's default set if it has none.\n"
         "  --skip-bad      import the good rows and list the bad ones (default: any bad\n"
         "                  row stops the import and the workspace is left unchanged)\n"
-        "  --no-thumbs     do not decode images (no new display thumbnails; those already\n"
+        "  --thumbs jpeg   display thumbnails (256 px) stored as JPEG, quality 92, no\n"
+        "                  chroma subsampling: about 7x smaller than raw (the default)\n"
+        "  --thumbs raw    stored as raw RGB pixels, lossless (196 KB each; older zoosh\n"
+        "                  versions read only these)\n"
+        "  --thumbs none, --no-thumbs\n"
+        "                  do not decode images (no new display thumbnails; those already\n"
         "                  stored stay: use it to add features or columns to a workspace)\n"
         "  --threads N     decoding threads (default: the number of cores)\n\n"
         "Importing again updates galaxies with the same id.  Exit status: 0 ok,\n"
@@ -721,12 +733,12 @@ int cmd_import(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { import_usage(stdout); return 0; }
     const char *root = NULL, *feat_path = NULL, *ids_path = NULL, *fs_name = "zoobot";
-    int skip_bad = 0, no_thumbs = 0, threads = 0;
+    int skip_bad = 0, no_thumbs = 0, threads = 0, codec = CORE_THUMB_JPEG;
     static const struct option opts[] = {
         {"root", required_argument, 0, 'r'}, {"features", required_argument, 0, 'f'},
         {"ids", required_argument, 0, 'i'}, {"features-name", required_argument, 0, 'n'},
         {"skip-bad", no_argument, 0, 's'}, {"no-thumbs", no_argument, 0, 't'},
-        {"threads", required_argument, 0, 'j'}, {0, 0, 0, 0}};
+        {"threads", required_argument, 0, 'j'}, {"thumbs", required_argument, 0, 'T'}, {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int o;
@@ -738,6 +750,13 @@ int cmd_import(int argc, char **argv)
         case 'n': fs_name = optarg; break;
         case 's': skip_bad = 1; break;
         case 't': no_thumbs = 1; break;
+        case 'T':
+            if (strcmp(optarg, "none") == 0) no_thumbs = 1;
+            else if ((codec = core_thumb_codec_parse(optarg)) < 0) {
+                fprintf(stderr, "zoosh import: --thumbs '%s': jpeg, raw or none\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
         case 'j': threads = atoi(optarg); break;
         default:
             fprintf(stderr, "zoosh import: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -772,11 +791,11 @@ int cmd_import(int argc, char **argv)
     int *extra_fidx = NULL;
     long n_extra = 0;
     long *brows = NULL;
-    core_image **bthumbs = NULL;
+    core_thumb **bthumbs = NULL;
     int spill_fd = -1;          /* thumbnails spilled between check and write */
     off_t *spill_off = NULL;    /* (n_items) where each one is */
-    core_image *spill_img = NULL;
-    uint8_t *spill_buf = NULL;
+    core_thumb *spill_img = NULL;  /* (n_spill_img) read back; bytes malloc'ed, reused per batch */
+    long n_spill_img = 0;
     pool pl;
     int pool_on = 0;
     char err[1024];
@@ -880,7 +899,9 @@ int cmd_import(int argc, char **argv)
      * file in the workspace folder and reads them back while writing (or, if
      * it cannot, decodes twice: check, then write); --skip-bad decodes once,
      * while writing. */
-    size_t est = (size_t)n_items * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3;
+    /* a JPEG thumbnail is 15-40 KB on survey cutouts; a third of raw covers noisy ones */
+    size_t thumb_est = (size_t)CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3 / (codec == CORE_THUMB_JPEG ? 3 : 1);
+    size_t est = (size_t)n_items * thumb_est;
     size_t budget = IMPORT_MEM_BUDGET;
     if (getenv("ZOOSH_IMPORT_MEM_MB")) budget = (size_t)atol(getenv("ZOOSH_IMPORT_MEM_MB")) << 20;
     int keep_all = est <= budget;
@@ -903,7 +924,7 @@ int cmd_import(int argc, char **argv)
             off_t spill_end = 0;
             /* the pool keeps thumbnails for us when they stay in memory or
              * go to the spill file (the window bounds the memory then) */
-            pool_start(&pl, paths, (int)n_items, nt, keep_all || spill_fd >= 0, 0, keep_all ? 0 : IMPORT_WINDOW);
+            pool_start(&pl, paths, (int)n_items, nt, codec, keep_all || spill_fd >= 0, 0, keep_all ? 0 : IMPORT_WINDOW);
             pool_on = 1;
             progress pr;
             progress_start(&pr, "decoding", n_items);
@@ -913,12 +934,12 @@ int cmd_import(int argc, char **argv)
                     crow *r = &cat.rows[items[k]];
                     msg_add(&bad, "%s:%ld: column %s: image %s: %s", cat_path, r->line, cat.cols[cat.file_col], r->file, s->err);
                     r->bad = 1;
-                } else if (spill_fd >= 0 && s->thumb.px) {
-                    /* (int32 w, int32 h, w*h*3 bytes) at spill_off[k] */
-                    int32_t wh[2] = {s->thumb.w, s->thumb.h};
-                    size_t nb = (size_t)s->thumb.w * (size_t)s->thumb.h * 3;
+                } else if (spill_fd >= 0 && s->thumb.bytes) {
+                    /* (int32 w, int32 h, int32 len, len bytes) at spill_off[k]; codec: the pool's */
+                    int32_t wh[3] = {s->thumb.w, s->thumb.h, (int32_t)s->thumb.len};
+                    size_t nb = s->thumb.len;
                     if (pwrite(spill_fd, wh, sizeof wh, spill_end) != (ssize_t)sizeof wh ||
-                        pwrite(spill_fd, s->thumb.px, nb, spill_end + (off_t)sizeof wh) != (ssize_t)nb) {
+                        pwrite(spill_fd, s->thumb.bytes, nb, spill_end + (off_t)sizeof wh) != (ssize_t)nb) {
                         close(spill_fd);   /* disk full? decode again while writing instead */
                         spill_fd = -1;
                     } else {
@@ -971,20 +992,20 @@ int cmd_import(int argc, char **argv)
     }
     if (streaming) {
         for (long k = 0; k < n_write; k++) paths[k] = cat.rows[items[k]].file;
-        pool_start(&pl, paths, (int)n_write, nt, 1, 0, IMPORT_WINDOW);
+        pool_start(&pl, paths, (int)n_write, nt, codec, 1, 0, IMPORT_WINDOW);
         pool_on = 1;
     }
     size_t row_bytes = 256 + (size_t)cat.n_prior * 32 + (size_t)cat.feat_dim * 4 +
-                       (have_fs ? (size_t)fs.dim * 4 : 0) + (no_thumbs ? 0 : CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3);
+                       (have_fs ? (size_t)fs.dim * 4 : 0) + (no_thumbs ? 0 : thumb_est);
     long batch = (long)(IMPORT_BATCH_BYTES / row_bytes);
     if (batch < 16) batch = 16;
     if (batch > IMPORT_BATCH_ROWS) batch = IMPORT_BATCH_ROWS;
     long created = 0, thumbs = 0, feats = 0, priors = 0, written = 0;
     brows = xmalloc(sizeof(long) * (size_t)batch);
-    bthumbs = xmalloc(sizeof(core_image *) * (size_t)batch);
+    bthumbs = xmalloc(sizeof(core_thumb *) * (size_t)batch);
     if (spill_fd >= 0) {
-        spill_img = xcalloc((size_t)batch, sizeof(core_image));
-        spill_buf = xmalloc((size_t)batch * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3);
+        spill_img = xcalloc((size_t)batch, sizeof(core_thumb));
+        n_spill_img = batch;
     }
     progress pr;
     progress_start(&pr, "writing", n_write);
@@ -995,7 +1016,7 @@ int cmd_import(int argc, char **argv)
         if (i1 == n_write) e1 = e0 + batch < n_extra ? e0 + batch : n_extra;
         long m = 0;
         for (long k = i0; k < i1; k++) {
-            core_image *t = NULL;
+            core_thumb *t = NULL;
             if (pool_on) {
                 slot *s = pool_wait(&pl, (int)k);
                 if (!s->ok) {   /* streaming only: the image failed now */
@@ -1013,20 +1034,26 @@ int cmd_import(int argc, char **argv)
                 }
                 t = &s->thumb;
             } else if (spill_fd >= 0) {
-                int32_t wh[2];
-                core_image *si = &spill_img[m];
-                si->px = spill_buf + (size_t)m * CORE_THUMB_SIDE * CORE_THUMB_SIDE * 3;
-                if (pread(spill_fd, wh, sizeof wh, spill_off[k]) != (ssize_t)sizeof wh || wh[0] < 1 || wh[1] < 1 ||
-                    wh[0] > CORE_THUMB_SIDE || wh[1] > CORE_THUMB_SIDE ||
-                    pread(spill_fd, si->px, (size_t)wh[0] * (size_t)wh[1] * 3, spill_off[k] + (off_t)sizeof wh) !=
-                        (ssize_t)((size_t)wh[0] * (size_t)wh[1] * 3)) {
+                int32_t wh[3];
+                core_thumb *si = &spill_img[m];
+                core_thumb_free(si);
+                int got = pread(spill_fd, wh, sizeof wh, spill_off[k]) == (ssize_t)sizeof wh && wh[0] >= 1 &&
+                          wh[1] >= 1 && wh[0] <= CORE_THUMB_SIDE && wh[1] <= CORE_THUMB_SIDE && wh[2] >= 1 &&
+                          wh[2] <= (64 << 20);
+                if (got) {
+                    si->bytes = xmalloc((size_t)wh[2]);
+                    got = pread(spill_fd, si->bytes, (size_t)wh[2], spill_off[k] + (off_t)sizeof wh) == (ssize_t)wh[2];
+                }
+                if (!got) {
                     progress_end(&pr, i0);
                     fprintf(stderr, "zoosh import: cannot read back the spilled thumbnails: %s; %ld galaxies were "
                                     "written (import again to complete)\n", strerror(errno), written);
                     goto end;
                 }
+                si->codec = codec;
                 si->w = wh[0];
                 si->h = wh[1];
+                si->len = (size_t)wh[2];
                 t = si;
             }
             brows[m] = items[k];
@@ -1082,8 +1109,8 @@ end:
     free(bthumbs);
     if (spill_fd >= 0) close(spill_fd);
     free(spill_off);
+    for (long k = 0; k < n_spill_img; k++) core_thumb_free(&spill_img[k]);
     free(spill_img);
-    free(spill_buf);
     core_featset_free(&fs);
     catalog_free(&cat);
     if (cat.votes) vote_names_free(cat.votes);

@@ -351,7 +351,7 @@ int cmd_stats(int argc, char **argv)
     store_map_info(st, &mapsize, &used);
     char *created = NULL;
     store_meta_get(txn, "created", &created);
-    printf("workspace   %s  (layout v%d, ", ws, STORE_SCHEMA_VERSION);
+    printf("workspace   %s  (layout v%d, ", ws, store_layout(txn));
     print_bytes((double)used);
     printf(" used%s%s)\n", created ? ", created " : "", created ? created : "");
     free(created);

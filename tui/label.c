@@ -42,6 +42,7 @@
 #include "core/image.h"
 #include "core/knn.h"
 #include "core/repr.h"
+#include "core/thumb.h"
 #include "core/learn.h"
 #include "core/metrics.h"
 #include "core/util.h"
@@ -332,15 +333,22 @@ static void encode_gid(ui *u, uint32_t gid, int pw, int ph, char **bytes, size_t
     uint8_t *thumb = NULL;  /* (th, tw, 3) */
     int tw = 0, th = 0;
     zs_txn *txn;
+    char why[256] = "";
     if (store_read_begin(u->st, &txn) == 0) {
         const uint8_t *rgb;
         int w, h;
-        if (store_thumb_get(txn, gid, &w, &h, &rgb) == 0 && w > 0 && h > 0 && w <= 4096 && h <= 4096) {
+        uint8_t owned;
+        int rc = core_thumb_get(txn, gid, &w, &h, &rgb, &owned, why, sizeof why);
+        if (rc == 0 && w <= 4096 && h <= 4096) {
             tw = w;
             th = h;
-            thumb = xmalloc((size_t)tw * th * 3);
-            memcpy(thumb, rgb, (size_t)tw * th * 3);
-        }
+            if (owned) thumb = (uint8_t *)rgb;          /* decoded for us (JPEG) */
+            else {                                      /* raw, borrowed from the map */
+                thumb = xmalloc((size_t)tw * th * 3);
+                memcpy(thumb, rgb, (size_t)tw * th * 3);
+            }
+        } else if (rc == 0 && owned)
+            free((void *)rgb);
         store_read_end(txn);
     }
     /* the whole box is always drawn (a narrower image centred on black), so
@@ -358,7 +366,7 @@ static void encode_gid(ui *u, uint32_t gid, int pw, int ph, char **bytes, size_t
         free(fit);
     } else {
         tui_view_placeholder(px, ow, oh);
-        logf_(u, "galaxy %u: no readable thumbnail, placeholder shown", gid);
+        logf_(u, "galaxy %u: no readable thumbnail%s%s, placeholder shown", gid, why[0] ? ": " : "", why);
     }
     *bytes = NULL;
     *len = 0;

@@ -3,7 +3,9 @@
  * fast path or libpng, JPEG via libjpeg-turbo, FITS via cfitsio; the
  * decoder picks by magic bytes).  A decoded image must have a sane size and
  * pixel buffer, and is pushed through the thumbnail path the importer uses
- * next.
+ * next.  A JPEG input is also read as a stored JPEG thumbnail's bytes
+ * (core_thumb_decode, what the labeler and embed decode): it decodes to
+ * exactly the size it claims or is refused with a reason.
  *
  * PNG is fuzzed differentially: whenever the fast path takes an input,
  * libpng must decode it too, to the same bytes, and so must the fast path
@@ -13,6 +15,7 @@
  */
 #include "tests/fuzz/fuzz.h"
 #include "core/image.h"
+#include "core/thumb.h"
 
 #include <zlib.h>
 
@@ -67,6 +70,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     core_image im;
     char err[256];
+    if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8) {
+        /* as a thumbnail record claiming 16x16 and claiming its real size */
+        core_image a, b;
+        if (core_thumb_decode(CORE_THUMB_JPEG, 16, 16, data, size, &a, err, sizeof err) == 0) {
+            if (a.w != 16 || a.h != 16) abort();
+            core_image_free(&a);
+        } else if (memchr(err, 0, sizeof err) == NULL) abort();
+        if (core_image_jpeg_decode(data, size, &a, err, sizeof err) == 0) {
+            if (core_thumb_decode(CORE_THUMB_JPEG, a.w, a.h, data, size, &b, err, sizeof err) != 0 ||
+                memcmp(a.px, b.px, (size_t)a.w * (size_t)a.h * 3) != 0) abort();
+            core_image_free(&a);
+            core_image_free(&b);
+        }
+    }
     if (core_image_load_mem(data, size, &im, err, sizeof err) == 0) {
         if (im.w <= 0 || im.h <= 0 || im.w > CORE_IMAGE_MAX_SIDE || im.h > CORE_IMAGE_MAX_SIDE || !im.px)
             abort();

@@ -4,8 +4,11 @@
  * features, priors, ids, the meta magic); the rest is written there raw with
  * liblmdb into a fresh small workspace, which is then read through every
  * store getter and store_check.  Nothing may crash; a damaged record reads
- * as STORE_ECORRUPT (or, for the magic, a refused open).
+ * as STORE_ECORRUPT (or, for the magic, a refused open).  A thumbnail that
+ * parses is also decoded through core_thumb_get (raw or JPEG, the readers'
+ * one path), which must give w x h pixels or a reason.
  */
+#include "core/thumb.h"
 #include "store/store.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -95,7 +98,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             store_galaxy_find(t, "G1", &gid);
             int w, h, dim;
             const uint8_t *px;
-            if (store_thumb_get(t, 1, &w, &h, &px) == 0 && px[(size_t)w * h * 3 - 1] == 0x5a) n++;
+            store_thumb th;
+            if (store_thumb_get(t, 1, &th) == 0 && th.bytes[th.len - 1] == 0x5a) n++;
+            uint8_t owned;
+            char terr[256];
+            int trc = core_thumb_get(t, 1, &w, &h, &px, &owned, terr, sizeof terr);
+            if (trc == 0) {
+                if (w < 1 || h < 1 || !px) abort();
+                if (px[(size_t)w * h * 3 - 1] == 0x5a) n++;   /* the whole (h, w, 3) is there */
+                if (owned) free((void *)px);
+            } else if (trc == STORE_ECORRUPT && memchr(terr, 0, sizeof terr) == NULL)
+                abort();
             char *prov = NULL;
             store_featset_get(t, "f", &dim, &prov);
             free(prov);

@@ -92,6 +92,34 @@ sleep 0.5
 tm send-keys -t e q
 expect "and labeling goes on: the answer is stored" bash -c "'$Z' export evil/ws --format answers | grep -c ',ring,tree,' | grep -qx 1"
 
+# a damaged JPEG thumbnail (its record cut in half behind zoosh's back):
+# the placeholder and the reason in the log, never a crash; labeling goes on
+mkdir dmg && head -3 "$CAT" > dmg/cat.csv
+check "a workspace of two galaxies with JPEG thumbnails" "$Z" init dmg/ws --schema ring
+check "imported with their (JPEG) thumbnails" "$Z" import dmg/ws dmg/cat.csv --root "$SHARED/decals_rings"
+mdb_dump -s thumbs dmg/ws > dmg/thumbs.dump
+/usr/bin/python3 - dmg/thumbs.dump <<'EOF2'
+import sys
+lines = open(sys.argv[1]).read().split('\n')
+head = lines[:lines.index('HEADER=END') + 1]
+key, val = lines[len(head)].strip(), bytes.fromhex(lines[len(head) + 1].strip())
+assert key == '00000001' and val[0] == 2 and val[1] == 1, (key, val[:2])
+with open(sys.argv[1], 'w') as f:
+    f.write('\n'.join(head) + '\n ' + key + '\n ' + val[:len(val) // 2].hex() + '\nDATA=END\n')
+EOF2
+check "thumbnail 1 cut in half" mdb_load -s thumbs -f dmg/thumbs.dump dmg/ws
+LANG=C.UTF-8 tm -u new-session -d -s d -x 100 -y 30 \
+    "cd '$T' && exec env ZOOSH_LOG='$T/dmg.log' '$Z' label dmg/ws --task ring --retrain 0; "
+sleep 1.5
+expect "a damaged JPEG thumbnail gets a placeholder, with the reason in the log" \
+    grep -q "galaxy 1: no readable thumbnail: galaxy 1: thumbnail: truncated JPEG.*placeholder shown" dmg.log
+tm send-keys -t d 1
+sleep 0.5
+tm send-keys -t d q
+sleep 0.3
+expect "the labeler is still running after the damaged one and stores the answer" \
+    bash -c "'$Z' export dmg/ws --format answers | grep -c ',ring,tree,' | grep -qx 1"
+
 check "exports the raw answer log" "$Z" export ws --format answers -o answers.csv
 n_tree=$(grep -c ',ring,tree,' answers.csv)
 n_retract=$(grep -c ',ring,retract,' answers.csv)

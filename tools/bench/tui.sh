@@ -6,7 +6,10 @@
 #     images are 256x256 (--image-px 256, the stored thumbnail 1:1);
 #   - sixel bytes per 256x256 galaxy against img2sixel (libsixel-bin) run in
 #     this script on the very same thumbnail pixels (dumped as PNG) at 256
-#     colours (-p 256).
+#     colours (-p 256);
+#   - reading one stored thumbnail as the labeler does (core_thumb_get: a JPEG
+#     decoded, a raw one copied) and its stored bytes.  THUMBS=raw imports
+#     with --thumbs raw (default: zoosh's default, JPEG).
 # Rows as tools/bench.sh wants.  Env: N (150 answers, at most 199), PAUSE (0.05 s between
 # an image and the next key: a person looks first; the labeler prepares the
 # next images meanwhile).
@@ -21,9 +24,11 @@ trap 'rm -rf "$tmp"' EXIT
 make -s zoosh build/libzcore.a build/libzstore.a >&2
 command -v img2sixel >/dev/null || { echo "tui: img2sixel missing (libsixel-bin)" >&2; exit 1; }
 ./zoosh init "$tmp/ws" --schema ring >/dev/null
-./zoosh import "$tmp/ws" "$CAT" --threads 2 >/dev/null
+TH=()
+[ -n "${THUMBS:-}" ] && TH=(--thumbs "$THUMBS")
+./zoosh import "$tmp/ws" "$CAT" --threads 2 "${TH[@]}" >/dev/null
 ./zoosh init "$tmp/ws2" --schema ring >/dev/null          # the default-size run gets its own
-./zoosh import "$tmp/ws2" "$CAT" --threads 2 >/dev/null
+./zoosh import "$tmp/ws2" "$CAT" --threads 2 "${TH[@]}" >/dev/null
 [ "$N" -le 199 ] || N=199                                  # the ring set has 200 galaxies
 cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/libpng16 tools/bench/tui_thumbs.c \
    build/libzcore.a build/libzstore.a -o "$tmp/tui_thumbs" \
@@ -39,7 +44,7 @@ n_img=$(wc -l <"$tmp/lat.txt")
 # the default size in a 100x40 terminal of 8x17 cells: the pane is 496 px
 "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws2" "$((N / 2))" "$PAUSE" 0 >"$tmp/lat_fill.txt"
 mkdir "$tmp/th"
-"$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th"
+"$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th" >"$tmp/get.txt"
 # zoosh bytes for galaxies 1..n_img (catalog order: gid k is the k-th image)
 zb=$(awk '{s += $2} END {print s}' "$tmp/lat.txt")
 pb=0
@@ -47,7 +52,7 @@ for k in $(seq 1 "$n_img"); do
     b=$(img2sixel -p 256 "$tmp/th/thumb_$k.png" | wc -c)
     pb=$((pb + b))
 done
-"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" "$tmp/lat_fill.txt" "$tmp/inapp.txt" <<'PYEOF'
+"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" "$tmp/lat_fill.txt" "$tmp/inapp.txt" "$tmp/get.txt" <<'PYEOF'
 import sys, os
 lat = [float(l.split()[0]) for l in open(sys.argv[1]) if float(l.split()[0]) >= 0]
 zb, pb, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -72,4 +77,6 @@ fb = [int(b) for a, b in fill]
 print("label: key -> next 496x496 sixel (default pane, 100x40 xterm), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-"
       % (q(fl, 0.5), q(fl, 0.99)))
 print("label: sixel bytes per 496x496 galaxy (default pane)\t%.0f\t-\t-\t-\t-" % (sum(fb) / len(fb)))
+g = open(sys.argv[11]).read().split()
+print("label: reading a stored thumbnail (%s, %s bytes) as RGB, per galaxy (ms)\t%.4f\t-\t-\t-\t-" % (g[3], g[5], float(g[1])))
 PYEOF
