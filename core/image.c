@@ -466,6 +466,17 @@ static void jpeg_emit_fn(j_common_ptr c, int level)
     }
 }
 
+/* Points cinfo's error manager at e: errors longjmp to e->jmp with the
+ * message in e->msg, warnings are counted (the caller then setjmps). */
+static struct jpeg_error_mgr *jpeg_err_init(jpeg_err *e)
+{
+    memset(e, 0, sizeof *e);
+    struct jpeg_error_mgr *m = jpeg_std_error(&e->pub);
+    e->pub.error_exit = jpeg_error_exit_fn;
+    e->pub.emit_message = jpeg_emit_fn;
+    return m;
+}
+
 /* min_side > 0: let the decoder scale by n/8 in the DCT to the smallest
  * size whose longer side is still >= min_side (thumbnails). */
 static int load_jpeg(const uint8_t *buf, size_t len, int min_side, core_image *out, char *err, size_t errlen)
@@ -474,10 +485,7 @@ static int load_jpeg(const uint8_t *buf, size_t len, int min_side, core_image *o
     jpeg_err jerr;
     uint8_t *volatile px = NULL;
     volatile int ok = 0, created = 0;
-    memset(&jerr, 0, sizeof jerr);
-    cinfo.err = jpeg_std_error(&jerr.pub);
-    jerr.pub.error_exit = jpeg_error_exit_fn;
-    jerr.pub.emit_message = jpeg_emit_fn;
+    cinfo.err = jpeg_err_init(&jerr);
     if (setjmp(jerr.jmp)) {
         core_set_err(err, errlen, "corrupt JPEG: %s", jerr.msg);
         goto end;
@@ -559,10 +567,7 @@ int core_image_jpeg_encode(const core_image *im, int quality, uint8_t **buf, siz
     unsigned char *mem = NULL;
     unsigned long mlen = 0;
     volatile int ok = 0, created = 0;
-    memset(&jerr, 0, sizeof jerr);
-    cinfo.err = jpeg_std_error(&jerr.pub);
-    jerr.pub.error_exit = jpeg_error_exit_fn;
-    jerr.pub.emit_message = jpeg_emit_fn;
+    cinfo.err = jpeg_err_init(&jerr);
     if (setjmp(jerr.jmp)) {
         core_set_err(err, errlen, "JPEG encoder: %s", jerr.msg);
         goto end;
