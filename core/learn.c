@@ -191,45 +191,34 @@ typedef struct {
     size_t n, cap;
     uint64_t *retracted;
     size_t nr, capr;
-    /* the users seen, interned: names (n_users) and an open-addressing
-     * index over them (ucap slots, -1 empty, a power of two) */
-    char (*users)[STORE_USER_MAX];
-    int n_users, ucap;
-    int *uslot;
+    /* the users seen, interned: names (n_users, xstrdup'ed: the map borrows
+     * them) and their indices */
+    char **users;
+    int n_users, cap_users;
+    core_strmap umap;
 } ans_walk;
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
 
 /* The index of user name u, added when new. */
 static uint32_t user_index(ans_walk *w, const char *u)
 {
-    if (2 * (w->n_users + 1) > w->ucap) {   /* grow: keep the table at most half full */
-        int cap = w->ucap ? w->ucap * 2 : 64;
-        int *slot = xmalloc((size_t)cap * sizeof(int));
-        for (int i = 0; i < cap; i++) slot[i] = -1;
-        for (int k = 0; k < w->n_users; k++) {
-            uint32_t h = fnv1a(w->users[k]) & (uint32_t)(cap - 1);
-            while (slot[h] >= 0) h = (h + 1) & (uint32_t)(cap - 1);
-            slot[h] = k;
-        }
-        free(w->uslot);
-        w->uslot = slot;
-        w->ucap = cap;
-        w->users = xrealloc(w->users, (size_t)cap * sizeof *w->users);
+    int k = core_strmap_get(&w->umap, u);
+    if (k >= 0) return (uint32_t)k;
+    if (w->n_users == w->cap_users) {
+        w->cap_users = w->cap_users ? w->cap_users * 2 : 16;
+        w->users = xrealloc(w->users, (size_t)w->cap_users * sizeof *w->users);
     }
-    uint32_t h = fnv1a(u) & (uint32_t)(w->ucap - 1);
-    while (w->uslot[h] >= 0) {
-        if (strcmp(w->users[w->uslot[h]], u) == 0) return (uint32_t)w->uslot[h];
-        h = (h + 1) & (uint32_t)(w->ucap - 1);
-    }
-    snprintf(w->users[w->n_users], STORE_USER_MAX, "%s", u);
-    w->uslot[h] = w->n_users;
+    w->users[w->n_users] = xstrdup(u);
+    core_strmap_put(&w->umap, w->users[w->n_users], w->n_users);
     return (uint32_t)w->n_users++;
+}
+
+static void ans_walk_free(ans_walk *w)
+{
+    free(w->rec);
+    free(w->retracted);
+    for (int k = 0; k < w->n_users; k++) free(w->users[k]);
+    free(w->users);
+    core_strmap_free(&w->umap);
 }
 
 /* A set of 64-bit keys (open addressing, 0 is never a key): the
@@ -459,7 +448,7 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     if (rc == 0) rc = store_answer_each(txn, 1, walk_fn, &w);
     if (rc != 0) {
         snprintf(err, errlen, "reading answers: %s", store_strerror(rc));
-        free(w.rec); free(w.retracted); free(w.users); free(w.uslot);
+        ans_walk_free(&w);
         goto fail;
     }
     if (w.nr) qsort(w.retracted, w.nr, sizeof(uint64_t), cmp_u64);   /* NULL when none: UBSan nonnull */
@@ -490,8 +479,8 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
         }
     }
     if (D->schema.kind == CORE_TASK_RATING) D->n_answered = D->n_rated;
-    free(rsum); free(rcnt); free(w.rec); free(w.retracted);
-    free(seen.k); free(w.users); free(w.uslot);
+    free(rsum); free(rcnt); free(seen.k);
+    ans_walk_free(&w);
 
     /* priors: "<q>_<a>" counts, "<q>_<a>_fraction", or a 0/1 column named after a binary question */
     if (D->C > 0) {

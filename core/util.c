@@ -128,3 +128,54 @@ double core_rng_poisson(core_rng *r, double lambda)
     do { k++; p *= core_rng_uniform(r); } while (p > l);
     return k - 1;
 }
+
+/* ---- string map */
+
+static uint64_t strmap_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+void core_strmap_init(core_strmap *m, size_t n)
+{
+    m->cap = 16;
+    while (m->cap < n * 2 + 16) m->cap *= 2;
+    m->key = xcalloc(m->cap, sizeof(char *));
+    m->val = xcalloc(m->cap, sizeof(int));
+    m->n = 0;
+}
+
+void core_strmap_free(core_strmap *m) { free(m->key); free(m->val); memset(m, 0, sizeof *m); }
+
+int core_strmap_put(core_strmap *m, const char *key, int val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        core_strmap old = *m;
+        core_strmap_init(m, old.cap);
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.key[i]) core_strmap_put(m, old.key[i], old.val[i]);
+        core_strmap_free(&old);
+    }
+    size_t i = strmap_hash(key) & (m->cap - 1);
+    while (m->key[i]) {
+        if (strcmp(m->key[i], key) == 0) return m->val[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    m->key[i] = key;
+    m->val[i] = val;
+    m->n++;
+    return -1;
+}
+
+int core_strmap_get(const core_strmap *m, const char *key)
+{
+    if (!m->cap) return -1;
+    size_t i = strmap_hash(key) & (m->cap - 1);
+    while (m->key[i]) {
+        if (strcmp(m->key[i], key) == 0) return m->val[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}

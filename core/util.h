@@ -34,4 +34,17 @@ double   core_rng_normal(core_rng *r);            /* N(0, 1), Box-Muller */
 uint32_t core_rng_below(core_rng *r, uint32_t n); /* [0, n) */
 double   core_rng_poisson(core_rng *r, double lambda);
 
+/* String -> int map (open addressing, FNV-1a); keys are borrowed and must
+ * outlive the map.  put returns the existing value, or inserts val and
+ * returns -1; get returns the value or -1. */
+typedef struct {
+    const char **key;
+    int *val;
+    size_t cap, n;
+} core_strmap;
+void core_strmap_init(core_strmap *m, size_t n);
+void core_strmap_free(core_strmap *m);
+int  core_strmap_put(core_strmap *m, const char *key, int val);
+int  core_strmap_get(const core_strmap *m, const char *key);
+
 #endif

@@ -136,64 +136,6 @@ static void progress_end(progress *p, long done)
     fputc('\n', stderr);
 }
 
-/* ------------------------------------------------------- string hashing */
-
-typedef struct {
-    const char **key;
-    int *val;
-    size_t cap, n;
-} strmap;
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void strmap_init(strmap *m, size_t n)
-{
-    m->cap = 16;
-    while (m->cap < n * 2 + 16) m->cap *= 2;
-    m->key = xcalloc(m->cap, sizeof(char *));
-    m->val = xcalloc(m->cap, sizeof(int));
-    m->n = 0;
-}
-
-static void strmap_free(strmap *m) { free(m->key); free(m->val); memset(m, 0, sizeof *m); }
-
-/* Returns the existing value, or inserts val and returns -1.  Keys are borrowed. */
-static int strmap_put(strmap *m, const char *key, int val)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        strmap old = *m;
-        strmap_init(m, old.cap);
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.key[i]) strmap_put(m, old.key[i], old.val[i]);
-        strmap_free(&old);
-    }
-    size_t i = fnv1a(key) & (m->cap - 1);
-    while (m->key[i]) {
-        if (strcmp(m->key[i], key) == 0) return m->val[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    m->key[i] = key;
-    m->val[i] = val;
-    m->n++;
-    return -1;
-}
-
-static int strmap_get(const strmap *m, const char *key)
-{
-    if (!m->cap) return -1;
-    size_t i = fnv1a(key) & (m->cap - 1);
-    while (m->key[i]) {
-        if (strcmp(m->key[i], key) == 0) return m->val[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
-}
-
 /* ------------------------------------------------------- the catalog */
 
 enum col_kind { COL_META, COL_ID, COL_FILE, COL_RA, COL_DEC, COL_PRIOR, COL_FEAT };
@@ -224,7 +166,7 @@ typedef struct {
     char **prior_name;    /* borrowed from cols */
     crow  *rows;
     long   n_rows, cap_rows;
-    strmap ids;
+    core_strmap ids;
     msglist *bad;         /* where row problems go */
     struct vote_names *votes;   /* column names that are priors */
     char   err[1024];     /* a whole-file problem */
@@ -235,20 +177,20 @@ typedef struct {
  * "..._fraction", "<question>_total-votes", and the task's name when it has
  * one question (a 0/1 label column such as "ring"). */
 typedef struct vote_names {
-    strmap map;
+    core_strmap map;
     char **names;
     int n, cap;
 } vote_names;
 
 static void vote_add(vote_names *v, const char *name)
 {
-    if (strmap_get(&v->map, name) >= 0) return;
+    if (core_strmap_get(&v->map, name) >= 0) return;
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 256;
         v->names = xrealloc(v->names, sizeof(char *) * (size_t)v->cap);
     }
     v->names[v->n] = xstrdup(name);
-    strmap_put(&v->map, v->names[v->n], v->n);
+    core_strmap_put(&v->map, v->names[v->n], v->n);
     v->n++;
 }
 
@@ -273,7 +215,7 @@ static void vote_add_schema(vote_names *v, const core_schema *s)
 static void vote_names_init(vote_names *v, zs_store *st)
 {
     memset(v, 0, sizeof *v);
-    strmap_init(&v->map, 1024);
+    core_strmap_init(&v->map, 1024);
     core_schema *s = xmalloc(sizeof *s);
     for (int t = 0; core_schema_builtin_names[t]; t++)
         if (core_schema_builtin(core_schema_builtin_names[t], s) == 0) vote_add_schema(v, s);
@@ -293,7 +235,7 @@ static void vote_names_free(vote_names *v)
 {
     for (int i = 0; i < v->n; i++) free(v->names[i]);
     free(v->names);
-    strmap_free(&v->map);
+    core_strmap_free(&v->map);
 }
 
 static int feat_index(const char *name)
@@ -354,7 +296,7 @@ static int header(catalog *c, const core_csv_row *row)
             c->sub[j] = fi;
             n_feat++;
             if (fi > max_feat) max_feat = fi;
-        } else if (strmap_get(&c->votes->map, n) >= 0) {
+        } else if (core_strmap_get(&c->votes->map, n) >= 0) {
             c->kind[j] = COL_PRIOR;
             c->sub[j] = c->n_prior;
             c->prior_name[c->n_prior++] = c->cols[j];
@@ -423,7 +365,7 @@ static int catalog_row(const core_csv_row *row, void *ctx)
     if (strlen(id) >= STORE_ID_MAX) BAD(c->cols[c->id_col], "id longer than %d bytes", STORE_ID_MAX - 1);
     if (strlen(id) != row->len[c->id_col]) BAD(c->cols[c->id_col], "id holds a NUL byte");
     r->id = xstrdup(id);
-    int prev = strmap_put(&c->ids, r->id, (int)c->n_rows);
+    int prev = core_strmap_put(&c->ids, r->id, (int)c->n_rows);
     if (prev >= 0) BAD(c->cols[c->id_col], "duplicate id '%s' (first on line %ld)", id, c->rows[prev].line);
     const char *file = row->f[c->file_col];
     if (!file[0]) BAD(c->cols[c->file_col], "empty image path");
@@ -476,7 +418,7 @@ static void catalog_free(catalog *c)
     free(c->rows);
     if (c->cols) for (int j = 0; j < c->n_cols; j++) free(c->cols[j]);
     free(c->cols); free(c->kind); free(c->sub); free(c->meta_key); free(c->prior_name);
-    strmap_free(&c->ids);
+    core_strmap_free(&c->ids);
 }
 
 /* ------------------------------------------------------- decode pool */
@@ -818,7 +760,7 @@ int cmd_import(int argc, char **argv)
     cat.bad = &bad;
     if (root) abs_of(root, cat.root, sizeof cat.root);
     else abs_dir_of(cat_path, cat.root, sizeof cat.root);
-    strmap_init(&cat.ids, 1024);
+    core_strmap_init(&cat.ids, 1024);
     err[0] = 0;
     rc = core_csv_read(cat_path, catalog_row, &cat, err, sizeof err);
     if (rc) {
@@ -860,17 +802,17 @@ int cmd_import(int argc, char **argv)
                             "use --features-name for a new set\n", feat_path, fs.dim, fs_name, dim0);
             goto end;
         }
-        strmap seen;
-        strmap_init(&seen, (size_t)fs.n);
+        core_strmap seen;
+        core_strmap_init(&seen, (size_t)fs.n);
         extra_gid = xmalloc(sizeof(uint32_t) * (size_t)fs.n);
         extra_fidx = xmalloc(sizeof(int) * (size_t)fs.n);
         for (int i = 0; i < fs.n; i++) {
             char where[64];
             if (fs.lines && fs.lines[i]) snprintf(where, sizeof where, "%ld", fs.lines[i]);
             else snprintf(where, sizeof where, "row %d", i + 1);
-            int prev = strmap_put(&seen, fs.ids[i], i);
+            int prev = core_strmap_put(&seen, fs.ids[i], i);
             if (prev >= 0) { msg_add(&bad, "%s:%s: column id_str: duplicate id '%s'", feat_path, where, fs.ids[i]); continue; }
-            int r = strmap_get(&cat.ids, fs.ids[i]);
+            int r = core_strmap_get(&cat.ids, fs.ids[i]);
             if (r >= 0) {
                 if (!cat.rows[r].bad) cat.rows[r].fidx = i;
                 continue;
@@ -882,7 +824,7 @@ int cmd_import(int argc, char **argv)
             } else
                 msg_add(&bad, "%s:%s: column id_str: id '%s' is neither in the catalog nor in the workspace", feat_path, where, fs.ids[i]);
         }
-        strmap_free(&seen);
+        core_strmap_free(&seen);
         store_read_end(rt);
     }
 
