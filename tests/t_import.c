@@ -223,6 +223,15 @@ typedef struct {
     int n;
 } truth;
 
+/* Appends user's retraction of answer seq on galaxy gid (task). */
+static int retract(zs_txn *t, uint32_t gid, const char *user, const char *task, uint64_t seq)
+{
+    store_answer r = {.gid = gid, .kind = STORE_ANS_RETRACT, .retracts = seq};
+    snprintf(r.user, sizeof r.user, "%s", user);
+    snprintf(r.task, sizeof r.task, "%s", task);
+    return store_answer_append(t, &r, &seq);
+}
+
 static int answer_ring(zs_txn *t, void *ctx)
 {
     truth *tr = ctx;
@@ -256,10 +265,7 @@ static int answer_ring(zs_txn *t, void *ctx)
             snprintf(a.user, sizeof a.user, "carol");
             snprintf(a.steps[0].answer, STORE_KEY_MAX, "%s", wrong);
             if ((rc = store_answer_append(t, &a, &seq))) return rc;
-            store_answer r = {.gid = gid, .kind = STORE_ANS_RETRACT, .retracts = seq};
-            snprintf(r.user, sizeof r.user, "carol");
-            snprintf(r.task, sizeof r.task, "ring");
-            if ((rc = store_answer_append(t, &r, &seq))) return rc;
+            if ((rc = retract(t, gid, "carol", "ring", seq))) return rc;
         }
     }
     return 0;
@@ -843,9 +849,7 @@ static int rate(zs_txn *t, void *ctx)
         if (rc) return rc;
     }
     /* the last rating of galaxy 3 is undone */
-    store_answer r = {.gid = 3, .kind = STORE_ANS_RETRACT, .retracts = seq};
-    snprintf(r.task, sizeof r.task, "interest");
-    return store_answer_append(t, &r, &seq);
+    return retract(t, 3, "alice", "interest", seq);
 }
 
 static void export_interest_averages_ratings(void)
@@ -1039,10 +1043,7 @@ static int append_votes(zs_txn *t, void *ctx)
         uint64_t seq;
         if ((rc = store_answer_append(t, &a, &seq))) return rc;
         if (v->retract_it) {
-            store_answer r = {.gid = gid, .kind = STORE_ANS_RETRACT, .retracts = seq};
-            snprintf(r.user, sizeof r.user, "%s", v->user);
-            snprintf(r.task, sizeof r.task, "ring");
-            if ((rc = store_answer_append(t, &r, &seq))) return rc;
+            if ((rc = retract(t, gid, v->user, "ring", seq))) return rc;
         }
     }
     return 0;
