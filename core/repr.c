@@ -102,7 +102,10 @@ void core_repr_pixels_encoder(core_repr_encoder *enc, int threads)
 /* ---- embed ---------------------------------------------------------------- */
 typedef struct {
     const core_repr_encoder *enc;
-    core_image *imgs;       /* (n) the chunk's images (borrowed or owned) */
+    core_image *imgs;       /* (n) the chunk's images (borrowed or owned); px NULL: coded, below */
+    const store_thumb *coded; /* (n) coded thumbnails (bytes borrowed from the map) to decode here */
+    uint8_t *owned;         /* (n) 1 when imgs[i].px is ours to free */
+    uint8_t *undecoded;     /* (n) set when coded[i] did not decode: the reader falls back to the file */
     float *out;             /* (n, dim) */
     uint8_t *ok;            /* (n) 1 when the vector was computed */
     char (*why)[160];       /* (n) reason when not */
@@ -114,15 +117,28 @@ static void *embed_worker(void *arg)
     embed_job *j = arg;
     const core_repr_encoder *e = j->enc;
     int bs = e->batch > 0 ? e->batch : 1;
+    /* coded thumbnails are decoded here, in parallel, not by the reader */
+    for (int i = j->i0; i < j->i1; i++) {
+        if (j->imgs[i].px) continue;
+        const store_thumb *t = &j->coded[i];
+        char why[200];
+        if (core_thumb_decode(t->codec, t->w, t->h, t->bytes, t->len, &j->imgs[i], why, sizeof why) == 0)
+            j->owned[i] = 1;
+        else
+            j->undecoded[i] = 1;
+    }
     for (int i = j->i0; i < j->i1; i += bs) {
         int b = j->i1 - i < bs ? j->i1 - i : bs;
         char err[160] = "";
-        if (e->fn(e->ctx, j->imgs + i, b, j->out + (size_t)i * e->dim, err, sizeof err) == 0) {
+        int all = 1;
+        for (int t = 0; t < b; t++) all &= !j->undecoded[i + t];
+        if (all && e->fn(e->ctx, j->imgs + i, b, j->out + (size_t)i * e->dim, err, sizeof err) == 0) {
             memset(j->ok + i, 1, (size_t)b);
             continue;
         }
         /* the batch failed: find out which image by running them one by one */
         for (int t = 0; t < b; t++) {
+            if (j->undecoded[i + t]) continue;
             err[0] = 0;
             if (e->fn(e->ctx, j->imgs + i + t, 1, j->out + (size_t)(i + t) * e->dim, err, sizeof err) == 0)
                 j->ok[i + t] = 1;
@@ -170,6 +186,29 @@ static int put_vectors(zs_txn *txn, void *arg)
     return 0;
 }
 
+/* Galaxy g's image file, for a galaxy whose thumbnail is missing or does
+ * not decode: 0 with *im filled (ours), -1 for a gap (no such galaxy), 1
+ * when the file does not load either (counted in stats->n_missing, the
+ * first one described). */
+static int load_image_file(zs_txn *txn, uint32_t g, core_image *im, core_repr_stats *stats)
+{
+    store_galaxy gal;
+    memset(&gal, 0, sizeof gal);
+    if (store_galaxy_get(txn, g, &gal) != 0) return -1;
+    char ierr[128] = "";
+    *im = (core_image){0};
+    int rc = 0;
+    if (!gal.file || core_image_load(gal.file, im, ierr, sizeof ierr) != 0) {
+        if (stats->n_missing++ == 0)
+            snprintf(stats->first_problem, sizeof stats->first_problem,
+                     "%s: no thumbnail, and its image %s: %s", gal.id_str ? gal.id_str : "?",
+                     gal.file ? gal.file : "(none)", ierr[0] ? ierr : "unreadable");
+        rc = 1;
+    }
+    store_galaxy_free(&gal);
+    return rc;
+}
+
 int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progress_fn progress,
                     void *progress_ctx, volatile int *cancel, core_repr_stats *stats,
                     char *err, size_t errlen)
@@ -200,7 +239,9 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     store_read_end(txn);
 
     core_image *imgs = xcalloc(EMBED_CHUNK, sizeof *imgs);          /* (C) */
+    store_thumb *coded = xcalloc(EMBED_CHUNK, sizeof *coded);        /* (C) */
     uint8_t *owned = xcalloc(EMBED_CHUNK, 1);                        /* (C) px malloc'ed by us */
+    uint8_t *undecoded = xcalloc(EMBED_CHUNK, 1);                    /* (C) */
     uint32_t *gids = xmalloc(sizeof(uint32_t) * EMBED_CHUNK);       /* (C) */
     float *out = xmalloc(sizeof(float) * (size_t)EMBED_CHUNK * dim); /* (C, dim) */
     uint8_t *ok = xmalloc(EMBED_CHUNK);                              /* (C) */
@@ -212,35 +253,23 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         int n = 0;
         uint32_t g = g0;
         for (; g <= gmax && n < EMBED_CHUNK; g++) {
-            int w, h;
-            const uint8_t *px;
             if (enc->new_only) {
                 const float *v;
                 int vd;
                 if (store_feature_get(txn, enc->set, g, &v, &vd) == 0) { stats->n_skipped++; continue; }
             }
-            int r = core_thumb_get(txn, g, &w, &h, &px, &owned[n], NULL, 0);
-            if (r == 0 && w > 0 && h > 0 && px) {
-                imgs[n] = (core_image){.w = w, .h = h, .px = (uint8_t *)px};
+            store_thumb t;
+            owned[n] = undecoded[n] = 0;
+            if (store_thumb_get(txn, g, &t) == 0 && t.w > 0 && t.h > 0) {
+                /* raw: borrowed pixels; coded: the workers decode it */
+                imgs[n] = (core_image){.w = t.w, .h = t.h,
+                                       .px = t.codec == STORE_THUMB_RAW ? (uint8_t *)t.bytes : NULL};
+                coded[n] = t;
                 gids[n++] = g;
                 continue;
             }
-            store_galaxy gal;
-            memset(&gal, 0, sizeof gal);
-            if (store_galaxy_get(txn, g, &gal) != 0) continue;   /* no such gid: a gap */
-            char ierr[128] = "";
-            core_image im = {0};
-            if (gal.file && core_image_load(gal.file, &im, ierr, sizeof ierr) == 0) {
-                imgs[n] = im;
-                owned[n] = 1;
-                gids[n++] = g;
-            } else {
-                if (stats->n_missing++ == 0)
-                    snprintf(stats->first_problem, sizeof stats->first_problem,
-                             "%s: no thumbnail, and its image %s: %s", gal.id_str ? gal.id_str : "?",
-                             gal.file ? gal.file : "(none)", ierr[0] ? ierr : "unreadable");
-            }
-            store_galaxy_free(&gal);
+            int r = load_image_file(txn, g, &imgs[n], stats);
+            if (r == 0) { owned[n] = 1; gids[n++] = g; }
         }
         memset(ok, 0, (size_t)n);
         embed_job jobs[64];
@@ -248,7 +277,8 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         int nt = threads < 64 ? threads : 64;
         if (nt > n) nt = n > 0 ? n : 1;
         for (int t = 0; t < nt; t++)
-            jobs[t] = (embed_job){.enc = enc, .imgs = imgs, .out = out, .ok = ok, .why = why,
+            jobs[t] = (embed_job){.enc = enc, .imgs = imgs, .coded = coded, .owned = owned,
+                                  .undecoded = undecoded, .out = out, .ok = ok, .why = why,
                                   .i0 = (int)((long)n * t / nt), .i1 = (int)((long)n * (t + 1) / nt)};
         int started = 0;
         for (int t = 1; t < nt; t++) {
@@ -258,8 +288,19 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         if (n > 0) embed_worker(&jobs[0]);
         for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
         for (int t = started + 1; t < nt; t++) embed_worker(&jobs[t]);
+        /* a thumbnail that did not decode: the image file instead, as for
+         * a galaxy without one (here, on the reading thread) */
         for (int i = 0; i < n; i++) {
-            if (ok[i]) continue;
+            if (!undecoded[i]) continue;
+            if (load_image_file(txn, gids[i], &imgs[i], stats) != 0) continue;   /* counted missing */
+            owned[i] = 1;
+            undecoded[i] = 0;
+            char e1[160] = "";
+            if (enc->fn(enc->ctx, &imgs[i], 1, out + (size_t)i * dim, e1, sizeof e1) == 0) ok[i] = 1;
+            else snprintf(why[i], sizeof why[i], "%s", e1[0] ? e1 : "encoder failed");
+        }
+        for (int i = 0; i < n; i++) {
+            if (ok[i] || undecoded[i]) continue;
             if (stats->n_failed++ == 0 && !stats->first_problem[0]) {
                 store_galaxy gal;
                 memset(&gal, 0, sizeof gal);
@@ -282,7 +323,7 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         g0 = g;
         if (progress) progress(progress_ctx, stats->n_done + stats->n_missing + stats->n_failed + stats->n_skipped, total);
     }
-    free(imgs); free(owned); free(gids); free(out); free(ok); free(why);
+    free(imgs); free(coded); free(owned); free(undecoded); free(gids); free(out); free(ok); free(why);
 
     if (rc == 0 && stats->n_done + stats->n_skipped > 0) {
         put_ctx pc = {.set = enc->set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = enc->set,
