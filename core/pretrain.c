@@ -20,6 +20,7 @@
 #include "core/util.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -820,6 +821,62 @@ static int cmp_int2(const void *a, const void *b)
 
 
 /* Catalog -> questions, fractions, decoded base images. */
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* keep (n_rows) <- the catalog rows whose `id` is not listed in the file
+ * `exclude` (one id a line; blank lines and '#' comments skipped); *n kept,
+ * *n_excl dropped.  Every listed id must be in the catalog (a typo would
+ * otherwise leak a validation galaxy into training).  0, or -1 with err. */
+static int exclude_rows(const char *path, const core_catalog *cat, const char *exclude, int *keep, int *n,
+                        int *n_excl, char *err, size_t errlen)
+{
+    *n = *n_excl = 0;
+    if (!exclude) {
+        for (long r = 0; r < cat->n_rows; r++) keep[(*n)++] = (int)r;
+        return 0;
+    }
+    int idc = core_catalog_col(cat, "id");
+    if (idc < 0) {
+        core_set_err(err, errlen, "%s:1: no column 'id' (needed by --exclude)", path);
+        return -1;
+    }
+    FILE *f = fopen(exclude, "r");
+    if (!f) {
+        core_set_err(err, errlen, "%s: %s", exclude, strerror(errno));
+        return -1;
+    }
+    char **ids = NULL, line[512];
+    int nid = 0, cap = 0, rc = -1;
+    long ln = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#') continue;
+        if (nid == cap) ids = xrealloc(ids, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *ids);
+        ids[nid++] = xstrdup(line);
+    }
+    fclose(f);
+    qsort(ids, (size_t)nid, sizeof *ids, cmp_str);
+    unsigned char *hit = xcalloc((size_t)nid + 1, 1);   /* (nid) listed id found in the catalog */
+    for (long r = 0; r < cat->n_rows; r++) {
+        const char *id = idc < cat->n_fields[r] ? cat->cells[r][idc] : "";
+        char **p = nid ? bsearch(&id, ids, (size_t)nid, sizeof *ids, cmp_str) : NULL;
+        if (p) { hit[p - ids] = 1; (*n_excl)++; }
+        else keep[(*n)++] = (int)r;
+    }
+    for (int i = 0; i < nid; i++)
+        if (!hit[i]) {
+            core_set_err(err, errlen, "%s: id '%s' is not in %s", exclude, ids[i], path);
+            goto end;
+        }
+    rc = 0;
+end:
+    for (int i = 0; i < nid; i++) free(ids[i]);
+    free(ids);
+    free(hit);
+    return rc;
+}
+
 static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt_questions *qs,
                      char ***names_out, FILE *log, char *err, size_t errlen)
 {
@@ -863,7 +920,10 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
     }
     *names_out = xcalloc((size_t)na, sizeof **names_out);
     for (int i = 0; i < na; i++) (*names_out)[i] = xstrdup(cat.cols[cols[i][2]]);
-    int n = (int)cat.n_rows;
+    /* rows kept: all, less the --exclude ids (a validation set never seen) */
+    int *keep = xmalloc(((size_t)cat.n_rows + 1) * sizeof *keep);   /* (n_rows) catalog row of each galaxy */
+    int n = 0, n_excl = 0;
+    if (exclude_rows(path, &cat, o->exclude, keep, &n, &n_excl, err, errlen)) { free(keep); goto end; }
     if (o->limit > 0 && n > o->limit) n = o->limit;
     d->n = n;
     d->base = (int)lrintf(o->size * 1.5f);
@@ -872,29 +932,33 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
     d->lines = xcalloc((size_t)n, sizeof *d->lines);
     char *dir = xstrdup(path), *slash = strrchr(dir, '/');
     if (slash) slash[1] = 0; else dir[0] = 0;
-    for (int r = 0; r < n; r++) {
-        d->lines[r] = cat.lines[r];
+    for (int i = 0; i < n; i++) {
+        int r = keep[i];
+        d->lines[i] = cat.lines[r];
         if (cat.n_fields[r] != cat.n_cols) {
             core_set_err(err, errlen, "%s:%ld: %d fields, the header has %d", path, cat.lines[r], cat.n_fields[r], cat.n_cols);
             free(dir);
             goto end;
         }
         const char *file = cat.cells[r][fcol];
-        d->files[r] = xmalloc(strlen(dir) + strlen(file) + 1);
-        sprintf(d->files[r], "%s%s", file[0] == '/' ? "" : dir, file);
-        for (int i = 0; i < na; i++) {
+        d->files[i] = xmalloc(strlen(dir) + strlen(file) + 1);
+        sprintf(d->files[i], "%s%s", file[0] == '/' ? "" : dir, file);
+        for (int a = 0; a < na; a++) {
             float v;
-            const char *cell = cat.cells[r][cols[i][2]];
+            const char *cell = cat.cells[r][cols[a][2]];
             if (core_parse_float(cell, &v) || !(v >= 0.0f && v <= 1.001f)) {
                 core_set_err(err, errlen, "%s:%ld: column %s: '%s' is not a vote fraction in [0, 1]", path, cat.lines[r],
-                       cat.cols[cols[i][2]], cell);
+                       cat.cols[cols[a][2]], cell);
                 free(dir);
+                free(keep);
                 goto end;
             }
-            d->f[(size_t)r * na + i] = v;
+            d->f[(size_t)i * na + a] = v;
         }
     }
     free(dir);
+    free(keep);
+    if (log && n_excl) fprintf(log, "%s: %d galaxies excluded (never trained on)\n", o->exclude, n_excl);
     if (log) fprintf(log, "catalog %s: %d galaxies, %d questions, %d answers; decoding images to %d px...\n",
                      path, n, qs->n_q, na, d->base);
     d->px = xmalloc((size_t)n * d->base * d->base * 3);

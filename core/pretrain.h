@@ -82,6 +82,9 @@ typedef struct {
     uint64_t seed;            /* 1 */
     int threads;              /* 2 */
     int limit;                /* at most this many galaxies (0 = all) */
+    const char *exclude;      /* file of catalog ids (column `id`), one a line, never
+                                 trained on nor held out: a validation set kept
+                                 unseen (NULL = none) */
     float val_frac;           /* held out for the reported validation loss (0.1) */
     int quiet;
 } core_pt_opts;

@@ -36,6 +36,8 @@ static void usage(FILE *f)
         "  --depths a,b,c,d  blocks per stage (default %d,%d,%d,%d)\n"
         "  --dims a,b,c,d    widths per stage (default %d,%d,%d,%d)\n"
         "  --limit N         use only the first N galaxies\n"
+        "  --exclude FILE    catalog ids (one a line) never to train on: a validation\n"
+        "                    set kept unseen (make pretrain: the GZ2 ring-vote set)\n"
         "  --seed S          random seed (default 1)\n"
         "  --threads N       BLAS / decoding threads (default 2)\n"
         "  --quiet           no progress lines\n",
@@ -81,12 +83,13 @@ int cmd_pretrain(int argc, char **argv)
         {"batch", required_argument, 0, 'b'}, {"lr", required_argument, 0, 'l'},
         {"depths", required_argument, 0, 'D'}, {"dims", required_argument, 0, 'W'},
         {"limit", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
-        {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'}, {0, 0, 0, 0},
+        {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
+        {"exclude", required_argument, 0, 'x'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
     int c, seed = 1;
-    while ((c = getopt_long(argc, argv, "o:e:z:c:b:l:D:W:n:s:t:q", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:e:z:c:b:l:D:W:n:s:t:qx:", lo, NULL)) != -1) {
         char *end = NULL;
         int bad = 0;
         switch (c) {
@@ -100,6 +103,7 @@ int cmd_pretrain(int argc, char **argv)
         case 'D': bad = parse_four(optarg, 1, 64, o.arch.depths); break;
         case 'W': bad = parse_four(optarg, 1, 2048, o.arch.dims); break;
         case 'q': o.quiet = 1; break;
+        case 'x': o.exclude = optarg; break;
         case 'c':
             o.crop = strtof(optarg, &end);
             bad = !*optarg || *end || !(o.crop > 0.05f && o.crop <= 1.0f);

@@ -31,3 +31,19 @@ expect "saying so" grep -q "nofile.csv:1: no column 'file'" "$T/last.out"
 expect "nothing is written for a refused catalog" test ! -e x.safetensors
 expect "--out is required (usage, 2)" test "$(status $Z pretrain "$CAT")" -eq 2
 expect "a size under 32 px is a usage error" test "$(status $Z pretrain --size 16 --out y.safetensors "$CAT")" -eq 2
+
+# --exclude: a validation set never trained on (make pretrain keeps the GZ2
+# ring-vote validation galaxies out this way)
+sed -n '2,4p' "$CAT" | cut -d, -f1 > val.ids
+printf '# comment\n\n' >> val.ids
+check "--exclude leaves listed galaxies out of training" \
+    $Z pretrain --limit 40 --epochs 1 --size 32 --batch 16 --depths 1,1,1,1 --dims 8,16,16,24 \
+    --exclude val.ids --out ex.safetensors "$CAT"
+expect "it says how many it excluded" grep -q "val.ids: 3 galaxies excluded (never trained on)" "$T/last.out"
+expect "and trains on the others" grep -q "40 galaxies, 11 questions" "$T/last.out"
+echo "no-such-galaxy" >> val.ids
+expect "an id that is not in the catalog is refused (exit 1)" \
+    test "$(status $Z pretrain --limit 40 --epochs 1 --size 32 --exclude val.ids --out ex2.safetensors "$CAT")" -eq 1
+expect "naming it" grep -q "val.ids: id 'no-such-galaxy' is not in" "$T/last.out"
+expect "a missing --exclude file is refused" \
+    test "$(status $Z pretrain --epochs 1 --exclude nope.ids --out ex3.safetensors "$CAT")" -eq 1
