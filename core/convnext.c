@@ -90,6 +90,7 @@ struct core_convnext {
     int threads;
     int input_size;  /* from metadata, 0 = unknown */
     float crop;      /* centre-crop fraction applied by embed */
+    int views;       /* embed: views of the dihedral group averaged (1, 2, 4 or 8) */
 };
 
 static const core_convnext_arch ARCHS[] = {
@@ -120,6 +121,12 @@ size_t core_convnext_nparams(const core_convnext *m) { return m->nparams; }
 int core_convnext_input_size(const core_convnext *m) { return m->input_size; }
 float core_convnext_crop(const core_convnext *m) { return m->crop; }
 void core_convnext_set_crop(core_convnext *m, float crop) { m->crop = crop > 0.05f && crop <= 1.0f ? crop : 1.0f; }
+
+int core_convnext_views(const core_convnext *m) { return m->views; }
+void core_convnext_set_views(core_convnext *m, int views)
+{
+    m->views = views >= 8 ? 8 : views >= 4 ? 4 : views >= 2 ? 2 : 1;
+}
 
 void core_convnext_set_threads(core_convnext *m, int threads)
 {
@@ -353,6 +360,7 @@ int core_convnext_load(core_convnext **out, const char *path, const char *arch,
     const char *ms = core_safetensors_meta(st, "zoosh_input_size"), *mc = core_safetensors_meta(st, "zoosh_crop");
     m->input_size = ms && atoi(ms) >= 32 && atoi(ms) <= 4096 ? atoi(ms) : 0;
     core_convnext_set_crop(m, mc ? (float)atof(mc) : 1.0f);
+    m->views = 1;
     const char *ch = getenv("ZOOSH_CNX_CHUNK");
     if (ch && atol(ch) >= 1024) chunk_floats = (size_t)atol(ch);
     const char *env = getenv("ZOOSH_THREADS");
@@ -667,18 +675,51 @@ static void *worker(void *arg)
     workspace ws;
     ws_alloc(J->m, J->h, J->w, &ws);
     int dim = core_convnext_dim(J->m);
-    float *pre = J->imgs ? xmalloc((size_t)3 * J->h * J->w * sizeof *pre) : NULL;  /* (3, h, w) */
+    int V = J->imgs ? J->m->views : 1;
+    size_t plane = (size_t)3 * J->h * J->w;
+    float *pre = J->imgs ? xmalloc(2 * plane * sizeof *pre) : NULL;  /* 2 x (3, h, w) */
+    float *acc = V > 1 ? xmalloc((size_t)dim * sizeof *acc) : NULL; /* (dim) */
     for (int i = J->t; i < J->n; i += J->nthreads) {
-        const float *xi;
-        if (J->imgs) {
-            core_convnext_preprocess(&J->imgs[i], J->size, J->m->crop, pre);
-            xi = pre;
-        } else xi = J->x + (size_t)i * 3 * J->h * J->w;
-        forward_one(J->m, &ws, xi, J->h, J->w, J->out + (size_t)i * dim, 0);
+        float *o = J->out + (size_t)i * dim;
+        if (!J->imgs) {
+            forward_one(J->m, &ws, J->x + (size_t)i * plane, J->h, J->w, o, 0);
+            continue;
+        }
+        core_convnext_preprocess(&J->imgs[i], J->size, J->m->crop, pre);
+        if (V == 1) {
+            forward_one(J->m, &ws, pre, J->h, J->w, o, 0);
+            continue;
+        }
+        for (int d = 0; d < dim; d++) acc[d] = 0;
+        for (int v = 0; v < V; v++) {
+            core_convnext_dihedral(pre, J->h, v, pre + plane);
+            forward_one(J->m, &ws, pre + plane, J->h, J->w, o, 0);
+            for (int d = 0; d < dim; d++) acc[d] += o[d];
+        }
+        for (int d = 0; d < dim; d++) o[d] = acc[d] / (float)V;
     }
+    free(acc);
     free(pre);
     ws_free(&ws);
     return NULL;
+}
+
+void core_convnext_dihedral(const float *x, int s, int v, float *y)
+{
+    /* v = rotation (v & 3 quarter turns) after a transpose (v & 4): the 8
+     * symmetries of the square; y[r][c] = x[src(r, c)] per channel */
+    int rot = v & 3, tr = (v & 4) != 0;
+    for (int ch = 0; ch < 3; ch++) {
+        const float *xp = x + (size_t)ch * s * s;
+        float *yp = y + (size_t)ch * s * s;
+        for (int r = 0; r < s; r++)
+            for (int c = 0; c < s; c++) {
+                int a = r, b = c, t;
+                for (int k = 0; k < rot; k++) { t = a; a = b; b = s - 1 - t; }  /* quarter turn */
+                if (tr) { t = a; a = b; b = t; }
+                yp[(size_t)r * s + c] = xp[(size_t)a * s + b];
+            }
+    }
 }
 
 /* Share n images among the workers; BLAS single-threaded inside each.

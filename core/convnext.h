@@ -77,6 +77,16 @@ int   core_convnext_input_size(const core_convnext *m);
 float core_convnext_crop(const core_convnext *m);
 void  core_convnext_set_crop(core_convnext *m, float crop);
 
+/* Test-time augmentation of embed: the mean embedding over `views` of the
+ * 8 symmetries of the square (1 = none, the default; 2, 4 or 8; other
+ * values round down).  A galaxy has no preferred orientation, so averaging
+ * over them removes the encoder's own orientation noise from the vector. */
+void core_convnext_set_views(core_convnext *m, int views);
+int  core_convnext_views(const core_convnext *m);
+/* View v (0..7) of the square planes x (3, s, s) into y (3, s, s): v & 4 a
+ * transpose, then v & 3 quarter turns; v = 0 is the identity. */
+void core_convnext_dihedral(const float *x, int s, int v, float *y);
+
 /* Images -> embeddings: preprocess each to size x size (224 for Zoobot's
  * encoders) with the model's crop, forward, out (n, dim).  0, or -1 if size < 32. */
 int  core_convnext_embed(core_convnext *m, const core_image *imgs, int n, int size, float *out);

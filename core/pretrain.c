@@ -760,6 +760,9 @@ void core_pt_opts_default(core_pt_opts *o)
     o->arch = (core_convnext_arch){"zoosh_gz2", 4, {1, 1, 3, 1}, {32, 64, 128, 256}, 4};
     o->size = 64;
     o->crop = 0.5f;
+    o->zoom_lo = 0.9f;
+    o->zoom_hi = 1.1f;
+    o->jitter = 0;
     o->epochs = 8;
     o->batch = 32;
     o->lr = 2e-3f;
@@ -771,6 +774,7 @@ void core_pt_opts_default(core_pt_opts *o)
 
 typedef struct {
     int n, base;
+    int n_excl;         /* galaxies left out by --exclude */
     uint8_t *px;        /* (n, base, base, 3) centre region, 1.5 x the view */
     float *f;           /* (n, NO) cumulative vote fractions */
     char **files;       /* (n) */
@@ -958,6 +962,7 @@ static int load_data(const char *path, const core_pt_opts *o, ptdata *d, core_pt
     }
     free(dir);
     free(keep);
+    d->n_excl = n_excl;
     if (log && n_excl) fprintf(log, "%s: %d galaxies excluded (never trained on)\n", o->exclude, n_excl);
     if (log) fprintf(log, "catalog %s: %d galaxies, %d questions, %d answers; decoding images to %d px...\n",
                      path, n, qs->n_q, na, d->base);
@@ -1025,6 +1030,30 @@ static void make_view(const ptdata *d, int i, int S, float th, int flip, float z
                 x[((size_t)v * S + u) * 3 + c] = val / 255.0f;
             }
         }
+}
+
+/* Survey augmentation of one view x (S, S, 3) in [0, 1], strength a (1 =
+ * the ranges below): gain per channel exp(N(0, 0.1a)), saturation about the
+ * grey level in [1 - 0.5a, 1 + 0.5a], brightness exp(U(-0.3a, 0.3a)),
+ * gamma exp(U(-0.25a, 0.25a)), Gaussian pixel noise of sigma U(0, 0.02a).
+ * Different surveys (SDSS, DECaLS, HSC) differ in exactly these ways. */
+static void jitter_view(float *x, int S, float a, core_rng *r)
+{
+    float gain[3], sat = (float)(1 + a * (core_rng_uniform(r) - 0.5));
+    float bright = (float)exp(0.3 * a * (2 * core_rng_uniform(r) - 1));
+    float gam = (float)exp(0.25 * a * (2 * core_rng_uniform(r) - 1));
+    float sig = (float)(0.02 * a * core_rng_uniform(r));
+    for (int c = 0; c < 3; c++) gain[c] = (float)exp(0.1 * a * core_rng_normal(r)) * bright;
+    for (size_t p = 0; p < (size_t)S * S; p++) {
+        float *px = x + p * 3;
+        float g = (px[0] + px[1] + px[2]) * (1.0f / 3);
+        for (int c = 0; c < 3; c++) {
+            float v = (g + sat * (px[c] - g)) * gain[c];
+            v = v > 0 ? powf(v, gam) : 0;
+            v += sig * (float)core_rng_normal(r);
+            px[c] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
+    }
 }
 
 /* Mean loss over galaxies idx[0..n) without augmentation. */
@@ -1126,8 +1155,9 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
                 int g = idx[s * B + k];
                 float th = (float)(2 * M_PI * core_rng_uniform(&r));
                 int flip = (int)core_rng_below(&r, 2);
-                float z = (float)(0.9 + 0.2 * core_rng_uniform(&r));
+                float z = (float)(o->zoom_lo + (o->zoom_hi - o->zoom_lo) * core_rng_uniform(&r));
                 make_view(&d, g, S, th, flip, z, x + (size_t)k * S * S * 3);
+                if (o->jitter > 0) jitter_view(x + (size_t)k * S * S * 3, S, o->jitter, &r);
                 memcpy(f + (size_t)k * NO, d.f + (size_t)g * NO, (size_t)NO * sizeof *f);
             }
             float loss = core_pt_net_grad(net, &qs, x, B, S, f);
@@ -1154,7 +1184,15 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
         snprintf(s_val, sizeof s_val, "%.4f (mean-vote baseline %.4f, floor %.4f)", vl, mean_loss, floor_);
         snprintf(s_arch, sizeof s_arch, "depths %d,%d,%d,%d dims %d,%d,%d,%d", o->arch.depths[0], o->arch.depths[1],
                  o->arch.depths[2], o->arch.depths[3], o->arch.dims[0], o->arch.dims[1], o->arch.dims[2], o->arch.dims[3]);
-        const char *meta[] = {"made_by", "zoosh pretrain", "catalog", catalog, "epochs", s_ep,
+        char s_seed[32], s_excl[600];
+        snprintf(s_seed, sizeof s_seed, "%llu", (unsigned long long)o->seed);
+        snprintf(s_excl, sizeof s_excl, "%d galaxies listed in %.500s (never trained on)", d.n_excl,
+                 o->exclude ? o->exclude : "-");
+        char s_aug[200];
+        snprintf(s_aug, sizeof s_aug, "rotation, flip, zoom %.2g-%.2g, survey jitter %.2g; batch %d, lr %.3g AdamW wd %.3g cosine",
+                 o->zoom_lo, o->zoom_hi, o->jitter, o->batch, o->lr, o->wd);
+        const char *meta[] = {"made_by", "zoosh pretrain", "catalog", catalog, "epochs", s_ep, "seed", s_seed,
+                              "excluded", o->exclude ? s_excl : "none", "augmentation", s_aug,
                               "zoosh_input_size", s_size, "zoosh_crop", s_crop, "held_out_loss", s_val, "arch", s_arch, "answers", answers,
                               "loss", "per-question soft cross-entropy on vote fractions, weighted by the fraction reaching each question",
                               NULL};

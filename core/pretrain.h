@@ -86,6 +86,11 @@ typedef struct {
                                  trained on nor held out: a validation set kept
                                  unseen (NULL = none) */
     float val_frac;           /* held out for the reported validation loss (0.1) */
+    float zoom_lo, zoom_hi;   /* random zoom range of the views (0.9, 1.1; > 1 = closer) */
+    float jitter;             /* survey augmentation strength (0 = none): per-view
+                                 colour gain and saturation, brightness, gamma
+                                 and pixel noise, so the encoder learns shapes
+                                 rather than one survey's colour balance */
     int quiet;
 } core_pt_opts;
 

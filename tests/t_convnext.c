@@ -158,6 +158,79 @@ static void preprocessing_crops_the_centre_and_scales_to_one(void)
     for (int i = 0; i < 3 * 24 * 24; i++) ZT_CHECK(x[i] == 0, "empty: x[%d] = %g", i, x[i]);
 }
 
+static void the_eight_views_are_the_symmetries_of_the_square(void)
+{
+    enum { N = 5 };
+    float x[3 * N * N], y[8][3 * N * N], z[3 * N * N], w[3 * N * N];
+    for (int i = 0; i < 3 * N * N; i++) x[i] = (float)i;
+    for (int v = 0; v < 8; v++) {
+        core_convnext_dihedral(x, N, v, y[v]);
+        float sorted[3 * N * N];
+        memcpy(sorted, y[v], sizeof sorted);
+        for (int i = 0; i < 3 * N * N; i++)     /* a permutation within each channel */
+            ZT_CHECK((int)y[v][i] / (N * N) == i / (N * N), "view %d moved a pixel across channels", v);
+        for (int u = 0; u < v; u++)
+            ZT_CHECK(memcmp(y[u], y[v], sizeof x) != 0, "views %d and %d are the same", u, v);
+    }
+    ZT_CHECK(memcmp(y[0], x, sizeof x) == 0, "view 0 is not the identity");
+    /* view 1 is a quarter turn: four of them are the identity */
+    memcpy(z, x, sizeof z);
+    for (int k = 0; k < 4; k++) {
+        core_convnext_dihedral(z, N, 1, w);
+        memcpy(z, w, sizeof z);
+        if (k == 0) ZT_CHECK(memcmp(z, y[1], sizeof z) == 0, "one quarter turn is not view 1");
+        if (k == 1) ZT_CHECK(memcmp(z, y[2], sizeof z) == 0, "two quarter turns are not view 2");
+    }
+    ZT_CHECK(memcmp(z, x, sizeof z) == 0, "four quarter turns are not the identity");
+    core_convnext_dihedral(x, N, 4, z);     /* view 4 is the transpose */
+    ZT_CHECK(z[1 * N + 3] == x[3 * N + 1], "view 4 is not the transpose");
+}
+
+/* An RGB8 image turned a quarter (clockwise) into out (allocated). */
+static void turn_image(const core_image *im, core_image *out)
+{
+    ZT_OK(core_image_alloc(out, im->h, im->w));
+    for (int y = 0; y < im->h; y++)
+        for (int x = 0; x < im->w; x++)
+            memcpy(out->px + ((size_t)x * out->w + (im->h - 1 - y)) * 3, im->px + ((size_t)y * im->w + x) * 3, 3);
+}
+
+static void eight_views_make_the_embedding_orientation_free(void)
+{
+    core_convnext *m = load_fixture();
+    core_image im, turned;
+    ZT_OK(core_image_alloc(&im, 64, 64));
+    core_rng r;
+    core_rng_seed(&r, 5);
+    for (int i = 0; i < 64 * 64 * 3; i++) im.px[i] = (uint8_t)core_rng_below(&r, 256);
+    turn_image(&im, &turned);
+    float a[40], b[40], c[40], mean[40] = {0};
+    ZT_OK(core_convnext_embed(m, &im, 1, 32, a));
+    ZT_OK(core_convnext_embed(m, &turned, 1, 32, b));
+    ZT_CHECK(max_rel(a, b, 40, 1e-2) > 1e-3, "one view is already orientation-free: the test shows nothing");
+    ZT_CHECK(core_convnext_views(m) == 1, "views default %d", core_convnext_views(m));
+    core_convnext_set_views(m, 8);
+    ZT_OK(core_convnext_embed(m, &im, 1, 32, a));
+    ZT_OK(core_convnext_embed(m, &turned, 1, 32, b));
+    double rel = max_rel(a, b, 40, 1e-2);
+    ZT_CHECK(rel < 1e-5, "the image and its quarter turn embed %.3g apart with 8 views", rel);
+    /* and it is the mean of the 8 single-view forwards */
+    static float x[3 * 32 * 32], xv[3 * 32 * 32];
+    core_convnext_preprocess(&im, 32, core_convnext_crop(m), x);
+    for (int v = 0; v < 8; v++) {
+        core_convnext_dihedral(x, 32, v, xv);
+        ZT_OK(core_convnext_forward(m, xv, 1, 32, 32, c));
+        for (int d = 0; d < 40; d++) mean[d] += c[d] / 8;
+    }
+    rel = max_rel(a, mean, 40, 1e-2);
+    ZT_CHECK(rel < 1e-5, "8 views differ from the mean of 8 forwards by %.3g", rel);
+    core_convnext_set_views(m, 3);
+    ZT_CHECK(core_convnext_views(m) == 2, "3 views rounds to %d", core_convnext_views(m));
+    core_image_free(&im);
+    core_image_free(&turned);
+    core_convnext_free(m);
+}
+
 static void fast_path_equals_the_naive_loops(void)
 {
     core_convnext *m = load_fixture();
@@ -378,6 +451,9 @@ const zt_case zt_suite_convnext[] = {
     {"matches PyTorch on a 70x52 image (sizes not divisible by 32)", matches_pytorch_on_sizes_not_divisible_by_32, 0},
     {"embeds an RGB8 image as Zoobot preprocesses it", embeds_an_rgb8_image_as_zoobot_preprocesses_it, 0},
     {"preprocessing crops the centre and scales to [0, 1]", preprocessing_crops_the_centre_and_scales_to_one, 0},
+    {"the 8 views are the 8 symmetries of the square", the_eight_views_are_the_symmetries_of_the_square, 0},
+    {"8 views make the embedding orientation-free (and are the mean of 8 forwards)",
+     eight_views_make_the_embedding_orientation_free, 0},
     {"fast path equals the naive loops", fast_path_equals_the_naive_loops, 0},
     {"threads do not change the result", threads_do_not_change_the_result, 0},
     {"fast GELU matches erf", fast_gelu_matches_erf, 0},

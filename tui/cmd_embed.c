@@ -52,6 +52,8 @@ typedef struct {
     const char *weights;    /* ConvNeXt safetensors (core/convnext.h) */
     const char *arch;
     int size;
+    int views;              /* ConvNeXt test-time views (1, 2, 4, 8) */
+    float crop;             /* ConvNeXt centre crop; 0 = the weights' own */
     int pca;                /* components; 0 = no PCA */
     int threads;
     int quiet;
@@ -101,13 +103,17 @@ static int make_convnext_encoder(const embed_opts *o, core_repr_encoder *enc, en
         return 1;
     }
     core_convnext_set_threads(c->m, o->threads);
+    core_convnext_set_views(c->m, o->views);
+    if (o->crop > 0) core_convnext_set_crop(c->m, o->crop);
     /* --size given wins; else the resolution the weights were trained at
      * (zoosh pretrain records it), else 224 (Zoobot's) */
     c->size = o->size > 0 ? o->size : core_convnext_input_size(c->m) ? core_convnext_input_size(c->m) : 224;
     const core_convnext_arch *a = core_convnext_arch_of(c->m);
-    snprintf(convnext_prov, sizeof convnext_prov, "%s (depths %d,%d,%d,%d dims %d..%d) %s at %d px",
+    char views[48] = "";
+    if (o->views > 1) snprintf(views, sizeof views, ", mean of %d views", o->views);
+    snprintf(convnext_prov, sizeof convnext_prov, "%s (depths %d,%d,%d,%d dims %d..%d) %s at %d px%s",
              a->name, a->depths[0], a->depths[1], a->depths[2], a->depths[3], a->dims[0],
-             core_convnext_dim(c->m), o->weights, c->size);
+             core_convnext_dim(c->m), o->weights, c->size, views);
     memset(enc, 0, sizeof *enc);
     enc->set = o->set ? o->set : "convnext";
     enc->provenance = convnext_prov;
@@ -155,7 +161,7 @@ static void progress_tty(void *ctx, uint32_t done, uint32_t total)
 static void embed_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh embed WS [--method morph|pixels | --weights FILE [--arch A] [--size N]]\n"
+        "usage: zoosh embed WS [--method morph|pixels | --weights FILE [--arch A] [--size N] [--crop F] [--views V]]\n"
         "                      [--set NAME] [--pca K] [--threads N] [--new-only] [--quiet]\n"
         "\n"
         "Computes a representation (a feature vector) for every galaxy of the workspace\n"
@@ -174,6 +180,11 @@ static void embed_usage(FILE *f)
         "                   read from the tensor shapes)\n"
         "  --size N         pixels the thumbnail is resampled to (default: what the\n"
         "                   weights were trained at if recorded, else 224)\n"
+"  --crop F         centre crop, a fraction of the side (default: what the\n"
+        "                   weights were trained on if recorded, else none)\n"
+        "  --views V        the mean embedding over V of the 8 rotations / flips of\n"
+        "                   each image (1, 2, 4 or 8; default 1): V times the time,\n"
+        "                   orientation-free vectors\n"
         "  --set NAME       feature set to write (default: the method's name)\n"
         "  --pca K          fit a standardised PCA with K components (default %d, fewer\n"
         "                   when the set has fewer dimensions; 0 = none) and store the\n"
@@ -193,18 +204,19 @@ static void embed_usage(FILE *f)
 int cmd_embed(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { embed_usage(stdout); return 0; }
-    embed_opts o = {.method = "morph", .pca = CORE_REPR_PCA_K, .threads = 2, .size = 0};
+    embed_opts o = {.method = "morph", .pca = CORE_REPR_PCA_K, .threads = 2, .size = 0, .views = 1};
     static const struct option lo[] = {
         {"method", required_argument, 0, 'm'}, {"set", required_argument, 0, 's'},
         {"pca", required_argument, 0, 'p'}, {"threads", required_argument, 0, 't'},
         {"weights", required_argument, 0, 'w'}, {"arch", required_argument, 0, 'a'},
         {"size", required_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
-        {"new-only", no_argument, 0, 'n'}, {0, 0, 0, 0},
+        {"new-only", no_argument, 0, 'n'}, {"views", required_argument, 0, 'v'},
+        {"crop", required_argument, 0, 'c'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "m:s:p:t:w:a:z:q", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:s:p:t:w:a:z:qv:c:", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'm': o.method = optarg; break;
@@ -231,6 +243,20 @@ int cmd_embed(int argc, char **argv)
             o.size = (int)strtol(optarg, &end, 10);
             if (!*optarg || *end || o.size < 32 || o.size > 1024) {
                 fprintf(stderr, "zoosh embed: --size wants 32..1024 pixels, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'c':
+            o.crop = strtof(optarg, &end);
+            if (!*optarg || *end || !(o.crop >= 0.1f && o.crop <= 1.0f)) {
+                fprintf(stderr, "zoosh embed: --crop wants a fraction 0.1..1, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'v':
+            o.views = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || (o.views != 1 && o.views != 2 && o.views != 4 && o.views != 8)) {
+                fprintf(stderr, "zoosh embed: --views wants 1, 2, 4 or 8, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;

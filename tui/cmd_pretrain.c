@@ -24,13 +24,18 @@ static void usage(FILE *f)
         "to the catalog) and ClassQ.A (cumulative vote fractions, Kaggle GZ2 style).\n"
         "Loss: per-question cross-entropy on the vote distribution, weighted by the\n"
         "fraction of volunteers who reached the question.  Augmentation: rotations,\n"
-        "flips, zooms of 0.9-1.1.  The file is rewritten after every epoch; use it\n"
-        "with: zoosh embed --weights FILE --size SIZE WS\n"
+        "flips, zooms (--zoom), survey jitter (--jitter).  The file is rewritten after\n"
+        "every epoch; use it with: zoosh embed WS --weights FILE\n"
         "\n"
         "  --out FILE        where to write the encoder (timm's names; required)\n"
         "  --epochs N        passes over the catalog (default %d)\n"
         "  --size PX         training resolution (default %d)\n"
         "  --crop F          centre crop of each image, fraction of its side (default %.2g)\n"
+        "  --zoom LO,HI      random zoom range of the views (default %.2g,%.2g; > 1 closer,\n"
+        "                    at least 0.67)\n"
+        "  --jitter A        survey augmentation: random colour gain and saturation,\n"
+        "                    brightness, gamma and pixel noise, A = strength (default %.2g\n"
+        "                    = none; 1 = gains of ~10%%, saturation 0.5-1.5, gamma 0.8-1.3)\n"
         "  --batch B         images per step (default %d)\n"
         "  --lr X            peak AdamW learning rate (default %g; weight decay %g)\n"
         "  --depths a,b,c,d  blocks per stage (default %d,%d,%d,%d)\n"
@@ -41,7 +46,7 @@ static void usage(FILE *f)
         "  --seed S          random seed (default 1)\n"
         "  --threads N       BLAS / decoding threads (default 2)\n"
         "  --quiet           no progress lines\n",
-        d.epochs, d.size, d.crop, d.batch, d.lr, d.wd, d.arch.depths[0], d.arch.depths[1], d.arch.depths[2],
+        d.epochs, d.size, d.crop, d.zoom_lo, d.zoom_hi, d.jitter, d.batch, d.lr, d.wd, d.arch.depths[0], d.arch.depths[1], d.arch.depths[2],
         d.arch.depths[3], d.arch.dims[0], d.arch.dims[1], d.arch.dims[2], d.arch.dims[3]);
 }
 
@@ -84,12 +89,13 @@ int cmd_pretrain(int argc, char **argv)
         {"depths", required_argument, 0, 'D'}, {"dims", required_argument, 0, 'W'},
         {"limit", required_argument, 0, 'n'}, {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
-        {"exclude", required_argument, 0, 'x'}, {0, 0, 0, 0},
+        {"exclude", required_argument, 0, 'x'}, {"zoom", required_argument, 0, 'Z'},
+        {"jitter", required_argument, 0, 'j'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
     int c, seed = 1;
-    while ((c = getopt_long(argc, argv, "o:e:z:c:b:l:D:W:n:s:t:qx:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:e:z:c:b:l:D:W:n:s:t:qx:Z:j:", lo, NULL)) != -1) {
         char *end = NULL;
         int bad = 0;
         switch (c) {
@@ -107,6 +113,20 @@ int cmd_pretrain(int argc, char **argv)
         case 'c':
             o.crop = strtof(optarg, &end);
             bad = !*optarg || *end || !(o.crop > 0.05f && o.crop <= 1.0f);
+            break;
+        case 'Z': {
+            char *mid = NULL;
+            o.zoom_lo = strtof(optarg, &mid);
+            bad = mid == optarg || *mid != ',';
+            if (!bad) {
+                o.zoom_hi = strtof(mid + 1, &end);
+                bad = end == mid + 1 || *end || !(o.zoom_lo >= 0.67f && o.zoom_lo <= o.zoom_hi && o.zoom_hi <= 3.0f);
+            }
+            break;
+        }
+        case 'j':
+            o.jitter = strtof(optarg, &end);
+            bad = !*optarg || *end || !(o.jitter >= 0 && o.jitter <= 2);
             break;
         case 'l':
             o.lr = strtof(optarg, &end);
