@@ -209,6 +209,12 @@ static int load_image_file(zs_txn *txn, uint32_t g, core_image *im, core_repr_st
     return rc;
 }
 
+static int del_set(zs_txn *txn, void *arg)
+{
+    int rc = store_featset_del(txn, (const char *)arg);
+    return rc == STORE_ENOTFOUND ? 0 : rc;
+}
+
 int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progress_fn progress,
                     void *progress_ctx, volatile int *cancel, core_repr_stats *stats,
                     char *err, size_t errlen)
@@ -365,6 +371,145 @@ int core_repr_similar_set(zs_txn *txn, char *name, size_t len)
     return core_repr_default_set(txn, name, len);
 }
 
+/* ---- combining sets ------------------------------------------------------------ */
+void core_repr_block_weights(const int *width, const int *is_morph, int nblocks, float *w)
+{
+    int off = 0;
+    for (int b = 0; b < nblocks; b++) {
+        double ss = 0;
+        for (int j = 0; j < width[b]; j++) {
+            float u = is_morph[b] ? core_morph_weight(j) : 1.0f;
+            w[off + j] = u;
+            ss += (double)u * u;
+        }
+        float c = ss > 0 ? (float)(1.0 / sqrt(ss)) : 0.0f;
+        for (int j = 0; j < width[b]; j++) w[off + j] *= c;
+        off += width[b];
+    }
+}
+
+int core_repr_combine_parse(const char *prov, int *width, int *is_morph, int max)
+{
+    size_t lv = strlen(CORE_REPR_COMBINE_VERSION);
+    if (!prov || strncmp(prov, CORE_REPR_COMBINE_VERSION, lv) != 0 || (prov[lv] && prov[lv] != ' ')) return 0;
+    int nb = 0;
+    const char *p = prov + lv;
+    while (*p == ' ') p++;
+    while (*p) {
+        const char *tok = p, *end = strchr(p, ' ');
+        if (!end) end = p + strlen(p);
+        const char *c1 = memchr(tok, ':', (size_t)(end - tok));
+        if (!c1 || nb >= max) return -1;
+        char *e2;
+        long w = strtol(c1 + 1, &e2, 10);
+        if (e2 == c1 + 1 || w < 1 || w > 1 << 20) return -1;
+        int m = 0;
+        if (e2 < end && strncmp(e2, ":m", 2) == 0 && e2 + 2 == end) m = 1;
+        else if (e2 != end) return -1;
+        width[nb] = (int)w;
+        is_morph[nb++] = m;
+        p = end;
+        while (*p == ' ') p++;
+    }
+    return nb;
+}
+
+int core_repr_combine(zs_store *st, const char *const *sets, int n, const char *out_set, int *n_rows,
+                      int *n_missing, char *err, size_t errlen)
+{
+    if (n_rows) *n_rows = 0;
+    if (n_missing) *n_missing = 0;
+    if (err && errlen) err[0] = 0;
+    if (!st || !sets || n < 2 || n > CORE_REPR_COMBINE_MAX || !out_set) {
+        core_set_err(err, errlen, "combine wants 2..%d feature sets", CORE_REPR_COMBINE_MAX);
+        return STORE_EINVAL;
+    }
+    float *x[CORE_REPR_COMBINE_MAX] = {0};        /* x[b] (rows[b], dim[b]) */
+    uint32_t *g[CORE_REPR_COMBINE_MAX] = {0};     /* g[b] (rows[b]) ascending */
+    int rows[CORE_REPR_COMBINE_MAX] = {0}, dim[CORE_REPR_COMBINE_MAX] = {0}, morph[CORE_REPR_COMBINE_MAX] = {0};
+    float *y = NULL;       /* (m, D) */
+    uint32_t *gy = NULL;   /* (m) */
+    char prov[512];
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn), D = 0, m = 0;
+    if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
+    size_t pl = (size_t)snprintf(prov, sizeof prov, "%s", CORE_REPR_COMBINE_VERSION);
+    for (int b = 0; b < n && rc == 0; b++) {
+        char *sp = NULL;
+        int sd = 0;
+        rc = store_featset_get(txn, sets[b], &sd, &sp);
+        if (rc == 0) rc = store_features_load(txn, sets[b], &x[b], &g[b], &rows[b], &dim[b]);
+        if (rc) {
+            free(sp);
+            if (rc == STORE_ENOTFOUND) core_set_err(err, errlen, "no feature set '%s' (zoosh embed it first)", sets[b]);
+            else core_set_err(err, errlen, "loading feature set '%s': %s", sets[b], store_strerror(rc));
+            break;
+        }
+        morph[b] = sp && strncmp(sp, CORE_MORPH_VERSION, strlen(CORE_MORPH_VERSION)) == 0 &&
+                   dim[b] == core_morph_dim();
+        free(sp);
+        D += dim[b];
+        pl += (size_t)snprintf(prov + pl, pl < sizeof prov ? sizeof prov - pl : 0, " %s:%d%s", sets[b], dim[b],
+                               morph[b] ? ":m" : "");
+    }
+    store_read_end(txn);
+    if (rc) goto end;
+    if (pl >= sizeof prov) { core_set_err(err, errlen, "set names too long"); rc = STORE_EINVAL; goto end; }
+    /* galaxies in every set: a merge of the gid-ordered rows */
+    int cap = rows[0];
+    y = xmalloc(sizeof(float) * ((size_t)cap * D + 1));
+    gy = xmalloc(sizeof(uint32_t) * ((size_t)cap + 1));
+    int pos[CORE_REPR_COMBINE_MAX] = {0};
+    for (int i = 0; i < rows[0]; i++) {
+        uint32_t gid = g[0][i];
+        int all = 1;
+        for (int b = 1; b < n && all; b++) {
+            while (pos[b] < rows[b] && g[b][pos[b]] < gid) pos[b]++;
+            all = pos[b] < rows[b] && g[b][pos[b]] == gid;
+        }
+        if (!all) continue;
+        pos[0] = i;
+        float *o = y + (size_t)m * D;
+        for (int b = 0; b < n; b++) {
+            memcpy(o, x[b] + (size_t)pos[b] * dim[b], sizeof(float) * (size_t)dim[b]);
+            o += dim[b];
+        }
+        gy[m++] = gid;
+    }
+    int most = 0;
+    for (int b = 0; b < n; b++) most = rows[b] > most ? rows[b] : most;
+    if (n_missing) *n_missing = most - m;
+    if (n_rows) *n_rows = m;
+    if (m == 0) {
+        core_set_err(err, errlen, "no galaxy has a vector in all of the sets");
+        rc = STORE_EINVAL;
+        goto end;
+    }
+    /* a set of another dimension under that name is replaced */
+    if ((rc = store_read_begin(st, &txn)) == 0) {
+        int od = 0;
+        int have = store_featset_get(txn, out_set, &od, NULL) == 0;
+        store_read_end(txn);
+        if (have && od != D) rc = store_write(st, del_set, (void *)out_set);
+    }
+    for (int i0 = 0; i0 < m && rc == 0; i0 += WRITE_CHUNK) {
+        int b = m - i0 < WRITE_CHUNK ? m - i0 : WRITE_CHUNK;
+        put_ctx pc = {.set = out_set, .gids = gy + i0, .x = y + (size_t)i0 * D, .n = b, .dim = D,
+                      .provenance = i0 == 0 ? prov : NULL};
+        rc = store_write(st, put_vectors, &pc);
+    }
+    if (rc == 0) {
+        put_ctx pc = {.set = out_set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = out_set};
+        rc = store_write(st, put_vectors, &pc);
+    }
+    if (rc) core_set_err(err, errlen, "storing combined set '%s': %s", out_set, store_strerror(rc));
+end:
+    for (int b = 0; b < n; b++) { free(x[b]); free(g[b]); }
+    free(y);
+    free(gy);
+    return rc;
+}
+
 /* ---- PCA -------------------------------------------------------------------- */
 int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
                       char *err, size_t errlen)
@@ -380,10 +525,22 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     int is_default = core_repr_default_set(txn, defset, sizeof defset) == 0 && strcmp(defset, set) == 0;
     /* a morphology set gets its blocks balanced (core_morph_weight) */
     char *sprov = NULL;
-    int sdim = 0, is_morph = 0;
-    if (rc == 0 && store_featset_get(txn, set, &sdim, &sprov) == 0 && sprov &&
-        strncmp(sprov, CORE_MORPH_VERSION, strlen(CORE_MORPH_VERSION)) == 0 && sdim == core_morph_dim())
-        is_morph = 1;
+    int sdim = 0, is_morph = 0, nblk = 0, bw[CORE_REPR_COMBINE_MAX], bm[CORE_REPR_COMBINE_MAX];
+    if (rc == 0 && store_featset_get(txn, set, &sdim, &sprov) == 0 && sprov) {
+        if (strncmp(sprov, CORE_MORPH_VERSION, strlen(CORE_MORPH_VERSION)) == 0 && sdim == core_morph_dim())
+            is_morph = 1;
+        nblk = core_repr_combine_parse(sprov, bw, bm, CORE_REPR_COMBINE_MAX);
+        int tot = 0;
+        for (int b = 0; b < nblk; b++) tot += bw[b];
+        if (nblk > 0 && tot != sdim) nblk = -1;
+        if (nblk < 0) {
+            core_set_err(err, errlen, "feature set '%s': provenance '%s' does not describe its %d dims", set, sprov, sdim);
+            free(sprov);
+            store_read_end(txn);
+            free(x); free(gids);
+            return STORE_ECORRUPT;
+        }
+    }
     free(sprov);
     store_read_end(txn);
     if (rc) {
@@ -404,6 +561,9 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     if (is_morph) {
         wts = xmalloc(sizeof(float) * (size_t)d);
         for (int j = 0; j < d; j++) wts[j] = core_morph_weight(j);
+    } else if (nblk > 0) {
+        wts = xmalloc(sizeof(float) * (size_t)d);
+        core_repr_block_weights(bw, bm, nblk, wts);
     }
     int frc = core_pca_fit_weighted(x, n, d, k, 1, wts, &p, perr, sizeof perr);
     free(wts);
@@ -427,7 +587,7 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     for (int c = 0; c < k; c++) ev += core_pca_variance(p)[c];
     double tv = core_pca_total_variance(p);
     snprintf(prov, sizeof prov, "pca %d of %s (standardised%s; %.1f%% of the variance)", k, set,
-             is_morph ? ", morph blocks balanced" : "", tv > 0 ? 100 * ev / tv : 0.0);
+             is_morph ? ", morph blocks balanced" : nblk > 0 ? ", blocks balanced" : "", tv > 0 ? 100 * ev / tv : 0.0);
     snprintf(bkey, sizeof bkey, "pca/%s", set);
     void *blob = NULL;
     size_t blen = 0;

@@ -84,6 +84,37 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
                     void *progress_ctx, volatile int *cancel, core_repr_stats *stats,
                     char *err, size_t errlen);
 
+/* ---- combining sets ------------------------------------------------------ */
+
+/* Provenance prefix of a combined set; the rest names the blocks in order,
+ * "combine v1 morph:270:m convnext:256" (":m": a morphology block). */
+#define CORE_REPR_COMBINE_VERSION "combine v1"
+#define CORE_REPR_COMBINE_MAX 8
+
+/* Concatenate feature sets sets[0..n) into one set `out_set` (one vector per
+ * galaxy that has a vector in every one of them; galaxies missing one are
+ * counted in *n_missing, may be NULL) and make it the workspace default
+ * (meta "features.default").  Nothing is scaled here: core_repr_pca_fit
+ * balances the blocks (core_repr_block_weights) when it fits the PCA of a
+ * combined set.  Returns 0 or a store error code (STORE_ENOTFOUND: a set is
+ * missing, STORE_EINVAL: fewer than 2 sets or no galaxy in all of them). */
+int core_repr_combine(zs_store *st, const char *const *sets, int n, const char *out_set, int *n_rows,
+                      int *n_missing, char *err, size_t errlen);
+
+/* The PCA weights of a combined set: block b has width[b] columns; for a
+ * morphology block (is_morph[b]) column j's base weight is
+ * core_morph_weight(j) (its per-annulus blocks balanced), otherwise 1; then
+ * every block is scaled so that its standardised columns carry a total
+ * variance of 1 (sum of squared weights 1), so a block of 256 encoder
+ * features and one of 270 morphology features count the same under one PCA
+ * and one L2 penalty however wide they are.  w (sum of widths). */
+void core_repr_block_weights(const int *width, const int *is_morph, int nblocks, float *w);
+
+/* Parse a combined set's provenance: block widths and morph flags (at most
+ * CORE_REPR_COMBINE_MAX).  Returns the number of blocks, 0 if prov is not a
+ * combined set's, -1 if malformed. */
+int core_repr_combine_parse(const char *prov, int *width, int *is_morph, int max);
+
 /* ---- PCA ----------------------------------------------------------------- */
 
 /* Fit a standardised PCA with k components (fewer when the set's dim is
@@ -91,7 +122,8 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
  * projections as feature set "pca<k>" when `set` is the default set (and
  * meta "features.pca" = that name), "<set>_pca<k>" otherwise; the name is
  * written to out_name.  A morphology set (provenance CORE_MORPH_VERSION)
- * has its per-annulus blocks balanced (core_morph_weight) before the PCA.
+ * has its per-annulus blocks balanced (core_morph_weight) before the PCA; a
+ * combined set (core_repr_combine) its blocks (core_repr_block_weights).
  * The projections are meant to be used as they are (do not standardise
  * them again: that would blow up the noisy last components).
  * Returns 0 or a store error code (STORE_ENOTFOUND: no such set). */

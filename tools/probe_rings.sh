@@ -12,10 +12,13 @@
 # ring-vote validation set that designs are chosen on (issue 5):
 #   tools/gz2_ringval.sh --labels > /tmp/val.csv; tools/probe_rings.sh --catalog /tmp/val.csv
 #
-# Sets probed: morph (each feature standardised), pca40 (zoosh's stored PCA of
-# morph: blocks balanced, fitted without labels on the workspace, used as it
-# is), pixels (the floor) and, with --weights (or when
-# sample_data/encoder.safetensors exists), convnext and morph+convnext.
+# Sets probed: morph (each feature standardised), pca40_morph (zoosh's stored
+# PCA of morph: blocks balanced, fitted without labels on the workspace, used
+# as it is; the default before issue 5), pixels (the floor) and, with
+# --weights (or when sample_data/encoder.safetensors exists), convnext,
+# morph+convnext (the two standardised, each block / sqrt(width), one L2) and
+# pca40_default: what `zoosh embed WS` stores as pca40 now, the PCA-40 of the
+# combined set morph+convnext with both blocks balanced (core_repr_combine).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${ZT_SHARED:-$(cd "$ROOT/.." && pwd)/shared/data}
@@ -47,15 +50,20 @@ if [ ! -d "$WS" ]; then
 fi
 "$Z" embed "$WS" --method morph --quiet >&2
 "$Z" embed "$WS" --method pixels --pca 0 --quiet >&2
-SETS=(morph="$TMP/morph.csv" pca40="$TMP/pca40.csv" pixels="$TMP/pixels.csv")
+SETS=(morph="$TMP/morph.csv" pca40_morph="$TMP/pca40_morph.csv" pixels="$TMP/pixels.csv")
+export_set() { "$Z" export "$WS" --format features --set "$1" -o "$2" 2>/dev/null; }
+export_set morph "$TMP/morph.csv"
+export_set pixels "$TMP/pixels.csv"
+if [ "$("$Z" export "$WS" --format features --set morph_pca40 -o "$TMP/pca40_morph.csv" >/dev/null 2>&1; echo $?)" != 0 ]; then
+    export_set pca40 "$TMP/pca40_morph.csv"     # morph is still the default: its PCA is pca40
+fi
 COMB=()
 if [ -n "$WEIGHTS" ]; then
     "$Z" embed "$WS" --weights "$WEIGHTS" --pca 0 --quiet >&2
-    SETS+=(convnext="$TMP/convnext.csv")
+    "$Z" embed "$WS" --combine morph,convnext --quiet >&2      # as zoosh embed WS does
+    export_set convnext "$TMP/convnext.csv"
+    export_set pca40 "$TMP/pca40_default.csv"
+    SETS+=(convnext="$TMP/convnext.csv" pca40_default="$TMP/pca40_default.csv")
     COMB=(--combine morph+convnext)
 fi
-for s in "${SETS[@]}"; do
-    name=${s%%=*} file=${s#*=}
-    "$Z" export "$WS" --format features --set "$name" -o "$file" 2>/dev/null
-done
 nice "$PY" "$ROOT/tools/probe_rings.py" "$CAT" "${SETS[@]}" "${COMB[@]}" "${PROBE_ARGS[@]}"

@@ -3,6 +3,8 @@
  * then its PCA) and `zoosh similar` (the galaxies nearest to one).
  *
  *   zoosh embed WS [--method morph|pixels | --weights F [--arch A] [--size N]] [--set NAME] [--pca K] [--threads N] [--quiet]
+ *   zoosh embed WS --combine A,B [--set NAME] [--pca K]
+ *   (no --method / --weights / --set: morph, the default encoder, combined)
  *   zoosh similar WS ID [-k 12] [--set NAME] [--metric euclidean|cosine]
  *
  * The work is in core/repr.h; this file parses arguments, picks the encoder
@@ -163,11 +165,18 @@ static void embed_usage(FILE *f)
     fprintf(f,
         "usage: zoosh embed WS [--method morph|pixels | --weights FILE [--arch A] [--size N] [--crop F] [--views V]]\n"
         "                      [--set NAME] [--pca K] [--threads N] [--new-only] [--quiet]\n"
+        "       zoosh embed WS --combine A,B[,...] [--set NAME] [--pca K]\n"
         "\n"
         "Computes a representation (a feature vector) for every galaxy of the workspace\n"
         "from its stored thumbnail and stores it as a feature set; then fits a PCA.\n"
         "\n"
-        "  --method morph   hand-crafted morphology features (default): ellipse, radial\n"
+        "Without --method, --weights or --set (the default representation): the\n"
+        "morphology features, then zoosh's own encoder (sample_data/encoder.safetensors,\n"
+        "or $ZOOSH_ENCODER; ZOOSH_ENCODER=none skips it) as set \"convnext\", the two\n"
+        "combined as set \"morph+convnext\" (the workspace default) and its PCA as\n"
+        "\"pca40\", both blocks balanced.\n"
+        "\n"
+        "  --method morph   hand-crafted morphology features only: ellipse, radial\n"
         "                   profiles in elliptical annuli, unsharp-mask (ring/arm) profile,\n"
         "                   azimuthal Fourier modes, concentration, asymmetry, Gini/M20,\n"
         "                   colour in annuli (%s)\n"
@@ -192,6 +201,10 @@ static void embed_usage(FILE *f)
         "                   \"NAME_pcaK\" (other sets); the PCA itself is kept so new\n"
         "                   galaxies can be projected\n"
         "  --threads N      worker threads (default 2)\n"
+        "  --combine A,B    concatenate stored sets into one (\"A+B\", or --set NAME) for\n"
+        "                   the galaxies in all of them; it becomes the workspace default;\n"
+        "                   its PCA standardises every column and scales each set's block\n"
+        "                   to the same total variance (a morph block balanced inside too)\n"
         "  --new-only       only galaxies without a vector in the set yet (after importing\n"
         "                   more; the PCA is refitted on all)\n"
         "  --quiet          no progress line\n"
@@ -201,30 +214,136 @@ static void embed_usage(FILE *f)
         CORE_MORPH_VERSION, CORE_REPR_PCA_K);
 }
 
+/* Compute one encoder's set; prints the summary line.  0 or an exit status. */
+static int embed_with(zs_store *st, const char *ws, const embed_opts *o, const core_repr_encoder *enc)
+{
+    double t0 = core_mono_s();
+    int tty = !o->quiet && isatty(2);
+    core_repr_stats stats;
+    char err[256] = "";
+    int rc = core_repr_embed(st, enc, tty ? progress_tty : NULL, &t0, NULL, &stats, err, sizeof err);
+    if (tty) fprintf(stderr, "\n");
+    if (rc) {
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        return ws_status(rc);
+    }
+    if (stats.n_missing || stats.n_failed)
+        fprintf(stderr, "zoosh embed: %u galaxies without an image, %u refused by the encoder; first: %s\n",
+                stats.n_missing, stats.n_failed, stats.first_problem);
+    if (stats.n_done == 0 && stats.n_skipped == 0) {
+        fprintf(stderr, "zoosh embed: %s: no galaxy could be embedded (zoosh import a catalog first)\n", ws);
+        return 1;
+    }
+    if (stats.n_skipped) printf("%u galaxies already had a vector in '%s' (--new-only)\n", stats.n_skipped, enc->set);
+    printf("embedded %u galaxies into feature set '%s' (%d dims, %s) in %.2f s (%.0f galaxies/s)\n",
+           stats.n_done, enc->set, enc->dim, enc->provenance ? enc->provenance : "", stats.seconds,
+           stats.seconds > 0 ? stats.n_done / stats.seconds : 0.0);
+    return 0;
+}
+
+static int run_encoder(zs_store *st, const char *ws, const embed_opts *o)
+{
+    core_repr_encoder enc;
+    encoder_state es;
+    int status = make_encoder(o, &enc, &es);
+    if (status) return status;
+    enc.new_only = o->new_only;
+    status = embed_with(st, ws, o, &enc);
+    encoder_done(&es);
+    return status;
+}
+
+static int fit_pca(zs_store *st, const char *ws, const char *set, int k)
+{
+    char name[STORE_FEATNAME_MAX + 1] = "", err[256] = "";
+    double t1 = core_mono_s();
+    int rc = core_repr_pca_fit(st, set, k, name, sizeof name, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        return ws_status(rc);
+    }
+    zs_txn *txn;
+    char *prov = NULL;
+    int dim = 0;
+    if (store_read_begin(st, &txn) == 0) {
+        store_featset_get(txn, name, &dim, &prov);
+        store_read_end(txn);
+    }
+    printf("PCA: feature set '%s' (%s) in %.2f s\n", name, prov ? prov : "", core_mono_s() - t1);
+    free(prov);
+    return 0;
+}
+
+/* --combine A,B,...: split the list; the combined set is "A+B+..." unless --set. */
+static int combine_sets(zs_store *st, const char *ws, const char *list, const char *set_name, char *out,
+                        size_t outlen)
+{
+    char buf[512];
+    const char *sets[CORE_REPR_COMBINE_MAX];
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (n == CORE_REPR_COMBINE_MAX) {
+            fprintf(stderr, "zoosh embed: --combine: at most %d sets\n", CORE_REPR_COMBINE_MAX);
+            return EXIT_USAGE;
+        }
+        sets[n++] = t;
+    }
+    if (n < 2) {
+        fprintf(stderr, "zoosh embed: --combine wants two or more feature sets, as morph,convnext\n");
+        return EXIT_USAGE;
+    }
+    if (set_name) snprintf(out, outlen, "%s", set_name);
+    else {
+        size_t l = 0;
+        out[0] = 0;
+        for (int i = 0; i < n && l < outlen; i++) l += (size_t)snprintf(out + l, outlen - l, "%s%s", i ? "+" : "", sets[i]);
+        if (l >= outlen || l > STORE_FEATNAME_MAX - 16) {
+            fprintf(stderr, "zoosh embed: --combine: the name '%s' is too long; give one with --set\n", out);
+            return EXIT_USAGE;
+        }
+    }
+    char err[256] = "";
+    int rows = 0, missing = 0;
+    double t0 = core_mono_s();
+    int rc = core_repr_combine(st, sets, n, out, &rows, &missing, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        return rc == STORE_ENOTFOUND || rc == STORE_EINVAL ? 1 : ws_status(rc);
+    }
+    if (missing) fprintf(stderr, "zoosh embed: %d galaxies lack a vector in one of the sets and are left out\n", missing);
+    printf("combined %s into feature set '%s' (%d galaxies; the workspace default now) in %.2f s\n", list, out, rows,
+           core_mono_s() - t0);
+    return 0;
+}
+
 int cmd_embed(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { embed_usage(stdout); return 0; }
     embed_opts o = {.method = "morph", .pca = CORE_REPR_PCA_K, .threads = 2, .size = 0, .views = 1};
+    const char *combine = NULL;
+    int method_given = 0;
     static const struct option lo[] = {
         {"method", required_argument, 0, 'm'}, {"set", required_argument, 0, 's'},
         {"pca", required_argument, 0, 'p'}, {"threads", required_argument, 0, 't'},
         {"weights", required_argument, 0, 'w'}, {"arch", required_argument, 0, 'a'},
         {"size", required_argument, 0, 'z'}, {"quiet", no_argument, 0, 'q'},
         {"new-only", no_argument, 0, 'n'}, {"views", required_argument, 0, 'v'},
-        {"crop", required_argument, 0, 'c'}, {0, 0, 0, 0},
+        {"crop", required_argument, 0, 'c'}, {"combine", required_argument, 0, 'C'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "m:s:p:t:w:a:z:qv:c:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:s:p:t:w:a:z:qv:c:C:", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
-        case 'm': o.method = optarg; break;
+        case 'm': o.method = optarg; method_given = 1; break;
         case 's': o.set = optarg; break;
         case 'w': o.weights = optarg; break;
         case 'a': o.arch = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'n': o.new_only = 1; break;
+        case 'C': combine = optarg; break;
         case 'p':
             o.pca = (int)strtol(optarg, &end, 10);
             if (!*optarg || *end || o.pca < 0 || o.pca > 4096) {
@@ -275,60 +394,48 @@ int cmd_embed(int argc, char **argv)
                 STORE_FEATNAME_MAX - 16);
         return EXIT_USAGE;
     }
-
-    core_repr_encoder enc;
-    encoder_state es;
-    int status = make_encoder(&o, &enc, &es);
-    if (status) return status;
-    enc.new_only = o.new_only;
+    if (combine && (method_given || o.weights)) {
+        fprintf(stderr, "zoosh embed: --combine joins sets already computed; not with --method or --weights\n");
+        return EXIT_USAGE;
+    }
+    /* the default: morphology features, then zoosh's encoder if there is
+     * one, the two combined (blocks balanced) as the workspace default */
+    int dflt = !combine && !method_given && !o.weights && !o.set;
+    char encpath[4200] = "";
+    int have_enc = dflt && cmd_default_encoder(encpath, sizeof encpath);
+    if (have_enc) {           /* check the weights load before any work */
+        core_convnext *m = NULL;
+        char err[300];
+        if (core_convnext_load(&m, encpath, NULL, err, sizeof err)) {
+            fprintf(stderr, "zoosh embed: default encoder %s: %s (ZOOSH_ENCODER=none: morphology only)\n",
+                    encpath, err);
+            return 1;
+        }
+        core_convnext_free(m);
+    }
 
     zs_store *st = NULL;
-    if ((status = open_ws("embed", ws, 0, &st))) { encoder_done(&es); return status; }
-
-    double t0 = core_mono_s();
-    int tty = !o.quiet && isatty(2);
-    core_repr_stats stats;
-    char err[256] = "";
-    int rc = core_repr_embed(st, &enc, tty ? progress_tty : NULL, &t0, NULL, &stats, err, sizeof err);
-    if (tty) fprintf(stderr, "\n");
-    encoder_done(&es);
-    if (rc) {
-        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
-        status = ws_status(rc);
+    int status = open_ws("embed", ws, 0, &st);
+    if (status) return status;
+    char cname[STORE_FEATNAME_MAX + 1] = "";
+    if (combine) {
+        if ((status = combine_sets(st, ws, combine, o.set, cname, sizeof cname))) goto end;
+        if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
         goto end;
     }
-    if (stats.n_missing || stats.n_failed)
-        fprintf(stderr, "zoosh embed: %u galaxies without an image, %u refused by the encoder; first: %s\n",
-                stats.n_missing, stats.n_failed, stats.first_problem);
-    if (stats.n_done == 0 && stats.n_skipped == 0) {
-        fprintf(stderr, "zoosh embed: %s: no galaxy could be embedded (zoosh import a catalog first)\n", ws);
-        status = 1;
+    if ((status = run_encoder(st, ws, &o))) goto end;
+    if (!have_enc) {
+        if (dflt) printf("no default encoder (%s): morphology features only\n",
+                                     getenv("ZOOSH_ENCODER") ? "ZOOSH_ENCODER=none" : "sample_data/encoder.safetensors missing");
+        const char *set = o.set ? o.set : o.weights ? "convnext" : o.method;
+        if (o.pca > 0) status = fit_pca(st, ws, set, o.pca);
         goto end;
     }
-    if (stats.n_skipped) printf("%u galaxies already had a vector in '%s' (--new-only)\n", stats.n_skipped, enc.set);
-    printf("embedded %u galaxies into feature set '%s' (%d dims, %s) in %.2f s (%.0f galaxies/s)\n",
-           stats.n_done, enc.set, enc.dim, enc.provenance ? enc.provenance : "", stats.seconds,
-           stats.seconds > 0 ? stats.n_done / stats.seconds : 0.0);
-
-    if (o.pca > 0) {
-        char name[STORE_FEATNAME_MAX + 1] = "";
-        double t1 = core_mono_s();
-        rc = core_repr_pca_fit(st, enc.set, o.pca, name, sizeof name, err, sizeof err);
-        if (rc) {
-            fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
-            status = ws_status(rc);
-            goto end;
-        }
-        zs_txn *txn;
-        char *prov = NULL;
-        int dim = 0;
-        if (store_read_begin(st, &txn) == 0) {
-            store_featset_get(txn, name, &dim, &prov);
-            store_read_end(txn);
-        }
-        printf("PCA: feature set '%s' (%s) in %.2f s\n", name, prov ? prov : "", core_mono_s() - t1);
-        free(prov);
-    }
+    embed_opts oe = o;
+    oe.weights = encpath;
+    if ((status = run_encoder(st, ws, &oe))) goto end;
+    if ((status = combine_sets(st, ws, "morph,convnext", NULL, cname, sizeof cname))) goto end;
+    if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
 end:
     store_close(st);
     return status;

@@ -126,8 +126,8 @@ static const char demo_usage[] =
     "    zoosh sim DIR/sim -n 600 --seed 1 --size 256 --mix ring=0.15\n"
     "    zoosh init DIR --schema gz-decals,ring\n"
     "    zoosh import DIR DIR/sim/import.csv   (the catalog, truth column ring -> true_ring)\n"
-    "    zoosh embed DIR                       (morphology features; also the encoder in\n"
-    "                                           sample_data/encoder.safetensors if present)\n"
+    "    zoosh embed DIR                       (morphology features + the encoder in\n"
+    "                                           sample_data/encoder.safetensors, combined)\n"
     "    zoosh train DIR --task gz-decals ; zoosh train DIR --task T\n"
     "    zoosh label DIR --task T\n"
     "  Running it again reuses the workspace and the answers already given.\n"
@@ -215,23 +215,6 @@ end:
     return status;
 }
 
-/* sample_data/ next to the binary (the repository root), else ./sample_data. */
-static void demo_sample_dir(char *buf, size_t len)
-{
-    char exe[2048];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(buf, len, "%s/sample_data", exe);
-            struct stat st;
-            if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return;
-        }
-    }
-    snprintf(buf, len, "sample_data");
-}
 
 /* How well the workspace's current model of `ring` ranks the galaxies against
  * the simulator's truth (meta column true_ring): ROC AUC over every galaxy,
@@ -349,18 +332,10 @@ int cmd_demo(int argc, char **argv)
         demo_mark(ws, "import");
     }
     if (!demo_done(ws, "embed")) {
+        /* the default representation: morphology + zoosh's encoder, blocks
+         * balanced, PCA-40 (zoosh embed without --method) */
         char *av[] = {"embed", (char *)ws, NULL};
         if ((rc = demo_run("compute the representation", cmd_embed, 2, av))) goto end;
-        char sample[4096], weights[4200];
-        demo_sample_dir(sample, sizeof sample);
-        snprintf(weights, sizeof weights, "%s/encoder.safetensors", sample);
-        if (access(weights, R_OK) == 0) {
-            char *aw[] = {"embed", (char *)ws, "--weights", weights, NULL};
-            if (demo_run("embed with the default encoder", cmd_embed, 4, aw))
-                fprintf(stderr, "zoosh demo: going on with the morphology features\n");
-        } else {
-            printf("zoosh demo: note: no %s; using the morphology features only\n", weights);
-        }
         demo_mark(ws, "embed");
     }
     if (!demo_done(ws, "train")) {

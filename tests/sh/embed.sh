@@ -19,7 +19,36 @@ expect "... saying to run zoosh embed" grep -q "zoosh embed" "$T/last.out"
 
 check "embed computes morphology features for every galaxy" $Z embed ws --quiet
 expect "... 200 of them" grep -q "embedded 200 galaxies into feature set 'morph'" "$T/last.out"
-expect "... and fits a 40-component PCA" grep -q "feature set 'pca40'" "$T/last.out"
+if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
+    expect "... and, by default, zoosh's encoder's too" \
+        grep -q "embedded 200 galaxies into feature set 'convnext' (256 dims.*sample_data/encoder.safetensors at 64 px" "$T/last.out"
+    expect "... the two combined as the workspace default" \
+        grep -q "combined morph,convnext into feature set 'morph+convnext' (200 galaxies; the workspace default now)" "$T/last.out"
+    expect "... whose 40-component PCA balances the two blocks" \
+        grep -q "feature set 'pca40' (pca 40 of morph+convnext (standardised, blocks balanced" "$T/last.out"
+    check "the combined set exports" $Z export ws --format features --set morph+convnext -o comb.csv
+    expect "... 270 + 256 columns" test "$(head -1 comb.csv | tr ',' '\n' | grep -c '^feat_')" -eq 526
+    check "the encoder's set exports" $Z export ws --format features --set convnext -o cnx.csv
+    $Z export ws --format features --set morph -o m0.csv >/dev/null 2>&1
+    expect "... and each combined row is the morph row then the convnext row" sh -c \
+        "paste -d, m0.csv cnx.csv | cut -d, -f1-271,273- | tail -n +2 | sed 's/^[^,]*,//' > want.txt &&
+         tail -n +2 comb.csv | sed 's/^[^,]*,//' > got.txt && cmp -s want.txt got.txt"
+else
+    expect "... and fits a 40-component PCA" grep -q "feature set 'pca40'" "$T/last.out"
+fi
+check "a second workspace of the same galaxies" sh -c "$Z init ws2 >/dev/null && $Z import ws2 '$CAT' >/dev/null"
+check "ZOOSH_ENCODER=none embeds the morphology features only" env ZOOSH_ENCODER=none $Z embed ws2 --quiet
+expect "... saying so" grep -q "no default encoder (ZOOSH_ENCODER=none): morphology features only" "$T/last.out"
+expect "... with the PCA of morph as pca40" grep -q "feature set 'pca40' (pca 40 of morph (standardised, morph blocks balanced" "$T/last.out"
+expect "... and no encoder set" sh -c "! grep -q convnext '$T/last.out'"
+expect "a default encoder that does not load is an error (1)" \
+    test "$(echo junk > junk.safetensors; ZOOSH_ENCODER=junk.safetensors $Z embed ws2 --quiet >/dev/null 2>&1; echo $?)" = 1
+expect "--combine wants two sets (usage, 2)" test "$($Z embed ws2 --combine morph >/dev/null 2>&1; echo $?)" = 2
+expect "--combine is not for --method (usage, 2)" test "$($Z embed ws2 --combine morph,pca40 --method morph >/dev/null 2>&1; echo $?)" = 2
+expect "--combine of a set that is not there fails (1)" test "$($Z embed ws2 --combine morph,nosuch >/dev/null 2>&1; echo $?)" = 1
+check "--combine joins two stored sets" $Z embed ws2 --combine morph,pca40 --set mp --pca 10
+expect "... into the named set, which becomes the default, with its PCA" \
+    sh -c "grep -q \"combined morph,pca40 into feature set 'mp' (200 galaxies\" '$T/last.out' && grep -q \"feature set 'pca10' (pca 10 of mp (standardised, blocks balanced\" '$T/last.out'"
 check "the features export as 200 rows" $Z export ws --format features --set morph -o morph.csv
 expect "... with a header and 200 lines" test "$(wc -l < morph.csv)" -eq 201
 ndim=$(head -1 morph.csv | tr ',' '\n' | grep -c '^feat_')
