@@ -47,3 +47,43 @@ expect "an id that is not in the catalog is refused (exit 1)" \
 expect "naming it" grep -q "val.ids: id 'no-such-galaxy' is not in" "$T/last.out"
 expect "a missing --exclude file is refused" \
     test "$(status $Z pretrain --epochs 1 --exclude nope.ids --out ex3.safetensors "$CAT")" -eq 1
+
+# survey augmentation: --jitter and --zoom are recorded in the file; bad values refused
+check "--jitter and --zoom train" \
+    $Z pretrain --limit 32 --epochs 1 --size 32 --batch 16 --depths 1,1,1,1 --dims 8,16,16,24 \
+    --jitter 1 --zoom 0.75,1.33 --out jit.safetensors "$CAT"
+expect "the file records the augmentation" grep -aq '"augmentation":"rotation, flip, zoom 0.75-1.3, survey jitter 1;' jit.safetensors
+expect "a zoom below 0.67 is refused (usage, 2)" test "$(status $Z pretrain --zoom 0.5,1 --out z.safetensors "$CAT")" -eq 2
+expect "so is a reversed range" test "$(status $Z pretrain --zoom 1.2,0.9 --out z.safetensors "$CAT")" -eq 2
+expect "and a jitter that is not a number" test "$(status $Z pretrain --jitter lots --out z.safetensors "$CAT")" -eq 2
+
+# simulated galaxies as GZ2 votes (tools/sim_gz2_catalog.py), merged with the real catalog
+if [ -x /usr/bin/python3 ]; then
+    $Z sim simg -n 24 --size 96 --mix ring=0.5 --seed 3 --quiet >/dev/null 2>&1
+    check "the simulator's catalog converts to GZ2 vote fractions" \
+        /usr/bin/python3 "$ROOT/tools/sim_gz2_catalog.py" simg/catalog.csv
+    cp "$T/last.out" simg.csv
+    expect "one row per galaxy, 37 answers" sh -c \
+        "test \$(wc -l < simg.csv) -eq 25 && test \$(head -1 simg.csv | tr ',' '\n' | grep -c '^Class') -eq 37"
+    expect "every ring is Class8.1 = 1 and every non-ring has nothing odd (Class6.2 = 1)" awk -F, '
+        FNR == 1 { next }
+        NR == FNR { ring[$1] = $4; next }
+        { r = ring[$1]; if ((r == 1) != ($21 == 1) || (r == 1) == ($17 == 1)) bad++ }
+        END { exit bad > 0 }' simg/catalog.csv simg.csv
+    expect "Class1 sums to 1, Class2 to Class1.2, Class8 to Class6.1" awk -F, '
+        NR > 1 { d1 = $3 + $4 + $5 - 1; d2 = $6 + $7 - $4; d8 = $21+$22+$23+$24+$25+$26+$27 - $16
+                 if (d1*d1 > 1e-6 || d2*d2 > 1e-6 || d8*d8 > 1e-6) bad++ }
+        END { exit bad > 0 }' simg.csv
+    check "--merge puts the real catalog first, paths absolute" \
+        /usr/bin/python3 "$ROOT/tools/sim_gz2_catalog.py" simg/catalog.csv --merge "$CAT"
+    cp "$T/last.out" merged.csv
+    expect "... all 6,000 real rows then the 24 simulated" sh -c \
+        "test \$(wc -l < merged.csv) -eq 6025 && sed -n 2p merged.csv | cut -d, -f2 | grep -q '^/' && tail -1 merged.csv | cut -d, -f2 | grep -q '^/.*simg/images/'"
+    check "pretrain trains on the merged catalog" \
+        $Z pretrain --limit 6024 --epochs 1 --size 32 --batch 16 --depths 1,1,1,1 --dims 8,16,16,24 \
+        --exclude <(cut -d, -f1 merged.csv | sed -n '2,5977p') --out sim.safetensors merged.csv
+    expect "... the 24 simulated galaxies and 24 real ones" grep -q "48 galaxies, 11 questions" "$T/last.out"
+    sed '3s/,[0-9][0-9]*,/,many,/' simg/catalog.csv > simbad.csv
+    expect "a vote count that is not a number is refused naming the line and column" sh -c \
+        "! /usr/bin/python3 '$ROOT/tools/sim_gz2_catalog.py' simbad.csv > /dev/null 2> err.txt && grep -q 'simbad.csv: line 3: column' err.txt"
+fi
