@@ -52,7 +52,7 @@ for q in "${QUERIES[@]}"; do
     n=$((n + 1))
 done
 mkdir -p "$ROOT/docs"
-montage "${tiles[@]}" -tile 9x -geometry 128x128+2+2 -pointsize 11 -background white \
+montage "${tiles[@]}" -font DejaVu-Sans -tile 9x -geometry 128x128+2+2 -pointsize 11 -background white \
     -depth 8 "$TMP/sheet.png"
 convert "$TMP/sheet.png" -depth 8 -quality 95 "$ROOT/docs/similar_${name}.png"
 echo "$ROOT/docs/similar_${name}.png: queries ${QUERIES[*]}"
