@@ -77,7 +77,7 @@ if [ -f "$SHARED/decals_rings/catalog.csv" ] && [ -x "$ROOT/zoosh" ]; then
     "$ROOT/zoosh" init "$T/ws" >/dev/null && "$ROOT/zoosh" import "$T/ws" "$SHARED/decals_rings/catalog.csv" >/dev/null
     best=0
     for r in 1 2 3; do
-        g=$("$ROOT/zoosh" embed "$T/ws" --pca 0 --quiet | sed -n 's/.*(\([0-9]*\) galaxies\/s).*/\1/p')
+        g=$("$ROOT/zoosh" embed "$T/ws" --method morph --pca 0 --quiet | sed -n 's/.*(\([0-9]*\) galaxies\/s).*/\1/p')
         [ "${g:-0}" -gt "$best" ] && best=$g
     done
     printf 'morph features, galaxies/s (256 px thumbnails, 2 threads, incl. store writes)\t%s\t-\t-\t-\tthousands/s\n' "$best"
