@@ -41,7 +41,8 @@ int cmd_wants_help(int argc, char **argv);
  * exports and scripts see the exact ids.  Returns buf or s. */
 const char *cmd_safe_text(const char *s, char *buf, size_t cap);
 
-/* The sample_data folder shipped next to the binary (else "sample_data"). */
+/* The sample_data folder shipped next to the binary or one folder above it
+ * (build-address/zoosh), else "sample_data". */
 void cmd_sample_dir(char *buf, size_t len);
 /* zoosh's default encoder: $ZOOSH_ENCODER when set ("none": no encoder),
  * else sample_data/encoder.safetensors when readable.  1 with its path in

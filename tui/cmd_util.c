@@ -25,8 +25,11 @@ void cmd_sample_dir(char *buf, size_t len)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
+        /* beside the binary (./zoosh), or one folder up (build-address/zoosh
+         * and the other sanitizer builds) */
+        for (int up = 0; up < 2; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash) break;
             *slash = 0;
             snprintf(buf, len, "%s/sample_data", exe);
             struct stat st;
