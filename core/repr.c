@@ -27,7 +27,7 @@
 #include <string.h>
 
 #define EMBED_CHUNK 512      /* galaxies per read transaction / write batch */
-#define WRITE_CHUNK 4096     /* PCA vectors per write transaction */
+#define WRITE_CHUNK 4096     /* PCA / combined vectors per write transaction */
 
 
 /* ---- the morphology encoder ----------------------------------------------- */
@@ -206,6 +206,28 @@ static int load_image_file(zs_txn *txn, uint32_t g, core_image *im, core_repr_st
         rc = 1;
     }
     store_galaxy_free(&gal);
+    return rc;
+}
+
+/* A set computed by core_morph (its provenance and width say so): its
+ * blocks get balanced weights (core_morph_weight). */
+static int is_morph_set(const char *prov, int dim)
+{
+    return prov && strncmp(prov, CORE_MORPH_VERSION, strlen(CORE_MORPH_VERSION)) == 0 && dim == core_morph_dim();
+}
+
+/* Rows y (n, dim) of galaxies gids into set, WRITE_CHUNK rows per write
+ * transaction; the first carries the set's provenance. */
+static int write_rows(zs_store *st, const char *set, const uint32_t *gids, const float *y, int n, int dim,
+                      const char *prov)
+{
+    int rc = 0;
+    for (int i0 = 0; i0 < n && rc == 0; i0 += WRITE_CHUNK) {
+        int b = n - i0 < WRITE_CHUNK ? n - i0 : WRITE_CHUNK;
+        put_ctx pc = {.set = set, .gids = gids + i0, .x = y + (size_t)i0 * dim, .n = b, .dim = dim,
+                      .provenance = i0 == 0 ? prov : NULL};
+        rc = store_write(st, put_vectors, &pc);
+    }
     return rc;
 }
 
@@ -445,8 +467,7 @@ int core_repr_combine(zs_store *st, const char *const *sets, int n, const char *
             else core_set_err(err, errlen, "loading feature set '%s': %s", sets[b], store_strerror(rc));
             break;
         }
-        morph[b] = sp && strncmp(sp, CORE_MORPH_VERSION, strlen(CORE_MORPH_VERSION)) == 0 &&
-                   dim[b] == core_morph_dim();
+        morph[b] = is_morph_set(sp, dim[b]);
         free(sp);
         D += dim[b];
         pl += (size_t)snprintf(prov + pl, pl < sizeof prov ? sizeof prov - pl : 0, " %s:%d%s", sets[b], dim[b],
@@ -492,12 +513,7 @@ int core_repr_combine(zs_store *st, const char *const *sets, int n, const char *
         store_read_end(txn);
         if (have && od != D) rc = store_write(st, del_set, (void *)out_set);
     }
-    for (int i0 = 0; i0 < m && rc == 0; i0 += WRITE_CHUNK) {
-        int b = m - i0 < WRITE_CHUNK ? m - i0 : WRITE_CHUNK;
-        put_ctx pc = {.set = out_set, .gids = gy + i0, .x = y + (size_t)i0 * D, .n = b, .dim = D,
-                      .provenance = i0 == 0 ? prov : NULL};
-        rc = store_write(st, put_vectors, &pc);
-    }
+    if (rc == 0) rc = write_rows(st, out_set, gy, y, m, D, prov);
     if (rc == 0) {
         put_ctx pc = {.set = out_set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = out_set};
         rc = store_write(st, put_vectors, &pc);
@@ -527,8 +543,7 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
     char *sprov = NULL;
     int sdim = 0, is_morph = 0, nblk = 0, bw[CORE_REPR_COMBINE_MAX], bm[CORE_REPR_COMBINE_MAX];
     if (rc == 0 && store_featset_get(txn, set, &sdim, &sprov) == 0 && sprov) {
-        if (strncmp(sprov, CORE_MORPH_VERSION, strlen(CORE_MORPH_VERSION)) == 0 && sdim == core_morph_dim())
-            is_morph = 1;
+        is_morph = is_morph_set(sprov, sdim);
         nblk = core_repr_combine_parse(sprov, bw, bm, CORE_REPR_COMBINE_MAX);
         int tot = 0;
         for (int b = 0; b < nblk; b++) tot += bw[b];
@@ -596,12 +611,7 @@ int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size
 
     /* vectors in chunks; the blob and the meta last, so that a reader never
      * follows features.pca to a half-written set */
-    for (int i0 = 0; i0 < n && rc == 0; i0 += WRITE_CHUNK) {
-        int b = n - i0 < WRITE_CHUNK ? n - i0 : WRITE_CHUNK;
-        put_ctx pc = {.set = name, .gids = gids + i0, .x = y + (size_t)i0 * k, .n = b, .dim = k,
-                      .provenance = i0 == 0 ? prov : NULL};
-        rc = store_write(st, put_vectors, &pc);
-    }
+    if (rc == 0) rc = write_rows(st, name, gids, y, n, k, prov);
     if (rc == 0) {
         put_ctx pc = {.set = name, .blob_key = bkey, .blob = blob, .blob_len = blen,
                       .meta_key = is_default ? CORE_REPR_META_PCA : NULL, .meta_val = name};
