@@ -10,7 +10,19 @@
 set -u
 cd "$(dirname "$0")/.."
 export ZT_ROOT=$PWD
-export ZT_SHARED=${ZT_SHARED:-$(cd .. && pwd)/shared/data}
+# ../shared/data beside the checkout; for a local clone made elsewhere
+# (git clone . /tmp/fresh), the one beside the repository it was cloned from
+shared_dir() {
+    local d origin
+    d=$(cd .. && pwd)/shared/data
+    if [ ! -d "$d" ]; then
+        origin=$(git config --get remote.origin.url 2>/dev/null || true)
+        [ -n "$origin" ] && [ -d "$origin/../shared/data" ] && d=$(cd "$origin/../shared/data" && pwd)
+    fi
+    echo "$d"
+}
+export ZT_SHARED=${ZT_SHARED:-$(shared_dir)}
+[ -d "$ZT_SHARED" ] || echo "warning: no shared data at $ZT_SHARED: the tests on real galaxies will fail" >&2
 log=$(mktemp /tmp/zoosh-tests.XXXXXX)
 what=" ${*:-all} "
 want() { [[ "$what" == *" all "* || "$what" == *" $1 "* ]]; }
