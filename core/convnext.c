@@ -91,6 +91,11 @@ struct core_convnext {
     int input_size;  /* from metadata, 0 = unknown */
     float crop;      /* centre-crop fraction applied by embed */
     int views;       /* embed: views of the dihedral group averaged (1, 2, 4 or 8) */
+    /* the vote head of a zoosh pretrain file (head.fc + metadata "answers") */
+    int n_ans;                  /* answers, 0: none */
+    float *fc_w, *fc_b;         /* (n_ans, C_last), (n_ans) */
+    char **ans;                 /* (n_ans) names, "Class8.1" */
+    int n_q, q_start[CORE_CONVNEXT_MAX_ANSWERS], q_len[CORE_CONVNEXT_MAX_ANSWERS];
 };
 
 static const core_convnext_arch ARCHS[] = {
@@ -137,6 +142,10 @@ void core_convnext_free(core_convnext *m)
 {
     if (!m) return;
     for (int s = 0; s < CORE_CONVNEXT_MAX_STAGES; s++) free(m->st[s].blocks);
+    for (int a = 0; a < m->n_ans; a++) free(m->ans[a]);
+    free(m->ans);
+    free(m->fc_w);
+    free(m->fc_b);
     free(m->params);
     free(m);
 }
@@ -269,6 +278,98 @@ static void walk(core_convnext *m, loader *L)
     m->head_ln_b = VEC(L, "head.norm.bias", cl);
 }
 
+/* The vote head, when the file has one: head.fc.weight (A, C), head.fc.bias
+ * (A) and metadata "answers" naming the A outputs; consecutive answers with
+ * the same text before their last '.' ("Class8.1", "Class8.2") form one
+ * question.  A timm classifier without "answers" (a Zoobot file) is not a
+ * vote head: ignored, 0.  A head whose names and shapes disagree: -1. */
+static int load_head(core_convnext *m, const core_safetensors *st, char *err, size_t errlen)
+{
+    const core_st_tensor *w = core_safetensors_find(st, "head.fc.weight"), *b = core_safetensors_find(st, "head.fc.bias");
+    const char *names = core_safetensors_meta(st, "answers");
+    if (!w || !b || !names) return 0;
+    int64_t cl = m->arch.dims[m->arch.nstages - 1];
+    if (w->ndim != 2 || w->shape[1] != cl || w->shape[0] < 1 || w->shape[0] > CORE_CONVNEXT_MAX_ANSWERS ||
+        b->ndim != 1 || b->shape[0] != w->shape[0]) {
+        snprintf(err, errlen, "vote head: tensors \"head.fc.weight\" / \"head.fc.bias\" are not (A, %lld) / (A) "
+                 "with 1 <= A <= %d", (long long)cl, CORE_CONVNEXT_MAX_ANSWERS);
+        return -1;
+    }
+    int A = (int)w->shape[0], n = 0;
+    char **ans = xcalloc((size_t)A, sizeof *ans);
+    for (const char *p = names; *p && n <= A;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0 || len > 64) break;
+        if (n < A) {
+            ans[n] = xmalloc(len + 1);
+            memcpy(ans[n], p, len);
+            ans[n][len] = 0;
+        }
+        n++;
+        p = e ? e + 1 : p + len;
+        if (e && !*p) { n = -1; break; }   /* a trailing comma */
+    }
+    if (n != A) {
+        snprintf(err, errlen, "vote head: metadata \"answers\" names %s answers, \"head.fc.weight\" has %d rows",
+                 n < 0 ? "malformed" : n > A ? "more" : "fewer", A);
+        for (int a = 0; a < A; a++) free(ans[a]);
+        free(ans);
+        return -1;
+    }
+    m->fc_w = xmalloc(sizeof(float) * (size_t)A * (size_t)cl);
+    m->fc_b = xmalloc(sizeof(float) * (size_t)A);
+    if (core_safetensors_read_f32(w, m->fc_w, err, errlen) || core_safetensors_read_f32(b, m->fc_b, err, errlen)) {
+        for (int a = 0; a < A; a++) free(ans[a]);
+        free(ans);
+        return -1;
+    }
+    m->ans = ans;
+    m->n_ans = A;
+    m->n_q = 0;
+    for (int a = 0; a < A; a++) {
+        const char *d = strrchr(ans[a], '.');
+        size_t pl = d ? (size_t)(d - ans[a]) : strlen(ans[a]);
+        const char *prev = a ? ans[a - 1] : NULL, *pd = prev ? strrchr(prev, '.') : NULL;
+        size_t ppl = prev ? (pd ? (size_t)(pd - prev) : strlen(prev)) : 0;
+        if (!prev || pl != ppl || strncmp(ans[a], prev, pl) != 0) {
+            m->q_start[m->n_q] = a;
+            m->q_len[m->n_q++] = 0;
+        }
+        m->q_len[m->n_q - 1]++;
+    }
+    return 0;
+}
+
+int core_convnext_head_answers(const core_convnext *m) { return m ? m->n_ans : 0; }
+const char *core_convnext_head_answer(const core_convnext *m, int a)
+{
+    return m && a >= 0 && a < m->n_ans ? m->ans[a] : NULL;
+}
+
+void core_convnext_head_votes(const core_convnext *m, const float *emb, int n, float *out)
+{
+    int A = m->n_ans, C = core_convnext_dim(m);
+    for (int i = 0; i < n; i++) {
+        const float *e = emb + (size_t)i * C;
+        float *o = out + (size_t)i * A;
+        for (int a = 0; a < A; a++) {
+            double z = m->fc_b[a];
+            const float *wa = m->fc_w + (size_t)a * C;
+            for (int c = 0; c < C; c++) z += (double)wa[c] * e[c];
+            o[a] = (float)z;
+        }
+        for (int q = 0; q < m->n_q; q++) {   /* softmax within each question */
+            float *z = o + m->q_start[q], mx = z[0];
+            int k = m->q_len[q];
+            for (int j = 1; j < k; j++) mx = z[j] > mx ? z[j] : mx;
+            double sum = 0;
+            for (int j = 0; j < k; j++) sum += (z[j] = expf(z[j] - mx));
+            for (int j = 0; j < k; j++) z[j] = (float)(z[j] / sum);
+        }
+    }
+}
+
 static int64_t dim0(const core_safetensors *st, const char *name)
 {
     const core_st_tensor *t = core_safetensors_find(st, name);
@@ -357,6 +458,7 @@ int core_convnext_load(core_convnext **out, const char *path, const char *arch,
             goto end;
         }
     }
+    if (load_head(m, st, err, errlen)) goto end;
     const char *ms = core_safetensors_meta(st, "zoosh_input_size"), *mc = core_safetensors_meta(st, "zoosh_crop");
     m->input_size = ms && atoi(ms) >= 32 && atoi(ms) <= 4096 ? atoi(ms) : 0;
     core_convnext_set_crop(m, mc ? (float)atof(mc) : 1.0f);

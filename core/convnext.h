@@ -91,6 +91,19 @@ void core_convnext_dihedral(const float *x, int s, int v, float *y);
  * encoders) with the model's crop, forward, out (n, dim).  0, or -1 if size < 32. */
 int  core_convnext_embed(core_convnext *m, const core_image *imgs, int n, int size, float *out);
 
+/* The vote head of a file made by zoosh pretrain: head.fc (one output per
+ * answer) and metadata "answers" (their names, ClassQ.A).  Zoobot's
+ * encoders have none (their head.fc, if any, is ignored): answers 0.
+ * head_votes maps embeddings emb (n, dim) to the predicted vote fraction of
+ * every answer, out (n, answers): the softmax of the logits within each
+ * question (answers sharing the text before their last '.'), so each
+ * question's fractions sum to 1; what volunteers would answer, were they
+ * asked that question. */
+#define CORE_CONVNEXT_MAX_ANSWERS 256
+int  core_convnext_head_answers(const core_convnext *m);
+const char *core_convnext_head_answer(const core_convnext *m, int a);   /* "Class8.1", NULL out of range */
+void core_convnext_head_votes(const core_convnext *m, const float *emb, int n, float *out);
+
 /* GELU as torch's default (exact, erf).  Exposed for tests: the fast
  * vectorised erf against libm's. */
 void core_convnext_gelu(float *x, size_t n);

@@ -526,6 +526,48 @@ end:
     return rc;
 }
 
+/* ---- a set derived from another row by row -------------------------------- */
+int core_repr_map(zs_store *st, const char *in_set, const char *out_set, int out_dim, const char *prov,
+                  core_repr_map_fn fn, void *ctx, int *n_rows, char *err, size_t errlen)
+{
+    if (n_rows) *n_rows = 0;
+    if (err && errlen) err[0] = 0;
+    if (!st || !in_set || !out_set || out_dim < 1 || !fn || !strcmp(in_set, out_set)) {
+        core_set_err(err, errlen, "map wants two different sets and a function");
+        return STORE_EINVAL;
+    }
+    float *x = NULL, *y = NULL;
+    uint32_t *g = NULL;
+    int rows = 0, dim = 0;
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
+    rc = store_features_load(txn, in_set, &x, &g, &rows, &dim);
+    store_read_end(txn);
+    if (rc) {
+        if (rc == STORE_ENOTFOUND) core_set_err(err, errlen, "no feature set '%s' (zoosh embed it first)", in_set);
+        else core_set_err(err, errlen, "loading feature set '%s': %s", in_set, store_strerror(rc));
+        goto end;
+    }
+    y = xmalloc(sizeof(float) * ((size_t)rows * out_dim + 1));
+    fn(ctx, x, rows, dim, y);
+    /* a set of another dimension under that name is replaced */
+    if ((rc = store_read_begin(st, &txn)) == 0) {
+        int od = 0;
+        int have = store_featset_get(txn, out_set, &od, NULL) == 0;
+        store_read_end(txn);
+        if (have && od != out_dim) rc = store_write(st, del_set, (void *)out_set);
+    }
+    if (rc == 0) rc = write_rows(st, out_set, g, y, rows, out_dim, prov);
+    if (rc) core_set_err(err, errlen, "storing feature set '%s': %s", out_set, store_strerror(rc));
+    else if (n_rows) *n_rows = rows;
+end:
+    free(x);
+    free(g);
+    free(y);
+    return rc;
+}
+
 /* ---- PCA -------------------------------------------------------------------- */
 int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
                       char *err, size_t errlen)

@@ -115,6 +115,19 @@ void core_repr_block_weights(const int *width, const int *is_morph, int nblocks,
  * combined set's, -1 if malformed. */
 int core_repr_combine_parse(const char *prov, int *width, int *is_morph, int max);
 
+/* ---- a set derived from another ------------------------------------------ */
+
+/* fn maps n rows x (n, in_dim) of the input set to y (n, out_dim). */
+typedef void (*core_repr_map_fn)(void *ctx, const float *x, int n, int in_dim, float *y);
+
+/* Store fn of every vector of in_set as set out_set (out_dim wide, with
+ * provenance prov; a set of another width under that name is replaced).
+ * E.g. the vote fractions the encoder's head predicts from its embedding.
+ * *n_rows (may be NULL) gets the number of vectors.  Returns 0 or a store
+ * error code (STORE_ENOTFOUND: no in_set). */
+int core_repr_map(zs_store *st, const char *in_set, const char *out_set, int out_dim, const char *prov,
+                  core_repr_map_fn fn, void *ctx, int *n_rows, char *err, size_t errlen);
+
 /* ---- PCA ----------------------------------------------------------------- */
 
 /* Fit a standardised PCA with k components (fewer when the set's dim is

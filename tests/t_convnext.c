@@ -349,7 +349,8 @@ static void refuses_the_wrong_architecture_by_name(void)
 
 /* Random weights under timm's names and shapes for an architecture, written
  * with the C writer (fc weights as conv_mlp=True 1x1 convs). */
-static void write_random_arch(const char *path, const core_convnext_arch *a, uint64_t seed)
+static void write_random_arch_head(const char *path, const core_convnext_arch *a, uint64_t seed,
+                                   int n_ans, const char *answers)
 {
     core_rng r;
     core_rng_seed(&r, seed);
@@ -394,14 +395,77 @@ static void write_random_arch(const char *path, const core_convnext_arch *a, uin
     int64_t cl = a->dims[a->nstages - 1];
     snprintf(names[n], 96, "head.norm.weight"); ADD(1, cl);
     snprintf(names[n], 96, "head.norm.bias"); ADD(1, cl);
-    snprintf(names[n], 96, "head.fc.weight"); ADD(2, 37, cl);   /* a classifier: ignored */
+    if (!answers) {
+        snprintf(names[n], 96, "head.fc.weight"); ADD(2, 37, cl);   /* a classifier: ignored */
+    } else {                                                        /* a vote head (zoosh pretrain's) */
+        snprintf(names[n], 96, "head.fc.weight"); ADD(2, n_ans, cl);
+        snprintf(names[n], 96, "head.fc.bias"); ADD(1, n_ans);
+    }
 #undef ADD
     char err[256];
-    ZT_CHECK(core_safetensors_write(path, o, n, NULL, err, sizeof err) == 0, "%s", err);
+    const char *meta[] = {"answers", answers, NULL};
+    ZT_CHECK(core_safetensors_write(path, o, n, answers ? meta : NULL, err, sizeof err) == 0, "%s", err);
     for (int i = 0; i < n; i++) free(bufs[i]);
     free(bufs);
     free(names);
     free(o);
+}
+
+static void write_random_arch(const char *path, const core_convnext_arch *a, uint64_t seed)
+{
+    write_random_arch_head(path, a, seed, 0, NULL);
+}
+
+/* zoosh pretrain's files carry their head (head.fc, one output per answer,
+ * metadata "answers"): embed turns embeddings into vote fractions with it,
+ * a softmax within each question. */
+static void the_vote_head_predicts_fractions_per_question(void)
+{
+    core_convnext_arch a;
+    ZT_OK(core_convnext_arch_lookup("atto", &a));
+    write_random_arch_head("votes.safetensors", &a, 21, 5, "Class1.1,Class1.2,Class1.3,Class2.1,Class2.2");
+    core_convnext *m;
+    char err[256];
+    ZT_CHECK(core_convnext_load(&m, "votes.safetensors", NULL, err, sizeof err) == 0, "%s", err);
+    ZT_CHECK(core_convnext_head_answers(m) == 5, "answers %d", core_convnext_head_answers(m));
+    ZT_CHECK(!strcmp(core_convnext_head_answer(m, 3), "Class2.1"), "answer 3 %s", core_convnext_head_answer(m, 3));
+    ZT_CHECK(core_convnext_head_answer(m, 5) == NULL, "answer past the end");
+    core_rng r;
+    core_rng_seed(&r, 5);
+    enum { N = 2, C = 320 };
+    float x[N * 3 * 32 * 32], e[N * C], v[N * 5];
+    for (int i = 0; i < N * 3 * 32 * 32; i++) x[i] = (float)core_rng_uniform(&r);
+    ZT_OK(core_convnext_forward(m, x, N, 32, 32, e));
+    core_convnext_head_votes(m, e, N, v);
+    /* the same from the file's tensors by hand */
+    core_safetensors *st;
+    ZT_OK(core_safetensors_open(&st, "votes.safetensors", err, sizeof err));
+    float *w = xmalloc(sizeof(float) * 5 * C), b[5];
+    ZT_OK(core_safetensors_read_f32(core_safetensors_find(st, "head.fc.weight"), w, err, sizeof err));
+    ZT_OK(core_safetensors_read_f32(core_safetensors_find(st, "head.fc.bias"), b, err, sizeof err));
+    core_safetensors_close(st);
+    for (int i = 0; i < N; i++) {
+        double z[5], p[5];
+        for (int k = 0; k < 5; k++) {
+            z[k] = b[k];
+            for (int c = 0; c < C; c++) z[k] += (double)w[k * C + c] * e[i * C + c];
+        }
+        double s1 = exp(z[0]) + exp(z[1]) + exp(z[2]), s2 = exp(z[3]) + exp(z[4]);
+        for (int k = 0; k < 5; k++) p[k] = exp(z[k]) / (k < 3 ? s1 : s2);
+        for (int k = 0; k < 5; k++)
+            ZT_CHECK(fabs(v[i * 5 + k] - p[k]) < 1e-5, "galaxy %d answer %d: %g, by hand %g", i, k, v[i * 5 + k], p[k]);
+        ZT_CHECK(fabs(v[i * 5] + v[i * 5 + 1] + v[i * 5 + 2] - 1) < 1e-5, "question 1 sums to %g",
+                 v[i * 5] + v[i * 5 + 1] + v[i * 5 + 2]);
+    }
+    free(w);
+    core_convnext_free(m);
+    /* names that do not match the head are refused, naming both */
+    write_random_arch_head("votes_bad.safetensors", &a, 21, 5, "Class1.1,Class1.2");
+    ZT_CHECK(core_convnext_load(&m, "votes_bad.safetensors", NULL, err, sizeof err) == -1, "loaded");
+    ZT_CHECK(strstr(err, "\"answers\" names fewer answers, \"head.fc.weight\" has 5 rows"), "reason: %s", err);
+    write_random_arch_head("votes_bad2.safetensors", &a, 21, 5, "Class1.1,Class1.2,Class1.3,Class2.1,Class2.2,");
+    ZT_CHECK(core_convnext_load(&m, "votes_bad2.safetensors", NULL, err, sizeof err) == -1, "trailing comma loaded");
+    ZT_CHECK(strstr(err, "names malformed answers"), "reason: %s", err);
 }
 
 static void loads_the_real_nano_architecture(void)
@@ -414,6 +478,7 @@ static void loads_the_real_nano_architecture(void)
     ZT_CHECK(core_convnext_load(&m, "nano.safetensors", NULL, err, sizeof err) == 0, "%s", err);
     ZT_CHECK(!strcmp(core_convnext_arch_of(m)->name, "convnext_nano"), "inferred %s", core_convnext_arch_of(m)->name);
     ZT_CHECK(core_convnext_dim(m) == 640, "dim %d", core_convnext_dim(m));
+    ZT_CHECK(core_convnext_head_answers(m) == 0, "a classifier without answers taken as a vote head");
     /* timm lists convnext_nano at 15.6 M parameters with its 1000-class head;
      * the torch reference counts 15,593,560, less 640 * 1000 + 1000 for it: */
     ZT_CHECK(core_convnext_nparams(m) == 14952560, "nparams %zu", core_convnext_nparams(m));
@@ -462,5 +527,7 @@ const zt_case zt_suite_convnext[] = {
     {"refuses a file of another architecture", refuses_the_wrong_architecture_by_name, 0},
     {"loads the real convnext_nano under timm's names", loads_the_real_nano_architecture, 0},
     {"refuses extra blocks an architecture does not have", refuses_extra_blocks_of_another_architecture, 0},
+    {"the vote head predicts fractions per question (and bad answer names are refused)",
+     the_vote_head_predicts_fractions_per_question, 0},
     {0}
 };

@@ -18,7 +18,8 @@
 # --weights (or when sample_data/encoder.safetensors exists), convnext,
 # morph+convnext (the two standardised, each block / sqrt(width), one L2) and
 # pca40_default: what `zoosh embed WS` stores as pca40 now, the PCA-40 of the
-# combined set morph+convnext with both blocks balanced (core_repr_combine).
+# combined set morph+convnext+votes with its blocks balanced (core_repr_combine;
+# votes: the vote fractions the encoder's head predicts, when it has one).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${ZT_SHARED:-$(cd "$ROOT/.." && pwd)/shared/data}
@@ -60,10 +61,13 @@ fi
 COMB=()
 if [ -n "$WEIGHTS" ]; then
     "$Z" embed "$WS" --weights "$WEIGHTS" --pca 0 --quiet >&2
-    "$Z" embed "$WS" --combine morph,convnext --quiet >&2      # as zoosh embed WS does
+    VOTES=
+    if "$Z" export "$WS" --format features --set votes -o "$TMP/votes.csv" >/dev/null 2>&1; then VOTES=,votes; fi
+    "$Z" embed "$WS" --combine morph,convnext$VOTES --quiet >&2      # as zoosh embed WS does
     export_set convnext "$TMP/convnext.csv"
     export_set pca40 "$TMP/pca40_default.csv"
     SETS+=(convnext="$TMP/convnext.csv" pca40_default="$TMP/pca40_default.csv")
+    [ -n "$VOTES" ] && SETS+=(votes="$TMP/votes.csv")
     COMB=(--combine morph+convnext)
 fi
 nice "$PY" "$ROOT/tools/probe_rings.py" "$CAT" "${SETS[@]}" "${COMB[@]}" "${PROBE_ARGS[@]}"

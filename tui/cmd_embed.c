@@ -76,6 +76,8 @@ typedef struct {
     int size;
 } convnext_ctx;
 
+#define CMD_VOTES_SET "votes"   /* the vote fractions an encoder's head predicts */
+
 static char convnext_prov[600];   /* outlives encoder_done: printed after it */
 
 static int convnext_fn(void *ctx, const core_image *imgs, int n, float *out, char *err, size_t errlen)
@@ -172,9 +174,10 @@ static void embed_usage(FILE *f)
         "\n"
         "Without --method, --weights or --set (the default representation): the\n"
         "morphology features, then zoosh's own encoder (sample_data/encoder.safetensors,\n"
-        "or $ZOOSH_ENCODER; ZOOSH_ENCODER=none skips it) as set \"convnext\", the two\n"
-        "combined as set \"morph+convnext\" (the workspace default) and its PCA as\n"
-        "\"pca40\", both blocks balanced.\n"
+        "or $ZOOSH_ENCODER; ZOOSH_ENCODER=none skips it) as set \"convnext\", the\n"
+        "Galaxy Zoo vote fractions its head predicts as set \"votes\", the three\n"
+        "combined as set \"morph+convnext+votes\" (the workspace default) and its PCA\n"
+        "as \"pca40\", every block balanced.\n"
         "\n"
         "  --method morph   hand-crafted morphology features only: ellipse, radial\n"
         "                   profiles in elliptical annuli, unsharp-mask (ring/arm) profile,\n"
@@ -184,7 +187,10 @@ static void embed_usage(FILE *f)
         "                   (3072 numbers; the floor any representation must beat)\n"
         "  --weights FILE   a ConvNeXt encoder instead: timm/Zoobot model.safetensors\n"
         "                   (e.g. hf_hub:mwalmsley/zoobot-encoder-convnext_nano), or one\n"
-        "                   made by zoosh pretrain; set \"convnext\"\n"
+        "                   made by zoosh pretrain; set \"convnext\".  A zoosh pretrain\n"
+        "                   file also gives set \"votes\" (\"NAME_votes\" with --set): the\n"
+        "                   vote fraction of every answer its head predicts, each\n"
+        "                   question summing to 1, in the order its provenance lists\n"
         "  --arch A         its architecture (convnext_nano, _pico, _atto, ...; default:\n"
         "                   read from the tensor shapes)\n"
         "  --size N         pixels the thumbnail is resampled to (default: what the\n"
@@ -241,7 +247,40 @@ static int embed_with(zs_store *st, const char *ws, const embed_opts *o, const c
     return 0;
 }
 
-static int run_encoder(zs_store *st, const char *ws, const embed_opts *o)
+static void votes_fn(void *ctx, const float *x, int n, int in_dim, float *y)
+{
+    (void)in_dim;   /* core_repr_map's input is the set this model just wrote */
+    core_convnext_head_votes(ctx, x, n, y);
+}
+
+/* An encoder with a vote head (zoosh pretrain's): the vote fractions it
+ * predicts from the embeddings just stored, as set "votes" ("<set>_votes"
+ * when --set named the embedding). */
+static int store_votes(zs_store *st, const char *ws, const core_repr_encoder *enc, const core_convnext *m,
+                       const char *weights)
+{
+    int A = core_convnext_head_answers(m);
+    if (A == 0) return 0;
+    char out[STORE_FEATNAME_MAX + 1], prov[1200], err[256] = "";
+    if (!strcmp(enc->set, "convnext")) snprintf(out, sizeof out, "%s", CMD_VOTES_SET);
+    else snprintf(out, sizeof out, "%s_%s", enc->set, CMD_VOTES_SET);
+    size_t pl = (size_t)snprintf(prov, sizeof prov, "votes v1: %d predicted vote fractions (%s, softmax per question) of %s; answers ",
+                                 A, weights, enc->set);
+    for (int a = 0; a < A && pl < sizeof prov; a++)
+        pl += (size_t)snprintf(prov + pl, sizeof prov - pl, "%s%s", a ? "," : "", core_convnext_head_answer(m, a));
+    int rows = 0;
+    double t0 = core_mono_s();
+    int rc = core_repr_map(st, enc->set, out, A, prov, votes_fn, (void *)m, &rows, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        return ws_status(rc);
+    }
+    printf("predicted vote fractions into feature set '%s' (%d answers, %d galaxies) in %.2f s\n", out, A, rows,
+           core_mono_s() - t0);
+    return 0;
+}
+
+static int run_encoder(zs_store *st, const char *ws, const embed_opts *o, int *votes_made)
 {
     core_repr_encoder enc;
     encoder_state es;
@@ -249,6 +288,11 @@ static int run_encoder(zs_store *st, const char *ws, const embed_opts *o)
     if (status) return status;
     enc.new_only = o->new_only;
     status = embed_with(st, ws, o, &enc);
+    if (status == 0 && o->weights) {
+        const core_convnext *m = ((convnext_ctx *)es.state)->m;
+        status = store_votes(st, ws, &enc, m, o->weights);
+        if (votes_made) *votes_made = status == 0 && core_convnext_head_answers(m) > 0;
+    }
     encoder_done(&es);
     return status;
 }
@@ -423,7 +467,7 @@ int cmd_embed(int argc, char **argv)
         if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
         goto end;
     }
-    if ((status = run_encoder(st, ws, &o))) goto end;
+    if ((status = run_encoder(st, ws, &o, NULL))) goto end;
     if (!have_enc) {
         if (dflt) printf("no default encoder (%s): morphology features only\n",
                                      getenv("ZOOSH_ENCODER") ? "ZOOSH_ENCODER=none" : "sample_data/encoder.safetensors missing");
@@ -433,8 +477,10 @@ int cmd_embed(int argc, char **argv)
     }
     embed_opts oe = o;
     oe.weights = encpath;
-    if ((status = run_encoder(st, ws, &oe))) goto end;
-    if ((status = combine_sets(st, ws, "morph,convnext", NULL, cname, sizeof cname))) goto end;
+    int votes = 0;
+    if ((status = run_encoder(st, ws, &oe, &votes))) goto end;
+    if ((status = combine_sets(st, ws, votes ? "morph,convnext," CMD_VOTES_SET : "morph,convnext", NULL, cname,
+                               sizeof cname))) goto end;
     if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
 end:
     store_close(st);

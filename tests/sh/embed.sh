@@ -22,18 +22,33 @@ expect "... 200 of them" grep -q "embedded 200 galaxies into feature set 'morph'
 if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
     expect "... and, by default, zoosh's encoder's too" \
         grep -q "embedded 200 galaxies into feature set 'convnext' (.*sample_data/encoder.safetensors at 64 px" "$T/last.out"
-    expect "... the two combined as the workspace default" \
-        grep -q "combined morph,convnext into feature set 'morph+convnext' (200 galaxies; the workspace default now)" "$T/last.out"
-    expect "... whose 40-component PCA balances the two blocks" \
-        grep -q "feature set 'pca40' (pca 40 of morph+convnext (standardised, blocks balanced" "$T/last.out"
-    check "the combined set exports" $Z export ws --format features --set morph+convnext -o comb.csv
+    expect "... the vote fractions its head predicts" \
+        grep -q "predicted vote fractions into feature set 'votes' (37 answers, 200 galaxies)" "$T/last.out"
+    expect "... the three combined as the workspace default" \
+        grep -q "combined morph,convnext,votes into feature set 'morph+convnext+votes' (200 galaxies; the workspace default now)" "$T/last.out"
+    expect "... whose 40-component PCA balances the blocks" \
+        grep -q "feature set 'pca40' (pca 40 of morph+convnext+votes (standardised, blocks balanced" "$T/last.out"
+    check "the combined set exports" $Z export ws --format features --set morph+convnext+votes -o comb.csv
     check "the encoder's set exports" $Z export ws --format features --set convnext -o cnx.csv
+    check "the votes set exports" $Z export ws --format features --set votes -o votes.csv
     ncnx=$(head -1 cnx.csv | tr ',' '\n' | grep -c '^feat_')
-    expect "... 270 + the encoder's columns" test "$(head -1 comb.csv | tr ',' '\n' | grep -c '^feat_')" -eq $((270 + ncnx))
+    expect "... 270 + the encoder's + 37 columns" test "$(head -1 comb.csv | tr ',' '\n' | grep -c '^feat_')" -eq $((270 + ncnx + 37))
     $Z export ws --format features --set morph -o m0.csv >/dev/null 2>&1
-    expect "... and each combined row is the morph row then the convnext row" sh -c \
-        "paste -d, m0.csv cnx.csv | cut -d, -f1-271,273- | tail -n +2 | sed 's/^[^,]*,//' > want.txt &&
+    expect "... and each combined row is the morph row, the convnext row, the votes row" sh -c \
+        "paste -d, m0.csv cnx.csv votes.csv | cut -d, -f1-271,273-$((272 + ncnx)),$((274 + ncnx))- | tail -n +2 | sed 's/^[^,]*,//' > want.txt &&
          tail -n +2 comb.csv | sed 's/^[^,]*,//' > got.txt && cmp -s want.txt got.txt"
+    # Class1.1..1.3 are feat_0..2 (fields 2..4), Class8.1..8.7 feat_18..24 (fields 20..26)
+    expect "... every galaxy's predicted fractions of a question sum to 1" awk -F, \
+        'NR > 1 { a = $2 + $3 + $4; b = 0; for (i = 20; i <= 26; i++) b += $i
+                  if (a < 0.999 || a > 1.001 || b < 0.999 || b > 1.001) bad++ }
+         END { exit bad > 0 || NR != 201 }' votes.csv
+    expect "... and the predicted ring fraction (Class8.1) ranks the rings first (AUC above 0.6, no labels used)" \
+        awk -F, 'FNR == 1 { f++; next }
+                 f == 1 { ring[$1] = $3; next }
+                 { if (ring[$1]) p[np++] = $20; else q[nq++] = $20 }
+                 END { for (i = 0; i < np; i++) for (j = 0; j < nq; j++) w += (p[i] > q[j]) + 0.5 * (p[i] == q[j])
+                       auc = w / (np * nq); print "zero-shot ring AUC", auc; exit !(np > 50 && nq > 50 && auc > 0.6) }' \
+        "$CAT" votes.csv
 else
     expect "... and fits a 40-component PCA" grep -q "feature set 'pca40'" "$T/last.out"
 fi

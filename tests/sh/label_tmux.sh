@@ -108,6 +108,12 @@ with open(sys.argv[1], 'w') as f:
     f.write('\n'.join(head) + '\n ' + key + '\n ' + val[:len(val) // 2].hex() + '\nDATA=END\n')
 EOF2
 check "thumbnail 1 cut in half" mdb_load -s thumbs -f dmg/thumbs.dump dmg/ws
+expect "zoosh check finds the JPEG that does not decode (exit 3)" \
+    test "$("$Z" check dmg/ws > dmg/check.out 2>&1; echo $?)" = 3
+expect "... naming the galaxy and why" \
+    grep -q "thumbnails: galaxy $(sed -n 2p dmg/cat.csv | cut -d, -f1) (gid 1): .*truncated JPEG" dmg/check.out
+expect "... and only that: galaxy 2's is fine" grep -q "ws: 1 problem$" dmg/check.out
+expect "check --quick does not decode thumbnails (exit 0)" "$Z" check dmg/ws --quick
 LANG=C.UTF-8 tm -u new-session -d -s d -x 100 -y 30 \
     "cd '$T' && exec env ZOOSH_LOG='$T/dmg.log' '$Z' label dmg/ws --task ring --retrain 0; "
 sleep 1.5
