@@ -175,31 +175,30 @@ void core_learn_data_free(core_learn_data *D)
     memset(D, 0, sizeof *D);
 }
 
-typedef struct {
-    uint64_t seq;
-    uint32_t gid;
-    uint32_t uid;       /* index of the Unix user in ans_walk's table */
-    int8_t rating;      /* -1 = a tree answer */
-    uint8_t n;
-    int16_t col[STORE_STEPS_MAX];
-} ans_rec;
+/* ---- the answers that count (training and export share this rule) ------ */
 
 typedef struct {
-    const core_schema *s;
-    int colstart[CORE_SCHEMA_MAX_Q];
-    ans_rec *rec;
+    uint64_t seq;
+    uint64_t key;       /* gid << 32 | user << 1 | kind: the vote it competes for */
+} cand;
+
+typedef struct {
+    int (*want)(const store_answer *a, void *ctx);
+    void *ctx;
+    cand *c;
     size_t n, cap;
     uint64_t *retracted;
     size_t nr, capr;
-    /* the users seen, interned: names (n_users, xstrdup'ed: the map borrows
-     * them) and their indices */
+    /* the users seen, interned (the map borrows the xstrdup'ed names) */
     char **users;
     int n_users, cap_users;
     core_strmap umap;
-} ans_walk;
+    uint64_t *keep;     /* (n_keep) the seqs that count, ascending */
+    size_t n_keep, pos;
+    int (*fn)(const store_answer *a, void *ctx);
+} count_walk;
 
-/* The index of user name u, added when new. */
-static uint32_t user_index(ans_walk *w, const char *u)
+static uint32_t user_index(count_walk *w, const char *u)
 {
     int k = core_strmap_get(&w->umap, u);
     if (k >= 0) return (uint32_t)k;
@@ -212,17 +211,8 @@ static uint32_t user_index(ans_walk *w, const char *u)
     return (uint32_t)w->n_users++;
 }
 
-static void ans_walk_free(ans_walk *w)
-{
-    free(w->rec);
-    free(w->retracted);
-    for (int k = 0; k < w->n_users; k++) free(w->users[k]);
-    free(w->users);
-    core_strmap_free(&w->umap);
-}
-
-/* A set of 64-bit keys (open addressing, 0 is never a key): the
- * (galaxy, user, kind) votes already counted. */
+/* A set of 64-bit keys (open addressing, 0 is never a key: every key has a
+ * gid >= 1 in its high half). */
 typedef struct { uint64_t *k; size_t cap, n; } keyset;
 
 /* Adds key; returns 1 when it was there already. */
@@ -251,9 +241,9 @@ static int keyset_add(keyset *s, uint64_t key)
     return 0;
 }
 
-static int walk_fn(const store_answer *a, void *ctx)
+static int count_collect(const store_answer *a, void *p)
 {
-    ans_walk *w = ctx;
+    count_walk *w = p;
     if (a->kind == STORE_ANS_RETRACT) {
         if (w->nr == w->capr) {
             w->capr = w->capr ? w->capr * 2 : 256;
@@ -262,34 +252,16 @@ static int walk_fn(const store_answer *a, void *ctx)
         w->retracted[w->nr++] = a->retracts;
         return 0;
     }
-    ans_rec r;
-    memset(&r, 0, sizeof r);
-    r.seq = a->seq;
-    r.gid = a->gid;
-    if (a->kind != STORE_ANS_RATING && a->kind != STORE_ANS_TREE) return 0;
-    r.uid = user_index(w, a->user);
-    if (a->kind == STORE_ANS_RATING) {
-        if (a->rating < 0 || a->rating > 5) return 0;
-        r.rating = a->rating;
-    } else if (a->kind == STORE_ANS_TREE && w->s->kind == CORE_TASK_TREE &&
-               strcmp(a->task, w->s->name) == 0) {
-        r.rating = -1;
-        for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
-            int q = core_schema_question(w->s, a->steps[i].question);
-            if (q < 0) continue;
-            int an = core_schema_answer(w->s, q, a->steps[i].answer);
-            if (an < 0) continue;
-            r.col[r.n++] = (int16_t)(w->colstart[q] + an);
-        }
-        if (r.n == 0) return 0;
-    } else {
-        return 0;
-    }
+    if (a->gid == 0) return 0;
+    int kind = w->want(a, w->ctx);
+    if (kind < 0) return 0;
     if (w->n == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 1024;
-        w->rec = xrealloc(w->rec, w->cap * sizeof(ans_rec));
+        w->c = xrealloc(w->c, w->cap * sizeof(cand));
     }
-    w->rec[w->n++] = r;
+    w->c[w->n].seq = a->seq;
+    w->c[w->n].key = ((uint64_t)a->gid << 32) | ((uint64_t)user_index(w, a->user) << 1) | (uint64_t)(kind & 1);
+    w->n++;
     return 0;
 }
 
@@ -298,6 +270,99 @@ static int cmp_u64(const void *a, const void *b)
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
+
+static int count_emit(const store_answer *a, void *p)
+{
+    count_walk *w = p;
+    while (w->pos < w->n_keep && w->keep[w->pos] < a->seq) w->pos++;
+    if (w->pos == w->n_keep || w->keep[w->pos] != a->seq) return 0;
+    w->pos++;
+    return w->fn(a, w->ctx);
+}
+
+int core_answers_counted(zs_txn *txn, int (*want)(const store_answer *a, void *ctx),
+                         int (*fn)(const store_answer *a, void *ctx), void *ctx)
+{
+    count_walk w;
+    memset(&w, 0, sizeof w);
+    w.want = want;
+    w.fn = fn;
+    w.ctx = ctx;
+    int rc = store_answer_each(txn, 1, count_collect, &w);
+    if (rc == 0) {
+        if (w.nr) qsort(w.retracted, w.nr, sizeof(uint64_t), cmp_u64);   /* NULL when none: UBSan nonnull */
+        /* walking back from the newest: the first of each vote seen is its
+         * user's latest answer not retracted; earlier ones do not count */
+        keyset seen = {0};
+        w.keep = xmalloc((w.n + 1) * sizeof(uint64_t));
+        for (size_t i = w.n; i-- > 0;) {
+            if (w.nr && bsearch(&w.c[i].seq, w.retracted, w.nr, sizeof(uint64_t), cmp_u64)) continue;
+            if (keyset_add(&seen, w.c[i].key)) continue;
+            w.keep[w.n_keep++] = w.c[i].seq;
+        }
+        free(seen.k);
+        for (size_t i = 0; i < w.n_keep / 2; i++) {   /* ascending, as the log is walked */
+            uint64_t t = w.keep[i];
+            w.keep[i] = w.keep[w.n_keep - 1 - i];
+            w.keep[w.n_keep - 1 - i] = t;
+        }
+        if (w.n_keep) rc = store_answer_each(txn, 1, count_emit, &w);
+    }
+    free(w.c);
+    free(w.retracted);
+    free(w.keep);
+    for (int k = 0; k < w.n_users; k++) free(w.users[k]);
+    free(w.users);
+    core_strmap_free(&w.umap);
+    return rc;
+}
+
+/* ---- a task's answers as training targets ------------------------------- */
+typedef struct {
+    const core_schema *s;
+    int colstart[CORE_SCHEMA_MAX_Q];
+    core_learn_data *D;
+    float *rsum, *rcnt;   /* (D->n) */
+} ans_walk;
+
+/* The head's columns a tree answer of this task votes for; 0 when none. */
+static int tree_cols(const ans_walk *w, const store_answer *a, int16_t *col)
+{
+    if (a->kind != STORE_ANS_TREE || w->s->kind != CORE_TASK_TREE || strcmp(a->task, w->s->name) != 0) return 0;
+    int n = 0;
+    for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
+        int q = core_schema_question(w->s, a->steps[i].question);
+        if (q < 0) continue;
+        int an = core_schema_answer(w->s, q, a->steps[i].answer);
+        if (an < 0) continue;
+        col[n++] = (int16_t)(w->colstart[q] + an);
+    }
+    return n;
+}
+
+/* Which answers compete: ratings (0..5, of any task: the interest GP) are
+ * kind 1, this task's tree answers kind 0. */
+static int ans_want(const store_answer *a, void *ctx)
+{
+    ans_walk *w = ctx;
+    int16_t col[STORE_STEPS_MAX];
+    if (a->gid > w->D->max_gid || w->D->row[a->gid] < 0) return -1;   /* no features: not trained on */
+    if (a->kind == STORE_ANS_RATING) return a->rating >= 0 && a->rating <= 5 ? 1 : -1;
+    return tree_cols(w, a, col) > 0 ? 0 : -1;
+}
+
+static int ans_count(const store_answer *a, void *ctx)
+{
+    ans_walk *w = ctx;
+    core_learn_data *D = w->D;
+    int row = D->row[a->gid];
+    if (a->kind == STORE_ANS_RATING) { w->rsum[row] += a->rating; w->rcnt[row] += 1; return 0; }
+    int16_t col[STORE_STEPS_MAX];
+    int n = tree_cols(w, a, col);
+    for (int k = 0; k < n; k++) D->y[(size_t)row * D->C + col[k]] += 1;
+    return 0;
+}
+
 
 /* Keeps the columns' relative scales (a PCA's variances): one global scale so
  * that the mean column variance is 1, columns centred. */
@@ -439,35 +504,20 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     if (is_pca) scale_global(D->x, D->n, D->d);
     else standardise(D->x, D->n, D->d);
 
-    /* answers: one walk in its own read transaction */
-    ans_walk w;
-    memset(&w, 0, sizeof w);
-    w.s = &D->schema;
-    for (int q = 0, c = 0; q < D->schema.n_questions; q++) { w.colstart[q] = c; c += D->schema.q[q].n_answers; }
-    rc = store_read_begin(st, &txn);
-    if (rc == 0) rc = store_answer_each(txn, 1, walk_fn, &w);
-    if (rc != 0) {
-        snprintf(err, errlen, "reading answers: %s", store_strerror(rc));
-        ans_walk_free(&w);
-        goto fail;
-    }
-    if (w.nr) qsort(w.retracted, w.nr, sizeof(uint64_t), cmp_u64);   /* NULL when none: UBSan nonnull */
+    /* answers: one vote per user per galaxy (core_answers_counted: a
+     * user's latest answer not retracted; a changed mind replaces, a second
+     * session does not double; as export --format labels / zoobot) */
     if (D->C > 0) D->y = xcalloc((size_t)D->n * D->C, sizeof(float));
     D->rating = xmalloc((size_t)D->n * sizeof(float));
     float *rsum = xcalloc((size_t)D->n, sizeof(float)), *rcnt = xcalloc((size_t)D->n, sizeof(float));
-    /* one vote per user per galaxy: walking back from the newest, a user's
-     * latest answer not retracted counts and their earlier ones on that
-     * galaxy do not (a changed mind replaces, a second session does not
-     * double; as export --format labels / zoobot) */
-    keyset seen = {0};
-    for (size_t i = w.n; i-- > 0;) {
-        const ans_rec *r = &w.rec[i];
-        if (w.nr && bsearch(&r->seq, w.retracted, w.nr, sizeof(uint64_t), cmp_u64)) continue;
-        if (r->gid > D->max_gid || D->row[r->gid] < 0) continue;
-        if (keyset_add(&seen, ((uint64_t)r->gid << 32) | ((uint64_t)r->uid << 1) | (r->rating >= 0))) continue;
-        int row = D->row[r->gid];
-        if (r->rating >= 0) { rsum[row] += r->rating; rcnt[row] += 1; continue; }
-        for (int k = 0; k < r->n; k++) D->y[(size_t)row * D->C + r->col[k]] += 1;
+    ans_walk w = {.s = &D->schema, .D = D, .rsum = rsum, .rcnt = rcnt};
+    for (int q = 0, c = 0; q < D->schema.n_questions; q++) { w.colstart[q] = c; c += D->schema.q[q].n_answers; }
+    rc = store_read_begin(st, &txn);
+    if (rc == 0) rc = core_answers_counted(txn, ans_want, ans_count, &w);
+    if (rc != 0) {
+        snprintf(err, errlen, "reading answers: %s", store_strerror(rc));
+        free(rsum); free(rcnt);
+        goto fail;
     }
     for (int i = 0; i < D->n; i++) {
         D->rating[i] = rcnt[i] > 0 ? rsum[i] / rcnt[i] : NAN;
@@ -479,8 +529,7 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
         }
     }
     if (D->schema.kind == CORE_TASK_RATING) D->n_answered = D->n_rated;
-    free(rsum); free(rcnt); free(seen.k);
-    ans_walk_free(&w);
+    free(rsum); free(rcnt);
 
     /* priors: "<q>_<a>" counts, "<q>_<a>_fraction", or a 0/1 column named after a binary question */
     if (D->C > 0) {

@@ -1294,7 +1294,11 @@ static void a_damaged_jpeg_thumbnail_is_an_error_not_a_crash(void)
     e = zt_slurp("out.txt", NULL);
     ZT_CHECK(e && strstr(e, "200"), "embed output: %s", e ? e : "");
     free(e);
-    ZT_CHECK(zoosh("check ws") == 0, "store check passes (the record parses; its bytes are not JPEG)");
+    ZT_CHECK(zoosh("check ws --quick") == 0, "the store's own check passes (the record parses; its bytes are not JPEG)");
+    ZT_CHECK(zoosh("check ws") == 3, "the full check finds the JPEG that does not decode");
+    e = zt_slurp("out.txt", NULL);
+    ZT_CHECK(e && strstr(e, "(gid 3)") && strstr(e, "1 problem"), "check output: %s", e ? e : "");
+    free(e);
     free(good);
     free(bad);
 }

@@ -1092,100 +1092,52 @@ static void export_usage(FILE *f)
         "Exit status: 0 ok, 1 nothing to export / bad option value, 2 usage, 3 workspace problem.\n");
 }
 
-/* The seqs retracted by RETRACT answers, sorted, for binary search. */
+/* The votes of one task (export zoobot / labels / interest), from the
+ * answers that count (core_answers_counted: each user's latest answer per
+ * galaxy, not retracted). */
 typedef struct {
-    uint64_t *seq;
-    size_t n, cap;
-} seqset;
-
-static int collect_retracts(const store_answer *a, void *ctx)
-{
-    seqset *s = ctx;
-    if (a->kind != STORE_ANS_RETRACT) return 0;
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 256;
-        s->seq = xrealloc(s->seq, sizeof(uint64_t) * s->cap);
-    }
-    s->seq[s->n++] = a->retracts;
-    return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int is_retracted(const seqset *s, uint64_t seq)
-{
-    return s->n && bsearch(&seq, s->seq, s->n, sizeof(uint64_t), cmp_u64) != NULL;
-}
-
-/* One user's answer on one galaxy (export zoobot / labels / interest): the
- * tree columns it votes for, or its rating, and the seq that gave it; only
- * each user's latest one per galaxy counts. */
-typedef struct {
-    uint32_t gid;
-    int8_t rating;        /* -1: a tree answer */
-    uint8_t n;
-    int16_t col[STORE_STEPS_MAX];
-    uint64_t seq;
-    char user[STORE_USER_MAX];
-} uvote;
-
-static int cmp_uvote(const void *pa, const void *pb)
-{
-    const uvote *a = pa, *b = pb;
-    if (a->gid != b->gid) return a->gid < b->gid ? -1 : 1;
-    int c = strcmp(a->user, b->user);
-    if (c) return c;
-    return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
-typedef struct {
-    const seqset *retracted;
     const core_schema *sc;
-    uvote *votes;         /* (n_votes) every answer not retracted, counted after the walk */
-    size_t n_votes, cap_votes;
     int ncol;
     int (*colof)[CORE_SCHEMA_MAX_A];   /* (n_questions, max answers) column index */
     uint32_t maxgid;
     int *counts;          /* (maxgid + 1, ncol) */
     double *rsum;         /* (maxgid + 1) ratings */
     int *rn;              /* (maxgid + 1) */
-    long n_used, n_ignored;
 } agg;
+
+/* The columns a tree answer of the task votes for (0 when none). */
+static int agg_cols(const agg *g, const store_answer *a, int16_t *col)
+{
+    int n = 0;
+    for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
+        int q = core_schema_question(g->sc, a->steps[i].question);
+        int an = q >= 0 ? core_schema_answer(g->sc, q, a->steps[i].answer) : -1;
+        if (an >= 0) col[n++] = (int16_t)g->colof[q][an];
+    }
+    return n;
+}
+
+static int agg_want(const store_answer *a, void *ctx)
+{
+    const agg *g = ctx;
+    int16_t col[STORE_STEPS_MAX];
+    if (a->gid > g->maxgid || strcmp(a->task, g->sc->name) != 0) return -1;
+    if (a->kind == STORE_ANS_TREE && g->counts) return agg_cols(g, a, col) > 0 ? 0 : -1;
+    if (a->kind == STORE_ANS_RATING && g->rsum) return 1;
+    return -1;
+}
 
 static int aggregate(const store_answer *a, void *ctx)
 {
     agg *g = ctx;
-    if (a->gid == 0 || a->gid > g->maxgid || is_retracted(g->retracted, a->seq)) return 0;
-    if (strcmp(a->task, g->sc->name) != 0) return 0;
-    uvote v;
-    memset(&v, 0, sizeof v);
-    v.gid = a->gid;
-    v.seq = a->seq;
-    v.rating = -1;
-    snprintf(v.user, sizeof v.user, "%s", a->user);
-    if (a->kind == STORE_ANS_TREE && g->counts) {
-        for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++) {
-            int q = core_schema_question(g->sc, a->steps[i].question);
-            int an = q >= 0 ? core_schema_answer(g->sc, q, a->steps[i].answer) : -1;
-            if (an < 0) { g->n_ignored++; continue; }
-            v.col[v.n++] = (int16_t)g->colof[q][an];
-        }
-        if (v.n == 0) return 0;
-    } else if (a->kind == STORE_ANS_RATING && g->rsum) {
-        v.rating = a->rating;
-    } else {
+    if (a->kind == STORE_ANS_RATING) {
+        g->rsum[a->gid] += a->rating;
+        g->rn[a->gid]++;
         return 0;
     }
-    if (g->n_votes == g->cap_votes) {
-        g->cap_votes = g->cap_votes ? g->cap_votes * 2 : 256;
-        g->votes = xrealloc(g->votes, sizeof(uvote) * g->cap_votes);
-    }
-    g->votes[g->n_votes++] = v;
-    g->n_used++;
+    int16_t col[STORE_STEPS_MAX];
+    int n = agg_cols(g, a, col);
+    for (int k = 0; k < n; k++) g->counts[(size_t)a->gid * (size_t)g->ncol + (size_t)col[k]]++;
     return 0;
 }
 
@@ -1334,7 +1286,6 @@ early:
     FILE *out = stdout;
     char tmp_path[PATH_MAX + 16] = "";
     zs_txn *txn = NULL;
-    seqset rs = {0};
     agg g;
     memset(&g, 0, sizeof g);
     float *x = NULL;
@@ -1434,9 +1385,6 @@ early:
         }
     } else {
         /* aggregated answers: zoobot, labels, interest */
-        if ((rc = store_answer_each(txn, 1, collect_retracts, &rs))) goto store_fail;
-        if (rs.n) qsort(rs.seq, rs.n, sizeof(uint64_t), cmp_u64);
-        g.retracted = &rs;
         g.sc = sc;
         g.maxgid = store_galaxy_max(txn);
         if (sc->kind == CORE_TASK_TREE) {
@@ -1453,21 +1401,10 @@ early:
             g.rsum = xcalloc((size_t)g.maxgid + 1, sizeof(double));
             g.rn = xcalloc((size_t)g.maxgid + 1, sizeof(int));
         }
-        if ((rc = store_answer_each(txn, 1, aggregate, &g))) goto store_fail;
         /* a user who answered a galaxy twice (changed their mind, or two
-         * sessions) has one vote: their latest answer not retracted (the
-         * rule training follows too, core_learn_load) */
-        if (g.n_votes) qsort(g.votes, g.n_votes, sizeof(uvote), cmp_uvote);
-        for (size_t i = 0; i < g.n_votes; i++) {
-            const uvote *v = &g.votes[i], *nx = i + 1 < g.n_votes ? v + 1 : NULL;
-            if (nx && nx->gid == v->gid && !strcmp(nx->user, v->user)) continue;   /* a later one follows */
-            if (v->rating >= 0) {
-                g.rsum[v->gid] += v->rating;
-                g.rn[v->gid]++;
-            } else {
-                for (int k = 0; k < v->n; k++) g.counts[(size_t)v->gid * (size_t)g.ncol + (size_t)v->col[k]]++;
-            }
-        }
+         * sessions) has one vote: their latest answer not retracted, the
+         * rule training follows too (core_answers_counted) */
+        if ((rc = core_answers_counted(txn, agg_want, aggregate, &g))) goto store_fail;
         char cb[160];
         if (fmt == F_ZOOBOT) {
             fputs("id_str,file_loc", out);
@@ -1550,8 +1487,7 @@ end:
     if (tmp_path[0]) unlink(tmp_path);
     store_read_end(txn);
     store_close(st);
-    free(rs.seq);
-    free(g.colof); free(g.counts); free(g.rsum); free(g.rn); free(g.votes);
+    free(g.colof); free(g.counts); free(g.rsum); free(g.rn);
     free(x); free(gids); free(defset);
     free(sc);
     return status;
