@@ -90,6 +90,14 @@ static void blob_key(char *buf, size_t len, const char *task, const char *what)
     snprintf(buf, len, "%.31s/%s", task, what);
 }
 
+int core_learn_prior_forget(zs_txn *txn, const char *task)
+{
+    char key[96];
+    blob_key(key, sizeof key, task, "head.prior");
+    int rc = store_blob_del(txn, STORE_DB_MODELS, key);
+    return rc == STORE_ENOTFOUND ? 0 : rc;
+}
+
 int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_model_info *info)
 {
     char key[64];
@@ -167,6 +175,37 @@ int core_learn_curve_get(zs_txn *txn, const char *task, int *n_train, double *va
 }
 
 /* ------------------------------------------------------------ loading */
+
+int core_learn_prior_from(core_learn_data *D, const float *p, uint32_t len, int *pos, int *neg, char *err,
+                          size_t errlen)
+{
+    if (D->schema.kind != CORE_TASK_TREE || D->schema.n_questions != 1 || D->C != 2) {
+        core_set_err(err, errlen, "task '%s' is not one yes/no question: a prior from one number needs that",
+                     D->schema.name);
+        return -1;
+    }
+    int a = D->pos_col >= 0 ? D->pos_col : 0, b = 1 - a, n = 0;
+    float *pr = xcalloc((size_t)D->n * 2, sizeof(float));
+    for (int i = 0; i < D->n; i++) {
+        uint32_t g = D->gids[i];
+        if (g >= len || !isfinite(p[g])) continue;
+        float v = p[g] < 0 ? 0 : p[g] > 1 ? 1 : p[g];
+        pr[(size_t)i * 2 + a] = v * PRIOR_FRACTION_VOTES;
+        pr[(size_t)i * 2 + b] = (1 - v) * PRIOR_FRACTION_VOTES;
+        n++;
+    }
+    if (n == 0) {
+        free(pr);
+        core_set_err(err, errlen, "no galaxy of task '%s' has a value to start from", D->schema.name);
+        return -1;
+    }
+    free(D->prior);
+    D->prior = pr;
+    D->n_prior = n;
+    if (pos) *pos = a;
+    if (neg) *neg = b;
+    return 0;
+}
 
 void core_learn_data_free(core_learn_data *D)
 {

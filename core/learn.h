@@ -103,6 +103,21 @@ int  core_learn_load(zs_store *st, const char *task, const char *features, core_
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);
 
+/* Replace D's priors by one number per galaxy: p (indexed by gid, len
+ * entries, NAN = none) is the fraction of the task's positive answer
+ * (pos_col), 1 - p the other's, each counting as PRIOR_FRACTION_VOTES
+ * votes as a catalog's <q>_<a>_fraction columns do: e.g. the ring fraction
+ * zoosh's encoder predicts (set votes, Class8.1) starts a ring task before
+ * anyone has answered.  Only for a task of one yes/no question.  *pos /
+ * *neg (may be NULL) get the two columns.  0, or -1 with a reason. */
+/* Drop the task's stored prior head (MODELS "<task>/head.prior"), in txn, so
+ * the next training fits it again: call it when the priors change.  0 or a
+ * store error code. */
+int core_learn_prior_forget(zs_txn *txn, const char *task);
+
+int core_learn_prior_from(core_learn_data *D, const float *p, uint32_t len, int *pos, int *neg, char *err,
+                          size_t errlen);
+
 typedef struct {
     core_ens *ens;        /* the head (NULL for rating tasks / no labels) */
     core_gp  *gp;         /* GP on the ratings (NULL with < 2 ratings) */

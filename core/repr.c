@@ -568,6 +568,63 @@ end:
     return rc;
 }
 
+/* ---- one column of a set -------------------------------------------------- */
+int core_repr_column(zs_txn *txn, const char *set, const char *col, float **out, uint32_t *len,
+                     char *err, size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    int dim = 0;
+    char *prov = NULL;
+    int rc = store_featset_get(txn, set, &dim, &prov);
+    if (rc) {
+        core_set_err(err, errlen, rc == STORE_ENOTFOUND ? "no feature set '%s' (zoosh embed it first)"
+                                                        : "feature set '%s': cannot read it", set);
+        return rc;
+    }
+    /* a number, or a name the provenance lists after "answers " */
+    int k = -1;
+    char *end = NULL;
+    long v = strtol(col, &end, 10);
+    if (*col && end && !*end) k = v >= 0 && v < dim ? (int)v : -2;
+    const char *names = prov ? strstr(prov, "answers ") : NULL;
+    if (k == -1 && names) {
+        names += 8;
+        size_t cl = strlen(col);
+        for (int i = 0; *names; i++) {
+            const char *e = strchr(names, ',');
+            size_t l = e ? (size_t)(e - names) : strlen(names);
+            if (l == cl && !strncmp(names, col, cl)) { k = i; break; }
+            if (!e) break;
+            names = e + 1;
+        }
+        if (k >= dim) k = -2;
+    }
+    free(prov);
+    if (k < 0) {
+        core_set_err(err, errlen, "feature set '%s' has no column '%s' (a number 0..%d%s)", set, col, dim - 1,
+                     names ? ", or an answer its provenance lists" : "");
+        return STORE_EINVAL;
+    }
+    float *x = NULL;
+    uint32_t *g = NULL;
+    int n = 0, d = 0;
+    rc = store_features_load(txn, set, &x, &g, &n, &d);
+    if (rc) {
+        core_set_err(err, errlen, "loading feature set '%s': %s", set, store_strerror(rc));
+        return rc;
+    }
+    uint32_t m = n ? g[n - 1] + 1 : 1;   /* gids ascending */
+    float *o = xmalloc(sizeof(float) * m);
+    for (uint32_t i = 0; i < m; i++) o[i] = NAN;
+    for (int i = 0; i < n; i++) o[g[i]] = x[(size_t)i * d + k];
+    free(x);
+    free(g);
+    *out = o;
+    *len = m;
+    return 0;
+}
+
 /* ---- PCA -------------------------------------------------------------------- */
 int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
                       char *err, size_t errlen)

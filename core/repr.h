@@ -128,6 +128,14 @@ typedef void (*core_repr_map_fn)(void *ctx, const float *x, int n, int in_dim, f
 int core_repr_map(zs_store *st, const char *in_set, const char *out_set, int out_dim, const char *prov,
                   core_repr_map_fn fn, void *ctx, int *n_rows, char *err, size_t errlen);
 
+/* Column col of every vector of a set: col is an index ("18") or a name
+ * the set's provenance lists after "answers " (set votes: "Class8.1").
+ * *out (malloc'ed, *len = the largest gid + 1) is indexed by gid, NAN for
+ * galaxies without a vector.  0, STORE_ENOTFOUND (no set) or STORE_EINVAL
+ * (no such column), with a reason in err. */
+int core_repr_column(zs_txn *txn, const char *set, const char *col, float **out, uint32_t *len,
+                     char *err, size_t errlen);
+
 /* ---- PCA ----------------------------------------------------------------- */
 
 /* Fit a standardised PCA with k components (fewer when the set's dim is

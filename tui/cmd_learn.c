@@ -16,6 +16,7 @@
 #include "core/image.h"
 #include "core/learn.h"
 #include "core/rank.h"
+#include "core/repr.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -26,7 +27,7 @@
 #include <string.h>
 
 typedef struct {
-    const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target, *l2;
+    const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target, *l2, *prior_from;
     uint64_t seed;
     int top, budget, batch, k, hidden, stored;
     double holdout;
@@ -60,6 +61,7 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
         else if (!strcmp(o, "--rate-from")) TAKE(rate_from);
         else if (!strcmp(o, "--plot")) TAKE(plot);
         else if (!strcmp(o, "--target")) TAKE(target);
+        else if (!strcmp(o, "--prior-from")) TAKE(prior_from);
         else if (!strcmp(o, "--l2")) {
             if (!v) goto missing;
             char *e;
@@ -135,13 +137,71 @@ static int open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **s
            rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
 }
 
+/* --prior-from SET:COLUMN: D's priors from one column of a feature set (the
+ * fraction of the task's yes answer).  0, or 1 with the problem printed. */
+static int prior_from(const char *cmd, zs_store *st, const char *ws, const char *spec, core_learn_data *D,
+                      int *pos, int *neg)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || !colon[1]) {
+        fprintf(stderr, "zoosh %s: --prior-from '%s': want SET:COLUMN, e.g. votes:Class8.1\n", cmd, spec);
+        return 1;
+    }
+    char set[STORE_FEATNAME_MAX + 1], err[300];
+    snprintf(set, sizeof set, "%.*s", (int)(colon - spec) < STORE_FEATNAME_MAX ? (int)(colon - spec) : STORE_FEATNAME_MAX,
+             spec);
+    float *p = NULL;
+    uint32_t len = 0;
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc == 0) {
+        rc = core_repr_column(txn, set, colon + 1, &p, &len, err, sizeof err);
+        store_read_end(txn);
+    } else {
+        snprintf(err, sizeof err, "%s", store_strerror(rc));
+    }
+    if (rc == 0 && core_learn_prior_from(D, p, len, pos, neg, err, sizeof err) != 0) rc = -1;
+    free(p);
+    if (rc) {
+        fprintf(stderr, "zoosh %s: %s: --prior-from %s: %s\n", cmd, ws, spec, err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Store D's priors (core_learn_prior_from) as the prior columns
+ * "<q>_<a>_fraction" training reads, replacing those galaxies' values. */
+typedef struct { const core_learn_data *D; int pos, neg; } prior_put_ctx;
+static int prior_put(zs_txn *txn, void *p)
+{
+    const prior_put_ctx *c = p;
+    const core_learn_data *D = c->D;
+    char col[2][160];
+    for (int k = 0; k < 2; k++) {
+        char base[128];
+        core_schema_column(&D->schema, k ? c->neg : c->pos, base, sizeof base, NULL, NULL);
+        snprintf(col[k], sizeof col[k], "%s_fraction", base);
+    }
+    int rc = core_learn_prior_forget(txn, D->schema.name);
+    if (rc) return rc;
+    for (int i = 0; i < D->n; i++) {
+        const float *pr = D->prior + (size_t)i * D->C;
+        float t = pr[c->pos] + pr[c->neg];
+        if (!(t > 0)) continue;
+        rc = store_prior_put(txn, D->gids[i], col[0], pr[c->pos] / t);
+        if (!rc) rc = store_prior_put(txn, D->gids[i], col[1], pr[c->neg] / t);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ train */
 
 static void train_usage(FILE *f)
 {
     fprintf(f,
         "usage: zoosh train WS --task T [--order O] [--features SET] [--seed S]\n"
-        "                   [--hidden H] [--l2 X] [--target QUESTION_ANSWER]\n\n"
+        "                   [--hidden H] [--l2 X] [--target QUESTION_ANSWER] [--prior-from SET:COLUMN]\n\n"
         "Trains the task's head on the workspace's answers (an ensemble of 5 heads on\n"
         "bootstrap resamples, warm-started from a head pretrained on the catalog's prior\n"
         "votes when there are any; interest ratings fit a Gaussian process), scores every\n"
@@ -153,7 +213,12 @@ static void train_usage(FILE *f)
         "  --features    feature set (default: the workspace's features.default, else pca40)\n"
         "  --hidden H    use a hidden layer of H units from now on (0 = linear; remembered)\n"
         "  --l2 X        weight decay of the head from now on (default 0.05; remembered)\n"
-        "  --target COL  the answer 'likely' hunts, e.g. ring_yes (remembered)\n",
+        "  --target COL  the answer 'likely' hunts, e.g. ring_yes (remembered)\n"
+        "  --prior-from SET:COLUMN  start a yes/no task from one number per galaxy: the\n"
+        "                fraction of its yes answer, e.g. votes:Class8.1 (the ring fraction\n"
+        "                zoosh's encoder predicts; zoosh embed); stored as the prior columns\n"
+        "                <q>_<a>_fraction (remembered), so the first queue, before anyone\n"
+        "                has answered, already puts the likely ones first\n",
         core_order_names());
 }
 
@@ -176,6 +241,7 @@ int cmd_train(int argc, char **argv)
     zs_store *st;
     if ((st_rc = open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
     int status = 0;
+    char err0[512];
     if (a.hidden >= 0 || a.target || a.l2) {
         char k1[96], k2[96], k3[96], hv[16];
         snprintf(k1, sizeof k1, "learn.%s.hidden", a.task);
@@ -189,6 +255,24 @@ int cmd_train(int argc, char **argv)
             store_close(st);
             return rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
         }
+    }
+    if (a.prior_from) {
+        core_learn_data D;
+        prior_put_ctx pc = {.D = &D};
+        if (core_learn_load(st, a.task, a.features, &D, err0, sizeof err0) != 0) {
+            fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err0);
+            store_close(st);
+            return 1;
+        }
+        int rc = prior_from("train", st, a.ws, a.prior_from, &D, &pc.pos, &pc.neg);
+        if (rc == 0 && (rc = store_write(st, prior_put, &pc)) != 0) {
+            fprintf(stderr, "zoosh train: %s: storing the priors: %s\n", a.ws, store_strerror(rc));
+            rc = rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
+        } else if (rc == 0) {
+            printf("task %s: priors from %s for %d galaxies\n", a.task, a.prior_from, D.n_prior);
+        }
+        core_learn_data_free(&D);
+        if (rc) { store_close(st); return rc; }
     }
     core_learn_opts o = {.task = a.task, .order = a.order, .features = a.features, .seed = a.seed};
     core_model_info info;
@@ -432,6 +516,7 @@ static void simulate_usage(FILE *f)
     fprintf(f,
         "usage: zoosh simulate WS --task T --oracle COLUMN --budget B [--order O] [--seed S]\n"
         "                      [--batch 10] [--holdout F] [--plot FILE.png] [--features SET]\n"
+        "                      [--prior-from SET:COLUMN]\n"
         "       zoosh simulate WS --task interest --rate-from COLUMN --budget B [--order interest] ...\n\n"
         "Replays a labeling session with a catalog column as the user (a prior vote /\n"
         "label column, or any numeric catalog column kept with the galaxies), WITHOUT\n"
@@ -447,7 +532,9 @@ static void simulate_usage(FILE *f)
         "  ratings  precision_top30  rmse  positives_shown\n"
         "precision among the top 30 not-yet-rated of the order (rating >= 4 = positive).\n\n"
         "  --order O   %s (default uncertain; interest with --rate-from)\n"
-        "  --plot F    draw the curve (AUC or precision against labels) into a PNG\n",
+        "  --plot F    draw the curve (AUC or precision against labels) into a PNG\n"
+        "  --prior-from SET:COLUMN  start from one number per galaxy instead of nothing,\n"
+        "              as zoosh train --prior-from does (e.g. votes:Class8.1)\n",
         core_order_names());
 }
 
@@ -481,6 +568,29 @@ int cmd_simulate(int argc, char **argv)
         return 1;
     }
     int rc = oracle_column(st, col, &D, &oc, &olen);
+    /* the session's one prior: --prior-from (the catalog's are dropped below) */
+    float *pfrom = NULL;
+    uint32_t plen = 0;
+    if (rc == 0 && a.prior_from) {
+        const char *colon = strrchr(a.prior_from, ':');
+        zs_txn *txn;
+        char set[STORE_FEATNAME_MAX + 1];
+        snprintf(set, sizeof set, "%.*s", colon ? (int)(colon - a.prior_from) : 0, a.prior_from);
+        int r2 = colon && colon[1] && store_read_begin(st, &txn) == 0 ? 0 : -1;
+        if (r2 == 0) {
+            r2 = core_repr_column(txn, set, colon + 1, &pfrom, &plen, err, sizeof err);
+            store_read_end(txn);
+        } else {
+            snprintf(err, sizeof err, "want SET:COLUMN, e.g. votes:Class8.1");
+        }
+        if (r2) {
+            fprintf(stderr, "zoosh simulate: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err);
+            store_close(st);
+            core_learn_data_free(&D);
+            free(oc);
+            return 1;
+        }
+    }
     store_close(st);
     if (rc) {
         fprintf(stderr, "zoosh simulate: %s: reading column '%s': %s\n", a.ws, col, store_strerror(rc));
@@ -543,6 +653,25 @@ int cmd_simulate(int argc, char **argv)
     free(D.prior);
     D.prior = NULL;
     D.n_prior = 0;
+    core_ens *warm = NULL;
+    if (pfrom) {   /* a head pretrained on it starts every retrain, as in zoosh train */
+        core_ens_info pinfo;
+        int r2 = core_learn_prior_from(&D, pfrom, plen, NULL, NULL, err, sizeof err);
+        free(pfrom);
+        if (r2 == 0 && core_learn_prior_fit(&D, a.seed, NULL, &warm, &pinfo) != 0) {
+            snprintf(err, sizeof err, "the prior head did not train");
+            r2 = -1;
+        }
+        free(D.prior);   /* the answers are the oracle's from here on */
+        D.prior = NULL;
+        D.n_prior = 0;
+        if (r2) {
+            fprintf(stderr, "zoosh simulate: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err);
+            free(lab); free(truth);
+            core_learn_data_free(&D);
+            return 1;
+        }
+    }
     /* fixed holdout */
     unsigned char *shown = xcalloc((size_t)n, 1), *test = xcalloc((size_t)n, 1);
     if (a.holdout > 0) {
@@ -576,7 +705,7 @@ int cmd_simulate(int argc, char **argv)
     int *l = xmalloc((size_t)n * sizeof(int));
     for (int round = 0;; round++) {
         core_learn_result R;
-        if (core_learn_fit_rank(&D, order, a.seed + (uint64_t)round, NULL, anom, NULL, &R, err, sizeof err) != 0) {
+        if (core_learn_fit_rank(&D, order, a.seed + (uint64_t)round, warm, anom, NULL, &R, err, sizeof err) != 0) {
             fprintf(stderr, "zoosh simulate: %s\n", err);
             status = 1;
             break;
@@ -653,6 +782,7 @@ int cmd_simulate(int argc, char **argv)
         }
     }
     free(s); free(l); free(anom); free(cx); free(cy); free(shown); free(test); free(lab); free(truth);
+    core_ens_free(warm);
     core_learn_data_free(&D);
     return status;
 }

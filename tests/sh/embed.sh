@@ -49,6 +49,28 @@ if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
                  END { for (i = 0; i < np; i++) for (j = 0; j < nq; j++) w += (p[i] > q[j]) + 0.5 * (p[i] == q[j])
                        auc = w / (np * nq); print "zero-shot ring AUC", auc; exit !(np > 50 && nq > 50 && auc > 0.6) }' \
         "$CAT" votes.csv
+    # a ring task started from the encoder's predicted ring fraction: a
+    # catalog without its ring column, so nothing else can rank the rings
+    cut -d, -f1,2 "$CAT" > noring.csv
+    check "a ring workspace without the ring labels" sh -c \
+        "$Z init wsr --schema ring >/dev/null && $Z import wsr noring.csv --root '$SHARED/decals_rings' >/dev/null && $Z embed wsr --quiet >/dev/null"
+    check "train --prior-from votes:Class8.1 starts the ring task from the predicted ring fraction" \
+        $Z train wsr --task ring --prior-from votes:Class8.1
+    expect "... for all 200 galaxies" grep -q "task ring: priors from votes:Class8.1 for 200 galaxies" "$T/last.out"
+    check "... stored as the prior columns training reads" $Z stats wsr
+    expect "... ring_yes_fraction and ring_no_fraction" sh -c "grep -q 'ring_yes_fraction' '$T/last.out' && grep -q 'ring_no_fraction' '$T/last.out'"
+    check "with no answer at all the likely queue can be ranked" $Z rank wsr --task ring --order likely --top 50
+    expect "... and holds more rings than the 50% base rate (25 of its 50)" sh -c \
+        "cut -f1 '$T/last.out' > top50.txt && awk -F, 'NR == FNR { t[\$1] = 1; next } FNR > 1 && (\$1 in t) && \$3 == 1 { n++ } END { print n \" rings in the top 50\"; exit !(n > 25) }' top50.txt '$CAT'"
+    expect "--prior-from a column that is not there fails (1), naming it" sh -c \
+        "$Z train wsr --task ring --prior-from votes:Class99.1 2>err.txt; test \$? = 1 && grep -q \"no column 'Class99.1'\" err.txt"
+    expect "--prior-from without SET:COLUMN fails (1)" sh -c "$Z train wsr --task ring --prior-from votes >/dev/null 2>&1; test \$? = 1"
+    expect "--prior-from for a task of many questions fails (1), saying why" sh -c \
+        "$Z init wsg --schema gz2 >/dev/null && $Z import wsg noring.csv --root '$SHARED/decals_rings' >/dev/null &&
+         $Z embed wsg --quiet >/dev/null; $Z train wsg --task gz2 --prior-from votes:Class8.1 2>err.txt; test \$? = 1 && grep -q 'not one yes/no question' err.txt"
+    check "simulate --prior-from replays a session started from it" \
+        $Z simulate ws --task ring --oracle ring --budget 30 --order mixed --prior-from votes:Class8.1
+    expect "... a curve of 3 points" test "$(grep -cE '^[0-9]+	' "$T/last.out")" -eq 3
 else
     expect "... and fits a 40-component PCA" grep -q "feature set 'pca40'" "$T/last.out"
 fi
