@@ -66,8 +66,7 @@ if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
         "$Z train wsr --task ring --prior-from votes:Class99.1 2>err.txt; test \$? = 1 && grep -q \"no column 'Class99.1'\" err.txt"
     expect "--prior-from without SET:COLUMN fails (1)" sh -c "$Z train wsr --task ring --prior-from votes >/dev/null 2>&1; test \$? = 1"
     expect "--prior-from for a task of many questions fails (1), saying why" sh -c \
-        "$Z init wsg --schema gz2 >/dev/null && $Z import wsg noring.csv --root '$SHARED/decals_rings' >/dev/null &&
-         $Z embed wsg --quiet >/dev/null; $Z train wsg --task gz2 --prior-from votes:Class8.1 2>err.txt; test \$? = 1 && grep -q 'not one yes/no question' err.txt"
+        "$Z train ws --task gz-decals --prior-from votes:Class8.1 2>err.txt; test \$? = 1 && grep -q 'not one yes/no question' err.txt"
     check "simulate --prior-from replays a session started from it" \
         $Z simulate ws --task ring --oracle ring --budget 30 --order mixed --prior-from votes:Class8.1
     expect "... a curve of 3 points" test "$(grep -cE '^[0-9]+	' "$T/last.out")" -eq 3
