@@ -237,6 +237,22 @@ static int del_set(zs_txn *txn, void *arg)
     return rc == STORE_ENOTFOUND ? 0 : rc;
 }
 
+/* write_rows into a set made anew when one of another dimension has that
+ * name (derived sets are recomputed whole: nothing of the old one is kept). */
+static int replace_rows(zs_store *st, const char *set, const uint32_t *gids, const float *y, int n, int dim,
+                        const char *prov)
+{
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc == 0) {
+        int od = 0;
+        int have = store_featset_get(txn, set, &od, NULL) == 0;
+        store_read_end(txn);
+        if (have && od != dim) rc = store_write(st, del_set, (void *)set);
+    }
+    return rc ? rc : write_rows(st, set, gids, y, n, dim, prov);
+}
+
 int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progress_fn progress,
                     void *progress_ctx, volatile int *cancel, core_repr_stats *stats,
                     char *err, size_t errlen)
@@ -506,14 +522,7 @@ int core_repr_combine(zs_store *st, const char *const *sets, int n, const char *
         rc = STORE_EINVAL;
         goto end;
     }
-    /* a set of another dimension under that name is replaced */
-    if ((rc = store_read_begin(st, &txn)) == 0) {
-        int od = 0;
-        int have = store_featset_get(txn, out_set, &od, NULL) == 0;
-        store_read_end(txn);
-        if (have && od != D) rc = store_write(st, del_set, (void *)out_set);
-    }
-    if (rc == 0) rc = write_rows(st, out_set, gy, y, m, D, prov);
+    rc = replace_rows(st, out_set, gy, y, m, D, prov);
     if (rc == 0) {
         put_ctx pc = {.set = out_set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = out_set};
         rc = store_write(st, put_vectors, &pc);
@@ -551,14 +560,7 @@ int core_repr_map(zs_store *st, const char *in_set, const char *out_set, int out
     }
     y = xmalloc(sizeof(float) * ((size_t)rows * out_dim + 1));
     fn(ctx, x, rows, dim, y);
-    /* a set of another dimension under that name is replaced */
-    if ((rc = store_read_begin(st, &txn)) == 0) {
-        int od = 0;
-        int have = store_featset_get(txn, out_set, &od, NULL) == 0;
-        store_read_end(txn);
-        if (have && od != out_dim) rc = store_write(st, del_set, (void *)out_set);
-    }
-    if (rc == 0) rc = write_rows(st, out_set, g, y, rows, out_dim, prov);
+    rc = replace_rows(st, out_set, g, y, rows, out_dim, prov);
     if (rc) core_set_err(err, errlen, "storing feature set '%s': %s", out_set, store_strerror(rc));
     else if (n_rows) *n_rows = rows;
 end:

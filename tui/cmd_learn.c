@@ -137,30 +137,45 @@ static int open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **s
            rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
 }
 
-/* --prior-from SET:COLUMN: D's priors from one column of a feature set (the
- * fraction of the task's yes answer).  0, or 1 with the problem printed. */
-static int prior_from(const char *cmd, zs_store *st, const char *ws, const char *spec, core_learn_data *D,
-                      int *pos, int *neg)
+/* --prior-from SET:COLUMN: that column of a feature set, by gid (*p, *len;
+ * core_repr_column).  0, or 1 with the problem printed. */
+static int prior_column(const char *cmd, zs_store *st, const char *ws, const char *spec, float **p, uint32_t *len)
 {
     const char *colon = strrchr(spec, ':');
+    *p = NULL;
+    *len = 0;
     if (!colon || colon == spec || !colon[1]) {
         fprintf(stderr, "zoosh %s: --prior-from '%s': want SET:COLUMN, e.g. votes:Class8.1\n", cmd, spec);
         return 1;
     }
     char set[STORE_FEATNAME_MAX + 1], err[300];
-    snprintf(set, sizeof set, "%.*s", (int)(colon - spec) < STORE_FEATNAME_MAX ? (int)(colon - spec) : STORE_FEATNAME_MAX,
-             spec);
-    float *p = NULL;
-    uint32_t len = 0;
+    int sl = (int)(colon - spec) < STORE_FEATNAME_MAX ? (int)(colon - spec) : STORE_FEATNAME_MAX;
+    snprintf(set, sizeof set, "%.*s", sl, spec);
     zs_txn *txn;
     int rc = store_read_begin(st, &txn);
     if (rc == 0) {
-        rc = core_repr_column(txn, set, colon + 1, &p, &len, err, sizeof err);
+        rc = core_repr_column(txn, set, colon + 1, p, len, err, sizeof err);
         store_read_end(txn);
     } else {
         snprintf(err, sizeof err, "%s", store_strerror(rc));
     }
-    if (rc == 0 && core_learn_prior_from(D, p, len, pos, neg, err, sizeof err) != 0) rc = -1;
+    if (rc) {
+        fprintf(stderr, "zoosh %s: %s: --prior-from %s: %s\n", cmd, ws, spec, err);
+        return 1;
+    }
+    return 0;
+}
+
+/* D's priors from --prior-from (core_learn_prior_from).  0, or 1 with the
+ * problem printed. */
+static int prior_from(const char *cmd, zs_store *st, const char *ws, const char *spec, core_learn_data *D,
+                      int *pos, int *neg)
+{
+    float *p;
+    uint32_t len;
+    char err[300];
+    if (prior_column(cmd, st, ws, spec, &p, &len)) return 1;
+    int rc = core_learn_prior_from(D, p, len, pos, neg, err, sizeof err);
     free(p);
     if (rc) {
         fprintf(stderr, "zoosh %s: %s: --prior-from %s: %s\n", cmd, ws, spec, err);
@@ -571,25 +586,11 @@ int cmd_simulate(int argc, char **argv)
     /* the session's one prior: --prior-from (the catalog's are dropped below) */
     float *pfrom = NULL;
     uint32_t plen = 0;
-    if (rc == 0 && a.prior_from) {
-        const char *colon = strrchr(a.prior_from, ':');
-        zs_txn *txn;
-        char set[STORE_FEATNAME_MAX + 1];
-        snprintf(set, sizeof set, "%.*s", colon ? (int)(colon - a.prior_from) : 0, a.prior_from);
-        int r2 = colon && colon[1] && store_read_begin(st, &txn) == 0 ? 0 : -1;
-        if (r2 == 0) {
-            r2 = core_repr_column(txn, set, colon + 1, &pfrom, &plen, err, sizeof err);
-            store_read_end(txn);
-        } else {
-            snprintf(err, sizeof err, "want SET:COLUMN, e.g. votes:Class8.1");
-        }
-        if (r2) {
-            fprintf(stderr, "zoosh simulate: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err);
-            store_close(st);
-            core_learn_data_free(&D);
-            free(oc);
-            return 1;
-        }
+    if (rc == 0 && a.prior_from && prior_column("simulate", st, a.ws, a.prior_from, &pfrom, &plen)) {
+        store_close(st);
+        core_learn_data_free(&D);
+        free(oc);
+        return 1;
     }
     store_close(st);
     if (rc) {
@@ -601,6 +602,7 @@ int cmd_simulate(int argc, char **argv)
         fprintf(stderr, "zoosh simulate: task '%s' is a rating task: use --rate-from COLUMN\n", a.task);
         core_learn_data_free(&D);
         free(oc);
+        free(pfrom);
         return EXIT_USAGE;
     }
     int n = D.n, C = D.C;
@@ -634,7 +636,7 @@ int cmd_simulate(int argc, char **argv)
     if (npool == 0) {
         fprintf(stderr, "zoosh simulate: %s: catalog column '%s' has no numeric value for any galaxy "
                 "with features (neither a prior column nor a catalog column of that name)\n", a.ws, col);
-        free(lab); free(truth);
+        free(lab); free(truth); free(pfrom);
         core_learn_data_free(&D);
         return 1;
     }
