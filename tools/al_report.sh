@@ -2,8 +2,9 @@
 # tools/al_report.sh - the active-learning report on real galaxies in
 # ../shared/data (issue 7's "done when"), made only with zoosh commands:
 #
-#  1. Rings (decals_rings, 200 DECaLS cutouts, 100 rings): import, embed
-#     (morphology features and their standardised PCA-40), then
+#  1. Rings (decals_rings, 200 DECaLS cutouts, 100 rings): import, `zoosh
+#     embed` with no method (the morphology features, the shipped encoder
+#     and its votes; pca40 = the PCA-40 of the three combined), then
 #     - held-out AUC / accuracy against the number of labels for random,
 #       uncertain (BALD) and likely orders: `zoosh simulate --holdout 0.3`
 #       (a fixed random 60 galaxies never shown, 140 in the pool), averaged
@@ -51,7 +52,10 @@ mean_at() {  # mean_at LABELS COLUMN FILES...
 nice "$Z" embed "$W/rings" >/dev/null || exit 1
 say "# zoosh active-learning report ($(date -u +%Y-%m-%dT%H:%MZ))"
 say ""
-say "## Rings: decals_rings (200 DECaLS cutouts, 100 rings), representation = zoosh embed morph"
+say "## Rings: decals_rings (200 DECaLS cutouts, 100 rings), representations from \`zoosh embed\`"
+say ""
+say "morph: the morphology features alone; pca40: what \`zoosh embed WS\` stores as the default,"
+say "the PCA-40 of morph+convnext+votes (each block balanced; convnext: sample_data/encoder.safetensors)."
 say ""
 say "Simulated labeling (\`zoosh simulate --holdout 0.3 --batch 10\`): AUC / accuracy on a fixed"
 say "random 60 galaxies never shown, pool of 140; mean of $SEEDS seeds (each its own holdout)."
