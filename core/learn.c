@@ -23,7 +23,8 @@
  *     features).  For a rating task C = 2: predicted rating and its sd.
  *   MODELS "<task>/head":  info, u32 kind bits (1 head, 2 gp), u32 ens_len,
  *     ens bytes (core_ens_save), core_gp_hyper when a GP was fitted
- *   MODELS "<task>/head.prior": info, u32 n_prior, u32 ens_len, ens bytes
+ *   MODELS "<task>/head.prior": info, u32 fingerprint of what it was fitted on
+ *     (prior_fingerprint: the features and the priors), u32 ens_len, ens bytes
  *   SCORES "anomaly/<features>": u32 n, float score[n] (isolation forest)
  *   SCORES "<task>/curve": the last 256 models, 24 bytes each: u32 version,
  *     i32 n_train, f64 held-out value, i64 time_us (for the status sparkline)
@@ -32,6 +33,7 @@
 #include "core/anomaly.h"
 #include "core/pca.h"
 #include "core/rank.h"
+#include "core/repr.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -432,6 +434,102 @@ static void standardise(float *x, int n, int d)
     }
 }
 
+/* The catalog's prior column for answer column c of s among names[nn]:
+ * "<q>_<a>" (vote counts), "<q>_<a>_fraction" (*scale PRIOR_FRACTION_VOTES),
+ * or, for a task of one yes/no question, the question's key (0/1 labels,
+ * *label01 = 1); NULL when there is none.  *a gets the answer index. */
+static const char *catalog_column(const core_schema *s, int c, char *const *names, int nn, int *a, float *scale,
+                                  int *label01)
+{
+    char col[128], frac[160];
+    int q;
+    core_schema_column(s, c, col, sizeof col, &q, a);
+    snprintf(frac, sizeof frac, "%s_fraction", col);
+    *scale = 1;
+    *label01 = 0;
+    for (int k = 0; k < nn; k++) if (strcmp(names[k], col) == 0) return names[k];
+    *scale = PRIOR_FRACTION_VOTES;
+    for (int k = 0; k < nn; k++) if (strcmp(names[k], frac) == 0) return names[k];
+    *scale = 1;
+    *label01 = 1;
+    if (s->q[q].n_answers == 2 && s->n_questions == 1)
+        for (int k = 0; k < nn; k++) if (strcmp(names[k], s->q[q].key) == 0) return names[k];
+    return NULL;
+}
+
+/* The SET:COLUMN a yes/no task's priors come from (core_learn_prior_from):
+ * the one `zoosh train --prior-from` chose (meta learn.<task>.prior; "none"
+ * turns it off, the catalog's count again), else, when the catalog gave none,
+ * the schema's `prior` (ring: votes:Class8.1).  "" for none; *chosen = 1 for
+ * the meta's. */
+static void prior_spec(zs_txn *txn, const core_schema *s, int have_catalog, char *spec, size_t len, int *chosen)
+{
+    char key[96], *v = NULL;
+    snprintf(key, sizeof key, "learn.%s.prior", s->name);
+    spec[0] = 0;
+    *chosen = store_meta_get(txn, key, &v) == 0;
+    if (*chosen) snprintf(spec, len, "%s", strcmp(v, "none") ? v : "");
+    else if (!have_catalog) snprintf(spec, len, "%s", s->prior);
+    free(v);
+    if (s->kind != CORE_TASK_TREE || s->n_questions != 1 || s->q[0].n_answers != 2) spec[0] = 0;
+}
+
+/* The column of spec by gid (core_repr_column); 0, or -1 when the workspace
+ * does not have it (not embedded yet). */
+static int spec_column(zs_txn *txn, const char *spec, float **p, uint32_t *len)
+{
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec) return -1;
+    char set[96], err[256];
+    snprintf(set, sizeof set, "%.*s", (int)(colon - spec) < 95 ? (int)(colon - spec) : 95, spec);
+    return core_repr_column(txn, set, colon + 1, p, len, err, sizeof err) == 0 ? 0 : -1;
+}
+
+/* D's priors from its prior column (prior_spec), read at every load so they
+ * follow the column when the workspace is embedded again; a column the
+ * workspace does not have leaves D as it is. */
+static void prior_column(zs_txn *txn, core_learn_data *D)
+{
+    char spec[sizeof D->prior_src], err[256];
+    int chosen;
+    prior_spec(txn, &D->schema, D->prior != NULL, spec, sizeof spec, &chosen);
+    float *p = NULL;
+    uint32_t len = 0;
+    if (!spec[0] || spec_column(txn, spec, &p, &len) != 0) return;
+    if (core_learn_prior_from(D, p, len, NULL, NULL, err, sizeof err) == 0)
+        snprintf(D->prior_src, sizeof D->prior_src, "%s", spec);
+    free(p);
+}
+
+int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t len)
+{
+    src[0] = 0;
+    int C = s->kind == CORE_TASK_TREE ? core_schema_n_columns(s) : 0, have_catalog = 0;
+    if (C == 0) return 0;
+    char **names = NULL;
+    int nn = 0;
+    if (store_prior_columns(txn, &names, &nn) == 0)
+        for (int c = 0; c < C && !have_catalog; c++) {
+            int a, label01;
+            float scale;
+            have_catalog = catalog_column(s, c, names, nn, &a, &scale, &label01) != NULL;
+        }
+    for (int k = 0; k < nn; k++) free(names[k]);
+    free(names);
+    char spec[64];
+    int chosen, n = 0;
+    prior_spec(txn, s, have_catalog, spec, sizeof spec, &chosen);
+    float *p = NULL;
+    uint32_t plen = 0;
+    if (spec[0] && spec_column(txn, spec, &p, &plen) == 0) {
+        for (uint32_t g = 0; g < plen; g++) n += isfinite(p[g]) != 0;
+        free(p);
+        if (n > 0) { snprintf(src, len, "%s", spec); return n; }
+    }
+    if (have_catalog) { snprintf(src, len, "catalog"); return -1; }
+    return 0;
+}
+
 /* The feature set: the one asked for; else the PCA-40 of the workspace's
  * default set ("pca40", or "<default>_pca40" as zoosh embed names the PCA of
  * another set); else the default set itself; else the first set. */
@@ -580,19 +678,9 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
         int nn = 0;
         if (store_prior_columns(txn, &names, &nn) == 0 && nn > 0) {
             for (int c = 0; c < D->C; c++) {
-                char col[128], frac[160];
-                int q, a;
-                core_schema_column(&D->schema, c, col, sizeof col, &q, &a);
-                snprintf(frac, sizeof frac, "%s_fraction", col);
-                const char *use = NULL;
-                float scale = 1;
-                int label01 = 0;
-                for (int k = 0; k < nn && !use; k++) if (strcmp(names[k], col) == 0) use = names[k];
-                for (int k = 0; k < nn && !use; k++)
-                    if (strcmp(names[k], frac) == 0) { use = names[k]; scale = PRIOR_FRACTION_VOTES; }
-                if (!use && D->schema.q[q].n_answers == 2 && D->schema.n_questions == 1)
-                    for (int k = 0; k < nn && !use; k++)
-                        if (strcmp(names[k], D->schema.q[q].key) == 0) { use = names[k]; label01 = 1; }
+                float scale;
+                int a, label01;
+                const char *use = catalog_column(&D->schema, c, names, nn, &a, &scale, &label01);
                 if (!use) continue;
                 double *colv = NULL;
                 uint32_t len = 0;
@@ -617,6 +705,8 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
                 D->n_prior += s > 0;
             }
         if (D->prior && D->n_prior == 0) { free(D->prior); D->prior = NULL; }
+        if (D->prior) snprintf(D->prior_src, sizeof D->prior_src, "catalog");
+        prior_column(txn, D);
     }
     store_read_end(txn);
     return 0;
@@ -1042,8 +1132,36 @@ int core_learn_prior_fit(const core_learn_data *D, uint64_t seed, volatile int *
     return 0;
 }
 
+/* A 32-bit fingerprint of the features and priors a prior head is fitted on,
+ * so that a stored one is used only for exactly those: embedding the
+ * workspace again, or new priors, refit it. */
+static uint32_t prior_fingerprint(const core_learn_data *D)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)(uint32_t)D->n << 32 | (uint32_t)D->d);
+    const float *src[2] = {D->x, D->prior};
+    size_t cnt[2] = {(size_t)D->n * D->d, D->prior ? (size_t)D->n * D->C : 0};
+    for (int k = 0; k < 2; k++) {
+        const float *f = src[k];
+        size_t i = 0;
+        for (; i + 2 <= cnt[k]; i += 2) {
+            uint64_t w;
+            memcpy(&w, f + i, 8);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+            h ^= h >> 29;
+        }
+        if (i < cnt[k]) {
+            uint32_t w;
+            memcpy(&w, f + i, 4);
+            h = (h ^ w) * 0xff51afd7ed558ccdull;
+        }
+        h ^= (uint64_t)D->n_prior * 0xc4ceb9fe1a85ec53ull;
+    }
+    h ^= h >> 33;
+    return (uint32_t)h;
+}
+
 /* The pretrained head on the catalog's priors: loaded when stored for the
- * same feature set and prior count, else trained and stored. */
+ * same feature set and fingerprint, else trained and stored. */
 static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t seed,
                             volatile int *cancel, core_model_info *pinfo)
 {
@@ -1051,6 +1169,7 @@ static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t see
     blob_key(key, sizeof key, D->schema.name, "head.prior");
     zs_txn *txn;
     core_ens *e = NULL;
+    uint32_t fp = prior_fingerprint(D);
     if (store_read_begin(st, &txn) == 0) {
         const void *data;
         size_t len;
@@ -1061,7 +1180,7 @@ static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t see
             memcpy(&np, (const uint8_t *)data + INFO_BYTES, 4);
             memcpy(&el, (const uint8_t *)data + INFO_BYTES + 4, 4);
             char e2[128];
-            if ((int)np == D->n_prior && strcmp(in.features, D->features) == 0 &&
+            if (np == fp && strcmp(in.features, D->features) == 0 &&
                 INFO_BYTES + 8 + (size_t)el <= len &&
                 core_ens_load((const uint8_t *)data + INFO_BYTES + 8, el, &e, e2, sizeof e2) == 0) {
                 const core_head_cfg *c = core_ens_config(e);
@@ -1092,7 +1211,7 @@ static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t see
     size_t bl = INFO_BYTES + 8 + el;
     uint8_t *b = xmalloc(bl);
     info_pack(b, pinfo);
-    uint32_t np = (uint32_t)D->n_prior, e32 = (uint32_t)el;
+    uint32_t np = fp, e32 = (uint32_t)el;
     memcpy(b + INFO_BYTES, &np, 4);
     memcpy(b + INFO_BYTES + 4, &e32, 4);
     memcpy(b + INFO_BYTES + 8, eb, el);
@@ -1186,6 +1305,9 @@ int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *o
         R.n_train = pinfo.n_train;
         snprintf(R.metric, sizeof R.metric, "%s", pinfo.metric);
         R.value = pinfo.value;
+        /* fitted to a function of the features themselves, it scores itself
+         * perfectly out of bag: that says nothing, so no metric */
+        if (strcmp(D.prior_src, "catalog") != 0) { snprintf(R.metric, sizeof R.metric, "prior"); R.value = NAN; }
     }
     if (opts->cancel && *opts->cancel) { rc = 1; goto end; }
 

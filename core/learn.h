@@ -75,6 +75,8 @@ typedef struct {
     float *y;             /* (n, C) answer counts from the log, retractions dropped */
     float *prior;         /* (n, C) the catalog's prior votes / labels, NULL when none */
     int n_prior;          /* rows with prior votes */
+    char prior_src[64];   /* where they came from: "catalog", or the SET:COLUMN of
+                           * a yes/no task's prior (votes:Class8.1); "" none */
     float *rating;        /* (n) mean interest rating (any task's RATING answers), NAN = none */
     int n_answered;       /* rows with answers for this task */
     int n_rated;          /* rows with ratings */
@@ -96,7 +98,9 @@ typedef struct {
 int  core_answers_counted(zs_txn *txn, int (*want)(const store_answer *a, void *ctx),
                           int (*fn)(const store_answer *a, void *ctx), void *ctx);
 
-/* Reads features, answers and priors in short read transactions.  features
+/* Reads features, answers and priors in short read transactions (a yes/no
+ * task's prior column included: meta learn.<task>.prior, else the catalog's
+ * priors, else the schema's `prior`).  features
  * NULL = "pca40", else "<features.default>_pca40", else features.default,
  * else the first set. */
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
@@ -117,6 +121,10 @@ int core_learn_prior_forget(zs_txn *txn, const char *task);
 
 int core_learn_prior_from(core_learn_data *D, const float *p, uint32_t len, int *pos, int *neg, char *err,
                           size_t errlen);
+/* Where task s's priors come from, as core_learn_load decides: src gets the
+ * SET:COLUMN of its prior column (returns how many galaxies have a value),
+ * or "catalog" (returns -1), or "" (returns 0: none). */
+int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t len);
 
 typedef struct {
     core_ens *ens;        /* the head (NULL for rating tasks / no labels) */

@@ -11,7 +11,9 @@
  *              under 6.1; Class9 under 2.1; Class10-11 under 4.1).  Question
  *              keys carry Zoobot's -gz2 suffix; "odd-feature-gz2" (Class8) is
  *              not in Zoobot's GZ2 schema and is named here.
- *   ring       one question "ring", answers "yes" / "no" (ring_yes, ring_no).
+ *   ring       one question "ring", answers "yes" / "no" (ring_yes, ring_no);
+ *              prior votes:Class8.1 (GZ2's "ring" answer as zoosh's encoder
+ *              predicts it).
  *   interest   a 0-5 rating (CORE_TASK_RATING, no questions).
  *
  * The text format for users' own trees
@@ -26,6 +28,12 @@
  *     answer yes "Bar"
  *     answer no "No bar"
  *   rating 0 5                         instead of questions: a rating task
+ *   prior votes:Class8.1               optional, for a task of one yes/no
+ *                                      question: the column (SET:COLUMN of a
+ *                                      feature set, 0..1) that predicts its
+ *                                      "yes" (else first) answer before anyone
+ *                                      has answered; `zoosh embed` stores it
+ *                                      as the task's priors
  *
  * - One statement per line; `answer` lines belong to the question above them
  *   (indent them for the reader; indentation is not significant).
@@ -174,7 +182,11 @@ int core_schema_builtin(const char *name, core_schema *out)
     if (!name) return -1;
     if (strcmp(name, "gz-decals") == 0) { from_table(out, name, gz_decals); return 0; }
     if (strcmp(name, "gz2") == 0) { from_table(out, name, gz2); return 0; }
-    if (strcmp(name, "ring") == 0) { from_table(out, name, ring); return 0; }
+    if (strcmp(name, "ring") == 0) {
+        from_table(out, name, ring);
+        copy(out->prior, sizeof out->prior, "votes:Class8.1");
+        return 0;
+    }
     if (strcmp(name, "interest") == 0) {
         memset(out, 0, sizeof *out);
         copy(out->name, sizeof out->name, name);
@@ -277,7 +289,7 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
     if (err && errlen) err[0] = 0;
     memset(out, 0, sizeof *out);
     out->kind = CORE_TASK_TREE;
-    int have_rating = 0, have_task = 0, qline = 0;
+    int have_rating = 0, have_task = 0, qline = 0, prior_line = 0;
     char word[200], a1[200], a2[200], a3[200];
     const char *line = text ? text : "";
     while (*line || p.line == 0) {
@@ -365,8 +377,20 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
             out->rating_min = (int)lo;
             out->rating_max = (int)hi;
             have_rating = 1;
+        } else if (strcmp(word, "prior") == 0) {
+            if (prior_line) return perr(&p, "second 'prior' line");
+            r = next_token(&p, &c, a1, sizeof a1, &quoted);
+            if (r < 0) return -1;
+            const char *colon = r == 1 && !quoted ? strrchr(a1, ':') : NULL;
+            if (!colon || colon == a1 || !colon[1])
+                return perr(&p, "'prior' needs SET:COLUMN, e.g. votes:Class8.1");
+            if (strlen(a1) >= sizeof out->prior)
+                return perr(&p, "'prior %s' is longer than %zu characters", a1, sizeof out->prior - 1);
+            if (next_token(&p, &c, a2, sizeof a2, &quoted) != 0) return perr(&p, "unexpected text after 'prior %s'", a1);
+            copy(out->prior, sizeof out->prior, a1);
+            prior_line = p.line;
         } else {
-            return perr(&p, "unknown statement '%s' (expected task, question, answer or rating)", word);
+            return perr(&p, "unknown statement '%s' (expected task, question, answer, rating or prior)", word);
         }
     next:
         if (!eol) break;
@@ -374,6 +398,11 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
     }
     if (finish_question(&p, out, qline)) return -1;
     if (!have_rating && out->n_questions == 0) return perr(&p, "no questions (and no 'rating' line)");
+    if (prior_line && (have_rating || out->n_questions != 1 || out->q[0].n_answers != 2)) {
+        p.line = prior_line;
+        return perr(&p, "'prior' is for a task of one yes/no question (this one has %s)",
+                    have_rating ? "a rating" : out->n_questions != 1 ? "several questions" : "more than 2 answers");
+    }
     if (!have_task) {
         /* The file's base name without extension. */
         const char *b = strrchr(p.fname, '/');

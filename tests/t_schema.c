@@ -196,6 +196,15 @@ static void a_custom_file_parses(void)
     given[0] = 1;
     ZT_CHECK(core_schema_next(&S, given) == 1, "featured asks bar");
 
+    /* A yes/no task can name the column it starts from. */
+    write_file("lens.txt", "task lens\nquestion lens \"Is there a lens?\"\n answer yes\n answer no\nprior votes:Class8.2  # lens or arc\n");
+    ZT_OK(core_schema_load_file("lens.txt", &S, err, sizeof err));
+    ZT_CHECK(strcmp(S.prior, "votes:Class8.2") == 0, "prior '%s'", S.prior);
+    ZT_OK(core_schema_builtin("ring", &S));
+    ZT_CHECK(strcmp(S.prior, "votes:Class8.1") == 0, "ring's prior '%s'", S.prior);
+    ZT_OK(core_schema_builtin("gz2", &S));
+    ZT_CHECK(S.prior[0] == 0, "gz2 has no one-column prior: '%s'", S.prior);
+
     /* Without a task line the name comes from the file name; rating tasks. */
     write_file("stars.txt", "rating 1 10\n");
     ZT_OK(core_schema_load_file("stars.txt", &S, err, sizeof err));
@@ -218,6 +227,13 @@ static void bad_files_name_file_and_line(void)
         {"# nothing\n", "bad.schema:1: no questions"},
         {"rating 5 1\n", "bad.schema:1: 'rating 5 1'"},
         {"task ring\nquestion a\n answer x\n answer y\n", "is a built-in task"},
+        {"prior votes:Class8.1\nquestion a\n answer x\n answer y\n answer z\n", "bad.schema:1: 'prior' is for a task of one yes/no question (this one has more than 2 answers)"},
+        {"question a\n answer x\n answer y\nquestion b\n answer x\n answer y\nprior votes:Class8.1\n", "bad.schema:7: 'prior' is for a task of one yes/no question (this one has several questions)"},
+        {"rating 0 5\nprior votes:Class8.1\n", "bad.schema:2: 'prior' is for a task of one yes/no question (this one has a rating)"},
+        {"question a\n answer x\n answer y\nprior votes\n", "bad.schema:4: 'prior' needs SET:COLUMN"},
+        {"question a\n answer x\n answer y\nprior \"votes:Class8.1\"\n", "bad.schema:4: 'prior' needs SET:COLUMN"},
+        {"question a\n answer x\n answer y\nprior a:b\nprior a:c\n", "bad.schema:5: second 'prior' line"},
+        {"question a\n answer x\n answer y\nprior a:b c\n", "bad.schema:4: unexpected text after 'prior a:b'"},
     };
     char err[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

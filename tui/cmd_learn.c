@@ -168,44 +168,17 @@ static int prior_column(const char *cmd, zs_store *st, const char *ws, const cha
 
 /* D's priors from --prior-from (core_learn_prior_from).  0, or 1 with the
  * problem printed. */
-static int prior_from(const char *cmd, zs_store *st, const char *ws, const char *spec, core_learn_data *D,
-                      int *pos, int *neg)
+static int prior_from(const char *cmd, zs_store *st, const char *ws, const char *spec, core_learn_data *D)
 {
     float *p;
     uint32_t len;
     char err[300];
     if (prior_column(cmd, st, ws, spec, &p, &len)) return 1;
-    int rc = core_learn_prior_from(D, p, len, pos, neg, err, sizeof err);
+    int rc = core_learn_prior_from(D, p, len, NULL, NULL, err, sizeof err);
     free(p);
     if (rc) {
         fprintf(stderr, "zoosh %s: %s: --prior-from %s: %s\n", cmd, ws, spec, err);
         return 1;
-    }
-    return 0;
-}
-
-/* Store D's priors (core_learn_prior_from) as the prior columns
- * "<q>_<a>_fraction" training reads, replacing those galaxies' values. */
-typedef struct { const core_learn_data *D; int pos, neg; } prior_put_ctx;
-static int prior_put(zs_txn *txn, void *p)
-{
-    const prior_put_ctx *c = p;
-    const core_learn_data *D = c->D;
-    char col[2][160];
-    for (int k = 0; k < 2; k++) {
-        char base[128];
-        core_schema_column(&D->schema, k ? c->neg : c->pos, base, sizeof base, NULL, NULL);
-        snprintf(col[k], sizeof col[k], "%s_fraction", base);
-    }
-    int rc = core_learn_prior_forget(txn, D->schema.name);
-    if (rc) return rc;
-    for (int i = 0; i < D->n; i++) {
-        const float *pr = D->prior + (size_t)i * D->C;
-        float t = pr[c->pos] + pr[c->neg];
-        if (!(t > 0)) continue;
-        rc = store_prior_put(txn, D->gids[i], col[0], pr[c->pos] / t);
-        if (!rc) rc = store_prior_put(txn, D->gids[i], col[1], pr[c->neg] / t);
-        if (rc) return rc;
     }
     return 0;
 }
@@ -231,9 +204,12 @@ static void train_usage(FILE *f)
         "  --target COL  the answer 'likely' hunts, e.g. ring_yes (remembered)\n"
         "  --prior-from SET:COLUMN  start a yes/no task from one number per galaxy: the\n"
         "                fraction of its yes answer, e.g. votes:Class8.1 (the ring fraction\n"
-        "                zoosh's encoder predicts; zoosh embed); stored as the prior columns\n"
-        "                <q>_<a>_fraction (remembered), so the first queue, before anyone\n"
-        "                has answered, already puts the likely ones first\n",
+        "                zoosh's encoder predicts; zoosh embed), so the first queue, before\n"
+        "                anyone has answered, already puts the likely ones first.  Remembered\n"
+        "                and read again at every retrain (it follows a new embedding); it\n"
+        "                replaces the catalog's priors.  The ring task starts from\n"
+        "                votes:Class8.1 by itself when the catalog gives it no priors;\n"
+        "                --prior-from none turns that off\n",
         core_order_names());
 }
 
@@ -271,18 +247,30 @@ int cmd_train(int argc, char **argv)
             return rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
         }
     }
-    if (a.prior_from) {
+    if (a.prior_from) {   /* checked on the data, then remembered (core_learn_load reads it) */
         core_learn_data D;
-        prior_put_ctx pc = {.D = &D};
         if (core_learn_load(st, a.task, a.features, &D, err0, sizeof err0) != 0) {
             fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err0);
             store_close(st);
             return 1;
         }
-        int rc = prior_from("train", st, a.ws, a.prior_from, &D, &pc.pos, &pc.neg);
-        if (rc == 0 && (rc = store_write(st, prior_put, &pc)) != 0) {
-            fprintf(stderr, "zoosh train: %s: storing the priors: %s\n", a.ws, store_strerror(rc));
+        int none = strcmp(a.prior_from, "none") == 0;
+        int rc = 0;
+        if (strlen(a.prior_from) >= sizeof D.prior_src) {
+            fprintf(stderr, "zoosh train: --prior-from '%.40s...': longer than %zu characters\n", a.prior_from,
+                    sizeof D.prior_src - 1);
+            rc = 1;
+        } else if (!none) {
+            rc = prior_from("train", st, a.ws, a.prior_from, &D);
+        }
+        char key[96];
+        snprintf(key, sizeof key, "learn.%s.prior", a.task);
+        meta_ctx m = {{key}, {a.prior_from}};
+        if (rc == 0 && (rc = store_write(st, meta_fn, &m)) != 0) {
+            fprintf(stderr, "zoosh train: %s: %s\n", a.ws, store_strerror(rc));
             rc = rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
+        } else if (rc == 0 && none) {
+            printf("task %s: no prior column from now on\n", a.task);
         } else if (rc == 0) {
             printf("task %s: priors from %s for %d galaxies\n", a.task, a.prior_from, D.n_prior);
         }
@@ -299,9 +287,12 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err);
         status = 1;
     } else {
-        printf("task %s: model version %u, trained on %d labels (features %s)\n", a.task, info.version,
-               info.n_train, info.features);
-        if (info.metric[0] && isfinite(info.value))
+        int from_prior = strcmp(info.metric, "prior") == 0;
+        printf("task %s: model version %u, trained on %d %s (features %s)\n", a.task, info.version,
+               info.n_train, from_prior ? "galaxies' priors, no answers yet" : "labels", info.features);
+        if (from_prior)
+            printf("held-out metric: none (a head fitted to the priors, with no answers to score it)\n");
+        else if (info.metric[0] && isfinite(info.value))
             printf("held-out %s %.3f (out-of-bag)\n", info.metric, info.value);
         else
             printf("held-out metric: none yet (needs labels of more than one answer)\n");
@@ -819,8 +810,14 @@ int cmd_eval(int argc, char **argv)
     }
     store_close(st);
     int n = D.n, C = D.C, d = D.d, status = 0;
-    const char *src = "answers";
-    if (C > 0 && D.n_answered == 0 && D.prior) { free(D.y); D.y = D.prior; D.prior = NULL; src = "catalog priors"; }
+    char src[96] = "answers";
+    if (C > 0 && D.n_answered == 0 && D.prior) {
+        free(D.y);
+        D.y = D.prior;
+        D.prior = NULL;
+        if (strcmp(D.prior_src, "catalog") == 0) snprintf(src, sizeof src, "catalog priors");
+        else snprintf(src, sizeof src, "priors from %s", D.prior_src);
+    }
     /* labelled rows */
     int *rows = xmalloc((size_t)n * sizeof(int)), m = 0;
     for (int i = 0; i < n; i++) {

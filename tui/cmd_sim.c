@@ -232,6 +232,11 @@ static void demo_report_auc(const char *ws, const char *when)
         goto end;
     if (!n)
         printf("zoosh demo: %s: no ring predictions yet (the model retrains after every 10 answers)\n", when);
+    else if (auc == auc && strcmp(info.metric, "prior") == 0)
+        printf("zoosh demo: %s: the ring model (version %u, no answers yet: fitted to the ring fraction\n"
+               "  zoosh's encoder predicts) ranks the %d galaxies with AUC %.3f against the simulator's\n"
+               "  truth (0.5 = chance, 1 = perfect)\n",
+               when, info.version, n, auc);
     else if (auc == auc)
         printf("zoosh demo: %s: the ring model (version %u, %d labels) ranks the %d galaxies with\n"
                "  AUC %.3f against the simulator's truth (0.5 = chance, 1 = perfect)\n",

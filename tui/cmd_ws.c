@@ -390,6 +390,14 @@ int cmd_stats(int argc, char **argv)
         printf("\n");
         free(names);
     }
+    for (int i = 0; i < nt; i++) {   /* where each task's starting belief comes from */
+        core_schema sc;
+        char src[64], e[256];
+        if (core_schema_ws_get(txn, tnames[i], &sc, e, sizeof e) != 0) continue;
+        int np = core_learn_prior_source(txn, &sc, src, sizeof src);
+        if (np > 0) printf("  %-20s starts from %s (%d galaxies)\n", tnames[i], src, np);
+        else if (np < 0) printf("  %-20s starts from the catalog's prior columns\n", tnames[i]);
+    }
 
     tally t;
     memset(&t, 0, sizeof t);

@@ -105,6 +105,7 @@ typedef struct {
 
     /* model */
     int have_model;
+    char prior_src[64];         /* where the task's priors come from (starts_from_prior) */
     char spark[64];             /* the learning curve as a sparkline (UTF-8 blocks or ASCII) */
     core_model_info info;
     int truth_state;            /* -1 not looked yet, 0 no truth here, 1 the galaxies carry true_ring */
@@ -247,6 +248,23 @@ static void load_queue(ui *u)
     free(gids);
     store_read_end(txn);
     u->pred_gid = 0;
+}
+
+/* 1 when the task has priors (the catalog's, or a column such as the ring
+ * fraction zoosh's encoder predicts) and features to train on: then a first
+ * model ranks the queue before anyone answers.  Names them in u->prior_src. */
+static int starts_from_prior(ui *u)
+{
+    zs_txn *txn;
+    if (store_read_begin(u->st, &txn) != 0) return 0;
+    char **names = NULL;
+    int nf = 0;
+    if (store_featset_list(txn, &names, &nf) != 0) nf = 0;
+    for (int i = 0; i < nf; i++) free(names[i]);
+    free(names);
+    int np = nf > 0 ? core_learn_prior_source(txn, &u->schema, u->prior_src, sizeof u->prior_src) : 0;
+    store_read_end(txn);
+    return np != 0;
 }
 
 static void load_pred(ui *u, uint32_t gid)
@@ -1231,6 +1249,11 @@ int tui_label_run(const tui_label_opts *o)
     if (tui_trainer_new(&u->tr, u->st, u->schema.name) != 0) u->tr = NULL;
     if (u->tr && o->order && strcmp(o->order, "catalog") != 0 && (!u->have_model || strcmp(u->info.order, o->order) != 0))
         retrain_maybe(u, 1);
+    else if (u->tr && !o->order && !u->have_model && starts_from_prior(u)) {
+        retrain_maybe(u, 1);   /* rank the first queue by what the task starts from */
+        snprintf(u->msg, sizeof u->msg, "ranking the queue by the task's priors (%.60s)...",
+                 strcmp(u->prior_src, "catalog") ? u->prior_src : "the catalog's columns");
+    }
 
     if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
         fprintf(stderr, "zoosh label: needs a terminal (stdin and stdout)\n");

@@ -149,3 +149,21 @@ tm capture-pane -p -t c > curve.txt
 tm send-keys -t c q
 expect "the status line shows the model and its learning curve as a sparkline" \
     grep -qP 'model v2 .*auc [0-9.]+ [\x{2581}-\x{2588}]{2}' curve.txt
+
+# a ring workspace with no labels at all, only embedded: the labeler ranks its
+# first queue by the ring fraction zoosh's encoder predicts, before any answer
+if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
+    cut -d, -f1,2 "$CAT" > noring.csv
+    check "a ring workspace without labels, embedded" sh -c \
+        "'$Z' init pr --schema ring >/dev/null && '$Z' import pr noring.csv --root '$SHARED/decals_rings' >/dev/null && '$Z' embed pr --quiet >/dev/null"
+    LANG=C.UTF-8 tm -u new-session -d -s p -x 120 -y 30 \
+        "cd '$T' && exec env ZOOSH_LOG='$T/prior.log' '$Z' label pr --task ring --retrain 0; "
+    tmp() { local i; for i in $(seq 1 100); do tm capture-pane -p -t p 2>/dev/null | grep -qF -- "$1" && return 0; sleep 0.1; done; return 1; }
+    expect "the labeler re-ranks the queue by the task's prior before any answer" tmp "queue re-ranked"
+    first=$("$Z" rank pr --task ring --stored --top 1 | cut -f1)
+    tm send-keys -t p 2     # the galaxy on screen stays until answered: the queue changes between two
+    expect "... and after the galaxy on screen, shows the stored queue's first ($first), not the catalog's second" \
+        sh -c "test -n '$first' && test '$first' != '$(sed -n 3p "$CAT" | cut -d, -f1)' && sleep 0.5 && tmux -L '$SOCK' capture-pane -p -t p | grep -qF '$first'"
+    expect "... a model fitted to the priors, in the log" grep -q "retrain done: v1 prior" prior.log
+    tm send-keys -t p q
+fi
