@@ -331,6 +331,99 @@ static void catalog_priors_pretrain_a_head_that_answers_first(void)
     store_close(st);
 }
 
+/* The set "votes" with one column "Class8.1": a noisy copy of the ring rule,
+ * as the encoder's predicted ring fraction is of the truth. */
+typedef struct { const world *w; float flip; } votes_ctx;
+static int put_votes(zs_txn *txn, void *p)
+{
+    const votes_ctx *c = p;
+    int rc = store_featset_put(txn, "votes", 1, "votes v1: test; answers Class8.1");
+    for (int i = 0; i < NG && !rc; i++) {
+        float v = 1.0f / (1.0f + expf(-3.0f * c->flip * (c->w->x[i][0] + 0.5f * c->w->x[i][1] - 0.6f)));
+        rc = store_feature_put(txn, "votes", (uint32_t)i + 1, &v, 1);
+    }
+    return rc;
+}
+
+static int put_pca40_flipped(zs_txn *txn, void *p)
+{
+    const world *w = p;
+    int rc = 0;
+    for (int i = 0; i < NG && !rc; i++) {
+        float x[DIM];
+        for (int k = 0; k < DIM; k++) x[k] = -w->x[i][k];
+        rc = store_feature_put(txn, "pca40", (uint32_t)i + 1, x, DIM);
+    }
+    return rc;
+}
+
+static void top30_rings(zs_store *st, const world *w, int *hits)
+{
+    zs_txn *txn;
+    uint32_t *q;
+    int n;
+    core_model_info info;
+    *hits = 0;
+    ZT_OK(store_read_begin(st, &txn));
+    ZT_OK(core_queue_get(txn, "ring", &q, &n, &info));
+    for (int i = 0; i < 30 && i < n; i++) *hits += w->ring[q[i] - 1];
+    free(q);
+    store_read_end(txn);
+}
+
+static void the_ring_task_starts_from_its_schema_prior_column(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 7, 0);   /* no catalog priors */
+    core_learn_opts o = {.task = "ring", .order = "likely", .seed = 2};
+    core_model_info info;
+    char err[256], src[64];
+    core_learn_data D;
+    /* before the column exists: no priors, nothing to start from */
+    ZT_OK(core_learn_load(st, "ring", NULL, &D, err, sizeof err));
+    ZT_CHECK(D.prior == NULL && D.prior_src[0] == 0, "priors before any votes: %d (%s)", D.n_prior, D.prior_src);
+    core_learn_data_free(&D);
+    votes_ctx vc = {&w, 1};
+    ZT_OK(store_write(st, put_votes, &vc));
+    ZT_OK(core_learn_load(st, "ring", NULL, &D, err, sizeof err));
+    ZT_CHECK(D.n_prior == NG && strcmp(D.prior_src, "votes:Class8.1") == 0, "priors %d from '%s'", D.n_prior, D.prior_src);
+    core_learn_data_free(&D);
+    zs_txn *txn;
+    core_schema sch;
+    ZT_OK(core_schema_builtin("ring", &sch));
+    ZT_OK(store_read_begin(st, &txn));
+    int np = core_learn_prior_source(txn, &sch, src, sizeof src);
+    store_read_end(txn);
+    ZT_CHECK(np == NG && strcmp(src, "votes:Class8.1") == 0, "prior source %d '%s'", np, src);
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_CHECK(strcmp(info.metric, "prior") == 0 && isnan(info.value) && info.n_train == NG,
+             "the model is the prior head: %s %g on %d", info.metric, info.value, info.n_train);
+    int hits;
+    top30_rings(st, &w, &hits);
+    ZT_CHECK(hits >= 25, "%d rings in the top 30 from the prior column alone", hits);
+    /* the column changes (embedded again, here: reversed): the stored prior head is refitted */
+    vc.flip = -1;
+    ZT_OK(store_write(st, put_votes, &vc));
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    top30_rings(st, &w, &hits);
+    ZT_CHECK(hits <= 5, "%d rings in the top 30 after the column reversed: the old prior head was reused", hits);
+    /* the features change, same set and width: refitted too */
+    vc.flip = 1;
+    ZT_OK(store_write(st, put_votes, &vc));
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    ZT_OK(store_write(st, put_pca40_flipped, &w));
+    ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
+    top30_rings(st, &w, &hits);
+    ZT_CHECK(hits >= 25, "%d rings in the top 30 after the features changed: the old prior head was reused", hits);
+    /* a catalog's priors win over the schema's column */
+    w.with_prior = 1;                    /* the same galaxies, now with the catalog's ring column */
+    ZT_OK(store_write(st, put_world, &w));
+    ZT_OK(core_learn_load(st, "ring", NULL, &D, err, sizeof err));
+    ZT_CHECK(strcmp(D.prior_src, "catalog") == 0, "with catalog priors the source is '%s'", D.prior_src);
+    core_learn_data_free(&D);
+    store_close(st);
+}
+
 static int put_ratings(zs_txn *txn, void *p)
 {
     const world *w = p;
@@ -582,6 +675,7 @@ const zt_case zt_suite_learn[] = {
     {"a cancelled run stores nothing", a_cancelled_run_stores_nothing, 0},
     {"bad orders, tasks and feature sets are explained", bad_orders_tasks_and_feature_sets_are_explained, 0},
     {"catalog priors pretrain a head that answers first, then it is fine-tuned", catalog_priors_pretrain_a_head_that_answers_first, 0},
+    {"the ring task starts from its schema's prior column, refitted when the column or features change", the_ring_task_starts_from_its_schema_prior_column, 0},
     {"each user counts once per galaxy: their latest answer not retracted", each_user_counts_once_per_galaxy_their_latest_answer, 0},
     {"tree answers from two users train a Dirichlet head", tree_answers_from_two_users_train_a_dirichlet_head, 0},
     {"interest ratings rank by expected improvement", interest_ratings_rank_by_expected_improvement, 0},
