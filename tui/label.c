@@ -543,6 +543,8 @@ static void draw_status(ui *u)
         if (u->info.metric[0] && !isnan(u->info.value))
             snprintf(model, sizeof model, "model v%u%s%s%s %s %.2f %s", u->info.version, truth,
                      when[0] ? " " : "", when, u->info.metric, u->info.value, u->spark);
+        else if (strcmp(u->info.metric, "prior") == 0)   /* fitted to the priors, no answers yet */
+            snprintf(model, sizeof model, "model v%u%s from priors %s", u->info.version, truth, when);
         else
             snprintf(model, sizeof model, "model v%u%s %s", u->info.version, truth, when);
     }
@@ -1096,7 +1098,11 @@ static void idle(ui *u)
                 u->order[0] = 0;
                 load_queue(u);          /* the new queue, switched between two galaxies */
                 if (strcmp(keep, "catalog") != 0 && !u->have_model) snprintf(u->order, sizeof u->order, "%s", keep);
-                snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked", u->info.version);
+                if (strcmp(u->info.metric, "prior") == 0 && u->prior_src[0])
+                    snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked by the task's priors (%.60s)",
+                             u->info.version, strcmp(u->prior_src, "catalog") ? u->prior_src : "the catalog's");
+                else
+                    snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked", u->info.version);
                 logf_(u, "retrain done: v%u %s %.3f", u->info.version, u->info.metric, u->info.value);
             } else {
                 snprintf(u->msg, sizeof u->msg, "learning failed: %.180s", err);
