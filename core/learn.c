@@ -457,11 +457,10 @@ static const char *catalog_column(const core_schema *s, int c, char *const *name
     return NULL;
 }
 
-/* The SET:COLUMN a yes/no task's priors come from (core_learn_prior_from):
- * the one `zoosh train --prior-from` chose (meta learn.<task>.prior; "none"
- * turns it off, the catalog's count again), else, when the catalog gave none,
- * the schema's `prior` (ring: votes:Class8.1).  "" for none; *chosen = 1 for
- * the meta's. */
+/* What a task's priors come from: the spec `zoosh train --prior-from` chose
+ * (meta learn.<task>.prior; "none" turns it off, the catalog's count again),
+ * else, when the catalog gave none, the schema's `prior` (ring:
+ * votes:Class8.1, gz2: votes).  "" for none; *chosen = 1 for the meta's. */
 static void prior_spec(zs_txn *txn, const core_schema *s, int have_catalog, char *spec, size_t len, int *chosen)
 {
     char key[96], *v = NULL;
@@ -471,34 +470,94 @@ static void prior_spec(zs_txn *txn, const core_schema *s, int have_catalog, char
     if (*chosen) snprintf(spec, len, "%s", strcmp(v, "none") ? v : "");
     else if (!have_catalog) snprintf(spec, len, "%s", s->prior);
     free(v);
-    if (s->kind != CORE_TASK_TREE || s->n_questions != 1 || s->q[0].n_answers != 2) spec[0] = 0;
+    if (s->kind != CORE_TASK_TREE) spec[0] = 0;
 }
 
-/* The column of spec by gid (core_repr_column); 0, or -1 when the workspace
- * does not have it (not embedded yet). */
-static int spec_column(zs_txn *txn, const char *spec, float **p, uint32_t *len)
+/* D's priors from spec: SET:COLUMN, one number per galaxy, for a task of one
+ * yes/no question (core_learn_prior_from); SET, a feature set with one
+ * column per answer of the task in its column order (each question's
+ * fractions summing to 1, as the votes zoosh's encoder predicts for gz2),
+ * each fraction counting PRIOR_FRACTION_VOTES votes.  0, or -1 with a reason
+ * (D unchanged). */
+static int apply_spec(zs_txn *txn, core_learn_data *D, const char *spec, char *err, size_t errlen)
 {
     const char *colon = strrchr(spec, ':');
-    if (!colon || colon == spec) return -1;
-    char set[96], err[256];
-    snprintf(set, sizeof set, "%.*s", (int)(colon - spec) < 95 ? (int)(colon - spec) : 95, spec);
-    return core_repr_column(txn, set, colon + 1, p, len, err, sizeof err) == 0 ? 0 : -1;
+    char set[96];
+    snprintf(set, sizeof set, "%.*s", colon ? ((int)(colon - spec) < 95 ? (int)(colon - spec) : 95) : 95, spec);
+    if (colon) {
+        float *p = NULL;
+        uint32_t len = 0;
+        if (colon == spec || core_repr_column(txn, set, colon + 1, &p, &len, err, errlen) != 0) {
+            if (colon == spec) core_set_err(err, errlen, "'%s': want SET:COLUMN or SET", spec);
+            return -1;
+        }
+        int rc = core_learn_prior_from(D, p, len, NULL, NULL, err, errlen);
+        free(p);
+        return rc;
+    }
+    if (D->C < 1) {
+        core_set_err(err, errlen, "task '%s' has no answers to start from a set", D->schema.name);
+        return -1;
+    }
+    float *x = NULL;
+    uint32_t *g = NULL;
+    int n = 0, d = 0, rc = store_features_load(txn, set, &x, &g, &n, &d);
+    if (rc) {
+        core_set_err(err, errlen, rc == STORE_ENOTFOUND ? "no feature set '%s' (zoosh embed it first)"
+                                                        : "feature set '%s': cannot read it", set);
+        return -1;
+    }
+    if (d != D->C) {
+        free(x); free(g);
+        core_set_err(err, errlen, "feature set '%s' has %d columns, task '%s' %d answers: a prior set needs one per answer%s",
+                     set, d, D->schema.name, D->C, D->C == 2 ? " (or name one column: SET:COLUMN)" : "");
+        return -1;
+    }
+    float *pr = xcalloc((size_t)D->n * D->C, sizeof(float));
+    int np = 0;
+    for (int k = 0; k < n; k++) {
+        if (g[k] > D->max_gid || D->row[g[k]] < 0) continue;
+        const float *v = x + (size_t)k * d;
+        float *o = pr + (size_t)D->row[g[k]] * D->C;
+        int ok = 1;
+        for (int c = 0; c < d; c++) ok &= isfinite(v[c]) != 0;
+        if (!ok) continue;
+        for (int c = 0; c < d; c++) o[c] = (v[c] < 0 ? 0 : v[c] > 1 ? 1 : v[c]) * PRIOR_FRACTION_VOTES;
+        np++;
+    }
+    free(x); free(g);
+    if (np == 0) {
+        free(pr);
+        core_set_err(err, errlen, "no galaxy of task '%s' has a vector in '%s'", D->schema.name, set);
+        return -1;
+    }
+    free(D->prior);
+    D->prior = pr;
+    D->n_prior = np;
+    return 0;
 }
 
-/* D's priors from its prior column (prior_spec), read at every load so they
- * follow the column when the workspace is embedded again; a column the
- * workspace does not have leaves D as it is. */
+/* D's priors from its prior spec, read at every load so they follow the
+ * set when the workspace is embedded again; a set the workspace does not
+ * have (not embedded yet) leaves D as it is. */
 static void prior_column(zs_txn *txn, core_learn_data *D)
 {
     char spec[sizeof D->prior_src], err[256];
     int chosen;
     prior_spec(txn, &D->schema, D->prior != NULL, spec, sizeof spec, &chosen);
-    float *p = NULL;
-    uint32_t len = 0;
-    if (!spec[0] || spec_column(txn, spec, &p, &len) != 0) return;
-    if (core_learn_prior_from(D, p, len, NULL, NULL, err, sizeof err) == 0)
+    if (spec[0] && apply_spec(txn, D, spec, err, sizeof err) == 0)
         snprintf(D->prior_src, sizeof D->prior_src, "%s", spec);
-    free(p);
+}
+
+int core_learn_prior_use(zs_store *st, core_learn_data *D, const char *spec, char *err, size_t errlen)
+{
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc) { core_set_err(err, errlen, "workspace: %s", store_strerror(rc)); return -1; }
+    rc = apply_spec(txn, D, spec, err, errlen);
+    store_read_end(txn);
+    if (rc == 0) snprintf(D->prior_src, sizeof D->prior_src, "%s", spec);
+    return rc;
 }
 
 int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t len)
@@ -517,15 +576,23 @@ int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t
     for (int k = 0; k < nn; k++) free(names[k]);
     free(names);
     char spec[64];
-    int chosen, n = 0;
+    int chosen, n = 0, dim = 0;
     prior_spec(txn, s, have_catalog, spec, sizeof spec, &chosen);
-    float *p = NULL;
-    uint32_t plen = 0;
-    if (spec[0] && spec_column(txn, spec, &p, &plen) == 0) {
-        for (uint32_t g = 0; g < plen; g++) n += isfinite(p[g]) != 0;
-        free(p);
-        if (n > 0) { snprintf(src, len, "%s", spec); return n; }
+    const char *colon = strrchr(spec, ':');
+    if (spec[0] && colon) {
+        float *p = NULL;
+        uint32_t plen = 0;
+        char set[96], err[256];
+        snprintf(set, sizeof set, "%.*s", (int)(colon - spec) < 95 ? (int)(colon - spec) : 95, spec);
+        if (C == 2 && s->n_questions == 1 && core_repr_column(txn, set, colon + 1, &p, &plen, err, sizeof err) == 0) {
+            for (uint32_t g = 0; g < plen; g++) n += isfinite(p[g]) != 0;
+            free(p);
+        }
+    } else if (spec[0] && store_featset_get(txn, spec, &dim, NULL) == 0 && dim == C) {
+        uint32_t cnt = 0;
+        if (store_feature_count(txn, spec, &cnt) == 0) n = (int)cnt;
     }
+    if (n > 0) { snprintf(src, len, "%s", spec); return n; }
     if (have_catalog) { snprintf(src, len, "catalog"); return -1; }
     return 0;
 }

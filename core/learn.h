@@ -121,9 +121,15 @@ int core_learn_prior_forget(zs_txn *txn, const char *task);
 
 int core_learn_prior_from(core_learn_data *D, const float *p, uint32_t len, int *pos, int *neg, char *err,
                           size_t errlen);
+/* Replace D's priors by those of spec, as a task's prior spec gives them
+ * (meta learn.<task>.prior or the schema's `prior`): "SET:COLUMN" for a task
+ * of one yes/no question (core_learn_prior_from), "SET" (a feature set with a
+ * column per answer, in the task's column order) for any tree.  Sets
+ * D->prior_src.  0, or -1 with a reason. */
+int core_learn_prior_use(zs_store *st, core_learn_data *D, const char *spec, char *err, size_t errlen);
 /* Where task s's priors come from, as core_learn_load decides: src gets the
- * SET:COLUMN of its prior column (returns how many galaxies have a value),
- * or "catalog" (returns -1), or "" (returns 0: none). */
+ * spec of its prior (returns how many galaxies have a value), or "catalog"
+ * (returns -1), or "" (returns 0: none). */
 int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t len);
 
 typedef struct {

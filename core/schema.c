@@ -28,12 +28,14 @@
  *     answer yes "Bar"
  *     answer no "No bar"
  *   rating 0 5                         instead of questions: a rating task
- *   prior votes:Class8.1               optional, for a task of one yes/no
- *                                      question: the column (SET:COLUMN of a
- *                                      feature set, 0..1) that predicts its
- *                                      "yes" (else first) answer before anyone
- *                                      has answered; `zoosh embed` stores it
- *                                      as the task's priors
+ *   prior votes:Class8.1               optional: what the task starts from
+ *                                      before anyone answers (core/learn.h).
+ *                                      For one yes/no question, SET:COLUMN, a
+ *                                      column of a feature set (0..1) that
+ *                                      predicts its "yes" (else first) answer;
+ *                                      for a tree, SET, a feature set with one
+ *                                      column per answer in the tree's column
+ *                                      order, each question's summing to 1
  *
  * - One statement per line; `answer` lines belong to the question above them
  *   (indent them for the reader; indentation is not significant).
@@ -181,7 +183,11 @@ int core_schema_builtin(const char *name, core_schema *out)
 {
     if (!name) return -1;
     if (strcmp(name, "gz-decals") == 0) { from_table(out, name, gz_decals); return 0; }
-    if (strcmp(name, "gz2") == 0) { from_table(out, name, gz2); return 0; }
+    if (strcmp(name, "gz2") == 0) {   /* zoosh's encoder predicts exactly these 37 (set votes) */
+        from_table(out, name, gz2);
+        copy(out->prior, sizeof out->prior, "votes");
+        return 0;
+    }
     if (strcmp(name, "ring") == 0) {
         from_table(out, name, ring);
         copy(out->prior, sizeof out->prior, "votes:Class8.1");
@@ -382,8 +388,8 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
             r = next_token(&p, &c, a1, sizeof a1, &quoted);
             if (r < 0) return -1;
             const char *colon = r == 1 && !quoted ? strrchr(a1, ':') : NULL;
-            if (!colon || colon == a1 || !colon[1])
-                return perr(&p, "'prior' needs SET:COLUMN, e.g. votes:Class8.1");
+            if (r != 1 || quoted || (colon && (colon == a1 || !colon[1])))
+                return perr(&p, "'prior' needs SET:COLUMN (a yes/no task, e.g. votes:Class8.1) or SET (a tree)");
             if (strlen(a1) >= sizeof out->prior)
                 return perr(&p, "'prior %s' is longer than %zu characters", a1, sizeof out->prior - 1);
             if (next_token(&p, &c, a2, sizeof a2, &quoted) != 0) return perr(&p, "unexpected text after 'prior %s'", a1);
@@ -398,10 +404,15 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
     }
     if (finish_question(&p, out, qline)) return -1;
     if (!have_rating && out->n_questions == 0) return perr(&p, "no questions (and no 'rating' line)");
-    if (prior_line && (have_rating || out->n_questions != 1 || out->q[0].n_answers != 2)) {
+    if (prior_line && have_rating) {
         p.line = prior_line;
-        return perr(&p, "'prior' is for a task of one yes/no question (this one has %s)",
-                    have_rating ? "a rating" : out->n_questions != 1 ? "several questions" : "more than 2 answers");
+        return perr(&p, "'prior' is not for a rating task");
+    }
+    if (prior_line && strchr(out->prior, ':') && (out->n_questions != 1 || out->q[0].n_answers != 2)) {
+        p.line = prior_line;
+        return perr(&p, "'prior %s' (SET:COLUMN) is for a task of one yes/no question (this one has %s; "
+                    "a tree takes a whole set: prior SET)", out->prior,
+                    out->n_questions != 1 ? "several questions" : "more than 2 answers");
     }
     if (!have_task) {
         /* The file's base name without extension. */

@@ -34,9 +34,10 @@ typedef struct {
     int  n_questions;
     core_question q[CORE_SCHEMA_MAX_Q];
     int  rating_min, rating_max;   /* CORE_TASK_RATING: 0..5 */
-    char prior[64];          /* "SET:COLUMN" a yes/no task starts from before anyone
-                              * answers (ring: "votes:Class8.1", the ring fraction
-                              * zoosh's encoder predicts); "" none */
+    char prior[64];          /* what the task starts from before anyone answers:
+                              * a yes/no task "SET:COLUMN" (ring: "votes:Class8.1",
+                              * the ring fraction zoosh's encoder predicts), a tree
+                              * "SET" with a column per answer (gz2: "votes"); "" none */
 } core_schema;
 
 /* Names of the built-in tasks, NULL-terminated. */

@@ -203,7 +203,12 @@ static void a_custom_file_parses(void)
     ZT_OK(core_schema_builtin("ring", &S));
     ZT_CHECK(strcmp(S.prior, "votes:Class8.1") == 0, "ring's prior '%s'", S.prior);
     ZT_OK(core_schema_builtin("gz2", &S));
-    ZT_CHECK(S.prior[0] == 0, "gz2 has no one-column prior: '%s'", S.prior);
+    ZT_CHECK(strcmp(S.prior, "votes") == 0, "gz2 starts from the whole votes set: '%s'", S.prior);
+    ZT_OK(core_schema_builtin("gz-decals", &S));
+    ZT_CHECK(S.prior[0] == 0, "gz-decals has no prior set (its answers are not GZ2's): '%s'", S.prior);
+    write_file("tree.txt", "task tree\nprior mine\nquestion a\n answer x\n answer y\nquestion b\n answer p\n answer q\n");
+    ZT_OK(core_schema_load_file("tree.txt", &S, err, sizeof err));
+    ZT_CHECK(strcmp(S.prior, "mine") == 0, "a tree's prior set '%s'", S.prior);
 
     /* Without a task line the name comes from the file name; rating tasks. */
     write_file("stars.txt", "rating 1 10\n");
@@ -227,10 +232,10 @@ static void bad_files_name_file_and_line(void)
         {"# nothing\n", "bad.schema:1: no questions"},
         {"rating 5 1\n", "bad.schema:1: 'rating 5 1'"},
         {"task ring\nquestion a\n answer x\n answer y\n", "is a built-in task"},
-        {"prior votes:Class8.1\nquestion a\n answer x\n answer y\n answer z\n", "bad.schema:1: 'prior' is for a task of one yes/no question (this one has more than 2 answers)"},
-        {"question a\n answer x\n answer y\nquestion b\n answer x\n answer y\nprior votes:Class8.1\n", "bad.schema:7: 'prior' is for a task of one yes/no question (this one has several questions)"},
-        {"rating 0 5\nprior votes:Class8.1\n", "bad.schema:2: 'prior' is for a task of one yes/no question (this one has a rating)"},
-        {"question a\n answer x\n answer y\nprior votes\n", "bad.schema:4: 'prior' needs SET:COLUMN"},
+        {"prior votes:Class8.1\nquestion a\n answer x\n answer y\n answer z\n", "bad.schema:1: 'prior votes:Class8.1' (SET:COLUMN) is for a task of one yes/no question (this one has more than 2 answers"},
+        {"question a\n answer x\n answer y\nquestion b\n answer x\n answer y\nprior votes:Class8.1\n", "bad.schema:7: 'prior votes:Class8.1' (SET:COLUMN) is for a task of one yes/no question (this one has several questions"},
+        {"rating 0 5\nprior votes\n", "bad.schema:2: 'prior' is not for a rating task"},
+        {"question a\n answer x\n answer y\nprior votes:\n", "bad.schema:4: 'prior' needs SET:COLUMN"},
         {"question a\n answer x\n answer y\nprior \"votes:Class8.1\"\n", "bad.schema:4: 'prior' needs SET:COLUMN"},
         {"question a\n answer x\n answer y\nprior a:b\nprior a:c\n", "bad.schema:5: second 'prior' line"},
         {"question a\n answer x\n answer y\nprior a:b c\n", "bad.schema:4: unexpected text after 'prior a:b'"},

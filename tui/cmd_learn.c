@@ -137,59 +137,14 @@ static int open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **s
            rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
 }
 
-/* --prior-from SET:COLUMN: that column of a feature set, by gid (*p, *len;
- * core_repr_column).  0, or 1 with the problem printed. */
-static int prior_column(const char *cmd, zs_store *st, const char *ws, const char *spec, float **p, uint32_t *len)
-{
-    const char *colon = strrchr(spec, ':');
-    *p = NULL;
-    *len = 0;
-    if (!colon || colon == spec || !colon[1]) {
-        fprintf(stderr, "zoosh %s: --prior-from '%s': want SET:COLUMN, e.g. votes:Class8.1\n", cmd, spec);
-        return 1;
-    }
-    char set[STORE_FEATNAME_MAX + 1], err[300];
-    int sl = (int)(colon - spec) < STORE_FEATNAME_MAX ? (int)(colon - spec) : STORE_FEATNAME_MAX;
-    snprintf(set, sizeof set, "%.*s", sl, spec);
-    zs_txn *txn;
-    int rc = store_read_begin(st, &txn);
-    if (rc == 0) {
-        rc = core_repr_column(txn, set, colon + 1, p, len, err, sizeof err);
-        store_read_end(txn);
-    } else {
-        snprintf(err, sizeof err, "%s", store_strerror(rc));
-    }
-    if (rc) {
-        fprintf(stderr, "zoosh %s: %s: --prior-from %s: %s\n", cmd, ws, spec, err);
-        return 1;
-    }
-    return 0;
-}
-
-/* D's priors from --prior-from (core_learn_prior_from).  0, or 1 with the
- * problem printed. */
-static int prior_from(const char *cmd, zs_store *st, const char *ws, const char *spec, core_learn_data *D)
-{
-    float *p;
-    uint32_t len;
-    char err[300];
-    if (prior_column(cmd, st, ws, spec, &p, &len)) return 1;
-    int rc = core_learn_prior_from(D, p, len, NULL, NULL, err, sizeof err);
-    free(p);
-    if (rc) {
-        fprintf(stderr, "zoosh %s: %s: --prior-from %s: %s\n", cmd, ws, spec, err);
-        return 1;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------ train */
 
 static void train_usage(FILE *f)
 {
     fprintf(f,
         "usage: zoosh train WS --task T [--order O] [--features SET] [--seed S]\n"
-        "                   [--hidden H] [--l2 X] [--target QUESTION_ANSWER] [--prior-from SET:COLUMN]\n\n"
+        "                   [--hidden H] [--l2 X] [--target QUESTION_ANSWER]\n"
+        "                   [--prior-from SET:COLUMN|SET|none]\n\n"
         "Trains the task's head on the workspace's answers (an ensemble of 5 heads on\n"
         "bootstrap resamples, warm-started from a head pretrained on the catalog's prior\n"
         "votes when there are any; interest ratings fit a Gaussian process), scores every\n"
@@ -202,14 +157,15 @@ static void train_usage(FILE *f)
         "  --hidden H    use a hidden layer of H units from now on (0 = linear; remembered)\n"
         "  --l2 X        weight decay of the head from now on (default 0.05; remembered)\n"
         "  --target COL  the answer 'likely' hunts, e.g. ring_yes (remembered)\n"
-        "  --prior-from SET:COLUMN  start a yes/no task from one number per galaxy: the\n"
-        "                fraction of its yes answer, e.g. votes:Class8.1 (the ring fraction\n"
-        "                zoosh's encoder predicts; zoosh embed), so the first queue, before\n"
-        "                anyone has answered, already puts the likely ones first.  Remembered\n"
-        "                and read again at every retrain (it follows a new embedding); it\n"
-        "                replaces the catalog's priors.  The ring task starts from\n"
-        "                votes:Class8.1 by itself when the catalog gives it no priors;\n"
-        "                --prior-from none turns that off\n",
+        "  --prior-from SET:COLUMN|SET|none  what the task starts from before anyone\n"
+        "                answers, so the first queue already puts the likely ones first:\n"
+        "                for a yes/no task one number per galaxy, the fraction of its yes\n"
+        "                answer (votes:Class8.1, the ring fraction zoosh's encoder\n"
+        "                predicts); for a tree a set with a column per answer in the\n"
+        "                task's order (votes for gz2).  Remembered and read again at every\n"
+        "                retrain (it follows a new embedding); it replaces the catalog's\n"
+        "                priors.  ring and gz2 start from the encoder's votes by themselves\n"
+        "                when the catalog gives them none; none turns that off\n",
         core_order_names());
 }
 
@@ -260,8 +216,9 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "zoosh train: --prior-from '%.40s...': longer than %zu characters\n", a.prior_from,
                     sizeof D.prior_src - 1);
             rc = 1;
-        } else if (!none) {
-            rc = prior_from("train", st, a.ws, a.prior_from, &D);
+        } else if (!none && core_learn_prior_use(st, &D, a.prior_from, err0, sizeof err0) != 0) {
+            fprintf(stderr, "zoosh train: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err0);
+            rc = 1;
         }
         char key[96];
         snprintf(key, sizeof key, "learn.%s.prior", a.task);
@@ -522,7 +479,7 @@ static void simulate_usage(FILE *f)
     fprintf(f,
         "usage: zoosh simulate WS --task T --oracle COLUMN --budget B [--order O] [--seed S]\n"
         "                      [--batch 10] [--holdout F] [--plot FILE.png] [--features SET]\n"
-        "                      [--prior-from SET:COLUMN]\n"
+        "                      [--prior-from SET:COLUMN|SET]\n"
         "       zoosh simulate WS --task interest --rate-from COLUMN --budget B [--order interest] ...\n\n"
         "Replays a labeling session with a catalog column as the user (a prior vote /\n"
         "label column, or any numeric catalog column kept with the galaxies), WITHOUT\n"
@@ -539,8 +496,8 @@ static void simulate_usage(FILE *f)
         "precision among the top 30 not-yet-rated of the order (rating >= 4 = positive).\n\n"
         "  --order O   %s (default uncertain; interest with --rate-from)\n"
         "  --plot F    draw the curve (AUC or precision against labels) into a PNG\n"
-        "  --prior-from SET:COLUMN  start from one number per galaxy instead of nothing,\n"
-        "              as zoosh train --prior-from does (e.g. votes:Class8.1)\n",
+        "  --prior-from SET:COLUMN|SET  start from a prior instead of nothing, as zoosh\n"
+        "              train --prior-from does (e.g. votes:Class8.1; votes for gz2)\n",
         core_order_names());
 }
 
@@ -575,9 +532,14 @@ int cmd_simulate(int argc, char **argv)
     }
     int rc = oracle_column(st, col, &D, &oc, &olen);
     /* the session's one prior: --prior-from (the catalog's are dropped below) */
-    float *pfrom = NULL;
-    uint32_t plen = 0;
-    if (rc == 0 && a.prior_from && prior_column("simulate", st, a.ws, a.prior_from, &pfrom, &plen)) {
+    float *pfrom = NULL;   /* (n, C) its priors */
+    int npfrom = 0;
+    if (rc == 0 && a.prior_from && core_learn_prior_use(st, &D, a.prior_from, err, sizeof err) == 0) {
+        pfrom = D.prior;
+        npfrom = D.n_prior;
+        D.prior = NULL;
+    } else if (rc == 0 && a.prior_from) {
+        fprintf(stderr, "zoosh simulate: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err);
         store_close(st);
         core_learn_data_free(&D);
         free(oc);
@@ -649,9 +611,10 @@ int cmd_simulate(int argc, char **argv)
     core_ens *warm = NULL;
     if (pfrom) {   /* a head pretrained on it starts every retrain, as in zoosh train */
         core_ens_info pinfo;
-        int r2 = core_learn_prior_from(&D, pfrom, plen, NULL, NULL, err, sizeof err);
-        free(pfrom);
-        if (r2 == 0 && core_learn_prior_fit(&D, a.seed, NULL, &warm, &pinfo) != 0) {
+        int r2 = 0;
+        D.prior = pfrom;
+        D.n_prior = npfrom;
+        if (core_learn_prior_fit(&D, a.seed, NULL, &warm, &pinfo) != 0) {
             snprintf(err, sizeof err, "the prior head did not train");
             r2 = -1;
         }

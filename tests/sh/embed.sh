@@ -81,6 +81,24 @@ if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
     check "a labelled catalog's priors win over the encoder's" sh -c \
         "$Z init wsl --schema ring >/dev/null && $Z import wsl '$CAT' >/dev/null && $Z embed wsl --quiet >/dev/null && $Z stats wsl"
     expect "... stats names the catalog's columns" grep -q "ring .*starts from the catalog's prior columns" "$T/last.out"
+    check "a gz2 workspace of the same cutouts, embedded" sh -c \
+        "$Z init wsg --schema gz2 >/dev/null && $Z import wsg noring.csv --root '$SHARED/decals_rings' >/dev/null && $Z embed wsg --quiet >/dev/null && $Z stats wsg"
+    expect "... the gz2 tree starts from all 37 votes the encoder predicts" grep -q "gz2 .*starts from votes (200 galaxies)" "$T/last.out"
+    check "... and trains its first head on them, before any answer" $Z train wsg --task gz2
+    expect "... saying so" grep -q "trained on 200 galaxies' priors, no answers yet" "$T/last.out"
+    check "... whose predictions export" $Z export wsg --format predictions --task gz2 -o gz2pred.csv
+    $Z export wsg --format features --set votes -o gz2votes.csv >/dev/null 2>&1
+    # smooth (Class1.1, feat_0) and spiral (Class4.1, feat_7) as predicted by the head and by the encoder
+    expect "... and follow the encoder's votes (correlation above 0.9 for smooth and for spiral)" \
+        awk -F, 'FNR == 1 { f++; next }
+                 f == 1 { a[$1] = $3; b[$1] = $10; next }
+                 ($1 in a) { n++; x = a[$1]; y = $2; sx += x; sy += y; sxx += x*x; syy += y*y; sxy += x*y
+                             u = b[$1]; v = $9; su += u; sv += v; suu += u*u; svv += v*v; suv += u*v }
+                 END { r1 = (n*sxy - sx*sy) / sqrt((n*sxx - sx*sx) * (n*syy - sy*sy))
+                       r2 = (n*suv - su*sv) / sqrt((n*suu - su*su) * (n*svv - sv*sv))
+                       print "smooth r", r1, "spiral r", r2; exit !(n == 200 && r1 > 0.9 && r2 > 0.9) }' gz2pred.csv gz2votes.csv
+    expect "--prior-from a whole set for a task with fewer answers fails (1), saying how many" sh -c \
+        "$Z train wsr --task ring --prior-from votes 2>err.txt; test \$? = 1 && grep -q \"'votes' has 37 columns, task 'ring' 2 answers\" err.txt"
     expect "--prior-from a column that is not there fails (1), naming it" sh -c \
         "$Z train wsr --task ring --prior-from votes:Class99.1 2>err.txt; test \$? = 1 && grep -q \"no column 'Class99.1'\" err.txt"
     expect "--prior-from without SET:COLUMN fails (1)" sh -c "$Z train wsr --task ring --prior-from votes >/dev/null 2>&1; test \$? = 1"
