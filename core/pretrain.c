@@ -30,7 +30,13 @@
 
 #define LN_EPS 1e-6f
 
-#if defined(__GNUC__) && !defined(__clang__)
+/* Hot loops get -O3's vectoriser and, on x86-64, AVX2/AVX-512 clones picked
+ * at load time, as in core/convnext.c.  The same operations in the same order
+ * whatever the width (ISO C: no contraction into FMA), so a run gives the same
+ * numbers on every clone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__)
 #define HOT __attribute__((optimize("O3")))
 #else
 #define HOT
@@ -370,10 +376,43 @@ HOT static void layernorm_backward(float *din, float *dw, float *db, const float
     }
 }
 
-/* Depthwise 7x7, pad 3, per image of (H, W, C); out (B*H*W, C). */
-HOT static void dwconv_forward(float *out, const float *in, const float *w, const float *b, int B, int H, int W, int C)
+/* Independent work on items [0, n), fn(ctx, lo, hi), shared between this
+ * thread and one more when the run's BLAS thread budget (core_pt_run sets it
+ * to --threads) has two cores and n >= min; every item is computed alone, so
+ * the numbers are the same either way (a run gives the same file with 1 or 2
+ * threads).  The other thread is created per call: tens of microseconds
+ * against the milliseconds of work. */
+#define SPLIT_MIN (1u << 16)
+typedef struct { void (*fn)(void *, size_t, size_t); void *ctx; size_t lo, hi; } span;
+static void *span_run(void *p)
 {
-    for (int i = 0; i < B; i++) {
+    span *s = p;
+    s->fn(s->ctx, s->lo, s->hi);
+    return NULL;
+}
+static void split2(void (*fn)(void *, size_t, size_t), void *ctx, size_t n, size_t min)
+{
+    pthread_t t;
+    size_t h = n >= 128 ? (n / 2) & ~(size_t)63 : n / 2;
+    span s = {fn, ctx, h, n};
+    if (n < min || h == 0 || openblas_get_num_threads() < 2 || pthread_create(&t, NULL, span_run, &s) != 0) {
+        fn(ctx, 0, n);
+        return;
+    }
+    fn(ctx, 0, h);
+    pthread_join(t, NULL);
+}
+
+/* Depthwise 7x7, pad 3, per image of (H, W, C); out (B*H*W, C). */
+typedef struct { float *out; const float *in, *w, *b; int H, W, C; } dw_ctx;
+
+HOT static void dwconv_forward_range(void *p, size_t lo, size_t hi)
+{
+    const dw_ctx *k = p;
+    float *out = k->out;
+    const float *in = k->in, *w = k->w, *b = k->b;
+    int H = k->H, W = k->W, C = k->C;
+    for (size_t i = lo; i < hi; i++) {
         const float *x = in + (size_t)i * H * W * C;
         float *y = out + (size_t)i * H * W * C;
         for (int oy = 0; oy < H; oy++)
@@ -394,51 +433,100 @@ HOT static void dwconv_forward(float *out, const float *in, const float *w, cons
     }
 }
 
-/* dw += sum dout * in (shifted); db += sum dout; din += dout conv^T w. */
-HOT static void dwconv_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                                const float *w, int B, int H, int W, int C)
+static void dwconv_forward(float *out, const float *in, const float *w, const float *b, int B, int H, int W, int C)
 {
-    for (int i = 0; i < B; i++) {
-        const float *x = in + (size_t)i * H * W * C, *dy = dout + (size_t)i * H * W * C;
-        float *dx = din + (size_t)i * H * W * C;
-        for (int oy = 0; oy < H; oy++)
-            for (int ox = 0; ox < W; ox++) {
-                const float *g = dy + ((size_t)oy * W + ox) * C;
-                for (int c = 0; c < C; c++) db[c] += g[c];
-                for (int ky = 0; ky < 7; ky++) {
-                    int iy = oy + ky - 3;
-                    if (iy < 0 || iy >= H) continue;
-                    for (int kx = 0; kx < 7; kx++) {
-                        int ix = ox + kx - 3;
-                        if (ix < 0 || ix >= W) continue;
-                        const float *ip = x + ((size_t)iy * W + ix) * C, *wp = w + (ky * 7 + kx) * C;
-                        float *dip = dx + ((size_t)iy * W + ix) * C, *dwp = dw + (ky * 7 + kx) * C;
-                        for (int c = 0; c < C; c++) {
-                            dwp[c] += g[c] * ip[c];
-                            dip[c] += g[c] * wp[c];
+    dw_ctx k = {out, in, w, b, H, W, C};
+    split2(dwconv_forward_range, &k, (size_t)B, 2);
+}
+
+/* dw += sum dout * in (shifted); db += sum dout; din += dout conv^T w. */
+typedef struct {
+    float *din, *dw, *db;
+    const float *dout, *in, *w;
+    int B, H, W, C;
+} dwb_ctx;
+
+/* Pass 0 accumulates dw and db, pass 1 din, each in the order of the plain
+ * loop over (image, y, x, ky, kx): two independent passes, so they run side
+ * by side (split2) and give the same numbers as one thread. */
+HOT static void dwconv_backward_pass(void *p, size_t lo, size_t hi)
+{
+    const dwb_ctx *k = p;
+    int B = k->B, H = k->H, W = k->W, C = k->C;
+    for (size_t pass = lo; pass < hi; pass++)
+        for (int i = 0; i < B; i++) {
+            const float *x = k->in + (size_t)i * H * W * C, *dy = k->dout + (size_t)i * H * W * C;
+            float *dx = k->din + (size_t)i * H * W * C;
+            for (int oy = 0; oy < H; oy++)
+                for (int ox = 0; ox < W; ox++) {
+                    const float *g = dy + ((size_t)oy * W + ox) * C;
+                    if (pass == 0) for (int c = 0; c < C; c++) k->db[c] += g[c];
+                    for (int ky = 0; ky < 7; ky++) {
+                        int iy = oy + ky - 3;
+                        if (iy < 0 || iy >= H) continue;
+                        for (int kx = 0; kx < 7; kx++) {
+                            int ix = ox + kx - 3;
+                            if (ix < 0 || ix >= W) continue;
+                            size_t at = ((size_t)iy * W + ix) * C;
+                            if (pass == 0) {
+                                const float *ip = x + at;
+                                float *dwp = k->dw + (ky * 7 + kx) * C;
+                                for (int c = 0; c < C; c++) dwp[c] += g[c] * ip[c];
+                            } else {
+                                const float *wp = k->w + (ky * 7 + kx) * C;
+                                float *dip = dx + at;
+                                for (int c = 0; c < C; c++) dip[c] += g[c] * wp[c];
+                            }
                         }
                     }
                 }
-            }
-    }
+        }
 }
 
-
-HOT static void gelu_forward(float *out, const float *in, size_t n)
+static void dwconv_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                            const float *w, int B, int H, int W, int C)
 {
-    for (size_t i = 0; i < n; i++) out[i] = 0.5f * in[i] * (1.0f + core_erf_fast(in[i] * (float)M_SQRT1_2));
+    dwb_ctx k = {din, dw, db, dout, in, w, B, H, W, C};
+    split2(dwconv_backward_pass, &k, 2, 2);
 }
 
-/* d (n) *= gelu'(x) = Phi(x) + x phi(x) */
-HOT static void gelu_backward(float *d, const float *x, size_t n)
+typedef struct { float *out; const float *in; } gelu_ctx;
+
+HOT static void gelu_forward_range(void *p, size_t lo, size_t hi)
 {
-    for (size_t i = 0; i < n; i++) {
+    const gelu_ctx *c = p;
+    float *out = c->out;
+    const float *in = c->in;
+    for (size_t i = lo; i < hi; i++) out[i] = 0.5f * in[i] * (1.0f + core_erf_fast(in[i] * (float)M_SQRT1_2));
+}
+
+/* d *= gelu'(x) = Phi(x) + x phi(x), on [lo, hi) */
+HOT static void gelu_backward_range(void *p, size_t lo, size_t hi)
+{
+    const gelu_ctx *c = p;
+    float *d = c->out;
+    const float *x = c->in;
+    for (size_t i = lo; i < hi; i++) {
         float v = x[i];
         float cdf = 0.5f * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
         float pdf = expf(-0.5f * v * v) * 0.3989422804014327f;
         d[i] *= cdf + v * pdf;
     }
 }
+
+static void gelu_forward(float *out, const float *in, size_t n)
+{
+    gelu_ctx c = {out, in};
+    split2(gelu_forward_range, &c, n, SPLIT_MIN);
+}
+
+/* d (n) *= gelu'(x) */
+static void gelu_backward(float *d, const float *x, size_t n)
+{
+    gelu_ctx c = {d, x};
+    split2(gelu_backward_range, &c, n, SPLIT_MIN);
+}
+
 
 /* Non-overlapping K x K patches of (B, H, W, C) into (B*Ho*Wo, K*K*C), and back. */
 static void patchify(float *cols, const float *in, int B, int H, int W, int C, int K)
@@ -632,14 +720,27 @@ HOT static void adamw_range(float *p, const float *gr, float *m, float *v, size_
     }
 }
 
-void core_pt_net_adamw(core_pt_net *n, float lr, float wd, int t)
+typedef struct { core_pt_net *n; float lr, wd, b1c, b2c; } adamw_ctx;
+
+/* The AdamW step of the parameters at flat offsets [lo, hi), tensor by tensor
+ * (weight decay only on those that take it). */
+static void adamw_span(void *p, size_t lo, size_t hi)
 {
-    float b1c = 1.0f - powf(0.9f, (float)t), b2c = 1.0f - powf(0.999f, (float)t);
+    const adamw_ctx *c = p;
+    core_pt_net *n = c->n;
     for (int i = 0; i < n->ntab; i++) {
         const pentry *e = &n->tab[i];
-        adamw_range(n->params + e->off, n->grads + e->off, n->m + e->off, n->v + e->off, e->n, lr,
-                    e->decay ? wd : 0.0f, b1c, b2c);
+        size_t a = e->off > lo ? e->off : lo, b = e->off + e->n < hi ? e->off + e->n : hi;
+        if (a >= b) continue;
+        adamw_range(n->params + a, n->grads + a, n->m + a, n->v + a, b - a, c->lr, e->decay ? c->wd : 0.0f,
+                    c->b1c, c->b2c);
     }
+}
+
+void core_pt_net_adamw(core_pt_net *n, float lr, float wd, int t)
+{
+    adamw_ctx c = {n, lr, wd, 1.0f - powf(0.9f, (float)t), 1.0f - powf(0.999f, (float)t)};
+    split2(adamw_span, &c, n->np, SPLIT_MIN);
 }
 
 float *core_pt_net_params(core_pt_net *n, size_t *count) { *count = n->np; return n->params; }
@@ -1056,6 +1157,35 @@ static void jitter_view(float *x, int S, float a, core_rng *r)
     }
 }
 
+/* One training batch: the views (rotation, flip, zoom, jitter) of galaxies
+ * idx[0..B) into x and their vote fractions into f, drawing from r.  It is
+ * the only user of r inside an epoch, so preparing batch s + 1 on another
+ * thread while batch s trains (core_pt_run) draws the same numbers. */
+typedef struct {
+    const ptdata *d;
+    const core_pt_opts *o;
+    const int *idx;
+    int B, S, NO;
+    float *x, *f;
+    core_rng *r;
+} batch_job;
+
+static void *make_batch(void *p)
+{
+    const batch_job *j = p;
+    for (int k = 0; k < j->B; k++) {
+        int g = j->idx[k];
+        float th = (float)(2 * M_PI * core_rng_uniform(j->r));
+        int flip = (int)core_rng_below(j->r, 2);
+        float z = (float)(j->o->zoom_lo + (j->o->zoom_hi - j->o->zoom_lo) * core_rng_uniform(j->r));
+        float *xk = j->x + (size_t)k * j->S * j->S * 3;
+        make_view(j->d, g, j->S, th, flip, z, xk);
+        if (j->o->jitter > 0) jitter_view(xk, j->S, j->o->jitter, j->r);
+        memcpy(j->f + (size_t)k * j->NO, j->d->f + (size_t)g * j->NO, (size_t)j->NO * sizeof *j->f);
+    }
+    return NULL;
+}
+
 /* Mean loss over galaxies idx[0..n) without augmentation. */
 static double eval_loss(core_pt_net *net, const ptdata *d, const core_pt_questions *qs, const int *idx, int n,
                         int B, int S, float *x, float *f, float *logits)
@@ -1083,7 +1213,7 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
     char **names = NULL;
     core_pt_net *net = NULL;
     int rc = -1, S = o->size, B = o->batch;
-    float *x = NULL, *f = NULL, *logits = NULL;
+    float *x = NULL, *f = NULL, *x2 = NULL, *f2 = NULL, *logits = NULL;   /* x2, f2: the next batch */
     int *idx = NULL;
     double t0 = core_mono_s();
     if (S < 32 || B < 1 || o->epochs < 1) {
@@ -1116,6 +1246,8 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
     }
     x = xmalloc((size_t)B * S * S * 3 * sizeof *x);
     f = xmalloc((size_t)B * NO * sizeof *f);
+    x2 = xmalloc((size_t)B * S * S * 3 * sizeof *x2);
+    f2 = xmalloc((size_t)B * NO * sizeof *f2);
     logits = xmalloc((size_t)B * NO * sizeof *logits);
     /* reference points for the reported losses on the held-out set */
     double floor_ = 0, mean_loss = 0;
@@ -1150,17 +1282,22 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
             idx[i] = idx[j];
             idx[j] = t;
         }
+        /* batch s + 1 is prepared (views, jitter) on a second thread while
+         * batch s trains; within the epoch only, so the reshuffle above
+         * draws from r after every view of the last epoch, as before */
+        batch_job job = {&d, o, idx, B, S, NO, x, f, &r};
+        make_batch(&job);
         for (int s = 0; s < steps_per_epoch; s++, step++) {
-            for (int k = 0; k < B; k++) {
-                int g = idx[s * B + k];
-                float th = (float)(2 * M_PI * core_rng_uniform(&r));
-                int flip = (int)core_rng_below(&r, 2);
-                float z = (float)(o->zoom_lo + (o->zoom_hi - o->zoom_lo) * core_rng_uniform(&r));
-                make_view(&d, g, S, th, flip, z, x + (size_t)k * S * S * 3);
-                if (o->jitter > 0) jitter_view(x + (size_t)k * S * S * 3, S, o->jitter, &r);
-                memcpy(f + (size_t)k * NO, d.f + (size_t)g * NO, (size_t)NO * sizeof *f);
+            float *xs = s % 2 ? x2 : x, *fs = s % 2 ? f2 : f;
+            pthread_t prep;
+            int ahead = s + 1 < steps_per_epoch;
+            batch_job next = {&d, o, idx + (size_t)(s + 1) * B, B, S, NO, s % 2 ? x : x2, s % 2 ? f : f2, &r};
+            if (ahead && (o->threads < 2 || pthread_create(&prep, NULL, make_batch, &next) != 0)) {
+                make_batch(&next);
+                ahead = 0;
             }
-            float loss = core_pt_net_grad(net, &qs, x, B, S, f);
+            float loss = core_pt_net_grad(net, &qs, xs, B, S, fs);
+            if (ahead) pthread_join(prep, NULL);
             if (!isfinite(loss)) {
                 core_set_err(err, errlen, "training diverged at epoch %d step %d (loss %g): try a lower --lr", ep, s, loss);
                 goto end_blas;
@@ -1208,6 +1345,8 @@ end:
     free(idx);
     free(x);
     free(f);
+    free(x2);
+    free(f2);
     free(logits);
     core_pt_net_free(net);
     free_data(&d);

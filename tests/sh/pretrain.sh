@@ -23,6 +23,13 @@ if { $Z init rings --schema ring && $Z import rings "$SHARED/decals_rings/catalo
 fi
 
 head -5 "$CAT" | sed '3s/^\([^,]*,[^,]*,\)[^,]*/\1lots/' > bad.csv
+# the second thread (batch views prepared ahead, GELU / depthwise / AdamW
+# shared) must not change a single number: 1 and 2 threads give the same file
+check "a 64 px run on 2 threads" $Z pretrain --limit 48 --epochs 1 --size 64 --batch 16 --dims 16,32,64,96 \
+    --jitter 1 --zoom 0.75,1.33 --threads 2 --quiet --out t2.safetensors "$CAT"
+check "the same run on 1 thread" $Z pretrain --limit 48 --epochs 1 --size 64 --batch 16 --dims 16,32,64,96 \
+    --jitter 1 --zoom 0.75,1.33 --threads 1 --quiet --out t1.safetensors "$CAT"
+expect "... writes the same file, byte for byte" cmp -s t1.safetensors t2.safetensors
 expect "a fraction that is not a number is refused (exit 1)" test "$(status $Z pretrain --out x.safetensors bad.csv)" -eq 1
 expect "naming the file, line and column" grep -q "bad.csv:3: column Class1.1: 'lots' is not a vote fraction" "$T/last.out"
 head -5 "$CAT" | cut -d, -f1,3- > nofile.csv

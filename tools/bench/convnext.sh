@@ -50,7 +50,7 @@ a, b = load(sys.argv[1] + '/y_c.safetensors'), load(sys.argv[1] + '/y_torch.safe
 print('%.2g' % (np.abs(a - b).max() / np.abs(b).max()))
 PYEOF
 )
-# Training: zoosh pretrain's default network (depths 1,1,3,1 dims 32..256 + a
+# Training: the network make pretrain trains (depths 1,1,3,1 dims 40..320 + a
 # 37-answer head), batch 32 of 64 px, one step = forward, backward, AdamW.
 "$PY" - "$tmp" "$THREADS" "$REPS" >"$tmp/torch_train.txt" <<'PYEOF'
 import sys, time, torch, torch.nn as nn
@@ -58,8 +58,8 @@ sys.path.insert(0, 'tools')
 import make_fixtures as mf
 d, threads, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
-m = mf.build((1, 1, 3, 1), (32, 64, 128, 256), seed=3, scale=0.05).train()
-head = nn.Linear(256, 37)
+m = mf.build((1, 1, 3, 1), (40, 80, 160, 320), seed=3, scale=0.05).train()
+head = nn.Linear(320, 37)
 w = dict(m.state_dict()); w['head.fc.weight'] = head.weight.detach(); w['head.fc.bias'] = head.bias.detach()
 mf.write_safetensors(d + '/train.safetensors', w)
 x = torch.rand(32, 3, 64, 64); f = torch.rand(32, 37) / 4
@@ -72,7 +72,7 @@ for t in range(reps + 1):
 print('%.3f' % (32 / best))
 PYEOF
 ttps=$(cat "$tmp/torch_train.txt")
-ctps=$("$tmp/convnext_bench" --train "$tmp/train.safetensors" 32 64 "$THREADS" "$REPS")
+ctps=$("$tmp/convnext_bench" --train "$tmp/train.safetensors" 32 64 "$THREADS" "$REPS" 40,80,160,320)
 ratio=$(awk -v a="$cps" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')
 printf '%s 224px batch %d, %d threads (images/s)\t%s\tPyTorch %s\t%s\t%s\t>= 1.0\n' "$ARCH" "$BATCH" "$THREADS" "$cps" "$tver" "$tps" "$ratio"
 printf '%s C vs PyTorch, same weights: max |diff| / max |y|\t%s\t-\t-\t-\t< 1e-4\n' "$ARCH" "$diff"

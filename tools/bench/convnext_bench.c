@@ -5,8 +5,9 @@
  * embeddings (n, dim) as "y" for the script to compare with PyTorch's.
  *   convnext_bench MODEL INPUT OUTPUT THREADS REPS
  * or, for training steps (forward, backward, AdamW) of zoosh pretrain's
- * default network on GZ2's 37 answers, batch B of S px:
- *   convnext_bench --train MODEL B S THREADS REPS
+ * network (depths 1,1,3,1; widths DIMS, default 32,64,128,256) on GZ2's 37
+ * answers, batch B of S px:
+ *   convnext_bench --train MODEL B S THREADS REPS [DIMS]
  */
 #include "core/convnext.h"
 #include "core/pretrain.h"
@@ -23,6 +24,11 @@ static int train_bench(char **argv)
     char err[256];
     core_pt_opts o;
     core_pt_opts_default(&o);
+    if (argv[7] && sscanf(argv[7], "%d,%d,%d,%d", &o.arch.dims[0], &o.arch.dims[1], &o.arch.dims[2],
+                          &o.arch.dims[3]) != 4) {
+        fprintf(stderr, "convnext_bench: bad DIMS '%s'\n", argv[7]);
+        return 2;
+    }
     static const int len[11] = {3, 2, 2, 2, 4, 2, 3, 7, 3, 3, 6};
     core_pt_questions q = {.n_q = 11, .n_out = 37};
     for (int i = 0, at = 0; i < 11; at += len[i], i++) { q.start[i] = at; q.len[i] = len[i]; }
@@ -55,7 +61,7 @@ static int train_bench(char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc == 7 && !strcmp(argv[1], "--train")) return train_bench(argv);
+    if ((argc == 7 || argc == 8) && !strcmp(argv[1], "--train")) return train_bench(argv);
     if (argc != 6) {
         fprintf(stderr, "usage: convnext_bench MODEL INPUT OUTPUT THREADS REPS\n");
         return 2;
