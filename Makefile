@@ -102,7 +102,7 @@ fixtures:
 # on the real GZ2 galaxies and their 37 vote fractions, fixed seed, with survey
 # jitter (colour, brightness, gamma, noise) and zooms of 0.75-1.33, less the
 # 320 galaxies of the GZ2 ring-vote validation set (tools/gz2_ringval.sh) that
-# the recipe was judged on (docs/encoder.md).  About 9 minutes on 2 cores.
+# the recipe was judged on (docs/encoder.md).  About 7 minutes on 2 cores.
 PRETRAIN_EPOCHS ?= 30
 PRETRAIN_DIMS ?= 40,80,160,320
 pretrain: zoosh
