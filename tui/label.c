@@ -544,7 +544,7 @@ static void draw_status(ui *u)
             snprintf(model, sizeof model, "model v%u%s%s%s %s %.2f %s", u->info.version, truth,
                      when[0] ? " " : "", when, u->info.metric, u->info.value, u->spark);
         else if (strcmp(u->info.metric, "prior") == 0)   /* fitted to the priors, no answers yet */
-            snprintf(model, sizeof model, "model v%u%s from priors %s", u->info.version, truth, when);
+            snprintf(model, sizeof model, "model v%u prior%s %s", u->info.version, truth, when);
         else
             snprintf(model, sizeof model, "model v%u%s %s", u->info.version, truth, when);
     }
@@ -1250,6 +1250,7 @@ int tui_label_run(const tui_label_opts *o)
     }
     if (o->order) snprintf(u->order, sizeof u->order, "%s", o->order);
     load_queue(u);
+    tui_session_first(u->ses);   /* the stored queue's first, not the catalog's */
     if (o->order && strcmp(o->order, "catalog") != 0) snprintf(u->order, sizeof u->order, "%s", o->order);
     /* the trainer thread idles until asked: by --retrain's count, the clock or the o menu */
     if (tui_trainer_new(&u->tr, u->st, u->schema.name) != 0) u->tr = NULL;

@@ -68,6 +68,10 @@ int tui_session_jump(tui_session *s, uint32_t gid);
 int tui_session_refresh(tui_session *s);
 /* Replace the queue (NULL, 0 = catalog order); the current galaxy stays. */
 void tui_session_set_queue(tui_session *s, const uint32_t *gids, int n);
+/* Start over at the queue's first eligible galaxy (the labeler opening on a
+ * stored queue: the session opened on catalog order).  Only before any
+ * answer: a tree path in progress is dropped. */
+void tui_session_first(tui_session *s);
 /* The next k galaxies that would follow the current one; returns how many. */
 int tui_session_peek(const tui_session *s, uint32_t *out, int k);
 /* Cheap (the screen calls it every frame). */

@@ -234,6 +234,13 @@ void tui_session_set_queue(tui_session *s, const uint32_t *gids, int n)
     if (s->gid == 0) advance(s);
 }
 
+void tui_session_first(tui_session *s)
+{
+    s->gid = 0;
+    s->qpos = 0;
+    advance(s);
+}
+
 /* ---- writes */
 
 typedef struct { store_answer a; uint64_t seq; } append_ctx;

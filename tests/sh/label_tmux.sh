@@ -166,4 +166,11 @@ if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
         sh -c "test -n '$first' && test '$first' != '$(sed -n 3p "$CAT" | cut -d, -f1)' && sleep 0.5 && tmux -L '$SOCK' capture-pane -p -t p | grep -qF '$first'"
     expect "... a model fitted to the priors, in the log" grep -q "retrain done: v1 prior" prior.log
     tm send-keys -t p q
+    sleep 0.5
+    LANG=C.UTF-8 tm -u new-session -d -s p2 -x 120 -y 30 \
+        "cd '$T' && exec '$Z' label pr --task ring --retrain 0; "
+    tmp2() { local i; for i in $(seq 1 50); do tm capture-pane -p -t p2 2>/dev/null | grep -qF -- "$1" && return 0; sleep 0.1; done; return 1; }
+    expect "opened again, the labeler starts at the stored queue's first galaxy ($first), not the catalog's" tmp2 "$first"
+    expect "... and says the model is the prior's" tmp2 "model v1 prior"
+    tm send-keys -t p2 q
 fi
