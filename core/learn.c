@@ -460,17 +460,26 @@ static const char *catalog_column(const core_schema *s, int c, char *const *name
 /* What a task's priors come from: the spec `zoosh train --prior-from` chose
  * (meta learn.<task>.prior; "none" turns it off, the catalog's count again),
  * else, when the catalog gave none, the schema's `prior` (ring:
- * votes:Class8.1, gz2: votes).  "" for none; *chosen = 1 for the meta's. */
-static void prior_spec(zs_txn *txn, const core_schema *s, int have_catalog, char *spec, size_t len, int *chosen)
+ * votes:Class8.1, gz2: votes).  "" for none. */
+static void prior_spec(zs_txn *txn, const core_schema *s, int have_catalog, char *spec, size_t len)
 {
     char key[96], *v = NULL;
     snprintf(key, sizeof key, "learn.%s.prior", s->name);
     spec[0] = 0;
-    *chosen = store_meta_get(txn, key, &v) == 0;
-    if (*chosen) snprintf(spec, len, "%s", strcmp(v, "none") ? v : "");
+    if (store_meta_get(txn, key, &v) == 0) snprintf(spec, len, "%s", strcmp(v, "none") ? v : "");
     else if (!have_catalog) snprintf(spec, len, "%s", s->prior);
     free(v);
     if (s->kind != CORE_TASK_TREE) spec[0] = 0;
+}
+
+/* The feature set a spec names ("SET:COLUMN" or "SET") into set[len];
+ * returns the ':' before the column, NULL for a whole set. */
+static const char *spec_set(const char *spec, char *set, size_t len)
+{
+    const char *colon = strrchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    snprintf(set, len, "%.*s", (int)(n < len ? n : len - 1), spec);
+    return colon;
 }
 
 /* D's priors from spec: SET:COLUMN, one number per galaxy, for a task of one
@@ -481,9 +490,8 @@ static void prior_spec(zs_txn *txn, const core_schema *s, int have_catalog, char
  * (D unchanged). */
 static int apply_spec(zs_txn *txn, core_learn_data *D, const char *spec, char *err, size_t errlen)
 {
-    const char *colon = strrchr(spec, ':');
     char set[96];
-    snprintf(set, sizeof set, "%.*s", colon ? ((int)(colon - spec) < 95 ? (int)(colon - spec) : 95) : 95, spec);
+    const char *colon = spec_set(spec, set, sizeof set);
     if (colon) {
         float *p = NULL;
         uint32_t len = 0;
@@ -543,8 +551,7 @@ static int apply_spec(zs_txn *txn, core_learn_data *D, const char *spec, char *e
 static void prior_column(zs_txn *txn, core_learn_data *D)
 {
     char spec[sizeof D->prior_src], err[256];
-    int chosen;
-    prior_spec(txn, &D->schema, D->prior != NULL, spec, sizeof spec, &chosen);
+    prior_spec(txn, &D->schema, D->prior != NULL, spec, sizeof spec);
     if (spec[0] && apply_spec(txn, D, spec, err, sizeof err) == 0)
         snprintf(D->prior_src, sizeof D->prior_src, "%s", spec);
 }
@@ -575,22 +582,21 @@ int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t
         }
     for (int k = 0; k < nn; k++) free(names[k]);
     free(names);
-    char spec[64];
-    int chosen, n = 0, dim = 0;
-    prior_spec(txn, s, have_catalog, spec, sizeof spec, &chosen);
-    const char *colon = strrchr(spec, ':');
+    char spec[64], set[96];
+    int n = 0, dim = 0;
+    prior_spec(txn, s, have_catalog, spec, sizeof spec);
+    const char *colon = spec_set(spec, set, sizeof set);
     if (spec[0] && colon) {
         float *p = NULL;
         uint32_t plen = 0;
-        char set[96], err[256];
-        snprintf(set, sizeof set, "%.*s", (int)(colon - spec) < 95 ? (int)(colon - spec) : 95, spec);
+        char err[256];
         if (C == 2 && s->n_questions == 1 && core_repr_column(txn, set, colon + 1, &p, &plen, err, sizeof err) == 0) {
             for (uint32_t g = 0; g < plen; g++) n += isfinite(p[g]) != 0;
             free(p);
         }
-    } else if (spec[0] && store_featset_get(txn, spec, &dim, NULL) == 0 && dim == C) {
+    } else if (spec[0] && store_featset_get(txn, set, &dim, NULL) == 0 && dim == C) {
         uint32_t cnt = 0;
-        if (store_feature_count(txn, spec, &cnt) == 0) n = (int)cnt;
+        if (store_feature_count(txn, set, &cnt) == 0) n = (int)cnt;
     }
     if (n > 0) { snprintf(src, len, "%s", spec); return n; }
     if (have_catalog) { snprintf(src, len, "catalog"); return -1; }

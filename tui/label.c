@@ -105,7 +105,7 @@ typedef struct {
 
     /* model */
     int have_model;
-    char prior_src[64];         /* where the task's priors come from (starts_from_prior) */
+    char prior_src[64];         /* what the task's priors come from, for messages (starts_from_prior) */
     char spark[64];             /* the learning curve as a sparkline (UTF-8 blocks or ASCII) */
     core_model_info info;
     int truth_state;            /* -1 not looked yet, 0 no truth here, 1 the galaxies carry true_ring */
@@ -264,6 +264,7 @@ static int starts_from_prior(ui *u)
     free(names);
     int np = nf > 0 ? core_learn_prior_source(txn, &u->schema, u->prior_src, sizeof u->prior_src) : 0;
     store_read_end(txn);
+    if (np < 0) snprintf(u->prior_src, sizeof u->prior_src, "the catalog's columns");
     return np != 0;
 }
 
@@ -1100,7 +1101,7 @@ static void idle(ui *u)
                 if (strcmp(keep, "catalog") != 0 && !u->have_model) snprintf(u->order, sizeof u->order, "%s", keep);
                 if (strcmp(u->info.metric, "prior") == 0 && u->prior_src[0])
                     snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked by the task's priors (%.60s)",
-                             u->info.version, strcmp(u->prior_src, "catalog") ? u->prior_src : "the catalog's");
+                             u->info.version, u->prior_src);
                 else
                     snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked", u->info.version);
                 logf_(u, "retrain done: v%u %s %.3f", u->info.version, u->info.metric, u->info.value);
@@ -1258,8 +1259,7 @@ int tui_label_run(const tui_label_opts *o)
         retrain_maybe(u, 1);
     else if (u->tr && !o->order && !u->have_model && starts_from_prior(u)) {
         retrain_maybe(u, 1);   /* rank the first queue by what the task starts from */
-        snprintf(u->msg, sizeof u->msg, "ranking the queue by the task's priors (%.60s)...",
-                 strcmp(u->prior_src, "catalog") ? u->prior_src : "the catalog's columns");
+        snprintf(u->msg, sizeof u->msg, "ranking the queue by the task's priors (%.60s)...", u->prior_src);
     }
 
     if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
