@@ -9,7 +9,9 @@ variant is probed as tools/probe_rings.py probes a set: logistic regression
 on standardised features, L2 by inner CV, 160 balanced labels, 5-fold x 3,
 mean ROC AUC.  Variants: pooling (mean as shipped, max, both, stage 3) and
 matching the pixels to the training images' statistics (per-channel mean and
-spread, per-channel histogram, one histogram), no labels used.
+spread, per-channel histogram, one histogram), no labels used; and test-time
+augmentation (the embedding averaged over the 8 rotations and flips, alone
+and with a second crop of 0.7 of the frame).
 
   tools/embed_variants.py [RING_CATALOG.csv ...]   (id, file, ring; default
       ../shared/data/decals_rings/catalog.csv; the GZ2 ring-vote set from
@@ -129,6 +131,14 @@ def main():
             h = m.stages[3](h3)
             return m.head(h).numpy(), h.amax((2, 3)).numpy(), h3.mean((2, 3)).numpy()
 
+    def dihedral(X):
+        """The shipped embedding averaged over the 8 rotations and flips."""
+        with torch.no_grad():
+            x = torch.tensor(X, dtype=torch.float32).permute(0, 3, 1, 2)
+            views = [torch.rot90(x, k, (2, 3)) for k in range(4)]
+            views += [torch.flip(v, (3,)) for v in views]
+            return np.mean([m.head(m.stages(m.stem(v))).numpy() for v in views], 0)
+
     print("set\tvariant\tauc_160")
     for cat in cats:
         X, y = ring_set(cat, frac, size)
@@ -142,6 +152,9 @@ def main():
             ("pixels: channel histograms matched", run(np.stack([np.interp(X[..., c], wq[:, c], tq[:, c]) for c in range(3)], -1))[0]),
             ("pixels: one histogram matched", run(np.interp(X, np.quantile(xf.ravel(), q), tqa))[0]),
         ]
+        tta = dihedral(X)
+        variants += [("8 rotations/flips averaged", tta),
+                     ("8 views, crops 0.5 + 0.7", balanced(tta, dihedral(ring_set(cat, 0.7, size)[0])))]
         for name, E in variants:
             print("%s\t%s\t%.3f" % (os.path.basename(os.path.dirname(cat)) or cat, name, probe(E, y)), flush=True)
 

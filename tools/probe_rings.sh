@@ -6,6 +6,7 @@
 # 5-fold CV, training sizes 20/50/100/160; /usr/bin/python3 with sklearn).
 #
 #   tools/probe_rings.sh [--ws DIR] [--weights FILE.safetensors] [--catalog CSV] [--keep]
+#   (--keep: keep the exported feature CSVs and say where, for tools/probe_variants.py)
 #                        [PROBE OPTIONS: --folds 5 --sizes 20,50,100,160 --repeats 3 --tsv F]
 #
 # --catalog: another labelled set (columns id, file, ring), e.g. the GZ2
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
         --weights) WEIGHTS=$2; shift 2 ;;
         --catalog) CAT=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) PROBE_ARGS+=("$1"); shift ;;
     esac
 done
@@ -71,3 +72,5 @@ if [ -n "$WEIGHTS" ]; then
     COMB=(--combine morph+convnext)
 fi
 nice "$PY" "$ROOT/tools/probe_rings.py" "$CAT" "${SETS[@]}" "${COMB[@]}" "${PROBE_ARGS[@]}"
+[ "$KEEP" = 1 ] && echo "probe_rings: exported features kept in $TMP (tools/probe_variants.py $TMP $CAT)" >&2
+exit 0
