@@ -660,7 +660,34 @@ end:
     return ok ? 0 : -1;
 }
 
+/* A NaN or infinity in a representation poisons every distance, the PCA
+ * and the head fitted on it: refuse the file, naming the first bad value. */
+static int all_finite(const char *path, core_featset *fs, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < (size_t)fs->n; i++) {
+        const float *v = fs->x + i * (size_t)fs->dim;
+        for (int j = 0; j < fs->dim; j++)
+            if (!isfinite(v[j])) {
+                char where[64] = "";
+                if (fs->lines && fs->lines[i] > 0) snprintf(where, sizeof where, ":%ld", fs->lines[i]);
+                core_set_err(err, errlen, "%s%s: galaxy '%.80s' (row %zu), feature %d: %s (features must be finite numbers)",
+                             path, where, fs->ids[i], i + 1, j, isnan(v[j]) ? "NaN" : "infinite");
+                core_featset_free(fs);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+static int load_any(const char *path, const char *ids_path, core_featset *out, char *err, size_t errlen);
+
 int core_feat_load(const char *path, const char *ids_path, core_featset *out, char *err, size_t errlen)
+{
+    if (load_any(path, ids_path, out, err, errlen)) return -1;
+    return all_finite(path, out, err, errlen);
+}
+
+static int load_any(const char *path, const char *ids_path, core_featset *out, char *err, size_t errlen)
 {
     unsigned char m[8] = {0};
     FILE *f = fopen(path, "rb");

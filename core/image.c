@@ -1087,14 +1087,11 @@ int core_image_save_png(const char *path, const core_image *im, char *err, size_
     uint8_t *buf;
     size_t len;
     if (core_image_save_png_mem(im, &buf, &len)) { core_set_err(err, errlen, "cannot encode PNG"); return -1; }
-    FILE *f = fopen(path, "wb");
-    if (!f) { core_set_err(err, errlen, "cannot create: %s", strerror(errno)); free(buf); return -1; }
-    size_t put = fwrite(buf, 1, len, f);
-    int rc = (put == len) ? 0 : -1;
-    if (fclose(f) != 0) rc = -1;
-    if (rc) core_set_err(err, errlen, "write error: %s", strerror(errno));
+    core_outfile o;
+    if (core_out_open(&o, path, err, errlen)) { free(buf); return -1; }
+    fwrite(buf, 1, len, o.f);
     free(buf);
-    return rc;
+    return core_out_close(&o, 1, err, errlen);
 }
 
 /* Added by the simulator (sim.c): Huffman-only deflate, for noisy images. */

@@ -398,7 +398,8 @@ int core_safetensors_write(const char *path, const core_st_out *t, int n,
 {
     int rc = -1;
     FILE *f = NULL;
-    char *hdr = NULL, *tmp = NULL;
+    char *hdr = NULL;
+    core_outfile out = {0};
     cJSON *root = cJSON_CreateObject();
     if (metadata && metadata[0]) {
         cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
@@ -423,10 +424,8 @@ int core_safetensors_write(const char *path, const core_st_out *t, int n,
     hdr = cJSON_PrintUnformatted(root);
     if (!hdr) { core_set_err(err, errlen, "cannot format the header"); goto end; }
     size_t hl = strlen(hdr), padded = (hl + 7) / 8 * 8;
-    tmp = xmalloc(strlen(path) + 8);
-    sprintf(tmp, "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    if (!f) { core_set_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno)); goto end; }
+    if (core_out_open(&out, path, err, errlen)) goto end;
+    f = out.f;
     uint8_t le[8];
     for (int i = 0; i < 8; i++) le[i] = (uint8_t)((uint64_t)padded >> (8 * i));
     fwrite(le, 1, 8, f);
@@ -437,15 +436,10 @@ int core_safetensors_write(const char *path, const core_st_out *t, int n,
         for (int d = 0; d < t[i].ndim; d++) numel *= (size_t)t[i].shape[d];
         if (numel && fwrite(t[i].data, 4, numel, f) != numel) break;
     }
-    if (ferror(f)) { core_set_err(err, errlen, "write failed: %s", strerror(errno)); goto end; }
-    if (fclose(f)) { f = NULL; core_set_err(err, errlen, "write failed: %s", strerror(errno)); goto end; }
     f = NULL;
-    if (rename(tmp, path)) { core_set_err(err, errlen, "cannot rename into place: %s", strerror(errno)); goto end; }
-    rc = 0;
+    rc = core_out_close(&out, 1, err, errlen);
 end:
-    if (f) fclose(f);
-    if (rc && tmp) unlink(tmp);     /* leave no half-written file behind */
-    free(tmp);
+    if (f) core_out_close(&out, 0, NULL, 0);     /* leave no half-written file behind */
     cJSON_free(hdr);
     cJSON_Delete(root);
     return rc;

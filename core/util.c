@@ -3,12 +3,17 @@
  */
 #include "core/util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void (*fatal_hook)(void);
 
@@ -178,4 +183,84 @@ int core_strmap_get(const core_strmap *m, const char *key)
         i = (i + 1) & (m->cap - 1);
     }
     return -1;
+}
+
+/* ------------------------------------------------------- output files */
+
+int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (!path || !*path) { core_set_err(err, errlen, "empty file name"); return -1; }
+    char *target = NULL;
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+        target = realpath(path, NULL);          /* write the file the link names, keep the link */
+        if (!target) {                          /* a link to a file still to be made */
+            char to[PATH_MAX];
+            ssize_t n = readlink(path, to, sizeof to - 1);
+            if (n <= 0) { core_set_err(err, errlen, "cannot follow the symlink: %s", strerror(errno)); return -1; }
+            to[n] = 0;
+            const char *slash = strrchr(path, '/');
+            int dl = to[0] == '/' || !slash ? 0 : (int)(slash - path + 1);
+            target = xmalloc((size_t)dl + (size_t)n + 1);
+            sprintf(target, "%.*s%s", dl, path, to);
+        }
+    }
+    o->path = target ? target : xstrdup(path);
+    int exists = stat(o->path, &sb) == 0;
+    if (exists && S_ISDIR(sb.st_mode)) { core_set_err(err, errlen, "is a directory"); goto fail; }
+    const char *base = strrchr(o->path, '/');
+    base = base ? base + 1 : o->path;
+    if (exists && (!strcmp(base, "data.mdb") || !strcmp(base, "lock.mdb"))) {
+        core_set_err(err, errlen, "is an LMDB database file (a workspace's %s); zoosh does not write over one, "
+                                  "choose another file name", base);
+        goto fail;
+    }
+    if (exists && !S_ISREG(sb.st_mode)) {       /* a device or pipe: written as it is */
+        o->f = fopen(o->path, "w");
+        if (!o->f) { core_set_err(err, errlen, "cannot open: %s", strerror(errno)); goto fail; }
+        return 0;
+    }
+    size_t tl = strlen(o->path) + 40;
+    o->tmp = xmalloc(tl);
+    for (int attempt = 0;; attempt++) {
+        snprintf(o->tmp, tl, "%s.tmp%ld.%d", o->path, (long)getpid(), attempt);
+        int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            /* an existing file keeps its permissions */
+            if (exists) (void)fchmod(fd, sb.st_mode & 07777);
+            o->f = fdopen(fd, "w");
+            if (!o->f) { int e = errno; close(fd); unlink(o->tmp); errno = e; break; }
+            return 0;
+        }
+        if (errno != EEXIST || attempt > 100) break;
+    }
+    core_set_err(err, errlen, "cannot create %s: %s", o->tmp, strerror(errno));
+fail:
+    free(o->path);
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+    return -1;
+}
+
+int core_out_close(core_outfile *o, int keep, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (o->f) {
+        int bad = fflush(o->f) != 0 || ferror(o->f);
+        int e = errno;
+        if (fclose(o->f) != 0 && !bad) { bad = 1; e = errno; }
+        if (keep && bad) { core_set_err(err, errlen, "write error: %s", strerror(e)); rc = -1; }
+    }
+    if (o->tmp) {
+        if (keep && !rc && rename(o->tmp, o->path) != 0) {
+            core_set_err(err, errlen, "cannot rename into place: %s", strerror(errno));
+            rc = -1;
+        }
+        if (!keep || rc) unlink(o->tmp);
+    }
+    free(o->path);
+    free(o->tmp);
+    memset(o, 0, sizeof *o);
+    return keep ? rc : 0;
 }

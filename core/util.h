@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -21,6 +22,24 @@ void core_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noret
 /* Formats a short reason into err (NULL or errlen 0: nothing), the way every
  * decoder and loader reports failure for the CLI to print with the file name. */
 void core_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A whole output file (an export, a plot, weights) written so that a reader
+ * never sees half of it and a failure leaves the old file: a regular file,
+ * new or existing (through a symlink: its target), is written beside itself
+ * under a temporary name and renamed over the target by core_out_close; a
+ * device, FIFO or socket (/dev/stdout, /dev/null) is written in place, never
+ * replaced.  A workspace's data.mdb or lock.mdb, or a directory, is refused
+ * with the reason in err. */
+typedef struct {
+    FILE *f;
+    char *path;     /* the target (a symlink resolved) */
+    char *tmp;      /* the temporary beside it; NULL when written in place */
+} core_outfile;
+int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen);
+/* Finishes the file: keep != 0 flushes, checks every write and renames into
+ * place (-1 with the reason in err on any failure, the temporary removed);
+ * keep == 0 discards it.  Always releases o. */
+int core_out_close(core_outfile *o, int keep, char *err, size_t errlen);
 
 int64_t core_now_us(void);        /* CLOCK_REALTIME, microseconds */
 double  core_mono_s(void);        /* CLOCK_MONOTONIC, seconds */

@@ -395,6 +395,26 @@ static long magic_layout(const MDB_val *v)
     return strtol(num, NULL, 10);
 }
 
+/* A data.mdb shorter than the pages its meta page says are in use (cut by
+ * a full disk during a copy, a truncate, a partial restore) would fault with
+ * SIGBUS at the first read of a missing page: refuse it as damaged before any
+ * page past the two meta pages is touched. */
+static int check_length(zs_store *st, const char *data)
+{
+    struct stat sb;
+    if (stat(data, &sb) != 0) { int e = errno; set_err("stat %s: %s", data, strerror(e)); return e; }
+    MDB_envinfo info;
+    MDB_stat s;
+    if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &s)) return 0;
+    unsigned long long need = ((unsigned long long)info.me_last_pgno + 1) * s.ms_psize;
+    if ((unsigned long long)sb.st_size < need) {
+        set_err("%s is cut short: %lld bytes where its pages need %llu (restore it from a backup)",
+                data, (long long)sb.st_size, need);
+        return STORE_ECORRUPT;
+    }
+    return 0;
+}
+
 /* Opens (creating if asked) the named databases and checks the magic. */
 static int open_dbs(zs_store *st, int create)
 {
@@ -497,6 +517,10 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
             set_err("%s: no data.mdb", dir);
             return STORE_ENOWS;
         }
+        if (!S_ISREG(sb.st_mode)) { set_err("%s is not a regular file", data); return STORE_ECORRUPT; }
+        /* LMDB would take an empty file for a new environment and write one
+         * into it: here it is a workspace that lost its contents. */
+        if (sb.st_size == 0) { set_err("%s is empty (0 bytes): the workspace lost its contents", data); return STORE_ECORRUPT; }
     }
     zs_store *st = calloc(1, sizeof *st);
     if (!st) { if (created_data) unlink(data); return ENOMEM; }
@@ -535,6 +559,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         goto fail;
     }
     if (r) { rc = lmdb_rc(r, "mdb_env_open"); goto fail; }
+    if (!create && (rc = check_length(st, data)) != 0) goto fail;
     if (!st->readonly) {
         int dead = 0;
         mdb_reader_check(st->env, &dead);   /* slots left by killed processes pin old pages */

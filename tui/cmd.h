@@ -32,6 +32,15 @@ int cmd_rank(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
+typedef struct zs_store zs_store;
+/* Opens workspace WS for subcommand CMD (store_open flags).  0 on success
+ * (with a note on stderr when it reads without LMDB's lock), else the reason
+ * on stderr -- missing, not a directory, foreign, damaged, newer -- and the
+ * exit status to return (EXIT_WORKSPACE for a workspace problem). */
+int cmd_open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st);
+/* The message and exit status for store error RC on WS (as cmd_open_ws). */
+int cmd_ws_failed(const char *cmd, const char *ws, int rc);
+
 /* True when argv holds -h or --help (then print the command's usage to stdout, exit 0). */
 int cmd_wants_help(int argc, char **argv);
 

@@ -37,16 +37,6 @@ static int ws_status(int rc)
     }
 }
 
-static int open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st)
-{
-    int rc = store_open(st, ws, flags);
-    if (rc) {
-        fprintf(stderr, "zoosh %s: %s: %s\n", cmd, ws, store_strerror(rc));
-        return ws_status(rc) == 1 ? EXIT_WORKSPACE : ws_status(rc);
-    }
-    return 0;
-}
-
 /* ---------------------------------------------------------------- embed */
 typedef struct {
     const char *method;     /* "morph" (default) */
@@ -459,7 +449,7 @@ int cmd_embed(int argc, char **argv)
     }
 
     zs_store *st = NULL;
-    int status = open_ws("embed", ws, 0, &st);
+    int status = cmd_open_ws("embed", ws, 0, &st);
     if (status) return status;
     char cname[STORE_FEATNAME_MAX + 1] = "";
     if (combine) {
@@ -542,7 +532,7 @@ int cmd_similar(int argc, char **argv)
     const char *ws = argv[optind], *id = argv[optind + 1];
 
     zs_store *st = NULL;
-    int status = open_ws("similar", ws, STORE_RDONLY, &st);
+    int status = cmd_open_ws("similar", ws, STORE_RDONLY, &st);
     if (status) return status;
     zs_txn *txn = NULL;
     core_repr_index *ix = NULL;

@@ -253,7 +253,7 @@ static int feat_index(const char *name)
 static int header(catalog *c, const core_csv_row *row)
 {
     c->n_cols = row->n;
-    c->cols = xmalloc(sizeof(char *) * (size_t)row->n);
+    c->cols = xcalloc((size_t)row->n, sizeof(char *));   /* freed whole even when a bad header stops early */
     c->kind = xcalloc((size_t)row->n, sizeof(int));
     c->sub = xcalloc((size_t)row->n, sizeof(int));
     c->meta_key = xmalloc(sizeof(char *) * (size_t)row->n);
@@ -400,7 +400,8 @@ static int catalog_row(const core_csv_row *row, void *ctx)
             r->prior[c->sub[j]] = d;
             break;
         case COL_FEAT:
-            if (core_parse_float(v, &r->feat[c->sub[j]])) BAD(c->cols[j], "not a number '%.40s'", v);
+            if (core_parse_float(v, &r->feat[c->sub[j]]) || !isfinite(r->feat[c->sub[j]]))
+                BAD(c->cols[j], "not a finite number '%.40s'", v);
             break;
         default:
             break;
@@ -746,11 +747,8 @@ int cmd_import(int argc, char **argv)
     int trace = getenv("ZOOSH_IMPORT_TRACE") != NULL;
 #define TRACE(what) do { if (trace) fprintf(stderr, "zoosh import: %-15s %8.3f s\n", what, core_mono_s() - t0); } while (0)
 
-    int rc = store_open(&st, ws, STORE_NOSYNC);
-    if (rc) {
-        fprintf(stderr, "zoosh import: %s: %s\n", ws, store_strerror(rc));
-        return EXIT_WORKSPACE;
-    }
+    int rc = cmd_open_ws("import", ws, STORE_NOSYNC, &st);
+    if (rc) return rc;
 
     /* 1. the catalog */
     vote_names votes;
@@ -1241,11 +1239,8 @@ int cmd_export(int argc, char **argv)
     const char *task_given = task;
     if (!task) task = fmt == F_LABELS ? "ring" : fmt == F_INTEREST ? "interest" : "gz-decals";
     zs_store *st = NULL;
-    int rc = store_open(&st, ws, STORE_RDONLY);
-    if (rc) {
-        fprintf(stderr, "zoosh export: %s: %s\n", ws, store_strerror(rc));
-        return EXIT_WORKSPACE;
-    }
+    int rc = cmd_open_ws("export", ws, STORE_RDONLY, &st);
+    if (rc) return rc;
     /* the task: the workspace's own (custom trees live there), else a
      * built-in name or a schema file */
     core_schema *sc = xcalloc(1, sizeof *sc);
@@ -1284,7 +1279,7 @@ early:
     }
     int status = 1;
     FILE *out = stdout;
-    char tmp_path[PATH_MAX + 16] = "";
+    core_outfile of = {0};       /* -o FILE: written beside it and renamed (core_out_open) */
     zs_txn *txn = NULL;
     agg g;
     memset(&g, 0, sizeof g);
@@ -1297,15 +1292,12 @@ early:
         goto end;
     }
     if (outp && strcmp(outp, "-") != 0) {
-        /* written next to the target and renamed: a reader never sees half a file */
-        snprintf(tmp_path, sizeof tmp_path, "%s.tmp%ld", outp, (long)getpid());
-        out = fopen(tmp_path, "w");
-        if (!out) {
-            fprintf(stderr, "zoosh export: %s: %s\n", outp, strerror(errno));
-            out = stdout;
-            tmp_path[0] = 0;
+        char oerr[512];
+        if (core_out_open(&of, outp, oerr, sizeof oerr)) {
+            fprintf(stderr, "zoosh export: %s: %s\n", outp, oerr);
             goto end;
         }
+        out = of.f;
     }
     long rows = 0;
     if (fmt == F_ANSWERS) {
@@ -1468,11 +1460,10 @@ early:
         fprintf(stderr, "zoosh export: %s: write error: %s\n", outp ? outp : "stdout", strerror(errno));
         goto end;
     }
-    if (tmp_path[0]) {
-        if (fclose(out) != 0) { out = stdout; fprintf(stderr, "zoosh export: %s: write error: %s\n", outp, strerror(errno)); goto end; }
+    if (of.f) {
+        char oerr[512];
         out = stdout;
-        if (rename(tmp_path, outp) != 0) { fprintf(stderr, "zoosh export: %s: %s\n", outp, strerror(errno)); goto end; }
-        tmp_path[0] = 0;
+        if (core_out_close(&of, 1, oerr, sizeof oerr)) { fprintf(stderr, "zoosh export: %s: %s\n", outp, oerr); goto end; }
         fprintf(stderr, "zoosh export: %ld rows to %s\n", rows, outp);
     }
     if (rows == 0 && fmt != F_ANSWERS && fmt != F_FEATURES)
@@ -1483,8 +1474,7 @@ store_fail:
     fprintf(stderr, "zoosh export: %s: %s %s\n", ws, store_strerror(rc), store_last_error());
     status = EXIT_WORKSPACE;
 end:
-    if (out != stdout) fclose(out);
-    if (tmp_path[0]) unlink(tmp_path);
+    core_out_close(&of, 0, NULL, 0);     /* a failed export leaves the old file */
     store_read_end(txn);
     store_close(st);
     free(g.colof); free(g.counts); free(g.rsum); free(g.rn);

@@ -124,19 +124,6 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
     return 0;
 }
 
-static int open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st)
-{
-    int rc = store_open(st, ws, flags);
-    if (rc == 0) return 0;
-    const char *detail = store_last_error();
-    if (rc == STORE_ENOWS)
-        fprintf(stderr, "zoosh %s: %s: no workspace there (create one with: zoosh init %s)\n", cmd, ws, ws);
-    else
-        fprintf(stderr, "zoosh %s: %s: %s%s%s\n", cmd, ws, store_strerror(rc), *detail ? ": " : "", detail);
-    return rc == STORE_ENOWS || rc == STORE_EFOREIGN || rc == STORE_EVERSION || rc == STORE_ECORRUPT ||
-           rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
-}
-
 /* ------------------------------------------------------------ train */
 
 static void train_usage(FILE *f)
@@ -186,7 +173,7 @@ int cmd_train(int argc, char **argv)
     int st_rc = parse("train", argc, argv, &a, train_usage);
     if (st_rc) return st_rc;
     zs_store *st;
-    if ((st_rc = open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
+    if ((st_rc = cmd_open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
     int status = 0;
     char err0[512];
     if (a.hidden >= 0 || a.target || a.l2) {
@@ -280,7 +267,7 @@ int cmd_rank(int argc, char **argv)
     int st_rc = parse("rank", argc, argv, &a, rank_usage);
     if (st_rc) return st_rc;
     zs_store *st;
-    if ((st_rc = open_ws("rank", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
+    if ((st_rc = cmd_open_ws("rank", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
     int status = 0;
     char err[512];
     zs_txn *txn = NULL;
@@ -519,7 +506,7 @@ int cmd_simulate(int argc, char **argv)
     const char *order = a.order ? a.order : rating ? "interest" : "uncertain";
     const char *col = rating ? a.rate_from : a.oracle;
     zs_store *st;
-    if ((st_rc = open_ws("simulate", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
+    if ((st_rc = cmd_open_ws("simulate", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
     char err[512];
     core_learn_data D;
     int status = 0;
@@ -763,7 +750,7 @@ int cmd_eval(int argc, char **argv)
     int st_rc = parse("eval", argc, argv, &a, eval_usage);
     if (st_rc) return st_rc;
     zs_store *st;
-    if ((st_rc = open_ws("eval", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
+    if ((st_rc = cmd_open_ws("eval", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
     char err[512];
     core_learn_data D;
     if (core_learn_load(st, a.task, a.features, &D, err, sizeof err) != 0) {

@@ -3,7 +3,9 @@
  */
 #include "tui/cmd.h"
 #include "tui/label.h"
+#include "store/store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,4 +53,46 @@ int cmd_default_encoder(char *buf, size_t len)
     cmd_sample_dir(dir, sizeof dir);
     snprintf(buf, len, "%s/encoder.safetensors", dir);
     return access(buf, R_OK) == 0;
+}
+
+int cmd_ws_failed(const char *cmd, const char *ws, int rc)
+{
+    const char *detail = store_last_error();
+    switch (rc) {
+    case STORE_ENOWS:
+        if (strstr(detail, "not a directory"))
+            fprintf(stderr, "zoosh %s: %s: not a workspace (a workspace is a directory; zoosh init makes one "
+                            "in a new directory)\n", cmd, ws);
+        else
+            fprintf(stderr, "zoosh %s: %s: no workspace there (create one with: zoosh init %s)\n", cmd, ws, ws);
+        return EXIT_WORKSPACE;
+    case STORE_EFOREIGN:
+        fprintf(stderr, "zoosh %s: %s: not a zoosh workspace, or a damaged one (%s)\n", cmd, ws, detail);
+        return EXIT_WORKSPACE;
+    case STORE_ECORRUPT:
+        fprintf(stderr, "zoosh %s: %s: damaged workspace: %s\n", cmd, ws, detail);
+        return EXIT_WORKSPACE;
+    case STORE_EVERSION:
+        fprintf(stderr, "zoosh %s: %s: written by a newer zoosh (%s); upgrade zoosh to open it\n", cmd, ws, detail);
+        return EXIT_WORKSPACE;
+    case STORE_EREADONLY:
+        fprintf(stderr, "zoosh %s: %s: no write permission (ask the workspace's owner, or work on a copy: zoosh backup %s DEST)\n",
+                cmd, ws, ws);
+        return EXIT_WORKSPACE;
+    default:
+        if (rc > 0 && *detail) fprintf(stderr, "zoosh %s: %s: %s\n", cmd, ws, detail);   /* detail names the errno */
+        else fprintf(stderr, "zoosh %s: %s: %s%s%s\n", cmd, ws, store_strerror(rc), *detail ? ": " : "", detail);
+        if (rc == EACCES && strcmp(cmd, "init") != 0) return EXIT_WORKSPACE;   /* an existing workspace they may not open */
+        return rc == STORE_ENOSPC ? EXIT_WORKSPACE : 1;
+    }
+}
+
+int cmd_open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st)
+{
+    int rc = store_open(st, ws, flags);
+    if (rc) return cmd_ws_failed(cmd, ws, rc);
+    if (store_is_lockless(*st))
+        fprintf(stderr, "zoosh %s: %s: note: no write permission on %s/lock.mdb, reading without LMDB's lock; "
+                        "if others are writing now the result may be inconsistent\n", cmd, ws, ws);
+    return 0;
 }

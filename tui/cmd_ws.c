@@ -32,41 +32,6 @@
 
 #define MAX_TASKS 16
 
-/* Prints why a workspace could not be opened and returns the exit status. */
-static int open_failed(const char *cmd, const char *ws, int rc)
-{
-    const char *detail = store_last_error();
-    switch (rc) {
-    case STORE_ENOWS:
-        fprintf(stderr, "zoosh %s: %s: no workspace there (create one with: zoosh init %s)\n", cmd, ws, ws);
-        break;
-    case STORE_EFOREIGN:
-        fprintf(stderr, "zoosh %s: %s: not a zoosh workspace (an LMDB database of another program?)\n", cmd, ws);
-        break;
-    case STORE_EVERSION:
-        fprintf(stderr, "zoosh %s: %s: written by a newer zoosh (%s); upgrade zoosh to open it\n", cmd, ws, detail);
-        break;
-    case STORE_EREADONLY:
-        fprintf(stderr, "zoosh %s: %s: no write permission (ask the workspace's owner, or work on a copy: zoosh backup %s DEST)\n",
-                cmd, ws, ws);
-        break;
-    default:
-        if (rc > 0 && *detail) fprintf(stderr, "zoosh %s: %s: %s\n", cmd, ws, detail);   /* detail names the errno */
-        else fprintf(stderr, "zoosh %s: %s: %s%s%s\n", cmd, ws, store_strerror(rc), *detail ? ": " : "", detail);
-        if (rc == EACCES && strcmp(cmd, "init") != 0) return EXIT_WORKSPACE;   /* an existing workspace they may not open */
-        return rc == STORE_ECORRUPT ? EXIT_WORKSPACE : 1;
-    }
-    return EXIT_WORKSPACE;
-}
-
-/* A read-only user without write permission on lock.mdb reads unlocked. */
-static void warn_lockless(const char *cmd, const char *ws, zs_store *st)
-{
-    if (store_is_lockless(st))
-        fprintf(stderr, "zoosh %s: %s: note: no write permission on %s/lock.mdb, reading without LMDB's lock; "
-                        "if others are writing now the result may be inconsistent\n", cmd, ws, ws);
-}
-
 /* ------------------------------------------------------------ init */
 
 static void init_usage(FILE *f)
@@ -214,7 +179,7 @@ int cmd_init(int argc, char **argv)
                             "database is there); choose another directory, it was left as it was\n", ws);
             status = 1;
         } else if (rc) {
-            status = open_failed("init", ws, rc);
+            status = cmd_ws_failed("init", ws, rc);
         } else {
             rc = store_write(st, init_write, &c);
             if (rc) {
@@ -341,12 +306,11 @@ int cmd_stats(int argc, char **argv)
     if (argc != 2 || argv[1][0] == '-') { stats_usage(stderr); return EXIT_USAGE; }
     const char *ws = argv[1];
     zs_store *st = NULL;
-    int rc = store_open(&st, ws, STORE_RDONLY);
-    if (rc) return open_failed("stats", ws, rc);
-    warn_lockless("stats", ws, st);
+    int rc = cmd_open_ws("stats", ws, STORE_RDONLY, &st);
+    if (rc) return rc;
     zs_txn *txn = NULL;
     rc = store_read_begin(st, &txn);
-    if (rc) { store_close(st); return open_failed("stats", ws, rc); }
+    if (rc) { store_close(st); return cmd_ws_failed("stats", ws, rc); }
     int status = 0;
     size_t mapsize, used;
     store_map_info(st, &mapsize, &used);
@@ -646,9 +610,8 @@ int cmd_check(int argc, char **argv)
     if ((argc != 2 && !quick) || argv[1][0] == '-') { check_usage(stderr); return EXIT_USAGE; }
     const char *ws = argv[1];
     zs_store *st = NULL;
-    int rc = store_open(&st, ws, STORE_RDONLY);
-    if (rc) return open_failed("check", ws, rc);
-    warn_lockless("check", ws, st);
+    int rc = cmd_open_ws("check", ws, STORE_RDONLY, &st);
+    if (rc) return rc;
     size_t cap = 1 << 16;
     char *rep = xmalloc(cap);
     int np = 0;
@@ -671,7 +634,7 @@ int cmd_check(int argc, char **argv)
         }
         status = EXIT_WORKSPACE;
     } else {
-        status = open_failed("check", ws, rc);
+        status = cmd_ws_failed("check", ws, rc);
     }
     free(rep);
     return status;
@@ -693,9 +656,8 @@ int cmd_backup(int argc, char **argv)
     if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') { backup_usage(stderr); return EXIT_USAGE; }
     const char *ws = argv[1], *dest = argv[2];
     zs_store *st = NULL;
-    int rc = store_open(&st, ws, STORE_RDONLY);
-    if (rc) return open_failed("backup", ws, rc);
-    warn_lockless("backup", ws, st);
+    int rc = cmd_open_ws("backup", ws, STORE_RDONLY, &st);
+    if (rc) return rc;
     double t0 = core_mono_s();
     rc = store_backup(st, dest);
     store_close(st);

@@ -47,6 +47,7 @@
 #include "core/metrics.h"
 #include "core/util.h"
 #include "tui/blocks.h"
+#include "tui/cmd.h"
 #include "tui/keys.h"
 #include "tui/label_view.h"
 #include "tui/sixel.h"
@@ -1201,12 +1202,8 @@ int tui_label_run(const tui_label_opts *o)
     const char *logpath = getenv("ZOOSH_LOG");
     if (logpath && *logpath) u->log = fopen(logpath, "a");
 
-    int rc = store_open(&u->st, o->ws, 0);
-    if (rc) {
-        fprintf(stderr, "zoosh label: %s: %s\n", o->ws, store_strerror(rc));
-        return rc == STORE_ENOWS || rc == STORE_EVERSION || rc == STORE_EFOREIGN || rc == STORE_EREADONLY ||
-               rc == STORE_ECORRUPT ? 3 : 1;
-    }
+    int rc = cmd_open_ws("label", o->ws, 0, &u->st);
+    if (rc) return rc;
     /* the task: a workspace task by name, else a schema file */
     {
         zs_txn *txn;

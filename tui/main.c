@@ -8,6 +8,7 @@
  */
 #include "tui/cmd.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,17 +57,32 @@ static void usage(FILE *f)
     fprintf(f, "\nexit status: 0 ok, 1 bad input or failure, 2 usage, 3 workspace problem\n");
 }
 
+/* Output lost on the way to stdout (a full disk, /dev/full) is a failure,
+ * as in coreutils' close_stdout: a command never reports success for a
+ * result the user did not get. */
+static int close_stdout(const char *cmd, int status)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    bad |= ferror(stdout);
+    if (fclose(stdout) != 0 && !bad) { bad = 1; e = errno; }
+    if (!bad || status) return status;      /* a failed command has said why already */
+    fprintf(stderr, "zoosh %s: writing to standard output failed%s%s\n", cmd, e ? ": " : "", e ? strerror(e) : "");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) { usage(stderr); return EXIT_USAGE; }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return 0;
+        return close_stdout("help", 0);
     }
-    if (strcmp(argv[1], "--version") == 0) { printf("zoosh %s\n", ZOOSH_VERSION); return 0; }
+    if (strcmp(argv[1], "--version") == 0) { printf("zoosh %s\n", ZOOSH_VERSION); return close_stdout("--version", 0); }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+            return close_stdout(argv[1], commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "zoosh: unknown command '%s' (zoosh --help lists them)\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# badinput.sh - hostile input at the command line never crashes zoosh and never
+# costs stored work: each case below exits non-zero (not by a signal) with a
+# message naming the file or field, and the workspace it touched checks clean
+# with the same bytes as before.
+#   - a catalog header naming a column twice (once freed unset pointers);
+#   - a workspace whose data.mdb was cut short (once SIGBUS in every command)
+#     or emptied (once re-initialised by import), a file given as workspace;
+#   - -o / --out / --plot pointed at a workspace's data.mdb (once replaced by
+#     the export), at a device (must be written, never replaced), through a
+#     symlink (the link stays, its target is written), at a directory;
+#   - standard output that cannot be written (/dev/full): no exit 0;
+#   - NaN / infinite features in a catalog, a CSV and a .npy.
+. "$(dirname "$0")/lib.sh"
+CAT=$SHARED/decals_rings/catalog.csv
+[ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
+PY=/usr/bin/python3
+
+# fails_cleanly SENTENCE PATTERN CMD...: non-zero exit below 128, stderr matches PATTERN
+fails_cleanly() {
+    local name=$1 pat=$2; shift 2
+    "$@" >"$T/last.out" 2>&1; local st=$?
+    if [ $st -ne 0 ] && [ $st -lt 128 ] && grep -qE -- "$pat" "$T/last.out"; then pass "$name"
+    else fail "$name" "exit $st from: $* -- $(tail -c 300 "$T/last.out" | tr '\n' ' ')"; fi
+}
+sum() { cat "$1"/data.mdb | md5sum; }
+
+head -41 "$CAT" | sed "s#,images/#,$SHARED/decals_rings/images/#" > a.csv
+id1=$(sed -n 2p a.csv | cut -d, -f1)
+img=$(sed -n 2p a.csv | cut -d, -f2)
+check "a workspace with the ring task" "$Z" init ws --schema ring
+check "imports 40 real ring galaxies" "$Z" import ws a.csv --threads 2
+check "embeds them" "$Z" embed ws --threads 2 --quiet
+s0=$(sum ws)
+
+# ---- catalogs
+printf 'id,id,file\nx,y,%s\n' "$img" > dup.csv
+fails_cleanly "a header naming a column twice is refused, naming it" "dup.csv:1: column id: named twice" \
+    "$Z" import ws dup.csv
+printf 'id,file,feat_0,feat_1\nx1,%s,1.5,nan\n' "$img" > nanfeat.csv
+fails_cleanly "a catalog feature column holding nan is refused with its line" "nanfeat.csv:2: .*feat_1.*not a finite number" \
+    "$Z" import ws nanfeat.csv
+printf 'id_str,feat_0,feat_1\n%s,1,inf\n' "$id1" > inf.csv
+fails_cleanly "a feature CSV holding inf is refused, naming line, galaxy and feature" \
+    "inf.csv:2: galaxy '$id1' .*feature 1: infinite" "$Z" import ws a.csv --features inf.csv --features-name nf
+if $PY -c 'import numpy' 2>/dev/null; then
+    sed 1d a.csv | cut -d, -f1 > ids.txt
+    $PY -c 'import numpy as np; x = np.ones((40, 3), np.float32); x[7, 2] = np.nan; np.save("nan.npy", x)'
+    fails_cleanly "a .npy holding NaN is refused, naming the galaxy and feature" \
+        "nan.npy: galaxy '$(sed -n 8p ids.txt)' \(row 8\), feature 2: NaN" \
+        "$Z" import ws a.csv --features nan.npy --ids ids.txt --features-name nf
+else skip "no python3-numpy to write a .npy"; fi
+expect "no feature set 'nf' was stored" bash -c "! '$Z' stats ws | grep -qw nf"
+expect "the refused catalogs left data.mdb as it was" test "$(sum ws)" = "$s0"
+
+# ---- outputs: never over a workspace, never replacing a device
+"$Z" export ws --format answers -o ws/data.mdb >exp.out 2>&1; st=$?
+expect "export -o onto the workspace's data.mdb is refused (exit $st)" test "$st" -eq 1
+expect "and says it is a workspace's LMDB file ($(head -c 160 exp.out))" grep -q "data.mdb: is an LMDB database file" exp.out
+fails_cleanly "simulate --plot onto lock.mdb is refused" "lock.mdb: .*is an LMDB database file" \
+    "$Z" simulate ws --task ring --oracle ring --budget 20 --plot ws/lock.mdb
+expect "the workspace is unchanged" test "$(sum ws)" = "$s0"
+check "and checks clean" "$Z" check ws
+mkfifo fifo
+timeout 30 cat fifo > fifo.out & reader=$!   # an export that replaces the FIFO never opens it
+check "export -o a FIFO writes into it" "$Z" export ws --format features -o fifo
+wait $reader
+expect "the FIFO is still a FIFO and its reader got the export" \
+    bash -c "test -p fifo && test \$(wc -l < fifo.out) -eq 41"
+check "export -o /dev/null succeeds" "$Z" export ws --format answers -o /dev/null
+expect "/dev/null is still a character device" test -c /dev/null
+ln -s sub/target.csv link.csv && mkdir sub
+check "export -o through a symlink" "$Z" export ws --format features -o link.csv
+expect "writes the link's target and keeps the link" \
+    bash -c "test -L link.csv && test \$(wc -l < sub/target.csv) -eq 41"
+fails_cleanly "export -o a directory is refused" "sub: is a directory" "$Z" export ws --format answers -o sub
+echo keep > old.csv
+fails_cleanly "a failed export (unknown task) leaves the old file" "." "$Z" export ws --format labels --task nope -o old.csv
+expect "old.csv still holds what it held, no temporary beside it" \
+    bash -c "test \"\$(cat old.csv)\" = keep && test \$(ls | grep -c '\\.tmp') -eq 0"
+
+# ---- stdout that cannot be written
+if [ -w /dev/full ]; then
+    for c in "stats ws" "check ws" "similar ws $id1 -k 5" "rank ws --task ring" \
+             "simulate ws --task ring --oracle ring --budget 20" "export ws --format features" "--help"; do
+        fails_cleanly "zoosh $c into /dev/full fails, saying so" "writ.*(No space|failed)" \
+            bash -c "exec '$Z' $c > /dev/full"
+    done
+else skip "no /dev/full"; fi
+
+# ---- damaged workspaces
+cp -r ws cut && truncate -s 65536 cut/data.mdb
+for c in "stats cut" "check cut" "export cut --format answers" "similar cut $id1" "rank cut --task ring" \
+         "import cut a.csv" "train cut --task ring" "backup cut bk" "embed cut --quiet"; do
+    "$Z" $c >cut.out 2>&1; st=$?
+    expect "zoosh ${c%% *} on a cut-short data.mdb: workspace status 3, not a signal ($st: $(head -c 120 cut.out))" \
+        bash -c "test $st -eq 3 && grep -q 'damaged workspace: cut/data.mdb is cut short: 65536 bytes' cut.out"
+done
+expect "and the cut file was left as it was" test "$(stat -c %s cut/data.mdb)" -eq 65536
+mkdir empty && : > empty/data.mdb
+fails_cleanly "an empty data.mdb is a damaged workspace" "empty/data.mdb is empty" "$Z" stats empty
+fails_cleanly "import does not write a new environment into it" "damaged workspace" "$Z" import empty a.csv
+expect "it is still empty" test "$(stat -c %s empty/data.mdb)" -eq 0
+echo x > plain
+fails_cleanly "a plain file as workspace: not a directory (no 'create one with init')" \
+    "plain: not a workspace \(a workspace is a directory" "$Z" stats plain
+expect "the intact workspace still checks clean and is unchanged" \
+    bash -c "'$Z' check ws >/dev/null && test \"\$(cat ws/data.mdb | md5sum)\" = '$s0'"
