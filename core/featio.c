@@ -598,7 +598,12 @@ int core_feat_load_npy(const char *path, const char *ids_path, core_featset *out
     else if (strncmp(d, "'<f8'", 5) == 0 || strncmp(d, "'=f8'", 5) == 0) isz = 8;
     else if (strncmp(d, "'>f4'", 5) == 0) { isz = 4; swap = 1; }
     else if (strncmp(d, "'>f8'", 5) == 0) { isz = 8; swap = 1; }
-    else { core_set_err(err, errlen, "%s: .npy dtype %.8s is not float32/float64", path, d); goto end; }
+    else {
+        int dl = 0;     /* the quoted descr, e.g. '<i8' */
+        while (d[dl] && d[dl] != ',' && d[dl] != '}' && dl < 24) dl++;
+        core_set_err(err, errlen, "%s: .npy dtype %.*s is not float32 or float64 (save it with .astype('float32'))", path, dl, d);
+        goto end;
+    }
     if (strncmp(fo, "False", 5) != 0) { core_set_err(err, errlen, "%s: .npy in Fortran order is not supported (save it C-ordered)", path); goto end; }
     if (*sh != '(') { core_set_err(err, errlen, "%s: bad .npy shape", path); goto end; }
     long long shp[3] = {0, 0, 1};

@@ -37,6 +37,7 @@
 #define CORE_HEAD_MAX_Q 32
 #define CORE_HEAD_MAX_C 256
 #define CORE_ENS_MAX_M 16
+#define CORE_HEAD_MAX_HIDDEN 1024   /* hidden units of a head (core_learn reads up to this) */
 
 typedef enum { CORE_LOSS_CE = 1, CORE_LOSS_DIRICHLET = 2 } core_head_loss;
 

@@ -677,7 +677,7 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     char key[96], *v = NULL;
     snprintf(key, sizeof key, "learn.%s.hidden", D->schema.name);
     if (store_meta_get(txn, key, &v) == 0) { D->hidden = atoi(v); free(v); v = NULL; }
-    if (D->hidden < 0 || D->hidden > 1024) D->hidden = 0;
+    if (D->hidden < 0 || D->hidden > CORE_HEAD_MAX_HIDDEN) D->hidden = 0;
     D->l2 = 0.05f;
     snprintf(key, sizeof key, "learn.%s.l2", D->schema.name);
     if (store_meta_get(txn, key, &v) == 0) { D->l2 = strtof(v, NULL); free(v); v = NULL; }

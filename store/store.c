@@ -1804,7 +1804,8 @@ int store_backup(zs_store *st, const char *dest_dir)
     char data[STORE_PATH_MAX + 16];
     snprintf(data, sizeof data, "%s/data.mdb", dest_dir);
     if (path_exists(data)) { set_err("%s already holds data.mdb", dest_dir); return STORE_EEXIST; }
-    if (mkdir(dest_dir, 0777) != 0 && errno != EEXIST) {
+    int made = mkdir(dest_dir, 0777) == 0;
+    if (!made && errno != EEXIST) {
         int e = errno;
         set_err("mkdir %s: %s", dest_dir, strerror(e));
         return e;
@@ -1815,6 +1816,7 @@ int store_backup(zs_store *st, const char *dest_dir)
     if (r) {
         int rc = lmdb_rc(r, "mdb_env_copy2");
         unlink(data);
+        if (made) rmdir(dest_dir);     /* a failed backup leaves no empty folder that looks like one */
         return rc;
     }
     return 0;

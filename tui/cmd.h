@@ -35,11 +35,17 @@ int cmd_eval(int argc, char **argv);
 typedef struct zs_store zs_store;
 /* Opens workspace WS for subcommand CMD (store_open flags).  0 on success
  * (with a note on stderr when it reads without LMDB's lock), else the reason
- * on stderr -- missing, not a directory, foreign, damaged, newer -- and the
+ * on stderr -- missing, not a directory, foreign, damaged, newer, or (opened
+ * for writing, by any command but label) read-only for this user -- and the
  * exit status to return (EXIT_WORKSPACE for a workspace problem). */
 int cmd_open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st);
 /* The message and exit status for store error RC on WS (as cmd_open_ws). */
 int cmd_ws_failed(const char *cmd, const char *ws, int rc);
+
+/* getopt_long (optstring starting with ':') returned C, '?' or ':', for the
+ * option at argv[optind_now - 1]: says "unknown option" or "needs a value";
+ * returns EXIT_USAGE. */
+int cmd_bad_option(const char *cmd, int c, char **argv, int optind_now);
 
 /* True when argv holds -h or --help (then print the command's usage to stdout, exit 0). */
 int cmd_wants_help(int argc, char **argv);

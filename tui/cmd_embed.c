@@ -368,7 +368,7 @@ int cmd_embed(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "m:s:p:t:w:a:z:qv:c:C:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:s:p:t:w:a:z:qv:c:C:", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'm': o.method = optarg; method_given = 1; break;
@@ -414,8 +414,7 @@ int cmd_embed(int argc, char **argv)
             }
             break;
         default:
-            fprintf(stderr, "zoosh embed: unknown option '%s' (zoosh embed --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
+            return cmd_bad_option("embed", c, argv, optind);
         }
     }
     if (optind != argc - 1) {
@@ -505,7 +504,7 @@ int cmd_similar(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "k:s:m:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:s:m:", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'k':
@@ -524,8 +523,7 @@ int cmd_similar(int argc, char **argv)
             }
             break;
         default:
-            fprintf(stderr, "zoosh similar: unknown option '%s' (zoosh similar --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
+            return cmd_bad_option("similar", c, argv, optind);
         }
     }
     if (optind != argc - 2) { similar_usage(stderr); return EXIT_USAGE; }

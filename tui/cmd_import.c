@@ -164,6 +164,7 @@ typedef struct {
     int    n_meta, n_prior, feat_dim;
     char **meta_key;      /* borrowed from cols */
     char **prior_name;    /* borrowed from cols */
+    unsigned char *prior_kind;  /* (n_prior) PRIOR_COUNT / _FRACTION / _LABEL */
     crow  *rows;
     long   n_rows, cap_rows;
     core_strmap ids;
@@ -179,16 +180,22 @@ typedef struct {
 typedef struct vote_names {
     core_strmap map;
     char **names;
+    unsigned char *kind;  /* (n) PRIOR_COUNT, PRIOR_FRACTION, PRIOR_LABEL */
     int n, cap;
 } vote_names;
 
-static void vote_add(vote_names *v, const char *name)
+/* What a prior column holds, and so which values it may take. */
+enum { PRIOR_COUNT, PRIOR_FRACTION, PRIOR_LABEL };
+
+static void vote_add(vote_names *v, const char *name, int kind)
 {
     if (core_strmap_get(&v->map, name) >= 0) return;
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 256;
         v->names = xrealloc(v->names, sizeof(char *) * (size_t)v->cap);
+        v->kind = xrealloc(v->kind, (size_t)v->cap);
     }
+    v->kind[v->n] = (unsigned char)kind;
     v->names[v->n] = xstrdup(name);
     core_strmap_put(&v->map, v->names[v->n], v->n);
     v->n++;
@@ -198,17 +205,17 @@ static void vote_add_schema(vote_names *v, const core_schema *s)
 {
     if (s->kind != CORE_TASK_TREE) return;
     char buf[160], b2[200];
-    if (s->n_questions == 1) vote_add(v, s->name);
+    if (s->n_questions == 1) vote_add(v, s->name, PRIOR_LABEL);
     for (int q = 0; q < s->n_questions; q++) {
         snprintf(buf, sizeof buf, "%s_total-votes", s->q[q].key);
-        vote_add(v, buf);
+        vote_add(v, buf, PRIOR_COUNT);
     }
     int nc = core_schema_n_columns(s);
     for (int i = 0; i < nc; i++) {
         core_schema_column(s, i, buf, sizeof buf, NULL, NULL);
-        vote_add(v, buf);
+        vote_add(v, buf, PRIOR_COUNT);
         snprintf(b2, sizeof b2, "%s_fraction", buf);
-        vote_add(v, b2);
+        vote_add(v, b2, PRIOR_FRACTION);
     }
 }
 
@@ -235,6 +242,7 @@ static void vote_names_free(vote_names *v)
 {
     for (int i = 0; i < v->n; i++) free(v->names[i]);
     free(v->names);
+    free(v->kind);
     core_strmap_free(&v->map);
 }
 
@@ -258,6 +266,7 @@ static int header(catalog *c, const core_csv_row *row)
     c->sub = xcalloc((size_t)row->n, sizeof(int));
     c->meta_key = xmalloc(sizeof(char *) * (size_t)row->n);
     c->prior_name = xmalloc(sizeof(char *) * (size_t)row->n);
+    c->prior_kind = xmalloc((size_t)row->n);
     c->id_col = c->file_col = -1;
     int id_str = -1, id = -1, file_loc = -1, file = -1;
     for (int j = 0; j < row->n; j++) {
@@ -286,7 +295,7 @@ static int header(catalog *c, const core_csv_row *row)
     int max_feat = -1, n_feat = 0;
     for (int j = 0; j < row->n; j++) {
         const char *n = c->cols[j];
-        int fi;
+        int fi, vi;
         if (j == c->id_col) c->kind[j] = COL_ID;
         else if (j == c->file_col) c->kind[j] = COL_FILE;
         else if (!strcasecmp(n, "ra")) c->kind[j] = COL_RA;
@@ -296,8 +305,9 @@ static int header(catalog *c, const core_csv_row *row)
             c->sub[j] = fi;
             n_feat++;
             if (fi > max_feat) max_feat = fi;
-        } else if (core_strmap_get(&c->votes->map, n) >= 0) {
+        } else if ((vi = core_strmap_get(&c->votes->map, n)) >= 0) {
             c->kind[j] = COL_PRIOR;
+            c->prior_kind[c->n_prior] = c->votes->kind[vi];
             c->sub[j] = c->n_prior;
             c->prior_name[c->n_prior++] = c->cols[j];
         } else {
@@ -397,6 +407,17 @@ static int catalog_row(const core_csv_row *row, void *ctx)
             r->prior[c->sub[j]] = NAN;
             if (!v[0] || !strcasecmp(v, "nan")) break;
             if (core_parse_double(v, &d) || !isfinite(d)) BAD(c->cols[j], "not a number '%.40s'", v);
+            switch (c->prior_kind[c->sub[j]]) {
+            case PRIOR_COUNT:
+                if (d < 0 || d > 1e9) BAD(c->cols[j], "%.40s is not a vote count (0 or more volunteers)", v);
+                break;
+            case PRIOR_FRACTION:   /* published fractions are rounded: 1.0005 is 1 */
+                if (d < 0 || d > 1.001) BAD(c->cols[j], "%.40s is not a vote fraction (0 to 1)", v);
+                if (d > 1) d = 1;
+                break;
+            default:
+                if (d < 0 || d > 1) BAD(c->cols[j], "%.40s is not a label (0 = no, 1 = yes, or a probability between)", v);
+            }
             r->prior[c->sub[j]] = d;
             break;
         case COL_FEAT:
@@ -418,7 +439,7 @@ static void catalog_free(catalog *c)
     for (long i = 0; i < c->n_rows; i++) crow_free(&c->rows[i], c->n_meta);
     free(c->rows);
     if (c->cols) for (int j = 0; j < c->n_cols; j++) free(c->cols[j]);
-    free(c->cols); free(c->kind); free(c->sub); free(c->meta_key); free(c->prior_name);
+    free(c->cols); free(c->kind); free(c->sub); free(c->meta_key); free(c->prior_name); free(c->prior_kind);
     core_strmap_free(&c->ids);
 }
 
@@ -685,7 +706,7 @@ int cmd_import(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int o;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (o) {
         case 'r': root = optarg; break;
         case 'f': feat_path = optarg; break;
@@ -700,10 +721,18 @@ int cmd_import(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
-        case 'j': threads = atoi(optarg); break;
+        case 'j': {
+            char *end;
+            long t = strtol(optarg, &end, 10);
+            if (!*optarg || *end || t < 1 || t > 64) {
+                fprintf(stderr, "zoosh import: --threads wants 1..64, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            threads = (int)t;
+            break;
+        }
         default:
-            fprintf(stderr, "zoosh import: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            return EXIT_USAGE;
+            return cmd_bad_option("import", o, argv, optind);
         }
     }
     /* GNU getopt moved the positional arguments to the end */
@@ -715,8 +744,9 @@ int cmd_import(int argc, char **argv)
     }
     if (npos != 2) { import_usage(stderr); return EXIT_USAGE; }
     if (ids_path && !feat_path) { fprintf(stderr, "zoosh import: --ids goes with --features\n"); return EXIT_USAGE; }
-    if (!fs_name[0] || strlen(fs_name) >= STORE_FEATNAME_MAX || strcmp(fs_name, "catalog") == 0) {
-        fprintf(stderr, "zoosh import: --features-name must be 1..%d characters and not 'catalog'\n", STORE_FEATNAME_MAX - 1);
+    if (!fs_name[0] || strlen(fs_name) > STORE_FEATNAME_MAX - 16 || strchr(fs_name, '/') || strcmp(fs_name, "catalog") == 0) {
+        fprintf(stderr, "zoosh import: --features-name '%s': a name of 1..%d characters without '/', not 'catalog'\n",
+                fs_name, STORE_FEATNAME_MAX - 16);
         return EXIT_USAGE;
     }
     const char *ws = pos[0], *cat_path = pos[1];
@@ -1212,18 +1242,19 @@ int cmd_export(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int o;
-    while ((o = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
         switch (o) {
         case 'F': format = optarg; break;
         case 'T': task = optarg; break;
         case 'S': set = optarg; break;
         case 'o': outp = optarg; break;
         default:
-            fprintf(stderr, "zoosh export: unknown or incomplete option '%s'\n", argv[optind - 1]);
-            return EXIT_USAGE;
+            return cmd_bad_option("export", o, argv, optind);
         }
     }
-    if (optind != argc - 1 || !format) { export_usage(stderr); return EXIT_USAGE; }
+    if (optind < argc - 1) { fprintf(stderr, "zoosh export: unexpected argument '%s' (one workspace; -o FILE for the output)\n", argv[optind + 1]); return EXIT_USAGE; }
+    if (optind != argc - 1) { export_usage(stderr); return EXIT_USAGE; }
+    if (!format) { fprintf(stderr, "zoosh export: --format is required (zoobot, labels, answers, interest, features, predictions)\n"); return EXIT_USAGE; }
     const char *ws = argv[optind];
     enum { F_ZOOBOT, F_LABELS, F_ANSWERS, F_INTEREST, F_FEATURES, F_PRED } fmt;
     if (!strcmp(format, "zoobot")) fmt = F_ZOOBOT;

@@ -126,6 +126,42 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
 
 /* ------------------------------------------------------------ train */
 
+/* --target must name one of the task's answer columns (QUESTION_ANSWER),
+ * checked before it is remembered. */
+static int check_target(zs_store *st, const learn_args *a)
+{
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc) return cmd_ws_failed("train", a->ws, rc);
+    core_schema *s = xmalloc(sizeof *s);
+    char err[256], col[160];
+    int status = 1, found = 0;
+    if (core_schema_ws_get(txn, a->task, s, err, sizeof err) != 0) {
+        fprintf(stderr, "zoosh train: %s: %s\n", a->ws, err);
+    } else if (s->kind != CORE_TASK_TREE) {
+        fprintf(stderr, "zoosh train: --target: task '%s' has no answers to choose from\n", a->task);
+    } else {
+        int nc = core_schema_n_columns(s);
+        for (int i = 0; i < nc && !found; i++) {
+            core_schema_column(s, i, col, sizeof col, NULL, NULL);
+            found = strcmp(col, a->target) == 0;
+        }
+        if (found) status = 0;
+        else {
+            fprintf(stderr, "zoosh train: --target %s: not an answer of task '%s' (one of:", a->target, a->task);
+            for (int i = 0; i < nc && i < 12; i++) {
+                core_schema_column(s, i, col, sizeof col, NULL, NULL);
+                fprintf(stderr, " %s", col);
+            }
+            fprintf(stderr, "%s)\n", nc > 12 ? " ..." : "");
+            status = EXIT_USAGE;
+        }
+    }
+    free(s);
+    store_read_end(txn);
+    return status;
+}
+
 static void train_usage(FILE *f)
 {
     fprintf(f,
@@ -176,6 +212,12 @@ int cmd_train(int argc, char **argv)
     if ((st_rc = cmd_open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
     int status = 0;
     char err0[512];
+    if (a.hidden > CORE_HEAD_MAX_HIDDEN) {
+        fprintf(stderr, "zoosh train: --hidden %d: at most %d units\n", a.hidden, CORE_HEAD_MAX_HIDDEN);
+        store_close(st);
+        return EXIT_USAGE;
+    }
+    if (a.target && (status = check_target(st, &a)) != 0) { store_close(st); return status; }
     if (a.hidden >= 0 || a.target || a.l2) {
         char k1[96], k2[96], k3[96], hv[16];
         snprintf(k1, sizeof k1, "learn.%s.hidden", a.task);

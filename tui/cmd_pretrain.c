@@ -95,7 +95,7 @@ int cmd_pretrain(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c, seed = 1;
-    while ((c = getopt_long(argc, argv, "o:e:z:c:b:l:D:W:n:s:t:qx:Z:j:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:e:z:c:b:l:D:W:n:s:t:qx:Z:j:", lo, NULL)) != -1) {
         char *end = NULL;
         int bad = 0;
         switch (c) {
@@ -133,8 +133,7 @@ int cmd_pretrain(int argc, char **argv)
             bad = !*optarg || *end || !(o.lr > 0 && o.lr < 1);
             break;
         default:
-            fprintf(stderr, "zoosh pretrain: unknown option '%s' (zoosh pretrain --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
+            return cmd_bad_option("pretrain", c, argv, optind);
         }
         if (bad) {
             fprintf(stderr, "zoosh pretrain: bad value '%s' for %s (zoosh pretrain --help)\n", optarg, argv[optind - 2]);

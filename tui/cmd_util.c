@@ -76,7 +76,8 @@ int cmd_ws_failed(const char *cmd, const char *ws, int rc)
         fprintf(stderr, "zoosh %s: %s: written by a newer zoosh (%s); upgrade zoosh to open it\n", cmd, ws, detail);
         return EXIT_WORKSPACE;
     case STORE_EREADONLY:
-        fprintf(stderr, "zoosh %s: %s: no write permission (ask the workspace's owner, or work on a copy: zoosh backup %s DEST)\n",
+        fprintf(stderr, "zoosh %s: %s: the workspace is read-only for you: no write permission (ask the workspace's owner, "
+                        "or work on a copy: zoosh backup %s DEST)\n",
                 cmd, ws, ws);
         return EXIT_WORKSPACE;
     default:
@@ -91,8 +92,23 @@ int cmd_open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st)
 {
     int rc = store_open(st, ws, flags);
     if (rc) return cmd_ws_failed(cmd, ws, rc);
+    /* a command that will write says so now, not after minutes of work (the
+     * labeler opens read-only workspaces on purpose: it explains on screen) */
+    if (!(flags & STORE_RDONLY) && store_is_readonly(*st) && strcmp(cmd, "label") != 0) {
+        store_close(*st);
+        *st = NULL;
+        return cmd_ws_failed(cmd, ws, STORE_EREADONLY);
+    }
     if (store_is_lockless(*st))
         fprintf(stderr, "zoosh %s: %s: note: no write permission on %s/lock.mdb, reading without LMDB's lock; "
                         "if others are writing now the result may be inconsistent\n", cmd, ws, ws);
     return 0;
+}
+
+int cmd_bad_option(const char *cmd, int c, char **argv, int optind_now)
+{
+    const char *a = optind_now > 0 ? argv[optind_now - 1] : "?";
+    if (c == ':') fprintf(stderr, "zoosh %s: option '%s' needs a value (zoosh %s --help)\n", cmd, a, cmd);
+    else fprintf(stderr, "zoosh %s: unknown option '%s' (zoosh %s --help)\n", cmd, a, cmd);
+    return EXIT_USAGE;
 }

@@ -303,6 +303,7 @@ static void print_bytes(double b)
 int cmd_stats(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { stats_usage(stdout); return 0; }
+    if (argc > 2) { fprintf(stderr, "zoosh stats: unexpected argument '%s' (one workspace)\n", argv[2]); return EXIT_USAGE; }
     if (argc != 2 || argv[1][0] == '-') { stats_usage(stderr); return EXIT_USAGE; }
     const char *ws = argv[1];
     zs_store *st = NULL;

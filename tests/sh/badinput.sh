@@ -106,3 +106,50 @@ fails_cleanly "a plain file as workspace: not a directory (no 'create one with i
     "plain: not a workspace \(a workspace is a directory" "$Z" stats plain
 expect "the intact workspace still checks clean and is unchanged" \
     bash -c "'$Z' check ws >/dev/null && test \"\$(cat ws/data.mdb | md5sum)\" = '$s0'"
+
+# ---- values out of range, options without values, stray arguments
+s1=$(sum ws)
+printf 'id,file,ring\nr1,%s,7\n' "$img" > ring7.csv
+fails_cleanly "a label outside 0..1 is refused" "ring7.csv:2: column ring: 7 is not a label" "$Z" import ws ring7.csv
+printf 'id,file,ring_yes\nr1,%s,-2\n' "$img" > neg.csv
+fails_cleanly "a negative vote count is refused" "neg.csv:2: column ring_yes: -2 is not a vote count" "$Z" import ws neg.csv
+printf 'id,file,ring_yes_fraction\nr1,%s,1.7\n' "$img" > frac.csv
+fails_cleanly "a vote fraction above 1 is refused" "frac.csv:2: column ring_yes_fraction: 1.7 is not a vote fraction" \
+    "$Z" import ws frac.csv
+fails_cleanly "train --target that is no answer of the task is refused, listing them" \
+    "--target nope_yes: not an answer of task 'ring' \(one of: ring_yes ring_no\)" "$Z" train ws --task ring --target nope_yes
+fails_cleanly "train --hidden beyond what a head holds is refused" "--hidden 100000000: at most 1024" \
+    "$Z" train ws --task ring --hidden 100000000
+expect "and neither was remembered: data.mdb is unchanged" test "$(sum ws)" = "$s1"
+for t in 0 -3 100000 x; do
+    fails_cleanly "import --threads $t is refused" "--threads wants 1..64" "$Z" import ws a.csv --threads "$t"
+done
+fails_cleanly "import --features-name with a '/' is refused as embed --set is" "--features-name 'a/b': a name of 1.." \
+    "$Z" import ws a.csv --features inf.csv --features-name a/b
+fails_cleanly "similar -k without its value says so" "option '-k' needs a value" "$Z" similar ws "$id1" -k
+fails_cleanly "export -o without its value says so" "option '-o' needs a value" "$Z" export ws --format answers -o
+fails_cleanly "export with a stray argument names it" "unexpected argument 'extra'" "$Z" export ws extra --format answers
+fails_cleanly "stats with a stray argument names it" "unexpected argument 'extra'" "$Z" stats ws extra
+if $PY -c 'import numpy' 2>/dev/null; then
+    $PY -c 'import numpy as np; np.save("i8.npy", np.ones((40, 3), np.int64))'
+    fails_cleanly "a .npy of integers names its dtype" "i8.npy: .npy dtype '<i8' is not float32 or float64" \
+        "$Z" import ws a.csv --features i8.npy --ids ids.txt
+fi
+expect "nothing of it changed the workspace" test "$(sum ws)" = "$s1"
+
+# ---- a backup that fails on a full disk leaves no empty folder
+( ulimit -f 64; trap '' XFSZ; exec "$Z" backup ws bk ) >bk.out 2>&1; st=$?
+expect "a backup on a full disk fails, saying so ($st: $(head -c 120 bk.out))" \
+    bash -c "test $st -ne 0 -a $st -lt 128 && grep -q 'disk full' bk.out"
+expect "and leaves no bk folder behind" test ! -e bk
+
+# ---- a workspace this user may not write: train and embed say so before working
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 755 "$T" && cp "$Z" zoosh.bin && chmod 755 zoosh.bin
+    for c in "train ws --task ring" "embed ws --quiet"; do
+        setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp ./zoosh.bin $c >ro.out 2>&1; st=$?
+        expect "zoosh ${c%% *} without write permission: workspace status 3, 'read-only' ($st: $(head -c 100 ro.out))" \
+            bash -c "test $st -eq 3 && grep -q 'read-only' ro.out"
+    done
+    expect "the workspace is unchanged" test "$(sum ws)" = "$s1"
+else skip "needs root and setpriv to act as another user"; fi
