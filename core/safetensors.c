@@ -11,6 +11,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,7 +363,7 @@ static float half_to_f32(uint16_t h)
     return f;
 }
 
-int core_safetensors_read_f32(const core_st_tensor *t, float *dst, char *err, size_t errlen)
+static int convert_f32(const core_st_tensor *t, float *dst, char *err, size_t errlen)
 {
     const uint8_t *p = t->data;
     int64_t n = t->numel;
@@ -391,6 +392,20 @@ int core_safetensors_read_f32(const core_st_tensor *t, float *dst, char *err, si
                t->name, DTYPES[t->dtype].name);
         return -1;
     }
+}
+
+int core_safetensors_read_f32(const core_st_tensor *t, float *dst, char *err, size_t errlen)
+{
+    if (convert_f32(t, dst, err, errlen)) return -1;
+    /* one NaN weight turns every output into NaN, which would be stored as
+     * features and poison distances, PCA and heads: refuse the file here */
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!isfinite(dst[i])) {
+            core_set_err(err, errlen, "tensor \"%s\": element %lld is %s (weights must be finite numbers)",
+                         t->name, (long long)i, isnan(dst[i]) ? "NaN" : "infinite");
+            return -1;
+        }
+    return 0;
 }
 
 int core_safetensors_write(const char *path, const core_st_out *t, int n,

@@ -57,7 +57,8 @@ const core_st_tensor *core_safetensors_find(const core_safetensors *st, const ch
 const char *core_safetensors_meta(const core_safetensors *st, const char *key);
 
 /* Copy a tensor into dst (numel floats), converting F16/BF16/F64 to f32.
- * 0, or -1 with a reason (integer dtypes are refused). */
+ * 0, or -1 with a reason (integer dtypes are refused, and so is a NaN or
+ * infinite value, naming the tensor and element). */
 int  core_safetensors_read_f32(const core_st_tensor *t, float *dst, char *err, size_t errlen);
 
 const char *core_st_dtype_name(core_st_dtype d);

@@ -161,6 +161,30 @@ static void refuses_duplicate_names(void)
             "\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", -1, 16, "twice");
 }
 
+static void refuses_nan_or_inf_weights(void)
+{
+    /* F32 NaN 0x7fc00000, F16 +inf 0x7c00: reading them as weights fails
+     * naming the tensor and the element */
+    const char *json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]},"
+                       "\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[12,16]}}";
+    FILE *f = fopen("nan.safetensors", "wb");
+    uint64_t n = strlen(json);
+    for (int i = 0; i < 8; i++) fputc((int)(n >> (8 * i) & 0xff), f);
+    fputs(json, f);
+    const uint8_t data[16] = {0, 0, 0x80, 0x3f, 0, 0, 0xc0, 0x7f, 0, 0, 0x80, 0x3f, 0x00, 0x3c, 0x00, 0x7c};
+    fwrite(data, 1, 16, f);
+    fclose(f);
+    core_safetensors *st;
+    char err[256];
+    ZT_CHECK(core_safetensors_open(&st, "nan.safetensors", err, sizeof err) == 0, "%s", err);
+    float v[3];
+    ZT_CHECK(core_safetensors_read_f32(core_safetensors_find(st, "w"), v, err, sizeof err) == -1, "a NaN weight was read");
+    ZT_CHECK(strstr(err, "\"w\": element 1 is NaN") != NULL, "reason: %s", err);
+    ZT_CHECK(core_safetensors_read_f32(core_safetensors_find(st, "h"), v, err, sizeof err) == -1, "an inf weight was read");
+    ZT_CHECK(strstr(err, "\"h\": element 1 is infinite") != NULL, "reason: %s", err);
+    core_safetensors_close(st);
+}
+
 static void reads_from_memory_too(void)
 {
     const char *json = T1;
@@ -192,6 +216,7 @@ const zt_case zt_suite_safetensors[] = {
     {"refuses holes and bytes no tensor describes", refuses_holes_and_unindexed_bytes, 0},
     {"refuses an unknown or missing dtype", refuses_an_unknown_dtype, 0},
     {"refuses a tensor named twice", refuses_duplicate_names, 0},
+    {"refuses NaN or infinite weights, naming tensor and element", refuses_nan_or_inf_weights, 0},
     {"reads a buffer in memory the same way", reads_from_memory_too, 0},
     {0}
 };
