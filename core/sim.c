@@ -1506,6 +1506,24 @@ int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double
     j.rows = xcalloc((size_t)(n > 0 ? n : 1), sizeof(char *));
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
+    char hdr[2048];
+    core_sim_csv_header(hdr, sizeof hdr);
+    /* a catalog already there is replaced only when the simulator wrote it
+     * (a rerun with another seed), never a user's own catalog.csv */
+    snprintf(path, plen, "%s/catalog.csv", dir);
+    f = fopen(path, "r");
+    if (f) {
+        char first[2048 + 2] = "";
+        int ours = fgets(first, sizeof first, f) && strncmp(first, hdr, strlen(hdr)) == 0 &&
+                   (first[strlen(hdr)] == '\n' || first[strlen(hdr)] == '\r');
+        fclose(f);
+        f = NULL;
+        if (!ours) {
+            snprintf(err, errlen, "%s exists and was not written by zoosh sim; it was left as it was "
+                                  "(choose a new directory)", path);
+            goto end;
+        }
+    }
     snprintf(path, plen, "%s/images", dir);
     if (mkdir_p(dir) || mkdir_p(path)) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); goto end; }
     /* the catalog is written as rows arrive, in index order, to a temporary
@@ -1514,8 +1532,6 @@ int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double
     snprintf(tmp, plen, "%s/catalog.csv.tmp", dir);
     f = fopen(tmp, "w");
     if (!f) { snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); goto end; }
-    char hdr[2048];
-    core_sim_csv_header(hdr, sizeof hdr);
     fprintf(f, "%s\n", hdr);
     if (n_threads <= 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);

@@ -153,3 +153,11 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     done
     expect "the workspace is unchanged" test "$(sum ws)" = "$s1"
 else skip "needs root and setpriv to act as another user"; fi
+
+# ---- zoosh sim into a folder that holds someone's catalog.csv
+mkdir own && cp a.csv own/catalog.csv
+fails_cleanly "sim into a folder with a catalog.csv it did not write refuses" "own/catalog.csv exists and was not written by zoosh sim" \
+    "$Z" sim own -n 4 --quiet
+expect "and leaves it as it was, with no images folder" bash -c "cmp -s a.csv own/catalog.csv && test ! -e own/images"
+check "sim writes a fresh folder" "$Z" sim simd -n 4 --quiet
+check "and may write it again (its own catalog)" "$Z" sim simd -n 4 --seed 2 --quiet
