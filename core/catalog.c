@@ -150,6 +150,11 @@ int core_csv_read(const char *path, core_csv_row_fn fn, void *ctx, char *err, si
         }
         const char *s = chunk;
         if (first && got >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) { s += 3; got -= 3; }
+        if (first && got >= 2 && (memcmp(s, "\xFF\xFE", 2) == 0 || memcmp(s, "\xFE\xFF", 2) == 0)) {
+            core_set_err(err, errlen, "%s:1: UTF-16 text (a spreadsheet's \"Unicode text\"); save it as CSV in UTF-8", path);
+            rc = -1;
+            break;
+        }
         first = 0;
         if ((rc = feed(&p, &r, s, got, path, err, errlen)) != 0) break;
         if (r.stop) break;

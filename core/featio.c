@@ -556,6 +556,10 @@ static int read_ids_file(const char *ids_path, char ***ids, long long *n, char *
     while ((got = getline(&line, &cap, f)) >= 0) {
         ln++;
         while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r')) line[--got] = 0;
+        if (ln == 1 && got >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {   /* a UTF-8 byte-order mark */
+            memmove(line, line + 3, (size_t)got - 2);
+            got -= 3;
+        }
         if (ln == 1 && (strcmp(line, "id_str") == 0 || strcmp(line, "id") == 0)) continue;
         if (got == 0) continue;
         if (k == kc) { kc = kc ? kc * 2 : 1024; v = xrealloc(v, sizeof(char *) * kc); }

@@ -1310,8 +1310,10 @@ int core_pt_run(const char *catalog, const char *out_path, const core_pt_opts *o
         double vl = n_val ? eval_loss(net, &d, &qs, idx + n_tr, n_val, B, S, x, f, logits) : 0;
         double dt = core_mono_s() - te;
         if (lf) {
-            fprintf(lf, "epoch %d/%d  train loss %.4f  held-out loss %.4f  (%.0f s, %.0f img/s)\n", ep, o->epochs,
-                    tot / steps_per_epoch, vl, dt, steps_per_epoch * B / dt);
+            char vs[48] = "no held-out set";
+            if (n_val) snprintf(vs, sizeof vs, "held-out loss %.4f", vl);
+            fprintf(lf, "epoch %d/%d  train loss %.4f  %s  (%.0f s, %.0f img/s)\n", ep, o->epochs,
+                    tot / steps_per_epoch, vs, dt, steps_per_epoch * B / dt);
             fflush(lf);
         }
         char s_ep[32], s_size[32], s_crop[32], s_val[64], s_arch[96];

@@ -47,7 +47,9 @@
  * - `requires QUESTION_ANSWER` names an answer of an EARLIER question: the
  *   question is asked only when that answer was given.  Without it the
  *   question is always asked.  Questions are asked in file order.
- * - A question needs 2..12 answers; at most 32 questions; keys are unique.
+ * - A question needs 2..10 answers (keys 1-9, 0); at most 32 questions, at
+ *   most STORE_STEPS_MAX (16) asked on one path; keys are unique; no key
+ *   starts with '-'; the task name 'pca' is reserved.  A rating is 0..5.
  * Errors are reported as "FILE:LINE: reason".
  */
 #include "core/schema.h"
@@ -269,9 +271,19 @@ static int check_key(pctx *p, const char *what, const char *k, size_t maxlen)
     if (n == 0) return perr(p, "empty %s", what);
     if (n > maxlen) return perr(p, "%s '%s' is longer than %zu characters", what, k, maxlen);
     for (size_t i = 0; i < n; i++)
-        if (!key_char((unsigned char)k[i]))
-            return perr(p, "%s '%s': character '%c' not allowed (use letters, digits, '-' and '.'; '_' joins question and answer)",
-                        what, k, k[i]);
+        if (!key_char((unsigned char)k[i])) {
+            /* the key up to the bad byte is clean; the byte itself may be
+             * half a UTF-8 character or a control: shown by its value */
+            unsigned char b = (unsigned char)k[i];
+            int printable = 1;
+            for (size_t j = 0; j < n; j++) printable &= k[j] > 0x20 && k[j] < 0x7f;
+            if (printable)
+                return perr(p, "%s '%s': character '%c' not allowed (use ASCII letters, digits, '-' and '.'; "
+                               "'_' joins question and answer)", what, k, b);
+            return perr(p, "%s '%.*s...': byte 0x%02x not allowed (use ASCII letters, digits, '-' and '.'; "
+                           "'_' joins question and answer)", what, (int)i, k, b);
+        }
+    if (k[0] == '-') return perr(p, "%s '%s' starts with '-' (it would read as an option)", what, k);
     return 0;
 }
 
@@ -298,6 +310,7 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
     int have_rating = 0, have_task = 0, qline = 0, prior_line = 0;
     char word[200], a1[200], a2[200], a3[200];
     const char *line = text ? text : "";
+    if (!memcmp(line, "\xef\xbb\xbf", 3)) line += 3;   /* a UTF-8 byte-order mark, as editors on Windows write */
     while (*line || p.line == 0) {
         p.line++;
         const char *eol = strchr(line, '\n');
@@ -311,6 +324,8 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
             if (have_task) return perr(&p, "second 'task' line");
             if (next_token(&p, &c, a1, sizeof a1, &quoted) != 1 || quoted) return perr(&p, "'task' needs a name");
             if (check_key(&p, "task name", a1, sizeof out->name - 1)) return -1;
+            if (strcmp(a1, "pca") == 0)   /* models of task T are "T/..." blobs, PCAs "pca/SET" (core/repr.c) */
+                return perr(&p, "task name 'pca' is reserved (zoosh keeps its PCA models under it)");
             copy(out->name, sizeof out->name, a1);
             have_task = 1;
         } else if (strcmp(word, "question") == 0) {
@@ -351,7 +366,8 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
         } else if (strcmp(word, "answer") == 0) {
             if (out->n_questions == 0) return perr(&p, "'answer' before any 'question'");
             core_question *q = &out->q[out->n_questions - 1];
-            if (q->n_answers >= CORE_SCHEMA_MAX_A) return perr(&p, "question '%s' has more than %d answers", q->key, CORE_SCHEMA_MAX_A);
+            if (q->n_answers >= CORE_SCHEMA_MAX_A)
+                return perr(&p, "question '%s' has more than %d answers (the labeler's keys are 1-9 and 0)", q->key, CORE_SCHEMA_MAX_A);
             r = next_token(&p, &c, a1, sizeof a1, &quoted);
             if (r < 0) return -1;
             if (r == 0 || quoted) return perr(&p, "'answer' needs a key");
@@ -377,7 +393,9 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
                 return perr(&p, "'rating' needs MIN MAX");
             char *e1, *e2;
             long lo = strtol(a1, &e1, 10), hi = strtol(a2, &e2, 10);
-            if (*e1 || *e2 || lo < 0 || hi > 100 || lo >= hi) return perr(&p, "'rating %s %s': need integers 0 <= MIN < MAX <= 100", a1, a2);
+            if (*e1 || *e2 || lo < 0 || hi > CORE_SCHEMA_MAX_RATING || lo >= hi)
+                return perr(&p, "'rating %s %s': need integers 0 <= MIN < MAX <= %d (one key per value; what zoosh stores)",
+                            a1, a2, CORE_SCHEMA_MAX_RATING);
             if (next_token(&p, &c, a3, sizeof a3, &quoted) != 0) return perr(&p, "unexpected text after 'rating MIN MAX'");
             out->kind = CORE_TASK_RATING;
             out->rating_min = (int)lo;
@@ -431,16 +449,48 @@ int core_schema_parse(const char *text, const char *fname, core_schema *out, cha
             p.line = 1;
             return perr(&p, "task name '%s' is a built-in task (add a 'task NAME' line)", out->name);
         }
+    if (!have_task && (strcmp(out->name, "pca") == 0 || out->name[0] == '-')) {
+        p.line = 1;
+        return perr(&p, "task name '%s' (from the file name) is not allowed: add a 'task NAME' line", out->name);
+    }
+    int longest = core_schema_longest_path(out);
+    if (longest > STORE_STEPS_MAX) {
+        p.line = 1;
+        return perr(&p, "a galaxy can be asked %d questions in this tree; an answer holds at most %d "
+                    "(split the tree into two tasks)", longest, STORE_STEPS_MAX);
+    }
     return 0;
 }
 
-int core_schema_load_file(const char *path, core_schema *out, char *err, size_t errlen)
+int core_schema_longest_path(const core_schema *s)
+{
+    /* most[q]: questions asked from q on, q included, when its answers are
+     * chosen to ask the most.  A question is asked after its parent answer,
+     * in schema order, so a child comes after its parent; one listed before
+     * its parent is never asked. */
+    int most[CORE_SCHEMA_MAX_Q] = {0}, total = 0;
+    if (s->kind != CORE_TASK_TREE) return 0;
+    for (int q = s->n_questions - 1; q >= 0; q--) {
+        int best = 0;
+        for (int a = 0; a < s->q[q].n_answers; a++) {
+            int sum = 0;
+            for (int c = q + 1; c < s->n_questions; c++)
+                if (s->q[c].parent_q == q && s->q[c].parent_a == a) sum += most[c];
+            if (sum > best) best = sum;
+        }
+        most[q] = 1 + best;
+        if (s->q[q].parent_q < 0) total += most[q];
+    }
+    return total;
+}
+
+char *core_schema_read_text(const char *path, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (err) snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     size_t cap = 4096, n = 0;
     char *buf = xmalloc(cap);
@@ -451,7 +501,7 @@ int core_schema_load_file(const char *path, core_schema *out, char *err, size_t 
             fclose(f);
             free(buf);
             if (err) snprintf(err, errlen, "%s: larger than 1 MiB, not a schema file", path);
-            return -1;
+            return NULL;
         }
         if (n + 1 >= cap) { cap *= 2; buf = xrealloc(buf, cap); }
     }
@@ -461,13 +511,20 @@ int core_schema_load_file(const char *path, core_schema *out, char *err, size_t 
     if (bad) {
         free(buf);
         if (err) snprintf(err, errlen, "%s: read error", path);
-        return -1;
+        return NULL;
     }
     if (memchr(buf, 0, n)) {
         free(buf);
         if (err) snprintf(err, errlen, "%s:1: binary file, not a schema", path);
-        return -1;
+        return NULL;
     }
+    return buf;
+}
+
+int core_schema_load_file(const char *path, core_schema *out, char *err, size_t errlen)
+{
+    char *buf = core_schema_read_text(path, err, errlen);
+    if (!buf) return -1;
     int rc = core_schema_parse(buf, path, out, err, errlen);
     free(buf);
     return rc;
@@ -595,4 +652,41 @@ int core_schema_ws_get(struct zs_txn *txn, const char *task, core_schema *out, c
     if (core_schema_builtin(task, out) == 0) return 0;
     if (err) snprintf(err, errlen, "no task '%s' in this workspace (zoosh stats WS lists them)", task);
     return -1;
+}
+
+int core_schema_ws_add(struct zs_txn *txn, const core_schema *s, const char *text, int *added, char *err, size_t errlen)
+{
+    *added = 0;
+    if (err && errlen) err[0] = 0;
+    core_schema *have = xmalloc(sizeof *have);
+    char e2[256];
+    int rc = 0;
+    if (core_schema_ws_get(txn, s->name, have, e2, sizeof e2) == 0) {
+        /* parse zeroes the whole struct first, so equal trees compare equal */
+        if (memcmp(have, s, sizeof *s) != 0) {
+            if (err) snprintf(err, errlen, "the workspace already has a task '%s' that is a different tree "
+                                           "(give yours another name: task NAME in the file)", s->name);
+            rc = -1;
+        }
+        free(have);
+        return rc;
+    }
+    free(have);
+    char key[64], *tasks = NULL;
+    snprintf(key, sizeof key, "%s%s", CORE_SCHEMA_META_PREFIX, s->name);
+    if ((rc = store_meta_put(txn, key, text)) != 0) goto fail;
+    rc = store_meta_get(txn, CORE_SCHEMA_META_TASKS, &tasks);
+    if (rc != 0 && rc != STORE_ENOTFOUND) goto fail;
+    size_t tl = (tasks ? strlen(tasks) : 0) + strlen(s->name) + 2;
+    char *all = xmalloc(tl);
+    snprintf(all, tl, "%s%s%s", tasks && *tasks ? tasks : "", tasks && *tasks ? " " : "", s->name);
+    free(tasks);
+    rc = store_meta_put(txn, CORE_SCHEMA_META_TASKS, all);
+    free(all);
+    if (rc) goto fail;
+    *added = 1;
+    return 0;
+fail:
+    if (err) snprintf(err, errlen, "storing task '%s': %s", s->name, store_strerror(rc));
+    return rc;
 }

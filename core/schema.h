@@ -16,7 +16,8 @@
 #include <stddef.h>
 
 #define CORE_SCHEMA_MAX_Q 32
-#define CORE_SCHEMA_MAX_A 12
+#define CORE_SCHEMA_MAX_A 10        /* the labeler's keys 1-9 and 0 */
+#define CORE_SCHEMA_MAX_RATING 5    /* a rating task's values lie in 0..5 (the store's range) */
 
 typedef enum { CORE_TASK_TREE = 1, CORE_TASK_RATING = 2 } core_task_kind;
 
@@ -47,6 +48,12 @@ int core_schema_builtin(const char *name, core_schema *out);
 /* Parses a schema file; -1 with "FILE:LINE: reason" in err on bad input. */
 int core_schema_load_file(const char *path, core_schema *out, char *err, size_t errlen);
 int core_schema_parse(const char *text, const char *fname, core_schema *out, char *err, size_t errlen);
+/* A schema file's text (malloc'ed; at most 1 MiB, no NUL bytes), or NULL
+ * with "FILE: reason" in err. */
+char *core_schema_read_text(const char *path, char *err, size_t errlen);
+/* The most questions one galaxy can be asked in a tree (0 for a rating):
+ * parse refuses trees where it passes STORE_STEPS_MAX, what an answer holds. */
+int core_schema_longest_path(const core_schema *s);
 /* A built-in name or a file path. */
 int core_schema_resolve(const char *name_or_file, core_schema *out, char *err, size_t errlen);
 
@@ -62,6 +69,12 @@ int core_schema_ws_tasks(struct zs_txn *txn, char (*names)[32], int max);
 /* A task of the workspace: its stored custom schema, else a built-in.  -1
  * with a reason in err when the workspace has no such task. */
 int core_schema_ws_get(struct zs_txn *txn, const char *task, core_schema *out, char *err, size_t errlen);
+
+/* Makes custom task S, parsed from TEXT (its schema file), a task of the
+ * workspace (in a store_write): stores the text as "schema/<name>" and adds
+ * the name to "tasks".  A task of that name already there must be the same
+ * tree (*added = 0), else -1 with the reason in err; *added = 1 when new. */
+int core_schema_ws_add(struct zs_txn *txn, const core_schema *s, const char *text, int *added, char *err, size_t errlen);
 
 /* Index of question key / answer key, -1 when absent. */
 int core_schema_question(const core_schema *s, const char *qkey);

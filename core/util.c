@@ -187,6 +187,13 @@ int core_strmap_get(const core_strmap *m, const char *key)
 
 /* ------------------------------------------------------- output files */
 
+int core_path_is_lmdb(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return !strcmp(base, "data.mdb") || !strcmp(base, "lock.mdb");
+}
+
 int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
@@ -209,11 +216,9 @@ int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
     o->path = target ? target : xstrdup(path);
     int exists = stat(o->path, &sb) == 0;
     if (exists && S_ISDIR(sb.st_mode)) { core_set_err(err, errlen, "is a directory"); goto fail; }
-    const char *base = strrchr(o->path, '/');
-    base = base ? base + 1 : o->path;
-    if (exists && (!strcmp(base, "data.mdb") || !strcmp(base, "lock.mdb"))) {
+    if (exists && core_path_is_lmdb(o->path)) {
         core_set_err(err, errlen, "is an LMDB database file (a workspace's %s); zoosh does not write over one, "
-                                  "choose another file name", base);
+                                  "choose another file name", strrchr(o->path, '/') ? strrchr(o->path, '/') + 1 : o->path);
         goto fail;
     }
     if (exists && !S_ISREG(sb.st_mode)) {       /* a device or pipe: written as it is */

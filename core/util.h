@@ -36,6 +36,9 @@ typedef struct {
     char *tmp;      /* the temporary beside it; NULL when written in place */
 } core_outfile;
 int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen);
+/* True when PATH names an LMDB file of a workspace (data.mdb, lock.mdb),
+ * which nothing but LMDB may write. */
+int core_path_is_lmdb(const char *path);
 /* Finishes the file: keep != 0 flushes, checks every write and renames into
  * place (-1 with the reason in err on any failure, the temporary removed);
  * keep == 0 discards it.  Always releases o. */

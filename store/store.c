@@ -266,7 +266,8 @@ static size_t env_mapsize_override(void)
     if (*end == 'k' || *end == 'K') v *= 1024;
     else if (*end == 'm' || *end == 'M') v *= 1024.0 * 1024;
     else if (*end == 'g' || *end == 'G') v *= 1024.0 * 1024 * 1024;
-    if (v < 65536) v = 65536;
+    if (!(v >= 65536)) v = 65536;          /* NaN and junk too */
+    if (v > 1e15) v = 1e15;
     return (size_t)v;
 }
 
@@ -1810,14 +1811,28 @@ int store_backup(zs_store *st, const char *dest_dir)
         set_err("mkdir %s: %s", dest_dir, strerror(e));
         return e;
     }
-    hold(st);
-    int r = mdb_env_copy2(st->env, dest_dir, MDB_CP_COMPACT);
-    unhold(st);
-    if (r) {
-        int rc = lmdb_rc(r, "mdb_env_copy2");
-        unlink(data);
-        if (made) rmdir(dest_dir);     /* a failed backup leaves no empty folder that looks like one */
-        return rc;
+    /* written as data.mdb.partial and renamed when whole: a backup killed
+     * half-way leaves no data.mdb that looks like a workspace (and would
+     * block the next try), only a partial file the next try overwrites */
+    char part[STORE_PATH_MAX + 32];
+    snprintf(part, sizeof part, "%s/data.mdb.partial", dest_dir);
+    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int e = errno;
+        set_err("create %s: %s", part, strerror(e));
+        if (made) rmdir(dest_dir);
+        return e;
     }
-    return 0;
+    hold(st);
+    int r = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+    unhold(st);
+    int rc = r ? lmdb_rc(r, "mdb_env_copyfd2") : 0;
+    if (!rc && fsync(fd) != 0) { int e = errno; set_err("fsync %s: %s", part, strerror(e)); rc = e == ENOSPC ? STORE_ENOSPC : e; }
+    if (close(fd) != 0 && !rc) { int e = errno; set_err("close %s: %s", part, strerror(e)); rc = e == ENOSPC ? STORE_ENOSPC : e; }
+    if (!rc && rename(part, data) != 0) { int e = errno; set_err("rename %s: %s", part, strerror(e)); rc = e; }
+    if (rc) {
+        unlink(part);
+        if (made) rmdir(dest_dir);     /* a failed backup leaves no empty folder that looks like one */
+    }
+    return rc;
 }

@@ -211,9 +211,30 @@ static void a_custom_file_parses(void)
     ZT_CHECK(strcmp(S.prior, "mine") == 0, "a tree's prior set '%s'", S.prior);
 
     /* Without a task line the name comes from the file name; rating tasks. */
-    write_file("stars.txt", "rating 1 10\n");
+    write_file("stars.txt", "rating 1 5\n");
     ZT_OK(core_schema_load_file("stars.txt", &S, err, sizeof err));
-    ZT_CHECK(strcmp(S.name, "stars") == 0 && S.kind == CORE_TASK_RATING && S.rating_max == 10, "%s", S.name);
+    ZT_CHECK(strcmp(S.name, "stars") == 0 && S.kind == CORE_TASK_RATING && S.rating_max == 5, "%s", S.name);
+
+    /* A UTF-8 byte-order mark (Windows editors write one) is not a statement. */
+    write_file("bom.txt", "\xef\xbb\xbftask bom\nquestion a\n answer x\n answer y\n");
+    ZT_CHECK(core_schema_load_file("bom.txt", &S, err, sizeof err) == 0 && strcmp(S.name, "bom") == 0, "BOM: %s", err);
+
+    /* The longest path: 16 unconditional questions fit an answer, 17 do not;
+     * branches count only the one taken. */
+    char tree[4096];
+    size_t n = 0;
+    for (int q = 0; q < 17; q++) n += (size_t)snprintf(tree + n, sizeof tree - n, "question q%d\n answer y\n answer n\n", q);
+    write_file("long.txt", tree);
+    ZT_CHECK(core_schema_load_file("long.txt", &S, err, sizeof err) == -1 &&
+             strstr(err, "long.txt:1: a galaxy can be asked 17 questions in this tree; an answer holds at most 16"), "%s", err);
+    write_file("long.txt", tree + strlen("question q0\n answer y\n answer n\n"));
+    ZT_CHECK(core_schema_load_file("long.txt", &S, err, sizeof err) == 0, "16 questions: %s", err);
+    ZT_CHECK(core_schema_longest_path(&S) == 16, "longest %d", core_schema_longest_path(&S));
+    write_file("branch.txt", "question a\n answer x\n answer y\nquestion b requires a_x\n answer p\n answer q\n"
+                             "question c requires a_x\n answer p\n answer q\nquestion d requires a_y\n answer p\n answer q\n"
+                             "question e requires b_p\n answer p\n answer q\n");
+    ZT_OK(core_schema_load_file("branch.txt", &S, err, sizeof err));
+    ZT_CHECK(core_schema_longest_path(&S) == 4, "a, b, e and c: %d", core_schema_longest_path(&S));
 }
 
 /* Each bad file gives "FILE:LINE: reason" with the right line. */
@@ -231,6 +252,13 @@ static void bad_files_name_file_and_line(void)
         {"question b requires a_x\n answer x\n answer y\nquestion a\n answer x\n answer y\n", "bad.schema:1: 'requires a_x'"},
         {"# nothing\n", "bad.schema:1: no questions"},
         {"rating 5 1\n", "bad.schema:1: 'rating 5 1'"},
+        {"rating 0 10\n", "bad.schema:1: 'rating 0 10': need integers 0 <= MIN < MAX <= 5"},
+        {"task pca\nquestion a\n answer x\n answer y\n", "bad.schema:1: task name 'pca' is reserved"},
+        {"task -x\nquestion a\n answer x\n answer y\n", "bad.schema:1: task name '-x' starts with '-'"},
+        {"question q\xc3\xa9\n answer x\n answer y\n", "bad.schema:1: question key 'q...': byte 0xc3 not allowed"},
+        {"question q\x1b[31m\n answer x\n answer y\n", "bad.schema:1: question key 'q...': byte 0x1b not allowed"},
+        {"question a\n answer a1\n answer a2\n answer a3\n answer a4\n answer a5\n answer a6\n answer a7\n answer a8\n"
+         " answer a9\n answer a10\n answer a11\n", "bad.schema:12: question 'a' has more than 10 answers (the labeler's keys"},
         {"task ring\nquestion a\n answer x\n answer y\n", "is a built-in task"},
         {"prior votes:Class8.1\nquestion a\n answer x\n answer y\n answer z\n", "bad.schema:1: 'prior votes:Class8.1' (SET:COLUMN) is for a task of one yes/no question (this one has more than 2 answers"},
         {"question a\n answer x\n answer y\nquestion b\n answer x\n answer y\nprior votes:Class8.1\n", "bad.schema:7: 'prior votes:Class8.1' (SET:COLUMN) is for a task of one yes/no question (this one has several questions"},

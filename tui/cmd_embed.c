@@ -459,7 +459,7 @@ int cmd_embed(int argc, char **argv)
     if ((status = run_encoder(st, ws, &o, NULL))) goto end;
     if (!have_enc) {
         if (dflt) printf("no default encoder (%s): morphology features only\n",
-                                     getenv("ZOOSH_ENCODER") ? "ZOOSH_ENCODER=none" : "sample_data/encoder.safetensors missing");
+                                     getenv("ZOOSH_ENCODER") && !strcmp(getenv("ZOOSH_ENCODER"), "none") ? "ZOOSH_ENCODER=none" : "sample_data/encoder.safetensors missing");
         const char *set = o.set ? o.set : o.weights ? "convnext" : o.method;
         if (o.pca > 0) status = fit_pca(st, ws, set, o.pca);
         goto end;
@@ -539,6 +539,7 @@ int cmd_similar(int argc, char **argv)
     int rc = store_read_begin(st, &txn);
     if (rc) { fprintf(stderr, "zoosh similar: %s: %s\n", ws, store_strerror(rc)); status = ws_status(rc); goto end; }
     uint32_t gid;
+    if (!id[0]) { fprintf(stderr, "zoosh similar: empty galaxy id\n"); status = EXIT_USAGE; goto end; }
     rc = store_galaxy_find(txn, id, &gid);
     if (rc) {
         if (rc == STORE_ENOTFOUND) fprintf(stderr, "zoosh similar: no galaxy with id '%s' in %s\n", id, ws);

@@ -269,19 +269,24 @@ static int header(catalog *c, const core_csv_row *row)
     c->prior_kind = xmalloc((size_t)row->n);
     c->id_col = c->file_col = -1;
     int id_str = -1, id = -1, file_loc = -1, file = -1;
+    core_strmap seen;      /* name -> column: a wide header is checked in linear time */
+    core_strmap_init(&seen, (size_t)row->n * 2 + 16);
     for (int j = 0; j < row->n; j++) {
         c->cols[j] = xstrdup(row->f[j]);
-        for (int k = 0; k < j; k++)
-            if (strcmp(c->cols[k], c->cols[j]) == 0) {
-                snprintf(c->err, sizeof c->err, "%s:%ld: column %s: named twice (columns %d and %d)",
-                         c->path, row->line, c->cols[j], k + 1, j + 1);
-                return 1;
-            }
+        int k = core_strmap_get(&seen, c->cols[j]);
+        if (k >= 0) {
+            snprintf(c->err, sizeof c->err, "%s:%ld: column %.200s: named twice (columns %d and %d)",
+                     c->path, row->line, c->cols[j], k + 1, j + 1);
+            core_strmap_free(&seen);
+            return 1;
+        }
+        core_strmap_put(&seen, c->cols[j], j);
         if (!strcmp(row->f[j], "id_str")) id_str = j;
         else if (!strcmp(row->f[j], "id")) id = j;
         else if (!strcmp(row->f[j], "file_loc")) file_loc = j;
         else if (!strcmp(row->f[j], "file")) file = j;
     }
+    core_strmap_free(&seen);
     c->id_col = id_str >= 0 ? id_str : id;
     c->file_col = file_loc >= 0 ? file_loc : file;
     if (c->id_col < 0) {
@@ -374,6 +379,12 @@ static int catalog_row(const core_csv_row *row, void *ctx)
     if (!id[0]) BAD(c->cols[c->id_col], "empty id");
     if (strlen(id) >= STORE_ID_MAX) BAD(c->cols[c->id_col], "id longer than %d bytes", STORE_ID_MAX - 1);
     if (strlen(id) != row->len[c->id_col]) BAD(c->cols[c->id_col], "id holds a NUL byte");
+    /* ids are printed one per line, tab-separated (rank, similar, exports):
+     * a newline, tab or escape in one would break those lines or reach the
+     * terminal raw */
+    for (const unsigned char *q = (const unsigned char *)id; *q; q++)
+        if (*q < 0x20 || *q == 0x7f)
+            BAD(c->cols[c->id_col], "id holds a control character (byte 0x%02x at byte %d)", *q, (int)(q - (const unsigned char *)id) + 1);
     r->id = xstrdup(id);
     int prev = core_strmap_put(&c->ids, r->id, (int)c->n_rows);
     if (prev >= 0) BAD(c->cols[c->id_col], "duplicate id '%s' (first on line %ld)", id, c->rows[prev].line);
@@ -1068,7 +1079,9 @@ int cmd_import(int argc, char **argv)
         fprintf(stderr, "zoosh import: skipped %d bad row%s:\n", bad.n, bad.n == 1 ? "" : "s");
         for (int i = 0; i < bad.n; i++) fprintf(stderr, "  %s\n", bad.msg[i]);
     }
-    status = 0;
+    /* --skip-bad with every row bad imported nothing: that is no success */
+    status = bad.n && written == 0 && !have_fs ? 1 : 0;
+    if (status) fprintf(stderr, "zoosh import: every row of %s was bad; nothing was imported\n", cat_path);
 end:
     if (pool_on) pool_stop(&pl);
     free(paths);

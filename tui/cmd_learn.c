@@ -87,7 +87,7 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
             if (!v) goto missing;
             char *e;
             double x = strtod(v, &e);
-            if (*e || x < 0 || x >= 1) goto badnum;
+            if (*e || !*v || !(x >= 0 && x < 1)) goto badnum;   /* NaN fails too */
             a->holdout = x;
             i++;
         } else if (o[0] == '-') {
@@ -670,6 +670,14 @@ int cmd_simulate(int argc, char **argv)
     int avail = 0;
     for (int i = 0; i < n; i++) avail += lab[i] >= 0 && !test[i];
     int budget = a.budget < avail ? a.budget : avail;
+    if (budget == 0) {
+        fprintf(stderr, "zoosh simulate: %s: no galaxy is left to show (%d with a label%s)\n", a.ws, npool,
+                a.holdout > 0 ? ", all of them in the --holdout; give a smaller fraction" : "");
+        free(shown); free(test); free(lab); free(truth);
+        core_ens_free(warm);
+        core_learn_data_free(&D);
+        return 1;
+    }
     printf("# simulate %s on %s: order %s, oracle %s, %d galaxies with a label (%d positive), "
            "budget %d, batch %d, seed %llu, features %s (%d-d)%s\n",
            a.task, a.ws, order, col, npool, npos, budget, a.batch, (unsigned long long)a.seed, D.features, D.d,

@@ -133,7 +133,7 @@ int cmd_init(int argc, char **argv)
     const char *ws = NULL;
     init_ctx c;
     memset(&c, 0, sizeof c);
-    int status = 0;
+    int status = 0, schema_given = 0;
     for (int i = 1; i < argc && !status; i++) {
         const char *a = argv[i];
         const char *val = NULL;
@@ -156,6 +156,7 @@ int cmd_init(int argc, char **argv)
         }
         char *list = xstrdup(val), *save = NULL;
         int any = 0;
+        schema_given = 1;
         for (char *t = strtok_r(list, ",", &save); t && !status; t = strtok_r(NULL, ",", &save)) {
             any = 1;
             status = add_task(&c, t);
@@ -164,7 +165,7 @@ int cmd_init(int argc, char **argv)
         free(list);
     }
     if (!status && !ws) { init_usage(stderr); status = EXIT_USAGE; }
-    if (!status && c.n == 0) status = add_task(&c, "gz-decals");
+    if (!status && c.n == 0 && !schema_given) status = add_task(&c, "gz-decals");   /* --schema interest: just that */
     if (!status) {
         init_ctx *cp = &c;
         cp->s[cp->n] = xmalloc(sizeof(core_schema));

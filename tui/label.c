@@ -1187,6 +1187,37 @@ static void build_columns(ui *u)
     }
 }
 
+typedef struct {
+    const core_schema *s;
+    const char *text;
+    int added;
+    char err[300];
+} adopt_ctx;
+
+static int adopt_fn(zs_txn *txn, void *p)
+{
+    adopt_ctx *a = p;
+    return core_schema_ws_add(txn, a->s, a->text, &a->added, a->err, sizeof a->err) ? STORE_EABORT : 0;
+}
+
+/* The task of schema file PATH (already parsed into u->schema) becomes a
+ * task of the workspace, or is refused when the workspace has another tree
+ * of that name.  A workspace this user may not write is left as it is: the
+ * labeler explains that it is read-only.  0, or the exit status. */
+static int adopt_task_file(ui *u, const char *path)
+{
+    char err[300];
+    char *text = core_schema_read_text(path, err, sizeof err);
+    if (!text) { fprintf(stderr, "zoosh label: %s\n", err); return 1; }
+    adopt_ctx a = {.s = &u->schema, .text = text};
+    int rc = store_is_readonly(u->st) ? 0 : store_write(u->st, adopt_fn, &a);
+    free(text);
+    if (rc == STORE_EABORT) { fprintf(stderr, "zoosh label: %s: %s\n", path, a.err); return 1; }
+    if (rc) return cmd_ws_failed("label", u->o.ws, rc);
+    if (a.added) fprintf(stderr, "zoosh label: task '%s' (from %s) is now a task of %s\n", u->schema.name, path, u->o.ws);
+    return 0;
+}
+
 int tui_label_run(const tui_label_opts *o)
 {
     ui U, *u = &U;
@@ -1200,7 +1231,12 @@ int tui_label_run(const tui_label_opts *o)
     setlocale(LC_ALL, "");
     u->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     const char *logpath = getenv("ZOOSH_LOG");
-    if (logpath && *logpath) u->log = fopen(logpath, "a");
+    if (logpath && *logpath) {
+        if (core_path_is_lmdb(logpath))
+            fprintf(stderr, "zoosh label: ZOOSH_LOG=%s names a workspace's LMDB file; not logging\n", logpath);
+        else if (!(u->log = fopen(logpath, "a")))
+            fprintf(stderr, "zoosh label: ZOOSH_LOG=%s: %s; not logging\n", logpath, strerror(errno));
+    }
 
     int rc = cmd_open_ws("label", o->ws, 0, &u->st);
     if (rc) return rc;
@@ -1223,6 +1259,10 @@ int tui_label_run(const tui_label_opts *o)
             status = 1;
             goto out;
         }
+        /* a schema file (built-in names were found above): its task joins the
+         * workspace before any answer, so every stored answer names a task
+         * the workspace knows (zoosh check, export, train read it there) */
+        if (got != 0 && (status = adopt_task_file(u, task)) != 0) goto out;
         if (n_gal == 0) {
             fprintf(stderr, "zoosh label: %s has no galaxies yet (zoosh import %s CATALOG.csv)\n", o->ws, o->ws);
             status = 1;

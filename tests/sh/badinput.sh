@@ -161,3 +161,69 @@ fails_cleanly "sim into a folder with a catalog.csv it did not write refuses" "o
 expect "and leaves it as it was, with no images folder" bash -c "cmp -s a.csv own/catalog.csv && test ! -e own/images"
 check "sim writes a fresh folder" "$Z" sim simd -n 4 --quiet
 check "and may write it again (its own catalog)" "$Z" sim simd -n 4 --seed 2 --quiet
+
+# ---- schema files and the tasks they make
+PTY="$PY $ROOT/tests/fuzz/ptyrun.py"
+printf 'task pca\nquestion q\n answer yes\n answer no\n' > pca.txt
+fails_cleanly "a task named 'pca' (the PCA models' prefix) is refused" "pca.txt:1: task name 'pca' is reserved" \
+    "$Z" init wpca --schema pca.txt
+expect "and no workspace is made" test ! -e wpca/data.mdb
+for q in $(seq 1 17); do printf 'question q%d\n answer y\n answer n\n' "$q"; done > long.txt
+fails_cleanly "a tree that asks 17 questions on one path is refused (an answer holds 16)" \
+    "long.txt:1: a galaxy can be asked 17 questions" "$Z" init wlong --schema long.txt
+printf 'task r10\nrating 0 10\n' > r10.txt
+fails_cleanly "a rating beyond 0..5 is refused" "'rating 0 10': need integers 0 <= MIN < MAX <= 5" "$Z" init wr --schema r10.txt
+printf 'question a\n' > many.txt; for a in $(seq 1 11); do printf ' answer a%d\n' "$a"; done >> many.txt
+fails_cleanly "an 11th answer (no key for it) is refused" "more than 10 answers" "$Z" init wm --schema many.txt
+printf 'task -x\nquestion q\n answer y\n answer n\n' > dash.txt
+fails_cleanly "a task name that reads as an option is refused" "starts with '-'" "$Z" init wd --schema dash.txt
+check "init --schema interest makes just that task" "$Z" init wint --schema interest
+expect "(no gz-decals added behind the user's back)" grep -q "with tasks: interest$" "$T/last.out"
+printf 'task mytree\nquestion shape\n answer round\n answer flat\n' > t1.txt
+printf 'task mytree\nquestion colour "Colour?"\n answer red\n answer blue\n' > t2.txt
+printf 'task other\nquestion colour "Colour?"\n answer red\n answer blue\n' > t3.txt
+check "a workspace with a custom tree" "$Z" init wt --schema t1.txt
+check "and galaxies" "$Z" import wt a.csv --threads 2
+printf 'sleep 2\nkeys q\nexpect-exit 10\n' | $PTY --out lab2.raw --timeout 30 -- env TERM=xterm "$Z" label wt --task t2.txt --graphics none 2>lab2.st
+expect "label --task FILE with another tree of a stored task's name refuses ($(tr -d '\033' < lab2.raw | head -c 160))" \
+    grep -qa "t2.txt: the workspace already has a task 'mytree' that is a different tree" lab2.raw
+printf 'wait Colour 15\nkeys 1\nsleep 1\nkeys q\nexpect-exit 10\n' | \
+    $PTY --out lab3.raw --timeout 40 -- env TERM=xterm ZOOSH_LOG="$T/wt/data.mdb" "$Z" label wt --task t3.txt --graphics none --retrain 0 2>lab3.st
+expect "label --task FILE with a new task adds it to the workspace" bash -c "'$Z' stats wt | grep -q '^other '"
+expect "the answer given under it is stored" bash -c "'$Z' export wt --format answers | grep -q ',other,'"
+expect "ZOOSH_LOG naming data.mdb is not written to ($(tr -d '\033' < lab3.raw | grep -ao 'ZOOSH_LOG[^;]*' | head -1))" \
+    grep -qa "names a workspace's LMDB file; not logging" lab3.raw
+check "and the workspace checks clean (every answer's task is known)" "$Z" check wt
+
+# ---- more catalogs and feature files
+printf 'id,file\n"a\nb",%s\n' "$img" > nl.csv
+fails_cleanly "an id holding a newline is refused" "nl.csv:2: column id: id holds a control character \(byte 0x0a" "$Z" import ws nl.csv
+printf 'id,file\nx,%s\n' "$img" | iconv -t UTF-16 > u16.csv
+fails_cleanly "a UTF-16 catalog is named as such" "u16.csv:1: UTF-16 text" "$Z" import ws u16.csv
+$PY -c "print('id,file,' + ','.join('c%d' % i for i in range(200000)))" > wide.csv
+fails_cleanly "a 200,000-column header is refused at once (it took 44 s)" "200000 text columns" timeout 20 "$Z" import ws wide.csv
+printf 'id,file\nbad1,nope.png\nbad2,nope.png\n' > allbad.csv
+fails_cleanly "--skip-bad when every row is bad is no success" "every row of allbad.csv was bad" "$Z" import ws allbad.csv --skip-bad
+if $PY -c 'import numpy' 2>/dev/null; then
+    printf '\xef\xbb\xbf' > bomids.txt; cat ids.txt >> bomids.txt
+    $PY -c 'import numpy as np; np.save("ok.npy", np.ones((40, 3), np.float32))'
+    check "an --ids file starting with a byte-order mark is read" "$Z" import ws a.csv --features ok.npy --ids bomids.txt --features-name bom
+fi
+fails_cleanly "similar with an empty id says so" "empty galaxy id" "$Z" similar ws ""
+fails_cleanly "simulate --holdout nan is refused" "--holdout: bad value 'nan'" \
+    "$Z" simulate ws --task ring --oracle ring --budget 10 --holdout nan
+fails_cleanly "simulate --holdout leaving nothing to show says so" "no galaxy is left to show" \
+    "$Z" simulate ws --task ring --oracle ring --budget 10 --holdout 0.999
+
+# ---- a backup killed at any moment leaves either a whole workspace or none, and a retry works
+"$Z" sim big -n 400 --size 128 --quiet --threads 2 && "$Z" init wbig >/dev/null && "$Z" import wbig big/catalog.csv --threads 2 >/dev/null
+bad=0
+for d in 0.005 0.01 0.02 0.04 0.08; do
+    rm -rf kb
+    "$Z" backup wbig kb >/dev/null 2>&1 & p=$!
+    sleep $d; kill -TERM $p 2>/dev/null; wait $p 2>/dev/null
+    if [ -e kb/data.mdb ] && ! "$Z" check kb >/dev/null 2>&1; then bad=$((bad + 1)); fi
+    "$Z" backup wbig kb >/dev/null 2>&1 || [ -e kb/data.mdb ] || bad=$((bad + 1))
+    "$Z" check kb >/dev/null 2>&1 || bad=$((bad + 1))
+done
+expect "5 backups killed part-way: no half copy taken for a workspace, every retry gave a clean one ($bad bad)" test "$bad" -eq 0

@@ -75,16 +75,18 @@ expect "q quits" bash -c "! tmux -L '$SOCK' has-session -t z 2>/dev/null"
 # a hostile catalog: escape sequences in the id and a metadata column, and no
 # thumbnail (imported with --no-thumbs): shown sanitised, with a placeholder
 mkdir evil && cp "$SHARED/decals_rings/$(sed -n 2p "$CAT" | cut -d, -f2)" evil/a.png
-printf 'id,file,survey\nevil\033[31mRED\033]0;pwn\007,a.png,DECaLS\033[2J\n' > evil/cat.csv
+printf 'id,file,survey\nevil\033[31mRED\033]0;pwn\007,a.png,DECaLS\n' > evil/id.csv
+printf 'id,file,survey\nevil,a.png,DECaLS\033[31mRED\033]0;pwn\007\033[2J\n' > evil/cat.csv
 check "a workspace from a catalog with escapes in it" "$Z" init evil/ws --schema ring
-check "imported without thumbnails" "$Z" import evil/ws evil/cat.csv --no-thumbs
+check_fails "an id with escapes in it is refused at import" "$Z" import evil/ws evil/id.csv --no-thumbs
+expect "naming the control character" grep -q "evil/id.csv:2: column id: id holds a control character (byte 0x1b" "$T/last.out"
+check "imported without thumbnails (escapes in a text column)" "$Z" import evil/ws evil/cat.csv --no-thumbs
 LANG=C.UTF-8 tm -u new-session -d -s e -x 100 -y 30 \
     "cd '$T' && exec env ZOOSH_LOG='$T/evil.log' '$Z' label evil/ws --task ring --retrain 0; "
 sleep 1.5
 tm capture-pane -p -t e > evil.txt
 tm capture-pane -e -p -t e > evil_attr.txt
-expect "the id is shown with its escapes made harmless" grep -qF 'evil?[31mRED?]0;pwn?' evil.txt
-expect "so is the survey column" grep -qF 'survey DECaLS?[2J' evil.txt
+expect "the survey column is shown with its escapes made harmless" grep -qF 'survey DECaLS?[31mRED?]0;pwn??[2J' evil.txt
 expect "no red text: the catalog's SGR never reached the terminal" bash -c "! grep -qF \"\$(printf '\033[31m')\" evil_attr.txt"
 expect "a missing thumbnail gets a placeholder" grep -q "placeholder shown" evil.log
 tm send-keys -t e 1
