@@ -381,14 +381,20 @@ static int tree_cols(const ans_walk *w, const store_answer *a, int16_t *col)
     return n;
 }
 
-/* Which answers compete: ratings (0..5, of any task: the interest GP) are
- * kind 1, this task's tree answers kind 0. */
+/* Which answers compete: ratings (0..5, for the GP) are kind 1 -- a rating
+ * task's own, or for a tree the user's interest ratings (its interest
+ * order) -- and this task's tree answers kind 0.  Another rating task's
+ * ratings are not counted: with them, the later rating of a galaxy by the
+ * same user, in whichever task, replaced the other. */
 static int ans_want(const store_answer *a, void *ctx)
 {
     ans_walk *w = ctx;
     int16_t col[STORE_STEPS_MAX];
     if (a->gid > w->D->max_gid || w->D->row[a->gid] < 0) return -1;   /* no features: not trained on */
-    if (a->kind == STORE_ANS_RATING) return a->rating >= 0 && a->rating <= 5 ? 1 : -1;
+    if (a->kind == STORE_ANS_RATING) {
+        const char *rated = w->D->schema.kind == CORE_TASK_RATING ? w->D->schema.name : "interest";
+        return strcmp(a->task, rated) == 0 && a->rating >= 0 && a->rating <= 5 ? 1 : -1;
+    }
     return tree_cols(w, a, col) > 0 ? 0 : -1;
 }
 

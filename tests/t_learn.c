@@ -550,14 +550,14 @@ static void each_user_counts_once_per_galaxy_their_latest_answer(void)
     ring_answer(&A.a[A.n++], 1, 0); snprintf(A.a[A.n - 1].user, STORE_USER_MAX, "bob");   /* g2 bob: no */
     ring_answer(&A.a[A.n++], 2, 1);                                     /* g3 tester: yes, then no (undone) */
     ring_answer(&A.a[A.n++], 2, 0);
-    for (int k = 0; k < 2; k++) {                                       /* g4 tester rates 1, then 5 */
+    for (int k = 0; k < 3; k++) {          /* g4 tester rates 1, then 5; then 0 in another rating task */
         store_answer *a = &A.a[A.n++];
         memset(a, 0, sizeof *a);
         a->gid = 4;
         a->kind = STORE_ANS_RATING;
-        a->rating = (int8_t)(k ? 5 : 1);
+        a->rating = (int8_t)(k == 1 ? 5 : k == 0 ? 1 : 0);
         snprintf(a->user, sizeof a->user, "tester");
-        snprintf(a->task, sizeof a->task, "interest");
+        snprintf(a->task, sizeof a->task, "%s", k == 2 ? "quality" : "interest");
     }
     ZT_OK(store_write(st, put_answers, &A));
     uint64_t undo = A.seq[6];
@@ -575,7 +575,8 @@ static void each_user_counts_once_per_galaxy_their_latest_answer(void)
     ZT_CHECK(D.y[2] == 1 && D.y[3] == 1, "g2: one vote each for tester and bob (yes %g no %g)", D.y[2], D.y[3]);
     ZT_CHECK(D.y[4] == 1 && D.y[5] == 0, "g3: the undone change leaves the first answer (yes %g no %g)", D.y[4], D.y[5]);
     ZT_CHECK(D.n_answered == 3, "answered %d", D.n_answered);
-    ZT_CHECK(D.n_rated == 1 && D.rating[3] == 5, "g4: the latest rating (%d rated, %g)", D.n_rated, D.rating[3]);
+    ZT_CHECK(D.n_rated == 1 && D.rating[3] == 5,
+             "g4: the latest interest rating, not another rating task's (%d rated, %g)", D.n_rated, D.rating[3]);
     core_learn_data_free(&D);
     store_close(st);
 }

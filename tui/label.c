@@ -114,6 +114,7 @@ typedef struct {
     uint32_t truth_v;
     double truth_auc;           /* the model's AUC against true_ring, NAN when none */
     char order[16];
+    int catalog_chosen;          /* the user asked for catalog order (--order, the o menu): retrains keep it */
     float pred[MAX_PRED];
     int n_pred;
     uint32_t pred_gid;
@@ -484,6 +485,7 @@ static void put_clip(int y, int x, int w, const char *s)
 /* Word-wraps s into rows starting at y; returns the next free row. */
 static int put_wrapped(int y, int x, int w, int max_y, const char *s)
 {
+    if (w <= 0 || x >= COLS) return y;   /* the large view leaves the text no columns */
     while (*s && y <= max_y) {
         int len = (int)strlen(s);
         int take = len;
@@ -963,11 +965,13 @@ static void choose_order(ui *u, int i)
     if (strcmp(orders[i], "catalog") == 0) {
         tui_session_set_queue(u->ses, NULL, 0);
         snprintf(u->order, sizeof u->order, "catalog");
+        u->catalog_chosen = 1;
         snprintf(u->msg, sizeof u->msg, "catalog order");
     } else if (!u->tr) {
         snprintf(u->msg, sizeof u->msg, "ordering by %s needs the background trainer (it did not start)", orders[i]);
     } else {
         snprintf(u->order, sizeof u->order, "%s", orders[i]);
+        u->catalog_chosen = 0;
         tui_trainer_submit(u->tr, orders[i]);
         u->since_retrain = 0;
         u->last_submit = core_mono_s();
@@ -1097,8 +1101,11 @@ static void idle(ui *u)
             if (rc == 0) {
                 char keep[16];
                 snprintf(keep, sizeof keep, "%s", u->order);
-                u->order[0] = 0;
-                load_queue(u);          /* the new queue, switched between two galaxies */
+                /* the new queue, switched between two galaxies; catalog
+                 * order, when the user chose it, stays */
+                if (u->catalog_chosen) snprintf(u->order, sizeof u->order, "catalog");
+                else u->order[0] = 0;
+                load_queue(u);
                 if (strcmp(keep, "catalog") != 0 && !u->have_model) snprintf(u->order, sizeof u->order, "%s", keep);
                 if (strcmp(u->info.metric, "prior") == 0 && u->prior_src[0])
                     snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked by the task's priors (%.60s)",
@@ -1287,6 +1294,7 @@ int tui_label_run(const tui_label_opts *o)
         goto out;
     }
     if (o->order) snprintf(u->order, sizeof u->order, "%s", o->order);
+    u->catalog_chosen = o->order && strcmp(o->order, "catalog") == 0;
     load_queue(u);
     tui_session_first(u->ses);   /* the stored queue's first, not the catalog's */
     if (o->order && strcmp(o->order, "catalog") != 0) snprintf(u->order, sizeof u->order, "%s", o->order);

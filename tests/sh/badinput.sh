@@ -227,3 +227,17 @@ for d in 0.005 0.01 0.02 0.04 0.08; do
     "$Z" check kb >/dev/null 2>&1 || bad=$((bad + 1))
 done
 expect "5 backups killed part-way: no half copy taken for a workspace, every retry gave a clean one ($bad bad)" test "$bad" -eq 0
+
+# ---- the labeler's large view in a tall terminal (the text panel got -2 columns: SIGSEGV)
+for g in blocks none; do
+    printf 'wait ring 15\nkeys v\nsleep 1\nkeys 1\nsleep 0.5\nkeys v\nsleep 0.5\nkeys q\nexpect-exit 5\n' | \
+        $PTY --cols 80 --rows 50 --out large.raw --timeout 40 -- env TERM=xterm "$Z" label ws --task ring --graphics $g --retrain 0 2>large.st
+    expect "'v' (large view) at 80x50 with --graphics $g and back: no crash ($(cat large.st))" grep -qx "exit 0" large.st
+done
+
+# ---- --order catalog survives the background retrain (it was silently switched to mixed)
+"$Z" init wcat --schema ring >/dev/null && "$Z" import wcat a.csv --threads 2 >/dev/null && "$Z" embed wcat --threads 2 --quiet >/dev/null
+printf 'wait ring 15\nkeys 1\nsleep 0.4\nkeys 2\nsleep 0.4\nkeys 1\nwait re-ranked 30\nsleep 0.5\nkeys 2\nsleep 0.5\nkeys 1\nsleep 1\nkeys q\nexpect-exit 5\n' | \
+    $PTY --cols 120 --rows 40 --out cat.raw --timeout 40 -- env TERM=xterm "$Z" label wcat --task ring --order catalog --retrain 3 --graphics none 2>cat.st
+expect "after a retrain the galaxies shown still follow the catalog ($("$Z" export wcat --format answers | cut -d, -f6 | tail -n +2 | tr '\n' ' '))" \
+    bash -c "test \"\$('$Z' export wcat --format answers | cut -d, -f6 | sed -n 2,6p)\" = \"\$(sed -n 2,6p a.csv | cut -d, -f1)\""
