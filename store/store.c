@@ -360,18 +360,25 @@ static void share_with_group_of_parent(const char *dir)
 }
 
 /* In a group-writable workspace directory, LMDB's files must be group-
- * writable too (LMDB creates them with 0666 & ~umask). */
+ * writable too (LMDB creates them with 0666 & ~umask); in a world-writable
+ * one (a copy opened to everyone with chmod -R a+rwX), world-writable: the
+ * lock.mdb the first labeler creates must not shut the others out. */
 static void keep_group_writable(const char *dir)
 {
     struct stat ds;
     if (stat(dir, &ds) != 0 || !(ds.st_mode & S_IWGRP)) return;
+    mode_t want = S_IRGRP | S_IWGRP;
+    char data[STORE_PATH_MAX + 16];
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    struct stat dfs;
+    if ((ds.st_mode & S_IWOTH) && stat(data, &dfs) == 0 && (dfs.st_mode & S_IWOTH)) want |= S_IROTH | S_IWOTH;
     static const char *const files[] = {"data.mdb", "lock.mdb"};
     for (int i = 0; i < 2; i++) {
         char p[STORE_PATH_MAX + 16];
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         struct stat fs;
-        if (stat(p, &fs) == 0 && fs.st_uid == geteuid() && (fs.st_mode & (S_IRGRP | S_IWGRP)) != (S_IRGRP | S_IWGRP))
-            if (chmod(p, (fs.st_mode & 07777) | S_IRGRP | S_IWGRP) != 0) continue;
+        if (stat(p, &fs) == 0 && fs.st_uid == geteuid() && (fs.st_mode & want) != want)
+            if (chmod(p, (fs.st_mode & 07777) | want) != 0) continue;
     }
 }
 

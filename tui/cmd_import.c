@@ -1125,7 +1125,8 @@ static void export_usage(FILE *f)
         "               default interest).\n"
         "  features     id_str,feat_0..feat_{D-1} of a feature set (--set, default the\n"
         "               workspace's features.default).\n"
-        "  predictions  id_str,file_loc,<column>_prob from the task's trained head.\n"
+        "  predictions  id_str,file_loc,<column>_prob from the task's trained head\n"
+        "               (a rating task: <task>_predicted,<task>_sd from its GP).\n"
         "zoobot, labels and interest count one vote per user per galaxy: their latest\n"
         "answer not retracted (a changed mind replaces, a second session does not add;\n"
         "training counts the same way).  Retracted answers (undo) count nowhere except\n"
@@ -1398,6 +1399,10 @@ early:
                 fputs("id_str,file_loc", out);
                 for (int j = 0; j < n; j++) {
                     char cb[160];
+                    if (sc->kind == CORE_TASK_RATING) {   /* the GP's predicted rating and its spread */
+                        fprintf(out, ",%s_%s", sc->name, j == 0 ? "predicted" : j == 1 ? "sd" : "extra");
+                        continue;
+                    }
                     if (j < ncol) core_schema_column(sc, j, cb, sizeof cb, NULL, NULL);
                     else snprintf(cb, sizeof cb, "%s_%d", sc->name, j);
                     fprintf(out, ",%s_prob", cb);

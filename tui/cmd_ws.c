@@ -279,8 +279,11 @@ static int tally_answer(const store_answer *a, void *p)
         if (a->retracts >= 1 && a->retracts <= i && t->kind[a->retracts - 1] != 0 &&
             t->kind[a->retracts - 1] != STORE_ANS_RETRACT) {
             task_tally *orig = &t->tasks[t->task[a->retracts - 1]];
-            if (t->kind[a->retracts - 1] == STORE_ANS_TREE || t->kind[a->retracts - 1] == STORE_ANS_RATING)
-                orig->retracted++;
+            int k = t->kind[a->retracts - 1];
+            if (k == STORE_ANS_TREE || k == STORE_ANS_RATING) orig->retracted++;
+            /* an unstarred or un-skipped galaxy no longer counts */
+            else if (k == STORE_ANS_FAVOURITE && orig->favourites) orig->favourites--;
+            else if (k == STORE_ANS_SKIP && orig->skips) orig->skips--;
             t->kind[a->retracts - 1] = 0;
         } else {
             t->retract_bad++;

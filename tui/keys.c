@@ -35,7 +35,7 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_JUMP, "jump", "jump to a galaxy by id"},
     {TUI_ACT_ORDER, "order", "choose the queue order"},
     {TUI_ACT_HELP, "help", "this help"},
-    {TUI_ACT_QUIT, "quit", "quit (each answer was saved when given)"},
+    {TUI_ACT_QUIT, "quit", "quit (each galaxy was saved when its last answer was given)"},
     {TUI_ACT_INVERT, "invert", "invert the image"},
     {TUI_ACT_STRETCH, "stretch", "stretch: linear / asinh / log"},
     {TUI_ACT_ZOOM_IN, "zoom-in", "zoom into the centre"},

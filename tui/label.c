@@ -25,6 +25,7 @@
 #include "tui/label.h"
 
 #include <curses.h>
+#include <term.h>
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -636,16 +637,23 @@ static void draw_label(ui *u)
         put_clip(y, x + (idw < w - 3 ? idw + 1 : w - 2), 2, u->utf8 ? "\xe2\x98\x85" : "*");
     }
     y++;
-    if (u->radec[0]) put_clip(y++, x, w, u->radec);
-    if (u->survey[0]) {
+    /* the rows the question needs (its text, every answer); the lines about
+     * the galaxy give way to them in a short terminal, so no answer is
+     * ever off the screen while its key still works */
+    int qneed = u->schema.kind == CORE_TASK_RATING ? 1 + u->schema.rating_max - u->schema.rating_min + 1 : 0;
+    if (u->schema.kind != CORE_TASK_RATING && tui_session_question(u->ses) >= 0)
+        qneed = 2 + u->schema.q[tui_session_question(u->ses)].n_answers;
+    int spare = max_y - y + 1 - qneed;
+    if (u->radec[0] && spare-- > 0) put_clip(y++, x, w, u->radec);
+    if (u->survey[0] && spare-- > 0) {
         char sv[96];
         snprintf(sv, sizeof sv, "survey %s", u->survey);
         put_clip(y++, x, w, sv);
     }
     char info[64];
     snprintf(info, sizeof info, "gid %u%s", gid, tui_session_answered(u->ses, gid) ? "  (answered by you)" : "");
-    put_clip(y++, x, w, info);
-    y++;
+    if (spare-- > 0) put_clip(y++, x, w, info);
+    if (spare-- > 0) y++;
     if (u->schema.kind == CORE_TASK_RATING) {
         attron(A_BOLD);
         y = put_wrapped(y, x, w, max_y, "How interesting is this galaxy?");
@@ -1329,8 +1337,20 @@ int tui_label_run(const tui_label_opts *o)
           u->caps.n_typeahead);
 
     core_set_fatal_hook(restore_terminal);
-    if (!initscr()) {
-        fprintf(stderr, "zoosh label: cannot start curses (TERM=%s)\n", getenv("TERM") ? getenv("TERM") : "");
+    /* newterm, not initscr: initscr exits by itself on an unknown TERM */
+    const char *term_name = getenv("TERM") ? getenv("TERM") : "";
+    if (!newterm(NULL, stdout, stdin)) {
+        fprintf(stderr, "zoosh label: TERM=%s: no terminal description of that name here; the labeler needs "
+                        "a full-screen terminal (try TERM=xterm-256color)\n", term_name);
+        status = 1;
+        goto out;
+    }
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1) {   /* TERM=dumb, emacs shell buffers: every row would land on one line */
+        endwin();
+        fprintf(stderr, "zoosh label: TERM=%s cannot move the cursor; the labeler needs a full-screen terminal "
+                        "(try TERM=xterm-256color)\n", term_name);
+        status = 1;
         goto out;
     }
     u->curses_up = 1;
@@ -1393,6 +1413,11 @@ int tui_label_run(const tui_label_opts *o)
     } else {
         printf("zoosh label: %d answers saved this session (task %s, user %s); %u of %u galaxies done by you\n",
                fin.answers, u->schema.name, store_current_user(), fin.done_user, fin.total);
+        int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
+        int half = u->ses ? tui_session_path(u->ses, pq, pa, STORE_STEPS_MAX) : 0;
+        if (half > 0)   /* a tree is stored whole, when its last question is answered */
+            printf("zoosh label: the galaxy left half-way (%d question%s of its tree answered) was not saved\n",
+                   half, half == 1 ? "" : "s");
     }
 out:
     restore_terminal();

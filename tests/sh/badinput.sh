@@ -241,3 +241,44 @@ printf 'wait ring 15\nkeys 1\nsleep 0.4\nkeys 2\nsleep 0.4\nkeys 1\nwait re-rank
     $PTY --cols 120 --rows 40 --out cat.raw --timeout 40 -- env TERM=xterm "$Z" label wcat --task ring --order catalog --retrain 3 --graphics none 2>cat.st
 expect "after a retrain the galaxies shown still follow the catalog ($("$Z" export wcat --format answers | cut -d, -f6 | tail -n +2 | tr '\n' ' '))" \
     bash -c "test \"\$('$Z' export wcat --format answers | cut -d, -f6 | sed -n 2,6p)\" = \"\$(sed -n 2,6p a.csv | cut -d, -f1)\""
+
+# ---- stats counts the stars that stand, not every star and unstar
+printf 'wait ring 15\nkeys f\nsleep 0.3\nkeys f\nsleep 0.3\nkeys f\nsleep 0.3\nkeys f\nsleep 0.3\nkeys f\nsleep 0.5\nkeys q\nexpect-exit 5\n' | \
+    $PTY --cols 120 --rows 40 --out fav.raw --timeout 40 -- env TERM=xterm "$Z" label wcat --task ring --graphics none --retrain 0 2>fav.st
+expect "starred, unstarred, starred, unstarred, starred: stats says 1 favourite ($("$Z" stats wcat | grep -A1 "^task" | tail -1))" \
+    bash -c "'$Z' stats wcat | grep -A1 '^task' | awk '\$1 == \"ring\" {print \$4}' | grep -qx 1"
+
+# ---- quitting in the middle of a tree says that galaxy was not saved
+printf 'task two\nquestion a "First?"\n answer x\n answer y\nquestion b "Second?"\n answer p\n answer q\n' > two.txt
+printf 'wait First 15\nkeys 1\nwait Second 5\nkeys q\nexpect-exit 5\n' | \
+    $PTY --cols 120 --rows 40 --out half.raw --timeout 40 -- env TERM=xterm "$Z" label wcat --task two.txt --graphics none --retrain 0 2>half.st
+expect "quit after 1 of 2 questions: told the galaxy left half-way was not saved" \
+    grep -qa "the galaxy left half-way (1 question of its tree answered) was not saved" half.raw
+
+# ---- a copy opened to everyone stays open after the first user creates lock.mdb
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 755 "$T" && cp "$Z" zoosh.bin && chmod 755 zoosh.bin
+    "$Z" backup wcat open >/dev/null && chmod -R a+rwX open
+    setpriv --reuid=20001 --regid=20001 --clear-groups env HOME=/tmp ./zoosh.bin train open --task ring >u1.out 2>&1
+    setpriv --reuid=20002 --regid=20002 --clear-groups env HOME=/tmp ./zoosh.bin train open --task ring >u2.out 2>&1; st=$?
+    expect "a second user can still write after the first made lock.mdb ($st: $(tail -1 u2.out | cut -c1-80); $(stat -c '%A %u' open/lock.mdb))" test "$st" -eq 0
+fi
+
+# ---- a terminal that cannot move the cursor, or an unknown TERM: a clear refusal, not a garbled screen
+for t in dumb nosuchterm; do
+    printf 'sleep 2\nkeys q\nexpect-exit 5\n' | $PTY --cols 100 --rows 30 --out term.raw --timeout 20 -- \
+        env TERM=$t "$Z" label wcat --task ring --graphics none 2>term.st
+    expect "label with TERM=$t exits 1 saying it needs a full-screen terminal ($(cat term.st))" \
+        bash -c "grep -qx 'exit 1' term.st && grep -qa 'TERM=$t.*the labeler needs a full-screen terminal' term.raw"
+done
+
+# ---- the smallest terminal (50x12) still shows every answer of a 5-answer question
+if command -v tmux >/dev/null; then
+    printf 'task five\nquestion size "How big?"\n answer a "Dominant"\n answer b "Large"\n answer c "Moderate"\n answer d "Small"\n answer e "None"\n' > five.txt
+    SOCK=zt-bad-$$
+    tmux -L $SOCK new-session -d -x 50 -y 12 "cd '$T' && env TERM=xterm-256color '$Z' label wcat --task five.txt --graphics none --retrain 0"
+    for i in $(seq 1 40); do tmux -L $SOCK capture-pane -p > small.txt 2>/dev/null; grep -q "How big" small.txt && break; sleep 0.1; done
+    sleep 0.3; tmux -L $SOCK capture-pane -p > small.txt
+    tmux -L $SOCK send-keys q; sleep 0.3; tmux -L $SOCK kill-server 2>/dev/null
+    expect "at 50x12 all five answers are on screen ($(grep -c '^ *[1-5]  ' small.txt) of 5)" test "$(grep -c '^ *[1-5]  ' small.txt)" -eq 5
+fi
