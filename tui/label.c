@@ -116,6 +116,9 @@ typedef struct {
     double truth_auc;           /* the model's AUC against true_ring, NAN when none */
     char order[16];
     int catalog_chosen;          /* the user asked for catalog order (--order, the o menu): retrains keep it */
+    char expect_order[16];       /* after this labeler's retrain: the order it ranked by */
+    char chosen[16];             /* the order the user asked for (--order, the o menu); "" = the stored one */
+    int have_queue;              /* a stored queue is in the session */
     float pred[MAX_PRED];
     int n_pred;
     uint32_t pred_gid;
@@ -242,7 +245,17 @@ static void load_queue(ui *u)
     int n = 0;
     int want_catalog = u->order[0] && strcmp(u->order, "catalog") == 0;
     if (!want_catalog && core_queue_get(txn, u->schema.name, &gids, &n, &info) == 0 && n > 0) {
+        /* one stored queue per task: another labeler's retrain may have
+         * ranked it by another order; this labeler's chosen order stays, on
+         * the queue it has, until its own retrain stores one */
+        if (u->expect_order[0] && strcmp(info.order, u->expect_order) != 0) {
+            free(gids);
+            store_read_end(txn);
+            snprintf(u->order, sizeof u->order, "%s", u->expect_order);
+            return;
+        }
         tui_session_set_queue(u->ses, gids, n);
+        u->have_queue = 1;
         snprintf(u->order, sizeof u->order, "%s", info.order[0] ? info.order : "ranked");
     } else {
         tui_session_set_queue(u->ses, NULL, 0);
@@ -909,7 +922,10 @@ static void retrain_maybe(ui *u, int force)
     if (tui_trainer_busy(u->tr)) return;
     if (force || (every > 0 && u->since_retrain >= every) ||
         (every > 0 && u->since_retrain > 0 && core_mono_s() - u->last_submit > secs)) {
-        tui_trainer_submit(u->tr, strcmp(u->order, "catalog") == 0 || strcmp(u->order, "ranked") == 0 ? NULL : u->order);
+        /* the user's own order, not one another labeler's queue brought */
+        const char *ord = u->chosen[0] ? u->chosen
+                        : strcmp(u->order, "catalog") == 0 || strcmp(u->order, "ranked") == 0 ? NULL : u->order;
+        tui_trainer_submit(u->tr, ord);
         u->since_retrain = 0;
         u->last_submit = core_mono_s();
         logf_(u, "retrain submitted (order %s)", u->order);
@@ -974,11 +990,13 @@ static void choose_order(ui *u, int i)
         tui_session_set_queue(u->ses, NULL, 0);
         snprintf(u->order, sizeof u->order, "catalog");
         u->catalog_chosen = 1;
+        u->chosen[0] = 0;
         snprintf(u->msg, sizeof u->msg, "catalog order");
     } else if (!u->tr) {
         snprintf(u->msg, sizeof u->msg, "ordering by %s needs the background trainer (it did not start)", orders[i]);
     } else {
         snprintf(u->order, sizeof u->order, "%s", orders[i]);
+        snprintf(u->chosen, sizeof u->chosen, "%s", orders[i]);
         u->catalog_chosen = 0;
         tui_trainer_submit(u->tr, orders[i]);
         u->since_retrain = 0;
@@ -1113,7 +1131,11 @@ static void idle(ui *u)
                  * order, when the user chose it, stays */
                 if (u->catalog_chosen) snprintf(u->order, sizeof u->order, "catalog");
                 else u->order[0] = 0;
+                /* the stored queue is this run's unless another labeler's
+                 * retrain, by another order, replaced it meanwhile */
+                snprintf(u->expect_order, sizeof u->expect_order, "%s", info.order);
                 load_queue(u);
+                u->expect_order[0] = 0;
                 if (strcmp(keep, "catalog") != 0 && !u->have_model) snprintf(u->order, sizeof u->order, "%s", keep);
                 if (strcmp(u->info.metric, "prior") == 0 && u->prior_src[0])
                     snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked by the task's priors (%.60s)",
@@ -1303,6 +1325,7 @@ int tui_label_run(const tui_label_opts *o)
     }
     if (o->order) snprintf(u->order, sizeof u->order, "%s", o->order);
     u->catalog_chosen = o->order && strcmp(o->order, "catalog") == 0;
+    if (o->order && !u->catalog_chosen) snprintf(u->chosen, sizeof u->chosen, "%s", o->order);
     load_queue(u);
     tui_session_first(u->ses);   /* the stored queue's first, not the catalog's */
     if (o->order && strcmp(o->order, "catalog") != 0) snprintf(u->order, sizeof u->order, "%s", o->order);
@@ -1392,6 +1415,8 @@ int tui_label_run(const tui_label_opts *o)
         if (got_signal) break;
         if (ch == ERR) {
             idle(u);
+            /* between keys: the galaxy on screen, for the other labelers */
+            if (tui_session_claim(u->ses, tui_session_gid(u->ses))) u->need_image = 1;
             continue;
         }
         if (ch == 27) ch = swallow_escape();
@@ -1400,6 +1425,7 @@ int tui_label_run(const tui_label_opts *o)
         if (handle_key(u, ch)) break;
     }
     status = 0;
+    tui_session_claim(u->ses, 0);
     tui_session_stats fin;
     tui_session_stats_get(u->ses, &fin);
     restore_terminal();

@@ -48,6 +48,12 @@ void tui_session_free(tui_session *s);
 
 /* The current galaxy (0 when none is left for this user). */
 uint32_t tui_session_gid(const tui_session *s);
+/* Tells other labelers of the task that GID is on this one's screen (0:
+ * none, at quit); they skip it when their answers and the galaxies on
+ * screen would reach --retire.  No-op when unchanged or read-only.  When
+ * another labeler claimed the same galaxy first and it is not yet being
+ * answered here, moves on to the next one and returns 1. */
+int tui_session_claim(tui_session *s, uint32_t gid);
 /* The question being asked (index into schema->q), -1 for a rating task or
  * when no galaxy is left. */
 int tui_session_question(const tui_session *s);

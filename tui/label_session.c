@@ -16,6 +16,9 @@
 
 #include "core/util.h"
 
+#define CLAIMS_MAX 256        /* labelers of one task at once, as far as claims go */
+#define CLAIM_TTL_S 900       /* seconds a claim counts without being renewed */
+
 enum { IDX_ANSWER = 1, IDX_FAV = 2 };
 
 typedef struct {
@@ -67,7 +70,107 @@ struct tui_session {
 
     int answers, retractions;
     char msg[200];
+
+    uint32_t others[CLAIMS_MAX];   /* galaxies other labelers of this task have on screen now */
+    int n_others;
+    uint32_t claimed;               /* the galaxy this session's claim names (0 = none) */
+    double claim_t;                 /* when it was written (core_mono_s) */
 };
+
+/* ---- claims: which galaxy each labeler has on screen
+ *
+ * meta "claims/<task>" holds one line per labeler, "user gid unix-time",
+ * rewritten in a write transaction (LMDB serialises them) whenever the
+ * galaxy on screen changes.  A galaxy someone else is answering now counts
+ * towards its retirement, so with --retire 1 two volunteers are not shown
+ * the same galaxy.  A claim older than CLAIM_TTL_S (a labeler left idle, or
+ * killed) no longer counts. */
+
+static void advance(tui_session *s);
+
+static void claims_key(const tui_session *s, char *k, size_t n) { snprintf(k, n, "claims/%s", s->schema.name); }
+
+static void load_claims(tui_session *s)
+{
+    s->n_others = 0;
+    zs_txn *txn;
+    if (store_read_begin(s->st, &txn) != 0) return;
+    char key[64], *v = NULL;
+    claims_key(s, key, sizeof key);
+    long now = (long)(core_now_us() / 1000000);
+    if (store_meta_get(txn, key, &v) == 0) {
+        char *save = NULL;
+        for (char *ln = strtok_r(v, "\n", &save); ln && s->n_others < CLAIMS_MAX; ln = strtok_r(NULL, "\n", &save)) {
+            char user[STORE_USER_MAX];
+            unsigned long gid;
+            long t;
+            if (sscanf(ln, "%31s %lu %ld", user, &gid, &t) != 3) continue;
+            if (strcmp(user, s->user) == 0 || now - t > CLAIM_TTL_S || gid == 0) continue;
+            s->others[s->n_others++] = (uint32_t)gid;
+        }
+        free(v);
+    }
+    store_read_end(txn);
+}
+
+static int held_by_others(const tui_session *s, uint32_t gid)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_others; i++) n += s->others[i] == gid;
+    return n;
+}
+
+typedef struct { tui_session *s; uint32_t gid; int others_on; } claim_ctx;
+
+static int claim_cb(zs_txn *txn, void *p)
+{
+    claim_ctx *c = p;
+    char key[64], *v = NULL;
+    claims_key(c->s, key, sizeof key);
+    int rc = store_meta_get(txn, key, &v);
+    if (rc && rc != STORE_ENOTFOUND) return rc;
+    long now = (long)(core_now_us() / 1000000);
+    size_t cap = (v ? strlen(v) : 0) + 128, len = 0;
+    char *out = xmalloc(cap);
+    out[0] = 0;
+    int kept = 0;
+    if (v) {
+        char *save = NULL;
+        for (char *ln = strtok_r(v, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
+            char user[STORE_USER_MAX];
+            unsigned long gid;
+            long t;
+            if (sscanf(ln, "%31s %lu %ld", user, &gid, &t) != 3) continue;
+            if (strcmp(user, c->s->user) == 0 || now - t > CLAIM_TTL_S || kept >= CLAIMS_MAX - 1) continue;
+            len += (size_t)snprintf(out + len, cap - len, "%s\n", ln);
+            kept++;
+            c->others_on += c->gid && gid == c->gid;
+        }
+    }
+    if (c->gid) snprintf(out + len, cap - len, "%s %u %ld\n", c->s->user, c->gid, now);
+    rc = store_meta_put(txn, key, out);
+    free(out);
+    free(v);
+    return rc;
+}
+
+int tui_session_claim(tui_session *s, uint32_t gid)
+{
+    double now = core_mono_s();
+    /* unchanged: renewed a few times within the TTL while it stays on screen */
+    if ((gid == s->claimed && (gid == 0 || now - s->claim_t < CLAIM_TTL_S / 3)) || store_is_readonly(s->st)) return 0;
+    claim_ctx c = {s, gid, 0};
+    if (store_write(s->st, claim_cb, &c) != 0) return 0;
+    s->claimed = gid;
+    s->claim_t = now;
+    /* two labelers shown the same galaxy in the same instant: the writes are
+     * serialised, and the later one, not yet answering it, moves on */
+    if (gid && gid == s->gid && s->n_path == 0 && gid <= s->max_gid && s->n_total[gid] + c.others_on >= s->retire) {
+        advance(s);
+        return s->gid != gid;
+    }
+    return 0;
+}
 
 /* ---- counts from the log */
 
@@ -166,7 +269,7 @@ int tui_session_refresh(tui_session *s)
 static int eligible(const tui_session *s, uint32_t gid)
 {
     return gid >= 1 && gid <= s->max_gid && s->n_mine[gid] == 0 &&
-           s->n_total[gid] < s->retire && !s->skipped[gid];
+           s->n_total[gid] + held_by_others(s, gid) < s->retire && !s->skipped[gid];
 }
 
 static void reset_path(tui_session *s)
@@ -189,6 +292,7 @@ static void advance(tui_session *s)
 {
     uint32_t prev = s->gid;
     reset_path(s);
+    load_claims(s);
     while (s->n_pending > 0) {
         uint32_t g = s->pending[--s->n_pending];
         if (g != prev && eligible(s, g)) { s->gid = g; return; }
