@@ -17,20 +17,11 @@ CAT=$SHARED/decals_rings/catalog.csv
 [ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
 RUNS=${CRASH_RUNS:-18}
 SOCK="zt-crash-$$"
-tm() { tmux -L "$SOCK" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 RANDOM=${CRASH_SEED:-$$}
 # a private copy of the binary: others relink ./zoosh while this runs
 cp "$Z" "$T/zoosh.bin" && Z=$T/zoosh.bin
 
-wait_for() {   # wait_for SESSION TEXT SECS
-    local i
-    for i in $(seq 1 $(( $3 * 20 ))); do
-        tm capture-pane -p -t "$1" 2>/dev/null | grep -qF -- "$2" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 answers() { "$Z" export ws --format answers 2>/dev/null | tail -n +2 | grep -c ',ring,'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
@@ -55,14 +46,14 @@ for run in $(seq 1 "$RUNS"); do
         S=l$run
         LANG=C.UTF-8 tm -u new-session -d -s "$S" -x 100 -y 30 \
             "cd '$T' && exec '$Z' label ws --task ring --retrain 5 --graphics blocks 2>/dev/null; "
-        if ! wait_for "$S" "Does the galaxy have a ring?" 20; then
+        if ! tm_wait "$S" "Does the galaxy have a ring?" 20; then
             bad_start=$((bad_start + 1)); tm kill-session -t "$S" 2>/dev/null; continue
         fi
         PID=$(tm display -p -t "$S" '#{pane_pid}')
         k=$((1 + RANDOM % 6)) acked=0
         for i in $(seq 1 $k); do
             tm send-keys -t "$S" $((1 + RANDOM % 2))
-            wait_for "$S" "session $i " 10 && acked=$i || break
+            tm_wait "$S" "session $i " 10 && acked=$i || break
         done
         extra=$((RANDOM % 4))
         for i in $(seq 1 $extra); do tm send-keys -t "$S" $((1 + RANDOM % 2)); done

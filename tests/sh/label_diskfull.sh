@@ -11,16 +11,8 @@ CAT=$SHARED/decals_rings/catalog.csv
 mkdir full
 if ! mount -t tmpfs -o size=24m tmpfs full 2>/dev/null; then skip "cannot mount a small tmpfs here"; exit 0; fi
 SOCK="zt-full-$$"
-tm() { tmux -L "$SOCK" "$@"; }
+wait_for() { tm_wait f "$1" "${2:-10}"; }   # wait_for TEXT [SECS]
 trap 'tm kill-server 2>/dev/null; umount "$T/full" 2>/dev/null; rm -rf "$T"' EXIT
-wait_for() {
-    local i
-    for i in $(seq 1 $(( ${2:-10} * 10 ))); do
-        tm capture-pane -p -t f 2>/dev/null | grep -qF -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 check "a workspace on a 24 MB file system" "$Z" init full/ws --schema ring
 # no thumbnails: a small data file with few free pages, so answers soon need new ones
 check "200 galaxies (without thumbnails)" "$Z" import full/ws "$CAT" --no-thumbs

@@ -9,16 +9,8 @@ CAT=$SHARED/decals_rings/catalog.csv
 [ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
 
 SOCK="zt-kill-$$"
-tm() { tmux -L "$SOCK" "$@"; }
+wait_for() { tm_wait "$S" "$1" "${2:-10}"; }   # wait_for TEXT [SECS]
 trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
-wait_for() {
-    local i
-    for i in $(seq 1 $(( ${2:-10} * 10 ))); do
-        tm capture-pane -p -t "$S" 2>/dev/null | grep -qF -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 answers() { "$Z" export ws --format answers | grep -c ',ring,tree,'; }
 # start NAME: a labeler in its own tmux session; its pid in $PID
 start() {

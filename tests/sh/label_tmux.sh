@@ -9,17 +9,9 @@ CAT=$SHARED/decals_rings/catalog.csv
 [ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
 
 SOCK="zt-label-$$"
-tm() { tmux -L "$SOCK" "$@"; }
+wait_for() { tm_wait z "$1" "${2:-10}"; }   # wait_for TEXT [SECS]
 trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 # wait_for TEXT [SECONDS]: until the pane shows TEXT
-wait_for() {
-    local i
-    for i in $(seq 1 $(( ${2:-10} * 10 ))); do
-        tm capture-pane -p -t z 2>/dev/null | grep -qF -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 check "a workspace with the ring task" "$Z" init ws --schema ring
 check "imports the 200 real ring galaxies" nice "$Z" import ws "$CAT" --threads 1

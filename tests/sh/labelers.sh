@@ -13,7 +13,6 @@ command -v setpriv >/dev/null || { skip "no setpriv"; exit 0; }
 CAT=$SHARED/decals_rings/catalog.csv
 [ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
 SOCK="zt-labelers-$$"
-tm() { tmux -L "$SOCK" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 cp "$Z" "$T/zoosh.bin" && Z=$T/zoosh.bin && chmod 755 "$T" "$Z"
 head -41 "$CAT" | sed "s#,images/#,$SHARED/decals_rings/images/#" > a.csv
@@ -28,20 +27,12 @@ start() {   # start SESSION UID ARGS...: the labeler as uid UID in a tmux sessio
     tm new-session -d -s "$s" -x 140 -y 30 \
         "cd '$T' && setpriv --reuid=$u --regid=$u --clear-groups env HOME=/tmp TERM=xterm-256color LANG=C.UTF-8 '$Z' label $*"
 }
-wait_for() {   # wait_for SESSION TEXT SECS
-    local i
-    for i in $(seq 1 $(( $3 * 10 ))); do
-        tm capture-pane -p -t "$1" 2>/dev/null | grep -qF -- "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 answers() { "$Z" export "$1" --format answers | tail -n +2; }
 
 # ---- --retire 1: no galaxy twice
 start a 20001 ws --task ring --retire 1 --graphics none --retrain 0
 start b 20002 ws --task ring --retire 1 --graphics none --retrain 0
-wait_for a "Does the galaxy have a ring" 20 && wait_for b "Does the galaxy have a ring" 20
+tm_wait a "Does the galaxy have a ring" 20 && tm_wait b "Does the galaxy have a ring" 20
 sleep 0.5
 for i in $(seq 1 10); do tm send-keys -t a 1 \; send-keys -t b 2; sleep 0.3; done
 for i in $(seq 1 6); do tm send-keys -t a 1; sleep 0.15; tm send-keys -t b 2; sleep 0.25; done
@@ -58,7 +49,7 @@ tm kill-server 2>/dev/null
 # ---- two orders on one task's stored queue
 start a 20001 ws2 --task ring --order likely --retrain 2 --graphics none
 start b 20002 ws2 --task ring --order random --retrain 2 --graphics none
-wait_for a "Does the galaxy have a ring" 20 && wait_for b "Does the galaxy have a ring" 20
+tm_wait a "Does the galaxy have a ring" 20 && tm_wait b "Does the galaxy have a ring" 20
 for i in $(seq 1 10); do tm send-keys -t a 1 \; send-keys -t b 2; sleep 0.5; done
 sleep 2
 oa=$(tm capture-pane -p -t a | grep -o 'order [a-z]\+' | tail -1)

@@ -30,3 +30,14 @@ check_fails() {
 }
 # expect SENTENCE TEST-ARGS...: like check but for a condition
 expect() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "condition false: $*"; fi; }
+# tmux on the test's own socket (set SOCK first) and waiting for text on a pane:
+#   tm new-session -d -s NAME ...; tm_wait NAME TEXT SECS || fail ...
+tm() { tmux -L "$SOCK" "$@"; }
+tm_wait() {   # tm_wait SESSION TEXT SECS: 0 once TEXT is on the pane, 1 after SECS
+    local i
+    for i in $(seq 1 $(( $3 * 20 ))); do
+        tm capture-pane -p -t "$1" 2>/dev/null | grep -qF -- "$2" && return 0
+        sleep 0.05
+    done
+    return 1
+}

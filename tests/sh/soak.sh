@@ -18,18 +18,9 @@ CAT=$SHARED/decals_rings/catalog.csv
 SECS=${SOAK_SECONDS:-60}
 NL=${SOAK_LABELERS:-8}
 SOCK="zt-soak-$$"
-tm() { tmux -L "$SOCK" "$@"; }
 trap 'touch "$T/stop"; tm kill-server 2>/dev/null; wait; rm -rf "$T"' EXIT
 cp "$Z" "$T/zoosh.bin" && Z=$T/zoosh.bin   # others relink ./zoosh meanwhile
 
-wait_for() {   # wait_for SESSION TEXT SECS
-    local i
-    for i in $(seq 1 $(( $3 * 10 ))); do
-        tm capture-pane -p -t "$1" 2>/dev/null | grep -qF -- "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # 400 galaxies: the real 200, and again under other ids (same images)
@@ -48,7 +39,7 @@ for n in $(seq 1 "$NL"); do
         "cd '$T/run' && exec setpriv --reuid=$((20000 + n)) --regid=20000 --clear-groups env HOME=/tmp ZOOSH_LOG='$T/run/l$n.log' '$Z' label ../ws --task ring --retrain 10 --retrain-secs 20 --retire 100 --graphics blocks 2>'$T/run/l$n.err'; "
 done
 started=0
-for n in $(seq 1 "$NL"); do wait_for "ctl:l$n" "Does the galaxy have a ring?" 30 && started=$((started + 1)); done
+for n in $(seq 1 "$NL"); do tm_wait "ctl:l$n" "Does the galaxy have a ring?" 30 && started=$((started + 1)); done
 expect "$NL labelers start on one workspace ($started did)" test "$started" -eq "$NL"
 declare -a PIDS CMDS RSS0
 for n in $(seq 1 "$NL"); do PIDS[$n]=$(tm display -p -t "ctl:l$n" '#{pane_pid}'); CMDS[$n]=$(tr '\0' ' ' < "/proc/${PIDS[$n]}/cmdline"); done
@@ -60,11 +51,11 @@ drive() {
     while [ ! -f stop ]; do
         if [ $i -gt 0 ] && [ $((RANDOM % 4)) = 0 ]; then
             tm send-keys -t "$w" u
-            wait_for "$w" "session $((i - 1)) " 20 || { echo "stall undo $i" > "stall.$n"; break; }
+            tm_wait "$w" "session $((i - 1)) " 20 || { echo "stall undo $i" > "stall.$n"; break; }
             i=$((i - 1)) u=$((u + 1))
         else
             tm send-keys -t "$w" $((1 + RANDOM % 2))
-            if ! wait_for "$w" "session $((i + 1)) " 20; then
+            if ! tm_wait "$w" "session $((i + 1)) " 20; then
                 tm capture-pane -p -t "$w" > "stall.$n.screen"
                 # the queue ran out for this user: done, not stalled
                 if grep -qE 'you ([0-9]+)/\1 ' "stall.$n.screen"; then touch "done.$n"; break; fi
