@@ -658,35 +658,47 @@ int core_schema_ws_add(struct zs_txn *txn, const core_schema *s, const char *tex
 {
     *added = 0;
     if (err && errlen) err[0] = 0;
-    core_schema *have = xmalloc(sizeof *have);
-    char e2[256];
+    char key[64], *tasks = NULL;
     int rc = 0;
-    if (core_schema_ws_get(txn, s->name, have, e2, sizeof e2) == 0) {
+    if (text) {
+        core_schema *have = xmalloc(sizeof *have);
+        char e2[256];
+        int found = core_schema_ws_get(txn, s->name, have, e2, sizeof e2) == 0;
         /* parse zeroes the whole struct first, so equal trees compare equal */
-        if (memcmp(have, s, sizeof *s) != 0) {
+        int same = found && memcmp(have, s, sizeof *s) == 0;
+        free(have);
+        if (found && !same) {
             if (err) snprintf(err, errlen, "the workspace already has a task '%s' that is a different tree "
                                            "(give yours another name: task NAME in the file)", s->name);
-            rc = -1;
+            return -1;
         }
-        free(have);
-        return rc;
+        if (same) return 0;
+        snprintf(key, sizeof key, "%s%s", CORE_SCHEMA_META_PREFIX, s->name);
+        if ((rc = store_meta_put(txn, key, text)) != 0) goto fail;
     }
-    free(have);
-    char key[64], *tasks = NULL;
-    snprintf(key, sizeof key, "%s%s", CORE_SCHEMA_META_PREFIX, s->name);
-    if ((rc = store_meta_put(txn, key, text)) != 0) goto fail;
     rc = store_meta_get(txn, CORE_SCHEMA_META_TASKS, &tasks);
     if (rc != 0 && rc != STORE_ENOTFOUND) goto fail;
-    size_t tl = (tasks ? strlen(tasks) : 0) + strlen(s->name) + 2;
-    char *all = xmalloc(tl);
-    snprintf(all, tl, "%s%s%s", tasks && *tasks ? tasks : "", tasks && *tasks ? " " : "", s->name);
+    rc = 0;
+    int listed = 0;
+    if (tasks) {
+        char *copy = xstrdup(tasks), *save = NULL;
+        for (char *t = strtok_r(copy, " \t\n", &save); t && !listed; t = strtok_r(NULL, " \t\n", &save))
+            listed = strcmp(t, s->name) == 0;
+        free(copy);
+    }
+    if (!listed) {
+        size_t tl = (tasks ? strlen(tasks) : 0) + strlen(s->name) + 2;
+        char *all = xmalloc(tl);
+        snprintf(all, tl, "%s%s%s", tasks && *tasks ? tasks : "", tasks && *tasks ? " " : "", s->name);
+        rc = store_meta_put(txn, CORE_SCHEMA_META_TASKS, all);
+        free(all);
+        if (rc) goto fail;
+        *added = 1;
+    }
     free(tasks);
-    rc = store_meta_put(txn, CORE_SCHEMA_META_TASKS, all);
-    free(all);
-    if (rc) goto fail;
-    *added = 1;
     return 0;
 fail:
+    free(tasks);
     if (err) snprintf(err, errlen, "storing task '%s': %s", s->name, store_strerror(rc));
     return rc;
 }

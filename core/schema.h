@@ -70,10 +70,11 @@ int core_schema_ws_tasks(struct zs_txn *txn, char (*names)[32], int max);
  * with a reason in err when the workspace has no such task. */
 int core_schema_ws_get(struct zs_txn *txn, const char *task, core_schema *out, char *err, size_t errlen);
 
-/* Makes custom task S, parsed from TEXT (its schema file), a task of the
- * workspace (in a store_write): stores the text as "schema/<name>" and adds
- * the name to "tasks".  A task of that name already there must be the same
- * tree (*added = 0), else -1 with the reason in err; *added = 1 when new. */
+/* Makes S a task of the workspace (in a store_write): adds its name to
+ * "tasks" and, for a custom task parsed from TEXT (its schema file; NULL for
+ * a built-in), stores the text as "schema/<name>".  A custom task of that
+ * name already there must be the same tree (*added = 0), else -1 with the
+ * reason in err; *added = 1 when it was not listed before. */
 int core_schema_ws_add(struct zs_txn *txn, const core_schema *s, const char *text, int *added, char *err, size_t errlen);
 
 /* Index of question key / answer key, -1 when absent. */

@@ -23,6 +23,18 @@ static void write_raw(const char *path, const char *json, long long hlen, size_t
     fclose(f);
 }
 
+/* A file of the header JSON and the given data bytes. */
+static void write_st(const char *path, const char *json, const uint8_t *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ZT_CHECK(f != NULL, "cannot create %s", path);
+    uint64_t hl = strlen(json);
+    for (int i = 0; i < 8; i++) fputc((int)(hl >> (8 * i) & 0xff), f);
+    fputs(json, f);
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
 /* Opening must fail and the reason must contain `want`. */
 static void refuses(const char *json, long long hlen, size_t ndata, const char *want)
 {
@@ -71,13 +83,8 @@ static void converts_f16_bf16_to_f32(void)
      * BF16: 1.0 = 0x3f80, -3.0 = 0xc040 */
     const char *json = "{\"h\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[0,8]},"
                        "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[8,12]}}";
-    FILE *f = fopen("h.safetensors", "wb");
-    uint64_t n = strlen(json);
-    for (int i = 0; i < 8; i++) fputc((int)(n >> (8 * i) & 0xff), f);
-    fputs(json, f);
     const uint8_t data[12] = {0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x01, 0x00, 0x80, 0x3f, 0x40, 0xc0};
-    fwrite(data, 1, 12, f);
-    fclose(f);
+    write_st("h.safetensors", json, data, sizeof data);
     core_safetensors *st;
     char err[256];
     ZT_CHECK(core_safetensors_open(&st, "h.safetensors", err, sizeof err) == 0, "%s", err);
@@ -167,13 +174,8 @@ static void refuses_nan_or_inf_weights(void)
      * naming the tensor and the element */
     const char *json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]},"
                        "\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[12,16]}}";
-    FILE *f = fopen("nan.safetensors", "wb");
-    uint64_t n = strlen(json);
-    for (int i = 0; i < 8; i++) fputc((int)(n >> (8 * i) & 0xff), f);
-    fputs(json, f);
     const uint8_t data[16] = {0, 0, 0x80, 0x3f, 0, 0, 0xc0, 0x7f, 0, 0, 0x80, 0x3f, 0x00, 0x3c, 0x00, 0x7c};
-    fwrite(data, 1, 16, f);
-    fclose(f);
+    write_st("nan.safetensors", json, data, sizeof data);
     core_safetensors *st;
     char err[256];
     ZT_CHECK(core_safetensors_open(&st, "nan.safetensors", err, sizeof err) == 0, "%s", err);

@@ -36,7 +36,7 @@ typedef struct zs_store zs_store;
 /* Opens workspace WS for subcommand CMD (store_open flags).  0 on success
  * (with a note on stderr when it reads without LMDB's lock), else the reason
  * on stderr -- missing, not a directory, foreign, damaged, newer, or (opened
- * for writing, by any command but label) read-only for this user -- and the
+ * for writing) read-only for this user -- and the
  * exit status to return (EXIT_WORKSPACE for a workspace problem). */
 int cmd_open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st);
 /* The message and exit status for store error RC on WS (as cmd_open_ws). */

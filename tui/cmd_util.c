@@ -59,13 +59,15 @@ int cmd_ws_failed(const char *cmd, const char *ws, int rc)
 {
     const char *detail = store_last_error();
     switch (rc) {
-    case STORE_ENOWS:
-        if (strstr(detail, "not a directory"))
+    case STORE_ENOWS: {
+        struct stat sb;
+        if (stat(ws, &sb) == 0 && !S_ISDIR(sb.st_mode))
             fprintf(stderr, "zoosh %s: %s: not a workspace (a workspace is a directory; zoosh init makes one "
                             "in a new directory)\n", cmd, ws);
         else
             fprintf(stderr, "zoosh %s: %s: no workspace there (create one with: zoosh init %s)\n", cmd, ws, ws);
         return EXIT_WORKSPACE;
+    }
     case STORE_EFOREIGN:
         fprintf(stderr, "zoosh %s: %s: not a zoosh workspace, or a damaged one (%s)\n", cmd, ws, detail);
         return EXIT_WORKSPACE;
@@ -92,9 +94,8 @@ int cmd_open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st)
 {
     int rc = store_open(st, ws, flags);
     if (rc) return cmd_ws_failed(cmd, ws, rc);
-    /* a command that will write says so now, not after minutes of work (the
-     * labeler opens read-only workspaces on purpose: it explains on screen) */
-    if (!(flags & STORE_RDONLY) && store_is_readonly(*st) && strcmp(cmd, "label") != 0) {
+    /* a command that will write says so now, not after minutes of work */
+    if (!(flags & STORE_RDONLY) && store_is_readonly(*st)) {
         store_close(*st);
         *st = NULL;
         return cmd_ws_failed(cmd, ws, STORE_EREADONLY);

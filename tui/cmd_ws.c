@@ -56,19 +56,10 @@ typedef struct {
 static int init_write(zs_txn *txn, void *p)
 {
     init_ctx *c = p;
-    char tasks[MAX_TASKS * 33 + 16] = "";
     for (int i = 0; i < c->n; i++) {
-        if (i) strcat(tasks, " ");
-        strcat(tasks, c->s[i]->name);
-        if (c->text[i]) {
-            char key[64];
-            snprintf(key, sizeof key, "%s%s", CORE_SCHEMA_META_PREFIX, c->s[i]->name);
-            int rc = store_meta_put(txn, key, c->text[i]);
-            if (rc) return rc;
-        }
+        int added, rc = core_schema_ws_add(txn, c->s[i], c->text[i], &added, NULL, 0);
+        if (rc) return rc < 0 ? STORE_EINVAL : rc;
     }
-    int rc = store_meta_put(txn, CORE_SCHEMA_META_TASKS, tasks);
-    if (rc) return rc;
     char when[32];
     time_t now = time(NULL);
     struct tm tm;

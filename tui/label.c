@@ -115,10 +115,8 @@ typedef struct {
     uint32_t truth_v;
     double truth_auc;           /* the model's AUC against true_ring, NAN when none */
     char order[16];
-    int catalog_chosen;          /* the user asked for catalog order (--order, the o menu): retrains keep it */
-    char expect_order[16];       /* after this labeler's retrain: the order it ranked by */
-    char chosen[16];             /* the order the user asked for (--order, the o menu); "" = the stored one */
-    int have_queue;              /* a stored queue is in the session */
+    char chosen[16];             /* the order the user asked for (--order, the o menu; "catalog" too):
+                                  * retrains keep it; "" = the stored queue's */
     float pred[MAX_PRED];
     int n_pred;
     uint32_t pred_gid;
@@ -229,7 +227,10 @@ static void load_truth(ui *u, zs_txn *txn)
         u->truth_auc = auc;
 }
 
-static void load_queue(ui *u)
+/* The stored queue into the session.  EXPECT (after this labeler's retrain:
+ * the order it ranked by) or NULL: a queue another labeler stored by another
+ * order is then not taken. */
+static void load_queue(ui *u, const char *expect)
 {
     zs_txn *txn;
     if (store_read_begin(u->st, &txn) != 0) return;
@@ -248,14 +249,13 @@ static void load_queue(ui *u)
         /* one stored queue per task: another labeler's retrain may have
          * ranked it by another order; this labeler's chosen order stays, on
          * the queue it has, until its own retrain stores one */
-        if (u->expect_order[0] && strcmp(info.order, u->expect_order) != 0) {
+        if (expect && strcmp(info.order, expect) != 0) {
             free(gids);
             store_read_end(txn);
-            snprintf(u->order, sizeof u->order, "%s", u->expect_order);
+            snprintf(u->order, sizeof u->order, "%s", expect);
             return;
         }
         tui_session_set_queue(u->ses, gids, n);
-        u->have_queue = 1;
         snprintf(u->order, sizeof u->order, "%s", info.order[0] ? info.order : "ranked");
     } else {
         tui_session_set_queue(u->ses, NULL, 0);
@@ -653,9 +653,9 @@ static void draw_label(ui *u)
     /* the rows the question needs (its text, every answer); the lines about
      * the galaxy give way to them in a short terminal, so no answer is
      * ever off the screen while its key still works */
-    int qneed = u->schema.kind == CORE_TASK_RATING ? 1 + u->schema.rating_max - u->schema.rating_min + 1 : 0;
-    if (u->schema.kind != CORE_TASK_RATING && tui_session_question(u->ses) >= 0)
-        qneed = 2 + u->schema.q[tui_session_question(u->ses)].n_answers;
+    int cur_q = tui_session_question(u->ses);
+    int qneed = u->schema.kind == CORE_TASK_RATING ? 2 + u->schema.rating_max - u->schema.rating_min
+              : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers : 0;
     int spare = max_y - y + 1 - qneed;
     if (u->radec[0] && spare-- > 0) put_clip(y++, x, w, u->radec);
     if (u->survey[0] && spare-- > 0) {
@@ -923,7 +923,7 @@ static void retrain_maybe(ui *u, int force)
     if (force || (every > 0 && u->since_retrain >= every) ||
         (every > 0 && u->since_retrain > 0 && core_mono_s() - u->last_submit > secs)) {
         /* the user's own order, not one another labeler's queue brought */
-        const char *ord = u->chosen[0] ? u->chosen
+        const char *ord = u->chosen[0] && strcmp(u->chosen, "catalog") != 0 ? u->chosen
                         : strcmp(u->order, "catalog") == 0 || strcmp(u->order, "ranked") == 0 ? NULL : u->order;
         tui_trainer_submit(u->tr, ord);
         u->since_retrain = 0;
@@ -989,15 +989,13 @@ static void choose_order(ui *u, int i)
     if (strcmp(orders[i], "catalog") == 0) {
         tui_session_set_queue(u->ses, NULL, 0);
         snprintf(u->order, sizeof u->order, "catalog");
-        u->catalog_chosen = 1;
-        u->chosen[0] = 0;
+        snprintf(u->chosen, sizeof u->chosen, "catalog");
         snprintf(u->msg, sizeof u->msg, "catalog order");
     } else if (!u->tr) {
         snprintf(u->msg, sizeof u->msg, "ordering by %s needs the background trainer (it did not start)", orders[i]);
     } else {
         snprintf(u->order, sizeof u->order, "%s", orders[i]);
         snprintf(u->chosen, sizeof u->chosen, "%s", orders[i]);
-        u->catalog_chosen = 0;
         tui_trainer_submit(u->tr, orders[i]);
         u->since_retrain = 0;
         u->last_submit = core_mono_s();
@@ -1129,13 +1127,10 @@ static void idle(ui *u)
                 snprintf(keep, sizeof keep, "%s", u->order);
                 /* the new queue, switched between two galaxies; catalog
                  * order, when the user chose it, stays */
-                if (u->catalog_chosen) snprintf(u->order, sizeof u->order, "catalog");
-                else u->order[0] = 0;
+                snprintf(u->order, sizeof u->order, "%s", strcmp(u->chosen, "catalog") == 0 ? "catalog" : "");
                 /* the stored queue is this run's unless another labeler's
                  * retrain, by another order, replaced it meanwhile */
-                snprintf(u->expect_order, sizeof u->expect_order, "%s", info.order);
-                load_queue(u);
-                u->expect_order[0] = 0;
+                load_queue(u, info.order);
                 if (strcmp(keep, "catalog") != 0 && !u->have_model) snprintf(u->order, sizeof u->order, "%s", keep);
                 if (strcmp(u->info.metric, "prior") == 0 && u->prior_src[0])
                     snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked by the task's priors (%.60s)",
@@ -1275,8 +1270,10 @@ int tui_label_run(const tui_label_opts *o)
             fprintf(stderr, "zoosh label: ZOOSH_LOG=%s: %s; not logging\n", logpath, strerror(errno));
     }
 
-    int rc = cmd_open_ws("label", o->ws, 0, &u->st);
-    if (rc) return rc;
+    /* not cmd_open_ws: a read-only workspace is opened on purpose, the
+     * labeler explains it on screen */
+    int rc = store_open(&u->st, o->ws, 0);
+    if (rc) return cmd_ws_failed("label", o->ws, rc);
     /* the task: a workspace task by name, else a schema file */
     {
         zs_txn *txn;
@@ -1324,9 +1321,8 @@ int tui_label_run(const tui_label_opts *o)
         goto out;
     }
     if (o->order) snprintf(u->order, sizeof u->order, "%s", o->order);
-    u->catalog_chosen = o->order && strcmp(o->order, "catalog") == 0;
-    if (o->order && !u->catalog_chosen) snprintf(u->chosen, sizeof u->chosen, "%s", o->order);
-    load_queue(u);
+    if (o->order) snprintf(u->chosen, sizeof u->chosen, "%s", o->order);
+    load_queue(u, NULL);
     tui_session_first(u->ses);   /* the stored queue's first, not the catalog's */
     if (o->order && strcmp(o->order, "catalog") != 0) snprintf(u->order, sizeof u->order, "%s", o->order);
     /* the trainer thread idles until asked: by --retrain's count, the clock or the o menu */
