@@ -407,15 +407,21 @@ static long magic_layout(const MDB_val *v)
  * a full disk during a copy, a truncate, a partial restore) would fault with
  * SIGBUS at the first read of a missing page: refuse it as damaged before any
  * page past the two meta pages is touched. */
-static int check_length(zs_store *st, const char *data, off_t size)
+static int check_length(zs_store *st, const char *data)
 {
     MDB_envinfo info;
     MDB_stat s;
     if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &s)) return 0;
+    /* the length is read after the meta page, never before: a writer in
+     * another process writes its pages before the meta that names them, so
+     * the file read now holds at least those pages; one read earlier could
+     * predate a commit and look cut short */
+    struct stat sb;
+    if (stat(data, &sb) != 0) { int e = errno; set_err("stat %s: %s", data, strerror(e)); return e; }
     unsigned long long need = ((unsigned long long)info.me_last_pgno + 1) * s.ms_psize;
-    if ((unsigned long long)size < need) {
+    if ((unsigned long long)sb.st_size < need) {
         set_err("%s is cut short: %lld bytes where its pages need %llu (restore it from a backup)",
-                data, (long long)size, need);
+                data, (long long)sb.st_size, need);
         return STORE_ECORRUPT;
     }
     return 0;
@@ -486,7 +492,6 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
     if (strlen(dir) > STORE_PATH_MAX) return STORE_EINVAL;
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     int create = (flags & STORE_CREATE) != 0;
-    off_t data_size = 0;        /* an existing data.mdb's length (check_length) */
     int created_data = 0;       /* this call made data.mdb: removed again on failure */
     if (create) {
         if (flags & STORE_RDONLY) return STORE_EINVAL;
@@ -528,7 +533,6 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         /* LMDB would take an empty file for a new environment and write one
          * into it: here it is a workspace that lost its contents. */
         if (sb.st_size == 0) { set_err("%s is empty (0 bytes): the workspace lost its contents", data); return STORE_ECORRUPT; }
-        data_size = sb.st_size;
     }
     zs_store *st = calloc(1, sizeof *st);
     if (!st) { if (created_data) unlink(data); return ENOMEM; }
@@ -567,7 +571,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         goto fail;
     }
     if (r) { rc = lmdb_rc(r, "mdb_env_open"); goto fail; }
-    if (!create && (rc = check_length(st, data, data_size)) != 0) goto fail;
+    if (!create && (rc = check_length(st, data)) != 0) goto fail;
     if (!st->readonly) {
         int dead = 0;
         mdb_reader_check(st->env, &dead);   /* slots left by killed processes pin old pages */
