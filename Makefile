@@ -43,7 +43,7 @@ export TSAN_OPTIONS ?= suppressions=$(abspath tests/tsan.supp):second_deadlock_s
 endif
 STORE_SRC := $(wildcard store/*.c)
 CORE_SRC  := $(wildcard core/*.c)
-TUI_SRC   := $(filter-out tui/main.c,$(wildcard tui/*.c))
+TUI_SRC   := $(filter-out tui/main.c,$(wildcard tui/*.c tui/*/*.c))
 TEST_SRC  := $(wildcard tests/t_*.c)
 STORE_OBJ := $(STORE_SRC:%.c=$(B)/%.o)
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)

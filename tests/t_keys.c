@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tests/zt.h"
-#include "tui/keys.h"
+#include "tui/label/keys.h"
 
 static void defaults_answer_undo_skip_quit(void)
 {

@@ -13,11 +13,13 @@
 #include "core/util.h"
 #include "store/store.h"
 #include "tests/zt.h"
-#include "tui/blocks.h"
-#include "tui/label.h"
-#include "tui/label_view.h"
-#include "tui/sixel.h"
-#include "tui/trainer.h"
+#include "tui/gfx/blocks.h"
+#include "tui/label/label.h"
+#include "core/session.h"
+#include "tui/text.h"
+#include "core/view.h"
+#include "tui/gfx/sixel.h"
+#include "tui/label/trainer.h"
 #include "core/learn.h"
 #include <time.h>
 #include <unistd.h>
@@ -91,12 +93,12 @@ static tally count_log(zs_store *st)
     return t;
 }
 
-static tui_session *open_as(zs_store *st, const core_schema *s, const char *user, int retire)
+static core_session *open_as(zs_store *st, const core_schema *s, const char *user, int retire)
 {
-    tui_session *ses;
+    core_session *ses;
     char err[256];
-    tui_session_opts o = {.user = user, .retire = retire};
-    ZT_CHECK(tui_session_open(&ses, st, s, &o, err, sizeof err) == 0, "open: %s", err);
+    core_session_opts o = {.user = user, .retire = retire};
+    ZT_CHECK(core_session_open(&ses, st, s, &o, err, sizeof err) == 0, "open: %s", err);
     return ses;
 }
 
@@ -106,18 +108,18 @@ static void ring_answer_is_committed_at_once(void)
 {
     zs_store *st = make_ws(5);
     core_schema s = schema_of("ring");
-    tui_session *ses = open_as(st, &s, "alice", 5);
-    ZT_CHECK(tui_session_gid(ses) == 1, "starts with gid 1 in catalog order, got %u", tui_session_gid(ses));
-    ZT_CHECK(tui_session_question(ses) == 0, "asks the ring question");
-    ZT_OK(tui_session_answer(ses, 0));
+    core_session *ses = open_as(st, &s, "alice", 5);
+    ZT_CHECK(core_session_gid(ses) == 1, "starts with gid 1 in catalog order, got %u", core_session_gid(ses));
+    ZT_CHECK(core_session_question(ses) == 0, "asks the ring question");
+    ZT_OK(core_session_answer(ses, 0));
     tally t = count_log(st);
     ZT_CHECK(t.tree == 1 && t.total == 1, "one record, got %d", t.total);
     ZT_CHECK(t.last.gid == 1 && t.last.n_steps == 1 && strcmp(t.last.steps[0].question, "ring") == 0 &&
              strcmp(t.last.steps[0].answer, "yes") == 0, "ring=yes for gid 1");
     ZT_CHECK(strcmp(t.last.user, "alice") == 0 && strcmp(t.last.task, "ring") == 0, "user %s task %s", t.last.user, t.last.task);
-    ZT_CHECK(tui_session_gid(ses) == 2, "moved on to gid 2");
-    ZT_CHECK(tui_session_answer(ses, 2) == 1 && count_log(st).total == 1, "answer 3 of 2 refused, nothing written");
-    tui_session_free(ses);
+    ZT_CHECK(core_session_gid(ses) == 2, "moved on to gid 2");
+    ZT_CHECK(core_session_answer(ses, 2) == 1 && count_log(st).total == 1, "answer 3 of 2 refused, nothing written");
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -125,13 +127,13 @@ static void gz_decals_path_is_one_record_when_complete(void)
 {
     zs_store *st = make_ws(3);
     core_schema s = schema_of("gz-decals");
-    tui_session *ses = open_as(st, &s, "alice", 5);
+    core_session *ses = open_as(st, &s, "alice", 5);
     int steps = 0, q;
     /* always the second answer ("featured" first): a long path through the tree */
-    while (tui_session_gid(ses) == 1 && (q = tui_session_question(ses)) >= 0) {
+    while (core_session_gid(ses) == 1 && (q = core_session_question(ses)) >= 0) {
         ZT_CHECK(count_log(st).total == 0, "something committed after %d steps", steps);
         int choice = s.q[q].n_answers > 1 ? 1 : 0;
-        ZT_OK(tui_session_answer(ses, choice));
+        ZT_OK(core_session_answer(ses, choice));
         steps++;
         ZT_CHECK(steps <= STORE_STEPS_MAX, "runaway tree");
     }
@@ -139,8 +141,8 @@ static void gz_decals_path_is_one_record_when_complete(void)
     ZT_CHECK(t.total == 1 && t.tree == 1, "exactly one record, got %d", t.total);
     ZT_CHECK(t.last.n_steps == steps && steps >= 3, "the whole path (%d steps) in it: %d", steps, t.last.n_steps);
     ZT_CHECK(strcmp(t.last.steps[0].question, s.q[0].key) == 0, "starts at the first question");
-    ZT_CHECK(tui_session_gid(ses) == 2, "then the next galaxy");
-    tui_session_free(ses);
+    ZT_CHECK(core_session_gid(ses) == 2, "then the next galaxy");
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -148,40 +150,40 @@ static void undo_steps_back_then_retracts(void)
 {
     zs_store *st = make_ws(5);
     core_schema s = schema_of("gz-decals");
-    tui_session *ses = open_as(st, &s, "alice", 5);
+    core_session *ses = open_as(st, &s, "alice", 5);
     /* finish galaxy 1 with a path of >= 2 steps */
-    int q0 = tui_session_question(ses);
-    ZT_OK(tui_session_answer(ses, 1));
-    int q1 = tui_session_question(ses);
+    int q0 = core_session_question(ses);
+    ZT_OK(core_session_answer(ses, 1));
+    int q1 = core_session_question(ses);
     ZT_CHECK(q1 != q0 && q1 >= 0, "a second question");
-    ZT_OK(tui_session_undo(ses));
-    ZT_CHECK(tui_session_question(ses) == q0 && count_log(st).total == 0, "undo mid-tree: back, nothing written");
-    ZT_OK(tui_session_answer(ses, 1));
+    ZT_OK(core_session_undo(ses));
+    ZT_CHECK(core_session_question(ses) == q0 && count_log(st).total == 0, "undo mid-tree: back, nothing written");
+    ZT_OK(core_session_answer(ses, 1));
     int path_len = 1;
-    while (tui_session_gid(ses) == 1) { ZT_OK(tui_session_answer(ses, 0)); path_len++; }
+    while (core_session_gid(ses) == 1) { ZT_OK(core_session_answer(ses, 0)); path_len++; }
     tally t = count_log(st);
     ZT_CHECK(t.tree == 1, "committed");
     uint64_t committed = t.last.seq;
     int last_q = t.last.n_steps > 0 ? core_schema_question(&s, t.last.steps[t.last.n_steps - 1].question) : -1;
     /* undo now retracts galaxy 1's record and shows it at its last question */
-    ZT_OK(tui_session_undo(ses));
+    ZT_OK(core_session_undo(ses));
     t = count_log(st);
     ZT_CHECK(t.total == 2 && t.retract == 1 && t.last.retracts == committed, "one retraction of seq %llu",
              (unsigned long long)committed);
-    ZT_CHECK(tui_session_gid(ses) == 1, "back on galaxy 1");
-    ZT_CHECK(tui_session_question(ses) == last_q, "at its last question %d, got %d", last_q, tui_session_question(ses));
-    tui_session_stats ss;
-    tui_session_stats_get(ses, &ss);
+    ZT_CHECK(core_session_gid(ses) == 1, "back on galaxy 1");
+    ZT_CHECK(core_session_question(ses) == last_q, "at its last question %d, got %d", last_q, core_session_question(ses));
+    core_session_stats ss;
+    core_session_stats_get(ses, &ss);
     ZT_CHECK(ss.n_path == path_len - 1 && ss.done_user == 0 && ss.answers == 0, "path %d done %u answers %d",
              ss.n_path, ss.done_user, ss.answers);
     /* answering again commits a new record; galaxy 2 comes back after it */
-    ZT_OK(tui_session_answer(ses, 0));
-    ZT_CHECK(count_log(st).tree == 2 && tui_session_gid(ses) == 2, "re-answered, gid %u", tui_session_gid(ses));
-    ZT_OK(tui_session_undo(ses));                   /* retracts the new record of galaxy 1 */
-    for (int i = 0; i < path_len - 1; i++) ZT_OK(tui_session_undo(ses));   /* its steps */
-    ZT_CHECK(tui_session_undo(ses) == 1, "nothing more to undo before the first galaxy");
+    ZT_OK(core_session_answer(ses, 0));
+    ZT_CHECK(count_log(st).tree == 2 && core_session_gid(ses) == 2, "re-answered, gid %u", core_session_gid(ses));
+    ZT_OK(core_session_undo(ses));                   /* retracts the new record of galaxy 1 */
+    for (int i = 0; i < path_len - 1; i++) ZT_OK(core_session_undo(ses));   /* its steps */
+    ZT_CHECK(core_session_undo(ses) == 1, "nothing more to undo before the first galaxy");
     ZT_CHECK(count_log(st).retract == 2, "two retractions in all");
-    tui_session_free(ses);
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -189,20 +191,20 @@ static void fifty_answers_five_undos_leave_45_and_5(void)
 {
     zs_store *st = make_ws(60);
     core_schema s = schema_of("ring");
-    tui_session *ses = open_as(st, &s, "alice", 5);
-    for (int i = 0; i < 50; i++) ZT_OK(tui_session_answer(ses, i % 2));
-    for (int i = 0; i < 5; i++) ZT_OK(tui_session_undo(ses));
+    core_session *ses = open_as(st, &s, "alice", 5);
+    for (int i = 0; i < 50; i++) ZT_OK(core_session_answer(ses, i % 2));
+    for (int i = 0; i < 5; i++) ZT_OK(core_session_undo(ses));
     tally t = count_log(st);
     ZT_CHECK(t.tree == 50 && t.retract == 5, "tree %d retract %d", t.tree, t.retract);
-    tui_session_stats ss;
-    tui_session_stats_get(ses, &ss);
+    core_session_stats ss;
+    core_session_stats_get(ses, &ss);
     ZT_CHECK(ss.answers == 45 && ss.retractions == 5 && ss.done_user == 45, "answers %d done %u", ss.answers, ss.done_user);
-    ZT_CHECK(tui_session_gid(ses) == 46, "back at galaxy 46, got %u", tui_session_gid(ses));
-    tui_session_free(ses);
+    ZT_CHECK(core_session_gid(ses) == 46, "back at galaxy 46, got %u", core_session_gid(ses));
+    core_session_free(ses);
     /* a new session of the same user starts where the net answers end */
     ses = open_as(st, &s, "alice", 5);
-    ZT_CHECK(tui_session_gid(ses) == 46, "reopened at 46, got %u", tui_session_gid(ses));
-    tui_session_free(ses);
+    ZT_CHECK(core_session_gid(ses) == 46, "reopened at 46, got %u", core_session_gid(ses));
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -210,24 +212,24 @@ static void users_see_only_unanswered_and_galaxies_retire(void)
 {
     zs_store *st = make_ws(6);
     core_schema s = schema_of("ring");
-    tui_session *a = open_as(st, &s, "alice", 2);
-    tui_session *b = open_as(st, &s, "bob", 2);
-    for (int i = 0; i < 3; i++) ZT_OK(tui_session_answer(a, 0));   /* alice: 1, 2, 3 */
-    ZT_CHECK(tui_session_gid(b) == 1, "bob still sees gid 1 (1 answer < retire 2)");
-    ZT_OK(tui_session_answer(b, 1));                                 /* bob: 1 -> gid 1 has 2 */
-    tui_session *c = open_as(st, &s, "carol", 2);
-    ZT_CHECK(tui_session_gid(c) == 2, "carol skips retired gid 1, got %u", tui_session_gid(c));
-    tui_session_free(a);
+    core_session *a = open_as(st, &s, "alice", 2);
+    core_session *b = open_as(st, &s, "bob", 2);
+    for (int i = 0; i < 3; i++) ZT_OK(core_session_answer(a, 0));   /* alice: 1, 2, 3 */
+    ZT_CHECK(core_session_gid(b) == 1, "bob still sees gid 1 (1 answer < retire 2)");
+    ZT_OK(core_session_answer(b, 1));                                 /* bob: 1 -> gid 1 has 2 */
+    core_session *c = open_as(st, &s, "carol", 2);
+    ZT_CHECK(core_session_gid(c) == 2, "carol skips retired gid 1, got %u", core_session_gid(c));
+    core_session_free(a);
     a = open_as(st, &s, "alice", 2);
-    ZT_CHECK(tui_session_gid(a) == 4, "alice never sees her own galaxies again, got %u", tui_session_gid(a));
+    ZT_CHECK(core_session_gid(a) == 4, "alice never sees her own galaxies again, got %u", core_session_gid(a));
     /* bob undoes: gid 1 has one answer again and carol, refreshing, can get it back */
-    ZT_OK(tui_session_undo(b));
-    ZT_OK(tui_session_refresh(c));
-    ZT_CHECK(tui_session_available(c) == 6, "after the retraction all 6 are open to carol: %u", tui_session_available(c));
-    ZT_CHECK(tui_session_available(a) == 3, "alice has 3 left: %u", tui_session_available(a));
-    tui_session_free(a);
-    tui_session_free(b);
-    tui_session_free(c);
+    ZT_OK(core_session_undo(b));
+    ZT_OK(core_session_refresh(c));
+    ZT_CHECK(core_session_available(c) == 6, "after the retraction all 6 are open to carol: %u", core_session_available(c));
+    ZT_CHECK(core_session_available(a) == 3, "alice has 3 left: %u", core_session_available(a));
+    core_session_free(a);
+    core_session_free(b);
+    core_session_free(c);
     store_close(st);
 }
 
@@ -235,17 +237,17 @@ static void skip_is_recorded_and_undone(void)
 {
     zs_store *st = make_ws(4);
     core_schema s = schema_of("ring");
-    tui_session *ses = open_as(st, &s, "alice", 5);
-    ZT_OK(tui_session_skip(ses));
-    ZT_CHECK(tui_session_gid(ses) == 2, "skipped to 2");
+    core_session *ses = open_as(st, &s, "alice", 5);
+    ZT_OK(core_session_skip(ses));
+    ZT_CHECK(core_session_gid(ses) == 2, "skipped to 2");
     tally t = count_log(st);
     ZT_CHECK(t.skip == 1 && t.tree == 0, "a SKIP record, no answer");
     uint32_t next[4];
-    int n = tui_session_peek(ses, next, 4);
+    int n = core_session_peek(ses, next, 4);
     ZT_CHECK(n == 2 && next[0] == 3 && next[1] == 4, "skipped galaxy not coming back this session: n=%d", n);
-    ZT_OK(tui_session_undo(ses));
-    ZT_CHECK(tui_session_gid(ses) == 1 && count_log(st).retract == 0, "undo of a skip: back to 1, nothing retracted");
-    tui_session_free(ses);
+    ZT_OK(core_session_undo(ses));
+    ZT_CHECK(core_session_gid(ses) == 1 && count_log(st).retract == 0, "undo of a skip: back to 1, nothing retracted");
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -253,16 +255,16 @@ static void favourite_toggles_through_a_retraction(void)
 {
     zs_store *st = make_ws(2);
     core_schema s = schema_of("ring");
-    tui_session *ses = open_as(st, &s, "alice", 5);
-    tui_session_stats ss;
-    ZT_OK(tui_session_favourite(ses));
-    tui_session_stats_get(ses, &ss);
+    core_session *ses = open_as(st, &s, "alice", 5);
+    core_session_stats ss;
+    ZT_OK(core_session_favourite(ses));
+    core_session_stats_get(ses, &ss);
     ZT_CHECK(ss.favourite == 1 && count_log(st).fav == 1, "starred");
-    ZT_OK(tui_session_favourite(ses));
-    tui_session_stats_get(ses, &ss);
+    ZT_OK(core_session_favourite(ses));
+    core_session_stats_get(ses, &ss);
     ZT_CHECK(ss.favourite == 0 && count_log(st).retract == 1, "unstarred by a retraction");
-    ZT_CHECK(tui_session_gid(ses) == 1, "a star does not move on");
-    tui_session_free(ses);
+    ZT_CHECK(core_session_gid(ses) == 1, "a star does not move on");
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -270,14 +272,14 @@ static void interest_commits_a_rating(void)
 {
     zs_store *st = make_ws(3);
     core_schema s = schema_of("interest");
-    tui_session *ses = open_as(st, &s, "alice", 5);
-    ZT_CHECK(tui_session_question(ses) == -1, "a rating task has no question");
-    ZT_CHECK(tui_session_answer(ses, 6) == 1, "6 refused");
-    ZT_OK(tui_session_answer(ses, 0));
-    ZT_OK(tui_session_answer(ses, 5));
+    core_session *ses = open_as(st, &s, "alice", 5);
+    ZT_CHECK(core_session_question(ses) == -1, "a rating task has no question");
+    ZT_CHECK(core_session_answer(ses, 6) == 1, "6 refused");
+    ZT_OK(core_session_answer(ses, 0));
+    ZT_OK(core_session_answer(ses, 5));
     tally t = count_log(st);
     ZT_CHECK(t.rating == 2 && t.last.rating == 5 && t.last.gid == 2 && strcmp(t.last.task, "interest") == 0, "ratings");
-    tui_session_free(ses);
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -285,22 +287,22 @@ static void queue_order_and_jump(void)
 {
     zs_store *st = make_ws(6);
     core_schema s = schema_of("ring");
-    tui_session *ses = open_as(st, &s, "alice", 5);
-    ZT_OK(tui_session_answer(ses, 0));              /* gid 1 */
+    core_session *ses = open_as(st, &s, "alice", 5);
+    ZT_OK(core_session_answer(ses, 0));              /* gid 1 */
     uint32_t q[] = {5, 1, 3, 6};
-    tui_session_set_queue(ses, q, 4);
-    ZT_CHECK(tui_session_gid(ses) == 2, "the shown galaxy stays when the queue changes");
-    ZT_OK(tui_session_answer(ses, 0));
-    ZT_CHECK(tui_session_gid(ses) == 5, "then the new queue: 5, got %u", tui_session_gid(ses));
+    core_session_set_queue(ses, q, 4);
+    ZT_CHECK(core_session_gid(ses) == 2, "the shown galaxy stays when the queue changes");
+    ZT_OK(core_session_answer(ses, 0));
+    ZT_CHECK(core_session_gid(ses) == 5, "then the new queue: 5, got %u", core_session_gid(ses));
     uint32_t next[4];
-    int n = tui_session_peek(ses, next, 4);
+    int n = core_session_peek(ses, next, 4);
     ZT_CHECK(n == 2 && next[0] == 3 && next[1] == 6, "peek skips answered gid 1: n=%d", n);
-    ZT_OK(tui_session_jump(ses, 4));
-    ZT_CHECK(tui_session_gid(ses) == 4, "jumped");
-    ZT_OK(tui_session_answer(ses, 1));
-    ZT_CHECK(tui_session_gid(ses) == 5, "back to where the jump left, got %u", tui_session_gid(ses));
-    ZT_CHECK(tui_session_jump(ses, 99) == 1, "no gid 99");
-    tui_session_free(ses);
+    ZT_OK(core_session_jump(ses, 4));
+    ZT_CHECK(core_session_gid(ses) == 4, "jumped");
+    ZT_OK(core_session_answer(ses, 1));
+    ZT_CHECK(core_session_gid(ses) == 5, "back to where the jump left, got %u", core_session_gid(ses));
+    ZT_CHECK(core_session_jump(ses, 99) == 1, "no gid 99");
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -308,10 +310,10 @@ static void commits_survive_a_reopen(void)
 {
     zs_store *st = make_ws(4);
     core_schema s = schema_of("ring");
-    tui_session *ses = open_as(st, &s, NULL, 5);
-    ZT_OK(tui_session_answer(ses, 0));
-    ZT_OK(tui_session_answer(ses, 1));
-    tui_session_free(ses);
+    core_session *ses = open_as(st, &s, NULL, 5);
+    ZT_OK(core_session_answer(ses, 0));
+    ZT_OK(core_session_answer(ses, 1));
+    core_session_free(ses);
     store_close(st);
     ZT_OK(store_open(&st, "ws", 0));
     tally t = count_log(st);
@@ -325,19 +327,19 @@ static void a_failed_write_keeps_the_galaxy_and_says_so(void)
     store_close(st);
     ZT_OK(store_open(&st, "ws", STORE_RDONLY));     /* every write now fails */
     core_schema s = schema_of("gz-decals");
-    tui_session *ses = open_as(st, &s, "alice", 5);
+    core_session *ses = open_as(st, &s, "alice", 5);
     int steps = 0;
     int rc = 0;
-    while (steps < STORE_STEPS_MAX && (rc = tui_session_answer(ses, 0)) == 0 && tui_session_gid(ses) == 1) steps++;
+    while (steps < STORE_STEPS_MAX && (rc = core_session_answer(ses, 0)) == 0 && core_session_gid(ses) == 1) steps++;
     ZT_CHECK(rc != 0 && rc != 1, "the commit failed with a store code (%d)", rc);
-    ZT_CHECK(tui_session_gid(ses) == 1, "still on galaxy 1 after a failed commit");
-    ZT_CHECK(strstr(tui_session_message(ses), "not") || strstr(tui_session_message(ses), "NOT"),
-             "the user is told: '%s'", tui_session_message(ses));
-    tui_session_stats ss;
-    tui_session_stats_get(ses, &ss);
+    ZT_CHECK(core_session_gid(ses) == 1, "still on galaxy 1 after a failed commit");
+    ZT_CHECK(strstr(core_session_message(ses), "not") || strstr(core_session_message(ses), "NOT"),
+             "the user is told: '%s'", core_session_message(ses));
+    core_session_stats ss;
+    core_session_stats_get(ses, &ss);
     ZT_CHECK(ss.n_path == steps && ss.answers == 0, "the last step is to be given again: path %d of %d", ss.n_path, steps);
-    ZT_CHECK(tui_session_skip(ses) != 0 && tui_session_gid(ses) == 1, "a failed skip does not move on either");
-    tui_session_free(ses);
+    ZT_CHECK(core_session_skip(ses) != 0 && core_session_gid(ses) == 1, "a failed skip does not move on either");
+    core_session_free(ses);
     store_close(st);
     ZT_OK(store_open(&st, "ws", 0));
     ZT_CHECK(count_log(st).total == 0, "nothing was written");
@@ -370,8 +372,8 @@ static void trainer_runs_in_the_background_and_reports(void)
     feat_ctx fc = {80, 8};
     ZT_OK(store_write(st, feat_fn, &fc));
     core_schema s = schema_of("ring");
-    tui_session *ses = open_as(st, &s, "alice", 5);
-    for (int i = 0; i < 30; i++) ZT_OK(tui_session_answer(ses, (int)(tui_session_gid(ses) % 2 ? 0 : 1)));
+    core_session *ses = open_as(st, &s, "alice", 5);
+    for (int i = 0; i < 30; i++) ZT_OK(core_session_answer(ses, (int)(core_session_gid(ses) % 2 ? 0 : 1)));
     tui_trainer *tr;
     ZT_OK(tui_trainer_new(&tr, st, "ring"));
     double t0 = core_mono_s();
@@ -379,7 +381,7 @@ static void trainer_runs_in_the_background_and_reports(void)
     double submit_ms = (core_mono_s() - t0) * 1e3;
     ZT_CHECK(submit_ms < 5, "submit took %.1f ms: the UI must not wait", submit_ms);
     /* the UI keeps answering while it trains */
-    for (int i = 0; i < 5; i++) ZT_OK(tui_session_answer(ses, 1));
+    for (int i = 0; i < 5; i++) ZT_OK(core_session_answer(ses, 1));
     int rc = -1, done = 0;
     core_model_info info;
     char err[256] = "";
@@ -398,15 +400,15 @@ static void trainer_runs_in_the_background_and_reports(void)
     ZT_OK(core_queue_get(txn, "ring", &gids, &n, &info));
     store_read_end(txn);
     ZT_CHECK(n > 0 && strcmp(info.order, "uncertain") == 0, "a queue of %d by %s", n, info.order);
-    tui_session_set_queue(ses, gids, n);
+    core_session_set_queue(ses, gids, n);
     uint32_t next[4];
-    ZT_CHECK(tui_session_peek(ses, next, 4) > 0, "the session takes the new queue");
-    for (int i = 0; i < 4 && i < n; i++) ZT_CHECK(!tui_session_answered(ses, next[i]), "no answered galaxy in it");
+    ZT_CHECK(core_session_peek(ses, next, 4) > 0, "the session takes the new queue");
+    for (int i = 0; i < 4 && i < n; i++) ZT_CHECK(!core_session_answered(ses, next[i]), "no answered galaxy in it");
     free(gids);
     /* a run going when the labeler quits is cancelled and joined */
     tui_trainer_submit(tr, NULL);
     tui_trainer_free(tr);
-    tui_session_free(ses);
+    core_session_free(ses);
     store_close(st);
 }
 
@@ -415,24 +417,24 @@ static void trainer_runs_in_the_background_and_reports(void)
 static void catalog_text_is_sanitised(void)
 {
     char out[64];
-    tui_label_sanitize("NGC\x1b[2J\x1b]0;pwned\x07 1", out, sizeof out, 0);
+    tui_text_sanitize("NGC\x1b[2J\x1b]0;pwned\x07 1", out, sizeof out, 0);
     ZT_CHECK(strchr(out, 0x1b) == NULL && strchr(out, 0x07) == NULL, "ESC/BEL removed: %s", out);
     ZT_CHECK(strncmp(out, "NGC?[2J?]0;pwned? 1", 64) == 0, "got '%s'", out);
-    tui_label_sanitize("a\xc2\x9b" "31mb", out, sizeof out, 0);       /* C1 CSI as UTF-8 */
+    tui_text_sanitize("a\xc2\x9b" "31mb", out, sizeof out, 0);       /* C1 CSI as UTF-8 */
     ZT_CHECK(strcmp(out, "a?31mb") == 0, "C1 CSI: '%s'", out);
-    tui_label_sanitize("x\x9b" "y\xff\xc0\xaf", out, sizeof out, 0);  /* raw 8-bit CSI, invalid, overlong '/' */
+    tui_text_sanitize("x\x9b" "y\xff\xc0\xaf", out, sizeof out, 0);  /* raw 8-bit CSI, invalid, overlong '/' */
     ZT_CHECK(strcmp(out, "x?y???") == 0, "invalid UTF-8: '%s'", out);
-    tui_label_sanitize("\xe2\x80\xae" "evil", out, sizeof out, 0);    /* RIGHT-TO-LEFT OVERRIDE */
+    tui_text_sanitize("\xe2\x80\xae" "evil", out, sizeof out, 0);    /* RIGHT-TO-LEFT OVERRIDE */
     ZT_CHECK(strcmp(out, "?evil") == 0, "bidi override: '%s'", out);
-    tui_label_sanitize("M\xc3\xa9sz\xc3\xa1ros\tA", out, sizeof out, 0);
+    tui_text_sanitize("M\xc3\xa9sz\xc3\xa1ros\tA", out, sizeof out, 0);
     ZT_CHECK(strcmp(out, "M\xc3\xa9sz\xc3\xa1ros A") == 0, "valid UTF-8 kept, tab a space: '%s'", out);
-    tui_label_sanitize("M\xc3\xa9sz", out, sizeof out, 1);
+    tui_text_sanitize("M\xc3\xa9sz", out, sizeof out, 1);
     ZT_CHECK(strcmp(out, "M?sz") == 0, "ascii_only: '%s'", out);
     /* capped without cutting a character */
     char small[5];
-    size_t n = tui_label_sanitize("ab\xc3\xa9\xc3\xa9", small, sizeof small, 0);
+    size_t n = tui_text_sanitize("ab\xc3\xa9\xc3\xa9", small, sizeof small, 0);
     ZT_CHECK(n == 4 && strcmp(small, "ab\xc3\xa9") == 0, "cap: %zu '%s'", n, small);
-    tui_label_sanitize(NULL, out, sizeof out, 0);
+    tui_text_sanitize(NULL, out, sizeof out, 0);
     ZT_CHECK(out[0] == 0, "NULL is empty");
     /* random bytes never produce a control character */
     core_rng r;
@@ -441,7 +443,7 @@ static void catalog_text_is_sanitised(void)
         char in[40], o2[80];
         for (int i = 0; i < 39; i++) in[i] = (char)(1 + core_rng_below(&r, 255));
         in[39] = 0;
-        tui_label_sanitize(in, o2, sizeof o2, 0);
+        tui_text_sanitize(in, o2, sizeof o2, 0);
         for (const unsigned char *p = (const unsigned char *)o2; *p; p++)
             ZT_CHECK(*p >= 0x20 && *p != 0x7f, "control byte %#x left", *p);
         ZT_CHECK(strstr(o2, "\xc2\x9b") == NULL, "C1 left");
@@ -455,15 +457,15 @@ static void view_render_identity_invert_zoom(void)
     enum { W = 16, H = 16 };
     uint8_t in[W * H * 3], out[W * H * 3];
     for (int i = 0; i < W * H * 3; i++) in[i] = (uint8_t)(i * 7);
-    tui_view v = {0, TUI_STRETCH_LINEAR, 0};
-    tui_view_render(in, W, H, &v, out, W, H);
+    core_view v = {0, CORE_STRETCH_LINEAR, 0};
+    core_view_render(in, W, H, &v, out, W, H);
     ZT_CHECK(memcmp(in, out, sizeof in) == 0, "same size, linear: identical");
     v.invert = 1;
-    tui_view_render(in, W, H, &v, out, W, H);
+    core_view_render(in, W, H, &v, out, W, H);
     for (int i = 0; i < W * H * 3; i++) ZT_CHECK(out[i] == 255 - in[i], "invert at %d", i);
     v.invert = 0;
-    v.stretch = TUI_STRETCH_ASINH;
-    tui_view_render(in, W, H, &v, out, W, H);
+    v.stretch = CORE_STRETCH_ASINH;
+    core_view_render(in, W, H, &v, out, W, H);
     int brighter = 0;
     for (int i = 0; i < W * H * 3; i++) brighter += out[i] >= in[i];
     ZT_CHECK(brighter == W * H * 3, "asinh never darkens");
@@ -471,15 +473,15 @@ static void view_render_identity_invert_zoom(void)
     uint8_t dot[W * H * 3];
     memset(dot, 0, sizeof dot);
     for (int y = 7; y <= 8; y++) for (int x = 7; x <= 8; x++) dot[(y * W + x) * 3] = 255;
-    v = (tui_view){0, TUI_STRETCH_LINEAR, 2};
-    tui_view_render(dot, W, H, &v, out, W, H);
+    v = (core_view){0, CORE_STRETCH_LINEAR, 2};
+    core_view_render(dot, W, H, &v, out, W, H);
     int lit = 0;
     for (int i = 0; i < W * H; i++) lit += out[i * 3] > 128;
     ZT_CHECK(lit > 4 * 3, "zoomed centre covers more pixels: %d", lit);
     ZT_CHECK(out[0] == 0, "a corner stays dark");
     /* fit keeps the aspect */
     int ow, oh;
-    tui_view_fit(256, 128, 100, 100, &ow, &oh);
+    core_view_fit(256, 128, 100, 100, &ow, &oh);
     ZT_CHECK(ow == 100 && oh == 50, "fit %dx%d", ow, oh);
 }
 

@@ -15,7 +15,7 @@
 
 #include "core/util.h"
 #include "tests/zt.h"
-#include "tui/term.h"
+#include "tui/gfx/term.h"
 
 /* What xterm 379 -ti vt340 answers to the probe's four queries. */
 static const char XTERM_REPLIES[] =

@@ -41,9 +41,9 @@ mkdir -p $B/obj $B/corpus $B/artifacts
 
 # ---- 1. the project's parsers, compiled by clang with coverage + sanitizers
 # The parsers live in core/ (+ store/ for the schema's workspace helpers) and
-# tui/term.c, tui/keys.c.  A file that does not compile (someone is editing
+# tui/gfx/term.c, tui/label/keys.c.  A file that does not compile (someone is editing
 # it) is skipped with a warning; only targets that need it fail to link.
-SRCS="$(ls core/*.c store/*.c) tui/term.c tui/keys.c"
+SRCS="$(ls core/*.c store/*.c) tui/gfx/term.c tui/label/keys.c"
 objs=""
 for s in $SRCS; do
     o=$B/obj/$(echo "${s%.c}" | tr / _).o

@@ -6,7 +6,7 @@
  * Exit codes (all commands): 0 ok, 1 bad input / operation failed,
  * 2 usage, 3 workspace problem.  Errors go to stderr.
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 
 #include <errno.h>
 #include <stdio.h>

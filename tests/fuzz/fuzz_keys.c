@@ -4,7 +4,7 @@
  * and every bound key still looks up.
  */
 #include "tests/fuzz/fuzz.h"
-#include "tui/keys.h"
+#include "tui/label/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,7 +5,7 @@
  * what the parser leaves unconsumed, so partial sequences are exercised.
  */
 #include "tests/fuzz/fuzz.h"
-#include "tui/term.h"
+#include "tui/gfx/term.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,7 @@
 /*
  * keys.c - the key table and its remapping file (see keys.h).
  */
-#include "tui/keys.h"
+#include "tui/label/keys.h"
 
 #include <ctype.h>
 #include <curses.h>

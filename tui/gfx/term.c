@@ -6,7 +6,7 @@
  * more replies are coming" and the wait ends early (notcurses does the same).
  * A terminal that answers nothing costs the budget (250 ms) once.
  */
-#include "tui/term.h"
+#include "tui/gfx/term.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,7 +1,7 @@
 /*
  * blocks.c - half-block cells for terminals without sixel (see blocks.h).
  */
-#include "tui/blocks.h"
+#include "tui/gfx/blocks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

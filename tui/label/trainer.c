@@ -15,7 +15,7 @@
  * The thread is created with every signal blocked: SIGINT/SIGTERM/SIGHUP/
  * SIGWINCH are the UI thread's.  The trainer never touches curses or libsixel.
  */
-#include "tui/trainer.h"
+#include "tui/label/trainer.h"
 
 #include <pthread.h>
 #include <signal.h>

@@ -35,7 +35,7 @@
  * consumes slots in item order and raises `limit` (a window) as it goes, so
  * memory stays bounded.
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>

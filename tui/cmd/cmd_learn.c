@@ -10,7 +10,7 @@
  * All numerics live in core/ (learn.h, head.h, gp.h, rank.h); this file
  * parses arguments, prints, and draws the learning curve PNG.
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 #include "core/anomaly.h"
 #include "core/head.h"
 #include "core/image.h"

@@ -22,7 +22,9 @@
  * ahead on idle moments (prefetch) and kept in a small cache keyed by galaxy,
  * view and size.
  */
-#include "tui/label.h"
+#include "tui/label/label.h"
+#include "core/session.h"
+#include "tui/text.h"
 
 #include <curses.h>
 #include <term.h>
@@ -47,13 +49,13 @@
 #include "core/learn.h"
 #include "core/metrics.h"
 #include "core/util.h"
-#include "tui/blocks.h"
-#include "tui/cmd.h"
-#include "tui/keys.h"
-#include "tui/label_view.h"
-#include "tui/sixel.h"
-#include "tui/term.h"
-#include "tui/trainer.h"
+#include "tui/gfx/blocks.h"
+#include "tui/cmd/cmd.h"
+#include "tui/label/keys.h"
+#include "core/view.h"
+#include "tui/gfx/sixel.h"
+#include "tui/gfx/term.h"
+#include "tui/label/trainer.h"
 
 #define CUP_FMT "\x1b[%d;%dH"   /* CUP: cursor position, 1-based row;col */
 
@@ -83,7 +85,7 @@ typedef struct {
     tui_label_opts o;
     zs_store *st;
     core_schema schema;
-    tui_session *ses;
+    core_session *ses;
     tui_keys keys;
     tui_trainer *tr;
 
@@ -93,7 +95,7 @@ typedef struct {
     int utf8;
     int cell_w, cell_h, ncolors;
 
-    tui_view view;
+    core_view view;
     int large;
     int mode, drawn_mode;
     int need_full, need_image;
@@ -255,10 +257,10 @@ static void load_queue(ui *u, const char *expect)
             snprintf(u->order, sizeof u->order, "%s", expect);
             return;
         }
-        tui_session_set_queue(u->ses, gids, n);
+        core_session_set_queue(u->ses, gids, n);
         snprintf(u->order, sizeof u->order, "%s", info.order[0] ? info.order : "ranked");
     } else {
-        tui_session_set_queue(u->ses, NULL, 0);
+        core_session_set_queue(u->ses, NULL, 0);
         snprintf(u->order, sizeof u->order, "catalog");
     }
     free(gids);
@@ -308,11 +310,11 @@ static void load_meta(ui *u, uint32_t gid)
     store_galaxy g;
     memset(&g, 0, sizeof g);
     if (store_galaxy_get(txn, gid, &g) == 0) {
-        tui_label_sanitize(g.id_str, u->id, sizeof u->id < 80 ? sizeof u->id : 80, !u->utf8);
+        tui_text_sanitize(g.id_str, u->id, sizeof u->id < 80 ? sizeof u->id : 80, !u->utf8);
         if (!isnan(g.ra) && !isnan(g.dec)) snprintf(u->radec, sizeof u->radec, "ra %.5f  dec %+.5f", g.ra, g.dec);
         for (int i = 0; i < g.n_meta; i++)
             if (strcasecmp(g.meta_key[i], "survey") == 0)
-                tui_label_sanitize(g.meta_val[i], u->survey, sizeof u->survey, !u->utf8);
+                tui_text_sanitize(g.meta_val[i], u->survey, sizeof u->survey, !u->utf8);
         store_galaxy_free(&g);
     } else {
         snprintf(u->id, sizeof u->id, "#%u", gid);
@@ -392,15 +394,15 @@ static void encode_gid(ui *u, uint32_t gid, int pw, int ph, char **bytes, size_t
     uint8_t *px = xcalloc((size_t)ow * oh * 3, 1);   /* (oh, ow, 3) */
     if (thumb) {
         int fw, fh;
-        tui_view_fit(tw, th, pw, ph, &fw, &fh);
+        core_view_fit(tw, th, pw, ph, &fw, &fh);
         uint8_t *fit = xmalloc((size_t)fw * fh * 3);  /* (fh, fw, 3) */
-        tui_view_render(thumb, tw, th, &u->view, fit, fw, fh);
+        core_view_render(thumb, tw, th, &u->view, fit, fw, fh);
         int x0 = (ow - fw) / 2, y0 = (oh - fh) / 2;
         for (int y = 0; y < fh; y++)
             memcpy(px + ((size_t)(y0 + y) * ow + x0) * 3, fit + (size_t)y * fw * 3, (size_t)fw * 3);
         free(fit);
     } else {
-        tui_view_placeholder(px, ow, oh);
+        core_view_placeholder(px, ow, oh);
         logf_(u, "galaxy %u: no readable thumbnail%s%s, placeholder shown", gid, why[0] ? ": " : "", why);
     }
     *bytes = NULL;
@@ -469,9 +471,9 @@ static int prefetch_one(ui *u)
     if (u->gfx == TUI_GRAPHICS_NONE || u->box_px_w <= 0 || u->mode == MODE_GRID) return 0;
     uint32_t next[PREFETCH_N + 1];
     int n = 0;
-    uint32_t cur = tui_session_gid(u->ses);
+    uint32_t cur = core_session_gid(u->ses);
     if (cur) next[n++] = cur;
-    n += tui_session_peek(u->ses, next + n, PREFETCH_N);
+    n += core_session_peek(u->ses, next + n, PREFETCH_N);
     for (int i = 0; i < n; i++)
         if (!image_cached(u, next[i], u->box_px_w, u->box_px_h)) {
             image_get(u, next[i], u->box_px_w, u->box_px_h);
@@ -537,16 +539,16 @@ static const char *first_key(ui *u, tui_action a, char *buf, size_t len)
 
 static double session_rate(ui *u)
 {
-    tui_session_stats s;
-    tui_session_stats_get(u->ses, &s);
+    core_session_stats s;
+    core_session_stats_get(u->ses, &s);
     double h = (core_mono_s() - u->t_start) / 3600.0;
     return h > 10.0 / 3600 ? s.answers / h : 0;
 }
 
 static void draw_status(ui *u)
 {
-    tui_session_stats s;
-    tui_session_stats_get(u->ses, &s);
+    core_session_stats s;
+    core_session_stats_get(u->ses, &s);
     char model[160] = "no model yet";
     if (u->have_model) {
         char when[16] = "";
@@ -587,7 +589,7 @@ static void draw_hints(ui *u)
     if (u->schema.kind == CORE_TASK_RATING) {
         snprintf(digits, sizeof digits, "%d-%d rate", u->schema.rating_min, u->schema.rating_max);
     } else {
-        int q = tui_session_question(u->ses), n = q >= 0 ? u->schema.q[q].n_answers : 9;
+        int q = core_session_question(u->ses), n = q >= 0 ? u->schema.q[q].n_answers : 9;
         snprintf(digits, sizeof digits, "1-%d answer", n > 9 ? 0 : n);
     }
     snprintf(line, sizeof line, " %s  %s undo  %s skip  %s help  %s quit  %s star  %s similar  %s queue"
@@ -618,18 +620,18 @@ static void draw_bar(ui *u, int y, int x, int w, double p)
 
 static void draw_label(ui *u)
 {
-    uint32_t gid = tui_session_gid(u->ses);
+    uint32_t gid = core_session_gid(u->ses);
     int x = u->text_x, w = COLS - x - 1, max_y = LINES - 4;
     char title[256];
     snprintf(title, sizeof title, " zoosh label  %s  task %s  user %s", store_dir(u->st), u->schema.name, store_current_user());
     char safe[256];
-    tui_label_sanitize(title, safe, sizeof safe, !u->utf8);
+    tui_text_sanitize(title, safe, sizeof safe, !u->utf8);
     attron(A_BOLD);
     put_clip(0, 0, COLS, safe);
     attroff(A_BOLD);
     if (gid == 0) {
-        tui_session_stats s;
-        tui_session_stats_get(u->ses, &s);
+        core_session_stats s;
+        core_session_stats_get(u->ses, &s);
         int y = put_wrapped(2, x, w > 10 ? w : 10, max_y, "No galaxies left for you in this task.");
         char line[200];
         snprintf(line, sizeof line, "You answered %u of %u galaxies. o changes the order, / jumps to an id, u undoes, q quits.",
@@ -639,8 +641,8 @@ static void draw_label(ui *u)
     }
     load_meta(u, gid);
     load_pred(u, gid);
-    tui_session_stats s;
-    tui_session_stats_get(u->ses, &s);
+    core_session_stats s;
+    core_session_stats_get(u->ses, &s);
     int y = 1;
     attron(A_BOLD);
     put_clip(y, x, w, u->id);
@@ -653,7 +655,7 @@ static void draw_label(ui *u)
     /* the rows the question needs (its text, every answer); the lines about
      * the galaxy give way to them in a short terminal, so no answer is
      * ever off the screen while its key still works */
-    int cur_q = tui_session_question(u->ses);
+    int cur_q = core_session_question(u->ses);
     int qneed = u->schema.kind == CORE_TASK_RATING ? 2 + u->schema.rating_max - u->schema.rating_min
               : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers : 0;
     int spare = max_y - y + 1 - qneed;
@@ -664,7 +666,7 @@ static void draw_label(ui *u)
         put_clip(y++, x, w, sv);
     }
     char info[64];
-    snprintf(info, sizeof info, "gid %u%s", gid, tui_session_answered(u->ses, gid) ? "  (answered by you)" : "");
+    snprintf(info, sizeof info, "gid %u%s", gid, core_session_answered(u->ses, gid) ? "  (answered by you)" : "");
     if (spare-- > 0) put_clip(y++, x, w, info);
     if (spare-- > 0) y++;
     if (u->schema.kind == CORE_TASK_RATING) {
@@ -678,12 +680,12 @@ static void draw_label(ui *u)
             put_clip(y++, x, w, line);
         }
     } else {
-        int q = tui_session_question(u->ses);
+        int q = core_session_question(u->ses);
         if (q >= 0) {
             const core_question *cq = &u->schema.q[q];
             /* schema texts can come from a user's file: sanitised like catalog text */
             char qt[240], safe_t[200];
-            tui_label_sanitize(cq->text, safe_t, sizeof safe_t, !u->utf8);
+            tui_text_sanitize(cq->text, safe_t, sizeof safe_t, !u->utf8);
             snprintf(qt, sizeof qt, "%d. %s", s.n_path + 1, safe_t);
             attron(A_BOLD);
             y = put_wrapped(y, x, w, max_y, qt);
@@ -696,7 +698,7 @@ static void draw_label(ui *u)
             if (label_w > 24) label_w = 24;
             for (int a = 0; a < cq->n_answers && y <= max_y; a++) {
                 char line[128], safe_a[64];
-                tui_label_sanitize(cq->answers[a].text, safe_a, sizeof safe_a, !u->utf8);
+                tui_text_sanitize(cq->answers[a].text, safe_a, sizeof safe_a, !u->utf8);
                 snprintf(line, sizeof line, " %d  %-*.*s", a == 9 ? 0 : a + 1, label_w, label_w, safe_a);
                 put_clip(y, x, w, line);
                 int col = u->col_of[q][a];
@@ -706,13 +708,13 @@ static void draw_label(ui *u)
                 y++;
             }
             int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
-            int np = tui_session_path(u->ses, pq, pa, STORE_STEPS_MAX);
+            int np = core_session_path(u->ses, pq, pa, STORE_STEPS_MAX);
             if (np > 0 && y + 1 <= max_y) {
                 char path[512] = "so far:";
                 for (int i = 0; i < np; i++) {
                     size_t l = strlen(path);
                     char safe_p[64];
-                    tui_label_sanitize(u->schema.q[pq[i]].answers[pa[i]].text, safe_p, sizeof safe_p, !u->utf8);
+                    tui_text_sanitize(u->schema.q[pq[i]].answers[pa[i]].text, safe_p, sizeof safe_p, !u->utf8);
                     snprintf(path + l, sizeof path - l, " %s", safe_p);
                     if (i + 1 < np) strncat(path, ",", sizeof path - strlen(path) - 1);
                 }
@@ -720,7 +722,7 @@ static void draw_label(ui *u)
             }
         }
     }
-    const char *m = u->msg[0] ? u->msg : tui_session_message(u->ses);
+    const char *m = u->msg[0] ? u->msg : core_session_message(u->ses);
     if (m[0]) {
         attron(A_BOLD);
         put_wrapped(y + 1 <= max_y ? y + 1 : max_y, x, w, max_y + 1, m);
@@ -728,7 +730,7 @@ static void draw_label(ui *u)
     }
     if (u->gfx == TUI_GRAPHICS_NONE) return;
     char vs[80];
-    snprintf(vs, sizeof vs, "%s%s  zoom %.3gx%s", tui_view_stretch_name(u->view.stretch), u->view.invert ? "  inverted" : "",
+    snprintf(vs, sizeof vs, "%s%s  zoom %.3gx%s", core_view_stretch_name(u->view.stretch), u->view.invert ? "  inverted" : "",
              pow(1.5, u->view.zoom), u->large ? "  large view" : "");
     if (u->img_y + u->box_rows < LINES - 3) put_clip(u->img_y + u->box_rows, u->img_x, u->box_cols, vs);
 }
@@ -851,7 +853,7 @@ static void draw(ui *u)
     int full_screen = u->mode == MODE_HELP || u->mode == MODE_GRID;
     if (u->mode != u->drawn_mode && (full_screen || u->drawn_mode == MODE_HELP || u->drawn_mode == MODE_GRID))
         u->need_full = 1;
-    if (u->image_on_screen && !full_screen && tui_session_gid(u->ses) == 0) u->need_full = 1;
+    if (u->image_on_screen && !full_screen && core_session_gid(u->ses) == 0) u->need_full = 1;
     u->drawn_mode = u->mode;
     erase();
     switch (u->mode) {
@@ -875,7 +877,7 @@ static void draw(ui *u)
         char p[STORE_ID_MAX + 40];
         snprintf(p, sizeof p, " jump to id: %s", u->jump);
         char safe[sizeof p];
-        tui_label_sanitize(p, safe, sizeof safe, !u->utf8);
+        tui_text_sanitize(p, safe, sizeof safe, !u->utf8);
         move(LINES - 1, 0);
         clrtoeol();
         attron(A_BOLD);
@@ -896,7 +898,7 @@ static void draw(ui *u)
             draw_grid_images(u);
             u->image_on_screen = u->n_grid > 0;
         } else if (u->mode != MODE_HELP && u->gfx != TUI_GRAPHICS_NONE && u->box_px_w > 0) {
-            uint32_t gid = tui_session_gid(u->ses);
+            uint32_t gid = core_session_gid(u->ses);
             double t0 = core_mono_s();
             int hit = image_cached(u, gid, u->box_px_w, u->box_px_h);
             if (gid) {
@@ -934,12 +936,12 @@ static void retrain_maybe(ui *u, int force)
 
 static void galaxy_changed(ui *u, uint32_t before)
 {
-    if (tui_session_gid(u->ses) != before) u->need_image = 1;
+    if (core_session_gid(u->ses) != before) u->need_image = 1;
 }
 
 static void open_similar(ui *u)
 {
-    uint32_t gid = tui_session_gid(u->ses);
+    uint32_t gid = core_session_gid(u->ses);
     u->n_grid = 0;
     u->grid_sel = 0;
     u->grid_similar = 1;
@@ -963,14 +965,14 @@ static void open_queue_grid(ui *u)
 {
     u->grid_similar = 0;
     u->grid_sel = 0;
-    u->n_grid = tui_session_peek(u->ses, u->grid, GRID_MAX);
+    u->n_grid = core_session_peek(u->ses, u->grid, GRID_MAX);
     u->mode = MODE_GRID;
     u->need_image = 1;
 }
 
 static void do_jump(ui *u)
 {
-    uint32_t gid = 0, before = tui_session_gid(u->ses);
+    uint32_t gid = 0, before = core_session_gid(u->ses);
     zs_txn *txn;
     int rc = STORE_ENOTFOUND;
     if (store_read_begin(u->st, &txn) == 0) {
@@ -978,8 +980,8 @@ static void do_jump(ui *u)
         store_read_end(txn);
     }
     char safe[80];
-    tui_label_sanitize(u->jump, safe, sizeof safe, !u->utf8);
-    if (rc != 0 || tui_session_jump(u->ses, gid) != 0) snprintf(u->msg, sizeof u->msg, "no galaxy with id '%s'", safe);
+    tui_text_sanitize(u->jump, safe, sizeof safe, !u->utf8);
+    if (rc != 0 || core_session_jump(u->ses, gid) != 0) snprintf(u->msg, sizeof u->msg, "no galaxy with id '%s'", safe);
     galaxy_changed(u, before);
 }
 
@@ -987,7 +989,7 @@ static void choose_order(ui *u, int i)
 {
     if (i < 0 || i >= N_ORDERS) return;
     if (strcmp(orders[i], "catalog") == 0) {
-        tui_session_set_queue(u->ses, NULL, 0);
+        core_session_set_queue(u->ses, NULL, 0);
         snprintf(u->order, sizeof u->order, "catalog");
         snprintf(u->chosen, sizeof u->chosen, "catalog");
         snprintf(u->msg, sizeof u->msg, "catalog order");
@@ -1011,7 +1013,7 @@ static int handle_key(ui *u, int ch)
         return 0;
     }
     tui_action act = tui_keys_lookup(&u->keys, ch);
-    uint32_t before = tui_session_gid(u->ses);
+    uint32_t before = core_session_gid(u->ses);
 
     if (u->mode == MODE_HELP) {
         u->mode = MODE_LABEL;
@@ -1040,7 +1042,7 @@ static int handle_key(ui *u, int ch)
         case TUI_ACT_UP: if (u->grid_sel >= cols) u->grid_sel -= cols; break;
         case TUI_ACT_DOWN: if (u->grid_sel + cols < u->n_grid) u->grid_sel += cols; break;
         case TUI_ACT_SELECT:
-            if (u->n_grid > 0) tui_session_jump(u->ses, u->grid[u->grid_sel]);
+            if (u->n_grid > 0) core_session_jump(u->ses, u->grid[u->grid_sel]);
             u->mode = MODE_LABEL;
             u->need_image = 1;
             break;
@@ -1075,20 +1077,20 @@ static int handle_key(ui *u, int ch)
         int digit = act == TUI_ACT_ANSWER_0 ? 0 : act - TUI_ACT_ANSWER_1 + 1;
         int choice = u->schema.kind == CORE_TASK_RATING ? digit : (digit == 0 ? 9 : digit - 1);
         double t0 = core_mono_s();
-        int rc = tui_session_answer(u->ses, choice);
+        int rc = core_session_answer(u->ses, choice);
         if (u->log) logf_(u, "answer: commit %.2f ms", (core_mono_s() - t0) * 1e3);
-        if (rc == 0 && tui_session_gid(u->ses) != before) {
+        if (rc == 0 && core_session_gid(u->ses) != before) {
             u->since_retrain++;
             retrain_maybe(u, 0);
         }
-        if (rc != 0 && rc != 1) logf_(u, "commit failed: %s", tui_session_message(u->ses));
+        if (rc != 0 && rc != 1) logf_(u, "commit failed: %s", core_session_message(u->ses));
         galaxy_changed(u, before);
         return 0;
     }
     switch (act) {
-    case TUI_ACT_UNDO: tui_session_undo(u->ses); break;
-    case TUI_ACT_SKIP: tui_session_skip(u->ses); break;
-    case TUI_ACT_FAVOURITE: tui_session_favourite(u->ses); break;
+    case TUI_ACT_UNDO: core_session_undo(u->ses); break;
+    case TUI_ACT_SKIP: core_session_skip(u->ses); break;
+    case TUI_ACT_FAVOURITE: core_session_favourite(u->ses); break;
     case TUI_ACT_SIMILAR: open_similar(u); break;
     case TUI_ACT_GRID: open_queue_grid(u); break;
     case TUI_ACT_JUMP: u->mode = MODE_JUMP; u->jump[0] = 0; break;
@@ -1100,8 +1102,8 @@ static int handle_key(ui *u, int ch)
     case TUI_ACT_HELP: u->mode = MODE_HELP; break;
     case TUI_ACT_QUIT: return 1;
     case TUI_ACT_INVERT: u->view.invert = !u->view.invert; u->need_image = 1; break;
-    case TUI_ACT_STRETCH: u->view.stretch = (u->view.stretch + 1) % TUI_STRETCH__N; u->need_image = 1; break;
-    case TUI_ACT_ZOOM_IN: if (u->view.zoom < TUI_ZOOM_MAX) u->view.zoom++; u->need_image = 1; break;
+    case TUI_ACT_STRETCH: u->view.stretch = (u->view.stretch + 1) % CORE_STRETCH__N; u->need_image = 1; break;
+    case TUI_ACT_ZOOM_IN: if (u->view.zoom < CORE_ZOOM_MAX) u->view.zoom++; u->need_image = 1; break;
     case TUI_ACT_ZOOM_OUT: if (u->view.zoom > 0) u->view.zoom--; u->need_image = 1; break;
     case TUI_ACT_VIEW: case TUI_ACT_CANCEL:
         if (act == TUI_ACT_CANCEL && !u->large) break;
@@ -1145,7 +1147,7 @@ static void idle(ui *u)
         }
     }
     if (core_mono_s() - u->last_refresh > REFRESH_S) {
-        tui_session_refresh(u->ses);
+        core_session_refresh(u->ses);
         u->last_refresh = core_mono_s();
         retrain_maybe(u, 0);
     }
@@ -1314,8 +1316,8 @@ int tui_label_run(const tui_label_opts *o)
         status = 1;
         goto out;
     }
-    tui_session_opts so = {.user = NULL, .retire = o->retire};
-    if (tui_session_open(&u->ses, u->st, &u->schema, &so, err, sizeof err) != 0) {
+    core_session_opts so = {.user = NULL, .retire = o->retire};
+    if (core_session_open(&u->ses, u->st, &u->schema, &so, err, sizeof err) != 0) {
         fprintf(stderr, "zoosh label: %s: %s\n", o->ws, err);
         status = 3;
         goto out;
@@ -1323,7 +1325,7 @@ int tui_label_run(const tui_label_opts *o)
     if (o->order) snprintf(u->order, sizeof u->order, "%s", o->order);
     if (o->order) snprintf(u->chosen, sizeof u->chosen, "%s", o->order);
     load_queue(u, NULL);
-    tui_session_first(u->ses);   /* the stored queue's first, not the catalog's */
+    core_session_first(u->ses);   /* the stored queue's first, not the catalog's */
     if (o->order && strcmp(o->order, "catalog") != 0) snprintf(u->order, sizeof u->order, "%s", o->order);
     /* the trainer thread idles until asked: by --retrain's count, the clock or the o menu */
     if (tui_trainer_new(&u->tr, u->st, u->schema.name) != 0) u->tr = NULL;
@@ -1412,7 +1414,7 @@ int tui_label_run(const tui_label_opts *o)
         if (ch == ERR) {
             idle(u);
             /* between keys: the galaxy on screen, for the other labelers */
-            if (tui_session_claim(u->ses, tui_session_gid(u->ses))) u->need_image = 1;
+            if (core_session_claim(u->ses, core_session_gid(u->ses))) u->need_image = 1;
             continue;
         }
         if (ch == 27) ch = swallow_escape();
@@ -1421,9 +1423,9 @@ int tui_label_run(const tui_label_opts *o)
         if (handle_key(u, ch)) break;
     }
     status = 0;
-    tui_session_claim(u->ses, 0);
-    tui_session_stats fin;
-    tui_session_stats_get(u->ses, &fin);
+    core_session_claim(u->ses, 0);
+    core_session_stats fin;
+    core_session_stats_get(u->ses, &fin);
     restore_terminal();
     if (got_signal) {
         logf_(u, "ended by signal %d", (int)got_signal);
@@ -1436,7 +1438,7 @@ int tui_label_run(const tui_label_opts *o)
         printf("zoosh label: %d answers saved this session (task %s, user %s); %u of %u galaxies done by you\n",
                fin.answers, u->schema.name, store_current_user(), fin.done_user, fin.total);
         int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
-        int half = u->ses ? tui_session_path(u->ses, pq, pa, STORE_STEPS_MAX) : 0;
+        int half = u->ses ? core_session_path(u->ses, pq, pa, STORE_STEPS_MAX) : 0;
         if (half > 0)   /* a tree is stored whole, when its last question is answered */
             printf("zoosh label: the galaxy left half-way (%d question%s of its tree answered) was not saved\n",
                    half, half == 1 ? "" : "s");
@@ -1444,7 +1446,7 @@ int tui_label_run(const tui_label_opts *o)
 out:
     restore_terminal();
     tui_trainer_free(u->tr);
-    tui_session_free(u->ses);
+    core_session_free(u->ses);
     for (int i = 0; i < CACHE_N; i++) free(u->cache[i].bytes);
     core_repr_index_free(u->simix);
     store_close(u->st);

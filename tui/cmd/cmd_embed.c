@@ -12,7 +12,7 @@
  * fills a core_repr_encoder (and frees its state in encoder_done()); the
  * ConvNeXt (--weights FILE.safetensors) goes there.
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 #include "core/convnext.h"
 #include "core/knn.h"
 #include "core/morph.h"

@@ -2,13 +2,13 @@
  * cmd_label.c - `zoosh label WS`: the command line of the labeling screen
  * (the screen itself is tui/label.c).
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tui/label.h"
+#include "tui/label/label.h"
 
 static void usage(FILE *f)
 {

@@ -52,7 +52,7 @@ int cmd_wants_help(int argc, char **argv);
 
 /* Catalog text (ids, metadata) made safe for stdout: when stdout is a
  * terminal, control characters, escapes and invalid UTF-8 become '?' (see
- * tui_label_sanitize); into a pipe or file the text passes unchanged, so
+ * tui_text_sanitize); into a pipe or file the text passes unchanged, so
  * exports and scripts see the exact ids.  Returns buf or s. */
 const char *cmd_safe_text(const char *s, char *buf, size_t cap);
 

@@ -1,6 +1,6 @@
 /*
- * label_session.c - the labeler's state machine and every write it makes
- * (see label.h for the rules).  No terminal here: tests drive it directly.
+ * session.c - the labeling rules: who sees which galaxy, and every write a labeler makes
+ * (see session.h for the rules).  No terminal here: tests drive it directly.
  *
  * Counts come from the answers log: one walk at open, then an incremental
  * walk from the last seq seen after each commit and on the screen's idle
@@ -8,7 +8,7 @@
  * index (seq -> galaxy, kind, whether it is ours) of this task's answers lets
  * a retraction find what it retracts without a second lookup.
  */
-#include "tui/label.h"
+#include "core/session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,7 @@ typedef struct {
     int      rating;
 } hist_entry;
 
-struct tui_session {
+struct core_session {
     zs_store *st;
     core_schema schema;
     char user[STORE_USER_MAX];
@@ -86,11 +86,11 @@ struct tui_session {
  * the same galaxy.  A claim older than CLAIM_TTL_S (a labeler left idle, or
  * killed) no longer counts. */
 
-static void advance(tui_session *s);
+static void advance(core_session *s);
 
-static void claims_key(const tui_session *s, char *k, size_t n) { snprintf(k, n, "claims/%s", s->schema.name); }
+static void claims_key(const core_session *s, char *k, size_t n) { snprintf(k, n, "claims/%s", s->schema.name); }
 
-static void load_claims(tui_session *s)
+static void load_claims(core_session *s)
 {
     s->n_others = 0;
     zs_txn *txn;
@@ -113,14 +113,14 @@ static void load_claims(tui_session *s)
     store_read_end(txn);
 }
 
-static int held_by_others(const tui_session *s, uint32_t gid)
+static int held_by_others(const core_session *s, uint32_t gid)
 {
     int n = 0;
     for (int i = 0; i < s->n_others; i++) n += s->others[i] == gid;
     return n;
 }
 
-typedef struct { tui_session *s; uint32_t gid; int others_on; } claim_ctx;
+typedef struct { core_session *s; uint32_t gid; int others_on; } claim_ctx;
 
 static int claim_cb(zs_txn *txn, void *p)
 {
@@ -154,7 +154,7 @@ static int claim_cb(zs_txn *txn, void *p)
     return rc;
 }
 
-int tui_session_claim(tui_session *s, uint32_t gid)
+int core_session_claim(core_session *s, uint32_t gid)
 {
     double now = core_mono_s();
     /* unchanged: renewed a few times within the TTL while it stays on screen */
@@ -174,7 +174,7 @@ int tui_session_claim(tui_session *s, uint32_t gid)
 
 /* ---- counts from the log */
 
-static void grow_gids(tui_session *s, uint32_t max)
+static void grow_gids(core_session *s, uint32_t max)
 {
     if (max <= s->max_gid && s->n_total) return;
     size_t old = s->n_total ? (size_t)s->max_gid + 1 : 0, n = (size_t)max + 1;
@@ -189,7 +189,7 @@ static void grow_gids(tui_session *s, uint32_t max)
     s->max_gid = max;
 }
 
-static idx_entry *idx_find(tui_session *s, uint64_t seq)
+static idx_entry *idx_find(core_session *s, uint64_t seq)
 {
     size_t lo = 0, hi = s->n_idx;
     while (lo < hi) {
@@ -200,7 +200,7 @@ static idx_entry *idx_find(tui_session *s, uint64_t seq)
     return lo < s->n_idx && s->idx[lo].seq == seq ? &s->idx[lo] : NULL;
 }
 
-static void idx_add(tui_session *s, uint64_t seq, uint32_t gid, int what, int mine)
+static void idx_add(core_session *s, uint64_t seq, uint32_t gid, int what, int mine)
 {
     if (s->n_idx == s->cap_idx) {
         s->cap_idx = s->cap_idx ? s->cap_idx * 2 : 1024;
@@ -209,7 +209,7 @@ static void idx_add(tui_session *s, uint64_t seq, uint32_t gid, int what, int mi
     s->idx[s->n_idx++] = (idx_entry){.seq = seq, .gid = gid, .what = (uint8_t)what, .mine = (uint8_t)mine};
 }
 
-static void count(tui_session *s, uint32_t gid, int mine, int delta)
+static void count(core_session *s, uint32_t gid, int mine, int delta)
 {
     if (gid == 0 || gid > s->max_gid) return;
     if (delta > 0 || s->n_total[gid] > 0) s->n_total[gid] = (uint16_t)(s->n_total[gid] + delta);
@@ -223,7 +223,7 @@ static void count(tui_session *s, uint32_t gid, int mine, int delta)
 
 static int walk_fn(const store_answer *a, void *ctx)
 {
-    tui_session *s = ctx;
+    core_session *s = ctx;
     s->seen_seq = a->seq;
     int mine = strcmp(a->user, s->user) == 0;
     switch (a->kind) {
@@ -252,7 +252,7 @@ static int walk_fn(const store_answer *a, void *ctx)
     return 0;
 }
 
-int tui_session_refresh(tui_session *s)
+int core_session_refresh(core_session *s)
 {
     zs_txn *txn;
     int rc = store_read_begin(s->st, &txn);
@@ -266,19 +266,19 @@ int tui_session_refresh(tui_session *s)
 
 /* ---- choosing galaxies */
 
-static int eligible(const tui_session *s, uint32_t gid)
+static int eligible(const core_session *s, uint32_t gid)
 {
     return gid >= 1 && gid <= s->max_gid && s->n_mine[gid] == 0 &&
            s->n_total[gid] + held_by_others(s, gid) < s->retire && !s->skipped[gid];
 }
 
-static void reset_path(tui_session *s)
+static void reset_path(core_session *s)
 {
     s->n_path = 0;
     for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) s->given[i] = -1;
 }
 
-static void push_pending(tui_session *s, uint32_t gid)
+static void push_pending(core_session *s, uint32_t gid)
 {
     if (gid == 0) return;
     if (s->n_pending == s->cap_pending) {
@@ -288,7 +288,7 @@ static void push_pending(tui_session *s, uint32_t gid)
     s->pending[s->n_pending++] = gid;
 }
 
-static void advance(tui_session *s)
+static void advance(core_session *s)
 {
     uint32_t prev = s->gid;
     reset_path(s);
@@ -304,7 +304,7 @@ static void advance(tui_session *s)
     s->gid = 0;
 }
 
-int tui_session_peek(const tui_session *s, uint32_t *out, int k)
+int core_session_peek(const core_session *s, uint32_t *out, int k)
 {
     int n = 0;
     for (int i = s->n_pending - 1; i >= 0 && n < k; i--) {
@@ -322,7 +322,7 @@ int tui_session_peek(const tui_session *s, uint32_t *out, int k)
     return n;
 }
 
-void tui_session_set_queue(tui_session *s, const uint32_t *gids, int n)
+void core_session_set_queue(core_session *s, const uint32_t *gids, int n)
 {
     free(s->queue);
     if (gids && n > 0) {
@@ -338,7 +338,7 @@ void tui_session_set_queue(tui_session *s, const uint32_t *gids, int n)
     if (s->gid == 0) advance(s);
 }
 
-void tui_session_first(tui_session *s)
+void core_session_first(core_session *s)
 {
     s->gid = 0;
     s->qpos = 0;
@@ -355,7 +355,7 @@ static int append_cb(zs_txn *txn, void *ctx)
     return store_answer_append(txn, &c->a, &c->seq);
 }
 
-static void say_error(tui_session *s, const char *what, int rc)
+static void say_error(core_session *s, const char *what, int rc)
 {
     if (rc == STORE_ENOSPC)
         snprintf(s->msg, sizeof s->msg, "disk full: %s NOT saved (nothing half-written); free space and try again", what);
@@ -364,7 +364,7 @@ static void say_error(tui_session *s, const char *what, int rc)
 }
 
 /* Appends a record of kind for the current user and task; *seq gets its seq. */
-static int append(tui_session *s, store_answer *a, uint64_t *seq)
+static int append(core_session *s, store_answer *a, uint64_t *seq)
 {
     append_ctx c;
     c.a = *a;
@@ -374,12 +374,12 @@ static int append(tui_session *s, store_answer *a, uint64_t *seq)
     int rc = store_write(s->st, append_cb, &c);
     if (rc == 0) {
         *seq = c.seq;
-        tui_session_refresh(s);
+        core_session_refresh(s);
     }
     return rc;
 }
 
-static hist_entry *hist_push(tui_session *s)
+static hist_entry *hist_push(core_session *s)
 {
     if (s->n_hist == s->cap_hist) {
         s->cap_hist = s->cap_hist ? s->cap_hist * 2 : 64;
@@ -390,7 +390,7 @@ static hist_entry *hist_push(tui_session *s)
     return h;
 }
 
-static int commit_tree(tui_session *s)
+static int commit_tree(core_session *s)
 {
     store_answer a;
     memset(&a, 0, sizeof a);
@@ -415,7 +415,7 @@ static int commit_tree(tui_session *s)
     return 0;
 }
 
-int tui_session_answer(tui_session *s, int choice)
+int core_session_answer(core_session *s, int choice)
 {
     s->msg[0] = 0;
     if (s->gid == 0) return 1;
@@ -440,7 +440,7 @@ int tui_session_answer(tui_session *s, int choice)
         advance(s);
         return 0;
     }
-    int q = tui_session_question(s);
+    int q = core_session_question(s);
     if (q < 0) return 1;
     if (choice < 0 || choice >= s->schema.q[q].n_answers) {
         snprintf(s->msg, sizeof s->msg, "answers are 1 to %d", s->schema.q[q].n_answers);
@@ -462,7 +462,7 @@ int tui_session_answer(tui_session *s, int choice)
     return 0;
 }
 
-int tui_session_undo(tui_session *s)
+int core_session_undo(core_session *s)
 {
     s->msg[0] = 0;
     if (s->n_path > 0) {
@@ -506,7 +506,7 @@ int tui_session_undo(tui_session *s)
     return 0;
 }
 
-int tui_session_skip(tui_session *s)
+int core_session_skip(core_session *s)
 {
     s->msg[0] = 0;
     if (s->gid == 0) return 1;
@@ -525,7 +525,7 @@ int tui_session_skip(tui_session *s)
     return 0;
 }
 
-int tui_session_favourite(tui_session *s)
+int core_session_favourite(core_session *s)
 {
     s->msg[0] = 0;
     if (s->gid == 0) return 1;
@@ -546,7 +546,7 @@ int tui_session_favourite(tui_session *s)
     return 0;
 }
 
-int tui_session_jump(tui_session *s, uint32_t gid)
+int core_session_jump(core_session *s, uint32_t gid)
 {
     s->msg[0] = 0;
     if (gid == 0 || gid > s->max_gid) return 1;
@@ -561,15 +561,15 @@ int tui_session_jump(tui_session *s, uint32_t gid)
 
 /* ---- queries */
 
-uint32_t tui_session_gid(const tui_session *s) { return s->gid; }
+uint32_t core_session_gid(const core_session *s) { return s->gid; }
 
-int tui_session_question(const tui_session *s)
+int core_session_question(const core_session *s)
 {
     if (s->gid == 0 || s->schema.kind == CORE_TASK_RATING) return -1;
     return core_schema_next(&s->schema, s->given);
 }
 
-void tui_session_stats_get(const tui_session *s, tui_session_stats *st)
+void core_session_stats_get(const core_session *s, core_session_stats *st)
 {
     memset(st, 0, sizeof *st);
     st->total = s->max_gid;
@@ -580,50 +580,50 @@ void tui_session_stats_get(const tui_session *s, tui_session_stats *st)
     st->n_path = s->n_path;
 }
 
-uint32_t tui_session_available(const tui_session *s)
+uint32_t core_session_available(const core_session *s)
 {
     uint32_t n = 0;
     for (uint32_t g = 1; g <= s->max_gid; g++) n += (uint32_t)eligible(s, g);
     return n;
 }
 
-int tui_session_path(const tui_session *s, int *q, int *a, int max)
+int core_session_path(const core_session *s, int *q, int *a, int max)
 {
     int n = s->n_path < max ? s->n_path : max;
     for (int i = 0; i < n; i++) { q[i] = s->path_q[i]; a[i] = s->path_a[i]; }
     return n;
 }
 
-int tui_session_answered(const tui_session *s, uint32_t gid)
+int core_session_answered(const core_session *s, uint32_t gid)
 {
     return gid >= 1 && gid <= s->max_gid && s->n_mine[gid] > 0;
 }
 
-const char *tui_session_message(const tui_session *s) { return s->msg; }
+const char *core_session_message(const core_session *s) { return s->msg; }
 
-int tui_session_open(tui_session **out, zs_store *st, const core_schema *schema,
-                     const tui_session_opts *o, char *err, size_t errlen)
+int core_session_open(core_session **out, zs_store *st, const core_schema *schema,
+                     const core_session_opts *o, char *err, size_t errlen)
 {
-    tui_session *s = xcalloc(1, sizeof *s);
+    core_session *s = xcalloc(1, sizeof *s);
     s->st = st;
     s->schema = *schema;
     s->retire = o && o->retire > 0 ? o->retire : 5;
     snprintf(s->user, sizeof s->user, "%s", o && o->user && *o->user ? o->user : store_current_user());
     reset_path(s);
     grow_gids(s, 0);
-    int rc = tui_session_refresh(s);
+    int rc = core_session_refresh(s);
     if (rc) {
         snprintf(err, errlen, "reading the answers: %s", store_strerror(rc));
-        tui_session_free(s);
+        core_session_free(s);
         *out = NULL;
         return rc;
     }
-    tui_session_set_queue(s, NULL, 0);
+    core_session_set_queue(s, NULL, 0);
     *out = s;
     return 0;
 }
 
-void tui_session_free(tui_session *s)
+void core_session_free(core_session *s)
 {
     if (!s) return;
     free(s->n_total);
@@ -635,46 +635,4 @@ void tui_session_free(tui_session *s)
     free(s->pending);
     free(s->hist);
     free(s);
-}
-
-/* ---- text for display */
-
-size_t tui_label_sanitize(const char *in, char *out, size_t cap, int ascii_only)
-{
-    const unsigned char *p = (const unsigned char *)(in ? in : "");
-    size_t o = 0;
-    if (cap == 0) return 0;
-    while (*p) {
-        unsigned c = *p;
-        unsigned cp = 0;
-        int n = 0;
-        if (c < 0x80) { cp = c; n = 1; }
-        else if ((c & 0xe0) == 0xc0) { cp = c & 0x1f; n = 2; }
-        else if ((c & 0xf0) == 0xe0) { cp = c & 0x0f; n = 3; }
-        else if ((c & 0xf8) == 0xf0) { cp = c & 0x07; n = 4; }
-        int ok = n > 0;
-        for (int i = 1; ok && i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80) ok = 0;
-            else cp = cp << 6 | (p[i] & 0x3f);
-        }
-        if (ok && n > 1) {
-            static const unsigned minv[5] = {0, 0, 0x80, 0x800, 0x10000};
-            if (cp < minv[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) ok = 0;  /* overlong, surrogate */
-        }
-        const char *rep = NULL;
-        if (!ok) { rep = "?"; n = 1; }
-        else if (cp == '\t' || cp == '\n' || cp == '\r') rep = " ";
-        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) rep = "?";
-        else if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-                 cp == 0x200e || cp == 0x200f || cp == 0xfeff) rep = "?";  /* bidi / invisible */
-        else if (ascii_only && cp >= 0x80) rep = "?";
-        size_t len = rep ? 1 : (size_t)n;
-        if (o + len + 1 > cap) break;
-        if (rep) out[o] = rep[0];
-        else memcpy(out + o, p, (size_t)n);
-        o += len;
-        p += n;
-    }
-    out[o] = 0;
-    return o;
 }

@@ -6,7 +6,7 @@
  * writes the buffer to the terminal whenever it likes, so an image can be
  * encoded ahead of time (prefetch) and sent again after a full redraw.
  */
-#include "tui/sixel.h"
+#include "tui/gfx/sixel.h"
 
 #include <sixel.h>
 #include <stdio.h>

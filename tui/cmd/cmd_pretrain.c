@@ -4,7 +4,7 @@
  * (core/pretrain.h).  The file it writes is read by
  * `zoosh embed --weights FILE --size N` (N = the training --size).
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 #include "core/pretrain.h"
 
 #include <getopt.h>

@@ -3,7 +3,7 @@
  * and `zoosh demo` (the demo workspace from simulated galaxies, then the
  * labeler on the ring task).
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 #include "core/learn.h"
 #include "core/metrics.h"
 #include "core/schema.h"

@@ -1,22 +1,22 @@
 /*
- * label_view.c - zoom, resample, stretch, invert (see label_view.h).
+ * view.c - zoom, resample, stretch, invert (see view.h).
  * Legend: tw x th thumbnail, ow x oh output, pixels RGB8 row-major.
  */
-#include "tui/label_view.h"
+#include "core/view.h"
 
 #include <math.h>
 #include <string.h>
 
-const char *tui_view_stretch_name(int stretch)
+const char *core_view_stretch_name(int stretch)
 {
     switch (stretch) {
-    case TUI_STRETCH_ASINH: return "asinh";
-    case TUI_STRETCH_LOG: return "log";
+    case CORE_STRETCH_ASINH: return "asinh";
+    case CORE_STRETCH_LOG: return "log";
     default: return "linear";
     }
 }
 
-void tui_view_fit(int tw, int th, int max_w, int max_h, int *ow, int *oh)
+void core_view_fit(int tw, int th, int max_w, int max_h, int *ow, int *oh)
 {
     if (tw <= 0 || th <= 0 || max_w <= 0 || max_h <= 0) { *ow = *oh = 0; return; }
     double s = fmin((double)max_w / tw, (double)max_h / th);
@@ -26,12 +26,12 @@ void tui_view_fit(int tw, int th, int max_w, int max_h, int *ow, int *oh)
     if (*oh < 1) *oh = 1;
 }
 
-static void build_lut(const tui_view *v, uint8_t lut[256])
+static void build_lut(const core_view *v, uint8_t lut[256])
 {
     for (int i = 0; i < 256; i++) {
         double x = i / 255.0, y = x;
-        if (v->stretch == TUI_STRETCH_ASINH) y = asinh(10.0 * x) / asinh(10.0);
-        else if (v->stretch == TUI_STRETCH_LOG) y = log1p(100.0 * x) / log1p(100.0);
+        if (v->stretch == CORE_STRETCH_ASINH) y = asinh(10.0 * x) / asinh(10.0);
+        else if (v->stretch == CORE_STRETCH_LOG) y = log1p(100.0 * x) / log1p(100.0);
         int o = (int)lrint(y * 255.0);
         if (o < 0) o = 0;
         if (o > 255) o = 255;
@@ -39,12 +39,12 @@ static void build_lut(const tui_view *v, uint8_t lut[256])
     }
 }
 
-void tui_view_render(const uint8_t *thumb, int tw, int th, const tui_view *v,
+void core_view_render(const uint8_t *thumb, int tw, int th, const core_view *v,
                      uint8_t *out, int ow, int oh)
 {
     uint8_t lut[256];
     build_lut(v, lut);
-    int zoom = v->zoom < 0 ? 0 : v->zoom > TUI_ZOOM_MAX ? TUI_ZOOM_MAX : v->zoom;
+    int zoom = v->zoom < 0 ? 0 : v->zoom > CORE_ZOOM_MAX ? CORE_ZOOM_MAX : v->zoom;
     double f = pow(1.5, zoom);
     double cw = tw / f, ch = th / f;          /* crop size in thumbnail pixels */
     double cx0 = (tw - cw) / 2, cy0 = (th - ch) / 2;
@@ -95,7 +95,7 @@ void tui_view_render(const uint8_t *thumb, int tw, int th, const tui_view *v,
 
 static int abs_diff(int a, int b) { return a > b ? a - b : b - a; }
 
-void tui_view_placeholder(uint8_t *out, int w, int h)
+void core_view_placeholder(uint8_t *out, int w, int h)
 {
     memset(out, 40, (size_t)w * h * 3);
     for (int y = 0; y < h; y++)

@@ -11,7 +11,7 @@
  * "schema/<name>", so the workspace needs no outside file later (see
  * core_schema_ws_get).  Exit codes as tui/cmd.h.
  */
-#include "tui/cmd.h"
+#include "tui/cmd/cmd.h"
 
 #include "core/learn.h"
 #include "core/schema.h"
