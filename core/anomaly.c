@@ -124,7 +124,7 @@ int core_iforest_score(const float *x, int n, int d, int n_trees, int psi, uint6
     return rc;
 }
 
-void core_knn_score(const float *x, int n, int d, const float *ref, int m, int k, float *score)
+void core_anomaly_knn_score(const float *x, int n, int d, const float *ref, int m, int k, float *score)
 {
     if (k < 1) k = 1;
     if (k > m) k = m;

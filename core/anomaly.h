@@ -19,6 +19,6 @@ int core_iforest_score(const float *x, int n, int d, int n_trees, int psi, uint6
 
 /* Mean Euclidean distance to the k nearest of m reference rows (the brute
  * force k-NN score, O(n m d)): the reference the forest is tested against. */
-void core_knn_score(const float *x, int n, int d, const float *ref, int m, int k, float *score);
+void core_anomaly_knn_score(const float *x, int n, int d, const float *ref, int m, int k, float *score);
 
 #endif

@@ -12,6 +12,7 @@
  * checked by finite differences.
  */
 #include "core/head.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "core/fastmath.h"
 
@@ -493,35 +494,6 @@ void core_head_predict_naive(const core_head *h, const float *x, int n, float *p
     free(z);
 }
 
-/* ---- metrics */
-typedef struct { float s; int l; } sl_pair;
-static int cmp_sl(const void *a, const void *b)
-{
-    float x = ((const sl_pair *)a)->s, y = ((const sl_pair *)b)->s;
-    return x < y ? -1 : x > y;
-}
-
-double core_metric_auc(const float *s, const int *label, int n)
-{
-    sl_pair *v = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-    long npos = 0, nneg = 0;
-    for (int i = 0; i < n; i++) { v[i].s = s[i]; v[i].l = label[i]; npos += label[i] != 0; }
-    nneg = n - npos;
-    if (npos == 0 || nneg == 0) { free(v); return NAN; }
-    qsort(v, (size_t)n, sizeof *v, cmp_sl);
-    /* rank-sum with average ranks for ties */
-    double rsum = 0;
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && v[j + 1].s == v[i].s) j++;
-        double r = 0.5 * (i + j) + 1;
-        for (int k = i; k <= j; k++) if (v[k].l) rsum += r;
-        i = j + 1;
-    }
-    free(v);
-    return (rsum - (double)npos * (npos + 1) / 2) / ((double)npos * nneg);
-}
-
 /* ---- ensembles */
 struct core_ens {
     core_head_cfg cfg;
@@ -560,7 +532,7 @@ static double ens_metric(const core_head_cfg *c, const float *p, const float *y,
             l[m] = yi[pos_col] * 2 > tot;
             m++;
         }
-        double auc = core_metric_auc(s, l, m);
+        double auc = core_metrics_auc(s, l, m);
         free(s);
         free(l);
         return auc;

@@ -125,8 +125,4 @@ void core_ens_predict_threads(const core_ens *e, const float *x, int n, float *p
 int  core_ens_save(const core_ens *e, uint8_t **buf, size_t *len);
 int  core_ens_load(const void *buf, size_t len, core_ens **out, char *err, size_t errlen);
 
-/* ---- metrics */
-/* ROC AUC of scores s against 0/1 labels (ties count half); NAN if one class is absent. */
-double core_metric_auc(const float *s, const int *label, int n);
-
 #endif

@@ -1,6 +1,7 @@
 /*
- * metrics.c - the AUC of a task's stored predictions against a truth kept as
- * galaxy metadata (see metrics.h).
+ * metrics.c - how well scores rank against labels: the ROC AUC, and the AUC
+ * of a task's stored predictions against a truth kept as galaxy metadata
+ * (see metrics.h).
  */
 #include "core/metrics.h"
 
@@ -12,7 +13,36 @@
 #include "core/learn.h"
 #include "core/util.h"
 
-int core_metric_truth_auc(zs_txn *txn, const core_schema *sch, const char *col, const char *meta_key,
+typedef struct { float s; int l; } sl_pair;
+static int cmp_sl(const void *a, const void *b)
+{
+    float x = ((const sl_pair *)a)->s, y = ((const sl_pair *)b)->s;
+    return x < y ? -1 : x > y;
+}
+
+double core_metrics_auc(const float *s, const int *label, int n)
+{
+    sl_pair *v = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    long npos = 0, nneg = 0;
+    for (int i = 0; i < n; i++) { v[i].s = s[i]; v[i].l = label[i]; npos += label[i] != 0; }
+    nneg = n - npos;
+    if (npos == 0 || nneg == 0) { free(v); return NAN; }
+    qsort(v, (size_t)n, sizeof *v, cmp_sl);
+    /* rank-sum with average ranks for ties */
+    double rsum = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && v[j + 1].s == v[i].s) j++;
+        double r = 0.5 * (i + j) + 1;
+        for (int k = i; k <= j; k++) if (v[k].l) rsum += r;
+        i = j + 1;
+    }
+    free(v);
+    return (rsum - (double)npos * (npos + 1) / 2) / ((double)npos * nneg);
+}
+
+
+int core_metrics_truth_auc(zs_txn *txn, const core_schema *sch, const char *col, const char *meta_key,
                           double *auc, int *n)
 {
     int ncol = core_schema_n_columns(sch), at = -1, rc = 0;
@@ -43,7 +73,7 @@ int core_metric_truth_auc(zs_txn *txn, const core_schema *sch, const char *col, 
         label[m++] = truth;
     }
     *n = m;
-    if (m) *auc = core_metric_auc(score, label, m);
+    if (m) *auc = core_metrics_auc(score, label, m);
 end:
     free(p);
     free(score);

@@ -5,6 +5,7 @@
  */
 #include "tests/zt.h"
 #include "core/head.h"
+#include "core/metrics.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -120,12 +121,12 @@ static void auc_counts_pairs_and_ties(void)
 {
     float s[] = {0.1f, 0.4f, 0.35f, 0.8f};
     int l[] = {0, 0, 1, 1};
-    ZT_CHECK(fabs(core_metric_auc(s, l, 4) - 0.75) < 1e-12, "auc %g", core_metric_auc(s, l, 4));
+    ZT_CHECK(fabs(core_metrics_auc(s, l, 4) - 0.75) < 1e-12, "auc %g", core_metrics_auc(s, l, 4));
     float t[] = {0.5f, 0.5f};
     int m[] = {0, 1};
-    ZT_CHECK(fabs(core_metric_auc(t, m, 2) - 0.5) < 1e-12, "a tie counts half");
+    ZT_CHECK(fabs(core_metrics_auc(t, m, 2) - 0.5) < 1e-12, "a tie counts half");
     int z[] = {1, 1};
-    ZT_CHECK(isnan(core_metric_auc(t, z, 2)), "one class only gives NAN");
+    ZT_CHECK(isnan(core_metrics_auc(t, z, 2)), "one class only gives NAN");
 }
 
 static void ensemble_learns_a_linear_rule_from_200_labels(void)
@@ -142,7 +143,7 @@ static void ensemble_learns_a_linear_rule_from_200_labels(void)
     float *p = xmalloc(4000 * 2 * sizeof(float)), *s = xmalloc(4000 * sizeof(float));
     core_ens_predict(e, xt, 4000, p, NULL, NULL, NULL);
     for (int i = 0; i < 4000; i++) s[i] = p[i * 2];
-    double auc = core_metric_auc(s, labt, 4000);
+    double auc = core_metrics_auc(s, labt, 4000);
     ZT_CHECK(auc > 0.9, "test AUC %g", auc);
     ZT_CHECK(info.n_oob > 150 && info.oob_metric > 0.85 && strcmp(info.metric, "auc") == 0,
              "out-of-bag %s %g on %d", info.metric, info.oob_metric, info.n_oob);
@@ -151,7 +152,7 @@ static void ensemble_learns_a_linear_rule_from_200_labels(void)
     ZT_OK(core_ens_fit(&one, &cfg, 1, x, y, 200, NULL, 1, 0, NULL, NULL));
     core_ens_predict(one, xt, 4000, p, NULL, NULL, NULL);
     for (int i = 0; i < 4000; i++) s[i] = p[i * 2];
-    ZT_CHECK(core_metric_auc(s, labt, 4000) > 0.9, "single head AUC %g", core_metric_auc(s, labt, 4000));
+    ZT_CHECK(core_metrics_auc(s, labt, 4000) > 0.9, "single head AUC %g", core_metrics_auc(s, labt, 4000));
     core_ens_free(one);
     core_ens_free(e);
     free(x); free(y); free(lab); free(xt); free(yt); free(labt); free(p); free(s);

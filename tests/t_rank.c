@@ -141,7 +141,7 @@ static void isolation_forest_agrees_with_the_knn_distance_score(void)
     core_rng_seed(&r, 3);
     for (int i = 0; i < n * d; i++) x[i] = (float)(core_rng_normal(&r) * (i % d == 0 ? 3 : 1));
     ZT_OK(core_iforest_score(x, n, d, 100, 256, 2, NULL, a));
-    core_knn_score(x, n, d, x, n, 10, b);
+    core_anomaly_knn_score(x, n, d, x, n, 10, b);
     int *ia = xmalloc(n * sizeof(int)), *ib = xmalloc(n * sizeof(int));
     core_rank_by_score(a, n, ia);
     core_rank_by_score(b, n, ib);

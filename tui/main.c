@@ -38,15 +38,6 @@ static const struct {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-int cmd_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) break;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
-    }
-    return 0;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "zoosh %s - label galaxy images in the terminal, with active learning\n\n"

@@ -13,6 +13,7 @@
 #include "tui/cmd/cmd.h"
 #include "core/anomaly.h"
 #include "core/head.h"
+#include "core/metrics.h"
 #include "core/image.h"
 #include "core/learn.h"
 #include "core/rank.h"
@@ -735,7 +736,7 @@ int cmd_simulate(int argc, char **argv)
                         ok += (s[m] > 0.5f) == (lab[i] == 1);
                         m++;
                     }
-                double auc = m ? core_metric_auc(s, l, m) : NAN;
+                double auc = m ? core_metrics_auc(s, l, m) : NAN;
                 printf("%d\t%.3f\t%.3f\t%d\n", nshown, auc, m ? (double)ok / m : NAN, pos_shown);
                 cx[npts] = nshown;
                 cy[npts++] = auc;
@@ -891,7 +892,7 @@ int cmd_eval(int argc, char **argv)
                     sc[j] = pf[(size_t)j * C + D.pos_col];
                     lb[j] = yy[D.pos_col] * 2 > yy[0] + yy[1];
                 }
-                metric = core_metric_auc(sc, lb, nv);
+                metric = core_metrics_auc(sc, lb, nv);
                 free(sc); free(lb);
             }
         } else {
@@ -956,7 +957,7 @@ int cmd_eval(int argc, char **argv)
                     sc[j] = po[(size_t)j * C + D.pos_col];
                     lb[j] = yy[D.pos_col] * 2 > yy[0] + yy[1];
                 }
-                printf("pooled out-of-fold: auc %.3f, accuracy %.3f\n", core_metric_auc(sc, lb, m), nq ? acc / nq : NAN);
+                printf("pooled out-of-fold: auc %.3f, accuracy %.3f\n", core_metrics_auc(sc, lb, m), nq ? acc / nq : NAN);
                 free(sc); free(lb);
             } else {
                 printf("pooled out-of-fold accuracy (mean over %d questions with votes): %.3f\n", nq, nq ? acc / nq : NAN);

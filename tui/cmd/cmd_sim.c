@@ -228,7 +228,7 @@ static void demo_report_auc(const char *ws, const char *when)
     double auc;
     int n = 0;
     if (core_schema_builtin("ring", &sch) || store_open(&st, ws, STORE_RDONLY) || store_read_begin(st, &txn) ||
-        core_model_info_get(txn, "ring", &info) || core_metric_truth_auc(txn, &sch, "ring_yes", "true_ring", &auc, &n))
+        core_model_info_get(txn, "ring", &info) || core_metrics_truth_auc(txn, &sch, "ring_yes", "true_ring", &auc, &n))
         goto end;
     if (!n)
         printf("zoosh demo: %s: no ring predictions yet (the model retrains after every 10 answers)\n", when);

@@ -114,3 +114,12 @@ int cmd_bad_option(const char *cmd, int c, char **argv, int optind_now)
     else fprintf(stderr, "zoosh %s: unknown option '%s' (zoosh %s --help)\n", cmd, a, cmd);
     return EXIT_USAGE;
 }
+
+int cmd_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    }
+    return 0;
+}

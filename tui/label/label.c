@@ -225,7 +225,7 @@ static void load_truth(ui *u, zs_txn *txn)
     }
     double auc;
     int n = 0;
-    if (u->truth_state == 1 && core_metric_truth_auc(txn, &u->schema, "ring_yes", "true_ring", &auc, &n) == 0 && n > 0)
+    if (u->truth_state == 1 && core_metrics_truth_auc(txn, &u->schema, "ring_yes", "true_ring", &auc, &n) == 0 && n > 0)
         u->truth_auc = auc;
 }
 
