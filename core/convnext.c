@@ -45,15 +45,6 @@
  * L2-sized (tuned on convnext_nano at 224 px; env ZOOSH_CNX_CHUNK). */
 static size_t chunk_floats = 1u << 18;
 
-/* Hot loops get -O3's vectoriser and, on x86-64, AVX2/AVX-512 clones picked
- * at load time (the build itself targets baseline x86-64). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#elif defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((optimize("O3")))
-#else
-#define HOT
-#endif
 
 /* ---------------------------------------------------------------- model */
 
@@ -515,7 +506,7 @@ static void layernorm_naive(float *out, const float *in, const float *w, const f
     }
 }
 
-HOT static void layernorm_fast(float *out, const float *in, const float *restrict w,
+CORE_HOT static void layernorm_fast(float *out, const float *in, const float *restrict w,
                                const float *restrict b, int P, int C)
 {
     for (int p = 0; p < P; p++) {
@@ -557,7 +548,7 @@ static void dwconv_naive(float *out, const float *in, const float *w, const floa
             }
 }
 
-HOT static void dwconv_fast(float *restrict out, const float *restrict in, const float *restrict w,
+CORE_HOT static void dwconv_fast(float *restrict out, const float *restrict in, const float *restrict w,
                             const float *restrict b, int H, int W, int C)
 {
     for (int y = 0; y < H; y++) {
@@ -589,13 +580,13 @@ static inline __attribute__((always_inline)) float gelu1(float v)
     return 0.5f * v * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
 }
 
-HOT void core_convnext_gelu(float *restrict x, size_t n)
+CORE_HOT void core_convnext_gelu(float *restrict x, size_t n)
 {
     for (size_t i = 0; i < n; i++) x[i] = gelu1(x[i]);
 }
 
 /* h (R, D) = gelu(h + b (D)): fc1's bias fused with the activation. */
-HOT static void bias_gelu(float *restrict h, const float *restrict b, int R, int D)
+CORE_HOT static void bias_gelu(float *restrict h, const float *restrict b, int R, int D)
 {
     for (int r = 0; r < R; r++)
         for (int d = 0; d < D; d++) h[(size_t)r * D + d] = gelu1(h[(size_t)r * D + d] + b[d]);
@@ -603,7 +594,7 @@ HOT static void bias_gelu(float *restrict h, const float *restrict b, int R, int
 
 /* x (R, C) += gamma (C) * (u (R, C) + b (C)): fc2's bias, layer scale and
  * the residual in one pass. */
-HOT static void bias_scale_add(float *restrict x, const float *restrict u, const float *restrict b,
+CORE_HOT static void bias_scale_add(float *restrict x, const float *restrict u, const float *restrict b,
                                const float *restrict gamma, int R, int C)
 {
     for (int r = 0; r < R; r++)
@@ -612,7 +603,7 @@ HOT static void bias_scale_add(float *restrict x, const float *restrict u, const
 }
 
 /* x (P, C) += gamma (C) * t (P, C) */
-HOT static void scale_add(float *restrict x, const float *restrict t, const float *restrict gamma, int P, int C)
+CORE_HOT static void scale_add(float *restrict x, const float *restrict t, const float *restrict gamma, int P, int C)
 {
     for (int p = 0; p < P; p++)
         for (int c = 0; c < C; c++) x[(size_t)p * C + c] += gamma[c] * t[(size_t)p * C + c];

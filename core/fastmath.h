@@ -6,6 +6,18 @@
 #ifndef ZOOSH_CORE_FASTMATH_H
 #define ZOOSH_CORE_FASTMATH_H
 
+#include <stdint.h>
+
+/* CORE_HOT: hot loops get -O3's vectoriser and, on x86-64, AVX2/AVX-512
+ * clones picked at load time (the build itself targets baseline x86-64). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define CORE_HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__)
+#define CORE_HOT __attribute__((optimize("O3")))
+#else
+#define CORE_HOT
+#endif
+
 /* erf(z) for float: the rational approximation of Eigen's
  * generic_fast_erf_float, error a few ulp; branch-free so loops calling it
  * vectorise. */
@@ -28,7 +40,6 @@ static inline __attribute__((always_inline)) float core_erf_fast(float z)
     return z * p / q;
 }
 
-#include <stdint.h>
 
 /* Branch-free float exp and log on 8-lane vectors (Cephes' expf / logf
  * polynomials, about 1 ulp; no errno, no table), so the GP kernel loop (core/gp.c)

@@ -608,16 +608,3 @@ void core_gp_predict_naive(const core_gp *g, const float *x, int n, float *mu, f
     free(k);
     free(v);
 }
-
-float core_acq_ei(float mu, float sd, float best, float xi)
-{
-    float imp = mu - best - xi;
-    if (sd <= 1e-9f) return imp > 0 ? imp : 0;
-    float z = imp / sd;
-    float cdf = 0.5f * erfcf(-z * (float)M_SQRT1_2);
-    float pdf = expf(-0.5f * z * z) * 0.39894228f;
-    float ei = imp * cdf + sd * pdf;
-    return ei > 0 ? ei : 0;
-}
-
-float core_acq_ucb(float mu, float sd, float kappa) { return mu + kappa * sd; }

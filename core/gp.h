@@ -56,8 +56,4 @@ void core_gp_predict_naive(const core_gp *g, const float *x, int n, float *mu, f
 /* Largest posterior mean over the rated rows (the incumbent for EI). */
 float core_gp_best(const core_gp *g);
 
-/* Expected improvement over best by more than xi (maximising); UCB mu + kappa sd. */
-float core_acq_ei(float mu, float sd, float best, float xi);
-float core_acq_ucb(float mu, float sd, float kappa);
-
 #endif

@@ -106,8 +106,6 @@ void core_head_free(core_head *h)
     free(h);
 }
 
-const core_head_cfg *core_head_config(const core_head *h) { return &h->cfg; }
-
 int core_head_copy_params(core_head *dst, const core_head *src)
 {
     if (dst->np != src->np || dst->cfg.d != src->cfg.d || dst->cfg.hidden != src->cfg.hidden ||
@@ -501,7 +499,6 @@ struct core_ens {
     core_head *h[CORE_ENS_MAX_M];
 };
 
-int core_ens_size(const core_ens *e) { return e->m; }
 const core_head_cfg *core_ens_config(const core_ens *e) { return &e->cfg; }
 
 void core_ens_free(core_ens *e)

@@ -63,7 +63,6 @@ int  core_head_cfg_ncols(const core_head_cfg *cfg);
 /* Weights initialised small from seed.  Fails (-1) on a bad cfg. */
 int  core_head_new(core_head **out, const core_head_cfg *cfg, uint64_t seed);
 void core_head_free(core_head *h);
-const core_head_cfg *core_head_config(const core_head *h);
 /* Copies parameters from src (same shapes) - warm start.  -1 on mismatch. */
 int  core_head_copy_params(core_head *dst, const core_head *src);
 
@@ -108,7 +107,6 @@ int  core_ens_fit(core_ens **out, const core_head_cfg *cfg, int m, const float *
                   const float *y, int n, const core_ens *warm, uint64_t seed, int pos_col,
                   volatile int *cancel, core_ens_info *info);
 void core_ens_free(core_ens *e);
-int  core_ens_size(const core_ens *e);
 const core_head_cfg *core_ens_config(const core_ens *e);
 
 /* Scores n rows in blocks.  p (n, C) mean probabilities; bald, entropy,

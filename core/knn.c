@@ -27,14 +27,7 @@
 #define KNN_MAX_THREADS 16
 #define KNN_CHUNK_ROWS 32768   /* rows per chunk the threads take turns at */
 
-static int knn_threads = 2;
-
-void core_knn_set_threads(int n)
-{
-    if (n < 1) n = 1;
-    if (n > KNN_MAX_THREADS) n = KNN_MAX_THREADS;
-    knn_threads = n;
-}
+static const int knn_threads = 2;   /* the machines we target have 2 cores */
 
 int core_knn_metric_parse(const char *s)
 {
@@ -319,9 +312,6 @@ void core_knn_free(core_knn *ix)
     free(ix->invn);
     free(ix);
 }
-
-int core_knn_rows(const core_knn *ix) { return ix->n; }
-int core_knn_dim(const core_knn *ix) { return ix->d; }
 
 int core_knn_topk(const float *x, int n, int d, const float *q, int k, int metric, int *idx, float *dist)
 {

@@ -40,8 +40,6 @@ int core_knn_topk_naive(const float *x, int n, int d, const float *q, int k, int
 typedef struct core_knn core_knn;
 int  core_knn_new(core_knn **out, const float *x, int n, int d, int metric);
 void core_knn_free(core_knn *ix);    /* NULL is a no-op */
-int  core_knn_rows(const core_knn *ix);
-int  core_knn_dim(const core_knn *ix);
 
 /* k nearest rows to q (d); the row `exclude` (e.g. the query galaxy itself)
  * is skipped, -1 skips none.  Returns the number found or -1. */
@@ -50,8 +48,5 @@ int core_knn_query(const core_knn *ix, const float *q, int k, int exclude, int *
  * or NULL.  Rows of the output past the number found are -1 / INFINITY. */
 int core_knn_query_batch(const core_knn *ix, const float *q, int m, int k, const int *exclude,
                          int *idx, float *dist);
-
-/* Threads a query uses (default 2, the machines we target); 1..16. */
-void core_knn_set_threads(int n);
 
 #endif

@@ -30,6 +30,7 @@
  *     i32 n_train, f64 held-out value, i64 time_us (for the status sparkline)
  */
 #include "core/learn.h"
+#include "core/acquire.h"
 #include "core/anomaly.h"
 #include "core/pca.h"
 #include "core/rank.h"
@@ -90,14 +91,6 @@ static int info_unpack(const uint8_t *b, size_t len, core_model_info *out)
 static void blob_key(char *buf, size_t len, const char *task, const char *what)
 {
     snprintf(buf, len, "%.31s/%s", task, what);
-}
-
-int core_learn_prior_forget(zs_txn *txn, const char *task)
-{
-    char key[96];
-    blob_key(key, sizeof key, task, "head.prior");
-    int rc = store_blob_del(txn, STORE_DB_MODELS, key);
-    return rc == STORE_ENOTFOUND ? 0 : rc;
 }
 
 int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_model_info *info)
@@ -1005,7 +998,7 @@ int core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t se
     case CORE_ORDER_INTEREST:
         if (R->gp) {
             float best = core_gp_best(R->gp);
-            for (int i = 0; i < n; i++) R->score[i] = core_acq_ei(R->mu[i], R->sd[i], best, EI_XI);
+            for (int i = 0; i < n; i++) R->score[i] = core_acquire_ei(R->mu[i], R->sd[i], best, EI_XI);
         } else {
             memcpy(R->score, anom, (size_t)n * sizeof(float));
         }

@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/gp.h"
+#include "core/head.h"
+#include "core/schema.h"
 #include "store/store.h"
 
 typedef struct {
@@ -36,7 +39,7 @@ int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_
  * (p[i] for column i of core_schema_column); STORE_ENOTFOUND without a model. */
 int core_pred_get(zs_txn *txn, const char *task, uint32_t gid, float *p, int max, int *n);
 int core_model_info_get(zs_txn *txn, const char *task, core_model_info *info);
-/* The learning curve for a status-line sparkline (added): the training size
+/* The learning curve for the status line's sparkline: the training size
  * and held-out value (NAN when none) of the last min(max, 256) models, oldest
  * first, into n_train / value (either may be NULL); STORE_ENOTFOUND before
  * the first model. */
@@ -57,10 +60,7 @@ int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *o
                    char *err, size_t errlen);
 
 /* ---- the pieces core_learn_run is made of, for simulate / eval / benches
- * (added by the active-learning work; the labeler needs only the above). */
-#include "core/gp.h"
-#include "core/head.h"
-#include "core/schema.h"
+ * (the labeler needs only the above). */
 
 /* A task's data: features of every galaxy that has them and the labels. */
 typedef struct {
@@ -114,11 +114,6 @@ void core_learn_data_free(core_learn_data *D);
  * zoosh's encoder predicts (set votes, Class8.1) starts a ring task before
  * anyone has answered.  Only for a task of one yes/no question.  *pos /
  * *neg (may be NULL) get the two columns.  0, or -1 with a reason. */
-/* Drop the task's stored prior head (MODELS "<task>/head.prior"), in txn, so
- * the next training fits it again: call it when the priors change.  0 or a
- * store error code. */
-int core_learn_prior_forget(zs_txn *txn, const char *task);
-
 int core_learn_prior_from(core_learn_data *D, const float *p, uint32_t len, int *pos, int *neg, char *err,
                           size_t errlen);
 /* Replace D's priors by those of spec, as a task's prior spec gives them

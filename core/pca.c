@@ -60,7 +60,6 @@ void core_pca_free(core_pca *p)
 
 int core_pca_dim(const core_pca *p) { return p->d; }
 int core_pca_k(const core_pca *p) { return p->k; }
-const float *core_pca_mean(const core_pca *p) { return p->mean; }
 const float *core_pca_scale(const core_pca *p) { return p->scale; }
 const float *core_pca_components(const core_pca *p) { return p->comp; }
 const double *core_pca_variance(const core_pca *p) { return p->var; }

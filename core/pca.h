@@ -39,7 +39,6 @@ void core_pca_free(core_pca *p);   /* NULL is a no-op */
 
 int  core_pca_dim(const core_pca *p);        /* d, input dimension */
 int  core_pca_k(const core_pca *p);          /* k, output dimension */
-const float *core_pca_mean(const core_pca *p);       /* (d) */
 const float *core_pca_scale(const core_pca *p);      /* (d) 1 when not standardised */
 const float *core_pca_components(const core_pca *p); /* (k, d) rows = unit eigenvectors */
 const double *core_pca_variance(const core_pca *p);  /* (k) eigenvalues, ddof 1, descending */

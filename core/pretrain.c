@@ -30,17 +30,9 @@
 
 #define LN_EPS 1e-6f
 
-/* Hot loops get -O3's vectoriser and, on x86-64, AVX2/AVX-512 clones picked
- * at load time, as in core/convnext.c.  The same operations in the same order
- * whatever the width (ISO C: no contraction into FMA), so a run gives the same
- * numbers on every clone. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#elif defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((optimize("O3")))
-#else
-#define HOT
-#endif
+/* CORE_HOT loops: the same operations in the same order whatever the clone's
+ * width (ISO C: no contraction into FMA), so a run gives the same numbers on
+ * every clone. */
 
 /* ------------------------------------------------------------ parameters */
 
@@ -335,7 +327,7 @@ static void matmul_backward(float *din, float *dw, float *db, const float *dout,
     if (din) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, In, O, 1.0f, dout, O, w, In, 0.0f, din, In);
 }
 
-HOT static void layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
+CORE_HOT static void layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
                                   const float *b, int R, int C)
 {
     for (int r = 0; r < R; r++) {
@@ -352,7 +344,7 @@ HOT static void layernorm_forward(float *out, float *mean, float *rstd, const fl
 }
 
 /* din (R, C) = (or +=, when accumulate) the LN input gradient. */
-HOT static void layernorm_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+CORE_HOT static void layernorm_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                                    const float *mean, const float *rstd, const float *w, int R, int C,
                                    int accumulate)
 {
@@ -406,7 +398,7 @@ static void split2(void (*fn)(void *, size_t, size_t), void *ctx, size_t n, size
 /* Depthwise 7x7, pad 3, per image of (H, W, C); out (B*H*W, C). */
 typedef struct { float *out; const float *in, *w, *b; int H, W, C; } dw_ctx;
 
-HOT static void dwconv_forward_range(void *p, size_t lo, size_t hi)
+CORE_HOT static void dwconv_forward_range(void *p, size_t lo, size_t hi)
 {
     const dw_ctx *k = p;
     float *out = k->out;
@@ -449,7 +441,7 @@ typedef struct {
 /* Pass 0 accumulates dw and db, pass 1 din, each in the order of the plain
  * loop over (image, y, x, ky, kx): two independent passes, so they run side
  * by side (split2) and give the same numbers as one thread. */
-HOT static void dwconv_backward_pass(void *p, size_t lo, size_t hi)
+CORE_HOT static void dwconv_backward_pass(void *p, size_t lo, size_t hi)
 {
     const dwb_ctx *k = p;
     int B = k->B, H = k->H, W = k->W, C = k->C;
@@ -492,7 +484,7 @@ static void dwconv_backward(float *din, float *dw, float *db, const float *dout,
 
 typedef struct { float *out; const float *in; } gelu_ctx;
 
-HOT static void gelu_forward_range(void *p, size_t lo, size_t hi)
+CORE_HOT static void gelu_forward_range(void *p, size_t lo, size_t hi)
 {
     const gelu_ctx *c = p;
     float *out = c->out;
@@ -501,7 +493,7 @@ HOT static void gelu_forward_range(void *p, size_t lo, size_t hi)
 }
 
 /* d *= gelu'(x) = Phi(x) + x phi(x), on [lo, hi) */
-HOT static void gelu_backward_range(void *p, size_t lo, size_t hi)
+CORE_HOT static void gelu_backward_range(void *p, size_t lo, size_t hi)
 {
     const gelu_ctx *c = p;
     float *d = c->out;
@@ -709,7 +701,7 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
     return loss;
 }
 
-HOT static void adamw_range(float *p, const float *gr, float *m, float *v, size_t n, float lr, float wd,
+CORE_HOT static void adamw_range(float *p, const float *gr, float *m, float *v, size_t n, float lr, float wd,
                             float b1c, float b2c)
 {
     for (size_t i = 0; i < n; i++) {

@@ -1,5 +1,5 @@
 /*
- * rank.c - order names, score sorting, interleaving and the diversity guard
+ * rank.c - score sorting, interleaving and the diversity guard
  * (see rank.h).
  */
 #include "core/rank.h"
@@ -8,20 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const order_names[CORE_ORDER_N] = {
-    "uncertain", "likely", "interest", "anomaly", "random", "catalog", "mixed",
-};
-
-int core_order_parse(const char *name, core_order *out)
-{
-    for (int i = 0; i < CORE_ORDER_N; i++)
-        if (name && strcmp(name, order_names[i]) == 0) { *out = (core_order)i; return 0; }
-    return -1;
-}
-
-const char *core_order_name(core_order o) { return o >= 0 && o < CORE_ORDER_N ? order_names[o] : "?"; }
-const char *core_order_names(void) { return "uncertain, likely, interest, anomaly, random, catalog, mixed"; }
 
 typedef struct { float s; int i; } si_pair;
 static int cmp_desc(const void *a, const void *b)

@@ -1,34 +1,13 @@
 /*
- * rank.h - queue orders: names, sorting scores into a ranked list,
- * interleaving several lists ("mixed"), and the diversity guard that keeps
- * near-duplicates (in representation space) out of one batch.
- *
- * Orders: uncertain (BALD), likely (highest probability of the chosen answer),
- * interest (expected improvement of the GP), anomaly (isolation forest,
- * blended with predicted interest as ratings arrive), random, catalog
- * (import order), mixed (70% likely / 20% uncertain / 10% random).
+ * rank.h - sorting scores into a ranked list, interleaving several lists
+ * ("mixed"), and the diversity guard that keeps near-duplicates (in
+ * representation space) out of one batch.  The orders themselves are in
+ * core/acquire.h.
  */
 #ifndef ZOOSH_CORE_RANK_H
 #define ZOOSH_CORE_RANK_H
 
 #include <stdint.h>
-
-typedef enum {
-    CORE_ORDER_UNCERTAIN = 0,
-    CORE_ORDER_LIKELY,
-    CORE_ORDER_INTEREST,
-    CORE_ORDER_ANOMALY,
-    CORE_ORDER_RANDOM,
-    CORE_ORDER_CATALOG,
-    CORE_ORDER_MIXED,
-    CORE_ORDER_N
-} core_order;
-
-/* -1 for an unknown name. */
-int core_order_parse(const char *name, core_order *out);
-const char *core_order_name(core_order o);
-/* "uncertain, likely, interest, anomaly, random, catalog, mixed" (static). */
-const char *core_order_names(void);
 
 /* idx (n): positions sorted by score, highest first; ties and NANs keep the
  * lower position first (NAN sorts last). */

@@ -823,13 +823,6 @@ int core_repr_index_query(const core_repr_index *ix, uint32_t gid, int k, uint32
     return query_rows(ix, ix->x + (size_t)row * ix->d, k, row, out_gids, out_dist);
 }
 
-int core_repr_index_query_vec(const core_repr_index *ix, const float *q, int k, uint32_t exclude_gid,
-                              uint32_t *out_gids, float *out_dist)
-{
-    int row = exclude_gid ? row_of(ix, exclude_gid) : -1;
-    return query_rows(ix, q, k, row, out_gids, out_dist);
-}
-
 int core_repr_similar(zs_txn *txn, uint32_t gid, int k, uint32_t *out_gids, float *out_dist)
 {
     core_repr_index *ix;

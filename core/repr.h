@@ -184,9 +184,6 @@ int  core_repr_index_rows(const core_repr_index *ix);        /* galaxies in it *
  * has no vector in the set.  Thread-safe: queries may run concurrently. */
 int core_repr_index_query(const core_repr_index *ix, uint32_t gid, int k, uint32_t *out_gids,
                           float *out_dist);
-/* The same for an arbitrary vector q (dim of the set); exclude_gid 0 = none. */
-int core_repr_index_query_vec(const core_repr_index *ix, const float *q, int k,
-                              uint32_t exclude_gid, uint32_t *out_gids, float *out_dist);
 
 /* One-shot, for the labeler's `s` grid: the k galaxies most similar to gid
  * in the workspace's similarity set (core_repr_similar_set), Euclidean

@@ -44,11 +44,6 @@ const char *core_st_dtype_name(core_st_dtype d)
     return (unsigned)d < CORE_ST_NDTYPES ? DTYPES[d].name : "?";
 }
 
-size_t core_st_dtype_size(core_st_dtype d)
-{
-    return (unsigned)d < CORE_ST_NDTYPES ? DTYPES[d].size : 0;
-}
-
 /* A JSON number that is a non-negative integer exactly representable. */
 static int json_uint(const cJSON *j, uint64_t *v)
 {

@@ -62,7 +62,6 @@ const char *core_safetensors_meta(const core_safetensors *st, const char *key);
 int  core_safetensors_read_f32(const core_st_tensor *t, float *dst, char *err, size_t errlen);
 
 const char *core_st_dtype_name(core_st_dtype d);
-size_t      core_st_dtype_size(core_st_dtype d);
 
 /* Writer: F32 tensors only, in the given order, header padded to 8 bytes.
  * metadata: NULL or pairs {key, value, key, value, ..., NULL}. */

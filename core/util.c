@@ -121,19 +121,6 @@ uint32_t core_rng_below(core_rng *r, uint32_t n)
     return n ? (uint32_t)(((core_rng_u64(r) >> 32) * (uint64_t)n) >> 32) : 0;
 }
 
-double core_rng_poisson(core_rng *r, double lambda)
-{
-    if (lambda <= 0) return 0;
-    if (lambda > 30) {   /* normal approximation: exact enough for pixel noise */
-        double v = lambda + sqrt(lambda) * core_rng_normal(r);
-        return v < 0 ? 0 : floor(v + 0.5);
-    }
-    double l = exp(-lambda), p = 1.0;
-    int k = 0;
-    do { k++; p *= core_rng_uniform(r); } while (p > l);
-    return k - 1;
-}
-
 /* ---- string map */
 
 static uint64_t strmap_hash(const char *s)

@@ -54,7 +54,6 @@ uint64_t core_rng_u64(core_rng *r);
 double   core_rng_uniform(core_rng *r);           /* [0, 1) */
 double   core_rng_normal(core_rng *r);            /* N(0, 1), Box-Muller */
 uint32_t core_rng_below(core_rng *r, uint32_t n); /* [0, n) */
-double   core_rng_poisson(core_rng *r, double lambda);
 
 /* String -> int map (open addressing, FNV-1a); keys are borrowed and must
  * outlive the map.  put returns the existing value, or inserts val and

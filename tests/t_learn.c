@@ -7,6 +7,7 @@
  */
 #include "tests/zt.h"
 #include "core/learn.h"
+#include "core/acquire.h"
 #include "core/rank.h"
 #include "core/util.h"
 #include "store/store.h"

@@ -4,6 +4,7 @@
  */
 #include "tests/zt.h"
 #include "core/anomaly.h"
+#include "core/acquire.h"
 #include "core/rank.h"
 #include "core/util.h"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tui/label/label.h"
+#include "core/acquire.h"
 
 static void usage(FILE *f)
 {
@@ -78,10 +79,8 @@ int cmd_label(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--keys") == 0) { o.keys_file = v; i++; }
         else if (strcmp(a, "--order") == 0) {
-            static const char *const ok[] = {"catalog", "uncertain", "likely", "interest", "anomaly", "random", "mixed"};
-            int found = 0;
-            for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) found |= strcmp(ok[k], v) == 0;
-            if (!found) { fprintf(stderr, "zoosh label: --order: '%s' is not catalog, uncertain, likely, interest, anomaly, random or mixed\n", v); return EXIT_USAGE; }
+            core_order ord;
+            if (core_order_parse(v, &ord) != 0) { fprintf(stderr, "zoosh label: --order: '%s' is not one of %s\n", v, core_order_names()); return EXIT_USAGE; }
             o.order = v;
             i++;
         } else if (strcmp(a, "--retrain") == 0) {

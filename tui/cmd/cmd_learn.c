@@ -12,6 +12,7 @@
  */
 #include "tui/cmd/cmd.h"
 #include "core/anomaly.h"
+#include "core/acquire.h"
 #include "core/head.h"
 #include "core/metrics.h"
 #include "core/image.h"
