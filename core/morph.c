@@ -72,32 +72,31 @@ int core_morph_dim(void) { return DIM; }
 static char names[DIM][32];
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
+/* The names of one radius basis ("fix" or "r50"): n profile bins etc. */
+static void fill_basis_names(const char *b, int n, int prof, int unsh, int resid, int secmin, int secpos,
+                             int rg, int bg, int four)
+{
+    for (int k = 0; k < n; k++) {
+        snprintf(names[prof + k], 32, "prof_%s_%02d", b, k);
+        snprintf(names[unsh + k], 32, "unsharp_%s_%02d", b, k);
+        if (resid >= 0) snprintf(names[resid + k], 32, "resid_%s_%02d", b, k);
+        snprintf(names[secmin + k], 32, "secmin_%s_%02d", b, k);
+        snprintf(names[secpos + k], 32, "secpos_%s_%02d", b, k);
+        snprintf(names[rg + k], 32, "colour_rg_%s_%02d", b, k);
+        snprintf(names[bg + k], 32, "colour_bg_%s_%02d", b, k);
+    }
+    for (int m = 0; m < NM; m++)
+        for (int k = 0; k < n / 2; k++)
+            snprintf(names[four + m * (n / 2) + k], 32, "fourier_m%d_%s_%d", m + 1, b, k);
+}
+
 static void fill_names_once(void)
 {
     for (int i = 0; i < NG; i++) snprintf(names[i], sizeof names[i], "%s", global_names[i]);
-    for (int k = 0; k < NFIX; k++) {
-        snprintf(names[O_PROF_FIX + k], 32, "prof_fix_%02d", k);
-        snprintf(names[O_UNSH_FIX + k], 32, "unsharp_fix_%02d", k);
-        snprintf(names[O_RESID_FIX + k], 32, "resid_fix_%02d", k);
-        snprintf(names[O_SECMIN_FIX + k], 32, "secmin_fix_%02d", k);
-        snprintf(names[O_SECPOS_FIX + k], 32, "secpos_fix_%02d", k);
-        snprintf(names[O_RG_FIX + k], 32, "colour_rg_fix_%02d", k);
-        snprintf(names[O_BG_FIX + k], 32, "colour_bg_fix_%02d", k);
-    }
-    for (int m = 0; m < NM; m++)
-        for (int k = 0; k < NFIX / 2; k++)
-            snprintf(names[O_FOUR_FIX + m * (NFIX / 2) + k], 32, "fourier_m%d_fix_%d", m + 1, k);
-    for (int k = 0; k < NR50; k++) {
-        snprintf(names[O_PROF_R50 + k], 32, "prof_r50_%02d", k);
-        snprintf(names[O_UNSH_R50 + k], 32, "unsharp_r50_%02d", k);
-        snprintf(names[O_SECMIN_R50 + k], 32, "secmin_r50_%02d", k);
-        snprintf(names[O_SECPOS_R50 + k], 32, "secpos_r50_%02d", k);
-        snprintf(names[O_RG_R50 + k], 32, "colour_rg_r50_%02d", k);
-        snprintf(names[O_BG_R50 + k], 32, "colour_bg_r50_%02d", k);
-    }
-    for (int m = 0; m < NM; m++)
-        for (int k = 0; k < NR50 / 2; k++)
-            snprintf(names[O_FOUR_R50 + m * (NR50 / 2) + k], 32, "fourier_m%d_r50_%d", m + 1, k);
+    fill_basis_names("fix", NFIX, O_PROF_FIX, O_UNSH_FIX, O_RESID_FIX, O_SECMIN_FIX, O_SECPOS_FIX,
+                     O_RG_FIX, O_BG_FIX, O_FOUR_FIX);
+    fill_basis_names("r50", NR50, O_PROF_R50, O_UNSH_R50, -1, O_SECMIN_R50, O_SECPOS_R50,
+                     O_RG_R50, O_BG_R50, O_FOUR_R50);
 }
 
 static void fill_names(void) { pthread_once(&names_once, fill_names_once); }

@@ -815,16 +815,26 @@ static void shell(rctx *c, double cx, double cy, double rad, double a0, double s
     }
 }
 
+/* A normalised Gaussian of sigma cells, 3 sigma each side: (2 *rad + 1)
+ * taps, malloc'ed; NULL when the radius is under one cell. */
+static float *gauss_kernel(double sigma, int *rad)
+{
+    *rad = (int)ceil(3 * sigma);
+    if (*rad < 1) return NULL;
+    float *kern = xmalloc(sizeof(float) * (size_t)(2 * *rad + 1));
+    double s = 0;
+    for (int i = -*rad; i <= *rad; i++) s += kern[i + *rad] = (float)sim_exp(-0.5 * i * i / (sigma * sigma));
+    for (int i = 0; i <= 2 * *rad; i++) kern[i] = (float)(kern[i] / s);
+    return kern;
+}
+
 /* Separable Gaussian blur of an (L, L) image, sigma in cells, zero padded:
  * the naive reference (blur_fast is the one used; tests compare them). */
 static void blur_naive(float *im, int L, double sigma)
 {
-    int rad = (int)ceil(3 * sigma);
-    if (rad < 1) return;
-    float *kern = xmalloc(sizeof(float) * (size_t)(2 * rad + 1));   /* (2 rad + 1) */
-    double s = 0;
-    for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)sim_exp(-0.5 * i * i / (sigma * sigma));
-    for (int i = 0; i <= 2 * rad; i++) kern[i] = (float)(kern[i] / s);
+    int rad;
+    float *kern = gauss_kernel(sigma, &rad);   /* (2 rad + 1) */
+    if (!kern) return;
     float *row = xmalloc(sizeof(float) * (size_t)(L + 2 * rad));   /* (L + 2 rad) */
     for (int y = 0; y < L; y++) {          /* rows */
         float *r = im + (size_t)y * L;
@@ -853,12 +863,9 @@ static void blur_naive(float *im, int L, double sigma)
  * and the column pass done a row at a time. */
 static void blur_fast(float *im, int L, double sigma)
 {
-    int rad = (int)ceil(3 * sigma);
-    if (rad < 1) return;
-    float *kern = xmalloc(sizeof(float) * (size_t)(2 * rad + 1));   /* (2 rad + 1) */
-    double s = 0;
-    for (int i = -rad; i <= rad; i++) s += kern[i + rad] = (float)sim_exp(-0.5 * i * i / (sigma * sigma));
-    for (int i = 0; i <= 2 * rad; i++) kern[i] = (float)(kern[i] / s);
+    int rad;
+    float *kern = gauss_kernel(sigma, &rad);   /* (2 rad + 1) */
+    if (!kern) return;
     float *row = xmalloc(sizeof(float) * (size_t)(L + 2 * rad));   /* (L + 2 rad) */
     float *tmp = xmalloc(sizeof(float) * (size_t)L * L);          /* (L, L) */
     memset(row, 0, sizeof(float) * (size_t)(L + 2 * rad));
