@@ -1,7 +1,7 @@
 # zoosh - a terminal workstation for labeling galaxy images with active learning.
 # Plain Makefile.  Layers: tui/ -> core/ -> store/ (includes only go down).
 #   make              build ./zoosh
-#   make test         build and run every test; last line "N passed, N failed"
+#   make test         build and run every test; last line "N passed, N failed, N skipped"
 #   make bench        the benchmark report (ratios against peers)
 #   make demo         install packages (as root), build, open the labeler on sample data
 #   make SANITIZE=address test    (or undefined, or thread)

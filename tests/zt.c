@@ -5,7 +5,8 @@
  *   build/zt SUITE [CASE]    run one suite, or the cases whose name contains CASE
  *
  * Prints "PASS suite: name" / "FAIL suite: name: reason" / "SKIP ..." per case
- * and "N passed, N failed" as the last line; exits 1 when anything failed.
+ * and "N passed, N failed, N skipped" as the last line; exits 1 when anything
+ * failed.
  */
 #include "tests/zt.h"
 
@@ -155,7 +156,7 @@ int main(int argc, char **argv)
     ZT_ZOOSH = absdup(getenv("ZT_ZOOSH") ? getenv("ZT_ZOOSH") : buf);   /* SANITIZE builds */
     const char *only_suite = argc > 1 ? argv[1] : NULL;
     const char *only_case = argc > 2 ? argv[2] : NULL;
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (int s = 0; suites[s].name; s++) {
         if (only_suite && strcmp(only_suite, suites[s].name) != 0) continue;
         for (const zt_case *c = suites[s].cases; c->name; c++) {
@@ -163,8 +164,9 @@ int main(int argc, char **argv)
             int r = run_case(suites[s].name, c);
             if (r == 0) passed++;
             else if (r == 1) failed++;
+            else skipped++;
         }
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
 }
