@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/answers.h"   /* core_answers_counted: the answers training counts */
 #include "core/gp.h"
 #include "core/head.h"
 #include "core/schema.h"
@@ -86,17 +87,6 @@ typedef struct {
     int has_gp_start;     /* 1: start the GP's hyperparameter search at gp_start */
     core_gp_hyper gp_start; /* (core_learn_run: the last stored model's) */
 } core_learn_data;
-
-/* The answers that count: the one rule training and export share.  Of the
- * answers `want` accepts (it returns a kind, 0 or 1, for those and -1 for
- * the rest; answers on the same galaxy by the same user of the same kind
- * compete), those not retracted and, of each (galaxy, user, kind), only the
- * latest: a changed mind replaces an answer, a second session does not add
- * one.  fn is called for each that counts, in log order.  Two walks of the
- * answer log in txn.  Returns 0, the first non-zero return of fn, or a
- * store error code. */
-int  core_answers_counted(zs_txn *txn, int (*want)(const store_answer *a, void *ctx),
-                          int (*fn)(const store_answer *a, void *ctx), void *ctx);
 
 /* Reads features, answers and priors in short read transactions (a yes/no
  * task's prior column included: meta learn.<task>.prior, else the catalog's

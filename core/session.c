@@ -2,11 +2,17 @@
  * session.c - the labeling rules: who sees which galaxy, and every write a labeler makes
  * (see session.h for the rules).  No terminal here: tests drive it directly.
  *
- * Counts come from the answers log: one walk at open, then an incremental
- * walk from the last seq seen after each commit and on the screen's idle
- * tick, so other labelers' answers retire galaxies while this one runs.  An
- * index (seq -> galaxy, kind, whether it is ours) of this task's answers lets
- * a retraction find what it retracts without a second lookup.
+ * Counts come from the answers log through the one rule training and export
+ * use (core/answers.h: per galaxy, user and kind, the latest answer not
+ * retracted): one walk at open, then an incremental walk from the last seq
+ * seen after each commit and on the screen's idle tick, so other labelers'
+ * answers retire galaxies while this one runs.  Two counters take the log:
+ * this task's answers (retirement, "answered by me") and this user's stars.
+ *
+ * Claims (meta "claims/<task>", see the claims section) say which galaxy
+ * each labeler of the task has on screen.  No threads: a session belongs to
+ * the labeler's UI thread; other labelers are other processes, and LMDB
+ * serialises their writes.
  */
 #include "core/session.h"
 
@@ -14,20 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/answers.h"
 #include "core/util.h"
 
 #define CLAIMS_MAX 256        /* labelers of one task at once, as far as claims go */
 #define CLAIM_TTL_S 900       /* seconds a claim counts without being renewed */
-
-enum { IDX_ANSWER = 1, IDX_FAV = 2 };
-
-typedef struct {
-    uint64_t seq;
-    uint32_t gid;
-    uint8_t  what;      /* IDX_* */
-    uint8_t  mine;
-    uint8_t  retracted;
-} idx_entry;
 
 typedef struct {
     uint32_t gid;
@@ -45,15 +42,11 @@ struct core_session {
     int retire;
 
     uint32_t max_gid;
-    uint16_t *n_total;      /* (max_gid + 1) net answers by everyone */
-    uint16_t *n_mine;       /* (max_gid + 1) net answers by this user */
-    uint64_t *fav_seq;      /* (max_gid + 1) this user's live FAVOURITE record, 0 = none */
     uint8_t  *skipped;      /* (max_gid + 1) skipped in this session */
-    uint32_t done_user;     /* gids with n_mine > 0 */
-    uint64_t seen_seq;      /* log read up to here */
-
-    idx_entry *idx;         /* this task's answers and this user's favourites, by seq */
-    size_t n_idx, cap_idx;
+    core_answers *votes;    /* this task's answers (kind 0 tree, 1 rating) */
+    core_answers *stars;    /* this user's FAVOURITE records (kind 0) */
+    int me;                 /* this user's id in votes */
+    int me_star;            /* and in stars */
 
     uint32_t *queue;        /* gids, best first */
     int n_queue, qpos;
@@ -76,6 +69,56 @@ struct core_session {
     uint32_t claimed;               /* the galaxy this session's claim names (0 = none) */
     double claim_t;                 /* when it was written (core_mono_s) */
 };
+
+/* ---- counts from the log */
+
+static int votes_on(const core_session *s, uint32_t gid) { return core_answers_votes(s->votes, gid); }
+
+static int mine(const core_session *s, uint32_t gid) { return core_answers_user_counts(s->votes, gid, s->me); }
+
+static uint64_t star_seq(const core_session *s, uint32_t gid) { return core_answers_latest_seq(s->stars, gid, s->me_star, 0); }
+
+static int want_task(const store_answer *a, void *ctx)
+{
+    const core_session *s = ctx;
+    if ((a->kind != STORE_ANS_TREE && a->kind != STORE_ANS_RATING) || strcmp(a->task, s->schema.name) != 0) return -1;
+    return a->kind == STORE_ANS_RATING;
+}
+
+static int want_star(const store_answer *a, void *ctx)
+{
+    const core_session *s = ctx;
+    return a->kind == STORE_ANS_FAVOURITE && strcmp(a->user, s->user) == 0 ? 0 : -1;
+}
+
+static void grow_gids(core_session *s, uint32_t max)
+{
+    if (max <= s->max_gid && s->skipped) return;
+    size_t old = s->skipped ? (size_t)s->max_gid + 1 : 0, n = (size_t)max + 1;
+    s->skipped = xrealloc(s->skipped, n);
+    memset(s->skipped + old, 0, n - old);
+    s->max_gid = max;
+}
+
+static int walk_fn(const store_answer *a, void *ctx)
+{
+    core_session *s = ctx;
+    core_answers_feed(s->votes, a);
+    core_answers_feed(s->stars, a);
+    return 0;
+}
+
+int core_session_refresh(core_session *s)
+{
+    zs_txn *txn;
+    int rc = store_read_begin(s->st, &txn);
+    if (rc) return rc;
+    uint32_t max = store_galaxy_max(txn);
+    if (max > s->max_gid) grow_gids(s, max);
+    rc = store_answer_each(txn, core_answers_last_seq(s->votes) + 1, walk_fn, s);
+    store_read_end(txn);
+    return rc;
+}
 
 /* ---- claims: which galaxy each labeler has on screen
  *
@@ -165,111 +208,19 @@ int core_session_claim(core_session *s, uint32_t gid)
     s->claim_t = now;
     /* two labelers shown the same galaxy in the same instant: the writes are
      * serialised, and the later one, not yet answering it, moves on */
-    if (gid && gid == s->gid && s->n_path == 0 && gid <= s->max_gid && s->n_total[gid] + c.others_on >= s->retire) {
+    if (gid && gid == s->gid && s->n_path == 0 && gid <= s->max_gid && votes_on(s, gid) + c.others_on >= s->retire) {
         advance(s);
         return s->gid != gid;
     }
     return 0;
 }
 
-/* ---- counts from the log */
-
-static void grow_gids(core_session *s, uint32_t max)
-{
-    if (max <= s->max_gid && s->n_total) return;
-    size_t old = s->n_total ? (size_t)s->max_gid + 1 : 0, n = (size_t)max + 1;
-    s->n_total = xrealloc(s->n_total, n * sizeof *s->n_total);
-    s->n_mine = xrealloc(s->n_mine, n * sizeof *s->n_mine);
-    s->fav_seq = xrealloc(s->fav_seq, n * sizeof *s->fav_seq);
-    s->skipped = xrealloc(s->skipped, n);
-    memset(s->n_total + old, 0, (n - old) * sizeof *s->n_total);
-    memset(s->n_mine + old, 0, (n - old) * sizeof *s->n_mine);
-    memset(s->fav_seq + old, 0, (n - old) * sizeof *s->fav_seq);
-    memset(s->skipped + old, 0, n - old);
-    s->max_gid = max;
-}
-
-static idx_entry *idx_find(core_session *s, uint64_t seq)
-{
-    size_t lo = 0, hi = s->n_idx;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (s->idx[mid].seq < seq) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < s->n_idx && s->idx[lo].seq == seq ? &s->idx[lo] : NULL;
-}
-
-static void idx_add(core_session *s, uint64_t seq, uint32_t gid, int what, int mine)
-{
-    if (s->n_idx == s->cap_idx) {
-        s->cap_idx = s->cap_idx ? s->cap_idx * 2 : 1024;
-        s->idx = xrealloc(s->idx, s->cap_idx * sizeof *s->idx);
-    }
-    s->idx[s->n_idx++] = (idx_entry){.seq = seq, .gid = gid, .what = (uint8_t)what, .mine = (uint8_t)mine};
-}
-
-static void count(core_session *s, uint32_t gid, int mine, int delta)
-{
-    if (gid == 0 || gid > s->max_gid) return;
-    if (delta > 0 || s->n_total[gid] > 0) s->n_total[gid] = (uint16_t)(s->n_total[gid] + delta);
-    if (!mine) return;
-    if (delta > 0) {
-        if (s->n_mine[gid]++ == 0) s->done_user++;
-    } else if (s->n_mine[gid] > 0) {
-        if (--s->n_mine[gid] == 0) s->done_user--;
-    }
-}
-
-static int walk_fn(const store_answer *a, void *ctx)
-{
-    core_session *s = ctx;
-    s->seen_seq = a->seq;
-    int mine = strcmp(a->user, s->user) == 0;
-    switch (a->kind) {
-    case STORE_ANS_TREE:
-    case STORE_ANS_RATING:
-        if (strcmp(a->task, s->schema.name) != 0) break;
-        idx_add(s, a->seq, a->gid, IDX_ANSWER, mine);
-        count(s, a->gid, mine, +1);
-        break;
-    case STORE_ANS_FAVOURITE:
-        if (!mine) break;
-        idx_add(s, a->seq, a->gid, IDX_FAV, 1);
-        if (a->gid <= s->max_gid) s->fav_seq[a->gid] = a->seq;
-        break;
-    case STORE_ANS_RETRACT: {
-        idx_entry *e = idx_find(s, a->retracts);
-        if (!e || e->retracted) break;
-        e->retracted = 1;
-        if (e->what == IDX_ANSWER) count(s, e->gid, e->mine, -1);
-        else if (e->gid <= s->max_gid && s->fav_seq[e->gid] == e->seq) s->fav_seq[e->gid] = 0;
-        break;
-    }
-    default:
-        break;
-    }
-    return 0;
-}
-
-int core_session_refresh(core_session *s)
-{
-    zs_txn *txn;
-    int rc = store_read_begin(s->st, &txn);
-    if (rc) return rc;
-    uint32_t max = store_galaxy_max(txn);
-    if (max > s->max_gid) grow_gids(s, max);
-    rc = store_answer_each(txn, s->seen_seq + 1, walk_fn, s);
-    store_read_end(txn);
-    return rc;
-}
-
 /* ---- choosing galaxies */
 
 static int eligible(const core_session *s, uint32_t gid)
 {
-    return gid >= 1 && gid <= s->max_gid && s->n_mine[gid] == 0 &&
-           s->n_total[gid] + held_by_others(s, gid) < s->retire && !s->skipped[gid];
+    return gid >= 1 && gid <= s->max_gid && !mine(s, gid) &&
+           votes_on(s, gid) + held_by_others(s, gid) < s->retire && !s->skipped[gid];
 }
 
 static void reset_path(core_session *s)
@@ -533,10 +484,11 @@ int core_session_favourite(core_session *s)
     memset(&a, 0, sizeof a);
     a.gid = s->gid;
     uint64_t seq;
-    int starred = s->fav_seq[s->gid] != 0;
+    uint64_t star = star_seq(s, s->gid);
+    int starred = star != 0;
     if (starred) {
         a.kind = STORE_ANS_RETRACT;
-        a.retracts = s->fav_seq[s->gid];
+        a.retracts = star;
     } else {
         a.kind = STORE_ANS_FAVOURITE;
     }
@@ -554,8 +506,8 @@ int core_session_jump(core_session *s, uint32_t gid)
     push_pending(s, s->gid);
     s->gid = gid;
     reset_path(s);
-    if (s->n_mine[gid]) snprintf(s->msg, sizeof s->msg, "you answered this galaxy already: answering adds another answer");
-    else if (s->n_total[gid] >= s->retire) snprintf(s->msg, sizeof s->msg, "this galaxy is retired (%d answers)", s->n_total[gid]);
+    if (mine(s, gid)) snprintf(s->msg, sizeof s->msg, "you answered this galaxy already: answering again replaces your answer");
+    else if (votes_on(s, gid) >= s->retire) snprintf(s->msg, sizeof s->msg, "this galaxy is retired (%d answers)", votes_on(s, gid));
     return 0;
 }
 
@@ -573,10 +525,10 @@ void core_session_stats_get(const core_session *s, core_session_stats *st)
 {
     memset(st, 0, sizeof *st);
     st->total = s->max_gid;
-    st->done_user = s->done_user;
+    st->done_user = core_answers_user_galaxies(s->votes, s->me);
     st->answers = s->answers;
     st->retractions = s->retractions;
-    st->favourite = s->gid && s->fav_seq[s->gid] != 0;
+    st->favourite = s->gid && star_seq(s, s->gid) != 0;
     st->n_path = s->n_path;
 }
 
@@ -596,7 +548,7 @@ int core_session_path(const core_session *s, int *q, int *a, int max)
 
 int core_session_answered(const core_session *s, uint32_t gid)
 {
-    return gid >= 1 && gid <= s->max_gid && s->n_mine[gid] > 0;
+    return gid >= 1 && gid <= s->max_gid && mine(s, gid);
 }
 
 const char *core_session_message(const core_session *s) { return s->msg; }
@@ -609,6 +561,10 @@ int core_session_open(core_session **out, zs_store *st, const core_schema *schem
     s->schema = *schema;
     s->retire = o && o->retire > 0 ? o->retire : 5;
     snprintf(s->user, sizeof s->user, "%s", o && o->user && *o->user ? o->user : store_current_user());
+    s->votes = core_answers_new(want_task, s);
+    s->stars = core_answers_new(want_star, s);
+    s->me = core_answers_user_id(s->votes, s->user);
+    s->me_star = core_answers_user_id(s->stars, s->user);
     reset_path(s);
     grow_gids(s, 0);
     int rc = core_session_refresh(s);
@@ -626,11 +582,9 @@ int core_session_open(core_session **out, zs_store *st, const core_schema *schem
 void core_session_free(core_session *s)
 {
     if (!s) return;
-    free(s->n_total);
-    free(s->n_mine);
-    free(s->fav_seq);
+    core_answers_free(s->votes);
+    core_answers_free(s->stars);
     free(s->skipped);
-    free(s->idx);
     free(s->queue);
     free(s->pending);
     free(s->hist);

@@ -5,9 +5,13 @@
  * galaxy is shown, where in its decision tree the user is, what undo does,
  * and every commit to the workspace.  It is driven by the labeler (tui/label/) and,
  * in tests/t_label.c, directly.  Rules:
- *  - a user sees only galaxies of this task they have not answered (net of
- *    retractions), that are not retired (--retire N answers in total by
- *    everyone) and that they did not skip this session;
+ *  - answers count as training and export count them (core/answers.h: per
+ *    galaxy, user and kind, the latest answer not retracted), so a user
+ *    answering a galaxy again replaces their answer and does not add one;
+ *  - a user sees only galaxies of this task where no answer of theirs
+ *    counts, that are not retired (--retire N answers that count, by
+ *    everyone, plus the galaxies other labelers have on screen) and that
+ *    they did not skip this session;
  *  - order: the pending stack (undo / jump), then the queue (the stored
  *    ranked queue, or catalog = gid order);
  *  - a tree's whole path is committed as ONE STORE_ANS_TREE record when
@@ -35,7 +39,7 @@ typedef struct {
 
 typedef struct {
     uint32_t total;         /* galaxies in the workspace */
-    uint32_t done_user;     /* galaxies this user has answered for this task (net) */
+    uint32_t done_user;     /* galaxies where an answer of this user's counts for this task */
     int answers;            /* records committed this session, net of its undos */
     int retractions;        /* retractions appended this session */
     int favourite;          /* the current galaxy is starred by this user */
@@ -86,7 +90,7 @@ void core_session_stats_get(const core_session *s, core_session_stats *st);
 uint32_t core_session_available(const core_session *s);
 /* The steps given so far on the current galaxy: q[i], a[i]. */
 int core_session_path(const core_session *s, int *q, int *a, int max);
-/* 1 when gid is already answered by this user (net). */
+/* 1 when an answer of this user's counts on gid. */
 int core_session_answered(const core_session *s, uint32_t gid);
 /* A one-line message for the user about the last action ("" when none). */
 const char *core_session_message(const core_session *s);

@@ -1,0 +1,64 @@
+/*
+ * answers.h - the answers that count: the one rule the labeler's session,
+ * training and export share.
+ *
+ * Of the answers a caller's `want` accepts (it returns a kind, 0 or 1, for
+ * those and -1 for the rest; answers on the same galaxy by the same user of
+ * the same kind compete: one "vote"), those not retracted and, of each
+ * (galaxy, user, kind), only the latest: a changed mind replaces an answer,
+ * a second session does not add one.  Retracting a vote's latest answer
+ * brings back its previous answer not retracted, if any.
+ *
+ * Two ways in:
+ *  - core_answers_counted: the whole log at once, calling fn for each answer
+ *    that counts (training, export);
+ *  - a counter (core_answers_new): fed the log in order, incrementally from
+ *    the last seq it saw, and asked per galaxy and user at any point (the
+ *    labeler's session: retirement, "already answered by me").
+ * Both are the same code: core_answers_counted feeds a counter.
+ */
+#ifndef ZOOSH_CORE_ANSWERS_H
+#define ZOOSH_CORE_ANSWERS_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Which answers take part and as which kind (0 or 1); -1 = not at all.
+ * Never called for retractions nor for gid 0. */
+typedef int (*core_answers_want_fn)(const store_answer *a, void *ctx);
+
+/* fn is called for each answer that counts, in log order.  Two walks of the
+ * answer log in txn.  Returns 0, the first non-zero return of fn, or a
+ * store error code. */
+int core_answers_counted(zs_txn *txn, core_answers_want_fn want,
+                         int (*fn)(const store_answer *a, void *ctx), void *ctx);
+
+/* ---- the counter */
+typedef struct core_answers core_answers;
+
+/* want and ctx are kept (ctx must outlive the counter).  Never NULL. */
+core_answers *core_answers_new(core_answers_want_fn want, void *ctx);
+void core_answers_free(core_answers *c);
+/* Takes one record of the log.  Records must come in ascending seq; one at
+ * or below the last seq taken is ignored, so feeding a record twice is
+ * harmless. */
+void core_answers_feed(core_answers *c, const store_answer *a);
+/* Feeds the log in txn after the last seq taken.  0 or a store error. */
+int core_answers_read(core_answers *c, zs_txn *txn);
+/* The last seq taken (0 before any). */
+uint64_t core_answers_last_seq(const core_answers *c);
+
+/* A user's id for the queries below (interned on first use: a user with no
+ * answer yet has one too). */
+int core_answers_user_id(core_answers *c, const char *user);
+/* Votes, (user, kind), that count on gid. */
+int core_answers_votes(const core_answers *c, uint32_t gid);
+/* 1 when user has a vote that counts on gid (either kind), else 0. */
+int core_answers_user_counts(const core_answers *c, uint32_t gid, int user);
+/* The seq of the answer that counts for (gid, user, kind); 0 when none. */
+uint64_t core_answers_latest_seq(const core_answers *c, uint32_t gid, int user, int kind);
+/* Galaxies on which user has a vote that counts. */
+uint32_t core_answers_user_galaxies(const core_answers *c, int user);
+
+#endif

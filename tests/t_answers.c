@@ -1,0 +1,255 @@
+/*
+ * t_answers.c - the answers that count (core/answers.c): the counter fed in
+ * pieces, core_answers_counted over the whole log and a naive reading of the
+ * rule (per galaxy, user and kind the newest answer not retracted) agree on
+ * random logs with repeats, retractions (of retractions too) and answers that
+ * take no part; a retracted latest answer brings back the one before.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/answers.h"
+#include "core/util.h"
+#include "store/store.h"
+#include "tests/zt.h"
+
+#define N_GAL 12
+#define N_USERS 4
+#define N_REC 600
+static const char *const users[N_USERS] = {"ann", "ben", "cat", "dan"};
+
+typedef struct { int n; } mk_ctx;
+
+static int mk_fn(zs_txn *txn, void *p)
+{
+    mk_ctx *c = p;
+    for (int i = 1; i <= c->n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "G%04d", i);
+        store_galaxy g = {.id_str = id, .file = "none.png", .ra = 10.0 + i, .dec = -1.0};
+        uint32_t gid;
+        int created;
+        int rc = store_galaxy_put(txn, &g, &gid, &created);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+typedef struct { store_answer *a; int n; } put_ctx;
+
+static int put_fn(zs_txn *txn, void *p)
+{
+    put_ctx *c = p;
+    for (int i = 0; i < c->n; i++) {
+        int rc = store_answer_append(txn, &c->a[i], &c->a[i].seq);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Task "t" tree answers are kind 0, its ratings kind 1; task "u" takes no part. */
+static int want(const store_answer *a, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(a->task, "t") != 0) return -1;
+    return a->kind == STORE_ANS_TREE ? 0 : a->kind == STORE_ANS_RATING ? 1 : -1;
+}
+
+static int user_of(const char *name)
+{
+    for (int u = 0; u < N_USERS; u++)
+        if (strcmp(name, users[u]) == 0) return u;
+    return -1;
+}
+
+/* The rule read naively off the first n records: latest[g][u][k] is the seq
+ * that counts, 0 none. */
+static void naive(const store_answer *log, int n, uint64_t latest[N_GAL + 1][N_USERS][2])
+{
+    memset(latest, 0, sizeof(uint64_t) * (N_GAL + 1) * N_USERS * 2);
+    for (int i = n - 1; i >= 0; i--) {
+        int k = want(&log[i], NULL);
+        if (k < 0 || log[i].kind == STORE_ANS_RETRACT) continue;
+        int retracted = 0;
+        for (int j = 0; j < n; j++) retracted |= log[j].kind == STORE_ANS_RETRACT && log[j].retracts == log[i].seq;
+        uint64_t *l = &latest[log[i].gid][user_of(log[i].user)][k];
+        if (!retracted && *l == 0) *l = log[i].seq;
+    }
+}
+
+typedef struct { uint64_t latest[N_GAL + 1][N_USERS][2]; int n, stop_at; } emitted;
+
+static int emit_fn(const store_answer *a, void *p)
+{
+    emitted *e = p;
+    int k = want(a, NULL);
+    ZT_CHECK(k >= 0, "seq %llu takes no part but was emitted", (unsigned long long)a->seq);
+    uint64_t *l = &e->latest[a->gid][user_of(a->user)][k];
+    ZT_CHECK(*l == 0, "two answers count for gid %u %s kind %d", a->gid, a->user, k);
+    *l = a->seq;
+    return ++e->n == e->stop_at ? 42 : 0;
+}
+
+static void counter_rule_and_naive_reading_agree_on_random_logs(void)
+{
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", STORE_CREATE));
+    mk_ctx mk = {N_GAL};
+    ZT_OK(store_write(st, mk_fn, &mk));
+    store_answer *log = xcalloc(N_REC, sizeof *log);
+    core_rng r;
+    core_rng_seed(&r, 17);
+    core_answers *c = core_answers_new(want, NULL);
+    int ids[N_USERS];
+    for (int u = 0; u < N_USERS; u++) ids[u] = core_answers_user_id(c, users[u]);
+    int n = 0;
+    while (n < N_REC) {
+        /* a batch of records, appended in one transaction */
+        int batch = 1 + (int)core_rng_below(&r, 40), from = n;
+        for (; n < N_REC && n - from < batch; n++) {
+            store_answer *a = &log[n];
+            a->gid = 1 + core_rng_below(&r, N_GAL);
+            snprintf(a->user, sizeof a->user, "%s", users[core_rng_below(&r, N_USERS)]);
+            snprintf(a->task, sizeof a->task, "%s", core_rng_below(&r, 6) ? "t" : "u");
+            uint32_t what = core_rng_below(&r, 10);
+            if (what < 3 && n > 0) {
+                a->kind = STORE_ANS_RETRACT;
+                a->retracts = (uint64_t)(1 + core_rng_below(&r, (uint32_t)n));   /* seqs are 1..n so far */
+            } else if (what < 5) {
+                a->kind = STORE_ANS_RATING;
+                a->rating = (int8_t)core_rng_below(&r, 6);
+            } else if (what < 6) {
+                a->kind = core_rng_below(&r, 2) ? STORE_ANS_SKIP : STORE_ANS_FAVOURITE;
+            } else {
+                a->kind = STORE_ANS_TREE;
+                a->n_steps = 1;
+                snprintf(a->steps[0].question, sizeof a->steps[0].question, "q");
+                snprintf(a->steps[0].answer, sizeof a->steps[0].answer, "a");
+            }
+        }
+        put_ctx pc = {log + from, n - from};
+        ZT_OK(store_write(st, put_fn, &pc));
+        for (int i = from; i < n; i++) ZT_CHECK(log[i].seq == (uint64_t)i + 1, "seq %llu at %d", (unsigned long long)log[i].seq, i);
+
+        /* the counter reads only what is new; the rule and the naive reading see everything */
+        zs_txn *txn;
+        ZT_OK(store_read_begin(st, &txn));
+        ZT_OK(core_answers_read(c, txn));
+        emitted e;
+        memset(&e, 0, sizeof e);
+        ZT_OK(core_answers_counted(txn, want, emit_fn, &e));
+        store_read_end(txn);
+        ZT_CHECK(core_answers_last_seq(c) == (uint64_t)n, "read up to %llu of %d", (unsigned long long)core_answers_last_seq(c), n);
+        uint64_t expect[N_GAL + 1][N_USERS][2];
+        naive(log, n, expect);
+        for (uint32_t g = 1; g <= N_GAL; g++) {
+            int votes = 0;
+            for (int u = 0; u < N_USERS; u++) {
+                for (int k = 0; k < 2; k++) {
+                    ZT_CHECK(e.latest[g][u][k] == expect[g][u][k], "after %d: counted gid %u %s kind %d: %llu, naive %llu", n, g,
+                             users[u], k, (unsigned long long)e.latest[g][u][k], (unsigned long long)expect[g][u][k]);
+                    ZT_CHECK(core_answers_latest_seq(c, g, ids[u], k) == expect[g][u][k], "after %d: counter gid %u %s kind %d", n,
+                             g, users[u], k);
+                    votes += expect[g][u][k] != 0;
+                }
+                int counts = expect[g][u][0] || expect[g][u][1];
+                ZT_CHECK(core_answers_user_counts(c, g, ids[u]) == counts, "after %d: gid %u %s", n, g, users[u]);
+            }
+            ZT_CHECK(core_answers_votes(c, g) == votes, "after %d: gid %u has %d votes, counter %d", n, g, votes,
+                     core_answers_votes(c, g));
+        }
+        for (int u = 0; u < N_USERS; u++) {
+            uint32_t gal = 0;
+            for (uint32_t g = 1; g <= N_GAL; g++) gal += expect[g][u][0] || expect[g][u][1];
+            ZT_CHECK(core_answers_user_galaxies(c, ids[u]) == gal, "after %d: %s on %u galaxies, counter %u", n, users[u], gal,
+                     core_answers_user_galaxies(c, ids[u]));
+        }
+    }
+    /* feeding a record again changes nothing */
+    int before = core_answers_votes(c, log[N_REC - 1].gid);
+    core_answers_feed(c, &log[N_REC - 1]);
+    ZT_CHECK(core_answers_votes(c, log[N_REC - 1].gid) == before, "a record fed twice counted twice");
+    core_answers_free(c);
+    free(log);
+    store_close(st);
+}
+
+static void a_retracted_latest_answer_brings_back_the_one_before(void)
+{
+    core_answers *c = core_answers_new(want, NULL);
+    store_answer a;
+    memset(&a, 0, sizeof a);
+    a.gid = 3;
+    a.kind = STORE_ANS_TREE;
+    snprintf(a.user, sizeof a.user, "ann");
+    snprintf(a.task, sizeof a.task, "t");
+    int ann = core_answers_user_id(c, "ann");
+    ZT_CHECK(core_answers_user_id(c, "ann") == ann && core_answers_user_id(c, "ben") != ann, "one id per user");
+    a.seq = 1;
+    core_answers_feed(c, &a);
+    a.seq = 2;
+    core_answers_feed(c, &a);                          /* a changed mind: replaces, does not add */
+    ZT_CHECK(core_answers_votes(c, 3) == 1 && core_answers_latest_seq(c, 3, ann, 0) == 2, "one vote, the latest");
+    store_answer r = a;
+    r.kind = STORE_ANS_RETRACT;
+    r.seq = 3;
+    r.retracts = 2;
+    core_answers_feed(c, &r);
+    ZT_CHECK(core_answers_votes(c, 3) == 1 && core_answers_latest_seq(c, 3, ann, 0) == 1, "the first is back");
+    r.seq = 4;
+    r.retracts = 1;
+    core_answers_feed(c, &r);
+    ZT_CHECK(core_answers_votes(c, 3) == 0 && core_answers_latest_seq(c, 3, ann, 0) == 0 &&
+             core_answers_user_galaxies(c, ann) == 0, "nothing counts once both are retracted");
+    a.seq = 2;                                         /* older than the last seq taken: ignored */
+    core_answers_feed(c, &a);
+    ZT_CHECK(core_answers_votes(c, 3) == 0 && core_answers_last_seq(c) == 4, "an old seq fed again is ignored");
+    a.seq = 5;
+    a.kind = STORE_ANS_RATING;                         /* the other kind is another vote */
+    core_answers_feed(c, &a);
+    a.seq = 6;
+    a.kind = STORE_ANS_TREE;
+    core_answers_feed(c, &a);
+    ZT_CHECK(core_answers_votes(c, 3) == 2 && core_answers_user_galaxies(c, ann) == 1 && core_answers_user_counts(c, 3, ann),
+             "two kinds: two votes, one galaxy");
+    ZT_CHECK(core_answers_votes(c, 99) == 0 && !core_answers_user_counts(c, 99, ann) && core_answers_latest_seq(c, 0, ann, 0) == 0,
+             "galaxies never seen count nothing");
+    core_answers_free(c);
+    core_answers_free(NULL);
+}
+
+static void counted_stops_when_fn_says_so(void)
+{
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", STORE_CREATE));
+    mk_ctx mk = {N_GAL};
+    ZT_OK(store_write(st, mk_fn, &mk));
+    store_answer log[5];
+    memset(log, 0, sizeof log);
+    for (int i = 0; i < 5; i++) {
+        log[i].gid = (uint32_t)i + 1;
+        log[i].kind = STORE_ANS_RATING;
+        snprintf(log[i].user, sizeof log[i].user, "ann");
+        snprintf(log[i].task, sizeof log[i].task, "t");
+    }
+    put_ctx pc = {log, 5};
+    ZT_OK(store_write(st, put_fn, &pc));
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    emitted e;
+    memset(&e, 0, sizeof e);
+    e.stop_at = 2;
+    int rc = core_answers_counted(txn, want, emit_fn, &e);
+    store_read_end(txn);
+    ZT_CHECK(rc == 42 && e.n == 2, "fn's 42 after 2 answers is returned: rc %d, n %d", rc, e.n);
+    store_close(st);
+}
+
+const zt_case zt_suite_answers[] = {
+    {"the counter fed in pieces, core_answers_counted and a naive reading agree on random logs",
+     counter_rule_and_naive_reading_agree_on_random_logs, 0},
+    {"a retracted latest answer brings back the one before; a second kind is a second vote",
+     a_retracted_latest_answer_brings_back_the_one_before, 0},
+    {"core_answers_counted stops at fn's first non-zero return and returns it", counted_stops_when_fn_says_so, 0},
+    {0},
+};
