@@ -2,7 +2,7 @@
 # ws.sh - the workspace commands through the real binary: zoosh init / stats /
 # check / backup, their messages and exit codes (0 ok, 1 failure, 2 usage,
 # 3 workspace problem).  Records are put in with liblmdb's own mdb_load (the
-# layout of store/store.c), so stats and check see answers from several users,
+# layout of store/store_records.c), so stats and check see answers from several users,
 # retractions and damaged records without needing the labeler.
 . "$(dirname "$0")/lib.sh"
 Z=${ZOOSH:-$Z}
@@ -80,7 +80,7 @@ expect "nothing was created for the bad schema" test ! -e ws3/data.mdb
 expect "an unknown schema name is refused (exit 1)" test "$(status $Z init ws3 --schema gz-nope)" -eq 1
 expect "the message lists the built-ins" grep -q "gz-decals" "$T/last.out"
 
-# --- records through mdb_load (store.c layout v1)
+# --- records through mdb_load (store_records.c layout v1)
 $PY - <<'EOF'
 import struct, time
 def s(x): b = x.encode(); return struct.pack('<H', len(b)) + b

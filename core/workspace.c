@@ -1,0 +1,514 @@
+/*
+ * workspace.c - a whole workspace at once (see workspace.h): the tasks a
+ * new one gets, its statistics, its check and its backup.  The store knows
+ * bytes; what a task, an answer's place in its tree or a thumbnail's codec
+ * mean is core's, so those halves live here.
+ *
+ * init records the enabled tasks in meta "tasks" (space-separated; interest
+ * is always added) and the text of every custom schema file in meta
+ * "schema/<name>", so the workspace needs no outside file later (see
+ * core_schema_ws_get).
+ */
+#include "core/workspace.h"
+
+#include "core/learn.h"
+#include "core/schema.h"
+#include "core/thumb.h"
+#include "core/util.h"
+#include "store/store.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_TASKS CORE_WORKSPACE_MAX_TASKS
+
+/* ------------------------------------------------------------ init */
+
+int core_workspace_tasks_add(core_workspace_tasks *c, const char *arg, char *err, size_t errlen)
+{
+    if (strcmp(arg, "interest") == 0) return 0;   /* always there */
+    if (c->n == MAX_TASKS - 1) {
+        snprintf(err, errlen, "more than %d schemas", MAX_TASKS - 1);
+        return CORE_WORKSPACE_EMANY;
+    }
+    core_schema *s = xmalloc(sizeof *s);
+    char e[512];
+    int builtin = core_schema_builtin(arg, s) == 0;
+    if (!builtin && core_schema_resolve(arg, s, e, sizeof e) != 0) {
+        snprintf(err, errlen, "%s", e);
+        free(s);
+        return CORE_WORKSPACE_EBAD;
+    }
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->s[i]->name, s->name) == 0) {
+            if (builtin && !c->text[i]) { free(s); return 0; }   /* the same built-in twice */
+            snprintf(err, errlen, "two schemas are named '%s' (%s)", s->name, arg);
+            free(s);
+            return CORE_WORKSPACE_EBAD;
+        }
+    c->text[c->n] = builtin ? NULL : core_schema_read_text(arg, err, errlen);
+    if (!builtin && !c->text[c->n]) {
+        free(s);
+        return CORE_WORKSPACE_EBAD;
+    }
+    c->s[c->n++] = s;
+    return 0;
+}
+
+int core_workspace_tasks_finish(core_workspace_tasks *c, int asked, char *err, size_t errlen)
+{
+    if (c->n == 0 && !asked) {   /* --schema interest: just that */
+        int rc = core_workspace_tasks_add(c, "gz-decals", err, errlen);
+        if (rc) return rc;
+    }
+    c->s[c->n] = xmalloc(sizeof(core_schema));
+    core_schema_builtin("interest", c->s[c->n]);
+    c->text[c->n++] = NULL;
+    return 0;
+}
+
+void core_workspace_tasks_free(core_workspace_tasks *c)
+{
+    if (!c) return;
+    for (int i = 0; i < c->n; i++) { free(c->s[i]); free(c->text[i]); }
+    memset(c, 0, sizeof *c);
+}
+
+static int init_write(zs_txn *txn, void *p)
+{
+    const core_workspace_tasks *c = p;
+    for (int i = 0; i < c->n; i++) {
+        int added, rc = core_schema_ws_add(txn, c->s[i], c->text[i], &added, NULL, 0);
+        if (rc) return rc < 0 ? STORE_EINVAL : rc;
+    }
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char created[128];
+    snprintf(created, sizeof created, "%s by %s", when, store_current_user());
+    return store_meta_put(txn, "created", created);
+}
+
+int core_workspace_init(zs_store *st, const core_workspace_tasks *t)
+{
+    return store_write(st, init_write, (void *)t);
+}
+
+/* ------------------------------------------------------------ stats */
+
+typedef struct {
+    char name[STORE_TASK_MAX];
+    uint64_t answers, retracted, retractions, favourites, skips;
+} task_tally;
+
+typedef struct {
+    char name[STORE_USER_MAX];
+    uint64_t *per_task;     /* (n_tasks) live answers */
+    uint64_t total;
+} user_tally;
+
+typedef struct {
+    /* one entry per seq (index seq-1) */
+    uint32_t *gid;          /* (n) */
+    uint16_t *task;         /* (n) task index */
+    uint16_t *user;         /* (n) user index */
+    uint8_t  *kind;         /* (n) answer kind; 0 = retracted */
+    uint64_t n, cap;
+    task_tally tasks[64];
+    int n_tasks;
+    user_tally *users;
+    int n_users;
+    uint64_t retract_bad;
+} tally;
+
+static int find_or_add_task(tally *t, const char *name)
+{
+    for (int i = 0; i < t->n_tasks; i++)
+        if (strcmp(t->tasks[i].name, name) == 0) return i;
+    if (t->n_tasks == 64) return 63;    /* absurd number of tasks: lump the rest */
+    memset(&t->tasks[t->n_tasks], 0, sizeof t->tasks[0]);
+    snprintf(t->tasks[t->n_tasks].name, sizeof t->tasks[0].name, "%s", name);
+    return t->n_tasks++;
+}
+
+static int find_or_add_user(tally *t, const char *name)
+{
+    for (int i = 0; i < t->n_users; i++)
+        if (strcmp(t->users[i].name, name) == 0) return i;
+    if (t->n_users >= 65535) return 65534;
+    t->users = xrealloc(t->users, (size_t)(t->n_users + 1) * sizeof *t->users);
+    user_tally *u = &t->users[t->n_users];
+    memset(u, 0, sizeof *u);
+    snprintf(u->name, sizeof u->name, "%s", name);
+    return t->n_users++;
+}
+
+static int tally_answer(const store_answer *a, void *p)
+{
+    tally *t = p;
+    if (a->seq != t->n + 1) return 0;   /* check's business; stats counts what it can */
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 4096;
+        t->gid = xrealloc(t->gid, t->cap * sizeof *t->gid);
+        t->task = xrealloc(t->task, t->cap * sizeof *t->task);
+        t->user = xrealloc(t->user, t->cap * sizeof *t->user);
+        t->kind = xrealloc(t->kind, t->cap * sizeof *t->kind);
+    }
+    uint64_t i = t->n++;
+    t->gid[i] = a->gid;
+    t->task[i] = (uint16_t)find_or_add_task(t, a->task);
+    t->user[i] = (uint16_t)find_or_add_user(t, a->user);
+    t->kind[i] = a->kind;
+    task_tally *tt = &t->tasks[t->task[i]];
+    switch (a->kind) {
+    case STORE_ANS_RETRACT:
+        tt->retractions++;
+        if (a->retracts >= 1 && a->retracts <= i && t->kind[a->retracts - 1] != 0 &&
+            t->kind[a->retracts - 1] != STORE_ANS_RETRACT) {
+            task_tally *orig = &t->tasks[t->task[a->retracts - 1]];
+            int k = t->kind[a->retracts - 1];
+            if (k == STORE_ANS_TREE || k == STORE_ANS_RATING) orig->retracted++;
+            /* an unstarred or un-skipped galaxy no longer counts */
+            else if (k == STORE_ANS_FAVOURITE && orig->favourites) orig->favourites--;
+            else if (k == STORE_ANS_SKIP && orig->skips) orig->skips--;
+            t->kind[a->retracts - 1] = 0;
+        } else {
+            t->retract_bad++;
+        }
+        break;
+    case STORE_ANS_FAVOURITE: tt->favourites++; break;
+    case STORE_ANS_SKIP: tt->skips++; break;
+    default: tt->answers++; break;
+    }
+    return 0;
+}
+
+/* What the workspace holds besides its answers: size, counts, feature
+ * sets, prior columns and where each enabled task's starting belief
+ * comes from. */
+static void stats_contents(zs_store *st, zs_txn *txn, char (*tnames)[32], int nt, core_workspace_stats *s)
+{
+    size_t mapsize;
+    store_map_info(st, &mapsize, &s->used);
+    store_meta_get(txn, "created", &s->created);
+    s->layout = store_layout(txn);
+    s->galaxies = store_galaxy_count(txn);
+    s->thumbnails = store_thumb_count(txn);
+
+    char **names = NULL;
+    int n = 0;
+    if (store_featset_list(txn, &names, &n) == 0) {
+        s->have_featsets = 1;
+        s->n_featsets = n;
+        s->featsets = xcalloc((size_t)n + 1, sizeof *s->featsets);
+        for (int i = 0; i < n; i++) {
+            core_workspace_featset *f = &s->featsets[i];
+            f->name = names[i];
+            store_featset_get(txn, names[i], &f->dim, &f->provenance);
+            store_feature_count(txn, names[i], &f->vectors);
+        }
+        free(names);
+    }
+    if (store_prior_columns(txn, &names, &n) == 0) {
+        s->have_priors = 1;
+        s->n_priors = n;
+        s->priors = names;
+    }
+    s->sources = xcalloc((size_t)nt + 1, sizeof *s->sources);
+    for (int i = 0; i < nt; i++) {   /* where each task's starting belief comes from */
+        core_schema sc;
+        char e[256];
+        if (core_schema_ws_get(txn, tnames[i], &sc, e, sizeof e) != 0) continue;
+        core_workspace_prior *p = &s->sources[s->n_sources++];
+        snprintf(p->name, sizeof p->name, "%s", tnames[i]);
+        p->n = core_learn_prior_source(txn, &sc, p->source, sizeof p->source);
+    }
+}
+
+/* The answers log tallied per task and per user, with each task's progress
+ * (galaxies with at least one live answer of it) and model. */
+static void stats_answers(zs_txn *txn, char (*tnames)[32], int nt, core_workspace_stats *s)
+{
+    tally t;
+    memset(&t, 0, sizeof t);
+    for (int i = 0; i < nt; i++) find_or_add_task(&t, tnames[i]);
+    int rc = store_answer_each(txn, 1, tally_answer, &t);
+    if (rc) {
+        s->answers_rc = rc;
+        snprintf(s->answers_detail, sizeof s->answers_detail, "%s", store_last_error());
+    }
+    s->records = t.n;
+    for (int i = 0; i < t.n_tasks; i++) {
+        s->live += t.tasks[i].answers - t.tasks[i].retracted;
+        s->retractions += t.tasks[i].retractions;
+    }
+
+    uint32_t gmax = store_galaxy_max(txn);
+    uint8_t *hit = xcalloc((size_t)gmax + 1, 1);   /* (gmax+1) */
+    s->n_tasks = t.n_tasks;
+    s->tasks = xcalloc((size_t)t.n_tasks + 1, sizeof *s->tasks);
+    for (int k = 0; k < t.n_tasks; k++) {
+        memset(hit, 0, (size_t)gmax + 1);
+        uint32_t done = 0;
+        for (uint64_t i = 0; i < t.n; i++) {
+            if (t.task[i] != k || (t.kind[i] != STORE_ANS_TREE && t.kind[i] != STORE_ANS_RATING)) continue;
+            uint32_t g = t.gid[i];
+            if (g <= gmax && !hit[g]) { hit[g] = 1; done++; }
+        }
+        int enabled = 0;
+        for (int i = 0; i < nt; i++) enabled |= strcmp(tnames[i], t.tasks[k].name) == 0;
+        task_tally *tt = &t.tasks[k];
+        core_workspace_task *o = &s->tasks[k];
+        snprintf(o->name, sizeof o->name, "%s", tt->name);
+        o->enabled = enabled;
+        o->answers = tt->answers - tt->retracted;
+        o->retracted = tt->retracted;
+        o->retractions = tt->retractions;
+        o->favourites = tt->favourites;
+        o->skips = tt->skips;
+        o->done = done;
+        o->has_model = core_model_info_get(txn, tt->name, &o->model) == 0;
+    }
+    free(hit);
+
+    s->n_users = t.n_users;
+    s->users = xcalloc((size_t)t.n_users + 1, sizeof *s->users);
+    for (int u = 0; u < t.n_users; u++) {
+        snprintf(s->users[u].name, sizeof s->users[u].name, "%s", t.users[u].name);
+        s->users[u].per_task = xcalloc((size_t)t.n_tasks + 1, sizeof(uint64_t));
+    }
+    for (uint64_t i = 0; i < t.n; i++)
+        if (t.kind[i] == STORE_ANS_TREE || t.kind[i] == STORE_ANS_RATING) {
+            s->users[t.user[i]].per_task[t.task[i]]++;
+            s->users[t.user[i]].total++;
+        }
+    free(t.gid);
+    free(t.task);
+    free(t.user);
+    free(t.kind);
+    free(t.users);
+}
+
+/* Every stored model blob by key and size. */
+static void stats_blobs(zs_txn *txn, core_workspace_stats *s)
+{
+    char **names = NULL;
+    int n = 0;
+    if (store_blob_list(txn, STORE_DB_MODELS, &names, &n) != 0) return;
+    s->have_blobs = 1;
+    s->n_blobs = n;
+    s->blobs = xcalloc((size_t)n + 1, sizeof *s->blobs);
+    for (int i = 0; i < n; i++) {
+        const void *d;
+        size_t len = 0;
+        store_blob_get(txn, STORE_DB_MODELS, names[i], &d, &len);
+        s->blobs[i].key = names[i];
+        s->blobs[i].bytes = len;
+    }
+    free(names);
+}
+
+int core_workspace_stats_get(zs_store *st, core_workspace_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    zs_txn *txn = NULL;
+    int rc = store_read_begin(st, &txn);
+    if (rc) return rc;
+    char tnames[MAX_TASKS][32];
+    int nt = core_schema_ws_tasks(txn, tnames, MAX_TASKS);
+    stats_contents(st, txn, tnames, nt, out);
+    stats_answers(txn, tnames, nt, out);
+    stats_blobs(txn, out);
+    store_read_end(txn);
+    return 0;
+}
+
+void core_workspace_stats_free(core_workspace_stats *s)
+{
+    if (!s) return;
+    free(s->created);
+    for (int i = 0; i < s->n_featsets; i++) { free(s->featsets[i].name); free(s->featsets[i].provenance); }
+    free(s->featsets);
+    for (int i = 0; i < s->n_priors; i++) free(s->priors[i]);
+    free(s->priors);
+    free(s->sources);
+    free(s->tasks);
+    for (int u = 0; u < s->n_users; u++) free(s->users[u].per_task);
+    free(s->users);
+    for (int i = 0; i < s->n_blobs; i++) free(s->blobs[i].key);
+    free(s->blobs);
+    memset(s, 0, sizeof *s);
+}
+
+/* ------------------------------------------------------------ check */
+
+#define CHECK_REPORT_CAP (1 << 16)
+
+/* The second half of check: answers against their tasks' schemas (the
+ * store knows bytes; whether "bar=strong" is an answer of gz-decals is
+ * core's business). */
+typedef struct {
+    zs_txn *txn;
+    core_schema *s;          /* (MAX_TASKS) cache */
+    char (*names)[32];       /* (MAX_TASKS) */
+    int *ok;                 /* (MAX_TASKS) 1 resolvable, 0 not */
+    int n;
+    char *rep;
+    size_t cap, len;
+    int problems;
+} sem_ctx;
+
+static void sem_problem(sem_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sem_problem(sem_ctx *c, const char *fmt, ...)
+{
+    c->problems++;
+    if (c->problems > 50 || c->len + 2 >= c->cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(c->rep + c->len, c->cap - c->len - 1, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    c->len += (size_t)k < c->cap - c->len - 1 ? (size_t)k : c->cap - c->len - 2;
+    c->rep[c->len++] = '\n';
+    c->rep[c->len] = 0;
+}
+
+static const core_schema *sem_schema(sem_ctx *c, const char *task)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->names[i], task) == 0) return c->ok[i] ? &c->s[i] : NULL;
+    if (c->n == MAX_TASKS) return NULL;
+    int i = c->n++;
+    snprintf(c->names[i], 32, "%s", task);
+    char err[256];
+    c->ok[i] = core_schema_ws_get(c->txn, task, &c->s[i], err, sizeof err) == 0;
+    if (!c->ok[i]) sem_problem(c, "tasks: %s", err);
+    return c->ok[i] ? &c->s[i] : NULL;
+}
+
+static int sem_answer(const store_answer *a, void *p)
+{
+    sem_ctx *c = p;
+    unsigned long long seq = (unsigned long long)a->seq;
+    if (a->kind != STORE_ANS_TREE && a->kind != STORE_ANS_RATING) return 0;
+    const core_schema *s = sem_schema(c, a->task);
+    if (!s) return 0;
+    if (a->kind == STORE_ANS_RATING) {
+        if (s->kind != CORE_TASK_RATING) sem_problem(c, "answers: answer %llu is a rating for '%s', a decision tree", seq, a->task);
+        else if (a->rating < s->rating_min || a->rating > s->rating_max)
+            sem_problem(c, "answers: answer %llu rates %d, outside %d..%d", seq, a->rating, s->rating_min, s->rating_max);
+        return 0;
+    }
+    if (s->kind != CORE_TASK_TREE) { sem_problem(c, "answers: answer %llu is a tree path for the rating task '%s'", seq, a->task); return 0; }
+    int given[CORE_SCHEMA_MAX_Q];
+    for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) given[i] = -1;
+    for (int k = 0; k < a->n_steps; k++) {
+        int q = core_schema_question(s, a->steps[k].question);
+        int an = q >= 0 ? core_schema_answer(s, q, a->steps[k].answer) : -1;
+        if (q < 0) { sem_problem(c, "answers: answer %llu: '%s' is not a question of %s", seq, a->steps[k].question, a->task); return 0; }
+        if (an < 0) { sem_problem(c, "answers: answer %llu: '%s' is not an answer to %s", seq, a->steps[k].answer, a->steps[k].question); return 0; }
+        const core_question *qq = &s->q[q];
+        if (given[q] >= 0) { sem_problem(c, "answers: answer %llu answers %s twice", seq, qq->key); return 0; }
+        if (qq->parent_q >= 0 && given[qq->parent_q] != qq->parent_a) {
+            sem_problem(c, "answers: answer %llu: %s is asked only after %s_%s", seq, qq->key, s->q[qq->parent_q].key,
+                        s->q[qq->parent_q].answers[qq->parent_a].key);
+            return 0;
+        }
+        given[q] = an;
+    }
+    return 0;
+}
+
+/* Every coded (JPEG) thumbnail decodes to its recorded size: the store can
+ * only see that its bytes are there.  A record the store cannot parse is
+ * store_check's to report. */
+static void sem_thumbs(sem_ctx *c)
+{
+    uint32_t max = store_galaxy_max(c->txn);
+    for (uint32_t g = 1; g <= max; g++) {
+        store_thumb t;
+        if (store_thumb_get(c->txn, g, &t) != 0 || t.codec == STORE_THUMB_RAW) continue;
+        core_image im = {0};
+        char err[200];
+        if (core_thumb_decode(t.codec, t.w, t.h, t.bytes, t.len, &im, err, sizeof err) == 0) {
+            free(im.px);
+            continue;
+        }
+        store_galaxy gal;
+        int named = store_galaxy_get(c->txn, g, &gal) == 0;
+        sem_problem(c, "thumbnails: galaxy %s (gid %u): %s (zoosh import --thumbs again to rebuild it)",
+                    named ? gal.id_str : "?", g, err);
+        if (named) store_galaxy_free(&gal);
+    }
+}
+
+/* 0 or the number of problems (appended to rep). */
+static int check_semantics(zs_store *st, char *rep, size_t cap, size_t len, int thumbs)
+{
+    sem_ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = xmalloc(sizeof *c.s * MAX_TASKS);
+    c.names = xmalloc(sizeof *c.names * MAX_TASKS);
+    c.ok = xcalloc(MAX_TASKS, sizeof *c.ok);
+    c.rep = rep;
+    c.cap = cap;
+    c.len = len;
+    if (store_read_begin(st, &c.txn) == 0) {
+        char names[MAX_TASKS][32];
+        int nt = core_schema_ws_tasks(c.txn, names, MAX_TASKS);
+        for (int i = 0; i < nt; i++) sem_schema(&c, names[i]);
+        store_answer_each(c.txn, 1, sem_answer, &c);
+        if (thumbs) sem_thumbs(&c);
+        store_read_end(c.txn);
+    }
+    free(c.s);
+    free(c.names);
+    free(c.ok);
+    return c.problems;
+}
+
+int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *out)
+{
+    size_t cap = CHECK_REPORT_CAP;
+    out->text = xmalloc(cap);
+    out->text[0] = 0;
+    out->n_problems = 0;
+    int rc = store_check(st, out->text, cap, &out->n_problems);
+    if (rc == 0 || rc == STORE_ECORRUPT) {
+        int ns = check_semantics(st, out->text, cap, strlen(out->text), thumbs);
+        out->n_problems += ns;
+        if (ns && rc == 0) rc = STORE_ECORRUPT;
+    }
+    return rc;
+}
+
+void core_workspace_check_report_free(core_workspace_check_report *r)
+{
+    if (!r) return;
+    free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------ backup */
+
+int core_workspace_backup(zs_store *st, const char *dest, double *bytes, double *seconds)
+{
+    *bytes = 0;
+    *seconds = 0;
+    double t0 = core_mono_s();
+    int rc = store_backup(st, dest);
+    if (rc) return rc;
+    struct stat sb;
+    char path[STORE_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/data.mdb", dest);
+    *bytes = stat(path, &sb) == 0 ? (double)sb.st_size : 0;
+    *seconds = core_mono_s() - t0;
+    return 0;
+}
