@@ -920,7 +920,7 @@ int core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t se
     return rc;
 }
 
-/* ------------------------------------------------------------ the run */
+/* ------------------------------------------------------------ the pretrained head, and the run */
 
 int core_learn_prior_fit(const core_learn_data *D, uint64_t seed, volatile int *cancel,
                          core_ens **out, core_ens_info *info)
