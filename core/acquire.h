@@ -2,11 +2,16 @@
  * acquire.h - the queue orders (which galaxy to show next) and the
  * acquisition functions behind them.  One table in acquire.c names each
  * order and says what it does: the CLI's --order, the labeler's order menu
- * and the stored queue's "order" all read it, so a new order is one row
- * there (plus its scores in core_learn_run).
+ * and the stored queue's "order" all read it, and core_acquire_rank scores
+ * and ranks by it, so a new order is one row there plus its scoring
+ * function.
+ *
+ * Legend: n rows (galaxies with features).
  */
 #ifndef ZOOSH_CORE_ACQUIRE_H
 #define ZOOSH_CORE_ACQUIRE_H
+
+#include <stdint.h>
 
 typedef enum {
     CORE_ORDER_UNCERTAIN = 0,   /* BALD: where the ensemble's members disagree */
@@ -28,6 +33,29 @@ const char *core_order_name(core_order o);
 const char *core_order_help(core_order o);
 /* "uncertain, likely, interest, anomaly, random, catalog, mixed" (static). */
 const char *core_order_names(void);
+
+/* Whether order o ranks by anomaly scores (core_acquire_in.anomaly), given
+ * whether there is an interest GP: anomaly always, interest without a GP. */
+int core_order_needs_anomaly(core_order o, int have_gp);
+
+/* What the orders score from: arrays of n, borrowed.  A tree task's model
+ * gives likely / unc (the chosen answer's probability, BALD), a rating
+ * task's GP its mean / sd; both NULL before there is a model. */
+typedef struct {
+    int n;
+    uint64_t seed;           /* for the random orders (and mixed's random tenth) */
+    const float *likely;     /* (n) higher = more likely what is hunted; NULL = no model */
+    const float *unc;        /* (n) higher = less sure */
+    const float *mu, *sd;    /* (n) the interest GP's predicted rating and sd; NULL = no GP */
+    float best;              /* the GP's best rating so far (for EI) */
+    const float *anomaly;    /* (n) anomaly scores when core_order_needs_anomaly */
+    int n_rated;             /* galaxies rated: anomaly hands over to interest as they grow */
+} core_acquire_in;
+
+/* score (n, higher first) and rank (n, rows best first) of order o.
+ * Returns 1 when a model ranked them (worth a diversity guard), 0 for a
+ * fixed or random order, -1 for an order out of range. */
+int core_acquire_rank(core_order o, const core_acquire_in *in, float *score, int *rank);
 
 /* Expected improvement over best by more than xi (maximising); UCB mu + kappa sd. */
 float core_acquire_ei(float mu, float sd, float best, float xi);

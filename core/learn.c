@@ -2,8 +2,9 @@
  * learn.c - the active-learning loop (see learn.h): gather a task's answers
  * and features from the workspace, train the head (an ensemble, warm-started
  * from the "pretrained" head fitted on the catalog's prior votes), fit the
- * interest GP on ratings, score every galaxy, rank by the chosen order, and
- * store queue, predictions and model.
+ * interest GP on ratings, score every galaxy, rank by the chosen order
+ * (core/acquire.c), and store queue, predictions and model (the blobs are
+ * learn_store.c's).
  *
  * DESIGN (threads): core_learn_run may run on the labeler's background
  * thread with the UI's zs_store.  It keeps no global state; everything it
@@ -13,27 +14,11 @@
  * head together, so a reader never sees a queue from one version with
  * predictions from another).  It never prints: errors go to err.  The cancel
  * flag is polled between stages and between ensemble members / forest trees.
- *
- * Stored blobs (little-endian, this machine's float layout):
- *   info header (128 bytes): "ZQI1", u32 version, i64 time_us, i32 n_train,
- *     char metric[16], f64 value, char order[16], char features[64], pad
- *   SCORES "<task>/queue": info, u32 n, u32 gids[n] (best first)
- *   SCORES "<task>/pred":  "ZPR1", u32 C, u32 max_gid, u32 0, then float
- *     p[(max_gid + 1) * C] indexed by gid (NAN for galaxies without
- *     features).  For a rating task C = 2: predicted rating and its sd.
- *   MODELS "<task>/head":  info, u32 kind bits (1 head, 2 gp), u32 ens_len,
- *     ens bytes (core_ens_save), core_gp_hyper when a GP was fitted
- *   MODELS "<task>/head.prior": info, u32 fingerprint of what it was fitted on
- *     (prior_fingerprint: the features and the priors), u32 ens_len, ens bytes
- *   SCORES "anomaly/<features>": u32 n, float score[n] (isolation forest)
- *   SCORES "<task>/curve": the last 256 models, 24 bytes each: u32 version,
- *     i32 n_train, f64 held-out value, i64 time_us (for the status sparkline)
  */
 #include "core/learn.h"
 #include "core/acquire.h"
 #include "core/answers.h"
 #include "core/anomaly.h"
-#include "core/pca.h"
 #include "core/rank.h"
 #include "core/repr.h"
 #include "core/util.h"
@@ -43,132 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INFO_BYTES 128
 #define ENS_MEMBERS 5
 #define PRIOR_FRACTION_VOTES 10.0f   /* a vote fraction counts as this many votes */
 #define PRIOR_MAX_ROWS 20000         /* the prior head trains on at most this many galaxies */
 #define DIVERSITY_HEAD 2000          /* guarded queue positions */
 #define DIVERSITY_BATCH 20
 #define DIVERSITY_FRAC 0.05f         /* near-duplicate: closer than 5% of the mean pair distance */
-#define EI_XI 0.5f
-#define CURVE_REC 24                 /* u32 version, i32 n_train, f64 value, i64 time_us */
-#define CURVE_MAX 256
-
-/* ------------------------------------------------------------ blob formats */
-
-static void info_pack(uint8_t *b, const core_model_info *in)
-{
-    memset(b, 0, INFO_BYTES);
-    memcpy(b, "ZQI1", 4);
-    memcpy(b + 4, &in->version, 4);
-    memcpy(b + 8, &in->time_us, 8);
-    int32_t nt = in->n_train;
-    memcpy(b + 16, &nt, 4);
-    memcpy(b + 20, in->metric, 16);
-    memcpy(b + 36, &in->value, 8);
-    memcpy(b + 44, in->order, 16);
-    memcpy(b + 60, in->features, 64);
-}
-
-static int info_unpack(const uint8_t *b, size_t len, core_model_info *out)
-{
-    if (len < INFO_BYTES || memcmp(b, "ZQI1", 4) != 0) return STORE_ECORRUPT;
-    memset(out, 0, sizeof *out);
-    memcpy(&out->version, b + 4, 4);
-    memcpy(&out->time_us, b + 8, 8);
-    int32_t nt;
-    memcpy(&nt, b + 16, 4);
-    out->n_train = nt;
-    memcpy(out->metric, b + 20, 16);
-    out->metric[15] = 0;
-    memcpy(&out->value, b + 36, 8);
-    memcpy(out->order, b + 44, 16);
-    out->order[15] = 0;
-    memcpy(out->features, b + 60, 64);
-    out->features[63] = 0;
-    return 0;
-}
-
-static void blob_key(char *buf, size_t len, const char *task, const char *what)
-{
-    snprintf(buf, len, "%.31s/%s", task, what);
-}
-
-int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_model_info *info)
-{
-    char key[64];
-    const void *data;
-    size_t len;
-    *gids = NULL;
-    *n = 0;
-    blob_key(key, sizeof key, task, "queue");
-    int rc = store_blob_get(txn, STORE_DB_SCORES, key, &data, &len);
-    if (rc != 0) return rc;
-    core_model_info tmp;
-    if (info_unpack(data, len, info ? info : &tmp) != 0 || len < INFO_BYTES + 4) return STORE_ECORRUPT;
-    uint32_t m;
-    memcpy(&m, (const uint8_t *)data + INFO_BYTES, 4);
-    if ((len - INFO_BYTES - 4) / 4 < m) return STORE_ECORRUPT;
-    *gids = xmalloc((size_t)(m ? m : 1) * sizeof(uint32_t));
-    memcpy(*gids, (const uint8_t *)data + INFO_BYTES + 4, (size_t)m * 4);
-    *n = (int)m;
-    return 0;
-}
-
-int core_pred_get(zs_txn *txn, const char *task, uint32_t gid, float *p, int max, int *n)
-{
-    char key[64];
-    const void *data;
-    size_t len;
-    *n = 0;
-    blob_key(key, sizeof key, task, "pred");
-    int rc = store_blob_get(txn, STORE_DB_SCORES, key, &data, &len);
-    if (rc != 0) return rc;
-    const uint8_t *b = data;
-    uint32_t C, maxg;
-    if (len < 16 || memcmp(b, "ZPR1", 4) != 0) return STORE_ECORRUPT;
-    memcpy(&C, b + 4, 4);
-    memcpy(&maxg, b + 8, 4);
-    if (C > 4096 || (len - 16) / 4 / (C ? C : 1) < (size_t)maxg + 1) return STORE_ECORRUPT;
-    if (gid > maxg) return STORE_ENOTFOUND;
-    int k = (int)C < max ? (int)C : max;
-    memcpy(p, b + 16 + ((size_t)gid * C) * 4, (size_t)(k > 0 ? k : 0) * 4);
-    *n = (int)C;
-    return 0;
-}
-
-int core_model_info_get(zs_txn *txn, const char *task, core_model_info *info)
-{
-    char key[64];
-    const void *data;
-    size_t len;
-    blob_key(key, sizeof key, task, "head");
-    int rc = store_blob_get(txn, STORE_DB_MODELS, key, &data, &len);
-    if (rc != 0) return rc;
-    return info_unpack(data, len, info);
-}
-
-int core_learn_curve_get(zs_txn *txn, const char *task, int *n_train, double *value, int max, int *n)
-{
-    char key[64];
-    const void *data;
-    size_t len;
-    *n = 0;
-    blob_key(key, sizeof key, task, "curve");
-    int rc = store_blob_get(txn, STORE_DB_SCORES, key, &data, &len);
-    if (rc != 0) return rc;
-    if (len % CURVE_REC != 0) return STORE_ECORRUPT;
-    int m = (int)(len / CURVE_REC), first = m > max ? m - max : 0;
-    for (int i = first; i < m; i++) {
-        const uint8_t *r = (const uint8_t *)data + (size_t)i * CURVE_REC;
-        int32_t nt;
-        memcpy(&nt, r + 4, 4);
-        if (n_train) n_train[i - first] = nt;
-        if (value) memcpy(&value[i - first], r + 8, 8);
-    }
-    *n = m - first;
-    return 0;
-}
 
 /* ------------------------------------------------------------ loading */
 
@@ -492,46 +357,72 @@ static int pick_features(zs_txn *txn, const char *want, char *out, size_t outlen
     return rc != 0 ? rc : n > 0 ? 0 : STORE_ENOTFOUND;
 }
 
-int core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
-                    char *err, size_t errlen)
+/* The task's schema (the workspace's, else a built-in name or a file) and
+ * its feature set, into D with the gid -> row map; *is_pca says whether the
+ * set is a PCA projection (scaled, not standardised).  0, or -1 with err. */
+static int load_features(zs_txn *txn, const char *task, const char *features, core_learn_data *D, int *is_pca,
+                         char *err, size_t errlen)
 {
-    memset(D, 0, sizeof *D);
-    D->pos_col = -1;
-    zs_txn *txn = NULL;
-    int rc = store_read_begin(st, &txn);
-    if (rc != 0) { snprintf(err, errlen, "workspace: %s", store_strerror(rc)); return -1; }
     char serr[256] = "";
     if (core_schema_ws_get(txn, task, &D->schema, serr, sizeof serr) != 0 &&
         core_schema_resolve(task, &D->schema, serr, sizeof serr) != 0) {
         snprintf(err, errlen, "%s", serr);
-        goto fail;
+        return -1;
     }
-    rc = pick_features(txn, features, D->features, sizeof D->features);
+    int rc = pick_features(txn, features, D->features, sizeof D->features);
     if (rc != 0) {
         if (features && *features)
             snprintf(err, errlen, "no feature set '%s' in this workspace (zoosh embed WS makes one)", features);
         else
             snprintf(err, errlen, "the workspace has no features yet (run zoosh embed WS, or import feat_N columns)");
-        goto fail;
+        return -1;
     }
-    int is_pca = strncmp(D->features, "pca", 3) == 0 || strstr(D->features, "_pca") != NULL;
+    *is_pca = strncmp(D->features, "pca", 3) == 0 || strstr(D->features, "_pca") != NULL;
     {
         int fdim;
         char *prov = NULL;
-        if (store_featset_get(txn, D->features, &fdim, &prov) == 0 && prov && strncmp(prov, "pca", 3) == 0) is_pca = 1;
+        if (store_featset_get(txn, D->features, &fdim, &prov) == 0 && prov && strncmp(prov, "pca", 3) == 0) *is_pca = 1;
         free(prov);
     }
     rc = store_features_load(txn, D->features, &D->x, &D->gids, &D->n, &D->d);
     if (rc != 0 || D->n < 1) {
         snprintf(err, errlen, "feature set '%s': %s", D->features, rc ? store_strerror(rc) : "empty");
-        goto fail;
+        return -1;
     }
     D->max_gid = store_galaxy_max(txn);
     for (int i = 0; i < D->n; i++) if (D->gids[i] > D->max_gid) D->max_gid = D->gids[i];
     D->row = xmalloc(((size_t)D->max_gid + 1) * sizeof(int));
     for (uint32_t g = 0; g <= D->max_gid; g++) D->row[g] = -1;
     for (int i = 0; i < D->n; i++) D->row[D->gids[i]] = i;
-    /* settings */
+    return 0;
+}
+
+/* The chosen answer column (likely's target, the AUC's positive): meta
+ * learn.<task>.target names it, else the first "yes", else column 0. */
+static void pick_pos_col(zs_txn *txn, core_learn_data *D)
+{
+    char key[96], col[128], *v = NULL;
+    snprintf(key, sizeof key, "learn.%s.target", D->schema.name);
+    if (store_meta_get(txn, key, &v) == 0) {
+        for (int i = 0; i < D->C; i++) {
+            core_schema_column(&D->schema, i, col, sizeof col, NULL, NULL);
+            if (strcmp(col, v) == 0) D->pos_col = i;
+        }
+        free(v);
+    }
+    for (int i = 0; i < D->C && D->pos_col < 0; i++) {
+        int q, a;
+        core_schema_column(&D->schema, i, col, sizeof col, &q, &a);
+        if (strcmp(D->schema.q[q].answers[a].key, "yes") == 0) D->pos_col = i;
+    }
+    if (D->pos_col < 0) D->pos_col = 0;
+}
+
+/* The head's settings (meta learn.<task>.hidden and .l2), its answer
+ * columns and the chosen one.  0, or -1 with err when the task has more
+ * answers than a head takes. */
+static int load_settings(zs_txn *txn, core_learn_data *D, char *err, size_t errlen)
+{
     char key[96], *v = NULL;
     snprintf(key, sizeof key, "learn.%s.hidden", D->schema.name);
     if (store_meta_get(txn, key, &v) == 0) { D->hidden = atoi(v); free(v); v = NULL; }
@@ -543,49 +434,33 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     D->C = D->schema.kind == CORE_TASK_TREE ? core_schema_n_columns(&D->schema) : 0;
     if (D->C > CORE_HEAD_MAX_C || D->schema.n_questions > CORE_HEAD_MAX_Q) {
         snprintf(err, errlen, "task '%s' has too many answers for a head", D->schema.name);
-        goto fail;
+        return -1;
     }
-    if (D->C > 0) {
-        snprintf(key, sizeof key, "learn.%s.target", D->schema.name);
-        char col[128];
-        if (store_meta_get(txn, key, &v) == 0) {
-            for (int i = 0; i < D->C; i++) {
-                core_schema_column(&D->schema, i, col, sizeof col, NULL, NULL);
-                if (strcmp(col, v) == 0) D->pos_col = i;
-            }
-            free(v);
-            v = NULL;
-        }
-        for (int i = 0; i < D->C && D->pos_col < 0; i++) {
-            int q, a;
-            core_schema_column(&D->schema, i, col, sizeof col, &q, &a);
-            if (strcmp(D->schema.q[q].answers[a].key, "yes") == 0) D->pos_col = i;
-        }
-        if (D->pos_col < 0) D->pos_col = 0;
-    }
-    store_read_end(txn);
-    txn = NULL;
-    /* a PCA projection keeps its components' relative variances (whitening
-     * them lifts the noise components to the signal's level: on the ring
-     * set the head's CV AUC fell from 0.73 to 0.62); raw features, whose
-     * blocks differ by orders of magnitude, are standardised per column */
-    if (is_pca) scale_global(D->x, D->n, D->d);
-    else standardise(D->x, D->n, D->d);
+    if (D->C > 0) pick_pos_col(txn, D);
+    return 0;
+}
 
-    /* answers: one vote per user per galaxy (core_answers_counted: a
-     * user's latest answer not retracted; a changed mind replaces, a second
-     * session does not double; as export --format labels / zoobot) */
+/* D->y and D->rating from the answers that count: one vote per user per
+ * galaxy (core_answers_counted: a user's latest answer not retracted; a
+ * changed mind replaces, a second session does not double; as export
+ * --format labels / zoobot).  Its own read transaction.  0, or -1 with err. */
+static int load_answers(zs_store *st, core_learn_data *D, char *err, size_t errlen)
+{
     if (D->C > 0) D->y = xcalloc((size_t)D->n * D->C, sizeof(float));
     D->rating = xmalloc((size_t)D->n * sizeof(float));
     float *rsum = xcalloc((size_t)D->n, sizeof(float)), *rcnt = xcalloc((size_t)D->n, sizeof(float));
     ans_walk w = {.s = &D->schema, .D = D, .rsum = rsum, .rcnt = rcnt};
     for (int q = 0, c = 0; q < D->schema.n_questions; q++) { w.colstart[q] = c; c += D->schema.q[q].n_answers; }
-    rc = store_read_begin(st, &txn);
-    if (rc == 0) rc = core_answers_counted(txn, ans_want, ans_count, &w);
+    zs_txn *txn = NULL;
+    int rc = store_read_begin(st, &txn);
+    if (rc == 0) {
+        rc = core_answers_counted(txn, ans_want, ans_count, &w);
+        store_read_end(txn);
+    }
     if (rc != 0) {
         snprintf(err, errlen, "reading answers: %s", store_strerror(rc));
         free(rsum); free(rcnt);
-        goto fail;
+        return -1;
     }
     for (int i = 0; i < D->n; i++) {
         D->rating[i] = rcnt[i] > 0 ? rsum[i] / rcnt[i] : NAN;
@@ -598,51 +473,83 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     }
     if (D->schema.kind == CORE_TASK_RATING) D->n_answered = D->n_rated;
     free(rsum); free(rcnt);
+    return 0;
+}
 
-    /* priors: "<q>_<a>" counts, "<q>_<a>_fraction", or a 0/1 column named after a binary question */
+/* Answer column c's catalog priors (the prior column `use`), into D->prior
+ * (allocated on the first). */
+static void catalog_prior_put(zs_txn *txn, core_learn_data *D, int c, const char *use, int a, float scale,
+                              int label01)
+{
+    double *colv = NULL;
+    uint32_t len = 0;
+    if (store_prior_column(txn, use, &colv, &len) != 0) return;
+    if (!D->prior) D->prior = xcalloc((size_t)D->n * D->C, sizeof(float));
+    for (int i = 0; i < D->n; i++) {
+        uint32_t g = D->gids[i];
+        if (g >= len || !isfinite(colv[g]) || colv[g] < 0) continue;
+        float val = (float)colv[g];
+        if (label01) val = (a == (D->pos_col >= 0 ? D->pos_col : 0)) ? (val > 0.5f) : (val <= 0.5f);
+        D->prior[(size_t)i * D->C + c] = val * scale;
+    }
+    free(colv);
+}
+
+/* D->prior: the catalog's "<q>_<a>" counts, "<q>_<a>_fraction", or a 0/1
+ * column named after a binary question; then the task's prior spec
+ * (prior_column) over them. */
+static void load_priors(zs_txn *txn, core_learn_data *D)
+{
+    char **names = NULL;
+    int nn = 0;
+    if (store_prior_columns(txn, &names, &nn) == 0 && nn > 0) {
+        for (int c = 0; c < D->C; c++) {
+            float scale;
+            int a, label01;
+            const char *use = catalog_column(&D->schema, c, names, nn, &a, &scale, &label01);
+            if (use) catalog_prior_put(txn, D, c, use, a, scale, label01);
+        }
+    }
+    for (int k = 0; k < nn; k++) free(names[k]);
+    free(names);
+    if (D->prior)
+        for (int i = 0; i < D->n; i++) {
+            float s = 0;
+            for (int a = 0; a < D->C; a++) s += D->prior[(size_t)i * D->C + a];
+            D->n_prior += s > 0;
+        }
+    if (D->prior && D->n_prior == 0) { free(D->prior); D->prior = NULL; }
+    if (D->prior) snprintf(D->prior_src, sizeof D->prior_src, "catalog");
+    prior_column(txn, D);
+}
+
+int core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
+                    char *err, size_t errlen)
+{
+    memset(D, 0, sizeof *D);
+    D->pos_col = -1;
+    zs_txn *txn = NULL;
+    int is_pca = 0, rc = store_read_begin(st, &txn);
+    if (rc != 0) { snprintf(err, errlen, "workspace: %s", store_strerror(rc)); return -1; }
+    rc = load_features(txn, task, features, D, &is_pca, err, errlen);
+    if (rc == 0) rc = load_settings(txn, D, err, errlen);
+    store_read_end(txn);
+    if (rc != 0) goto fail;
+    /* a PCA projection keeps its components' relative variances (whitening
+     * them lifts the noise components to the signal's level: on the ring
+     * set the head's CV AUC fell from 0.73 to 0.62); raw features, whose
+     * blocks differ by orders of magnitude, are standardised per column */
+    if (is_pca) scale_global(D->x, D->n, D->d);
+    else standardise(D->x, D->n, D->d);
+    if (load_answers(st, D, err, errlen) != 0) goto fail;
     if (D->C > 0) {
-        store_read_end(txn);
-        txn = NULL;
         rc = store_read_begin(st, &txn);
         if (rc != 0) { snprintf(err, errlen, "workspace: %s", store_strerror(rc)); goto fail; }
-        char **names = NULL;
-        int nn = 0;
-        if (store_prior_columns(txn, &names, &nn) == 0 && nn > 0) {
-            for (int c = 0; c < D->C; c++) {
-                float scale;
-                int a, label01;
-                const char *use = catalog_column(&D->schema, c, names, nn, &a, &scale, &label01);
-                if (!use) continue;
-                double *colv = NULL;
-                uint32_t len = 0;
-                if (store_prior_column(txn, use, &colv, &len) != 0) continue;
-                if (!D->prior) D->prior = xcalloc((size_t)D->n * D->C, sizeof(float));
-                for (int i = 0; i < D->n; i++) {
-                    uint32_t g = D->gids[i];
-                    if (g >= len || !isfinite(colv[g]) || colv[g] < 0) continue;
-                    float val = (float)colv[g];
-                    if (label01) val = (a == (D->pos_col >= 0 ? D->pos_col : 0)) ? (val > 0.5f) : (val <= 0.5f);
-                    D->prior[(size_t)i * D->C + c] = val * scale;
-                }
-                free(colv);
-            }
-        }
-        for (int k = 0; k < nn; k++) free(names[k]);
-        free(names);
-        if (D->prior)
-            for (int i = 0; i < D->n; i++) {
-                float s = 0;
-                for (int a = 0; a < D->C; a++) s += D->prior[(size_t)i * D->C + a];
-                D->n_prior += s > 0;
-            }
-        if (D->prior && D->n_prior == 0) { free(D->prior); D->prior = NULL; }
-        if (D->prior) snprintf(D->prior_src, sizeof D->prior_src, "catalog");
-        prior_column(txn, D);
+        load_priors(txn, D);
+        store_read_end(txn);
     }
-    store_read_end(txn);
     return 0;
 fail:
-    store_read_end(txn);
     core_learn_data_free(D);
     return -1;
 }
@@ -678,15 +585,6 @@ static void head_cfg_for(const core_learn_data *D, core_head_cfg *cfg)
     cfg->l2 = D->l2;
 }
 
-/* rank normalisation: score -> (position from the bottom) / (n - 1) */
-static void rank_norm(const float *s, int n, float *out)
-{
-    int *idx = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
-    core_rank_by_score(s, n, idx);
-    for (int i = 0; i < n; i++) out[idx[i]] = n > 1 ? (float)(n - 1 - i) / (n - 1) : 1;
-    free(idx);
-}
-
 /* k-fold RMSE of GP predictions at fixed hyperparameters */
 static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const core_gp_hyper *hp)
 {
@@ -716,6 +614,147 @@ static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const
     return cnt ? sqrt(se / cnt) : NAN;
 }
 
+/* Fits the ensemble on the m answered rows, warm-started from warm when it
+ * has the same shape; R->n_train and the out-of-bag metric with it.
+ * 0, 1 cancelled, -1 with err. */
+static int ens_fit_answered(const core_learn_data *D, const core_head_cfg *cfg, int m, uint64_t seed,
+                            const core_ens *warm, volatile int *cancel, core_learn_result *R, char *err,
+                            size_t errlen)
+{
+    int n = D->n, d = D->d, C = D->C;
+    float *xt = xmalloc((size_t)m * d * sizeof(float)), *yt = xmalloc((size_t)m * C * sizeof(float));
+    int j = 0;
+    for (int i = 0; i < n; i++) {
+        float s = 0;
+        for (int a = 0; a < C; a++) s += D->y[(size_t)i * C + a];
+        if (s <= 0) continue;
+        memcpy(xt + (size_t)j * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
+        memcpy(yt + (size_t)j * C, D->y + (size_t)i * C, (size_t)C * sizeof(float));
+        j++;
+    }
+    core_ens_info info;
+    const core_ens *w = warm && core_ens_config(warm)->d == d &&
+                        core_head_cfg_ncols(core_ens_config(warm)) == C &&
+                        core_ens_config(warm)->hidden == cfg->hidden ? warm : NULL;
+    int bin = cfg->n_q == 1 && cfg->q_start[1] == 2;
+    int rc = core_ens_fit(&R->ens, cfg, ENS_MEMBERS, xt, yt, m, w, seed, bin ? D->pos_col : -1, cancel, &info);
+    free(xt);
+    free(yt);
+    if (rc != 0) {
+        if (rc < 0) snprintf(err, errlen, "training the head failed");
+        return rc;
+    }
+    R->n_train = m;
+    snprintf(R->metric, sizeof R->metric, "%s", info.metric);
+    R->value = info.oob_metric;
+    return 0;
+}
+
+/* The head of a tree task: fitted on the answered rows, or a copy of warm
+ * while nothing is answered; then R->p (n, C) and *bald (n, malloc'ed) for
+ * every row.  0, 1 cancelled, -1 with err. */
+static int fit_head(const core_learn_data *D, uint64_t seed, const core_ens *warm, volatile int *cancel,
+                    core_learn_result *R, float **bald, char *err, size_t errlen)
+{
+    int n = D->n, C = D->C, m = 0;
+    for (int i = 0; i < n; i++) {
+        float s = 0;
+        for (int a = 0; a < C; a++) s += D->y[(size_t)i * C + a];
+        m += s > 0;
+    }
+    core_head_cfg cfg;
+    head_cfg_for(D, &cfg);
+    if (m > 0) {
+        int rc = ens_fit_answered(D, &cfg, m, seed, warm, cancel, R, err, errlen);
+        if (rc != 0) return rc;
+    } else if (warm) {
+        uint8_t *buf;
+        size_t len;
+        char e2[128];
+        core_ens_save(warm, &buf, &len);
+        core_ens_load(buf, len, &R->ens, e2, sizeof e2);
+        free(buf);
+    }
+    if (R->ens) {
+        R->p = xmalloc((size_t)n * C * sizeof(float));
+        *bald = xmalloc((size_t)n * sizeof(float));
+        core_ens_predict(R->ens, D->x, n, R->p, *bald, NULL, NULL);
+    }
+    return 0;
+}
+
+/* The interest GP on the rated rows (three starts; the first at the
+ * previous hyperparameters when there are some): R->gp and R->mu / R->sd
+ * for every row; for a rating task also the training size and the
+ * cross-validated RMSE.  Nothing when fewer than 2 are rated or it fails. */
+static void fit_gp(const core_learn_data *D, uint64_t seed, core_learn_result *R)
+{
+    int n = D->n, d = D->d, m = 0;
+    if (D->n_rated < 2) return;
+    int *rows = xmalloc((size_t)D->n_rated * sizeof(int));
+    float *xt = xmalloc((size_t)D->n_rated * d * sizeof(float)), *yt = xmalloc((size_t)D->n_rated * sizeof(float));
+    for (int i = 0; i < n; i++) {
+        if (isnan(D->rating[i])) continue;
+        rows[m] = i;
+        memcpy(xt + (size_t)m * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
+        yt[m++] = D->rating[i];
+    }
+    if (core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed,
+                         D->has_gp_start ? &D->gp_start : NULL) == 0) {
+        R->mu = xmalloc((size_t)n * sizeof(float));
+        R->sd = xmalloc((size_t)n * sizeof(float));
+        core_gp_predict(R->gp, D->x, n, R->mu, R->sd);
+        if (D->C == 0) {
+            core_gp_hyper hp;
+            core_gp_hyper_get(R->gp, &hp);
+            R->n_train = m;
+            snprintf(R->metric, sizeof R->metric, "rmse");
+            R->value = gp_cv_rmse(D, rows, m, &hp);
+        }
+    }
+    free(rows); free(xt); free(yt);
+}
+
+/* R->score and R->rank by ord (core_acquire_rank) from the head's
+ * predictions, or a rating task's GP; a model's ranking then goes through
+ * the diversity guard.  anomaly (n) may be NULL: computed when the order
+ * needs it.  0, or 1 cancelled. */
+static int rank_rows(const core_learn_data *D, core_order ord, uint64_t seed, const float *bald,
+                     const float *anomaly, volatile int *cancel, core_learn_result *R)
+{
+    int n = D->n, d = D->d, C = D->C;
+    float *anom = NULL, *likely = NULL;
+    R->score = xmalloc((size_t)n * sizeof(float));
+    R->rank = xmalloc((size_t)n * sizeof(int));
+    core_acquire_in in = {.n = n, .seed = seed, .anomaly = anomaly, .n_rated = D->n_rated};
+    if (!anomaly && core_order_needs_anomaly(ord, R->gp != NULL)) {
+        anom = xmalloc((size_t)n * sizeof(float));
+        if (core_iforest_score(D->x, n, d, 100, 256, seed, cancel, anom) != 0) { free(anom); return 1; }
+        in.anomaly = anom;
+    }
+    if (R->gp) {
+        in.mu = R->mu;
+        in.sd = R->sd;
+        in.best = core_gp_best(R->gp);
+    }
+    if (R->p) {
+        likely = xmalloc((size_t)n * sizeof(float));
+        for (int i = 0; i < n; i++) likely[i] = R->p[(size_t)i * C + D->pos_col];
+        in.likely = likely;
+        in.unc = bald;
+    } else if (R->gp) {
+        in.likely = R->mu;
+        in.unc = R->sd;
+    }
+    if (core_acquire_rank(ord, &in, R->score, R->rank) == 1) {
+        float thr = core_rank_dup_threshold(D->x, n, d, DIVERSITY_FRAC, seed);
+        core_rank_diversify(R->rank, n, D->x, d, DIVERSITY_BATCH, thr, DIVERSITY_HEAD);
+    }
+    free(likely);
+    free(anom);
+    return 0;
+}
+
 int core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t seed,
                         const core_ens *warm, const float *anomaly, volatile int *cancel,
                         core_learn_result *R, char *err, size_t errlen)
@@ -728,301 +767,19 @@ int core_learn_fit_rank(const core_learn_data *D, const char *order, uint64_t se
         snprintf(err, errlen, "unknown order '%s' (one of: %s)", order, core_order_names());
         return -1;
     }
-    int n = D->n, d = D->d, C = D->C;
-    float *bald = NULL, *anom = NULL;
+    float *bald = NULL;   /* (n) the head's BALD */
     int rc = 0;
-
-    /* the head */
-    if (C > 0) {
-        int m = 0;
-        for (int i = 0; i < n; i++) {
-            float s = 0;
-            for (int a = 0; a < C; a++) s += D->y[(size_t)i * C + a];
-            m += s > 0;
-        }
-        core_head_cfg cfg;
-        head_cfg_for(D, &cfg);
-        if (m > 0) {
-            float *xt = xmalloc((size_t)m * d * sizeof(float)), *yt = xmalloc((size_t)m * C * sizeof(float));
-            int j = 0;
-            for (int i = 0; i < n; i++) {
-                float s = 0;
-                for (int a = 0; a < C; a++) s += D->y[(size_t)i * C + a];
-                if (s <= 0) continue;
-                memcpy(xt + (size_t)j * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
-                memcpy(yt + (size_t)j * C, D->y + (size_t)i * C, (size_t)C * sizeof(float));
-                j++;
-            }
-            core_ens_info info;
-            const core_ens *w = warm && core_ens_config(warm)->d == d &&
-                                core_head_cfg_ncols(core_ens_config(warm)) == C &&
-                                core_ens_config(warm)->hidden == cfg.hidden ? warm : NULL;
-            int bin = cfg.n_q == 1 && cfg.q_start[1] == 2;
-            rc = core_ens_fit(&R->ens, &cfg, ENS_MEMBERS, xt, yt, m, w, seed, bin ? D->pos_col : -1,
-                              cancel, &info);
-            free(xt);
-            free(yt);
-            if (rc != 0) {
-                if (rc < 0) snprintf(err, errlen, "training the head failed");
-                goto done;
-            }
-            R->n_train = m;
-            snprintf(R->metric, sizeof R->metric, "%s", info.metric);
-            R->value = info.oob_metric;
-        } else if (warm) {
-            uint8_t *buf;
-            size_t len;
-            char e2[128];
-            core_ens_save(warm, &buf, &len);
-            core_ens_load(buf, len, &R->ens, e2, sizeof e2);
-            free(buf);
-        }
-        if (R->ens) {
-            R->p = xmalloc((size_t)n * C * sizeof(float));
-            bald = xmalloc((size_t)n * sizeof(float));
-            core_ens_predict(R->ens, D->x, n, R->p, bald, NULL, NULL);
-        }
-    }
-    if (cancel && *cancel) { rc = 1; goto done; }
-
-    /* the interest GP on ratings */
-    if (D->n_rated >= 2) {
-        int m = 0;
-        int *rows = xmalloc((size_t)D->n_rated * sizeof(int));
-        float *xt = xmalloc((size_t)D->n_rated * d * sizeof(float)), *yt = xmalloc((size_t)D->n_rated * sizeof(float));
-        for (int i = 0; i < n; i++) {
-            if (isnan(D->rating[i])) continue;
-            rows[m] = i;
-            memcpy(xt + (size_t)m * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
-            yt[m++] = D->rating[i];
-        }
-        /* three starts; the first at the previous hyperparameters when there are some */
-        if (core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed,
-                             D->has_gp_start ? &D->gp_start : NULL) == 0) {
-            R->mu = xmalloc((size_t)n * sizeof(float));
-            R->sd = xmalloc((size_t)n * sizeof(float));
-            core_gp_predict(R->gp, D->x, n, R->mu, R->sd);
-            if (C == 0) {
-                core_gp_hyper hp;
-                core_gp_hyper_get(R->gp, &hp);
-                R->n_train = m;
-                snprintf(R->metric, sizeof R->metric, "rmse");
-                R->value = gp_cv_rmse(D, rows, m, &hp);
-            }
-        }
-        free(rows); free(xt); free(yt);
-    }
-    if (cancel && *cancel) { rc = 1; goto done; }
-
-    /* scores of the order */
-    R->score = xmalloc((size_t)n * sizeof(float));
-    R->rank = xmalloc((size_t)n * sizeof(int));
-    int need_anom = ord == CORE_ORDER_ANOMALY || (ord == CORE_ORDER_INTEREST && !R->gp);
-    if (need_anom) {
-        anom = xmalloc((size_t)n * sizeof(float));
-        if (anomaly) memcpy(anom, anomaly, (size_t)n * sizeof(float));
-        else if (core_iforest_score(D->x, n, d, 100, 256, seed, cancel, anom) != 0) { rc = 1; goto done; }
-    }
-    float *likely = NULL, *unc = NULL;   /* borrowed views */
-    float *tmp = NULL;
-    if (R->p) {
-        tmp = xmalloc((size_t)n * sizeof(float));
-        for (int i = 0; i < n; i++) tmp[i] = R->p[(size_t)i * C + D->pos_col];
-        likely = tmp;
-        unc = bald;
-    } else if (R->gp) {
-        likely = R->mu;
-        unc = R->sd;
-    }
-    int model_order = 1;
-    switch (ord) {
-    case CORE_ORDER_UNCERTAIN:
-    case CORE_ORDER_LIKELY:
-        if (likely) {
-            memcpy(R->score, ord == CORE_ORDER_LIKELY ? likely : unc, (size_t)n * sizeof(float));
-            core_rank_by_score(R->score, n, R->rank);
-            break;
-        }
-        /* no model yet: start at random */
-        __attribute__((fallthrough));
-    case CORE_ORDER_RANDOM:
-        core_rank_random(n, seed, R->rank);
-        for (int i = 0; i < n; i++) R->score[R->rank[i]] = (float)(n - i) / n;
-        model_order = 0;
-        break;
-    case CORE_ORDER_CATALOG:
-        for (int i = 0; i < n; i++) { R->rank[i] = i; R->score[i] = (float)(n - i) / n; }
-        model_order = 0;
-        break;
-    case CORE_ORDER_INTEREST:
-        if (R->gp) {
-            float best = core_gp_best(R->gp);
-            for (int i = 0; i < n; i++) R->score[i] = core_acquire_ei(R->mu[i], R->sd[i], best, EI_XI);
-        } else {
-            memcpy(R->score, anom, (size_t)n * sizeof(float));
-        }
-        core_rank_by_score(R->score, n, R->rank);
-        break;
-    case CORE_ORDER_ANOMALY:
-        if (R->gp) {
-            /* blend the prior with predicted interest as ratings arrive */
-            float *a = xmalloc((size_t)n * sizeof(float)), *b = xmalloc((size_t)n * sizeof(float));
-            rank_norm(anom, n, a);
-            rank_norm(R->mu, n, b);
-            float wgt = (float)D->n_rated / (D->n_rated + 20.0f);
-            for (int i = 0; i < n; i++) R->score[i] = (1 - wgt) * a[i] + wgt * b[i];
-            free(a); free(b);
-        } else {
-            memcpy(R->score, anom, (size_t)n * sizeof(float));
-        }
-        core_rank_by_score(R->score, n, R->rank);
-        break;
-    case CORE_ORDER_MIXED:
-        if (!likely) {
-            core_rank_random(n, seed, R->rank);
-            for (int i = 0; i < n; i++) R->score[R->rank[i]] = (float)(n - i) / n;
-            model_order = 0;
-            break;
-        } else {
-            int *l0 = xmalloc((size_t)n * sizeof(int)), *l1 = xmalloc((size_t)n * sizeof(int));
-            int *l2 = xmalloc((size_t)n * sizeof(int));
-            core_rank_by_score(likely, n, l0);
-            core_rank_by_score(unc, n, l1);
-            core_rank_random(n, seed, l2);
-            int *lists[3] = {l0, l1, l2};
-            double frac[3] = {0.7, 0.2, 0.1};
-            core_rank_interleave(lists, frac, 3, n, R->rank);
-            for (int i = 0; i < n; i++) R->score[R->rank[i]] = (float)(n - i) / n;
-            free(l0); free(l1); free(l2);
-        }
-        break;
-    default:
-        break;
-    }
-    free(tmp);
-    if (model_order) {
-        float thr = core_rank_dup_threshold(D->x, n, d, DIVERSITY_FRAC, seed);
-        core_rank_diversify(R->rank, n, D->x, d, DIVERSITY_BATCH, thr, DIVERSITY_HEAD);
-    }
-done:
+    if (D->C > 0) rc = fit_head(D, seed, warm, cancel, R, &bald, err, errlen);
+    if (rc == 0 && cancel && *cancel) rc = 1;
+    if (rc == 0) fit_gp(D, seed, R);
+    if (rc == 0 && cancel && *cancel) rc = 1;
+    if (rc == 0) rc = rank_rows(D, ord, seed, bald, anomaly, cancel, R);
     free(bald);
-    free(anom);
     if (rc != 0) core_learn_result_free(R);
     return rc;
 }
 
-/* ------------------------------------------------------------ the run */
-
-typedef struct {
-    const char *task;
-    core_model_info info;
-    const uint32_t *queue;
-    int nq;
-    const float *pred;      /* (max_gid + 1, C) */
-    uint32_t C, max_gid;
-    const uint8_t *ens;
-    size_t ens_len;
-    int has_gp;
-    core_gp_hyper hp;
-    const float *anom;      /* (n) to cache, or NULL */
-    int n_anom;
-    const char *features;
-} write_ctx;
-
-static int write_fn(zs_txn *txn, void *vctx)
-{
-    write_ctx *w = vctx;
-    char key[96];
-    const void *data;
-    size_t len;
-    core_model_info old;
-    blob_key(key, sizeof key, w->task, "head");
-    w->info.version = 1;
-    if (store_blob_get(txn, STORE_DB_MODELS, key, &data, &len) == 0 && info_unpack(data, len, &old) == 0)
-        w->info.version = old.version + 1;
-    /* head */
-    size_t hl = INFO_BYTES + 8 + w->ens_len + (w->has_gp ? sizeof w->hp : 0);
-    uint8_t *hb = xmalloc(hl);
-    info_pack(hb, &w->info);
-    uint32_t kind = (w->ens ? 1u : 0u) | (w->has_gp ? 2u : 0u), el = (uint32_t)w->ens_len;
-    memcpy(hb + INFO_BYTES, &kind, 4);
-    memcpy(hb + INFO_BYTES + 4, &el, 4);
-    if (w->ens_len) memcpy(hb + INFO_BYTES + 8, w->ens, w->ens_len);
-    if (w->has_gp) memcpy(hb + INFO_BYTES + 8 + w->ens_len, &w->hp, sizeof w->hp);
-    int rc = store_blob_put(txn, STORE_DB_MODELS, key, hb, hl);
-    free(hb);
-    if (rc != 0) return rc;
-    /* queue */
-    size_t ql = INFO_BYTES + 4 + (size_t)w->nq * 4;
-    uint8_t *qb = xmalloc(ql);
-    info_pack(qb, &w->info);
-    uint32_t nq = (uint32_t)w->nq;
-    memcpy(qb + INFO_BYTES, &nq, 4);
-    memcpy(qb + INFO_BYTES + 4, w->queue, (size_t)w->nq * 4);
-    blob_key(key, sizeof key, w->task, "queue");
-    rc = store_blob_put(txn, STORE_DB_SCORES, key, qb, ql);
-    free(qb);
-    if (rc != 0) return rc;
-    /* predictions */
-    if (w->pred) {
-        size_t pl = 16 + ((size_t)w->max_gid + 1) * w->C * 4;
-        uint8_t *pb = xmalloc(pl);
-        memcpy(pb, "ZPR1", 4);
-        memcpy(pb + 4, &w->C, 4);
-        memcpy(pb + 8, &w->max_gid, 4);
-        memset(pb + 12, 0, 4);
-        memcpy(pb + 16, w->pred, pl - 16);
-        blob_key(key, sizeof key, w->task, "pred");
-        rc = store_blob_put(txn, STORE_DB_SCORES, key, pb, pl);
-        free(pb);
-        if (rc != 0) return rc;
-    }
-    /* the learning curve: the last CURVE_MAX models' (version, n_train, value, time) */
-    {
-        blob_key(key, sizeof key, w->task, "curve");
-        size_t have = 0;
-        const uint8_t *old_c = NULL;
-        if (store_blob_get(txn, STORE_DB_SCORES, key, &data, &len) == 0 && len % CURVE_REC == 0) {
-            old_c = data;
-            have = len / CURVE_REC;
-        }
-        size_t keep = have >= CURVE_MAX ? CURVE_MAX - 1 : have;
-        uint8_t *cb = xmalloc((keep + 1) * CURVE_REC);
-        if (keep) memcpy(cb, old_c + (have - keep) * CURVE_REC, keep * CURVE_REC);
-        uint8_t *r = cb + keep * CURVE_REC;
-        int32_t nt = w->info.n_train;
-        memcpy(r, &w->info.version, 4);
-        memcpy(r + 4, &nt, 4);
-        memcpy(r + 8, &w->info.value, 8);
-        memcpy(r + 16, &w->info.time_us, 8);
-        rc = store_blob_put(txn, STORE_DB_SCORES, key, cb, (keep + 1) * CURVE_REC);
-        free(cb);
-        if (rc != 0) return rc;
-    }
-    if (w->anom) {
-        size_t al = 4 + (size_t)w->n_anom * 4;
-        uint8_t *ab = xmalloc(al);
-        uint32_t na = (uint32_t)w->n_anom;
-        memcpy(ab, &na, 4);
-        memcpy(ab + 4, w->anom, (size_t)w->n_anom * 4);
-        snprintf(key, sizeof key, "anomaly/%.60s", w->features);
-        rc = store_blob_put(txn, STORE_DB_SCORES, key, ab, al);
-        free(ab);
-    }
-    return rc;
-}
-
-typedef struct {
-    const char *key;
-    const uint8_t *blob;
-    size_t len;
-} put_ctx;
-
-static int put_fn(zs_txn *txn, void *vctx)
-{
-    put_ctx *p = vctx;
-    return store_blob_put(txn, STORE_DB_MODELS, p->key, p->blob, p->len);
-}
+/* ------------------------------------------------------------ the pretrained head, and the run */
 
 int core_learn_prior_fit(const core_learn_data *D, uint64_t seed, volatile int *cancel,
                          core_ens **out, core_ens_info *info)
@@ -1091,41 +848,24 @@ static uint32_t prior_fingerprint(const core_learn_data *D)
     return (uint32_t)h;
 }
 
-/* The pretrained head on the catalog's priors: loaded when stored for the
- * same feature set and fingerprint, else trained and stored. */
+/* The pretrained head on the catalog's priors: the stored one when it was
+ * fitted on the same feature set, fingerprint and shape, else trained and
+ * stored. */
 static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t seed,
                             volatile int *cancel, core_model_info *pinfo)
 {
-    char key[96];
-    blob_key(key, sizeof key, D->schema.name, "head.prior");
-    zs_txn *txn;
     core_ens *e = NULL;
+    core_model_info in;
     uint32_t fp = prior_fingerprint(D);
-    if (store_read_begin(st, &txn) == 0) {
-        const void *data;
-        size_t len;
-        core_model_info in;
-        if (store_blob_get(txn, STORE_DB_MODELS, key, &data, &len) == 0 &&
-            info_unpack(data, len, &in) == 0 && len >= INFO_BYTES + 8) {
-            uint32_t np, el;
-            memcpy(&np, (const uint8_t *)data + INFO_BYTES, 4);
-            memcpy(&el, (const uint8_t *)data + INFO_BYTES + 4, 4);
-            char e2[128];
-            if (np == fp && strcmp(in.features, D->features) == 0 &&
-                INFO_BYTES + 8 + (size_t)el <= len &&
-                core_ens_load((const uint8_t *)data + INFO_BYTES + 8, el, &e, e2, sizeof e2) == 0) {
-                const core_head_cfg *c = core_ens_config(e);
-                if (c->d != D->d || core_head_cfg_ncols(c) != D->C || c->hidden != D->hidden) {
-                    core_ens_free(e);
-                    e = NULL;
-                } else {
-                    *pinfo = in;
-                }
-            }
+    if (core_learn_store_prior_get(st, D->schema.name, D->features, fp, &e, &in) == 0) {
+        const core_head_cfg *c = core_ens_config(e);
+        if (c->d == D->d && core_head_cfg_ncols(c) == D->C && c->hidden == D->hidden) {
+            *pinfo = in;
+            return e;
         }
-        store_read_end(txn);
+        core_ens_free(e);
+        e = NULL;
     }
-    if (e) return e;
     core_ens_info info;
     if (core_learn_prior_fit(D, seed, cancel, &e, &info) != 0) return NULL;
     memset(pinfo, 0, sizeof *pinfo);
@@ -1136,43 +876,110 @@ static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t see
     pinfo->value = info.oob_metric;
     snprintf(pinfo->order, sizeof pinfo->order, "prior");
     snprintf(pinfo->features, sizeof pinfo->features, "%s", D->features);
-    uint8_t *eb;
-    size_t el;
-    core_ens_save(e, &eb, &el);
-    size_t bl = INFO_BYTES + 8 + el;
-    uint8_t *b = xmalloc(bl);
-    info_pack(b, pinfo);
-    uint32_t np = fp, e32 = (uint32_t)el;
-    memcpy(b + INFO_BYTES, &np, 4);
-    memcpy(b + INFO_BYTES + 4, &e32, 4);
-    memcpy(b + INFO_BYTES + 8, eb, el);
-    put_ctx pc = {key, b, bl};
-    store_write(st, put_fn, &pc);    /* a cache: failing to store it only costs a retrain */
-    free(eb);
-    free(b);
+    /* a cache: failing to store it only costs a retrain */
+    (void)core_learn_store_prior_put(st, D->schema.name, e, fp, pinfo);
     return e;
 }
 
-/* The cached isolation-forest scores of a feature set, or NULL. */
-static float *anomaly_cached(zs_store *st, const char *features, int n)
+/* The isolation-forest scores of D's feature set, for the orders that
+ * need them: the cached ones, else computed (*is_new: to be cached).
+ * 0 with *anom (malloc'ed, NULL when the order needs none), or 1 cancelled. */
+static int run_anomaly(zs_store *st, const core_learn_data *D, core_order ord, volatile int *cancel,
+                       float **anom, int *is_new)
 {
-    zs_txn *txn;
-    float *out = NULL;
-    if (store_read_begin(st, &txn) != 0) return NULL;
-    char key[96];
-    snprintf(key, sizeof key, "anomaly/%.60s", features);
-    const void *data;
-    size_t len;
-    if (store_blob_get(txn, STORE_DB_SCORES, key, &data, &len) == 0 && len >= 4) {
-        uint32_t m;
-        memcpy(&m, data, 4);
-        if ((int)m == n && len == 4 + (size_t)m * 4) {
-            out = xmalloc((size_t)(m ? m : 1) * sizeof(float));
-            memcpy(out, (const uint8_t *)data + 4, (size_t)m * 4);
+    *anom = NULL;
+    *is_new = 0;
+    if (!core_order_needs_anomaly(ord, D->n_rated >= 2)) return 0;
+    *anom = core_learn_store_anomaly_get(st, D->features, D->n);
+    if (*anom) return 0;
+    *anom = xmalloc((size_t)D->n * sizeof(float));
+    *is_new = 1;
+    return core_iforest_score(D->x, D->n, D->d, 100, 256, 12345, cancel, *anom) != 0;
+}
+
+/* With nothing answered the pretrained head is the model: its training
+ * size and metric are the run's.  Fitted to a function of the features
+ * themselves (anything but the catalog's votes), it scores itself perfectly
+ * out of bag: that says nothing, so then no metric. */
+static void prior_is_the_model(const core_learn_data *D, const core_model_info *pinfo, core_learn_result *R)
+{
+    R->n_train = pinfo->n_train;
+    snprintf(R->metric, sizeof R->metric, "%s", pinfo->metric);
+    R->value = pinfo->value;
+    if (strcmp(D->prior_src, "catalog") != 0) { snprintf(R->metric, sizeof R->metric, "prior"); R->value = NAN; }
+}
+
+/* The stored queue: the ranked galaxies, then any without features (not
+ * embedded yet) in catalog order, so that it holds every galaxy.
+ * malloc'ed, *nq entries. */
+static uint32_t *queue_make(const core_learn_data *D, const core_learn_result *R, int *nq)
+{
+    uint32_t *queue = xmalloc(((size_t)D->max_gid + 1) * sizeof(uint32_t));
+    int m = 0;
+    for (int i = 0; i < D->n; i++) queue[m++] = D->gids[R->rank[i]];
+    for (uint32_t g = 1; g <= D->max_gid; g++)
+        if (D->row[g] < 0) queue[m++] = g;
+    *nq = m;
+    return queue;
+}
+
+/* The stored predictions, (max_gid + 1, *C) indexed by gid, NAN for
+ * galaxies without features: a tree task's column probabilities, or a
+ * rating task's predicted rating and its sd (*C = 2).  NULL (and *C 0)
+ * without a model. */
+static float *pred_make(const core_learn_data *D, const core_learn_result *R, uint32_t *C)
+{
+    float *pred = NULL;
+    *C = 0;
+    if (R->p) {
+        *C = (uint32_t)D->C;
+        pred = xmalloc(((size_t)D->max_gid + 1) * D->C * sizeof(float));
+        for (size_t i = 0; i < ((size_t)D->max_gid + 1) * D->C; i++) pred[i] = NAN;
+        for (int i = 0; i < D->n; i++)
+            memcpy(pred + (size_t)D->gids[i] * D->C, R->p + (size_t)i * D->C, (size_t)D->C * sizeof(float));
+    } else if (R->mu && D->C == 0) {
+        *C = 2;
+        pred = xmalloc(((size_t)D->max_gid + 1) * 2 * sizeof(float));
+        for (size_t i = 0; i < ((size_t)D->max_gid + 1) * 2; i++) pred[i] = NAN;
+        for (int i = 0; i < D->n; i++) {
+            pred[(size_t)D->gids[i] * 2] = R->mu[i];
+            pred[(size_t)D->gids[i] * 2 + 1] = R->sd[i];
         }
     }
-    store_read_end(txn);
-    return out;
+    return pred;
+}
+
+/* Stores what the run made (learn_store.c, one write transaction); *info
+ * gets the stored model's info.  0 or a store error code. */
+static int run_store(zs_store *st, const core_learn_data *D, const core_learn_result *R, const char *order,
+                     const float *anom_new, core_model_info *info)
+{
+    core_learn_record w;
+    uint8_t *eb = NULL;
+    memset(&w, 0, sizeof w);
+    w.task = D->schema.name;
+    w.info.time_us = core_now_us();
+    w.info.n_train = R->n_train;
+    snprintf(w.info.metric, sizeof w.info.metric, "%s", R->metric);
+    w.info.value = R->value;
+    snprintf(w.info.order, sizeof w.info.order, "%s", order);
+    snprintf(w.info.features, sizeof w.info.features, "%s", D->features);
+    uint32_t *queue = queue_make(D, R, &w.nq);
+    float *pred = pred_make(D, R, &w.C);
+    w.queue = queue;
+    w.pred = pred;
+    w.max_gid = D->max_gid;
+    if (R->ens) core_ens_save(R->ens, &eb, &w.ens_len);
+    w.ens = eb;
+    if (R->gp) { w.has_gp = 1; core_gp_hyper_get(R->gp, &w.hp); }
+    if (anom_new) { w.anom = anom_new; w.n_anom = D->n; }
+    w.features = D->features;
+    int rc = core_learn_store_put(st, &w);
+    if (rc == 0) *info = w.info;
+    free(eb);
+    free(queue);
+    free(pred);
+    return rc;
 }
 
 int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *out,
@@ -1181,10 +988,8 @@ int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *o
     core_learn_data D;
     core_learn_result R;
     core_ens *warm = NULL;
-    core_model_info pinfo;
-    float *anom = NULL, *pred = NULL;
-    uint32_t *queue = NULL;
-    uint8_t *eb = NULL;
+    core_model_info pinfo, info;
+    float *anom = NULL;
     int rc = 0, anom_new = 0;
     memset(&R, 0, sizeof R);
     memset(&pinfo, 0, sizeof pinfo);
@@ -1199,101 +1004,25 @@ int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *o
         goto end;
     }
     if (opts->cancel && *opts->cancel) { rc = 1; goto end; }
-    {   /* the last model's GP hyperparameters start this fit */
-        zs_txn *txn;
-        if (store_read_begin(st, &txn) == 0) {
-            char key[96];
-            const void *data;
-            size_t len;
-            blob_key(key, sizeof key, D.schema.name, "head");
-            if (store_blob_get(txn, STORE_DB_MODELS, key, &data, &len) == 0 && len >= INFO_BYTES + 8) {
-                uint32_t kind, el;
-                memcpy(&kind, (const uint8_t *)data + INFO_BYTES, 4);
-                memcpy(&el, (const uint8_t *)data + INFO_BYTES + 4, 4);
-                if ((kind & 2) && INFO_BYTES + 8 + (size_t)el + sizeof(core_gp_hyper) <= len) {
-                    memcpy(&D.gp_start, (const uint8_t *)data + INFO_BYTES + 8 + el, sizeof D.gp_start);
-                    D.has_gp_start = 1;
-                }
-            }
-            store_read_end(txn);
-        }
-    }
+    /* the last model's GP hyperparameters start this fit */
+    D.has_gp_start = core_learn_store_gp_start(st, D.schema.name, &D.gp_start) == 0;
     if (D.prior && D.C > 0) {
         warm = prior_head(st, &D, opts->seed, opts->cancel, &pinfo);
         if (opts->cancel && *opts->cancel) { rc = 1; goto end; }
     }
-    if (ord == CORE_ORDER_ANOMALY || (ord == CORE_ORDER_INTEREST && D.n_rated < 2)) {
-        anom = anomaly_cached(st, D.features, D.n);
-        if (!anom) {
-            anom = xmalloc((size_t)D.n * sizeof(float));
-            if (core_iforest_score(D.x, D.n, D.d, 100, 256, 12345, opts->cancel, anom) != 0) { rc = 1; goto end; }
-            anom_new = 1;
-        }
-    }
+    if ((rc = run_anomaly(st, &D, ord, opts->cancel, &anom, &anom_new)) != 0) goto end;
     rc = core_learn_fit_rank(&D, order, opts->seed, warm, anom, opts->cancel, &R, err, errlen);
     if (rc != 0) goto end;
-    if (R.n_train == 0 && warm && R.ens) {   /* the pretrained head is the model */
-        R.n_train = pinfo.n_train;
-        snprintf(R.metric, sizeof R.metric, "%s", pinfo.metric);
-        R.value = pinfo.value;
-        /* fitted to a function of the features themselves, it scores itself
-         * perfectly out of bag: that says nothing, so no metric */
-        if (strcmp(D.prior_src, "catalog") != 0) { snprintf(R.metric, sizeof R.metric, "prior"); R.value = NAN; }
-    }
+    if (R.n_train == 0 && warm && R.ens) prior_is_the_model(&D, &pinfo, &R);
     if (opts->cancel && *opts->cancel) { rc = 1; goto end; }
-
-    write_ctx w;
-    memset(&w, 0, sizeof w);
-    w.task = D.schema.name;
-    w.info.time_us = core_now_us();
-    w.info.n_train = R.n_train;
-    snprintf(w.info.metric, sizeof w.info.metric, "%s", R.metric);
-    w.info.value = R.value;
-    snprintf(w.info.order, sizeof w.info.order, "%s", order);
-    snprintf(w.info.features, sizeof w.info.features, "%s", D.features);
-    /* the ranked galaxies, then any without features (not embedded yet) in
-     * catalog order, so the queue still holds every galaxy */
-    queue = xmalloc(((size_t)D.max_gid + 1) * sizeof(uint32_t));
-    int nq = 0;
-    for (int i = 0; i < D.n; i++) queue[nq++] = D.gids[R.rank[i]];
-    for (uint32_t g = 1; g <= D.max_gid; g++)
-        if (D.row[g] < 0) queue[nq++] = g;
-    w.queue = queue;
-    w.nq = nq;
-    w.max_gid = D.max_gid;
-    if (R.p) {
-        w.C = (uint32_t)D.C;
-        pred = xmalloc(((size_t)D.max_gid + 1) * D.C * sizeof(float));
-        for (size_t i = 0; i < ((size_t)D.max_gid + 1) * D.C; i++) pred[i] = NAN;
-        for (int i = 0; i < D.n; i++)
-            memcpy(pred + (size_t)D.gids[i] * D.C, R.p + (size_t)i * D.C, (size_t)D.C * sizeof(float));
-        w.pred = pred;
-    } else if (R.mu && D.C == 0) {
-        w.C = 2;
-        pred = xmalloc(((size_t)D.max_gid + 1) * 2 * sizeof(float));
-        for (size_t i = 0; i < ((size_t)D.max_gid + 1) * 2; i++) pred[i] = NAN;
-        for (int i = 0; i < D.n; i++) {
-            pred[(size_t)D.gids[i] * 2] = R.mu[i];
-            pred[(size_t)D.gids[i] * 2 + 1] = R.sd[i];
-        }
-        w.pred = pred;
-    }
-    if (R.ens) core_ens_save(R.ens, &eb, &w.ens_len);
-    w.ens = eb;
-    if (R.gp) { w.has_gp = 1; core_gp_hyper_get(R.gp, &w.hp); }
-    if (anom_new) { w.anom = anom; w.n_anom = D.n; }
-    w.features = D.features;
-    int src = store_write(st, write_fn, &w);
+    int src = run_store(st, &D, &R, order, anom_new ? anom : NULL, &info);
     if (src != 0) {
         snprintf(err, errlen, "storing the model: %s", store_strerror(src));
         rc = -1;
         goto end;
     }
-    if (out) *out = w.info;
+    if (out) *out = info;
 end:
-    free(eb);
-    free(queue);
-    free(pred);
     free(anom);
     core_ens_free(warm);
     core_learn_result_free(&R);

@@ -5,10 +5,8 @@
  * predictions and the model with its metrics.  The labeler only reads what
  * this stores; it never waits for training.
  *
- * Stored (store blobs, STORE_DB_SCORES / STORE_DB_MODELS):
- *   "<task>/queue"  the ranked gids of the last re-rank (see core_queue_get)
- *   "<task>/pred"   per-galaxy predicted probabilities, one per schema column
- *   "<task>/head"   the model, with version, time, training size, metrics
+ * What it stores, and the readers of it (core_queue_get, core_pred_get,
+ * core_model_info_get, core_learn_curve_get), are in learn_store.h.
  */
 #ifndef ZOOSH_CORE_LEARN_H
 #define ZOOSH_CORE_LEARN_H
@@ -19,32 +17,9 @@
 #include "core/answers.h"   /* core_answers_counted: the answers training counts */
 #include "core/gp.h"
 #include "core/head.h"
+#include "core/learn_store.h"
 #include "core/schema.h"
 #include "store/store.h"
-
-typedef struct {
-    uint32_t version;       /* increments with each retrain */
-    int64_t  time_us;       /* when it was trained */
-    int      n_train;       /* labelled galaxies it saw */
-    char     metric[16];    /* "auc", "accuracy", ... ("" when none yet) */
-    double   value;         /* held-out value of metric (NAN when none) */
-    char     order[16];     /* the order the stored queue was ranked by */
-    char     features[64];  /* feature set it was trained on */
-} core_model_info;
-
-/* The ranked queue of a task: *gids malloc'ed (caller frees), best first.
- * STORE_ENOTFOUND when nothing was ranked yet (the labeler then shows
- * galaxies in catalog order). */
-int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_model_info *info);
-/* The model's predicted probability for each schema column of one galaxy
- * (p[i] for column i of core_schema_column); STORE_ENOTFOUND without a model. */
-int core_pred_get(zs_txn *txn, const char *task, uint32_t gid, float *p, int max, int *n);
-int core_model_info_get(zs_txn *txn, const char *task, core_model_info *info);
-/* The learning curve for the status line's sparkline: the training size
- * and held-out value (NAN when none) of the last min(max, 256) models, oldest
- * first, into n_train / value (either may be NULL); STORE_ENOTFOUND before
- * the first model. */
-int core_learn_curve_get(zs_txn *txn, const char *task, int *n_train, double *value, int max, int *n);
 
 typedef struct {
     const char *task;       /* schema name or file */
