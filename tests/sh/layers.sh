@@ -28,8 +28,8 @@ expect "tui/ calls store/ only to open a workspace" test -z "$bad"
 # the check itself can fail: a labeling rule written in tui/ (an answer
 # appended from the screen) is caught, and one named only in a comment is not
 printf '%s\n' '/* store_answer_append(txn, a) is in core/session.c */' \
-    'static int commit(zs_txn *txn, store_answer *a) { return store_answer_append(txn, a, 0); }' > rule.c
-expect "... a tui/ file that appends an answer itself is caught" test -n "$(store_calls rule.c)"
+    'static int commit(zs_txn *txn, store_answer *a) { return store_answer_append(txn, a, 0); }' > "$T/rule.c"
+expect "... a tui/ file that appends an answer itself is caught" test -n "$(store_calls "$T/rule.c")"
 printf '%s\n' '/* store_answer_append(txn, a) is in core/session.c */' \
-    'static int open_ws(zs_store **st) { return store_open(st, "ws", 0); }' > open.c
-expect "... and one that only opens a workspace is not" test -z "$(store_calls open.c)"
+    'static int open_ws(zs_store **st) { return store_open(st, "ws", 0); }' > "$T/open.c"
+expect "... and one that only opens a workspace is not" test -z "$(store_calls "$T/open.c")"
