@@ -72,6 +72,12 @@ int  core_learn_load(zs_store *st, const char *task, const char *features, core_
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);
 
+/* ---- priors (core/learn_prior.c) */
+/* D->prior from the catalog's prior columns ("<q>_<a>" counts,
+ * "<q>_<a>_fraction", or a 0/1 column named after a yes/no question), then
+ * the task's prior spec over them; sets D->n_prior and D->prior_src.
+ * core_learn_load calls it inside its read transaction. */
+void core_learn_prior_load(zs_txn *txn, core_learn_data *D);
 /* Replace D's priors by one number per galaxy: p (indexed by gid, len
  * entries, NAN = none) is the fraction of the task's positive answer
  * (pos_col), 1 - p the other's, each counting as PRIOR_FRACTION_VOTES
