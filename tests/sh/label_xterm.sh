@@ -2,7 +2,7 @@
 # label_xterm.sh - the labeler in a real sixel terminal (xterm -ti vt340 on a
 # private Xvfb, through ../shared/tools/term-shot): after three answers typed
 # as keys, the screenshot's image pane matches the fourth galaxy's image
-# scaled to the pane (normalised cross-correlation > 0.9, and clearly less
+# scaled to the pane (normalised cross-correlation > 0.95, and clearly less
 # for another galaxy), and the three answers are in the workspace.
 # ZT_DOCS=1 also writes docs/screenshot_sixel.png and docs/screenshot_text.png.
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +29,7 @@ convert "$(img 4)" -resize 496x496 want.png
 convert "$(img 5)" -resize 496x496 other.png
 ncc=$(compare -metric NCC pane.png want.png null: 2>&1)
 ncc_other=$(compare -metric NCC pane.png other.png null: 2>&1)
-expect "the image pane matches galaxy 4 (NCC $ncc > 0.9)" awk "BEGIN{exit !($ncc > 0.9)}"
+expect "the image pane matches galaxy 4 (NCC $ncc > 0.95)" awk "BEGIN{exit !($ncc > 0.95)}"
 expect "and not galaxy 5 (NCC $ncc_other < 0.8)" awk "BEGIN{exit !($ncc_other < 0.8)}"
 "$Z" export ws --format answers -o answers.csv >/dev/null 2>&1
 expect "the 3 typed answers are in the workspace" test "$(grep -c ',ring,tree,' answers.csv)" -eq 3
@@ -83,12 +83,12 @@ xdotool windowsize "$wid" 600 400
 sleep 2
 read -r side1 ncc1 < <(pane_ncc small.png)
 expect "after shrinking to 600x400 px the image is re-laid out smaller ($side1 px)" test "${side1:-0}" -lt 496
-expect "and re-sent: it matches galaxy 4 (NCC $ncc1 > 0.9)" awk "BEGIN{exit !(${ncc1:-0} > 0.9)}"
+expect "and re-sent: it matches galaxy 4 (NCC $ncc1 > 0.95)" awk "BEGIN{exit !(${ncc1:-0} > 0.95)}"
 xdotool windowsize "$wid" 1000 700
 sleep 2
 read -r side2 ncc2 < <(pane_ncc large.png)
 expect "after growing to 1000x700 px it is larger again ($side2 px)" test "${side2:-0}" -gt "${side1:-0}"
-expect "and matches galaxy 4 (NCC $ncc2 > 0.9)" awk "BEGIN{exit !(${ncc2:-0} > 0.9)}"
+expect "and matches galaxy 4 (NCC $ncc2 > 0.95)" awk "BEGIN{exit !(${ncc2:-0} > 0.95)}"
 kill $XT 2>/dev/null
 XT=
 
