@@ -7,6 +7,7 @@
  * encoded ahead of time (prefetch) and sent again after a full redraw.
  */
 #include "tui/gfx/sixel.h"
+#include "tui/gfx/backend.h"
 
 #include <sixel.h>
 #include <stdio.h>
@@ -79,3 +80,24 @@ end:
     if (output) sixel_output_unref(output);
     return rc;
 }
+
+/* ---- the sixel row of gfx.c's table */
+
+/* DA1 attribute 4: the terminal draws sixel graphics */
+static int sixel_detect(const tui_term_caps *caps) { return caps->sixel; }
+
+static int sixel_gfx_encode(const tui_gfx *g, const uint8_t *rgb, int w, int h, char **out, size_t *len,
+                            char *err, size_t errlen)
+{
+    return tui_sixel_encode(rgb, w, h, g->colors, out, len, err, errlen);
+}
+
+const tui_gfx_backend tui_gfx_sixel_backend = {
+    .name = "sixel",
+    .images = 1,
+    .probe = 1,
+    .scaled = 1,
+    .tile_px = 96,
+    .detect = sixel_detect,
+    .encode = sixel_gfx_encode,
+};
