@@ -1,5 +1,6 @@
 /*
- * blocks.c - half-block cells for terminals without sixel (see blocks.h).
+ * blocks.c - half-block cells for terminals without sixel (see blocks.h),
+ * and the blocks row of gfx.c's table at the end.
  */
 #include "tui/gfx/blocks.h"
 #include "tui/gfx/backend.h"

@@ -5,6 +5,7 @@
  * one output object per image, writing into a growable buffer; the caller
  * writes the buffer to the terminal whenever it likes, so an image can be
  * encoded ahead of time (prefetch) and sent again after a full redraw.
+ * The end of the file is the sixel row of gfx.c's table.
  */
 #include "tui/gfx/sixel.h"
 #include "tui/gfx/backend.h"
