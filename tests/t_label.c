@@ -21,6 +21,8 @@
 #include "tui/gfx/sixel.h"
 #include "tui/label/trainer.h"
 #include "core/learn.h"
+#include "core/labeler.h"
+#include "tui/gfx/gfx.h"
 #include <time.h>
 #include <unistd.h>
 
@@ -280,11 +282,92 @@ static void blocks_draw_cells_and_plain_mode_has_no_escapes(void)
     ZT_CHECK(tui_blocks_pick(NULL, NULL, 256) == TUI_BLOCKS_256 && tui_blocks_pick(NULL, NULL, 8) == TUI_BLOCKS_PLAIN, "by colours");
 }
 
+/* ---- the labeler's reads (core/labeler.h) and the graphics interface (tui/gfx/gfx.h) */
+
+static void labeler_reads_the_task_galaxies_and_thumbnails(void)
+{
+    zs_store *st = make_ws(3);
+    core_schema s;
+    int in_ws = -1;
+    uint32_t n_gal = 0;
+    char err[256];
+    ZT_OK(core_labeler_task_get(st, "ring", &s, &in_ws, &n_gal, err, sizeof err));
+    ZT_CHECK(in_ws == 1 && n_gal == 3 && strcmp(s.name, "ring") == 0, "ring, a built-in, in a workspace of 3 (in_ws %d, %u)", in_ws, n_gal);
+    ZT_CHECK(core_labeler_task_get(st, "no-such-task", &s, &in_ws, &n_gal, err, sizeof err) == -1 && err[0],
+             "an unknown task is refused with a reason");
+    core_labeler_galaxy g;
+    ZT_OK(core_labeler_galaxy_get(st, 2, &g));
+    ZT_CHECK(g.found && strcmp(g.id, "G0002") == 0 && g.ra == 12.0 && g.dec == -1.0, "galaxy 2's catalog text: %s", g.id);
+    ZT_OK(core_labeler_galaxy_get(st, 99, &g));
+    ZT_CHECK(!g.found, "no galaxy 99");
+    uint32_t gid = 0;
+    ZT_OK(core_labeler_galaxy_find(st, "G0003", &gid));
+    ZT_CHECK(gid == 3, "G0003 is gid 3, got %u", gid);
+    ZT_CHECK(core_labeler_galaxy_find(st, "nope", &gid) == STORE_ENOTFOUND, "an unknown id is not found");
+    uint8_t *rgb;
+    int w, h;
+    char why[128];
+    ZT_OK(core_labeler_thumb_get(st, 1, &rgb, &w, &h, why, sizeof why));
+    ZT_CHECK(w == 32 && h == 32 && rgb[2] == 1, "galaxy 1's 32x32 thumbnail, a copy");
+    free(rgb);
+    ZT_CHECK(core_labeler_thumb_get(st, 99, &rgb, &w, &h, why, sizeof why) != 0 && !rgb, "no thumbnail for 99");
+    core_labeler_model m;
+    core_labeler_model_init(&m);
+    uint32_t *q = (uint32_t *)1;
+    int nq = -1;
+    core_model_info qi;
+    ZT_OK(core_labeler_model_read(st, &s, &m, &q, &nq, &qi));
+    ZT_CHECK(!m.have_model && !q && nq == 0 && m.n_curve == 0 && isnan(m.truth_auc), "no model, no queue before a retrain");
+    store_close(st);
+}
+
+static void gfx_backends_share_one_geometry(void)
+{
+    tui_gfx_kind k;
+    ZT_CHECK(tui_gfx_parse("sixel", &k) == 0 && k == TUI_GFX_SIXEL && tui_gfx_parse("auto", &k) == 0 && k == TUI_GFX_AUTO &&
+             tui_gfx_parse("kitty", &k) == -1, "names");
+    ZT_CHECK(strcmp(tui_gfx_names(), "sixel, blocks or none") == 0, "the message's list: %s", tui_gfx_names());
+    tui_gfx *g;
+    tui_gfx_box b;
+    /* not a terminal: nothing is probed, the cell is 10 x 20 px */
+    ZT_OK(tui_gfx_new(&g, TUI_GFX_SIXEL, -1, -1, 10, 1));
+    tui_gfx_fit(g, 40, 20, 512, &b);
+    ZT_CHECK(b.px_w == 400 && b.px_h == 400 && b.cols == 40 && b.rows == 20, "sixel fills 40x20 cells: %dx%d px", b.px_w, b.rows);
+    tui_gfx_fit(g, 100, 50, 256, &b);
+    ZT_CHECK(b.px_w == 256 && b.cols == 26 && b.rows == 13, "and the pixel cap holds: %d px in %dx%d", b.px_w, b.cols, b.rows);
+    tui_gfx_tile(g, &b);
+    ZT_CHECK(b.px_w == 96 && b.cols == 12 && b.rows == 7, "a sixel tile: 96 px in %dx%d cells", b.cols, b.rows);
+    tui_gfx_free(g);
+    ZT_OK(tui_gfx_new(&g, TUI_GFX_AUTO, -1, -1, 10, 1));
+    ZT_CHECK(tui_gfx_which(g) == TUI_GFX_BLOCKS && tui_gfx_images(g), "auto without a sixel reply: blocks");
+    tui_gfx_fit(g, 40, 30, 16, &b);
+    ZT_CHECK(b.px_w == 40 && b.px_h == 40 && b.cols == 40 && b.rows == 20, "a cell is 1x2 px, no pixel cap");
+    tui_gfx_tile(g, &b);
+    ZT_CHECK(b.px_w == 16 && b.cols == 18 && b.rows == 10, "a blocks tile");
+    uint8_t px[4 * 4 * 3] = {0};
+    char *bytes, err[64];
+    size_t len;
+    tui_gfx_start(g, 256);
+    ZT_OK(tui_gfx_encode(g, px, 4, 4, &bytes, &len, err, sizeof err));
+    ZT_CHECK(len > 0 && bytes, "blocks encode");
+    free(bytes);
+    tui_gfx_free(g);
+    ZT_OK(tui_gfx_new(&g, TUI_GFX_NONE, -1, -1, 10, 1));
+    tui_gfx_fit(g, 40, 20, 0, &b);
+    ZT_CHECK(!tui_gfx_images(g) && b.cols == 0 && b.px_w == 0, "text only: no box");
+    tui_gfx_tile(g, &b);
+    ZT_CHECK(b.cols == 24 && b.rows == 1 && b.px_w == 0, "a text tile is one row");
+    ZT_CHECK(tui_gfx_encode(g, px, 4, 4, &bytes, &len, err, sizeof err) == -1 && !bytes, "text only encodes nothing");
+    tui_gfx_free(g);
+}
+
 const zt_case zt_suite_label[] = {
     {"the trainer retrains in the background, the UI never waits, the queue comes back", trainer_runs_in_the_background_and_reports, 0},
     {"catalog text loses ESC, C1, bidi overrides and invalid UTF-8", catalog_text_is_sanitised, 0},
     {"image tools: identity, invert, asinh, zoom into the centre, aspect fit", view_render_identity_invert_zoom, 0},
     {"sixel from memory decodes back to the image (libsixel), input untouched", sixel_round_trips_through_libsixel, 0},
     {"half blocks: one per cell pair, truecolour / 256 / plain, NO_COLOR", blocks_draw_cells_and_plain_mode_has_no_escapes, 0},
+    {"the labeler's reads: task, catalog text, id lookup, thumbnail copy, no model yet", labeler_reads_the_task_galaxies_and_thumbnails, 0},
+    {"graphics backends: names, sixel and block geometry, tiles, text only", gfx_backends_share_one_geometry, 0},
     {0},
 };

@@ -1,6 +1,6 @@
 /*
  * cmd_label.c - `zoosh label WS`: the command line of the labeling screen
- * (the screen itself is tui/label.c).
+ * (the screen itself is tui/label/).
  */
 #include "tui/cmd/cmd.h"
 
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/gfx/gfx.h"
 #include "tui/label/label.h"
 #include "core/acquire.h"
 
@@ -68,11 +69,10 @@ int cmd_label(int argc, char **argv)
         }
         if (strcmp(a, "--task") == 0) { o.task = v; i++; }
         else if (strcmp(a, "--graphics") == 0) {
-            if (strcmp(v, "sixel") == 0) o.graphics = TUI_GRAPHICS_SIXEL;
-            else if (strcmp(v, "blocks") == 0) o.graphics = TUI_GRAPHICS_BLOCKS;
-            else if (strcmp(v, "none") == 0) o.graphics = TUI_GRAPHICS_NONE;
-            else if (strcmp(v, "auto") == 0) o.graphics = TUI_GRAPHICS_AUTO;
-            else { fprintf(stderr, "zoosh label: --graphics: '%s' is not sixel, blocks or none\n", v); return EXIT_USAGE; }
+            if (tui_gfx_parse(v, &o.graphics) != 0) {
+                fprintf(stderr, "zoosh label: --graphics: '%s' is not %s\n", v, tui_gfx_names());
+                return EXIT_USAGE;
+            }
             i++;
         } else if (strcmp(a, "--retire") == 0) {
             if (parse_int(v, 1, 1000000, &o.retire)) { fprintf(stderr, "zoosh label: --retire: '%s' is not a count >= 1\n", v); return EXIT_USAGE; }

@@ -1,7 +1,9 @@
 /*
- * blocks.c - half-block cells for terminals without sixel (see blocks.h).
+ * blocks.c - half-block cells for terminals without sixel (see blocks.h),
+ * and the blocks row of gfx.c's table at the end.
  */
 #include "tui/gfx/blocks.h"
+#include "tui/gfx/backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,3 +127,29 @@ void tui_blocks_encode(const uint8_t *rgb, int w, int h, tui_blocks_mode mode, i
     *out = o.p;
     *len = o.len;
 }
+
+/* ---- the blocks row of gfx.c's table: a cell is 1 x 2 pixels */
+
+static void blocks_start(tui_gfx *g, int term_colors)
+{
+    g->mode = (int)tui_blocks_pick(getenv("NO_COLOR"), getenv("COLORTERM"), term_colors);
+}
+
+static int blocks_gfx_encode(const tui_gfx *g, const uint8_t *rgb, int w, int h, char **out, size_t *len,
+                             char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    tui_blocks_encode(rgb, w, h, (tui_blocks_mode)g->mode, g->utf8, out, len);
+    return 0;
+}
+
+const tui_gfx_backend tui_gfx_blocks_backend = {
+    .name = "blocks",
+    .images = 1,
+    .cell_px_w = 1,
+    .cell_px_h = 2,
+    .tile_px = 16,
+    .start = blocks_start,
+    .encode = blocks_gfx_encode,
+};

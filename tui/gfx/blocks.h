@@ -4,7 +4,8 @@
  * whose foreground is the upper pixel and background the lower one, in
  * truecolour (COLORTERM=truecolor/24bit) or the xterm 256-colour palette;
  * without colour (NO_COLOR, or a terminal of fewer colours) a grey ramp of
- * ASCII characters.
+ * ASCII characters.  The labeler reaches it through gfx.h (the blocks row
+ * of its table); tests call the encoder directly.
  */
 #ifndef ZOOSH_TUI_BLOCKS_H
 #define ZOOSH_TUI_BLOCKS_H

@@ -5,8 +5,10 @@
  * one output object per image, writing into a growable buffer; the caller
  * writes the buffer to the terminal whenever it likes, so an image can be
  * encoded ahead of time (prefetch) and sent again after a full redraw.
+ * The end of the file is the sixel row of gfx.c's table.
  */
 #include "tui/gfx/sixel.h"
+#include "tui/gfx/backend.h"
 
 #include <sixel.h>
 #include <stdio.h>
@@ -79,3 +81,24 @@ end:
     if (output) sixel_output_unref(output);
     return rc;
 }
+
+/* ---- the sixel row of gfx.c's table */
+
+/* DA1 attribute 4: the terminal draws sixel graphics */
+static int sixel_detect(const tui_term_caps *caps) { return caps->sixel; }
+
+static int sixel_gfx_encode(const tui_gfx *g, const uint8_t *rgb, int w, int h, char **out, size_t *len,
+                            char *err, size_t errlen)
+{
+    return tui_sixel_encode(rgb, w, h, g->colors, out, len, err, errlen);
+}
+
+const tui_gfx_backend tui_gfx_sixel_backend = {
+    .name = "sixel",
+    .images = 1,
+    .probe = 1,
+    .scaled = 1,
+    .tile_px = 96,
+    .detect = sixel_detect,
+    .encode = sixel_gfx_encode,
+};

@@ -2,6 +2,8 @@
  * sixel.h - turning in-memory RGB pixels into a sixel sequence with
  * libsixel's low-level API (sixel_dither + sixel_encode), never its file
  * loaders.  Only the UI thread calls this (libsixel is not thread-safe).
+ * The labeler reaches it through gfx.h (the sixel row of its table);
+ * tests call the encoder directly.
  */
 #ifndef ZOOSH_TUI_SIXEL_H
 #define ZOOSH_TUI_SIXEL_H

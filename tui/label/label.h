@@ -5,16 +5,17 @@
 #ifndef ZOOSH_TUI_LABEL_H
 #define ZOOSH_TUI_LABEL_H
 
+#include "tui/gfx/gfx.h"
+
 /* ---- the screen */
-typedef enum { TUI_GRAPHICS_AUTO = 0, TUI_GRAPHICS_SIXEL, TUI_GRAPHICS_BLOCKS, TUI_GRAPHICS_NONE } tui_graphics;
 
 typedef struct {
     const char *ws;
     const char *task;           /* schema name or file */
-    tui_graphics graphics;
+    tui_gfx_kind graphics;      /* TUI_GFX_AUTO: ask the terminal */
     int retire;                 /* <= 0: 5 */
     const char *keys_file;      /* NULL = defaults */
-    const char *order;          /* NULL = the stored queue's */
+    const char *order;          /* a core_order name (core/acquire.h); NULL = the stored queue's */
     int retrain_every;          /* answers between background retrains (0 = never, < 0: 10) */
     int retrain_secs;           /* or this many seconds with new answers (<= 0: 300) */
     int image_px;               /* largest image side in pixels (0 = fill the pane) */

@@ -1,0 +1,41 @@
+/*
+ * backend.h - private to tui/gfx/: what a graphics backend provides to
+ * gfx.c's table, and the state they share.  The labeler uses gfx.h only.
+ */
+#ifndef ZOOSH_TUI_GFX_BACKEND_H
+#define ZOOSH_TUI_GFX_BACKEND_H
+
+#include "tui/gfx/gfx.h"
+
+struct tui_gfx {
+    const struct tui_gfx_backend *be;
+    tui_gfx_kind kind;
+    tui_term_caps caps;         /* the probe's replies (zeroed when not asked) */
+    int cell_w, cell_h;         /* pixels per character cell (10 x 20 when not told) */
+    int colors;                 /* sixel colour registers (2..256) */
+    int mode;                   /* the blocks' tui_blocks_mode, set by start */
+    int utf8;
+};
+
+typedef struct tui_gfx_backend {
+    const char *name;
+    int images;                 /* 0: text only */
+    int probe;                  /* asks the terminal before curses starts (cell size, colours) */
+    int cell_px_w, cell_px_h;   /* pixels per cell; 0: the terminal's cell size */
+    int scaled;                 /* pixels are scaled to cells: a pixel cap applies */
+    int tile_px;                /* a grid tile's image side */
+    /* auto: 1 when the terminal has it (NULL: every terminal) */
+    int (*detect)(const tui_term_caps *caps);
+    /* after curses started (NULL: nothing to do) */
+    void (*start)(tui_gfx *g, int term_colors);
+    /* tui_gfx_encode (NULL: no images) */
+    int (*encode)(const tui_gfx *g, const uint8_t *rgb, int w, int h, char **out, size_t *len,
+                  char *err, size_t errlen);
+    /* the bytes that remove every image drawn (NULL: repainting the cells does) */
+    const char *clear;
+} tui_gfx_backend;
+
+extern const tui_gfx_backend tui_gfx_sixel_backend;
+extern const tui_gfx_backend tui_gfx_blocks_backend;
+
+#endif

@@ -1,0 +1,485 @@
+/*
+ * screens.c - the labeler's layout and drawing: the label screen (image
+ * box, the galaxy's catalog text, the question with the model's bars), the
+ * help, the grid of the coming queue or of similar galaxies, the order menu,
+ * the jump prompt, the status line and the key hints.  UI thread only (see
+ * ui.h).
+ *
+ * Drawing order on every frame (the sixel pitfalls of ../shared/tools/README):
+ * curses draws text with the image cells left blank (erase + wnoutrefresh +
+ * doupdate), then the image bytes (sixel, or half-block cells) are written
+ * straight to the terminal at the image cell, then the cursor is moved back
+ * to where curses believes it is.  curses never writes into the blank image
+ * cells unless the screen is repainted (resize, Ctrl-L, a full-screen
+ * overlay), and every such repaint sends the image again.  The image box
+ * ends at least one line above the status lines, so an image never reaches
+ * the bottom line (which would scroll the screen).  A vertical rule between
+ * image and text keeps every body row non-blank for curses: a row it sees as
+ * all blank it clears from column 0 with EL, which erased a row of the image
+ * (seen on a screenshot); idlok(FALSE) keeps it from scrolling regions.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/thumb.h"
+#include "core/util.h"
+#include "tui/label/ui.h"
+#include "tui/text.h"
+
+/* ---- layout */
+
+static void layout(ui *u)
+{
+    int body_rows = LINES - 3;             /* rows 1 .. LINES-3; status LINES-2, keys LINES-1 */
+    int max_rows = body_rows - 1;          /* one blank row above the status line */
+    int text_w = u->large ? 0 : TEXT_MIN_W;
+    int max_cols = COLS - 2 - (text_w ? text_w + 2 : 1);
+    u->img_y = 1;
+    u->img_x = 1;
+    u->box_cols = u->box_rows = u->box_px_w = u->box_px_h = 0;
+    if (!tui_gfx_images(u->gfx) || max_rows < 3 || max_cols < 6) {
+        u->text_x = 1;
+        return;
+    }
+    /* default: at most 2x the stored thumbnail (more adds bytes, not detail) */
+    int cap = u->large ? 0 : u->o.image_px > 0 ? u->o.image_px : 2 * CORE_THUMB_SIDE;
+    tui_gfx_box box;
+    tui_gfx_fit(u->gfx, max_cols, max_rows, cap, &box);
+    u->box_px_w = box.px_w;
+    u->box_px_h = box.px_h;
+    u->box_cols = box.cols;
+    u->box_rows = box.rows;
+    u->text_x = u->img_x + u->box_cols + 3;     /* a space, the rule, the text */
+}
+
+/* ---- text helpers */
+
+static void put_clip(int y, int x, int w, const char *s)
+{
+    if (w <= 0 || y < 0 || y >= LINES) return;
+    /* clip by characters (UTF-8 aware: count lead bytes) */
+    int cols = 0;
+    const char *p = s;
+    while (*p && cols < w) {
+        p++;
+        while ((*p & 0xc0) == 0x80) p++;
+        cols++;
+    }
+    mvaddnstr(y, x, s, (int)(p - s));
+}
+
+/* Word-wraps s into rows starting at y; returns the next free row. */
+static int put_wrapped(int y, int x, int w, int max_y, const char *s)
+{
+    if (w <= 0 || x >= COLS) return y;   /* the large view leaves the text no columns */
+    while (*s && y <= max_y) {
+        int len = (int)strlen(s);
+        int take = len;
+        if (len > w) {
+            take = w;
+            while (take > 0 && s[take] != ' ') take--;
+            if (take == 0) take = w;
+            while (take > 1 && ((unsigned char)s[take] & 0xc0) == 0x80) take--;   /* never cut a character */
+        }
+        char line[512];
+        if (take > (int)sizeof line - 1) take = (int)sizeof line - 1;
+        memcpy(line, s, (size_t)take);
+        line[take] = 0;
+        mvaddstr(y, x, line);
+        s += take;
+        while (*s == ' ') s++;
+        y++;
+    }
+    return y;
+}
+
+static const char *first_key(ui *u, tui_action a, char *buf, size_t len)
+{
+    char all[128];
+    tui_keys_keys_of(&u->keys, a, all, sizeof all);
+    char *comma = strchr(all, ',');
+    if (comma) *comma = 0;
+    const char *src = all[0] ? all : "-";
+    size_t n = strlen(src);
+    if (n >= len) n = len - 1;
+    memcpy(buf, src, n);
+    buf[n] = 0;
+    return buf;
+}
+
+static double session_rate(ui *u)
+{
+    core_session_stats s;
+    core_session_stats_get(u->ses, &s);
+    double h = (core_mono_s() - u->t_start) / 3600.0;
+    return h > 10.0 / 3600 ? s.answers / h : 0;
+}
+
+static void draw_status(ui *u)
+{
+    core_session_stats s;
+    core_session_stats_get(u->ses, &s);
+    const core_labeler_model *m = &u->model;
+    char model[160] = "no model yet";
+    if (m->have_model) {
+        char when[16] = "";
+        time_t t = (time_t)(m->info.time_us / 1000000);
+        struct tm tm;
+        if (m->info.time_us > 0 && localtime_r(&t, &tm)) strftime(when, sizeof when, "%H:%M", &tm);
+        char truth[24] = "";
+        if (!isnan(m->truth_auc)) {     /* the demo: first, so that it stays within 80 columns */
+            snprintf(truth, sizeof truth, " truth AUC %.2f", m->truth_auc);
+            when[0] = 0;
+        }
+        if (m->info.metric[0] && !isnan(m->info.value))
+            snprintf(model, sizeof model, "model v%u%s%s%s %s %.2f %s", m->info.version, truth,
+                     when[0] ? " " : "", when, m->info.metric, m->info.value, u->spark);
+        else if (strcmp(m->info.metric, "prior") == 0)   /* fitted to the priors, no answers yet */
+            snprintf(model, sizeof model, "model v%u prior%s %s", m->info.version, truth, when);
+        else
+            snprintf(model, sizeof model, "model v%u%s %s", m->info.version, truth, when);
+    }
+    double rate = session_rate(u);
+    char rates[24] = "";
+    if (rate > 0) snprintf(rates, sizeof rates, " (%.0f/h)", rate);
+    char line[512];
+    const char *sep = u->utf8 ? " \xe2\x94\x82 " : " | ";
+    snprintf(line, sizeof line, " %s%syou %u/%u%ssession %d%s%s%s%sorder %s%s",
+             u->schema.name, sep, s.done_user, s.total, sep, s.answers, rates, sep, model, sep, label_order_name(u->order),
+             u->tr && tui_trainer_busy(u->tr) ? "  learning..." : "");
+    attron(A_REVERSE);
+    mvhline(LINES - 2, 0, ' ', COLS);
+    put_clip(LINES - 2, 0, COLS, line);
+    attroff(A_REVERSE);
+}
+
+static void draw_hints(ui *u)
+{
+    char a[16], b[16], c[16], d[16], e[16], f[16], g[16], h[16], i[16], j[16], k[16], l[16];
+    char line[512], digits[32];
+    if (u->schema.kind == CORE_TASK_RATING) {
+        snprintf(digits, sizeof digits, "%d-%d rate", u->schema.rating_min, u->schema.rating_max);
+    } else {
+        int q = core_session_question(u->ses), n = q >= 0 ? u->schema.q[q].n_answers : 9;
+        snprintf(digits, sizeof digits, "1-%d answer", n > 9 ? 0 : n);
+    }
+    snprintf(line, sizeof line, " %s  %s undo  %s skip  %s help  %s quit  %s star  %s similar  %s queue"
+             "  %s jump  %s order  %s %s +- %s image",
+             digits, first_key(u, TUI_ACT_UNDO, a, sizeof a), first_key(u, TUI_ACT_SKIP, b, sizeof b),
+             first_key(u, TUI_ACT_HELP, k, sizeof k), first_key(u, TUI_ACT_QUIT, i, sizeof i),
+             first_key(u, TUI_ACT_FAVOURITE, c, sizeof c), first_key(u, TUI_ACT_SIMILAR, j, sizeof j),
+             first_key(u, TUI_ACT_GRID, d, sizeof d),
+             first_key(u, TUI_ACT_JUMP, e, sizeof e), first_key(u, TUI_ACT_ORDER, f, sizeof f),
+             first_key(u, TUI_ACT_INVERT, g, sizeof g), first_key(u, TUI_ACT_STRETCH, h, sizeof h),
+             first_key(u, TUI_ACT_VIEW, l, sizeof l));
+    put_clip(LINES - 1, 0, COLS - 1, line);
+}
+
+static void draw_bar(ui *u, int y, int x, int w, double p)
+{
+    if (w < 4) return;
+    int fill = (int)lrint(p * w);
+    if (fill < 0) fill = 0;
+    if (fill > w) fill = w;
+    move(y, x);
+    for (int i = 0; i < w; i++) {
+        if (u->utf8) addstr(i < fill ? "\xe2\x96\x88" : "\xe2\x96\x91");   /* U+2588 full, U+2591 light shade */
+        else addch(i < fill ? '#' : '.');
+    }
+    printw(" %.2f", p);
+}
+
+static void draw_label(ui *u)
+{
+    uint32_t gid = core_session_gid(u->ses);
+    int x = u->text_x, w = COLS - x - 1, max_y = LINES - 4;
+    char title[256];
+    snprintf(title, sizeof title, " zoosh label  %s  task %s  user %s", store_dir(u->st), u->schema.name, store_current_user());
+    char safe[256];
+    tui_text_sanitize(title, safe, sizeof safe, !u->utf8);
+    attron(A_BOLD);
+    put_clip(0, 0, COLS, safe);
+    attroff(A_BOLD);
+    if (gid == 0) {
+        core_session_stats s;
+        core_session_stats_get(u->ses, &s);
+        int y = put_wrapped(2, x, w > 10 ? w : 10, max_y, "No galaxies left for you in this task.");
+        char line[200];
+        snprintf(line, sizeof line, "You answered %u of %u galaxies. o changes the order, / jumps to an id, u undoes, q quits.",
+                 s.done_user, s.total);
+        put_wrapped(y + 1, x, w > 10 ? w : 10, max_y, line);
+        return;
+    }
+    label_load_meta(u, gid);
+    label_load_pred(u, gid);
+    core_session_stats s;
+    core_session_stats_get(u->ses, &s);
+    int y = 1;
+    attron(A_BOLD);
+    put_clip(y, x, w, u->id);
+    attroff(A_BOLD);
+    if (s.favourite) {
+        int idw = (int)strlen(u->id);
+        put_clip(y, x + (idw < w - 3 ? idw + 1 : w - 2), 2, u->utf8 ? "\xe2\x98\x85" : "*");
+    }
+    y++;
+    /* the rows the question needs (its text, every answer); the lines about
+     * the galaxy give way to them in a short terminal, so no answer is
+     * ever off the screen while its key still works */
+    int cur_q = core_session_question(u->ses);
+    int qneed = u->schema.kind == CORE_TASK_RATING ? 2 + u->schema.rating_max - u->schema.rating_min
+              : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers : 0;
+    int spare = max_y - y + 1 - qneed;
+    if (u->radec[0] && spare-- > 0) put_clip(y++, x, w, u->radec);
+    if (u->survey[0] && spare-- > 0) {
+        char sv[96];
+        snprintf(sv, sizeof sv, "survey %s", u->survey);
+        put_clip(y++, x, w, sv);
+    }
+    char info[64];
+    snprintf(info, sizeof info, "gid %u%s", gid, core_session_answered(u->ses, gid) ? "  (answered by you)" : "");
+    if (spare-- > 0) put_clip(y++, x, w, info);
+    if (spare-- > 0) y++;
+    if (u->schema.kind == CORE_TASK_RATING) {
+        attron(A_BOLD);
+        y = put_wrapped(y, x, w, max_y, "How interesting is this galaxy?");
+        attroff(A_BOLD);
+        static const char *const words[] = {"nothing special", "a little", "somewhat", "interesting", "very", "remarkable"};
+        for (int r = u->schema.rating_min; r <= u->schema.rating_max && y <= max_y; r++) {
+            char line[96];
+            snprintf(line, sizeof line, " %d  %s", r, r >= 0 && r <= 5 ? words[r] : "");
+            put_clip(y++, x, w, line);
+        }
+    } else {
+        int q = core_session_question(u->ses);
+        if (q >= 0) {
+            const core_question *cq = &u->schema.q[q];
+            /* schema texts can come from a user's file: sanitised like catalog text */
+            char qt[240], safe_t[200];
+            tui_text_sanitize(cq->text, safe_t, sizeof safe_t, !u->utf8);
+            snprintf(qt, sizeof qt, "%d. %s", s.n_path + 1, safe_t);
+            attron(A_BOLD);
+            y = put_wrapped(y, x, w, max_y, qt);
+            attroff(A_BOLD);
+            int label_w = 0;
+            for (int a = 0; a < cq->n_answers; a++) {
+                int l = (int)strlen(cq->answers[a].text);
+                if (l > label_w) label_w = l;
+            }
+            if (label_w > 24) label_w = 24;
+            for (int a = 0; a < cq->n_answers && y <= max_y; a++) {
+                char line[128], safe_a[64];
+                tui_text_sanitize(cq->answers[a].text, safe_a, sizeof safe_a, !u->utf8);
+                snprintf(line, sizeof line, " %d  %-*.*s", a == 9 ? 0 : a + 1, label_w, label_w, safe_a);
+                put_clip(y, x, w, line);
+                int col = u->col_of[q][a];
+                int bx = x + 6 + label_w, bw = w - 6 - label_w - 6;
+                if (bw > 20) bw = 20;
+                if (u->n_pred > 0 && col >= 0 && col < u->n_pred && bw >= 4) draw_bar(u, y, bx, bw, u->pred[col]);
+                y++;
+            }
+            int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
+            int np = core_session_path(u->ses, pq, pa, STORE_STEPS_MAX);
+            if (np > 0 && y + 1 <= max_y) {
+                char path[512] = "so far:";
+                for (int i = 0; i < np; i++) {
+                    size_t l = strlen(path);
+                    char safe_p[64];
+                    tui_text_sanitize(u->schema.q[pq[i]].answers[pa[i]].text, safe_p, sizeof safe_p, !u->utf8);
+                    snprintf(path + l, sizeof path - l, " %s", safe_p);
+                    if (i + 1 < np) strncat(path, ",", sizeof path - strlen(path) - 1);
+                }
+                y = put_wrapped(y + 1, x, w, max_y, path);
+            }
+        }
+    }
+    const char *m = u->msg[0] ? u->msg : core_session_message(u->ses);
+    if (m[0]) {
+        attron(A_BOLD);
+        put_wrapped(y + 1 <= max_y ? y + 1 : max_y, x, w, max_y + 1, m);
+        attroff(A_BOLD);
+    }
+    if (!tui_gfx_images(u->gfx)) return;
+    char vs[80];
+    snprintf(vs, sizeof vs, "%s%s  zoom %.3gx%s", core_view_stretch_name(u->view.stretch), u->view.invert ? "  inverted" : "",
+             pow(1.5, u->view.zoom), u->large ? "  large view" : "");
+    if (u->img_y + u->box_rows < LINES - 3) put_clip(u->img_y + u->box_rows, u->img_x, u->box_cols, vs);
+}
+
+static void draw_help(ui *u)
+{
+    attron(A_BOLD);
+    put_clip(0, 0, COLS, " zoosh label: keys (any key returns)");
+    attroff(A_BOLD);
+    int rows = LINES - 4, ncol = COLS >= 90 ? 2 : 1, colw = COLS / ncol;
+    int y = 2, x = 1;
+    for (int a = 1; a < TUI_ACT__COUNT; a++) {
+        char keys[128], line[256];
+        tui_keys_keys_of(&u->keys, (tui_action)a, keys, sizeof keys);
+        /* the first two keys; the rest are aliases (Backspace sends DEL or ^H) */
+        char *c1 = strchr(keys, ',');
+        char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        if (c2) *c2 = 0;
+        snprintf(line, sizeof line, "%-14.14s %s", keys[0] ? keys : "(unbound)", tui_keys_action_help((tui_action)a));
+        if (y >= 2 + rows) {
+            if (x + colw >= COLS) break;
+            x += colw;
+            y = 2;
+        }
+        put_clip(y++, x, colw - 2, line);
+    }
+    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: lines like \"undo x\" or \"unbind q\"; ? and f1 show this");
+}
+
+static void grid_layout(ui *u)
+{
+    tui_gfx_box tile;
+    tui_gfx_tile(u->gfx, &tile);
+    u->grid_px = tile.px_w;
+    u->grid_tile_cols = tile.cols;
+    u->grid_tile_rows = tile.rows;
+    u->grid_cols = (COLS - 1) / u->grid_tile_cols;
+    if (u->grid_cols < 1) u->grid_cols = 1;
+}
+
+static void draw_grid(ui *u)
+{
+    grid_layout(u);
+    attron(A_BOLD);
+    put_clip(0, 0, COLS, u->grid_similar ? " most similar galaxies (arrows + Enter jump, Esc back)"
+                                         : " the coming queue (arrows + Enter jump, Esc back)");
+    attroff(A_BOLD);
+    int rows_avail = (LINES - 3) / u->grid_tile_rows;
+    for (int i = 0; i < u->n_grid; i++) {
+        int r = i / u->grid_cols, c = i % u->grid_cols;
+        if (r >= rows_avail) break;
+        int y = 1 + r * u->grid_tile_rows, x = 1 + c * u->grid_tile_cols;
+        char id[40];
+        label_load_meta(u, u->grid[i]);
+        snprintf(id, sizeof id, "%s%.30s", i == u->grid_sel ? ">" : " ", u->id);
+        if (i == u->grid_sel) attron(A_REVERSE);
+        put_clip(y + u->grid_tile_rows - 2, x, u->grid_tile_cols - 1, id);
+        if (i == u->grid_sel) attroff(A_REVERSE);
+    }
+    u->meta_gid = 0;
+    if (u->n_grid == 0) put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)" : "the queue is empty");
+}
+
+static void draw_grid_images(ui *u)
+{
+    if (!tui_gfx_images(u->gfx)) return;
+    int rows_avail = (LINES - 3) / u->grid_tile_rows;
+    for (int i = 0; i < u->n_grid; i++) {
+        int r = i / u->grid_cols, c = i % u->grid_cols;
+        if (r >= rows_avail) break;
+        int y = 1 + r * u->grid_tile_rows, x = 1 + c * u->grid_tile_cols;
+        label_image_put(u, label_image_get(u, u->grid[i], u->grid_px, u->grid_px), y, x);
+    }
+}
+
+static void draw_order(ui *u)
+{
+    int x = u->text_x, w = COLS - x - 1;
+    attron(A_BOLD);
+    put_clip(1, x, w, "Queue order (Enter or digit chooses, Esc back):");
+    attroff(A_BOLD);
+    int n = label_menu_n();
+    for (int i = 0; i < n && 3 + i < LINES - 3; i++) {
+        int ord = label_menu_order(i);
+        char line[160];
+        /* "(now)" before the help, which the pane may cut */
+        snprintf(line, sizeof line, " %d  %-9s %-5s  %s", i + 1, core_order_name((core_order)ord),
+                 ord == u->order ? "(now)" : "", core_order_help((core_order)ord));
+        if (i == u->order_sel) attron(A_REVERSE);
+        put_clip(3 + i, x, w, line);
+        if (i == u->order_sel) attroff(A_REVERSE);
+    }
+    if (!u->tr)
+        put_clip(4 + n, x, w, "(no background trainer: only catalog order)");
+}
+
+void label_draw(ui *u)
+{
+    if (LINES < MIN_ROWS || COLS < MIN_COLS) {
+        erase();
+        char m[96];
+        snprintf(m, sizeof m, "terminal too small: %dx%d, need %dx%d", COLS, LINES, MIN_COLS, MIN_ROWS);
+        put_clip(LINES / 2, 0, COLS, m);
+        if (u->need_full) clearok(curscr, TRUE);
+        wnoutrefresh(stdscr);
+        doupdate();
+        u->need_full = 0;
+        u->need_image = 1;      /* when it grows again */
+        return;
+    }
+    layout(u);
+    /* sixels stay until their cells are repainted: leaving or entering a
+     * full-screen overlay, or a screen that no longer has the image, repaints */
+    int full_screen = u->mode == MODE_HELP || u->mode == MODE_GRID;
+    if (u->mode != u->drawn_mode && (full_screen || u->drawn_mode == MODE_HELP || u->drawn_mode == MODE_GRID))
+        u->need_full = 1;
+    if (u->image_on_screen && !full_screen && core_session_gid(u->ses) == 0) u->need_full = 1;
+    u->drawn_mode = u->mode;
+    erase();
+    switch (u->mode) {
+    case MODE_HELP: draw_help(u); break;
+    case MODE_GRID: draw_grid(u); break;
+    case MODE_ORDER:
+        draw_label(u);
+        for (int y = 1; y < LINES - 3; y++) { move(y, u->text_x); clrtoeol(); }
+        draw_order(u);
+        break;
+    default: draw_label(u); break;
+    }
+    if ((u->mode == MODE_LABEL || u->mode == MODE_ORDER || u->mode == MODE_JUMP) && u->box_cols > 0) {
+        /* A rule between image and text on every body row: a row curses sees
+         * as all blank it clears from column 0 (EL), which would erase the
+         * image there; with the rule it only ever touches the text side. */
+        mvvline(1, u->text_x - 2, ACS_VLINE, LINES - 3);
+    }
+    if (u->mode != MODE_HELP && u->mode != MODE_GRID) draw_status(u);
+    if (u->mode == MODE_JUMP) {
+        char p[STORE_ID_MAX + 40];
+        snprintf(p, sizeof p, " jump to id: %s", u->jump);
+        char safe[sizeof p];
+        tui_text_sanitize(p, safe, sizeof safe, !u->utf8);
+        move(LINES - 1, 0);
+        clrtoeol();
+        attron(A_BOLD);
+        put_clip(LINES - 1, 0, COLS - 1, safe);
+        attroff(A_BOLD);
+    } else if (u->mode == MODE_LABEL || u->mode == MODE_ORDER) {
+        draw_hints(u);
+    }
+    if (u->need_full) {
+        if (u->image_on_screen) tui_gfx_clear(u->gfx, STDOUT_FILENO);
+        clearok(curscr, TRUE);
+        u->image_on_screen = 0;
+    }
+    move(0, 0);                 /* the cursor parks top-left: never past the bottom line */
+    wnoutrefresh(stdscr);
+    doupdate();
+    if (u->need_full || u->need_image) {
+        if (u->mode == MODE_GRID) {
+            draw_grid_images(u);
+            u->image_on_screen = u->n_grid > 0;
+        } else if (u->mode != MODE_HELP && tui_gfx_images(u->gfx) && u->box_px_w > 0) {
+            uint32_t gid = core_session_gid(u->ses);
+            double t0 = core_mono_s();
+            int hit = label_image_cached(u, gid, u->box_px_w, u->box_px_h);
+            if (gid) {
+                label_image_put(u, label_image_get(u, gid, u->box_px_w, u->box_px_h), u->img_y, u->img_x);
+                u->image_on_screen = 1;
+            }
+            if (u->log) label_log(u, "image %u (%dx%d px at cell %d,%d): %s, %.2f ms (key -> image written in the labeler: %.2f ms)",
+                              gid, u->box_px_w, u->box_px_h, u->img_y, u->img_x,
+                              hit ? "prefetched" : "encoded now", (core_mono_s() - t0) * 1e3,
+                              u->t_key > 0 ? (core_mono_s() - u->t_key) * 1e3 : -1.0);
+        }
+    }
+    u->need_full = u->need_image = 0;
+}

@@ -1,0 +1,145 @@
+/*
+ * ui.h - private to tui/label/: the labeler's state, shared by its rooms.
+ *
+ *   label.c    set-up, the screen loop, signals, the idle tick
+ *   model.c    what the screen knows of the task's model, queue and the
+ *              shown galaxy (read through core/labeler.h), and when it
+ *              asks the trainer for a retrain
+ *   screens.c  layout and drawing: the label screen, help, grid, order
+ *              menu, jump prompt, status and key hints
+ *   images.c   the encoded-image cache, prefetch, placing images
+ *   actions.c  what a key does in each mode
+ *   keys.c     the key table; trainer.c the background retrain thread
+ *
+ * Everything here runs on the UI thread: only it touches curses, the
+ * graphics (tui/gfx/gfx.h) and this struct; the trainer thread shares
+ * nothing with it but the tui_trainer handle (see trainer.c's DESIGN).
+ */
+#ifndef ZOOSH_TUI_LABEL_UI_H
+#define ZOOSH_TUI_LABEL_UI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/acquire.h"
+#include "core/labeler.h"
+#include "core/repr.h"
+#include "core/schema.h"
+#include "core/session.h"
+#include "core/view.h"
+#include "store/store.h"
+#include "tui/gfx/gfx.h"
+#include "tui/label/keys.h"
+#include "tui/label/label.h"
+#include "tui/label/trainer.h"
+
+#define MIN_COLS 50
+#define MIN_ROWS 12
+#define TEXT_MIN_W 34           /* columns kept for the question when an image is shown */
+#define CACHE_N 8
+#define PREFETCH_N 2
+#define GRID_MAX 48
+#define REFRESH_S 2.0           /* re-read others' answers this often when idle */
+#define MAX_PRED 512
+
+enum { MODE_LABEL, MODE_HELP, MODE_GRID, MODE_ORDER, MODE_JUMP };
+
+/* ui.order beside the core_order values: a stored queue that does not name
+ * the order it was ranked by; ui.chosen: the user chose none */
+#define ORDER_RANKED (-1)
+#define ORDER_NONE   (-2)
+
+typedef struct {
+    uint32_t gid;       /* 0 = empty slot */
+    unsigned key;       /* view and size the bytes were made for */
+    char *bytes;
+    size_t len;
+    uint64_t used;
+} img_entry;
+
+typedef struct {
+    tui_label_opts o;
+    zs_store *st;
+    core_schema schema;
+    core_session *ses;
+    tui_keys keys;
+    tui_trainer *tr;
+
+    tui_gfx *gfx;
+    int utf8;
+
+    core_view view;
+    int large;
+    int mode, drawn_mode;
+    int need_full, need_image;
+    int image_on_screen;        /* an image is drawn: only a full repaint removes it */
+
+    /* layout (cells) */
+    int img_y, img_x, box_cols, box_rows, box_px_w, box_px_h, text_x;
+
+    img_entry cache[CACHE_N];
+    uint64_t tick;
+
+    /* model */
+    core_labeler_model model;
+    char prior_src[64];         /* what the task's priors come from, for messages (starts_from_prior) */
+    char spark[64];             /* the learning curve as a sparkline (UTF-8 blocks or ASCII) */
+    int order;                  /* the queue's order: a core_order or ORDER_RANKED */
+    int chosen;                 /* the order the user asked for (--order, the o menu; catalog too):
+                                 * retrains keep it; ORDER_NONE = the stored queue's */
+    float pred[MAX_PRED];
+    int n_pred;
+    uint32_t pred_gid;
+    int col_of[CORE_SCHEMA_MAX_Q][CORE_SCHEMA_MAX_A];
+    int since_retrain;
+    double last_submit;
+
+    /* the shown galaxy's catalog text, sanitised */
+    uint32_t meta_gid;
+    char id[STORE_ID_MAX + 1], radec[64], survey[64];
+
+    /* grid / menus / prompt */
+    uint32_t grid[GRID_MAX];
+    int n_grid, grid_sel, grid_similar, grid_tile_cols, grid_tile_rows, grid_cols, grid_px;
+    int order_sel;
+    char jump[STORE_ID_MAX + 1];
+    char msg[240];
+
+    /* similar: the workspace's similarity set, loaded on first use */
+    core_repr_index *simix;
+    int simix_failed;
+
+    double t_start, last_refresh;
+    double t_key;               /* when the key being handled was read (for the log) */
+    FILE *log;
+    int curses_up;
+} ui;
+
+/* label.c */
+void label_log(ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* model.c */
+const char *label_order_name(int order);    /* "ranked" for ORDER_RANKED */
+int label_menu_order(int i);                /* the o menu's row i: catalog first, then the table's */
+int label_menu_n(void);
+void label_load_queue(ui *u, const char *expect);   /* none when the user chose catalog order */
+int label_starts_from_prior(ui *u);
+void label_load_pred(ui *u, uint32_t gid);
+void label_load_meta(ui *u, uint32_t gid);
+void label_retrain_maybe(ui *u, int force);
+void label_trainer_poll(ui *u);
+
+/* images.c */
+img_entry *label_image_get(ui *u, uint32_t gid, int pw, int ph);
+int label_image_cached(ui *u, uint32_t gid, int pw, int ph);
+void label_image_put(ui *u, img_entry *e, int y, int x);
+int label_prefetch_one(ui *u);
+void label_images_free(ui *u);
+
+/* screens.c */
+void label_draw(ui *u);
+
+/* actions.c: 1 to quit */
+int label_handle_key(ui *u, int ch);
+
+#endif
