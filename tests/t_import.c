@@ -17,7 +17,9 @@
 #include <fitsio.h>
 
 #include "core/catalog.h"
+#include "core/export.h"
 #include "core/image.h"
+#include "core/import.h"
 #include "core/thumb.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -1303,6 +1305,82 @@ static void a_damaged_jpeg_thumbnail_is_an_error_not_a_crash(void)
     free(bad);
 }
 
+/* What core_import_run told its progress callback. */
+typedef struct {
+    int begin, advance, end, steps;
+    long last_done;
+    char steps_seen[256];
+} seen_progress;
+
+static void on_progress(void *ctx, core_import_event ev, const char *what, long done, long total)
+{
+    seen_progress *sp = ctx;
+    (void)total;
+    switch (ev) {
+    case CORE_IMPORT_BEGIN: sp->begin++; break;
+    case CORE_IMPORT_ADVANCE: sp->advance++; break;
+    case CORE_IMPORT_END: sp->end++; sp->last_done = done; break;
+    case CORE_IMPORT_STEP:
+        sp->steps++;
+        snprintf(sp->steps_seen + strlen(sp->steps_seen), sizeof sp->steps_seen - strlen(sp->steps_seen), "%s;", what);
+        break;
+    }
+}
+
+static void core_import_and_export_run_without_the_cli(void)
+{
+    init_ws("ws");
+    small_catalog("a.csv", 0, 5);
+    FILE *f = fopen("a.csv", "a");
+    fputs("gone,images/nope.png,1\n", f);
+    fclose(f);
+    zs_store *st = NULL;
+    ZT_OK(store_open(&st, "ws", STORE_NOSYNC));
+    seen_progress sp = {0};
+    core_import_opts o = {.ws = "ws", .catalog = "a.csv", .root = ring_dir, .features_name = "zoobot",
+                          .codec = CORE_THUMB_JPEG, .threads = 2, .progress = on_progress, .progress_ctx = &sp};
+    core_import_report rep;
+    char err[1024];
+    /* a bad row stops it: the row is listed, err is the line after the list */
+    ZT_CHECK(core_import_run(st, &o, &rep, err, sizeof err) == CORE_IMPORT_EINPUT, "a bad row imported");
+    ZT_CHECK(rep.problems.n == 1 && strstr(rep.problems.msg[0], "a.csv:7: column file: image ") &&
+             strstr(rep.problems.msg[0], "nope.png"), "problem: %s", rep.problems.n ? rep.problems.msg[0] : "(none)");
+    ZT_CHECK(strcmp(err, "1 problem; nothing was imported (--skip-bad imports the other rows)") == 0, "err: %s", err);
+    core_import_report_free(&rep);
+    /* skip_bad: the five good rows, counted; the bad one reported */
+    memset(&sp, 0, sizeof sp);
+    o.skip_bad = 1;
+    ZT_OK(core_import_run(st, &o, &rep, err, sizeof err));
+    ZT_CHECK(rep.written == 5 && rep.created == 5 && rep.thumbs == 5 && rep.n_prior == 1 && rep.priors == 5 &&
+             !rep.nothing && rep.feat_dim == 0 && rep.fs_dim == 0,
+             "report: written %ld created %ld thumbs %ld priors %d/%ld", rep.written, rep.created, rep.thumbs,
+             rep.n_prior, rep.priors);
+    ZT_CHECK(rep.problems.n == 1, "%d problems", rep.problems.n);
+    ZT_CHECK(sp.begin == 2 && sp.end == 2 && sp.advance >= 2 && sp.last_done == 5, "progress: %d begin, %d end, %d advance, last %ld",
+             sp.begin, sp.end, sp.advance, sp.last_done);
+    ZT_CHECK(strcmp(sp.steps_seen, "catalog read;features read;images decoded;written;synced;") == 0, "steps: %s", sp.steps_seen);
+    core_import_report_free(&rep);
+    /* export to a FILE: no answers yet, so the header alone and a row count of 0 */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    core_export_opts eo = {.ws = "ws", .format = CORE_EXPORT_LABELS};
+    core_export_report er;
+    ZT_OK(core_export_run(st, &eo, mem, &er, err, sizeof err));
+    fclose(mem);
+    ZT_CHECK(er.rows == 0 && strcmp(er.task, "ring") == 0 && strcmp(buf, "id_str,file_loc,ring\n") == 0,
+             "labels export: %ld rows, task %s, text '%s'", er.rows, er.task, buf);
+    free(buf);
+    eo.format = CORE_EXPORT_FEATURES;
+    ZT_CHECK(core_export_run(st, &eo, stdout, &er, err, sizeof err) == CORE_EXPORT_EINPUT &&
+             strcmp(err, "ws has no default feature set; name one with --set") == 0, "features without a set: %s", err);
+    ZT_CHECK(core_export_format_parse("predictions") == CORE_EXPORT_PREDICTIONS && core_export_format_parse("csv") < 0,
+             "format names");
+    ZT_CHECK(core_export_path_is_hdf5("a/rep.H5") && core_export_path_is_hdf5("rep.hdf5") &&
+             !core_export_path_is_hdf5("rep.h5.csv") && !core_export_path_is_hdf5(".h5x"), "HDF5 by extension");
+    store_close(st);
+}
+
 const zt_case zt_suite_import[] = {
     {"imports the DECaLS ring catalog: 200 galaxies, ring and vote-fraction priors, 256 px thumbnails", imports_the_ring_catalog, 90},
     {"imports the Galaxy Zoo tutorial JPEG catalog with its quoted text columns", imports_the_tutorial_jpegs, 90},
@@ -1324,5 +1402,6 @@ const zt_case zt_suite_import[] = {
     {"a damaged JPEG thumbnail is an error naming the galaxy, never a crash; embed reads the file", a_damaged_jpeg_thumbnail_is_an_error_not_a_crash, 120},
     {"the CSV reader handles a BOM, CRLF, quotes, multi-line fields and counts lines", csv_reader_handles_quotes_crlf_and_counts_lines, 0},
     {"export says clearly when there is no model, no feature set or no workspace", export_says_clearly_what_is_missing, 60},
+    {"core_import_run and core_export_run work without the CLI: counts, progress, problems, a FILE", core_import_and_export_run_without_the_cli, 60},
     {0, 0, 0},
 };

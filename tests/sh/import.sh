@@ -78,3 +78,24 @@ expect "and export back as features (the default set)" test "$("$Z" export wf --
 "$Z" import wf f3.csv --no-thumbs >/dev/null 2>err.txt; st=$?
 expect "feat_N columns of another width are refused (exit 1) naming file, line and columns" \
     test "$st" -eq 1 -a -n "$(grep 'f3.csv:1: columns feat_0..feat_2: feature dimension 3 differs' err.txt)"
+
+# features to FILE.h5 / FILE.hdf5 are HDF5 in Zoobot's layout, the same ids and values as the CSV export
+check "export features -o FILE.hdf5 writes HDF5" "$Z" export wp --format features -o rep.hdf5
+expect "and says how many rows" grep -q "200 rows to rep.hdf5" "$T/last.out"
+check "export features -o FILE.h5 writes HDF5 too" "$Z" export wp --format features -o rep.h5
+"$Z" export wp --format features -o rep.csv 2>/dev/null
+cat > same.py <<'PYEOF'
+import sys, csv, h5py, numpy as np
+rows = list(csv.reader(open(sys.argv[2])))
+ids, x = [r[0] for r in rows[1:]], np.array([[float(v) for v in r[1:]] for r in rows[1:]], dtype=np.float32)
+for path in sys.argv[1].split(','):
+    with h5py.File(path, 'r') as f:
+        p = f['predictions'][:]
+        assert p.dtype == np.float32 and p.shape == (len(ids), x.shape[1], 1), (path, p.dtype, p.shape)
+        assert np.array_equal(p[:, :, 0], x), path + ': values differ from the CSV export'
+        assert [s.decode() for s in f['id_str'][:]] == ids, path + ': ids differ'
+        assert [s.decode() for s in f['label_cols'][:]] == rows[0][1:], path + ': label_cols differ'
+PYEOF
+check "the HDF5 exports hold the CSV export's ids and values, bit for bit (h5py)" /usr/bin/python3 same.py rep.hdf5,rep.h5 rep.csv
+check "the HDF5 export imports back as features" "$Z" import wp "$RINGS/catalog.csv" --no-thumbs --features rep.hdf5 --features-name back
+expect "and exports back as the same CSV" test "$("$Z" export wp --format features --set back 2>/dev/null)" = "$(cat rep.csv)"
