@@ -15,6 +15,7 @@
 
 #include "core/csv.h"
 #include "core/featio.h"
+#include "core/answers.h"
 #include "core/learn.h"
 #include "core/schema.h"
 #include "core/util.h"
