@@ -14,6 +14,7 @@
  */
 #include "tui/cmd/cmd.h"
 #include "core/convnext.h"
+#include "core/embed.h"
 #include "core/knn.h"
 #include "core/morph.h"
 #include "core/repr.h"
@@ -246,7 +247,7 @@ static void votes_fn(void *ctx, const float *x, int n, int in_dim, float *y)
 /* An encoder with a vote head (zoosh pretrain's): the vote fractions it
  * predicts from the embeddings just stored, as set "votes" ("<set>_votes"
  * when --set named the embedding). */
-static int store_votes(zs_store *st, const char *ws, const core_repr_encoder *enc, const core_convnext *m,
+static int write_votes(zs_store *st, const char *ws, const core_repr_encoder *enc, const core_convnext *m,
                        const char *weights)
 {
     int A = core_convnext_head_answers(m);
@@ -280,7 +281,7 @@ static int run_encoder(zs_store *st, const char *ws, const embed_opts *o, int *v
     status = embed_with(st, ws, o, &enc);
     if (status == 0 && o->weights) {
         const core_convnext *m = ((convnext_ctx *)es.state)->m;
-        status = store_votes(st, ws, &enc, m, o->weights);
+        status = write_votes(st, ws, &enc, m, o->weights);
         if (votes_made) *votes_made = status == 0 && core_convnext_head_answers(m) > 0;
     }
     encoder_done(&es);
@@ -290,18 +291,12 @@ static int run_encoder(zs_store *st, const char *ws, const embed_opts *o, int *v
 static int fit_pca(zs_store *st, const char *ws, const char *set, int k)
 {
     char name[STORE_FEATNAME_MAX + 1] = "", err[256] = "";
+    char *prov = NULL;
     double t1 = core_mono_s();
-    int rc = core_repr_pca_fit(st, set, k, name, sizeof name, err, sizeof err);
+    int rc = core_embed_pca(st, set, k, name, sizeof name, &prov, err, sizeof err);
     if (rc) {
         fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
         return ws_status(rc);
-    }
-    zs_txn *txn;
-    char *prov = NULL;
-    int dim = 0;
-    if (store_read_begin(st, &txn) == 0) {
-        store_featset_get(txn, name, &dim, &prov);
-        store_read_end(txn);
     }
     printf("PCA: feature set '%s' (%s) in %.2f s\n", name, prov ? prov : "", core_mono_s() - t1);
     free(prov);
@@ -532,62 +527,51 @@ int cmd_similar(int argc, char **argv)
     zs_store *st = NULL;
     int status = cmd_open_ws("similar", ws, STORE_RDONLY, &st);
     if (status) return status;
-    zs_txn *txn = NULL;
-    core_repr_index *ix = NULL;
-    uint32_t *gids = NULL;
-    float *dist = NULL;
-    int rc = store_read_begin(st, &txn);
-    if (rc) { fprintf(stderr, "zoosh similar: %s: %s\n", ws, store_strerror(rc)); status = ws_status(rc); goto end; }
-    uint32_t gid;
-    if (!id[0]) { fprintf(stderr, "zoosh similar: empty galaxy id\n"); status = EXIT_USAGE; goto end; }
-    rc = store_galaxy_find(txn, id, &gid);
+    if (!id[0]) {
+        fprintf(stderr, "zoosh similar: empty galaxy id\n");
+        store_close(st);
+        return EXIT_USAGE;
+    }
+    core_embed_hits h;
+    int rc = core_embed_similar(st, id, set, metric, k, &h);
+    store_close(st);
     if (rc) {
-        if (rc == STORE_ENOTFOUND) fprintf(stderr, "zoosh similar: no galaxy with id '%s' in %s\n", id, ws);
-        else fprintf(stderr, "zoosh similar: %s: looking up '%s': %s\n", ws, id, store_strerror(rc));
-        status = rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
-        goto end;
+        switch (h.failed_at) {
+        case CORE_EMBED_AT_READ:
+            fprintf(stderr, "zoosh similar: %s: %s\n", ws, store_strerror(rc));
+            break;
+        case CORE_EMBED_AT_FIND:
+            if (rc == STORE_ENOTFOUND) fprintf(stderr, "zoosh similar: no galaxy with id '%s' in %s\n", id, ws);
+            else fprintf(stderr, "zoosh similar: %s: looking up '%s': %s\n", ws, id, store_strerror(rc));
+            break;
+        case CORE_EMBED_AT_INDEX:
+            if (rc == STORE_ENOTFOUND && set) fprintf(stderr, "zoosh similar: %s has no feature set '%s'\n", ws, set);
+            else if (rc == STORE_ENOTFOUND)
+                fprintf(stderr, "zoosh similar: %s has no features yet (run zoosh embed %s)\n", ws, ws);
+            else fprintf(stderr, "zoosh similar: %s: loading features: %s\n", ws, store_strerror(rc));
+            break;
+        case CORE_EMBED_AT_QUERY:
+            if (rc == STORE_ENOTFOUND)
+                fprintf(stderr, "zoosh similar: galaxy '%s' has no vector in feature set '%s' (run zoosh embed %s)\n",
+                        id, h.set, ws);
+            else fprintf(stderr, "zoosh similar: %s\n", store_strerror(rc));
+            break;
+        }
+        status = h.failed_at == CORE_EMBED_AT_QUERY || rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
+        core_embed_hits_free(&h);
+        return status;
     }
-    rc = core_repr_index_new(txn, set, metric, &ix);
-    if (rc) {
-        if (rc == STORE_ENOTFOUND && set) fprintf(stderr, "zoosh similar: %s has no feature set '%s'\n", ws, set);
-        else if (rc == STORE_ENOTFOUND)
-            fprintf(stderr, "zoosh similar: %s has no features yet (run zoosh embed %s)\n", ws, ws);
-        else fprintf(stderr, "zoosh similar: %s: loading features: %s\n", ws, store_strerror(rc));
-        status = rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
-        goto end;
-    }
-    gids = xmalloc(sizeof *gids * (size_t)k);
-    dist = xmalloc(sizeof *dist * (size_t)k);
-    double t0 = core_mono_s();
-    int f = core_repr_index_query(ix, gid, k, gids, dist);
-    double dt = core_mono_s() - t0;
-    if (f < 0) {
-        if (f == STORE_ENOTFOUND)
-            fprintf(stderr, "zoosh similar: galaxy '%s' has no vector in feature set '%s' (run zoosh embed %s)\n",
-                    id, core_repr_index_set(ix), ws);
-        else fprintf(stderr, "zoosh similar: %s\n", store_strerror(f));
-        status = 1;
-        goto end;
-    }
-    printf("# %d nearest to %s in '%s' (%s, %d galaxies searched in %.1f ms)\n", f, id,
-           core_repr_index_set(ix), core_knn_metric_name(metric), core_repr_index_rows(ix), dt * 1e3);
-    for (int i = 0; i < f; i++) {
-        store_galaxy g;
-        memset(&g, 0, sizeof g);
-        if (store_galaxy_get(txn, gids[i], &g) == 0) {
+    printf("# %d nearest to %s in '%s' (%s, %d galaxies searched in %.1f ms)\n", h.n, id, h.set,
+           core_knn_metric_name(metric), h.rows, h.seconds * 1e3);
+    for (int i = 0; i < h.n; i++) {
+        if (h.id[i]) {
             char sid[STORE_ID_MAX * 4], sfile[STORE_PATH_MAX];
-            printf("%s\t%.6g\t%s\n", cmd_safe_text(g.id_str ? g.id_str : "?", sid, sizeof sid), dist[i],
-                   cmd_safe_text(g.file ? g.file : "", sfile, sizeof sfile));
-            store_galaxy_free(&g);
+            printf("%s\t%.6g\t%s\n", cmd_safe_text(h.id[i], sid, sizeof sid), h.dist[i],
+                   cmd_safe_text(h.file[i], sfile, sizeof sfile));
         } else {
-            printf("#%u\t%.6g\t\n", gids[i], dist[i]);
+            printf("#%u\t%.6g\t\n", h.gid[i], h.dist[i]);
         }
     }
-end:
-    free(gids);
-    free(dist);
-    core_repr_index_free(ix);
-    store_read_end(txn);
-    store_close(st);
-    return status;
+    core_embed_hits_free(&h);
+    return 0;
 }
