@@ -534,25 +534,7 @@ static double ens_metric(const core_head_cfg *c, const float *p, const float *y,
         free(l);
         return auc;
     }
-    double acc = 0;
-    int nq = 0;
-    for (int q = 0; q < c->n_q; q++) {
-        int a0 = c->q_start[q], a1 = c->q_start[q + 1], ok = 0, tot = 0;
-        for (int i = 0; i < n; i++) {
-            const float *yi = y + (size_t)i * C, *pi = p + (size_t)i * C;
-            int ay = -1, ap = a0;
-            float by = 0;
-            for (int a = a0; a < a1; a++) {
-                if (yi[a] > by) { by = yi[a]; ay = a; }
-                if (pi[a] > pi[ap]) ap = a;
-            }
-            if (ay < 0) continue;
-            tot++;
-            ok += ap == ay;
-        }
-        if (tot > 0) { acc += (double)ok / tot; nq++; }
-    }
-    return nq ? acc / nq : NAN;
+    return core_metrics_accuracy(p, y, n, c->q_start, c->n_q, NULL);
 }
 
 /* One ensemble member: fit on its bootstrap rows, predict its out-of-bag rows. */

@@ -1,7 +1,7 @@
 /*
- * metrics.c - how well scores rank against labels: the ROC AUC, and the AUC
- * of a task's stored predictions against a truth kept as galaxy metadata
- * (see metrics.h).
+ * metrics.c - how good predictions are: the ROC AUC, the per-question
+ * accuracy, the RMSE, and the AUC of a task's stored predictions against a
+ * truth kept as galaxy metadata (see metrics.h).
  */
 #include "core/metrics.h"
 
@@ -41,6 +41,40 @@ double core_metrics_auc(const float *s, const int *label, int n)
     return (rsum - (double)npos * (npos + 1) / 2) / ((double)npos * nneg);
 }
 
+double core_metrics_accuracy(const float *p, const float *y, int n, const int *q_start, int n_q, int *n_used)
+{
+    int C = q_start[n_q];
+    double acc = 0;
+    int nq = 0;
+    for (int q = 0; q < n_q; q++) {
+        int a0 = q_start[q], a1 = q_start[q + 1], ok = 0, tot = 0;
+        for (int i = 0; i < n; i++) {
+            const float *yi = y + (size_t)i * C, *pi = p + (size_t)i * C;
+            int ay = -1, ap = a0;
+            float by = 0;
+            for (int a = a0; a < a1; a++) {
+                if (yi[a] > by) { by = yi[a]; ay = a; }
+                if (pi[a] > pi[ap]) ap = a;
+            }
+            if (ay < 0) continue;
+            tot++;
+            ok += ap == ay;
+        }
+        if (tot > 0) { acc += (double)ok / tot; nq++; }
+    }
+    if (n_used) *n_used = nq;
+    return nq ? acc / nq : NAN;
+}
+
+double core_metrics_rmse(const float *pred, const float *truth, int n)
+{
+    double se = 0;
+    for (int i = 0; i < n; i++) {
+        double e = pred[i] - truth[i];
+        se += e * e;
+    }
+    return n > 0 ? sqrt(se / n) : NAN;
+}
 
 int core_metrics_truth_auc(zs_txn *txn, const core_schema *sch, const char *col, const char *meta_key,
                           double *auc, int *n)
@@ -78,5 +112,19 @@ end:
     free(p);
     free(score);
     free(label);
+    return rc;
+}
+
+int core_metrics_model_truth(zs_store *st, const core_schema *sch, const char *col, const char *meta_key,
+                             core_model_info *info, double *auc, int *n)
+{
+    zs_txn *txn;
+    *auc = NAN;
+    *n = 0;
+    int rc = store_read_begin(st, &txn);
+    if (rc) return rc;
+    rc = core_model_info_get(txn, sch->name, info);
+    if (rc == 0) rc = core_metrics_truth_auc(txn, sch, col, meta_key, auc, n);
+    store_read_end(txn);
     return rc;
 }

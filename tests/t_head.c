@@ -129,6 +129,27 @@ static void auc_counts_pairs_and_ties(void)
     ZT_CHECK(isnan(core_metrics_auc(t, z, 2)), "one class only gives NAN");
 }
 
+static void accuracy_is_per_question_and_rmse_is_the_root_mean_square(void)
+{
+    /* two questions: answers 0-1 and 2-4; 3 rows */
+    const int q_start[3] = {0, 2, 5};
+    const float y[3 * 5] = {3, 1, 0, 0, 2,     /* q0: 0 voted, q1: 4 */
+                            0, 1, 0, 0, 0,     /* q0: 1, q1: no votes */
+                            2, 2, 1, 0, 0};    /* q0: a tie -> the first, 0; q1: 2 */
+    const float p[3 * 5] = {.9f, .1f, .2f, .3f, .5f,
+                            .8f, .2f, .3f, .3f, .4f,
+                            .6f, .4f, .1f, .8f, .1f};
+    int nq;
+    /* q0: rows 0 and 2 right, row 1 wrong = 2/3; q1: row 0 right, row 2 wrong = 1/2 */
+    double acc = core_metrics_accuracy(p, y, 3, q_start, 2, &nq);
+    ZT_CHECK(nq == 2 && fabs(acc - (2.0 / 3 + 0.5) / 2) < 1e-12, "accuracy %g over %d questions", acc, nq);
+    const float zero[5] = {0};
+    ZT_CHECK(isnan(core_metrics_accuracy(p, zero, 1, q_start, 2, &nq)) && nq == 0, "no votes gives NAN");
+    const float a[3] = {1, 2, 4}, b[3] = {1, 0, 2};
+    ZT_CHECK(fabs(core_metrics_rmse(a, b, 3) - sqrt(8.0 / 3)) < 1e-12, "rmse %g", core_metrics_rmse(a, b, 3));
+    ZT_CHECK(isnan(core_metrics_rmse(a, b, 0)), "no rows gives NAN");
+}
+
 static void ensemble_learns_a_linear_rule_from_200_labels(void)
 {
     float *x, *y, *xt, *yt;
@@ -425,6 +446,7 @@ const zt_case zt_suite_head[] = {
     {"gradients match finite differences (linear, hidden, CE, Dirichlet)", gradients_match_finite_differences, 0},
     {"the sgemm forward matches the naive loop", sgemm_forward_matches_naive_loop, 0},
     {"AUC counts ordered pairs and ties", auc_counts_pairs_and_ties, 0},
+    {"accuracy is per question and RMSE the root mean square", accuracy_is_per_question_and_rmse_is_the_root_mean_square, 0},
     {"an ensemble learns a linear rule from 200 labels", ensemble_learns_a_linear_rule_from_200_labels, 0},
     {"BALD is higher near the boundary than deep inside a class", bald_is_higher_near_the_boundary_than_deep_inside_a_class, 0},
     {"a Dirichlet tree head learns vote fractions", dirichlet_tree_head_learns_vote_fractions, 0},

@@ -3,11 +3,14 @@
  * (features where ring = x0 + 0.5 x1 > 0.6), answers with a retraction,
  * ratings, catalog priors; the stored queue / predictions / model, versions,
  * orders, cancel, errors, and a run on a background thread while another
- * thread keeps appending answers and reading the queue.
+ * thread keeps appending answers and reading the queue; the replay
+ * (core/simulate.h) and the cross-validation (core/evaluate.h) on it.
  */
 #include "tests/zt.h"
 #include "core/learn.h"
 #include "core/acquire.h"
+#include "core/evaluate.h"
+#include "core/simulate.h"
 #include "core/rank.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -669,6 +672,87 @@ static void simulate_helpers_rank_without_touching_the_store(void)
     core_learn_data_free(&D);
 }
 
+static void count_point(const core_simulate_point *p, void *ctx)
+{
+    int *n = ctx;
+    ZT_CHECK(p->shown == (*n + 1) * 10, "point %d at %d shown", *n, p->shown);
+    (*n)++;
+}
+
+static void the_replay_hunts_rings_and_writes_nothing(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 11, 1);
+    core_simulate_opts o = {.task = "ring", .oracle = "ring", .order = "likely", .budget = 60, .batch = 10, .seed = 1};
+    core_simulate *sim;
+    char err[512];
+    ZT_CHECK(core_simulate_new(&sim, st, &o, err, sizeof err) == 0, "%s", err);
+    core_simulate_info in;
+    core_simulate_info_get(sim, &in);
+    int npos = 0;
+    for (int i = 0; i < NG; i++) npos += w.ring[i];
+    ZT_CHECK(in.n_pool == NG && in.n_pos == npos && in.budget == 60 && strcmp(in.order, "likely") == 0,
+             "pool %d pos %d budget %d order %s", in.n_pool, in.n_pos, in.budget, in.order);
+    int points = 0;
+    core_simulate_summary s;
+    ZT_CHECK(core_simulate_run(sim, count_point, &points, &s, err, sizeof err) == 0, "%s", err);
+    ZT_CHECK(points == 6 && s.shown == 60, "%d points, %d shown", points, s.shown);
+    ZT_CHECK(s.pos_shown > 60 * npos / NG, "likely shows %d rings of 60 (base rate %d of %d)", s.pos_shown, npos, NG);
+    ZT_OK(core_simulate_plot(sim, "curve.png", err, sizeof err));
+    core_simulate_free(sim);
+    zs_txn *txn;
+    core_model_info info;
+    ZT_OK(store_read_begin(st, &txn));
+    ZT_CHECK(core_model_info_get(txn, "ring", &info) == STORE_ENOTFOUND, "the replay stored no model");
+    store_read_end(txn);
+    o.oracle = "no_such_column";
+    ZT_CHECK(core_simulate_new(&sim, st, &o, err, sizeof err) == -1 && strstr(err, "no_such_column"), "%s", err);
+    o.oracle = "ring";
+    o.task = "interest";
+    ZT_CHECK(core_simulate_new(&sim, st, &o, err, sizeof err) == -3, "a rating task wants ratings: %s", err);
+    store_close(st);
+}
+
+static void count_fold(const core_evaluate_fold *f, void *ctx)
+{
+    int *n = ctx;
+    ZT_CHECK(f->fold == *n + 1 && isfinite(f->metric), "fold %d metric %g", f->fold, f->metric);
+    (*n)++;
+}
+
+static void cross_validation_scores_answers_and_ratings_per_fold(void)
+{
+    world w;
+    zs_store *st = open_world(&w, 12, 0);
+    answer_rings(st, &w, 120);
+    ZT_OK(store_write(st, put_ratings, &w));
+    core_evaluate_opts o = {.task = "ring", .k = 4, .seed = 1};
+    core_evaluate *ev;
+    char err[512];
+    ZT_CHECK(core_evaluate_new(&ev, st, &o, err, sizeof err) == 0, "%s", err);
+    core_evaluate_info in;
+    core_evaluate_info_get(ev, &in);
+    ZT_CHECK(in.m == 120 && in.binary && !in.rating && strcmp(in.source, "answers") == 0, "m %d src %s", in.m,
+             in.source);
+    int folds = 0;
+    core_evaluate_summary s;
+    ZT_CHECK(core_evaluate_run(ev, count_fold, &folds, &s, err, sizeof err) == 0, "%s", err);
+    ZT_CHECK(folds == 4 && s.n_metric == 4 && s.pooled_auc > 0.85 && s.n_questions == 1,
+             "%d folds, pooled AUC %g over %d question", folds, s.pooled_auc, s.n_questions);
+    core_evaluate_free(ev);
+    o.task = "interest";
+    ZT_CHECK(core_evaluate_new(&ev, st, &o, err, sizeof err) == 0, "%s", err);
+    core_evaluate_info_get(ev, &in);
+    folds = 0;
+    ZT_CHECK(core_evaluate_run(ev, count_fold, &folds, &s, err, sizeof err) == 0, "%s", err);
+    ZT_CHECK(in.rating && in.m == 40 && strcmp(in.metric, "rmse") == 0 && folds == 4 && s.mean < 2.5 &&
+             isnan(s.pooled_accuracy), "ratings: %d rows, %d folds, mean RMSE %g", in.m, folds, s.mean);
+    core_evaluate_free(ev);
+    o.k = 30;
+    ZT_CHECK(core_evaluate_new(&ev, st, &o, err, sizeof err) == -2 && strstr(err, "too few for 30 folds"), "%s", err);
+    store_close(st);
+}
+
 const zt_case zt_suite_learn[] = {
     {"answers are counted and retractions dropped", answers_are_counted_and_retractions_dropped, 0},
     {"a run stores the queue, predictions and a versioned model", a_run_stores_queue_predictions_and_a_versioned_model, 0},
@@ -683,5 +767,7 @@ const zt_case zt_suite_learn[] = {
     {"interest ratings rank by expected improvement", interest_ratings_rank_by_expected_improvement, 0},
     {"a background run shares the store with a labeling thread", a_background_run_shares_the_store_with_a_labeling_thread, 0},
     {"every order ranks every galaxy once, in memory", simulate_helpers_rank_without_touching_the_store, 0},
+    {"the replay hunts rings and writes nothing to the workspace", the_replay_hunts_rings_and_writes_nothing, 0},
+    {"cross-validation scores answers and ratings fold by fold", cross_validation_scores_answers_and_ratings_per_fold, 0},
     {0},
 };

@@ -7,13 +7,13 @@
  *   (no --method / --weights / --set: morph, the default encoder, combined)
  *   zoosh similar WS ID [-k 12] [--set NAME] [--metric euclidean|cosine]
  *
- * The work is in core/repr.h; this file parses arguments, picks the encoder
- * and prints.  Adding an encoder = one more branch in make_encoder() that
- * fills a core_repr_encoder (and frees its state in encoder_done()); the
- * ConvNeXt (--weights FILE.safetensors) goes there.
+ * The work is in core/embed.h (the encoders by name, the vote head, PCA,
+ * search by id) and core/repr.h (embedding, combining); this file parses
+ * arguments, runs the default pipeline's steps in order and prints.
  */
 #include "tui/cmd/cmd.h"
 #include "core/convnext.h"
+#include "core/embed.h"
 #include "core/knn.h"
 #include "core/morph.h"
 #include "core/repr.h"
@@ -39,110 +39,10 @@ static int ws_status(int rc)
 
 /* ---------------------------------------------------------------- embed */
 typedef struct {
-    const char *method;     /* "morph" (default) */
-    const char *set;        /* feature set name; NULL = the method's */
-    const char *weights;    /* ConvNeXt safetensors (core/convnext.h) */
-    const char *arch;
-    int size;
-    int views;              /* ConvNeXt test-time views (1, 2, 4, 8) */
-    float crop;             /* ConvNeXt centre crop; 0 = the weights' own */
+    core_embed_opts e;      /* the encoder */
     int pca;                /* components; 0 = no PCA */
-    int threads;
     int quiet;
-    int new_only;
 } embed_opts;
-
-/* Per-encoder state that must outlive core_repr_embed (a loaded model...). */
-typedef struct {
-    void *state;
-    void (*free_state)(void *);
-} encoder_state;
-
-/* The ConvNeXt encoder (core/convnext.h): a Zoobot/timm model.safetensors,
- * or zoosh's own.  It threads itself, so the embed loop gives it one worker
- * and batches of 16.  (Added by the ConvNeXt workstream.) */
-typedef struct {
-    core_convnext *m;
-    int size;
-} convnext_ctx;
-
-#define CMD_VOTES_SET "votes"   /* the vote fractions an encoder's head predicts */
-
-static char convnext_prov[600];   /* outlives encoder_done: printed after it */
-
-static int convnext_fn(void *ctx, const core_image *imgs, int n, float *out, char *err, size_t errlen)
-{
-    convnext_ctx *c = ctx;
-    if (core_convnext_embed(c->m, imgs, n, c->size, out)) {
-        snprintf(err, errlen, "ConvNeXt: input size %d px refused", c->size);
-        return -1;
-    }
-    return 0;
-}
-
-static void convnext_free(void *p)
-{
-    convnext_ctx *c = p;
-    if (c) core_convnext_free(c->m);
-    free(c);
-}
-
-static int make_convnext_encoder(const embed_opts *o, core_repr_encoder *enc, encoder_state *es)
-{
-    convnext_ctx *c = xcalloc(1, sizeof *c);
-    char err[300];
-    if (core_convnext_load(&c->m, o->weights, o->arch, err, sizeof err)) {
-        fprintf(stderr, "zoosh embed: %s: %s\n", o->weights, err);
-        free(c);
-        return 1;
-    }
-    core_convnext_set_threads(c->m, o->threads);
-    core_convnext_set_views(c->m, o->views);
-    if (o->crop > 0) core_convnext_set_crop(c->m, o->crop);
-    /* --size given wins; else the resolution the weights were trained at
-     * (zoosh pretrain records it), else 224 (Zoobot's) */
-    c->size = o->size > 0 ? o->size : core_convnext_input_size(c->m) ? core_convnext_input_size(c->m) : 224;
-    const core_convnext_arch *a = core_convnext_arch_of(c->m);
-    char views[48] = "";
-    if (o->views > 1) snprintf(views, sizeof views, ", mean of %d views", o->views);
-    snprintf(convnext_prov, sizeof convnext_prov, "%s (depths %d,%d,%d,%d dims %d..%d) %s at %d px%s",
-             a->name, a->depths[0], a->depths[1], a->depths[2], a->depths[3], a->dims[0],
-             core_convnext_dim(c->m), o->weights, c->size, views);
-    memset(enc, 0, sizeof *enc);
-    enc->set = o->set ? o->set : "convnext";
-    enc->provenance = convnext_prov;
-    enc->dim = core_convnext_dim(c->m);
-    enc->threads = 1;
-    enc->batch = 16;
-    enc->fn = convnext_fn;
-    enc->ctx = c;
-    es->state = c;
-    es->free_state = convnext_free;
-    return 0;
-}
-
-/* Fill enc for the options; 0, or 1 with a message printed. */
-static int make_encoder(const embed_opts *o, core_repr_encoder *enc, encoder_state *es)
-{
-    memset(es, 0, sizeof *es);
-    if (o->weights) return make_convnext_encoder(o, enc, es);
-    if (strcmp(o->method, "morph") == 0) {
-        core_repr_morph_encoder(enc, o->threads);
-    } else if (strcmp(o->method, "pixels") == 0) {
-        core_repr_pixels_encoder(enc, o->threads);
-    } else {
-        fprintf(stderr, "zoosh embed: unknown --method '%s' (known: morph, pixels)\n", o->method);
-        return EXIT_USAGE;
-    }
-    if (o->set) enc->set = o->set;
-    return 0;
-}
-
-static void encoder_done(encoder_state *es)
-{
-    if (es->free_state) es->free_state(es->state);
-    memset(es, 0, sizeof *es);
-}
 
 static void progress_tty(void *ctx, uint32_t done, uint32_t total)
 {
@@ -237,71 +137,53 @@ static int embed_with(zs_store *st, const char *ws, const embed_opts *o, const c
     return 0;
 }
 
-static void votes_fn(void *ctx, const float *x, int n, int in_dim, float *y)
-{
-    (void)in_dim;   /* core_repr_map's input is the set this model just wrote */
-    core_convnext_head_votes(ctx, x, n, y);
-}
-
 /* An encoder with a vote head (zoosh pretrain's): the vote fractions it
- * predicts from the embeddings just stored, as set "votes" ("<set>_votes"
- * when --set named the embedding). */
-static int store_votes(zs_store *st, const char *ws, const core_repr_encoder *enc, const core_convnext *m,
-                       const char *weights)
+ * predicts, stored and said; *made (may be NULL) = 1 when there were any. */
+static int write_votes(zs_store *st, const char *ws, const core_embed_encoder *e, int *made)
 {
-    int A = core_convnext_head_answers(m);
-    if (A == 0) return 0;
-    char out[STORE_FEATNAME_MAX + 1], prov[1200], err[256] = "";
-    if (!strcmp(enc->set, "convnext")) snprintf(out, sizeof out, "%s", CMD_VOTES_SET);
-    else snprintf(out, sizeof out, "%s_%s", enc->set, CMD_VOTES_SET);
-    size_t pl = (size_t)snprintf(prov, sizeof prov, "votes v1: %d predicted vote fractions (%s, softmax per question) of %s; answers ",
-                                 A, weights, enc->set);
-    for (int a = 0; a < A && pl < sizeof prov; a++)
-        pl += (size_t)snprintf(prov + pl, sizeof prov - pl, "%s%s", a ? "," : "", core_convnext_head_answer(m, a));
-    int rows = 0;
+    char out[STORE_FEATNAME_MAX + 1], err[256] = "";
+    int A = 0, rows = 0;
     double t0 = core_mono_s();
-    int rc = core_repr_map(st, enc->set, out, A, prov, votes_fn, (void *)m, &rows, err, sizeof err);
+    int rc = core_embed_votes(st, e, out, sizeof out, &A, &rows, err, sizeof err);
     if (rc) {
         fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
         return ws_status(rc);
     }
-    printf("predicted vote fractions into feature set '%s' (%d answers, %d galaxies) in %.2f s\n", out, A, rows,
-           core_mono_s() - t0);
+    if (made) *made = A > 0;
+    if (A > 0)
+        printf("predicted vote fractions into feature set '%s' (%d answers, %d galaxies) in %.2f s\n", out, A, rows,
+               core_mono_s() - t0);
     return 0;
 }
 
 static int run_encoder(zs_store *st, const char *ws, const embed_opts *o, int *votes_made)
 {
-    core_repr_encoder enc;
-    encoder_state es;
-    int status = make_encoder(o, &enc, &es);
-    if (status) return status;
-    enc.new_only = o->new_only;
-    status = embed_with(st, ws, o, &enc);
-    if (status == 0 && o->weights) {
-        const core_convnext *m = ((convnext_ctx *)es.state)->m;
-        status = store_votes(st, ws, &enc, m, o->weights);
-        if (votes_made) *votes_made = status == 0 && core_convnext_head_answers(m) > 0;
+    core_embed_encoder *e;
+    char err[300];
+    int rc = core_embed_encoder_new(&e, &o->e, err, sizeof err);
+    if (rc == -1) {
+        fprintf(stderr, "zoosh embed: %s: %s\n", o->e.weights, err);
+        return 1;
     }
-    encoder_done(&es);
+    if (rc) {
+        fprintf(stderr, "zoosh embed: %s\n", err);
+        return EXIT_USAGE;
+    }
+    int status = embed_with(st, ws, o, core_embed_encoder_repr(e));
+    if (status == 0 && o->e.weights) status = write_votes(st, ws, e, votes_made);
+    core_embed_encoder_free(e);
     return status;
 }
 
 static int fit_pca(zs_store *st, const char *ws, const char *set, int k)
 {
     char name[STORE_FEATNAME_MAX + 1] = "", err[256] = "";
+    char *prov = NULL;
     double t1 = core_mono_s();
-    int rc = core_repr_pca_fit(st, set, k, name, sizeof name, err, sizeof err);
+    int rc = core_embed_pca(st, set, k, name, sizeof name, &prov, err, sizeof err);
     if (rc) {
         fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
         return ws_status(rc);
-    }
-    zs_txn *txn;
-    char *prov = NULL;
-    int dim = 0;
-    if (store_read_begin(st, &txn) == 0) {
-        store_featset_get(txn, name, &dim, &prov);
-        store_read_end(txn);
     }
     printf("PCA: feature set '%s' (%s) in %.2f s\n", name, prov ? prov : "", core_mono_s() - t1);
     free(prov);
@@ -354,7 +236,7 @@ static int combine_sets(zs_store *st, const char *ws, const char *list, const ch
 int cmd_embed(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { embed_usage(stdout); return 0; }
-    embed_opts o = {.method = "morph", .pca = CORE_REPR_PCA_K, .threads = 2, .size = 0, .views = 1};
+    embed_opts o = {.e = {.method = "morph", .threads = 2, .size = 0, .views = 1}, .pca = CORE_REPR_PCA_K};
     const char *combine = NULL;
     int method_given = 0;
     static const struct option lo[] = {
@@ -371,12 +253,12 @@ int cmd_embed(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":m:s:p:t:w:a:z:qv:c:C:", lo, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
-        case 'm': o.method = optarg; method_given = 1; break;
-        case 's': o.set = optarg; break;
-        case 'w': o.weights = optarg; break;
-        case 'a': o.arch = optarg; break;
+        case 'm': o.e.method = optarg; method_given = 1; break;
+        case 's': o.e.set = optarg; break;
+        case 'w': o.e.weights = optarg; break;
+        case 'a': o.e.arch = optarg; break;
         case 'q': o.quiet = 1; break;
-        case 'n': o.new_only = 1; break;
+        case 'n': o.e.new_only = 1; break;
         case 'C': combine = optarg; break;
         case 'p':
             o.pca = (int)strtol(optarg, &end, 10);
@@ -386,29 +268,29 @@ int cmd_embed(int argc, char **argv)
             }
             break;
         case 't':
-            o.threads = (int)strtol(optarg, &end, 10);
-            if (!*optarg || *end || o.threads < 1 || o.threads > 64) {
+            o.e.threads = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o.e.threads < 1 || o.e.threads > 64) {
                 fprintf(stderr, "zoosh embed: --threads wants 1..64, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;
         case 'z':
-            o.size = (int)strtol(optarg, &end, 10);
-            if (!*optarg || *end || o.size < 32 || o.size > 1024) {
+            o.e.size = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || o.e.size < 32 || o.e.size > 1024) {
                 fprintf(stderr, "zoosh embed: --size wants 32..1024 pixels, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;
         case 'c':
-            o.crop = strtof(optarg, &end);
-            if (!*optarg || *end || !(o.crop >= 0.1f && o.crop <= 1.0f)) {
+            o.e.crop = strtof(optarg, &end);
+            if (!*optarg || *end || !(o.e.crop >= 0.1f && o.e.crop <= 1.0f)) {
                 fprintf(stderr, "zoosh embed: --crop wants a fraction 0.1..1, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;
         case 'v':
-            o.views = (int)strtol(optarg, &end, 10);
-            if (!*optarg || *end || (o.views != 1 && o.views != 2 && o.views != 4 && o.views != 8)) {
+            o.e.views = (int)strtol(optarg, &end, 10);
+            if (!*optarg || *end || (o.e.views != 1 && o.e.views != 2 && o.e.views != 4 && o.e.views != 8)) {
                 fprintf(stderr, "zoosh embed: --views wants 1, 2, 4 or 8, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
@@ -422,18 +304,18 @@ int cmd_embed(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *ws = argv[optind];
-    if (o.set && (!o.set[0] || strlen(o.set) > STORE_FEATNAME_MAX - 16 || strchr(o.set, '/'))) {
-        fprintf(stderr, "zoosh embed: --set '%s': a name of 1..%d characters without '/'\n", o.set,
+    if (o.e.set && (!o.e.set[0] || strlen(o.e.set) > STORE_FEATNAME_MAX - 16 || strchr(o.e.set, '/'))) {
+        fprintf(stderr, "zoosh embed: --set '%s': a name of 1..%d characters without '/'\n", o.e.set,
                 STORE_FEATNAME_MAX - 16);
         return EXIT_USAGE;
     }
-    if (combine && (method_given || o.weights)) {
+    if (combine && (method_given || o.e.weights)) {
         fprintf(stderr, "zoosh embed: --combine joins sets already computed; not with --method or --weights\n");
         return EXIT_USAGE;
     }
     /* the default: morphology features, then zoosh's encoder if there is
      * one, the two combined (blocks balanced) as the workspace default */
-    int dflt = !combine && !method_given && !o.weights && !o.set;
+    int dflt = !combine && !method_given && !o.e.weights && !o.e.set;
     char encpath[4200] = "";
     int have_enc = dflt && cmd_default_encoder(encpath, sizeof encpath);
     if (have_enc) {           /* check the weights load before any work */
@@ -452,7 +334,7 @@ int cmd_embed(int argc, char **argv)
     if (status) return status;
     char cname[STORE_FEATNAME_MAX + 1] = "";
     if (combine) {
-        if ((status = combine_sets(st, ws, combine, o.set, cname, sizeof cname))) goto end;
+        if ((status = combine_sets(st, ws, combine, o.e.set, cname, sizeof cname))) goto end;
         if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
         goto end;
     }
@@ -460,15 +342,15 @@ int cmd_embed(int argc, char **argv)
     if (!have_enc) {
         if (dflt) printf("no default encoder (%s): morphology features only\n",
                                      getenv("ZOOSH_ENCODER") && !strcmp(getenv("ZOOSH_ENCODER"), "none") ? "ZOOSH_ENCODER=none" : "sample_data/encoder.safetensors missing");
-        const char *set = o.set ? o.set : o.weights ? "convnext" : o.method;
+        const char *set = o.e.set ? o.e.set : o.e.weights ? "convnext" : o.e.method;
         if (o.pca > 0) status = fit_pca(st, ws, set, o.pca);
         goto end;
     }
     embed_opts oe = o;
-    oe.weights = encpath;
+    oe.e.weights = encpath;
     int votes = 0;
     if ((status = run_encoder(st, ws, &oe, &votes))) goto end;
-    if ((status = combine_sets(st, ws, votes ? "morph,convnext," CMD_VOTES_SET : "morph,convnext", NULL, cname,
+    if ((status = combine_sets(st, ws, votes ? "morph,convnext," CORE_EMBED_VOTES_SET : "morph,convnext", NULL, cname,
                                sizeof cname))) goto end;
     if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
 end:
@@ -532,62 +414,51 @@ int cmd_similar(int argc, char **argv)
     zs_store *st = NULL;
     int status = cmd_open_ws("similar", ws, STORE_RDONLY, &st);
     if (status) return status;
-    zs_txn *txn = NULL;
-    core_repr_index *ix = NULL;
-    uint32_t *gids = NULL;
-    float *dist = NULL;
-    int rc = store_read_begin(st, &txn);
-    if (rc) { fprintf(stderr, "zoosh similar: %s: %s\n", ws, store_strerror(rc)); status = ws_status(rc); goto end; }
-    uint32_t gid;
-    if (!id[0]) { fprintf(stderr, "zoosh similar: empty galaxy id\n"); status = EXIT_USAGE; goto end; }
-    rc = store_galaxy_find(txn, id, &gid);
+    if (!id[0]) {
+        fprintf(stderr, "zoosh similar: empty galaxy id\n");
+        store_close(st);
+        return EXIT_USAGE;
+    }
+    core_embed_hits h;
+    int rc = core_embed_similar(st, id, set, metric, k, &h);
+    store_close(st);
     if (rc) {
-        if (rc == STORE_ENOTFOUND) fprintf(stderr, "zoosh similar: no galaxy with id '%s' in %s\n", id, ws);
-        else fprintf(stderr, "zoosh similar: %s: looking up '%s': %s\n", ws, id, store_strerror(rc));
-        status = rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
-        goto end;
+        switch (h.failed_at) {
+        case CORE_EMBED_AT_READ:
+            fprintf(stderr, "zoosh similar: %s: %s\n", ws, store_strerror(rc));
+            break;
+        case CORE_EMBED_AT_FIND:
+            if (rc == STORE_ENOTFOUND) fprintf(stderr, "zoosh similar: no galaxy with id '%s' in %s\n", id, ws);
+            else fprintf(stderr, "zoosh similar: %s: looking up '%s': %s\n", ws, id, store_strerror(rc));
+            break;
+        case CORE_EMBED_AT_INDEX:
+            if (rc == STORE_ENOTFOUND && set) fprintf(stderr, "zoosh similar: %s has no feature set '%s'\n", ws, set);
+            else if (rc == STORE_ENOTFOUND)
+                fprintf(stderr, "zoosh similar: %s has no features yet (run zoosh embed %s)\n", ws, ws);
+            else fprintf(stderr, "zoosh similar: %s: loading features: %s\n", ws, store_strerror(rc));
+            break;
+        case CORE_EMBED_AT_QUERY:
+            if (rc == STORE_ENOTFOUND)
+                fprintf(stderr, "zoosh similar: galaxy '%s' has no vector in feature set '%s' (run zoosh embed %s)\n",
+                        id, h.set, ws);
+            else fprintf(stderr, "zoosh similar: %s\n", store_strerror(rc));
+            break;
+        }
+        status = h.failed_at == CORE_EMBED_AT_QUERY || rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
+        core_embed_hits_free(&h);
+        return status;
     }
-    rc = core_repr_index_new(txn, set, metric, &ix);
-    if (rc) {
-        if (rc == STORE_ENOTFOUND && set) fprintf(stderr, "zoosh similar: %s has no feature set '%s'\n", ws, set);
-        else if (rc == STORE_ENOTFOUND)
-            fprintf(stderr, "zoosh similar: %s has no features yet (run zoosh embed %s)\n", ws, ws);
-        else fprintf(stderr, "zoosh similar: %s: loading features: %s\n", ws, store_strerror(rc));
-        status = rc == STORE_ENOTFOUND ? 1 : ws_status(rc);
-        goto end;
-    }
-    gids = xmalloc(sizeof *gids * (size_t)k);
-    dist = xmalloc(sizeof *dist * (size_t)k);
-    double t0 = core_mono_s();
-    int f = core_repr_index_query(ix, gid, k, gids, dist);
-    double dt = core_mono_s() - t0;
-    if (f < 0) {
-        if (f == STORE_ENOTFOUND)
-            fprintf(stderr, "zoosh similar: galaxy '%s' has no vector in feature set '%s' (run zoosh embed %s)\n",
-                    id, core_repr_index_set(ix), ws);
-        else fprintf(stderr, "zoosh similar: %s\n", store_strerror(f));
-        status = 1;
-        goto end;
-    }
-    printf("# %d nearest to %s in '%s' (%s, %d galaxies searched in %.1f ms)\n", f, id,
-           core_repr_index_set(ix), core_knn_metric_name(metric), core_repr_index_rows(ix), dt * 1e3);
-    for (int i = 0; i < f; i++) {
-        store_galaxy g;
-        memset(&g, 0, sizeof g);
-        if (store_galaxy_get(txn, gids[i], &g) == 0) {
+    printf("# %d nearest to %s in '%s' (%s, %d galaxies searched in %.1f ms)\n", h.n, id, h.set,
+           core_knn_metric_name(metric), h.rows, h.seconds * 1e3);
+    for (int i = 0; i < h.n; i++) {
+        if (h.id[i]) {
             char sid[STORE_ID_MAX * 4], sfile[STORE_PATH_MAX];
-            printf("%s\t%.6g\t%s\n", cmd_safe_text(g.id_str ? g.id_str : "?", sid, sizeof sid), dist[i],
-                   cmd_safe_text(g.file ? g.file : "", sfile, sizeof sfile));
-            store_galaxy_free(&g);
+            printf("%s\t%.6g\t%s\n", cmd_safe_text(h.id[i], sid, sizeof sid), h.dist[i],
+                   cmd_safe_text(h.file[i], sfile, sizeof sfile));
         } else {
-            printf("#%u\t%.6g\t\n", gids[i], dist[i]);
+            printf("#%u\t%.6g\t\n", h.gid[i], h.dist[i]);
         }
     }
-end:
-    free(gids);
-    free(dist);
-    core_repr_index_free(ix);
-    store_read_end(txn);
-    store_close(st);
-    return status;
+    core_embed_hits_free(&h);
+    return 0;
 }

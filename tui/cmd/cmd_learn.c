@@ -7,18 +7,16 @@
  *                                              replay labeling with a catalog column
  *   zoosh eval WS --task T [-k 5]              k-fold cross-validated metrics
  *
- * All numerics live in core/ (learn.h, head.h, gp.h, rank.h); this file
- * parses arguments, prints, and draws the learning curve PNG.
+ * The work lives in core/ (learn.h, train.h, simulate.h, evaluate.h); this
+ * file parses arguments, makes the core call and prints.
  */
 #include "tui/cmd/cmd.h"
-#include "core/anomaly.h"
 #include "core/acquire.h"
+#include "core/evaluate.h"
 #include "core/head.h"
-#include "core/metrics.h"
-#include "core/image.h"
 #include "core/learn.h"
-#include "core/rank.h"
-#include "core/repr.h"
+#include "core/simulate.h"
+#include "core/train.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -129,39 +127,16 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
 /* ------------------------------------------------------------ train */
 
 /* --target must name one of the task's answer columns (QUESTION_ANSWER),
- * checked before it is remembered. */
+ * checked before it is remembered: 0, or the exit status with the reason said. */
 static int check_target(zs_store *st, const learn_args *a)
 {
-    zs_txn *txn;
-    int rc = store_read_begin(st, &txn);
-    if (rc) return cmd_ws_failed("train", a->ws, rc);
-    core_schema *s = xmalloc(sizeof *s);
-    char err[256], col[160];
-    int status = 1, found = 0;
-    if (core_schema_ws_get(txn, a->task, s, err, sizeof err) != 0) {
-        fprintf(stderr, "zoosh train: %s: %s\n", a->ws, err);
-    } else if (s->kind != CORE_TASK_TREE) {
-        fprintf(stderr, "zoosh train: --target: task '%s' has no answers to choose from\n", a->task);
-    } else {
-        int nc = core_schema_n_columns(s);
-        for (int i = 0; i < nc && !found; i++) {
-            core_schema_column(s, i, col, sizeof col, NULL, NULL);
-            found = strcmp(col, a->target) == 0;
-        }
-        if (found) status = 0;
-        else {
-            fprintf(stderr, "zoosh train: --target %s: not an answer of task '%s' (one of:", a->target, a->task);
-            for (int i = 0; i < nc && i < 12; i++) {
-                core_schema_column(s, i, col, sizeof col, NULL, NULL);
-                fprintf(stderr, " %s", col);
-            }
-            fprintf(stderr, "%s)\n", nc > 12 ? " ..." : "");
-            status = EXIT_USAGE;
-        }
-    }
-    free(s);
-    store_read_end(txn);
-    return status;
+    char err[4096];
+    int rc = core_train_check_target(st, a->task, a->target, err, sizeof err);
+    if (rc == 0) return 0;
+    if (rc == -1) fprintf(stderr, "zoosh train: %s: %s\n", a->ws, err);
+    else if (rc == -2 || rc == -3) fprintf(stderr, "zoosh train: %s\n", err);
+    else return cmd_ws_failed("train", a->ws, rc);
+    return rc == -3 ? EXIT_USAGE : 1;
 }
 
 static void train_usage(FILE *f)
@@ -194,16 +169,6 @@ static void train_usage(FILE *f)
         core_order_names());
 }
 
-typedef struct { const char *k[3], *v[3]; } meta_ctx;
-static int meta_fn(zs_txn *txn, void *p)
-{
-    meta_ctx *m = p;
-    int rc = 0;
-    for (int i = 0; i < 3 && !rc; i++)
-        if (m->k[i]) rc = store_meta_put(txn, m->k[i], m->v[i]);
-    return rc;
-}
-
 int cmd_train(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { train_usage(stdout); return 0; }
@@ -213,63 +178,37 @@ int cmd_train(int argc, char **argv)
     zs_store *st;
     if ((st_rc = cmd_open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
     int status = 0;
-    char err0[512];
+    char err0[1024];
     if (a.hidden > CORE_HEAD_MAX_HIDDEN) {
         fprintf(stderr, "zoosh train: --hidden %d: at most %d units\n", a.hidden, CORE_HEAD_MAX_HIDDEN);
         store_close(st);
         return EXIT_USAGE;
     }
     if (a.target && (status = check_target(st, &a)) != 0) { store_close(st); return status; }
-    if (a.hidden >= 0 || a.target || a.l2) {
-        char k1[96], k2[96], k3[96], hv[16];
-        snprintf(k1, sizeof k1, "learn.%s.hidden", a.task);
-        snprintf(k2, sizeof k2, "learn.%s.target", a.task);
-        snprintf(k3, sizeof k3, "learn.%s.l2", a.task);
-        snprintf(hv, sizeof hv, "%d", a.hidden);
-        meta_ctx m = {{a.hidden >= 0 ? k1 : NULL, a.target ? k2 : NULL, a.l2 ? k3 : NULL}, {hv, a.target, a.l2}};
-        int rc = store_write(st, meta_fn, &m);
+    int rc = core_train_remember(st, a.task, a.hidden, a.target, a.l2);
+    if (rc) {
+        fprintf(stderr, "zoosh train: %s: %s\n", a.ws, store_strerror(rc));
+        store_close(st);
+        return rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
+    }
+    if (a.prior_from) {   /* checked on the data, then remembered (core_learn_load reads it) */
+        int n_prior;
+        rc = core_train_prior_set(st, a.task, a.features, a.prior_from, &n_prior, err0, sizeof err0);
+        if (rc == -1) fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err0);
+        else if (rc == -2) fprintf(stderr, "zoosh train: %s\n", err0);
+        else if (rc) fprintf(stderr, "zoosh train: %s: %s\n", a.ws, store_strerror(rc));
+        else if (strcmp(a.prior_from, "none") == 0) printf("task %s: no prior column from now on\n", a.task);
+        else printf("task %s: priors from %s for %d galaxies\n", a.task, a.prior_from, n_prior);
         if (rc) {
-            fprintf(stderr, "zoosh train: %s: %s\n", a.ws, store_strerror(rc));
             store_close(st);
             return rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
         }
-    }
-    if (a.prior_from) {   /* checked on the data, then remembered (core_learn_load reads it) */
-        core_learn_data D;
-        if (core_learn_load(st, a.task, a.features, &D, err0, sizeof err0) != 0) {
-            fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err0);
-            store_close(st);
-            return 1;
-        }
-        int none = strcmp(a.prior_from, "none") == 0;
-        int rc = 0;
-        if (strlen(a.prior_from) >= sizeof D.prior_src) {
-            fprintf(stderr, "zoosh train: --prior-from '%.40s...': longer than %zu characters\n", a.prior_from,
-                    sizeof D.prior_src - 1);
-            rc = 1;
-        } else if (!none && core_learn_prior_use(st, &D, a.prior_from, err0, sizeof err0) != 0) {
-            fprintf(stderr, "zoosh train: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err0);
-            rc = 1;
-        }
-        char key[96];
-        snprintf(key, sizeof key, "learn.%s.prior", a.task);
-        meta_ctx m = {{key}, {a.prior_from}};
-        if (rc == 0 && (rc = store_write(st, meta_fn, &m)) != 0) {
-            fprintf(stderr, "zoosh train: %s: %s\n", a.ws, store_strerror(rc));
-            rc = rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
-        } else if (rc == 0 && none) {
-            printf("task %s: no prior column from now on\n", a.task);
-        } else if (rc == 0) {
-            printf("task %s: priors from %s for %d galaxies\n", a.task, a.prior_from, D.n_prior);
-        }
-        core_learn_data_free(&D);
-        if (rc) { store_close(st); return rc; }
     }
     core_learn_opts o = {.task = a.task, .order = a.order, .features = a.features, .seed = a.seed};
     core_model_info info;
     char err[512];
     double t0 = core_mono_s();
-    int rc = core_learn_run(st, &o, &info, err, sizeof err);
+    rc = core_learn_run(st, &o, &info, err, sizeof err);
     double dt = core_mono_s() - t0;
     if (rc != 0) {
         fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err);
@@ -312,198 +251,28 @@ int cmd_rank(int argc, char **argv)
     if (st_rc) return st_rc;
     zs_store *st;
     if ((st_rc = cmd_open_ws("rank", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
-    int status = 0;
     char err[512];
-    zs_txn *txn = NULL;
-    if (a.stored) {
-        uint32_t *gids = NULL;
-        int n = 0;
-        core_model_info info;
-        int rc = store_read_begin(st, &txn);
-        if (!rc) rc = core_queue_get(txn, a.task, &gids, &n, &info);
-        if (rc) {
-            fprintf(stderr, "zoosh rank: %s: %s\n", a.ws,
-                    rc == STORE_ENOTFOUND ? "no stored queue for this task (run zoosh train first)" : store_strerror(rc));
-            status = 1;
-        } else {
-            for (int i = 0; i < n && i < a.top; i++) {
-                store_galaxy g;
-                if (store_galaxy_get(txn, gids[i], &g) == 0) {
-                    char safe[STORE_ID_MAX * 4];
-                    printf("%s\t%d\n", cmd_safe_text(g.id_str, safe, sizeof safe), i + 1);
-                    store_galaxy_free(&g);
-                }
-            }
-        }
-        free(gids);
-        store_read_end(txn);
-        store_close(st);
-        return status;
-    }
-    core_learn_data D;
-    if (core_learn_load(st, a.task, a.features, &D, err, sizeof err) != 0) {
-        fprintf(stderr, "zoosh rank: %s: %s\n", a.ws, err);
-        store_close(st);
+    core_train_ranking r;
+    int rc = a.stored ? core_train_rank_stored(st, a.task, a.top, &r)
+                      : core_train_rank(st, a.task, a.order, a.features, a.seed, a.top, &r, err, sizeof err);
+    store_close(st);
+    if (rc) {
+        fprintf(stderr, "zoosh rank: %s: %s\n", a.ws,
+                !a.stored ? err
+                : rc == STORE_ENOTFOUND ? "no stored queue for this task (run zoosh train first)" : store_strerror(rc));
         return 1;
     }
-    core_learn_result R;
-    core_ens *warm = NULL;
-    core_ens_info pinfo;
-    if (D.prior) core_learn_prior_fit(&D, a.seed, NULL, &warm, &pinfo);
-    int frc = core_learn_fit_rank(&D, a.order, a.seed, warm, NULL, NULL, &R, err, sizeof err);
-    core_ens_free(warm);
-    if (frc != 0) {
-        fprintf(stderr, "zoosh rank: %s: %s\n", a.ws, err);
-        status = 1;
-    } else if (store_read_begin(st, &txn) == 0) {
-        for (int i = 0; i < D.n && i < a.top; i++) {
-            int r = R.rank[i];
-            store_galaxy g;
-            if (store_galaxy_get(txn, D.gids[r], &g) == 0) {
-                char safe[STORE_ID_MAX * 4];
-                printf("%s\t%.6g\n", cmd_safe_text(g.id_str, safe, sizeof safe), R.score[r]);
-                store_galaxy_free(&g);
-            }
-        }
-        store_read_end(txn);
+    for (int i = 0; i < r.n; i++) {
+        char safe[STORE_ID_MAX * 4];
+        if (!r.id[i]) continue;
+        if (r.score) printf("%s\t%.6g\n", cmd_safe_text(r.id[i], safe, sizeof safe), r.score[i]);
+        else printf("%s\t%d\n", cmd_safe_text(r.id[i], safe, sizeof safe), i + 1);
     }
-    core_learn_result_free(&R);
-    core_learn_data_free(&D);
-    store_close(st);
-    return status;
-}
-
-/* ------------------------------------------------------------ the curve picture */
-
-static void plot_line(core_image *im, int x0, int y0, int x1, int y1, const uint8_t rgb[3], int thick)
-{
-    int dx = abs(x1 - x0), dy = -abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, e = dx + dy;
-    for (;;) {
-        for (int a = -thick / 2; a <= thick / 2; a++)
-            for (int b = -thick / 2; b <= thick / 2; b++) {
-                int x = x0 + a, y = y0 + b;
-                if (x >= 0 && y >= 0 && x < im->w && y < im->h) memcpy(im->px + ((size_t)y * im->w + x) * 3, rgb, 3);
-            }
-        if (x0 == x1 && y0 == y1) break;
-        int e2 = 2 * e;
-        if (e2 >= dy) { e += dy; x0 += sx; }
-        if (e2 <= dx) { e += dx; y0 += sy; }
-    }
-}
-
-/* Digits and '.' as 3x5 bitmaps (rows top to bottom, 3 bits each, MSB left). */
-static const uint8_t digit_font[11][5] = {
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1},
-    {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
-    {0, 0, 0, 0, 2},
-};
-
-/* Writes a number's text with its top-left corner at (x, y), each font pixel s x s. */
-static void plot_text(core_image *im, int x, int y, const char *t, int sc, const uint8_t rgb[3])
-{
-    for (; *t; t++) {
-        int g = *t == '.' ? 10 : (*t >= '0' && *t <= '9') ? *t - '0' : -1;
-        if (g < 0) { x += 2 * sc; continue; }
-        for (int r = 0; r < 5; r++)
-            for (int c = 0; c < 3; c++) {
-                if (!(digit_font[g][r] & (4 >> c))) continue;
-                for (int a = 0; a < sc; a++)
-                    for (int b = 0; b < sc; b++) {
-                        int px = x + c * sc + b, py = y + r * sc + a;
-                        if (px >= 0 && py >= 0 && px < im->w && py < im->h)
-                            memcpy(im->px + ((size_t)py * im->w + px) * 3, rgb, 3);
-                    }
-            }
-        x += (g == 10 ? 2 : 4) * sc;
-    }
-}
-
-/* Draws y against x (n points) with the y axis from lo to hi, gridlines every
- * step, and a second series (dashed grey) when y2 != NULL. */
-static int plot_curve(const char *path, const double *x, const double *y, const double *y2, int n,
-                      double xmax, double lo, double hi, double step, char *err, size_t errlen)
-{
-    core_image im = {0};
-    int W = 640, H = 400, L = 50, R = 20, T = 20, B = 40;
-    if (core_image_alloc(&im, W, H)) { snprintf(err, errlen, "out of memory"); return -1; }
-    memset(im.px, 255, (size_t)W * H * 3);
-    const uint8_t grid[3] = {220, 220, 220}, axis[3] = {0, 0, 0}, blue[3] = {31, 90, 200}, grey[3] = {150, 150, 150};
-#define PX(v) (L + (int)lround((v) / (xmax > 0 ? xmax : 1) * (W - L - R)))
-#define PY(v) (H - B - (int)lround(((v) - lo) / (hi - lo) * (H - T - B)))
-    for (double g = lo; g <= hi + 1e-9; g += step) plot_line(&im, L, PY(g), W - R, PY(g), grid, 1);
-    for (int t = 0; t <= 10; t++) {
-        int xx = PX(xmax * t / 10);
-        plot_line(&im, xx, H - B, xx, H - B + 6, axis, 1);
-    }
-    for (double g = lo; g <= hi + 1e-9; g += step) {
-        char t[16];
-        plot_line(&im, L - 6, PY(g), L, PY(g), axis, 1);
-        snprintf(t, sizeof t, "%.1f", g);
-        plot_text(&im, L - 8 - 18, PY(g) - 5, t, 2, axis);
-    }
-    for (int t = 0; t <= 10; t += 2) {
-        char buf[16];
-        snprintf(buf, sizeof buf, "%d", (int)lround(xmax * t / 10));
-        plot_text(&im, PX(xmax * t / 10) - (int)strlen(buf) * 4, H - B + 10, buf, 2, axis);
-    }
-    plot_line(&im, L, H - B, W - R, H - B, axis, 1);
-    plot_line(&im, L, T, L, H - B, axis, 1);
-    for (int s = 0; s < (y2 ? 2 : 1); s++) {
-        const double *yy = s ? y2 : y;
-        int px = -1, py = -1;
-        for (int i = 0; i < n; i++) {
-            if (!isfinite(yy[i])) continue;
-            double v = yy[i] < lo ? lo : yy[i] > hi ? hi : yy[i];
-            int cx = PX(x[i]), cy = PY(v);
-            if (px >= 0 && (!s || i % 2 == 0)) plot_line(&im, px, py, cx, cy, s ? grey : blue, s ? 1 : 3);
-            plot_line(&im, cx - 2, cy, cx + 2, cy, s ? grey : blue, 3);
-            px = cx;
-            py = cy;
-        }
-    }
-#undef PX
-#undef PY
-    int rc = core_image_save_png(path, &im, err, errlen);
-    core_image_free(&im);
-    return rc;
+    core_train_ranking_free(&r);
+    return 0;
 }
 
 /* ------------------------------------------------------------ simulate */
-
-/* The oracle: a prior column (votes, labels), or else a numeric catalog
- * column kept with the galaxies (e.g. human_interesting); out[gid], NAN
- * where a galaxy has none. */
-static int oracle_column(zs_store *st, const char *col, const core_learn_data *D, double **out, uint32_t *len)
-{
-    zs_txn *txn;
-    int rc = store_read_begin(st, &txn);
-    if (rc) return rc;
-    *out = NULL;
-    rc = store_prior_column(txn, col, out, len);
-    int any = 0;
-    if (rc == 0)
-        for (uint32_t g = 0; g < *len && !any; g++) any = isfinite((*out)[g]);
-    if (rc == STORE_ENOTFOUND || (rc == 0 && !any)) {
-        free(*out);
-        *len = D->max_gid + 1;
-        *out = xmalloc((size_t)*len * sizeof(double));
-        for (uint32_t g = 0; g < *len; g++) (*out)[g] = NAN;
-        rc = 0;
-        for (int i = 0; i < D->n; i++) {
-            store_galaxy g;
-            if (store_galaxy_get(txn, D->gids[i], &g) != 0) continue;
-            for (int k = 0; k < g.n_meta; k++) {
-                if (strcmp(g.meta_key[k], col) != 0) continue;
-                char *e;
-                double v = strtod(g.meta_val[k], &e);
-                if (e != g.meta_val[k] && *e == 0) (*out)[D->gids[i]] = v;
-            }
-            store_galaxy_free(&g);
-        }
-    }
-    store_read_end(txn);
-    return rc;
-}
 
 static void simulate_usage(FILE *f)
 {
@@ -532,6 +301,13 @@ static void simulate_usage(FILE *f)
         core_order_names());
 }
 
+static void print_point(const core_simulate_point *p, void *ctx)
+{
+    (void)ctx;
+    printf("%d\t%.3f\t%.3f\t%d\n", p->shown, p->score, p->score2, p->pos_shown);
+    fflush(stdout);
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { simulate_usage(stdout); return 0; }
@@ -547,238 +323,39 @@ int cmd_simulate(int argc, char **argv)
         return EXIT_USAGE;
     }
     int rating = a.rate_from != NULL;
-    const char *order = a.order ? a.order : rating ? "interest" : "uncertain";
-    const char *col = rating ? a.rate_from : a.oracle;
     zs_store *st;
     if ((st_rc = cmd_open_ws("simulate", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
-    char err[512];
-    core_learn_data D;
-    int status = 0;
-    double *oc = NULL;
-    uint32_t olen = 0;
-    if (core_learn_load(st, a.task, a.features, &D, err, sizeof err) != 0) {
-        fprintf(stderr, "zoosh simulate: %s: %s\n", a.ws, err);
-        store_close(st);
-        return 1;
-    }
-    int rc = oracle_column(st, col, &D, &oc, &olen);
-    /* the session's one prior: --prior-from (the catalog's are dropped below) */
-    float *pfrom = NULL;   /* (n, C) its priors */
-    int npfrom = 0;
-    if (rc == 0 && a.prior_from && core_learn_prior_use(st, &D, a.prior_from, err, sizeof err) == 0) {
-        pfrom = D.prior;
-        npfrom = D.n_prior;
-        D.prior = NULL;
-    } else if (rc == 0 && a.prior_from) {
-        fprintf(stderr, "zoosh simulate: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err);
-        store_close(st);
-        core_learn_data_free(&D);
-        free(oc);
-        return 1;
-    }
+    core_simulate_opts o = {.task = a.task, .features = a.features, .oracle = rating ? a.rate_from : a.oracle,
+                            .rating = rating, .order = a.order, .prior_from = a.prior_from, .budget = a.budget,
+                            .batch = a.batch, .seed = a.seed, .holdout = a.holdout};
+    char err[1024];
+    core_simulate *sim;
+    int rc = core_simulate_new(&sim, st, &o, err, sizeof err);
     store_close(st);
-    if (rc) {
-        fprintf(stderr, "zoosh simulate: %s: reading column '%s': %s\n", a.ws, col, store_strerror(rc));
-        core_learn_data_free(&D);
-        return 1;
-    }
-    if (!rating && D.C == 0) {
-        fprintf(stderr, "zoosh simulate: task '%s' is a rating task: use --rate-from COLUMN\n", a.task);
-        core_learn_data_free(&D);
-        free(oc);
-        free(pfrom);
-        return EXIT_USAGE;
-    }
-    int n = D.n, C = D.C;
-    /* the truth per row: label 0/1 (or -1 = unknown) and, for ratings, a rating */
-    int *lab = xmalloc((size_t)n * sizeof(int));
-    float *truth = xmalloc((size_t)n * sizeof(float));
-    int is01 = 1;
-    for (int i = 0; i < n; i++) {
-        double v = D.gids[i] < olen ? oc[D.gids[i]] : NAN;
-        if (isfinite(v) && v != 0 && v != 1) is01 = 0;
-    }
-    core_rng rr;
-    core_rng_seed(&rr, a.seed ^ 0x72617465ULL);
-    int npool = 0, npos = 0;
-    for (int i = 0; i < n; i++) {
-        double v = D.gids[i] < olen ? oc[D.gids[i]] : NAN;
-        if (!isfinite(v)) { lab[i] = -1; truth[i] = NAN; continue; }
-        if (rating) {
-            float r = is01 ? (v > 0.5 ? 4.0f + (float)core_rng_below(&rr, 2) : (float)core_rng_below(&rr, 2))
-                           : (float)(v < 0 ? 0 : v > 5 ? 5 : v);
-            truth[i] = r;
-            lab[i] = r >= 4;
-        } else {
-            lab[i] = v > 0.5;
-            truth[i] = (float)lab[i];
-        }
-        npool++;
-        npos += lab[i];
-    }
-    free(oc);
-    if (npool == 0) {
-        fprintf(stderr, "zoosh simulate: %s: catalog column '%s' has no numeric value for any galaxy "
-                "with features (neither a prior column nor a catalog column of that name)\n", a.ws, col);
-        free(lab); free(truth); free(pfrom);
-        core_learn_data_free(&D);
-        return 1;
-    }
-    /* the answer the oracle's "no" goes to: the pos column's first sibling */
-    int neg_col = -1;
-    if (C > 0) {
-        const core_schema *s = &D.schema;
-        for (int q = 0, c0 = 0; q < s->n_questions; c0 += s->q[q].n_answers, q++)
-            if (D.pos_col >= c0 && D.pos_col < c0 + s->q[q].n_answers)
-                neg_col = D.pos_col == c0 ? c0 + 1 : c0;
-    }
-    /* a fresh session: no answers, no ratings, no priors */
-    if (D.y) memset(D.y, 0, (size_t)n * C * sizeof(float));
-    for (int i = 0; i < n; i++) D.rating[i] = NAN;
-    D.n_rated = D.n_answered = 0;
-    free(D.prior);
-    D.prior = NULL;
-    D.n_prior = 0;
-    core_ens *warm = NULL;
-    if (pfrom) {   /* a head pretrained on it starts every retrain, as in zoosh train */
-        core_ens_info pinfo;
-        int r2 = 0;
-        D.prior = pfrom;
-        D.n_prior = npfrom;
-        if (core_learn_prior_fit(&D, a.seed, NULL, &warm, &pinfo) != 0) {
-            snprintf(err, sizeof err, "the prior head did not train");
-            r2 = -1;
-        }
-        free(D.prior);   /* the answers are the oracle's from here on */
-        D.prior = NULL;
-        D.n_prior = 0;
-        if (r2) {
-            fprintf(stderr, "zoosh simulate: %s: --prior-from %s: %s\n", a.ws, a.prior_from, err);
-            free(lab); free(truth);
-            core_learn_data_free(&D);
-            return 1;
-        }
-    }
-    /* fixed holdout */
-    unsigned char *shown = xcalloc((size_t)n, 1), *test = xcalloc((size_t)n, 1);
-    if (a.holdout > 0) {
-        int *perm = xmalloc((size_t)n * sizeof(int));
-        core_rank_random(n, a.seed ^ 0x686f6c64ULL, perm);
-        int want = (int)lround(a.holdout * npool), got = 0;
-        for (int i = 0; i < n && got < want; i++)
-            if (lab[perm[i]] >= 0) { test[perm[i]] = 1; got++; }
-        free(perm);
-    }
-    int avail = 0;
-    for (int i = 0; i < n; i++) avail += lab[i] >= 0 && !test[i];
-    int budget = a.budget < avail ? a.budget : avail;
-    if (budget == 0) {
-        fprintf(stderr, "zoosh simulate: %s: no galaxy is left to show (%d with a label%s)\n", a.ws, npool,
-                a.holdout > 0 ? ", all of them in the --holdout; give a smaller fraction" : "");
-        free(shown); free(test); free(lab); free(truth);
-        core_ens_free(warm);
-        core_learn_data_free(&D);
-        return 1;
-    }
+    if (rc == -1) fprintf(stderr, "zoosh simulate: %s: %s\n", a.ws, err);
+    else if (rc) fprintf(stderr, "zoosh simulate: %s\n", err);
+    if (rc) return rc == -3 ? EXIT_USAGE : 1;
+    core_simulate_info in;
+    core_simulate_info_get(sim, &in);
     printf("# simulate %s on %s: order %s, oracle %s, %d galaxies with a label (%d positive), "
            "budget %d, batch %d, seed %llu, features %s (%d-d)%s\n",
-           a.task, a.ws, order, col, npool, npos, budget, a.batch, (unsigned long long)a.seed, D.features, D.d,
-           a.holdout > 0 ? ", fixed holdout" : "");
+           a.task, a.ws, in.order, o.oracle, in.n_pool, in.n_pos, in.budget, a.batch, (unsigned long long)a.seed,
+           in.features, in.d, a.holdout > 0 ? ", fixed holdout" : "");
     if (rating) printf("ratings\tprecision_top30\trmse\tpositives_shown\n");
     else printf("labels\tauc\taccuracy\tpositives_shown\n");
-    int cap = budget / a.batch + 3;
-    double *cx = xmalloc((size_t)cap * sizeof(double)), *cy = xmalloc((size_t)cap * sizeof(double));
-    int npts = 0, nshown = 0, pos_shown = 0;
-    float *anom = NULL;
-    core_order ord;
-    core_order_parse(order, &ord);
-    if (ord == CORE_ORDER_ANOMALY || ord == CORE_ORDER_INTEREST) {
-        anom = xmalloc((size_t)n * sizeof(float));
-        core_iforest_score(D.x, n, D.d, 100, 256, 12345, NULL, anom);
+    core_simulate_summary s;
+    int status = 0;
+    if (core_simulate_run(sim, print_point, NULL, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "zoosh simulate: %s\n", err);
+        status = 1;
     }
-    float *s = xmalloc((size_t)n * sizeof(float));
-    int *l = xmalloc((size_t)n * sizeof(int));
-    for (int round = 0;; round++) {
-        core_learn_result R;
-        if (core_learn_fit_rank(&D, order, a.seed + (uint64_t)round, warm, anom, NULL, &R, err, sizeof err) != 0) {
-            fprintf(stderr, "zoosh simulate: %s\n", err);
-            status = 1;
-            break;
-        }
-        /* the curve point after this retrain */
-        if (nshown > 0) {
-            if (rating) {
-                int top = 0, hit = 0;
-                for (int i = 0; i < n && top < 30; i++) {
-                    int r = R.rank[i];
-                    if (shown[r] || lab[r] < 0) continue;
-                    top++;
-                    hit += lab[r];
-                }
-                double se = 0;
-                int m = 0;
-                if (R.mu)
-                    for (int i = 0; i < n; i++)
-                        if (!shown[i] && lab[i] >= 0 && (a.holdout == 0 || test[i])) {
-                            se += (R.mu[i] - truth[i]) * (R.mu[i] - truth[i]);
-                            m++;
-                        }
-                double prec = top ? (double)hit / top : NAN;
-                printf("%d\t%.3f\t%.3f\t%d\n", nshown, prec, m ? sqrt(se / m) : NAN, pos_shown);
-                cx[npts] = nshown;
-                cy[npts++] = prec;
-            } else {
-                int m = 0, ok = 0;
-                if (R.p)
-                    for (int i = 0; i < n; i++) {
-                        if (lab[i] < 0 || shown[i] || (a.holdout > 0 && !test[i])) continue;
-                        s[m] = R.p[(size_t)i * C + D.pos_col];
-                        l[m] = lab[i];
-                        ok += (s[m] > 0.5f) == (lab[i] == 1);
-                        m++;
-                    }
-                double auc = m ? core_metrics_auc(s, l, m) : NAN;
-                printf("%d\t%.3f\t%.3f\t%d\n", nshown, auc, m ? (double)ok / m : NAN, pos_shown);
-                cx[npts] = nshown;
-                cy[npts++] = auc;
-            }
-            fflush(stdout);
-        }
-        if (R.gp) {   /* the next round starts from these hyperparameters, as the labeler's do */
-            core_gp_hyper_get(R.gp, &D.gp_start);
-            D.has_gp_start = 1;
-        }
-        if (nshown >= budget) { core_learn_result_free(&R); break; }
-        /* show the next batch: the order's best not yet shown */
-        int want = budget - nshown < a.batch ? budget - nshown : a.batch;
-        for (int i = 0; i < n && want > 0; i++) {
-            int r = R.rank[i];
-            if (shown[r] || test[r] || lab[r] < 0) continue;
-            shown[r] = 1;
-            nshown++;
-            want--;
-            pos_shown += lab[r];
-            if (rating) {
-                D.rating[r] = truth[r];
-                D.n_rated++;
-            } else {
-                D.y[(size_t)r * C + (lab[r] ? D.pos_col : neg_col)] = 1;
-                D.n_answered++;
-            }
-        }
-        core_learn_result_free(&R);
+    printf("# %d shown, %d of them positive (%.0f%%; base rate %.0f%%)\n", s.shown, s.pos_shown,
+           s.shown ? 100.0 * s.pos_shown / s.shown : 0.0, s.n_pool ? 100.0 * s.n_pos / s.n_pool : 0.0);
+    if (status == 0 && a.plot && core_simulate_plot(sim, a.plot, err, sizeof err) != 0) {
+        fprintf(stderr, "zoosh simulate: %s: %s\n", a.plot, err);
+        status = 1;
     }
-    printf("# %d shown, %d of them positive (%.0f%%; base rate %.0f%%)\n", nshown, pos_shown,
-           nshown ? 100.0 * pos_shown / nshown : 0.0, npool ? 100.0 * npos / npool : 0.0);
-    if (status == 0 && a.plot) {
-        if (plot_curve(a.plot, cx, cy, NULL, npts, budget, rating ? 0.0 : 0.4, 1.0, 0.1, err, sizeof err) != 0) {
-            fprintf(stderr, "zoosh simulate: %s: %s\n", a.plot, err);
-            status = 1;
-        }
-    }
-    free(s); free(l); free(anom); free(cx); free(cy); free(shown); free(test); free(lab); free(truth);
-    core_ens_free(warm);
-    core_learn_data_free(&D);
+    core_simulate_free(sim);
     return status;
 }
 
@@ -795,6 +372,15 @@ static void eval_usage(FILE *f)
         "catalog's prior votes are evaluated instead (and it says so).\n");
 }
 
+static void print_fold(const core_evaluate_fold *f, void *ctx)
+{
+    const core_evaluate_info *in = ctx;
+    if (isfinite(f->metric))
+        printf("fold %d: %d train, %d held out: %s %.3f\n", f->fold, f->n_train, f->n_held, in->metric, f->metric);
+    else if (!in->rating)
+        printf("fold %d: %d train, %d held out\n", f->fold, f->n_train, f->n_held);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { eval_usage(stdout); return 0; }
@@ -804,168 +390,30 @@ int cmd_eval(int argc, char **argv)
     zs_store *st;
     if ((st_rc = cmd_open_ws("eval", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
     char err[512];
-    core_learn_data D;
-    if (core_learn_load(st, a.task, a.features, &D, err, sizeof err) != 0) {
-        fprintf(stderr, "zoosh eval: %s: %s\n", a.ws, err);
-        store_close(st);
-        return 1;
-    }
+    core_evaluate_opts o = {.task = a.task, .features = a.features, .k = a.k, .seed = a.seed};
+    core_evaluate *ev;
+    int rc = core_evaluate_new(&ev, st, &o, err, sizeof err);
     store_close(st);
-    int n = D.n, C = D.C, d = D.d, status = 0;
-    char src[96] = "answers";
-    if (C > 0 && D.n_answered == 0 && D.prior) {
-        free(D.y);
-        D.y = D.prior;
-        D.prior = NULL;
-        if (strcmp(D.prior_src, "catalog") == 0) snprintf(src, sizeof src, "catalog priors");
-        else snprintf(src, sizeof src, "priors from %s", D.prior_src);
+    if (rc == -1) fprintf(stderr, "zoosh eval: %s: %s\n", a.ws, err);
+    else if (rc) fprintf(stderr, "zoosh eval: %s\n", err);
+    if (rc) return 1;
+    core_evaluate_info in;
+    core_evaluate_info_get(ev, &in);
+    printf("task %s: %d-fold cross-validation on %d galaxies with %s (features %s, %d-d)\n", a.task, a.k, in.m,
+           in.source, in.features, in.d);
+    core_evaluate_summary s;
+    int status = 0;
+    if (core_evaluate_run(ev, print_fold, &in, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "zoosh eval: %s\n", err);
+        status = 1;
+    } else {
+        if (s.n_metric > 0) printf("%s over folds: %.3f +- %.3f\n", in.metric, s.mean, s.sd);
+        if (in.binary)
+            printf("pooled out-of-fold: auc %.3f, accuracy %.3f\n", s.pooled_auc, s.pooled_accuracy);
+        else if (!in.rating)
+            printf("pooled out-of-fold accuracy (mean over %d questions with votes): %.3f\n", s.n_questions,
+                   s.pooled_accuracy);
     }
-    /* labelled rows */
-    int *rows = xmalloc((size_t)n * sizeof(int)), m = 0;
-    for (int i = 0; i < n; i++) {
-        if (C == 0) { if (!isnan(D.rating[i])) rows[m++] = i; continue; }
-        float s = 0;
-        for (int c = 0; c < C; c++) s += D.y[(size_t)i * C + c];
-        if (s > 0) rows[m++] = i;
-    }
-    if (m < a.k * 2) {
-        fprintf(stderr, "zoosh eval: task %s has %d labelled galaxies: too few for %d folds\n", a.task, m, a.k);
-        free(rows);
-        core_learn_data_free(&D);
-        return 1;
-    }
-    int *perm = xmalloc((size_t)m * sizeof(int));
-    core_rank_random(m, a.seed, perm);
-    printf("task %s: %d-fold cross-validation on %d galaxies with %s (features %s, %d-d)\n", a.task, a.k, m,
-           src, D.features, d);
-    float *xt = xmalloc((size_t)m * d * sizeof(float));
-    float *yt = xmalloc((size_t)m * (C ? C : 1) * sizeof(float));
-    float *po = xmalloc((size_t)m * (C ? C : 1) * sizeof(float));  /* out-of-fold predictions */
-    float *pf = xmalloc((size_t)m * (C ? C : 1) * sizeof(float));
-    core_head_cfg cfg;
-    if (C > 0) {
-        /* the same head configuration core_learn_run uses */
-        const core_schema *s = &D.schema;
-        core_head_cfg_default(&cfg, d, 2);
-        cfg.n_q = s->n_questions;
-        int c = 0;
-        for (int q = 0; q < s->n_questions; q++) { cfg.q_start[q] = c; c += s->q[q].n_answers; }
-        cfg.q_start[s->n_questions] = c;
-        for (int q = 0; q < s->n_questions; q++)
-            cfg.parent_col[q] = s->q[q].parent_q >= 0 ? cfg.q_start[s->q[q].parent_q] + s->q[q].parent_a : -1;
-        cfg.loss = s->n_questions > 1 ? CORE_LOSS_DIRICHLET : CORE_LOSS_CE;
-        cfg.hidden = D.hidden;
-        cfg.l2 = D.l2;
-    }
-    int bin = C > 0 && cfg.n_q == 1 && cfg.q_start[1] == 2;
-    double sum = 0, sum2 = 0;
-    int nf = 0;
-    for (int f = 0; f < a.k; f++) {
-        int nt = 0, nv = 0;
-        int *vi = xmalloc((size_t)m * sizeof(int));
-        for (int j = 0; j < m; j++) {
-            int r = rows[perm[j]];
-            if (j % a.k == f) { vi[nv++] = j; continue; }
-            memcpy(xt + (size_t)nt * d, D.x + (size_t)r * d, (size_t)d * sizeof(float));
-            if (C) memcpy(yt + (size_t)nt * C, D.y + (size_t)r * C, (size_t)C * sizeof(float));
-            else yt[nt] = D.rating[r];
-            nt++;
-        }
-        float *xv = xmalloc((size_t)nv * d * sizeof(float));
-        for (int j = 0; j < nv; j++) memcpy(xv + (size_t)j * d, D.x + (size_t)rows[perm[vi[j]]] * d, (size_t)d * sizeof(float));
-        double metric = NAN;
-        if (C > 0) {
-            core_ens *e;
-            if (core_ens_fit(&e, &cfg, 5, xt, yt, nt, NULL, a.seed + (uint64_t)f, -1, NULL, NULL) != 0) {
-                fprintf(stderr, "zoosh eval: training failed on fold %d\n", f + 1);
-                status = 1;
-                free(vi); free(xv);
-                break;
-            }
-            core_ens_predict(e, xv, nv, pf, NULL, NULL, NULL);
-            core_ens_free(e);
-            for (int j = 0; j < nv; j++) memcpy(po + (size_t)vi[j] * C, pf + (size_t)j * C, (size_t)C * sizeof(float));
-            if (bin) {
-                float *sc = xmalloc((size_t)nv * sizeof(float));
-                int *lb = xmalloc((size_t)nv * sizeof(int));
-                for (int j = 0; j < nv; j++) {
-                    const float *yy = D.y + (size_t)rows[perm[vi[j]]] * C;
-                    sc[j] = pf[(size_t)j * C + D.pos_col];
-                    lb[j] = yy[D.pos_col] * 2 > yy[0] + yy[1];
-                }
-                metric = core_metrics_auc(sc, lb, nv);
-                free(sc); free(lb);
-            }
-        } else {
-            core_gp *g;
-            if (core_gp_fit(&g, xt, yt, nt, d, CORE_KERNEL_RQ, 3, a.seed) != 0) {
-                fprintf(stderr, "zoosh eval: GP fit failed on fold %d\n", f + 1);
-                status = 1;
-                free(vi); free(xv);
-                break;
-            }
-            core_gp_predict(g, xv, nv, pf, NULL);
-            core_gp_free(g);
-            double se = 0;
-            for (int j = 0; j < nv; j++) {
-                po[vi[j]] = pf[j];
-                double e = pf[j] - D.rating[rows[perm[vi[j]]]];
-                se += e * e;
-            }
-            metric = sqrt(se / nv);
-        }
-        if (isfinite(metric)) {
-            printf("fold %d: %d train, %d held out: %s %.3f\n", f + 1, nt, nv, C ? "auc" : "rmse", metric);
-            sum += metric;
-            sum2 += metric * metric;
-            nf++;
-        } else if (C > 0) {
-            printf("fold %d: %d train, %d held out\n", f + 1, nt, nv);
-        }
-        free(vi);
-        free(xv);
-    }
-    if (status == 0) {
-        if (nf > 0) {
-            double mean = sum / nf, sd = nf > 1 ? sqrt(fmax(0, (sum2 - nf * mean * mean) / (nf - 1))) : 0;
-            printf("%s over folds: %.3f +- %.3f\n", C ? "auc" : "rmse", mean, sd);
-        }
-        if (C > 0) {
-            /* pooled out-of-fold accuracy per question and AUC */
-            double acc = 0;
-            int nq = 0;
-            for (int q = 0; q < cfg.n_q; q++) {
-                int a0 = cfg.q_start[q], a1 = cfg.q_start[q + 1], ok = 0, tot = 0;
-                for (int j = 0; j < m; j++) {
-                    const float *yy = D.y + (size_t)rows[perm[j]] * C, *pp = po + (size_t)j * C;
-                    int ay = -1, ap = a0;
-                    float by = 0;
-                    for (int c = a0; c < a1; c++) {
-                        if (yy[c] > by) { by = yy[c]; ay = c; }
-                        if (pp[c] > pp[ap]) ap = c;
-                    }
-                    if (ay < 0) continue;
-                    tot++;
-                    ok += ap == ay;
-                }
-                if (tot) { acc += (double)ok / tot; nq++; }
-            }
-            if (bin) {
-                float *sc = xmalloc((size_t)m * sizeof(float));
-                int *lb = xmalloc((size_t)m * sizeof(int));
-                for (int j = 0; j < m; j++) {
-                    const float *yy = D.y + (size_t)rows[perm[j]] * C;
-                    sc[j] = po[(size_t)j * C + D.pos_col];
-                    lb[j] = yy[D.pos_col] * 2 > yy[0] + yy[1];
-                }
-                printf("pooled out-of-fold: auc %.3f, accuracy %.3f\n", core_metrics_auc(sc, lb, m), nq ? acc / nq : NAN);
-                free(sc); free(lb);
-            } else {
-                printf("pooled out-of-fold accuracy (mean over %d questions with votes): %.3f\n", nq, nq ? acc / nq : NAN);
-            }
-        }
-    }
-    free(rows); free(perm); free(xt); free(yt); free(po); free(pf);
-    core_learn_data_free(&D);
+    core_evaluate_free(ev);
     return status;
 }

@@ -222,13 +222,12 @@ end:
 static void demo_report_auc(const char *ws, const char *when)
 {
     zs_store *st = NULL;
-    zs_txn *txn = NULL;
     core_schema sch;
     core_model_info info;
     double auc;
     int n = 0;
-    if (core_schema_builtin("ring", &sch) || store_open(&st, ws, STORE_RDONLY) || store_read_begin(st, &txn) ||
-        core_model_info_get(txn, "ring", &info) || core_metrics_truth_auc(txn, &sch, "ring_yes", "true_ring", &auc, &n))
+    if (core_schema_builtin("ring", &sch) || store_open(&st, ws, STORE_RDONLY) ||
+        core_metrics_model_truth(st, &sch, "ring_yes", "true_ring", &info, &auc, &n))
         goto end;
     if (!n)
         printf("zoosh demo: %s: no ring predictions yet (the model retrains after every 10 answers)\n", when);
@@ -242,7 +241,6 @@ static void demo_report_auc(const char *ws, const char *when)
                "  AUC %.3f against the simulator's truth (0.5 = chance, 1 = perfect)\n",
                when, info.version, info.n_train, n, auc);
 end:
-    store_read_end(txn);
     store_close(st);
 }
 
