@@ -30,22 +30,6 @@ struct core_evaluate {
     int binary;
 };
 
-/* The same head configuration core_learn_run uses. */
-static void head_cfg(const core_learn_data *D, core_head_cfg *cfg)
-{
-    const core_schema *s = &D->schema;
-    core_head_cfg_default(cfg, D->d, 2);
-    cfg->n_q = s->n_questions;
-    int c = 0;
-    for (int q = 0; q < s->n_questions; q++) { cfg->q_start[q] = c; c += s->q[q].n_answers; }
-    cfg->q_start[s->n_questions] = c;
-    for (int q = 0; q < s->n_questions; q++)
-        cfg->parent_col[q] = s->q[q].parent_q >= 0 ? cfg->q_start[s->q[q].parent_q] + s->q[q].parent_a : -1;
-    cfg->loss = s->n_questions > 1 ? CORE_LOSS_DIRICHLET : CORE_LOSS_CE;
-    cfg->hidden = D->hidden;
-    cfg->l2 = D->l2;
-}
-
 int core_evaluate_new(core_evaluate **out, zs_store *st, const core_evaluate_opts *o, char *err, size_t errlen)
 {
     *out = NULL;
@@ -80,7 +64,7 @@ int core_evaluate_new(core_evaluate **out, zs_store *st, const core_evaluate_opt
     ev->perm = xmalloc((size_t)ev->m * sizeof(int));
     core_rank_random(ev->m, o->seed, ev->perm);
     if (C > 0) {
-        head_cfg(D, &ev->cfg);
+        core_learn_head_cfg(D, &ev->cfg);
         ev->binary = ev->cfg.n_q == 1 && ev->cfg.q_start[1] == 2;
     }
     *out = ev;

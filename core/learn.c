@@ -318,7 +318,7 @@ void core_learn_result_free(core_learn_result *R)
     memset(R, 0, sizeof *R);
 }
 
-static void head_cfg_for(const core_learn_data *D, core_head_cfg *cfg)
+void core_learn_head_cfg(const core_learn_data *D, core_head_cfg *cfg)
 {
     const core_schema *s = &D->schema;
     core_head_cfg_default(cfg, D->d, 2);
@@ -416,7 +416,7 @@ static int fit_head(const core_learn_data *D, uint64_t seed, const core_ens *war
         m += s > 0;
     }
     core_head_cfg cfg;
-    head_cfg_for(D, &cfg);
+    core_learn_head_cfg(D, &cfg);
     if (m > 0) {
         int rc = ens_fit_answered(D, &cfg, m, seed, warm, cancel, R, err, errlen);
         if (rc != 0) return rc;
@@ -563,7 +563,7 @@ int core_learn_prior_fit(const core_learn_data *D, uint64_t seed, volatile int *
         memcpy(yt + (size_t)i * C, D->prior + (size_t)rows[i] * C, (size_t)C * sizeof(float));
     }
     core_head_cfg cfg;
-    head_cfg_for(D, &cfg);
+    core_learn_head_cfg(D, &cfg);
     int bin = cfg.n_q == 1 && cfg.q_start[1] == 2;
     int rc = core_ens_fit(&e, &cfg, ENS_MEMBERS, xt, yt, m, NULL, seed ^ 0x7072696fULL,
                           bin ? D->pos_col : -1, cancel, info);

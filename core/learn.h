@@ -71,6 +71,10 @@ typedef struct {
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);
+/* The head core_learn_run trains on D: one softmax group per question of the
+ * task's tree (each gated by its parent answer), Dirichlet loss for a tree of
+ * several questions, cross-entropy for one; D's hidden units and l2. */
+void core_learn_head_cfg(const core_learn_data *D, core_head_cfg *cfg);
 
 /* ---- priors (core/learn_prior.c) */
 /* D->prior from the catalog's prior columns ("<q>_<a>" counts,
