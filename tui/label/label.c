@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -103,6 +105,20 @@ static int swallow_escape(void)
     }
     timeout(0);
     return ret;
+}
+
+/* The terminal is gone: its pty closed (tmux killed, ssh dropped) while
+ * no SIGHUP reached us (su, setsid and nohup keep it away).  curses then
+ * reports no key at once, every time: a loop that only waits for keys would
+ * spin.  Called when getch gave ERR after its wait: stdin hung up or in
+ * error, or "readable" with nothing to read (end of file). */
+static int terminal_gone(void)
+{
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (poll(&p, 1, 0) < 0) return errno != EINTR && errno != EAGAIN;
+    if (p.revents & (POLLHUP | POLLERR | POLLNVAL)) return 1;
+    int avail = 0;
+    return (p.revents & POLLIN) && ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0;
 }
 
 /* ---- set-up */
@@ -298,6 +314,10 @@ int tui_label_run(const tui_label_opts *o)
         }
         if (got_signal) break;
         if (ch == ERR) {
+            if (terminal_gone()) {   /* as a hang-up: the claim is released below */
+                got_signal = SIGHUP;
+                break;
+            }
             idle(u);
             /* between keys: the galaxy on screen, for the other labelers */
             if (core_session_claim(u->ses, core_session_gid(u->ses))) u->need_image = 1;
