@@ -3,7 +3,8 @@
  * style: each layer a forward/backward pair, activations kept in one
  * struct per layer for the backward pass, parameters / gradients / Adam
  * moments each in one allocation with pointers into it.  See pretrain.h for
- * the loss.  GEMMs go through OpenBLAS (its threads); the rest is plain
+ * the loss.  GEMMs go through OpenBLAS, one thread per call, in pieces
+ * shared among zoosh's threads (see "threads" below); the rest is plain
  * loops over channels-last rows.
  *
  * Layouts (internal, channels-last; converted to timm's at save):
@@ -308,23 +309,154 @@ static void alloc_acts(core_pt_net *n, int B, int S)
     n->s_cols = FA(maxcols);
 }
 
+/* ------------------------------------------------------------ threads
+ * DESIGN: a call's thread budget T is the BLAS thread count its caller set
+ * (core_pt_run sets it to --threads; tests and tools/bench set it
+ * themselves).  For the length of the call OpenBLAS runs on one thread and
+ * the work is shared here instead, because OpenBLAS's threaded GEMM does
+ * not compute an element the way its one-thread GEMM does (OpenBLAS 0.3.21
+ * on a Zen CPU: most elements of most GEMMs below differ in their last bits
+ * between 1 and 2 threads, even where K = 16).  So:
+ *  - a GEMM's output is cut into row pieces by its shape alone, never by T;
+ *    each piece is one single-threaded sgemm call and a thread takes whole
+ *    pieces: an element is computed by the same call on 1 or T threads.
+ *  - element-wise loops (GELU, AdamW) and per-image loops (depthwise
+ *    convolution) are cut by T: every item is computed alone, so any cut
+ *    gives the same numbers.
+ * A thread writes only its own pieces of the outputs and reads inputs that
+ * no thread writes during the call: nothing is locked.  Threads are created
+ * per call: tens of microseconds against the milliseconds of work. */
+#define PT_MAX_THREADS 64
+#define SPLIT_MIN (1u << 16)        /* items below which an element-wise loop keeps one thread */
+#define GEMM_PIECES 4               /* the most row pieces of a GEMM */
+#define GEMM_PIECE_MACS (1u << 20)  /* multiply-adds below which a piece is not worth a thread */
+#define GEMM_PIECE_ROWS 16          /* a piece's first row is a multiple of this (the kernels' tiles) */
+
+/* Items [0, n) shared among T threads, item i on thread i % T: fn(ctx, i). */
+typedef struct { void (*fn)(void *, int); void *ctx; int n, t, T; } crew;
+
+static void *crew_run(void *p)
+{
+    const crew *c = p;
+    for (int i = c->t; i < c->n; i += c->T) c->fn(c->ctx, i);
+    return NULL;
+}
+
+static void par_for(int T, int n, void (*fn)(void *, int), void *ctx)
+{
+    pthread_t tid[PT_MAX_THREADS];
+    crew c[PT_MAX_THREADS];
+    int started[PT_MAX_THREADS] = {0};
+    T = T > n ? n : T > PT_MAX_THREADS ? PT_MAX_THREADS : T;
+    if (T < 1) T = 1;
+    for (int t = 0; t < T; t++) {
+        c[t] = (crew){fn, ctx, n, t, T};
+        started[t] = t > 0 && pthread_create(&tid[t], NULL, crew_run, &c[t]) == 0;
+    }
+    crew_run(&c[0]);
+    for (int t = 1; t < T; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        else crew_run(&c[t]);     /* it could not start: its items run here */
+    }
+}
+
+/* The thread budget of a call (the BLAS thread count); OpenBLAS runs on one
+ * thread until blas_end(budget) gives it back. */
+static int blas_begin(void)
+{
+    int T = openblas_get_num_threads();
+    if (T != 1) openblas_set_num_threads(1);
+    return T < 1 ? 1 : T;
+}
+
+static void blas_end(int T)
+{
+    if (T != 1) openblas_set_num_threads(T);
+}
+
+/* An element-wise loop fn(ctx, lo, hi) over n items, cut into T ranges
+ * (64-aligned) when n >= min. */
+typedef struct { void (*fn)(void *, size_t, size_t); void *ctx; size_t n; int parts; } ranges;
+
+static size_t range_at(const ranges *r, int i)
+{
+    if (i >= r->parts) return r->n;
+    size_t at = r->n / (size_t)r->parts * (size_t)i;
+    return r->n >= 128 * (size_t)r->parts ? at & ~(size_t)63 : at;
+}
+
+static void range_run(void *p, int i)
+{
+    const ranges *r = p;
+    size_t lo = range_at(r, i), hi = range_at(r, i + 1);
+    if (lo < hi) r->fn(r->ctx, lo, hi);
+}
+
+static void par_ranges(int T, void (*fn)(void *, size_t, size_t), void *ctx, size_t n, size_t min)
+{
+    if (T < 2 || n < min || n < 2) {
+        fn(ctx, 0, n);
+        return;
+    }
+    ranges r = {fn, ctx, n, (size_t)T < n ? T : (int)n};
+    par_for(T, r.parts, range_run, &r);
+}
+
+/* C (M, N) = op(A) op(B) + beta C, row-major, in row pieces of C chosen by
+ * (M, N, K) alone.  Row r of op(A) starts at A + r lda (NoTrans) or A + r
+ * (Trans). */
+typedef struct {
+    CBLAS_TRANSPOSE ta, tb;
+    int M, N, K, lda, ldb, pieces;
+    const float *A, *B;
+    float beta, *C;
+} gemm_job;
+
+static int gemm_row(const gemm_job *g, int i)
+{
+    if (i >= g->pieces) return g->M;
+    return (int)((long long)g->M * i / g->pieces) / GEMM_PIECE_ROWS * GEMM_PIECE_ROWS;
+}
+
+static void gemm_piece(void *p, int i)
+{
+    const gemm_job *g = p;
+    int r0 = gemm_row(g, i), r1 = gemm_row(g, i + 1);
+    const float *a = g->ta == CblasNoTrans ? g->A + (size_t)r0 * g->lda : g->A + r0;
+    if (r1 > r0)
+        cblas_sgemm(CblasRowMajor, g->ta, g->tb, r1 - r0, g->N, g->K, 1.0f, a, g->lda, g->B, g->ldb, g->beta,
+                    g->C + (size_t)r0 * g->N, g->N);
+}
+
+static void gemm(int T, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C)
+{
+    gemm_job g = {ta, tb, M, N, K, lda, ldb, 1, A, B, beta, C};
+    double macs = (double)M * N * K;
+    while (g.pieces < GEMM_PIECES && M / (2 * g.pieces) >= GEMM_PIECE_ROWS &&
+           macs / (2 * g.pieces) >= GEMM_PIECE_MACS)
+        g.pieces *= 2;
+    par_for(T, g.pieces, gemm_piece, &g);
+}
+
 /* ------------------------------------------------------------ layers */
 
 /* out (R, O) = in (R, I) . w^T + b */
-static void matmul_forward(float *out, const float *in, const float *w, const float *b, int R, int In, int O)
+static void matmul_forward(int T, float *out, const float *in, const float *w, const float *b, int R, int In,
+                           int O)
 {
     for (int r = 0; r < R; r++) memcpy(out + (size_t)r * O, b, (size_t)O * sizeof *out);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, O, In, 1.0f, in, In, w, In, 1.0f, out, O);
+    gemm(T, CblasNoTrans, CblasTrans, R, O, In, in, In, w, In, 1.0f, out);
 }
 
 /* dw (O, I) += dout^T in; db (O) += colsum dout; din (R, I) = dout w (if din) */
-static void matmul_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+static void matmul_backward(int T, float *din, float *dw, float *db, const float *dout, const float *in,
                             const float *w, int R, int In, int O)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, In, R, 1.0f, dout, O, in, In, 1.0f, dw, In);
+    gemm(T, CblasTrans, CblasNoTrans, O, In, R, dout, O, in, In, 1.0f, dw);
     for (int r = 0; r < R; r++)
         for (int o = 0; o < O; o++) db[o] += dout[(size_t)r * O + o];
-    if (din) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, In, O, 1.0f, dout, O, w, In, 0.0f, din, In);
+    if (din) gemm(T, CblasNoTrans, CblasNoTrans, R, In, O, dout, O, w, In, 0.0f, din);
 }
 
 CORE_HOT static void layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
@@ -368,33 +500,6 @@ CORE_HOT static void layernorm_backward(float *din, float *dw, float *db, const 
     }
 }
 
-/* Independent work on items [0, n), fn(ctx, lo, hi), shared between this
- * thread and one more when the run's BLAS thread budget (core_pt_run sets it
- * to --threads) has two cores and n >= min; every item is computed alone, so
- * the numbers are the same either way (a run gives the same file with 1 or 2
- * threads).  The other thread is created per call: tens of microseconds
- * against the milliseconds of work. */
-#define SPLIT_MIN (1u << 16)
-typedef struct { void (*fn)(void *, size_t, size_t); void *ctx; size_t lo, hi; } span;
-static void *span_run(void *p)
-{
-    span *s = p;
-    s->fn(s->ctx, s->lo, s->hi);
-    return NULL;
-}
-static void split2(void (*fn)(void *, size_t, size_t), void *ctx, size_t n, size_t min)
-{
-    pthread_t t;
-    size_t h = n >= 128 ? (n / 2) & ~(size_t)63 : n / 2;
-    span s = {fn, ctx, h, n};
-    if (n < min || h == 0 || openblas_get_num_threads() < 2 || pthread_create(&t, NULL, span_run, &s) != 0) {
-        fn(ctx, 0, n);
-        return;
-    }
-    fn(ctx, 0, h);
-    pthread_join(t, NULL);
-}
-
 /* Depthwise 7x7, pad 3, per image of (H, W, C); out (B*H*W, C). */
 typedef struct { float *out; const float *in, *w, *b; int H, W, C; } dw_ctx;
 
@@ -425,10 +530,11 @@ CORE_HOT static void dwconv_forward_range(void *p, size_t lo, size_t hi)
     }
 }
 
-static void dwconv_forward(float *out, const float *in, const float *w, const float *b, int B, int H, int W, int C)
+static void dwconv_forward(int T, float *out, const float *in, const float *w, const float *b, int B, int H, int W,
+                           int C)
 {
     dw_ctx k = {out, in, w, b, H, W, C};
-    split2(dwconv_forward_range, &k, (size_t)B, 2);
+    par_ranges(T, dwconv_forward_range, &k, (size_t)B, 2);
 }
 
 /* dw += sum dout * in (shifted); db += sum dout; din += dout conv^T w. */
@@ -440,7 +546,7 @@ typedef struct {
 
 /* Pass 0 accumulates dw and db, pass 1 din, each in the order of the plain
  * loop over (image, y, x, ky, kx): two independent passes, so they run side
- * by side (split2) and give the same numbers as one thread. */
+ * by side (par_ranges) and give the same numbers as one thread. */
 CORE_HOT static void dwconv_backward_pass(void *p, size_t lo, size_t hi)
 {
     const dwb_ctx *k = p;
@@ -475,11 +581,11 @@ CORE_HOT static void dwconv_backward_pass(void *p, size_t lo, size_t hi)
         }
 }
 
-static void dwconv_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+static void dwconv_backward(int T, float *din, float *dw, float *db, const float *dout, const float *in,
                             const float *w, int B, int H, int W, int C)
 {
     dwb_ctx k = {din, dw, db, dout, in, w, B, H, W, C};
-    split2(dwconv_backward_pass, &k, 2, 2);
+    par_ranges(T, dwconv_backward_pass, &k, 2, 2);
 }
 
 typedef struct { float *out; const float *in; } gelu_ctx;
@@ -506,17 +612,17 @@ CORE_HOT static void gelu_backward_range(void *p, size_t lo, size_t hi)
     }
 }
 
-static void gelu_forward(float *out, const float *in, size_t n)
+static void gelu_forward(int T, float *out, const float *in, size_t n)
 {
     gelu_ctx c = {out, in};
-    split2(gelu_forward_range, &c, n, SPLIT_MIN);
+    par_ranges(T, gelu_forward_range, &c, n, SPLIT_MIN);
 }
 
 /* d (n) *= gelu'(x) */
-static void gelu_backward(float *d, const float *x, size_t n)
+static void gelu_backward(int T, float *d, const float *x, size_t n)
 {
     gelu_ctx c = {d, x};
-    split2(gelu_backward_range, &c, n, SPLIT_MIN);
+    par_ranges(T, gelu_backward_range, &c, n, SPLIT_MIN);
 }
 
 
@@ -550,7 +656,8 @@ static void unpatchify(float *din, const float *dcols, int B, int H, int W, int 
 
 /* ------------------------------------------------------------ network */
 
-int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *logits, float *feat)
+/* core_pt_net_forward on T threads, OpenBLAS on one */
+static int net_forward(core_pt_net *n, int T, const float *x, int B, int S, float *logits, float *feat)
 {
     if (S < 32 || B < 1) return -1;
     alloc_acts(n, B, S);
@@ -558,7 +665,7 @@ int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *log
     const pset *p = &n->P;
     int H = S / 4, W = S / 4, C0 = a->dims[0];
     patchify(n->cols0, x, B, S, S, 3, 4);
-    matmul_forward(n->pre0, n->cols0, p->stem_w, p->stem_b, B * H * W, 48, C0);
+    matmul_forward(T, n->pre0, n->cols0, p->stem_w, p->stem_b, B * H * W, 48, C0);
     layernorm_forward(n->st[0].x[0], n->mean0, n->rstd0, n->pre0, p->stem_ln_w, p->stem_ln_b, B * H * W, C0);
     for (int s = 0; s < a->nstages; s++) {
         astage *A = &n->st[s];
@@ -569,16 +676,16 @@ int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *log
             layernorm_forward(A->ds_lno, A->ds_mean, A->ds_rstd, Pv->x[a->depths[s - 1]], p->ds_ln_w[s],
                               p->ds_ln_b[s], Pv->R, cin);
             patchify(n->s_cols, A->ds_lno, B, Pv->H, Pv->W, cin, 2);
-            matmul_forward(A->x[0], n->s_cols, p->ds_w[s], p->ds_b[s], A->R, 4 * cin, C);
+            matmul_forward(T, A->x[0], n->s_cols, p->ds_w[s], p->ds_b[s], A->R, 4 * cin, C);
         }
         for (int b = 0; b < a->depths[s]; b++) {
             ablock *K = &A->b[b];
             const pblock *Q = &p->blk[s][b];
-            dwconv_forward(K->dwo, A->x[b], Q->dw_w, Q->dw_b, B, A->H, A->W, C);
+            dwconv_forward(T, K->dwo, A->x[b], Q->dw_w, Q->dw_b, B, A->H, A->W, C);
             layernorm_forward(K->lno, K->mean, K->rstd, K->dwo, Q->ln_w, Q->ln_b, A->R, C);
-            matmul_forward(K->h1, K->lno, Q->fc1_w, Q->fc1_b, A->R, C, D);
-            gelu_forward(K->h2, K->h1, (size_t)A->R * D);
-            matmul_forward(K->u, K->h2, Q->fc2_w, Q->fc2_b, A->R, D, C);
+            matmul_forward(T, K->h1, K->lno, Q->fc1_w, Q->fc1_b, A->R, C, D);
+            gelu_forward(T, K->h2, K->h1, (size_t)A->R * D);
+            matmul_forward(T, K->u, K->h2, Q->fc2_w, Q->fc2_b, A->R, D, C);
             const float *xi = A->x[b];
             float *xo = A->x[b + 1];
             for (size_t r = 0; r < (size_t)A->R; r++)
@@ -595,10 +702,17 @@ int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *log
             n->pooled[(size_t)i * CL + c] = acc / (float)Pl;
         }
     layernorm_forward(n->hn, n->hmean, n->hrstd, n->pooled, p->head_ln_w, p->head_ln_b, B, CL);
-    matmul_forward(n->logits, n->hn, p->head_w, p->head_b, B, CL, n->n_out);
+    matmul_forward(T, n->logits, n->hn, p->head_w, p->head_b, B, CL, n->n_out);
     if (logits) memcpy(logits, n->logits, (size_t)B * n->n_out * sizeof *logits);
     if (feat) memcpy(feat, n->hn, (size_t)B * CL * sizeof *feat);
     return 0;
+}
+
+int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *logits, float *feat)
+{
+    int T = blas_begin(), rc = net_forward(n, T, x, B, S, logits, feat);
+    blas_end(T);
+    return rc;
 }
 
 /* Per question: softmax of its logits; loss -sum f log softmax. dlogits
@@ -635,9 +749,11 @@ float core_pt_loss(const core_pt_questions *q, const float *logits, const float 
     return loss_and_grad(q, logits, f, B, NULL);
 }
 
-float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float *x, int B, int S, const float *f)
+/* core_pt_net_grad on T threads, OpenBLAS on one */
+static float net_grad(core_pt_net *n, int T, const core_pt_questions *qs, const float *x, int B, int S,
+                      const float *f)
 {
-    if (core_pt_net_forward(n, x, B, S, NULL, NULL)) return NAN;
+    if (net_forward(n, T, x, B, S, NULL, NULL)) return NAN;
     const core_convnext_arch *a = &n->a;
     const pset *p = &n->P;
     pset *g = &n->G;
@@ -647,7 +763,7 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
     float loss = loss_and_grad(qs, n->logits, f, B, dlogits);
     /* head */
     float *dhn = n->s_rc, *dpool = n->s_rc2;
-    matmul_backward(dhn, g->head_w, g->head_b, dlogits, n->hn, p->head_w, B, CL, NO);
+    matmul_backward(T, dhn, g->head_w, g->head_b, dlogits, n->hn, p->head_w, B, CL, NO);
     layernorm_backward(dpool, g->head_ln_w, g->head_ln_b, dhn, n->pooled, n->hmean, n->hrstd, p->head_ln_w,
                        B, CL, 0);
     astage *L = &n->st[a->nstages - 1];
@@ -672,19 +788,19 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
                     QG->gamma[c] += dx[r * C + c] * K->u[r * C + c];
                     du[r * C + c] = dx[r * C + c] * Q->gamma[c];
                 }
-            matmul_backward(dh, QG->fc2_w, QG->fc2_b, du, K->h2, Q->fc2_w, (int)R, D, C);
-            gelu_backward(dh, K->h1, R * D);
-            matmul_backward(dt, QG->fc1_w, QG->fc1_b, dh, K->lno, Q->fc1_w, (int)R, C, D);
+            matmul_backward(T, dh, QG->fc2_w, QG->fc2_b, du, K->h2, Q->fc2_w, (int)R, D, C);
+            gelu_backward(T, dh, K->h1, R * D);
+            matmul_backward(T, dt, QG->fc1_w, QG->fc1_b, dh, K->lno, Q->fc1_w, (int)R, C, D);
             /* LN backward into du (reused): gradient at the depthwise output */
             layernorm_backward(du, QG->ln_w, QG->ln_b, dt, K->dwo, K->mean, K->rstd, Q->ln_w, (int)R, C, 0);
-            dwconv_backward(dx, QG->dw_w, QG->dw_b, du, A->x[b], Q->dw_w, n->B, A->H, A->W, C);
+            dwconv_backward(T, dx, QG->dw_w, QG->dw_b, du, A->x[b], Q->dw_w, n->B, A->H, A->W, C);
         }
         if (s) {
             astage *Pv = &n->st[s - 1];
             int cin = a->dims[s - 1];
             patchify(n->s_cols, A->ds_lno, n->B, Pv->H, Pv->W, cin, 2);
             float *dcols = xmalloc(R * 4 * cin * sizeof *dcols);
-            matmul_backward(dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R, 4 * cin, C);
+            matmul_backward(T, dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R, 4 * cin, C);
             float *dln = n->s_rc2;
             unpatchify(dln, dcols, n->B, Pv->H, Pv->W, cin, 2);
             free(dcols);
@@ -697,7 +813,15 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
     float *dpre = n->s_rc;
     layernorm_backward(dpre, g->stem_ln_w, g->stem_ln_b, F->dx, n->pre0, n->mean0, n->rstd0, p->stem_ln_w,
                        F->R, a->dims[0], 0);
-    matmul_backward(NULL, g->stem_w, g->stem_b, dpre, n->cols0, p->stem_w, F->R, 48, a->dims[0]);
+    matmul_backward(T, NULL, g->stem_w, g->stem_b, dpre, n->cols0, p->stem_w, F->R, 48, a->dims[0]);
+    return loss;
+}
+
+float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float *x, int B, int S, const float *f)
+{
+    int T = blas_begin();
+    float loss = net_grad(n, T, qs, x, B, S, f);
+    blas_end(T);
     return loss;
 }
 
@@ -732,7 +856,7 @@ static void adamw_span(void *p, size_t lo, size_t hi)
 void core_pt_net_adamw(core_pt_net *n, float lr, float wd, int t)
 {
     adamw_ctx c = {n, lr, wd, 1.0f - powf(0.9f, (float)t), 1.0f - powf(0.999f, (float)t)};
-    split2(adamw_span, &c, n->np, SPLIT_MIN);
+    par_ranges(openblas_get_num_threads(), adamw_span, &c, n->np, SPLIT_MIN);
 }
 
 float *core_pt_net_params(core_pt_net *n, size_t *count) { *count = n->np; return n->params; }
