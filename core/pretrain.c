@@ -31,6 +31,14 @@
 
 #define LN_EPS 1e-6f
 
+/* how work is cut among threads (see "threads" below) */
+#define PT_MAX_THREADS 64
+#define SPLIT_MIN (1u << 16)        /* items below which an element-wise loop keeps one thread */
+#define GEMM_PIECES 4               /* the most pieces of a GEMM */
+#define GEMM_PIECE_MACS (1u << 20)  /* multiply-adds below which a piece is not worth a thread */
+#define GEMM_PIECE_ROWS 16          /* a piece starts at a multiple of this many rows (the kernels' tiles) */
+#define WGRAD_PIECE_ROWS 64         /* the fewest rows of a weight gradient's reduction piece */
+
 /* CORE_HOT loops: the same operations in the same order whatever the clone's
  * width (ISO C: no contraction into FMA), so a run gives the same numbers on
  * every clone. */
@@ -95,6 +103,7 @@ struct core_pt_net {
     float *pooled, *hn, *hmean, *hrstd, *logits;   /* (B, CL) (B, CL) (B) (B) (B, NO) */
     /* scratch for backward */
     float *s_rc, *s_rc2, *s_rd, *s_cols;
+    float *s_wg;    /* (GEMM_PIECES, largest weight) partial weight gradients */
 };
 
 static void add_entry(core_pt_net *n, size_t *off, const char *name, int ndim, const int64_t *shape,
@@ -237,10 +246,10 @@ static void free_acts(core_pt_net *n)
         memset(A, 0, sizeof *A);
     }
     free(n->pooled); free(n->hn); free(n->hmean); free(n->hrstd); free(n->logits);
-    free(n->s_rc); free(n->s_rc2); free(n->s_rd); free(n->s_cols);
+    free(n->s_rc); free(n->s_rc2); free(n->s_rd); free(n->s_cols); free(n->s_wg);
     n->cols0 = n->pre0 = n->mean0 = n->rstd0 = NULL;
     n->pooled = n->hn = n->hmean = n->hrstd = n->logits = NULL;
-    n->s_rc = n->s_rc2 = n->s_rd = n->s_cols = NULL;
+    n->s_rc = n->s_rc2 = n->s_rd = n->s_cols = n->s_wg = NULL;
     n->B = n->S = 0;
 }
 
@@ -307,6 +316,9 @@ static void alloc_acts(core_pt_net *n, int B, int S)
     n->s_rc2 = FA(maxrc);
     n->s_rd = FA(maxrd);
     n->s_cols = FA(maxcols);
+    size_t maxw = 0;
+    for (int i = 0; i < n->ntab; i++) maxw = n->tab[i].n > maxw ? n->tab[i].n : maxw;
+    n->s_wg = FA(GEMM_PIECES * maxw);
 }
 
 /* ------------------------------------------------------------ threads
@@ -317,20 +329,19 @@ static void alloc_acts(core_pt_net *n, int B, int S)
  * not compute an element the way its one-thread GEMM does (OpenBLAS 0.3.21
  * on a Zen CPU: most elements of most GEMMs below differ in their last bits
  * between 1 and 2 threads, even where K = 16).  So:
- *  - a GEMM's output is cut into row pieces by its shape alone, never by T;
- *    each piece is one single-threaded sgemm call and a thread takes whole
- *    pieces: an element is computed by the same call on 1 or T threads.
+ *  - a GEMM is cut into pieces by its shape alone, never by T; each piece
+ *    is one single-threaded sgemm call and a thread takes whole pieces, so
+ *    a number is computed by the same calls on 1 or T threads.  Outputs
+ *    with many rows (activations and their gradients) are cut by rows; a
+ *    weight gradient (few outputs, a long reduction over the batch's
+ *    pixels) is cut along the reduction into partial sums, added in piece
+ *    order.
  *  - element-wise loops (GELU, AdamW) and per-image loops (depthwise
  *    convolution) are cut by T: every item is computed alone, so any cut
  *    gives the same numbers.
  * A thread writes only its own pieces of the outputs and reads inputs that
  * no thread writes during the call: nothing is locked.  Threads are created
  * per call: tens of microseconds against the milliseconds of work. */
-#define PT_MAX_THREADS 64
-#define SPLIT_MIN (1u << 16)        /* items below which an element-wise loop keeps one thread */
-#define GEMM_PIECES 4               /* the most row pieces of a GEMM */
-#define GEMM_PIECE_MACS (1u << 20)  /* multiply-adds below which a piece is not worth a thread */
-#define GEMM_PIECE_ROWS 16          /* a piece's first row is a multiple of this (the kernels' tiles) */
 
 /* Items [0, n) shared among T threads, item i on thread i % T: fn(ctx, i). */
 typedef struct { void (*fn)(void *, int); void *ctx; int n, t, T; } crew;
@@ -402,11 +413,10 @@ static void par_ranges(int T, void (*fn)(void *, size_t, size_t), void *ctx, siz
     par_for(T, r.parts, range_run, &r);
 }
 
-/* C (M, N) = op(A) op(B) + beta C, row-major, in row pieces of C chosen by
- * (M, N, K) alone.  Row r of op(A) starts at A + r lda (NoTrans) or A + r
- * (Trans). */
+/* C (M, N) = A op(B) + beta C, row-major, in row pieces of C chosen by
+ * (M, N, K) alone. */
 typedef struct {
-    CBLAS_TRANSPOSE ta, tb;
+    CBLAS_TRANSPOSE tb;
     int M, N, K, lda, ldb, pieces;
     const float *A, *B;
     float beta, *C;
@@ -422,21 +432,69 @@ static void gemm_piece(void *p, int i)
 {
     const gemm_job *g = p;
     int r0 = gemm_row(g, i), r1 = gemm_row(g, i + 1);
-    const float *a = g->ta == CblasNoTrans ? g->A + (size_t)r0 * g->lda : g->A + r0;
     if (r1 > r0)
-        cblas_sgemm(CblasRowMajor, g->ta, g->tb, r1 - r0, g->N, g->K, 1.0f, a, g->lda, g->B, g->ldb, g->beta,
-                    g->C + (size_t)r0 * g->N, g->N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, g->tb, r1 - r0, g->N, g->K, 1.0f, g->A + (size_t)r0 * g->lda,
+                    g->lda, g->B, g->ldb, g->beta, g->C + (size_t)r0 * g->N, g->N);
 }
 
-static void gemm(int T, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda,
-                 const float *B, int ldb, float beta, float *C)
+static void gemm(int T, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C)
 {
-    gemm_job g = {ta, tb, M, N, K, lda, ldb, 1, A, B, beta, C};
+    gemm_job g = {tb, M, N, K, lda, ldb, 1, A, B, beta, C};
     double macs = (double)M * N * K;
     while (g.pieces < GEMM_PIECES && M / (2 * g.pieces) >= GEMM_PIECE_ROWS &&
            macs / (2 * g.pieces) >= GEMM_PIECE_MACS)
         g.pieces *= 2;
     par_for(T, g.pieces, gemm_piece, &g);
+}
+
+/* dw (O, In) += dout^T (O, R) in (R, In): the reduction over R cut into
+ * pieces by (O, In, R) alone, piece i one sgemm into part (i, O, In), the
+ * parts then added to dw in piece order. */
+typedef struct {
+    int O, In, R, pieces;
+    const float *dout, *in;
+    float *dw, *part;
+} wgrad_job;
+
+static int wgrad_row(const wgrad_job *g, int i)
+{
+    if (i >= g->pieces) return g->R;
+    return (int)((long long)g->R * i / g->pieces) / GEMM_PIECE_ROWS * GEMM_PIECE_ROWS;
+}
+
+static void wgrad_piece(void *p, int i)
+{
+    const wgrad_job *g = p;
+    int r0 = wgrad_row(g, i), r1 = wgrad_row(g, i + 1);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->O, g->In, r1 - r0, 1.0f, g->dout + (size_t)r0 * g->O,
+                g->O, g->in + (size_t)r0 * g->In, g->In, 0.0f, g->part + (size_t)i * g->O * g->In, g->In);
+}
+
+static void wgrad_sum(void *p, size_t lo, size_t hi)
+{
+    const wgrad_job *g = p;
+    size_t n = (size_t)g->O * g->In;
+    for (size_t j = lo; j < hi; j++) {
+        float acc = g->dw[j];
+        for (int i = 0; i < g->pieces; i++) acc += g->part[(size_t)i * n + j];
+        g->dw[j] = acc;
+    }
+}
+
+static void wgrad(int T, float *part, float *dw, const float *dout, const float *in, int R, int In, int O)
+{
+    wgrad_job g = {O, In, R, 1, dout, in, dw, part};
+    double macs = (double)O * In * R;
+    while (g.pieces < GEMM_PIECES && R / (2 * g.pieces) >= WGRAD_PIECE_ROWS &&
+           macs / (2 * g.pieces) >= GEMM_PIECE_MACS)
+        g.pieces *= 2;
+    if (g.pieces == 1) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, In, R, 1.0f, dout, O, in, In, 1.0f, dw, In);
+        return;
+    }
+    par_for(T, g.pieces, wgrad_piece, &g);
+    par_ranges(T, wgrad_sum, &g, (size_t)O * In, SPLIT_MIN);
 }
 
 /* ------------------------------------------------------------ layers */
@@ -446,17 +504,18 @@ static void matmul_forward(int T, float *out, const float *in, const float *w, c
                            int O)
 {
     for (int r = 0; r < R; r++) memcpy(out + (size_t)r * O, b, (size_t)O * sizeof *out);
-    gemm(T, CblasNoTrans, CblasTrans, R, O, In, in, In, w, In, 1.0f, out);
+    gemm(T, CblasTrans, R, O, In, in, In, w, In, 1.0f, out);
 }
 
-/* dw (O, I) += dout^T in; db (O) += colsum dout; din (R, I) = dout w (if din) */
-static void matmul_backward(int T, float *din, float *dw, float *db, const float *dout, const float *in,
-                            const float *w, int R, int In, int O)
+/* dw (O, I) += dout^T in; db (O) += colsum dout; din (R, I) = dout w (if din).
+ * part: scratch for wgrad. */
+static void matmul_backward(int T, float *part, float *din, float *dw, float *db, const float *dout,
+                            const float *in, const float *w, int R, int In, int O)
 {
-    gemm(T, CblasTrans, CblasNoTrans, O, In, R, dout, O, in, In, 1.0f, dw);
+    wgrad(T, part, dw, dout, in, R, In, O);
     for (int r = 0; r < R; r++)
         for (int o = 0; o < O; o++) db[o] += dout[(size_t)r * O + o];
-    if (din) gemm(T, CblasNoTrans, CblasNoTrans, R, In, O, dout, O, w, In, 0.0f, din);
+    if (din) gemm(T, CblasNoTrans, R, In, O, dout, O, w, In, 0.0f, din);
 }
 
 CORE_HOT static void layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
@@ -598,17 +657,32 @@ CORE_HOT static void gelu_forward_range(void *p, size_t lo, size_t hi)
     for (size_t i = lo; i < hi; i++) out[i] = 0.5f * in[i] * (1.0f + core_erf_fast(in[i] * (float)M_SQRT1_2));
 }
 
-/* d *= gelu'(x) = Phi(x) + x phi(x), on [lo, hi) */
+/* d *= gelu'(x) = Phi(x) + x phi(x), on [lo, hi), in chunks: first exp(-x^2
+ * / 2) of the chunk through the 8-lane core_vexp (a short last group padded,
+ * so every element takes the same path wherever a thread's range ends;
+ * a libm expf would also keep the loop from vectorising), then a plain loop
+ * that vectorises. */
 CORE_HOT static void gelu_backward_range(void *p, size_t lo, size_t hi)
 {
     const gelu_ctx *c = p;
-    float *d = c->out;
-    const float *x = c->in;
-    for (size_t i = lo; i < hi; i++) {
-        float v = x[i];
-        float cdf = 0.5f * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
-        float pdf = expf(-0.5f * v * v) * 0.3989422804014327f;
-        d[i] *= cdf + v * pdf;
+    float *restrict d = c->out;
+    const float *restrict x = c->in;
+    float e[256];
+    for (size_t i0 = lo; i0 < hi; i0 += 256) {
+        size_t n = hi - i0 < 256 ? hi - i0 : 256;
+        for (size_t j = 0; j < n; j += 8) {
+            float v[8] = {0};
+            memcpy(v, x + i0 + j, (n - j < 8 ? n - j : 8) * sizeof *v);
+            core_v8f vv;
+            memcpy(&vv, v, sizeof vv);
+            vv = core_vexp(-0.5f * vv * vv);
+            memcpy(e + j, &vv, sizeof vv);
+        }
+        for (size_t j = 0; j < n; j++) {
+            float v = x[i0 + j];
+            float cdf = 0.5f * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
+            d[i0 + j] *= cdf + v * (e[j] * 0.3989422804014327f);
+        }
     }
 }
 
@@ -763,7 +837,7 @@ static float net_grad(core_pt_net *n, int T, const core_pt_questions *qs, const 
     float loss = loss_and_grad(qs, n->logits, f, B, dlogits);
     /* head */
     float *dhn = n->s_rc, *dpool = n->s_rc2;
-    matmul_backward(T, dhn, g->head_w, g->head_b, dlogits, n->hn, p->head_w, B, CL, NO);
+    matmul_backward(T, n->s_wg, dhn, g->head_w, g->head_b, dlogits, n->hn, p->head_w, B, CL, NO);
     layernorm_backward(dpool, g->head_ln_w, g->head_ln_b, dhn, n->pooled, n->hmean, n->hrstd, p->head_ln_w,
                        B, CL, 0);
     astage *L = &n->st[a->nstages - 1];
@@ -788,9 +862,9 @@ static float net_grad(core_pt_net *n, int T, const core_pt_questions *qs, const 
                     QG->gamma[c] += dx[r * C + c] * K->u[r * C + c];
                     du[r * C + c] = dx[r * C + c] * Q->gamma[c];
                 }
-            matmul_backward(T, dh, QG->fc2_w, QG->fc2_b, du, K->h2, Q->fc2_w, (int)R, D, C);
+            matmul_backward(T, n->s_wg, dh, QG->fc2_w, QG->fc2_b, du, K->h2, Q->fc2_w, (int)R, D, C);
             gelu_backward(T, dh, K->h1, R * D);
-            matmul_backward(T, dt, QG->fc1_w, QG->fc1_b, dh, K->lno, Q->fc1_w, (int)R, C, D);
+            matmul_backward(T, n->s_wg, dt, QG->fc1_w, QG->fc1_b, dh, K->lno, Q->fc1_w, (int)R, C, D);
             /* LN backward into du (reused): gradient at the depthwise output */
             layernorm_backward(du, QG->ln_w, QG->ln_b, dt, K->dwo, K->mean, K->rstd, Q->ln_w, (int)R, C, 0);
             dwconv_backward(T, dx, QG->dw_w, QG->dw_b, du, A->x[b], Q->dw_w, n->B, A->H, A->W, C);
@@ -800,7 +874,7 @@ static float net_grad(core_pt_net *n, int T, const core_pt_questions *qs, const 
             int cin = a->dims[s - 1];
             patchify(n->s_cols, A->ds_lno, n->B, Pv->H, Pv->W, cin, 2);
             float *dcols = xmalloc(R * 4 * cin * sizeof *dcols);
-            matmul_backward(T, dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R, 4 * cin, C);
+            matmul_backward(T, n->s_wg, dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R, 4 * cin, C);
             float *dln = n->s_rc2;
             unpatchify(dln, dcols, n->B, Pv->H, Pv->W, cin, 2);
             free(dcols);
@@ -813,7 +887,7 @@ static float net_grad(core_pt_net *n, int T, const core_pt_questions *qs, const 
     float *dpre = n->s_rc;
     layernorm_backward(dpre, g->stem_ln_w, g->stem_ln_b, F->dx, n->pre0, n->mean0, n->rstd0, p->stem_ln_w,
                        F->R, a->dims[0], 0);
-    matmul_backward(T, NULL, g->stem_w, g->stem_b, dpre, n->cols0, p->stem_w, F->R, 48, a->dims[0]);
+    matmul_backward(T, n->s_wg, NULL, g->stem_w, g->stem_b, dpre, n->cols0, p->stem_w, F->R, 48, a->dims[0]);
     return loss;
 }
 
@@ -825,8 +899,8 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
     return loss;
 }
 
-CORE_HOT static void adamw_range(float *p, const float *gr, float *m, float *v, size_t n, float lr, float wd,
-                            float b1c, float b2c)
+CORE_HOT static void adamw_range(float *restrict p, const float *restrict gr, float *restrict m, float *restrict v,
+                                 size_t n, float lr, float wd, float b1c, float b2c)
 {
     for (size_t i = 0; i < n; i++) {
         m[i] = 0.9f * m[i] + 0.1f * gr[i];
