@@ -12,6 +12,9 @@
  *   fc1_w (D, C)   fc2_w (C, D)   head_w (NO, CL)
  * Legend: B batch, S input side, H W map size, P = H*W, R = B*P rows,
  * C channels, D = 4C hidden, NO outputs (answers), CL last width.
+ *
+ * Over 1,000 lines: the network, its thread sharing and the run (catalog,
+ * views, loop) are one module behind pretrain.h.
  */
 #include "core/pretrain.h"
 #include "core/fastmath.h"
@@ -874,7 +877,8 @@ static float net_grad(core_pt_net *n, int T, const core_pt_questions *qs, const 
             int cin = a->dims[s - 1];
             patchify(n->s_cols, A->ds_lno, n->B, Pv->H, Pv->W, cin, 2);
             float *dcols = xmalloc(R * 4 * cin * sizeof *dcols);
-            matmul_backward(T, n->s_wg, dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R, 4 * cin, C);
+            matmul_backward(T, n->s_wg, dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R,
+                            4 * cin, C);
             float *dln = n->s_rc2;
             unpatchify(dln, dcols, n->B, Pv->H, Pv->W, cin, 2);
             free(dcols);
