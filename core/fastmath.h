@@ -9,11 +9,14 @@
 #include <stdint.h>
 
 /* CORE_HOT: hot loops get -O3's vectoriser and, on x86-64, AVX2/AVX-512
- * clones picked at load time (the build itself targets baseline x86-64). */
+ * clones picked at load time (the build itself targets baseline x86-64).
+ * no-trapping-math lets a loop with a float compare (core_erf_fast's clamp)
+ * vectorise as a blend; it changes no value, only whether FP exceptions may
+ * be raised speculatively (no code here looks at them). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define CORE_HOT __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define CORE_HOT __attribute__((optimize("O3", "no-trapping-math"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #elif defined(__GNUC__) && !defined(__clang__)
-#define CORE_HOT __attribute__((optimize("O3")))
+#define CORE_HOT __attribute__((optimize("O3", "no-trapping-math")))
 #else
 #define CORE_HOT
 #endif

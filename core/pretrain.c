@@ -3,7 +3,8 @@
  * style: each layer a forward/backward pair, activations kept in one
  * struct per layer for the backward pass, parameters / gradients / Adam
  * moments each in one allocation with pointers into it.  See pretrain.h for
- * the loss.  GEMMs go through OpenBLAS (its threads); the rest is plain
+ * the loss.  GEMMs go through OpenBLAS, one thread per call, in pieces
+ * shared among zoosh's threads (see "threads" below); the rest is plain
  * loops over channels-last rows.
  *
  * Layouts (internal, channels-last; converted to timm's at save):
@@ -11,6 +12,9 @@
  *   fc1_w (D, C)   fc2_w (C, D)   head_w (NO, CL)
  * Legend: B batch, S input side, H W map size, P = H*W, R = B*P rows,
  * C channels, D = 4C hidden, NO outputs (answers), CL last width.
+ *
+ * Over 1,000 lines: the network, its thread sharing and the run (catalog,
+ * views, loop) are one module behind pretrain.h.
  */
 #include "core/pretrain.h"
 #include "core/fastmath.h"
@@ -29,6 +33,14 @@
 #include <string.h>
 
 #define LN_EPS 1e-6f
+
+/* how work is cut among threads (see "threads" below) */
+#define PT_MAX_THREADS 64
+#define SPLIT_MIN (1u << 16)        /* items below which an element-wise loop keeps one thread */
+#define GEMM_PIECES 4               /* the most pieces of a GEMM */
+#define GEMM_PIECE_MACS (1u << 20)  /* multiply-adds below which a piece is not worth a thread */
+#define GEMM_PIECE_ROWS 16          /* a piece starts at a multiple of this many rows (the kernels' tiles) */
+#define WGRAD_PIECE_ROWS 64         /* the fewest rows of a weight gradient's reduction piece */
 
 /* CORE_HOT loops: the same operations in the same order whatever the clone's
  * width (ISO C: no contraction into FMA), so a run gives the same numbers on
@@ -94,6 +106,7 @@ struct core_pt_net {
     float *pooled, *hn, *hmean, *hrstd, *logits;   /* (B, CL) (B, CL) (B) (B) (B, NO) */
     /* scratch for backward */
     float *s_rc, *s_rc2, *s_rd, *s_cols;
+    float *s_wg;    /* (GEMM_PIECES, largest weight) partial weight gradients */
 };
 
 static void add_entry(core_pt_net *n, size_t *off, const char *name, int ndim, const int64_t *shape,
@@ -236,10 +249,10 @@ static void free_acts(core_pt_net *n)
         memset(A, 0, sizeof *A);
     }
     free(n->pooled); free(n->hn); free(n->hmean); free(n->hrstd); free(n->logits);
-    free(n->s_rc); free(n->s_rc2); free(n->s_rd); free(n->s_cols);
+    free(n->s_rc); free(n->s_rc2); free(n->s_rd); free(n->s_cols); free(n->s_wg);
     n->cols0 = n->pre0 = n->mean0 = n->rstd0 = NULL;
     n->pooled = n->hn = n->hmean = n->hrstd = n->logits = NULL;
-    n->s_rc = n->s_rc2 = n->s_rd = n->s_cols = NULL;
+    n->s_rc = n->s_rc2 = n->s_rd = n->s_cols = n->s_wg = NULL;
     n->B = n->S = 0;
 }
 
@@ -306,25 +319,206 @@ static void alloc_acts(core_pt_net *n, int B, int S)
     n->s_rc2 = FA(maxrc);
     n->s_rd = FA(maxrd);
     n->s_cols = FA(maxcols);
+    size_t maxw = 0;
+    for (int i = 0; i < n->ntab; i++) maxw = n->tab[i].n > maxw ? n->tab[i].n : maxw;
+    n->s_wg = FA(GEMM_PIECES * maxw);
+}
+
+/* ------------------------------------------------------------ threads
+ * DESIGN: a call's thread budget T is the BLAS thread count its caller set
+ * (core_pt_run sets it to --threads; tests and tools/bench set it
+ * themselves).  For the length of the call OpenBLAS runs on one thread and
+ * the work is shared here instead, because OpenBLAS's threaded GEMM does
+ * not compute an element the way its one-thread GEMM does (OpenBLAS 0.3.21
+ * on a Zen CPU: most elements of most GEMMs below differ in their last bits
+ * between 1 and 2 threads, even where K = 16).  So:
+ *  - a GEMM is cut into pieces by its shape alone, never by T; each piece
+ *    is one single-threaded sgemm call and a thread takes whole pieces, so
+ *    a number is computed by the same calls on 1 or T threads.  Outputs
+ *    with many rows (activations and their gradients) are cut by rows; a
+ *    weight gradient (few outputs, a long reduction over the batch's
+ *    pixels) is cut along the reduction into partial sums, added in piece
+ *    order.
+ *  - element-wise loops (GELU, AdamW) and per-image loops (depthwise
+ *    convolution) are cut by T: every item is computed alone, so any cut
+ *    gives the same numbers.
+ * A thread writes only its own pieces of the outputs and reads inputs that
+ * no thread writes during the call: nothing is locked.  Threads are created
+ * per call: tens of microseconds against the milliseconds of work. */
+
+/* Items [0, n) shared among T threads, item i on thread i % T: fn(ctx, i). */
+typedef struct { void (*fn)(void *, int); void *ctx; int n, t, T; } crew;
+
+static void *crew_run(void *p)
+{
+    const crew *c = p;
+    for (int i = c->t; i < c->n; i += c->T) c->fn(c->ctx, i);
+    return NULL;
+}
+
+static void par_for(int T, int n, void (*fn)(void *, int), void *ctx)
+{
+    pthread_t tid[PT_MAX_THREADS];
+    crew c[PT_MAX_THREADS];
+    int started[PT_MAX_THREADS] = {0};
+    T = T > n ? n : T > PT_MAX_THREADS ? PT_MAX_THREADS : T;
+    if (T < 1) T = 1;
+    for (int t = 0; t < T; t++) {
+        c[t] = (crew){fn, ctx, n, t, T};
+        started[t] = t > 0 && pthread_create(&tid[t], NULL, crew_run, &c[t]) == 0;
+    }
+    crew_run(&c[0]);
+    for (int t = 1; t < T; t++) {
+        if (started[t]) pthread_join(tid[t], NULL);
+        else crew_run(&c[t]);     /* it could not start: its items run here */
+    }
+}
+
+/* The thread budget of a call (the BLAS thread count); OpenBLAS runs on one
+ * thread until blas_end(budget) gives it back. */
+static int blas_begin(void)
+{
+    int T = openblas_get_num_threads();
+    if (T != 1) openblas_set_num_threads(1);
+    return T < 1 ? 1 : T;
+}
+
+static void blas_end(int T)
+{
+    if (T != 1) openblas_set_num_threads(T);
+}
+
+/* An element-wise loop fn(ctx, lo, hi) over n items, cut into T ranges
+ * (64-aligned) when n >= min. */
+typedef struct { void (*fn)(void *, size_t, size_t); void *ctx; size_t n; int parts; } ranges;
+
+static size_t range_at(const ranges *r, int i)
+{
+    if (i >= r->parts) return r->n;
+    size_t at = r->n / (size_t)r->parts * (size_t)i;
+    return r->n >= 128 * (size_t)r->parts ? at & ~(size_t)63 : at;
+}
+
+static void range_run(void *p, int i)
+{
+    const ranges *r = p;
+    size_t lo = range_at(r, i), hi = range_at(r, i + 1);
+    if (lo < hi) r->fn(r->ctx, lo, hi);
+}
+
+static void par_ranges(int T, void (*fn)(void *, size_t, size_t), void *ctx, size_t n, size_t min)
+{
+    if (T < 2 || n < min || n < 2) {
+        fn(ctx, 0, n);
+        return;
+    }
+    ranges r = {fn, ctx, n, (size_t)T < n ? T : (int)n};
+    par_for(T, r.parts, range_run, &r);
+}
+
+/* C (M, N) = A op(B) + beta C, row-major, in row pieces of C chosen by
+ * (M, N, K) alone. */
+typedef struct {
+    CBLAS_TRANSPOSE tb;
+    int M, N, K, lda, ldb, pieces;
+    const float *A, *B;
+    float beta, *C;
+} gemm_job;
+
+static int gemm_row(const gemm_job *g, int i)
+{
+    if (i >= g->pieces) return g->M;
+    return (int)((long long)g->M * i / g->pieces) / GEMM_PIECE_ROWS * GEMM_PIECE_ROWS;
+}
+
+static void gemm_piece(void *p, int i)
+{
+    const gemm_job *g = p;
+    int r0 = gemm_row(g, i), r1 = gemm_row(g, i + 1);
+    if (r1 > r0)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, g->tb, r1 - r0, g->N, g->K, 1.0f, g->A + (size_t)r0 * g->lda,
+                    g->lda, g->B, g->ldb, g->beta, g->C + (size_t)r0 * g->N, g->N);
+}
+
+static void gemm(int T, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C)
+{
+    gemm_job g = {tb, M, N, K, lda, ldb, 1, A, B, beta, C};
+    double macs = (double)M * N * K;
+    while (g.pieces < GEMM_PIECES && M / (2 * g.pieces) >= GEMM_PIECE_ROWS &&
+           macs / (2 * g.pieces) >= GEMM_PIECE_MACS)
+        g.pieces *= 2;
+    par_for(T, g.pieces, gemm_piece, &g);
+}
+
+/* dw (O, In) += dout^T (O, R) in (R, In): the reduction over R cut into
+ * pieces by (O, In, R) alone, piece i one sgemm into part (i, O, In), the
+ * parts then added to dw in piece order. */
+typedef struct {
+    int O, In, R, pieces;
+    const float *dout, *in;
+    float *dw, *part;
+} wgrad_job;
+
+static int wgrad_row(const wgrad_job *g, int i)
+{
+    if (i >= g->pieces) return g->R;
+    return (int)((long long)g->R * i / g->pieces) / GEMM_PIECE_ROWS * GEMM_PIECE_ROWS;
+}
+
+static void wgrad_piece(void *p, int i)
+{
+    const wgrad_job *g = p;
+    int r0 = wgrad_row(g, i), r1 = wgrad_row(g, i + 1);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->O, g->In, r1 - r0, 1.0f, g->dout + (size_t)r0 * g->O,
+                g->O, g->in + (size_t)r0 * g->In, g->In, 0.0f, g->part + (size_t)i * g->O * g->In, g->In);
+}
+
+static void wgrad_sum(void *p, size_t lo, size_t hi)
+{
+    const wgrad_job *g = p;
+    size_t n = (size_t)g->O * g->In;
+    for (size_t j = lo; j < hi; j++) {
+        float acc = g->dw[j];
+        for (int i = 0; i < g->pieces; i++) acc += g->part[(size_t)i * n + j];
+        g->dw[j] = acc;
+    }
+}
+
+static void wgrad(int T, float *part, float *dw, const float *dout, const float *in, int R, int In, int O)
+{
+    wgrad_job g = {O, In, R, 1, dout, in, dw, part};
+    double macs = (double)O * In * R;
+    while (g.pieces < GEMM_PIECES && R / (2 * g.pieces) >= WGRAD_PIECE_ROWS &&
+           macs / (2 * g.pieces) >= GEMM_PIECE_MACS)
+        g.pieces *= 2;
+    if (g.pieces == 1) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, In, R, 1.0f, dout, O, in, In, 1.0f, dw, In);
+        return;
+    }
+    par_for(T, g.pieces, wgrad_piece, &g);
+    par_ranges(T, wgrad_sum, &g, (size_t)O * In, SPLIT_MIN);
 }
 
 /* ------------------------------------------------------------ layers */
 
 /* out (R, O) = in (R, I) . w^T + b */
-static void matmul_forward(float *out, const float *in, const float *w, const float *b, int R, int In, int O)
+static void matmul_forward(int T, float *out, const float *in, const float *w, const float *b, int R, int In,
+                           int O)
 {
     for (int r = 0; r < R; r++) memcpy(out + (size_t)r * O, b, (size_t)O * sizeof *out);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, O, In, 1.0f, in, In, w, In, 1.0f, out, O);
+    gemm(T, CblasTrans, R, O, In, in, In, w, In, 1.0f, out);
 }
 
-/* dw (O, I) += dout^T in; db (O) += colsum dout; din (R, I) = dout w (if din) */
-static void matmul_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                            const float *w, int R, int In, int O)
+/* dw (O, I) += dout^T in; db (O) += colsum dout; din (R, I) = dout w (if din).
+ * part: scratch for wgrad. */
+static void matmul_backward(int T, float *part, float *din, float *dw, float *db, const float *dout,
+                            const float *in, const float *w, int R, int In, int O)
 {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, In, R, 1.0f, dout, O, in, In, 1.0f, dw, In);
+    wgrad(T, part, dw, dout, in, R, In, O);
     for (int r = 0; r < R; r++)
         for (int o = 0; o < O; o++) db[o] += dout[(size_t)r * O + o];
-    if (din) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, In, O, 1.0f, dout, O, w, In, 0.0f, din, In);
+    if (din) gemm(T, CblasNoTrans, R, In, O, dout, O, w, In, 0.0f, din);
 }
 
 CORE_HOT static void layernorm_forward(float *out, float *mean, float *rstd, const float *in, const float *w,
@@ -368,33 +562,6 @@ CORE_HOT static void layernorm_backward(float *din, float *dw, float *db, const 
     }
 }
 
-/* Independent work on items [0, n), fn(ctx, lo, hi), shared between this
- * thread and one more when the run's BLAS thread budget (core_pt_run sets it
- * to --threads) has two cores and n >= min; every item is computed alone, so
- * the numbers are the same either way (a run gives the same file with 1 or 2
- * threads).  The other thread is created per call: tens of microseconds
- * against the milliseconds of work. */
-#define SPLIT_MIN (1u << 16)
-typedef struct { void (*fn)(void *, size_t, size_t); void *ctx; size_t lo, hi; } span;
-static void *span_run(void *p)
-{
-    span *s = p;
-    s->fn(s->ctx, s->lo, s->hi);
-    return NULL;
-}
-static void split2(void (*fn)(void *, size_t, size_t), void *ctx, size_t n, size_t min)
-{
-    pthread_t t;
-    size_t h = n >= 128 ? (n / 2) & ~(size_t)63 : n / 2;
-    span s = {fn, ctx, h, n};
-    if (n < min || h == 0 || openblas_get_num_threads() < 2 || pthread_create(&t, NULL, span_run, &s) != 0) {
-        fn(ctx, 0, n);
-        return;
-    }
-    fn(ctx, 0, h);
-    pthread_join(t, NULL);
-}
-
 /* Depthwise 7x7, pad 3, per image of (H, W, C); out (B*H*W, C). */
 typedef struct { float *out; const float *in, *w, *b; int H, W, C; } dw_ctx;
 
@@ -425,10 +592,11 @@ CORE_HOT static void dwconv_forward_range(void *p, size_t lo, size_t hi)
     }
 }
 
-static void dwconv_forward(float *out, const float *in, const float *w, const float *b, int B, int H, int W, int C)
+static void dwconv_forward(int T, float *out, const float *in, const float *w, const float *b, int B, int H, int W,
+                           int C)
 {
     dw_ctx k = {out, in, w, b, H, W, C};
-    split2(dwconv_forward_range, &k, (size_t)B, 2);
+    par_ranges(T, dwconv_forward_range, &k, (size_t)B, 2);
 }
 
 /* dw += sum dout * in (shifted); db += sum dout; din += dout conv^T w. */
@@ -440,7 +608,7 @@ typedef struct {
 
 /* Pass 0 accumulates dw and db, pass 1 din, each in the order of the plain
  * loop over (image, y, x, ky, kx): two independent passes, so they run side
- * by side (split2) and give the same numbers as one thread. */
+ * by side (par_ranges) and give the same numbers as one thread. */
 CORE_HOT static void dwconv_backward_pass(void *p, size_t lo, size_t hi)
 {
     const dwb_ctx *k = p;
@@ -475,11 +643,11 @@ CORE_HOT static void dwconv_backward_pass(void *p, size_t lo, size_t hi)
         }
 }
 
-static void dwconv_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+static void dwconv_backward(int T, float *din, float *dw, float *db, const float *dout, const float *in,
                             const float *w, int B, int H, int W, int C)
 {
     dwb_ctx k = {din, dw, db, dout, in, w, B, H, W, C};
-    split2(dwconv_backward_pass, &k, 2, 2);
+    par_ranges(T, dwconv_backward_pass, &k, 2, 2);
 }
 
 typedef struct { float *out; const float *in; } gelu_ctx;
@@ -492,31 +660,46 @@ CORE_HOT static void gelu_forward_range(void *p, size_t lo, size_t hi)
     for (size_t i = lo; i < hi; i++) out[i] = 0.5f * in[i] * (1.0f + core_erf_fast(in[i] * (float)M_SQRT1_2));
 }
 
-/* d *= gelu'(x) = Phi(x) + x phi(x), on [lo, hi) */
+/* d *= gelu'(x) = Phi(x) + x phi(x), on [lo, hi), in chunks: first exp(-x^2
+ * / 2) of the chunk through the 8-lane core_vexp (a short last group padded,
+ * so every element takes the same path wherever a thread's range ends;
+ * a libm expf would also keep the loop from vectorising), then a plain loop
+ * that vectorises. */
 CORE_HOT static void gelu_backward_range(void *p, size_t lo, size_t hi)
 {
     const gelu_ctx *c = p;
-    float *d = c->out;
-    const float *x = c->in;
-    for (size_t i = lo; i < hi; i++) {
-        float v = x[i];
-        float cdf = 0.5f * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
-        float pdf = expf(-0.5f * v * v) * 0.3989422804014327f;
-        d[i] *= cdf + v * pdf;
+    float *restrict d = c->out;
+    const float *restrict x = c->in;
+    float e[256];
+    for (size_t i0 = lo; i0 < hi; i0 += 256) {
+        size_t n = hi - i0 < 256 ? hi - i0 : 256;
+        for (size_t j = 0; j < n; j += 8) {
+            float v[8] = {0};
+            memcpy(v, x + i0 + j, (n - j < 8 ? n - j : 8) * sizeof *v);
+            core_v8f vv;
+            memcpy(&vv, v, sizeof vv);
+            vv = core_vexp(-0.5f * vv * vv);
+            memcpy(e + j, &vv, sizeof vv);
+        }
+        for (size_t j = 0; j < n; j++) {
+            float v = x[i0 + j];
+            float cdf = 0.5f * (1.0f + core_erf_fast(v * (float)M_SQRT1_2));
+            d[i0 + j] *= cdf + v * (e[j] * 0.3989422804014327f);
+        }
     }
 }
 
-static void gelu_forward(float *out, const float *in, size_t n)
+static void gelu_forward(int T, float *out, const float *in, size_t n)
 {
     gelu_ctx c = {out, in};
-    split2(gelu_forward_range, &c, n, SPLIT_MIN);
+    par_ranges(T, gelu_forward_range, &c, n, SPLIT_MIN);
 }
 
 /* d (n) *= gelu'(x) */
-static void gelu_backward(float *d, const float *x, size_t n)
+static void gelu_backward(int T, float *d, const float *x, size_t n)
 {
     gelu_ctx c = {d, x};
-    split2(gelu_backward_range, &c, n, SPLIT_MIN);
+    par_ranges(T, gelu_backward_range, &c, n, SPLIT_MIN);
 }
 
 
@@ -550,7 +733,8 @@ static void unpatchify(float *din, const float *dcols, int B, int H, int W, int 
 
 /* ------------------------------------------------------------ network */
 
-int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *logits, float *feat)
+/* core_pt_net_forward on T threads, OpenBLAS on one */
+static int net_forward(core_pt_net *n, int T, const float *x, int B, int S, float *logits, float *feat)
 {
     if (S < 32 || B < 1) return -1;
     alloc_acts(n, B, S);
@@ -558,7 +742,7 @@ int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *log
     const pset *p = &n->P;
     int H = S / 4, W = S / 4, C0 = a->dims[0];
     patchify(n->cols0, x, B, S, S, 3, 4);
-    matmul_forward(n->pre0, n->cols0, p->stem_w, p->stem_b, B * H * W, 48, C0);
+    matmul_forward(T, n->pre0, n->cols0, p->stem_w, p->stem_b, B * H * W, 48, C0);
     layernorm_forward(n->st[0].x[0], n->mean0, n->rstd0, n->pre0, p->stem_ln_w, p->stem_ln_b, B * H * W, C0);
     for (int s = 0; s < a->nstages; s++) {
         astage *A = &n->st[s];
@@ -569,16 +753,16 @@ int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *log
             layernorm_forward(A->ds_lno, A->ds_mean, A->ds_rstd, Pv->x[a->depths[s - 1]], p->ds_ln_w[s],
                               p->ds_ln_b[s], Pv->R, cin);
             patchify(n->s_cols, A->ds_lno, B, Pv->H, Pv->W, cin, 2);
-            matmul_forward(A->x[0], n->s_cols, p->ds_w[s], p->ds_b[s], A->R, 4 * cin, C);
+            matmul_forward(T, A->x[0], n->s_cols, p->ds_w[s], p->ds_b[s], A->R, 4 * cin, C);
         }
         for (int b = 0; b < a->depths[s]; b++) {
             ablock *K = &A->b[b];
             const pblock *Q = &p->blk[s][b];
-            dwconv_forward(K->dwo, A->x[b], Q->dw_w, Q->dw_b, B, A->H, A->W, C);
+            dwconv_forward(T, K->dwo, A->x[b], Q->dw_w, Q->dw_b, B, A->H, A->W, C);
             layernorm_forward(K->lno, K->mean, K->rstd, K->dwo, Q->ln_w, Q->ln_b, A->R, C);
-            matmul_forward(K->h1, K->lno, Q->fc1_w, Q->fc1_b, A->R, C, D);
-            gelu_forward(K->h2, K->h1, (size_t)A->R * D);
-            matmul_forward(K->u, K->h2, Q->fc2_w, Q->fc2_b, A->R, D, C);
+            matmul_forward(T, K->h1, K->lno, Q->fc1_w, Q->fc1_b, A->R, C, D);
+            gelu_forward(T, K->h2, K->h1, (size_t)A->R * D);
+            matmul_forward(T, K->u, K->h2, Q->fc2_w, Q->fc2_b, A->R, D, C);
             const float *xi = A->x[b];
             float *xo = A->x[b + 1];
             for (size_t r = 0; r < (size_t)A->R; r++)
@@ -595,10 +779,17 @@ int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *log
             n->pooled[(size_t)i * CL + c] = acc / (float)Pl;
         }
     layernorm_forward(n->hn, n->hmean, n->hrstd, n->pooled, p->head_ln_w, p->head_ln_b, B, CL);
-    matmul_forward(n->logits, n->hn, p->head_w, p->head_b, B, CL, n->n_out);
+    matmul_forward(T, n->logits, n->hn, p->head_w, p->head_b, B, CL, n->n_out);
     if (logits) memcpy(logits, n->logits, (size_t)B * n->n_out * sizeof *logits);
     if (feat) memcpy(feat, n->hn, (size_t)B * CL * sizeof *feat);
     return 0;
+}
+
+int core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *logits, float *feat)
+{
+    int T = blas_begin(), rc = net_forward(n, T, x, B, S, logits, feat);
+    blas_end(T);
+    return rc;
 }
 
 /* Per question: softmax of its logits; loss -sum f log softmax. dlogits
@@ -635,9 +826,11 @@ float core_pt_loss(const core_pt_questions *q, const float *logits, const float 
     return loss_and_grad(q, logits, f, B, NULL);
 }
 
-float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float *x, int B, int S, const float *f)
+/* core_pt_net_grad on T threads, OpenBLAS on one */
+static float net_grad(core_pt_net *n, int T, const core_pt_questions *qs, const float *x, int B, int S,
+                      const float *f)
 {
-    if (core_pt_net_forward(n, x, B, S, NULL, NULL)) return NAN;
+    if (net_forward(n, T, x, B, S, NULL, NULL)) return NAN;
     const core_convnext_arch *a = &n->a;
     const pset *p = &n->P;
     pset *g = &n->G;
@@ -647,7 +840,7 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
     float loss = loss_and_grad(qs, n->logits, f, B, dlogits);
     /* head */
     float *dhn = n->s_rc, *dpool = n->s_rc2;
-    matmul_backward(dhn, g->head_w, g->head_b, dlogits, n->hn, p->head_w, B, CL, NO);
+    matmul_backward(T, n->s_wg, dhn, g->head_w, g->head_b, dlogits, n->hn, p->head_w, B, CL, NO);
     layernorm_backward(dpool, g->head_ln_w, g->head_ln_b, dhn, n->pooled, n->hmean, n->hrstd, p->head_ln_w,
                        B, CL, 0);
     astage *L = &n->st[a->nstages - 1];
@@ -672,19 +865,20 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
                     QG->gamma[c] += dx[r * C + c] * K->u[r * C + c];
                     du[r * C + c] = dx[r * C + c] * Q->gamma[c];
                 }
-            matmul_backward(dh, QG->fc2_w, QG->fc2_b, du, K->h2, Q->fc2_w, (int)R, D, C);
-            gelu_backward(dh, K->h1, R * D);
-            matmul_backward(dt, QG->fc1_w, QG->fc1_b, dh, K->lno, Q->fc1_w, (int)R, C, D);
+            matmul_backward(T, n->s_wg, dh, QG->fc2_w, QG->fc2_b, du, K->h2, Q->fc2_w, (int)R, D, C);
+            gelu_backward(T, dh, K->h1, R * D);
+            matmul_backward(T, n->s_wg, dt, QG->fc1_w, QG->fc1_b, dh, K->lno, Q->fc1_w, (int)R, C, D);
             /* LN backward into du (reused): gradient at the depthwise output */
             layernorm_backward(du, QG->ln_w, QG->ln_b, dt, K->dwo, K->mean, K->rstd, Q->ln_w, (int)R, C, 0);
-            dwconv_backward(dx, QG->dw_w, QG->dw_b, du, A->x[b], Q->dw_w, n->B, A->H, A->W, C);
+            dwconv_backward(T, dx, QG->dw_w, QG->dw_b, du, A->x[b], Q->dw_w, n->B, A->H, A->W, C);
         }
         if (s) {
             astage *Pv = &n->st[s - 1];
             int cin = a->dims[s - 1];
             patchify(n->s_cols, A->ds_lno, n->B, Pv->H, Pv->W, cin, 2);
             float *dcols = xmalloc(R * 4 * cin * sizeof *dcols);
-            matmul_backward(dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R, 4 * cin, C);
+            matmul_backward(T, n->s_wg, dcols, g->ds_w[s], g->ds_b[s], A->dx, n->s_cols, p->ds_w[s], (int)R,
+                            4 * cin, C);
             float *dln = n->s_rc2;
             unpatchify(dln, dcols, n->B, Pv->H, Pv->W, cin, 2);
             free(dcols);
@@ -697,12 +891,20 @@ float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float 
     float *dpre = n->s_rc;
     layernorm_backward(dpre, g->stem_ln_w, g->stem_ln_b, F->dx, n->pre0, n->mean0, n->rstd0, p->stem_ln_w,
                        F->R, a->dims[0], 0);
-    matmul_backward(NULL, g->stem_w, g->stem_b, dpre, n->cols0, p->stem_w, F->R, 48, a->dims[0]);
+    matmul_backward(T, n->s_wg, NULL, g->stem_w, g->stem_b, dpre, n->cols0, p->stem_w, F->R, 48, a->dims[0]);
     return loss;
 }
 
-CORE_HOT static void adamw_range(float *p, const float *gr, float *m, float *v, size_t n, float lr, float wd,
-                            float b1c, float b2c)
+float core_pt_net_grad(core_pt_net *n, const core_pt_questions *qs, const float *x, int B, int S, const float *f)
+{
+    int T = blas_begin();
+    float loss = net_grad(n, T, qs, x, B, S, f);
+    blas_end(T);
+    return loss;
+}
+
+CORE_HOT static void adamw_range(float *restrict p, const float *restrict gr, float *restrict m, float *restrict v,
+                                 size_t n, float lr, float wd, float b1c, float b2c)
 {
     for (size_t i = 0; i < n; i++) {
         m[i] = 0.9f * m[i] + 0.1f * gr[i];
@@ -732,7 +934,7 @@ static void adamw_span(void *p, size_t lo, size_t hi)
 void core_pt_net_adamw(core_pt_net *n, float lr, float wd, int t)
 {
     adamw_ctx c = {n, lr, wd, 1.0f - powf(0.9f, (float)t), 1.0f - powf(0.999f, (float)t)};
-    split2(adamw_span, &c, n->np, SPLIT_MIN);
+    par_ranges(openblas_get_num_threads(), adamw_span, &c, n->np, SPLIT_MIN);
 }
 
 float *core_pt_net_params(core_pt_net *n, size_t *count) { *count = n->np; return n->params; }

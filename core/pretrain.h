@@ -41,6 +41,10 @@ int  core_pt_net_new(core_pt_net **out, const core_convnext_arch *a, int n_out, 
                      uint64_t seed);
 void core_pt_net_free(core_pt_net *n);    /* NULL is fine */
 
+/* Threads: forward, grad and AdamW use as many threads as OpenBLAS was set
+ * to (openblas_set_num_threads; core_pt_run sets --threads), with OpenBLAS
+ * itself on one thread during the call; the count changes no number. */
+
 /* x (B, S, S, 3) channels-last floats in [0, 1] (not torch's NCHW).
  * Forward only: logits (B, n_out); feat (B, dim) the encoder's embedding
  * (what core_convnext_forward returns), either may be NULL.  0, or -1 if S < 32. */

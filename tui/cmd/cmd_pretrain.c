@@ -44,7 +44,7 @@ static void usage(FILE *f)
         "  --exclude FILE    catalog ids (one a line) never to train on: a validation\n"
         "                    set kept unseen (make pretrain: the GZ2 ring-vote set)\n"
         "  --seed S          random seed (default 1)\n"
-        "  --threads N       BLAS / decoding threads (default 2)\n"
+        "  --threads N       training / decoding threads (default 2)\n"
         "  --quiet           no progress lines\n",
         d.epochs, d.size, d.crop, d.zoom_lo, d.zoom_hi, d.jitter, d.batch, d.lr, d.wd, d.arch.depths[0], d.arch.depths[1], d.arch.depths[2],
         d.arch.depths[3], d.arch.dims[0], d.arch.dims[1], d.arch.dims[2], d.arch.dims[3]);
