@@ -25,6 +25,7 @@
 
 #define CLAIMS_MAX 256        /* labelers of one task at once, as far as claims go */
 #define CLAIM_TTL_S 900       /* seconds a claim counts without being renewed */
+#define CLAIM_SKEW_S 60       /* a claim dated later than now + this is not believed */
 
 typedef struct {
     uint32_t gid;
@@ -127,11 +128,23 @@ int core_session_refresh(core_session *s)
  * galaxy on screen changes.  A galaxy someone else is answering now counts
  * towards its retirement, so with --retire 1 two volunteers are not shown
  * the same galaxy.  A claim older than CLAIM_TTL_S (a labeler left idle, or
- * killed) no longer counts. */
+ * killed) no longer counts, nor one dated in the future (any group member
+ * can write the meta value: a claim dated year 5138 must not hold a galaxy
+ * for ever); a rewrite drops both. */
 
 static void advance(core_session *s);
 
 static void claims_key(const core_session *s, char *k, size_t n) { snprintf(k, n, "claims/%s", s->schema.name); }
+
+/* 1 when claim line ln ("user gid unix-time") is another labeler's and
+ * still counts at `now`, with its galaxy in *gid. */
+static int claim_live(const char *ln, const char *me, long now, unsigned long *gid)
+{
+    char user[STORE_USER_MAX];
+    long t;
+    if (sscanf(ln, "%31s %lu %ld", user, gid, &t) != 3) return 0;
+    return strcmp(user, me) != 0 && t <= now + CLAIM_SKEW_S && now - t <= CLAIM_TTL_S;
+}
 
 static void load_claims(core_session *s)
 {
@@ -144,11 +157,8 @@ static void load_claims(core_session *s)
     if (store_meta_get(txn, key, &v) == 0) {
         char *save = NULL;
         for (char *ln = strtok_r(v, "\n", &save); ln && s->n_others < CLAIMS_MAX; ln = strtok_r(NULL, "\n", &save)) {
-            char user[STORE_USER_MAX];
             unsigned long gid;
-            long t;
-            if (sscanf(ln, "%31s %lu %ld", user, &gid, &t) != 3) continue;
-            if (strcmp(user, s->user) == 0 || now - t > CLAIM_TTL_S || gid == 0) continue;
+            if (!claim_live(ln, s->user, now, &gid) || gid == 0) continue;
             s->others[s->n_others++] = (uint32_t)gid;
         }
         free(v);
@@ -180,11 +190,8 @@ static int claim_cb(zs_txn *txn, void *p)
     if (v) {
         char *save = NULL;
         for (char *ln = strtok_r(v, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
-            char user[STORE_USER_MAX];
             unsigned long gid;
-            long t;
-            if (sscanf(ln, "%31s %lu %ld", user, &gid, &t) != 3) continue;
-            if (strcmp(user, c->s->user) == 0 || now - t > CLAIM_TTL_S || kept >= CLAIMS_MAX - 1) continue;
+            if (!claim_live(ln, c->s->user, now, &gid) || kept >= CLAIMS_MAX - 1) continue;
             len += (size_t)snprintf(out + len, cap - len, "%s\n", ln);
             kept++;
             c->others_on += c->gid && gid == c->gid;

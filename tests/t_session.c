@@ -562,7 +562,36 @@ static void a_second_answer_by_the_same_user_does_not_retire(void)
     store_close(st);
 }
 
+typedef struct { const char *key, *val; } meta_kv;
+static int put_meta(zs_txn *txn, void *p)
+{
+    const meta_kv *kv = p;
+    return store_meta_put(txn, kv->key, kv->val);
+}
+
+/* Any group member can write meta claims/<task> (issue 21): a claim dated
+ * far in the future must not hold its galaxy for ever, while a fresh one by
+ * another labeler still does and a stale one does not. */
+static void a_claim_dated_in_the_future_holds_nothing(void)
+{
+    zs_store *st = make_ws(4);
+    core_schema s = schema_of("ring");
+    long now = (long)(core_now_us() / 1000000);
+    char claims[256];
+    snprintf(claims, sizeof claims, "ghost1 1 %ld\nghost2 2 99999999999\nghost3 3 %ld\n", now, now - 2000);
+    meta_kv kv = {"claims/ring", claims};
+    ZT_OK(store_write(st, put_meta, &kv));
+    core_session *b = open_as(st, &s, "bob", 1);
+    ZT_CHECK(core_session_gid(b) == 2, "gid 1 is held by a fresh claim, gid 2's claim (year 5138) is not believed: "
+             "bob sees gid 2, got %u", core_session_gid(b));
+    ZT_OK(core_session_answer(b, 0));
+    ZT_CHECK(core_session_gid(b) == 3, "a claim 2000 s old has expired: gid 3 next, got %u", core_session_gid(b));
+    core_session_free(b);
+    store_close(st);
+}
+
 const zt_case zt_suite_session[] = {
+    {"a claim dated in the future holds nothing; a fresh one holds, a stale one not", a_claim_dated_in_the_future_holds_nothing, 0},
     {"a ring answer is committed at once as one tree record, then the next galaxy", ring_answer_is_committed_at_once, 0},
     {"a gz-decals path is committed as ONE record only when the tree is complete", gz_decals_path_is_one_record_when_complete, 0},
     {"undo steps back a question, then retracts the previous galaxy and shows it again", undo_steps_back_then_retracts, 0},
