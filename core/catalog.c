@@ -335,7 +335,9 @@ static int check_row(const core_csv_row *row, void *ctx)
             break;
         case CORE_CATALOG_RA: case CORE_CATALOG_DEC:
             if (!v[0]) break;
-            if (core_parse_double(v, &d)) BAD(c->cols[j], "not a number '%.40s'", v);
+            if (core_parse_double(v, &d) || !isfinite(d)) BAD(c->cols[j], "not a number '%.40s'", v);
+            if (c->kind[j] == CORE_CATALOG_RA && (d < 0 || d > 360)) BAD(c->cols[j], "%.40s is not a right ascension (0..360 degrees)", v);
+            if (c->kind[j] == CORE_CATALOG_DEC && (d < -90 || d > 90)) BAD(c->cols[j], "%.40s is not a declination (-90..90 degrees)", v);
             if (c->kind[j] == CORE_CATALOG_RA) r->ra = d; else r->dec = d;
             break;
         case CORE_CATALOG_PRIOR:

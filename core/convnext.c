@@ -451,8 +451,19 @@ int core_convnext_load(core_convnext **out, const char *path, const char *arch,
     }
     if (load_head(m, st, err, errlen)) goto end;
     const char *ms = core_safetensors_meta(st, "zoosh_input_size"), *mc = core_safetensors_meta(st, "zoosh_crop");
-    m->input_size = ms && atoi(ms) >= 32 && atoi(ms) <= 4096 ? atoi(ms) : 0;
-    core_convnext_set_crop(m, mc ? (float)atof(mc) : 1.0f);
+    char *endp = NULL;
+    long isz = ms ? strtol(ms, &endp, 10) : 0;
+    if (ms && (endp == ms || *endp || isz < 32 || isz > 4096)) {
+        snprintf(err, errlen, "metadata zoosh_input_size '%.20s' is not a size of 32..4096 pixels", ms);
+        goto end;
+    }
+    m->input_size = (int)isz;
+    double crop = mc ? strtod(mc, &endp) : 1.0;
+    if (mc && (endp == mc || *endp || !(crop > 0 && crop <= 1))) {
+        snprintf(err, errlen, "metadata zoosh_crop '%.20s' is not a fraction in (0, 1]", mc);
+        goto end;
+    }
+    core_convnext_set_crop(m, (float)crop);
     m->views = 1;
     const char *ch = getenv("ZOOSH_CNX_CHUNK");
     if (ch && atol(ch) >= 1024) chunk_floats = (size_t)atol(ch);

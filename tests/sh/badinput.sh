@@ -116,6 +116,12 @@ fails_cleanly "a negative vote count is refused" "neg.csv:2: column ring_yes: -2
 printf 'id,file,ring_yes_fraction\nr1,%s,1.7\n' "$img" > frac.csv
 fails_cleanly "a vote fraction above 1 is refused" "frac.csv:2: column ring_yes_fraction: 1.7 is not a vote fraction" \
     "$Z" import ws frac.csv
+for rd in "ra,400,0:column ra: 400 is not a right ascension" "dec,10,-100:column dec: -100 is not a declination" \
+          "ra,nan,0:column ra: not a number 'nan'" "dec,1,inf:column dec: not a number 'inf'"; do
+    v=${rd%%:*} msg=${rd#*:}
+    printf 'id,file,ra,dec\nr1,%s,%s,%s\n' "$img" "$(echo "$v" | cut -d, -f2)" "$(echo "$v" | cut -d, -f3)" > sky.csv
+    fails_cleanly "a sky position out of range is refused ($(echo "$v" | cut -d, -f2,3))" "sky.csv:2: $msg" "$Z" import ws sky.csv
+done
 fails_cleanly "train --target that is no answer of the task is refused, listing them" \
     "--target nope_yes: not an answer of task 'ring' \(one of: ring_yes ring_no\)" "$Z" train ws --task ring --target nope_yes
 fails_cleanly "train --hidden beyond what a head holds is refused" "--hidden 100000000: at most 1024" \
