@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         if (core_image_save_png(path, &im, err, sizeof err)) { fprintf(stderr, "%s: %s\n", path, err); status = 1; }
         core_image_free(&im);
     }
-    /* the labeler's read: thumbnail -> its own RGB copy (encode_gid in tui/label.c) */
+    /* the labeler's read: thumbnail -> its own RGB copy (core_labeler_thumb_get, used by tui/label/images.c) */
     double best = 1e30;
     size_t bytes = 0;
     int codec = -1;
