@@ -1,7 +1,7 @@
 /*
  * image.c - decoding galaxy cutouts into RGB8 (see image.h): PNG through
- * libdeflate or libpng, JPEG through libjpeg(-turbo), FITS through cfitsio; area-averaging
- * resampling; a deterministic PNG writer.
+ * libdeflate or libpng, JPEG through libjpeg(-turbo), FITS through
+ * core/fits.c; area-averaging resampling; a deterministic PNG writer.
  *
  * Every decoder works from memory (core_image_load reads the file first), is
  * chosen by magic bytes, bounds sizes before allocating (CORE_IMAGE_MAX_SIDE
@@ -15,29 +15,18 @@
  *
  * DESIGN (threads): the PNG and JPEG paths keep all state on the caller's
  * stack and are safe to call from several threads at once (the importer
- * decodes with a small pool).  cfitsio's reentrancy depends on how it was
- * built, so FITS decoding is serialised by fits_lock.
- *
- * FITS display: pixel row 1 of a FITS image is the bottom row, so rows are
- * flipped to put north up as ds9 shows it.  A 2-D image becomes grey; a cube
- * of 3 planes is taken as (g, r, z) and drawn as (B, G, R), the DECaLS colour
- * convention.  The stretch is asinh with one black and white level for all
- * planes (so colours keep their ratios): lo = the median of the finite
- * values (the sky, in a galaxy cutout, so the background is black with its
- * noise showing, as survey colour images look), hi = their 99.5th
- * percentile, y = asinh(Q x) / asinh(Q) with x = (v - lo) / (hi - lo)
- * clamped to [0, 1] and Q = 10.  NaNs become black.
+ * decodes with a small pool); FITS (core/fits.c) is serialised there.
  */
 #include "core/image.h"
+#include "core/fits.h"
 
 #include <errno.h>
-#include <fitsio.h>
+#include <stdio.h>   /* before jpeglib.h, which needs FILE */
 #include <jpeglib.h>
 #include <jerror.h>
 #include <libdeflate.h>
 #include <math.h>
 #include <png.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,10 +42,9 @@
 
 #define IMG_MAX_PIXELS (100u * 1000u * 1000u)   /* 100 Mpixel: 300 MB of RGB8 */
 #define IMG_MAX_FILE   (1024ull * 1024 * 1024)  /* 1 GiB */
-#define FITS_ASINH_Q   10.0
 
 
-static int size_ok(long w, long h, char *err, size_t errlen)
+int core_image_size_ok(long w, long h, char *err, size_t errlen)
 {
     if (w <= 0 || h <= 0) { core_set_err(err, errlen, "empty image (%ldx%ld)", w, h); return 0; }
     if (w > CORE_IMAGE_MAX_SIDE || h > CORE_IMAGE_MAX_SIDE ||
@@ -71,7 +59,7 @@ static int size_ok(long w, long h, char *err, size_t errlen)
 int core_image_alloc(core_image *im, int w, int h)
 {
     im->w = 0; im->h = 0; im->px = NULL;
-    if (!size_ok(w, h, NULL, 0)) return -1;
+    if (!core_image_size_ok(w, h, NULL, 0)) return -1;
     im->px = xmalloc((size_t)w * (size_t)h * 3);
     im->w = w; im->h = h;
     return 0;
@@ -161,7 +149,7 @@ static int png_libpng(const uint8_t *buf, size_t len, core_image *out, char *err
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     int depth = png_get_bit_depth(png, info), ctype = png_get_color_type(png, info);
-    if (!size_ok((long)w, (long)h, err, errlen)) goto end;
+    if (!core_image_size_ok((long)w, (long)h, err, errlen)) goto end;
     if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (ctype == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
@@ -494,7 +482,7 @@ static int load_jpeg(const uint8_t *buf, size_t len, int min_side, core_image *o
     created = 1;
     jpeg_mem_src(&cinfo, buf, (unsigned long)len);
     jpeg_read_header(&cinfo, TRUE);
-    if (!size_ok((long)cinfo.image_width, (long)cinfo.image_height, err, errlen)) goto end;
+    if (!core_image_size_ok((long)cinfo.image_width, (long)cinfo.image_height, err, errlen)) goto end;
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         core_set_err(err, errlen, "CMYK JPEG is not supported (convert it to RGB)");
         goto end;
@@ -558,7 +546,7 @@ int core_image_jpeg_encode(const core_image *im, int quality, uint8_t **buf, siz
 {
     *buf = NULL;
     *len = 0;
-    if (!im || !im->px || !size_ok(im->w, im->h, err, errlen)) return -1;
+    if (!im || !im->px || !core_image_size_ok(im->w, im->h, err, errlen)) return -1;
     if (quality < 1 || quality > 100) { core_set_err(err, errlen, "JPEG quality %d is not in 1..100", quality); return -1; }
     struct jpeg_compress_struct cinfo;
     jpeg_err jerr;
@@ -602,150 +590,6 @@ end:
     return ok ? 0 : -1;
 }
 
-/* ----------------------------------------------------------------- FITS */
-
-static pthread_mutex_t fits_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Percentiles lo/hi of the finite values in v (n), from an evenly strided
- * sample of at most 200,000 values: deterministic. 0 when none are finite. */
-static int percentiles(const double *v, size_t n, double plo, double phi, double *lo, double *hi)
-{
-    size_t step = n / 200000 + 1, m = 0;
-    double *s = xmalloc(sizeof(double) * (n / step + 1));
-    for (size_t i = 0; i < n; i += step)
-        if (isfinite(v[i])) s[m++] = v[i];
-    if (m == 0) { free(s); return 0; }
-    qsort(s, m, sizeof(double), cmp_double);
-    *lo = s[(size_t)(plo * (double)(m - 1))];
-    *hi = s[(size_t)(phi * (double)(m - 1))];
-    free(s);
-    return 1;
-}
-
-static uint8_t asinh_byte(double v, double lo, double scale, double norm)
-{
-    if (!isfinite(v)) return 0;
-    double x = (v - lo) * scale;
-    if (x <= 0) return 0;
-    if (x >= 1) return 255;
-    double y = asinh(FITS_ASINH_Q * x) * norm;
-    int b = (int)lrint(y * 255.0);
-    return (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
-}
-
-static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
-{
-    int status = 0, ok = 0;
-    fitsfile *f = NULL;
-    double *v = NULL;
-    /* cfitsio wants a reallocatable buffer; READONLY never reallocates it. */
-    void *mem = (void *)buf;
-    size_t memlen = (len + 2879) / 2880 * 2880;   /* load_fits pads buf to whole records */
-    if (fits_open_memfile(&f, "mem.fits", READONLY, &mem, &memlen, 0, NULL, &status)) {
-        char m[FLEN_STATUS];
-        fits_get_errstatus(status, m);
-        core_set_err(err, errlen, "corrupt FITS: %s", m);
-        f = NULL;
-        goto end;
-    }
-    int nhdu = 0;
-    fits_get_num_hdus(f, &nhdu, &status);
-    int naxis = 0;
-    long naxes[3] = {0, 0, 0};
-    int found = 0;
-    for (int k = 1; k <= nhdu && !found && status == 0; k++) {
-        int type = 0;
-        if (fits_movabs_hdu(f, k, &type, &status)) break;
-        if (type != IMAGE_HDU) continue;
-        int bitpix;
-        if (fits_get_img_param(f, 3, &bitpix, &naxis, naxes, &status)) break;
-        if (naxis == 2 || (naxis == 3 && (naxes[2] == 1 || naxes[2] == 3))) found = 1;
-        else if (naxis == 3) {
-            core_set_err(err, errlen, "FITS cube with %ld planes (need 1 or 3)", naxes[2]);
-            goto end;
-        } else if (naxis > 3) {
-            core_set_err(err, errlen, "FITS image with %d axes (need 2 or 3)", naxis);
-            goto end;
-        }
-    }
-    if (status) {
-        char m[FLEN_STATUS];
-        fits_get_errstatus(status, m);
-        core_set_err(err, errlen, "corrupt FITS: %s", m);
-        goto end;
-    }
-    if (!found) { core_set_err(err, errlen, "FITS file holds no 2-D image"); goto end; }
-    long w = naxes[0], h = naxes[1];
-    if (!size_ok(w, h, err, errlen)) goto end;
-    int planes = (naxis == 3) ? (int)naxes[2] : 1;
-    size_t np = (size_t)w * (size_t)h;
-    v = xmalloc(sizeof(double) * np * (size_t)planes);   /* (planes, h, w), FITS order */
-    /* cfitsio pads a short memory file with zeros: check the data is all there */
-    LONGLONG head0 = 0, data0 = 0, data1 = 0;
-    int bitpix_now = 0;
-    fits_get_hduaddrll(f, &head0, &data0, &data1, &status);
-    fits_get_img_type(f, &bitpix_now, &status);
-    unsigned long long need = (unsigned long long)data0 +
-        (unsigned long long)np * (unsigned long long)planes * (unsigned long long)(abs(bitpix_now) / 8);
-    if (status == 0 && need > len) {
-        core_set_err(err, errlen, "truncated FITS (data needs %llu bytes, the file has %zu)", need, len);
-        goto end;
-    }
-    double nulval = NAN;
-    int anynul = 0;
-    if (fits_read_img(f, TDOUBLE, 1, (LONGLONG)(np * (size_t)planes), &nulval, v, &anynul, &status)) {
-        char m[FLEN_STATUS];
-        fits_get_errstatus(status, m);
-        core_set_err(err, errlen, "corrupt or truncated FITS data: %s", m);
-        goto end;
-    }
-    double lo = 0, hi = 1;
-    if (!percentiles(v, np * (size_t)planes, 0.5, 0.995, &lo, &hi)) { lo = 0; hi = 1; }
-    if (!(hi > lo)) hi = lo + 1;
-    double scale = 1.0 / (hi - lo), norm = 1.0 / asinh(FITS_ASINH_Q);
-    if (core_image_alloc(out, (int)w, (int)h)) { core_set_err(err, errlen, "out of memory"); goto end; }
-    for (long y = 0; y < h; y++) {
-        uint8_t *row = out->px + (size_t)(h - 1 - y) * (size_t)w * 3;   /* FITS row 1 = bottom */
-        for (long x = 0; x < w; x++) {
-            size_t i = (size_t)y * (size_t)w + (size_t)x;
-            if (planes == 3) {
-                row[x * 3 + 0] = asinh_byte(v[2 * np + i], lo, scale, norm);  /* z -> R */
-                row[x * 3 + 1] = asinh_byte(v[1 * np + i], lo, scale, norm);  /* r -> G */
-                row[x * 3 + 2] = asinh_byte(v[0 * np + i], lo, scale, norm);  /* g -> B */
-            } else {
-                uint8_t b = asinh_byte(v[i], lo, scale, norm);
-                row[x * 3 + 0] = row[x * 3 + 1] = row[x * 3 + 2] = b;
-            }
-        }
-    }
-    ok = 1;
-end:
-    if (f) { int st2 = 0; fits_close_file(f, &st2); }
-    free(v);
-    return ok ? 0 : -1;
-}
-
-static int load_fits(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
-{
-    if (len < 2880) { core_set_err(err, errlen, "truncated FITS (%zu bytes, a header block is 2880)", len); return -1; }
-    /* cfitsio reads whole 2880-byte records, past the end of a memory file
-     * whose length is not a multiple of 2880: give it a zero-padded copy
-     * (heap overflow found by tests/fuzz/fuzz_image.c) */
-    uint8_t *pad = NULL;
-    if (len % 2880) { pad = xcalloc(len + 2880 - len % 2880, 1); memcpy(pad, buf, len); }
-    pthread_mutex_lock(&fits_lock);
-    int rc = load_fits_locked(pad ? pad : buf, len, out, err, errlen);
-    pthread_mutex_unlock(&fits_lock);
-    free(pad);
-    return rc;
-}
-
 /* --------------------------------------------------------------- loading */
 
 int core_image_load_mem(const void *buf, size_t len, core_image *out, char *err, size_t errlen)
@@ -756,7 +600,7 @@ int core_image_load_mem(const void *buf, size_t len, core_image *out, char *err,
     if (err && errlen) err[0] = 0;
     if (len >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) return load_png(b, len, out, err, errlen);
     if (len >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return load_jpeg(b, len, 0, out, err, errlen);
-    if (len >= 9 && memcmp(b, "SIMPLE  =", 9) == 0) return load_fits(b, len, out, err, errlen);
+    if (len >= 9 && memcmp(b, "SIMPLE  =", 9) == 0) return core_fits_decode(b, len, out, err, errlen);
     if (len == 0) core_set_err(err, errlen, "empty file");
     else core_set_err(err, errlen, "not a PNG/JPEG/FITS file");
     return -1;
@@ -1074,7 +918,7 @@ int core_image_save_png_mem(const core_image *im, uint8_t **buf, size_t *len)
 {
     *buf = NULL;
     *len = 0;
-    if (!im || !im->px || !size_ok(im->w, im->h, NULL, 0)) return -1;
+    if (!im || !im->px || !core_image_size_ok(im->w, im->h, NULL, 0)) return -1;
     png_sink s = {0};
     if (encode_png(im, &s, 0)) { free(s.buf); return -1; }
     *buf = s.buf;
@@ -1097,7 +941,7 @@ int core_image_save_png(const char *path, const core_image *im, char *err, size_
 /* Added by the simulator (sim.c): Huffman-only deflate, for noisy images. */
 int core_image_save_png_fast(const char *path, const core_image *im, char *err, size_t errlen)
 {
-    if (!im || !im->px || !size_ok(im->w, im->h, NULL, 0)) { core_set_err(err, errlen, "cannot encode PNG"); return -1; }
+    if (!im || !im->px || !core_image_size_ok(im->w, im->h, NULL, 0)) { core_set_err(err, errlen, "cannot encode PNG"); return -1; }
     png_sink s = {0};
     if (encode_png(im, &s, 1)) { free(s.buf); core_set_err(err, errlen, "cannot encode PNG"); return -1; }
     FILE *f = fopen(path, "wb");

@@ -28,6 +28,9 @@ int  core_image_load(const char *path, core_image *out, char *err, size_t errlen
 int  core_image_load_mem(const void *buf, size_t len, core_image *out, char *err, size_t errlen);
 void core_image_free(core_image *im);   /* frees px; NULL or empty is fine */
 int  core_image_alloc(core_image *im, int w, int h);
+/* 1 when a decoder may allocate a w x h image (at most CORE_IMAGE_MAX_SIDE a
+ * side and 100 Mpixel), else 0 with the reason in err. */
+int  core_image_size_ok(long w, long h, char *err, size_t errlen);
 
 /* The PNG decoder's two paths, held byte-identical by the tests.
  * core_image_load_mem takes the fast one (8-bit grey / grey+alpha / RGB /

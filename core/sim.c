@@ -1,5 +1,8 @@
 /*
  * sim.c - simulated DECaLS-like galaxy cutouts with known morphology (see sim.h).
+ * One file of ~1,600 lines: every step below draws from one per-galaxy RNG
+ * stream in a fixed order, and keeping the steps together keeps that order
+ * (and so every catalog ever made by a seed) in one place.
  *
  * Rendering, per galaxy (lengths drawn in pixels of a 424 px cutout, then
  * scaled to the requested side):
