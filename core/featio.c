@@ -261,31 +261,23 @@ end:
     return ok ? 0 : -1;
 }
 
-static int write_full(int fd, const void *buf, size_t n)
+/* All n bytes written (wr) or read, through EINTR: 0, or -1 on an error or
+ * an early end of file. */
+static int full_io(int fd, void *buf, size_t n, int wr)
 {
-    const char *p = buf;
+    char *p = buf;
     while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
+        ssize_t k = wr ? write(fd, p, n) : read(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        p += k;
+        n -= (size_t)k;
     }
     return 0;
 }
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
+static int write_full(int fd, const void *buf, size_t n) { return full_io(fd, (void *)buf, n, 1); }
+static int read_full(int fd, void *buf, size_t n) { return full_io(fd, buf, n, 0); }
 
 #define H5_REPLY_PAGE ((off_t)65536)   /* where the vectors start in the reply file: page aligned */
 
