@@ -169,34 +169,36 @@ int core_csv_read(const char *path, core_csv_row_fn fn, void *ctx, char *err, si
 
 static int blank(char ch) { return ch == ' ' || ch == '\t'; }
 
-int core_parse_double(const char *s, double *out)
+/* One number with blanks around it, as strtod (d) or strtof (f, its own
+ * rounding, not strtod's narrowed): 0, or -1 when it is not one or
+ * overflows; only the one asked for is written. */
+static int parse_number(const char *s, double *d, float *f)
 {
     while (blank(*s)) s++;
     if (!*s) return -1;
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
+    double vd = 0;
+    float vf = 0;
+    if (d) vd = strtod(s, &end);
+    else vf = strtof(s, &end);
     if (end == s) return -1;
     while (blank(*end)) end++;
     if (*end) return -1;
-    if (errno == ERANGE && isinf(v)) return -1;
-    *out = v;
+    if (errno == ERANGE && (d ? isinf(vd) : isinf(vf))) return -1;
+    if (d) *d = vd;
+    else *f = vf;
     return 0;
+}
+
+int core_parse_double(const char *s, double *out)
+{
+    return parse_number(s, out, NULL);
 }
 
 int core_parse_float(const char *s, float *out)
 {
-    while (blank(*s)) s++;
-    if (!*s) return -1;
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (end == s) return -1;
-    while (blank(*end)) end++;
-    if (*end) return -1;
-    if (errno == ERANGE && isinf(v)) return -1;
-    *out = v;
-    return 0;
+    return parse_number(s, NULL, out);
 }
 
 void core_csv_put(FILE *f, const char *field)

@@ -261,31 +261,23 @@ end:
     return ok ? 0 : -1;
 }
 
-static int write_full(int fd, const void *buf, size_t n)
+/* All n bytes written (wr) or read, through EINTR: 0, or -1 on an error or
+ * an early end of file. */
+static int full_io(int fd, void *buf, size_t n, int wr)
 {
-    const char *p = buf;
+    char *p = buf;
     while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
+        ssize_t k = wr ? write(fd, p, n) : read(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        p += k;
+        n -= (size_t)k;
     }
     return 0;
 }
 
-static int read_full(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
+static int write_full(int fd, const void *buf, size_t n) { return full_io(fd, (void *)buf, n, 1); }
+static int read_full(int fd, void *buf, size_t n) { return full_io(fd, buf, n, 0); }
 
 #define H5_REPLY_PAGE ((off_t)65536)   /* where the vectors start in the reply file: page aligned */
 
@@ -404,35 +396,35 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
     return 0;
 }
 
+/* One dataset of rank dims from data (memory type mtype) into fid as ftype:
+ * 0, or -1 with "<path>: cannot write <name>". */
+static int h5_write(hid_t fid, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
+                    const void *data, const char *path, char *err, size_t errlen)
+{
+    hid_t sid = H5Screate_simple(rank, dims, NULL);
+    hid_t did = H5Dcreate2(fid, name, ftype, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = did < 0 || H5Dwrite(did, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0;
+    if (rc) core_set_err(err, errlen, "%s: cannot write %s", path, name);
+    if (did >= 0) H5Dclose(did);
+    if (sid >= 0) H5Sclose(sid);
+    return rc;
+}
+
 int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, size_t errlen)
 {
     int ok = 0;
-    hid_t fid = -1, sid = -1, did = -1, tid = -1;
+    hid_t fid = -1, tid = -1;
     char **labels = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (fid < 0) { core_set_err(err, errlen, "%s: cannot create", path); goto end; }
     hsize_t d3[3] = {(hsize_t)fs->n, (hsize_t)fs->dim, 1};
-    sid = H5Screate_simple(3, d3, NULL);
-    did = H5Dcreate2(fid, "predictions", H5T_IEEE_F32LE, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (did < 0 || H5Dwrite(did, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, fs->x) < 0) {
-        core_set_err(err, errlen, "%s: cannot write predictions", path);
-        goto end;
-    }
-    H5Dclose(did); did = -1;
-    H5Sclose(sid); sid = -1;
+    if (h5_write(fid, "predictions", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d3, fs->x, path, err, errlen)) goto end;
     tid = H5Tcopy(H5T_C_S1);
     H5Tset_size(tid, H5T_VARIABLE);
     H5Tset_cset(tid, H5T_CSET_UTF8);
     hsize_t d1 = (hsize_t)fs->n;
-    sid = H5Screate_simple(1, &d1, NULL);
-    did = H5Dcreate2(fid, "id_str", tid, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (did < 0 || H5Dwrite(did, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, fs->ids) < 0) {
-        core_set_err(err, errlen, "%s: cannot write id_str", path);
-        goto end;
-    }
-    H5Dclose(did); did = -1;
-    H5Sclose(sid); sid = -1;
+    if (h5_write(fid, "id_str", tid, tid, 1, &d1, fs->ids, path, err, errlen)) goto end;
     labels = xmalloc(sizeof(char *) * (size_t)fs->dim);
     for (int j = 0; j < fs->dim; j++) {
         char b[32];
@@ -440,18 +432,11 @@ int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, siz
         labels[j] = xstrdup(b);
     }
     d1 = (hsize_t)fs->dim;
-    sid = H5Screate_simple(1, &d1, NULL);
-    did = H5Dcreate2(fid, "label_cols", tid, sid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (did < 0 || H5Dwrite(did, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels) < 0) {
-        core_set_err(err, errlen, "%s: cannot write label_cols", path);
-        goto end;
-    }
+    if (h5_write(fid, "label_cols", tid, tid, 1, &d1, labels, path, err, errlen)) goto end;
     ok = 1;
 end:
     if (labels) { for (int j = 0; j < fs->dim; j++) free(labels[j]); free(labels); }
     if (tid >= 0) H5Tclose(tid);
-    if (did >= 0) H5Dclose(did);
-    if (sid >= 0) H5Sclose(sid);
     if (fid >= 0 && H5Fclose(fid) < 0 && ok) { core_set_err(err, errlen, "%s: cannot close", path); ok = 0; }
     return ok ? 0 : -1;
 }

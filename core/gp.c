@@ -14,7 +14,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -410,19 +409,10 @@ int core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int d
     /* DESIGN: each start runs BFGS on its own scratch and writes only its own
      * job; the model is read-only until all are joined.  As many threads as
      * OpenBLAS may use, BLAS itself one thread meanwhile (as convnext.c). */
-    int blas = openblas_get_num_threads(), nt = blas;
+    int nt = openblas_get_num_threads();
     if (nt > ns) nt = ns;
     if (nt > 1 && n >= 32) {
-        pthread_t th[GP_MAX_STARTS];
-        int started[GP_MAX_STARTS] = {0};
-        openblas_set_num_threads(1);
-        for (int s = 1; s < ns; s++) started[s] = pthread_create(&th[s], NULL, fit_worker, &jobs[s]) == 0;
-        fit_worker(&jobs[0]);
-        for (int s = 1; s < ns; s++) {
-            if (started[s]) pthread_join(th[s], NULL);
-            else fit_worker(&jobs[s]);
-        }
-        openblas_set_num_threads(blas);
+        core_jobs_run(fit_worker, jobs, sizeof jobs[0], ns);
     } else {
         for (int s = 0; s < ns; s++) fit_worker(&jobs[s]);
     }
@@ -556,25 +546,16 @@ static void *predict_worker(void *p)
 
 void core_gp_predict(const core_gp *g, const float *x, int n, float *mu, float *sd)
 {
-    int nt = openblas_get_num_threads(), nt0 = nt;
+    int nt = openblas_get_num_threads();
     if (nt > GP_THREADS) nt = GP_THREADS;
     if (nt > n / GP_ROWS_PER_THREAD) nt = n / GP_ROWS_PER_THREAD;
     if (nt <= 1) { predict_rows(g, x, n, mu, sd); return; }
-    pthread_t th[GP_THREADS];
     predict_job jobs[GP_THREADS];
-    int started[GP_THREADS] = {0};
     for (int t = 0; t < nt; t++) {
         int r0 = (int)((long long)n * t / nt), r1 = (int)((long long)n * (t + 1) / nt);
         jobs[t] = (predict_job){g, x + (size_t)r0 * g->d, r1 - r0, mu + r0, sd ? sd + r0 : NULL};
     }
-    openblas_set_num_threads(1);
-    for (int t = 1; t < nt; t++) started[t] = pthread_create(&th[t], NULL, predict_worker, &jobs[t]) == 0;
-    predict_worker(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else predict_worker(&jobs[t]);
-    }
-    openblas_set_num_threads(nt0);
+    core_jobs_run(predict_worker, jobs, sizeof jobs[0], nt);
 }
 
 void core_gp_predict_naive(const core_gp *g, const float *x, int n, float *mu, float *sd)

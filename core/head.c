@@ -18,7 +18,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,16 +615,7 @@ int core_ens_fit(core_ens **out, const core_head_cfg *cfg, int m, const float *x
     if (rc == 0 && n > 0) {
         int blas = openblas_get_num_threads(), nt = blas < m ? blas : m;
         if (nt > 1 && n >= 256) {
-            pthread_t th[CORE_ENS_MAX_M];
-            int started[CORE_ENS_MAX_M] = {0};
-            openblas_set_num_threads(1);
-            for (int k = 1; k < m; k++) started[k] = pthread_create(&th[k], NULL, member_worker, &jobs[k]) == 0;
-            member_worker(&jobs[0]);
-            for (int k = 1; k < m; k++) {
-                if (started[k]) pthread_join(th[k], NULL);
-                else member_worker(&jobs[k]);
-            }
-            openblas_set_num_threads(blas);
+            core_jobs_run(member_worker, jobs, sizeof jobs[0], m);
         } else {
             for (int k = 0; k < m; k++) member_worker(&jobs[k]);
         }
@@ -875,16 +865,7 @@ void core_ens_predict_threads(const core_ens *e, const float *x, int n, float *p
                                 (int)((long long)nblk * t / nt), (int)((long long)nblk * (t + 1) / nt)};
     /* one-threaded BLAS even for one worker: a sgemm this thin (M or M C
      * outputs) only loses by OpenBLAS's threads waking and spinning */
-    if (blas > 1) openblas_set_num_threads(1);
-    pthread_t th[16];
-    int started[16] = {0};
-    for (int t = 1; t < nt; t++) started[t] = pthread_create(&th[t], NULL, predict_worker, &jobs[t]) == 0;
-    predict_blocks(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else predict_blocks(&jobs[t]);
-    }
-    if (blas > 1) openblas_set_num_threads(blas);
+    core_jobs_run(predict_worker, jobs, sizeof jobs[0], nt);
     free(Wall);
     free(ball);
 }

@@ -78,17 +78,23 @@ static void anomaly_key(char *buf, size_t len, const char *features)
     snprintf(buf, len, "anomaly/%.60s", features);
 }
 
+/* The blob "<task>/<what>" of db. */
+static int blob_get(zs_txn *txn, int db, const char *task, const char *what, const void **data, size_t *len)
+{
+    char key[64];
+    blob_key(key, sizeof key, task, what);
+    return store_blob_get(txn, db, key, data, len);
+}
+
 /* ------------------------------------------------------------ readers */
 
 int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_model_info *info)
 {
-    char key[64];
     const void *data;
     size_t len;
     *gids = NULL;
     *n = 0;
-    blob_key(key, sizeof key, task, "queue");
-    int rc = store_blob_get(txn, STORE_DB_SCORES, key, &data, &len);
+    int rc = blob_get(txn, STORE_DB_SCORES, task, "queue", &data, &len);
     if (rc != 0) return rc;
     core_model_info tmp;
     if (info_unpack(data, len, info ? info : &tmp) != 0 || len < INFO_BYTES + 4) return STORE_ECORRUPT;
@@ -103,12 +109,10 @@ int core_queue_get(zs_txn *txn, const char *task, uint32_t **gids, int *n, core_
 
 int core_pred_get(zs_txn *txn, const char *task, uint32_t gid, float *p, int max, int *n)
 {
-    char key[64];
     const void *data;
     size_t len;
     *n = 0;
-    blob_key(key, sizeof key, task, "pred");
-    int rc = store_blob_get(txn, STORE_DB_SCORES, key, &data, &len);
+    int rc = blob_get(txn, STORE_DB_SCORES, task, "pred", &data, &len);
     if (rc != 0) return rc;
     const uint8_t *b = data;
     uint32_t C, maxg;
@@ -125,23 +129,19 @@ int core_pred_get(zs_txn *txn, const char *task, uint32_t gid, float *p, int max
 
 int core_model_info_get(zs_txn *txn, const char *task, core_model_info *info)
 {
-    char key[64];
     const void *data;
     size_t len;
-    blob_key(key, sizeof key, task, "head");
-    int rc = store_blob_get(txn, STORE_DB_MODELS, key, &data, &len);
+    int rc = blob_get(txn, STORE_DB_MODELS, task, "head", &data, &len);
     if (rc != 0) return rc;
     return info_unpack(data, len, info);
 }
 
 int core_learn_curve_get(zs_txn *txn, const char *task, int *n_train, double *value, int max, int *n)
 {
-    char key[64];
     const void *data;
     size_t len;
     *n = 0;
-    blob_key(key, sizeof key, task, "curve");
-    int rc = store_blob_get(txn, STORE_DB_SCORES, key, &data, &len);
+    int rc = blob_get(txn, STORE_DB_SCORES, task, "curve", &data, &len);
     if (rc != 0) return rc;
     if (len % CURVE_REC != 0) return STORE_ECORRUPT;
     int m = (int)(len / CURVE_REC), first = m > max ? m - max : 0;
@@ -161,12 +161,10 @@ int core_learn_store_gp_start(zs_store *st, const char *task, core_gp_hyper *hp)
     zs_txn *txn;
     int rc = store_read_begin(st, &txn);
     if (rc != 0) return STORE_ENOTFOUND;
-    char key[96];
     const void *data;
     size_t len;
     rc = STORE_ENOTFOUND;
-    blob_key(key, sizeof key, task, "head");
-    if (store_blob_get(txn, STORE_DB_MODELS, key, &data, &len) == 0 && len >= INFO_BYTES + 8) {
+    if (blob_get(txn, STORE_DB_MODELS, task, "head", &data, &len) == 0 && len >= INFO_BYTES + 8) {
         uint32_t kind, el;
         memcpy(&kind, (const uint8_t *)data + INFO_BYTES, 4);
         memcpy(&el, (const uint8_t *)data + INFO_BYTES + 4, 4);
@@ -182,15 +180,13 @@ int core_learn_store_gp_start(zs_store *st, const char *task, core_gp_hyper *hp)
 int core_learn_store_prior_get(zs_store *st, const char *task, const char *features, uint32_t fingerprint,
                                core_ens **e, core_model_info *info)
 {
-    char key[96];
     zs_txn *txn;
     *e = NULL;
     if (store_read_begin(st, &txn) != 0) return STORE_ENOTFOUND;
     const void *data;
     size_t len;
     core_model_info in;
-    blob_key(key, sizeof key, task, "head.prior");
-    if (store_blob_get(txn, STORE_DB_MODELS, key, &data, &len) == 0 &&
+    if (blob_get(txn, STORE_DB_MODELS, task, "head.prior", &data, &len) == 0 &&
         info_unpack(data, len, &in) == 0 && len >= INFO_BYTES + 8) {
         uint32_t np, el;
         memcpy(&np, (const uint8_t *)data + INFO_BYTES, 4);

@@ -255,19 +255,27 @@ end:
     return rc;
 }
 
-int core_safetensors_open_mem(core_safetensors **out, const void *buf, size_t len,
-                              char *err, size_t errlen)
+/* A handle on buf (the mapping map, or NULL), parsed; -1 (freed) when it does not parse. */
+static int open_buf(core_safetensors **out, const void *buf, size_t len, void *map, char *err, size_t errlen)
 {
     core_safetensors *st = xcalloc(1, sizeof *st);
+    st->map = map;
+    st->map_len = map ? len : 0;
     st->buf = buf;
     st->len = len;
-    *out = NULL;
     if (parse(st, err, errlen)) {
         core_safetensors_close(st);
         return -1;
     }
     *out = st;
     return 0;
+}
+
+int core_safetensors_open_mem(core_safetensors **out, const void *buf, size_t len,
+                              char *err, size_t errlen)
+{
+    *out = NULL;
+    return open_buf(out, buf, len, NULL, err, errlen);
 }
 
 int core_safetensors_open(core_safetensors **out, const char *path, char *err, size_t errlen)
@@ -295,17 +303,7 @@ int core_safetensors_open(core_safetensors **out, const char *path, char *err, s
         }
     }
     close(fd);
-    core_safetensors *st = xcalloc(1, sizeof *st);
-    st->map = map;
-    st->map_len = len;
-    st->buf = map;
-    st->len = len;
-    if (parse(st, err, errlen)) {
-        core_safetensors_close(st);
-        return -1;
-    }
-    *out = st;
-    return 0;
+    return open_buf(out, map, len, map, err, errlen);
 }
 
 void core_safetensors_close(core_safetensors *st)

@@ -3,6 +3,9 @@
  */
 #include "core/util.h"
 
+#include <cblas.h>
+#include <pthread.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -255,4 +258,22 @@ int core_out_close(core_outfile *o, int keep, char *err, size_t errlen)
     free(o->tmp);
     memset(o, 0, sizeof *o);
     return keep ? rc : 0;
+}
+
+void core_jobs_run(void *(*fn)(void *), void *jobs, size_t size, int n)
+{
+    if (n < 1) return;
+    pthread_t *th = xmalloc((size_t)n * sizeof *th);
+    int *started = xcalloc((size_t)n, sizeof *started);
+    int blas = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    for (int s = 1; s < n; s++) started[s] = pthread_create(&th[s], NULL, fn, (char *)jobs + (size_t)s * size) == 0;
+    fn(jobs);
+    for (int s = 1; s < n; s++) {
+        if (started[s]) pthread_join(th[s], NULL);
+        else fn((char *)jobs + (size_t)s * size);
+    }
+    openblas_set_num_threads(blas);
+    free(started);
+    free(th);
 }

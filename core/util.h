@@ -44,6 +44,13 @@ int core_path_is_lmdb(const char *path);
  * keep == 0 discards it.  Always releases o. */
 int core_out_close(core_outfile *o, int keep, char *err, size_t errlen);
 
+/* Runs fn on each of n jobs (an array of n elements of size bytes): jobs
+ * 1..n-1 on threads of their own, job 0 on the caller's, a job whose thread
+ * does not start on the caller's after it; returns when all are done.
+ * OpenBLAS is one-threaded meanwhile (the jobs are the parallelism) and
+ * gets its thread count back.  The jobs must share nothing they write. */
+void core_jobs_run(void *(*fn)(void *), void *jobs, size_t size, int n);
+
 int64_t core_now_us(void);        /* CLOCK_REALTIME, microseconds */
 double  core_mono_s(void);        /* CLOCK_MONOTONIC, seconds */
 

@@ -314,6 +314,17 @@ end:
     return rc;
 }
 
+/* stat() of a workspace's path: 0; EACCES, said so; or STORE_ENOWS with
+ * "<dir>: <missing>". */
+static int stat_ws(const char *path, const char *dir, const char *missing, struct stat *sb)
+{
+    if (stat(path, sb) == 0) return 0;
+    int e = errno;
+    if (e == EACCES) { store_impl_set_err("permission denied (ask the workspace's owner for group access)"); return e; }
+    store_impl_set_err("%s: %s", dir, missing);
+    return STORE_ENOWS;
+}
+
 int store_open(zs_store **out, const char *dir, unsigned flags)
 {
     *out = NULL;
@@ -347,19 +358,10 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         created_data = 1;
     } else {
         struct stat sb;
-        if (stat(dir, &sb) != 0) {
-            int e = errno;
-            if (e == EACCES) { store_impl_set_err("permission denied (ask the workspace's owner for group access)"); return e; }
-            store_impl_set_err("%s: no such directory", dir);
-            return STORE_ENOWS;
-        }
+        int e = stat_ws(dir, dir, "no such directory", &sb);
+        if (e) return e;
         if (!S_ISDIR(sb.st_mode)) { store_impl_set_err("%s: not a directory", dir); return STORE_ENOWS; }
-        if (stat(data, &sb) != 0) {
-            int e = errno;
-            if (e == EACCES) { store_impl_set_err("permission denied (ask the workspace's owner for group access)"); return e; }
-            store_impl_set_err("%s: no data.mdb", dir);
-            return STORE_ENOWS;
-        }
+        if ((e = stat_ws(data, dir, "no data.mdb", &sb)) != 0) return e;
         if (!S_ISREG(sb.st_mode)) { store_impl_set_err("%s is not a regular file", data); return STORE_ECORRUPT; }
         /* LMDB would take an empty file for a new environment and write one
          * into it: here it is a workspace that lost its contents. */

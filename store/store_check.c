@@ -70,176 +70,224 @@ static void problem(report *r, const char *fmt, ...)
     r->rep[r->len] = 0;
 }
 
-static void check_galaxies(zs_txn *txn, report *rp)
+/* One record of a walk: k and v as the cursor gives them. */
+typedef void (*row_fn)(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx);
+
+/* Calls fn on every record of db, in key order.  -1 when no cursor opens
+ * ("<what>: cannot open a cursor" reported); else 0 and *end = the cursor's
+ * last return, MDB_NOTFOUND when the walk reached the end (walk_stopped). */
+static int walk(zs_txn *txn, report *rp, int db, const char *what, row_fn fn, void *ctx, int *end)
 {
     MDB_cursor *c;
     MDB_val k, v;
     int r;
-    if (mdb_cursor_open(txn->t, D(txn, DB_GALAXIES), &c)) { problem(rp, "galaxies: cannot open a cursor"); return; }
-    uint32_t expect = 1;
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 4) { problem(rp, "galaxies: key of %zu bytes", k.mv_size); continue; }
-        uint32_t gid = get_be32(k.mv_data);
-        if (gid != expect) problem(rp, "galaxies: gid %u follows %u (gids should be dense)", gid, expect - 1);
-        expect = gid + 1;
-        store_galaxy g;
-        if (store_impl_galaxy_decode(&v, gid, &g)) { problem(rp, "galaxies: record of gid %u does not parse", gid); continue; }
-        uint32_t idx;
-        int rc = store_galaxy_find(txn, g.id_str, &idx);
-        if (rc) problem(rp, "ids: galaxy %u '%s' missing from the id index", gid, g.id_str);
-        else if (idx != gid) problem(rp, "ids: '%s' points to gid %u, the galaxy record is gid %u", g.id_str, idx, gid);
-        store_galaxy_free(&g);
-    }
-    if (r != MDB_NOTFOUND) problem(rp, "galaxies: walk stopped: %s", mdb_strerror(r));
+    if (mdb_cursor_open(txn->t, D(txn, db), &c)) { problem(rp, "%s: cannot open a cursor", what); return -1; }
+    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) fn(txn, rp, &k, &v, ctx);
     mdb_cursor_close(c);
+    *end = r;
+    return 0;
+}
 
-    if (mdb_cursor_open(txn->t, D(txn, DB_IDS), &c)) { problem(rp, "ids: cannot open a cursor"); return; }
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        int kl = k.mv_size > 200 ? 200 : (int)k.mv_size;
-        if (v.mv_size != 4) { problem(rp, "ids: entry '%.*s' is %zu bytes", kl, (char *)k.mv_data, v.mv_size); continue; }
-        uint32_t gid = get_be32(v.mv_data);
-        store_galaxy g;
-        int rc = store_galaxy_get(txn, gid, &g);
-        if (rc) { problem(rp, "ids: '%.*s' points to gid %u, which %s", kl, (char *)k.mv_data, gid,
-                          rc == STORE_ENOTFOUND ? "does not exist" : "does not parse"); continue; }
-        if (strlen(g.id_str) != k.mv_size || memcmp(g.id_str, k.mv_data, k.mv_size) != 0)
-            problem(rp, "ids: '%.*s' points to gid %u whose id is '%s'", kl, (char *)k.mv_data, gid, g.id_str);
-        store_galaxy_free(&g);
-    }
-    if (r != MDB_NOTFOUND) problem(rp, "ids: walk stopped: %s", mdb_strerror(r));
-    mdb_cursor_close(c);
+static void walk_stopped(report *rp, const char *what, int end)
+{
+    if (end != MDB_NOTFOUND) problem(rp, "%s: walk stopped: %s", what, mdb_strerror(end));
+}
+
+/* A "name '\0' gid (u32 BE)" key (features, priors): 0 and the name's
+ * length and the gid, or -1 when it does not parse. */
+static int set_key(const MDB_val *k, size_t *nl, uint32_t *gid)
+{
+    const unsigned char *kp = k->mv_data;
+    const unsigned char *z = memchr(kp, 0, k->mv_size);
+    if (!z || (size_t)(z - kp) + 5 != k->mv_size) return -1;
+    *nl = (size_t)(z - kp);
+    *gid = get_be32(z + 1);
+    return 0;
+}
+
+static void galaxy_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    uint32_t *expect = ctx;
+    if (k->mv_size != 4) { problem(rp, "galaxies: key of %zu bytes", k->mv_size); return; }
+    uint32_t gid = get_be32(k->mv_data);
+    if (gid != *expect) problem(rp, "galaxies: gid %u follows %u (gids should be dense)", gid, *expect - 1);
+    *expect = gid + 1;
+    store_galaxy g;
+    if (store_impl_galaxy_decode(v, gid, &g)) { problem(rp, "galaxies: record of gid %u does not parse", gid); return; }
+    uint32_t idx;
+    int rc = store_galaxy_find(txn, g.id_str, &idx);
+    if (rc) problem(rp, "ids: galaxy %u '%s' missing from the id index", gid, g.id_str);
+    else if (idx != gid) problem(rp, "ids: '%s' points to gid %u, the galaxy record is gid %u", g.id_str, idx, gid);
+    store_galaxy_free(&g);
+}
+
+static void id_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    (void)ctx;
+    int kl = k->mv_size > 200 ? 200 : (int)k->mv_size;
+    if (v->mv_size != 4) { problem(rp, "ids: entry '%.*s' is %zu bytes", kl, (char *)k->mv_data, v->mv_size); return; }
+    uint32_t gid = get_be32(v->mv_data);
+    store_galaxy g;
+    int rc = store_galaxy_get(txn, gid, &g);
+    if (rc) { problem(rp, "ids: '%.*s' points to gid %u, which %s", kl, (char *)k->mv_data, gid,
+                      rc == STORE_ENOTFOUND ? "does not exist" : "does not parse"); return; }
+    if (strlen(g.id_str) != k->mv_size || memcmp(g.id_str, k->mv_data, k->mv_size) != 0)
+        problem(rp, "ids: '%.*s' points to gid %u whose id is '%s'", kl, (char *)k->mv_data, gid, g.id_str);
+    store_galaxy_free(&g);
+}
+
+static void check_galaxies(zs_txn *txn, report *rp)
+{
+    uint32_t expect = 1;
+    int end;
+    if (walk(txn, rp, DB_GALAXIES, "galaxies", galaxy_row, &expect, &end)) return;
+    walk_stopped(rp, "galaxies", end);
+    if (walk(txn, rp, DB_IDS, "ids", id_row, NULL, &end)) return;
+    walk_stopped(rp, "ids", end);
+}
+
+static void thumb_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    int layout = *(const int *)ctx;
+    if (k->mv_size != 4) { problem(rp, "thumbs: key of %zu bytes", k->mv_size); return; }
+    uint32_t gid = get_be32(k->mv_data);
+    store_thumb th;
+    if (store_impl_thumb_parse(v, &th)) problem(rp, "thumbs: thumbnail of gid %u does not parse", gid);
+    else if (th.codec != STORE_THUMB_RAW && layout < 2)
+        problem(rp, "thumbs: thumbnail of gid %u is coded (%d) but the workspace says layout %d", gid, th.codec, layout);
+    if (!store_impl_gid_exists(txn, gid)) problem(rp, "thumbs: thumbnail of gid %u, which does not exist", gid);
 }
 
 static void check_thumbs(zs_txn *txn, report *rp)
 {
-    MDB_cursor *c;
-    MDB_val k, v;
-    int r;
-    int layout = store_layout(txn);
-    if (mdb_cursor_open(txn->t, D(txn, DB_THUMBS), &c)) { problem(rp, "thumbs: cannot open a cursor"); return; }
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 4) { problem(rp, "thumbs: key of %zu bytes", k.mv_size); continue; }
-        uint32_t gid = get_be32(k.mv_data);
-        store_thumb th;
-        if (store_impl_thumb_parse(&v, &th)) problem(rp, "thumbs: thumbnail of gid %u does not parse", gid);
-        else if (th.codec != STORE_THUMB_RAW && layout < 2)
-            problem(rp, "thumbs: thumbnail of gid %u is coded (%d) but the workspace says layout %d", gid, th.codec, layout);
-        if (!store_impl_gid_exists(txn, gid)) problem(rp, "thumbs: thumbnail of gid %u, which does not exist", gid);
+    int layout = store_layout(txn), end;
+    if (walk(txn, rp, DB_THUMBS, "thumbs", thumb_row, &layout, &end)) return;
+    walk_stopped(rp, "thumbs", end);
+}
+
+static void featset_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    (void)txn;
+    (void)ctx;
+    if (store_impl_featset_decode(v, NULL, NULL))
+        problem(rp, "featsets: set '%.*s' does not parse", k->mv_size > 64 ? 64 : (int)k->mv_size, (char *)k->mv_data);
+}
+
+typedef struct {
+    char cur[STORE_FEATNAME_MAX];   /* the set of the vectors walked now */
+    int cur_dim;                    /* its recorded dimension, -1 when not recorded */
+    long bad_in_set;
+} feature_walk;
+
+static void feature_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    feature_walk *w = ctx;
+    const char *name = k->mv_data;
+    size_t nl;
+    uint32_t gid;
+    if (set_key(k, &nl, &gid) || nl == 0 || nl >= STORE_FEATNAME_MAX) {
+        problem(rp, "features: key of %zu bytes does not parse", k->mv_size);
+        return;
     }
-    if (r != MDB_NOTFOUND) problem(rp, "thumbs: walk stopped: %s", mdb_strerror(r));
-    mdb_cursor_close(c);
+    if (strcmp(w->cur, name) != 0) {
+        if (w->bad_in_set > 3) problem(rp, "features: ... %ld more problems in set '%s'", w->bad_in_set - 3, w->cur);
+        snprintf(w->cur, sizeof w->cur, "%s", name);
+        w->bad_in_set = 0;
+        if (store_featset_get(txn, w->cur, &w->cur_dim, NULL)) {
+            w->cur_dim = -1;
+            problem(rp, "features: vectors of set '%s', which is not recorded in featsets", w->cur);
+        }
+    }
+    int bad = 0;
+    if (w->cur_dim > 0 && v->mv_size != (size_t)w->cur_dim * sizeof(float)) bad = 1;
+    if (!store_impl_gid_exists(txn, gid)) bad = 2;
+    if (bad && ++w->bad_in_set <= 3) {
+        if (bad == 1) problem(rp, "features: vector %s/%u has %zu floats, the set has dimension %d",
+                              w->cur, gid, v->mv_size / sizeof(float), w->cur_dim);
+        else problem(rp, "features: vector %s/%u of a galaxy that does not exist", w->cur, gid);
+    }
 }
 
 static void check_features(zs_txn *txn, report *rp)
 {
-    MDB_cursor *c;
-    MDB_val k, v;
-    int r;
-    if (mdb_cursor_open(txn->t, D(txn, DB_FEATSETS), &c)) { problem(rp, "featsets: cannot open a cursor"); return; }
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (store_impl_featset_decode(&v, NULL, NULL))
-            problem(rp, "featsets: set '%.*s' does not parse", k.mv_size > 64 ? 64 : (int)k.mv_size, (char *)k.mv_data);
-    mdb_cursor_close(c);
+    int end;
+    if (walk(txn, rp, DB_FEATSETS, "featsets", featset_row, NULL, &end)) return;
+    feature_walk w = {"", -1, 0};
+    if (walk(txn, rp, DB_FEATURES, "features", feature_row, &w, &end)) return;
+    if (w.bad_in_set > 3) problem(rp, "features: ... %ld more problems in set '%s'", w.bad_in_set - 3, w.cur);
+    walk_stopped(rp, "features", end);
+}
 
-    if (mdb_cursor_open(txn->t, D(txn, DB_FEATURES), &c)) { problem(rp, "features: cannot open a cursor"); return; }
-    char cur[STORE_FEATNAME_MAX] = "";
-    int cur_dim = -1;
-    long bad_in_set = 0;
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const unsigned char *kp = k.mv_data;
-        const unsigned char *z = memchr(kp, 0, k.mv_size);
-        if (!z || (size_t)(z - kp) + 5 != k.mv_size || z == kp || (size_t)(z - kp) >= STORE_FEATNAME_MAX) {
-            problem(rp, "features: key of %zu bytes does not parse", k.mv_size);
-            continue;
-        }
-        uint32_t gid = get_be32(z + 1);
-        if (strcmp(cur, (const char *)kp) != 0) {
-            if (bad_in_set > 3) problem(rp, "features: ... %ld more problems in set '%s'", bad_in_set - 3, cur);
-            snprintf(cur, sizeof cur, "%s", (const char *)kp);
-            bad_in_set = 0;
-            if (store_featset_get(txn, cur, &cur_dim, NULL)) {
-                cur_dim = -1;
-                problem(rp, "features: vectors of set '%s', which is not recorded in featsets", cur);
-            }
-        }
-        int bad = 0;
-        if (cur_dim > 0 && v.mv_size != (size_t)cur_dim * sizeof(float)) bad = 1;
-        if (!store_impl_gid_exists(txn, gid)) bad = 2;
-        if (bad && ++bad_in_set <= 3) {
-            if (bad == 1) problem(rp, "features: vector %s/%u has %zu floats, the set has dimension %d",
-                                  cur, gid, v.mv_size / sizeof(float), cur_dim);
-            else problem(rp, "features: vector %s/%u of a galaxy that does not exist", cur, gid);
-        }
+static void prior_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    long *bad = ctx;
+    const char *column = k->mv_data;
+    size_t nl;
+    uint32_t gid;
+    if (set_key(k, &nl, &gid)) {
+        if (++*bad <= 5) problem(rp, "priors: key of %zu bytes does not parse", k->mv_size);
+        return;
     }
-    if (bad_in_set > 3) problem(rp, "features: ... %ld more problems in set '%s'", bad_in_set - 3, cur);
-    if (r != MDB_NOTFOUND) problem(rp, "features: walk stopped: %s", mdb_strerror(r));
-    mdb_cursor_close(c);
+    if (v->mv_size != sizeof(double)) {
+        if (++*bad <= 5) problem(rp, "priors: %s/%u has %zu bytes", column, gid, v->mv_size);
+        return;
+    }
+    if (!store_impl_gid_exists(txn, gid) && ++*bad <= 5)
+        problem(rp, "priors: %s/%u of a galaxy that does not exist", column, gid);
 }
 
 static void check_priors(zs_txn *txn, report *rp)
 {
-    MDB_cursor *c;
-    MDB_val k, v;
-    int r;
     long bad = 0;
-    if (mdb_cursor_open(txn->t, D(txn, DB_PRIORS), &c)) { problem(rp, "priors: cannot open a cursor"); return; }
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        const unsigned char *kp = k.mv_data;
-        const unsigned char *z = memchr(kp, 0, k.mv_size);
-        if (!z || (size_t)(z - kp) + 5 != k.mv_size) {
-            if (++bad <= 5) problem(rp, "priors: key of %zu bytes does not parse", k.mv_size);
-            continue;
-        }
-        uint32_t gid = get_be32(z + 1);
-        if (v.mv_size != sizeof(double)) {
-            if (++bad <= 5) problem(rp, "priors: %s/%u has %zu bytes", (const char *)kp, gid, v.mv_size);
-            continue;
-        }
-        if (!store_impl_gid_exists(txn, gid) && ++bad <= 5)
-            problem(rp, "priors: %s/%u of a galaxy that does not exist", (const char *)kp, gid);
-    }
+    int end;
+    if (walk(txn, rp, DB_PRIORS, "priors", prior_row, &bad, &end)) return;
     if (bad > 5) problem(rp, "priors: ... %ld more problems", bad - 5);
-    if (r != MDB_NOTFOUND) problem(rp, "priors: walk stopped: %s", mdb_strerror(r));
-    mdb_cursor_close(c);
+    walk_stopped(rp, "priors", end);
+}
+
+typedef struct {
+    store_answer *a;   /* scratch for the answer walked now */
+    uint64_t prev;     /* the previous answer's seq */
+    long bad;
+} answer_walk;
+
+static void answer_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *v, void *ctx)
+{
+    answer_walk *w = ctx;
+    store_answer *a = w->a;
+    if (k->mv_size != 8) { problem(rp, "answers: key of %zu bytes", k->mv_size); return; }
+    uint64_t seq = get_be64(k->mv_data);
+    if (seq != w->prev + 1 && ++w->bad <= 20)
+        problem(rp, "answers: seq %llu follows %llu (gap in the log)", (unsigned long long)seq, (unsigned long long)w->prev);
+    w->prev = seq;
+    if (store_impl_answer_decode(v, seq, a)) {
+        if (++w->bad <= 20) problem(rp, "answers: answer %llu does not parse", (unsigned long long)seq);
+        return;
+    }
+    if (a->kind == STORE_ANS_RETRACT) {
+        store_answer *t = malloc(sizeof *t);
+        int rc = !t ? ENOMEM : a->retracts == 0 || a->retracts >= seq ? STORE_EINVAL : store_answer_get(txn, a->retracts, t);
+        if (rc && ++w->bad <= 20)
+            problem(rp, "answers: answer %llu retracts %llu, which %s", (unsigned long long)seq,
+                    (unsigned long long)a->retracts, rc == STORE_EINVAL ? "is not earlier" : "does not exist");
+        free(t);
+    }
+    if (a->kind == STORE_ANS_RATING && (a->rating < 0 || a->rating > 5) && ++w->bad <= 20)
+        problem(rp, "answers: answer %llu has rating %d", (unsigned long long)seq, a->rating);
+    if (!store_impl_gid_exists(txn, a->gid) && ++w->bad <= 20)
+        problem(rp, "answers: answer %llu is about gid %u, which does not exist", (unsigned long long)seq, a->gid);
 }
 
 static void check_answers(zs_txn *txn, report *rp)
 {
-    MDB_cursor *c;
-    MDB_val k, v;
-    int r;
-    if (mdb_cursor_open(txn->t, D(txn, DB_ANSWERS), &c)) { problem(rp, "answers: cannot open a cursor"); return; }
-    store_answer *a = malloc(sizeof *a);
-    if (!a) { mdb_cursor_close(c); problem(rp, "answers: out of memory"); return; }
-    uint64_t prev = 0;
-    long bad = 0;
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 8) { problem(rp, "answers: key of %zu bytes", k.mv_size); continue; }
-        uint64_t seq = get_be64(k.mv_data);
-        if (seq != prev + 1 && ++bad <= 20)
-            problem(rp, "answers: seq %llu follows %llu (gap in the log)", (unsigned long long)seq, (unsigned long long)prev);
-        prev = seq;
-        if (store_impl_answer_decode(&v, seq, a)) {
-            if (++bad <= 20) problem(rp, "answers: answer %llu does not parse", (unsigned long long)seq);
-            continue;
-        }
-        if (a->kind == STORE_ANS_RETRACT) {
-            store_answer *t = malloc(sizeof *t);
-            int rc = !t ? ENOMEM : a->retracts == 0 || a->retracts >= seq ? STORE_EINVAL : store_answer_get(txn, a->retracts, t);
-            if (rc && ++bad <= 20)
-                problem(rp, "answers: answer %llu retracts %llu, which %s", (unsigned long long)seq,
-                        (unsigned long long)a->retracts, rc == STORE_EINVAL ? "is not earlier" : "does not exist");
-            free(t);
-        }
-        if (a->kind == STORE_ANS_RATING && (a->rating < 0 || a->rating > 5) && ++bad <= 20)
-            problem(rp, "answers: answer %llu has rating %d", (unsigned long long)seq, a->rating);
-        if (!store_impl_gid_exists(txn, a->gid) && ++bad <= 20)
-            problem(rp, "answers: answer %llu is about gid %u, which does not exist", (unsigned long long)seq, a->gid);
+    answer_walk w = {malloc(sizeof *w.a), 0, 0};
+    if (!w.a) { problem(rp, "answers: out of memory"); return; }
+    int end;
+    if (walk(txn, rp, DB_ANSWERS, "answers", answer_row, &w, &end) == 0) {
+        if (w.bad > 20) problem(rp, "answers: ... %ld more problems", w.bad - 20);
+        walk_stopped(rp, "answers", end);
     }
-    if (bad > 20) problem(rp, "answers: ... %ld more problems", bad - 20);
-    if (r != MDB_NOTFOUND) problem(rp, "answers: walk stopped: %s", mdb_strerror(r));
-    free(a);
-    mdb_cursor_close(c);
+    free(w.a);
 }
 
 int store_check(zs_store *st, char *rep, size_t report_len, int *n_problems)

@@ -143,6 +143,77 @@ static int get(zs_txn *txn, int db, const void *k, size_t kl, MDB_val *v)
     return store_impl_lmdb_rc(mdb_get(txn->t, D(txn, db), &key, v), "mdb_get");
 }
 
+/* get() of a database keyed by a big-endian integer of kl (4 or 8) bytes. */
+static int get_id(zs_txn *txn, int db, uint64_t id, size_t kl, MDB_val *v)
+{
+    unsigned char k[8];
+    if (kl == 4) be32(k, (uint32_t)id);
+    else be64(k, id);
+    return get(txn, db, k, kl, v);
+}
+
+/* The last key of a database keyed by a big-endian integer of kl bytes (0 when empty). */
+static uint64_t last_id(zs_txn *txn, int db, size_t kl)
+{
+    if (!txn) return 0;
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn->t, D(txn, db), &c)) return 0;
+    MDB_val k, v;
+    uint64_t m = 0;
+    if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == kl) m = kl == 4 ? get_be32(k.mv_data) : get_be64(k.mv_data);
+    mdb_cursor_close(c);
+    return m;
+}
+
+static uint32_t entries(zs_txn *txn, int db)
+{
+    if (!txn) return 0;
+    MDB_stat s;
+    if (mdb_stat(txn->t, D(txn, db), &s)) return 0;
+    return (uint32_t)s.ms_entries;
+}
+
+/* Keys "name '\0' gid (u32 BE)" (features, priors): k holds at least
+ * strlen(name) + 5 bytes; returns the key's length. */
+static size_t setkey(unsigned char *k, const char *name, uint32_t gid)
+{
+    size_t n = strlen(name);
+    memcpy(k, name, n);
+    k[n] = 0;
+    be32(k + n + 1, gid);
+    return n + 5;
+}
+
+/* Is key one of the set whose setkey() is k (kl bytes)? */
+static int in_set(const MDB_val *key, const unsigned char *k, size_t kl)
+{
+    return key->mv_size == kl && memcmp(key->mv_data, k, kl - 4) == 0;
+}
+
+/* Appends a malloc'ed copy of p[0..len) to the growing array *out (cnt used, cap allocated). */
+static int names_push(char ***out, int *cnt, int *cap, const void *p, size_t len)
+{
+    if (*cnt == *cap) {
+        int c2 = *cap ? *cap * 2 : 16;
+        char **o2 = realloc(*out, (size_t)c2 * sizeof **out);
+        if (!o2) return ENOMEM;
+        *out = o2;
+        *cap = c2;
+    }
+    char *s = malloc(len + 1);
+    if (!s) return ENOMEM;
+    memcpy(s, p, len);
+    s[len] = 0;
+    (*out)[(*cnt)++] = s;
+    return 0;
+}
+
+static void names_free(char **names, int n)
+{
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
 /* ------------------------------------------------------------ meta */
 
 int store_meta_put(zs_txn *txn, const char *key, const char *val)
@@ -243,22 +314,12 @@ void store_galaxy_free(store_galaxy *g)
 
 uint32_t store_galaxy_max(zs_txn *txn)
 {
-    if (!txn) return 0;
-    MDB_cursor *c;
-    if (mdb_cursor_open(txn->t, D(txn, DB_GALAXIES), &c)) return 0;
-    MDB_val k, v;
-    uint32_t m = 0;
-    if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 4) m = get_be32(k.mv_data);
-    mdb_cursor_close(c);
-    return m;
+    return (uint32_t)last_id(txn, DB_GALAXIES, 4);
 }
 
 uint32_t store_galaxy_count(zs_txn *txn)
 {
-    if (!txn) return 0;
-    MDB_stat s;
-    if (mdb_stat(txn->t, D(txn, DB_GALAXIES), &s)) return 0;
-    return (uint32_t)s.ms_entries;
+    return entries(txn, DB_GALAXIES);
 }
 
 int store_galaxy_find(zs_txn *txn, const char *id_str, uint32_t *gid)
@@ -314,10 +375,8 @@ int store_galaxy_get(zs_txn *txn, uint32_t gid, store_galaxy *g)
 {
     memset(g, 0, sizeof *g);
     if (!txn || gid == 0) return STORE_EINVAL;
-    unsigned char k[4];
-    be32(k, gid);
     MDB_val v;
-    int rc = get(txn, DB_GALAXIES, k, 4, &v);
+    int rc = get_id(txn, DB_GALAXIES, gid, 4, &v);
     if (rc) return rc;
     return store_impl_galaxy_decode(&v, gid, g);
 }
@@ -428,10 +487,8 @@ int store_thumb_get(zs_txn *txn, uint32_t gid, store_thumb *out)
 {
     memset(out, 0, sizeof *out);
     if (!txn || gid == 0) return STORE_EINVAL;
-    unsigned char k[4];
-    be32(k, gid);
     MDB_val v;
-    int rc = get(txn, DB_THUMBS, k, 4, &v);
+    int rc = get_id(txn, DB_THUMBS, gid, 4, &v);
     if (rc) return rc;
     rc = store_impl_thumb_parse(&v, out);
     if (rc) store_impl_set_err("thumbnail of galaxy %u does not parse", gid);
@@ -440,10 +497,7 @@ int store_thumb_get(zs_txn *txn, uint32_t gid, store_thumb *out)
 
 uint32_t store_thumb_count(zs_txn *txn)
 {
-    if (!txn) return 0;
-    MDB_stat s;
-    if (mdb_stat(txn->t, D(txn, DB_THUMBS), &s)) return 0;
-    return (uint32_t)s.ms_entries;
+    return entries(txn, DB_THUMBS);
 }
 
 /* ------------------------------------------------------------ features */
@@ -466,25 +520,16 @@ int store_impl_featset_decode(const MDB_val *v, int *dim, char **prov)
     return 0;
 }
 
-static size_t featkey(unsigned char *k, const char *name, uint32_t gid)
-{
-    size_t n = strlen(name);
-    memcpy(k, name, n);
-    k[n] = 0;
-    be32(k + n + 1, gid);
-    return n + 5;
-}
-
 /* Does the set have any vectors? */
 static int featset_has_vectors(zs_txn *txn, const char *name)
 {
     unsigned char k[STORE_FEATNAME_MAX + 8];
-    size_t kl = featkey(k, name, 0);
+    size_t kl = setkey(k, name, 0);
     MDB_cursor *c;
     if (mdb_cursor_open(txn->t, D(txn, DB_FEATURES), &c)) return 1;
     MDB_val key = {kl, k}, v;
     int has = 0;
-    if (mdb_cursor_get(c, &key, &v, MDB_SET_RANGE) == 0 && key.mv_size == kl && memcmp(key.mv_data, k, kl - 4) == 0)
+    if (mdb_cursor_get(c, &key, &v, MDB_SET_RANGE) == 0 && in_set(&key, k, kl))
         has = 1;
     mdb_cursor_close(c);
     return has;
@@ -535,24 +580,12 @@ static int list_keys(zs_txn *txn, int db, char ***names, int *n)
     int cap = 0, cnt = 0;
     char **out = NULL;
     int r;
-    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **o2 = realloc(out, (size_t)cap * sizeof *out);
-            if (!o2) { rc = ENOMEM; break; }
-            out = o2;
-        }
-        char *s = malloc(k.mv_size + 1);
-        if (!s) { rc = ENOMEM; break; }
-        memcpy(s, k.mv_data, k.mv_size);
-        s[k.mv_size] = 0;
-        out[cnt++] = s;
-    }
+    for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+        if ((rc = names_push(&out, &cnt, &cap, k.mv_data, k.mv_size)) != 0) break;
     if (!rc && r != MDB_NOTFOUND) rc = store_impl_lmdb_rc(r, "mdb_cursor_get");
     mdb_cursor_close(c);
     if (rc) {
-        for (int i = 0; i < cnt; i++) free(out[i]);
-        free(out);
+        names_free(out, cnt);
         return rc;
     }
     *names = out;
@@ -568,7 +601,7 @@ int store_featset_del(zs_txn *txn, const char *name)
     int r = mdb_del(txn->t, D(txn, DB_FEATSETS), &key, NULL);
     if (r) return store_impl_txn_rc(txn, r, "mdb_del featset");
     unsigned char k[STORE_FEATNAME_MAX + 8];
-    size_t kl = featkey(k, name, 0);
+    size_t kl = setkey(k, name, 0);
     MDB_cursor *c;
     int rc = store_impl_lmdb_rc(mdb_cursor_open(txn->t, D(txn, DB_FEATURES), &c), "mdb_cursor_open");
     if (rc) return rc;
@@ -576,7 +609,7 @@ int store_featset_del(zs_txn *txn, const char *name)
         MDB_val ck = {kl, k}, v;
         r = mdb_cursor_get(c, &ck, &v, MDB_SET_RANGE);
         if (r) break;
-        if (ck.mv_size != kl || memcmp(ck.mv_data, k, kl - 4) != 0) break;
+        if (!in_set(&ck, k, kl)) break;
         if ((r = mdb_cursor_del(c, 0)) != 0) break;
     }
     mdb_cursor_close(c);
@@ -602,7 +635,7 @@ int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *
     }
     if (sdim != dim) { store_impl_set_err("feature set '%s' has dimension %d, vector has %d", name, sdim, dim); return STORE_EDIM; }
     unsigned char k[STORE_FEATNAME_MAX + 8];
-    size_t kl = featkey(k, name, gid);
+    size_t kl = setkey(k, name, gid);
     return put(txn, DB_FEATURES, k, kl, v, (size_t)dim * sizeof(float), 0);
 }
 
@@ -612,7 +645,7 @@ int store_feature_get(zs_txn *txn, const char *name, uint32_t gid, const float *
     *dim = 0;
     if (!txn || !featname_ok(name) || gid == 0) return STORE_EINVAL;
     unsigned char k[STORE_FEATNAME_MAX + 8];
-    size_t kl = featkey(k, name, gid);
+    size_t kl = setkey(k, name, gid);
     MDB_val val;
     int rc = get(txn, DB_FEATURES, k, kl, &val);
     if (rc) return rc;
@@ -630,7 +663,7 @@ int store_feature_count(zs_txn *txn, const char *name, uint32_t *n)
     *n = 0;
     if (!txn || !featname_ok(name)) return STORE_EINVAL;
     unsigned char k[STORE_FEATNAME_MAX + 8];
-    size_t kl = featkey(k, name, 0);
+    size_t kl = setkey(k, name, 0);
     MDB_cursor *c;
     int rc = store_impl_lmdb_rc(mdb_cursor_open(txn->t, D(txn, DB_FEATURES), &c), "mdb_cursor_open");
     if (rc) return rc;
@@ -638,7 +671,7 @@ int store_feature_count(zs_txn *txn, const char *name, uint32_t *n)
     uint32_t cnt = 0;
     int r;
     for (r = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE); r == 0; r = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-        if (key.mv_size != kl || memcmp(key.mv_data, k, kl - 4) != 0) break;
+        if (!in_set(&key, k, kl)) break;
         cnt++;
     }
     if (r != 0 && r != MDB_NOTFOUND) rc = store_impl_lmdb_rc(r, "mdb_cursor_get");
@@ -658,7 +691,7 @@ int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gid
     int rc = store_featset_get(txn, name, &d, NULL);
     if (rc) return rc;
     unsigned char k[STORE_FEATNAME_MAX + 8];
-    size_t kl = featkey(k, name, 0);
+    size_t kl = setkey(k, name, 0);
     MDB_cursor *c;
     rc = store_impl_lmdb_rc(mdb_cursor_open(txn->t, D(txn, DB_FEATURES), &c), "mdb_cursor_open");
     if (rc) return rc;
@@ -668,7 +701,7 @@ int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gid
     MDB_val key = {kl, k}, v;
     int r;
     for (r = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE); r == 0; r = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-        if (key.mv_size != kl || memcmp(key.mv_data, k, kl - 4) != 0) break;
+        if (!in_set(&key, k, kl)) break;
         if (v.mv_size != (size_t)d * sizeof(float)) {
             store_impl_set_err("feature vector %s/%u has %zu bytes, set dimension %d", name,
                                get_be32((unsigned char *)key.mv_data + kl - 4), v.mv_size, d);
@@ -713,21 +746,12 @@ int store_features_load(zs_txn *txn, const char *name, float **x, uint32_t **gid
 
 static int column_ok(const char *c) { return c && *c && strlen(c) <= COLUMN_MAX; }
 
-static size_t priorkey(unsigned char *k, const char *col, uint32_t gid)
-{
-    size_t n = strlen(col);
-    memcpy(k, col, n);
-    k[n] = 0;
-    be32(k + n + 1, gid);
-    return n + 5;
-}
-
 int store_prior_put(zs_txn *txn, uint32_t gid, const char *column, double value)
 {
     NEED_WRITE(txn);
     if (gid == 0 || !column_ok(column)) return STORE_EINVAL;
     unsigned char k[COLUMN_MAX + 8];
-    size_t kl = priorkey(k, column, gid);
+    size_t kl = setkey(k, column, gid);
     return put(txn, DB_PRIORS, k, kl, &value, sizeof value, 0);
 }
 
@@ -736,7 +760,7 @@ int store_prior_get(zs_txn *txn, uint32_t gid, const char *column, double *value
     *value = NAN;
     if (!txn || gid == 0 || !column_ok(column)) return STORE_EINVAL;
     unsigned char k[COLUMN_MAX + 8];
-    size_t kl = priorkey(k, column, gid);
+    size_t kl = setkey(k, column, gid);
     MDB_val v;
     int rc = get(txn, DB_PRIORS, k, kl, &v);
     if (rc) return rc;
@@ -766,21 +790,11 @@ int store_prior_columns(zs_txn *txn, char ***names, int *n)
             break;
         }
         size_t cl = (size_t)(z - kp);
-        if (cnt == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **o2 = realloc(out, (size_t)cap * sizeof *out);
-            if (!o2) { rc = ENOMEM; break; }
-            out = o2;
-        }
-        char *s = malloc(cl + 1);
-        if (!s) { rc = ENOMEM; break; }
-        memcpy(s, kp, cl);
-        s[cl] = 0;
-        out[cnt++] = s;
+        if ((rc = names_push(&out, &cnt, &cap, kp, cl)) != 0) break;
         /* Jump past every key of this column: "col\1" sorts after "col\0<gid>". */
         unsigned char nk[COLUMN_MAX + 2];
         if (cl > COLUMN_MAX) { rc = STORE_ECORRUPT; break; }
-        memcpy(nk, s, cl);
+        memcpy(nk, kp, cl);
         nk[cl] = 1;
         MDB_val key = {cl + 1, nk};
         k = key;
@@ -789,8 +803,7 @@ int store_prior_columns(zs_txn *txn, char ***names, int *n)
     if (!rc && r != MDB_NOTFOUND) rc = store_impl_lmdb_rc(r, "mdb_cursor_get");
     mdb_cursor_close(c);
     if (rc) {
-        for (int i = 0; i < cnt; i++) free(out[i]);
-        free(out);
+        names_free(out, cnt);
         return rc;
     }
     *names = out;
@@ -808,14 +821,14 @@ int store_prior_column(zs_txn *txn, const char *column, double **out, uint32_t *
     if (!o) return ENOMEM;
     for (uint32_t i = 0; i <= max; i++) o[i] = NAN;
     unsigned char k[COLUMN_MAX + 8];
-    size_t kl = priorkey(k, column, 0);
+    size_t kl = setkey(k, column, 0);
     MDB_cursor *c;
     int rc = store_impl_lmdb_rc(mdb_cursor_open(txn->t, D(txn, DB_PRIORS), &c), "mdb_cursor_open");
     if (rc) { free(o); return rc; }
     MDB_val key = {kl, k}, v;
     int r;
     for (r = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE); r == 0; r = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-        if (key.mv_size != kl || memcmp(key.mv_data, k, kl - 4) != 0) break;
+        if (!in_set(&key, k, kl)) break;
         uint32_t gid = get_be32((unsigned char *)key.mv_data + kl - 4);
         if (v.mv_size != sizeof(double)) {
             store_impl_set_err("prior %s/%u has %zu bytes", column, gid, v.mv_size);
@@ -887,14 +900,7 @@ int store_impl_answer_decode(const MDB_val *v, uint64_t seq, store_answer *a)
 
 uint64_t store_answer_last_seq(zs_txn *txn)
 {
-    if (!txn) return 0;
-    MDB_cursor *c;
-    if (mdb_cursor_open(txn->t, D(txn, DB_ANSWERS), &c)) return 0;
-    MDB_val k, v;
-    uint64_t s = 0;
-    if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8) s = get_be64(k.mv_data);
-    mdb_cursor_close(c);
-    return s;
+    return last_id(txn, DB_ANSWERS, 8);
 }
 
 int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
@@ -941,10 +947,8 @@ int store_answer_get(zs_txn *txn, uint64_t seq, store_answer *a)
 {
     memset(a, 0, sizeof *a);
     if (!txn || seq == 0) return STORE_EINVAL;
-    unsigned char k[8];
-    be64(k, seq);
     MDB_val v;
-    int rc = get(txn, DB_ANSWERS, k, 8, &v);
+    int rc = get_id(txn, DB_ANSWERS, seq, 8, &v);
     if (rc) return rc;
     return store_impl_answer_decode(&v, seq, a);
 }
