@@ -2,6 +2,8 @@
  * store_records.c - the workspace's records (see store.h): their encodings
  * and the getters and putters of every database.  Transactions and the
  * environment are store.c's.
+ * About 1,000 lines: every record's encoder sits beside its getter and
+ * putter so a layout change is made in one place (with the layout version, store.h).
  *
  * One LMDB environment in the workspace directory with named databases:
  *   meta      string -> string       ("zoosh" = magic + layout version, settings)
