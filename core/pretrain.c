@@ -425,16 +425,28 @@ typedef struct {
     float beta, *C;
 } gemm_job;
 
-static int gemm_row(const gemm_job *g, int i)
+/* Where piece i of n rows cut into `pieces` starts (n for i = pieces): at a
+ * multiple of GEMM_PIECE_ROWS, so the cut depends on the shape alone. */
+static int piece_row(int n, int pieces, int i)
 {
-    if (i >= g->pieces) return g->M;
-    return (int)((long long)g->M * i / g->pieces) / GEMM_PIECE_ROWS * GEMM_PIECE_ROWS;
+    if (i >= pieces) return n;
+    return (int)((long long)n * i / pieces) / GEMM_PIECE_ROWS * GEMM_PIECE_ROWS;
+}
+
+/* How many pieces (a power of two, at most GEMM_PIECES) n rows of `macs`
+ * multiply-adds are cut into: each keeps min_rows rows and GEMM_PIECE_MACS. */
+static int piece_count(int n, double macs, int min_rows)
+{
+    int pieces = 1;
+    while (pieces < GEMM_PIECES && n / (2 * pieces) >= min_rows && macs / (2 * pieces) >= GEMM_PIECE_MACS)
+        pieces *= 2;
+    return pieces;
 }
 
 static void gemm_piece(void *p, int i)
 {
     const gemm_job *g = p;
-    int r0 = gemm_row(g, i), r1 = gemm_row(g, i + 1);
+    int r0 = piece_row(g->M, g->pieces, i), r1 = piece_row(g->M, g->pieces, i + 1);
     if (r1 > r0)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, g->tb, r1 - r0, g->N, g->K, 1.0f, g->A + (size_t)r0 * g->lda,
                     g->lda, g->B, g->ldb, g->beta, g->C + (size_t)r0 * g->N, g->N);
@@ -443,11 +455,7 @@ static void gemm_piece(void *p, int i)
 static void gemm(int T, CBLAS_TRANSPOSE tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                  float beta, float *C)
 {
-    gemm_job g = {tb, M, N, K, lda, ldb, 1, A, B, beta, C};
-    double macs = (double)M * N * K;
-    while (g.pieces < GEMM_PIECES && M / (2 * g.pieces) >= GEMM_PIECE_ROWS &&
-           macs / (2 * g.pieces) >= GEMM_PIECE_MACS)
-        g.pieces *= 2;
+    gemm_job g = {tb, M, N, K, lda, ldb, piece_count(M, (double)M * N * K, GEMM_PIECE_ROWS), A, B, beta, C};
     par_for(T, g.pieces, gemm_piece, &g);
 }
 
@@ -460,16 +468,10 @@ typedef struct {
     float *dw, *part;
 } wgrad_job;
 
-static int wgrad_row(const wgrad_job *g, int i)
-{
-    if (i >= g->pieces) return g->R;
-    return (int)((long long)g->R * i / g->pieces) / GEMM_PIECE_ROWS * GEMM_PIECE_ROWS;
-}
-
 static void wgrad_piece(void *p, int i)
 {
     const wgrad_job *g = p;
-    int r0 = wgrad_row(g, i), r1 = wgrad_row(g, i + 1);
+    int r0 = piece_row(g->R, g->pieces, i), r1 = piece_row(g->R, g->pieces, i + 1);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g->O, g->In, r1 - r0, 1.0f, g->dout + (size_t)r0 * g->O,
                 g->O, g->in + (size_t)r0 * g->In, g->In, 0.0f, g->part + (size_t)i * g->O * g->In, g->In);
 }
@@ -487,11 +489,7 @@ static void wgrad_sum(void *p, size_t lo, size_t hi)
 
 static void wgrad(int T, float *part, float *dw, const float *dout, const float *in, int R, int In, int O)
 {
-    wgrad_job g = {O, In, R, 1, dout, in, dw, part};
-    double macs = (double)O * In * R;
-    while (g.pieces < GEMM_PIECES && R / (2 * g.pieces) >= WGRAD_PIECE_ROWS &&
-           macs / (2 * g.pieces) >= GEMM_PIECE_MACS)
-        g.pieces *= 2;
+    wgrad_job g = {O, In, R, piece_count(R, (double)O * In * R, WGRAD_PIECE_ROWS), dout, in, dw, part};
     if (g.pieces == 1) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, In, R, 1.0f, dout, O, in, In, 1.0f, dw, In);
         return;

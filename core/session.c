@@ -307,6 +307,16 @@ void core_session_first(core_session *s)
 
 typedef struct { store_answer a; uint64_t seq; } append_ctx;
 
+/* An empty record of `kind` on galaxy gid (append() adds user and task). */
+static store_answer record(uint32_t gid, int kind)
+{
+    store_answer a;
+    memset(&a, 0, sizeof a);
+    a.gid = gid;
+    a.kind = (uint8_t)kind;
+    return a;
+}
+
 static int append_cb(zs_txn *txn, void *ctx)
 {
     append_ctx *c = ctx;
@@ -350,10 +360,7 @@ static hist_entry *hist_push(core_session *s)
 
 static int commit_tree(core_session *s)
 {
-    store_answer a;
-    memset(&a, 0, sizeof a);
-    a.gid = s->gid;
-    a.kind = STORE_ANS_TREE;
+    store_answer a = record(s->gid, STORE_ANS_TREE);
     a.n_steps = s->n_path;
     for (int i = 0; i < s->n_path; i++) {
         const core_question *q = &s->schema.q[s->path_q[i]];
@@ -382,10 +389,7 @@ int core_session_answer(core_session *s, int choice)
             snprintf(s->msg, sizeof s->msg, "rate from %d to %d", s->schema.rating_min, s->schema.rating_max);
             return 1;
         }
-        store_answer a;
-        memset(&a, 0, sizeof a);
-        a.gid = s->gid;
-        a.kind = STORE_ANS_RATING;
+        store_answer a = record(s->gid, STORE_ANS_RATING);
         a.rating = (int8_t)choice;
         uint64_t seq;
         int rc = append(s, &a, &seq);
@@ -438,10 +442,7 @@ int core_session_undo(core_session *s)
         if (h->gid <= s->max_gid) s->skipped[h->gid] = 0;
         snprintf(s->msg, sizeof s->msg, "back to the skipped galaxy");
     } else {
-        store_answer a;
-        memset(&a, 0, sizeof a);
-        a.gid = h->gid;
-        a.kind = STORE_ANS_RETRACT;
+        store_answer a = record(h->gid, STORE_ANS_RETRACT);
         a.retracts = h->seq;
         uint64_t seq;
         int rc = append(s, &a, &seq);
@@ -468,10 +469,7 @@ int core_session_skip(core_session *s)
 {
     s->msg[0] = 0;
     if (s->gid == 0) return 1;
-    store_answer a;
-    memset(&a, 0, sizeof a);
-    a.gid = s->gid;
-    a.kind = STORE_ANS_SKIP;
+    store_answer a = record(s->gid, STORE_ANS_SKIP);
     uint64_t seq;
     int rc = append(s, &a, &seq);
     if (rc) { say_error(s, "the skip", rc); return rc; }
@@ -487,18 +485,11 @@ int core_session_favourite(core_session *s)
 {
     s->msg[0] = 0;
     if (s->gid == 0) return 1;
-    store_answer a;
-    memset(&a, 0, sizeof a);
-    a.gid = s->gid;
     uint64_t seq;
     uint64_t star = star_seq(s, s->gid);
     int starred = star != 0;
-    if (starred) {
-        a.kind = STORE_ANS_RETRACT;
-        a.retracts = star;
-    } else {
-        a.kind = STORE_ANS_FAVOURITE;
-    }
+    store_answer a = record(s->gid, starred ? STORE_ANS_RETRACT : STORE_ANS_FAVOURITE);
+    a.retracts = star;
     int rc = append(s, &a, &seq);
     if (rc) { say_error(s, "the star", rc); return rc; }
     snprintf(s->msg, sizeof s->msg, starred ? "unstarred" : "starred");
