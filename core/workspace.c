@@ -22,8 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_TASKS CORE_WORKSPACE_MAX_TASKS
 
@@ -474,12 +478,9 @@ static int check_semantics(zs_store *st, char *rep, size_t cap, size_t len, int 
     return c.problems;
 }
 
-int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *out)
+/* The walk itself, on st, into out->text (cap bytes). */
+static int check_walk(zs_store *st, int thumbs, core_workspace_check_report *out, size_t cap)
 {
-    size_t cap = CHECK_REPORT_CAP;
-    out->text = xmalloc(cap);
-    out->text[0] = 0;
-    out->n_problems = 0;
     int rc = store_check(st, out->text, cap, &out->n_problems);
     if (rc == 0 || rc == STORE_ECORRUPT) {
         int ns = check_semantics(st, out->text, cap, strlen(out->text), thumbs);
@@ -487,6 +488,87 @@ int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *
         if (ns && rc == 0) rc = STORE_ECORRUPT;
     }
     return rc;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static size_t read_all(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+/* The walk runs in a child process with its own read-only environment (an
+ * LMDB environment must not be used across fork): on a damaged data.mdb
+ * (stale pages after a power loss, a torn copy) LMDB may assert and abort
+ * or fault, and check must then say "damaged" rather than die.  The child
+ * sends rc, the problem count and the report through a pipe. */
+int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *out)
+{
+    size_t cap = CHECK_REPORT_CAP;
+    out->text = xmalloc(cap);
+    out->text[0] = 0;
+    out->n_problems = 0;
+    int fds[2];
+    if (pipe(fds) != 0) return check_walk(st, thumbs, out, cap);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return check_walk(st, thumbs, out, cap);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        zs_store *own = NULL;
+        int rc = store_open(&own, store_dir(st), STORE_RDONLY);
+        if (rc == 0) rc = check_walk(own, thumbs, out, cap);
+        /* no store_close: exiting frees it, and nothing here may flush the
+         * parent's stdio buffers twice */
+        int32_t head[3] = {rc, out->n_problems, (int32_t)strlen(out->text)};
+        int ok = write_all(fds[1], head, sizeof head) == 0 && write_all(fds[1], out->text, (size_t)head[2]) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    int32_t head[3] = {0, 0, 0};
+    size_t got = read_all(fds[0], head, sizeof head);
+    int whole = got == sizeof head && head[2] >= 0 && (size_t)head[2] < cap &&
+                read_all(fds[0], out->text, (size_t)head[2]) == (size_t)head[2];
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (whole && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        out->text[head[2]] = 0;
+        out->n_problems = head[1];
+        return head[0];
+    }
+    if (WIFSIGNALED(status))
+        snprintf(out->text, cap, "data.mdb is damaged: reading it stopped the walk (signal %d, %s); the file holds "
+                 "pages that do not belong together (a torn copy, stale pages after a power loss): restore it "
+                 "from a backup", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(out->text, cap, "data.mdb could not be walked (the check's reader exited with status %d)",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    out->n_problems = 1;
+    return STORE_ECORRUPT;
 }
 
 void core_workspace_check_report_free(core_workspace_check_report *r)
