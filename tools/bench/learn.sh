@@ -80,7 +80,7 @@ if bench_peer_missing "retrain+re-rank and GP fit + EI against scikit-learn" "py
         "$PY" -c 'import sklearn, scipy'; then
     PY=false skl="peer missing"
 fi
-# roof N D THREADS SECONDS TAG: the fraction of the machine's limits reached by
+# roof N D THREADS SECONDS TAG NAME: the fraction of the machine's limits reached by
 # a retrain + re-rank over N x D rows: its floor is the larger of one read of
 # the rows at the measured bandwidth and the 5 heads' scores (2 N D 5 flop) at
 # the measured sgemm rate (THREADS picks the 1- or 2-thread limits)
@@ -89,11 +89,11 @@ roof() {
     local bw=$bw2_gbs gf=$sgemm2_gflops
     [ "$3" = 1 ] && bw=$bw1_gbs gf=$sgemm1_gflops
     local lim=$(awk -v n="$1" -v d="$2" -v bw="$bw" -v gf="$gf" 'BEGIN {
-        p = n * d * 4 / (bw * 1e9) * 1e3; f = 2 * n * d * 5 / (gf * 1e9) * 1e3; printf "%.2f", p > f ? p : f }')
+        p = n * d * 4 / (bw * 1e9) * 1e3; f = 2 * n * d * 5 / (gf * 1e9) * 1e3; printf "%.2f", (p > f) ? p : f }')
     local ms=$(awk -v s="$4" 'BEGIN { printf "%.2f", s * 1e3 }')
     printf '%s\t%s ms\t%s\t%s ms\t%s\t%s\n' \
-        "retrain+re-rank $(($1 / 1000))k x $2 against the machine (floor: max(one read of the rows at $bw GB/s, 5 heads' scores at $gf GFLOP/s))$5" \
-        "$ms" "the floor ($3 thread(s))" "$lim" "$(bench_fraction "$lim" "$ms")" "-"
+        "retrain+re-rank $6 x $2 against the machine (floor: max(one read of the rows at $bw GB/s, 5 heads' scores at $gf GFLOP/s))$5" \
+        "$ms" "machine floor, $3 thread(s)" "$lim" "$(bench_fraction "$lim" "$ms")" "-"
 }
 
 for n in 100000 1000000; do
@@ -108,11 +108,11 @@ for thr in default 1; do
     z=$("$B" head "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
     p=$($PY "$tmp/peer.py" head "$tmp/s100000" 100000 40 $rep)
     row "retrain+re-rank 1k labels, 100k x 40 (5-head ensemble, BALD)$tag" "$z" "$skl LogisticRegression" "$p" "< 0.5 s, >= 5x"
-    roof 100000 40 $nt "$z" "$tag"
+    roof 100000 40 $nt "$z" "$tag" 100k
     z=$("$B" head "$tmp/s1000000" 1000000 40 1 2>>"$tmp/log")
     p=$($PY "$tmp/peer.py" head "$tmp/s1000000" 1000000 40 1)
     row "retrain+re-rank 1k labels, 1M x 40 (5-head ensemble, BALD)$tag" "$z" "$skl LogisticRegression" "$p" "< 0.1 s, >= 10x"
-    roof 1000000 40 $nt "$z" "$tag"
+    roof 1000000 40 $nt "$z" "$tag" 1M
     z=$("$B" gp "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
     p=$($PY "$tmp/peer.py" gp "$tmp/s100000" 100000 40 $rep)
     row "GP fit + EI ranking, 200 ratings over 100k x 40$tag" "$z" "$skl GaussianProcessRegressor" "$p" "< 0.15 s, >= 5x"
