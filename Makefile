@@ -2,7 +2,7 @@
 # Plain Makefile.  Layers: tui/ -> core/ -> store/ (includes only go down).
 #   make              build ./zoosh
 #   make test         build and run every test; last line "N passed, N failed, N skipped"
-#   make bench        the benchmark report (ratios against peers)
+#   make bench        the benchmark report (ratios against peers; installs them as root)
 #   make demo         install packages (as root), build, open the labeler on sample data
 #   make SANITIZE=address test    (or undefined, or thread)
 #   make WERROR=1     warnings are errors (CI)
