@@ -2,7 +2,7 @@
 # Plain Makefile.  Layers: tui/ -> core/ -> store/ (includes only go down).
 #   make              build ./zoosh
 #   make test         build and run every test; last line "N passed, N failed, N skipped"
-#   make bench        the benchmark report (ratios against peers)
+#   make bench        the benchmark report (ratios against peers; installs them as root)
 #   make demo         install packages (as root), build, open the labeler on sample data
 #   make SANITIZE=address test    (or undefined, or thread)
 #   make WERROR=1     warnings are errors (CI)
@@ -52,7 +52,7 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
 TUI_OBJ   := $(TUI_SRC:%.c=$(B)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(B)/%.o) $(B)/tests/zt.o
 
-.PHONY: all test bench demo deps clean fixtures fuzz layers pretrain
+.PHONY: all test bench bench-deps bench-flags demo deps clean fixtures fuzz layers pretrain
 all: $(ZOOSH)
 
 $(B)/%.o: %.c
@@ -88,8 +88,20 @@ test: $(ZOOSH) $(B)/zt
 layers:
 	@tests/sh/layers.sh
 
-bench: zoosh
+# `make bench` first installs (as root) or names the peers it compares with
+# (tools/deps.sh all); without them it goes on and the rows say what is missing.
+bench: bench-deps $(ZOOSH) $(B)/libzcore.a $(B)/libzstore.a
 	@tools/bench.sh
+
+bench-deps:
+	@tools/deps.sh all || echo "bench: going on without them; the rows whose peer is missing say so" >&2
+
+# The flags tools/bench/*.sh compile their C drivers with, as shell
+# assignments (eval "$$(make -s bench-flags)"): the include and library paths
+# come from pkg-config here, in one place.
+bench-flags:
+	@echo "BENCH_CFLAGS='-std=c11 -D_GNU_SOURCE -pthread -I. $(strip $(DEPS_CFLAGS))'"
+	@echo "BENCH_LIBS='$(B)/libzcore.a $(B)/libzstore.a $(strip $(LIBS_CORE) $(LIBS_STORE)) -pthread'"
 
 deps:
 	@tools/deps.sh

@@ -9,13 +9,13 @@ set -eu
 cd "$(dirname "$0")/../.."
 PY=${PY:-/usr/bin/python3}
 BATCH=${BATCH:-8} THREADS=${THREADS:-2} REPS=${REPS:-5} ARCH=${ARCH:-convnext_nano}
+. tools/bench/lib.bash
+# the weights and the input come from PyTorch: without it there is no figure
+bench_peer_missing "$ARCH 224px batch $BATCH, $THREADS threads (images/s; PyTorch writes the weights)" \
+    python3-torch "$PY" -c 'import torch' && exit 0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-make -s build/libzcore.a build/libzstore.a >&2
-cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/cjson -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-   tools/bench/convnext_bench.c build/libzcore.a build/libzstore.a -o "$tmp/convnext_bench" \
-   -lpng16 -ldeflate -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson \
-   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llmdb -lz -lm -pthread
+bench_cc "$tmp/convnext_bench" tools/bench/convnext_bench.c
 # PyTorch: build, write model + input, time, write its output
 "$PY" - "$tmp" "$ARCH" "$BATCH" "$THREADS" "$REPS" >"$tmp/torch.txt" <<'PYEOF'
 import sys, time, torch

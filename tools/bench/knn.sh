@@ -14,10 +14,11 @@ PY=${PY:-/usr/bin/python3}
 T=$(mktemp -d /tmp/zoosh-bench-knn.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$ROOT"
-make -s build/libzcore.a >/dev/null || exit 1
-cc -O2 -std=c11 -D_GNU_SOURCE -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-   tools/bench/knn_bench.c build/libzcore.a -L/usr/lib/x86_64-linux-gnu/openblas-pthread \
-   -lopenblas -lm -pthread -o "$T/knn_bench" || exit 1
+. tools/bench/lib.bash
+# numpy writes the matrix and is the peer; scikit-learn is the PCA's peer
+bench_peer_missing "top-20 of 1M x 40 and PCA fit (numpy writes the data)" "python3-numpy python3-sklearn" \
+    "$PY" -c 'import numpy, sklearn' && exit 0
+bench_cc "$T/knn_bench" tools/bench/knn_bench.c >&2 || exit 1
 
 N=1000000 D=40 K=20
 # the numpy peer writes the matrix, then times itself on it
@@ -47,6 +48,15 @@ nbest=${npy% *} nmed=${npy#* }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
 printf 'top-20 of 1M x 40, ms/query (median)\t%s\tnumpy sq-norms+argpartition\t%s\t%s\t< 15 ms, >= 2x\n' "$zmed" "$nmed" "$(ratio "$zmed" "$nmed")"
 printf 'top-20 of 1M x 40, ms/query (best)\t%s\tnumpy sq-norms+argpartition\t%s\t%s\t< 15 ms, >= 2x\n' "$zbest" "$nbest" "$(ratio "$zbest" "$nbest")"
+# against the machine: one query reads the N x D floats once (the cached norms
+# add 1/D of that); the floor is one read at the 2-thread bandwidth
+if bench_limits; then
+    pass=$(awk -v n=$N -v d=$D -v bw="$bw2_gbs" 'BEGIN { printf "%.2f", n * d * 4 / (bw * 1e9) * 1e3 }')
+    for w in median:$zmed best:$zbest; do
+        printf 'top-20 of 1M x 40 against one memory pass (ms/query, %s; %d MB at %s GB/s, 2 threads)\t%s\tone memory pass\t%s\t%s\twithin 3x (>= 0.33 of the limit)\n' \
+            "${w%%:*}" $((N * D * 4 / 1000000)) "$bw2_gbs" "${w#*:}" "$pass" "$(bench_fraction "$pass" "${w#*:}")"
+    done
+fi
 rm -f "$T/x.f32"
 
 # PCA fit

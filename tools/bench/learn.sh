@@ -17,14 +17,11 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 PY=${PY:-/usr/bin/python3}
 cd "$ROOT"
-make -s build/libzcore.a build/libzstore.a >&2 || exit 1
+. tools/bench/lib.bash
 tmp=$(mktemp -d /tmp/zoosh-bench-learn.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 B=$tmp/learn_bench
-cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/x86_64-linux-gnu/openblas-pthread -o "$B" \
-   tools/bench/learn_bench.c build/libzcore.a build/libzstore.a \
-   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llmdb -lpng16 -ldeflate -ljpeg -lcfitsio \
-   -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson -lz -lm -pthread >&2 || exit 1
+bench_cc "$B" tools/bench/learn_bench.c >&2 || exit 1
 
 cat > "$tmp/peer.py" <<'EOF'
 import sys, time, numpy as np, warnings
@@ -74,7 +71,29 @@ EOF
 
 row() {  # row FIGURE ZOOSH PEERNAME PEER TARGET
     local ratio=$(awk -v a="$2" -v b="$4" 'BEGIN{ if (a > 0 && b > 0) printf "%.1fx", b / a; else print "-" }')
-    printf '%s\t%s s\t%s\t%s s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$ratio" "$5"
+    printf '%s\t%s s\t%s\t%s s\t%s\t%s\n' "$1" "$2" "$3" "${4:--}" "$ratio" "$5"
+}
+
+# the peer needs scikit-learn and SciPy; without them zoosh's side still runs
+skl="scikit-learn"
+if bench_peer_missing "retrain+re-rank and GP fit + EI against scikit-learn" "python3-sklearn python3-scipy" \
+        "$PY" -c 'import sklearn, scipy'; then
+    PY=false skl="peer missing"
+fi
+# roof N D THREADS SECONDS TAG NAME: the fraction of the machine's limits reached by
+# a retrain + re-rank over N x D rows: its floor is the larger of one read of
+# the rows at the measured bandwidth and the 5 heads' scores (2 N D 5 flop) at
+# the measured sgemm rate (THREADS picks the 1- or 2-thread limits)
+roof() {
+    bench_limits || return 0
+    local bw=$bw2_gbs gf=$sgemm2_gflops
+    [ "$3" = 1 ] && bw=$bw1_gbs gf=$sgemm1_gflops
+    local lim=$(awk -v n="$1" -v d="$2" -v bw="$bw" -v gf="$gf" 'BEGIN {
+        p = n * d * 4 / (bw * 1e9) * 1e3; f = 2 * n * d * 5 / (gf * 1e9) * 1e3; printf "%.2f", (p > f) ? p : f }')
+    local ms=$(awk -v s="$4" 'BEGIN { printf "%.2f", s * 1e3 }')
+    printf '%s\t%s ms\t%s\t%s ms\t%s\t%s\n' \
+        "retrain+re-rank $6 x $2 against the machine (floor: max(one read of the rows at $bw GB/s, 5 heads' scores at $gf GFLOP/s))$5" \
+        "$ms" "machine floor, $3 thread(s)" "$lim" "$(bench_fraction "$lim" "$ms")" "-"
 }
 
 for n in 100000 1000000; do
@@ -84,17 +103,19 @@ done
 # (on a loaded shared machine the threaded figures swing with the load: OpenBLAS
 # threads spin-wait for each other; the one-thread rows are the steadier comparison).
 for thr in default 1; do
-    if [ $thr = 1 ]; then export OPENBLAS_NUM_THREADS=1; tag=" [1 BLAS thread]"; else tag=""; fi
+    if [ $thr = 1 ]; then export OPENBLAS_NUM_THREADS=1; tag=" [1 BLAS thread]"; nt=1; else tag=""; nt=2; fi
     rep=3
     z=$("$B" head "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
     p=$($PY "$tmp/peer.py" head "$tmp/s100000" 100000 40 $rep)
-    row "retrain+re-rank 1k labels, 100k x 40 (5-head ensemble, BALD)$tag" "$z" "scikit-learn LogisticRegression" "$p" "< 0.5 s, >= 5x"
+    row "retrain+re-rank 1k labels, 100k x 40 (5-head ensemble, BALD)$tag" "$z" "$skl LogisticRegression" "$p" "< 0.5 s, >= 5x"
+    roof 100000 40 $nt "$z" "$tag" 100k
     z=$("$B" head "$tmp/s1000000" 1000000 40 1 2>>"$tmp/log")
     p=$($PY "$tmp/peer.py" head "$tmp/s1000000" 1000000 40 1)
-    row "retrain+re-rank 1k labels, 1M x 40 (5-head ensemble, BALD)$tag" "$z" "scikit-learn LogisticRegression" "$p" "< 3 s, >= 5x"
+    row "retrain+re-rank 1k labels, 1M x 40 (5-head ensemble, BALD)$tag" "$z" "$skl LogisticRegression" "$p" "< 0.1 s, >= 10x"
+    roof 1000000 40 $nt "$z" "$tag" 1M
     z=$("$B" gp "$tmp/s100000" 100000 40 $rep 2>>"$tmp/log")
     p=$($PY "$tmp/peer.py" gp "$tmp/s100000" 100000 40 $rep)
-    row "GP fit + EI ranking, 200 ratings over 100k x 40$tag" "$z" "scikit-learn GaussianProcessRegressor" "$p" "< 0.3 s, >= 5x"
+    row "GP fit + EI ranking, 200 ratings over 100k x 40$tag" "$z" "$skl GaussianProcessRegressor" "$p" "< 0.15 s, >= 5x"
 done
 unset OPENBLAS_NUM_THREADS
 for n in 100000 1000000; do

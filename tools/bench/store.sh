@@ -16,8 +16,10 @@ PY=${PY:-/usr/bin/python3}
 N=${N:-2000} P=${P:-8} PN=${PN:-300} BULK=${BULK:-20000} DIM=${DIM:-640}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoosh-bench-store.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-make -s build/libzstore.a >&2
-cc -std=c11 -D_GNU_SOURCE -O2 -I. tools/bench/store_bench.c build/libzstore.a -o "$tmp/store_bench" -llmdb -pthread
+. tools/bench/lib.bash
+bench_peer_missing "answers log and store import against sqlite3 (the peer uses numpy)" python3-numpy \
+    "$PY" -c 'import sqlite3, numpy' && exit 0
+bench_cc "$tmp/store_bench" tools/bench/store_bench.c
 
 read -r z50 z99 zmax <<<"$("$tmp/store_bench" latency "$tmp/lat" "$N")"
 zconc=$("$tmp/store_bench" concurrent "$tmp/conc" "$P" "$PN")

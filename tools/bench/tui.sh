@@ -22,7 +22,9 @@ CAT=$SHARED/decals_rings/catalog.csv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s zoosh build/libzcore.a build/libzstore.a >&2
-command -v img2sixel >/dev/null || { echo "tui: img2sixel missing (libsixel-bin)" >&2; exit 1; }
+. tools/bench/lib.bash
+bench_peer_missing "label: sixel bytes per 256x256 galaxy and key -> image latency (the pty driver is Python)" \
+    "python3 libsixel-bin" sh -c "command -v img2sixel && command -v '$PY'" && exit 0
 ./zoosh init "$tmp/ws" --schema ring >/dev/null
 TH=()
 [ -n "${THUMBS:-}" ] && TH=(--thumbs "$THUMBS")
@@ -30,10 +32,7 @@ TH=()
 ./zoosh init "$tmp/ws2" --schema ring >/dev/null          # the default-size run gets its own
 ./zoosh import "$tmp/ws2" "$CAT" --threads 2 "${TH[@]}" >/dev/null
 [ "$N" -le 199 ] || N=199                                  # the ring set has 200 galaxies
-cc -std=c11 -D_GNU_SOURCE -O2 -I. -I/usr/include/libpng16 tools/bench/tui_thumbs.c \
-   build/libzcore.a build/libzstore.a -o "$tmp/tui_thumbs" \
-   -llmdb -lpng16 -ldeflate -ljpeg -lcfitsio -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lcsv -lcjson \
-   -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -lz -lm -pthread
+bench_cc "$tmp/tui_thumbs" tools/bench/tui_thumbs.c
 ZOOSH_LOG="$tmp/label.log" "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws" "$N" "$PAUSE" >"$tmp/lat.txt"
 grep -o 'commit [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/commit.txt" || true
 grep -o 'prefetched, [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/write.txt" || true
