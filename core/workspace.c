@@ -319,7 +319,26 @@ static void stats_blobs(zs_txn *txn, core_workspace_stats *s)
     free(names);
 }
 
+static int stats_walk(zs_store *st, core_workspace_stats *out);
+static int walk_dies(zs_store *st, int (*walk)(zs_store *own, void *ctx), void *ctx, char *why, size_t len);
+
+static int stats_probe(zs_store *own, void *ctx)
+{
+    (void)ctx;
+    core_workspace_stats s;
+    int rc = stats_walk(own, &s);
+    core_workspace_stats_free(&s);
+    return rc;
+}
+
 int core_workspace_stats_get(zs_store *st, core_workspace_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (walk_dies(st, stats_probe, NULL, out->damaged, sizeof out->damaged)) return STORE_ECORRUPT;
+    return stats_walk(st, out);
+}
+
+static int stats_walk(zs_store *st, core_workspace_stats *out)
 {
     memset(out, 0, sizeof *out);
     zs_txn *txn = NULL;
@@ -516,6 +535,34 @@ static size_t read_all(int fd, void *buf, size_t n)
     return got;
 }
 
+static void damaged_why(char *why, size_t len, int sig)
+{
+    snprintf(why, len, "data.mdb is damaged: reading it stopped the walk (signal %d, %s); the file holds pages "
+             "that do not belong together (a torn copy, stale pages after a power loss): restore it from a backup",
+             sig, strsignal(sig));
+}
+
+/* 1 when walk, run in a child process on its own read-only environment of
+ * st's workspace, dies by a signal (LMDB asserting on a damaged page), with
+ * the reason in why; 0 when it ran to its end (or no child could be made:
+ * the caller then walks itself, as before). */
+static int walk_dies(zs_store *st, int (*walk)(zs_store *own, void *ctx), void *ctx, char *why, size_t len)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        zs_store *own = NULL;
+        if (store_open(&own, store_dir(st), STORE_RDONLY) == 0) walk(own, ctx);
+        _exit(0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (!WIFSIGNALED(status)) return 0;
+    damaged_why(why, len, WTERMSIG(status));
+    return 1;
+}
+
 /* The walk runs in a child process with its own read-only environment (an
  * LMDB environment must not be used across fork): on a damaged data.mdb
  * (stale pages after a power loss, a torn copy) LMDB may assert and abort
@@ -561,9 +608,7 @@ int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *
         return head[0];
     }
     if (WIFSIGNALED(status))
-        snprintf(out->text, cap, "data.mdb is damaged: reading it stopped the walk (signal %d, %s); the file holds "
-                 "pages that do not belong together (a torn copy, stale pages after a power loss): restore it "
-                 "from a backup", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        damaged_why(out->text, cap, WTERMSIG(status));
     else
         snprintf(out->text, cap, "data.mdb could not be walked (the check's reader exited with status %d)",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);

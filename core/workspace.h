@@ -113,11 +113,15 @@ typedef struct {
     int have_blobs;
     int n_blobs;
     core_workspace_blob *blobs;  /* every stored model blob */
+    char damaged[256];           /* why the walk could not be made ("" when it could) */
 } core_workspace_stats;
 
 /* Fills *out (free with core_workspace_stats_free even on failure).  A
  * failure to begin the read is returned; a damaged answers log is not: it
- * is out->answers_rc and the rest is filled. */
+ * is out->answers_rc and the rest is filled.  The walk is first made in a
+ * child process (LMDB may abort on a data.mdb of pages that do not belong
+ * together): when that dies, STORE_ECORRUPT with the reason in
+ * out->damaged. */
 int  core_workspace_stats_get(zs_store *st, core_workspace_stats *out);
 void core_workspace_stats_free(core_workspace_stats *s);
 

@@ -2,9 +2,10 @@
 # corrupt.sh - zoosh check on a damaged data.mdb (issue 21, item 9): pages of
 # an older copy of the workspace mixed into a newer one (stale pages after a
 # power loss, a torn copy), 1-50% of them, 40 files from a fixed seed.  LMDB
-# may assert and abort on such a file; check walks in a child process, so it
-# never dies by a signal: it says "damaged" or lists problems and exits 3,
-# or finds the file whole (the pages mixed in were free ones) and exits 0.
+# may assert and abort on such a file; check and stats walk in a child
+# process first, so they never die by a signal: check says "damaged" or
+# lists problems and exits 3, or finds the file whole (the pages mixed in
+# were free ones) and exits 0; stats says "damaged workspace" (or which read failed) and exits non-zero.
 . "$(dirname "$0")/lib.sh"
 CAT=$SHARED/decals_rings/catalog.csv
 [ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
@@ -35,8 +36,10 @@ for i in range(40):
     os.makedirs('m%02d' % i)
     open('m%02d/data.mdb' % i, 'wb').write(bytes(b))
 PY
-sig=0 damaged=0 clean=0 other=0 quiet=0
+sig=0 damaged=0 clean=0 other=0 quiet=0 ssig=0
 for d in m*; do
+    "$Z" stats "$d" > "$d.stats" 2>&1; st=$?
+    [ $st -ge 128 ] && { ssig=$((ssig + 1)); echo "# $d: stats died with status $st"; }
     "$Z" check "$d" > "$d.out" 2>&1; st=$?
     if [ $st -ge 128 ]; then sig=$((sig + 1)); echo "# $d: check died with status $st"
     elif [ $st -eq 3 ]; then damaged=$((damaged + 1)); grep -qE 'damaged|problem' "$d.out" || quiet=$((quiet + 1))
@@ -48,3 +51,4 @@ expect "zoosh check never dies by a signal on a mixed-page file ($sig of 40 did)
 expect "it exits 3 (damaged) or 0 (whole), nothing else ($other)" test "$other" -eq 0
 expect "every exit 3 says what is wrong ($quiet did not)" test "$quiet" -eq 0
 expect "most mixed files are found damaged ($damaged of 40)" test "$damaged" -ge 30
+expect "zoosh stats never dies by a signal on them either ($ssig of 40 did)" test "$ssig" -eq 0

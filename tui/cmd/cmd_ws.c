@@ -166,6 +166,11 @@ int cmd_stats(int argc, char **argv)
     core_workspace_stats s;
     rc = core_workspace_stats_get(st, &s);
     store_close(st);
+    if (rc == STORE_ECORRUPT && s.damaged[0]) {
+        fprintf(stderr, "zoosh stats: %s: damaged workspace: %s\n", ws, s.damaged);
+        core_workspace_stats_free(&s);
+        return EXIT_WORKSPACE;
+    }
     if (rc) { core_workspace_stats_free(&s); return cmd_ws_failed("stats", ws, rc); }
     int status = 0;
     printf("workspace   %s  (layout v%d, ", ws, s.layout);
