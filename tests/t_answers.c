@@ -12,28 +12,13 @@
 #include "core/util.h"
 #include "store/store.h"
 #include "tests/zt.h"
+#include "tests/zt_ws.h"
 
 #define N_GAL 12
 #define N_USERS 4
 #define N_REC 600
 static const char *const users[N_USERS] = {"ann", "ben", "cat", "dan"};
 
-typedef struct { int n; } mk_ctx;
-
-static int mk_fn(zs_txn *txn, void *p)
-{
-    mk_ctx *c = p;
-    for (int i = 1; i <= c->n; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "G%04d", i);
-        store_galaxy g = {.id_str = id, .file = "none.png", .ra = 10.0 + i, .dec = -1.0};
-        uint32_t gid;
-        int created;
-        int rc = store_galaxy_put(txn, &g, &gid, &created);
-        if (rc) return rc;
-    }
-    return 0;
-}
 
 typedef struct { store_answer *a; int n; } put_ctx;
 
@@ -92,10 +77,7 @@ static int emit_fn(const store_answer *a, void *p)
 
 static void counter_rule_and_naive_reading_agree_on_random_logs(void)
 {
-    zs_store *st;
-    ZT_OK(store_open(&st, "ws", STORE_CREATE));
-    mk_ctx mk = {N_GAL};
-    ZT_OK(store_write(st, mk_fn, &mk));
+    zs_store *st = make_ws(N_GAL);
     store_answer *log = xcalloc(N_REC, sizeof *log);
     core_rng r;
     core_rng_seed(&r, 17);
@@ -220,10 +202,7 @@ static void a_retracted_latest_answer_brings_back_the_one_before(void)
 
 static void counted_stops_when_fn_says_so(void)
 {
-    zs_store *st;
-    ZT_OK(store_open(&st, "ws", STORE_CREATE));
-    mk_ctx mk = {N_GAL};
-    ZT_OK(store_write(st, mk_fn, &mk));
+    zs_store *st = make_ws(N_GAL);
     store_answer log[5];
     memset(log, 0, sizeof log);
     for (int i = 0; i < 5; i++) {

@@ -14,49 +14,8 @@
 #include "core/util.h"
 #include "store/store.h"
 #include "tests/zt.h"
+#include "tests/zt_ws.h"
 
-/* ---- a workspace of n galaxies with synthetic 32x32 thumbnails */
-
-typedef struct { int n; } mk_ctx;
-
-static int mk_fn(zs_txn *txn, void *vctx)
-{
-    mk_ctx *c = vctx;
-    uint8_t px[32 * 32 * 3];
-    for (int i = 1; i <= c->n; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "G%04d", i);
-        store_galaxy g = {.id_str = id, .file = "none.png", .ra = 10.0 + i, .dec = -1.0};
-        uint32_t gid;
-        int created;
-        int rc = store_galaxy_put(txn, &g, &gid, &created);
-        if (rc) return rc;
-        for (int p = 0; p < 32 * 32; p++) {
-            px[3 * p] = (uint8_t)(p % 32 * 8);
-            px[3 * p + 1] = (uint8_t)(p / 32 * 8);
-            px[3 * p + 2] = (uint8_t)i;
-        }
-        rc = store_thumb_put(txn, gid, 32, 32, px);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
-static zs_store *make_ws(int n)
-{
-    zs_store *st;
-    ZT_OK(store_open(&st, "ws", STORE_CREATE));
-    mk_ctx c = {n};
-    ZT_OK(store_write(st, mk_fn, &c));
-    return st;
-}
-
-static core_schema schema_of(const char *name)
-{
-    core_schema s;
-    ZT_CHECK(core_schema_builtin(name, &s) == 0, "no built-in %s", name);
-    return s;
-}
 
 typedef struct { int tree, rating, retract, skip, fav, total; store_answer last; } tally;
 
@@ -84,14 +43,6 @@ static tally count_log(zs_store *st)
     return t;
 }
 
-static core_session *open_as(zs_store *st, const core_schema *s, const char *user, int retire)
-{
-    core_session *ses;
-    char err[256];
-    core_session_opts o = {.user = user, .retire = retire};
-    ZT_CHECK(core_session_open(&ses, st, s, &o, err, sizeof err) == 0, "open: %s", err);
-    return ses;
-}
 
 /* ---- session */
 
