@@ -243,7 +243,7 @@ int core_export_run(zs_store *st, const core_export_opts *o, FILE *out, core_exp
             }
             char e[600];
             const char *hp = of.tmp ? of.tmp : of.path;
-            int bad = !rc && core_feat_save_hdf5(hp, &h, e, sizeof e);
+            int bad = !rc && core_feat_save_hdf5(out, hp, &h, e, sizeof e);
             for (int i = 0; i < n; i++) free(h.ids[i]);
             free(h.ids);
             if (rc) goto store_fail;

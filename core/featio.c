@@ -410,13 +410,17 @@ static int h5_write(hid_t fid, const char *name, hid_t ftype, hid_t mtype, int r
     return rc;
 }
 
-int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, size_t errlen)
+int core_feat_save_hdf5(FILE *out, const char *path, const core_featset *fs, char *err, size_t errlen)
 {
     int ok = 0;
-    hid_t fid = -1, tid = -1;
+    hid_t fid = -1, tid = -1, fapl = -1;
     char **labels = NULL;
+    void *image = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* in memory (core driver, no backing store); the image goes to out */
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 20, 0) < 0) { H5Pclose(fapl); fapl = -1; }
+    fid = fapl < 0 ? -1 : H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (fid < 0) { core_set_err(err, errlen, "%s: cannot create", path); goto end; }
     hsize_t d3[3] = {(hsize_t)fs->n, (hsize_t)fs->dim, 1};
     if (h5_write(fid, "predictions", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 3, d3, fs->x, path, err, errlen)) goto end;
@@ -433,8 +437,16 @@ int core_feat_save_hdf5(const char *path, const core_featset *fs, char *err, siz
     }
     d1 = (hsize_t)fs->dim;
     if (h5_write(fid, "label_cols", tid, tid, 1, &d1, labels, path, err, errlen)) goto end;
+    if (H5Fflush(fid, H5F_SCOPE_GLOBAL) < 0) { core_set_err(err, errlen, "%s: cannot finish the file", path); goto end; }
+    ssize_t size = H5Fget_file_image(fid, NULL, 0);
+    if (size <= 0) { core_set_err(err, errlen, "%s: cannot finish the file", path); goto end; }
+    image = xmalloc((size_t)size);
+    if (H5Fget_file_image(fid, image, (size_t)size) != size) { core_set_err(err, errlen, "%s: cannot finish the file", path); goto end; }
+    if (fwrite(image, 1, (size_t)size, out) != (size_t)size) { core_set_err(err, errlen, "%s: write failed", path); goto end; }
     ok = 1;
 end:
+    free(image);
+    if (fapl >= 0) H5Pclose(fapl);
     if (labels) { for (int j = 0; j < fs->dim; j++) free(labels[j]); free(labels); }
     if (tid >= 0) H5Tclose(tid);
     if (fid >= 0 && H5Fclose(fid) < 0 && ok) { core_set_err(err, errlen, "%s: cannot close", path); ok = 0; }
