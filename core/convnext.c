@@ -407,6 +407,15 @@ static int infer_arch(const core_safetensors *st, core_convnext_arch *a, char *e
     return 0;
 }
 
+/* At most cap - 1 bytes of s for a message, '?' for anything but printable ASCII. */
+static const char *printable(const char *s, char *buf, size_t cap)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++) buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    buf[i] = 0;
+    return buf;
+}
+
 int core_convnext_load(core_convnext **out, const char *path, const char *arch,
                        char *err, size_t errlen)
 {
@@ -453,14 +462,15 @@ int core_convnext_load(core_convnext **out, const char *path, const char *arch,
     const char *ms = core_safetensors_meta(st, "zoosh_input_size"), *mc = core_safetensors_meta(st, "zoosh_crop");
     char *endp = NULL;
     long isz = ms ? strtol(ms, &endp, 10) : 0;
+    char shown[24];   /* a file's bytes, never an escape sequence, in a message */
     if (ms && (endp == ms || *endp || isz < 32 || isz > 4096)) {
-        snprintf(err, errlen, "metadata zoosh_input_size '%.20s' is not a size of 32..4096 pixels", ms);
+        snprintf(err, errlen, "metadata zoosh_input_size '%s' is not a size of 32..4096 pixels", printable(ms, shown, sizeof shown));
         goto end;
     }
     m->input_size = (int)isz;
     double crop = mc ? strtod(mc, &endp) : 1.0;
     if (mc && (endp == mc || *endp || !(crop > 0 && crop <= 1))) {
-        snprintf(err, errlen, "metadata zoosh_crop '%.20s' is not a fraction in (0, 1]", mc);
+        snprintf(err, errlen, "metadata zoosh_crop '%s' is not a fraction in (0, 1]", printable(mc, shown, sizeof shown));
         goto end;
     }
     core_convnext_set_crop(m, (float)crop);
