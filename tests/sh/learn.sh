@@ -66,3 +66,19 @@ expect "an unknown oracle column exits 1 naming it" sh -c "test $st -eq 1 && gre
 expect "an unknown feature set exits 1 naming it" sh -c "test $st -eq 1 && grep -q nosuchset err.txt"
 "$Z" simulate ws --task ring --budget 10 >err.txt 2>&1; st=$?
 expect "simulate without an oracle is a usage error" test $st -eq 2
+
+# every option parses with getopt_long: --opt=value as well as --opt value (issue 20)
+"$Z" rank ws --task ring --order likely --top 5 > sep.txt 2>&1; st1=$?
+"$Z" rank ws --task=ring --order=likely --top=5 > eq.txt 2>&1; st2=$?
+expect "rank --task=ring --order=likely --top=5 works ($(head -c 120 eq.txt | tr '\n' ' '))" test $st2 -eq 0
+expect "and prints what --task ring --order likely --top 5 prints" sh -c "test $st1 -eq 0 && cmp -s sep.txt eq.txt"
+check "eval -t ring -k 2 (short options) works" "$Z" eval ws -t ring -k 2
+for c in train rank simulate eval; do
+    "$Z" $c ws --task ring --frobnicate >err.txt 2>&1; st=$?
+    expect "$c --frobnicate is a usage error (exit $st) naming it" \
+        sh -c "test $st -eq 2 && grep -q \"zoosh $c: unknown option '--frobnicate'\" err.txt"
+done
+"$Z" rank ws --task >err.txt 2>&1; st=$?
+expect "rank --task without its value says so (exit $st)" sh -c "test $st -eq 2 && grep -q \"option '--task' needs a value\" err.txt"
+"$Z" rank ws --task ring --top=0 >err.txt 2>&1; st=$?
+expect "rank --top=0 is refused naming --top (exit $st)" sh -c "test $st -eq 2 && grep -q -- \"--top: bad value '0'\" err.txt"

@@ -44,6 +44,9 @@ expect "... naming the class" grep -q "rings" "$T/last.out"
 check_fails "fractions over 1 are refused" $Z sim d -n 2 --mix ring=0.8,merger=0.5
 check_fails "--size 5 is refused" $Z sim d -n 2 --size 5
 check_fails "an unknown option is refused" $Z sim d -n 2 --colour
+expect "... as a usage error naming it" grep -q "zoosh sim: unknown option '--colour'" "$T/last.out"
+check "--seed=4 --size=128 (getopt_long's --opt=value) are read" $Z sim e -n 2 --seed=4 --size=128 --quiet
+expect "... as the separate form: the same catalog" sh -c "$Z sim f -n 2 --seed 4 --size 128 --quiet && cmp -s e/catalog.csv f/catalog.csv"
 check_fails "an unwritable OUT_DIR fails" $Z sim /proc/zoosh-no/x -n 2
 expect "... naming the directory" grep -q "/proc/zoosh-no" "$T/last.out"
 check "zoosh sim --help prints the usage" $Z sim --help

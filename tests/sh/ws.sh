@@ -19,6 +19,14 @@ done
 expect "stats without a workspace is a usage error (2)" test "$(status $Z stats)" -eq 2
 expect "backup with one argument is a usage error (2)" test "$(status $Z backup ws)" -eq 2
 expect "init with an unknown option is a usage error (2)" test "$(status $Z init ws --frobnicate)" -eq 2
+expect "and names it as every command does" grep -q "zoosh init: unknown option '--frobnicate' (zoosh init --help)" "$T/last.out"
+expect "check with an unknown option is a usage error (2)" test "$(status $Z check ws --frobnicate)" -eq 2
+expect "and names it" grep -q "zoosh check: unknown option '--frobnicate'" "$T/last.out"
+expect "backup with an unknown option is a usage error (2)" test "$(status $Z backup --frob a b)" -eq 2
+expect "and names it" grep -q "zoosh backup: unknown option '--frob'" "$T/last.out"
+check "init --schema=ring (getopt_long's --opt=value) works" $Z init wseq --schema=ring
+check "init WS -s ring,gz2 (options after the workspace, short form) works" $Z init wss -s ring,gz2
+expect "it enabled both" grep -q "ring gz2 interest" "$T/last.out"
 
 # --- init
 check "init creates a workspace" $Z init ws

@@ -47,6 +47,11 @@ int cmd_ws_failed(const char *cmd, const char *ws, int rc);
  * returns EXIT_USAGE. */
 int cmd_bad_option(const char *cmd, int c, char **argv, int optind_now);
 
+/* "--NAME" of the option getopt_long returned as C from table LO (else
+ * "-C"), in buf: value errors name the option however it was spelt. */
+struct option;
+const char *cmd_opt_name(const struct option *lo, int c, char *buf, size_t cap);
+
 /* True when argv holds -h or --help (then print the command's usage to stdout, exit 0). */
 int cmd_wants_help(int argc, char **argv);
 

@@ -4,6 +4,7 @@
  */
 #include "tui/cmd/cmd.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,50 +58,52 @@ int cmd_label(int argc, char **argv)
     tui_label_opts o;
     memset(&o, 0, sizeof o);
     o.retrain_every = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = strcmp(a, "--task") == 0 || strcmp(a, "--graphics") == 0 || strcmp(a, "--retire") == 0 ||
-                    strcmp(a, "--keys") == 0 || strcmp(a, "--order") == 0 || strcmp(a, "--retrain") == 0 ||
-                    strcmp(a, "--retrain-secs") == 0 || strcmp(a, "--image-px") == 0;
-        if (takes && !v) {
-            fprintf(stderr, "zoosh label: %s needs a value\n", a);
-            return EXIT_USAGE;
-        }
-        if (strcmp(a, "--task") == 0) { o.task = v; i++; }
-        else if (strcmp(a, "--graphics") == 0) {
+    static const struct option lo[] = {
+        {"task", required_argument, 0, 't'}, {"graphics", required_argument, 0, 'g'},
+        {"retire", required_argument, 0, 'r'}, {"keys", required_argument, 0, 'k'},
+        {"order", required_argument, 0, 'o'}, {"retrain", required_argument, 0, 'R'},
+        {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        const char *v = optarg;
+        switch (c) {
+        case 't': o.task = v; break;
+        case 'g':
             if (tui_gfx_parse(v, &o.graphics) != 0) {
                 fprintf(stderr, "zoosh label: --graphics: '%s' is not %s\n", v, tui_gfx_names());
                 return EXIT_USAGE;
             }
-            i++;
-        } else if (strcmp(a, "--retire") == 0) {
+            break;
+        case 'r':
             if (parse_int(v, 1, 1000000, &o.retire)) { fprintf(stderr, "zoosh label: --retire: '%s' is not a count >= 1\n", v); return EXIT_USAGE; }
-            i++;
-        } else if (strcmp(a, "--keys") == 0) { o.keys_file = v; i++; }
-        else if (strcmp(a, "--order") == 0) {
+            break;
+        case 'k': o.keys_file = v; break;
+        case 'o': {
             core_order ord;
             if (core_order_parse(v, &ord) != 0) { fprintf(stderr, "zoosh label: --order: '%s' is not one of %s\n", v, core_order_names()); return EXIT_USAGE; }
             o.order = v;
-            i++;
-        } else if (strcmp(a, "--retrain") == 0) {
-            if (parse_int(v, 0, 1000000, &o.retrain_every)) { fprintf(stderr, "zoosh label: --retrain: '%s' is not a count\n", v); return EXIT_USAGE; }
-            i++;
-        } else if (strcmp(a, "--retrain-secs") == 0) {
-            if (parse_int(v, 1, 86400 * 365, &o.retrain_secs)) { fprintf(stderr, "zoosh label: --retrain-secs: '%s' is not seconds >= 1\n", v); return EXIT_USAGE; }
-            i++;
-        } else if (strcmp(a, "--image-px") == 0) {
-            if (parse_int(v, 16, 4096, &o.image_px)) { fprintf(stderr, "zoosh label: --image-px: '%s' is not 16..4096 pixels\n", v); return EXIT_USAGE; }
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "zoosh label: unknown option '%s' (zoosh label --help)\n", a);
-            return EXIT_USAGE;
-        } else if (!o.ws) {
-            o.ws = a;
-        } else {
-            fprintf(stderr, "zoosh label: one workspace only ('%s' is extra)\n", a);
-            return EXIT_USAGE;
+            break;
         }
+        case 'R':
+            if (parse_int(v, 0, 1000000, &o.retrain_every)) { fprintf(stderr, "zoosh label: --retrain: '%s' is not a count\n", v); return EXIT_USAGE; }
+            break;
+        case 'S':
+            if (parse_int(v, 1, 86400 * 365, &o.retrain_secs)) { fprintf(stderr, "zoosh label: --retrain-secs: '%s' is not seconds >= 1\n", v); return EXIT_USAGE; }
+            break;
+        case 'p':
+            if (parse_int(v, 16, 4096, &o.image_px)) { fprintf(stderr, "zoosh label: --image-px: '%s' is not 16..4096 pixels\n", v); return EXIT_USAGE; }
+            break;
+        default:
+            return cmd_bad_option("label", c, argv, optind);
+        }
+    }
+    if (optind < argc) o.ws = argv[optind];
+    if (optind + 1 < argc) {
+        fprintf(stderr, "zoosh label: one workspace only ('%s' is extra)\n", argv[optind + 1]);
+        return EXIT_USAGE;
     }
     if (!o.ws) { usage(stderr); return EXIT_USAGE; }
     return tui_label_run(&o);

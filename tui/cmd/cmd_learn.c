@@ -21,6 +21,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,16 @@ typedef struct {
     double holdout;
 } learn_args;
 
+/* An option's whole-number value, at least LO: 0, or -1 when it is not one. */
+static int take_int(const char *v, int lo, int *out)
+{
+    char *e;
+    long x = strtol(v, &e, 10);
+    if (*e || !*v || x < lo || x > 100000000) return -1;
+    *out = (int)x;
+    return 0;
+}
+
 /* Parses the shared options; returns 0, or prints the problem and returns EXIT_USAGE. */
 static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*usage)(FILE *))
 {
@@ -42,74 +53,69 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
     a->batch = 10;
     a->k = 5;
     a->hidden = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define TAKE(field) do { if (!v) { goto missing; } a->field = v; i++; } while (0)
-#define TAKE_INT(field, lo) do { \
-            if (!v) { goto missing; } \
-            char *e; \
-            long x = strtol(v, &e, 10); \
-            if (*e || !*v || x < (lo) || x > 100000000) { goto badnum; } \
-            a->field = (int)x; \
-            i++; \
-        } while (0)
-        if (!strcmp(o, "--task") || !strcmp(o, "-t")) TAKE(task);
-        else if (!strcmp(o, "--order") || !strcmp(o, "-o")) TAKE(order);
-        else if (!strcmp(o, "--features")) TAKE(features);
-        else if (!strcmp(o, "--oracle")) TAKE(oracle);
-        else if (!strcmp(o, "--rate-from")) TAKE(rate_from);
-        else if (!strcmp(o, "--plot")) TAKE(plot);
-        else if (!strcmp(o, "--target")) TAKE(target);
-        else if (!strcmp(o, "--prior-from")) TAKE(prior_from);
-        else if (!strcmp(o, "--l2")) {
-            if (!v) goto missing;
-            char *e;
+    static const struct option lo[] = {
+        {"task", required_argument, 0, 't'}, {"order", required_argument, 0, 'o'},
+        {"features", required_argument, 0, 'f'}, {"oracle", required_argument, 0, 'O'},
+        {"rate-from", required_argument, 0, 'r'}, {"plot", required_argument, 0, 'P'},
+        {"target", required_argument, 0, 'T'}, {"prior-from", required_argument, 0, 'p'},
+        {"l2", required_argument, 0, 'L'}, {"top", required_argument, 0, 'n'},
+        {"budget", required_argument, 0, 'B'}, {"batch", required_argument, 0, 'b'},
+        {"folds", required_argument, 0, 'k'}, {"hidden", required_argument, 0, 'H'},
+        {"stored", no_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
+        {"holdout", required_argument, 0, 'h'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":t:o:k:", lo, NULL)) != -1) {
+        const char *v = optarg;
+        char *e = NULL;
+        int bad = 0;
+        switch (c) {
+        case 't': a->task = v; break;
+        case 'o': a->order = v; break;
+        case 'f': a->features = v; break;
+        case 'O': a->oracle = v; break;
+        case 'r': a->rate_from = v; break;
+        case 'P': a->plot = v; break;
+        case 'T': a->target = v; break;
+        case 'p': a->prior_from = v; break;
+        case 'L': {
             double x = strtod(v, &e);
-            if (*e || !*v || !(x >= 0 && x < 1000)) goto badnum;
+            bad = *e || !*v || !(x >= 0 && x < 1000);
             a->l2 = v;
-            i++;
+            break;
         }
-        else if (!strcmp(o, "--top")) TAKE_INT(top, 1);
-        else if (!strcmp(o, "--budget")) TAKE_INT(budget, 1);
-        else if (!strcmp(o, "--batch")) TAKE_INT(batch, 1);
-        else if (!strcmp(o, "-k") || !strcmp(o, "--folds")) TAKE_INT(k, 2);
-        else if (!strcmp(o, "--hidden")) TAKE_INT(hidden, 0);
-        else if (!strcmp(o, "--stored")) a->stored = 1;
-        else if (!strcmp(o, "--seed")) {
-            if (!v) goto missing;
-            char *e;
-            unsigned long long x = strtoull(v, &e, 10);
-            if (*e || !*v) goto badnum;
-            a->seed = x;
-            i++;
-        } else if (!strcmp(o, "--holdout")) {
-            if (!v) goto missing;
-            char *e;
+        case 'n': bad = take_int(v, 1, &a->top); break;
+        case 'B': bad = take_int(v, 1, &a->budget); break;
+        case 'b': bad = take_int(v, 1, &a->batch); break;
+        case 'k': bad = take_int(v, 2, &a->k); break;
+        case 'H': bad = take_int(v, 0, &a->hidden); break;
+        case 'S': a->stored = 1; break;
+        case 's':
+            a->seed = strtoull(v, &e, 10);
+            bad = *e || !*v;
+            break;
+        case 'h': {
             double x = strtod(v, &e);
-            if (*e || !*v || !(x >= 0 && x < 1)) goto badnum;   /* NaN fails too */
+            bad = *e || !*v || !(x >= 0 && x < 1);   /* NaN fails too */
             a->holdout = x;
-            i++;
-        } else if (o[0] == '-') {
-            fprintf(stderr, "zoosh %s: unknown option '%s'\n", cmd, o);
-            usage(stderr);
-            return EXIT_USAGE;
-        } else if (!a->ws) {
-            a->ws = o;
-        } else {
-            fprintf(stderr, "zoosh %s: unexpected argument '%s'\n", cmd, o);
-            usage(stderr);
+            break;
+        }
+        default:
+            return cmd_bad_option(cmd, c, argv, optind);
+        }
+        if (bad) {
+            char name[64];
+            fprintf(stderr, "zoosh %s: %s: bad value '%s'\n", cmd, cmd_opt_name(lo, c, name, sizeof name), v);
             return EXIT_USAGE;
         }
-        continue;
-    missing:
-        fprintf(stderr, "zoosh %s: %s needs a value\n", cmd, o);
+    }
+    if (optind < argc) a->ws = argv[optind];
+    if (optind + 1 < argc) {
+        fprintf(stderr, "zoosh %s: unexpected argument '%s'\n", cmd, argv[optind + 1]);
+        usage(stderr);
         return EXIT_USAGE;
-    badnum:
-        fprintf(stderr, "zoosh %s: %s: bad value '%s'\n", cmd, o, v);
-        return EXIT_USAGE;
-#undef TAKE
-#undef TAKE_INT
     }
     if (!a->ws || !a->task) {
         fprintf(stderr, "zoosh %s: needs a workspace and --task\n", cmd);

@@ -62,33 +62,40 @@ int cmd_sim(int argc, char **argv)
     const char *out = NULL, *mix = NULL;
     long n = -1, seed = 1, side = CORE_SIM_SIDE, threads = 0;
     int quiet = 0, flags = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "-n") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--size") == 0 ||
-            strcmp(a, "--mix") == 0 || strcmp(a, "--threads") == 0) {
-            if (!v) { fprintf(stderr, "zoosh sim: %s needs a value\n%s", a, sim_usage); return EXIT_USAGE; }
-            i++;
-            int bad = 0;
-            if (strcmp(a, "-n") == 0) bad = parse_long(v, 0, 10000000, &n);
-            else if (strcmp(a, "--seed") == 0) bad = parse_long(v, 0, 0x7fffffffffffffffL, &seed);
-            else if (strcmp(a, "--size") == 0) bad = parse_long(v, 16, 4096, &side);
-            else if (strcmp(a, "--threads") == 0) bad = parse_long(v, 0, 64, &threads);
-            else mix = v;
-            if (bad) { fprintf(stderr, "zoosh sim: bad value for %s: '%s'\n%s", a, v, sim_usage); return EXIT_USAGE; }
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = 1;
-        } else if (strcmp(a, "--no-images") == 0) {
-            flags |= CORE_SIM_NO_IMAGES;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "zoosh sim: unknown option '%s'\n%s", a, sim_usage);
-            return EXIT_USAGE;
-        } else if (!out) {
-            out = a;
-        } else {
-            fprintf(stderr, "zoosh sim: one OUT_DIR only ('%s' and '%s')\n%s", out, a, sim_usage);
+    static const struct option lo[] = {
+        {"seed", required_argument, 0, 's'}, {"size", required_argument, 0, 'z'},
+        {"mix", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
+        {"quiet", no_argument, 0, 'q'}, {"no-images", no_argument, 0, 'N'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":n:q", lo, NULL)) != -1) {
+        const char *v = optarg;
+        int bad = 0;
+        switch (c) {
+        case 'n': bad = parse_long(v, 0, 10000000, &n); break;
+        case 's': bad = parse_long(v, 0, 0x7fffffffffffffffL, &seed); break;
+        case 'z': bad = parse_long(v, 16, 4096, &side); break;
+        case 't': bad = parse_long(v, 0, 64, &threads); break;
+        case 'm': mix = v; break;
+        case 'q': quiet = 1; break;
+        case 'N': flags |= CORE_SIM_NO_IMAGES; break;
+        default:
+            cmd_bad_option("sim", c, argv, optind);
+            fputs(sim_usage, stderr);
             return EXIT_USAGE;
         }
+        if (bad) {
+            char name[64];
+            fprintf(stderr, "zoosh sim: bad value for %s: '%s'\n%s", cmd_opt_name(lo, c, name, sizeof name), v, sim_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) out = argv[optind];
+    if (optind + 1 < argc) {
+        fprintf(stderr, "zoosh sim: one OUT_DIR only ('%s' and '%s')\n%s", out, argv[optind + 1], sim_usage);
+        return EXIT_USAGE;
     }
     if (!out || n < 0) { fprintf(stderr, "zoosh sim: OUT_DIR and -n N are required\n%s", sim_usage); return EXIT_USAGE; }
     double frac[CORE_SIM_N_CLASSES];
@@ -250,25 +257,38 @@ int cmd_demo(int argc, char **argv)
     const char *task = "ring", *ws = "demo-ws";
     int reset = 0, no_label = 0;
     long n = DEMO_N, side = DEMO_SIDE;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--reset") == 0) reset = 1;
-        else if (strcmp(a, "--no-label") == 0) no_label = 1;
-        else if ((strcmp(a, "--task") == 0 || strcmp(a, "--ws") == 0) && v) {
-            if (strcmp(a, "--task") == 0) task = v; else ws = v;
-            i++;
-        } else if ((strcmp(a, "-n") == 0 || strcmp(a, "--size") == 0) && v) {
-            if (strcmp(a, "-n") == 0 ? parse_long(v, 1, 100000, &n) : parse_long(v, 32, 1024, &side)) {
-                fprintf(stderr, "zoosh demo: bad value for %s: '%s'\n%s", a, v, demo_usage);
+    static const struct option lo[] = {
+        {"task", required_argument, 0, 't'}, {"ws", required_argument, 0, 'w'},
+        {"size", required_argument, 0, 'z'}, {"reset", no_argument, 0, 'r'},
+        {"no-label", no_argument, 0, 'L'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":n:", lo, NULL)) != -1) {
+        switch (c) {
+        case 't': task = optarg; break;
+        case 'w': ws = optarg; break;
+        case 'r': reset = 1; break;
+        case 'L': no_label = 1; break;
+        case 'n':
+        case 'z':
+            if (c == 'n' ? parse_long(optarg, 1, 100000, &n) : parse_long(optarg, 32, 1024, &side)) {
+                char name[64];
+                fprintf(stderr, "zoosh demo: bad value for %s: '%s'\n%s", cmd_opt_name(lo, c, name, sizeof name), optarg,
+                        demo_usage);
                 return EXIT_USAGE;
             }
-            i++;
-        } else {
-            int known = !strcmp(a, "--task") || !strcmp(a, "--ws") || !strcmp(a, "-n") || !strcmp(a, "--size");
-            fprintf(stderr, "zoosh demo: %s '%s'\n%s",
-                    known ? "missing value for" : a[0] == '-' ? "unknown option" : "unexpected argument", a, demo_usage);
+            break;
+        default:
+            cmd_bad_option("demo", c, argv, optind);
+            fputs(demo_usage, stderr);
             return EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "zoosh demo: unexpected argument '%s'\n%s", argv[optind], demo_usage);
+        return EXIT_USAGE;
     }
     {
         core_schema sch;

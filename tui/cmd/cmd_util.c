@@ -7,6 +7,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,14 @@ int cmd_bad_option(const char *cmd, int c, char **argv, int optind_now)
     if (c == ':') fprintf(stderr, "zoosh %s: option '%s' needs a value (zoosh %s --help)\n", cmd, a, cmd);
     else fprintf(stderr, "zoosh %s: unknown option '%s' (zoosh %s --help)\n", cmd, a, cmd);
     return EXIT_USAGE;
+}
+
+const char *cmd_opt_name(const struct option *lo, int c, char *buf, size_t cap)
+{
+    for (int i = 0; lo[i].name; i++)
+        if (lo[i].val == c && !lo[i].flag) { snprintf(buf, cap, "--%s", lo[i].name); return buf; }
+    snprintf(buf, cap, "-%c", c);
+    return buf;
 }
 
 int cmd_wants_help(int argc, char **argv)

@@ -16,6 +16,7 @@
 #include "core/workspace.h"
 #include "store/store.h"
 
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,42 +50,33 @@ int cmd_init(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { init_usage(stdout); return 0; }
     const char *ws = NULL;
-    core_workspace_tasks c;
-    memset(&c, 0, sizeof c);
+    core_workspace_tasks c_tasks;
+    memset(&c_tasks, 0, sizeof c_tasks);
     char err[4096];
     int status = 0, schema_given = 0;
-    for (int i = 1; i < argc && !status; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        if (strcmp(a, "--schema") == 0 || strcmp(a, "-s") == 0) {
-            if (i + 1 >= argc) { fprintf(stderr, "zoosh init: %s needs NAME or FILE\n", a); status = EXIT_USAGE; break; }
-            val = argv[++i];
-        } else if (strncmp(a, "--schema=", 9) == 0) {
-            val = a + 9;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "zoosh init: unknown option '%s' (zoosh init --help)\n", a);
-            status = EXIT_USAGE;
-            break;
-        } else if (!ws) {
-            ws = a;
-            continue;
-        } else {
-            fprintf(stderr, "zoosh init: unexpected argument '%s' (one workspace at a time)\n", a);
-            status = EXIT_USAGE;
-            break;
-        }
-        char *list = xstrdup(val), *save = NULL;
+    static const struct option lo[] = {{"schema", required_argument, 0, 's'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while (!status && (c = getopt_long(argc, argv, ":s:", lo, NULL)) != -1) {
+        if (c != 's') { status = cmd_bad_option("init", c, argv, optind); break; }
+        char *list = xstrdup(optarg), *save = NULL;
         int any = 0;
         schema_given = 1;
         for (char *t = strtok_r(list, ",", &save); t && !status; t = strtok_r(NULL, ",", &save)) {
             any = 1;
-            status = task_failed(core_workspace_tasks_add(&c, t, err, sizeof err), err);
+            status = task_failed(core_workspace_tasks_add(&c_tasks, t, err, sizeof err), err);
         }
         if (!any && !status) { fprintf(stderr, "zoosh init: empty --schema\n"); status = EXIT_USAGE; }
         free(list);
     }
+    if (!status && optind < argc) ws = argv[optind];
+    if (!status && optind + 1 < argc) {
+        fprintf(stderr, "zoosh init: unexpected argument '%s' (one workspace at a time)\n", argv[optind + 1]);
+        status = EXIT_USAGE;
+    }
     if (!status && !ws) { init_usage(stderr); status = EXIT_USAGE; }
-    if (!status) status = task_failed(core_workspace_tasks_finish(&c, schema_given, err, sizeof err), err);
+    if (!status) status = task_failed(core_workspace_tasks_finish(&c_tasks, schema_given, err, sizeof err), err);
     if (!status) {
         zs_store *st = NULL;
         int rc = store_open(&st, ws, STORE_CREATE);
@@ -97,19 +89,19 @@ int cmd_init(int argc, char **argv)
         } else if (rc) {
             status = cmd_ws_failed("init", ws, rc);
         } else {
-            rc = core_workspace_init(st, &c);
+            rc = core_workspace_init(st, &c_tasks);
             if (rc) {
                 fprintf(stderr, "zoosh init: %s: %s %s\n", ws, store_strerror(rc), store_last_error());
                 status = 1;
             } else {
                 printf("created workspace %s with tasks:", ws);
-                for (int i = 0; i < c.n; i++) printf(" %s", c.s[i]->name);
+                for (int i = 0; i < c_tasks.n; i++) printf(" %s", c_tasks.s[i]->name);
                 printf("\n");
             }
             store_close(st);
         }
     }
-    core_workspace_tasks_free(&c);
+    core_workspace_tasks_free(&c_tasks);
     return status;
 }
 
@@ -157,9 +149,19 @@ static void print_models(const core_workspace_stats *s)
 int cmd_stats(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { stats_usage(stdout); return 0; }
-    if (argc > 2) { fprintf(stderr, "zoosh stats: unexpected argument '%s' (one workspace)\n", argv[2]); return EXIT_USAGE; }
-    if (argc != 2 || argv[1][0] == '-') { stats_usage(stderr); return EXIT_USAGE; }
-    const char *ws = argv[1];
+    int json = 0;
+    static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (c != 'j') return cmd_bad_option("stats", c, argv, optind);
+        json = 1;
+    }
+    (void)json;
+    if (optind + 1 < argc) { fprintf(stderr, "zoosh stats: unexpected argument '%s' (one workspace)\n", argv[optind + 1]); return EXIT_USAGE; }
+    if (optind + 1 != argc) { stats_usage(stderr); return EXIT_USAGE; }
+    const char *ws = argv[optind];
     zs_store *st = NULL;
     int rc = cmd_open_ws("stats", ws, STORE_RDONLY, &st);
     if (rc) return rc;
@@ -258,10 +260,17 @@ static void check_usage(FILE *f)
 int cmd_check(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { check_usage(stdout); return 0; }
-    int quick = argc == 3 && !strcmp(argv[2], "--quick");
-    if (argc == 3 && !strcmp(argv[1], "--quick")) { quick = 1; argv[1] = argv[2]; }
-    if ((argc != 2 && !quick) || argv[1][0] == '-') { check_usage(stderr); return EXIT_USAGE; }
-    const char *ws = argv[1];
+    int quick = 0;
+    static const struct option lo[] = {{"quick", no_argument, 0, 'q'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        if (c != 'q') return cmd_bad_option("check", c, argv, optind);
+        quick = 1;
+    }
+    if (optind + 1 != argc) { check_usage(stderr); return EXIT_USAGE; }
+    const char *ws = argv[optind];
     zs_store *st = NULL;
     int rc = cmd_open_ws("check", ws, STORE_RDONLY, &st);
     if (rc) return rc;
@@ -300,8 +309,13 @@ static void backup_usage(FILE *f)
 int cmd_backup(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { backup_usage(stdout); return 0; }
-    if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') { backup_usage(stderr); return EXIT_USAGE; }
-    const char *ws = argv[1], *dest = argv[2];
+    static const struct option lo[] = {{0, 0, 0, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    if ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) return cmd_bad_option("backup", c, argv, optind);
+    if (optind + 2 != argc) { backup_usage(stderr); return EXIT_USAGE; }
+    const char *ws = argv[optind], *dest = argv[optind + 1];
     zs_store *st = NULL;
     int rc = cmd_open_ws("backup", ws, STORE_RDONLY, &st);
     if (rc) return rc;
