@@ -203,3 +203,23 @@ if [ -f "$SHARED/decals_rings/catalog.csv" ] && $Z import --help >/dev/null 2>&1
 else
     skip "stats of an imported catalog" "zoosh import not available: $(tail -c 200 "$T/imp.out" 2>/dev/null | tr '\n' ' ')"
 fi
+
+# --- stats --json: valid JSON whatever the stored names hold (issue 20)
+weird=$(printf 'we"ird\\set\033[31m\001\tend\xff')
+"$Z" sim js -n 6 --size 64 --quiet --threads 2 >/dev/null 2>&1 && "$Z" init wsj --schema ring >/dev/null &&
+    "$Z" import wsj js/catalog.csv --threads 2 >/dev/null 2>&1 && "$Z" embed wsj --method morph --set "$weird" --pca 0 --quiet >/dev/null 2>&1
+check "stats --json on a workspace with a feature set named with quotes, backslash, ESC, a control and a bad byte" \
+    $Z stats wsj --json
+cp "$T/last.out" stats.json
+expect "it parses as JSON (python3 json)" $PY -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' stats.json
+expect "with the numbers of the text report (6 galaxies, the ring task, the set)" $PY -c '
+import json,sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+names = [f["name"] for f in d["feature_sets"]]
+assert d["galaxies"] == 6 and d["thumbnails"] == 6, d
+assert any(t["name"] == "ring" and t["enabled"] for t in d["tasks"]), d["tasks"]
+assert "we\"ird\\set\x1b[31m\x01\tend\ufffd" in names, names
+assert d["answers"]["live"] == 0 and d["users"] == []
+' stats.json
+expect "and no raw ESC reached the output" sh -c "! grep -q \"$(printf '\033')\" stats.json"
+expect "stats --json with a stray argument is still a usage error (2)" test "$(status $Z stats wsj --json extra)" -eq 2

@@ -9,6 +9,7 @@
 #define ZOOSH_TUI_CMD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define EXIT_USAGE 2
 #define EXIT_WORKSPACE 3
@@ -60,6 +61,11 @@ int cmd_wants_help(int argc, char **argv);
  * tui_text_sanitize); into a pipe or file the text passes unchanged, so
  * exports and scripts see the exact ids.  Returns buf or s. */
 const char *cmd_safe_text(const char *s, char *buf, size_t cap);
+
+/* S as a JSON string, quotes included: '"', '\\' and every control
+ * character (C0, DEL, C1, U+2028/9, bidi overrides) escaped, invalid UTF-8 as U+FFFD, so the
+ * output is valid JSON and safe on a terminal. */
+void cmd_json_string(FILE *f, const char *s);
 
 /* The sample_data folder shipped next to the binary or one folder above it
  * (build-address/zoosh), else "sample_data". */

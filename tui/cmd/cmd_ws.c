@@ -109,10 +109,11 @@ int cmd_init(int argc, char **argv)
 
 static void stats_usage(FILE *f)
 {
-    fprintf(f, "usage: zoosh stats WS\n\n"
+    fprintf(f, "usage: zoosh stats WS [--json]\n\n"
                "Prints what the workspace holds: galaxies, thumbnails, feature sets (dimension,\n"
                "provenance), prior columns, answers per task and per user, retractions,\n"
                "progress (galaxies with at least one answer / all, per task) and stored models.\n"
+               "  --json   the same as one JSON object (names escaped, numbers as numbers)\n"
                "exit: 0 ok, 1 failure, 2 usage, 3 workspace problem\n");
 }
 
@@ -146,6 +147,131 @@ static void print_models(const core_workspace_stats *s)
     }
 }
 
+/* "name": as JSON (escaped: a task name is stored text), with the separator
+ * before it unless first. */
+static void jkey(const char *name, int first)
+{
+    if (!first) printf(", ");
+    cmd_json_string(stdout, name);
+    printf(": ");
+}
+
+static void jstr(const char *name, const char *v, int first)
+{
+    jkey(name, first);
+    if (v) cmd_json_string(stdout, v);
+    else printf("null");
+}
+
+static void jnum(const char *name, double v, int first)
+{
+    jkey(name, first);
+    if (isfinite(v)) printf("%.17g", v);
+    else printf("null");
+}
+
+/* The same report as JSON on stdout (names escaped by cmd_json_string). */
+static void print_json(const char *ws, const core_workspace_stats *s)
+{
+    printf("{");
+    jstr("workspace", ws, 1);
+    jnum("layout", s->layout, 0);
+    jnum("used_bytes", (double)s->used, 0);
+    jstr("created", s->created, 0);
+    jnum("galaxies", s->galaxies, 0);
+    jnum("thumbnails", s->thumbnails, 0);
+    jkey("feature_sets", 0);
+    printf("[");
+    for (int i = 0; i < s->n_featsets; i++) {
+        const core_workspace_featset *f = &s->featsets[i];
+        printf("%s{", i ? ", " : "");
+        jstr("name", f->name, 1);
+        jnum("dim", f->dim, 0);
+        jnum("vectors", f->vectors, 0);
+        jstr("provenance", f->provenance && *f->provenance ? f->provenance : NULL, 0);
+        printf("}");
+    }
+    printf("]");
+    jkey("priors", 0);
+    printf("[");
+    for (int i = 0; i < s->n_priors; i++) {
+        if (i) printf(", ");
+        cmd_json_string(stdout, s->priors[i]);
+    }
+    printf("]");
+    jkey("prior_sources", 0);
+    printf("[");
+    for (int i = 0, k = 0; i < s->n_sources; i++) {
+        const core_workspace_prior *p = &s->sources[i];
+        if (!p->n) continue;
+        printf("%s{", k++ ? ", " : "");
+        jstr("task", p->name, 1);
+        jstr("source", p->n > 0 ? p->source : "catalog", 0);
+        jnum("galaxies", p->n > 0 ? p->n : 0, 0);
+        printf("}");
+    }
+    printf("]");
+    jkey("answers", 0);
+    printf("{");
+    jnum("live", (double)s->live, 1);
+    jnum("records", (double)s->records, 0);
+    jnum("retractions", (double)s->retractions, 0);
+    jstr("error", s->answers_rc ? store_strerror(s->answers_rc) : NULL, 0);
+    printf("}");
+    jkey("tasks", 0);
+    printf("[");
+    for (int k = 0; k < s->n_tasks; k++) {
+        const core_workspace_task *t = &s->tasks[k];
+        printf("%s{", k ? ", " : "");
+        jstr("name", t->name, 1);
+        jkey("enabled", 0);
+        printf(t->enabled ? "true" : "false");
+        jnum("answers", (double)t->answers, 0);
+        jnum("retracted", (double)t->retracted, 0);
+        jnum("favourites", (double)t->favourites, 0);
+        jnum("skips", (double)t->skips, 0);
+        jnum("galaxies_done", t->done, 0);
+        jkey("model", 0);
+        if (!t->has_model) {
+            printf("null");
+        } else {
+            const core_model_info *mi = &t->model;
+            printf("{");
+            jnum("version", mi->version, 1);
+            jnum("trained_us", (double)mi->time_us, 0);
+            jnum("labelled", mi->n_train, 0);
+            jstr("metric", mi->metric[0] ? mi->metric : NULL, 0);
+            jnum("value", mi->metric[0] ? mi->value : NAN, 0);
+            jstr("order", mi->order[0] ? mi->order : NULL, 0);
+            jstr("features", mi->features[0] ? mi->features : NULL, 0);
+            printf("}");
+        }
+        printf("}");
+    }
+    printf("]");
+    jkey("users", 0);
+    printf("[");
+    for (int u = 0; u < s->n_users; u++) {
+        printf("%s{", u ? ", " : "");
+        jstr("name", s->users[u].name, 1);
+        jnum("answers", (double)s->users[u].total, 0);
+        jkey("per_task", 0);
+        printf("{");
+        for (int k = 0; k < s->n_tasks; k++) jnum(s->tasks[k].name, (double)s->users[u].per_task[k], !k);
+        printf("}}");
+    }
+    printf("]");
+    jkey("model_blobs", 0);
+    printf("[");
+    for (int i = 0; i < s->n_blobs; i++) {
+        printf("%s{", i ? ", " : "");
+        jstr("key", s->blobs[i].key, 1);
+        jnum("bytes", (double)s->blobs[i].bytes, 0);
+        printf("}");
+    }
+    printf("]}\n");
+}
+
 int cmd_stats(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { stats_usage(stdout); return 0; }
@@ -158,7 +284,6 @@ int cmd_stats(int argc, char **argv)
         if (c != 'j') return cmd_bad_option("stats", c, argv, optind);
         json = 1;
     }
-    (void)json;
     if (optind + 1 < argc) { fprintf(stderr, "zoosh stats: unexpected argument '%s' (one workspace)\n", argv[optind + 1]); return EXIT_USAGE; }
     if (optind + 1 != argc) { stats_usage(stderr); return EXIT_USAGE; }
     const char *ws = argv[optind];
@@ -175,6 +300,16 @@ int cmd_stats(int argc, char **argv)
     }
     if (rc) { core_workspace_stats_free(&s); return cmd_ws_failed("stats", ws, rc); }
     int status = 0;
+    if (s.answers_rc) {
+        fprintf(stderr, "zoosh stats: %s: reading answers: %s %s (run zoosh check %s)\n", ws, store_strerror(s.answers_rc),
+                s.answers_detail, ws);
+        status = s.answers_rc == STORE_ECORRUPT ? EXIT_WORKSPACE : 1;
+    }
+    if (json) {
+        print_json(ws, &s);
+        core_workspace_stats_free(&s);
+        return status;
+    }
     printf("workspace   %s  (layout v%d, ", ws, s.layout);
     print_bytes((double)s.used);
     printf(" used%s%s)\n", s.created ? ", created " : "", s.created ? s.created : "");
@@ -197,11 +332,6 @@ int cmd_stats(int argc, char **argv)
         const core_workspace_prior *p = &s.sources[i];
         if (p->n > 0) printf("  %-20s starts from %s (%d galaxies)\n", p->name, p->source, p->n);
         else if (p->n < 0) printf("  %-20s starts from the catalog's prior columns\n", p->name);
-    }
-    if (s.answers_rc) {
-        fprintf(stderr, "zoosh stats: %s: reading answers: %s %s (run zoosh check %s)\n", ws, store_strerror(s.answers_rc),
-                s.answers_detail, ws);
-        status = s.answers_rc == STORE_ECORRUPT ? EXIT_WORKSPACE : 1;
     }
     printf("answers     %llu (log of %llu records, %llu retractions) from %d user%s\n",
            (unsigned long long)s.live, (unsigned long long)s.records, (unsigned long long)s.retractions, s.n_users,
