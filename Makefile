@@ -6,6 +6,8 @@
 #   make demo         install packages (as root), build, open the labeler on sample data
 #   make SANITIZE=address test    (or undefined, or thread)
 #   make WERROR=1     warnings are errors (CI)
+#   make install PREFIX=/usr/local [DESTDIR=...]   binary, encoder, man page, completion
+#   make uninstall PREFIX=...                      removes what install put there
 
 CC      ?= cc
 OPT     ?= -O2
@@ -52,7 +54,7 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
 TUI_OBJ   := $(TUI_SRC:%.c=$(B)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(B)/%.o) $(B)/tests/zt.o
 
-.PHONY: all test bench bench-deps bench-flags demo deps clean fixtures fuzz layers pretrain
+.PHONY: all test bench bench-deps bench-flags demo deps clean fixtures fuzz layers pretrain docs install uninstall
 all: $(ZOOSH)
 
 $(B)/%.o: %.c
@@ -126,6 +128,43 @@ pretrain: zoosh
 	nice ./zoosh pretrain --epochs $(PRETRAIN_EPOCHS) --dims $(PRETRAIN_DIMS) --seed 1 \
 	  --jitter 1 --zoom 0.75,1.33 --exclude $(B)/gz2_ringval.ids --out sample_data/encoder.safetensors \
 	  $${ZT_SHARED:-../shared/data}/kaggle_gz2_votes/catalog.csv
+
+# ---- install (issue 20): PREFIX/bin/zoosh finds its encoder in
+# PREFIX/share/zoosh/ (cmd_sample_dir).  The man page and the completions are
+# made from the binary itself (--help, --list-options: tools/mkman.sh,
+# tools/mkcompletion.sh), so they never disagree with it.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+DATADIR  = $(PREFIX)/share
+MAN1DIR  = $(DATADIR)/man/man1
+BASHCOMPDIR = $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  = $(DATADIR)/zsh/site-functions
+DOCS = $(B)/doc/zoosh.1 $(B)/doc/zoosh.bash $(B)/doc/_zoosh
+docs: $(DOCS)
+$(B)/doc/zoosh.1: $(ZOOSH) tools/mkman.sh
+	@mkdir -p $(dir $@)
+	tools/mkman.sh $(abspath $(ZOOSH)) > $@.tmp && mv -f $@.tmp $@
+$(B)/doc/zoosh.bash: $(ZOOSH) tools/mkcompletion.sh
+	@mkdir -p $(dir $@)
+	tools/mkcompletion.sh $(abspath $(ZOOSH)) bash > $@.tmp && mv -f $@.tmp $@
+$(B)/doc/_zoosh: $(ZOOSH) tools/mkcompletion.sh
+	@mkdir -p $(dir $@)
+	tools/mkcompletion.sh $(abspath $(ZOOSH)) zsh > $@.tmp && mv -f $@.tmp $@
+
+install: $(ZOOSH) $(DOCS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/zoosh $(DESTDIR)$(MAN1DIR) \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 755 $(ZOOSH) $(DESTDIR)$(BINDIR)/zoosh
+	install -m 644 sample_data/encoder.safetensors $(DESTDIR)$(DATADIR)/zoosh/encoder.safetensors
+	install -m 644 $(B)/doc/zoosh.1 $(DESTDIR)$(MAN1DIR)/zoosh.1
+	install -m 644 $(B)/doc/zoosh.bash $(DESTDIR)$(BASHCOMPDIR)/zoosh
+	install -m 644 $(B)/doc/_zoosh $(DESTDIR)$(ZSHCOMPDIR)/_zoosh
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/zoosh $(DESTDIR)$(DATADIR)/zoosh/encoder.safetensors \
+	  $(DESTDIR)$(MAN1DIR)/zoosh.1 $(DESTDIR)$(BASHCOMPDIR)/zoosh $(DESTDIR)$(ZSHCOMPDIR)/_zoosh
+	-rmdir $(DESTDIR)$(DATADIR)/zoosh 2>/dev/null || true
 
 # ---- hardening (issue 6): `make fuzz` builds tests/fuzz/fuzz_*.c with clang
 # (libFuzzer + ASan/UBSan) into build-fuzz/ and runs each target FUZZ_SECONDS

@@ -48,9 +48,16 @@ int cmd_ws_failed(const char *cmd, const char *ws, int rc);
  * returns EXIT_USAGE. */
 int cmd_bad_option(const char *cmd, int c, char **argv, int optind_now);
 
+/* getopt_long(argc, argv, shorts, lo, NULL), the one way every command reads
+ * its options.  `zoosh CMD --list-options` (hidden; tools/mkcompletion.sh)
+ * prints the table instead, one option a line, "--name=" (or "-k=") for one
+ * that takes a value, and exits 0: completion comes from the same tables. */
+#define CMD_LIST_OPTIONS "--list-options"
+struct option;
+int cmd_getopt(int argc, char **argv, const char *shorts, const struct option *lo);
+
 /* "--NAME" of the option getopt_long returned as C from table LO (else
  * "-C"), in buf: value errors name the option however it was spelt. */
-struct option;
 const char *cmd_opt_name(const struct option *lo, int c, char *buf, size_t cap);
 
 /* True when argv holds -h or --help (then print the command's usage to stdout, exit 0). */
@@ -68,10 +75,11 @@ const char *cmd_safe_text(const char *s, char *buf, size_t cap);
 void cmd_json_string(FILE *f, const char *s);
 
 /* The sample_data folder shipped next to the binary or one folder above it
- * (build-address/zoosh), else "sample_data". */
+ * (build-address/zoosh), else PREFIX/share/zoosh for an installed
+ * PREFIX/bin/zoosh (make install), else "sample_data". */
 void cmd_sample_dir(char *buf, size_t len);
 /* zoosh's default encoder: $ZOOSH_ENCODER when set ("none": no encoder),
- * else sample_data/encoder.safetensors when readable.  1 with its path in
+ * else encoder.safetensors in cmd_sample_dir when readable.  1 with its path in
  * buf, 0 when there is none. */
 int cmd_default_encoder(char *buf, size_t len);
 

@@ -63,9 +63,10 @@ static void embed_usage(FILE *f)
         "from its stored thumbnail and stores it as a feature set; then fits a PCA.\n"
         "\n"
         "Without --method, --weights or --set (the default representation): the\n"
-        "morphology features, then zoosh's own encoder (sample_data/encoder.safetensors,\n"
-        "or $ZOOSH_ENCODER; ZOOSH_ENCODER=none skips it) as set \"convnext\", the\n"
-        "Galaxy Zoo vote fractions its head predicts as set \"votes\", the three\n"
+        "morphology features, then zoosh's own encoder (sample_data/encoder.safetensors\n"
+        "beside zoosh, PREFIX/share/zoosh/ when installed, or $ZOOSH_ENCODER;\n"
+        "ZOOSH_ENCODER=none skips it) as set \"convnext\", the Galaxy Zoo vote\n"
+        "fractions its head predicts as set \"votes\", the three\n"
         "combined as set \"morph+convnext+votes\" (the workspace default) and its PCA\n"
         "as \"pca40\", every block balanced.\n"
         "\n"
@@ -250,7 +251,7 @@ int cmd_embed(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":m:s:p:t:w:a:z:qv:c:C:", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":m:s:p:t:w:a:z:qv:c:C:", lo)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'm': o.e.method = optarg; method_given = 1; break;
@@ -341,7 +342,7 @@ int cmd_embed(int argc, char **argv)
     if ((status = run_encoder(st, ws, &o, NULL))) goto end;
     if (!have_enc) {
         if (dflt) printf("no default encoder (%s): morphology features only\n",
-                                     getenv("ZOOSH_ENCODER") && !strcmp(getenv("ZOOSH_ENCODER"), "none") ? "ZOOSH_ENCODER=none" : "sample_data/encoder.safetensors missing");
+                                     getenv("ZOOSH_ENCODER") && !strcmp(getenv("ZOOSH_ENCODER"), "none") ? "ZOOSH_ENCODER=none" : "no encoder.safetensors in sample_data/ or PREFIX/share/zoosh/");
         const char *set = o.e.set ? o.e.set : o.e.weights ? "convnext" : o.e.method;
         if (o.pca > 0) status = fit_pca(st, ws, set, o.pca);
         goto end;
@@ -386,7 +387,7 @@ int cmd_similar(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":k:s:m:", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":k:s:m:", lo)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'k':

@@ -145,7 +145,7 @@ int cmd_import(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int o;
-    while ((o = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+    while ((o = cmd_getopt(argc, argv, ":", opts)) != -1) {
         switch (o) {
         case 'r': root = optarg; break;
         case 'f': feat_path = optarg; break;
@@ -273,7 +273,7 @@ int cmd_export(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int o;
-    while ((o = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+    while ((o = cmd_getopt(argc, argv, ":o:", opts)) != -1) {
         switch (o) {
         case 'F': format = optarg; break;
         case 'T': task = optarg; break;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tui/config.h"
 #include "tui/gfx/gfx.h"
 #include "tui/label/label.h"
 #include "core/acquire.h"
@@ -40,7 +41,12 @@ static void usage(FILE *f)
         "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, v larger view,\n"
         "? help, q quit.  Every answer is saved before the next galaxy is shown.\n"
         "Environment: NO_COLOR (no colours), ZOOSH_LOG=FILE (a log; nothing goes to stderr\n"
-        "while the screen is up).\n");
+        "while the screen is up).\n"
+        "Files: $XDG_CONFIG_HOME/zoosh/config (else ~/.config/zoosh/config): defaults, lines\n"
+        "\"graphics = blocks\", \"order = uncertain\", \"retire = 3\" ('#' comments); options\n"
+        "override them.  $XDG_CONFIG_HOME/zoosh/keys: the key remapping when no --keys.\n"
+        "A bad line (named file:line), or a file or folder that is a symlink, another\n"
+        "user's or writable by others, is refused: exit 1, nothing started.\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -58,6 +64,17 @@ int cmd_label(int argc, char **argv)
     tui_label_opts o;
     memset(&o, 0, sizeof o);
     o.retrain_every = -1;
+    /* the user's defaults first ($XDG_CONFIG_HOME/zoosh/config); options override them */
+    char cpath[4200], kpath[4200], err[4400];
+    tui_config conf;
+    int have = tui_config_path("config", cpath, sizeof cpath, err, sizeof err);
+    if (have > 0 && tui_config_read(cpath, &conf, err, sizeof err) != 0) have = -1;
+    if (have < 0) { fprintf(stderr, "zoosh label: %s\n", err); return 1; }
+    if (have > 0) {
+        if (conf.has_graphics) o.graphics = conf.graphics;
+        if (conf.order[0]) o.order = conf.order;
+        if (conf.retire) o.retire = conf.retire;
+    }
     static const struct option lo[] = {
         {"task", required_argument, 0, 't'}, {"graphics", required_argument, 0, 'g'},
         {"retire", required_argument, 0, 'r'}, {"keys", required_argument, 0, 'k'},
@@ -67,7 +84,7 @@ int cmd_label(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":", lo)) != -1) {
         const char *v = optarg;
         switch (c) {
         case 't': o.task = v; break;
@@ -106,5 +123,10 @@ int cmd_label(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!o.ws) { usage(stderr); return EXIT_USAGE; }
+    if (!o.keys_file) {   /* $XDG_CONFIG_HOME/zoosh/keys when no --keys */
+        int k = tui_config_path("keys", kpath, sizeof kpath, err, sizeof err);
+        if (k < 0) { fprintf(stderr, "zoosh label: %s\n", err); return 1; }
+        if (k > 0) o.keys_file = kpath;
+    }
     return tui_label_run(&o);
 }

@@ -67,7 +67,7 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":t:o:k:", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":t:o:k:", lo)) != -1) {
         const char *v = optarg;
         char *e = NULL;
         int bad = 0;

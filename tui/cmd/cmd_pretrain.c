@@ -95,7 +95,7 @@ int cmd_pretrain(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c, seed = 1;
-    while ((c = getopt_long(argc, argv, ":o:e:z:c:b:l:D:W:n:s:t:qx:Z:j:", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":o:e:z:c:b:l:D:W:n:s:t:qx:Z:j:", lo)) != -1) {
         char *end = NULL;
         int bad = 0;
         switch (c) {

@@ -70,7 +70,7 @@ int cmd_sim(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":n:q", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":n:q", lo)) != -1) {
         const char *v = optarg;
         int bad = 0;
         switch (c) {
@@ -265,7 +265,7 @@ int cmd_demo(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":n:", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":n:", lo)) != -1) {
         switch (c) {
         case 't': task = optarg; break;
         case 'w': ws = optarg; break;

@@ -7,6 +7,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +30,21 @@ void cmd_sample_dir(char *buf, size_t len)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
-        /* beside the binary (./zoosh), or one folder up (build-address/zoosh
-         * and the other sanitizer builds) */
-        for (int up = 0; up < 2; up++) {
-            char *slash = strrchr(exe, '/');
-            if (!slash) break;
-            *slash = 0;
-            snprintf(buf, len, "%s/sample_data", exe);
-            struct stat st;
-            if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;   /* exe is now the binary's folder */
+            /* beside the binary (./zoosh), one folder up (build-address/zoosh
+             * and the other sanitizer builds), then where make install puts
+             * it (PREFIX/bin/zoosh -> PREFIX/share/zoosh) */
+            static const char *const where[] = {"%s/sample_data", "%s/../sample_data", "%s/../share/zoosh"};
+            for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+                snprintf(buf, len, where[i], exe);
+                struct stat st;
+                char canon[PATH_MAX];
+                if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+                if (realpath(buf, canon)) snprintf(buf, len, "%s", canon);   /* no "bin/.." in provenance */
+                return;
+            }
         }
     }
     snprintf(buf, len, "sample_data");
@@ -114,6 +121,17 @@ int cmd_bad_option(const char *cmd, int c, char **argv, int optind_now)
     if (c == ':') fprintf(stderr, "zoosh %s: option '%s' needs a value (zoosh %s --help)\n", cmd, a, cmd);
     else fprintf(stderr, "zoosh %s: unknown option '%s' (zoosh %s --help)\n", cmd, a, cmd);
     return EXIT_USAGE;
+}
+
+int cmd_getopt(int argc, char **argv, const char *shorts, const struct option *lo)
+{
+    if (optind == 1 && argc == 2 && strcmp(argv[1], CMD_LIST_OPTIONS) == 0) {
+        for (int i = 0; lo[i].name; i++) printf("--%s%s\n", lo[i].name, lo[i].has_arg == required_argument ? "=" : "");
+        for (const char *p = shorts; *p; p++)
+            if (*p != ':') printf("-%c%s\n", *p, p[1] == ':' ? "=" : "");
+        exit(fflush(stdout) || ferror(stdout) ? 1 : 0);
+    }
+    return getopt_long(argc, argv, shorts, lo, NULL);
 }
 
 const char *cmd_opt_name(const struct option *lo, int c, char *buf, size_t cap)

@@ -58,7 +58,7 @@ int cmd_init(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while (!status && (c = getopt_long(argc, argv, ":s:", lo, NULL)) != -1) {
+    while (!status && (c = cmd_getopt(argc, argv, ":s:", lo)) != -1) {
         if (c != 's') { status = cmd_bad_option("init", c, argv, optind); break; }
         char *list = xstrdup(optarg), *save = NULL;
         int any = 0;
@@ -280,7 +280,7 @@ int cmd_stats(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":", lo)) != -1) {
         if (c != 'j') return cmd_bad_option("stats", c, argv, optind);
         json = 1;
     }
@@ -395,7 +395,7 @@ int cmd_check(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":", lo)) != -1) {
         if (c != 'q') return cmd_bad_option("check", c, argv, optind);
         quick = 1;
     }
@@ -443,7 +443,7 @@ int cmd_backup(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    if ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) return cmd_bad_option("backup", c, argv, optind);
+    if ((c = cmd_getopt(argc, argv, ":", lo)) != -1) return cmd_bad_option("backup", c, argv, optind);
     if (optind + 2 != argc) { backup_usage(stderr); return EXIT_USAGE; }
     const char *ws = argv[optind], *dest = argv[optind + 1];
     zs_store *st = NULL;
