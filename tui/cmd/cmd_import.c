@@ -234,7 +234,7 @@ int cmd_import(int argc, char **argv)
 static void export_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o FILE]\n\n"
+        "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o|--output FILE]\n\n"
         "Writes CSV to standard output (or FILE).  file_loc is the absolute image path.\n"
         "  zoobot       id_str,file_loc,<question>_<answer> vote counts of the workspace's\n"
         "               answers for the tree --task (default gz-decals), summed over the\n"

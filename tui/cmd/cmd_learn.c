@@ -45,7 +45,7 @@ static int take_int(const char *v, int lo, int *out)
 }
 
 /* Parses the shared options; returns 0, or prints the problem and returns EXIT_USAGE. */
-static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*usage)(FILE *))
+static int parse(const char *cmd, const char *allowed, int argc, char **argv, learn_args *a, void (*usage)(FILE *))
 {
     memset(a, 0, sizeof *a);
     a->seed = 1;
@@ -64,10 +64,20 @@ static int parse(const char *cmd, int argc, char **argv, learn_args *a, void (*u
         {"stored", no_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
         {"holdout", required_argument, 0, 'h'}, {0, 0, 0, 0},
     };
+    /* this command's options only (ALLOWED: their codes), so that one meant
+     * for another command is refused, not ignored, and completion lists these */
+    struct option mine[sizeof lo / sizeof lo[0]];
+    char shorts[8] = ":";
+    int n = 0;
+    for (int i = 0; lo[i].name; i++)
+        if (strchr(allowed, lo[i].val)) mine[n++] = lo[i];
+    mine[n] = lo[sizeof lo / sizeof lo[0] - 1];
+    for (const char *sh = "tok"; *sh; sh++)
+        if (strchr(allowed, *sh)) { size_t l = strlen(shorts); shorts[l] = *sh; shorts[l + 1] = ':'; shorts[l + 2] = 0; }
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = cmd_getopt(argc, argv, ":t:o:k:", lo)) != -1) {
+    while ((c = cmd_getopt(argc, argv, shorts, mine)) != -1) {
         const char *v = optarg;
         char *e = NULL;
         int bad = 0;
@@ -179,7 +189,7 @@ int cmd_train(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { train_usage(stdout); return 0; }
     learn_args a;
-    int st_rc = parse("train", argc, argv, &a, train_usage);
+    int st_rc = parse("train", "tofsHLTp", argc, argv, &a, train_usage);
     if (st_rc) return st_rc;
     zs_store *st;
     if ((st_rc = cmd_open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
@@ -253,7 +263,7 @@ int cmd_rank(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { rank_usage(stdout); return 0; }
     learn_args a;
-    int st_rc = parse("rank", argc, argv, &a, rank_usage);
+    int st_rc = parse("rank", "tonfsS", argc, argv, &a, rank_usage);
     if (st_rc) return st_rc;
     zs_store *st;
     if ((st_rc = cmd_open_ws("rank", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
@@ -318,7 +328,7 @@ int cmd_simulate(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { simulate_usage(stdout); return 0; }
     learn_args a;
-    int st_rc = parse("simulate", argc, argv, &a, simulate_usage);
+    int st_rc = parse("simulate", "tOBosbhPfpr", argc, argv, &a, simulate_usage);
     if (st_rc) return st_rc;
     if (!a.oracle == !a.rate_from) {
         fprintf(stderr, "zoosh simulate: give exactly one of --oracle COLUMN and --rate-from COLUMN\n");
@@ -370,9 +380,10 @@ int cmd_simulate(int argc, char **argv)
 static void eval_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh eval WS --task T [-k 5] [--features SET] [--seed S]\n\n"
-        "k-fold cross-validated metrics of the task's head on the workspace's current\n"
-        "answers (each fold: a fresh ensemble trained on the other folds).  Binary\n"
+        "usage: zoosh eval WS --task T [-k|--folds K] [--features SET] [--seed S]\n\n"
+        "K-fold (default 5) cross-validated metrics of the task's head on the\n"
+        "workspace's current answers (each fold: a fresh ensemble trained on the\n"
+        "other folds).  Binary\n"
         "questions: ROC AUC and accuracy; trees: accuracy of the most-voted answer per\n"
         "question; interest ratings: RMSE of the Gaussian process.  Without answers the\n"
         "catalog's prior votes are evaluated instead (and it says so).\n");
@@ -391,7 +402,7 @@ int cmd_eval(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { eval_usage(stdout); return 0; }
     learn_args a;
-    int st_rc = parse("eval", argc, argv, &a, eval_usage);
+    int st_rc = parse("eval", "tkfs", argc, argv, &a, eval_usage);
     if (st_rc) return st_rc;
     zs_store *st;
     if ((st_rc = cmd_open_ws("eval", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
