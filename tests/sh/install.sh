@@ -79,9 +79,25 @@ for c in $cmds; do
     for o in $("$Z" $c --list-options | grep -- '^--' | sed 's/=$//'); do grep -qx -- "$o" "c.$c" || bad="$bad $c:$o"; done
 done
 expect "every command's completion offers each of its long options${bad:+ (not:$bad)}" test -z "$bad"
-if command -v zsh >/dev/null; then
+SOCK="zt-install-$$"
+trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
+if command -v zsh >/dev/null && command -v tmux >/dev/null; then
     expect "the zsh completion parses (zsh -n)" zsh -n "$P/share/zsh/site-functions/_zoosh"
-    expect "... and lists rank's --task with a value" grep -q "rank) opts=(.*'--task=:value:_files'" "$P/share/zsh/site-functions/_zoosh"
+    # a real interactive zsh with compinit and the installed function on $fpath
+    mkdir -p zdot
+    printf 'fpath=(%s $fpath)\npath=(%s $path)\nautoload -U compinit && compinit -u -D\nPS1="READY> "\n' \
+        "$P/share/zsh/site-functions" "$P/bin" > zdot/.zshrc
+    tm new-session -d -s zs -x 120 -y 20 "env ZDOTDIR='$T/zdot' HOME='$T/zdot' zsh -i"
+    tm_wait zs "READY>" 10
+    tm send-keys -t zs 'zoosh ra' Tab
+    expect "zsh: 'zoosh ra<TAB>' completes to rank" tm_wait zs "READY> zoosh rank" 5
+    tm send-keys -t zs C-u 'zoosh rank ws --t' Tab
+    expect "zsh: 'zoosh rank ws --t<TAB>' offers --task and --top" sh -c "sleep 0.3; for i in \$(seq 50); do tmux -L '$SOCK' capture-pane -p -t zs | grep -q -- '--task  *--top' && exit 0; sleep 0.1; done; exit 1"
+    tm send-keys -t zs C-u 'zoosh stats ws --j' Tab
+    expect "zsh: 'zoosh stats ws --j<TAB>' completes to --json" tm_wait zs "READY> zoosh stats ws --json" 5
+    tm kill-session -t zs 2>/dev/null
+else
+    skip "zsh completion" "no zsh or tmux (tools/deps.sh test installs zsh)"
 fi
 
 check "make uninstall PREFIX=$P" "${MK[@]}" uninstall PREFIX="$P"
@@ -130,11 +146,10 @@ rm "$X/zoosh"; mv "$X/real" "$X/zoosh"
 if command -v tmux >/dev/null; then
     printf 'quit x\n' > "$X/zoosh/keys"; chmod 600 "$X/zoosh/keys"
     printf 'graphics = none   \n# the queue\norder = random\n' > "$X/zoosh/config"
-    SOCK="zt-install-$$"
-    trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
     LANG=C.UTF-8 tm -u new-session -d -s z -x 100 -y 30 \
         "cd '$T' && env XDG_CONFIG_HOME='$X' '$Z' label ws --task ring --retrain 0; echo EXITED \$?; sleep 30"
     expect "the labeler starts with the config file read" tm_wait z "Does the galaxy have a ring?" 15
+    expect "... and its queue in the config's order (random)" tm_wait z "order random" 5
     tm send-keys -t z x
     expect "x, bound to quit in \$XDG_CONFIG_HOME/zoosh/keys, quits (exit 0)" tm_wait z "EXITED 0" 10
     tm kill-server 2>/dev/null
