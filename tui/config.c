@@ -39,6 +39,19 @@ int tui_config_path(const char *name, char *buf, size_t cap, char *err, size_t e
     struct stat st;
     if (lstat(dir, &st) != 0) return 0;
     if (trusted(dir, &st, 1, err, errlen)) return -1;
+    /* the folder holding it (it may be a symlink, ~/.config often is): one
+     * whose owner is someone else, or that others may write without the
+     * sticky bit, could have zoosh/ swapped under us */
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    *strrchr(parent, '/') = 0;
+    struct stat ps;
+    if (stat(parent[0] ? parent : "/", &ps) == 0 &&
+        ((ps.st_uid != getuid() && ps.st_uid != 0) || ((ps.st_mode & (S_IWGRP | S_IWOTH)) && !(ps.st_mode & S_ISVTX)))) {
+        snprintf(err, errlen, "%s: its folder %s is another user's or writable by others; refusing to read settings "
+                 "from it", dir, parent);
+        return -1;
+    }
     if ((size_t)snprintf(buf, cap, "%s/%s", dir, name) >= cap) {
         snprintf(err, errlen, "%s/%s: path too long", dir, name);
         return -1;

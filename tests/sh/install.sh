@@ -137,6 +137,11 @@ chown 65534 "$X/zoosh"
 st=$(lab)
 expect "a config folder owned by another user is refused (exit $st)" sh -c "test $st -eq 1 && grep -q 'owned by another user' err.txt"
 chown 0 "$X/zoosh"
+chmod 777 "$X"
+st=$(lab)
+expect "a config folder inside one anyone may write (no sticky bit) is refused (exit $st)" \
+    sh -c "test $st -eq 1 && grep -q 'is another user.s or writable by others' err.txt"
+chmod 700 "$X"
 mv "$X/zoosh" "$X/real"; ln -s real "$X/zoosh"
 st=$(lab)
 expect "a config folder that is a symlink is refused (exit $st)" sh -c "test $st -eq 1 && grep -q 'zoosh is a symbolic link' err.txt"
