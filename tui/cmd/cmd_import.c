@@ -213,6 +213,9 @@ int cmd_import(int argc, char **argv)
         if (rep.feat_dim) printf(", feature set 'catalog' (%d-d)", rep.feat_dim);
         if (rep.fs_dim) printf(", %ld vectors into feature set '%s' (%d-d)", rep.feats, fs_name, rep.fs_dim);
         printf(" in %.2f s\n", core_mono_s() - ip.t0);
+        if (rep.n_kaggle)
+            printf("  %d Kaggle columns ClassN.M (cumulative fractions) stored as per-question gz2 fractions "
+                   "(<question>-gz2_<answer>_fraction)\n", rep.n_kaggle);
         const core_catalog_msgs *bad = &rep.problems;
         if (bad->n) {
             fprintf(stderr, "zoosh import: skipped %d bad row%s:\n", bad->n, bad->n == 1 ? "" : "s");
