@@ -366,7 +366,8 @@ static void export_zoobot_sums_votes_and_fractions(void)
     core_catalog c;
     char err[512];
     ZT_OK(core_catalog_load("votes.csv", &c, err, sizeof err));
-    ZT_CHECK(c.n_cols == 2 + 34 * 2, "%d columns; want id_str, file_loc, 34 counts, 34 fractions", c.n_cols);
+    ZT_CHECK(c.n_cols == 2 + 34 * 2 + 10, "%d columns; want id_str, file_loc, 34 counts, 10 total-votes, 34 fractions",
+             c.n_cols);
     ZT_CHECK(c.n_rows == 1, "%ld rows: only galaxies with answers", c.n_rows);
 #define CELL(name) c.cells[0][core_catalog_col(&c, name) < 0 ? 0 : core_catalog_col(&c, name)]
     ZT_CHECK(core_catalog_col(&c, "smooth-or-featured_featured-or-disk") >= 0, "no vote column");
@@ -375,6 +376,11 @@ static void export_zoobot_sums_votes_and_fractions(void)
     ZT_CHECK(!strcmp(CELL("has-spiral-arms_yes"), "2"), "spiral %s", CELL("has-spiral-arms_yes"));
     ZT_CHECK(fabs(atof(CELL("smooth-or-featured_smooth_fraction")) - 1.0 / 3) < 1e-5, "fraction %s", CELL("smooth-or-featured_smooth_fraction"));
     ZT_CHECK(!strcmp(CELL("bar_no_fraction"), ""), "a question nobody answered has an empty fraction, got '%s'", CELL("bar_no_fraction"));
+    ZT_CHECK(!strcmp(CELL("smooth-or-featured_total-votes"), "3") && !strcmp(CELL("has-spiral-arms_total-votes"), "2") &&
+             !strcmp(CELL("bar_total-votes"), "0"), "total-votes %s %s %s", CELL("smooth-or-featured_total-votes"),
+             CELL("has-spiral-arms_total-votes"), CELL("bar_total-votes"));
+    ZT_CHECK(core_catalog_col(&c, "smooth-or-featured_total-votes") == 2 + 34 &&
+             core_catalog_col(&c, "smooth-or-featured_smooth_fraction") == 2 + 34 + 10, "counts, totals, fractions in order");
 #undef CELL
     core_catalog_free(&c);
 }
@@ -1360,17 +1366,23 @@ static void core_import_and_export_run_without_the_cli(void)
              sp.begin, sp.end, sp.advance, sp.last_done);
     ZT_CHECK(strcmp(sp.steps_seen, "catalog read;features read;images decoded;written;synced;") == 0, "steps: %s", sp.steps_seen);
     core_import_report_free(&rep);
-    /* export to a FILE: no answers yet, so the header alone and a row count of 0 */
+    /* export to a FILE: no answers yet, so nothing to export (exit 1 in
+     * the CLI, as its --help says); with_priors, the catalog's ring labels */
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     core_export_opts eo = {.ws = "ws", .format = CORE_EXPORT_LABELS};
     core_export_report er;
-    ZT_OK(core_export_run(st, &eo, mem, &er, err, sizeof err));
+    ZT_CHECK(core_export_run(st, &eo, mem, &er, err, sizeof err) == CORE_EXPORT_EINPUT &&
+             strstr(err, "nothing to export") && strcmp(er.task, "ring") == 0, "labels without answers: %s", err);
+    eo.with_priors = 1;
+    ZT_CHECK(core_export_run(st, &eo, mem, &er, err, sizeof err) == 0, "labels --with-priors: %s", err);
     fclose(mem);
-    ZT_CHECK(er.rows == 0 && strcmp(er.task, "ring") == 0 && strcmp(buf, "id_str,file_loc,ring\n") == 0,
-             "labels export: %ld rows, task %s, text '%s'", er.rows, er.task, buf);
+    ZT_CHECK(er.rows == 5 && er.from_catalog == 5 && strncmp(buf, "id_str,file_loc,ring,source\n", 28) == 0 &&
+             strstr(buf, ",catalog\n") && !strstr(buf, ",answers\n"),
+             "labels --with-priors: %ld rows, %ld from the catalog, text '%s'", er.rows, er.from_catalog, buf);
     free(buf);
+    eo.with_priors = 0;
     eo.format = CORE_EXPORT_FEATURES;
     ZT_CHECK(core_export_run(st, &eo, stdout, &er, err, sizeof err) == CORE_EXPORT_EINPUT &&
              strcmp(err, "ws has no default feature set; name one with --set") == 0, "features without a set: %s", err);
