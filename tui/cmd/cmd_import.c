@@ -106,6 +106,8 @@ static void import_usage(FILE *f)
         "                  PNG, JPEG or FITS, relative to --root or to the catalog's folder.\n"
         "                  Vote columns <question>_<answer> (counts), ..._fraction and a\n"
         "                  column named after a one-question task (ring, 0/1) become priors;\n"
+        "                  so do Kaggle's Class1.1..Class11.6 (cumulative fractions), stored\n"
+        "                  per question as gz2's <question>-gz2_<answer>_fraction;\n"
         "                  feat_0..feat_N a feature set 'catalog'; ra/dec and other\n"
         "                  columns are kept with the galaxy.\n"
         "  --features FILE Zoobot representation HDF5 (predictions, id_str, label_cols),\n"
