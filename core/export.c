@@ -523,6 +523,12 @@ int core_export_run(zs_store *st, const core_export_opts *o, FILE *out, core_exp
             rc = core_pred_get(txn, sc->name, gid, p, maxp, &k);
             if (rc == STORE_ENOTFOUND) continue;
             if (rc) { free(p); goto store_fail; }
+            if (k > maxp) {     /* a model of another tree (gz2 had 37 answers before it was Zoobot's 30) */
+                free(p);
+                core_set_err(err, errlen, "the model for task '%s' predicts %d columns, the task has %d: train it again "
+                                          "(zoosh train %s --task %s)", sc->name, k, ncol, ws, sc->name);
+                goto end;
+            }
             if (np < 0) np = k;
             if (k != np) continue;      /* a stale row of another shape */
             if (n == cap) {
