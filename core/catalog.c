@@ -221,9 +221,11 @@ static int header(check_ctx *x, const core_csv_row *row)
         return 1;
     }
     int max_feat = -1, n_feat = 0;
+    c->kaggle_name = xcalloc((size_t)row->n, sizeof(char *));
+    c->prior_class = xcalloc((size_t)row->n, 1);
     for (int j = 0; j < row->n; j++) {
         const char *n = c->cols[j];
-        int fi, vi;
+        int fi, vi, ki, kclass = 0;
         if (j == c->id_col) c->kind[j] = CORE_CATALOG_ID;
         else if (j == c->file_col) c->kind[j] = CORE_CATALOG_FILE;
         else if (!strcasecmp(n, "ra")) c->kind[j] = CORE_CATALOG_RA;
@@ -233,6 +235,19 @@ static int header(check_ctx *x, const core_csv_row *row)
             c->sub[j] = fi;
             n_feat++;
             if (fi > max_feat) max_feat = fi;
+        } else if ((ki = core_schema_kaggle_index(n)) >= 0) {
+            /* Kaggle's cumulative fraction: a per-question fraction of
+             * gz2 / gz2-kaggle once the row's class is summed (kaggle_fractions) */
+            char kc[160], kf[200];
+            core_schema_kaggle_column(ki, kc, sizeof kc, &kclass);
+            snprintf(kf, sizeof kf, "%s_fraction", kc);
+            c->kaggle_name[j] = xstrdup(kf);
+            c->kind[j] = CORE_CATALOG_PRIOR;
+            c->prior_kind[c->n_prior] = CORE_CATALOG_PRIOR_FRACTION;
+            c->prior_class[c->n_prior] = (unsigned char)kclass;
+            c->sub[j] = c->n_prior;
+            c->prior_name[c->n_prior++] = c->kaggle_name[j];
+            c->n_kaggle++;
         } else if ((vi = core_strmap_get(&x->votes->map, n)) >= 0) {
             c->kind[j] = CORE_CATALOG_PRIOR;
             c->prior_kind[c->n_prior] = x->votes->kind[vi];
@@ -250,6 +265,14 @@ static int header(check_ctx *x, const core_csv_row *row)
         return 1;
     }
     c->feat_dim = n_feat;
+    for (int j = 0; j < row->n; j++) {
+        int k = c->kaggle_name[j] ? core_catalog_col(c, c->kaggle_name[j]) : -1;
+        if (k >= 0) {
+            snprintf(x->err, sizeof x->err, "%s:%ld: column %.200s: Kaggle's %s is the same answer: give one of the two",
+                     x->path, row->line, c->cols[k], c->cols[j]);
+            return 1;
+        }
+    }
     if (c->n_meta > 65535) {
         snprintf(x->err, sizeof x->err, "%s:%ld: %d text columns (at most 65535)", x->path, row->line, c->n_meta);
         return 1;
@@ -274,6 +297,21 @@ static void row_free(core_catalog_row *r, int n_meta)
     free(r->meta_val);
     free(r->prior);
     free(r->feat);
+}
+
+/* r's Kaggle columns, cumulative fractions (each answer's share of all
+ * volunteers: Class2.* sums to Class1.2 and so on), as per-question
+ * fractions: each divided by the sum of its class; a class nobody reached
+ * (sum 0) is unknown (NAN). */
+static void kaggle_fractions(const core_catalog *c, core_catalog_row *r)
+{
+    double sum[16] = {0};
+    for (int k = 0; k < c->n_prior; k++)
+        if (c->prior_class[k] && !isnan(r->prior[k])) sum[c->prior_class[k]] += r->prior[k];
+    for (int k = 0; k < c->n_prior; k++) {
+        int q = c->prior_class[k];
+        if (q && !isnan(r->prior[k])) r->prior[k] = sum[q] > 0 ? r->prior[k] / sum[q] : NAN;
+    }
 }
 
 static int check_row(const core_csv_row *row, void *ctx)
@@ -365,6 +403,7 @@ static int check_row(const core_csv_row *row, void *ctx)
             break;
         }
     }
+    if (c->n_kaggle) kaggle_fractions(c, r);
 done:
 #undef BAD
     c->n_rows++;
@@ -435,6 +474,8 @@ void core_catalog_free(core_catalog *c)
     if (c->rows) for (long r = 0; r < c->n_rows; r++) row_free(&c->rows[r], c->n_meta);
     free(c->rows);
     free(c->abspath);
+    if (c->kaggle_name) for (int i = 0; i < c->n_cols; i++) free(c->kaggle_name[i]);
+    free(c->kaggle_name); free(c->prior_class);
     free(c->kind); free(c->sub); free(c->meta_key); free(c->prior_name); free(c->prior_kind);
     core_strmap_free(&c->ids);
     memset(c, 0, sizeof *c);

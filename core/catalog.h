@@ -13,6 +13,10 @@
  * `ra`/`dec`; vote columns of the built-in trees and of the workspace's own
  * tasks `<question>_<answer>`, `..._fraction`, `<question>_total-votes`,
  * and a column named after a one-question task (`ring`) become priors;
+ * so do Kaggle's `Class1.1 .. Class11.6`: cumulative fractions (multiplied
+ * down the tree), stored per question (each divided by its class's sum) as
+ * `<question>_<answer>_fraction` of gz2-kaggle, which gz2 shares but for
+ * the 7 odd-feature-gz2 answers;
  * `feat_0..feat_{D-1}` a feature set "catalog"; everything else is kept
  * verbatim as galaxy metadata.
  */
@@ -67,8 +71,11 @@ typedef struct {
     int    id_col, file_col;
     int    n_meta, n_prior, feat_dim;
     char **meta_key;      /* (n_meta) borrowed from cols */
-    char **prior_name;    /* (n_prior) borrowed from cols */
+    char **prior_name;    /* (n_prior) borrowed from cols (or kaggle_name) */
     unsigned char *prior_kind;  /* (n_prior) CORE_CATALOG_PRIOR_* */
+    unsigned char *prior_class; /* (n_prior) a Kaggle column's class 1..11, else 0 */
+    char **kaggle_name;   /* (n_cols) a Kaggle column's prior name, else NULL */
+    int    n_kaggle;      /* Kaggle ClassN.M columns read as gz2 fractions */
     core_catalog_row *rows;     /* (n_rows) */
     core_strmap ids;      /* id -> row */
 } core_catalog;

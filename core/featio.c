@@ -410,7 +410,8 @@ static int h5_write(hid_t fid, const char *name, hid_t ftype, hid_t mtype, int r
     return rc;
 }
 
-int core_feat_save_hdf5(FILE *out, const char *path, const core_featset *fs, char *err, size_t errlen)
+int core_feat_save_hdf5(FILE *out, const char *path, const core_featset *fs, char *const *cols, char *err,
+                        size_t errlen)
 {
     int ok = 0;
     hid_t fid = -1, tid = -1, fapl = -1;
@@ -433,7 +434,7 @@ int core_feat_save_hdf5(FILE *out, const char *path, const core_featset *fs, cha
     for (int j = 0; j < fs->dim; j++) {
         char b[32];
         snprintf(b, sizeof b, "feat_%d", j);
-        labels[j] = xstrdup(b);
+        labels[j] = xstrdup(cols ? cols[j] : b);
     }
     d1 = (hsize_t)fs->dim;
     if (h5_write(fid, "label_cols", tid, tid, 1, &d1, labels, path, err, errlen)) goto end;

@@ -39,10 +39,12 @@ int  core_feat_load_npy(const char *path, const char *ids_path, core_featset *ou
 void core_featset_free(core_featset *fs);   /* NULL is fine */
 
 /* Writes a Zoobot-style HDF5 (predictions (n, dim, 1) float32, id_str and
- * label_cols as variable-length UTF-8 strings) to out, an open stream
+ * label_cols as variable-length UTF-8 strings: cols[dim], or feat_0 ..
+ * feat_{dim-1} when cols is NULL) to out, an open stream
  * (export's temporary file, made O_EXCL, or a device): the file is built in
  * memory by HDF5's core driver, so no path is opened again by name.  name is
  * for messages.  0, or -1 with a reason in err. */
-int  core_feat_save_hdf5(FILE *out, const char *name, const core_featset *fs, char *err, size_t errlen);
+int  core_feat_save_hdf5(FILE *out, const char *name, const core_featset *fs, char *const *cols, char *err,
+                         size_t errlen);
 
 #endif

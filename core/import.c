@@ -536,6 +536,7 @@ int core_import_run(zs_store *st, const core_import_opts *o, core_import_report 
     rep->priors = priors;
     rep->feats = feats;
     rep->n_prior = cat.n_prior;
+    rep->n_kaggle = cat.n_kaggle;
     rep->feat_dim = cat.feat_dim;
     rep->fs_dim = have_fs ? fs.dim : 0;
     rep->nothing = bad.n && written == 0 && !have_fs;

@@ -54,6 +54,7 @@ typedef struct {
     long priors;              /* prior values stored */
     long feats;               /* vectors into features_name */
     int  n_prior;             /* prior columns of the catalog */
+    int  n_kaggle;            /* of them Kaggle's ClassN.M, stored as gz2 per-question fractions */
     int  feat_dim;            /* feat_N columns of the catalog (set "catalog"), 0 none */
     int  fs_dim;              /* dimension of the features file, 0 none */
     int  nothing;             /* with skip_bad: every row was bad and no features came */

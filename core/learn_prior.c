@@ -97,8 +97,10 @@ static const char *spec_set(const char *spec, char *set, size_t len)
 
 /* D's priors from spec: SET:COLUMN, one number per galaxy, for a task of one
  * yes/no question (core_learn_prior_from); SET, a feature set with one
- * column per answer of the task in its column order (each question's
- * fractions summing to 1, as the votes zoosh's encoder predicts for gz2),
+ * column per answer of the task in its column order, or the 37 Kaggle
+ * answers for a task whose columns are among them (core_schema_prior_map:
+ * gz2's 30), each question's fractions summing to 1 as the votes zoosh's
+ * encoder predicts,
  * each fraction counting PRIOR_FRACTION_VOTES votes.  0, or -1 with a reason
  * (D unchanged). */
 static int apply_spec(zs_txn *txn, core_learn_data *D, const char *spec, char *err, size_t errlen)
@@ -128,8 +130,9 @@ static int apply_spec(zs_txn *txn, core_learn_data *D, const char *spec, char *e
                                                         : "feature set '%s': cannot read it", set);
         return -1;
     }
-    if (d != D->C) {
-        free(x); free(g);
+    int *map = xmalloc(sizeof(int) * (size_t)D->C);   /* (C) the set's column of each answer */
+    if (core_schema_prior_map(&D->schema, d, map)) {
+        free(x); free(g); free(map);
         core_set_err(err, errlen, "feature set '%s' has %d columns, task '%s' %d answers: a prior set needs one per answer%s",
                      set, d, D->schema.name, D->C, D->C == 2 ? " (or name one column: SET:COLUMN)" : "");
         return -1;
@@ -143,10 +146,13 @@ static int apply_spec(zs_txn *txn, core_learn_data *D, const char *spec, char *e
         int ok = 1;
         for (int c = 0; c < d; c++) ok &= isfinite(v[c]) != 0;
         if (!ok) continue;
-        for (int c = 0; c < d; c++) o[c] = (v[c] < 0 ? 0 : v[c] > 1 ? 1 : v[c]) * PRIOR_FRACTION_VOTES;
+        for (int c = 0; c < D->C; c++) {
+            float f = v[map[c]];
+            o[c] = (f < 0 ? 0 : f > 1 ? 1 : f) * PRIOR_FRACTION_VOTES;
+        }
         np++;
     }
-    free(x); free(g);
+    free(x); free(g); free(map);
     if (np == 0) {
         free(pr);
         core_set_err(err, errlen, "no galaxy of task '%s' has a vector in '%s'", D->schema.name, set);
@@ -207,9 +213,11 @@ int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t
             for (uint32_t g = 0; g < plen; g++) n += isfinite(p[g]) != 0;
             free(p);
         }
-    } else if (spec[0] && store_featset_get(txn, set, &dim, NULL) == 0 && dim == C) {
+    } else if (spec[0] && store_featset_get(txn, set, &dim, NULL) == 0) {
+        int *map = xmalloc(sizeof(int) * (size_t)C);
         uint32_t cnt = 0;
-        if (store_feature_count(txn, set, &cnt) == 0) n = (int)cnt;
+        if (core_schema_prior_map(s, dim, map) == 0 && store_feature_count(txn, set, &cnt) == 0) n = (int)cnt;
+        free(map);
     }
     if (n > 0) { snprintf(src, len, "%s", spec); return n; }
     if (have_catalog) { snprintf(src, len, "catalog"); return -1; }

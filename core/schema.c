@@ -4,13 +4,18 @@
  * Built-in tasks (facts from ../shared/data/decision_trees.txt):
  *   gz-decals  GZ DECaLS DR5 = GZ DESI: 10 questions, 34 answers, Zoobot's
  *              dependencies and column order (desi_pairs: no -dr5 suffix).
- *   gz2        Galaxy Zoo 2: 11 questions, 37 answers in the order of the
- *              Kaggle "Galaxy Challenge" columns, so column i of gz2 is the
- *              i-th of Class1.1 .. Class11.6; dependencies as the Kaggle sums
- *              (Class2 under 1.2; Class3-5 under 2.2; Class7 under 1.1; Class8
- *              under 6.1; Class9 under 2.1; Class10-11 under 4.1).  Question
- *              keys carry Zoobot's -gz2 suffix; "odd-feature-gz2" (Class8) is
- *              not in Zoobot's GZ2 schema and is named here.
+ *   gz2        Galaxy Zoo 2 as Zoobot's GZ2 schema (gz2_ortho_pairs and
+ *              gz2_ortho_dependencies): 10 questions, 30 answers, its keys,
+ *              column order and dependencies (disk-edge-on, has-spiral-arms,
+ *              bar and bulge-size under smooth-or-featured-gz2_featured-or-disk;
+ *              bulge-shape under disk-edge-on-gz2_yes; something-odd always).
+ *   gz2-kaggle Galaxy Zoo 2 in the order of the Kaggle "Galaxy Challenge"
+ *              columns: 11 questions, 37 answers, column i is the i-th of
+ *              Class1.1 .. Class11.6; dependencies as the Kaggle sums (Class2
+ *              under 1.2; Class3-5 under 2.2; Class7 under 1.1; Class8 under
+ *              6.1; Class9 under 2.1; Class10-11 under 4.1).  The same keys as
+ *              gz2, plus "odd-feature-gz2" (Class8), which Zoobot's schema
+ *              lacks.  zoosh's encoder predicts exactly these 37 (set votes).
  *   ring       one question "ring", answers "yes" / "no" (ring_yes, ring_no);
  *              prior votes:Class8.1 (GZ2's "ring" answer as zoosh's encoder
  *              predicts it).
@@ -63,7 +68,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const core_schema_builtin_names[] = {"gz-decals", "gz2", "ring", "interest", NULL};
+const char *const core_schema_builtin_names[] = {"gz-decals", "gz2", "gz2-kaggle", "ring", "interest", NULL};
 
 /* ------------------------------------------------------------ built-in tables */
 
@@ -99,6 +104,30 @@ static const qdef gz_decals[] = {
 };
 
 static const qdef gz2[] = {
+    {"smooth-or-featured-gz2", "Is the galaxy simply smooth and rounded, with no sign of a disk?", NULL,
+     {{"smooth", "Smooth"}, {"featured-or-disk", "Features or disk"}, {"artifact", "Star or artifact"}}},
+    {"disk-edge-on-gz2", "Could this be a disk viewed edge-on?", "smooth-or-featured-gz2_featured-or-disk",
+     {{"yes", "Yes"}, {"no", "No"}}},
+    {"has-spiral-arms-gz2", "Is there any sign of a spiral arm pattern?", "smooth-or-featured-gz2_featured-or-disk",
+     {{"yes", "Spiral"}, {"no", "No spiral"}}},
+    {"bar-gz2", "Is there any sign of a bar feature through the centre of the galaxy?", "smooth-or-featured-gz2_featured-or-disk",
+     {{"yes", "Bar"}, {"no", "No bar"}}},
+    {"bulge-size-gz2", "How prominent is the central bulge, compared with the rest of the galaxy?", "smooth-or-featured-gz2_featured-or-disk",
+     {{"dominant", "Dominant"}, {"obvious", "Obvious"}, {"just-noticeable", "Just noticeable"}, {"no", "No bulge"}}},
+    {"something-odd-gz2", "Is there anything odd?", NULL,
+     {{"yes", "Yes"}, {"no", "No"}}},
+    {"how-rounded-gz2", "How rounded is it?", "smooth-or-featured-gz2_smooth",
+     {{"round", "Completely round"}, {"in-between", "In between"}, {"cigar", "Cigar shaped"}}},
+    {"bulge-shape-gz2", "Does the galaxy have a bulge at its centre? If so, what shape?", "disk-edge-on-gz2_yes",
+     {{"round", "Rounded"}, {"boxy", "Boxy"}, {"no-bulge", "No bulge"}}},
+    {"spiral-winding-gz2", "How tightly wound do the spiral arms appear?", "has-spiral-arms-gz2_yes",
+     {{"tight", "Tight"}, {"medium", "Medium"}, {"loose", "Loose"}}},
+    {"spiral-arm-count-gz2", "How many spiral arms are there?", "has-spiral-arms-gz2_yes",
+     {{"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}, {"more-than-4", "More than 4"}, {"cant-tell", "Can't tell"}}},
+    {NULL, NULL, NULL, {{NULL, NULL}}},
+};
+
+static const qdef gz2_kaggle[] = {
     {"smooth-or-featured-gz2", "Is the galaxy simply smooth and rounded, with no sign of a disk?", NULL,
      {{"smooth", "Smooth"}, {"featured-or-disk", "Features or disk"}, {"artifact", "Star or artifact"}}},
     {"disk-edge-on-gz2", "Could this be a disk viewed edge-on?", "smooth-or-featured-gz2_featured-or-disk",
@@ -185,8 +214,11 @@ int core_schema_builtin(const char *name, core_schema *out)
 {
     if (!name) return -1;
     if (strcmp(name, "gz-decals") == 0) { from_table(out, name, gz_decals); return 0; }
-    if (strcmp(name, "gz2") == 0) {   /* zoosh's encoder predicts exactly these 37 (set votes) */
-        from_table(out, name, gz2);
+    if (strcmp(name, "gz2") == 0 || strcmp(name, "gz2-kaggle") == 0) {
+        /* both start from the 37 Kaggle answers zoosh's encoder predicts
+         * (set votes): gz2-kaggle column for column, gz2 its 30 of them
+         * (core_schema_prior_map) */
+        from_table(out, name, name[3] ? gz2_kaggle : gz2);
         copy(out->prior, sizeof out->prior, "votes");
         return 0;
     }
@@ -603,6 +635,60 @@ int core_schema_next(const core_schema *s, const int *given)
         if (given && given[q->parent_q] == q->parent_a) return i;
     }
     return -1;
+}
+
+/* ------------------------------------------------------------ Kaggle columns */
+
+static const int kaggle_answers[11] = {3, 2, 2, 2, 4, 2, 3, 7, 3, 3, 6};   /* Class1 .. Class11 */
+
+int core_schema_kaggle_index(const char *name)
+{
+    int q = 0, a = 0;
+    const char *p = name;
+    if (!p || strncmp(p, "Class", 5) != 0) return -1;
+    p += 5;
+    if (*p < '1' || *p > '9') return -1;
+    while (*p >= '0' && *p <= '9' && q < 100) q = q * 10 + (*p++ - '0');
+    if (*p++ != '.' || *p < '1' || *p > '9') return -1;
+    while (*p >= '0' && *p <= '9' && a < 100) a = a * 10 + (*p++ - '0');
+    if (*p || q < 1 || q > 11 || a < 1 || a > kaggle_answers[q - 1]) return -1;
+    int k = 0;
+    for (int i = 0; i < q - 1; i++) k += kaggle_answers[i];
+    return k + a - 1;
+}
+
+int core_schema_kaggle_column(int k, char *buf, size_t len, int *klass)
+{
+    if (k < 0 || k >= CORE_SCHEMA_KAGGLE_N) return -1;
+    for (int q = 0; gz2_kaggle[q].key; q++) {
+        if (k < kaggle_answers[q]) {
+            if (buf && len) snprintf(buf, len, "%s_%s", gz2_kaggle[q].key, gz2_kaggle[q].answers[k][0]);
+            if (klass) *klass = q + 1;
+            return 0;
+        }
+        k -= kaggle_answers[q];
+    }
+    return -1;
+}
+
+int core_schema_prior_map(const core_schema *s, int set_dim, int *map)
+{
+    int C = core_schema_n_columns(s);
+    if (C <= 0) return -1;
+    if (set_dim == C) {
+        for (int c = 0; c < C; c++) map[c] = c;
+        return 0;
+    }
+    if (set_dim != CORE_SCHEMA_KAGGLE_N) return -1;
+    char col[160], kc[160];
+    for (int c = 0; c < C; c++) {
+        core_schema_column(s, c, col, sizeof col, NULL, NULL);
+        map[c] = -1;
+        for (int k = 0; k < CORE_SCHEMA_KAGGLE_N && map[c] < 0; k++)
+            if (core_schema_kaggle_column(k, kc, sizeof kc, NULL) == 0 && strcmp(kc, col) == 0) map[c] = k;
+        if (map[c] < 0) return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ workspace tasks */

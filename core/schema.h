@@ -2,8 +2,9 @@
  * schema.h - decision trees and rating tasks.
  *
  * Built in: "gz-decals" (GZ DECaLS DR5 = GZ DESI: 10 questions, 34 answers),
- * "gz2" (Galaxy Zoo 2, 11 questions), "ring" (one yes/no question) and
- * "interest" (a 0-5 rating).  Users can write their own tree in a text file
+ * "gz2" (Galaxy Zoo 2 as Zoobot's GZ2 schema: 10 questions, 30 answers),
+ * "gz2-kaggle" (Galaxy Zoo 2 as the 37 Kaggle columns Class1.1 .. Class11.6,
+ * 11 questions), "ring" (one yes/no question) and "interest" (a 0-5 rating).  Users can write their own tree in a text file
  * (format documented in core/schema.c and README).
  *
  * A question is asked when it has no parent or when its parent answer
@@ -84,6 +85,23 @@ int core_schema_answer(const core_schema *s, int q, const char *akey);
 int core_schema_n_columns(const core_schema *s);
 /* Column i (0..n_columns-1) as "<question>_<answer>" into buf, and its q/a. */
 int core_schema_column(const core_schema *s, int i, char *buf, size_t len, int *q, int *a);
+
+/* The Kaggle "Galaxy Challenge" columns Class1.1 .. Class11.6: 37 answers
+ * in 11 classes, gz2-kaggle's columns in order.  Kaggle's values are
+ * cumulative (each answer's fraction multiplied down the tree); a class's
+ * fractions divided by their sum are the per-question fractions. */
+#define CORE_SCHEMA_KAGGLE_N 37
+/* "ClassN.M" -> its index 0..36, -1 when it is not a Kaggle column. */
+int core_schema_kaggle_index(const char *name);
+/* Kaggle column k as gz2-kaggle names it ("something-odd-gz2_yes") into buf,
+ * and its class 1..11 into *klass (may be NULL).  -1 when k is out of range. */
+int core_schema_kaggle_column(int k, char *buf, size_t len, int *klass);
+/* For each column c of s, map[c] = the column of a prior feature set of
+ * set_dim columns that holds its fractions: c itself when set_dim equals
+ * s's columns, the Kaggle column of the same name when set_dim is 37 (the
+ * votes zoosh's encoder predicts) and every column of s is one of
+ * gz2-kaggle's (gz2: its 30 of the 37).  0, or -1 when there is no such map. */
+int core_schema_prior_map(const core_schema *s, int set_dim, int *map);
 
 /* Walking a tree: given the answers so far (given[q] = answer index or -1),
  * the next question to ask, or -1 when the tree is complete. */

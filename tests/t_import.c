@@ -366,7 +366,8 @@ static void export_zoobot_sums_votes_and_fractions(void)
     core_catalog c;
     char err[512];
     ZT_OK(core_catalog_load("votes.csv", &c, err, sizeof err));
-    ZT_CHECK(c.n_cols == 2 + 34 * 2, "%d columns; want id_str, file_loc, 34 counts, 34 fractions", c.n_cols);
+    ZT_CHECK(c.n_cols == 2 + 34 * 2 + 10, "%d columns; want id_str, file_loc, 34 counts, 10 total-votes, 34 fractions",
+             c.n_cols);
     ZT_CHECK(c.n_rows == 1, "%ld rows: only galaxies with answers", c.n_rows);
 #define CELL(name) c.cells[0][core_catalog_col(&c, name) < 0 ? 0 : core_catalog_col(&c, name)]
     ZT_CHECK(core_catalog_col(&c, "smooth-or-featured_featured-or-disk") >= 0, "no vote column");
@@ -375,6 +376,11 @@ static void export_zoobot_sums_votes_and_fractions(void)
     ZT_CHECK(!strcmp(CELL("has-spiral-arms_yes"), "2"), "spiral %s", CELL("has-spiral-arms_yes"));
     ZT_CHECK(fabs(atof(CELL("smooth-or-featured_smooth_fraction")) - 1.0 / 3) < 1e-5, "fraction %s", CELL("smooth-or-featured_smooth_fraction"));
     ZT_CHECK(!strcmp(CELL("bar_no_fraction"), ""), "a question nobody answered has an empty fraction, got '%s'", CELL("bar_no_fraction"));
+    ZT_CHECK(!strcmp(CELL("smooth-or-featured_total-votes"), "3") && !strcmp(CELL("has-spiral-arms_total-votes"), "2") &&
+             !strcmp(CELL("bar_total-votes"), "0"), "total-votes %s %s %s", CELL("smooth-or-featured_total-votes"),
+             CELL("has-spiral-arms_total-votes"), CELL("bar_total-votes"));
+    ZT_CHECK(core_catalog_col(&c, "smooth-or-featured_total-votes") == 2 + 34 &&
+             core_catalog_col(&c, "smooth-or-featured_smooth_fraction") == 2 + 34 + 10, "counts, totals, fractions in order");
 #undef CELL
     core_catalog_free(&c);
 }
@@ -1360,17 +1366,23 @@ static void core_import_and_export_run_without_the_cli(void)
              sp.begin, sp.end, sp.advance, sp.last_done);
     ZT_CHECK(strcmp(sp.steps_seen, "catalog read;features read;images decoded;written;synced;") == 0, "steps: %s", sp.steps_seen);
     core_import_report_free(&rep);
-    /* export to a FILE: no answers yet, so the header alone and a row count of 0 */
+    /* export to a FILE: no answers yet, so nothing to export (exit 1 in
+     * the CLI, as its --help says); with_priors, the catalog's ring labels */
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     core_export_opts eo = {.ws = "ws", .format = CORE_EXPORT_LABELS};
     core_export_report er;
-    ZT_OK(core_export_run(st, &eo, mem, &er, err, sizeof err));
+    ZT_CHECK(core_export_run(st, &eo, mem, &er, err, sizeof err) == CORE_EXPORT_EINPUT &&
+             strstr(err, "nothing to export") && strcmp(er.task, "ring") == 0, "labels without answers: %s", err);
+    eo.with_priors = 1;
+    ZT_CHECK(core_export_run(st, &eo, mem, &er, err, sizeof err) == 0, "labels --with-priors: %s", err);
     fclose(mem);
-    ZT_CHECK(er.rows == 0 && strcmp(er.task, "ring") == 0 && strcmp(buf, "id_str,file_loc,ring\n") == 0,
-             "labels export: %ld rows, task %s, text '%s'", er.rows, er.task, buf);
+    ZT_CHECK(er.rows == 5 && er.from_catalog == 5 && strncmp(buf, "id_str,file_loc,ring,source\n", 28) == 0 &&
+             strstr(buf, ",catalog\n") && !strstr(buf, ",answers\n"),
+             "labels --with-priors: %ld rows, %ld from the catalog, text '%s'", er.rows, er.from_catalog, buf);
     free(buf);
+    eo.with_priors = 0;
     eo.format = CORE_EXPORT_FEATURES;
     ZT_CHECK(core_export_run(st, &eo, stdout, &er, err, sizeof err) == CORE_EXPORT_EINPUT &&
              strcmp(err, "ws has no default feature set; name one with --set") == 0, "features without a set: %s", err);
@@ -1379,6 +1391,204 @@ static void core_import_and_export_run_without_the_cli(void)
     ZT_CHECK(core_export_path_is_hdf5("a/rep.H5") && core_export_path_is_hdf5("rep.hdf5") &&
              !core_export_path_is_hdf5("rep.h5.csv") && !core_export_path_is_hdf5(".h5x"), "HDF5 by extension");
     store_close(st);
+}
+
+/* Kaggle's cumulative ClassN.M fractions become gz2's per-question ones:
+ * each divided by its class's sum; a class nobody reached is unknown. */
+static void kaggle_columns_import_as_per_question_gz2_fractions(void)
+{
+    paths();
+    char kcat[1024], kdir[1024];
+    snprintf(kcat, sizeof kcat, "%s/kaggle_gz2_votes/catalog.csv", ZT_SHARED);
+    snprintf(kdir, sizeof kdir, "%s/kaggle_gz2_votes", ZT_SHARED);
+    core_catalog c;
+    char err[512];
+    ZT_OK(core_catalog_load(kcat, &c, err, sizeof err));
+    FILE *f = fopen("k.csv", "w");
+    for (int j = 0; j < c.n_cols; j++) fprintf(f, "%s%s", j ? "," : "", c.cols[j]);
+    fputc('\n', f);
+    for (long r = 0; r < 12; r++) {
+        for (int j = 0; j < c.n_cols; j++) fprintf(f, "%s%s", j ? "," : "", c.cells[r][j]);
+        fputc('\n', f);
+    }
+    fclose(f);
+    ZT_CHECK(zoosh("init ws --schema gz2") == 0, "init");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "import ws k.csv --root '%s' --no-thumbs", kdir);
+    int rc = zoosh(cmd);
+    char *o = zt_slurp("out.txt", NULL);
+    ZT_CHECK(rc == 0 && o && strstr(o, "37 prior columns"), "import: %d %s", rc, o ? o : "");
+    free(o);
+    zs_store *st = open_ro("ws");
+    zs_txn *t;
+    ZT_OK(store_read_begin(st, &t));
+    int col[3][2] = {{core_catalog_col(&c, "Class3.1"), core_catalog_col(&c, "Class3.2")},
+                     {core_catalog_col(&c, "Class5.4"), core_catalog_col(&c, "Class5.1")},
+                     {core_catalog_col(&c, "Class9.2"), core_catalog_col(&c, "Class9.1")}};
+    static const char *const name[3] = {"bar-gz2_yes_fraction", "bulge-size-gz2_dominant_fraction",
+                                        "bulge-shape-gz2_boxy_fraction"};
+    static const char *const klass[3] = {"Class3.", "Class5.", "Class9."};
+    int checked = 0, unknown = 0;
+    for (long r = 0; r < 12; r++) {
+        uint32_t gid;
+        ZT_OK(store_galaxy_find(t, c.cells[r][core_catalog_col(&c, "id")], &gid));
+        for (int k = 0; k < 3; k++) {
+            double sum = 0, v = NAN;
+            for (int j = 0; j < c.n_cols; j++)
+                if (!strncmp(c.cols[j], klass[k], 7)) sum += atof(c.cells[r][j]);
+            int got = store_prior_get(t, gid, name[k], &v);
+            if (sum > 0) {
+                double want = atof(c.cells[r][col[k][0]]) / sum;
+                ZT_CHECK(got == 0 && fabs(v - want) < 1e-9, "%s %s: %g, want %s / %g = %g", c.cells[r][0], name[k], v,
+                         c.cells[r][col[k][0]], sum, want);
+                checked++;
+            } else {
+                ZT_CHECK(got == STORE_ENOTFOUND, "%s: %s of a class nobody reached is stored (%g)", c.cells[r][0], name[k], v);
+                unknown++;
+            }
+        }
+        double s1 = 0, x;
+        static const char *const q1[3] = {"smooth-or-featured-gz2_smooth_fraction",
+                                          "smooth-or-featured-gz2_featured-or-disk_fraction",
+                                          "smooth-or-featured-gz2_artifact_fraction"};
+        for (int a = 0; a < 3; a++) { ZT_OK(store_prior_get(t, gid, q1[a], &x)); s1 += x; }
+        ZT_CHECK(fabs(s1 - 1) < 1e-9, "smooth-or-featured fractions sum to %g", s1);
+    }
+    ZT_CHECK(checked > 12 && unknown > 0, "%d values checked, %d unknown", checked, unknown);
+    store_read_end(t);
+    store_close(st);
+    /* a catalog giving an answer both ways is refused, naming both */
+    write_text("both.csv", "id,file,Class1.1,smooth-or-featured-gz2_smooth_fraction\nx,images/100008.jpg,0.5,0.5\n");
+    snprintf(cmd, sizeof cmd, "import ws both.csv --root '%s' --no-thumbs", kdir);
+    rc = zoosh(cmd);
+    char *e = err_text();
+    ZT_CHECK(rc == 1 && strstr(e, "both.csv:1: column smooth-or-featured-gz2_smooth_fraction: Kaggle's Class1.1 is the same answer"),
+             "exit %d: %s", rc, e);
+    free(e);
+    core_catalog_free(&c);
+}
+
+static int answer_kinds(zs_txn *t, void *ctx)
+{
+    (void)ctx;
+    /* galaxy 1: spiral 2 to 1; 2: merger; 3: a tie, left out; 4: nobody */
+    static const struct { uint32_t gid; const char *user, *ans; } v[] = {
+        {1, "a", "spiral"}, {1, "b", "spiral"}, {1, "c", "elliptical"}, {2, "a", "merger"},
+        {3, "a", "elliptical"}, {3, "b", "merger"}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        store_answer a = {.gid = v[i].gid, .kind = STORE_ANS_TREE, .n_steps = 1};
+        snprintf(a.user, sizeof a.user, "%s", v[i].user);
+        snprintf(a.task, sizeof a.task, "morph");
+        snprintf(a.steps[0].question, STORE_KEY_MAX, "kind");
+        snprintf(a.steps[0].answer, STORE_KEY_MAX, "%s", v[i].ans);
+        uint64_t seq;
+        int rc = store_answer_append(t, &a, &seq);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* A three-answer task's labels are integers in the task's answer order,
+ * the legend in FILE.legend.csv; --with-priors fills in the catalog's. */
+static void labels_of_many_answers_are_integers_with_a_legend(void)
+{
+    paths();
+    write_text("morph.txt", "task morph\nquestion kind \"Kind?\"\n answer elliptical \"Elliptical\"\n"
+                            " answer spiral \"Spiral, \\\"arms\\\"\"\n answer merger\n");
+    ZT_CHECK(zoosh("init ws --schema morph.txt") == 0, "init");
+    char **ids;
+    double *ring;
+    int n;
+    ring_ids(&ids, &n, &ring);
+    FILE *f = fopen("m.csv", "w");
+    fprintf(f, "id,file,kind_elliptical_fraction,kind_spiral_fraction,kind_merger_fraction\n");
+    for (int i = 0; i < 5; i++)
+        fprintf(f, "%s,images/%s.png,%s\n", ids[i], ids[i], i == 3 ? "0.7,0.2,0.1" : i == 4 ? "0.4,0.4,0.2" : "0,0,1");
+    fclose(f);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "import ws m.csv --root '%s' --no-thumbs", ring_dir);
+    ZT_CHECK(zoosh(cmd) == 0, "import");
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", 0));
+    ZT_OK(store_write(st, answer_kinds, NULL));
+    store_close(st);
+    ZT_CHECK(zoosh("export ws --format labels --task morph -o lab.csv") == 0, "labels export");
+    char *t = zt_slurp("lab.csv", NULL);
+    char want[4096];
+    snprintf(want, sizeof want, "id_str,file_loc,morph\n%s,%s/images/%s.png,1\n%s,%s/images/%s.png,2\n", ids[0], ring_dir,
+             ids[0], ids[1], ring_dir, ids[1]);
+    ZT_CHECK(t && strcmp(t, want) == 0, "labels:\n%s\nwant:\n%s", t ? t : "", want);
+    free(t);
+    t = zt_slurp("lab.legend.csv", NULL);
+    ZT_CHECK(t && strcmp(t, "morph,answer,text\n0,elliptical,Elliptical\n1,spiral,\"Spiral, \"\"arms\"\"\"\n2,merger,merger\n") == 0,
+             "legend: %s", t ? t : "");
+    free(t);
+    char *e = err_text();
+    ZT_CHECK(strstr(e, "legend (0 = elliptical, 1 = spiral, 2 = merger) to lab.legend.csv"), "message: %s", e);
+    free(e);
+    /* to standard output the legend is said on stderr */
+    ZT_CHECK(zoosh("export ws --format labels --task morph") == 0, "labels to stdout");
+    e = err_text();
+    ZT_CHECK(strstr(e, "zoosh export: legend: 0 = elliptical, 1 = spiral, 2 = merger"), "message: %s", e);
+    free(e);
+    /* --with-priors: galaxy 4 from its fractions (elliptical); 3 tied in the
+     * answers stays out; 5 tied in the catalog stays out */
+    snprintf(cmd, sizeof cmd, "export ws --format labels --task morph --with-priors --relative-to '%s/images/.//' -o lab.csv", ring_dir);
+    ZT_CHECK(zoosh(cmd) == 0, "labels --with-priors");
+    t = zt_slurp("lab.csv", NULL);
+    snprintf(want, sizeof want, "id_str,file_loc,morph,source\n%s,%s.png,1,answers\n%s,%s.png,2,answers\n%s,%s.png,0,catalog\n",
+             ids[0], ids[0], ids[1], ids[1], ids[3], ids[3]);
+    ZT_CHECK(t && strcmp(t, want) == 0, "labels:\n%s\nwant:\n%s", t ? t : "", want);
+    free(t);
+    for (int i = 0; i < n; i++) free(ids[i]);
+    free(ids); free(ring);
+}
+
+static void export_paths_are_normalised(void)
+{
+    char b[256];
+    ZT_OK(core_export_path_normal("/a//b/./c/../d/", b, sizeof b));
+    ZT_CHECK(strcmp(b, "/a/b/d") == 0, "%s", b);
+    ZT_OK(core_export_path_normal("/../..//x", b, sizeof b));
+    ZT_CHECK(strcmp(b, "/x") == 0, "%s", b);
+    ZT_OK(core_export_path_normal("/", b, sizeof b));
+    ZT_CHECK(strcmp(b, "/") == 0, "%s", b);
+    char cwd[1024], want[1100];
+    ZT_CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(want, sizeof want, "%s/sub", cwd);
+    ZT_OK(core_export_path_normal("./x/../sub/.", b, sizeof b));
+    ZT_CHECK(strcmp(b, want) == 0, "%s, want %s", b, want);
+    ZT_CHECK(core_export_path_normal("/a/bcdefgh", b, 6) == -1, "too long");
+    core_export_legend_path("out/labels.CSV", b, sizeof b);
+    ZT_CHECK(strcmp(b, "out/labels.legend.csv") == 0, "%s", b);
+    core_export_legend_path("labels", b, sizeof b);
+    ZT_CHECK(strcmp(b, "labels.legend.csv") == 0, "%s", b);
+}
+
+/* gz-decals with --suffix dr5: Zoobot's decals_dr5_ortho columns. */
+static void export_zoobot_takes_the_dr5_suffix(void)
+{
+    init_ws("ws");
+    ZT_CHECK(zoosh("import ws \"$ZT_SHARED/decals_rings/catalog.csv\" --no-thumbs") == 0, "import failed");
+    zs_store *st;
+    ZT_OK(store_open(&st, "ws", 0));
+    ZT_OK(store_write(st, answer_tree, NULL));
+    store_close(st);
+    ZT_CHECK(zoosh("export ws --format zoobot --suffix dr5 -o v.csv") == 0, "export --suffix dr5");
+    core_catalog c;
+    char err[512];
+    ZT_OK(core_catalog_load("v.csv", &c, err, sizeof err));
+    ZT_CHECK(c.n_cols == 2 + 34 + 10 + 34, "%d columns", c.n_cols);
+    ZT_CHECK(!strcmp(c.cols[2], "smooth-or-featured-dr5_smooth") && !strcmp(c.cols[2 + 34], "smooth-or-featured-dr5_total-votes") &&
+             !strcmp(c.cols[2 + 44], "smooth-or-featured-dr5_smooth_fraction") &&
+             core_catalog_col(&c, "merging-dr5_merger") >= 0 && core_catalog_col(&c, "has-spiral-arms-dr5_yes") >= 0,
+             "columns %s %s %s", c.cols[2], c.cols[36], c.cols[46]);
+    ZT_CHECK(!strcmp(c.cells[0][core_catalog_col(&c, "has-spiral-arms-dr5_yes")], "2"), "spiral votes");
+    core_catalog_free(&c);
+    ZT_CHECK(zoosh("export ws --format zoobot --suffix dr9") == 1, "--suffix dr9 accepted");
+    char *e = err_text();
+    ZT_CHECK(strstr(e, "--suffix dr9: dr5 or dr8"), "%s", e);
+    free(e);
 }
 
 const zt_case zt_suite_import[] = {
@@ -1403,5 +1613,9 @@ const zt_case zt_suite_import[] = {
     {"the CSV reader handles a BOM, CRLF, quotes, multi-line fields and counts lines", csv_reader_handles_quotes_crlf_and_counts_lines, 0},
     {"export says clearly when there is no model, no feature set or no workspace", export_says_clearly_what_is_missing, 60},
     {"core_import_run and core_export_run work without the CLI: counts, progress, problems, a FILE", core_import_and_export_run_without_the_cli, 60},
+    {"Kaggle ClassN.M columns import as gz2's per-question fractions", kaggle_columns_import_as_per_question_gz2_fractions, 60},
+    {"labels of a three-answer task are integers with a legend file; --with-priors adds the catalog's", labels_of_many_answers_are_integers_with_a_legend, 60},
+    {"export paths are normalised: no //, . or ..", export_paths_are_normalised, 0},
+    {"export zoobot --suffix dr5 writes Zoobot's -dr5 columns", export_zoobot_takes_the_dr5_suffix, 60},
     {0, 0, 0},
 };

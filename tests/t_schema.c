@@ -121,9 +121,59 @@ static void walking_decals_follows_the_answers(void)
     ZT_CHECK(core_schema_next(&S, given) == -1, "tree should be complete");
 }
 
-static void gz2_matches_the_kaggle_columns(void)
+/* Zoobot's GZ2 schema (label_metadata.py gz2_ortho_pairs and
+ * gz2_ortho_dependencies), written out here as the facts to check. */
+static void gz2_is_zoobots_gz2_schema(void)
 {
+    static const char *const cols[30] = {
+        "smooth-or-featured-gz2_smooth", "smooth-or-featured-gz2_featured-or-disk", "smooth-or-featured-gz2_artifact",
+        "disk-edge-on-gz2_yes", "disk-edge-on-gz2_no", "has-spiral-arms-gz2_yes", "has-spiral-arms-gz2_no",
+        "bar-gz2_yes", "bar-gz2_no", "bulge-size-gz2_dominant", "bulge-size-gz2_obvious",
+        "bulge-size-gz2_just-noticeable", "bulge-size-gz2_no", "something-odd-gz2_yes", "something-odd-gz2_no",
+        "how-rounded-gz2_round", "how-rounded-gz2_in-between", "how-rounded-gz2_cigar", "bulge-shape-gz2_round",
+        "bulge-shape-gz2_boxy", "bulge-shape-gz2_no-bulge", "spiral-winding-gz2_tight", "spiral-winding-gz2_medium",
+        "spiral-winding-gz2_loose", "spiral-arm-count-gz2_1", "spiral-arm-count-gz2_2", "spiral-arm-count-gz2_3",
+        "spiral-arm-count-gz2_4", "spiral-arm-count-gz2_more-than-4", "spiral-arm-count-gz2_cant-tell"};
+    static const char *const deps[][2] = {
+        {"smooth-or-featured-gz2", ""}, {"disk-edge-on-gz2", "smooth-or-featured-gz2_featured-or-disk"},
+        {"has-spiral-arms-gz2", "smooth-or-featured-gz2_featured-or-disk"},
+        {"bar-gz2", "smooth-or-featured-gz2_featured-or-disk"},
+        {"bulge-size-gz2", "smooth-or-featured-gz2_featured-or-disk"}, {"how-rounded-gz2", "smooth-or-featured-gz2_smooth"},
+        {"bulge-shape-gz2", "disk-edge-on-gz2_yes"}, {"spiral-winding-gz2", "has-spiral-arms-gz2_yes"},
+        {"spiral-arm-count-gz2", "has-spiral-arms-gz2_yes"}, {"something-odd-gz2", ""}};
     ZT_OK(core_schema_builtin("gz2", &S));
+    ZT_CHECK(S.n_questions == 10, "%d questions", S.n_questions);
+    ZT_CHECK(core_schema_n_columns(&S) == 30, "%d columns", core_schema_n_columns(&S));
+    char col[160];
+    for (int i = 0; i < 30; i++) {
+        ZT_OK(core_schema_column(&S, i, col, sizeof col, NULL, NULL));
+        ZT_CHECK(strcmp(col, cols[i]) == 0, "column %d is %s, Zoobot's %s", i, col, cols[i]);
+    }
+    for (size_t i = 0; i < sizeof deps / sizeof deps[0]; i++)
+        ZT_CHECK(strcmp(parent_of(&S, deps[i][0]), deps[i][1]) == 0, "%s hangs on '%s', Zoobot's on '%s'", deps[i][0],
+                 parent_of(&S, deps[i][0]), deps[i][1]);
+    /* the encoder's 37 Kaggle votes give each of the 30 its own column */
+    int map[64];
+    ZT_OK(core_schema_prior_map(&S, CORE_SCHEMA_KAGGLE_N, map));
+    char kc[160];
+    for (int i = 0; i < 30; i++) {
+        ZT_OK(core_schema_kaggle_column(map[i], kc, sizeof kc, NULL));
+        ZT_CHECK(strcmp(kc, cols[i]) == 0, "column %s takes Kaggle's %s", cols[i], kc);
+    }
+    ZT_CHECK(map[9] == core_schema_kaggle_index("Class5.4") && map[12] == core_schema_kaggle_index("Class5.1"),
+             "bulge-size dominant..no are Kaggle's Class5.4..5.1 (%d, %d)", map[9], map[12]);
+    ZT_CHECK(map[13] == core_schema_kaggle_index("Class6.1"), "something-odd_yes is Class6.1 (%d)", map[13]);
+    ZT_CHECK(core_schema_prior_map(&S, 31, map) == -1, "a 31-column set maps to nothing");
+    ZT_CHECK(core_schema_kaggle_index("Class11.6") == 36 && core_schema_kaggle_index("Class1.1") == 0 &&
+             core_schema_kaggle_index("Class11.7") == -1 && core_schema_kaggle_index("Class01.1") == -1 &&
+             core_schema_kaggle_index("Class1.1x") == -1, "ClassN.M parsing");
+    ZT_OK(core_schema_builtin("gz-decals", &S));
+    ZT_CHECK(core_schema_prior_map(&S, CORE_SCHEMA_KAGGLE_N, map) == -1, "gz-decals is not among the Kaggle answers");
+}
+
+static void gz2_kaggle_matches_the_kaggle_columns(void)
+{
+    ZT_OK(core_schema_builtin("gz2-kaggle", &S));
     ZT_CHECK(S.n_questions == 11, "%d questions", S.n_questions);
     ZT_CHECK(core_schema_n_columns(&S) == 37, "%d columns", core_schema_n_columns(&S));
     /* Kaggle classes 1..11 have 3,2,2,2,4,2,3,7,3,3,6 answers. */
@@ -139,6 +189,13 @@ static void gz2_matches_the_kaggle_columns(void)
     char col[128];
     ZT_OK(core_schema_column(&S, 18, col, sizeof col, NULL, NULL));   /* Class8.1 = 3+2+2+2+4+2+3 */
     ZT_CHECK(strcmp(col, "odd-feature-gz2_ring") == 0, "Class8.1 is %s", col);
+    for (int k = 0; k < CORE_SCHEMA_KAGGLE_N; k++) {
+        char kc[160];
+        ZT_OK(core_schema_column(&S, k, col, sizeof col, NULL, NULL));
+        ZT_OK(core_schema_kaggle_column(k, kc, sizeof kc, NULL));
+        ZT_CHECK(strcmp(col, kc) == 0, "Kaggle column %d: %s, gz2-kaggle %s", k, kc, col);
+    }
+    ZT_CHECK(strcmp(S.prior, "votes") == 0, "gz2-kaggle starts from the votes set: '%s'", S.prior);
 }
 
 static void ring_and_interest_are_built_in(void)
@@ -156,7 +213,7 @@ static void ring_and_interest_are_built_in(void)
     ZT_CHECK(core_schema_builtin("nope", &S) == -1, "unknown built-in");
     int n = 0;
     while (core_schema_builtin_names[n]) n++;
-    ZT_CHECK(n == 4, "%d built-in names", n);
+    ZT_CHECK(n == 5, "%d built-in names (gz-decals, gz2, gz2-kaggle, ring, interest)", n);
 }
 
 static void write_file(const char *path, const char *text)
@@ -283,7 +340,8 @@ const zt_case zt_suite_schema[] = {
     {"gz-decals has 10 questions and 34 unique columns", decals_has_10_questions_34_answers, 0},
     {"gz-decals dependencies are Zoobot's", decals_dependencies_match_zoobot, 0},
     {"walking gz-decals asks the questions the answers lead to", walking_decals_follows_the_answers, 0},
-    {"gz2 has the 37 Kaggle columns in order with their dependencies", gz2_matches_the_kaggle_columns, 0},
+    {"gz2 is Zoobot's GZ2 schema: 30 columns, its order and dependencies", gz2_is_zoobots_gz2_schema, 0},
+    {"gz2-kaggle has the 37 Kaggle columns in order with their dependencies", gz2_kaggle_matches_the_kaggle_columns, 0},
     {"ring and interest are built in", ring_and_interest_are_built_in, 0},
     {"a custom schema file parses and walks", a_custom_file_parses, 0},
     {"bad schema files give FILE:LINE messages", bad_files_name_file_and_line, 0},

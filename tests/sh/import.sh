@@ -45,9 +45,8 @@ expect "the answers export has its header" grep -qx "seq,time,user,task,kind,id_
 "$Z" export ws --format answers > answers2.csv 2>/dev/null
 expect "standard output gets the same bytes" cmp -s answers.csv answers2.csv
 "$Z" export ws --format zoobot -o votes.csv 2>err.txt; st=$?
-expect "a zoobot export without answers succeeds with the header only" test "$st" -eq 0 -a "$(wc -l < votes.csv)" -eq 1
-expect "and says why it is empty" grep -q "no galaxy has answers" err.txt
-expect "its header is id_str,file_loc then the gz-decals vote columns" grep -q "^id_str,file_loc,smooth-or-featured_smooth," votes.csv
+expect "a zoobot export without answers exits 1, as --help says, and writes no file" test "$st" -eq 1 -a ! -e votes.csv
+expect "and says why there is nothing" grep -q "nothing to export: no galaxy has answers for task 'gz-decals'" err.txt
 "$Z" export ws --format zoobot -o /nonexistent-dir/v.csv 2>err.txt; st=$?
 expect "an unwritable -o path fails with exit 1 and names it" test "$st" -eq 1 -a -n "$(grep nonexistent-dir err.txt)"
 
@@ -65,7 +64,7 @@ check "features from a CSV import next to the catalog" "$Z" import wp "$RINGS/ca
 expect "predictions before any model fail with exit 1 and say so" test "$st" -eq 1 -a -n "$(grep 'no model' err.txt)"
 check "the ring head trains on the catalog's ring column" "$Z" train wp --task ring
 check "predictions export after training" "$Z" export wp --format predictions --task ring -o pred.csv
-expect "one row per galaxy with ring_yes_prob and ring_no_prob" test "$(head -1 pred.csv)" = "id_str,file_loc,ring_yes_prob,ring_no_prob" -a "$(wc -l < pred.csv)" -eq 201
+expect "one row per galaxy with ring_yes_pred and ring_no_pred (Zoobot's names)" test "$(head -1 pred.csv)" = "id_str,file_loc,ring_yes_pred,ring_no_pred" -a "$(wc -l < pred.csv)" -eq 201
 expect "each row's probabilities are in [0, 1] and sum to 1" awk -F, 'NR > 1 && ($3 < 0 || $3 > 1 || ($3 + $4) < 0.999 || ($3 + $4) > 1.001) { bad = 1 } END { exit bad }' pred.csv
 
 # feat_N columns make a set "catalog"; another width later is refused, naming the columns

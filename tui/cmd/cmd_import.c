@@ -106,6 +106,8 @@ static void import_usage(FILE *f)
         "                  PNG, JPEG or FITS, relative to --root or to the catalog's folder.\n"
         "                  Vote columns <question>_<answer> (counts), ..._fraction and a\n"
         "                  column named after a one-question task (ring, 0/1) become priors;\n"
+        "                  so do Kaggle's Class1.1..Class11.6 (cumulative fractions), stored\n"
+        "                  per question as gz2's <question>-gz2_<answer>_fraction;\n"
         "                  feat_0..feat_N a feature set 'catalog'; ra/dec and other\n"
         "                  columns are kept with the galaxy.\n"
         "  --features FILE Zoobot representation HDF5 (predictions, id_str, label_cols),\n"
@@ -213,6 +215,9 @@ int cmd_import(int argc, char **argv)
         if (rep.feat_dim) printf(", feature set 'catalog' (%d-d)", rep.feat_dim);
         if (rep.fs_dim) printf(", %ld vectors into feature set '%s' (%d-d)", rep.feats, fs_name, rep.fs_dim);
         printf(" in %.2f s\n", core_mono_s() - ip.t0);
+        if (rep.n_kaggle)
+            printf("  %d Kaggle columns ClassN.M (cumulative fractions) stored as per-question gz2 fractions "
+                   "(<question>-gz2_<answer>_fraction)\n", rep.n_kaggle);
         const core_catalog_msgs *bad = &rep.problems;
         if (bad->n) {
             fprintf(stderr, "zoosh import: skipped %d bad row%s:\n", bad->n, bad->n == 1 ? "" : "s");
@@ -234,16 +239,26 @@ int cmd_import(int argc, char **argv)
 static void export_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o|--output FILE]\n\n"
-        "Writes CSV to standard output (or FILE).  file_loc is the absolute image path.\n"
+        "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o|--output FILE] [--hdf5]\n"
+        "                   [--relative-to DIR] [--with-priors] [--suffix dr5|dr8]\n\n"
+        "Writes CSV to standard output (or FILE).  file_loc is the image's path,\n"
+        "normalised (no '..', '.' or '//'): absolute, or relative to --relative-to DIR\n"
+        "(every image must lie under DIR).\n"
         "  zoobot       id_str,file_loc,<question>_<answer> vote counts of the workspace's\n"
         "               answers for the tree --task (default gz-decals), summed over the\n"
-        "               users, then <question>_<answer>_fraction (empty when the question\n"
-        "               got no vote).  Catalog prior votes are NOT included: this is what\n"
-        "               the labellers said.  Only galaxies with at least one answer.\n"
+        "               users, <question>_total-votes, then <question>_<answer>_fraction\n"
+        "               (empty when the question got no vote).  Catalog prior votes are\n"
+        "               NOT included: this is what the labellers said.  Only galaxies\n"
+        "               with at least one answer.  --suffix dr5|dr8 (gz-decals only)\n"
+        "               writes Zoobot's campaign keys: smooth-or-featured-dr5_smooth.\n"
         "  labels       id_str,file_loc,TASK for a one-question task (--task, default ring):\n"
-        "               the majority answer (yes = 1, no = 0, else the answer key);\n"
-        "               galaxies whose votes tie are left out.\n"
+        "               the majority answer as an integer: yes = 1, no = 0; any other\n"
+        "               answers 0..N-1 in the task's order, with the legend in a second\n"
+        "               file FILE.legend.csv (FILE less .csv; TASK,answer,text), or on\n"
+        "               standard error without -o.  Galaxies whose votes tie are left\n"
+        "               out.  --with-priors adds the catalog's label (its vote counts,\n"
+        "               fractions or 0/1 column) for galaxies nobody answered, and a\n"
+        "               column source: answers or catalog.\n"
         "  answers      the raw log, one row per answer (retractions included; --task\n"
         "               keeps one task's):\n"
         "               seq,time,user,task,kind,id_str,question,answer,rating,retracts\n"
@@ -251,25 +266,32 @@ static void export_usage(FILE *f)
         "  interest     id_str,file_loc,<task>_mean,<task>_n of the 0-5 ratings (--task,\n"
         "               default interest).\n"
         "  features     id_str,feat_0..feat_{D-1} of a feature set (--set, default the\n"
-        "               workspace's features.default); with -o FILE.h5 or FILE.hdf5 a\n"
-        "               Zoobot-style HDF5 instead (predictions (n, D, 1) float32, id_str,\n"
-        "               label_cols), which import --features reads back.\n"
-        "  predictions  id_str,file_loc,<column>_prob from the task's trained head\n"
+        "               workspace's features.default).\n"
+        "  predictions  id_str,file_loc,<column>_pred from the task's trained head\n"
         "               (a rating task: <task>_predicted,<task>_sd from its GP).\n"
+        "features and predictions go out as Zoobot's HDF5 when FILE ends in .h5 or\n"
+        ".hdf5, or with --hdf5: datasets predictions (galaxy, column, 1) float32,\n"
+        "id_str and label_cols (feat_N, or the task's <question>_<answer>), what\n"
+        "Zoobot's load_hdf5s and import --features read.\n"
         "zoobot, labels and interest count one vote per user per galaxy: their latest\n"
         "answer not retracted (a changed mind replaces, a second session does not add;\n"
         "training counts the same way).  Retracted answers (undo) count nowhere except\n"
         "in the raw log.\n"
-        "Exit status: 0 ok, 1 nothing to export / bad option value, 2 usage, 3 workspace problem.\n");
+        "Exit status: 0 ok, 1 nothing to export (zoobot, labels, interest, predictions\n"
+        "with no row; nothing is written) or a bad option value, 2 usage, 3 workspace\n"
+        "problem.\n");
 }
 
 int cmd_export(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { export_usage(stdout); return 0; }
-    const char *format = NULL, *task = NULL, *set = NULL, *outp = NULL;
+    const char *format = NULL, *task = NULL, *set = NULL, *outp = NULL, *rel = NULL, *suffix = NULL;
+    int hdf5 = 0, with_priors = 0;
     static const struct option opts[] = {
         {"format", required_argument, 0, 'F'}, {"task", required_argument, 0, 'T'},
-        {"set", required_argument, 0, 'S'}, {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+        {"set", required_argument, 0, 'S'}, {"output", required_argument, 0, 'o'},
+        {"hdf5", no_argument, 0, 'H'}, {"relative-to", required_argument, 0, 'R'},
+        {"with-priors", no_argument, 0, 'P'}, {"suffix", required_argument, 0, 'X'}, {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int o;
@@ -279,6 +301,10 @@ int cmd_export(int argc, char **argv)
         case 'T': task = optarg; break;
         case 'S': set = optarg; break;
         case 'o': outp = optarg; break;
+        case 'H': hdf5 = 1; break;
+        case 'R': rel = optarg; break;
+        case 'P': with_priors = 1; break;
+        case 'X': suffix = optarg; break;
         default:
             return cmd_bad_option("export", o, argv, optind);
         }
@@ -295,7 +321,8 @@ int cmd_export(int argc, char **argv)
     zs_store *st = NULL;
     int rc = cmd_open_ws("export", ws, STORE_RDONLY, &st);
     if (rc) return rc;
-    core_export_opts eo = {.ws = ws, .format = fmt, .task = task, .set = set, .output = outp};
+    core_export_opts eo = {.ws = ws, .format = fmt, .task = task, .set = set, .output = outp, .hdf5 = hdf5,
+                           .relative_to = rel, .with_priors = with_priors, .suffix = suffix};
     core_export_report rep;
     char err[2048];
     rc = core_export_run(st, &eo, stdout, &rep, err, sizeof err);
@@ -304,8 +331,10 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "zoosh export: %s\n", err);
         return rc == CORE_EXPORT_EWORKSPACE ? EXIT_WORKSPACE : 1;
     }
-    if (outp && strcmp(outp, "-") != 0) fprintf(stderr, "zoosh export: %ld rows to %s\n", rep.rows, outp);
-    if (rep.rows == 0 && fmt != CORE_EXPORT_ANSWERS && fmt != CORE_EXPORT_FEATURES)
-        fprintf(stderr, "zoosh export: note: no galaxy has answers for task '%s' yet (header only)\n", rep.task);
+    if (outp && strcmp(outp, "-") != 0)
+        fprintf(stderr, "zoosh export: %ld rows to %s%s\n", rep.rows, outp, rep.hdf5 ? " (HDF5)" : "");
+    if (rep.from_catalog) fprintf(stderr, "zoosh export: %ld of them from the catalog (source catalog)\n", rep.from_catalog);
+    if (rep.legend[0] && rep.legend_file[0]) fprintf(stderr, "zoosh export: legend (%s) to %s\n", rep.legend, rep.legend_file);
+    else if (rep.legend[0]) fprintf(stderr, "zoosh export: legend: %s\n", rep.legend);
     return 0;
 }
