@@ -11,6 +11,7 @@
  */
 #include "core/workspace.h"
 
+#include "core/answers.h"
 #include "core/learn.h"
 #include "core/schema.h"
 #include "core/thumb.h"
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -449,6 +451,68 @@ static int sem_answer(const store_answer *a, void *p)
     return 0;
 }
 
+/* Records no zoosh command writes (core_answers' foreign rule, the one
+ * the counting applies), and records whose user name and writer's uid are
+ * both users of this machine but not the same one. */
+typedef struct {
+    sem_ctx *c;
+    uint32_t uid[32];
+    char name[32][STORE_USER_MAX];   /* "" = the uid is no user here */
+    int n;
+} owner_check;
+
+static const char *uid_name(owner_check *o, uint32_t uid)
+{
+    for (int i = 0; i < o->n; i++)
+        if (o->uid[i] == uid) return o->name[i];
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    int i = o->n < 32 ? o->n++ : 31;
+    o->uid[i] = uid;
+    o->name[i][0] = 0;
+    if (getpwuid_r((uid_t)uid, &pw, buf, sizeof buf, &res) == 0 && res) snprintf(o->name[i], STORE_USER_MAX, "%s", res->pw_name);
+    return o->name[i];
+}
+
+static int want_every(const store_answer *a, void *ctx)
+{
+    (void)a;
+    (void)ctx;
+    return 0;
+}
+
+static void sem_foreign(const store_answer *a, const char *why, void *p)
+{
+    (void)a;
+    sem_problem(p, "answers: %s (a record no zoosh command writes: not counted)", why);
+}
+
+static int sem_owner(const store_answer *a, void *p)
+{
+    owner_check *o = p;
+    if (a->uid == STORE_UID_NONE) return 0;
+    const char *writer = uid_name(o, a->uid);
+    if (!*writer || strcmp(writer, a->user) == 0) return 0;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    if (getpwnam_r(a->user, &pw, buf, sizeof buf, &res) != 0 || !res) return 0;   /* not a user here: a copy from elsewhere */
+    sem_problem(o->c, "answers: answer %llu is by '%s' (uid %u here) but was written by uid %u ('%s' here)",
+                (unsigned long long)a->seq, a->user, (unsigned)res->pw_uid, a->uid, writer);
+    return 0;
+}
+
+static void sem_records(sem_ctx *c)
+{
+    core_answers *ca = core_answers_new(want_every, NULL);
+    core_answers_on_foreign(ca, sem_foreign, c);
+    core_answers_read(ca, c->txn);
+    core_answers_free(ca);
+    owner_check *o = xcalloc(1, sizeof *o);
+    o->c = c;
+    store_answer_each(c->txn, 1, sem_owner, o);
+    free(o);
+}
+
 /* Every coded (JPEG) thumbnail decodes to its recorded size: the store can
  * only see that its bytes are there.  A record the store cannot parse is
  * store_check's to report. */
@@ -488,6 +552,7 @@ static int check_semantics(zs_store *st, char *rep, size_t cap, size_t len, int 
         int nt = core_schema_ws_tasks(c.txn, names, MAX_TASKS);
         for (int i = 0; i < nt; i++) sem_schema(&c, names[i]);
         store_answer_each(c.txn, 1, sem_answer, &c);
+        sem_records(&c);
         if (thumbs) sem_thumbs(&c);
         store_read_end(c.txn);
     }

@@ -56,7 +56,9 @@ static void naive(const store_answer *log, int n, uint64_t latest[N_GAL + 1][N_U
         int k = want(&log[i], NULL);
         if (k < 0 || log[i].kind == STORE_ANS_RETRACT) continue;
         int retracted = 0;
-        for (int j = 0; j < n; j++) retracted |= log[j].kind == STORE_ANS_RETRACT && log[j].retracts == log[i].seq;
+        /* only the answer's author retracts it: another user's retraction is a foreign record */
+        for (int j = 0; j < n; j++)
+            retracted |= log[j].kind == STORE_ANS_RETRACT && log[j].retracts == log[i].seq && !strcmp(log[j].user, log[i].user);
         uint64_t *l = &latest[log[i].gid][user_of(log[i].user)][k];
         if (!retracted && *l == 0) *l = log[i].seq;
     }

@@ -5,6 +5,7 @@
  * options, one core call each, and the messages.
  */
 #include "tui/cmd/cmd.h"
+#include "tui/text.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -87,7 +88,9 @@ static void print_lines(const char *cmd, const char *err)
 {
     for (const char *p = err; *p;) {
         size_t n = strcspn(p, "\n");
-        fprintf(stderr, "zoosh %s: %.*s\n", cmd, (int)n, p);
+        char *line = strndup(p, n);
+        fprintf(stderr, "zoosh %s: %s\n", cmd, tui_text_safe(line));
+        free(line);
         p += n;
         if (*p) p++;
     }
@@ -128,7 +131,7 @@ static void import_usage(FILE *f)
 
 static void print_list(FILE *f, const core_catalog_msgs *m, const char *prefix)
 {
-    for (int i = 0; i < m->n && i < IMPORT_MAX_SHOWN; i++) fprintf(f, "%s%s\n", prefix, m->msg[i]);
+    for (int i = 0; i < m->n && i < IMPORT_MAX_SHOWN; i++) fprintf(f, "%s%s\n", prefix, tui_text_safe(m->msg[i]));
     if (m->n > IMPORT_MAX_SHOWN) fprintf(f, "%s... and %d more\n", prefix, m->n - IMPORT_MAX_SHOWN);
 }
 
@@ -183,9 +186,10 @@ int cmd_import(int argc, char **argv)
     }
     if (npos != 2) { import_usage(stderr); return EXIT_USAGE; }
     if (ids_path && !feat_path) { fprintf(stderr, "zoosh import: --ids goes with --features\n"); return EXIT_USAGE; }
-    if (!fs_name[0] || strlen(fs_name) > STORE_FEATNAME_MAX - 16 || strchr(fs_name, '/') || strcmp(fs_name, "catalog") == 0) {
-        fprintf(stderr, "zoosh import: --features-name '%s': a name of 1..%d characters without '/', not 'catalog'\n",
-                fs_name, STORE_FEATNAME_MAX - 16);
+    if (!store_name_ok(fs_name, STORE_FEATNAME_MAX - 15) || strcmp(fs_name, "catalog") == 0) {
+        fprintf(stderr, "zoosh import: --features-name '%s': a name of 1..%d letters, digits and . _ - @ $ + "
+                        "(not starting with '-'), not 'catalog'\n",
+                tui_text_safe(fs_name), STORE_FEATNAME_MAX - 16);
         return EXIT_USAGE;
     }
     core_import_opts io = {.ws = pos[0], .catalog = pos[1], .root = root, .features = feat_path, .ids = ids_path,
@@ -216,7 +220,7 @@ int cmd_import(int argc, char **argv)
         const core_catalog_msgs *bad = &rep.problems;
         if (bad->n) {
             fprintf(stderr, "zoosh import: skipped %d bad row%s:\n", bad->n, bad->n == 1 ? "" : "s");
-            for (int i = 0; i < bad->n; i++) fprintf(stderr, "  %s\n", bad->msg[i]);
+            for (int i = 0; i < bad->n; i++) fprintf(stderr, "  %s\n", tui_text_safe(bad->msg[i]));
         }
         /* --skip-bad with every row bad imported nothing: that is no success */
         if (rep.nothing) {
@@ -298,14 +302,16 @@ int cmd_export(int argc, char **argv)
     core_export_opts eo = {.ws = ws, .format = fmt, .task = task, .set = set, .output = outp};
     core_export_report rep;
     char err[2048];
-    rc = core_export_run(st, &eo, stdout, &rep, err, sizeof err);
+    FILE *out = cmd_data_out();
+    rc = core_export_run(st, &eo, out, &rep, err, sizeof err);
+    cmd_data_close(out);
     store_close(st);
     if (rc) {
-        fprintf(stderr, "zoosh export: %s\n", err);
+        fprintf(stderr, "zoosh export: %s\n", tui_text_safe(err));
         return rc == CORE_EXPORT_EWORKSPACE ? EXIT_WORKSPACE : 1;
     }
     if (outp && strcmp(outp, "-") != 0) fprintf(stderr, "zoosh export: %ld rows to %s\n", rep.rows, outp);
     if (rep.rows == 0 && fmt != CORE_EXPORT_ANSWERS && fmt != CORE_EXPORT_FEATURES)
-        fprintf(stderr, "zoosh export: note: no galaxy has answers for task '%s' yet (header only)\n", rep.task);
+        fprintf(stderr, "zoosh export: note: no galaxy has answers for task '%s' yet (header only)\n", tui_text_safe(rep.task));
     return 0;
 }
