@@ -252,7 +252,9 @@ static void check_usage(FILE *f)
                "feature vectors match their set's dimension, every task's schema loads,\n"
                "each answer's questions and answers (or rating) belong to its task, and every\n"
                "JPEG thumbnail decodes to its recorded size (--quick: not that one, the\n"
-               "slowest: about 1 ms a galaxy).\n"
+               "slowest: about 1 ms a galaxy).  It also lists answer records no zoosh\n"
+               "command writes, which nothing counts (a retraction of another user's answer,\n"
+               "a user name written by another uid; README: what group write access allows).\n"
                "Lists each problem found.\n"
                "exit: 0 clean, 3 damaged or not a workspace, 2 usage\n");
 }
