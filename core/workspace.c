@@ -132,6 +132,8 @@ typedef struct {
     user_tally *users;
     int n_users;
     uint64_t retract_bad;
+    core_answers *rule;     /* the counting rule's verdict on foreign records */
+    uint64_t foreign;
 } tally;
 
 static int find_or_add_task(tally *t, const char *name)
@@ -156,6 +158,14 @@ static int find_or_add_user(tally *t, const char *name)
     return t->n_users++;
 }
 
+/* Every answer takes part (as one kind): the rule then judges every record. */
+static int want_every(const store_answer *a, void *ctx)
+{
+    (void)a;
+    (void)ctx;
+    return 0;
+}
+
 static int tally_answer(const store_answer *a, void *p)
 {
     tally *t = p;
@@ -168,6 +178,15 @@ static int tally_answer(const store_answer *a, void *p)
         t->kind = xrealloc(t->kind, t->cap * sizeof *t->kind);
     }
     uint64_t i = t->n++;
+    uint64_t foreign = core_answers_foreign(t->rule);
+    core_answers_feed(t->rule, a);
+    if (core_answers_foreign(t->rule) != foreign) {   /* counted by nothing: not by stats either */
+        t->gid[i] = 0;
+        t->task[i] = t->user[i] = 0;
+        t->kind[i] = 0;
+        t->foreign++;
+        return 0;
+    }
     t->gid[i] = a->gid;
     t->task[i] = (uint16_t)find_or_add_task(t, a->task);
     t->user[i] = (uint16_t)find_or_add_user(t, a->user);
@@ -245,7 +264,10 @@ static void stats_answers(zs_txn *txn, char (*tnames)[32], int nt, core_workspac
     tally t;
     memset(&t, 0, sizeof t);
     for (int i = 0; i < nt; i++) find_or_add_task(&t, tnames[i]);
+    t.rule = core_answers_new(want_every, NULL);
     int rc = store_answer_each(txn, 1, tally_answer, &t);
+    core_answers_free(t.rule);
+    s->foreign = t.foreign;
     if (rc) {
         s->answers_rc = rc;
         snprintf(s->answers_detail, sizeof s->answers_detail, "%s", store_last_error());
@@ -472,13 +494,6 @@ static const char *uid_name(owner_check *o, uint32_t uid)
     o->name[i][0] = 0;
     if (getpwuid_r((uid_t)uid, &pw, buf, sizeof buf, &res) == 0 && res) snprintf(o->name[i], STORE_USER_MAX, "%s", res->pw_name);
     return o->name[i];
-}
-
-static int want_every(const store_answer *a, void *ctx)
-{
-    (void)a;
-    (void)ctx;
-    return 0;
 }
 
 static void sem_foreign(const store_answer *a, const char *why, void *p)

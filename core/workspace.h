@@ -106,6 +106,7 @@ typedef struct {
     int answers_rc;              /* reading the log failed there (0 ok); what came before is counted */
     char answers_detail[256];    /* store_last_error() when it failed */
     uint64_t records, live, retractions;
+    uint64_t foreign;            /* records no zoosh command writes: in records, counted nowhere */
     int n_tasks;                 /* enabled tasks first, then any other task with answers */
     core_workspace_task *tasks;
     int n_users;

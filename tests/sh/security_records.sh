@@ -143,6 +143,9 @@ check "bob (a group member) writes a retraction of A's answer 1" as "$BOB" ./for
 expect "the export still counts A's answer" test "$(labels ws_retract)" = "$before"
 check_fails "check does not say ok" "$Z" check ws_retract
 expect "check names the retraction of another user's answer" grep -q "retracts answer 1 by '$UA'" "$T/last.out"
+"$Z" stats ws_retract > stats_r.out 2>&1
+expect "stats still counts 2 answers and says 1 record is not counted" \
+    bash -c "grep -q '^answers     2 ' stats_r.out && grep -q '1 record no zoosh command writes' stats_r.out"
 
 check "bob writes an answer in A's name under his own uid" as "$BOB" ./forge ws_copy copy 2 "$UA" "$(id -u "$BOB")"
 expect "the export does not count it (A's own answer stays)" test "$(labels ws_copy)" = "$before"

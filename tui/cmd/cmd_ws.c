@@ -206,6 +206,9 @@ int cmd_stats(int argc, char **argv)
     printf("answers     %llu (log of %llu records, %llu retractions) from %d user%s\n",
            (unsigned long long)s.live, (unsigned long long)s.records, (unsigned long long)s.retractions, s.n_users,
            s.n_users == 1 ? "" : "s");
+    if (s.foreign)
+        printf("            %llu record%s no zoosh command writes, not counted (zoosh check %s lists them)\n",
+               (unsigned long long)s.foreign, s.foreign == 1 ? "" : "s", ws);
 
     /* Progress: galaxies with at least one live answer of the task. */
     printf("\n%-20s %9s %9s %10s %10s %6s  %s\n", "task", "answers", "retracted", "favourites", "skips", "", "progress");
