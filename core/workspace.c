@@ -107,6 +107,8 @@ int core_workspace_init(zs_store *st, const core_workspace_tasks *t)
     return store_write(st, init_write, (void *)t);
 }
 
+int core_workspace_name_ok(const char *name, size_t max) { return store_name_ok(name, max); }
+
 /* ------------------------------------------------------------ stats */
 
 typedef struct {

@@ -13,6 +13,7 @@
  */
 #include "tui/cmd/cmd.h"
 #include "tui/text.h"
+#include "core/workspace.h"
 #include "core/convnext.h"
 #include "core/embed.h"
 #include "core/knn.h"
@@ -305,7 +306,7 @@ int cmd_embed(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *ws = argv[optind];
-    if (o.e.set && !store_name_ok(o.e.set, STORE_FEATNAME_MAX - 15)) {
+    if (o.e.set && !core_workspace_name_ok(o.e.set, STORE_FEATNAME_MAX - 15)) {
         fprintf(stderr, "zoosh embed: --set '%s': a name of 1..%d letters, digits and . _ - @ $ + (not starting with '-')\n",
                 tui_text_safe(o.e.set), STORE_FEATNAME_MAX - 16);
         return EXIT_USAGE;

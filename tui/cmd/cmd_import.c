@@ -6,6 +6,7 @@
  */
 #include "tui/cmd/cmd.h"
 #include "tui/text.h"
+#include "core/workspace.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -186,7 +187,7 @@ int cmd_import(int argc, char **argv)
     }
     if (npos != 2) { import_usage(stderr); return EXIT_USAGE; }
     if (ids_path && !feat_path) { fprintf(stderr, "zoosh import: --ids goes with --features\n"); return EXIT_USAGE; }
-    if (!store_name_ok(fs_name, STORE_FEATNAME_MAX - 15) || strcmp(fs_name, "catalog") == 0) {
+    if (!core_workspace_name_ok(fs_name, STORE_FEATNAME_MAX - 15) || strcmp(fs_name, "catalog") == 0) {
         fprintf(stderr, "zoosh import: --features-name '%s': a name of 1..%d letters, digits and . _ - @ $ + "
                         "(not starting with '-'), not 'catalog'\n",
                 tui_text_safe(fs_name), STORE_FEATNAME_MAX - 16);
