@@ -122,12 +122,15 @@ label_one() {   # label_one USER KEY
     tm new-session -d -s "$1" -x 140 -y 30 \
         "cd '$T' && setpriv --reuid='$1' --regid='$G' --clear-groups env HOME=/tmp TERM=xterm-256color LANG=C.UTF-8 '$Z' label ws --task ring --retire 5 --retrain 0 --order random --graphics none"
     tm_wait "$1" "Does the galaxy have a ring" 20 || fail "the labeler of $1 started" "$(tm capture-pane -p -t "$1" | tail -3)"
+    tm send-keys -t "$1" /; sleep 0.3; tm send-keys -t "$1" "$FIRST" Enter; sleep 0.5   # the same galaxy for both
     tm send-keys -t "$1" "$2"; sleep 0.6; tm send-keys -t "$1" q
-    for i in $(seq 1 40); do tm has-session -t "$1" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 1 100); do tm has-session -t "$1" 2>/dev/null || break; sleep 0.1; done
 }
+FIRST=$(sed -n 2p a.csv | cut -d, -f1)
 label_one "$UA" 1
 label_one "$UB" 2
 "$Z" export ws --format answers > answers.csv 2>/dev/null
+expect "both answered $FIRST" test "$(tail -n +2 answers.csv | cut -d, -f6 | sort -u)" = "$FIRST"
 expect "the answers are by two users, each under the whole 32-byte name" \
     test "$(tail -n +2 answers.csv | cut -d, -f3 | sort -u | tr '\n' ' ')" = "$UA $UB "
 expect "stats counts two users" bash -c "'$Z' stats ws | grep -q 'from 2 users'"
