@@ -154,6 +154,7 @@ check "bob writes an answer in A's name under his own uid" as "$BOB" ./forge ws_
 expect "the export does not count it (A's own answer stays)" test "$(labels ws_copy)" = "$before"
 check_fails "check does not say ok" "$Z" check ws_copy
 expect "check names the user and the uid that wrote it" grep -q "by '$UA'.*written by uid $(id -u "$BOB")" "$T/last.out"
+expect "  and, both being users here, who that uid is" grep -q "written by uid $(id -u "$BOB") ('$BOB' here)" "$T/last.out"
 
 # ---- item 4: escapes in records, feature-set names, paths, catalog text
 ESC=$'\e'
