@@ -9,6 +9,7 @@
 #     counted by any export;
 #   - escape sequences in names inside records, feature-set names, a
 #     feature file's path and catalog text never reach a terminal raw.
+# KEEP=1 keeps the temporary folder (the forged workspaces) for a look.
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
 command -v setpriv >/dev/null || { skip "no setpriv"; exit 0; }
