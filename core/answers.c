@@ -11,9 +11,15 @@
  * is > 0, and the answer that counts is the newest entry not retracted.
  * Per galaxy the counter keeps the votes that count, per user the galaxies
  * where one of theirs does, both updated as votes start or stop counting.
+ *
+ * Foreign records (answers.h) are skipped before any of that.  A user
+ * name's uid is the uid of its first record of the second form; the rule
+ * reads the log alone, never this machine's user database, so a copy of
+ * the workspace counts the same anywhere.
  */
 #include "core/answers.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +29,7 @@ typedef struct {
     uint64_t seq;
     uint32_t vote;      /* index into votes */
     int32_t  prev;      /* the vote's previous entry, -1 none */
+    uint32_t uid;       /* the record's writer (STORE_UID_NONE: first form) */
     uint8_t  retracted;
     uint8_t  counts;    /* core_answers_counted: this one is emitted */
 } entry;
@@ -50,8 +57,14 @@ struct core_answers {
 
     char **users;       /* interned names (the map borrows them) */
     uint32_t *user_gal; /* (n_users) galaxies where the user has a vote that counts */
+    uint32_t *user_uid; /* (n_users) the name's uid, STORE_UID_NONE until a second-form record */
     int n_users, cap_users;
     core_strmap umap;
+
+    int seen_v2;        /* a record of the second form was taken */
+    uint64_t n_foreign;
+    core_answers_foreign_fn on_foreign;
+    void *foreign_ctx;
 };
 
 static uint64_t vote_key(uint32_t gid, int user, int kind)
@@ -104,9 +117,11 @@ int core_answers_user_id(core_answers *c, const char *user)
         c->cap_users = c->cap_users ? c->cap_users * 2 : 16;
         c->users = xrealloc(c->users, (size_t)c->cap_users * sizeof *c->users);
         c->user_gal = xrealloc(c->user_gal, (size_t)c->cap_users * sizeof *c->user_gal);
+        c->user_uid = xrealloc(c->user_uid, (size_t)c->cap_users * sizeof *c->user_uid);
     }
     c->users[c->n_users] = xstrdup(user);
     c->user_gal[c->n_users] = 0;
+    c->user_uid[c->n_users] = STORE_UID_NONE;
     core_strmap_put(&c->umap, c->users[c->n_users], c->n_users);
     return c->n_users++;
 }
@@ -140,10 +155,45 @@ static entry *entry_find(core_answers *c, uint64_t seq)
     return lo < c->n_e && c->e[lo].seq == seq ? &c->e[lo] : NULL;
 }
 
+/* Why a is a record no zoosh command writes (into why), or NULL.  Binds a
+ * user name to the uid of its first second-form record. */
+static const char *foreign_why(core_answers *c, const store_answer *a, int user, char *why, size_t cap)
+{
+    unsigned long long seq = (unsigned long long)a->seq;
+    if (a->uid == STORE_UID_NONE) {
+        if (!c->seen_v2) return NULL;
+        snprintf(why, cap, "answer %llu is of the old record form, which no zoosh writes after the new one", seq);
+        return why;
+    }
+    c->seen_v2 = 1;
+    if (c->user_uid[user] == STORE_UID_NONE) c->user_uid[user] = a->uid;
+    else if (c->user_uid[user] != a->uid) {
+        snprintf(why, cap, "answer %llu is by user name '%s' but was written by uid %u; that name's answers are by uid %u",
+                 seq, a->user, a->uid, c->user_uid[user]);
+        return why;
+    }
+    if (a->kind != STORE_ANS_RETRACT) return NULL;
+    const entry *e = entry_find(c, a->retracts);
+    if (!e) return NULL;
+    int target = (int)((c->v[e->vote].key >> 1) & 0x7FFFFFFF);
+    if (target != user || (e->uid != STORE_UID_NONE && e->uid != a->uid)) {
+        snprintf(why, cap, "answer %llu by '%s' retracts answer %llu by '%s': only an answer's author retracts it", seq,
+                 a->user, (unsigned long long)a->retracts, c->users[target]);
+        return why;
+    }
+    return NULL;
+}
+
 void core_answers_feed(core_answers *c, const store_answer *a)
 {
     if (a->seq <= c->last_seq) return;
     c->last_seq = a->seq;
+    char why[STORE_USER_MAX * 2 + 200];
+    if (foreign_why(c, a, core_answers_user_id(c, a->user), why, sizeof why)) {
+        c->n_foreign++;
+        if (c->on_foreign) c->on_foreign(a, why, c->foreign_ctx);
+        return;
+    }
     if (a->kind == STORE_ANS_RETRACT) {
         entry *e = entry_find(c, a->retracts);
         if (!e || e->retracted) return;
@@ -161,7 +211,7 @@ void core_answers_feed(core_answers *c, const store_answer *a)
         c->e = xrealloc(c->e, c->cap_e * sizeof *c->e);
     }
     vote *v = &c->v[vi];
-    c->e[c->n_e] = (entry){.seq = a->seq, .vote = vi, .prev = v->head};
+    c->e[c->n_e] = (entry){.seq = a->seq, .vote = vi, .prev = v->head, .uid = a->uid};
     v->head = (int32_t)c->n_e++;
     if (v->n_live++ == 0) vote_turns(c, v, +1);
 }
@@ -175,6 +225,14 @@ static int feed_fn(const store_answer *a, void *ctx)
 int core_answers_read(core_answers *c, zs_txn *txn) { return store_answer_each(txn, c->last_seq + 1, feed_fn, c); }
 
 uint64_t core_answers_last_seq(const core_answers *c) { return c->last_seq; }
+
+void core_answers_on_foreign(core_answers *c, core_answers_foreign_fn fn, void *ctx)
+{
+    c->on_foreign = fn;
+    c->foreign_ctx = ctx;
+}
+
+uint64_t core_answers_foreign(const core_answers *c) { return c->n_foreign; }
 
 /* The entry that counts for v, -1 when none. */
 static int32_t vote_latest(const core_answers *c, const vote *v)
@@ -227,6 +285,7 @@ void core_answers_free(core_answers *c)
     for (int k = 0; k < c->n_users; k++) free(c->users[k]);
     free(c->users);
     free(c->user_gal);
+    free(c->user_uid);
     core_strmap_free(&c->umap);
     free(c);
 }

@@ -16,6 +16,13 @@
  *    the last seq it saw, and asked per galaxy and user at any point (the
  *    labeler's session: retirement, "already answered by me").
  * Both are the same code: core_answers_counted feeds a counter.
+ *
+ * Foreign records -- ones no zoosh command writes, so a group member made
+ * them with another tool -- take no part: a retraction of an answer by
+ * another user (name or uid), a record whose user name was first written
+ * by another uid, and a record of the old form (no uid) after one of the
+ * new.  zoosh check lists them.  A member who forges a record consistently
+ * (another's name and uid) is not caught: see README, "Sharing".
  */
 #ifndef ZOOSH_CORE_ANSWERS_H
 #define ZOOSH_CORE_ANSWERS_H
@@ -48,6 +55,12 @@ void core_answers_feed(core_answers *c, const store_answer *a);
 int core_answers_read(core_answers *c, zs_txn *txn);
 /* The last seq taken (0 before any). */
 uint64_t core_answers_last_seq(const core_answers *c);
+/* fn(a, why) for each foreign record taken from now on (why says what is
+ * wrong with it, e.g. "answer 7 by 'bob' retracts answer 3 by 'alice': ..."). */
+typedef void (*core_answers_foreign_fn)(const store_answer *a, const char *why, void *ctx);
+void core_answers_on_foreign(core_answers *c, core_answers_foreign_fn fn, void *ctx);
+/* How many foreign records were skipped. */
+uint64_t core_answers_foreign(const core_answers *c);
 
 /* A user's id for the queries below (interned on first use: a user with no
  * answer yet has one too). */

@@ -142,7 +142,8 @@ static int claim_live(const char *ln, const char *me, long now, unsigned long *g
 {
     char user[STORE_USER_MAX];
     long t;
-    if (sscanf(ln, "%31s %lu %ld", user, gid, &t) != 3) return 0;
+    _Static_assert(STORE_USER_MAX == 256, "the width below reads a whole user name");
+    if (sscanf(ln, "%255s %lu %ld", user, gid, &t) != 3) return 0;
     return strcmp(user, me) != 0 && t <= now + CLAIM_SKEW_S && now - t <= CLAIM_TTL_S;
 }
 
@@ -183,7 +184,7 @@ static int claim_cb(zs_txn *txn, void *p)
     int rc = store_meta_get(txn, key, &v);
     if (rc && rc != STORE_ENOTFOUND) return rc;
     long now = (long)(core_now_us() / 1000000);
-    size_t cap = (v ? strlen(v) : 0) + 128, len = 0;
+    size_t cap = (v ? strlen(v) : 0) + STORE_USER_MAX + 64, len = 0;   /* room for our own line */
     char *out = xmalloc(cap);
     out[0] = 0;
     int kept = 0;

@@ -11,6 +11,7 @@
  */
 #include "core/workspace.h"
 
+#include "core/answers.h"
 #include "core/learn.h"
 #include "core/schema.h"
 #include "core/thumb.h"
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -105,6 +107,8 @@ int core_workspace_init(zs_store *st, const core_workspace_tasks *t)
     return store_write(st, init_write, (void *)t);
 }
 
+int core_workspace_name_ok(const char *name, size_t max) { return store_name_ok(name, max); }
+
 /* ------------------------------------------------------------ stats */
 
 typedef struct {
@@ -130,6 +134,8 @@ typedef struct {
     user_tally *users;
     int n_users;
     uint64_t retract_bad;
+    core_answers *rule;     /* the counting rule's verdict on foreign records */
+    uint64_t foreign;
 } tally;
 
 static int find_or_add_task(tally *t, const char *name)
@@ -154,6 +160,14 @@ static int find_or_add_user(tally *t, const char *name)
     return t->n_users++;
 }
 
+/* Every answer takes part (as one kind): the rule then judges every record. */
+static int want_every(const store_answer *a, void *ctx)
+{
+    (void)a;
+    (void)ctx;
+    return 0;
+}
+
 static int tally_answer(const store_answer *a, void *p)
 {
     tally *t = p;
@@ -166,6 +180,15 @@ static int tally_answer(const store_answer *a, void *p)
         t->kind = xrealloc(t->kind, t->cap * sizeof *t->kind);
     }
     uint64_t i = t->n++;
+    uint64_t foreign = core_answers_foreign(t->rule);
+    core_answers_feed(t->rule, a);
+    if (core_answers_foreign(t->rule) != foreign) {   /* counted by nothing: not by stats either */
+        t->gid[i] = 0;
+        t->task[i] = t->user[i] = 0;
+        t->kind[i] = 0;
+        t->foreign++;
+        return 0;
+    }
     t->gid[i] = a->gid;
     t->task[i] = (uint16_t)find_or_add_task(t, a->task);
     t->user[i] = (uint16_t)find_or_add_user(t, a->user);
@@ -243,7 +266,10 @@ static void stats_answers(zs_txn *txn, char (*tnames)[32], int nt, core_workspac
     tally t;
     memset(&t, 0, sizeof t);
     for (int i = 0; i < nt; i++) find_or_add_task(&t, tnames[i]);
+    t.rule = core_answers_new(want_every, NULL);
     int rc = store_answer_each(txn, 1, tally_answer, &t);
+    core_answers_free(t.rule);
+    s->foreign = t.foreign;
     if (rc) {
         s->answers_rc = rc;
         snprintf(s->answers_detail, sizeof s->answers_detail, "%s", store_last_error());
@@ -449,6 +475,61 @@ static int sem_answer(const store_answer *a, void *p)
     return 0;
 }
 
+/* Records no zoosh command writes (core_answers' foreign rule, the one
+ * the counting applies), and records whose user name and writer's uid are
+ * both users of this machine but not the same one. */
+typedef struct {
+    sem_ctx *c;
+    uint32_t uid[32];
+    char name[32][STORE_USER_MAX];   /* "" = the uid is no user here */
+    int n;
+} owner_check;
+
+static const char *uid_name(owner_check *o, uint32_t uid)
+{
+    for (int i = 0; i < o->n; i++)
+        if (o->uid[i] == uid) return o->name[i];
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    int i = o->n < 32 ? o->n++ : 31;
+    o->uid[i] = uid;
+    o->name[i][0] = 0;
+    if (getpwuid_r((uid_t)uid, &pw, buf, sizeof buf, &res) == 0 && res) snprintf(o->name[i], STORE_USER_MAX, "%s", res->pw_name);
+    return o->name[i];
+}
+
+static void sem_foreign(const store_answer *a, const char *why, void *p)
+{
+    (void)a;
+    sem_problem(p, "answers: %s (a record no zoosh command writes: not counted)", why);
+}
+
+static int sem_owner(const store_answer *a, void *p)
+{
+    owner_check *o = p;
+    if (a->uid == STORE_UID_NONE) return 0;
+    const char *writer = uid_name(o, a->uid);
+    if (!*writer || strcmp(writer, a->user) == 0) return 0;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    if (getpwnam_r(a->user, &pw, buf, sizeof buf, &res) != 0 || !res) return 0;   /* not a user here: a copy from elsewhere */
+    sem_problem(o->c, "answers: answer %llu is by '%s' (uid %u here) but was written by uid %u ('%s' here)",
+                (unsigned long long)a->seq, a->user, (unsigned)res->pw_uid, a->uid, writer);
+    return 0;
+}
+
+static void sem_records(sem_ctx *c)
+{
+    core_answers *ca = core_answers_new(want_every, NULL);
+    core_answers_on_foreign(ca, sem_foreign, c);
+    core_answers_read(ca, c->txn);
+    core_answers_free(ca);
+    owner_check *o = xcalloc(1, sizeof *o);
+    o->c = c;
+    store_answer_each(c->txn, 1, sem_owner, o);
+    free(o);
+}
+
 /* Every coded (JPEG) thumbnail decodes to its recorded size: the store can
  * only see that its bytes are there.  A record the store cannot parse is
  * store_check's to report. */
@@ -488,6 +569,7 @@ static int check_semantics(zs_store *st, char *rep, size_t cap, size_t len, int 
         int nt = core_schema_ws_tasks(c.txn, names, MAX_TASKS);
         for (int i = 0; i < nt; i++) sem_schema(&c, names[i]);
         store_answer_each(c.txn, 1, sem_answer, &c);
+        sem_records(&c);
         if (thumbs) sem_thumbs(&c);
         store_read_end(c.txn);
     }

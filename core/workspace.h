@@ -54,6 +54,11 @@ void core_workspace_tasks_free(core_workspace_tasks *t);
  * store_open(STORE_CREATE), in one write transaction. */
 int  core_workspace_init(zs_store *st, const core_workspace_tasks *t);
 
+/* 1 when NAME may name a feature set, task or user: store_name_ok's
+ * characters (letters, digits, . _ - @ $ +; not starting with '-') and
+ * 1..max-1 bytes.  Checked where a name is made so no escape is stored. */
+int  core_workspace_name_ok(const char *name, size_t max);
+
 /* ---- stats */
 
 typedef struct {
@@ -106,6 +111,7 @@ typedef struct {
     int answers_rc;              /* reading the log failed there (0 ok); what came before is counted */
     char answers_detail[256];    /* store_last_error() when it failed */
     uint64_t records, live, retractions;
+    uint64_t foreign;            /* records no zoosh command writes: in records, counted nowhere */
     int n_tasks;                 /* enabled tasks first, then any other task with answers */
     core_workspace_task *tasks;
     int n_users;

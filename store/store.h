@@ -51,8 +51,9 @@ enum {
 /* The newest layout this zoosh reads; bump when the on-disk layout changes.
  * A workspace records the oldest layout that reads everything in it: 1 at
  * creation (the raw thumbnails, answers, ... of every zoosh so far), 2 once
- * it holds a coded (JPEG) thumbnail. */
-#define STORE_SCHEMA_VERSION 2
+ * it holds a coded (JPEG) thumbnail, 3 once it holds an answer record of
+ * the second form (the writer's uid and a user name of any length). */
+#define STORE_SCHEMA_VERSION 3
 
 /* store_open flags */
 #define STORE_CREATE   0x1  /* create the workspace (fails with STORE_EEXIST if there) */
@@ -182,7 +183,8 @@ enum store_answer_kind {
     STORE_ANS_SKIP    = 5,  /* the user skipped it (not an answer; never retires it) */
 };
 #define STORE_TASK_MAX  32
-#define STORE_USER_MAX  32
+#define STORE_USER_MAX  256  /* a user name and its NUL (LOGIN_NAME_MAX) */
+#define STORE_UID_NONE  UINT32_MAX  /* an answer record of the first form: no uid recorded */
 #define STORE_KEY_MAX   48
 #define STORE_STEPS_MAX 16
 
@@ -198,6 +200,8 @@ typedef struct {
     uint8_t  kind;         /* enum store_answer_kind */
     int8_t   rating;       /* STORE_ANS_RATING: 0..5 */
     uint64_t retracts;     /* STORE_ANS_RETRACT: seq it retracts */
+    uint32_t uid;          /* the writer's effective uid, set by store_answer_append;
+                              STORE_UID_NONE for a record of the first form */
     char     user[STORE_USER_MAX];  /* Unix user name; "" = the current user */
     char     task[STORE_TASK_MAX];
     int      n_steps;
@@ -205,9 +209,12 @@ typedef struct {
 } store_answer;
 
 /* Appends a->... with the next seq (written back into *seq_out).  Fills
- * user from the OS when a->user is empty and time when a->time_us is 0.
+ * user from the OS when a->user is empty and time when a->time_us is 0;
+ * uid is always this process's effective uid (a->uid is ignored).
  * STORE_ENOTFOUND when a->gid is not a galaxy; STORE_EINVAL for a
- * retraction of a seq that is not an earlier answer. */
+ * retraction of a seq that is not an earlier answer, or a user, task,
+ * question or answer name outside store_name_ok's characters (the
+ * reason in store_last_error). */
 int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out);
 int store_answer_get(zs_txn *txn, uint64_t seq, store_answer *a);
 uint64_t store_answer_last_seq(zs_txn *txn);   /* 0 when empty */
@@ -218,6 +225,13 @@ int store_answer_each(zs_txn *txn, uint64_t from, store_answer_fn fn, void *ctx)
 
 /* The Unix user running this process (getpwuid(geteuid())), static. */
 const char *store_current_user(void);
+
+/* The characters a name the store keeps may have (user, task, question,
+ * answer and feature-set names): ASCII letters, digits and . _ - @ $ +,
+ * not starting with '-', 1 to max-1 bytes.  1 when s is such a name.  The
+ * names reach other users' terminals: nothing else is stored, so no
+ * escape sequence can be. */
+int store_name_ok(const char *s, size_t max);
 
 /* ---- blobs: per-task scores, queues and models (opaque to the store)
  * Keyed "<task>/<what>", e.g. "ring/queue", "ring/head", "interest/gp". */

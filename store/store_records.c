@@ -26,7 +26,10 @@
  * have a second form (THUMB_V2, with a codec tag); the first one written
  * raises the workspace's layout version in the magic to 2 (need_layout), so
  * an older zoosh, which reads only REC_V1 thumbnails, refuses the workspace
- * as "written by a newer zoosh" rather than reporting damage.
+ * as "written by a newer zoosh" rather than reporting damage.  Answers too
+ * have a second form (ANSWER_V2: the writer's uid and a user name of any
+ * length, where the first kept 31 bytes); the first one written raises the
+ * layout to 3.  Both forms are read.
  */
 #include "store/store.h"
 #include "store/store_impl.h"
@@ -38,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ encoding */
 
@@ -541,6 +545,10 @@ int store_featset_put(zs_txn *txn, const char *name, int dim, const char *proven
 {
     NEED_WRITE(txn);
     if (!featname_ok(name) || dim <= 0 || dim > (1 << 24)) return STORE_EINVAL;
+    if (!store_name_ok(name, STORE_FEATNAME_MAX)) {
+        store_impl_set_err("a feature set name has letters, digits and . _ - @ $ + only");
+        return STORE_EINVAL;
+    }
     int old;
     int rc = store_featset_get(txn, name, &old, NULL);
     if (rc == 0 && old != dim && featset_has_vectors(txn, name)) {
@@ -851,14 +859,24 @@ int store_prior_column(zs_txn *txn, const char *column, double **out, uint32_t *
 
 static int bounded(const char *s, size_t cap) { return memchr(s, 0, cap) != NULL; }
 
+/* Answer records: the first form (REC_V1, what zoosh wrote up to layout 2)
+ *   version u8, gid u32, time_us u64, kind u8, rating u8, retracts u64,
+ *   user str (at most 31 bytes), task str, n_steps u8, (question str, answer str) * n
+ * and the second (ANSWER_V2), which every append writes now: after retracts
+ * the writer's effective uid u32, and a user name of up to STORE_USER_MAX - 1
+ * bytes.  A first-form record reads with uid STORE_UID_NONE. */
+#define ANSWER_V2 2
+#define ANSWER_V1_USER_MAX 32
+
 static int answer_encode(wbuf *b, const store_answer *a)
 {
-    wb_u8(b, REC_V1);
+    wb_u8(b, ANSWER_V2);
     wb_u32(b, a->gid);
     wb_u64(b, (uint64_t)a->time_us);
     wb_u8(b, a->kind);
     wb_u8(b, (uint8_t)a->rating);
     wb_u64(b, a->retracts);
+    wb_u32(b, a->uid);
     wb_str(b, a->user);
     wb_str(b, a->task);
     wb_u8(b, (unsigned)a->n_steps);
@@ -873,14 +891,19 @@ int store_impl_answer_decode(const MDB_val *v, uint64_t seq, store_answer *a)
 {
     memset(a, 0, sizeof *a);
     rbuf r = {v->mv_data, v->mv_size, 0, 0};
-    if (rb_u8(&r) != REC_V1) { store_impl_set_err("answer %llu: unknown record version", (unsigned long long)seq); return STORE_ECORRUPT; }
+    unsigned ver = rb_u8(&r);
+    if (ver != REC_V1 && ver != ANSWER_V2) {
+        store_impl_set_err("answer %llu: unknown record version", (unsigned long long)seq);
+        return STORE_ECORRUPT;
+    }
     a->seq = seq;
     a->gid = rb_u32(&r);
     a->time_us = (int64_t)rb_u64(&r);
     a->kind = (uint8_t)rb_u8(&r);
     a->rating = (int8_t)rb_u8(&r);
     a->retracts = rb_u64(&r);
-    rb_strbuf(&r, a->user, sizeof a->user);
+    a->uid = ver == ANSWER_V2 ? rb_u32(&r) : STORE_UID_NONE;
+    rb_strbuf(&r, a->user, ver == ANSWER_V2 ? sizeof a->user : ANSWER_V1_USER_MAX);
     rb_strbuf(&r, a->task, sizeof a->task);
     unsigned n = rb_u8(&r);
     if (n > STORE_STEPS_MAX) r.bad = 1;
@@ -900,6 +923,28 @@ int store_impl_answer_decode(const MDB_val *v, uint64_t seq, store_answer *a)
     return 0;
 }
 
+int store_name_ok(const char *s, size_t max)
+{
+    if (!s || !*s || *s == '-') return 0;
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+        int c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || c == '@' || c == '$' || c == '+'))
+            return 0;
+    }
+    return n < max;
+}
+
+/* A name the record keeps: store_name_ok, else STORE_EINVAL with the field named. */
+static int answer_name(const char *what, const char *s, size_t max)
+{
+    if (store_name_ok(s, max)) return 0;
+    store_impl_set_err("answer: the %s name has characters zoosh does not store (letters, digits and . _ - @ $ + only, "
+                       "at most %zu bytes)", what, max - 1);
+    return STORE_EINVAL;
+}
+
 uint64_t store_answer_last_seq(zs_txn *txn)
 {
     return last_id(txn, DB_ANSWERS, 8);
@@ -915,6 +960,13 @@ int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
     for (int i = 0; i < a->n_steps; i++)
         if (!bounded(a->steps[i].question, STORE_KEY_MAX) || !bounded(a->steps[i].answer, STORE_KEY_MAX))
             return STORE_EINVAL;
+    int rc = answer_name("task", a->task, STORE_TASK_MAX);
+    if (!rc && a->user[0]) rc = answer_name("user", a->user, STORE_USER_MAX);
+    for (int i = 0; i < a->n_steps && !rc; i++) {
+        rc = answer_name("question", a->steps[i].question, STORE_KEY_MAX);
+        if (!rc) rc = answer_name("answer", a->steps[i].answer, STORE_KEY_MAX);
+    }
+    if (rc) return rc;
     if (a->kind == STORE_ANS_RATING && (a->rating < 0 || a->rating > 5)) return STORE_EINVAL;
     if (!store_impl_gid_exists(txn, a->gid)) {
         store_impl_set_err("answer about galaxy %u, which does not exist", a->gid);
@@ -927,14 +979,19 @@ int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
     }
     store_answer c = *a;
     c.seq = seq;
-    if (!c.user[0]) snprintf(c.user, sizeof c.user, "%s", store_current_user());
+    c.uid = (uint32_t)geteuid();
+    if (!c.user[0]) {
+        snprintf(c.user, sizeof c.user, "%s", store_current_user());
+        if ((rc = answer_name("user", c.user, STORE_USER_MAX))) return rc;
+    }
+    if ((rc = need_layout(txn, 3))) return rc;
     if (c.time_us == 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         c.time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     }
     wbuf b = {0};
-    int rc = answer_encode(&b, &c);
+    rc = answer_encode(&b, &c);
     if (!rc) {
         unsigned char k[8];
         be64(k, seq);

@@ -3,7 +3,9 @@
  * pieces, core_answers_counted over the whole log and a naive reading of the
  * rule (per galaxy, user and kind the newest answer not retracted) agree on
  * random logs with repeats, retractions (of retractions too) and answers that
- * take no part; a retracted latest answer brings back the one before.
+ * take no part; a retracted latest answer brings back the one before;
+ * foreign records (a retraction of another user's answer, a name under a
+ * second uid, the old form after the new) take no part.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,9 @@ static void naive(const store_answer *log, int n, uint64_t latest[N_GAL + 1][N_U
         int k = want(&log[i], NULL);
         if (k < 0 || log[i].kind == STORE_ANS_RETRACT) continue;
         int retracted = 0;
-        for (int j = 0; j < n; j++) retracted |= log[j].kind == STORE_ANS_RETRACT && log[j].retracts == log[i].seq;
+        /* only the answer's author retracts it: another user's retraction is a foreign record */
+        for (int j = 0; j < n; j++)
+            retracted |= log[j].kind == STORE_ANS_RETRACT && log[j].retracts == log[i].seq && !strcmp(log[j].user, log[i].user);
         uint64_t *l = &latest[log[i].gid][user_of(log[i].user)][k];
         if (!retracted && *l == 0) *l = log[i].seq;
     }
@@ -224,7 +228,67 @@ static void counted_stops_when_fn_says_so(void)
     store_close(st);
 }
 
+static void collect_why(const store_answer *a, const char *why, void *ctx)
+{
+    (void)a;
+    char *buf = ctx;
+    size_t n = strlen(buf);
+    snprintf(buf + n, 2048 - n, "%s\n", why);
+}
+
+/* Records no zoosh command writes, fed straight to a counter: another user's
+ * retraction, a name written under a second uid, an old-form record after a
+ * new one.  None counts; the author's own retraction does. */
+static void foreign_records_take_no_part(void)
+{
+    core_answers *c = core_answers_new(want, NULL);
+    char why[2048] = "";
+    core_answers_on_foreign(c, collect_why, why);
+    int ann = core_answers_user_id(c, "ann");
+    store_answer a;
+    memset(&a, 0, sizeof a);
+    a.gid = 3;
+    a.kind = STORE_ANS_TREE;
+    a.uid = 1001;
+    snprintf(a.user, sizeof a.user, "ann");
+    snprintf(a.task, sizeof a.task, "t");
+    a.seq = 1;
+    core_answers_feed(c, &a);
+    store_answer r = a;                                /* ben (uid 1002) retracts ann's answer */
+    r.kind = STORE_ANS_RETRACT;
+    r.retracts = 1;
+    r.uid = 1002;
+    snprintf(r.user, sizeof r.user, "ben");
+    r.seq = 2;
+    core_answers_feed(c, &r);
+    ZT_CHECK(core_answers_latest_seq(c, 3, ann, 0) == 1, "ben's retraction of ann's answer is ignored");
+    r.seq = 3;                                         /* ... and in ann's name under his uid */
+    snprintf(r.user, sizeof r.user, "ann");
+    core_answers_feed(c, &r);
+    ZT_CHECK(core_answers_latest_seq(c, 3, ann, 0) == 1, "a retraction in ann's name by uid 1002 is ignored");
+    store_answer f = a;                                /* an answer in ann's name by uid 1002 */
+    f.seq = 4;
+    f.uid = 1002;
+    core_answers_feed(c, &f);
+    ZT_CHECK(core_answers_latest_seq(c, 3, ann, 0) == 1, "an answer in ann's name by uid 1002 does not replace hers");
+    f.seq = 5;                                         /* an old-form record after new ones */
+    f.uid = STORE_UID_NONE;
+    core_answers_feed(c, &f);
+    ZT_CHECK(core_answers_latest_seq(c, 3, ann, 0) == 1 && core_answers_votes(c, 3) == 1, "an old-form record is ignored");
+    ZT_CHECK(core_answers_foreign(c) == 4, "%llu foreign records: %s", (unsigned long long)core_answers_foreign(c), why);
+    ZT_CHECK(strstr(why, "answer 2 by 'ben' retracts answer 1 by 'ann'") && strstr(why, "answer 4 is by user name 'ann' but was written by uid 1002"),
+             "why: %s", why);
+    r.seq = 6;                                         /* ann's own retraction counts */
+    r.uid = 1001;
+    core_answers_feed(c, &r);
+    ZT_CHECK(core_answers_latest_seq(c, 3, ann, 0) == 0 && core_answers_votes(c, 3) == 0 && core_answers_foreign(c) == 4,
+             "ann retracts her own answer");
+    core_answers_free(c);
+}
+
 const zt_case zt_suite_answers[] = {
+    {"records no zoosh command writes (another's retraction, another uid, the old form after the new) do not count",
+     foreign_records_take_no_part, 0},
     {"the counter fed in pieces, core_answers_counted and a naive reading agree on random logs",
      counter_rule_and_naive_reading_agree_on_random_logs, 0},
     {"a retracted latest answer brings back the one before; a second kind is a second vote",

@@ -115,6 +115,7 @@ static void answer_rings(zs_store *st, const world *w, int n)
     A.a[0].gid = (uint32_t)n + 1;
     A.a[0].kind = STORE_ANS_RETRACT;
     A.a[0].retracts = wrong;
+    snprintf(A.a[0].user, sizeof A.a[0].user, "tester");   /* only the author retracts an answer */
     snprintf(A.a[0].task, sizeof A.a[0].task, "ring");
     A.n = 1;
     ZT_OK(store_write(st, put_answers, &A));
@@ -570,6 +571,7 @@ static void each_user_counts_once_per_galaxy_their_latest_answer(void)
     A.a[0].gid = 3;
     A.a[0].kind = STORE_ANS_RETRACT;
     A.a[0].retracts = undo;
+    snprintf(A.a[0].user, sizeof A.a[0].user, "tester");
     snprintf(A.a[0].task, sizeof A.a[0].task, "ring");
     ZT_OK(store_write(st, put_answers, &A));
     core_learn_data D;

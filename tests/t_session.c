@@ -541,7 +541,25 @@ static void a_claim_dated_in_the_future_holds_nothing(void)
     store_close(st);
 }
 
+/* Two users whose 32-byte names share their first 31 bytes (issue 21): the
+ * first one's claim holds its galaxy for the second. */
+static void a_claim_by_a_32_byte_name_holds_for_its_twin(void)
+{
+    zs_store *st = make_ws(4);
+    core_schema s = schema_of("ring");
+    core_session *a = open_as(st, &s, "abcdefghijklmnopqrstuvwxyz01234A", 1);
+    uint32_t ga = core_session_gid(a);
+    core_session_claim(a, ga);   /* the labeler claims the galaxy it shows */
+    core_session *b = open_as(st, &s, "abcdefghijklmnopqrstuvwxyz01234B", 1);
+    ZT_CHECK(ga != 0 && core_session_gid(b) != ga, "B is shown A's claimed galaxy %u", ga);
+    core_session_free(a);
+    core_session_free(b);
+    store_close(st);
+}
+
 const zt_case zt_suite_session[] = {
+    {"a claim by a 32-byte user name holds for a user whose name differs only in byte 32",
+     a_claim_by_a_32_byte_name_holds_for_its_twin, 0},
     {"a claim dated in the future holds nothing; a fresh one holds, a stale one not", a_claim_dated_in_the_future_holds_nothing, 0},
     {"a ring answer is committed at once as one tree record, then the next galaxy", ring_answer_is_committed_at_once, 0},
     {"a gz-decals path is committed as ONE record only when the tree is complete", gz_decals_path_is_one_record_when_complete, 0},

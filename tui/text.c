@@ -3,6 +3,7 @@
  */
 #include "tui/text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t tui_text_sanitize(const char *in, char *out, size_t cap, int ascii_only)
@@ -43,4 +44,22 @@ size_t tui_text_sanitize(const char *in, char *out, size_t cap, int ascii_only)
     }
     out[o] = 0;
     return o;
+}
+
+const char *tui_text_safe(const char *s)
+{
+    static __thread char *ring[8];
+    static __thread size_t size[8];
+    static __thread unsigned next;
+    if (!s) return "";
+    unsigned i = next++ % 8;
+    size_t need = strlen(s) + 1;    /* the copy is never longer: each replacement is one byte */
+    if (size[i] < need) {
+        char *p = realloc(ring[i], need);
+        if (!p) return "?";
+        ring[i] = p;
+        size[i] = need;
+    }
+    tui_text_sanitize(s, ring[i], need, 0);
+    return ring[i];
 }

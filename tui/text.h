@@ -13,4 +13,15 @@
  * cap - 1 bytes, never a cut character; returns its length. */
 size_t tui_text_sanitize(const char *in, char *out, size_t cap, int ascii_only);
 
+/* The choke point for reports (stats, check, train, similar, messages):
+ * every string a user or a record could have chosen -- names from records,
+ * feature-set names and provenance, catalog text in errors, details from
+ * store_last_error -- is printed through this, always, whether the output
+ * is a terminal or a pipe (a report piped to `cat` or `less -R` still
+ * reaches a terminal).  A sanitised copy of s (tui_text_sanitize, UTF-8
+ * kept) from a ring of 8 per-thread buffers, so one printf may take up to
+ * 8; each stays valid until 8 more calls.  NULL reads as "".  Data
+ * exports are not reports: they keep exact bytes (cmd_safe_text). */
+const char *tui_text_safe(const char *s);
+
 #endif

@@ -68,6 +68,13 @@ int cmd_wants_help(int argc, char **argv);
  * tui_text_sanitize); into a pipe or file the text passes unchanged, so
  * exports and scripts see the exact ids.  Returns buf or s. */
 const char *cmd_safe_text(const char *s, char *buf, size_t cap);
+/* The stream a data export writes to stdout through: stdout itself into a
+ * pipe or file (exact bytes), and on a terminal a filter that passes each
+ * tab-separated field of each line through tui_text_sanitize, so a user
+ * or task name in a record cannot drive the terminal.  Close it with
+ * cmd_data_close (which leaves stdout open). */
+FILE *cmd_data_out(void);
+void cmd_data_close(FILE *f);
 
 /* S as a JSON string, quotes included: '"', '\\' and every control
  * character (C0, DEL, C1, U+2028/9, bidi overrides) escaped, invalid UTF-8 as U+FFFD, so the

@@ -12,6 +12,8 @@
  * arguments, runs the default pipeline's steps in order and prints.
  */
 #include "tui/cmd/cmd.h"
+#include "tui/text.h"
+#include "core/workspace.h"
 #include "core/convnext.h"
 #include "core/embed.h"
 #include "core/knn.h"
@@ -121,19 +123,19 @@ static int embed_with(zs_store *st, const char *ws, const embed_opts *o, const c
     int rc = core_repr_embed(st, enc, tty ? progress_tty : NULL, &t0, NULL, &stats, err, sizeof err);
     if (tty) fprintf(stderr, "\n");
     if (rc) {
-        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, tui_text_safe(err[0] ? err : store_strerror(rc)));
         return ws_status(rc);
     }
     if (stats.n_missing || stats.n_failed)
         fprintf(stderr, "zoosh embed: %u galaxies without an image, %u refused by the encoder; first: %s\n",
-                stats.n_missing, stats.n_failed, stats.first_problem);
+                stats.n_missing, stats.n_failed, tui_text_safe(stats.first_problem));
     if (stats.n_done == 0 && stats.n_skipped == 0) {
         fprintf(stderr, "zoosh embed: %s: no galaxy could be embedded (zoosh import a catalog first)\n", ws);
         return 1;
     }
-    if (stats.n_skipped) printf("%u galaxies already had a vector in '%s' (--new-only)\n", stats.n_skipped, enc->set);
+    if (stats.n_skipped) printf("%u galaxies already had a vector in '%s' (--new-only)\n", stats.n_skipped, tui_text_safe(enc->set));
     printf("embedded %u galaxies into feature set '%s' (%d dims, %s) in %.2f s (%.0f galaxies/s)\n",
-           stats.n_done, enc->set, enc->dim, enc->provenance ? enc->provenance : "", stats.seconds,
+           stats.n_done, tui_text_safe(enc->set), enc->dim, tui_text_safe(enc->provenance), stats.seconds,
            stats.seconds > 0 ? stats.n_done / stats.seconds : 0.0);
     return 0;
 }
@@ -147,12 +149,12 @@ static int write_votes(zs_store *st, const char *ws, const core_embed_encoder *e
     double t0 = core_mono_s();
     int rc = core_embed_votes(st, e, out, sizeof out, &A, &rows, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, tui_text_safe(err[0] ? err : store_strerror(rc)));
         return ws_status(rc);
     }
     if (made) *made = A > 0;
     if (A > 0)
-        printf("predicted vote fractions into feature set '%s' (%d answers, %d galaxies) in %.2f s\n", out, A, rows,
+        printf("predicted vote fractions into feature set '%s' (%d answers, %d galaxies) in %.2f s\n", tui_text_safe(out), A, rows,
                core_mono_s() - t0);
     return 0;
 }
@@ -163,11 +165,11 @@ static int run_encoder(zs_store *st, const char *ws, const embed_opts *o, int *v
     char err[300];
     int rc = core_embed_encoder_new(&e, &o->e, err, sizeof err);
     if (rc == -1) {
-        fprintf(stderr, "zoosh embed: %s: %s\n", o->e.weights, err);
+        fprintf(stderr, "zoosh embed: %s: %s\n", o->e.weights, tui_text_safe(err));
         return 1;
     }
     if (rc) {
-        fprintf(stderr, "zoosh embed: %s\n", err);
+        fprintf(stderr, "zoosh embed: %s\n", tui_text_safe(err));
         return EXIT_USAGE;
     }
     int status = embed_with(st, ws, o, core_embed_encoder_repr(e));
@@ -183,10 +185,10 @@ static int fit_pca(zs_store *st, const char *ws, const char *set, int k)
     double t1 = core_mono_s();
     int rc = core_embed_pca(st, set, k, name, sizeof name, &prov, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, tui_text_safe(err[0] ? err : store_strerror(rc)));
         return ws_status(rc);
     }
-    printf("PCA: feature set '%s' (%s) in %.2f s\n", name, prov ? prov : "", core_mono_s() - t1);
+    printf("PCA: feature set '%s' (%s) in %.2f s\n", tui_text_safe(name), tui_text_safe(prov), core_mono_s() - t1);
     free(prov);
     return 0;
 }
@@ -225,11 +227,11 @@ static int combine_sets(zs_store *st, const char *ws, const char *list, const ch
     double t0 = core_mono_s();
     int rc = core_repr_combine(st, sets, n, out, &rows, &missing, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err[0] ? err : store_strerror(rc));
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, tui_text_safe(err[0] ? err : store_strerror(rc)));
         return rc == STORE_ENOTFOUND || rc == STORE_EINVAL ? 1 : ws_status(rc);
     }
     if (missing) fprintf(stderr, "zoosh embed: %d galaxies lack a vector in one of the sets and are left out\n", missing);
-    printf("combined %s into feature set '%s' (%d galaxies; the workspace default now) in %.2f s\n", list, out, rows,
+    printf("combined %s into feature set '%s' (%d galaxies; the workspace default now) in %.2f s\n", tui_text_safe(list), tui_text_safe(out), rows,
            core_mono_s() - t0);
     return 0;
 }
@@ -305,9 +307,9 @@ int cmd_embed(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *ws = argv[optind];
-    if (o.e.set && (!o.e.set[0] || strlen(o.e.set) > STORE_FEATNAME_MAX - 16 || strchr(o.e.set, '/'))) {
-        fprintf(stderr, "zoosh embed: --set '%s': a name of 1..%d characters without '/'\n", o.e.set,
-                STORE_FEATNAME_MAX - 16);
+    if (o.e.set && !core_workspace_name_ok(o.e.set, STORE_FEATNAME_MAX - 15)) {
+        fprintf(stderr, "zoosh embed: --set '%s': a name of 1..%d letters, digits and . _ - @ $ + (not starting with '-')\n",
+                tui_text_safe(o.e.set), STORE_FEATNAME_MAX - 16);
         return EXIT_USAGE;
     }
     if (combine && (method_given || o.e.weights)) {
@@ -441,7 +443,7 @@ int cmd_similar(int argc, char **argv)
         case CORE_EMBED_AT_QUERY:
             if (rc == STORE_ENOTFOUND)
                 fprintf(stderr, "zoosh similar: galaxy '%s' has no vector in feature set '%s' (run zoosh embed %s)\n",
-                        id, h.set, ws);
+                        id, tui_text_safe(h.set), ws);
             else fprintf(stderr, "zoosh similar: %s\n", store_strerror(rc));
             break;
         }
@@ -449,7 +451,7 @@ int cmd_similar(int argc, char **argv)
         core_embed_hits_free(&h);
         return status;
     }
-    printf("# %d nearest to %s in '%s' (%s, %d galaxies searched in %.1f ms)\n", h.n, id, h.set,
+    printf("# %d nearest to %s in '%s' (%s, %d galaxies searched in %.1f ms)\n", h.n, id, tui_text_safe(h.set),
            core_knn_metric_name(metric), h.rows, h.seconds * 1e3);
     for (int i = 0; i < h.n; i++) {
         if (h.id[i]) {

@@ -5,6 +5,8 @@
  * options, one core call each, and the messages.
  */
 #include "tui/cmd/cmd.h"
+#include "tui/text.h"
+#include "core/workspace.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -87,7 +89,9 @@ static void print_lines(const char *cmd, const char *err)
 {
     for (const char *p = err; *p;) {
         size_t n = strcspn(p, "\n");
-        fprintf(stderr, "zoosh %s: %.*s\n", cmd, (int)n, p);
+        char *line = strndup(p, n);
+        fprintf(stderr, "zoosh %s: %s\n", cmd, tui_text_safe(line));
+        free(line);
         p += n;
         if (*p) p++;
     }
@@ -130,7 +134,7 @@ static void import_usage(FILE *f)
 
 static void print_list(FILE *f, const core_catalog_msgs *m, const char *prefix)
 {
-    for (int i = 0; i < m->n && i < IMPORT_MAX_SHOWN; i++) fprintf(f, "%s%s\n", prefix, m->msg[i]);
+    for (int i = 0; i < m->n && i < IMPORT_MAX_SHOWN; i++) fprintf(f, "%s%s\n", prefix, tui_text_safe(m->msg[i]));
     if (m->n > IMPORT_MAX_SHOWN) fprintf(f, "%s... and %d more\n", prefix, m->n - IMPORT_MAX_SHOWN);
 }
 
@@ -185,9 +189,10 @@ int cmd_import(int argc, char **argv)
     }
     if (npos != 2) { import_usage(stderr); return EXIT_USAGE; }
     if (ids_path && !feat_path) { fprintf(stderr, "zoosh import: --ids goes with --features\n"); return EXIT_USAGE; }
-    if (!fs_name[0] || strlen(fs_name) > STORE_FEATNAME_MAX - 16 || strchr(fs_name, '/') || strcmp(fs_name, "catalog") == 0) {
-        fprintf(stderr, "zoosh import: --features-name '%s': a name of 1..%d characters without '/', not 'catalog'\n",
-                fs_name, STORE_FEATNAME_MAX - 16);
+    if (!core_workspace_name_ok(fs_name, STORE_FEATNAME_MAX - 15) || strcmp(fs_name, "catalog") == 0) {
+        fprintf(stderr, "zoosh import: --features-name '%s': a name of 1..%d letters, digits and . _ - @ $ + "
+                        "(not starting with '-'), not 'catalog'\n",
+                tui_text_safe(fs_name), STORE_FEATNAME_MAX - 16);
         return EXIT_USAGE;
     }
     core_import_opts io = {.ws = pos[0], .catalog = pos[1], .root = root, .features = feat_path, .ids = ids_path,
@@ -221,7 +226,7 @@ int cmd_import(int argc, char **argv)
         const core_catalog_msgs *bad = &rep.problems;
         if (bad->n) {
             fprintf(stderr, "zoosh import: skipped %d bad row%s:\n", bad->n, bad->n == 1 ? "" : "s");
-            for (int i = 0; i < bad->n; i++) fprintf(stderr, "  %s\n", bad->msg[i]);
+            for (int i = 0; i < bad->n; i++) fprintf(stderr, "  %s\n", tui_text_safe(bad->msg[i]));
         }
         /* --skip-bad with every row bad imported nothing: that is no success */
         if (rep.nothing) {
@@ -325,16 +330,19 @@ int cmd_export(int argc, char **argv)
                            .relative_to = rel, .with_priors = with_priors, .suffix = suffix};
     core_export_report rep;
     char err[2048];
-    rc = core_export_run(st, &eo, stdout, &rep, err, sizeof err);
+    FILE *out = cmd_data_out();
+    rc = core_export_run(st, &eo, out, &rep, err, sizeof err);
+    cmd_data_close(out);
     store_close(st);
     if (rc) {
-        fprintf(stderr, "zoosh export: %s\n", err);
+        fprintf(stderr, "zoosh export: %s\n", tui_text_safe(err));
         return rc == CORE_EXPORT_EWORKSPACE ? EXIT_WORKSPACE : 1;
     }
     if (outp && strcmp(outp, "-") != 0)
-        fprintf(stderr, "zoosh export: %ld rows to %s%s\n", rep.rows, outp, rep.hdf5 ? " (HDF5)" : "");
+        fprintf(stderr, "zoosh export: %ld rows to %s%s\n", rep.rows, tui_text_safe(outp), rep.hdf5 ? " (HDF5)" : "");
     if (rep.from_catalog) fprintf(stderr, "zoosh export: %ld of them from the catalog (source catalog)\n", rep.from_catalog);
-    if (rep.legend[0] && rep.legend_file[0]) fprintf(stderr, "zoosh export: legend (%s) to %s\n", rep.legend, rep.legend_file);
-    else if (rep.legend[0]) fprintf(stderr, "zoosh export: legend: %s\n", rep.legend);
+    if (rep.legend[0] && rep.legend_file[0])
+        fprintf(stderr, "zoosh export: legend (%s) to %s\n", tui_text_safe(rep.legend), tui_text_safe(rep.legend_file));
+    else if (rep.legend[0]) fprintf(stderr, "zoosh export: legend: %s\n", tui_text_safe(rep.legend));
     return 0;
 }

@@ -11,6 +11,7 @@
  * file parses arguments, makes the core call and prints.
  */
 #include "tui/cmd/cmd.h"
+#include "tui/text.h"
 #include "core/acquire.h"
 #include "core/evaluate.h"
 #include "core/head.h"
@@ -149,8 +150,8 @@ static int check_target(zs_store *st, const learn_args *a)
     char err[4096];
     int rc = core_train_check_target(st, a->task, a->target, err, sizeof err);
     if (rc == 0) return 0;
-    if (rc == -1) fprintf(stderr, "zoosh train: %s: %s\n", a->ws, err);
-    else if (rc == -2 || rc == -3) fprintf(stderr, "zoosh train: %s\n", err);
+    if (rc == -1) fprintf(stderr, "zoosh train: %s: %s\n", a->ws, tui_text_safe(err));
+    else if (rc == -2 || rc == -3) fprintf(stderr, "zoosh train: %s\n", tui_text_safe(err));
     else return cmd_ws_failed("train", a->ws, rc);
     return rc == -3 ? EXIT_USAGE : 1;
 }
@@ -210,8 +211,8 @@ int cmd_train(int argc, char **argv)
     if (a.prior_from) {   /* checked on the data, then remembered (core_learn_load reads it) */
         int n_prior;
         rc = core_train_prior_set(st, a.task, a.features, a.prior_from, &n_prior, err0, sizeof err0);
-        if (rc == -1) fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err0);
-        else if (rc == -2) fprintf(stderr, "zoosh train: %s\n", err0);
+        if (rc == -1) fprintf(stderr, "zoosh train: %s: %s\n", a.ws, tui_text_safe(err0));
+        else if (rc == -2) fprintf(stderr, "zoosh train: %s\n", tui_text_safe(err0));
         else if (rc) fprintf(stderr, "zoosh train: %s: %s\n", a.ws, store_strerror(rc));
         else if (strcmp(a.prior_from, "none") == 0) printf("task %s: no prior column from now on\n", a.task);
         else printf("task %s: priors from %s for %d galaxies\n", a.task, a.prior_from, n_prior);
@@ -227,19 +228,19 @@ int cmd_train(int argc, char **argv)
     rc = core_learn_run(st, &o, &info, err, sizeof err);
     double dt = core_mono_s() - t0;
     if (rc != 0) {
-        fprintf(stderr, "zoosh train: %s: %s\n", a.ws, err);
+        fprintf(stderr, "zoosh train: %s: %s\n", a.ws, tui_text_safe(err));
         status = 1;
     } else {
         int from_prior = strcmp(info.metric, "prior") == 0;
         printf("task %s: model version %u, trained on %d %s (features %s)\n", a.task, info.version,
-               info.n_train, from_prior ? "galaxies' priors, no answers yet" : "labels", info.features);
+               info.n_train, from_prior ? "galaxies' priors, no answers yet" : "labels", tui_text_safe(info.features));
         if (from_prior)
             printf("held-out metric: none (a head fitted to the priors, with no answers to score it)\n");
         else if (info.metric[0] && isfinite(info.value))
             printf("held-out %s %.3f (out-of-bag)\n", info.metric, info.value);
         else
             printf("held-out metric: none yet (needs labels of more than one answer)\n");
-        printf("queue ranked by %s, %.2f s\n", info.order, dt);
+        printf("queue ranked by %s, %.2f s\n", tui_text_safe(info.order), dt);
     }
     store_close(st);
     return status;
@@ -348,27 +349,27 @@ int cmd_simulate(int argc, char **argv)
     core_simulate *sim;
     int rc = core_simulate_new(&sim, st, &o, err, sizeof err);
     store_close(st);
-    if (rc == -1) fprintf(stderr, "zoosh simulate: %s: %s\n", a.ws, err);
-    else if (rc) fprintf(stderr, "zoosh simulate: %s\n", err);
+    if (rc == -1) fprintf(stderr, "zoosh simulate: %s: %s\n", a.ws, tui_text_safe(err));
+    else if (rc) fprintf(stderr, "zoosh simulate: %s\n", tui_text_safe(err));
     if (rc) return rc == -3 ? EXIT_USAGE : 1;
     core_simulate_info in;
     core_simulate_info_get(sim, &in);
     printf("# simulate %s on %s: order %s, oracle %s, %d galaxies with a label (%d positive), "
            "budget %d, batch %d, seed %llu, features %s (%d-d)%s\n",
            a.task, a.ws, in.order, o.oracle, in.n_pool, in.n_pos, in.budget, a.batch, (unsigned long long)a.seed,
-           in.features, in.d, a.holdout > 0 ? ", fixed holdout" : "");
+           tui_text_safe(in.features), in.d, a.holdout > 0 ? ", fixed holdout" : "");
     if (rating) printf("ratings\tprecision_top30\trmse\tpositives_shown\n");
     else printf("labels\tauc\taccuracy\tpositives_shown\n");
     core_simulate_summary s;
     int status = 0;
     if (core_simulate_run(sim, print_point, NULL, &s, err, sizeof err) != 0) {
-        fprintf(stderr, "zoosh simulate: %s\n", err);
+        fprintf(stderr, "zoosh simulate: %s\n", tui_text_safe(err));
         status = 1;
     }
     printf("# %d shown, %d of them positive (%.0f%%; base rate %.0f%%)\n", s.shown, s.pos_shown,
            s.shown ? 100.0 * s.pos_shown / s.shown : 0.0, s.n_pool ? 100.0 * s.n_pos / s.n_pool : 0.0);
     if (status == 0 && a.plot && core_simulate_plot(sim, a.plot, err, sizeof err) != 0) {
-        fprintf(stderr, "zoosh simulate: %s: %s\n", a.plot, err);
+        fprintf(stderr, "zoosh simulate: %s: %s\n", a.plot, tui_text_safe(err));
         status = 1;
     }
     core_simulate_free(sim);
@@ -411,17 +412,17 @@ int cmd_eval(int argc, char **argv)
     core_evaluate *ev;
     int rc = core_evaluate_new(&ev, st, &o, err, sizeof err);
     store_close(st);
-    if (rc == -1) fprintf(stderr, "zoosh eval: %s: %s\n", a.ws, err);
-    else if (rc) fprintf(stderr, "zoosh eval: %s\n", err);
+    if (rc == -1) fprintf(stderr, "zoosh eval: %s: %s\n", a.ws, tui_text_safe(err));
+    else if (rc) fprintf(stderr, "zoosh eval: %s\n", tui_text_safe(err));
     if (rc) return 1;
     core_evaluate_info in;
     core_evaluate_info_get(ev, &in);
     printf("task %s: %d-fold cross-validation on %d galaxies with %s (features %s, %d-d)\n", a.task, a.k, in.m,
-           in.source, in.features, in.d);
+           tui_text_safe(in.source), tui_text_safe(in.features), in.d);
     core_evaluate_summary s;
     int status = 0;
     if (core_evaluate_run(ev, print_fold, &in, &s, err, sizeof err) != 0) {
-        fprintf(stderr, "zoosh eval: %s\n", err);
+        fprintf(stderr, "zoosh eval: %s\n", tui_text_safe(err));
         status = 1;
     } else {
         if (s.n_metric > 0) printf("%s over folds: %.3f +- %.3f\n", in.metric, s.mean, s.sd);

@@ -5,6 +5,7 @@
  * `zoosh embed --weights FILE --size N` (N = the training --size).
  */
 #include "tui/cmd/cmd.h"
+#include "tui/text.h"
 #include "core/pretrain.h"
 
 #include <getopt.h>
@@ -147,7 +148,7 @@ int cmd_pretrain(int argc, char **argv)
     snprintf(o.arch.name, sizeof o.arch.name, "zoosh_pretrained");
     char err[512] = "";
     if (core_pt_run(argv[optind], out, &o, o.quiet ? NULL : stderr, err, sizeof err)) {
-        fprintf(stderr, "zoosh pretrain: %s\n", err);
+        fprintf(stderr, "zoosh pretrain: %s\n", tui_text_safe(err));
         return 1;
     }
     return 0;

@@ -4,6 +4,7 @@
  * labeler on the ring task).
  */
 #include "tui/cmd/cmd.h"
+#include "tui/text.h"
 #include "core/learn.h"
 #include "core/metrics.h"
 #include "core/schema.h"
@@ -102,13 +103,13 @@ int cmd_sim(int argc, char **argv)
     char err[512];
     core_sim_mix_default(frac);
     if (mix && core_sim_mix_parse(mix, frac, err, sizeof err)) {
-        fprintf(stderr, "zoosh sim: %s\n", err);
+        fprintf(stderr, "zoosh sim: %s\n", tui_text_safe(err));
         return EXIT_USAGE;
     }
     double t0 = core_mono_s(), last = 0;
     if (core_sim_write(out, (int)n, (uint64_t)seed, (int)side, frac, (int)threads, flags,
                        quiet ? NULL : sim_progress, &last, err, sizeof err)) {
-        fprintf(stderr, "zoosh sim: %s\n", err);
+        fprintf(stderr, "zoosh sim: %s\n", tui_text_safe(err));
         return 1;
     }
     double dt = core_mono_s() - t0;

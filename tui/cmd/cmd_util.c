@@ -24,6 +24,80 @@ const char *cmd_safe_text(const char *s, char *buf, size_t cap)
     return buf;
 }
 
+/* cmd_data_out's filter: whole lines, each field between tabs sanitised. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+} tty_filter;
+
+static void filter_emit(const char *line, size_t n)
+{
+    char *copy = malloc(n + 1), *safe = malloc(n + 1);
+    if (copy && safe) {
+        memcpy(copy, line, n);
+        copy[n] = 0;
+        for (char *f = copy, *tab;; f = tab + 1) {
+            tab = strchr(f, '\t');
+            if (tab) *tab = 0;
+            tui_text_sanitize(f, safe, n + 1, 0);
+            fputs(safe, stdout);
+            if (!tab) break;
+            fputc('\t', stdout);
+        }
+    }
+    free(copy);
+    free(safe);
+}
+
+static ssize_t filter_write(void *cookie, const char *buf, size_t size)
+{
+    tty_filter *t = cookie;
+    if (t->n + size > t->cap) {
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap < t->n + size) cap *= 2;
+        char *p = realloc(t->p, cap);
+        if (!p) return -1;
+        t->p = p;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->n, buf, size);
+    t->n += size;
+    size_t start = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->p[i] != '\n') continue;
+        filter_emit(t->p + start, i - start);
+        fputc('\n', stdout);
+        start = i + 1;
+    }
+    memmove(t->p, t->p + start, t->n - start);
+    t->n -= start;
+    return (ssize_t)size;
+}
+
+static int filter_close(void *cookie)
+{
+    tty_filter *t = cookie;
+    if (t->n) filter_emit(t->p, t->n);
+    free(t->p);
+    free(t);
+    return fflush(stdout) == 0 ? 0 : EOF;
+}
+
+FILE *cmd_data_out(void)
+{
+    if (!isatty(STDOUT_FILENO)) return stdout;
+    tty_filter *t = calloc(1, sizeof *t);
+    cookie_io_functions_t io = {.write = filter_write, .close = filter_close};
+    FILE *f = t ? fopencookie(t, "w", io) : NULL;
+    if (!f) { free(t); return stdout; }
+    return f;
+}
+
+void cmd_data_close(FILE *f)
+{
+    if (f && f != stdout) fclose(f);
+}
+
 void cmd_sample_dir(char *buf, size_t len)
 {
     char exe[2048];
@@ -66,7 +140,7 @@ int cmd_default_encoder(char *buf, size_t len)
 
 int cmd_ws_failed(const char *cmd, const char *ws, int rc)
 {
-    const char *detail = store_last_error();
+    const char *detail = tui_text_safe(store_last_error());   /* may name a feature set, a user, a path */
     switch (rc) {
     case STORE_ENOWS: {
         struct stat sb;

@@ -11,6 +11,7 @@
  * Exit codes as tui/cmd.h.
  */
 #include "tui/cmd/cmd.h"
+#include "tui/text.h"
 
 #include "core/util.h"
 #include "core/workspace.h"
@@ -142,8 +143,9 @@ static void print_models(const core_workspace_stats *s)
         if (mi->time_us > 0 && gmtime_r(&tt, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
         char metric[48] = "-";
         if (mi->metric[0] && !isnan(mi->value)) snprintf(metric, sizeof metric, "%.15s %.3f", mi->metric, mi->value);
-        printf("%-20s %7u %20s %8d %-18s %-12.16s %.64s\n", t->name, mi->version, when, mi->n_train, metric,
-               mi->order[0] ? mi->order : "-", mi->features[0] ? mi->features : "-");
+        printf("%-20s %7u %20s %8d %-18s %-12.16s %.64s\n", tui_text_safe(t->name), mi->version, when, mi->n_train,
+               tui_text_safe(metric), tui_text_safe(mi->order[0] ? mi->order : "-"),
+               tui_text_safe(mi->features[0] ? mi->features : "-"));
     }
 }
 
@@ -294,7 +296,7 @@ int cmd_stats(int argc, char **argv)
     rc = core_workspace_stats_get(st, &s);
     store_close(st);
     if (rc == STORE_ECORRUPT && s.damaged[0]) {
-        fprintf(stderr, "zoosh stats: %s: damaged workspace: %s\n", ws, s.damaged);
+        fprintf(stderr, "zoosh stats: %s: damaged workspace: %s\n", ws, tui_text_safe(s.damaged));
         core_workspace_stats_free(&s);
         return EXIT_WORKSPACE;
     }
@@ -302,7 +304,7 @@ int cmd_stats(int argc, char **argv)
     int status = 0;
     if (s.answers_rc) {
         fprintf(stderr, "zoosh stats: %s: reading answers: %s %s (run zoosh check %s)\n", ws, store_strerror(s.answers_rc),
-                s.answers_detail, ws);
+                tui_text_safe(s.answers_detail), ws);
         status = s.answers_rc == STORE_ECORRUPT ? EXIT_WORKSPACE : 1;
     }
     if (json) {
@@ -312,36 +314,39 @@ int cmd_stats(int argc, char **argv)
     }
     printf("workspace   %s  (layout v%d, ", ws, s.layout);
     print_bytes((double)s.used);
-    printf(" used%s%s)\n", s.created ? ", created " : "", s.created ? s.created : "");
+    printf(" used%s%s)\n", s.created ? ", created " : "", tui_text_safe(s.created));
     printf("galaxies    %u\n", s.galaxies);
     printf("thumbnails  %u\n", s.thumbnails);
     if (s.have_featsets) {
         printf("features    %d set%s\n", s.n_featsets, s.n_featsets == 1 ? "" : "s");
         for (int i = 0; i < s.n_featsets; i++) {
             const core_workspace_featset *f = &s.featsets[i];
-            printf("  %-20s %5d-d  %u vectors  (%s)\n", f->name, f->dim, f->vectors,
-                   f->provenance && *f->provenance ? f->provenance : "no provenance");
+            printf("  %-20s %5d-d  %u vectors  (%s)\n", tui_text_safe(f->name), f->dim, f->vectors,
+                   tui_text_safe(f->provenance && *f->provenance ? f->provenance : "no provenance"));
         }
     }
     if (s.have_priors) {
         printf("priors      %d column%s", s.n_priors, s.n_priors == 1 ? "" : "s");
-        for (int i = 0; i < s.n_priors; i++) printf("%s%s", i ? ", " : ": ", s.priors[i]);
+        for (int i = 0; i < s.n_priors; i++) printf("%s%s", i ? ", " : ": ", tui_text_safe(s.priors[i]));
         printf("\n");
     }
     for (int i = 0; i < s.n_sources; i++) {   /* where each task's starting belief comes from */
         const core_workspace_prior *p = &s.sources[i];
-        if (p->n > 0) printf("  %-20s starts from %s (%d galaxies)\n", p->name, p->source, p->n);
-        else if (p->n < 0) printf("  %-20s starts from the catalog's prior columns\n", p->name);
+        if (p->n > 0) printf("  %-20s starts from %s (%d galaxies)\n", tui_text_safe(p->name), tui_text_safe(p->source), p->n);
+        else if (p->n < 0) printf("  %-20s starts from the catalog's prior columns\n", tui_text_safe(p->name));
     }
     printf("answers     %llu (log of %llu records, %llu retractions) from %d user%s\n",
            (unsigned long long)s.live, (unsigned long long)s.records, (unsigned long long)s.retractions, s.n_users,
            s.n_users == 1 ? "" : "s");
+    if (s.foreign)
+        printf("            %llu record%s no zoosh command writes, not counted (zoosh check %s lists them)\n",
+               (unsigned long long)s.foreign, s.foreign == 1 ? "" : "s", ws);
 
     /* Progress: galaxies with at least one live answer of the task. */
     printf("\n%-20s %9s %9s %10s %10s %6s  %s\n", "task", "answers", "retracted", "favourites", "skips", "", "progress");
     for (int k = 0; k < s.n_tasks; k++) {
         const core_workspace_task *t = &s.tasks[k];
-        printf("%-20s %9llu %9llu %10llu %10llu %6s  %u / %u galaxies (%.1f%%)\n", t->name,
+        printf("%-20s %9llu %9llu %10llu %10llu %6s  %u / %u galaxies (%.1f%%)\n", tui_text_safe(t->name),
                (unsigned long long)t->answers, (unsigned long long)t->retracted,
                (unsigned long long)t->favourites, (unsigned long long)t->skips, t->enabled ? "" : "(off)",
                t->done, s.galaxies, s.galaxies ? 100.0 * t->done / s.galaxies : 0.0);
@@ -349,10 +354,10 @@ int cmd_stats(int argc, char **argv)
 
     if (s.n_users) {
         printf("\n%-20s %9s", "user", "answers");
-        for (int k = 0; k < s.n_tasks; k++) printf(" %12.12s", s.tasks[k].name);
+        for (int k = 0; k < s.n_tasks; k++) printf(" %12.12s", tui_text_safe(s.tasks[k].name));
         printf("\n");
         for (int u = 0; u < s.n_users; u++) {
-            printf("%-20s %9llu", s.users[u].name, (unsigned long long)s.users[u].total);
+            printf("%-20s %9llu", tui_text_safe(s.users[u].name), (unsigned long long)s.users[u].total);
             for (int k = 0; k < s.n_tasks; k++) printf(" %12llu", (unsigned long long)s.users[u].per_task[k]);
             printf("\n");
         }
@@ -362,7 +367,7 @@ int cmd_stats(int argc, char **argv)
     if (s.have_blobs) {
         printf("\nmodel blobs %d", s.n_blobs);
         for (int i = 0; i < s.n_blobs; i++) {
-            printf("%s%s (", i ? ", " : ": ", s.blobs[i].key);
+            printf("%s%s (", i ? ", " : ": ", tui_text_safe(s.blobs[i].key));
             print_bytes((double)s.blobs[i].bytes);
             printf(")");
         }
@@ -382,7 +387,9 @@ static void check_usage(FILE *f)
                "feature vectors match their set's dimension, every task's schema loads,\n"
                "each answer's questions and answers (or rating) belong to its task, and every\n"
                "JPEG thumbnail decodes to its recorded size (--quick: not that one, the\n"
-               "slowest: about 1 ms a galaxy).\n"
+               "slowest: about 1 ms a galaxy).  It also lists answer records no zoosh\n"
+               "command writes, which nothing counts (a retraction of another user's answer,\n"
+               "a user name written by another uid; README: what group write access allows).\n"
                "Lists each problem found.\n"
                "exit: 0 clean, 3 damaged or not a workspace, 2 usage\n");
 }
@@ -415,8 +422,9 @@ int cmd_check(int argc, char **argv)
         printf("%s: %d problem%s\n", ws, np, np == 1 ? "" : "s");
         for (char *line = r.text, *nl; *line; line = nl + 1) {
             nl = strchr(line, '\n');
-            if (!nl) { printf("  %s\n", line); break; }
-            printf("  %.*s\n", (int)(nl - line), line);
+            if (nl) *nl = 0;
+            printf("  %s\n", tui_text_safe(line));
+            if (!nl) break;
         }
         status = EXIT_WORKSPACE;
     } else {
