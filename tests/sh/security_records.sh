@@ -142,7 +142,7 @@ cp -a ws ws_retract && cp -a ws ws_copy && cp -a ws ws_esc
 labels() { "$Z" export "$1" --format zoobot --task ring 2>/dev/null | tail -n +2 | sort; }
 before=$(labels ws)
 expect "A's yes and B's no on the same galaxy are both counted (ring_yes,ring_no 1,1)" \
-    bash -c "echo '$before' | grep -q ',1,1,0.5,0.5$'"
+    bash -c "echo '$before' | grep -q ',1,1,2,0.5,0.5$'"
 check "bob (a group member) writes a retraction of A's answer 1" as "$BOB" ./forge ws_retract retract 1 "$BOB" "$(id -u "$BOB")"
 expect "the export still counts A's answer" test "$(labels ws_retract)" = "$before"
 check_fails "check does not say ok" "$Z" check ws_retract
