@@ -17,7 +17,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics sixel|blocks|none]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
-        "                      [--image-px N]\n"
+        "                      [--image-px N] [--features SET]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel graphics where the terminal has them (else coloured half-block cells).\n"
@@ -34,6 +34,8 @@ static void usage(FILE *f)
         "  --image-px N     draw the image at most N pixels wide (default: fill the pane up\n"
         "                   to 512; 256 = the stored thumbnail 1:1, a quarter of the bytes\n"
         "                   to send over a slow link)\n"
+        "  --features SET   the feature set of the background retrains and the s grid\n"
+        "                   (default: the workspace's, zoosh features WS)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
         "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, v larger view,\n"
@@ -62,7 +64,7 @@ int cmd_label(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = strcmp(a, "--task") == 0 || strcmp(a, "--graphics") == 0 || strcmp(a, "--retire") == 0 ||
                     strcmp(a, "--keys") == 0 || strcmp(a, "--order") == 0 || strcmp(a, "--retrain") == 0 ||
-                    strcmp(a, "--retrain-secs") == 0 || strcmp(a, "--image-px") == 0;
+                    strcmp(a, "--retrain-secs") == 0 || strcmp(a, "--image-px") == 0 || strcmp(a, "--features") == 0;
         if (takes && !v) {
             fprintf(stderr, "zoosh label: %s needs a value\n", a);
             return EXIT_USAGE;
@@ -78,6 +80,7 @@ int cmd_label(int argc, char **argv)
             if (parse_int(v, 1, 1000000, &o.retire)) { fprintf(stderr, "zoosh label: --retire: '%s' is not a count >= 1\n", v); return EXIT_USAGE; }
             i++;
         } else if (strcmp(a, "--keys") == 0) { o.keys_file = v; i++; }
+        else if (strcmp(a, "--features") == 0) { o.features = v; i++; }
         else if (strcmp(a, "--order") == 0) {
             core_order ord;
             if (core_order_parse(v, &ord) != 0) { fprintf(stderr, "zoosh label: --order: '%s' is not one of %s\n", v, core_order_names()); return EXIT_USAGE; }

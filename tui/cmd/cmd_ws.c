@@ -182,8 +182,9 @@ int cmd_stats(int argc, char **argv)
         printf("features    %d set%s\n", s.n_featsets, s.n_featsets == 1 ? "" : "s");
         for (int i = 0; i < s.n_featsets; i++) {
             const core_workspace_featset *f = &s.featsets[i];
-            printf("  %-20s %5d-d  %u vectors  (%s)\n", f->name, f->dim, f->vectors,
-                   f->provenance && *f->provenance ? f->provenance : "no provenance");
+            printf("  %-20s %5d-d  %u vectors  (%s)%s\n", f->name, f->dim, f->vectors,
+                   f->provenance && *f->provenance ? f->provenance : "no provenance",
+                   f->used ? "  <- the default (zoosh features)" : "");
         }
     }
     if (s.have_priors) {
