@@ -105,4 +105,7 @@ check "a fresh workspace" "$Z" init ws2 --schema ring
 check "imported with --features and no thumbnails" "$Z" import ws2 a.csv --features rep.h5 --no-thumbs
 expect "the import says zoobot is the default now" grep -q "feature set 'zoobot' is the default now" "$T/last.out"
 expect "zoosh features says it was chosen" sh -c "'$Z' features ws2 | grep -q '^default: zoobot (chosen'"
+"$Z" export ws2 --format labels --task ring -o labels.csv 2>err.txt; st=$?
+expect "a labels export with no answer yet exits 1 and says there was nothing to export ($st)" \
+    sh -c "test $st = 1 && grep -q 'nothing to export: no galaxy has answers' err.txt"
 check "the workspaces check clean" sh -c "'$Z' check ws >/dev/null && '$Z' check ws2 >/dev/null"

@@ -320,7 +320,10 @@ int cmd_export(int argc, char **argv)
         return rc == CORE_EXPORT_EWORKSPACE ? EXIT_WORKSPACE : 1;
     }
     if (outp && strcmp(outp, "-") != 0) fprintf(stderr, "zoosh export: %ld rows to %s\n", rep.rows, outp);
-    if (rep.rows == 0 && fmt != CORE_EXPORT_ANSWERS && fmt != CORE_EXPORT_FEATURES)
-        fprintf(stderr, "zoosh export: note: no galaxy has answers for task '%s' yet (header only)\n", rep.task);
+    if (rep.rows == 0 && fmt != CORE_EXPORT_ANSWERS && fmt != CORE_EXPORT_FEATURES) {
+        fprintf(stderr, "zoosh export: nothing to export: no galaxy has answers for task '%s' yet (header only)\n",
+                rep.task);
+        return 1;   /* as --help says: 1 nothing to export */
+    }
     return 0;
 }

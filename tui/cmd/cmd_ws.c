@@ -29,7 +29,7 @@ static void init_usage(FILE *f)
     fprintf(f, "usage: zoosh init WS [--schema NAME|FILE ...]\n\n"
                "Creates the workspace directory WS (one LMDB environment).\n"
                "  --schema NAME|FILE  enable a task: a built-in decision tree (gz-decals, gz2, ring)\n"
-               "                      or a schema file (format in README / core/schema.c); repeat\n"
+               "                      or a schema file (format: docs/workspace.md, \"Schema files\"); repeat\n"
                "                      or separate with commas.  Default: gz-decals.  The 0-5\n"
                "                      'interest' rating is always enabled.  A schema file is\n"
                "                      stored inside the workspace, which stays self-contained.\n"
