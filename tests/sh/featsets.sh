@@ -48,6 +48,8 @@ expect "... says zoobot is the default now" grep -q "feature set 'zoobot' is the
 expect "the list marks it and says it was chosen" \
     sh -c "grep -qE '^\* zoobot +640' list.txt && grep -q '^default: zoobot (chosen' list.txt"
 
+check "embedding again (morph)" "$Z" embed ws --method morph --threads 2 --quiet
+expect "... says commands keep using the chosen zoobot" grep -q "commands keep using feature set 'zoobot'" "$T/last.out"
 check "train with no --features" "$Z" train ws --task ring
 expect "train says it used zoobot" grep -q "(features zoobot)" "$T/last.out"
 expect "the stored model records zoobot (zoosh stats)" sh -c "'$Z' stats ws | grep -qE '^ring +[0-9]+ +[0-9]{4}-.* zoobot\$'"

@@ -14,6 +14,7 @@
 #include "tui/cmd/cmd.h"
 #include "core/convnext.h"
 #include "core/embed.h"
+#include "core/featset.h"
 #include "core/knn.h"
 #include "core/morph.h"
 #include "core/repr.h"
@@ -233,6 +234,19 @@ static int combine_sets(zs_store *st, const char *ws, const char *list, const ch
     return 0;
 }
 
+/* A set chosen with zoosh features --use stays the one commands use: say
+ * so, since the new sets are not it. */
+static void say_choice(zs_store *st, const char *ws)
+{
+    core_featset_list l;
+    char safe[4 * STORE_FEATNAME_MAX + 8];
+    if (core_featset_list_get(st, &l) != 0) return;
+    if (l.how == CORE_REPR_PICK_CHOSEN)
+        printf("commands keep using feature set '%s', chosen with zoosh features %s --use (--reset to use the new ones)\n",
+               cmd_safe_text(l.used, safe, sizeof safe), ws);
+    core_featset_list_free(&l);
+}
+
 int cmd_embed(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { embed_usage(stdout); return 0; }
@@ -354,6 +368,7 @@ int cmd_embed(int argc, char **argv)
                                sizeof cname))) goto end;
     if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
 end:
+    if (status == 0) say_choice(st, ws);
     store_close(st);
     return status;
 }
