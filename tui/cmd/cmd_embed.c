@@ -107,7 +107,8 @@ static void embed_usage(FILE *f)
         "  --quiet          no progress line\n"
         "\n"
         "The first set computed becomes the workspace default (meta features.default);\n"
-        "`zoosh similar` and the labeler's `s` grid search its PCA set.\n",
+        "train, similar and the labeler use its PCA set unless another set was chosen\n"
+        "with zoosh features WS --use SET.\n",
         CORE_MORPH_VERSION, CORE_REPR_PCA_K);
 }
 
@@ -384,8 +385,7 @@ static void similar_usage(FILE *f)
         "itself is left out.  Exact search (every galaxy is compared).\n"
         "\n"
         "  -k K             how many (default 12)\n"
-        "  --set NAME       feature set (default: the PCA of the default set when there\n"
-        "                   is one, else the default set; see zoosh embed)\n"
+        "  --set NAME       feature set (default: the workspace's, see zoosh features WS)\n"
         "  --metric M       euclidean (default) or cosine (1 - cosine similarity)\n");
 }
 

@@ -308,6 +308,7 @@ static void simulate_usage(FILE *f)
         "precision among the top 30 not-yet-rated of the order (rating >= 4 = positive).\n\n"
         "  --order O   %s (default uncertain; interest with --rate-from)\n"
         "  --plot F    draw the curve (AUC or precision against labels) into a PNG\n"
+        "  --features SET  feature set (default: the workspace's, see zoosh features WS)\n"
         "  --prior-from SET:COLUMN|SET  start from a prior instead of nothing, as zoosh\n"
         "              train --prior-from does (e.g. votes:Class8.1; votes for gz2)\n",
         core_order_names());
