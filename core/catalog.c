@@ -444,6 +444,8 @@ int core_catalog_check(const char *path, const char *root, zs_store *st, core_ca
     check_ctx x = {.c = out, .path = path, .bad = bad, .votes = &votes};
     if (root) abs_of(root, x.root, sizeof x.root);
     else abs_dir_of(path, x.root, sizeof x.root);
+    char real[PATH_MAX];   /* stored paths without "..": the folder as the kernel resolves it */
+    if (realpath(x.root, real)) snprintf(x.root, sizeof x.root, "%s", real);
     char ap[PATH_MAX];
     abs_of(path, ap, sizeof ap);
     out->abspath = xstrdup(ap);

@@ -244,13 +244,24 @@ int core_labeler_thumb_get(zs_store *st, uint32_t gid, uint8_t **rgb, int *w, in
     return rc;
 }
 
-int core_labeler_similar_open(zs_store *st, core_repr_index **out)
+int core_labeler_features_check(zs_store *st, const char *set)
+{
+    zs_txn *txn;
+    char name[STORE_FEATNAME_MAX + 1];
+    int rc = store_read_begin(st, &txn);
+    if (rc) return rc;
+    rc = core_repr_pick_set(txn, set, name, sizeof name, NULL);
+    store_read_end(txn);
+    return rc;
+}
+
+int core_labeler_similar_open(zs_store *st, const char *set, core_repr_index **out)
 {
     zs_txn *txn;
     *out = NULL;
     int rc = store_read_begin(st, &txn);
     if (rc) return rc;
-    rc = core_repr_index_new(txn, NULL, CORE_KNN_EUCLIDEAN, out);
+    rc = core_repr_index_new(txn, set, CORE_KNN_EUCLIDEAN, out);
     if (rc) *out = NULL;
     store_read_end(txn);
     return rc;

@@ -100,8 +100,12 @@ int core_labeler_galaxy_find(zs_store *st, const char *id, uint32_t *gid);
  * the workspace could not be read or the image is too large). */
 int core_labeler_thumb_get(zs_store *st, uint32_t gid, uint8_t **rgb, int *w, int *h,
                            char *why, size_t whylen);
-/* The workspace's similarity set as a Euclidean k-NN index (core_repr.h;
- * the caller frees it with core_repr_index_free).  0, or a store code. */
-int core_labeler_similar_open(zs_store *st, core_repr_index **out);
+/* Feature set `set` (NULL = the workspace's default, core_repr_pick_set)
+ * as a Euclidean k-NN index (core_repr.h; the caller frees it with
+ * core_repr_index_free).  0, or a store code. */
+int core_labeler_similar_open(zs_store *st, const char *set, core_repr_index **out);
+/* 0 when the workspace has feature set `set`, STORE_ENOTFOUND when not, or
+ * a store code. */
+int core_labeler_features_check(zs_store *st, const char *set);
 
 #endif

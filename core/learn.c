@@ -20,6 +20,7 @@
 #include "core/answers.h"
 #include "core/anomaly.h"
 #include "core/rank.h"
+#include "core/repr.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -124,37 +125,6 @@ static void standardise(float *x, int n, int d)
     }
 }
 
-/* The feature set: the one asked for; else the PCA-40 of the workspace's
- * default set ("pca40", or "<default>_pca40" as zoosh embed names the PCA of
- * another set); else the default set itself; else the first set. */
-static int pick_features(zs_txn *txn, const char *want, char *out, size_t outlen)
-{
-    int dim;
-    char *v = NULL;
-    if (want && *want) {
-        snprintf(out, outlen, "%s", want);
-        return store_featset_get(txn, want, &dim, NULL);
-    }
-    if (store_featset_get(txn, "pca40", &dim, NULL) == 0) {
-        snprintf(out, outlen, "pca40");
-        return 0;
-    }
-    if (store_meta_get(txn, "features.default", &v) == 0) {
-        char pca[64];
-        snprintf(pca, sizeof pca, "%.50s_pca40", v);
-        if (store_featset_get(txn, pca, &dim, NULL) == 0) snprintf(out, outlen, "%.63s", pca);
-        else snprintf(out, outlen, "%.63s", v);
-        free(v);
-        if (store_featset_get(txn, out, &dim, NULL) == 0) return 0;
-    }
-    char **names = NULL;
-    int n = 0, rc = store_featset_list(txn, &names, &n);
-    if (rc == 0 && n > 0) snprintf(out, outlen, "%s", names[0]);
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
-    return rc != 0 ? rc : n > 0 ? 0 : STORE_ENOTFOUND;
-}
-
 /* The task's schema (the workspace's, else a built-in name or a file) and
  * its feature set, into D with the gid -> row map; *is_pca says whether the
  * set is a PCA projection (scaled, not standardised).  0, or -1 with err. */
@@ -167,10 +137,10 @@ static int load_features(zs_txn *txn, const char *task, const char *features, co
         snprintf(err, errlen, "%s", serr);
         return -1;
     }
-    int rc = pick_features(txn, features, D->features, sizeof D->features);
+    int rc = core_repr_pick_set(txn, features, D->features, sizeof D->features, NULL);
     if (rc != 0) {
         if (features && *features)
-            snprintf(err, errlen, "no feature set '%s' in this workspace (zoosh embed WS makes one)", features);
+            snprintf(err, errlen, "no feature set '%s' in this workspace (zoosh features WS lists them)", features);
         else
             snprintf(err, errlen, "the workspace has no features yet (run zoosh embed WS, or import feat_N columns)");
         return -1;
@@ -705,7 +675,7 @@ static float *pred_make(const core_learn_data *D, const core_learn_result *R, ui
 /* Stores what the run made (learn_store.c, one write transaction); *info
  * gets the stored model's info.  0 or a store error code. */
 static int run_store(zs_store *st, const core_learn_data *D, const core_learn_result *R, const char *order,
-                     const float *anom_new, core_model_info *info)
+                     const float *anom_new, int warm, int prior_only, core_model_info *info)
 {
     core_learn_record w;
     uint8_t *eb = NULL;
@@ -717,6 +687,8 @@ static int run_store(zs_store *st, const core_learn_data *D, const core_learn_re
     w.info.value = R->value;
     snprintf(w.info.order, sizeof w.info.order, "%s", order);
     snprintf(w.info.features, sizeof w.info.features, "%s", D->features);
+    w.info.n_prior = warm ? D->n_prior : 0;
+    w.info.prior_only = warm && prior_only;
     uint32_t *queue = queue_make(D, R, &w.nq);
     float *pred = pred_make(D, R, &w.C);
     w.queue = queue;
@@ -766,9 +738,10 @@ int core_learn_run(zs_store *st, const core_learn_opts *opts, core_model_info *o
     if ((rc = run_anomaly(st, &D, ord, opts->cancel, &anom, &anom_new)) != 0) goto end;
     rc = core_learn_fit_rank(&D, order, opts->seed, warm, anom, opts->cancel, &R, err, errlen);
     if (rc != 0) goto end;
-    if (R.n_train == 0 && warm && R.ens) prior_is_the_model(&D, &pinfo, &R);
+    int prior_only = R.n_train == 0 && warm && R.ens;
+    if (prior_only) prior_is_the_model(&D, &pinfo, &R);
     if (opts->cancel && *opts->cancel) { rc = 1; goto end; }
-    int src = run_store(st, &D, &R, order, anom_new ? anom : NULL, &info);
+    int src = run_store(st, &D, &R, order, anom_new ? anom : NULL, warm != NULL, prior_only, &info);
     if (src != 0) {
         snprintf(err, errlen, "storing the model: %s", store_strerror(src));
         rc = -1;

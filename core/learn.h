@@ -66,8 +66,8 @@ typedef struct {
 /* Reads features, answers and priors in short read transactions (a yes/no
  * task's prior column included: meta learn.<task>.prior, else the catalog's
  * priors, else the schema's `prior`).  features
- * NULL = "pca40", else "<features.default>_pca40", else features.default,
- * else the first set. */
+ * NULL = the set every command uses (core_repr_pick_set: the one chosen by
+ * zoosh features --use, else the PCA of the default set, ...). */
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);

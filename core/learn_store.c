@@ -4,7 +4,8 @@
  *
  * Layouts (little-endian, this machine's float layout):
  *   info header (128 bytes): "ZQI1", u32 version, i64 time_us, i32 n_train,
- *     char metric[16], f64 value, char order[16], char features[64], pad
+ *     char metric[16], f64 value, char order[16], char features[64],
+ *     i32 priors (n_prior; negated when prior_only; 0 in older records)
  *   SCORES "<task>/queue": info, u32 n, u32 gids[n] (best first)
  *   SCORES "<task>/pred":  "ZPR1", u32 C, u32 max_gid, u32 0, then float
  *     p[(max_gid + 1) * C] indexed by gid (NAN for galaxies without
@@ -47,6 +48,8 @@ static void info_pack(uint8_t *b, const core_model_info *in)
     memcpy(b + 36, &in->value, 8);
     memcpy(b + 44, in->order, 16);
     memcpy(b + 60, in->features, 64);
+    int32_t np = in->prior_only ? -in->n_prior : in->n_prior;
+    memcpy(b + 124, &np, 4);
 }
 
 static int info_unpack(const uint8_t *b, size_t len, core_model_info *out)
@@ -65,6 +68,10 @@ static int info_unpack(const uint8_t *b, size_t len, core_model_info *out)
     out->order[15] = 0;
     memcpy(out->features, b + 60, 64);
     out->features[63] = 0;
+    int32_t np;
+    memcpy(&np, b + 124, 4);
+    out->prior_only = np < 0;
+    out->n_prior = np < 0 ? (np == INT32_MIN ? INT32_MAX : -np) : np;
     return 0;
 }
 

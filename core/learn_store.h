@@ -32,6 +32,10 @@ typedef struct {
     double   value;         /* held-out value of metric (NAN when none) */
     char     order[16];     /* the order the stored queue was ranked by */
     char     features[64];  /* feature set it was trained on */
+    int      n_prior;       /* galaxies whose priors (catalog columns or a
+                             * --prior-from set) the head started from; 0 none */
+    int      prior_only;    /* 1: no answers yet, the head is the one fitted
+                             * to those priors (n_train counts priors) */
 } core_model_info;
 
 /* The ranked queue of a task: *gids malloc'ed (caller frees), best first.

@@ -392,21 +392,67 @@ int core_repr_default_set(zs_txn *txn, char *name, size_t len)
     return rc;
 }
 
-int core_repr_similar_set(zs_txn *txn, char *name, size_t len)
+/* 0 when set names a stored feature set (into name). */
+static int set_exists(zs_txn *txn, const char *set, char *name, size_t len)
 {
-    char *v = NULL;
-    int rc = store_meta_get(txn, CORE_REPR_META_PCA, &v);
-    if (rc == 0 && v && v[0]) {
-        int dim;
-        if (store_featset_get(txn, v, &dim, NULL) == 0) {
-            snprintf(name, len, "%s", v);
-            free(v);
+    int dim;
+    if (!set || !set[0] || strlen(set) > STORE_FEATNAME_MAX || store_featset_get(txn, set, &dim, NULL) != 0) return -1;
+    snprintf(name, len, "%s", set);
+    return 0;
+}
+
+/* The fallback when no set is chosen: the PCA of the default set (meta
+ * features.pca, "pca40", "<default>_pca40"), the default set, the first
+ * set by name. */
+static int pick_fallback(zs_txn *txn, char *name, size_t len)
+{
+    char *pca = NULL, def[STORE_FEATNAME_MAX + 1] = "", alt[STORE_FEATNAME_MAX + 16];
+    int rc = store_meta_get(txn, CORE_REPR_META_PCA, &pca);
+    if (rc != 0 && rc != STORE_ENOTFOUND) return rc;
+    int found = rc == 0 && set_exists(txn, pca, name, len) == 0;
+    free(pca);
+    if (found || set_exists(txn, "pca40", name, len) == 0) return 0;
+    rc = core_repr_default_set(txn, def, sizeof def);
+    if (rc != 0 && rc != STORE_ENOTFOUND) return rc;
+    if (rc == 0) {
+        snprintf(alt, sizeof alt, "%.*s_pca%d", STORE_FEATNAME_MAX - 12, def, CORE_REPR_PCA_K);
+        if (set_exists(txn, alt, name, len) == 0 || set_exists(txn, def, name, len) == 0) return 0;
+    }
+    char **names = NULL;
+    int n = 0;
+    rc = store_featset_list(txn, &names, &n);
+    if (rc == 0 && n > 0) snprintf(name, len, "%s", names[0]);
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc != 0 ? rc : n > 0 ? 0 : STORE_ENOTFOUND;
+}
+
+int core_repr_pick_set(zs_txn *txn, const char *want, char *name, size_t len, int *how)
+{
+    if (how) *how = CORE_REPR_PICK_FALLBACK;
+    if (want && want[0]) {
+        if (how) *how = CORE_REPR_PICK_ASKED;
+        snprintf(name, len, "%s", want);
+        return set_exists(txn, want, name, len) == 0 ? 0 : STORE_ENOTFOUND;
+    }
+    char *use = NULL;
+    int rc = store_meta_get(txn, CORE_REPR_META_USE, &use);
+    if (rc != 0 && rc != STORE_ENOTFOUND) return rc;
+    if (rc == 0 && use && use[0]) {
+        if (set_exists(txn, use, name, len) == 0) {
+            free(use);
+            if (how) *how = CORE_REPR_PICK_CHOSEN;
             return 0;
         }
+        if (how) *how = CORE_REPR_PICK_STALE;
     }
-    free(v);
-    if (rc != 0 && rc != STORE_ENOTFOUND) return rc;
-    return core_repr_default_set(txn, name, len);
+    free(use);
+    return pick_fallback(txn, name, len);
+}
+
+int core_repr_similar_set(zs_txn *txn, char *name, size_t len)
+{
+    return core_repr_pick_set(txn, NULL, name, len, NULL);
 }
 
 /* ---- combining sets ------------------------------------------------------------ */

@@ -11,14 +11,15 @@
  *   feature set "pca<K>"        the default set projected on its first K
  *                               principal components (standardised first)
  *   meta "features.pca"         the name of that PCA set ("pca40")
+ *   meta "features.use"         the set every command uses unless told
+ *                               (zoosh features --use; core_repr_pick_set)
  *   STORE_DB_MODELS "pca/<set>" the fitted PCA of <set> (core_pca_save blob:
  *                               mean, scale, components) so a new galaxy can be
  *                               projected: core_repr_project
  *
  * Similar galaxies (the labeler's `s` grid and `zoosh similar`):
  *   core_repr_similar(txn, gid, k, out_gids, out_dist)
- * searches the workspace's similarity set: "features.pca" when that set
- * exists, else "features.default".  For many queries keep a
+ * searches the set every command uses (core_repr_pick_set).  For many queries keep a
  * core_repr_index (loads the set once, ~4 bytes x dim per galaxy).
  */
 #ifndef ZOOSH_CORE_REPR_H
@@ -32,6 +33,7 @@
 
 #define CORE_REPR_META_DEFAULT "features.default"
 #define CORE_REPR_META_PCA     "features.pca"
+#define CORE_REPR_META_USE     "features.use"
 #define CORE_REPR_PCA_K        40     /* default number of components */
 
 /* ---- computing a feature set ------------------------------------------- */
@@ -161,8 +163,23 @@ int core_repr_project(zs_txn *txn, const char *set, const float *x, int dim, flo
 
 /* meta "features.default" into name; STORE_ENOTFOUND when unset. */
 int core_repr_default_set(zs_txn *txn, char *name, size_t len);
-/* The set similarity search uses: "features.pca" when that set exists,
- * else the default set.  STORE_ENOTFOUND when the workspace has neither. */
+/* How core_repr_pick_set chose. */
+enum {
+    CORE_REPR_PICK_ASKED = 0,     /* the caller named it */
+    CORE_REPR_PICK_CHOSEN = 1,    /* meta "features.use" (zoosh features --use) */
+    CORE_REPR_PICK_FALLBACK = 2,  /* none chosen: the fallback order */
+    CORE_REPR_PICK_STALE = 3,     /* the chosen set is gone: the fallback order */
+};
+/* The feature set a command uses (train, rank, similar, simulate, eval, the
+ * labeler's trainer and `s` grid): want when given (STORE_ENOTFOUND when
+ * the workspace has no such set); else meta "features.use" when that set
+ * exists; else, in this order, the PCA of the default set (meta
+ * "features.pca", "pca40", "<features.default>_pca40"), the default set,
+ * the first set by name.  name gets it (want even when missing, for the
+ * message); *how (may be NULL) one of CORE_REPR_PICK_*.  0, STORE_ENOTFOUND
+ * when the workspace has no set, or a store code. */
+int core_repr_pick_set(zs_txn *txn, const char *want, char *name, size_t len, int *how);
+/* core_repr_pick_set(txn, NULL, ...), the set similarity search uses. */
 int core_repr_similar_set(zs_txn *txn, char *name, size_t len);
 
 /* ---- similarity search --------------------------------------------------- */

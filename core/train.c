@@ -130,6 +130,7 @@ int core_train_rank(zs_store *st, const char *task, const char *order, const cha
         return -1;
     }
     out->n = D.n < top ? D.n : top;
+    snprintf(out->features, sizeof out->features, "%s", D.features);
     out->score = xmalloc((size_t)(out->n ? out->n : 1) * sizeof(double));
     for (int i = 0; i < out->n; i++) out->score[i] = R.score[R.rank[i]];
     zs_txn *txn;
@@ -156,6 +157,7 @@ int core_train_rank_stored(zs_store *st, const char *task, int top, core_train_r
     rc = core_queue_get(txn, task, &gids, &n, &info);
     if (rc == 0) {
         out->n = n < top ? n : top;
+        snprintf(out->features, sizeof out->features, "%s", info.features);
         ranking_ids(txn, gids, NULL, out);
     }
     store_read_end(txn);

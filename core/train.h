@@ -42,6 +42,7 @@ typedef struct {
     int n;
     char **id;        /* (n) catalog ids (owned), NULL where a galaxy did not read */
     double *score;    /* (n) the order's score; NULL for a stored queue (its place is the index + 1) */
+    char features[64];/* the feature set it was ranked on */
 } core_train_ranking;
 
 /* The first `top` of the order, trained in memory on the current answers

@@ -13,6 +13,7 @@
 
 #include "core/answers.h"
 #include "core/learn.h"
+#include "core/repr.h"
 #include "core/schema.h"
 #include "core/thumb.h"
 #include "core/util.h"
@@ -232,6 +233,8 @@ static void stats_contents(zs_store *st, zs_txn *txn, char (*tnames)[32], int nt
     char **names = NULL;
     int n = 0;
     if (store_featset_list(txn, &names, &n) == 0) {
+        char used[STORE_FEATNAME_MAX + 1] = "";
+        if (core_repr_pick_set(txn, NULL, used, sizeof used, NULL) != 0) used[0] = 0;
         s->have_featsets = 1;
         s->n_featsets = n;
         s->featsets = xcalloc((size_t)n + 1, sizeof *s->featsets);
@@ -240,6 +243,7 @@ static void stats_contents(zs_store *st, zs_txn *txn, char (*tnames)[32], int nt
             f->name = names[i];
             store_featset_get(txn, names[i], &f->dim, &f->provenance);
             store_feature_count(txn, names[i], &f->vectors);
+            f->used = strcmp(names[i], used) == 0;
         }
         free(names);
     }

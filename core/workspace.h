@@ -66,6 +66,7 @@ typedef struct {
     int dim;
     uint32_t vectors;
     char *provenance;            /* NULL or "" when none was recorded */
+    int used;                    /* 1: the set commands use (core_repr_pick_set) */
 } core_workspace_featset;
 
 typedef struct {

@@ -58,7 +58,7 @@ static void trainer_runs_in_the_background_and_reports(void)
     core_session *ses = open_as(st, &s, "alice", 5);
     for (int i = 0; i < 30; i++) ZT_OK(core_session_answer(ses, (int)(core_session_gid(ses) % 2 ? 0 : 1)));
     tui_trainer *tr;
-    ZT_OK(tui_trainer_new(&tr, st, "ring"));
+    ZT_OK(tui_trainer_new(&tr, st, "ring", NULL));
     double t0 = core_mono_s();
     tui_trainer_submit(tr, "uncertain");
     double submit_ms = (core_mono_s() - t0) * 1e3;

@@ -314,6 +314,8 @@ static void catalog_priors_pretrain_a_head_that_answers_first(void)
     char err[256];
     ZT_OK(core_learn_run(st, &o, &info, err, sizeof err));
     ZT_CHECK(info.n_train == NG && info.value > 0.9, "the prior head: n_train %d, %s %g", info.n_train, info.metric, info.value);
+    ZT_CHECK(info.prior_only && info.n_prior == NG, "it says its labels are priors: prior_only %d, n_prior %d",
+             info.prior_only, info.n_prior);
     zs_txn *txn;
     ZT_OK(store_read_begin(st, &txn));
     const void *data;
@@ -328,6 +330,8 @@ static void catalog_priors_pretrain_a_head_that_answers_first(void)
     uint32_t *q;
     int n;
     ZT_OK(core_queue_get(txn, "ring", &q, &n, &info));
+    ZT_CHECK(!info.prior_only && info.n_prior == NG && info.n_train == 20,
+             "stored: 20 answers on a head fitted to %d priors (prior_only %d)", info.n_prior, info.prior_only);
     int hits = 0;
     for (int i = 0; i < 30; i++) hits += w.ring[q[i] - 1];
     ZT_CHECK(hits >= 27, "%d rings in the top 30 with the warm-started head", hits);

@@ -30,6 +30,7 @@ static const struct {
     {"demo",     cmd_demo,     "build the demo workspace and start labeling"},
     {"embed",    cmd_embed,    "compute representations (morphology / ConvNeXt)"},
     {"pretrain", cmd_pretrain, "train an encoder on a catalog with vote fractions"},
+    {"features", cmd_features, "list the feature sets; choose the one commands use"},
     {"similar",  cmd_similar,  "galaxies nearest to one in representation space"},
     {"train",    cmd_train,    "train the head for a task and re-rank its queue"},
     {"rank",     cmd_rank,     "print a task's queue in some order"},

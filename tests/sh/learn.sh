@@ -17,7 +17,8 @@ check "a second train makes version 2" "$Z" train ws --task ring --order likely
 expect "version 2 is reported" grep -q "model version 2" last.out
 
 check "zoosh rank prints the top 10 of the likely order" "$Z" rank ws --task ring --order likely --top 10
-cp last.out rank.txt
+grep -v '^zoosh rank: ' last.out > rank.txt   # the feature set it used goes to stderr
+expect "rank says which feature set it ranked by" grep -q "^zoosh rank: ranked by feature set 'pca40'" last.out
 expect "ten lines of id<TAB>score" test "$(grep -cP '^sim_\d+\t[0-9.e-]+$' rank.txt)" -eq 10
 expect "scores come best first" sh -c "cut -f2 rank.txt | sort -g -r -c"
 ids_ok=1
@@ -26,7 +27,7 @@ expect "every ranked id is a catalog id" test $ids_ok -eq 1
 pos=$(for id in $(cut -f1 rank.txt); do grep "^$id," simd/catalog.csv | cut -d, -f4; done | grep -c '^1')
 expect "most of the likely top 10 are rings ($pos of 10, base rate ~40%)" test "$pos" -ge 6
 check "zoosh rank --stored prints the queue train stored" "$Z" rank ws --task ring --stored --top 5
-expect "five stored entries" test "$(wc -l < last.out)" -eq 5
+expect "five stored entries" test "$(grep -vc '^zoosh rank: ' last.out)" -eq 5
 
 check "zoosh train gz-decals trains the Dirichlet tree head on vote counts" "$Z" train ws --task gz-decals
 expect "it reports an accuracy" grep -qE "held-out accuracy 0\.[0-9]+" last.out

@@ -28,6 +28,7 @@ int cmd_label(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_similar(int argc, char **argv);
+int cmd_features(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_rank(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);

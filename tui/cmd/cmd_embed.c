@@ -16,6 +16,7 @@
 #include "core/workspace.h"
 #include "core/convnext.h"
 #include "core/embed.h"
+#include "core/featset.h"
 #include "core/knn.h"
 #include "core/morph.h"
 #include "core/repr.h"
@@ -109,7 +110,8 @@ static void embed_usage(FILE *f)
         "  --quiet          no progress line\n"
         "\n"
         "The first set computed becomes the workspace default (meta features.default);\n"
-        "`zoosh similar` and the labeler's `s` grid search its PCA set.\n",
+        "train, similar and the labeler use its PCA set unless another set was chosen\n"
+        "with zoosh features WS --use SET.\n",
         CORE_MORPH_VERSION, CORE_REPR_PCA_K);
 }
 
@@ -236,6 +238,19 @@ static int combine_sets(zs_store *st, const char *ws, const char *list, const ch
     return 0;
 }
 
+/* A set chosen with zoosh features --use stays the one commands use: say
+ * so, since the new sets are not it. */
+static void say_choice(zs_store *st, const char *ws)
+{
+    core_featset_list l;
+    char safe[4 * STORE_FEATNAME_MAX + 8];
+    if (core_featset_list_get(st, &l) != 0) return;
+    if (l.how == CORE_REPR_PICK_CHOSEN)
+        printf("commands keep using feature set '%s', chosen with zoosh features %s --use (--reset to use the new ones)\n",
+               cmd_safe_text(l.used, safe, sizeof safe), ws);
+    core_featset_list_free(&l);
+}
+
 int cmd_embed(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { embed_usage(stdout); return 0; }
@@ -357,6 +372,7 @@ int cmd_embed(int argc, char **argv)
                                sizeof cname))) goto end;
     if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
 end:
+    if (status == 0) say_choice(st, ws);
     store_close(st);
     return status;
 }
@@ -372,8 +388,7 @@ static void similar_usage(FILE *f)
         "itself is left out.  Exact search (every galaxy is compared).\n"
         "\n"
         "  -k K             how many (default 12)\n"
-        "  --set NAME       feature set (default: the PCA of the default set when there\n"
-        "                   is one, else the default set; see zoosh embed)\n"
+        "  --set NAME       feature set (default: the workspace's, see zoosh features WS)\n"
         "  --metric M       euclidean (default) or cosine (1 - cosine similarity)\n");
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/export.h"
+#include "core/featset.h"
 #include "core/import.h"
 #include "core/thumb.h"
 #include "core/util.h"
@@ -117,7 +118,8 @@ static void import_usage(FILE *f)
         "  --features FILE Zoobot representation HDF5 (predictions, id_str, label_cols),\n"
         "                  a CSV id_str,feat_0,... or a .npy with --ids FILE (one id a line);\n"
         "                  stored as the set 'zoobot' (or --features-name), which becomes\n"
-        "                  the workspace's default set if it has none.\n"
+        "                  the default set if the workspace has no other (else zoosh\n"
+        "                  features WS --use zoobot makes it the default).\n"
         "  --skip-bad      import the good rows and list the bad ones (default: any bad\n"
         "                  row stops the import and the workspace is left unchanged)\n"
         "  --thumbs jpeg   display thumbnails (256 px) stored as JPEG, quality 92, no\n"
@@ -136,6 +138,18 @@ static void print_list(FILE *f, const core_catalog_msgs *m, const char *prefix)
 {
     for (int i = 0; i < m->n && i < IMPORT_MAX_SHOWN; i++) fprintf(f, "%s%s\n", prefix, tui_text_safe(m->msg[i]));
     if (m->n > IMPORT_MAX_SHOWN) fprintf(f, "%s... and %d more\n", prefix, m->n - IMPORT_MAX_SHOWN);
+}
+
+/* Which set commands use after importing fs_name, and how to change it. */
+static void say_default(zs_store *st, const char *ws, const char *fs_name)
+{
+    char used[STORE_FEATNAME_MAX + 1], safe[4 * STORE_FEATNAME_MAX + 8];
+    int adopted = 0;
+    if (core_featset_adopt(st, fs_name, &adopted, used, sizeof used) != 0) return;
+    if (adopted) printf("feature set '%s' is the default now (zoosh features %s lists the sets)\n", fs_name, ws);
+    else if (strcmp(used, fs_name) != 0)
+        printf("commands keep using feature set '%s': zoosh features %s --use %s [--pca 40] makes '%s' the default\n",
+               cmd_safe_text(used, safe, sizeof safe), ws, fs_name, fs_name);
 }
 
 int cmd_import(int argc, char **argv)
@@ -223,6 +237,7 @@ int cmd_import(int argc, char **argv)
         if (rep.n_kaggle)
             printf("  %d Kaggle columns ClassN.M (cumulative fractions) stored as per-question gz2 fractions "
                    "(<question>-gz2_<answer>_fraction)\n", rep.n_kaggle);
+        if (rep.fs_dim) say_default(st, io.ws, fs_name);
         const core_catalog_msgs *bad = &rep.problems;
         if (bad->n) {
             fprintf(stderr, "zoosh import: skipped %d bad row%s:\n", bad->n, bad->n == 1 ? "" : "s");

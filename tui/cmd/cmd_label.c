@@ -19,7 +19,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics sixel|blocks|none]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
-        "                      [--image-px N]\n"
+        "                      [--image-px N] [--features SET]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel graphics where the terminal has them (else coloured half-block cells).\n"
@@ -36,6 +36,8 @@ static void usage(FILE *f)
         "  --image-px N     draw the image at most N pixels wide (default: fill the pane up\n"
         "                   to 512; 256 = the stored thumbnail 1:1, a quarter of the bytes\n"
         "                   to send over a slow link)\n"
+        "  --features SET   the feature set of the background retrains and the s grid\n"
+        "                   (default: the workspace's, zoosh features WS)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
         "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, v larger view,\n"
@@ -79,7 +81,8 @@ int cmd_label(int argc, char **argv)
         {"task", required_argument, 0, 't'}, {"graphics", required_argument, 0, 'g'},
         {"retire", required_argument, 0, 'r'}, {"keys", required_argument, 0, 'k'},
         {"order", required_argument, 0, 'o'}, {"retrain", required_argument, 0, 'R'},
-        {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'}, {0, 0, 0, 0},
+        {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'},
+        {"features", required_argument, 0, 'F'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -98,6 +101,7 @@ int cmd_label(int argc, char **argv)
             if (parse_int(v, 1, 1000000, &o.retire)) { fprintf(stderr, "zoosh label: --retire: '%s' is not a count >= 1\n", v); return EXIT_USAGE; }
             break;
         case 'k': o.keys_file = v; break;
+        case 'F': o.features = v; break;
         case 'o': {
             core_order ord;
             if (core_order_parse(v, &ord) != 0) { fprintf(stderr, "zoosh label: --order: '%s' is not one of %s\n", v, core_order_names()); return EXIT_USAGE; }

@@ -170,7 +170,7 @@ static void train_usage(FILE *f)
         "and the held-out (out-of-bag) metric.\n\n"
         "  --order O     %s\n"
         "                (default: mixed = 70%% likely / 20%% uncertain / 10%% random; interest for ratings)\n"
-        "  --features    feature set (default: the workspace's features.default, else pca40)\n"
+        "  --features    feature set (default: the workspace's, see zoosh features WS)\n"
         "  --hidden H    use a hidden layer of H units from now on (0 = linear; remembered)\n"
         "  --l2 X        weight decay of the head from now on (default 0.05; remembered)\n"
         "  --target COL  the answer 'likely' hunts, e.g. ring_yes (remembered)\n"
@@ -232,8 +232,16 @@ int cmd_train(int argc, char **argv)
         status = 1;
     } else {
         int from_prior = strcmp(info.metric, "prior") == 0;
+        char what[160];
+        if (from_prior) snprintf(what, sizeof what, "galaxies' priors, no answers yet");
+        else if (info.prior_only)
+            snprintf(what, sizeof what, "labels: %d from the catalog's prior columns, 0 answers", info.n_train);
+        else if (info.n_prior > 0)
+            snprintf(what, sizeof what, "labels: %d answers, starting from a head fitted to %d galaxies' priors",
+                     info.n_train, info.n_prior);
+        else snprintf(what, sizeof what, "labels");
         printf("task %s: model version %u, trained on %d %s (features %s)\n", a.task, info.version,
-               info.n_train, from_prior ? "galaxies' priors, no answers yet" : "labels", tui_text_safe(info.features));
+               info.n_train, what, tui_text_safe(info.features));
         if (from_prior)
             printf("held-out metric: none (a head fitted to the priors, with no answers to score it)\n");
         else if (info.metric[0] && isfinite(info.value))
@@ -256,7 +264,9 @@ static void rank_usage(FILE *f)
         "model is trained in memory on the current answers (nothing is written, so a\n"
         "read-only workspace works); --stored prints the queue the last train stored.\n\n"
         "  --order O   %s\n"
-        "  --top K     how many (default 20)\n",
+        "  --top K     how many (default 20)\n"
+        "  --features  feature set (default: the workspace's, see zoosh features WS);\n"
+        "              which one was used goes to stderr\n",
         core_order_names());
 }
 
@@ -279,6 +289,8 @@ int cmd_rank(int argc, char **argv)
                 : rc == STORE_ENOTFOUND ? "no stored queue for this task (run zoosh train first)" : store_strerror(rc));
         return 1;
     }
+    fprintf(stderr, "zoosh rank: %s by feature set '%s'\n", a.stored ? "the stored queue, ranked" : "ranked",
+            r.features);
     for (int i = 0; i < r.n; i++) {
         char safe[STORE_ID_MAX * 4];
         if (!r.id[i]) continue;
@@ -313,6 +325,7 @@ static void simulate_usage(FILE *f)
         "precision among the top 30 not-yet-rated of the order (rating >= 4 = positive).\n\n"
         "  --order O   %s (default uncertain; interest with --rate-from)\n"
         "  --plot F    draw the curve (AUC or precision against labels) into a PNG\n"
+        "  --features SET  feature set (default: the workspace's, see zoosh features WS)\n"
         "  --prior-from SET:COLUMN|SET  start from a prior instead of nothing, as zoosh\n"
         "              train --prior-from does (e.g. votes:Class8.1; votes for gz2)\n",
         core_order_names());

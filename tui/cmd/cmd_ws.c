@@ -31,7 +31,7 @@ static void init_usage(FILE *f)
     fprintf(f, "usage: zoosh init WS [--schema NAME|FILE ...]\n\n"
                "Creates the workspace directory WS (one LMDB environment).\n"
                "  --schema NAME|FILE  enable a task: a built-in tree (gz-decals, gz2, gz2-kaggle,\n"
-               "                      ring) or a schema file (format in README / core/schema.c); repeat\n"
+               "                      ring) or a schema file (format: docs/workspace.md, \"Schema files\"); repeat\n"
                "                      or separate with commas.  Default: gz-decals.  The 0-5\n"
                "                      'interest' rating is always enabled.  A schema file is\n"
                "                      stored inside the workspace, which stays self-contained.\n"
@@ -321,8 +321,9 @@ int cmd_stats(int argc, char **argv)
         printf("features    %d set%s\n", s.n_featsets, s.n_featsets == 1 ? "" : "s");
         for (int i = 0; i < s.n_featsets; i++) {
             const core_workspace_featset *f = &s.featsets[i];
-            printf("  %-20s %5d-d  %u vectors  (%s)\n", tui_text_safe(f->name), f->dim, f->vectors,
-                   tui_text_safe(f->provenance && *f->provenance ? f->provenance : "no provenance"));
+            printf("  %-20s %5d-d  %u vectors  (%s)%s\n", tui_text_safe(f->name), f->dim, f->vectors,
+                   tui_text_safe(f->provenance && *f->provenance ? f->provenance : "no provenance"),
+                   f->used ? "  <- the default (zoosh features)" : "");
         }
     }
     if (s.have_priors) {

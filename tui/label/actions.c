@@ -24,7 +24,7 @@ static void open_similar(ui *u)
     u->grid_sel = 0;
     u->grid_similar = 1;
     if (!u->simix && !u->simix_failed) {       /* the similarity set, loaded once */
-        if (core_labeler_similar_open(u->st, &u->simix) != 0) u->simix = NULL;
+        if (core_labeler_similar_open(u->st, u->o.features, &u->simix) != 0) u->simix = NULL;
         u->simix_failed = u->simix == NULL;
     }
     if (gid && u->simix) {

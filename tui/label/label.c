@@ -169,6 +169,11 @@ static int open_task(ui *u)
         fprintf(stderr, "zoosh label: %s has no galaxies yet (zoosh import %s CATALOG.csv)\n", o->ws, o->ws);
         return 1;
     }
+    if (o->features && (rc = core_labeler_features_check(u->st, o->features)) != 0) {
+        if (rc != STORE_ENOTFOUND) return cmd_ws_failed("label", o->ws, rc);
+        fprintf(stderr, "zoosh label: %s has no feature set '%s' (zoosh features %s lists them)\n", o->ws, o->features, o->ws);
+        return 1;
+    }
     return 0;
 }
 
@@ -227,7 +232,7 @@ int tui_label_run(const tui_label_opts *o)
     int chose_rank = u->chosen >= 0 && u->chosen != CORE_ORDER_CATALOG;
     if (chose_rank) u->order = u->chosen;
     /* the trainer thread idles until asked: by --retrain's count, the clock or the o menu */
-    if (tui_trainer_new(&u->tr, u->st, u->schema.name) != 0) u->tr = NULL;
+    if (tui_trainer_new(&u->tr, u->st, u->schema.name, o->features) != 0) u->tr = NULL;
     const core_labeler_model *m = &u->model;
     if (u->tr && chose_rank &&
         (!m->have_model || strcmp(m->info.order, core_order_name((core_order)u->chosen)) != 0))

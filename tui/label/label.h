@@ -19,6 +19,7 @@ typedef struct {
     int retrain_every;          /* answers between background retrains (0 = never, < 0: 10) */
     int retrain_secs;           /* or this many seconds with new answers (<= 0: 300) */
     int image_px;               /* largest image side in pixels (0 = fill the pane) */
+    const char *features;       /* feature set of the retrains and the s grid; NULL = the workspace default */
 } tui_label_opts;
 
 /* Runs the labeler until the user quits or a signal ends it; returns the

@@ -31,6 +31,7 @@ struct tui_trainer {
     pthread_cond_t cv;
     zs_store *st;               /* shared, thread-safe per LMDB's rules */
     char task[256];
+    char features[STORE_FEATNAME_MAX + 1];  /* "" = the workspace default */
     /* guarded by mu */
     int want, running, stop, done, rc;
     char order[16];
@@ -53,7 +54,7 @@ static void *trainer_main(void *arg)
         pthread_mutex_unlock(&t->mu);
 
         core_learn_opts o = {.task = t->task, .order = order[0] ? order : NULL,
-                             .features = NULL, .seed = 1, .cancel = &t->cancel};
+                             .features = t->features[0] ? t->features : NULL, .seed = 1, .cancel = &t->cancel};
         core_model_info info;
         char err[256] = "";
         memset(&info, 0, sizeof info);
@@ -70,11 +71,12 @@ static void *trainer_main(void *arg)
     return NULL;
 }
 
-int tui_trainer_new(tui_trainer **out, zs_store *st, const char *task)
+int tui_trainer_new(tui_trainer **out, zs_store *st, const char *task, const char *features)
 {
     tui_trainer *t = xcalloc(1, sizeof *t);
     t->st = st;
     snprintf(t->task, sizeof t->task, "%s", task);
+    snprintf(t->features, sizeof t->features, "%s", features ? features : "");
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     sigset_t all, old;

@@ -15,8 +15,9 @@
 typedef struct tui_trainer tui_trainer;
 
 /* Starts the thread (idle until a run is submitted).  task is the schema name
- * or file given to core_learn_run.  Returns 0 or an errno. */
-int  tui_trainer_new(tui_trainer **out, zs_store *st, const char *task);
+ * or file given to core_learn_run, features its feature set (NULL = the
+ * workspace default, read again at each run).  Returns 0 or an errno. */
+int  tui_trainer_new(tui_trainer **out, zs_store *st, const char *task, const char *features);
 /* Stops it: asks a running core_learn_run to cancel and joins.  NULL is a no-op. */
 void tui_trainer_free(tui_trainer *t);
 /* Asks for a run with this queue order (NULL = the last one); never blocks
