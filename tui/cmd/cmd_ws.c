@@ -1,7 +1,7 @@
 /*
  * cmd_ws.c - the workspace commands: init, stats, check, backup.
  *
- *   zoosh init WS [--schema NAME|FILE ...]   create a workspace
+ *   zoosh init WS [--schema NAME|FILE ...] [--share GROUP]   create a workspace
  *   zoosh stats WS                           counts per task and per user, progress
  *   zoosh check WS                           verify integrity (exit 3 when damaged)
  *   zoosh backup WS DEST                     consistent compacted copy
@@ -26,8 +26,12 @@
 
 static void init_usage(FILE *f)
 {
-    fprintf(f, "usage: zoosh init WS [--schema NAME|FILE ...]\n\n"
+    fprintf(f, "usage: zoosh init WS [--schema NAME|FILE ...] [--share GROUP]\n\n"
                "Creates the workspace directory WS (one LMDB environment).\n"
+               "  --share GROUP       for the Unix group GROUP (you must be a member): WS gets the\n"
+               "                      group, set-group-id and the sticky bit, mode rwxrws--T, its\n"
+               "                      files rw for the group whatever the umask; others get nothing.\n"
+               "                      Without it WS is private as your umask says (umask 077: yours only).\n"
                "  --schema NAME|FILE  enable a task: a built-in decision tree (gz-decals, gz2, ring)\n"
                "                      or a schema file (format in README / core/schema.c); repeat\n"
                "                      or separate with commas.  Default: gz-decals.  The 0-5\n"
@@ -53,6 +57,7 @@ int cmd_init(int argc, char **argv)
     memset(&c, 0, sizeof c);
     char err[4096];
     int status = 0, schema_given = 0;
+    const char *share = NULL;   /* --share GROUP */
     for (int i = 1; i < argc && !status; i++) {
         const char *a = argv[i];
         const char *val = NULL;
@@ -61,6 +66,10 @@ int cmd_init(int argc, char **argv)
             val = argv[++i];
         } else if (strncmp(a, "--schema=", 9) == 0) {
             val = a + 9;
+        } else if (strcmp(a, "--share") == 0 || strncmp(a, "--share=", 8) == 0) {
+            if (!a[7] && i + 1 >= argc) { fprintf(stderr, "zoosh init: --share needs a GROUP\n"); status = EXIT_USAGE; break; }
+            share = a[7] ? a + 8 : argv[++i];
+            continue;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "zoosh init: unknown option '%s' (zoosh init --help)\n", a);
             status = EXIT_USAGE;
@@ -87,7 +96,7 @@ int cmd_init(int argc, char **argv)
     if (!status) status = task_failed(core_workspace_tasks_finish(&c, schema_given, err, sizeof err), err);
     if (!status) {
         zs_store *st = NULL;
-        int rc = store_open(&st, ws, STORE_CREATE);
+        int rc = store_create_shared(&st, ws, share);
         if (rc == STORE_EEXIST) {
             /* also the loser of two inits at the same instant (store_open
              * creates data.mdb exclusively) */
@@ -105,6 +114,9 @@ int cmd_init(int argc, char **argv)
                 printf("created workspace %s with tasks:", ws);
                 for (int i = 0; i < c.n; i++) printf(" %s", c.s[i]->name);
                 printf("\n");
+                char access[512], warn[512];
+                core_workspace_access(ws, access, sizeof access, warn, sizeof warn);
+                printf("access: %s\n", access);
             }
             store_close(st);
         }
@@ -176,6 +188,10 @@ int cmd_stats(int argc, char **argv)
     printf("workspace   %s  (layout v%d, ", ws, s.layout);
     print_bytes((double)s.used);
     printf(" used%s%s)\n", s.created ? ", created " : "", s.created ? s.created : "");
+    char access[512], warn[512];
+    core_workspace_access(ws, access, sizeof access, warn, sizeof warn);
+    printf("access      %s\n", access);
+    if (*warn) printf("  warning: %s\n", warn);
     printf("galaxies    %u\n", s.galaxies);
     printf("thumbnails  %u\n", s.thumbnails);
     if (s.have_featsets) {
