@@ -212,8 +212,12 @@ int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
         }
     }
     o->path = target ? target : xstrdup(path);
-    int exists = lstat(o->path, &sb) == 0;
-    if (exists && S_ISLNK(sb.st_mode)) { core_set_err(err, errlen, "is a chain of symbolic links: name the file itself"); goto fail; }
+    if (lstat(o->path, &sb) == 0 && S_ISLNK(sb.st_mode) && sb.st_uid != geteuid() && sb.st_uid != 0) {
+        core_set_err(err, errlen, "leads to a symbolic link made by uid %u, not by you: zoosh does not write through it",
+                     (unsigned)sb.st_uid);
+        goto fail;
+    }
+    int exists = stat(o->path, &sb) == 0;       /* /dev/stdout: /proc/self/fd/1, a pipe */
     if (exists && S_ISDIR(sb.st_mode)) { core_set_err(err, errlen, "is a directory"); goto fail; }
     if (exists && core_path_is_lmdb(o->path)) {
         core_set_err(err, errlen, "is an LMDB database file (a workspace's %s); zoosh does not write over one, "
@@ -221,7 +225,7 @@ int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (exists && !S_ISREG(sb.st_mode)) {       /* a device or pipe: written as it is */
-        int fd = open(o->path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        int fd = open(o->path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
         o->f = fd < 0 ? NULL : fdopen(fd, "w");
         if (!o->f) { core_set_err(err, errlen, "cannot open: %s", strerror(errno)); if (fd >= 0) close(fd); goto fail; }
         return 0;
