@@ -303,9 +303,17 @@ static void pin_dir_remove(const char *pdir)
 static int pin_dir_make(char *pdir, size_t len, int fd_data, int fd_lock)
 {
     if (access("/proc/self/fd", X_OK) != 0) return -1;
-    const char *base = getenv("XDG_RUNTIME_DIR");
-    if (!base || base[0] != '/' || access(base, W_OK | X_OK) != 0) base = getenv("TMPDIR");
-    if (!base || base[0] != '/' || access(base, W_OK | X_OK) != 0) base = "/tmp";
+    const char *cand[3] = {getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), "/tmp"}, *base = NULL;
+    for (int i = 0; i < 3 && !base; i++) {
+        /* where nobody else can rename our folder: one of ours or root's,
+         * sticky or writable by its owner alone */
+        struct stat bs;
+        if (cand[i] && cand[i][0] == '/' && stat(cand[i], &bs) == 0 && S_ISDIR(bs.st_mode) &&
+            (bs.st_uid == geteuid() || bs.st_uid == 0) && ((bs.st_mode & S_ISVTX) || !(bs.st_mode & 022)) &&
+            access(cand[i], W_OK | X_OK) == 0)
+            base = cand[i];
+    }
+    if (!base) return -1;
     snprintf(pdir, len, "%s/zoosh-open.XXXXXX", base);
     if (!mkdtemp(pdir)) return -1;
     char link[STORE_PATH_MAX + 64], to[64];
@@ -549,7 +557,11 @@ static int open_ws(zs_store **out, const char *dir, unsigned flags, const char *
     /* no lock.mdb to be had (none there, and no right to make one): a reader
      * reads without LMDB's lock, as when lock.mdb is not writable */
     int nolock = st->fd_lock < 0;
-    if (nolock && !st->readonly) { store_impl_set_err("%s/lock.mdb: cannot create it", dir); rc = EACCES; goto fail; }
+    if (nolock && !st->readonly) {
+        store_impl_set_err("%s/lock.mdb: no permission to open or create it", dir);
+        rc = STORE_EREADONLY;
+        goto fail;
+    }
     const char *envdir = pin_dir_make(pdir, sizeof pdir, st->fd_data, st->fd_lock) == 0 ? pdir : dir;
     if (envdir == dir) pdir[0] = 0;
     int r = mdb_env_create(&st->env);
@@ -582,8 +594,9 @@ static int open_ws(zs_store **out, const char *dir, unsigned flags, const char *
         goto fail;
     }
     if (r) { rc = store_impl_lmdb_rc(r, "mdb_env_open"); goto fail; }
-    if (envdir == dir) {
-        /* LMDB opened the names: make sure it is the file checked */
+    {
+        /* the file LMDB opened is the one checked (through /proc/self/fd it
+         * cannot be another; by name, a swap is caught here) */
         int lfd = -1;
         struct stat a, b;
         if (mdb_env_get_fd(st->env, &lfd) || fstat(lfd, &a) || fstat(st->fd_data, &b) || a.st_dev != b.st_dev ||

@@ -1005,6 +1005,36 @@ static void a_group_shares_a_workspace(void)
     store_close(st);
 }
 
+/* A planted symlink or hard link as lock.mdb or data.mdb is refused and
+ * the file it names is left as it was (LMDB would write its lock table
+ * over it, even for a read-only open). */
+static void planted_links_are_never_written(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    store_close(st);
+    FILE *f = fopen("victim", "w");
+    ZT_CHECK(f && fputs("someone's notes\n", f) >= 0 && fclose(f) == 0, "victim");
+    const char *cases[][2] = {{"ws/lock.mdb", "sym"}, {"ws/lock.mdb", "hard"}, {"ws/data.mdb", "sym"}};
+    for (int i = 0; i < 3; i++) {
+        const char *name = cases[i][0];
+        ZT_CHECK(rename(name, "saved") == 0, "set %s aside", name);
+        int made = strcmp(cases[i][1], "sym") == 0 ? symlink("../victim", name) : link("victim", name);
+        ZT_CHECK(made == 0, "plant a %s link as %s", cases[i][1], name);
+        for (unsigned fl = 0; fl <= STORE_RDONLY; fl += STORE_RDONLY) {
+            st = NULL;
+            int rc = store_open(&st, "ws", fl);
+            ZT_CHECK(rc == STORE_ECORRUPT && !st, "%s link as %s (flags %u): rc %d", cases[i][1], name, fl, rc);
+            ZT_CHECK(strstr(store_last_error(), strchr(name, '/') + 1) != NULL, "the reason names the file: %s",
+                     store_last_error());
+        }
+        struct stat sb;
+        ZT_CHECK(stat("victim", &sb) == 0 && sb.st_size == 16, "the victim is untouched (%lld bytes)", (long long)sb.st_size);
+        ZT_CHECK(unlink(name) == 0 && rename("saved", name) == 0, "restore %s", name);
+    }
+    st = open_ws("ws", 0);
+    store_close(st);
+}
+
 /* ------------------------------------------------------------ maintenance */
 
 static void backup_while_another_process_appends(void)
@@ -1198,6 +1228,7 @@ const zt_case zt_suite_store[] = {
     {"a map grown by another process is adopted", a_map_grown_elsewhere_is_adopted, 0},
     {"four processes grow the map together from 64 KiB", processes_grow_the_map_together, 60},
     {"newer, foreign and missing workspaces are refused with their codes", newer_foreign_and_missing_are_refused, 0},
+    {"a planted symlink or hard link as lock.mdb or data.mdb is refused, its target untouched", planted_links_are_never_written, 0},
     {"a read-only workspace reads but refuses writes", read_only_workspace_reads_but_refuses_writes, 0},
     {"a Unix group shares a workspace made for it, and only then", a_group_shares_a_workspace, 0},
     {"a backup taken while another process appends opens and checks clean", backup_while_another_process_appends, 60},

@@ -130,7 +130,9 @@ int cmd_init(int argc, char **argv)
 static void stats_usage(FILE *f)
 {
     fprintf(f, "usage: zoosh stats WS\n\n"
-               "Prints what the workspace holds: galaxies, thumbnails, feature sets (dimension,\n"
+               "Prints who can read and write the workspace (owner, group, others: from the\n"
+               "modes of the folder and its files; a warning for a folder others may write\n"
+               "without the sticky bit), then what it holds: galaxies, thumbnails, feature sets (dimension,\n"
                "provenance), prior columns, answers per task and per user, retractions,\n"
                "progress (galaxies with at least one answer / all, per task) and stored models.\n"
                "exit: 0 ok, 1 failure, 2 usage, 3 workspace problem\n");
