@@ -113,3 +113,11 @@ same notes3; ok=$?
 expect "item 2: export -o refuses bob's link, alice's file untouched ($st $ok: $(msg ex.out))" \
     bash -c "[ $st -ne 0 ] && [ $ok = 0 ]"
 expect "alice's files are all as they were" unchanged
+
+# ---- the owner's next writing command makes the group-writable folder of item 1 sticky
+as $A "$Z" import shared/ws s1/catalog.csv --threads 1 >imp.out 2>&1; st=$?
+expect "item 1: alice's import into her group-writable workspace makes its folder sticky ($st: $(stat -c %A shared/ws))" \
+    bash -c "[ $st = 0 ] && stat -c %A shared/ws | grep -q '[tT]\$'"
+as $E "$Z" init "$T/h_$E/ws" --share "$G" >eve_init.out 2>&1; st=$?
+expect "init --share refuses a group the user is not in ($st: $(msg eve_init.out))" \
+    bash -c "[ $st = 1 ] && grep -q 'not a member' eve_init.out && [ ! -e '$T/h_$E/ws' ]"
