@@ -223,6 +223,7 @@ static int txn_begin(zs_store *st, int write, MDB_txn **out)
 
 int store_file_new(const char *path, int tmp, unsigned mode, char *made, size_t len)
 {
+    if (strlen(path) > STORE_PATH_MAX) return -ENAMETOOLONG;
     for (int attempt = 0; attempt < 64; attempt++) {
         char name[STORE_PATH_MAX + 64];
         if (tmp) {
