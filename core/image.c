@@ -944,12 +944,9 @@ int core_image_save_png_fast(const char *path, const core_image *im, char *err, 
     if (!im || !im->px || !core_image_size_ok(im->w, im->h, NULL, 0)) { core_set_err(err, errlen, "cannot encode PNG"); return -1; }
     png_sink s = {0};
     if (encode_png(im, &s, 1)) { free(s.buf); core_set_err(err, errlen, "cannot encode PNG"); return -1; }
-    FILE *f = fopen(path, "wb");
-    if (!f) { core_set_err(err, errlen, "cannot create: %s", strerror(errno)); free(s.buf); return -1; }
-    size_t put = fwrite(s.buf, 1, s.len, f);
-    int rc = (put == s.len) ? 0 : -1;
-    if (fclose(f) != 0) rc = -1;
-    if (rc) core_set_err(err, errlen, "write error: %s", strerror(errno));
+    core_outfile o;     /* never through a file or link already there */
+    if (core_out_open(&o, path, err, errlen)) { free(s.buf); return -1; }
+    fwrite(s.buf, 1, s.len, o.f);
     free(s.buf);
-    return rc;
+    return core_out_close(&o, 1, err, errlen);
 }

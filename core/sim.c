@@ -1501,14 +1501,30 @@ static int mkdir_p(const char *d)
     return rc;
 }
 
+/* The images folder: one this user made (a rerun's), never a link or a
+ * folder another user made, which could put the PNGs anywhere. */
+static int images_dir_ours(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); return -1; }
+    if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s is %s, not a folder of yours: zoosh sim writes its images only into a folder it "
+                              "made (choose a new directory)", path, S_ISLNK(sb.st_mode) ? "a symbolic link" :
+                              !S_ISDIR(sb.st_mode) ? "not a folder" : "another user's folder");
+        return -1;
+    }
+    return 0;
+}
+
 int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double frac[CORE_SIM_N_CLASSES],
                    int n_threads, int flags, void (*progress)(int, int, void *), void *ctx,
                    char *err, size_t errlen)
 {
     int status = -1, started = 0;
     size_t plen = strlen(dir) + 32;
-    char *path = xmalloc(plen), *tmp = xmalloc(plen);
-    FILE *f = NULL;
+    char *path = xmalloc(plen);
+    FILE *f = NULL;             /* cat.f while the catalog is open */
+    core_outfile cat = {0};
     pthread_t th[64];
     wjob j;
     memset(&j, 0, sizeof j);
@@ -1536,12 +1552,14 @@ int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double
     }
     snprintf(path, plen, "%s/images", dir);
     if (mkdir_p(dir) || mkdir_p(path)) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); goto end; }
+    if (images_dir_ours(path, err, errlen)) goto end;
     /* the catalog is written as rows arrive, in index order, to a temporary
-     * name renamed at the end: a failed run leaves no catalog that looks whole */
+     * (core_out_open: an unguessable name, never a file or link that was
+     * there) renamed at the end: a failed run leaves no catalog that looks whole */
     snprintf(path, plen, "%s/catalog.csv", dir);
-    snprintf(tmp, plen, "%s/catalog.csv.tmp", dir);
-    f = fopen(tmp, "w");
-    if (!f) { snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); goto end; }
+    char oerr[200];
+    if (core_out_open(&cat, path, oerr, sizeof oerr)) { snprintf(err, errlen, "%s: %s", path, oerr); goto end; }
+    f = cat.f;
     fprintf(f, "%s\n", hdr);
     if (n_threads <= 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1575,19 +1593,15 @@ int core_sim_write(const char *dir, int n, uint64_t seed, int side, const double
     for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
     if (progress && shown != j.done) progress(j.done, n, ctx);
     if (j.failed) { snprintf(err, errlen, "%s", j.err); goto end; }
-    int bad = ferror(f);
-    if (fclose(f) || bad) { f = NULL; snprintf(err, errlen, "%s: %s", tmp, strerror(errno)); goto end; }
     f = NULL;
-    if (rename(tmp, path)) { snprintf(err, errlen, "%s: %s", path, strerror(errno)); goto end; }
+    if (core_out_close(&cat, 1, oerr, sizeof oerr)) { snprintf(err, errlen, "%s: %s", path, oerr); goto end; }
     status = 0;
 end:
-    if (f) fclose(f);
-    if (status) unlink(tmp);
+    if (f) core_out_close(&cat, 0, NULL, 0);
     for (int i = 0; i < n; i++) free(j.rows[i]);
     free(j.rows);
     pthread_mutex_destroy(&j.mu);
     pthread_cond_destroy(&j.cv);
     free(path);
-    free(tmp);
     return status;
 }

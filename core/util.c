@@ -2,6 +2,7 @@
  * util.c - allocation, clocks, random numbers (see util.h).
  */
 #include "core/util.h"
+#include "store/store.h"
 
 #include <cblas.h>
 #include <pthread.h>
@@ -191,6 +192,13 @@ int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
     char *target = NULL;
     struct stat sb;
     if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+        /* a link of someone else's (planted in a shared folder) is never
+         * followed: only one the user (or root) made */
+        if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+            core_set_err(err, errlen, "is a symbolic link made by uid %u, not by you: zoosh does not write "
+                                      "through it (remove it or choose another name)", (unsigned)sb.st_uid);
+            return -1;
+        }
         target = realpath(path, NULL);          /* write the file the link names, keep the link */
         if (!target) {                          /* a link to a file still to be made */
             char to[PATH_MAX];
@@ -204,7 +212,12 @@ int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
         }
     }
     o->path = target ? target : xstrdup(path);
-    int exists = stat(o->path, &sb) == 0;
+    if (lstat(o->path, &sb) == 0 && S_ISLNK(sb.st_mode) && sb.st_uid != geteuid() && sb.st_uid != 0) {
+        core_set_err(err, errlen, "leads to a symbolic link made by uid %u, not by you: zoosh does not write through it",
+                     (unsigned)sb.st_uid);
+        goto fail;
+    }
+    int exists = stat(o->path, &sb) == 0;       /* /dev/stdout: /proc/self/fd/1, a pipe */
     if (exists && S_ISDIR(sb.st_mode)) { core_set_err(err, errlen, "is a directory"); goto fail; }
     if (exists && core_path_is_lmdb(o->path)) {
         core_set_err(err, errlen, "is an LMDB database file (a workspace's %s); zoosh does not write over one, "
@@ -212,25 +225,29 @@ int core_out_open(core_outfile *o, const char *path, char *err, size_t errlen)
         goto fail;
     }
     if (exists && !S_ISREG(sb.st_mode)) {       /* a device or pipe: written as it is */
-        o->f = fopen(o->path, "w");
-        if (!o->f) { core_set_err(err, errlen, "cannot open: %s", strerror(errno)); goto fail; }
+        int fd = open(o->path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        o->f = fd < 0 ? NULL : fdopen(fd, "w");
+        if (!o->f) { core_set_err(err, errlen, "cannot open: %s", strerror(errno)); if (fd >= 0) close(fd); goto fail; }
         return 0;
     }
+    /* the new file: a temporary beside the target under a name nobody can
+     * guess, created O_EXCL|O_NOFOLLOW (never a file or link that was
+     * there), then renamed over the target (which replaces a link planted
+     * meanwhile, never writes through it) */
     size_t tl = strlen(o->path) + 40;
     o->tmp = xmalloc(tl);
-    for (int attempt = 0;; attempt++) {
-        snprintf(o->tmp, tl, "%s.tmp%ld.%d", o->path, (long)getpid(), attempt);
-        int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            /* an existing file keeps its permissions */
-            if (exists) (void)fchmod(fd, sb.st_mode & 07777);
-            o->f = fdopen(fd, "w");
-            if (!o->f) { int e = errno; close(fd); unlink(o->tmp); errno = e; break; }
-            return 0;
-        }
-        if (errno != EEXIST || attempt > 100) break;
+    int fd = store_file_new(o->path, 1, 0666, o->tmp, tl);
+    if (fd < 0) { core_set_err(err, errlen, "cannot create a file beside it: %s", strerror(-fd)); goto fail; }
+    /* an existing file of the user's keeps its permissions */
+    if (exists && sb.st_uid == geteuid()) (void)fchmod(fd, sb.st_mode & 07777);
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        core_set_err(err, errlen, "cannot open: %s", strerror(errno));
+        close(fd);
+        unlink(o->tmp);
+        goto fail;
     }
-    core_set_err(err, errlen, "cannot create %s: %s", o->tmp, strerror(errno));
+    return 0;
 fail:
     free(o->path);
     free(o->tmp);

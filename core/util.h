@@ -25,11 +25,14 @@ void core_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__(
 
 /* A whole output file (an export, a plot, weights) written so that a reader
  * never sees half of it and a failure leaves the old file: a regular file,
- * new or existing (through a symlink: its target), is written beside itself
- * under a temporary name and renamed over the target by core_out_close; a
- * device, FIFO or socket (/dev/stdout, /dev/null) is written in place, never
- * replaced.  A workspace's data.mdb or lock.mdb, or a directory, is refused
- * with the reason in err. */
+ * new or existing (through a symlink the user or root made: its target), is
+ * written beside itself under a temporary name nobody can guess, created
+ * with O_CREAT|O_EXCL|O_NOFOLLOW (store_file_new), and renamed over the
+ * target by core_out_close; a device, FIFO or socket (/dev/stdout,
+ * /dev/null) is written in place, never replaced.  Every file zoosh writes
+ * outside a workspace goes through here.  Refused with the reason in err: a
+ * symlink another user made (one planted in a shared folder), a
+ * workspace's data.mdb or lock.mdb, a directory. */
 typedef struct {
     FILE *f;
     char *path;     /* the target (a symlink resolved) */

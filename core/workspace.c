@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -724,4 +725,53 @@ int core_workspace_backup(zs_store *st, const char *dest, double *bytes, double 
     *bytes = stat(path, &sb) == 0 ? (double)sb.st_size : 0;
     *seconds = core_mono_s() - t0;
     return 0;
+}
+
+/* ------------------------------------------------------------ access */
+
+/* "rwxrws--T": the nine permission letters with setgid and sticky. */
+static void mode_letters(mode_t m, char out[10])
+{
+    const char *rwx = "rwxrwxrwx";
+    for (int i = 0; i < 9; i++) out[i] = (m & (0400 >> i)) ? rwx[i] : '-';
+    if (m & S_ISUID) out[2] = (m & S_IXUSR) ? 's' : 'S';
+    if (m & S_ISGID) out[5] = (m & S_IXGRP) ? 's' : 'S';
+    if (m & S_ISVTX) out[8] = (m & S_IXOTH) ? 't' : 'T';
+    out[9] = 0;
+}
+
+void core_workspace_access(const char *dir, char *line, size_t len, char *warn, size_t wlen)
+{
+    core_set_err(warn, wlen, "%s", "");
+    char p[4096];
+    struct stat ds, fs, ls;
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    if (stat(dir, &ds) != 0 || lstat(p, &fs) != 0) { core_set_err(line, len, "unknown (%s)", strerror(errno)); return; }
+    snprintf(p, sizeof p, "%s/lock.mdb", dir);
+    int have_lock = lstat(p, &ls) == 0;
+    /* shift 6: owner, 3: group, 0: others; x on the folder to reach the
+     * files, r on data.mdb to read, w on data.mdb and lock.mdb (or on the
+     * folder to make lock.mdb) to write */
+    const char *what[3];
+    for (int c = 0; c < 3; c++) {
+        int sh = 6 - 3 * c;
+        int reach = (ds.st_mode >> sh) & 1;
+        int rd = reach && ((fs.st_mode >> sh) & 4);
+        int wr = rd && ((fs.st_mode >> sh) & 2) && (have_lock ? ((ls.st_mode >> sh) & 2) : ((ds.st_mode >> sh) & 2));
+        what[c] = wr ? "read-write" : rd ? "read" : "none";
+    }
+    char uname[64], gname[64], letters[10];
+    struct passwd *pw = getpwuid(fs.st_uid);
+    struct group *gr = getgrgid(fs.st_gid);
+    if (pw && pw->pw_name) snprintf(uname, sizeof uname, "%s", pw->pw_name);
+    else snprintf(uname, sizeof uname, "uid %u", (unsigned)fs.st_uid);
+    if (gr && gr->gr_name) snprintf(gname, sizeof gname, "%s", gr->gr_name);
+    else snprintf(gname, sizeof gname, "gid %u", (unsigned)fs.st_gid);
+    mode_letters(ds.st_mode, letters);
+    core_set_err(line, len, "owner %s %s, group %s %s, others %s (folder %s)", uname, what[0], gname, what[1], what[2],
+                 letters);
+    if ((ds.st_mode & (S_IWGRP | S_IWOTH)) && !(ds.st_mode & S_ISVTX))
+        core_set_err(warn, wlen, "the folder is writable by %s without the sticky bit: one of them can replace "
+                                 "the others' files (its owner: chmod +t %s)",
+                     (ds.st_mode & S_IWOTH) ? "everyone" : "its group", dir);
 }

@@ -131,6 +131,12 @@ typedef struct {
  * out->damaged. */
 int  core_workspace_stats_get(zs_store *st, core_workspace_stats *out);
 void core_workspace_stats_free(core_workspace_stats *s);
+/* Who may read and write the workspace in DIR, from the modes of the folder
+ * and of data.mdb / lock.mdb, into line: "owner alice read-write, group
+ * zoo read-write, others none (folder rwxrws--T)".  warn gets a warning or
+ * "": a folder others may write without the sticky bit (a member could
+ * replace the others' files).  Names as the system knows them, else ids. */
+void core_workspace_access(const char *dir, char *line, size_t len, char *warn, size_t wlen);
 
 /* ---- check */
 

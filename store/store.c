@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -196,47 +198,138 @@ static int txn_begin(zs_store *st, int write, MDB_txn **out)
     return STORE_ELMDB;
 }
 
-/* A workspace for a Unix group of volunteers: created inside a
- * group-writable directory, the workspace directory becomes group-writable
- * and set-group-id (so its files get the group) whatever the umask. */
-static void share_with_group_of_parent(const char *dir)
-{
-    char parent[STORE_PATH_MAX + 4];
-    snprintf(parent, sizeof parent, "%s", dir);
-    size_t n = strlen(parent);
-    while (n > 1 && parent[n - 1] == '/') parent[--n] = 0;
-    char *slash = strrchr(parent, '/');
-    if (!slash) snprintf(parent, sizeof parent, ".");
-    else if (slash == parent) parent[1] = 0;
-    else *slash = 0;
-    struct stat ps, ds;
-    if (stat(parent, &ps) != 0 || !(ps.st_mode & S_IWGRP) || stat(dir, &ds) != 0) return;
-    if (chmod(dir, (ds.st_mode & 07777) | S_IRGRP | S_IWGRP | S_IXGRP | S_ISGID) != 0) return;
-}
+/* ------------------------------------------------------------ the files, pinned
+ *
+ * Everyone in a shared workspace's group can rename, replace and plant names
+ * in its folder.  LMDB opens DIR/lock.mdb and DIR/data.mdb by name (and
+ * writes the lock table into lock.mdb even for a read-only open), so a
+ * member who replaced lock.mdb with a symlink to another member's file had
+ * that member's zoosh write over it.  store_open therefore opens both files
+ * itself first, with O_NOFOLLOW, checks each is a regular file with one link
+ * (a hard link to a file elsewhere is refused too: its one name is then this
+ * one, inside the workspace), and hands LMDB those very inodes: LMDB opens a
+ * private directory (mkdtemp, mode 0700) whose data.mdb and lock.mdb are
+ * symlinks to /proc/self/fd/N.  Nothing another user can change lies between
+ * the check and LMDB's open.  The fds stay open until store_close (closing a
+ * second fd of lock.mdb would drop LMDB's fcntl locks on it).  Without /proc
+ * or a private directory LMDB opens the checked names directly; a folder
+ * with the sticky bit (init --share) then keeps others from replacing the
+ * files of its owner in between.
+ */
 
-/* In a group-writable workspace directory, LMDB's files must be group-
- * writable too (LMDB creates them with 0666 & ~umask); in a world-writable
- * one (a copy opened to everyone with chmod -R a+rwX), world-writable: the
- * lock.mdb the first labeler creates must not shut the others out. */
-static void keep_group_writable(const char *dir)
+#define PIN_EXISTING 0      /* the file must be there */
+#define PIN_NEW      1      /* create it, O_EXCL: it must not be there */
+#define PIN_ANY      2      /* open it, or create it when missing */
+
+int store_file_new(const char *path, int tmp, unsigned mode, char *made, size_t len)
 {
-    struct stat ds;
-    if (stat(dir, &ds) != 0 || !(ds.st_mode & S_IWGRP)) return;
-    mode_t want = S_IRGRP | S_IWGRP;
-    char data[STORE_PATH_MAX + 16];
-    snprintf(data, sizeof data, "%s/data.mdb", dir);
-    struct stat dfs;
-    if ((ds.st_mode & S_IWOTH) && stat(data, &dfs) == 0 && (dfs.st_mode & S_IWOTH)) want |= S_IROTH | S_IWOTH;
-    static const char *const files[] = {"data.mdb", "lock.mdb"};
-    for (int i = 0; i < 2; i++) {
-        char p[STORE_PATH_MAX + 16];
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        struct stat fs;
-        if (stat(p, &fs) == 0 && fs.st_uid == geteuid() && (fs.st_mode & want) != want)
-            if (chmod(p, (fs.st_mode & 07777) | want) != 0) continue;
+    if (strlen(path) > STORE_PATH_MAX) return -ENAMETOOLONG;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        char name[STORE_PATH_MAX + 64];
+        if (tmp) {
+            uint64_t r = 0;
+            if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+                r = (uint64_t)time(NULL) ^ (uint64_t)clock() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)attempt * 0x9e3779b97f4a7c15ULL;
+            snprintf(name, sizeof name, "%s.%016llx.tmp", path, (unsigned long long)r);
+        } else {
+            snprintf(name, sizeof name, "%s", path);
+        }
+        int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, (mode_t)mode);
+        if (fd >= 0) {
+            if (made && len) snprintf(made, len, "%s", name);
+            return fd;
+        }
+        if (errno != EEXIST || !tmp) return -errno;
     }
+    return -EEXIST;
 }
 
+/* Opens DIR/NAME (dfd: DIR) as PIN_* says, never through a symlink, and
+ * checks it is a regular file with one link.  *fd is -1 when the file is
+ * missing and could not be made (no write permission): LMDB then hears the
+ * same.  0, or a store code with the reason set. */
+static int pin_file(const char *dir, int dfd, const char *name, int how, mode_t mode, int *fd, int *created)
+{
+    *fd = -1;
+    *created = 0;
+    int e = 0;
+    for (int tries = 0; tries < 8 && *fd < 0; tries++) {
+        if (how != PIN_NEW) {
+            *fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+            if (*fd >= 0) break;
+            e = errno;
+            if (e != ENOENT || how == PIN_EXISTING) break;
+        }
+        *fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode);
+        if (*fd >= 0) { *created = 1; break; }
+        e = errno;
+        if (e != EEXIST || how == PIN_NEW) break;
+    }
+    if (*fd < 0) {
+        if (e == ELOOP) {
+            store_impl_set_err("%s/%s is a symbolic link: zoosh never follows one inside a workspace "
+                               "(did someone replace the file?); remove the link", dir, name);
+            return STORE_ECORRUPT;
+        }
+        if (e == ENOENT || (e == EACCES && how != PIN_NEW)) return 0;   /* LMDB reports it as before */
+        if (e == EEXIST) { store_impl_set_err("%s already holds %s", dir, name); return STORE_EEXIST; }
+        store_impl_set_err("%s/%s: %s", dir, name, strerror(e));
+        return e;
+    }
+    struct stat sb;
+    if (fstat(*fd, &sb) != 0) { e = errno; store_impl_set_err("%s/%s: %s", dir, name, strerror(e)); return e; }
+    if (!S_ISREG(sb.st_mode)) {
+        store_impl_set_err("%s/%s is not a regular file (did someone replace it?)", dir, name);
+        return STORE_ECORRUPT;
+    }
+    if (sb.st_nlink != 1) {
+        store_impl_set_err("%s/%s has %lu links (a hard link to a file elsewhere?): zoosh does not write it; "
+                           "copy the workspace with zoosh backup", dir, name, (unsigned long)sb.st_nlink);
+        return STORE_ECORRUPT;
+    }
+    return 0;
+}
+
+static void pin_dir_remove(const char *pdir)
+{
+    char link[STORE_PATH_MAX + 64];
+    snprintf(link, sizeof link, "%s/data.mdb", pdir);
+    unlink(link);
+    snprintf(link, sizeof link, "%s/lock.mdb", pdir);
+    unlink(link);
+    rmdir(pdir);
+}
+
+/* A private directory whose data.mdb and lock.mdb name the pinned fds. */
+static int pin_dir_make(char *pdir, size_t len, int fd_data, int fd_lock)
+{
+    if (access("/proc/self/fd", X_OK) != 0) return -1;
+    const char *cand[3] = {getenv("XDG_RUNTIME_DIR"), getenv("TMPDIR"), "/tmp"}, *base = NULL;
+    for (int i = 0; i < 3 && !base; i++) {
+        /* where nobody else can rename our folder: one of ours or root's,
+         * sticky or writable by its owner alone */
+        struct stat bs;
+        if (cand[i] && cand[i][0] == '/' && stat(cand[i], &bs) == 0 && S_ISDIR(bs.st_mode) &&
+            (bs.st_uid == geteuid() || bs.st_uid == 0) && ((bs.st_mode & S_ISVTX) || !(bs.st_mode & 022)) &&
+            access(cand[i], W_OK | X_OK) == 0)
+            base = cand[i];
+    }
+    if (!base) return -1;
+    snprintf(pdir, len, "%s/zoosh-open.XXXXXX", base);
+    if (!mkdtemp(pdir)) return -1;
+    char link[STORE_PATH_MAX + 64], to[64];
+    int ok = 1;
+    snprintf(link, sizeof link, "%s/data.mdb", pdir);
+    snprintf(to, sizeof to, "/proc/self/fd/%d", fd_data);
+    ok = ok && symlink(to, link) == 0;
+    if (ok && fd_lock >= 0) {
+        snprintf(link, sizeof link, "%s/lock.mdb", pdir);
+        snprintf(to, sizeof to, "/proc/self/fd/%d", fd_lock);
+        ok = symlink(to, link) == 0;
+    }
+    if (!ok) { pin_dir_remove(pdir); return -1; }
+    return 0;
+}
 int store_impl_path_exists(const char *p)
 {
     struct stat sb;
@@ -325,7 +418,73 @@ static int stat_ws(const char *path, const char *dir, const char *missing, struc
     return STORE_ENOWS;
 }
 
-int store_open(zs_store **out, const char *dir, unsigned flags)
+/* init --share GROUP: the new folder DFD gets the group, set-group-id (its
+ * files get the group too), the sticky bit (a member cannot rename or
+ * remove another's files) and rwx for owner and group, none for others. */
+static int share_dir(const char *dir, int dfd, const char *group)
+{
+    struct group gr, *res = NULL;
+    char buf[8192];
+    gid_t gid;
+    char *end;
+    unsigned long num = strtoul(group, &end, 10);
+    if (getgrnam_r(group, &gr, buf, sizeof buf, &res) == 0 && res) gid = res->gr_gid;
+    else if (*group && !*end && num < 0xffffffffUL) gid = (gid_t)num;
+    else { store_impl_set_err("--share %s: no such group", group); return STORE_EINVAL; }
+    struct stat ds;
+    if (fstat(dfd, &ds) != 0) { int e = errno; store_impl_set_err("%s: %s", dir, strerror(e)); return e; }
+    if (ds.st_uid != geteuid()) {
+        store_impl_set_err("%s belongs to uid %u, not to you: --share needs a folder of your own (a new one)", dir,
+                           (unsigned)ds.st_uid);
+        return EPERM;
+    }
+    if (fchown(dfd, (uid_t)-1, gid) != 0) {
+        int e = errno;
+        if (e == EPERM) store_impl_set_err("--share %s: you are not a member of that group", group);
+        else store_impl_set_err("%s: chgrp %s: %s", dir, group, strerror(e));
+        return e;
+    }
+    if (fchmod(dfd, S_ISGID | S_ISVTX | S_IRWXU | S_IRWXG) != 0) {
+        int e = errno;
+        store_impl_set_err("%s: chmod: %s", dir, strerror(e));
+        return e;
+    }
+    return 0;
+}
+
+/* An open workspace whose folder is writable by others: the owner makes it
+ * sticky (others can no longer rename or remove files they do not own);
+ * in a group-writable folder the LMDB files are kept group-writable (in a
+ * world-writable one, opened to everyone with chmod -R a+rwX, world-
+ * writable), so the lock.mdb one member made does not shut the others out.
+ * Only the files' owner may change them; fds, never names. */
+static void keep_shared(int dfd, int fd_data, int fd_lock)
+{
+    struct stat ds, fs;
+    if (fstat(dfd, &ds) != 0 || !(ds.st_mode & (S_IWGRP | S_IWOTH))) return;
+    if (ds.st_uid == geteuid() && !(ds.st_mode & S_ISVTX)) (void)fchmod(dfd, (ds.st_mode & 07777) | S_ISVTX);
+    if (!(ds.st_mode & S_IWGRP)) return;
+    mode_t want = S_IRGRP | S_IWGRP;
+    if ((ds.st_mode & S_IWOTH) && fstat(fd_data, &fs) == 0 && (fs.st_mode & S_IWOTH)) want |= S_IROTH | S_IWOTH;
+    int fds[2] = {fd_data, fd_lock};
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0 && fstat(fds[i], &fs) == 0 && fs.st_uid == geteuid() && (fs.st_mode & want) != want)
+            (void)fchmod(fds[i], (fs.st_mode & 07777) | want);
+}
+
+/* The mode of a workspace file this process creates in DFD: in a
+ * group-writable folder (a shared one) rw for the group (and for others
+ * in a world-writable one), forced; else 0666 less the umask. */
+static mode_t file_mode(int dfd, int *force)
+{
+    struct stat ds;
+    *force = 0;
+    if (fstat(dfd, &ds) != 0 || !(ds.st_mode & S_IWGRP)) return 0666;
+    *force = 1;
+    return (ds.st_mode & S_IWOTH) ? 0666 : 0660;
+}
+
+static int open_ws(zs_store **out, const char *dir, unsigned flags, const char *share)
 {
     *out = NULL;
     if (!dir || !*dir) return STORE_EINVAL;
@@ -335,46 +494,77 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     int create = (flags & STORE_CREATE) != 0;
     int created_data = 0;       /* this call made data.mdb: removed again on failure */
+    int made = 0;               /* this call made the folder: removed again on failure */
+    int dfd = -1, fd_data = -1, fd_lock = -1, force = 0, cr, created_lock = 0;
+    char pdir[STORE_PATH_MAX + 64] = "";
+    zs_store *st = NULL;
+    struct stat sb;
     if (create) {
         if (flags & STORE_RDONLY) return STORE_EINVAL;
-        if (store_impl_path_exists(data)) { store_impl_set_err("%s already holds data.mdb", dir); return STORE_EEXIST; }
-        int made = mkdir(dir, 0777) == 0;
+        if (lstat(data, &sb) == 0) { store_impl_set_err("%s already holds data.mdb", dir); return STORE_EEXIST; }
+        /* a shared folder starts private and is opened to the group by share_dir */
+        made = mkdir(dir, share ? 0700 : 0777) == 0;
         if (!made && errno != EEXIST) { int e = errno; store_impl_set_err("mkdir %s: %s", dir, strerror(e)); return e; }
-        struct stat sb;
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) { store_impl_set_err("%s exists and is not a directory", dir); return ENOTDIR; }
-        if (made) share_with_group_of_parent(dir);
-        /* Exclusive: of two creators at the same instant (two `zoosh init`)
-         * exactly one makes data.mdb; LMDB then initialises the empty file.
-         * The other hears it exists instead of opening the same environment
-         * and overwriting the first one's meta. */
-        int fd = open(data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            int e = errno;
-            if (e == EEXIST) { store_impl_set_err("%s already holds data.mdb", dir); return STORE_EEXIST; }
-            store_impl_set_err("create %s: %s", data, strerror(e));
-            return e;
-        }
-        close(fd);
-        created_data = 1;
     } else {
-        struct stat sb;
         int e = stat_ws(dir, dir, "no such directory", &sb);
         if (e) return e;
         if (!S_ISDIR(sb.st_mode)) { store_impl_set_err("%s: not a directory", dir); return STORE_ENOWS; }
         if ((e = stat_ws(data, dir, "no data.mdb", &sb)) != 0) return e;
-        if (!S_ISREG(sb.st_mode)) { store_impl_set_err("%s is not a regular file", data); return STORE_ECORRUPT; }
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 && errno == EACCES) dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);   /* x without r */
+    if (dfd < 0) {
+        int e = errno;
+        store_impl_set_err("%s: %s", dir, strerror(e));
+        rc = e == EACCES ? (create ? e : STORE_EREADONLY) : e;
+        goto fail;
+    }
+    if (share && (rc = share_dir(dir, dfd, share)) != 0) goto fail;
+    mode_t fmode = file_mode(dfd, &force);
+    /* Exclusive: of two creators at the same instant (two `zoosh init`)
+     * exactly one makes data.mdb; LMDB then initialises the empty file.
+     * The other hears it exists instead of opening the same environment
+     * and overwriting the first one's meta. */
+    rc = pin_file(dir, dfd, "data.mdb", create ? PIN_NEW : PIN_EXISTING, fmode, &fd_data, &cr);
+    created_data = cr;
+    if (!rc && fd_data < 0) rc = store_impl_lmdb_rc(errno ? errno : ENOENT, data);
+    if (rc) goto fail;
+    if (cr && force) (void)fchmod(fd_data, fmode);
+    if (!create) {
         /* LMDB would take an empty file for a new environment and write one
          * into it: here it is a workspace that lost its contents. */
-        if (sb.st_size == 0) { store_impl_set_err("%s is empty (0 bytes): the workspace lost its contents", data); return STORE_ECORRUPT; }
+        if (fstat(fd_data, &sb) == 0 && sb.st_size == 0) {
+            store_impl_set_err("%s is empty (0 bytes): the workspace lost its contents", data);
+            rc = STORE_ECORRUPT;
+            goto fail;
+        }
     }
-    zs_store *st = calloc(1, sizeof *st);
-    if (!st) { if (created_data) unlink(data); return ENOMEM; }
+    if ((rc = pin_file(dir, dfd, "lock.mdb", PIN_ANY, fmode, &fd_lock, &cr)) != 0) goto fail;
+    created_lock = cr;
+    if (cr && force) (void)fchmod(fd_lock, fmode);
+
+    st = calloc(1, sizeof *st);
+    if (!st) { rc = ENOMEM; goto fail; }
     pthread_rwlock_init(&st->resize, NULL);
+    st->fd_data = fd_data;
+    st->fd_lock = fd_lock;
+    fd_data = fd_lock = -1;     /* the store's now, closed after LMDB's */
     st->dir = strdup(dir);
     st->flags = flags;
     st->readonly = (flags & STORE_RDONLY) != 0;
     if (!st->readonly && !create && access(data, W_OK) != 0) st->readonly = 1;
     if (!st->dir) { rc = ENOMEM; goto fail; }
+    /* no lock.mdb to be had (none there, and no right to make one): a reader
+     * reads without LMDB's lock, as when lock.mdb is not writable */
+    int nolock = st->fd_lock < 0;
+    if (nolock && !st->readonly) {
+        store_impl_set_err("%s/lock.mdb: no permission to open or create it", dir);
+        rc = STORE_EREADONLY;
+        goto fail;
+    }
+    const char *envdir = pin_dir_make(pdir, sizeof pdir, st->fd_data, st->fd_lock) == 0 ? pdir : dir;
+    if (envdir == dir) pdir[0] = 0;
     int r = mdb_env_create(&st->env);
     if (r) { rc = store_impl_lmdb_rc(r, "mdb_env_create"); goto fail; }
     mdb_env_set_maxdbs(st->env, DB_N + 2);
@@ -385,7 +575,7 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
     unsigned ef = MDB_NOTLS;
     if (st->readonly) ef |= MDB_RDONLY;
     if (flags & STORE_NOSYNC) ef |= MDB_NOSYNC;
-    r = mdb_env_open(st->env, dir, ef, 0666);
+    r = nolock ? EACCES : mdb_env_open(st->env, envdir, ef, 0666);
     if (r == EACCES && st->readonly) {
         /* No write permission on lock.mdb either: read without the lock
          * table (readers then do not protect pages from concurrent writers;
@@ -394,36 +584,66 @@ int store_open(zs_store **out, const char *dir, unsigned flags)
         st->env = NULL;
         if ((r = mdb_env_create(&st->env)) == 0) {
             mdb_env_set_maxdbs(st->env, DB_N + 2);
-            r = mdb_env_open(st->env, dir, ef | MDB_NOLOCK, 0666);
+            r = mdb_env_open(st->env, envdir, ef | MDB_NOLOCK, 0666);
             st->lockless = r == 0;
         }
     }
+    if (pdir[0]) { pin_dir_remove(pdir); pdir[0] = 0; }
     if (r == MDB_INVALID || r == MDB_VERSION_MISMATCH) {
         store_impl_set_err("%s/data.mdb is not an LMDB file of this version (%s)", dir, mdb_strerror(r));
         rc = STORE_EFOREIGN;
         goto fail;
     }
     if (r) { rc = store_impl_lmdb_rc(r, "mdb_env_open"); goto fail; }
+    {
+        /* the file LMDB opened is the one checked (through /proc/self/fd it
+         * cannot be another; by name, a swap is caught here) */
+        int lfd = -1;
+        struct stat a, b;
+        if (mdb_env_get_fd(st->env, &lfd) || fstat(lfd, &a) || fstat(st->fd_data, &b) || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino) {
+            store_impl_set_err("%s was replaced while zoosh opened it", data);
+            rc = STORE_ECORRUPT;
+            goto fail;
+        }
+    }
     if (!create && (rc = store_impl_check_length(st, data)) != 0) goto fail;
     if (!st->readonly) {
         int dead = 0;
         mdb_reader_check(st->env, &dead);   /* slots left by killed processes pin old pages */
-        keep_group_writable(dir);
+        keep_shared(dfd, st->fd_data, st->fd_lock);
     }
     rc = open_dbs(st, create);
     if (rc) goto fail;
+    close(dfd);
     *out = st;
     return 0;
 fail:
+    if (pdir[0]) pin_dir_remove(pdir);
     store_close(st);
-    if (created_data) unlink(data);   /* a failed init leaves no half workspace to refuse the next */
+    if (fd_data >= 0) close(fd_data);
+    if (fd_lock >= 0) close(fd_lock);
+    /* a failed init leaves no half workspace to refuse the next */
+    if (created_data && dfd >= 0) unlinkat(dfd, "data.mdb", 0);
+    if (created_data && created_lock && dfd >= 0) unlinkat(dfd, "lock.mdb", 0);
+    if (dfd >= 0) close(dfd);
+    if (made) rmdir(dir);
     return rc;
+}
+
+int store_open(zs_store **out, const char *dir, unsigned flags) { return open_ws(out, dir, flags, NULL); }
+
+int store_create_shared(zs_store **out, const char *dir, const char *group)
+{
+    return open_ws(out, dir, STORE_CREATE, group && *group ? group : NULL);
 }
 
 void store_close(zs_store *st)
 {
     if (!st) return;
     if (st->env) mdb_env_close(st->env);
+    if (st->fd_data >= 0) close(st->fd_data);
+    if (st->fd_lock >= 0) close(st->fd_lock);
     pthread_rwlock_destroy(&st->resize);
     free(st->dir);
     free(st);

@@ -64,7 +64,22 @@ const char *store_strerror(int rc);
 /* The last LMDB / OS detail for this thread, e.g. "mdb_put: MDB_MAP_FULL" (static). */
 const char *store_last_error(void);
 
+/* Opens (STORE_CREATE: creates) the workspace in the folder DIR.  Its
+ * data.mdb and lock.mdb are opened without following a symlink and must be
+ * regular files with one link each (STORE_ECORRUPT, the reason in
+ * store_last_error, otherwise): what a group member planted in a shared
+ * folder is never written.  A new workspace respects the umask. */
 int  store_open(zs_store **out, const char *dir, unsigned flags);
+/* Creates the workspace DIR for the Unix group GROUP (a name or a number;
+ * the caller must be a member): the folder gets the group, set-group-id,
+ * the sticky bit and mode rwxrwx--- (rws-wT), its files rw for the group,
+ * whatever the umask.  NULL or "": store_open(STORE_CREATE). */
+int  store_create_shared(zs_store **out, const char *dir, const char *group);
+/* Creates the new file PATH (tmp != 0: PATH.<random>.tmp, its name copied
+ * into made) with O_CREAT|O_EXCL|O_NOFOLLOW, mode MODE less the umask:
+ * never a file or a symlink that was there.  The fd (read-write), or
+ * -errno. */
+int  store_file_new(const char *path, int tmp, unsigned mode, char *made, size_t len);
 void store_close(zs_store *st);          /* NULL is a no-op */
 int  store_sync(zs_store *st);           /* fsync now */
 const char *store_dir(const zs_store *st);

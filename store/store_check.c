@@ -324,14 +324,16 @@ int store_backup(zs_store *st, const char *dest_dir)
         store_impl_set_err("mkdir %s: %s", dest_dir, strerror(e));
         return e;
     }
-    /* written as data.mdb.partial and renamed when whole: a backup killed
-     * half-way leaves no data.mdb that looks like a workspace (and would
-     * block the next try), only a partial file the next try overwrites */
-    char part[STORE_PATH_MAX + 32];
-    snprintf(part, sizeof part, "%s/data.mdb.partial", dest_dir);
-    int fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    /* written as data.mdb.partial.<random>.tmp, a new file (O_EXCL|O_NOFOLLOW:
+     * never one or a link someone put there), and renamed when whole: a
+     * backup killed half-way leaves no data.mdb that looks like a workspace
+     * (and would block the next try) */
+    char part[STORE_PATH_MAX + 64], stem[STORE_PATH_MAX + 32];
+    snprintf(stem, sizeof stem, "%s/data.mdb.partial", dest_dir);
+    snprintf(part, sizeof part, "%s", stem);
+    int fd = store_file_new(stem, 1, 0666, part, sizeof part);
     if (fd < 0) {
-        int e = errno;
+        int e = -fd;
         store_impl_set_err("create %s: %s", part, strerror(e));
         if (made) rmdir(dest_dir);
         return e;

@@ -39,6 +39,7 @@ struct zs_store {
     int readonly;
     int lockless;               /* read-only without the lock table (no permission on lock.mdb) */
     pthread_rwlock_t resize;    /* readers: open transactions; writer: map resize */
+    int fd_data, fd_lock;       /* the files as store_open checked them (-1: none); closed after LMDB's */
 };
 
 struct zs_txn {

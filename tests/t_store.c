@@ -958,23 +958,32 @@ static void read_only_workspace_reads_but_refuses_writes(void)
              "(42 open, 43 not read-only, 44 write not refused, 45 reads)", WEXITSTATUS(status));
 }
 
-/* A workspace made in a group-writable (set-group-id) directory can be
- * written by another member of the group, whatever the creator's umask. */
+/* A workspace created for a group (store_create_shared, init --share) can
+ * be written by another member of the group, whatever the creator's umask;
+ * one created without it inside a group-writable (set-group-id) folder is
+ * not shared: the umask rules. */
 static void a_group_shares_a_workspace(void)
 {
     if (geteuid() != 0) zt_skip("needs root to play two users");
     chmod(".", 0755);
-    umask(022);
+    umask(077);
     ZT_CHECK(mkdir("team", 0775) == 0 && chown("team", 0, 12345) == 0 && chmod("team", 02775) == 0, "team dir");
-    zs_store *st = open_ws("team/ws", STORE_CREATE);
-    make_galaxies(st, 2);
+    zs_store *st = open_ws("team/private", STORE_CREATE);
     store_close(st);
     struct stat sb;
-    ZT_CHECK(stat("team/ws", &sb) == 0 && (sb.st_mode & S_IWGRP) && sb.st_gid == 12345, "ws dir mode %o gid %u",
+    ZT_CHECK(stat("team/private", &sb) == 0 && (sb.st_mode & 07777) == 02700, "an unshared ws in a group folder: mode %o",
+             (unsigned)sb.st_mode);
+    ZT_CHECK(stat("team/private/data.mdb", &sb) == 0 && (sb.st_mode & 0777) == 0600, "its data.mdb: mode %o",
+             (unsigned)sb.st_mode);
+    st = NULL;
+    ZT_CHECK(store_create_shared(&st, "team/ws", "12345") == 0, "store_create_shared: %s", store_last_error());
+    make_galaxies(st, 2);
+    store_close(st);
+    ZT_CHECK(stat("team/ws", &sb) == 0 && (sb.st_mode & 07777) == 03770 && sb.st_gid == 12345, "ws dir mode %o gid %u",
              (unsigned)sb.st_mode, (unsigned)sb.st_gid);
-    ZT_CHECK(stat("team/ws/data.mdb", &sb) == 0 && (sb.st_mode & S_IWGRP) && sb.st_gid == 12345,
+    ZT_CHECK(stat("team/ws/data.mdb", &sb) == 0 && (sb.st_mode & 0777) == 0660 && sb.st_gid == 12345,
              "data.mdb mode %o gid %u", (unsigned)sb.st_mode, (unsigned)sb.st_gid);
-    ZT_CHECK(stat("team/ws/lock.mdb", &sb) == 0 && (sb.st_mode & S_IWGRP), "lock.mdb mode %o", (unsigned)sb.st_mode);
+    ZT_CHECK(stat("team/ws/lock.mdb", &sb) == 0 && (sb.st_mode & 0777) == 0660, "lock.mdb mode %o", (unsigned)sb.st_mode);
     pid_t pid = fork();
     if (pid == 0) {
         gid_t g = 12345;
@@ -993,6 +1002,36 @@ static void a_group_shares_a_workspace(void)
              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     st = open_ws("team/ws", 0);
     ZT_CHECK(count_answers(st) == 1, "the member's answer is there");
+    store_close(st);
+}
+
+/* A planted symlink or hard link as lock.mdb or data.mdb is refused and
+ * the file it names is left as it was (LMDB would write its lock table
+ * over it, even for a read-only open). */
+static void planted_links_are_never_written(void)
+{
+    zs_store *st = open_ws("ws", STORE_CREATE);
+    store_close(st);
+    FILE *f = fopen("victim", "w");
+    ZT_CHECK(f && fputs("someone's notes\n", f) >= 0 && fclose(f) == 0, "victim");
+    const char *cases[][2] = {{"ws/lock.mdb", "sym"}, {"ws/lock.mdb", "hard"}, {"ws/data.mdb", "sym"}};
+    for (int i = 0; i < 3; i++) {
+        const char *name = cases[i][0];
+        ZT_CHECK(rename(name, "saved") == 0, "set %s aside", name);
+        int made = strcmp(cases[i][1], "sym") == 0 ? symlink("../victim", name) : link("victim", name);
+        ZT_CHECK(made == 0, "plant a %s link as %s", cases[i][1], name);
+        for (unsigned fl = 0; fl <= STORE_RDONLY; fl += STORE_RDONLY) {
+            st = NULL;
+            int rc = store_open(&st, "ws", fl);
+            ZT_CHECK(rc == STORE_ECORRUPT && !st, "%s link as %s (flags %u): rc %d", cases[i][1], name, fl, rc);
+            ZT_CHECK(strstr(store_last_error(), strchr(name, '/') + 1) != NULL, "the reason names the file: %s",
+                     store_last_error());
+        }
+        struct stat sb;
+        ZT_CHECK(stat("victim", &sb) == 0 && sb.st_size == 16, "the victim is untouched (%lld bytes)", (long long)sb.st_size);
+        ZT_CHECK(unlink(name) == 0 && rename("saved", name) == 0, "restore %s", name);
+    }
+    st = open_ws("ws", 0);
     store_close(st);
 }
 
@@ -1189,8 +1228,9 @@ const zt_case zt_suite_store[] = {
     {"a map grown by another process is adopted", a_map_grown_elsewhere_is_adopted, 0},
     {"four processes grow the map together from 64 KiB", processes_grow_the_map_together, 60},
     {"newer, foreign and missing workspaces are refused with their codes", newer_foreign_and_missing_are_refused, 0},
+    {"a planted symlink or hard link as lock.mdb or data.mdb is refused, its target untouched", planted_links_are_never_written, 0},
     {"a read-only workspace reads but refuses writes", read_only_workspace_reads_but_refuses_writes, 0},
-    {"a Unix group shares a workspace made in its set-group-id directory", a_group_shares_a_workspace, 0},
+    {"a Unix group shares a workspace made for it, and only then", a_group_shares_a_workspace, 0},
     {"a backup taken while another process appends opens and checks clean", backup_while_another_process_appends, 60},
     {"check reports damaged records and corrupt reads fail cleanly", check_reports_damaged_records, 0},
     {"a full disk rolls the transaction back", a_full_disk_rolls_back, 0},

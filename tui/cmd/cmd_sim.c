@@ -12,6 +12,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +163,10 @@ static void demo_mark(const char *ws, const char *step)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/" DEMO_STEPS, ws);
-    FILE *f = fopen(path, "a");
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);   /* never through a link */
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "a");
     if (f) { fprintf(f, "%s\n", step); fclose(f); }
+    else if (fd >= 0) close(fd);
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -193,12 +196,13 @@ static int demo_run(const char *what, cmd_fn fn, int argc, char **argv)
 static int demo_import_catalog(const char *src, const char *dst)
 {
     FILE *in = fopen(src, "r"), *out = NULL;
-    char *line = NULL;
+    core_outfile of = {0};
+    char *line = NULL, oerr[200];
     size_t cap = 0;
     int status = 1;
     if (!in) { fprintf(stderr, "zoosh demo: %s: %s\n", src, strerror(errno)); goto end; }
-    out = fopen(dst, "w");
-    if (!out) { fprintf(stderr, "zoosh demo: %s: %s\n", dst, strerror(errno)); goto end; }
+    if (core_out_open(&of, dst, oerr, sizeof oerr)) { fprintf(stderr, "zoosh demo: %s: %s\n", dst, oerr); goto end; }
+    out = of.f;
     ssize_t n;
     int first = 1;
     while ((n = getline(&line, &cap, in)) > 0) {
@@ -213,13 +217,13 @@ static int demo_import_catalog(const char *src, const char *dst)
             fwrite(line, 1, (size_t)n, out);
         }
     }
-    if (fclose(out)) { out = NULL; fprintf(stderr, "zoosh demo: %s: %s\n", dst, strerror(errno)); goto end; }
     out = NULL;
+    if (core_out_close(&of, 1, oerr, sizeof oerr)) { fprintf(stderr, "zoosh demo: %s: %s\n", dst, oerr); goto end; }
     status = 0;
 end:
     free(line);
     if (in) fclose(in);
-    if (out) fclose(out);
+    if (out) core_out_close(&of, 0, NULL, 0);
     return status;
 }
 

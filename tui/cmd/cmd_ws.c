@@ -1,7 +1,7 @@
 /*
  * cmd_ws.c - the workspace commands: init, stats, check, backup.
  *
- *   zoosh init WS [--schema NAME|FILE ...]   create a workspace
+ *   zoosh init WS [--schema NAME|FILE ...] [--share GROUP]   create a workspace
  *   zoosh stats WS                           counts per task and per user, progress
  *   zoosh check WS                           verify integrity (exit 3 when damaged)
  *   zoosh backup WS DEST                     consistent compacted copy
@@ -28,8 +28,12 @@
 
 static void init_usage(FILE *f)
 {
-    fprintf(f, "usage: zoosh init WS [--schema NAME|FILE ...]\n\n"
+    fprintf(f, "usage: zoosh init WS [--schema NAME|FILE ...] [--share GROUP]\n\n"
                "Creates the workspace directory WS (one LMDB environment).\n"
+               "  --share GROUP       for the Unix group GROUP (you must be a member): WS gets the\n"
+               "                      group, set-group-id and the sticky bit, mode rwxrws--T, its\n"
+               "                      files rw for the group whatever the umask; others get nothing.\n"
+               "                      Without it WS is private as your umask says (umask 077: yours only).\n"
                "  --schema NAME|FILE  enable a task: a built-in tree (gz-decals, gz2, gz2-kaggle,\n"
                "                      ring) or a schema file (format: docs/workspace.md, \"Schema files\"); repeat\n"
                "                      or separate with commas.  Default: gz-decals.  The 0-5\n"
@@ -55,11 +59,14 @@ int cmd_init(int argc, char **argv)
     memset(&c_tasks, 0, sizeof c_tasks);
     char err[4096];
     int status = 0, schema_given = 0;
-    static const struct option lo[] = {{"schema", required_argument, 0, 's'}, {0, 0, 0, 0}};
+    const char *share = NULL;   /* --share GROUP */
+    static const struct option lo[] = {{"schema", required_argument, 0, 's'}, {"share", required_argument, 0, 'S'},
+                                       {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
     while (!status && (c = cmd_getopt(argc, argv, ":s:", lo)) != -1) {
+        if (c == 'S') { share = optarg; continue; }
         if (c != 's') { status = cmd_bad_option("init", c, argv, optind); break; }
         char *list = xstrdup(optarg), *save = NULL;
         int any = 0;
@@ -80,7 +87,7 @@ int cmd_init(int argc, char **argv)
     if (!status) status = task_failed(core_workspace_tasks_finish(&c_tasks, schema_given, err, sizeof err), err);
     if (!status) {
         zs_store *st = NULL;
-        int rc = store_open(&st, ws, STORE_CREATE);
+        int rc = store_create_shared(&st, ws, share);
         if (rc == STORE_EEXIST) {
             /* also the loser of two inits at the same instant (store_open
              * creates data.mdb exclusively) */
@@ -98,6 +105,9 @@ int cmd_init(int argc, char **argv)
                 printf("created workspace %s with tasks:", ws);
                 for (int i = 0; i < c_tasks.n; i++) printf(" %s", c_tasks.s[i]->name);
                 printf("\n");
+                char access[512], warn[512];
+                core_workspace_access(ws, access, sizeof access, warn, sizeof warn);
+                printf("access: %s\n", tui_text_safe(access));
             }
             store_close(st);
         }
@@ -111,7 +121,9 @@ int cmd_init(int argc, char **argv)
 static void stats_usage(FILE *f)
 {
     fprintf(f, "usage: zoosh stats WS [--json]\n\n"
-               "Prints what the workspace holds: galaxies, thumbnails, feature sets (dimension,\n"
+               "Prints who can read and write the workspace (owner, group, others: from the\n"
+               "modes of the folder and its files; a warning for a folder others may write\n"
+               "without the sticky bit), then what it holds: galaxies, thumbnails, feature sets (dimension,\n"
                "provenance), prior columns, answers per task and per user, retractions,\n"
                "progress (galaxies with at least one answer / all, per task) and stored models.\n"
                "  --json   the same as one JSON object (names escaped, numbers as numbers)\n"
@@ -315,6 +327,10 @@ int cmd_stats(int argc, char **argv)
     printf("workspace   %s  (layout v%d, ", ws, s.layout);
     print_bytes((double)s.used);
     printf(" used%s%s)\n", s.created ? ", created " : "", tui_text_safe(s.created));
+    char access[512], warn[512];
+    core_workspace_access(ws, access, sizeof access, warn, sizeof warn);
+    printf("access      %s\n", tui_text_safe(access));
+    if (*warn) printf("  warning: %s\n", tui_text_safe(warn));
     printf("galaxies    %u\n", s.galaxies);
     printf("thumbnails  %u\n", s.thumbnails);
     if (s.have_featsets) {
