@@ -17,7 +17,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics sixel|blocks|none]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
-        "                      [--image-px N]\n"
+        "                      [--image-px N] [--blind | --no-blind]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel graphics where the terminal has them (else coloured half-block cells).\n"
@@ -34,9 +34,13 @@ static void usage(FILE *f)
         "  --image-px N     draw the image at most N pixels wide (default: fill the pane up\n"
         "                   to 512; 256 = the stored thumbnail 1:1, a quarter of the bytes\n"
         "                   to send over a slow link)\n"
+        "  --blind          hide the model's probabilities until each answer is given (the\n"
+        "                   default for trees of several questions; p shows / hides them)\n"
+        "  --no-blind       show them beside the answers (the default for one-question tasks)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
-        "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, v larger view,\n"
+        "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, arrows/hjkl pan,\n"
+        "[ ] black point, { } white point, r whole image, v larger view, p probabilities,\n"
         "? help, q quit.  Every answer is saved before the next galaxy is shown.\n"
         "Environment: NO_COLOR (no colours), ZOOSH_LOG=FILE (a log; nothing goes to stderr\n"
         "while the screen is up).\n");
@@ -92,6 +96,8 @@ int cmd_label(int argc, char **argv)
         } else if (strcmp(a, "--image-px") == 0) {
             if (parse_int(v, 16, 4096, &o.image_px)) { fprintf(stderr, "zoosh label: --image-px: '%s' is not 16..4096 pixels\n", v); return EXIT_USAGE; }
             i++;
+        } else if (strcmp(a, "--blind") == 0 || strcmp(a, "--no-blind") == 0) {
+            o.blind = a[2] == 'b' ? 1 : -1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "zoosh label: unknown option '%s' (zoosh label --help)\n", a);
             return EXIT_USAGE;

@@ -19,6 +19,8 @@ typedef struct {
     int retrain_every;          /* answers between background retrains (0 = never, < 0: 10) */
     int retrain_secs;           /* or this many seconds with new answers (<= 0: 300) */
     int image_px;               /* largest image side in pixels (0 = fill the pane) */
+    int blind;                  /* the model's probabilities: 0 by task (hidden for trees of
+                                 * several questions), 1 hidden (--blind), -1 shown (--no-blind) */
 } tui_label_opts;
 
 /* Runs the labeler until the user quits or a signal ends it; returns the
