@@ -376,13 +376,8 @@ static int help_entries(ui *u, help_entry *e)
 
 /* Places the entries in ncol columns of colw and rows rows a page; returns
  * the pages needed (0 when a column is too narrow for the text). */
-static int help_pack(help_entry *e, int n, int ncol, int colw, int rows, int *keyw)
+static int help_pack_kw(help_entry *e, int n, int ncol, int kw, int hw, int rows)
 {
-    int kw = 0;
-    for (int i = 0; i < n; i++) { int l = (int)strlen(e[i].keys); if (l > kw) kw = l; }
-    if (kw > colw * 2 / 5) kw = colw * 2 / 5;
-    int hw = colw - kw - 3;     /* a space between keys and text, two between columns */
-    if (kw < 6 || hw < 12) return 0;
     int page = 0, col = 0, row = 0;
     for (int i = 0; i < n; i++) {
         int hk = wrap(0, 0, kw, 1 << 20, e[i].keys, 0), hh = wrap(0, 0, hw, 1 << 20, e[i].help, 0);
@@ -394,15 +389,48 @@ static int help_pack(help_entry *e, int n, int ncol, int colw, int rows, int *ke
         e[i].row = row;
         row += e[i].h;
     }
-    *keyw = kw;
     return page + 1;
+}
+
+/* Places the entries in ncol columns of colw and rows rows a page, with the
+ * key column's width that needs the fewest pages, then the fewest rows (at
+ * least the longest key name, so none is broken, where the column allows);
+ * returns the pages needed (0 when a column is too narrow for the text). */
+static int help_pack(help_entry *e, int n, int ncol, int colw, int rows, int *keyw)
+{
+    int longest = 0, word = 6;
+    for (int i = 0; i < n; i++) {
+        int l = (int)strlen(e[i].keys);
+        if (l > longest) longest = l;
+        for (const char *p = e[i].keys; *p; ) {
+            int wl = (int)strcspn(p, " ");
+            if (wl > word) word = wl;
+            p += wl + (p[wl] == ' ');
+        }
+    }
+    int kmax = longest < colw * 2 / 5 ? longest : colw * 2 / 5, kmin = word < kmax ? word : kmax;
+    int best = 0, best_rows = 0, best_kw = 0;
+    for (int kw = kmin; kw <= kmax; kw++) {
+        int hw = colw - kw - 3;         /* a space between keys and text, two between columns */
+        if (hw < 12) break;
+        int pages = help_pack_kw(e, n, ncol, kw, hw, rows), used = 0;
+        for (int i = 0; i < n; i++) used += e[i].h;
+        if (pages > 0 && (best == 0 || pages < best || (pages == best && used < best_rows))) {
+            best = pages;
+            best_rows = used;
+            best_kw = kw;
+        }
+    }
+    if (best == 0) return 0;
+    *keyw = best_kw;
+    return help_pack_kw(e, n, ncol, best_kw, colw - best_kw - 3, rows);
 }
 
 static void draw_help(ui *u)
 {
     help_entry e[HELP_MAX];
     int n = help_entries(u, e);
-    int rows = LINES - 3;                   /* rows 2 .. LINES-2; the last line says how to remap */
+    int rows = LINES - 2;                   /* rows 1 .. LINES-2; the last line says how to remap */
     /* the fewest pages, then the fewest (widest) columns */
     int best = 0, best_pages = 0, keyw = 0;
     for (int ncol = 1; ncol <= 6; ncol++) {
@@ -429,7 +457,7 @@ static void draw_help(ui *u)
     int hw = colw - keyw - 3;
     for (int i = 0; i < n; i++) {
         if (e[i].page != u->help_page) continue;
-        int x = 1 + e[i].col * colw, y = 2 + e[i].row, max_y = y + e[i].h - 1;
+        int x = 1 + e[i].col * colw, y = 1 + e[i].row, max_y = y + e[i].h - 1;
         attron(A_BOLD);
         wrap(y, x, keyw, max_y, e[i].keys, 1);
         attroff(A_BOLD);
