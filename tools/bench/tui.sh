@@ -10,6 +10,11 @@
 #   - reading one stored thumbnail as the labeler does (core_thumb_get: a JPEG
 #     decoded, a raw one copied) and its stored bytes.  THUMBS=raw imports
 #     with --thumbs raw (default: zoosh's default, JPEG).
+#   - the same at the default size (496 px pane), the image drawn from the
+#     galaxy's original 424 px PNG (decoded, resampled once and encoded ahead,
+#     between keys); the original's decode + draw per galaxy from the log;
+#   - `+` (zoom in) -> image, drawn and encoded on the key (no prefetch can
+#     know the view), keys "+-2" cycled so each `+` is a new galaxy's zoom.
 # Rows as tools/bench.sh wants.  Env: N (150 answers, at most 199), PAUSE (0.05 s between
 # an image and the next key: a person looks first; the labeler prepares the
 # next images meanwhile).
@@ -41,7 +46,11 @@ hits=$(grep -c 'prefetched' "$tmp/label.log" || true)
 shown=$(grep -c '^image ' "$tmp/label.log" || true)
 n_img=$(wc -l <"$tmp/lat.txt")
 # the default size in a 100x40 terminal of 8x17 cells: the pane is 496 px
-"$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws2" "$((N / 2))" "$PAUSE" 0 >"$tmp/lat_fill.txt"
+ZOOSH_LOG="$tmp/fill.log" "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws2" "$((N / 2))" "$PAUSE" 0 >"$tmp/lat_fill.txt"
+grep -o 'original 424x424 (3 bands) decoded in [0-9.]*' "$tmp/fill.log" | awk '{print $NF}' >"$tmp/decode.txt" || true
+./zoosh init "$tmp/ws3" --schema ring >/dev/null
+./zoosh import "$tmp/ws3" "$CAT" --threads 2 "${TH[@]}" >/dev/null
+"$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws3" "$((N / 2))" "$PAUSE" 0 "+-2" >"$tmp/lat_zoom.txt"
 mkdir "$tmp/th"
 "$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th" >"$tmp/get.txt"
 # zoosh bytes for galaxies 1..n_img (catalog order: gid k is the k-th image)
@@ -51,7 +60,7 @@ for k in $(seq 1 "$n_img"); do
     b=$(img2sixel -p 256 "$tmp/th/thumb_$k.png" | wc -c)
     pb=$((pb + b))
 done
-"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" "$tmp/lat_fill.txt" "$tmp/inapp.txt" "$tmp/get.txt" <<'PYEOF'
+"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" "$tmp/lat_fill.txt" "$tmp/inapp.txt" "$tmp/get.txt" "$tmp/decode.txt" "$tmp/lat_zoom.txt" <<'PYEOF'
 import sys, os
 lat = [float(l.split()[0]) for l in open(sys.argv[1]) if float(l.split()[0]) >= 0]
 zb, pb, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -71,11 +80,20 @@ print("label: next image prepared ahead (prefetch hits)\t%d of %d\t-\t-\t-\t-" %
 print("label: sixel bytes per 256x256 galaxy (%d galaxies)\t%.0f\timg2sixel -p 256\t%.0f\t%.2f\tbytes <= peer (ratio >= 1)"
       % (n, zb / n, pb / n, (pb / n) / (zb / n)))
 fill = [l.split() for l in open(sys.argv[9])]
-fl = sorted(float(a) for a, b in fill if float(a) >= 0)
-fb = [int(b) for a, b in fill]
+fl = sorted(float(f[0]) for f in fill if float(f[0]) >= 0)
+fb = [int(f[1]) for f in fill]
 print("label: key -> next 496x496 sixel (default pane, 100x40 xterm), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-"
       % (q(fl, 0.5), q(fl, 0.99)))
 print("label: sixel bytes per 496x496 galaxy (default pane)\t%.0f\t-\t-\t-\t-" % (sum(fb) / len(fb)))
+dec = sorted(float(l) for l in open(sys.argv[12]) if l.strip())
+print("label: original 424 px PNG decoded to values (prefetch, between keys), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-" % (q(dec, 0.5), q(dec, 0.99)))
+zl = [l.split() for l in open(sys.argv[13])]
+zin = sorted(float(f[0]) for f in zl if f[2] == "+")
+zans = sorted(float(f[0]) for f in zl if f[2] == "2")
+print("label: key + (zoom, drawn from the original and encoded on the key) -> 496x496 sixel, p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t< 20"
+      % (q(zin, 0.5), q(zin, 0.99)))
+print("label: answer -> next 496x496 sixel at zoom 1 (prefetched in that view), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t< 20"
+      % (q(zans, 0.5), q(zans, 0.99)))
 g = open(sys.argv[11]).read().split()
 print("label: reading a stored thumbnail (%s, %s bytes) as RGB, per galaxy (ms)\t%.4f\t-\t-\t-\t-" % (g[3], g[5], float(g[1])))
 PYEOF
