@@ -514,23 +514,32 @@ static void draw_grid_images(ui *u)
 
 static void draw_order(ui *u)
 {
-    int x = u->text_x, w = COLS - x - 1;
+    int x = u->text_x, w = COLS - x - 1, max_y = LINES - 4;
     attron(A_BOLD);
-    put_clip(1, x, w, "Queue order (Enter or digit chooses, Esc back):");
+    int y0 = put_wrapped(1, x, w, max_y, "Queue order (Enter or digit chooses, Esc back):") + 1;
     attroff(A_BOLD);
     int n = label_menu_n();
-    for (int i = 0; i < n && 3 + i < LINES - 3; i++) {
+    /* each order's help whole, wrapped under its name, when the rows allow;
+     * else one row each, cut at the pane's edge */
+    int need = 0;
+    for (int i = 0; i < n; i++) need += 1 + wrap(0, 0, w - 5, 1 << 20, core_order_help((core_order)label_menu_order(i)), 0);
+    int wrapped = y0 + need <= max_y + 1;
+    int y = y0;
+    for (int i = 0; i < n && y <= max_y; i++) {
         int ord = label_menu_order(i);
         char line[160];
-        /* "(now)" before the help, which the pane may cut */
-        snprintf(line, sizeof line, " %d  %-9s %-5s  %s", i + 1, core_order_name((core_order)ord),
-                 ord == u->order ? "(now)" : "", core_order_help((core_order)ord));
+        if (wrapped)
+            snprintf(line, sizeof line, " %d  %s%s", i + 1, core_order_name((core_order)ord), ord == u->order ? "  (now)" : "");
+        else   /* "(now)" before the help, which the pane may cut */
+            snprintf(line, sizeof line, " %d  %-9s %-5s  %s", i + 1, core_order_name((core_order)ord),
+                     ord == u->order ? "(now)" : "", core_order_help((core_order)ord));
         if (i == u->order_sel) attron(A_REVERSE);
-        put_clip(3 + i, x, w, line);
+        put_clip(y++, x, w, line);
         if (i == u->order_sel) attroff(A_REVERSE);
+        if (wrapped) y = put_wrapped(y, x + 5, w - 5, max_y, core_order_help((core_order)ord));
     }
-    if (!u->tr)
-        put_clip(4 + n, x, w, "(no background trainer: only catalog order)");
+    if (!u->tr && y + 1 <= max_y + 1)
+        put_clip(y + 1 <= max_y ? y + 1 : y, x, w, "(no background trainer: only catalog order)");
 }
 
 void label_draw(ui *u)
