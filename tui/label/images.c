@@ -167,7 +167,8 @@ void label_image_put(ui *u, img_entry *e, int y, int x)
 
 /* One prefetch step: prepare the first of the next galaxies not cached yet,
  * in the view a new galaxy starts in (centred: the pan is the shown
- * galaxy's).  Returns 1 when it did some work. */
+ * galaxy's); then the shown galaxy one zoom step in, the likeliest next
+ * view.  Returns 1 when it did some work. */
 int label_prefetch_one(ui *u)
 {
     if (!tui_gfx_images(u->gfx) || u->box_px_w <= 0 || u->mode == MODE_GRID) return 0;
@@ -182,6 +183,13 @@ int label_prefetch_one(ui *u)
         if (i > 0) u->view.pan_x = u->view.pan_y = 0;
         if (!label_image_cached(u, next[i], u->box_px_w, u->box_px_h)) {
             image_get(u, next[i], u->box_px_w, u->box_px_h, 0);
+            did = 1;
+        }
+    }
+    if (!did && cur && u->view.zoom < CORE_ZOOM_MAX) {
+        core_view_zoom(&u->view, 1);
+        if (!label_image_cached(u, cur, u->box_px_w, u->box_px_h)) {
+            image_get(u, cur, u->box_px_w, u->box_px_h, 0);
             did = 1;
         }
     }
