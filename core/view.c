@@ -44,6 +44,17 @@ int core_view_src_rgb(const uint8_t *rgb, int w, int h, core_view_src *out)
     return 0;
 }
 
+/* Refuses a size past what the labeler keeps in memory (the decoders' own
+ * bounds are for whole catalogs): 1 when w x h may be drawn. */
+static int side_ok(long w, long h, char *err, size_t errlen)
+{
+    if (w <= CORE_VIEW_MAX_SIDE && h <= CORE_VIEW_MAX_SIDE) return 1;
+    core_set_err(err, errlen, "%ldx%ld pixels, more than the labeler draws (%d a side)", w, h, CORE_VIEW_MAX_SIDE);
+    return 0;
+}
+
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
 int core_view_src_load(const char *path, core_view_src *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -51,9 +62,15 @@ int core_view_src_load(const char *path, core_view_src *out, char *err, size_t e
     uint8_t *buf = core_image_read_file(path, &n, err, errlen);
     if (!buf) return -1;
     int rc = -1;
-    if (n >= 9 && memcmp(buf, "SIMPLE  =", 9) == 0) {
+    if (n > CORE_VIEW_MAX_FILE) {
+        core_set_err(err, errlen, "%zu bytes, more than the labeler reads (%d MiB)", n, CORE_VIEW_MAX_FILE >> 20);
+    } else if (n >= 24 && memcmp(buf, "\x89PNG", 4) == 0 && !side_ok(be32(buf + 16), be32(buf + 20), err, errlen)) {
+        /* the PNG's IHDR said so before any decoding */
+    } else if (n >= 9 && memcmp(buf, "SIMPLE  =", 9) == 0) {
         core_fits_values fv;
-        if (core_fits_decode_values(buf, n, &fv, err, errlen) == 0) {
+        if (core_fits_decode_values(buf, n, &fv, err, errlen) == 0 && !side_ok(fv.w, fv.h, err, errlen)) {
+            free(fv.v);
+        } else if (fv.v) {
             *out = (core_view_src){.w = fv.w, .h = fv.h, .nb = fv.nb, .v = fv.v, .lo = fv.lo, .hi = fv.hi,
                                    .stretch = CORE_STRETCH_ASINH};
             rc = 0;
@@ -61,7 +78,7 @@ int core_view_src_load(const char *path, core_view_src *out, char *err, size_t e
     } else {
         core_image im;
         if (core_image_load_mem(buf, n, &im, err, errlen) == 0) {
-            rc = core_view_src_rgb(im.px, im.w, im.h, out);
+            if (side_ok(im.w, im.h, err, errlen)) rc = core_view_src_rgb(im.px, im.w, im.h, out);
             core_image_free(&im);
         }
     }

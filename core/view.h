@@ -22,7 +22,9 @@ enum {
     CORE_STRETCH_LINEAR = 1, CORE_STRETCH_ASINH = 2, CORE_STRETCH_LOG = 3, CORE_STRETCH__N = 4
 };
 #define CORE_ZOOM_MAX 6
-#define CORE_VIEW_LEVEL_STEP 0.05   /* a black / white point key moves by this much of the range */
+#define CORE_VIEW_LEVEL_STEP 0.05
+#define CORE_VIEW_MAX_SIDE 4096         /* originals larger than this are left to their thumbnail */
+#define CORE_VIEW_MAX_FILE (256 << 20)  /* bytes */   /* a black / white point key moves by this much of the range */
 
 /* All zero is the whole image in the file's stretch at its default black
  * and white points. */
@@ -43,8 +45,10 @@ typedef struct {
 } core_view_src;
 
 /* The original image file at path (PNG, JPEG or FITS, by content), read as
- * core_image_read_file does (no symbolic link followed, regular files only).
- * 0, or -1 with the reason in err (out zeroed). */
+ * core_image_read_file does (no symbolic link followed, regular files only),
+ * at most CORE_VIEW_MAX_FILE bytes and CORE_VIEW_MAX_SIDE pixels a side (a
+ * PNG's header is checked before decoding).  0, or -1 with the reason in
+ * err (out zeroed). */
 int  core_view_src_load(const char *path, core_view_src *out, char *err, size_t errlen);
 /* From RGB8 pixels (h, w, 3), e.g. a stored thumbnail.  0 or -1. */
 int  core_view_src_rgb(const uint8_t *rgb, int w, int h, core_view_src *out);

@@ -3,8 +3,8 @@
  * the naive reference over zooms, pans, stretches and black / white
  * points, on 8-bit and FITS float sources; zoom 3 of a real 424 px DECaLS
  * cutout shows its own pixels (not a thumbnail's); pan and level keys stay
- * in range; the original file is read without following a symbolic link
- * and a FIFO in its place is refused without blocking.
+ * in range; the original file is read without following a symbolic link,
+ * a FIFO in its place is refused without blocking, and its size is bounded.
  */
 #include <fitsio.h>
 #include <math.h>
@@ -298,6 +298,14 @@ static void the_original_is_read_safely(void)
     ZT_CHECK(core_view_src_load("none.png", &s, err, sizeof err) == -1 && strstr(err, "No such file"), "%s", err);
     ZT_OK(core_view_src_load(ring_png(), &s, err, sizeof err));
     core_view_src_free(&s);
+    /* wider than the labeler draws: refused from the PNG header (the thumbnail stands in) */
+    core_image wide = {0};
+    ZT_OK(core_image_alloc(&wide, CORE_VIEW_MAX_SIDE + 1, 2));
+    memset(wide.px, 90, (size_t)wide.w * 2 * 3);
+    ZT_OK(core_image_save_png("wide.png", &wide, err, sizeof err));
+    core_image_free(&wide);
+    ZT_CHECK(core_view_src_load("wide.png", &s, err, sizeof err) == -1 && strstr(err, "more than the labeler draws"),
+             "%s", err);
 }
 
 const zt_case zt_suite_view[] = {
@@ -307,6 +315,7 @@ const zt_case zt_suite_view[] = {
     {"zoom 3 of a 424 px DECaLS ring is its own centre crop, not the thumbnail's", zoom_three_shows_the_originals_pixels, 0},
     {"pan and black / white points stay in range; a pan step is a quarter of the view", pan_and_levels_stay_in_range, 0},
     {"a FITS cube's values are kept as floats, north up, z g r as R G B", fits_values_are_kept_as_floats, 0},
-    {"the original file: no symbolic link followed, a FIFO refused without blocking", the_original_is_read_safely, 0},
+    {"the original file: no symbolic link followed, a FIFO refused without blocking, size bounded",
+     the_original_is_read_safely, 0},
     {0, 0, 0},
 };
