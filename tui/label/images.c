@@ -21,6 +21,8 @@
 #include "core/util.h"
 #include "tui/label/ui.h"
 
+#define ZOOM_AHEAD_S 0.25
+
 /* FNV-1a over the fields that change the pixels. */
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
@@ -167,8 +169,8 @@ void label_image_put(ui *u, img_entry *e, int y, int x)
 
 /* One prefetch step: prepare the first of the next galaxies not cached yet,
  * in the view a new galaxy starts in (centred: the pan is the shown
- * galaxy's); then the shown galaxy one zoom step in, the likeliest next
- * view.  Returns 1 when it did some work. */
+ * galaxy's); then, ZOOM_AHEAD_S after the last key, the shown galaxy one
+ * zoom step in, the likeliest next view.  Returns 1 when it did some work. */
 int label_prefetch_one(ui *u)
 {
     if (!tui_gfx_images(u->gfx) || u->box_px_w <= 0 || u->mode == MODE_GRID) return 0;
@@ -186,7 +188,9 @@ int label_prefetch_one(ui *u)
             did = 1;
         }
     }
-    if (!did && cur && u->view.zoom < CORE_ZOOM_MAX) {
+    /* the zoom step only once the galaxy has been looked at a moment: a
+     * volunteer answering fast never waits behind it */
+    if (!did && cur && u->view.zoom < CORE_ZOOM_MAX && core_mono_s() - u->t_key > ZOOM_AHEAD_S) {
         core_view_zoom(&u->view, 1);
         if (!label_image_cached(u, cur, u->box_px_w, u->box_px_h)) {
             image_get(u, cur, u->box_px_w, u->box_px_h, 0);
