@@ -39,6 +39,7 @@ TH=()
 ./zoosh import "$tmp/ws2" "$CAT" --threads 2 "${TH[@]}" >/dev/null
 [ "$N" -le 199 ] || N=199                                  # the ring set has 200 galaxies
 bench_cc "$tmp/tui_thumbs" tools/bench/tui_thumbs.c
+bench_cc "$tmp/view_bench" tools/bench/view_bench.c
 ZOOSH_LOG="$tmp/label.log" "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws" "$N" "$PAUSE" >"$tmp/lat.txt"
 grep -o 'commit [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/commit.txt" || true
 grep -o 'prefetched, [0-9.]*' "$tmp/label.log" | cut -d' ' -f2 >"$tmp/write.txt" || true
@@ -54,6 +55,7 @@ grep -o 'original 424x424 (3 bands) decoded in [0-9.]*' "$tmp/fill.log" | awk '{
 "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws3" "$((N / 2))" "$ZPAUSE" 0 "+-2" >"$tmp/lat_zoom.txt"
 mkdir "$tmp/th"
 "$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th" >"$tmp/get.txt"
+"$tmp/view_bench" "$tmp/ws" 200 >"$tmp/view.txt"
 # zoosh bytes for galaxies 1..n_img (catalog order: gid k is the k-th image)
 zb=$(awk '{s += $2} END {print s}' "$tmp/lat.txt")
 pb=0
@@ -61,7 +63,7 @@ for k in $(seq 1 "$n_img"); do
     b=$(img2sixel -p 256 "$tmp/th/thumb_$k.png" | wc -c)
     pb=$((pb + b))
 done
-"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" "$tmp/lat_fill.txt" "$tmp/inapp.txt" "$tmp/get.txt" "$tmp/decode.txt" "$tmp/lat_zoom.txt" <<'PYEOF'
+"$PY" - "$tmp/lat.txt" "$zb" "$pb" "$n_img" "$tmp/commit.txt" "$tmp/write.txt" "$hits" "$shown" "$tmp/lat_fill.txt" "$tmp/inapp.txt" "$tmp/get.txt" "$tmp/decode.txt" "$tmp/lat_zoom.txt" "$tmp/view.txt" <<'PYEOF'
 import sys, os
 lat = [float(l.split()[0]) for l in open(sys.argv[1]) if float(l.split()[0]) >= 0]
 zb, pb, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -88,6 +90,10 @@ print("label: key -> next 496x496 sixel (default pane, 100x40 xterm), p50 / p99 
 print("label: sixel bytes per 496x496 galaxy (default pane)\t%.0f\t-\t-\t-\t-" % (sum(fb) / len(fb)))
 dec = sorted(float(l) for l in open(sys.argv[12]) if l.strip())
 print("label: original 424 px PNG decoded to values (prefetch, between keys), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t-" % (q(dec, 0.5), q(dec, 0.99)))
+v = open(sys.argv[14]).read().split()
+print("label: the original read + decoded to values, no terminal (200 galaxies), p50 / p99 (ms)\t%s / %s\t-\t-\t-\t-" % (v[1], v[2]))
+print("label: drawn into the 496 px pane at zoom 0 / zoom 3, p50 (p99) (ms)\t%s (%s) / %s (%s)\t-\t-\t-\t-" % (v[4], v[5], v[7], v[8]))
+print("label: before: the stored thumbnail read + drawn at 496 px, p50 / p99 (ms)\t%s / %s\t-\t-\t-\t-" % (v[10], v[11]))
 zl = [l.split() for l in open(sys.argv[13])]
 zin = sorted(float(f[0]) for f in zl if f[2] == "+")
 zans = sorted(float(f[0]) for f in zl if f[2] == "2")
