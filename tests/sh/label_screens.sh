@@ -63,6 +63,15 @@ for size in 80x24 200x50; do
 done
 tm send-keys -t z x
 expect "any key leaves the help" wait_for "Does the galaxy have a ring?" 5
+# a window too small for one page: pages, any key the next, Esc back
+start 50 12 ws_ring --task ring
+wait_for "Does the galaxy have a ring?" 8
+tm send-keys -t z '?'
+expect "at 50x12 the help has pages" wait_for "keys, page 1 of 3" 5
+tm send-keys -t z x
+expect "any key shows the next page" wait_for "keys, page 2 of 3" 5
+tm send-keys -t z Escape
+expect "Esc goes back" wait_for "Does the galaxy have a ring?" 5
 
 # ---- blind
 start 100 30 ws_gz-decals --task gz-decals

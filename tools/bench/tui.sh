@@ -14,7 +14,7 @@
 #     galaxy's original 424 px PNG (decoded, resampled once and encoded ahead,
 #     between keys); the original's decode + draw per galaxy from the log;
 #   - `+` (zoom in) -> image, keys "+-2" cycled so each `+` is a new galaxy's
-#     zoom, ZPAUSE (0.3 s) between an image and the next key: the labeler
+#     zoom, ZPAUSE (0.6 s) between an image and the next key: the labeler
 #     prepares the shown galaxy one zoom step in after the next galaxies.
 # Rows as tools/bench.sh wants.  Env: N (150 answers, at most 199), PAUSE (0.05 s between
 # an image and the next key: a person looks first; the labeler prepares the
@@ -22,7 +22,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 PY=${PY:-/usr/bin/python3}
-N=${N:-150} PAUSE=${PAUSE:-0.05} ZPAUSE=${ZPAUSE:-0.3}
+N=${N:-150} PAUSE=${PAUSE:-0.05} ZPAUSE=${ZPAUSE:-0.6}
 SHARED=${SHARED:-$(cd .. && pwd)/shared/data}
 CAT=$SHARED/decals_rings/catalog.csv
 tmp=$(mktemp -d)
@@ -52,7 +52,7 @@ ZOOSH_LOG="$tmp/fill.log" "$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws2" "
 grep -o 'original 424x424 (3 bands) decoded in [0-9.]*' "$tmp/fill.log" | awk '{print $NF}' >"$tmp/decode.txt" || true
 ./zoosh init "$tmp/ws3" --schema ring >/dev/null
 ./zoosh import "$tmp/ws3" "$CAT" --threads 2 "${TH[@]}" >/dev/null
-"$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws3" "$((N / 2))" "$ZPAUSE" 0 "+-2" >"$tmp/lat_zoom.txt"
+"$PY" tools/bench/tui_pty.py "$PWD/zoosh" "$tmp/ws3" "$((N / 3))" "$ZPAUSE" 0 "+-2" >"$tmp/lat_zoom.txt"
 mkdir "$tmp/th"
 "$tmp/tui_thumbs" "$tmp/ws" "$n_img" "$tmp/th" >"$tmp/get.txt"
 "$tmp/view_bench" "$tmp/ws" 200 >"$tmp/view.txt"
@@ -97,7 +97,7 @@ print("label: before: the stored thumbnail read + drawn at 496 px, p50 / p99 (ms
 zl = [l.split() for l in open(sys.argv[13])]
 zin = sorted(float(f[0]) for f in zl if f[2] == "+")
 zans = sorted(float(f[0]) for f in zl if f[2] == "2")
-print("label: key + (zoom, 0.3 s after the image) -> 496x496 sixel from the original, p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t< 20"
+print("label: key + (zoom, 0.6 s after the image) -> 496x496 sixel from the original, p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t< 20"
       % (q(zin, 0.5), q(zin, 0.99)))
 print("label: answer -> next 496x496 sixel at zoom 1 (prefetched in that view), p50 / p99 (ms)\t%.2f / %.2f\t-\t-\t-\t< 20"
       % (q(zans, 0.5), q(zans, 0.99)))

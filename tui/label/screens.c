@@ -448,7 +448,7 @@ static void draw_help(ui *u)
     if (u->help_page >= best_pages) u->help_page = 0;
     char title[96];
     if (best_pages > 1)
-        snprintf(title, sizeof title, " zoosh label: keys, page %d of %d (any key: next, Esc back)", u->help_page + 1, best_pages);
+        snprintf(title, sizeof title, " keys, page %d of %d (any key: next; Esc: back)", u->help_page + 1, best_pages);
     else
         snprintf(title, sizeof title, " zoosh label: keys (any key returns)");
     attron(A_BOLD);
@@ -463,7 +463,7 @@ static void draw_help(ui *u)
         attroff(A_BOLD);
         wrap(y, x + keyw + 1, hw, max_y, e[i].help, 1);
     }
-    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: lines like \"undo x\" or \"unbind q\"");
+    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: \"undo x\", \"unbind q\"");
 }
 
 static void grid_layout(ui *u)
