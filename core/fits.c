@@ -11,6 +11,9 @@
  * percentile, y = asinh(Q x) / asinh(Q) with x = (v - lo) / (hi - lo)
  * clamped to [0, 1] and Q = 10.  NaNs become black.
  *
+ * core_fits_decode_values keeps the values themselves (floats, NaN where blank)
+ * with that display range, for the labeler's own stretches (core/view.h).
+ *
  * DESIGN (threads): cfitsio's reentrancy depends on how it was built, so
  * decoding is serialised by fits_lock.
  */
@@ -61,14 +64,18 @@ static uint8_t asinh_byte(double v, double lo, double scale, double norm)
     return (uint8_t)(b < 0 ? 0 : b > 255 ? 255 : b);
 }
 
-static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
+/* Reads the first 2-D image (or 1- / 3-plane cube) of a FITS file in
+ * memory: *v (planes, h, w) doubles in FITS order (row 1 = bottom),
+ * malloc'ed; NaN for blank values.  0, or -1 with a reason in err. */
+static int read_fits_locked(const uint8_t *buf, size_t len, double **vout, long *wout, long *hout, int *pout,
+                            char *err, size_t errlen)
 {
     int status = 0, ok = 0;
     fitsfile *f = NULL;
     double *v = NULL;
     /* cfitsio wants a reallocatable buffer; READONLY never reallocates it. */
     void *mem = (void *)buf;
-    size_t memlen = (len + 2879) / 2880 * 2880;   /* load_fits pads buf to whole records */
+    size_t memlen = (len + 2879) / 2880 * 2880;   /* core_fits_decode pads buf to whole records */
     if (fits_open_memfile(&f, "mem.fits", READONLY, &mem, &memlen, 0, NULL, &status)) {
         char m[FLEN_STATUS];
         fits_get_errstatus(status, m);
@@ -127,11 +134,35 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
         core_set_err(err, errlen, "corrupt or truncated FITS data: %s", m);
         goto end;
     }
-    double lo = 0, hi = 1;
-    if (!percentiles(v, np * (size_t)planes, 0.5, 0.995, &lo, &hi)) { lo = 0; hi = 1; }
-    if (!(hi > lo)) hi = lo + 1;
+    ok = 1;
+end:
+    if (f) { int st2 = 0; fits_close_file(f, &st2); }
+    if (!ok) { free(v); return -1; }
+    *vout = v;
+    *wout = w;
+    *hout = h;
+    *pout = planes;
+    return 0;
+}
+
+/* The display range of v (n values): the median and the 99.5th percentile. */
+static void display_range(const double *v, size_t n, double *lo, double *hi)
+{
+    if (!percentiles(v, n, 0.5, 0.995, lo, hi)) { *lo = 0; *hi = 1; }
+    if (!(*hi > *lo)) *hi = *lo + 1;
+}
+
+static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
+{
+    double *v = NULL;   /* (planes, h, w) */
+    long w, h;
+    int planes;
+    if (read_fits_locked(buf, len, &v, &w, &h, &planes, err, errlen)) return -1;
+    size_t np = (size_t)w * (size_t)h;
+    double lo, hi;
+    display_range(v, np * (size_t)planes, &lo, &hi);
     double scale = 1.0 / (hi - lo), norm = 1.0 / asinh(FITS_ASINH_Q);
-    if (core_image_alloc(out, (int)w, (int)h)) { core_set_err(err, errlen, "out of memory"); goto end; }
+    if (core_image_alloc(out, (int)w, (int)h)) { core_set_err(err, errlen, "out of memory"); free(v); return -1; }
     for (long y = 0; y < h; y++) {
         uint8_t *row = out->px + (size_t)(h - 1 - y) * (size_t)w * 3;   /* FITS row 1 = bottom */
         for (long x = 0; x < w; x++) {
@@ -146,26 +177,68 @@ static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, cha
             }
         }
     }
-    ok = 1;
-end:
-    if (f) { int st2 = 0; fits_close_file(f, &st2); }
     free(v);
-    return ok ? 0 : -1;
+    return 0;
 }
 
-int core_fits_decode(const void *mem, size_t len, core_image *out, char *err, size_t errlen)
+static int values_fits_locked(const uint8_t *buf, size_t len, core_fits_values *out, char *err, size_t errlen)
+{
+    double *v = NULL;   /* (planes, h, w) */
+    long w, h;
+    int planes;
+    if (read_fits_locked(buf, len, &v, &w, &h, &planes, err, errlen)) return -1;
+    size_t np = (size_t)w * (size_t)h;
+    double lo, hi;
+    display_range(v, np * (size_t)planes, &lo, &hi);
+    int nb = planes == 3 ? 3 : 1;
+    float *o = xmalloc(sizeof(float) * np * (size_t)nb);   /* (h, w, nb) top row first */
+    for (long y = 0; y < h; y++) {
+        float *row = o + (size_t)(h - 1 - y) * (size_t)w * (size_t)nb;   /* FITS row 1 = bottom */
+        for (long x = 0; x < w; x++) {
+            size_t i = (size_t)y * (size_t)w + (size_t)x;
+            if (nb == 3) {
+                row[x * 3 + 0] = (float)v[2 * np + i];   /* z -> R */
+                row[x * 3 + 1] = (float)v[1 * np + i];   /* r -> G */
+                row[x * 3 + 2] = (float)v[0 * np + i];   /* g -> B */
+            } else {
+                row[x] = (float)v[i];
+            }
+        }
+    }
+    free(v);
+    out->v = o;
+    out->w = (int)w;
+    out->h = (int)h;
+    out->nb = nb;
+    out->lo = lo;
+    out->hi = hi;
+    return 0;
+}
+
+/* cfitsio reads whole 2880-byte records, past the end of a memory file whose
+ * length is not a multiple of 2880: it gets a zero-padded copy (heap
+ * overflow found by tests/fuzz/fuzz_image.c).  Into rgb, or vals when rgb is NULL. */
+static int decode(const void *mem, size_t len, core_image *rgb, core_fits_values *vals, char *err, size_t errlen)
 {
     const uint8_t *buf = mem;
     if (len < 2880) { core_set_err(err, errlen, "truncated FITS (%zu bytes, a header block is 2880)", len); return -1; }
-    /* cfitsio reads whole 2880-byte records, past the end of a memory file
-     * whose length is not a multiple of 2880: give it a zero-padded copy
-     * (heap overflow found by tests/fuzz/fuzz_image.c) */
     uint8_t *pad = NULL;
     if (len % 2880) { pad = xcalloc(len + 2880 - len % 2880, 1); memcpy(pad, buf, len); }
     pthread_mutex_lock(&fits_lock);
-    int rc = load_fits_locked(pad ? pad : buf, len, out, err, errlen);
+    int rc = rgb ? load_fits_locked(pad ? pad : buf, len, rgb, err, errlen)
+                 : values_fits_locked(pad ? pad : buf, len, vals, err, errlen);
     pthread_mutex_unlock(&fits_lock);
     free(pad);
     return rc;
 }
 
+int core_fits_decode(const void *mem, size_t len, core_image *out, char *err, size_t errlen)
+{
+    return decode(mem, len, out, NULL, err, errlen);
+}
+
+int core_fits_decode_values(const void *mem, size_t len, core_fits_values *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    return decode(mem, len, NULL, out, err, errlen);
+}

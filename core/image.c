@@ -32,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/util.h"
 
@@ -606,29 +608,42 @@ int core_image_load_mem(const void *buf, size_t len, core_image *out, char *err,
     return -1;
 }
 
-/* Reads a whole regular file (bounded by IMG_MAX_FILE); malloc'ed. */
-static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen)
+/* Reads a whole regular file (bounded by IMG_MAX_FILE); malloc'ed.
+ * nofollow: a symbolic link as the last component is refused (O_NOFOLLOW).
+ * The open never blocks (O_NONBLOCK: a FIFO put in an image's place is
+ * refused as "not a regular file" instead of hanging the reader). */
+static uint8_t *read_file(const char *path, int nofollow, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) { core_set_err(err, errlen, "cannot open: %s", strerror(errno)); return NULL; }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        if (nofollow && errno == ELOOP) core_set_err(err, errlen, "a symbolic link (not followed)");
+        else core_set_err(err, errlen, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         core_set_err(err, errlen, "not a regular file");
-        fclose(f);
+        close(fd);
         return NULL;
     }
     if ((unsigned long long)sb.st_size > IMG_MAX_FILE) {
         core_set_err(err, errlen, "file too large (%lld bytes)", (long long)sb.st_size);
-        fclose(f);
+        close(fd);
         return NULL;
     }
-    size_t n = (size_t)sb.st_size;
+    size_t n = (size_t)sb.st_size, got = 0;
     uint8_t *buf = xmalloc(n ? n : 1);
-    size_t got = fread(buf, 1, n, f);
-    int rd_err = ferror(f);
-    fclose(f);
-    if (rd_err || got != n) {
-        core_set_err(err, errlen, "read error: %s", rd_err ? strerror(errno) : "short read");
+    int rd_errno = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) rd_errno = errno;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != n) {
+        core_set_err(err, errlen, "read error: %s", rd_errno ? strerror(rd_errno) : "short read");
         free(buf);
         return NULL;
     }
@@ -636,12 +651,17 @@ static uint8_t *read_file(const char *path, size_t *len, char *err, size_t errle
     return buf;
 }
 
+uint8_t *core_image_read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    return read_file(path, 1, len, err, errlen);
+}
+
 int core_image_load(const char *path, core_image *out, char *err, size_t errlen)
 {
     out->w = out->h = 0;
     out->px = NULL;
     size_t n;
-    uint8_t *buf = read_file(path, &n, err, errlen);
+    uint8_t *buf = read_file(path, 0, &n, err, errlen);
     if (!buf) return -1;
     int rc = core_image_load_mem(buf, n, out, err, errlen);
     free(buf);
@@ -654,7 +674,7 @@ int core_image_load_thumb(const char *path, int side, core_image *out, char *err
     out->px = NULL;
     if (side < 1) { core_set_err(err, errlen, "bad thumbnail size %d", side); return -1; }
     size_t n;
-    uint8_t *buf = read_file(path, &n, err, errlen);
+    uint8_t *buf = read_file(path, 0, &n, err, errlen);
     if (!buf) return -1;
     core_image full;
     int rc;

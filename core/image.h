@@ -32,6 +32,13 @@ int  core_image_alloc(core_image *im, int w, int h);
  * side and 100 Mpixel), else 0 with the reason in err. */
 int  core_image_size_ok(long w, long h, char *err, size_t errlen);
 
+/* A whole image file into memory for a decoder (*len bytes, malloc'ed), or
+ * NULL with the reason in err.  For paths a workspace stores (written by any
+ * group member): a symbolic link is not followed, anything but a regular
+ * file is refused without blocking (a FIFO, a device), and the size is
+ * bounded (1 GiB). */
+uint8_t *core_image_read_file(const char *path, size_t *len, char *err, size_t errlen);
+
 /* The PNG decoder's two paths, held byte-identical by the tests.
  * core_image_load_mem takes the fast one (8-bit grey / grey+alpha / RGB /
  * RGBA, not interlaced, every chunk CRC right, inflated by libdeflate,

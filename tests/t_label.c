@@ -140,7 +140,7 @@ static void view_render_identity_invert_zoom(void)
     enum { W = 16, H = 16 };
     uint8_t in[W * H * 3], out[W * H * 3];
     for (int i = 0; i < W * H * 3; i++) in[i] = (uint8_t)(i * 7);
-    core_view v = {0, CORE_STRETCH_LINEAR, 0};
+    core_view v = {.stretch = CORE_STRETCH_LINEAR};
     core_view_render(in, W, H, &v, out, W, H);
     ZT_CHECK(memcmp(in, out, sizeof in) == 0, "same size, linear: identical");
     v.invert = 1;
@@ -156,7 +156,7 @@ static void view_render_identity_invert_zoom(void)
     uint8_t dot[W * H * 3];
     memset(dot, 0, sizeof dot);
     for (int y = 7; y <= 8; y++) for (int x = 7; x <= 8; x++) dot[(y * W + x) * 3] = 255;
-    v = (core_view){0, CORE_STRETCH_LINEAR, 2};
+    v = (core_view){.stretch = CORE_STRETCH_LINEAR, .zoom = 2};
     core_view_render(dot, W, H, &v, out, W, H);
     int lit = 0;
     for (int i = 0; i < W * H; i++) lit += out[i * 3] > 128;

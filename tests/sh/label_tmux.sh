@@ -65,7 +65,7 @@ for i in $(seq 1 50); do tm has-session -t z 2>/dev/null || break; sleep 0.1; do
 expect "q quits" bash -c "! tmux -L '$SOCK' has-session -t z 2>/dev/null"
 
 # a hostile catalog: escape sequences in the id and a metadata column, and no
-# thumbnail (imported with --no-thumbs): shown sanitised, with a placeholder
+# thumbnail (imported with --no-thumbs) nor file: shown sanitised, with a placeholder
 mkdir evil && cp "$SHARED/decals_rings/$(sed -n 2p "$CAT" | cut -d, -f2)" evil/a.png
 printf 'id,file,survey\nevil\033[31mRED\033]0;pwn\007,a.png,DECaLS\n' > evil/id.csv
 printf 'id,file,survey\nevil,a.png,DECaLS\033[31mRED\033]0;pwn\007\033[2J\n' > evil/cat.csv
@@ -73,6 +73,7 @@ check "a workspace from a catalog with escapes in it" "$Z" init evil/ws --schema
 check_fails "an id with escapes in it is refused at import" "$Z" import evil/ws evil/id.csv --no-thumbs
 expect "naming the control character" grep -q "evil/id.csv:2: column id: id holds a control character (byte 0x1b" "$T/last.out"
 check "imported without thumbnails (escapes in a text column)" "$Z" import evil/ws evil/cat.csv --no-thumbs
+rm evil/a.png     # and its file gone: neither original nor thumbnail to draw
 LANG=C.UTF-8 tm -u new-session -d -s e -x 100 -y 30 \
     "cd '$T' && exec env ZOOSH_LOG='$T/evil.log' '$Z' label evil/ws --task ring --retrain 0; "
 sleep 1.5
@@ -90,7 +91,9 @@ expect "and labeling goes on: the answer is stored" bash -c "'$Z' export evil/ws
 # the placeholder and the reason in the log, never a crash; labeling goes on
 mkdir dmg && head -3 "$CAT" > dmg/cat.csv
 check "a workspace of two galaxies with JPEG thumbnails" "$Z" init dmg/ws --schema ring
-check "imported with their (JPEG) thumbnails" "$Z" import dmg/ws dmg/cat.csv --root "$SHARED/decals_rings"
+mkdir dmg/images && for f in $(sed -n 2,3p dmg/cat.csv | cut -d, -f2); do cp "$SHARED/decals_rings/$f" dmg/$f; done
+check "imported with their (JPEG) thumbnails" "$Z" import dmg/ws dmg/cat.csv --root dmg
+rm -r dmg/images  # the originals gone: the labeler draws the stored thumbnails
 mdb_dump -s thumbs dmg/ws > dmg/thumbs.dump
 /usr/bin/python3 - dmg/thumbs.dump <<'EOF2'
 import sys
@@ -112,7 +115,7 @@ LANG=C.UTF-8 tm -u new-session -d -s d -x 100 -y 30 \
     "cd '$T' && exec env ZOOSH_LOG='$T/dmg.log' '$Z' label dmg/ws --task ring --retrain 0; "
 sleep 1.5
 expect "a damaged JPEG thumbnail gets a placeholder, with the reason in the log" \
-    grep -q "galaxy 1: no readable thumbnail: galaxy 1: thumbnail: truncated JPEG.*placeholder shown" dmg.log
+    grep -q "galaxy 1: no readable image: .*thumbnail: galaxy 1: thumbnail: truncated JPEG.*placeholder shown" dmg.log
 tm send-keys -t d 1
 sleep 0.5
 tm send-keys -t d q

@@ -2,14 +2,17 @@
 # terminal would (answers the probe like xterm -ti vt340: 8x17 cells, 256
 # colour registers), waits for each galaxy's sixel image to be complete (the
 # ST terminator ESC \ after a DCS), presses an answer key, and measures key ->
-# next image fully written.  Prints one line per image: "ms bytes" (the first
-# image has ms = -1), then nothing else.  Standard library only.
-#   python3 tui_pty.py ZOOSH WS N [PAUSE_S [IMAGE_PX]]   (IMAGE_PX 0 = the default size)
+# next image fully written.  Prints one line per image: "ms bytes key" (the
+# first image has ms = -1), then nothing else.  Standard library only.
+#   python3 tui_pty.py ZOOSH WS N [PAUSE_S [IMAGE_PX [KEYS]]]   (IMAGE_PX 0 = the default size)
+# KEYS: the keys pressed in turn, cycled (default "2", an answer); "+-2"
+# zooms in (drawn on the key), out (cached) and answers, galaxy after galaxy.
 import os, pty, select, struct, sys, time, fcntl, termios
 
 zoosh, ws, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pause = float(sys.argv[4]) if len(sys.argv) > 4 else 0.05
 image_px = int(sys.argv[5]) if len(sys.argv) > 5 else 256
+keys = sys.argv[6] if len(sys.argv) > 6 else "2"
 REPLIES = (b"\x1b[6;17;8t" b"\x1b[?2;0;800;680S" b"\x1b[?1;0;256S"
            b"\x1b[?63;1;2;4;6;9;15;16;22;28c")
 
@@ -56,16 +59,17 @@ def next_image(deadline):
                 raise SystemExit("no image within the deadline")
 
 t, size = next_image(time.perf_counter() + 10)
-print(-1, size)
+print(-1, size, "-")
 for i in range(n):
+    key = keys[i % len(keys)]
     time.sleep(pause)                    # a (very fast) person looks, then answers
     while pump(0):                       # drain whatever came after the image
         pass
     buf.clear()
     t0 = time.perf_counter()
-    os.write(fd, b"2")
+    os.write(fd, key.encode())
     t1, size = next_image(t0 + 10)
-    print("%.3f %d" % ((t1 - t0) * 1e3, size))
+    print("%.3f %d %s" % ((t1 - t0) * 1e3, size, key))
     sys.stdout.flush()
 os.write(fd, b"q")
 for _ in range(50):

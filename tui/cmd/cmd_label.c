@@ -19,7 +19,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics sixel|blocks|none]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
-        "                      [--image-px N] [--features SET]\n"
+        "                      [--image-px N] [--features SET] [--blind | --no-blind]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel graphics where the terminal has them (else coloured half-block cells).\n"
@@ -38,9 +38,13 @@ static void usage(FILE *f)
         "                   to send over a slow link)\n"
         "  --features SET   the feature set of the background retrains and the s grid\n"
         "                   (default: the workspace's, zoosh features WS)\n"
+        "  --blind          hide the model's probabilities until each answer is given (the\n"
+        "                   default for trees of several questions; p shows / hides them)\n"
+        "  --no-blind       show them beside the answers (the default for one-question tasks)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
-        "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, v larger view,\n"
+        "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, arrows/hjkl pan,\n"
+        "[ ] black point, { } white point, r whole image, v larger view, p probabilities,\n"
         "? help, q quit.  Every answer is saved before the next galaxy is shown.\n"
         "Environment: NO_COLOR (no colours), ZOOSH_LOG=FILE (a log; nothing goes to stderr\n"
         "while the screen is up).\n"
@@ -82,7 +86,8 @@ int cmd_label(int argc, char **argv)
         {"retire", required_argument, 0, 'r'}, {"keys", required_argument, 0, 'k'},
         {"order", required_argument, 0, 'o'}, {"retrain", required_argument, 0, 'R'},
         {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'},
-        {"features", required_argument, 0, 'F'}, {0, 0, 0, 0},
+        {"features", required_argument, 0, 'F'}, {"blind", no_argument, 0, 'B'},
+        {"no-blind", no_argument, 0, 'N'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -117,6 +122,8 @@ int cmd_label(int argc, char **argv)
         case 'p':
             if (parse_int(v, 16, 4096, &o.image_px)) { fprintf(stderr, "zoosh label: --image-px: '%s' is not 16..4096 pixels\n", v); return EXIT_USAGE; }
             break;
+        case 'B': o.blind = 1; break;
+        case 'N': o.blind = -1; break;
         default:
             return cmd_bad_option("label", c, argv, optind);
         }

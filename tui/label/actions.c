@@ -12,9 +12,41 @@
 #include "tui/label/ui.h"
 #include "tui/text.h"
 
+/* A new galaxy starts centred (the zoom and stretch stay). */
 static void galaxy_changed(ui *u, uint32_t before)
 {
-    if (core_session_gid(u->ses) != before) u->need_image = 1;
+    if (core_session_gid(u->ses) == before) return;
+    u->need_image = 1;
+    u->view.pan_x = u->view.pan_y = 0;
+}
+
+/* The image view's keys: 1 when act was one. */
+static int view_key(ui *u, tui_action act)
+{
+    core_view *v = &u->view;
+    switch (act) {
+    case TUI_ACT_INVERT: v->invert = !v->invert; break;
+    case TUI_ACT_STRETCH: {
+        uint32_t gid = core_session_gid(u->ses);
+        const src_entry *e = gid ? label_image_src(u, gid) : NULL;
+        core_view_stretch_next(v, e && e->ok ? &e->src : NULL);
+        break;
+    }
+    case TUI_ACT_ZOOM_IN: core_view_zoom(v, 1); break;
+    case TUI_ACT_ZOOM_OUT: core_view_zoom(v, -1); break;
+    case TUI_ACT_LEFT: core_view_pan(v, -1, 0); break;
+    case TUI_ACT_RIGHT: core_view_pan(v, 1, 0); break;
+    case TUI_ACT_UP: core_view_pan(v, 0, -1); break;
+    case TUI_ACT_DOWN: core_view_pan(v, 0, 1); break;
+    case TUI_ACT_BLACK_DOWN: core_view_level(v, 0, -1); break;
+    case TUI_ACT_BLACK_UP: core_view_level(v, 0, 1); break;
+    case TUI_ACT_WHITE_DOWN: core_view_level(v, 1, -1); break;
+    case TUI_ACT_WHITE_UP: core_view_level(v, 1, 1); break;
+    case TUI_ACT_VIEW_RESET: *v = (core_view){0}; break;
+    default: return 0;
+    }
+    u->need_image = 1;
+    return 1;
 }
 
 static void open_similar(ui *u)
@@ -75,6 +107,26 @@ static void choose_order(ui *u, int i)
     }
 }
 
+/* Blind: after an answer, what the model had said of that question, as
+ * feedback the volunteer sees only once the answer is given. */
+static void model_after_answer(ui *u, uint32_t gid, int q, int choice)
+{
+    if (label_show_pred(u) || q < 0 || u->pred_gid != gid || u->n_pred <= 0) return;
+    const core_question *cq = &u->schema.q[q];
+    if (choice < 0 || choice >= cq->n_answers) return;
+    char you[64], line[sizeof u->msg];
+    tui_text_sanitize(cq->answers[choice].text, you, sizeof you, !u->utf8);
+    int l = snprintf(line, sizeof line, "you: %s; the model:", you);
+    for (int a = 0; a < cq->n_answers && l > 0 && (size_t)l < sizeof line; a++) {
+        int col = u->col_of[q][a];
+        if (col < 0 || col >= u->n_pred) continue;
+        char t[40];
+        tui_text_sanitize(cq->answers[a].text, t, sizeof t, !u->utf8);
+        l += snprintf(line + l, sizeof line - (size_t)l, " %s %.2f", t, u->pred[col]);
+    }
+    snprintf(u->msg, sizeof u->msg, "%s", line);
+}
+
 /* Returns 1 to quit. */
 int label_handle_key(ui *u, int ch)
 {
@@ -85,7 +137,12 @@ int label_handle_key(ui *u, int ch)
     tui_action act = tui_keys_lookup(&u->keys, ch);
     uint32_t before = core_session_gid(u->ses);
 
-    if (u->mode == MODE_HELP) {
+    if (u->mode == MODE_HELP) {      /* any key: the next page, or back */
+        if (act != TUI_ACT_CANCEL && act != TUI_ACT_QUIT && u->help_page + 1 < u->help_pages) {
+            u->help_page++;
+            return 0;
+        }
+        u->help_page = 0;
         u->mode = MODE_LABEL;
         u->need_image = 1;
         return 0;
@@ -115,6 +172,7 @@ int label_handle_key(ui *u, int ch)
             if (u->n_grid > 0) core_session_jump(u->ses, u->grid[u->grid_sel]);
             u->mode = MODE_LABEL;
             u->need_image = 1;
+            galaxy_changed(u, before);
             break;
         case TUI_ACT_CANCEL: case TUI_ACT_GRID: case TUI_ACT_SIMILAR: case TUI_ACT_QUIT:
             u->mode = MODE_LABEL;
@@ -143,11 +201,14 @@ int label_handle_key(ui *u, int ch)
     }
 
     u->msg[0] = 0;
+    if (view_key(u, act)) return 0;
     if (act >= TUI_ACT_ANSWER_1 && act <= TUI_ACT_ANSWER_0) {
         int digit = act == TUI_ACT_ANSWER_0 ? 0 : act - TUI_ACT_ANSWER_1 + 1;
         int choice = u->schema.kind == CORE_TASK_RATING ? digit : (digit == 0 ? 9 : digit - 1);
         double t0 = core_mono_s();
+        int q = u->schema.kind == CORE_TASK_TREE ? core_session_question(u->ses) : -1;
         int rc = core_session_answer(u->ses, choice);
+        if (rc == 0) model_after_answer(u, before, q, choice);
         if (u->log) label_log(u, "answer: commit %.2f ms", (core_mono_s() - t0) * 1e3);
         if (rc == 0 && core_session_gid(u->ses) != before) {
             u->since_retrain++;
@@ -171,10 +232,10 @@ int label_handle_key(ui *u, int ch)
         break;
     case TUI_ACT_HELP: u->mode = MODE_HELP; break;
     case TUI_ACT_QUIT: return 1;
-    case TUI_ACT_INVERT: u->view.invert = !u->view.invert; u->need_image = 1; break;
-    case TUI_ACT_STRETCH: u->view.stretch = (u->view.stretch + 1) % CORE_STRETCH__N; u->need_image = 1; break;
-    case TUI_ACT_ZOOM_IN: if (u->view.zoom < CORE_ZOOM_MAX) u->view.zoom++; u->need_image = 1; break;
-    case TUI_ACT_ZOOM_OUT: if (u->view.zoom > 0) u->view.zoom--; u->need_image = 1; break;
+    case TUI_ACT_BLIND:
+        u->pred_flip = !u->pred_flip;
+        snprintf(u->msg, sizeof u->msg, "the model's probabilities are %s", label_show_pred(u) ? "shown" : "hidden until you answer");
+        break;
     case TUI_ACT_VIEW: case TUI_ACT_CANCEL:
         if (act == TUI_ACT_CANCEL && !u->large) break;
         u->large = !u->large;

@@ -16,6 +16,8 @@
 #define KEY_ESC 27
 #define KEY_DEL_ASCII 127
 
+/* Help lines stay within 21 characters: the help screen lays them out in
+ * two columns that fit an 80x24 terminal on one page. */
 static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_ANSWER_1, "answer1", "answer 1 / rate 1"},
     {TUI_ACT_ANSWER_2, "answer2", "answer 2 / rate 2"},
@@ -27,27 +29,33 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_ANSWER_8, "answer8", "answer 8"},
     {TUI_ACT_ANSWER_9, "answer9", "answer 9"},
     {TUI_ACT_ANSWER_0, "answer0", "answer 10 / rate 0"},
-    {TUI_ACT_UNDO, "undo", "undo: previous question or galaxy (keeps a retraction)"},
+    {TUI_ACT_UNDO, "undo", "undo the last answer"},
     {TUI_ACT_SKIP, "skip", "skip this galaxy"},
     {TUI_ACT_FAVOURITE, "favourite", "star this galaxy"},
-    {TUI_ACT_SIMILAR, "similar", "grid of the most similar galaxies"},
-    {TUI_ACT_GRID, "grid", "grid of the coming queue"},
-    {TUI_ACT_JUMP, "jump", "jump to a galaxy by id"},
-    {TUI_ACT_ORDER, "order", "choose the queue order"},
+    {TUI_ACT_SIMILAR, "similar", "similar galaxies"},
+    {TUI_ACT_GRID, "grid", "the coming queue"},
+    {TUI_ACT_JUMP, "jump", "jump to an id"},
+    {TUI_ACT_ORDER, "order", "queue order"},
     {TUI_ACT_HELP, "help", "this help"},
-    {TUI_ACT_QUIT, "quit", "quit (each galaxy was saved when its last answer was given)"},
+    {TUI_ACT_QUIT, "quit", "quit (all is saved)"},
     {TUI_ACT_INVERT, "invert", "invert the image"},
-    {TUI_ACT_STRETCH, "stretch", "stretch: linear / asinh / log"},
-    {TUI_ACT_ZOOM_IN, "zoom-in", "zoom into the centre"},
+    {TUI_ACT_STRETCH, "stretch", "linear / asinh / log"},
+    {TUI_ACT_ZOOM_IN, "zoom-in", "zoom in (to pixels)"},
     {TUI_ACT_ZOOM_OUT, "zoom-out", "zoom out"},
-    {TUI_ACT_VIEW, "view", "larger view of the image"},
+    {TUI_ACT_VIEW, "view", "larger image"},
     {TUI_ACT_REDRAW, "redraw", "redraw the screen"},
-    {TUI_ACT_UP, "up", "move up (grids, menus)"},
-    {TUI_ACT_DOWN, "down", "move down"},
-    {TUI_ACT_LEFT, "left", "move left"},
-    {TUI_ACT_RIGHT, "right", "move right"},
+    {TUI_ACT_UP, "up", "pan up; up in menus"},
+    {TUI_ACT_DOWN, "down", "pan down; down"},
+    {TUI_ACT_LEFT, "left", "pan left; left"},
+    {TUI_ACT_RIGHT, "right", "pan right; right"},
     {TUI_ACT_SELECT, "select", "choose (grids, menus)"},
-    {TUI_ACT_CANCEL, "cancel", "close a grid, menu or prompt"},
+    {TUI_ACT_CANCEL, "cancel", "close a grid or menu"},
+    {TUI_ACT_BLACK_DOWN, "black-down", "lower the black point"},
+    {TUI_ACT_BLACK_UP, "black-up", "raise the black point"},
+    {TUI_ACT_WHITE_DOWN, "white-down", "lower the white point"},
+    {TUI_ACT_WHITE_UP, "white-up", "raise the white point"},
+    {TUI_ACT_VIEW_RESET, "view-reset", "reset the image view"},
+    {TUI_ACT_BLIND, "blind", "model's bars on/off"},
 };
 #define N_ACTIONS (sizeof actions / sizeof actions[0])
 
@@ -78,6 +86,9 @@ static const struct { int key; tui_action act; } defaults[] = {
     {KEY_RIGHT, TUI_ACT_RIGHT}, {'l', TUI_ACT_RIGHT},
     {'\n', TUI_ACT_SELECT}, {'\r', TUI_ACT_SELECT}, {KEY_ENTER, TUI_ACT_SELECT},
     {KEY_ESC, TUI_ACT_CANCEL},
+    {'[', TUI_ACT_BLACK_DOWN}, {']', TUI_ACT_BLACK_UP}, {'{', TUI_ACT_WHITE_DOWN}, {'}', TUI_ACT_WHITE_UP},
+    {'r', TUI_ACT_VIEW_RESET},
+    {'p', TUI_ACT_BLIND},
 };
 
 static const struct { const char *name; int key; } key_names[] = {

@@ -20,6 +20,8 @@ typedef struct {
     int retrain_secs;           /* or this many seconds with new answers (<= 0: 300) */
     int image_px;               /* largest image side in pixels (0 = fill the pane) */
     const char *features;       /* feature set of the retrains and the s grid; NULL = the workspace default */
+    int blind;                  /* the model's probabilities: 0 by task (hidden for trees of
+                                 * several questions), 1 hidden (--blind), -1 shown (--no-blind) */
 } tui_label_opts;
 
 /* Runs the labeler until the user quits or a signal ends it; returns the

@@ -72,10 +72,11 @@ static void put_clip(int y, int x, int w, const char *s)
     mvaddnstr(y, x, s, (int)(p - s));
 }
 
-/* Word-wraps s into rows starting at y; returns the next free row. */
-static int put_wrapped(int y, int x, int w, int max_y, const char *s)
+/* Word-wraps s into rows of w columns starting at y (drawn at x when draw
+ * is set); returns the next free row. */
+static int wrap(int y, int x, int w, int max_y, const char *s, int draw)
 {
-    if (w <= 0 || x >= COLS) return y;   /* the large view leaves the text no columns */
+    if (w <= 0 || (draw && x >= COLS)) return y;   /* the large view leaves the text no columns */
     while (*s && y <= max_y) {
         int len = (int)strlen(s);
         int take = len;
@@ -89,12 +90,17 @@ static int put_wrapped(int y, int x, int w, int max_y, const char *s)
         if (take > (int)sizeof line - 1) take = (int)sizeof line - 1;
         memcpy(line, s, (size_t)take);
         line[take] = 0;
-        mvaddstr(y, x, line);
+        if (draw) mvaddstr(y, x, line);
         s += take;
         while (*s == ' ') s++;
         y++;
     }
     return y;
+}
+
+static int put_wrapped(int y, int x, int w, int max_y, const char *s)
+{
+    return wrap(y, x, w, max_y, s, 1);
 }
 
 static const char *first_key(ui *u, tui_action a, char *buf, size_t len)
@@ -193,6 +199,30 @@ static void draw_bar(ui *u, int y, int x, int w, double p)
     printw(" %.2f", p);
 }
 
+int label_show_pred(const ui *u)
+{
+    int blind = u->o.blind > 0 ||
+                (u->o.blind == 0 && u->schema.kind == CORE_TASK_TREE && u->schema.n_questions > 1);
+    return !blind != !!u->pred_flip;
+}
+
+/* The line under the image: what the view does, and a thumbnail standing
+ * in for a missing original. */
+static void draw_view_line(ui *u, uint32_t gid)
+{
+    if (u->img_y + u->box_rows >= LINES - 3) return;
+    const src_entry *e = label_image_src(u, gid);
+    const core_view *v = &u->view;
+    char vs[160], lv[48] = "", pan[32] = "";
+    if (v->black != 0 || v->white != 0) snprintf(lv, sizeof lv, "  black %+.2f white %+.2f", v->black, v->white);
+    if (v->pan_x != 0 || v->pan_y != 0) snprintf(pan, sizeof pan, " pan %+.2f,%+.2f", v->pan_x, v->pan_y);
+    snprintf(vs, sizeof vs, "%s%s%s  zoom %.3gx%s%s%s",
+             e->ok && e->fallback ? "THUMBNAIL (original missing)  " : "",
+             core_view_stretch_name(core_view_stretch_of(v, e->ok ? &e->src : NULL)), v->invert ? "  inverted" : "",
+             pow(1.5, v->zoom), pan, lv, u->large ? "  large view" : "");
+    put_clip(u->img_y + u->box_rows, u->img_x, u->box_cols, vs);
+}
+
 static void draw_label(ui *u)
 {
     uint32_t gid = core_session_gid(u->ses);
@@ -271,6 +301,7 @@ static void draw_label(ui *u)
                 if (l > label_w) label_w = l;
             }
             if (label_w > 24) label_w = 24;
+            int show = label_show_pred(u);
             for (int a = 0; a < cq->n_answers && y <= max_y; a++) {
                 char line[128], safe_a[64];
                 tui_text_sanitize(cq->answers[a].text, safe_a, sizeof safe_a, !u->utf8);
@@ -279,7 +310,7 @@ static void draw_label(ui *u)
                 int col = u->col_of[q][a];
                 int bx = x + 6 + label_w, bw = w - 6 - label_w - 6;
                 if (bw > 20) bw = 20;
-                if (u->n_pred > 0 && col >= 0 && col < u->n_pred && bw >= 4) draw_bar(u, y, bx, bw, u->pred[col]);
+                if (show && u->n_pred > 0 && col >= 0 && col < u->n_pred && bw >= 4) draw_bar(u, y, bx, bw, u->pred[col]);
                 y++;
             }
             int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
@@ -304,35 +335,135 @@ static void draw_label(ui *u)
         attroff(A_BOLD);
     }
     if (!tui_gfx_images(u->gfx)) return;
-    char vs[80];
-    snprintf(vs, sizeof vs, "%s%s  zoom %.3gx%s", core_view_stretch_name(u->view.stretch), u->view.invert ? "  inverted" : "",
-             pow(1.5, u->view.zoom), u->large ? "  large view" : "");
-    if (u->img_y + u->box_rows < LINES - 3) put_clip(u->img_y + u->box_rows, u->img_x, u->box_cols, vs);
+    draw_view_line(u, gid);
+}
+
+/* ---- help: every action with all its keys, laid out for the screen */
+
+#define HELP_MAX TUI_ACT__COUNT
+
+typedef struct {
+    char keys[192];         /* the keys, space-separated */
+    char help[96];
+    int h;                  /* rows in the chosen layout */
+    int page, col, row;
+} help_entry;
+
+/* The entries: the answer keys as one line, then every other action. */
+static int help_entries(ui *u, help_entry *e)
+{
+    int n = 0;
+    memset(&e[0], 0, sizeof e[0]);
+    for (int a = TUI_ACT_ANSWER_1; a <= TUI_ACT_ANSWER_0; a++) {
+        char k[128];
+        tui_keys_keys_of(&u->keys, (tui_action)a, k, sizeof k);
+        size_t l = strlen(e[0].keys);
+        if (k[0]) snprintf(e[0].keys + l, sizeof e[0].keys - l, "%s%s", l ? " " : "", k);
+    }
+    snprintf(e[0].help, sizeof e[0].help, u->schema.kind == CORE_TASK_RATING ? "rate %d-%d" : "answer 1-9, 10th",
+             u->schema.rating_min, u->schema.rating_max);
+    n = 1;
+    for (int a = TUI_ACT_ANSWER_0 + 1; a < TUI_ACT__COUNT && n < HELP_MAX; a++, n++) {
+        char k[160];
+        tui_keys_keys_of(&u->keys, (tui_action)a, k, sizeof k);
+        snprintf(e[n].keys, sizeof e[n].keys, "%s", k[0] ? k : "(unbound)");
+        snprintf(e[n].help, sizeof e[n].help, "%s", tui_keys_action_help((tui_action)a));
+    }
+    for (int i = 0; i < n; i++)       /* "a, b" -> "a b": narrower */
+        for (char *c = e[i].keys; (c = strstr(c, ", ")); ) memmove(c, c + 1, strlen(c + 1) + 1);
+    return n;
+}
+
+/* Places the entries in ncol columns of colw and rows rows a page; returns
+ * the pages needed (0 when a column is too narrow for the text). */
+static int help_pack_kw(help_entry *e, int n, int ncol, int kw, int hw, int rows)
+{
+    int page = 0, col = 0, row = 0;
+    for (int i = 0; i < n; i++) {
+        int hk = wrap(0, 0, kw, 1 << 20, e[i].keys, 0), hh = wrap(0, 0, hw, 1 << 20, e[i].help, 0);
+        e[i].h = hk > hh ? hk : hh;
+        if (e[i].h > rows) return 0;
+        if (row + e[i].h > rows) { row = 0; if (++col == ncol) { col = 0; page++; } }
+        e[i].page = page;
+        e[i].col = col;
+        e[i].row = row;
+        row += e[i].h;
+    }
+    return page + 1;
+}
+
+/* Places the entries in ncol columns of colw and rows rows a page, with the
+ * key column's width that needs the fewest pages, then the fewest rows (at
+ * least the longest key name, so none is broken, where the column allows);
+ * returns the pages needed (0 when a column is too narrow for the text). */
+static int help_pack(help_entry *e, int n, int ncol, int colw, int rows, int *keyw)
+{
+    int longest = 0, word = 6;
+    for (int i = 0; i < n; i++) {
+        int l = (int)strlen(e[i].keys);
+        if (l > longest) longest = l;
+        for (const char *p = e[i].keys; *p; ) {
+            int wl = (int)strcspn(p, " ");
+            if (wl > word) word = wl;
+            p += wl + (p[wl] == ' ');
+        }
+    }
+    int kmax = longest < colw * 2 / 5 ? longest : colw * 2 / 5, kmin = word < kmax ? word : kmax;
+    int best = 0, best_rows = 0, best_kw = 0;
+    for (int kw = kmin; kw <= kmax; kw++) {
+        int hw = colw - kw - 3;         /* a space between keys and text, two between columns */
+        if (hw < 12) break;
+        int pages = help_pack_kw(e, n, ncol, kw, hw, rows), used = 0;
+        for (int i = 0; i < n; i++) used += e[i].h;
+        if (pages > 0 && (best == 0 || pages < best || (pages == best && used < best_rows))) {
+            best = pages;
+            best_rows = used;
+            best_kw = kw;
+        }
+    }
+    if (best == 0) return 0;
+    *keyw = best_kw;
+    return help_pack_kw(e, n, ncol, best_kw, colw - best_kw - 3, rows);
 }
 
 static void draw_help(ui *u)
 {
-    attron(A_BOLD);
-    put_clip(0, 0, COLS, " zoosh label: keys (any key returns)");
-    attroff(A_BOLD);
-    int rows = LINES - 4, ncol = COLS >= 90 ? 2 : 1, colw = COLS / ncol;
-    int y = 2, x = 1;
-    for (int a = 1; a < TUI_ACT__COUNT; a++) {
-        char keys[128], line[256];
-        tui_keys_keys_of(&u->keys, (tui_action)a, keys, sizeof keys);
-        /* the first two keys; the rest are aliases (Backspace sends DEL or ^H) */
-        char *c1 = strchr(keys, ',');
-        char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-        if (c2) *c2 = 0;
-        snprintf(line, sizeof line, "%-14.14s %s", keys[0] ? keys : "(unbound)", tui_keys_action_help((tui_action)a));
-        if (y >= 2 + rows) {
-            if (x + colw >= COLS) break;
-            x += colw;
-            y = 2;
-        }
-        put_clip(y++, x, colw - 2, line);
+    help_entry e[HELP_MAX];
+    int n = help_entries(u, e);
+    int rows = LINES - 2;                   /* rows 1 .. LINES-2; the last line says how to remap */
+    /* the fewest pages, then the fewest (widest) columns */
+    int best = 0, best_pages = 0, keyw = 0;
+    for (int ncol = 1; ncol <= 6; ncol++) {
+        int kw, pages = help_pack(e, n, ncol, (COLS - 1) / ncol, rows, &kw);
+        if (pages > 0 && (best == 0 || pages < best_pages)) { best = ncol; best_pages = pages; }
     }
-    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: lines like \"undo x\" or \"unbind q\"; ? and f1 show this");
+    if (best == 0) { best = 1; best_pages = 0; }
+    int colw = (COLS - 1) / best;
+    if (help_pack(e, n, best, colw, rows, &keyw) == 0) {   /* too small for any layout: one entry a line */
+        keyw = colw / 3;
+        for (int i = 0; i < n; i++) { e[i].h = 1; e[i].col = 0; e[i].page = i / rows; e[i].row = i % rows; }
+        best_pages = (n + rows - 1) / rows;
+    }
+    u->help_pages = best_pages;
+    if (u->help_page >= best_pages) u->help_page = 0;
+    char title[96];
+    if (best_pages > 1)
+        snprintf(title, sizeof title, " keys, page %d of %d (any key: next; Esc: back)", u->help_page + 1, best_pages);
+    else
+        snprintf(title, sizeof title, " zoosh label: keys (any key returns)");
+    attron(A_BOLD);
+    put_clip(0, 0, COLS, title);
+    attroff(A_BOLD);
+    int hw = colw - keyw - 3;
+    for (int i = 0; i < n; i++) {
+        if (e[i].page != u->help_page) continue;
+        int x = 1 + e[i].col * colw, y = 1 + e[i].row, max_y = y + e[i].h - 1;
+        attron(A_BOLD);
+        wrap(y, x, keyw, max_y, e[i].keys, 1);
+        attroff(A_BOLD);
+        wrap(y, x + keyw + 1, hw, max_y, e[i].help, 1);
+    }
+    put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: \"undo x\", \"unbind q\"");
 }
 
 static void grid_layout(ui *u)
@@ -383,23 +514,32 @@ static void draw_grid_images(ui *u)
 
 static void draw_order(ui *u)
 {
-    int x = u->text_x, w = COLS - x - 1;
+    int x = u->text_x, w = COLS - x - 1, max_y = LINES - 4;
     attron(A_BOLD);
-    put_clip(1, x, w, "Queue order (Enter or digit chooses, Esc back):");
+    int y0 = put_wrapped(1, x, w, max_y, "Queue order (Enter or digit chooses, Esc back):") + 1;
     attroff(A_BOLD);
     int n = label_menu_n();
-    for (int i = 0; i < n && 3 + i < LINES - 3; i++) {
+    /* each order's help whole, wrapped under its name, when the rows allow;
+     * else one row each, cut at the pane's edge */
+    int need = 0;
+    for (int i = 0; i < n; i++) need += 1 + wrap(0, 0, w - 5, 1 << 20, core_order_help((core_order)label_menu_order(i)), 0);
+    int wrapped = y0 + need <= max_y + 1;
+    int y = y0;
+    for (int i = 0; i < n && y <= max_y; i++) {
         int ord = label_menu_order(i);
         char line[160];
-        /* "(now)" before the help, which the pane may cut */
-        snprintf(line, sizeof line, " %d  %-9s %-5s  %s", i + 1, core_order_name((core_order)ord),
-                 ord == u->order ? "(now)" : "", core_order_help((core_order)ord));
+        if (wrapped)
+            snprintf(line, sizeof line, " %d  %s%s", i + 1, core_order_name((core_order)ord), ord == u->order ? "  (now)" : "");
+        else   /* "(now)" before the help, which the pane may cut */
+            snprintf(line, sizeof line, " %d  %-9s %-5s  %s", i + 1, core_order_name((core_order)ord),
+                     ord == u->order ? "(now)" : "", core_order_help((core_order)ord));
         if (i == u->order_sel) attron(A_REVERSE);
-        put_clip(3 + i, x, w, line);
+        put_clip(y++, x, w, line);
         if (i == u->order_sel) attroff(A_REVERSE);
+        if (wrapped) y = put_wrapped(y, x + 5, w - 5, max_y, core_order_help((core_order)ord));
     }
-    if (!u->tr)
-        put_clip(4 + n, x, w, "(no background trainer: only catalog order)");
+    if (!u->tr && y + 1 <= max_y + 1)
+        put_clip(y + 1 <= max_y ? y + 1 : y, x, w, "(no background trainer: only catalog order)");
 }
 
 void label_draw(ui *u)

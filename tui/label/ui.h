@@ -37,6 +37,7 @@
 #define MIN_ROWS 12
 #define TEXT_MIN_W 34           /* columns kept for the question when an image is shown */
 #define CACHE_N 8
+#define SRC_N 4                 /* decoded originals kept: the shown galaxy, the next two, the last */
 #define PREFETCH_N 2
 #define GRID_MAX 48
 #define REFRESH_S 2.0           /* re-read others' answers this often when idle */
@@ -51,11 +52,21 @@ enum { MODE_LABEL, MODE_HELP, MODE_GRID, MODE_ORDER, MODE_JUMP };
 
 typedef struct {
     uint32_t gid;       /* 0 = empty slot */
-    unsigned key;       /* view and size the bytes were made for */
+    uint64_t key;       /* view, size and source the bytes were made for */
     char *bytes;
     size_t len;
     uint64_t used;
 } img_entry;
+
+/* A galaxy's decoded pixels (its original file, else its thumbnail). */
+typedef struct {
+    uint32_t gid;       /* 0 = empty slot */
+    core_view_src src;
+    int ok;             /* src holds pixels */
+    int fallback;       /* the thumbnail stands in for the original */
+    char why[160];      /* why (not sanitised) */
+    uint64_t used;
+} src_entry;
 
 typedef struct {
     tui_label_opts o;
@@ -79,6 +90,7 @@ typedef struct {
 
     img_entry cache[CACHE_N];
     uint64_t tick;
+    src_entry srcs[SRC_N];
 
     /* model */
     core_labeler_model model;
@@ -91,6 +103,7 @@ typedef struct {
     int n_pred;
     uint32_t pred_gid;
     int col_of[CORE_SCHEMA_MAX_Q][CORE_SCHEMA_MAX_A];
+    int pred_flip;              /* the p key turned the probabilities' default (label_show_pred) over */
     int since_retrain;
     double last_submit;
 
@@ -102,6 +115,7 @@ typedef struct {
     uint32_t grid[GRID_MAX];
     int n_grid, grid_sel, grid_similar, grid_tile_cols, grid_tile_rows, grid_cols, grid_px;
     int order_sel;
+    int help_page, help_pages;  /* the help screen's page, and how many it needed */
     char jump[STORE_ID_MAX + 1];
     char msg[240];
 
@@ -135,9 +149,12 @@ int label_image_cached(ui *u, uint32_t gid, int pw, int ph);
 void label_image_put(ui *u, img_entry *e, int y, int x);
 int label_prefetch_one(ui *u);
 void label_images_free(ui *u);
+/* Galaxy gid's decoded pixels for the pane (decoded now when not kept). */
+const src_entry *label_image_src(ui *u, uint32_t gid);
 
 /* screens.c */
 void label_draw(ui *u);
+int label_show_pred(const ui *u);   /* the model's bars beside the answers (not blind) */
 
 /* actions.c: 1 to quit */
 int label_handle_key(ui *u, int ch);
