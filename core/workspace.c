@@ -563,6 +563,27 @@ static int walk_dies(zs_store *st, int (*walk)(zs_store *own, void *ctx), void *
     return 1;
 }
 
+/* After a walk that ran to its end with result rc: store_pages_sane's
+ * verdict is added as a problem, and the workspace's damage marker is left
+ * when the pages do not belong together (then commands that write refuse
+ * it) or removed when they do.  Record problems alone (a forged record)
+ * leave writing open: commits go on while check --repair is arranged. */
+static int pages_verdict(zs_store *st, core_workspace_check_report *out, size_t cap, int rc)
+{
+    char why[256];
+    int prc = store_pages_sane(st, why, sizeof why);
+    int damaged = prc == STORE_ECORRUPT || strstr(out->text, "walk stopped") != NULL;
+    if (prc == STORE_ECORRUPT) {
+        size_t n = strlen(out->text);
+        snprintf(out->text + n, cap - n, "%spages: %s", n && out->text[n - 1] != '\n' ? "\n" : "", why);
+        out->n_problems++;
+        if (rc == 0) rc = STORE_ECORRUPT;
+    }
+    if (damaged) store_damage_mark(st, prc == STORE_ECORRUPT ? why : "a database's walk stopped (see zoosh check)");
+    else if (rc == 0 || rc == STORE_ECORRUPT) store_damage_clear(st);
+    return rc;
+}
+
 /* The walk runs in a child process with its own read-only environment (an
  * LMDB environment must not be used across fork): on a damaged data.mdb
  * (stale pages after a power loss, a torn copy) LMDB may assert and abort
@@ -605,7 +626,7 @@ int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *
     if (whole && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         out->text[head[2]] = 0;
         out->n_problems = head[1];
-        return head[0];
+        return pages_verdict(st, out, cap, head[0]);
     }
     if (WIFSIGNALED(status))
         damaged_why(out->text, cap, WTERMSIG(status));
@@ -613,6 +634,7 @@ int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *
         snprintf(out->text, cap, "data.mdb could not be walked (the check's reader exited with status %d)",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     out->n_problems = 1;
+    store_damage_mark(st, out->text);
     return STORE_ECORRUPT;
 }
 

@@ -210,7 +210,11 @@ typedef struct {
  * retraction of a seq that is not an earlier answer. */
 int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out);
 int store_answer_get(zs_txn *txn, uint64_t seq, store_answer *a);
-uint64_t store_answer_last_seq(zs_txn *txn);   /* 0 when empty */
+/* 0 when empty.  Keys above the log's record count + STORE_SEQ_SLACK are
+ * not seqs zoosh hands out (a forged record): last_seq, the next append
+ * and store_answer_each pass over them; store_check reports them. */
+#define STORE_SEQ_SLACK ((uint64_t)1 << 40)
+uint64_t store_answer_last_seq(zs_txn *txn);
 /* Calls fn for every answer with seq >= from in order; fn returning
  * non-zero stops the walk and is returned. */
 typedef int (*store_answer_fn)(const store_answer *a, void *ctx);
@@ -237,6 +241,22 @@ int store_check(zs_store *st, char *report, size_t report_len, int *n_problems);
 /* A consistent, compacted copy into an empty or new directory while others
  * keep writing (mdb_env_copy2 with MDB_CP_COMPACT). */
 int store_backup(zs_store *st, const char *dest_dir);
+/* A cheap test of data.mdb's B-tree that LMDB cannot abort in (it reads
+ * the pages itself): every tree page is the kind its place needs, says its
+ * own number, is reached once, and each database's entry and page counts
+ * match its record.  0, or STORE_ECORRUPT with the first fault in why.
+ * Opening for writing runs it (with the two checks below), so no command
+ * writes into pages that do not belong together. */
+int store_pages_sane(zs_store *st, char *why, size_t whylen);
+/* What makes an open workspace unfit for writing although it reads (a
+ * garbage magic: its meta key and value), NULL when none. */
+const char *store_damage(const zs_store *st);
+/* The file a check that found the pages damaged leaves in the workspace
+ * (O_EXCL, no symlink followed) with the reason; store_open refuses to
+ * write while it is there; a clean check removes it. */
+#define STORE_DAMAGED_FILE "check-failed"
+int  store_damage_mark(zs_store *st, const char *why);
+void store_damage_clear(zs_store *st);
 /* The current LMDB map size and the bytes in use (pages up to the last one). */
 int store_map_info(zs_store *st, size_t *mapsize, size_t *used);
 

@@ -39,6 +39,7 @@ struct zs_store {
     int readonly;
     int lockless;               /* read-only without the lock table (no permission on lock.mdb) */
     pthread_rwlock_t resize;    /* readers: open transactions; writer: map resize */
+    char damage[256];           /* why it opens for reading only (store_damage), "" when whole */
 };
 
 struct zs_txn {
@@ -77,6 +78,8 @@ void store_impl_unhold(zs_store *st);
  * record is not a zoosh magic at all. */
 long store_impl_magic_layout(const MDB_val *v);
 int  store_impl_path_exists(const char *p);
+/* Bytes shown safely: printable ASCII as is, others as \xNN, cut with "...". */
+void store_impl_show_bytes(char *out, size_t cap, const void *p, size_t n);
 
 /* ---- store_records.c: decoders (STORE_ECORRUPT when a record does not parse) */
 int  store_impl_gid_exists(zs_txn *txn, uint32_t gid);
@@ -92,5 +95,9 @@ int  store_impl_answer_decode(const MDB_val *v, uint64_t seq, store_answer *a);
 /* 0, or STORE_ECORRUPT when data.mdb (path `data`) is shorter than the pages
  * its meta page names; call right after mdb_env_open, before any other read. */
 int  store_impl_check_length(zs_store *st, const char *data);
+/* 0 when the workspace may be written: its magic parses (st->damage
+ * empty), no failed check left its DAMAGED marker, and its B-tree pages
+ * pass store_pages_sane; else STORE_ECORRUPT with the reason. */
+int  store_impl_writable(zs_store *st, const char *data);
 
 #endif

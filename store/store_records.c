@@ -900,9 +900,51 @@ int store_impl_answer_decode(const MDB_val *v, uint64_t seq, store_answer *a)
     return 0;
 }
 
+/* The highest seq zoosh can have handed out: the log's record count plus
+ * STORE_SEQ_SLACK.  A key above it (a group member's record at
+ * ffffffffffffffff) is not part of the log: the next seq is taken below
+ * it, so it cannot make seq wrap and every later commit fail.  The bound
+ * grows with each record, so forged keys cannot push seq near 2^64. */
+static uint64_t seq_bound(zs_txn *txn)
+{
+    MDB_stat s;
+    if (mdb_stat(txn->t, D(txn, DB_ANSWERS), &s)) return STORE_SEQ_SLACK;
+    return (uint64_t)s.ms_entries + STORE_SEQ_SLACK;
+}
+
 uint64_t store_answer_last_seq(zs_txn *txn)
 {
-    return last_id(txn, DB_ANSWERS, 8);
+    if (!txn) return 0;
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn->t, D(txn, DB_ANSWERS), &c)) return 0;
+    unsigned char kb[8];
+    be64(kb, seq_bound(txn) + 1);
+    MDB_val k = {8, kb}, v;
+    uint64_t m = 0;
+    int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    r = mdb_cursor_get(c, &k, &v, r == 0 ? MDB_PREV : MDB_LAST);
+    for (; r == 0; r = mdb_cursor_get(c, &k, &v, MDB_PREV))   /* past keys that are not 8 bytes */
+        if (k.mv_size == 8) { m = get_be64(k.mv_data); break; }
+    mdb_cursor_close(c);
+    return m;
+}
+
+/* The first seq after the log's last that no record holds (a forged key
+ * may sit just above it), and whether it is the database's last key. */
+static uint64_t next_seq(zs_txn *txn, int *at_end)
+{
+    uint64_t seq = store_answer_last_seq(txn) + 1;
+    *at_end = 1;
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn->t, D(txn, DB_ANSWERS), &c)) return seq;
+    unsigned char kb[8];
+    be64(kb, seq);
+    MDB_val k = {8, kb}, v;
+    int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    for (; r == 0 && k.mv_size == 8 && get_be64(k.mv_data) == seq; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) seq++;
+    *at_end = r != 0;
+    mdb_cursor_close(c);
+    return seq;
 }
 
 int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
@@ -920,7 +962,8 @@ int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
         store_impl_set_err("answer about galaxy %u, which does not exist", a->gid);
         return STORE_ENOTFOUND;
     }
-    uint64_t seq = store_answer_last_seq(txn) + 1;
+    int at_end;
+    uint64_t seq = next_seq(txn, &at_end);
     if (a->kind == STORE_ANS_RETRACT && (a->retracts == 0 || a->retracts >= seq)) {
         store_impl_set_err("retraction of answer %llu, which does not exist", (unsigned long long)a->retracts);
         return STORE_EINVAL;
@@ -938,7 +981,7 @@ int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
     if (!rc) {
         unsigned char k[8];
         be64(k, seq);
-        rc = put(txn, DB_ANSWERS, k, 8, b.p, b.n, MDB_APPEND);
+        rc = put(txn, DB_ANSWERS, k, 8, b.p, b.n, at_end ? MDB_APPEND : MDB_NOOVERWRITE);
     }
     free(b.p);
     if (!rc && seq_out) *seq_out = seq;
@@ -966,9 +1009,11 @@ int store_answer_each(zs_txn *txn, uint64_t from, store_answer_fn fn, void *ctx)
     MDB_val k = {8, kb}, v;
     store_answer *a = malloc(sizeof *a);
     if (!a) { mdb_cursor_close(c); return ENOMEM; }
+    uint64_t bound = seq_bound(txn);
     int r;
     for (r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8) { store_impl_set_err("answer key of %zu bytes", k.mv_size); rc = STORE_ECORRUPT; break; }
+        if (get_be64(k.mv_data) > bound) break;   /* not part of the log (seq_bound) */
         rc = store_impl_answer_decode(&v, get_be64(k.mv_data), a);
         if (rc) break;
         rc = fn(a, ctx);
