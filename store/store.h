@@ -155,6 +155,16 @@ int store_featset_get(zs_txn *txn, const char *name, int *dim, char **provenance
 int store_featset_del(zs_txn *txn, const char *name);
 /* *names is a malloc'ed array of malloc'ed strings. */
 int store_featset_list(zs_txn *txn, char ***names, int *n);
+/* A set made by several write transactions becomes visible only when whole:
+ * store_featset_begin puts it (as store_featset_put) with a marker, meta
+ * "featset.building/<name>"; while the marker is there store_featset_get
+ * and store_features_load answer STORE_ENOTFOUND, store_featset_list leaves
+ * the set out and store_check reports it incomplete.  store_featset_publish
+ * removes the marker (0 when there is none). */
+#define STORE_FEATSET_BUILDING "featset.building/"
+int store_featset_begin(zs_txn *txn, const char *name, int dim, const char *provenance);
+int store_featset_publish(zs_txn *txn, const char *name);
+int store_featset_incomplete(zs_txn *txn, const char *name);
 int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *v, int dim);
 /* Borrowed pointer, valid until the transaction ends (may be unaligned: memcpy). */
 int store_feature_get(zs_txn *txn, const char *name, uint32_t gid, const float **v, int *dim);

@@ -169,8 +169,13 @@ static void featset_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val
 {
     (void)txn;
     (void)ctx;
-    if (store_impl_featset_decode(v, NULL, NULL))
-        problem(rp, "featsets: set '%.*s' does not parse", k->mv_size > 64 ? 64 : (int)k->mv_size, (char *)k->mv_data);
+    int kl = k->mv_size > 64 ? 64 : (int)k->mv_size;
+    if (store_impl_featset_decode(v, NULL, NULL)) problem(rp, "featsets: set '%.*s' does not parse", kl, (char *)k->mv_data);
+    char name[STORE_FEATNAME_MAX + 1];
+    snprintf(name, sizeof name, "%.*s", kl, (char *)k->mv_data);
+    if (store_featset_incomplete(txn, name))
+        problem(rp, "featsets: set '%s' is incomplete (being written now, or its embed or PCA was killed): "
+                "run that zoosh embed again", name);
 }
 
 typedef struct {
@@ -193,7 +198,8 @@ static void feature_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val
         if (w->bad_in_set > 3) problem(rp, "features: ... %ld more problems in set '%s'", w->bad_in_set - 3, w->cur);
         snprintf(w->cur, sizeof w->cur, "%s", name);
         w->bad_in_set = 0;
-        if (store_featset_get(txn, w->cur, &w->cur_dim, NULL)) {
+        MDB_val sk = {strlen(w->cur), w->cur}, sv;
+        if (mdb_get(txn->t, D(txn, DB_FEATSETS), &sk, &sv) || store_impl_featset_decode(&sv, &w->cur_dim, NULL)) {
             w->cur_dim = -1;
             problem(rp, "features: vectors of set '%s', which is not recorded in featsets", w->cur);
         }

@@ -537,12 +537,57 @@ static int featset_has_vectors(zs_txn *txn, const char *name)
     return has;
 }
 
+/* A set's record whether or not it is complete. */
+static int featset_get_any(zs_txn *txn, const char *name, int *dim, char **provenance)
+{
+    if (dim) *dim = 0;
+    if (provenance) *provenance = NULL;
+    if (!txn || !featname_ok(name)) return STORE_EINVAL;
+    MDB_val v;
+    int rc = get(txn, DB_FEATSETS, name, strlen(name), &v);
+    if (rc) return rc;
+    rc = store_impl_featset_decode(&v, dim, provenance);
+    if (rc) store_impl_set_err("feature set '%s' record does not parse", name);
+    return rc;
+}
+
+/* The meta key that marks set `name` as still being written. */
+static size_t building_key(char *k, const char *name)
+{
+    return (size_t)sprintf(k, "%s%s", STORE_FEATSET_BUILDING, name);
+}
+
+int store_featset_incomplete(zs_txn *txn, const char *name)
+{
+    char k[sizeof STORE_FEATSET_BUILDING + STORE_FEATNAME_MAX];
+    MDB_val v;
+    return txn && featname_ok(name) && get(txn, DB_META, k, building_key(k, name), &v) == 0;
+}
+
+int store_featset_begin(zs_txn *txn, const char *name, int dim, const char *provenance)
+{
+    int rc = store_featset_put(txn, name, dim, provenance);
+    if (rc) return rc;
+    char k[sizeof STORE_FEATSET_BUILDING + STORE_FEATNAME_MAX];
+    return put(txn, DB_META, k, building_key(k, name), "1", 1, 0);
+}
+
+int store_featset_publish(zs_txn *txn, const char *name)
+{
+    NEED_WRITE(txn);
+    if (!featname_ok(name)) return STORE_EINVAL;
+    char k[sizeof STORE_FEATSET_BUILDING + STORE_FEATNAME_MAX];
+    MDB_val key = {building_key(k, name), k};
+    int r = mdb_del(txn->t, D(txn, DB_META), &key, NULL);
+    return r == MDB_NOTFOUND ? 0 : store_impl_txn_rc(txn, r, "mdb_del featset marker");
+}
+
 int store_featset_put(zs_txn *txn, const char *name, int dim, const char *provenance)
 {
     NEED_WRITE(txn);
     if (!featname_ok(name) || dim <= 0 || dim > (1 << 24)) return STORE_EINVAL;
     int old;
-    int rc = store_featset_get(txn, name, &old, NULL);
+    int rc = featset_get_any(txn, name, &old, NULL);
     if (rc == 0 && old != dim && featset_has_vectors(txn, name)) {
         store_impl_set_err("feature set '%s' has dimension %d, not %d", name, old, dim);
         return STORE_EDIM;
@@ -559,14 +604,13 @@ int store_featset_put(zs_txn *txn, const char *name, int dim, const char *proven
 
 int store_featset_get(zs_txn *txn, const char *name, int *dim, char **provenance)
 {
-    if (dim) *dim = 0;
-    if (provenance) *provenance = NULL;
-    if (!txn || !featname_ok(name)) return STORE_EINVAL;
-    MDB_val v;
-    int rc = get(txn, DB_FEATSETS, name, strlen(name), &v);
-    if (rc) return rc;
-    rc = store_impl_featset_decode(&v, dim, provenance);
-    if (rc) store_impl_set_err("feature set '%s' record does not parse", name);
+    int rc = featset_get_any(txn, name, dim, provenance);
+    if (rc == 0 && store_featset_incomplete(txn, name)) {
+        if (provenance) { free(*provenance); *provenance = NULL; }
+        if (dim) *dim = 0;
+        store_impl_set_err("feature set '%s' is incomplete (still being written, or its embed did not finish)", name);
+        return STORE_ENOTFOUND;
+    }
     return rc;
 }
 
@@ -602,6 +646,7 @@ int store_featset_del(zs_txn *txn, const char *name)
     MDB_val key = {strlen(name), (void *)name};
     int r = mdb_del(txn->t, D(txn, DB_FEATSETS), &key, NULL);
     if (r) return store_impl_txn_rc(txn, r, "mdb_del featset");
+    if ((r = store_featset_publish(txn, name)) != 0) return r;
     unsigned char k[STORE_FEATNAME_MAX + 8];
     size_t kl = setkey(k, name, 0);
     MDB_cursor *c;
@@ -622,7 +667,14 @@ int store_featset_del(zs_txn *txn, const char *name)
 int store_featset_list(zs_txn *txn, char ***names, int *n)
 {
     if (!txn) return STORE_EINVAL;
-    return list_keys(txn, DB_FEATSETS, names, n);
+    int rc = list_keys(txn, DB_FEATSETS, names, n);
+    int k = 0;
+    for (int i = 0; !rc && i < *n; i++) {   /* incomplete sets are not listed */
+        if (store_featset_incomplete(txn, (*names)[i])) free((*names)[i]);
+        else (*names)[k++] = (*names)[i];
+    }
+    if (!rc) *n = k;
+    return rc;
 }
 
 int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *v, int dim)
@@ -630,7 +682,7 @@ int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *
     NEED_WRITE(txn);
     if (!featname_ok(name) || gid == 0 || !v || dim <= 0) return STORE_EINVAL;
     int sdim;
-    int rc = store_featset_get(txn, name, &sdim, NULL);
+    int rc = featset_get_any(txn, name, &sdim, NULL);
     if (rc) {
         if (rc == STORE_ENOTFOUND) store_impl_set_err("no feature set '%s' (store_featset_put first)", name);
         return rc;

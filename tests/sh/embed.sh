@@ -17,7 +17,10 @@ check "a workspace of the 200 ring galaxies is imported" sh -c "$Z init ws >/dev
 check_fails "similar before any embed fails" $Z similar ws J005321.49-025122.0
 expect "... saying to run zoosh embed" grep -q "zoosh embed" "$T/last.out"
 
+cp -r ws fresh
+t0=$(date +%s%N)
 check "embed computes morphology features for every galaxy" $Z embed ws --quiet
+embed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "... 200 of them" grep -q "embedded 200 galaxies into feature set 'morph'" "$T/last.out"
 if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
     expect "... and, by default, zoosh's encoder's too" \
@@ -160,6 +163,28 @@ expect "an unknown embed method is a usage error (2)" test "$($Z embed ws --meth
 
 check "raw pixels embed as the probe's floor" $Z embed ws --method pixels --pca 0 --quiet
 expect "... 3072 numbers each" grep -q "'pixels' (3072 dims" "$T/last.out"
+
+# A first embed killed (SIGKILL) part-way: every set stats lists holds a
+# vector for each of the 200 galaxies (a set is published only when whole),
+# check names a set left incomplete, and embedding again finishes it.
+short=0 flagged=0 killed=0
+for pct in 20 50 80; do
+    rm -rf k && cp -r fresh k
+    $Z embed k --quiet --threads 1 > /dev/null 2>&1 &
+    P=$!
+    sleep "$(awk -v m="$embed_ms" -v p="$pct" 'BEGIN {printf "%.3f", m * p / 100000}')"
+    kill -0 $P 2>/dev/null && { kill -9 $P; killed=$((killed + 1)); }
+    wait $P 2>/dev/null
+    short=$((short + $($Z stats k 2>/dev/null | awk '$2 ~ /-d$/ && $3 != 200 {n++} END {print n + 0}')))
+    $Z check k > k.out 2>&1 && continue
+    grep -q "incomplete" k.out && flagged=$((flagged + 1))
+done
+echo "# 3 first embeds killed at 20, 50, 80% of ${embed_ms} ms ($killed while running): $short sets listed short, $flagged checks named an incomplete set"
+expect "no killed first embed leaves a listed set with fewer than 200 vectors ($short)" test "$short" -eq 0
+expect "check names the set a killed embed left incomplete ($flagged of $killed)" test "$flagged" -ge 1
+check "embedding again after a kill finishes" $Z embed k --quiet
+check "... and the workspace checks clean" $Z check k
+expect "... with every set whole" test "$($Z stats k | awk '$2 ~ /-d$/ && $3 != 200 {n++} END {print n + 0}')" -eq 0
 
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
     check "the ring probe report runs on a few folds" \
