@@ -389,6 +389,8 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         if (rc) core_set_err(err, errlen, "setting %s: %s", CORE_REPR_META_DEFAULT, store_strerror(rc));
     } else if (rc == 0 && is_new) {
         rc = store_write(st, del_set, (void *)enc->set);   /* nothing embedded: no empty set is left */
+    } else if (rc && is_new && !(cancel && *cancel)) {
+        store_write(st, del_set, (void *)enc->set);   /* a failed first embed (disk full): none half-made, if it can */
     }
     stats->seconds = core_mono_s() - t0;
     return rc;

@@ -30,7 +30,7 @@ static int ws_status(int rc)
 {
     switch (rc) {
     case STORE_ENOWS: case STORE_EVERSION: case STORE_EFOREIGN: case STORE_ECORRUPT:
-    case STORE_EREADONLY: case STORE_ENOSPC: case STORE_ELMDB:
+    case STORE_EREADONLY: case STORE_ELMDB:
         return EXIT_WORKSPACE;
     default:
         return 1;
