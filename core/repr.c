@@ -19,9 +19,11 @@
 #include "core/thumb.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -645,11 +647,39 @@ int core_repr_column(zs_txn *txn, const char *set, const char *col, float **out,
 }
 
 /* ---- PCA -------------------------------------------------------------------- */
-int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
-                      char *err, size_t errlen)
+int core_repr_pca_plan(zs_store *st, const char *const *sets, int nsets, int k, char *err, size_t errlen)
 {
     zs_txn *txn;
     int rc = store_read_begin(st, &txn);
+    if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
+    double d = 0;
+    uint32_t n = UINT32_MAX;
+    for (int i = 0; i < nsets && rc == 0; i++) {
+        int sd = 0;
+        uint32_t c = 0;
+        if (store_featset_get(txn, sets[i], &sd, NULL) != 0 || store_feature_count(txn, sets[i], &c) != 0) continue;
+        d += sd;
+        if (c < n) n = c;   /* a combined set holds the galaxies every set has */
+    }
+    store_read_end(txn);
+    if (d < 1 || n == UINT32_MAX || n < 2) return 0;   /* nothing to plan: the fit says what is missing */
+    if (d > INT32_MAX) d = INT32_MAX;
+    /* the rows loaded (grown by doubling: up to twice their size; combining, the
+     * sets and the combined rows) and the projections */
+    double extra = 4.0 * n * d * (nsets > 1 ? 4 : 2) + 4.0 * n * k;
+    char perr[256];
+    if (core_pca_mem_check((int)n, (int)d, k, extra, perr, sizeof perr) == 0) return 0;
+    core_set_err(err, errlen, "%s", perr);
+    return ENOMEM;
+}
+
+int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
+                      char *err, size_t errlen)
+{
+    int rc = core_repr_pca_plan(st, &set, 1, k, err, errlen);
+    if (rc) return rc;
+    zs_txn *txn;
+    rc = store_read_begin(st, &txn);
     if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
     float *x = NULL;       /* (n, d) */
     uint32_t *gids = NULL; /* (n) */

@@ -126,6 +126,32 @@ expect "--combine of a set that is not there fails (1)" test "$($Z embed ws2 --c
 check "--combine joins two stored sets" $Z embed ws2 --combine morph,pca40 --set mp --pca 10
 expect "... into the named set, which becomes the default, with its PCA" \
     sh -c "grep -q \"combined morph,pca40 into feature set 'mp' (200 galaxies\" '$T/last.out' && grep -q \"feature set 'pca10' (pca 10 of mp (standardised, blocks balanced\" '$T/last.out'"
+# A very wide set (100,000 features of 100 galaxies, a .npy): its PCA goes
+# through the 100 x 100 Gram matrix, never a 100,000^2 covariance (80 GB).
+cp -r ws2 wide
+/usr/bin/python3 - <<'PY'
+import array, random, struct
+n, d = 100, 100000
+rng = random.Random(5)
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (n, d)
+hdr += ' ' * (63 - (10 + len(hdr)) % 64) + '\n'
+base = array.array('f', [rng.gauss(0, 1) for _ in range(d)])
+with open('big.npy', 'wb') as f:
+    f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(hdr)) + hdr.encode())
+    for i in range(n):
+        a = array.array('f', base)
+        for j in range(i % 7, d, 97): a[j] += rng.gauss(0, 1)
+        f.write(a.tobytes())
+PY
+tail -n +2 "$CAT" | head -100 | cut -d, -f1 > big.ids
+check "a 100,000-feature set is imported" $Z import wide "$CAT" --thumbs none --features big.npy --ids big.ids --features-name big
+ZOOSH_MEM_MB=100 $Z embed wide --combine big,morph --set tight --pca 40 > tight.out 2>&1; st=$?
+expect "with too little memory for its PCA (100 MB), --combine --pca exits 1 ($st) and says so" \
+    sh -c "test $st -eq 1 && grep -q 'needs about' tight.out"
+expect "... before anything changed: no combined set" \
+    sh -c "! $Z stats wide | grep -q tight && ! $Z export wide --format features --set tight -o /dev/null 2>/dev/null"
+check "embed --combine big,morph --pca 40 fits a PCA of 100,270 features" $Z embed wide --combine big,morph --pca 40
+expect "... into pca40" grep -q "feature set 'pca40' (pca 40 of big+morph" "$T/last.out"
 check "the features export as 200 rows" $Z export ws --format features --set morph -o morph.csv
 expect "... with a header and 200 lines" test "$(wc -l < morph.csv)" -eq 201
 ndim=$(head -1 morph.csv | tr ',' '\n' | grep -c '^feat_')

@@ -106,7 +106,11 @@ static void embed_usage(FILE *f)
         "  --quiet          no progress line\n"
         "\n"
         "The first set computed becomes the workspace default (meta features.default);\n"
-        "`zoosh similar` and the labeler's `s` grid search its PCA set.\n",
+        "`zoosh similar` and the labeler's `s` grid search its PCA set.  A set becomes\n"
+        "visible only when its last vector is written (a killed embed leaves none half-made).\n"
+        "Exit status: 0 ok; 1 failed (no galaxy embedded, a full disk, or a PCA that\n"
+        "would not fit in memory: checked before anything is written); 2 usage;\n"
+        "3 workspace problem.\n",
         CORE_MORPH_VERSION, CORE_REPR_PCA_K);
 }
 
@@ -191,7 +195,7 @@ static int fit_pca(zs_store *st, const char *ws, const char *set, int k)
 }
 
 /* --combine A,B,...: split the list; the combined set is "A+B+..." unless --set. */
-static int combine_sets(zs_store *st, const char *ws, const char *list, const char *set_name, char *out,
+static int combine_sets(zs_store *st, const char *ws, const char *list, const char *set_name, int pca, char *out,
                         size_t outlen)
 {
     char buf[512];
@@ -221,6 +225,10 @@ static int combine_sets(zs_store *st, const char *ws, const char *list, const ch
     }
     char err[256] = "";
     int rows = 0, missing = 0;
+    if (pca > 0 && core_repr_pca_plan(st, sets, n, pca, err, sizeof err) != 0) {   /* before the set is made */
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err);
+        return 1;
+    }
     double t0 = core_mono_s();
     int rc = core_repr_combine(st, sets, n, out, &rows, &missing, err, sizeof err);
     if (rc) {
@@ -334,7 +342,7 @@ int cmd_embed(int argc, char **argv)
     if (status) return status;
     char cname[STORE_FEATNAME_MAX + 1] = "";
     if (combine) {
-        if ((status = combine_sets(st, ws, combine, o.e.set, cname, sizeof cname))) goto end;
+        if ((status = combine_sets(st, ws, combine, o.e.set, o.pca, cname, sizeof cname))) goto end;
         if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
         goto end;
     }
@@ -350,7 +358,7 @@ int cmd_embed(int argc, char **argv)
     oe.e.weights = encpath;
     int votes = 0;
     if ((status = run_encoder(st, ws, &oe, &votes))) goto end;
-    if ((status = combine_sets(st, ws, votes ? "morph,convnext," CORE_EMBED_VOTES_SET : "morph,convnext", NULL, cname,
+    if ((status = combine_sets(st, ws, votes ? "morph,convnext," CORE_EMBED_VOTES_SET : "morph,convnext", NULL, o.pca, cname,
                                sizeof cname))) goto end;
     if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
 end:
