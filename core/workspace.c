@@ -645,6 +645,68 @@ void core_workspace_check_report_free(core_workspace_check_report *r)
     memset(r, 0, sizeof *r);
 }
 
+/* ------------------------------------------------------------ repair */
+
+/* store_salvage in a child process (LMDB may abort on pages that do not
+ * belong together, as in check): the child sends rc, the counts and the
+ * report through a pipe. */
+int core_workspace_repair(zs_store *st, const char *dest, core_workspace_repair_report *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = CHECK_REPORT_CAP;
+    out->text = xmalloc(cap);
+    out->text[0] = 0;
+    int fds[2];
+    if (pipe(fds) != 0) return store_salvage(st, dest, out->text, cap, &out->kept, &out->dropped);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return store_salvage(st, dest, out->text, cap, &out->kept, &out->dropped);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        zs_store *own = NULL;
+        long kept = 0, dropped = 0;
+        int rc = store_open(&own, store_dir(st), STORE_RDONLY);
+        if (rc == 0) rc = store_salvage(own, dest, out->text, cap, &kept, &dropped);
+        if (rc) snprintf(out->text, cap, "%s", store_last_error());
+        int64_t head[4] = {rc, kept, dropped, (int64_t)strlen(out->text)};
+        int ok = write_all(fds[1], head, sizeof head) == 0 && write_all(fds[1], out->text, (size_t)head[3]) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    int64_t head[4] = {0, 0, 0, 0};
+    size_t got = read_all(fds[0], head, sizeof head);
+    int whole = got == sizeof head && head[3] >= 0 && (size_t)head[3] < cap &&
+                read_all(fds[0], out->text, (size_t)head[3]) == (size_t)head[3];
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (whole && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        out->text[head[3]] = 0;
+        out->kept = head[1];
+        out->dropped = head[2];
+        return (int)head[0];
+    }
+    if (WIFSIGNALED(status)) damaged_why(out->text, cap, WTERMSIG(status));
+    else snprintf(out->text, cap, "the repair's reader exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    char p[STORE_PATH_MAX + 16];   /* what the killed child began */
+    snprintf(p, sizeof p, "%s/data.mdb", dest);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/lock.mdb", dest);
+    unlink(p);
+    return STORE_ECORRUPT;
+}
+
+void core_workspace_repair_report_free(core_workspace_repair_report *r)
+{
+    if (!r) return;
+    free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
 /* ------------------------------------------------------------ backup */
 
 int core_workspace_backup(zs_store *st, const char *dest, double *bytes, double *seconds)

@@ -267,6 +267,14 @@ const char *store_damage(const zs_store *st);
 #define STORE_DAMAGED_FILE "check-failed"
 int  store_damage_mark(zs_store *st, const char *why);
 void store_damage_clear(zs_store *st);
+/* zoosh check --repair: every record of st that parses and agrees with the
+ * others copied into a new workspace in dest_dir (created; STORE_EEXIST if
+ * it holds one): galaxies renumbered dense with the id index rebuilt,
+ * answers renumbered from 1 (retractions follow), the magic rewritten,
+ * incomplete feature sets, forged keys and records that do not parse left
+ * behind.  One line per record left behind in report (the first 30);
+ * *kept / *dropped count records.  On failure dest_dir holds no workspace. */
+int store_salvage(zs_store *st, const char *dest_dir, char *report, size_t report_len, long *kept, long *dropped);
 /* The current LMDB map size and the bytes in use (pages up to the last one). */
 int store_map_info(zs_store *st, size_t *mapsize, size_t *used);
 

@@ -153,7 +153,7 @@ static void thumb_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *
     uint32_t gid = get_be32(k->mv_data);
     store_thumb th;
     if (store_impl_thumb_parse(v, &th)) problem(rp, "thumbs: thumbnail of gid %u does not parse", gid);
-    else if (th.codec != STORE_THUMB_RAW && layout < 2)
+    else if (th.codec != STORE_THUMB_RAW && layout == 1)   /* 0: unknown, the magic is reported */
         problem(rp, "thumbs: thumbnail of gid %u is coded (%d) but the workspace says layout %d", gid, th.codec, layout);
     if (!store_impl_gid_exists(txn, gid)) problem(rp, "thumbs: thumbnail of gid %u, which does not exist", gid);
 }

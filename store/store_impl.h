@@ -8,7 +8,9 @@
  *                    putter (meta, galaxies, thumbnails, features, priors,
  *                    answers, blobs)
  *   store_check.c    whole-file maintenance: the data.mdb length check at
- *                    open, store_check and store_backup
+ *                    open, store_check, store_backup, the page sanity test
+ *                    and the damage marker
+ *   store_salvage.c  store_salvage (check --repair)
  *
  * The locking rules (st->resize, tl_held) are store.c's DESIGN paragraph:
  * every transaction, and a backup's copy, holds st->resize as a reader

@@ -244,20 +244,55 @@ int cmd_stats(int argc, char **argv)
 
 static void check_usage(FILE *f)
 {
-    fprintf(f, "usage: zoosh check WS [--quick]\n\n"
+    fprintf(f, "usage: zoosh check WS [--quick]\n"
+               "       zoosh check WS --repair DEST\n\n"
                "Walks every record of the workspace: records parse, the id index and the\n"
                "galaxies agree, answers are in sequence, retractions point at earlier answers,\n"
                "feature vectors match their set's dimension, every task's schema loads,\n"
                "each answer's questions and answers (or rating) belong to its task, and every\n"
                "JPEG thumbnail decodes to its recorded size (--quick: not that one, the\n"
                "slowest: about 1 ms a galaxy).\n"
-               "Lists each problem found.\n"
-               "exit: 0 clean, 3 damaged or not a workspace, 2 usage\n");
+               "Lists each problem found.  A check that finds data.mdb's pages damaged leaves\n"
+               "WS/check-failed: commands that write refuse WS until a clean check.\n"
+               "--repair DEST copies every record that parses and agrees with the others into\n"
+               "a new workspace DEST (galaxies and answers renumbered densely, the magic\n"
+               "rewritten) and lists what it left behind (forged keys, records that do not\n"
+               "parse, incomplete feature sets); WS is not changed.\n"
+               "exit: 0 clean (--repair: copy made), 1 --repair failed, 3 damaged or not a\n"
+               "workspace, 2 usage\n");
+}
+
+static int check_repair(const char *ws, const char *dest)
+{
+    if (ws[0] == '-' || dest[0] == '-') { check_usage(stderr); return EXIT_USAGE; }
+    zs_store *st = NULL;
+    int rc = cmd_open_ws("check", ws, STORE_RDONLY, &st);
+    if (rc) return rc;
+    core_workspace_repair_report r;
+    rc = core_workspace_repair(st, dest, &r);
+    store_close(st);
+    int status = 0;
+    if (rc == 0) {
+        char buf[1024];
+        printf("%s: repaired copy in %s: %ld records kept, %ld left behind\n", ws, dest, r.kept, r.dropped);
+        for (char *line = r.text, *nl; *line; line = nl + 1) {
+            nl = strchr(line, '\n');
+            if (nl) *nl = 0;
+            printf("  left behind: %s\n", cmd_safe_text(line, buf, sizeof buf));
+            if (!nl) break;
+        }
+    } else {
+        fprintf(stderr, "zoosh check: %s --repair %s: %s%s%s\n", ws, dest, store_strerror(rc), r.text[0] ? ": " : "", r.text);
+        status = 1;
+    }
+    core_workspace_repair_report_free(&r);
+    return status;
 }
 
 int cmd_check(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { check_usage(stdout); return 0; }
+    if (argc == 4 && !strcmp(argv[2], "--repair")) return check_repair(argv[1], argv[3]);
     int quick = argc == 3 && !strcmp(argv[2], "--quick");
     if (argc == 3 && !strcmp(argv[1], "--quick")) { quick = 1; argv[1] = argv[2]; }
     if ((argc != 2 && !quick) || argv[1][0] == '-') { check_usage(stderr); return EXIT_USAGE; }
