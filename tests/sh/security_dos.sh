@@ -70,3 +70,13 @@ label fixed 1
 expect "... and commits ($(answers fixed) answers)" test "$(answers fixed)" -eq 4
 check_fails "--repair into a folder that holds a workspace is refused" "$Z" check ws --repair fixed
 check "and the copy there is untouched" "$Z" check fixed
+
+# a galaxy record that does not parse: repair renumbers the galaxies densely
+# and carries the answers, vectors and thumbnails of the others across
+cp -r fixed g && chgrp -R 30000 g && chmod -R g+rwX g
+forge g "t.put(b'\\x00\\x00\\x00\\x05', b'junk', db=env.open_db(b'galaxies', txn=t))" && pass "a group member garbles galaxy 5"
+check "check --repair of it" "$Z" check g --repair g2
+expect "... lists the galaxy it left behind" grep -q "left behind: galaxies: record of gid 5 does not parse" last.out
+check "... into a copy that checks clean" "$Z" check g2
+expect "... with 19 galaxies, each with its morph vector" \
+    sh -c "$Z stats g2 | grep -q '^galaxies *19' && $Z stats g2 | grep -qE 'morph +270-d +19 vectors'"
