@@ -1,5 +1,6 @@
 /*
- * pca.c - exact PCA through the covariance eigen-decomposition (see pca.h).
+ * pca.c - exact PCA through the covariance eigen-decomposition, or the
+ * Gram matrix's when there are fewer rows than features (see pca.h).
  *
  * Legend: n = rows (galaxies), d = input features, k = components kept,
  * B = rows per block when accumulating the covariance.
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 /* LAPACK (OpenBLAS's bundled copy): symmetric eigen-decomposition, divide and conquer. */
 extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
@@ -162,6 +165,112 @@ int core_pca_eigen_jacobi(const double *a0, int d, double *w, double *v)
     return 0;
 }
 
+/* Fewer rows than features (n < d): the n x n Gram matrix G = Z Z^T of the
+ * standardised rows Z (n, d) has the same non-zero eigenvalues as Z^T Z,
+ * and G u = mu u gives the covariance's eigenvector v = Z^T u / sqrt(mu)
+ * with eigenvalue mu / (n - 1).  G and the components are built from
+ * column blocks of Z (Bc = PCA_BLOCK columns, doubles), so memory is
+ * O(n^2 + n Bc + k d), never d x d.  p->mean / p->scale are set. */
+static int fit_gram(const float *x, int n, int d, int k, const double *mu, core_pca *p, char *err, size_t errlen)
+{
+    const int Bc = PCA_BLOCK;
+    double *g = xcalloc((size_t)n * n, sizeof(double));     /* (n, n) */
+    double *zb = xmalloc(sizeof(double) * (size_t)n * Bc);  /* (n, Bc) a column block of Z */
+    p->total = 0;
+    for (int j0 = 0; j0 < d; j0 += Bc) {
+        int b = d - j0 < Bc ? d - j0 : Bc;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < b; j++) {
+                double z = (x[(size_t)i * d + j0 + j] - mu[j0 + j]) / p->scale[j0 + j];
+                zb[(size_t)i * b + j] = z;
+                p->total += z * z;
+            }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, b, 1.0, zb, b, 1.0, g, n);
+    }
+    p->total /= n - 1;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) g[(size_t)j * n + i] = g[(size_t)i * n + j];
+    double *w = xmalloc(sizeof(double) * (size_t)n);        /* (n) */
+    double *u = xmalloc(sizeof(double) * (size_t)n * n);    /* (n, n) rows = eigenvectors */
+    int rc = core_pca_eigen(g, n, w, u);
+    free(g);
+    if (rc) {
+        set_err(err, errlen, "LAPACK dsyevd failed on the Gram matrix");
+        free(zb); free(w); free(u);
+        return -1;
+    }
+    /* components (k, d): row c = Z^T u_c / sqrt(mu_c), block by block */
+    double *vb = xmalloc(sizeof(double) * (size_t)k * Bc);  /* (k, Bc) */
+    for (int j0 = 0; j0 < d; j0 += Bc) {
+        int b = d - j0 < Bc ? d - j0 : Bc;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < b; j++)
+                zb[(size_t)i * b + j] = (x[(size_t)i * d + j0 + j] - mu[j0 + j]) / p->scale[j0 + j];
+        /* vb (k, b) = U_k (k, n) @ zb (n, b) */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, b, n, 1.0, u, n, zb, b, 0.0, vb, b);
+        for (int c = 0; c < k; c++) {
+            double s = w[c] > 1e-12 * (w[0] > 0 ? w[0] : 1) ? 1 / sqrt(w[c]) : 0;   /* a null direction: zeros */
+            for (int j = 0; j < b; j++) p->comp[(size_t)c * d + j0 + j] = (float)(vb[(size_t)c * b + j] * s);
+        }
+    }
+    for (int c = 0; c < k; c++) {
+        p->var[c] = w[c] > 0 ? w[c] / (n - 1) : 0;
+        float *r = p->comp + (size_t)c * d;   /* the same sign rule as order_and_sign */
+        int am = 0;
+        for (int j = 1; j < d; j++) if (fabsf(r[j]) > fabsf(r[am])) am = j;
+        if (r[am] < 0) for (int j = 0; j < d; j++) r[j] = -r[j];
+    }
+    free(zb); free(w); free(u); free(vb);
+    return 0;
+}
+
+size_t core_pca_fit_bytes(int n, int d, int k)
+{
+    double m = n < d ? n : d;   /* the eigenproblem's side: Gram (n) or covariance (d) */
+    double b = 8.0 * (4 * m * m + 8 * m) + 8.0 * PCA_BLOCK * (n < d ? n : d) + 4.0 * k * d + 8.0 * k * PCA_BLOCK +
+               16.0 * d + 4.0 * (n < 4096 ? n : 4096) * d;   /* the last: core_pca_transform's block */
+    return b > 9e18 ? (size_t)9e18 : (size_t)b;
+}
+
+/* Bytes this process may still allocate: MemAvailable, and under a
+ * RLIMIT_AS (ulimit -v) what the limit leaves above the current size. */
+static double available_bytes(void)
+{
+    double avail = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %lf kB", &avail) == 1) { avail *= 1024; break; }
+        fclose(f);
+    }
+    if (avail <= 0) avail = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    const char *cap = getenv("ZOOSH_MEM_MB");   /* hidden: a smaller budget (tests) */
+    if (cap && atof(cap) > 0 && atof(cap) * 1048576.0 < avail) avail = atof(cap) * 1048576.0;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        double vm = 0;
+        FILE *s = fopen("/proc/self/statm", "r");
+        if (s) {
+            if (fscanf(s, "%lf", &vm) != 1) vm = 0;
+            fclose(s);
+        }
+        double left = (double)rl.rlim_cur - vm * (double)sysconf(_SC_PAGESIZE);
+        if (left < avail) avail = left > 0 ? left : 0;
+    }
+    return avail;
+}
+
+int core_pca_mem_check(int n, int d, int k, double extra, char *err, size_t errlen)
+{
+    double need = (double)core_pca_fit_bytes(n, d, k) + extra, have = available_bytes();
+    if (need <= 0.9 * have) return 0;
+    if (err && errlen)
+        snprintf(err, errlen, "a PCA of %d galaxies x %d features needs about %.2f GiB of memory and %.2f GiB is free: "
+                 "nothing was changed (fewer features, or --pca 0)", n, d, need / 1073741824.0, have / 1073741824.0);
+    return -1;
+}
+
 int core_pca_fit(const float *x, int n, int d, int k, int standardise, core_pca **out,
                  char *err, size_t errlen)
 {
@@ -208,6 +317,13 @@ int core_pca_fit_weighted(const float *x, int n, int d, int k, int standardise, 
         }
     }
 
+    if (n < d) {
+        int rc = fit_gram(x, n, d, k, mu, p, err, errlen);
+        free(mu); free(m2);
+        if (rc) { core_pca_free(p); return -1; }
+        *out = p;
+        return 0;
+    }
     double *cov = xcalloc((size_t)d * d, sizeof(double));        /* (d, d) */
     double *blk = xmalloc(sizeof(double) * (size_t)PCA_BLOCK * d); /* (B, d) */
     for (int i0 = 0; i0 < n; i0 += PCA_BLOCK) {
@@ -248,7 +364,7 @@ int core_pca_fit_weighted(const float *x, int n, int d, int k, int standardise, 
 void core_pca_transform(const core_pca *p, const float *x, int n, float *y)
 {
     const int d = p->d, k = p->k;
-    enum { TB = 4096 };
+    const int TB = n < 4096 ? (n > 0 ? n : 1) : 4096;    /* rows a block: no more than there are */
     float *z = xmalloc(sizeof(float) * (size_t)TB * d);   /* (TB, d) standardised rows */
     for (int i0 = 0; i0 < n; i0 += TB) {
         int b = n - i0 < TB ? n - i0 : TB;

@@ -4,7 +4,9 @@
  *
  * Exact: the covariance (d x d, double) of the standardised data is
  * accumulated in blocks of rows (dsyrk) and decomposed with LAPACK's dsyevd
- * (OpenBLAS).  A plain cyclic Jacobi eigen-solver is kept next to it as the
+ * (OpenBLAS).  With fewer rows than features (n < d) the n x n Gram matrix
+ * is decomposed instead (the same components, no d x d matrix: a 100,000-
+ * feature set of a few thousand galaxies fits in memory).  A plain cyclic Jacobi eigen-solver is kept next to it as the
  * reference (core_pca_eigen_jacobi) and the tests hold one against the other.
  *
  * Standardisation (recommended; morphology blocks differ in scale by orders
@@ -36,6 +38,14 @@ int  core_pca_fit(const float *x, int n, int d, int k, int standardise, core_pca
 int  core_pca_fit_weighted(const float *x, int n, int d, int k, int standardise, const float *weights,
                            core_pca **out, char *err, size_t errlen);
 void core_pca_free(core_pca *p);   /* NULL is a no-op */
+/* About the bytes core_pca_fit_weighted allocates for n rows, d features,
+ * k components. */
+size_t core_pca_fit_bytes(int n, int d, int k);
+/* 0 when that plus `extra` bytes (the caller's data) fits in the memory
+ * this process may still take (MemAvailable; ulimit -v; the hidden knob
+ * ZOOSH_MEM_MB, for tests, lowers it); else -1 with the figures in err.
+ * Callers ask before they change anything. */
+int  core_pca_mem_check(int n, int d, int k, double extra, char *err, size_t errlen);
 
 int  core_pca_dim(const core_pca *p);        /* d, input dimension */
 int  core_pca_k(const core_pca *p);          /* k, output dimension */

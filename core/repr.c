@@ -19,9 +19,11 @@
 #include "core/thumb.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +158,8 @@ typedef struct {
     const uint8_t *ok;      /* (n) or NULL = all */
     int n, dim;
     const char *provenance; /* non-NULL: (re)declare the set first */
+    int begin;              /* with provenance: declare it incomplete (store_featset_begin) */
+    int publish;            /* the set is whole after this write: store_featset_publish */
     const char *meta_key, *meta_val;  /* non-NULL: put this meta too */
     int meta_only_if_unset;
     const char *blob_key; const void *blob; size_t blob_len;  /* non-NULL: models blob */
@@ -165,12 +169,14 @@ static int put_vectors(zs_txn *txn, void *arg)
 {
     put_ctx *c = arg;
     int rc;
-    if (c->provenance && (rc = store_featset_put(txn, c->set, c->dim, c->provenance))) return rc;
+    if (c->provenance && (rc = (c->begin ? store_featset_begin : store_featset_put)(txn, c->set, c->dim, c->provenance)))
+        return rc;
     for (int i = 0; i < c->n; i++) {
         if (c->ok && !c->ok[i]) continue;
         rc = store_feature_put(txn, c->set, c->gids[i], c->x + (size_t)i * c->dim, c->dim);
         if (rc) return rc;
     }
+    if (c->publish && (rc = store_featset_publish(txn, c->set))) return rc;
     if (c->blob_key && (rc = store_blob_put(txn, STORE_DB_MODELS, c->blob_key, c->blob, c->blob_len)))
         return rc;
     if (c->meta_key) {
@@ -217,7 +223,8 @@ static int is_morph_set(const char *prov, int dim)
 }
 
 /* Rows y (n, dim) of galaxies gids into set, WRITE_CHUNK rows per write
- * transaction; the first carries the set's provenance. */
+ * transaction; the first declares the set incomplete with its provenance,
+ * the last publishes it, so no reader sees it half-written. */
 static int write_rows(zs_store *st, const char *set, const uint32_t *gids, const float *y, int n, int dim,
                       const char *prov)
 {
@@ -225,7 +232,7 @@ static int write_rows(zs_store *st, const char *set, const uint32_t *gids, const
     for (int i0 = 0; i0 < n && rc == 0; i0 += WRITE_CHUNK) {
         int b = n - i0 < WRITE_CHUNK ? n - i0 : WRITE_CHUNK;
         put_ctx pc = {.set = set, .gids = gids + i0, .x = y + (size_t)i0 * dim, .n = b, .dim = dim,
-                      .provenance = i0 == 0 ? prov : NULL};
+                      .provenance = i0 == 0 ? prov : NULL, .begin = i0 == 0, .publish = i0 + b >= n};
         rc = store_write(st, put_vectors, &pc);
     }
     return rc;
@@ -247,6 +254,7 @@ static int replace_rows(zs_store *st, const char *set, const uint32_t *gids, con
     if (rc == 0) {
         int od = 0;
         int have = store_featset_get(txn, set, &od, NULL) == 0;
+        if (store_featset_incomplete(txn, set)) have = 1, od = 0;   /* a killed run's rows: start afresh */
         store_read_end(txn);
         if (have && od != dim) rc = store_write(st, del_set, (void *)set);
     }
@@ -266,9 +274,17 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
     int threads = enc->threads > 0 ? enc->threads : 1;
     const int dim = enc->dim;
 
-    /* declare the set (checks the dimension against stored vectors) */
-    put_ctx decl = {.set = enc->set, .dim = dim, .provenance = enc->provenance ? enc->provenance : ""};
-    int rc = store_write(st, put_vectors, &decl);
+    /* declare the set (checks the dimension against stored vectors); a new
+     * one stays incomplete, invisible to readers, until its last vector is
+     * in: a killed first embed leaves no set that looks whole */
+    zs_txn *txn;
+    int rc = store_read_begin(st, &txn);
+    if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
+    int od = 0;
+    int is_new = store_featset_get(txn, enc->set, &od, NULL) == STORE_ENOTFOUND;
+    store_read_end(txn);
+    put_ctx decl = {.set = enc->set, .dim = dim, .provenance = enc->provenance ? enc->provenance : "", .begin = is_new};
+    rc = store_write(st, put_vectors, &decl);
     if (rc) {
         core_set_err(err, errlen, "cannot write feature set '%s': %s", enc->set,
                 rc == STORE_EDIM ? "it holds vectors of another dimension (from another encoder or "
@@ -277,7 +293,6 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
         return rc;
     }
 
-    zs_txn *txn;
     if ((rc = store_read_begin(st, &txn))) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
     uint32_t gmax = store_galaxy_max(txn), total = store_galaxy_count(txn);
     store_read_end(txn);
@@ -371,9 +386,13 @@ int core_repr_embed(zs_store *st, const core_repr_encoder *enc, core_repr_progre
 
     if (rc == 0 && stats->n_done + stats->n_skipped > 0) {
         put_ctx pc = {.set = enc->set, .meta_key = CORE_REPR_META_DEFAULT, .meta_val = enc->set,
-                      .meta_only_if_unset = 1};
+                      .meta_only_if_unset = 1, .publish = 1};
         rc = store_write(st, put_vectors, &pc);
         if (rc) core_set_err(err, errlen, "setting %s: %s", CORE_REPR_META_DEFAULT, store_strerror(rc));
+    } else if (rc == 0 && is_new) {
+        rc = store_write(st, del_set, (void *)enc->set);   /* nothing embedded: no empty set is left */
+    } else if (rc && is_new && !(cancel && *cancel)) {
+        store_write(st, del_set, (void *)enc->set);   /* a failed first embed (disk full): none half-made, if it can */
     }
     stats->seconds = core_mono_s() - t0;
     return rc;
@@ -674,11 +693,39 @@ int core_repr_column(zs_txn *txn, const char *set, const char *col, float **out,
 }
 
 /* ---- PCA -------------------------------------------------------------------- */
-int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
-                      char *err, size_t errlen)
+int core_repr_pca_plan(zs_store *st, const char *const *sets, int nsets, int k, char *err, size_t errlen)
 {
     zs_txn *txn;
     int rc = store_read_begin(st, &txn);
+    if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
+    double d = 0;
+    uint32_t n = UINT32_MAX;
+    for (int i = 0; i < nsets && rc == 0; i++) {
+        int sd = 0;
+        uint32_t c = 0;
+        if (store_featset_get(txn, sets[i], &sd, NULL) != 0 || store_feature_count(txn, sets[i], &c) != 0) continue;
+        d += sd;
+        if (c < n) n = c;   /* a combined set holds the galaxies every set has */
+    }
+    store_read_end(txn);
+    if (d < 1 || n == UINT32_MAX || n < 2) return 0;   /* nothing to plan: the fit says what is missing */
+    if (d > INT32_MAX) d = INT32_MAX;
+    /* the rows loaded (grown by doubling: up to twice their size; combining, the
+     * sets and the combined rows) and the projections */
+    double extra = 4.0 * n * d * (nsets > 1 ? 4 : 2) + 4.0 * n * k;
+    char perr[256];
+    if (core_pca_mem_check((int)n, (int)d, k, extra, perr, sizeof perr) == 0) return 0;
+    core_set_err(err, errlen, "%s", perr);
+    return ENOMEM;
+}
+
+int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
+                      char *err, size_t errlen)
+{
+    int rc = core_repr_pca_plan(st, &set, 1, k, err, errlen);
+    if (rc) return rc;
+    zs_txn *txn;
+    rc = store_read_begin(st, &txn);
     if (rc) { core_set_err(err, errlen, "%s", store_strerror(rc)); return rc; }
     float *x = NULL;       /* (n, d) */
     uint32_t *gids = NULL; /* (n) */

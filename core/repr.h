@@ -150,6 +150,11 @@ int core_repr_column(zs_txn *txn, const char *set, const char *col, float **out,
  * The projections are meant to be used as they are (do not standardise
  * them again: that would blow up the noisy last components).
  * Returns 0 or a store error code (STORE_ENOTFOUND: no such set). */
+/* Before anything changes: 0 when a k-component PCA of the sets (one, or
+ * several to be combined first) fits in the memory this process may take
+ * (core_pca_mem_check, the loaded rows counted); ENOMEM with the figures in
+ * err when not.  core_repr_pca_fit asks it first itself. */
+int core_repr_pca_plan(zs_store *st, const char *const *sets, int nsets, int k, char *err, size_t errlen);
 int core_repr_pca_fit(zs_store *st, const char *set, int k, char *out_name, size_t out_len,
                       char *err, size_t errlen);
 

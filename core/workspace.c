@@ -650,6 +650,27 @@ static int walk_dies(zs_store *st, int (*walk)(zs_store *own, void *ctx), void *
     return 1;
 }
 
+/* After a walk that ran to its end with result rc: store_pages_sane's
+ * verdict is added as a problem, and the workspace's damage marker is left
+ * when the pages do not belong together (then commands that write refuse
+ * it) or removed when they do.  Record problems alone (a forged record)
+ * leave writing open: commits go on while check --repair is arranged. */
+static int pages_verdict(zs_store *st, core_workspace_check_report *out, size_t cap, int rc)
+{
+    char why[256];
+    int prc = store_pages_sane(st, why, sizeof why);
+    int damaged = prc == STORE_ECORRUPT || strstr(out->text, "walk stopped") != NULL;
+    if (prc == STORE_ECORRUPT) {
+        size_t n = strlen(out->text);
+        snprintf(out->text + n, cap - n, "%spages: %s", n && out->text[n - 1] != '\n' ? "\n" : "", why);
+        out->n_problems++;
+        if (rc == 0) rc = STORE_ECORRUPT;
+    }
+    if (damaged) store_damage_mark(st, prc == STORE_ECORRUPT ? why : "a database's walk stopped (see zoosh check)");
+    else if (rc == 0 || rc == STORE_ECORRUPT) store_damage_clear(st);
+    return rc;
+}
+
 /* The walk runs in a child process with its own read-only environment (an
  * LMDB environment must not be used across fork): on a damaged data.mdb
  * (stale pages after a power loss, a torn copy) LMDB may assert and abort
@@ -692,7 +713,7 @@ int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *
     if (whole && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         out->text[head[2]] = 0;
         out->n_problems = head[1];
-        return head[0];
+        return pages_verdict(st, out, cap, head[0]);
     }
     if (WIFSIGNALED(status))
         damaged_why(out->text, cap, WTERMSIG(status));
@@ -700,10 +721,73 @@ int core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *
         snprintf(out->text, cap, "data.mdb could not be walked (the check's reader exited with status %d)",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     out->n_problems = 1;
+    store_damage_mark(st, out->text);
     return STORE_ECORRUPT;
 }
 
 void core_workspace_check_report_free(core_workspace_check_report *r)
+{
+    if (!r) return;
+    free(r->text);
+    memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------ repair */
+
+/* store_salvage in a child process (LMDB may abort on pages that do not
+ * belong together, as in check): the child sends rc, the counts and the
+ * report through a pipe. */
+int core_workspace_repair(zs_store *st, const char *dest, core_workspace_repair_report *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = CHECK_REPORT_CAP;
+    out->text = xmalloc(cap);
+    out->text[0] = 0;
+    int fds[2];
+    if (pipe(fds) != 0) return store_salvage(st, dest, out->text, cap, &out->kept, &out->dropped);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return store_salvage(st, dest, out->text, cap, &out->kept, &out->dropped);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        zs_store *own = NULL;
+        long kept = 0, dropped = 0;
+        int rc = store_open(&own, store_dir(st), STORE_RDONLY);
+        if (rc == 0) rc = store_salvage(own, dest, out->text, cap, &kept, &dropped);
+        if (rc) snprintf(out->text, cap, "%s", store_last_error());
+        int64_t head[4] = {rc, kept, dropped, (int64_t)strlen(out->text)};
+        int ok = write_all(fds[1], head, sizeof head) == 0 && write_all(fds[1], out->text, (size_t)head[3]) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    int64_t head[4] = {0, 0, 0, 0};
+    size_t got = read_all(fds[0], head, sizeof head);
+    int whole = got == sizeof head && head[3] >= 0 && (size_t)head[3] < cap &&
+                read_all(fds[0], out->text, (size_t)head[3]) == (size_t)head[3];
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (whole && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        out->text[head[3]] = 0;
+        out->kept = head[1];
+        out->dropped = head[2];
+        return (int)head[0];
+    }
+    if (WIFSIGNALED(status)) damaged_why(out->text, cap, WTERMSIG(status));
+    else snprintf(out->text, cap, "the repair's reader exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    char p[STORE_PATH_MAX + 16];   /* what the killed child began */
+    snprintf(p, sizeof p, "%s/data.mdb", dest);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/lock.mdb", dest);
+    unlink(p);
+    return STORE_ECORRUPT;
+}
+
+void core_workspace_repair_report_free(core_workspace_repair_report *r)
 {
     if (!r) return;
     free(r->text);

@@ -10,6 +10,7 @@
  *           models, read in one read transaction
  *   check   store_check's byte-level walk, then answers against their
  *           tasks' schemas and (unless quick) every JPEG thumbnail decoded
+ *   repair  store_salvage (check --repair): the valid records into a new workspace
  *   backup  store_backup, with the copy's size and the time it took
  *
  * Errors: int returns, 0 success; store codes (STORE_E*, positive errno)
@@ -151,6 +152,20 @@ typedef struct {
  * core_workspace_check_report_free. */
 int  core_workspace_check(zs_store *st, int thumbs, core_workspace_check_report *out);
 void core_workspace_check_report_free(core_workspace_check_report *r);
+
+/* ---- repair */
+
+typedef struct {
+    long kept, dropped;          /* records copied, records left behind */
+    char *text;                  /* what was left behind, one a line (or why it failed) */
+} core_workspace_repair_report;
+
+/* zoosh check WS --repair DEST: store_salvage of st into DEST, walked in a
+ * child process as check is (a damaged file cannot kill the command).  0,
+ * or a store code with the reason in out->text (DEST left without a
+ * workspace).  Free out with core_workspace_repair_report_free. */
+int  core_workspace_repair(zs_store *st, const char *dest, core_workspace_repair_report *out);
+void core_workspace_repair_report_free(core_workspace_repair_report *r);
 
 /* ---- backup */
 

@@ -372,9 +372,20 @@ static int open_dbs(zs_store *st, int create)
         if (r) { rc = store_impl_lmdb_rc(r, "mdb_get magic"); goto end; }
         long ver = store_impl_magic_layout(&v);
         if (ver < 0) {
-            store_impl_set_err("bad zoosh magic in %s", st->dir);
-            rc = STORE_EFOREIGN;
-            goto end;
+            /* zoosh's databases are there: a workspace whose magic a group
+             * member overwrote, not a foreign file; it opens for reading
+             * and backup (store_damage says what is wrong), not for writing */
+            MDB_dbi d;
+            if (mdb_dbi_open(t, db_names[DB_ANSWERS], 0, &d) || mdb_dbi_open(t, db_names[DB_GALAXIES], 0, &d)) {
+                store_impl_set_err("bad zoosh magic in %s", st->dir);
+                rc = STORE_EFOREIGN;
+                goto end;
+            }
+            char shown[64];
+            store_impl_show_bytes(shown, sizeof shown, v.mv_data, v.mv_size);
+            snprintf(st->damage, sizeof st->damage, "meta key '%s' holds \"%s\" (%zu bytes), not \"%s N\": "
+                     "the workspace's version is unknown", STORE_META_KEY, shown, v.mv_size, STORE_MAGIC);
+            ver = 1;
         }
         if (ver > STORE_SCHEMA_VERSION) {
             store_impl_set_err("%s has layout version %ld, this zoosh reads up to %d", st->dir, ver, STORE_SCHEMA_VERSION);
@@ -614,6 +625,7 @@ static int open_ws(zs_store **out, const char *dir, unsigned flags, const char *
         keep_shared(dfd, st->fd_data, st->fd_lock);
     }
     rc = open_dbs(st, create);
+    if (!rc && !st->readonly && !create) rc = store_impl_writable(st, data);
     if (rc) goto fail;
     close(dfd);
     *out = st;
@@ -659,6 +671,19 @@ int store_sync(zs_store *st)
 const char *store_dir(const zs_store *st) { return st ? st->dir : NULL; }
 int store_is_readonly(const zs_store *st) { return st ? st->readonly : 1; }
 int store_is_lockless(const zs_store *st) { return st ? st->lockless : 0; }
+const char *store_damage(const zs_store *st) { return st && st->damage[0] ? st->damage : NULL; }
+
+void store_impl_show_bytes(char *out, size_t cap, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap; i++) {
+        if (b[i] >= 0x20 && b[i] < 0x7f && b[i] != '\\' && b[i] != '"') out[o++] = (char)b[i];
+        else o += (size_t)snprintf(out + o, cap - o, "\\x%02x", b[i]);
+    }
+    if (o + 5 >= cap && o >= 3) memcpy(out + o - 3, "...", 3);
+    out[o] = 0;
+}
 
 /* The answers' default author: the process's effective user, looked up once. */
 static pthread_once_t user_once = PTHREAD_ONCE_INIT;

@@ -171,6 +171,16 @@ int store_featset_get(zs_txn *txn, const char *name, int *dim, char **provenance
 int store_featset_del(zs_txn *txn, const char *name);
 /* *names is a malloc'ed array of malloc'ed strings. */
 int store_featset_list(zs_txn *txn, char ***names, int *n);
+/* A set made by several write transactions becomes visible only when whole:
+ * store_featset_begin puts it (as store_featset_put) with a marker, meta
+ * "featset.building/<name>"; while the marker is there store_featset_get
+ * and store_features_load answer STORE_ENOTFOUND, store_featset_list leaves
+ * the set out and store_check reports it incomplete.  store_featset_publish
+ * removes the marker (0 when there is none). */
+#define STORE_FEATSET_BUILDING "featset.building/"
+int store_featset_begin(zs_txn *txn, const char *name, int dim, const char *provenance);
+int store_featset_publish(zs_txn *txn, const char *name);
+int store_featset_incomplete(zs_txn *txn, const char *name);
 int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *v, int dim);
 /* Borrowed pointer, valid until the transaction ends (may be unaligned: memcpy). */
 int store_feature_get(zs_txn *txn, const char *name, uint32_t gid, const float **v, int *dim);
@@ -232,7 +242,11 @@ typedef struct {
  * reason in store_last_error). */
 int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out);
 int store_answer_get(zs_txn *txn, uint64_t seq, store_answer *a);
-uint64_t store_answer_last_seq(zs_txn *txn);   /* 0 when empty */
+/* 0 when empty.  Keys above the log's record count + STORE_SEQ_SLACK are
+ * not seqs zoosh hands out (a forged record): last_seq, the next append
+ * and store_answer_each pass over them; store_check reports them. */
+#define STORE_SEQ_SLACK ((uint64_t)1 << 40)
+uint64_t store_answer_last_seq(zs_txn *txn);
 /* Calls fn for every answer with seq >= from in order; fn returning
  * non-zero stops the walk and is returned. */
 typedef int (*store_answer_fn)(const store_answer *a, void *ctx);
@@ -266,6 +280,30 @@ int store_check(zs_store *st, char *report, size_t report_len, int *n_problems);
 /* A consistent, compacted copy into an empty or new directory while others
  * keep writing (mdb_env_copy2 with MDB_CP_COMPACT). */
 int store_backup(zs_store *st, const char *dest_dir);
+/* A cheap test of data.mdb's B-tree that LMDB cannot abort in (it reads
+ * the pages itself): every tree page is the kind its place needs, says its
+ * own number, is reached once, and each database's entry and page counts
+ * match its record.  0, or STORE_ECORRUPT with the first fault in why.
+ * Opening for writing runs it (with the two checks below), so no command
+ * writes into pages that do not belong together. */
+int store_pages_sane(zs_store *st, char *why, size_t whylen);
+/* What makes an open workspace unfit for writing although it reads (a
+ * garbage magic: its meta key and value), NULL when none. */
+const char *store_damage(const zs_store *st);
+/* The file a check that found the pages damaged leaves in the workspace
+ * (O_EXCL, no symlink followed) with the reason; store_open refuses to
+ * write while it is there; a clean check removes it. */
+#define STORE_DAMAGED_FILE "check-failed"
+int  store_damage_mark(zs_store *st, const char *why);
+void store_damage_clear(zs_store *st);
+/* zoosh check --repair: every record of st that parses and agrees with the
+ * others copied into a new workspace in dest_dir (created; STORE_EEXIST if
+ * it holds one): galaxies renumbered dense with the id index rebuilt,
+ * answers renumbered from 1 (retractions follow), the magic rewritten,
+ * incomplete feature sets, forged keys and records that do not parse left
+ * behind.  One line per record left behind in report (the first 30);
+ * *kept / *dropped count records.  On failure dest_dir holds no workspace. */
+int store_salvage(zs_store *st, const char *dest_dir, char *report, size_t report_len, long *kept, long *dropped);
 /* The current LMDB map size and the bytes in use (pages up to the last one). */
 int store_map_info(zs_store *st, size_t *mapsize, size_t *used);
 

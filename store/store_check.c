@@ -153,7 +153,7 @@ static void thumb_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val *
     uint32_t gid = get_be32(k->mv_data);
     store_thumb th;
     if (store_impl_thumb_parse(v, &th)) problem(rp, "thumbs: thumbnail of gid %u does not parse", gid);
-    else if (th.codec != STORE_THUMB_RAW && layout < 2)
+    else if (th.codec != STORE_THUMB_RAW && layout == 1)   /* 0: unknown, the magic is reported */
         problem(rp, "thumbs: thumbnail of gid %u is coded (%d) but the workspace says layout %d", gid, th.codec, layout);
     if (!store_impl_gid_exists(txn, gid)) problem(rp, "thumbs: thumbnail of gid %u, which does not exist", gid);
 }
@@ -169,8 +169,13 @@ static void featset_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val
 {
     (void)txn;
     (void)ctx;
-    if (store_impl_featset_decode(v, NULL, NULL))
-        problem(rp, "featsets: set '%.*s' does not parse", k->mv_size > 64 ? 64 : (int)k->mv_size, (char *)k->mv_data);
+    int kl = k->mv_size > 64 ? 64 : (int)k->mv_size;
+    if (store_impl_featset_decode(v, NULL, NULL)) problem(rp, "featsets: set '%.*s' does not parse", kl, (char *)k->mv_data);
+    char name[STORE_FEATNAME_MAX + 1];
+    snprintf(name, sizeof name, "%.*s", kl, (char *)k->mv_data);
+    if (store_featset_incomplete(txn, name))
+        problem(rp, "featsets: set '%s' is incomplete (being written now, or its embed or PCA was killed): "
+                "run that zoosh embed again", name);
 }
 
 typedef struct {
@@ -193,7 +198,8 @@ static void feature_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val
         if (w->bad_in_set > 3) problem(rp, "features: ... %ld more problems in set '%s'", w->bad_in_set - 3, w->cur);
         snprintf(w->cur, sizeof w->cur, "%s", name);
         w->bad_in_set = 0;
-        if (store_featset_get(txn, w->cur, &w->cur_dim, NULL)) {
+        MDB_val sk = {strlen(w->cur), w->cur}, sv;
+        if (mdb_get(txn->t, D(txn, DB_FEATSETS), &sk, &sv) || store_impl_featset_decode(&sv, &w->cur_dim, NULL)) {
             w->cur_dim = -1;
             problem(rp, "features: vectors of set '%s', which is not recorded in featsets", w->cur);
         }
@@ -248,6 +254,7 @@ static void check_priors(zs_txn *txn, report *rp)
 typedef struct {
     store_answer *a;   /* scratch for the answer walked now */
     uint64_t prev;     /* the previous answer's seq */
+    uint64_t bound;    /* the highest seq zoosh hands out (store.h, STORE_SEQ_SLACK) */
     long bad;
 } answer_walk;
 
@@ -257,6 +264,11 @@ static void answer_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val 
     store_answer *a = w->a;
     if (k->mv_size != 8) { problem(rp, "answers: key of %zu bytes", k->mv_size); return; }
     uint64_t seq = get_be64(k->mv_data);
+    if (seq > w->bound) {
+        problem(rp, "answers: key %016llx is beyond any seq zoosh hands out (a forged record; ignored, "
+                "zoosh check --repair drops it)", (unsigned long long)seq);
+        return;
+    }
     if (seq != w->prev + 1 && ++w->bad <= 20)
         problem(rp, "answers: seq %llu follows %llu (gap in the log)", (unsigned long long)seq, (unsigned long long)w->prev);
     w->prev = seq;
@@ -280,8 +292,10 @@ static void answer_row(zs_txn *txn, report *rp, const MDB_val *k, const MDB_val 
 
 static void check_answers(zs_txn *txn, report *rp)
 {
-    answer_walk w = {malloc(sizeof *w.a), 0, 0};
+    answer_walk w = {malloc(sizeof *w.a), 0, STORE_SEQ_SLACK, 0};
     if (!w.a) { problem(rp, "answers: out of memory"); return; }
+    MDB_stat s;
+    if (mdb_stat(txn->t, D(txn, DB_ANSWERS), &s) == 0) w.bound += (uint64_t)s.ms_entries;
     int end;
     if (walk(txn, rp, DB_ANSWERS, "answers", answer_row, &w, &end) == 0) {
         if (w.bad > 20) problem(rp, "answers: ... %ld more problems", w.bad - 20);
@@ -301,6 +315,7 @@ int store_check(zs_store *st, char *rep, size_t report_len, int *n_problems)
     report rp = {rep, rep ? report_len : 0, 0, 0};
     char *magic = NULL;
     if (store_meta_get(txn, STORE_META_KEY, &magic)) problem(&rp, "meta: the zoosh magic is missing");
+    else if (st->damage[0]) problem(&rp, "meta: %s", st->damage);
     free(magic);
     check_galaxies(txn, &rp);
     check_thumbs(txn, &rp);
@@ -349,5 +364,274 @@ int store_backup(zs_store *st, const char *dest_dir)
         unlink(part);
         if (made) rmdir(dest_dir);     /* a failed backup leaves no empty folder that looks like one */
     }
+    return rc;
+}
+
+/* ------------------------------------------------------------ page sanity */
+
+/* LMDB 0.9's on-disk layout (mdb.c, MDB_DATA_VERSION 1, 64-bit): a page
+ * starts with pgno (u64), pad (u16), flags (u16), lower and upper (u16 each;
+ * an overflow page's page count as u32 there), then lower - 16 bytes of
+ * u16 node offsets.  A node is lo, hi, flags, ksize (u16 each), the key,
+ * then the data (a leaf) or lo | hi << 16 | flags << 32 is the child page
+ * (a branch).  The meta (at byte 16 of pages 0 and 1) holds two MDB_db of
+ * 48 bytes (the free list's first u32 is the page size), the last page and
+ * the txnid. */
+#define PG_HDR        16
+#define PG_BRANCH     0x01
+#define PG_LEAF       0x02
+#define PG_OVERFLOW   0x04
+#define NODE_BIGDATA  0x01
+#define NODE_SUBDATA  0x02
+#define NODE_HDR      8
+#define META_DBS      (PG_HDR + 24)
+#define DB_SIZE       48
+#define META_LAST_PG  (META_DBS + 2 * DB_SIZE)
+#define META_TXNID    (META_LAST_PG + 8)
+#define LMDB_MAGIC    0xBEEFC0DEu
+
+static uint16_t u16_at(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t u32_at(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t u64_at(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+typedef struct {
+    int fd;
+    size_t psize;
+    uint64_t last;            /* the snapshot's last page */
+    unsigned char *seen;      /* a bit per page: reached once already */
+    char *why;
+    size_t whylen;
+    int bad;
+} pagewalk;
+
+typedef struct { uint16_t flags, depth; uint64_t branch, leaf, overflow, entries, root; } dbrec;
+
+static void db_parse(const unsigned char *p, dbrec *d)
+{
+    d->flags = u16_at(p + 4);
+    d->depth = u16_at(p + 6);
+    d->branch = u64_at(p + 8);
+    d->leaf = u64_at(p + 16);
+    d->overflow = u64_at(p + 24);
+    d->entries = u64_at(p + 32);
+    d->root = u64_at(p + 40);
+}
+
+static int pw_fail(pagewalk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int pw_fail(pagewalk *w, const char *fmt, ...)
+{
+    if (!w->bad) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w->why, w->whylen, fmt, ap);
+        va_end(ap);
+    }
+    w->bad = 1;
+    return -1;
+}
+
+/* Reads page pg into buf, once per walk. */
+static int pw_read(pagewalk *w, uint64_t pg, unsigned char *buf, const char *db)
+{
+    if (pg < 2 || pg > w->last) return pw_fail(w, "%s: a node points to page %llu, outside the file's %llu pages",
+                                               db, (unsigned long long)pg, (unsigned long long)w->last + 1);
+    if (w->seen[pg / 8] & (1u << (pg % 8))) return pw_fail(w, "%s: page %llu is reached twice", db, (unsigned long long)pg);
+    w->seen[pg / 8] |= (unsigned char)(1u << (pg % 8));
+    if (pread(w->fd, buf, w->psize, (off_t)(pg * w->psize)) != (ssize_t)w->psize)
+        return pw_fail(w, "%s: page %llu cannot be read", db, (unsigned long long)pg);
+    if (u64_at(buf) != pg) return pw_fail(w, "%s: page %llu says it is page %llu", db, (unsigned long long)pg, (unsigned long long)u64_at(buf));
+    return 0;
+}
+
+typedef struct { uint64_t branch, leaf, overflow, entries; } dbcount;
+
+static int pw_tree(pagewalk *w, uint64_t pg, int level, const dbrec *d, dbcount *n, int is_main, const char *db);
+
+/* A database's whole tree against the counts its MDB_db record gives. */
+static int pw_db(pagewalk *w, const dbrec *d, int is_main, const char *db)
+{
+    if (d->root == (uint64_t)-1) {
+        if (d->entries || d->depth) return pw_fail(w, "%s: empty tree with %llu entries", db, (unsigned long long)d->entries);
+        return 0;
+    }
+    if (d->depth == 0 || d->depth > 32) return pw_fail(w, "%s: tree depth %u", db, d->depth);
+    dbcount n = {0, 0, 0, 0};
+    if (pw_tree(w, d->root, 1, d, &n, is_main, db)) return -1;
+    if (n.branch != d->branch || n.leaf != d->leaf || n.overflow != d->overflow || n.entries != d->entries)
+        return pw_fail(w, "%s: the tree holds %llu entries in %llu/%llu/%llu branch/leaf/overflow pages, its record says "
+                       "%llu in %llu/%llu/%llu", db, (unsigned long long)n.entries, (unsigned long long)n.branch,
+                       (unsigned long long)n.leaf, (unsigned long long)n.overflow, (unsigned long long)d->entries,
+                       (unsigned long long)d->branch, (unsigned long long)d->leaf, (unsigned long long)d->overflow);
+    return 0;
+}
+
+static int pw_tree(pagewalk *w, uint64_t pg, int level, const dbrec *d, dbcount *n, int is_main, const char *db)
+{
+    unsigned char *buf = malloc(w->psize);
+    if (!buf) return pw_fail(w, "out of memory");
+    int rc = pw_read(w, pg, buf, db);
+    int want = level == d->depth ? PG_LEAF : PG_BRANCH;
+    uint16_t flags = u16_at(buf + 10), lower = u16_at(buf + 12), upper = u16_at(buf + 14);
+    if (!rc && (flags & (PG_BRANCH | PG_LEAF | PG_OVERFLOW)) != want)
+        rc = pw_fail(w, "%s: page %llu is not the %s page the tree needs there", db, (unsigned long long)pg,
+                     want == PG_LEAF ? "leaf" : "branch");
+    if (!rc && (lower < PG_HDR + 2 || lower > upper || upper > w->psize || (lower - PG_HDR) % 2))
+        rc = pw_fail(w, "%s: page %llu has bounds %u..%u", db, (unsigned long long)pg, lower, upper);
+    if (!rc && want == PG_LEAF) n->leaf++;
+    else if (!rc) n->branch++;
+    for (unsigned i = 0; !rc && i < (unsigned)(lower - PG_HDR) / 2; i++) {
+        size_t off = u16_at(buf + PG_HDR + 2 * i);
+        if (off < upper || off + NODE_HDR > w->psize) { rc = pw_fail(w, "%s: page %llu node %u at %zu", db, (unsigned long long)pg, i, off); break; }
+        const unsigned char *nd = buf + off;
+        size_t lohi = (size_t)u16_at(nd) | (size_t)u16_at(nd + 2) << 16, ks = u16_at(nd + 6);
+        uint16_t nf = u16_at(nd + 4);
+        if (want == PG_BRANCH) {
+            if (off + NODE_HDR + ks > w->psize) { rc = pw_fail(w, "%s: page %llu node %u overruns it", db, (unsigned long long)pg, i); break; }
+            rc = pw_tree(w, lohi | (uint64_t)nf << 32, level + 1, d, n, is_main, db);
+            continue;
+        }
+        size_t ds = (nf & NODE_BIGDATA) ? 8 : lohi;
+        if (off + NODE_HDR + ks + ds > w->psize) { rc = pw_fail(w, "%s: page %llu node %u overruns it", db, (unsigned long long)pg, i); break; }
+        n->entries++;
+        const unsigned char *data = nd + NODE_HDR + ks;
+        if (nf & NODE_BIGDATA) {
+            uint64_t op = u64_at(data);
+            unsigned char *ob = malloc(w->psize);
+            if (!ob) { rc = pw_fail(w, "out of memory"); break; }
+            rc = pw_read(w, op, ob, db);
+            uint32_t np = u32_at(ob + 12);
+            if (!rc && (!(u16_at(ob + 10) & PG_OVERFLOW) || np == 0 || op + np - 1 > w->last ||
+                        (uint64_t)np * w->psize < lohi + PG_HDR))
+                rc = pw_fail(w, "%s: page %llu is not the overflow page of a %zu-byte value", db, (unsigned long long)op, lohi);
+            if (!rc) n->overflow += np;
+            free(ob);
+        } else if (nf & NODE_SUBDATA) {
+            if (!is_main || ds != DB_SIZE) { rc = pw_fail(w, "%s: page %llu holds a nested tree", db, (unsigned long long)pg); break; }
+            dbrec sub;
+            db_parse(data, &sub);
+            char name[72];
+            snprintf(name, sizeof name, "database '%.*s'", (int)(ks > 64 ? 64 : ks), (const char *)nd + NODE_HDR);
+            rc = pw_db(w, &sub, 0, name);
+        } else if (nf) {
+            rc = pw_fail(w, "%s: page %llu node %u has flags %#x", db, (unsigned long long)pg, i, nf);
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+int store_pages_sane(zs_store *st, char *why, size_t whylen)
+{
+    if (why && whylen) why[0] = 0;
+    if (!st) return STORE_EINVAL;
+    char data[STORE_PATH_MAX + 16], dummy[8];
+    snprintf(data, sizeof data, "%s/data.mdb", st->dir);
+    pagewalk w = {-1, 0, 0, NULL, why ? why : dummy, why ? whylen : sizeof dummy, 0};
+    w.fd = open(data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (w.fd < 0) { int e = errno; store_impl_set_err("open %s: %s", data, strerror(e)); return e; }
+    int rc = 0;
+    unsigned char meta[2][PG_HDR + 200];
+    dbrec free_db, main_db;
+    /* the snapshot of a read transaction: its pages stay put while it is
+     * held, and its meta page is the one with its txnid (read again when a
+     * writer replaced both metas meanwhile) */
+    for (int tries = 0; tries < 20; tries++) {
+        zs_txn *txn = NULL;
+        if ((rc = store_read_begin(st, &txn)) != 0) goto out;
+        uint64_t id = mdb_txn_id(txn->t);
+        int which = -1;
+        for (int m = 0; m < 2; m++) {
+            MDB_stat s;
+            mdb_env_stat(st->env, &s);
+            w.psize = s.ms_psize;
+            if (pread(w.fd, meta[m], sizeof meta[m], (off_t)(m * w.psize)) == (ssize_t)sizeof meta[m] &&
+                u32_at(meta[m] + PG_HDR) == LMDB_MAGIC && u64_at(meta[m] + META_TXNID) == id)
+                which = m;
+        }
+        if (which >= 0) {
+            db_parse(meta[which] + META_DBS, &free_db);
+            db_parse(meta[which] + META_DBS + DB_SIZE, &main_db);
+            w.last = u64_at(meta[which] + META_LAST_PG);
+            struct stat sb;
+            if (fstat(w.fd, &sb) != 0 || (uint64_t)sb.st_size / w.psize <= w.last) {
+                pw_fail(&w, "data.mdb is shorter than its %llu pages", (unsigned long long)w.last + 1);
+            } else if (!(w.seen = calloc(w.last / 8 + 1, 1))) {
+                rc = ENOMEM;
+            } else {
+                if (!pw_db(&w, &free_db, 0, "the free list")) pw_db(&w, &main_db, 1, "the main database");
+                free(w.seen);
+            }
+            store_read_end(txn);
+            goto out;
+        }
+        store_read_end(txn);
+    }
+    pw_fail(&w, "no meta page matches a read snapshot (the file changes too fast)");
+out:
+    close(w.fd);
+    if (!rc && w.bad) {
+        store_impl_set_err("%s: %s", data, w.why);
+        rc = STORE_ECORRUPT;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ damage marker */
+
+static void marker_path(const zs_store *st, char *p, size_t len)
+{
+    snprintf(p, len, "%s/%s", st->dir, STORE_DAMAGED_FILE);
+}
+
+int store_damage_mark(zs_store *st, const char *why)
+{
+    if (!st || !why) return STORE_EINVAL;
+    char p[STORE_PATH_MAX + 32];
+    marker_path(st, p, sizeof p);
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return errno == EEXIST ? 0 : errno;   /* there already (a check before this one said so) */
+    size_t n = strlen(why);
+    int rc = write(fd, why, n) == (ssize_t)n && write(fd, "\n", 1) == 1 ? 0 : errno;
+    if (close(fd) != 0 && !rc) rc = errno;
+    return rc;
+}
+
+void store_damage_clear(zs_store *st)
+{
+    char p[STORE_PATH_MAX + 32];
+    if (!st) return;
+    marker_path(st, p, sizeof p);
+    struct stat sb;
+    if (lstat(p, &sb) == 0) unlink(p);
+}
+
+int store_impl_writable(zs_store *st, const char *data)
+{
+    if (st->damage[0]) {
+        store_impl_set_err("%s; it opens read-only (make a repaired copy with zoosh check --repair)", st->damage);
+        return STORE_ECORRUPT;
+    }
+    char p[STORE_PATH_MAX + 32];
+    marker_path(st, p, sizeof p);
+    struct stat sb;
+    if (lstat(p, &sb) == 0) {
+        char why[200] = "";
+        int fd = S_ISREG(sb.st_mode) ? open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        if (fd >= 0) {
+            ssize_t n = read(fd, why, sizeof why - 1);
+            close(fd);
+            char shown[160];
+            store_impl_show_bytes(shown, sizeof shown, why, n > 0 ? (size_t)strcspn(why, "\n") : 0);
+            snprintf(why, sizeof why, "%s", shown);
+        }
+        store_impl_set_err("the last zoosh check found %s damaged (%s: %s); nothing is written to it: restore a backup "
+                           "or make a repaired copy with zoosh check --repair (a clean check removes the file)",
+                           data, STORE_DAMAGED_FILE, why[0] ? why : "?");
+        return STORE_ECORRUPT;
+    }
+    char why[256];
+    int rc = store_pages_sane(st, why, sizeof why);
+    if (rc == STORE_ECORRUPT)
+        store_impl_set_err("%s; nothing is written to it: restore a backup or make a repaired copy with zoosh check --repair", why);
     return rc;
 }

@@ -8,7 +8,9 @@
  *                    putter (meta, galaxies, thumbnails, features, priors,
  *                    answers, blobs)
  *   store_check.c    whole-file maintenance: the data.mdb length check at
- *                    open, store_check and store_backup
+ *                    open, store_check, store_backup, the page sanity test
+ *                    and the damage marker
+ *   store_salvage.c  store_salvage (check --repair)
  *
  * The locking rules (st->resize, tl_held) are store.c's DESIGN paragraph:
  * every transaction, and a backup's copy, holds st->resize as a reader
@@ -40,6 +42,7 @@ struct zs_store {
     int lockless;               /* read-only without the lock table (no permission on lock.mdb) */
     pthread_rwlock_t resize;    /* readers: open transactions; writer: map resize */
     int fd_data, fd_lock;       /* the files as store_open checked them (-1: none); closed after LMDB's */
+    char damage[256];           /* why it opens for reading only (store_damage), "" when whole */
 };
 
 struct zs_txn {
@@ -78,6 +81,8 @@ void store_impl_unhold(zs_store *st);
  * record is not a zoosh magic at all. */
 long store_impl_magic_layout(const MDB_val *v);
 int  store_impl_path_exists(const char *p);
+/* Bytes shown safely: printable ASCII as is, others as \xNN, cut with "...". */
+void store_impl_show_bytes(char *out, size_t cap, const void *p, size_t n);
 
 /* ---- store_records.c: decoders (STORE_ECORRUPT when a record does not parse) */
 int  store_impl_gid_exists(zs_txn *txn, uint32_t gid);
@@ -87,11 +92,19 @@ int  store_impl_galaxy_decode(const MDB_val *v, uint32_t gid, store_galaxy *g);
 int  store_impl_thumb_parse(const MDB_val *v, store_thumb *out);
 /* dim and prov may be NULL; *prov malloc'ed. */
 int  store_impl_featset_decode(const MDB_val *v, int *dim, char **prov);
+/* store_answer_append for a record copied from another workspace
+ * (store_salvage): A's uid (STORE_UID_NONE for a first-form record) and user
+ * name are kept, not replaced by this process's. */
+int  store_impl_answer_copy(zs_txn *txn, const store_answer *a, uint64_t *seq_out);
 int  store_impl_answer_decode(const MDB_val *v, uint64_t seq, store_answer *a);
 
 /* ---- store_check.c */
 /* 0, or STORE_ECORRUPT when data.mdb (path `data`) is shorter than the pages
  * its meta page names; call right after mdb_env_open, before any other read. */
 int  store_impl_check_length(zs_store *st, const char *data);
+/* 0 when the workspace may be written: its magic parses (st->damage
+ * empty), no failed check left its DAMAGED marker, and its B-tree pages
+ * pass store_pages_sane; else STORE_ECORRUPT with the reason. */
+int  store_impl_writable(zs_store *st, const char *data);
 
 #endif

@@ -541,6 +541,51 @@ static int featset_has_vectors(zs_txn *txn, const char *name)
     return has;
 }
 
+/* A set's record whether or not it is complete. */
+static int featset_get_any(zs_txn *txn, const char *name, int *dim, char **provenance)
+{
+    if (dim) *dim = 0;
+    if (provenance) *provenance = NULL;
+    if (!txn || !featname_ok(name)) return STORE_EINVAL;
+    MDB_val v;
+    int rc = get(txn, DB_FEATSETS, name, strlen(name), &v);
+    if (rc) return rc;
+    rc = store_impl_featset_decode(&v, dim, provenance);
+    if (rc) store_impl_set_err("feature set '%s' record does not parse", name);
+    return rc;
+}
+
+/* The meta key that marks set `name` as still being written. */
+static size_t building_key(char *k, const char *name)
+{
+    return (size_t)sprintf(k, "%s%s", STORE_FEATSET_BUILDING, name);
+}
+
+int store_featset_incomplete(zs_txn *txn, const char *name)
+{
+    char k[sizeof STORE_FEATSET_BUILDING + STORE_FEATNAME_MAX];
+    MDB_val v;
+    return txn && featname_ok(name) && get(txn, DB_META, k, building_key(k, name), &v) == 0;
+}
+
+int store_featset_begin(zs_txn *txn, const char *name, int dim, const char *provenance)
+{
+    int rc = store_featset_put(txn, name, dim, provenance);
+    if (rc) return rc;
+    char k[sizeof STORE_FEATSET_BUILDING + STORE_FEATNAME_MAX];
+    return put(txn, DB_META, k, building_key(k, name), "1", 1, 0);
+}
+
+int store_featset_publish(zs_txn *txn, const char *name)
+{
+    NEED_WRITE(txn);
+    if (!featname_ok(name)) return STORE_EINVAL;
+    char k[sizeof STORE_FEATSET_BUILDING + STORE_FEATNAME_MAX];
+    MDB_val key = {building_key(k, name), k};
+    int r = mdb_del(txn->t, D(txn, DB_META), &key, NULL);
+    return r == MDB_NOTFOUND ? 0 : store_impl_txn_rc(txn, r, "mdb_del featset marker");
+}
+
 int store_featset_put(zs_txn *txn, const char *name, int dim, const char *provenance)
 {
     NEED_WRITE(txn);
@@ -550,7 +595,7 @@ int store_featset_put(zs_txn *txn, const char *name, int dim, const char *proven
         return STORE_EINVAL;
     }
     int old;
-    int rc = store_featset_get(txn, name, &old, NULL);
+    int rc = featset_get_any(txn, name, &old, NULL);
     if (rc == 0 && old != dim && featset_has_vectors(txn, name)) {
         store_impl_set_err("feature set '%s' has dimension %d, not %d", name, old, dim);
         return STORE_EDIM;
@@ -567,14 +612,13 @@ int store_featset_put(zs_txn *txn, const char *name, int dim, const char *proven
 
 int store_featset_get(zs_txn *txn, const char *name, int *dim, char **provenance)
 {
-    if (dim) *dim = 0;
-    if (provenance) *provenance = NULL;
-    if (!txn || !featname_ok(name)) return STORE_EINVAL;
-    MDB_val v;
-    int rc = get(txn, DB_FEATSETS, name, strlen(name), &v);
-    if (rc) return rc;
-    rc = store_impl_featset_decode(&v, dim, provenance);
-    if (rc) store_impl_set_err("feature set '%s' record does not parse", name);
+    int rc = featset_get_any(txn, name, dim, provenance);
+    if (rc == 0 && store_featset_incomplete(txn, name)) {
+        if (provenance) { free(*provenance); *provenance = NULL; }
+        if (dim) *dim = 0;
+        store_impl_set_err("feature set '%s' is incomplete (still being written, or its embed did not finish)", name);
+        return STORE_ENOTFOUND;
+    }
     return rc;
 }
 
@@ -610,6 +654,7 @@ int store_featset_del(zs_txn *txn, const char *name)
     MDB_val key = {strlen(name), (void *)name};
     int r = mdb_del(txn->t, D(txn, DB_FEATSETS), &key, NULL);
     if (r) return store_impl_txn_rc(txn, r, "mdb_del featset");
+    if ((r = store_featset_publish(txn, name)) != 0) return r;
     unsigned char k[STORE_FEATNAME_MAX + 8];
     size_t kl = setkey(k, name, 0);
     MDB_cursor *c;
@@ -630,7 +675,14 @@ int store_featset_del(zs_txn *txn, const char *name)
 int store_featset_list(zs_txn *txn, char ***names, int *n)
 {
     if (!txn) return STORE_EINVAL;
-    return list_keys(txn, DB_FEATSETS, names, n);
+    int rc = list_keys(txn, DB_FEATSETS, names, n);
+    int k = 0;
+    for (int i = 0; !rc && i < *n; i++) {   /* incomplete sets are not listed */
+        if (store_featset_incomplete(txn, (*names)[i])) free((*names)[i]);
+        else (*names)[k++] = (*names)[i];
+    }
+    if (!rc) *n = k;
+    return rc;
 }
 
 int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *v, int dim)
@@ -638,7 +690,7 @@ int store_feature_put(zs_txn *txn, const char *name, uint32_t gid, const float *
     NEED_WRITE(txn);
     if (!featname_ok(name) || gid == 0 || !v || dim <= 0) return STORE_EINVAL;
     int sdim;
-    int rc = store_featset_get(txn, name, &sdim, NULL);
+    int rc = featset_get_any(txn, name, &sdim, NULL);
     if (rc) {
         if (rc == STORE_ENOTFOUND) store_impl_set_err("no feature set '%s' (store_featset_put first)", name);
         return rc;
@@ -945,12 +997,58 @@ static int answer_name(const char *what, const char *s, size_t max)
     return STORE_EINVAL;
 }
 
-uint64_t store_answer_last_seq(zs_txn *txn)
+/* The highest seq zoosh can have handed out: the log's record count plus
+ * STORE_SEQ_SLACK.  A key above it (a group member's record at
+ * ffffffffffffffff) is not part of the log: the next seq is taken below
+ * it, so it cannot make seq wrap and every later commit fail.  The bound
+ * grows with each record, so forged keys cannot push seq near 2^64. */
+static uint64_t seq_bound(zs_txn *txn)
 {
-    return last_id(txn, DB_ANSWERS, 8);
+    MDB_stat s;
+    if (mdb_stat(txn->t, D(txn, DB_ANSWERS), &s)) return STORE_SEQ_SLACK;
+    return (uint64_t)s.ms_entries + STORE_SEQ_SLACK;
 }
 
-int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
+uint64_t store_answer_last_seq(zs_txn *txn)
+{
+    if (!txn) return 0;
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn->t, D(txn, DB_ANSWERS), &c)) return 0;
+    unsigned char kb[8];
+    be64(kb, seq_bound(txn) + 1);
+    MDB_val k = {8, kb}, v;
+    uint64_t m = 0;
+    int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    r = mdb_cursor_get(c, &k, &v, r == 0 ? MDB_PREV : MDB_LAST);
+    for (; r == 0; r = mdb_cursor_get(c, &k, &v, MDB_PREV))   /* past keys that are not 8 bytes */
+        if (k.mv_size == 8) { m = get_be64(k.mv_data); break; }
+    mdb_cursor_close(c);
+    return m;
+}
+
+/* The first seq after the log's last that no record holds (a forged key
+ * may sit just above it), and whether it is the database's last key. */
+static uint64_t next_seq(zs_txn *txn, int *at_end)
+{
+    uint64_t seq = store_answer_last_seq(txn) + 1;
+    *at_end = 1;
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn->t, D(txn, DB_ANSWERS), &c)) return seq;
+    unsigned char kb[8];
+    be64(kb, seq);
+    MDB_val k = {8, kb}, v;
+    int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    for (; r == 0 && k.mv_size == 8 && get_be64(k.mv_data) == seq; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) seq++;
+    *at_end = r != 0;
+    mdb_cursor_close(c);
+    return seq;
+}
+
+/* Appends A at the next seq.  KEEP: A is a record copied from another
+ * workspace (store_salvage), whose writer's uid and name are kept as they
+ * were; otherwise the uid is this process's and an empty user is the
+ * current one. */
+static int answer_append(zs_txn *txn, const store_answer *a, int keep, uint64_t *seq_out)
 {
     if (seq_out) *seq_out = 0;
     NEED_WRITE(txn);
@@ -972,14 +1070,16 @@ int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
         store_impl_set_err("answer about galaxy %u, which does not exist", a->gid);
         return STORE_ENOTFOUND;
     }
-    uint64_t seq = store_answer_last_seq(txn) + 1;
+    int at_end;
+    uint64_t seq = next_seq(txn, &at_end);
     if (a->kind == STORE_ANS_RETRACT && (a->retracts == 0 || a->retracts >= seq)) {
         store_impl_set_err("retraction of answer %llu, which does not exist", (unsigned long long)a->retracts);
         return STORE_EINVAL;
     }
     store_answer c = *a;
     c.seq = seq;
-    c.uid = (uint32_t)geteuid();
+    if (!keep) c.uid = (uint32_t)geteuid();
+    if (keep && !c.user[0]) return STORE_EINVAL;
     if (!c.user[0]) {
         snprintf(c.user, sizeof c.user, "%s", store_current_user());
         if ((rc = answer_name("user", c.user, STORE_USER_MAX))) return rc;
@@ -995,11 +1095,21 @@ int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
     if (!rc) {
         unsigned char k[8];
         be64(k, seq);
-        rc = put(txn, DB_ANSWERS, k, 8, b.p, b.n, MDB_APPEND);
+        rc = put(txn, DB_ANSWERS, k, 8, b.p, b.n, at_end ? MDB_APPEND : MDB_NOOVERWRITE);
     }
     free(b.p);
     if (!rc && seq_out) *seq_out = seq;
     return rc;
+}
+
+int store_answer_append(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
+{
+    return answer_append(txn, a, 0, seq_out);
+}
+
+int store_impl_answer_copy(zs_txn *txn, const store_answer *a, uint64_t *seq_out)
+{
+    return answer_append(txn, a, 1, seq_out);
 }
 
 int store_answer_get(zs_txn *txn, uint64_t seq, store_answer *a)
@@ -1023,9 +1133,11 @@ int store_answer_each(zs_txn *txn, uint64_t from, store_answer_fn fn, void *ctx)
     MDB_val k = {8, kb}, v;
     store_answer *a = malloc(sizeof *a);
     if (!a) { mdb_cursor_close(c); return ENOMEM; }
+    uint64_t bound = seq_bound(txn);
     int r;
     for (r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); r == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8) { store_impl_set_err("answer key of %zu bytes", k.mv_size); rc = STORE_ECORRUPT; break; }
+        if (get_be64(k.mv_data) > bound) break;   /* not part of the log (seq_bound) */
         rc = store_impl_answer_decode(&v, get_be64(k.mv_data), a);
         if (rc) break;
         rc = fn(a, ctx);

@@ -209,7 +209,54 @@ static void weights_scale_features_inside_the_pca(void)
     free(x);
 }
 
+/* n < d takes the Gram path: it must give the covariance path's exact
+ * answer, here the Jacobi reference on the d x d covariance built by hand. */
+static void gram_path_equals_the_exact_covariance_pca(void)
+{
+    const int n = 30, d = 80, k = 6;
+    float *x = make_data(n, d, 11);
+    core_pca *p;
+    char err[200];
+    ZT_OK(core_pca_fit(x, n, d, k, 1, &p, err, sizeof err));
+    double *z = xmalloc(sizeof(double) * n * d), *c = xcalloc((size_t)d * d, sizeof(double));
+    for (int j = 0; j < d; j++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < n; i++) m += x[i * d + j];
+        m /= n;
+        for (int i = 0; i < n; i++) v += (x[i * d + j] - m) * (x[i * d + j] - m);
+        double sd = sqrt(v / n);
+        for (int i = 0; i < n; i++) z[i * d + j] = (x[i * d + j] - m) / sd;
+    }
+    double total = 0;
+    for (int a = 0; a < d; a++)
+        for (int b = 0; b < d; b++) {
+            for (int i = 0; i < n; i++) c[a * d + b] += z[i * d + a] * z[i * d + b];
+            c[a * d + b] /= n - 1;
+            if (a == b) total += c[a * d + b];
+        }
+    double *w = xmalloc(sizeof(double) * d), *v = xmalloc(sizeof(double) * d * d);
+    ZT_OK(core_pca_eigen_jacobi(c, d, w, v));
+    ZT_CHECK(fabs(core_pca_total_variance(p) - total) < 1e-6 * total, "total %g vs %g", core_pca_total_variance(p), total);
+    const float *comp = core_pca_components(p);
+    for (int i = 0; i < k; i++) {
+        ZT_CHECK(fabs(core_pca_variance(p)[i] - w[i]) < 1e-6 * w[0], "variance %d: %g vs exact %g", i,
+                 core_pca_variance(p)[i], w[i]);
+        double worst = 0;
+        for (int j = 0; j < d; j++) worst = fmax(worst, fabs(comp[i * d + j] - v[i * d + j]));
+        ZT_CHECK(worst < 1e-4, "component %d differs from the exact one by %g", i, worst);
+    }
+    core_pca_free(p);
+    free(x); free(z); free(c); free(w); free(v);
+    /* the memory it plans: no d x d for 100,000 features of 200 galaxies;
+     * a covariance of 200,000 features is refused before any allocation */
+    ZT_CHECK(core_pca_fit_bytes(200, 100000, 40) < ((size_t)100 << 20), "%zu bytes", core_pca_fit_bytes(200, 100000, 40));
+    ZT_CHECK(core_pca_mem_check(300000, 200000, 40, 0, err, sizeof err) == -1 && strstr(err, "GiB"), "%s", err);
+    ZT_OK(core_pca_mem_check(200, 100000, 40, 0, err, sizeof err));
+}
+
 const zt_case zt_suite_pca[] = {
+    {"fewer rows than features: the Gram path equals the exact PCA, and its memory is planned",
+     gram_path_equals_the_exact_covariance_pca, 0},
     {"a weight per feature scales it inside the PCA and for new rows", weights_scale_features_inside_the_pca, 0},
     {"PCA components and variances equal numpy's (up to sign, 1e-4)", matches_numpy, 0},
     {"the LAPACK eigen-decomposition equals the Jacobi reference", lapack_equals_jacobi, 0},

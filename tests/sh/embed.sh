@@ -17,7 +17,10 @@ check "a workspace of the 200 ring galaxies is imported" sh -c "$Z init ws >/dev
 check_fails "similar before any embed fails" $Z similar ws J005321.49-025122.0
 expect "... saying to run zoosh embed" grep -q "zoosh embed" "$T/last.out"
 
+cp -r ws fresh
+t0=$(date +%s%N)
 check "embed computes morphology features for every galaxy" $Z embed ws --quiet
+embed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "... 200 of them" grep -q "embedded 200 galaxies into feature set 'morph'" "$T/last.out"
 if [ -f "$ROOT/sample_data/encoder.safetensors" ]; then
     expect "... and, by default, zoosh's encoder's too" \
@@ -124,6 +127,32 @@ expect "--combine of a set that is not there fails (1)" test "$($Z embed ws2 --c
 check "--combine joins two stored sets" $Z embed ws2 --combine morph,pca40 --set mp --pca 10
 expect "... into the named set, which becomes the default, with its PCA" \
     sh -c "grep -q \"combined morph,pca40 into feature set 'mp' (200 galaxies\" '$T/last.out' && grep -q \"feature set 'pca10' (pca 10 of mp (standardised, blocks balanced\" '$T/last.out'"
+# A very wide set (100,000 features of 100 galaxies, a .npy): its PCA goes
+# through the 100 x 100 Gram matrix, never a 100,000^2 covariance (80 GB).
+cp -r ws2 wide
+/usr/bin/python3 - <<'PY'
+import array, random, struct
+n, d = 100, 100000
+rng = random.Random(5)
+hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }" % (n, d)
+hdr += ' ' * (63 - (10 + len(hdr)) % 64) + '\n'
+base = array.array('f', [rng.gauss(0, 1) for _ in range(d)])
+with open('big.npy', 'wb') as f:
+    f.write(b'\x93NUMPY\x01\x00' + struct.pack('<H', len(hdr)) + hdr.encode())
+    for i in range(n):
+        a = array.array('f', base)
+        for j in range(i % 7, d, 97): a[j] += rng.gauss(0, 1)
+        f.write(a.tobytes())
+PY
+tail -n +2 "$CAT" | head -100 | cut -d, -f1 > big.ids
+check "a 100,000-feature set is imported" $Z import wide "$CAT" --thumbs none --features big.npy --ids big.ids --features-name big
+ZOOSH_MEM_MB=100 $Z embed wide --combine big,morph --set tight --pca 40 > tight.out 2>&1; st=$?
+expect "with too little memory for its PCA (100 MB), --combine --pca exits 1 ($st) and says so" \
+    sh -c "test $st -eq 1 && grep -q 'needs about' tight.out"
+expect "... before anything changed: no combined set" \
+    sh -c "! $Z stats wide | grep -q tight && ! $Z export wide --format features --set tight -o /dev/null 2>/dev/null"
+check "embed --combine big,morph --pca 40 fits a PCA of 100,270 features" $Z embed wide --combine big,morph --pca 40
+expect "... into pca40" grep -q "feature set 'pca40' (pca 40 of big+morph" "$T/last.out"
 check "the features export as 200 rows" $Z export ws --format features --set morph -o morph.csv
 expect "... with a header and 200 lines" test "$(wc -l < morph.csv)" -eq 201
 ndim=$(head -1 morph.csv | tr ',' '\n' | grep -c '^feat_')
@@ -161,6 +190,28 @@ expect "an unknown embed method is a usage error (2)" test "$($Z embed ws --meth
 
 check "raw pixels embed as the probe's floor" $Z embed ws --method pixels --pca 0 --quiet
 expect "... 3072 numbers each" grep -q "'pixels' (3072 dims" "$T/last.out"
+
+# A first embed killed (SIGKILL) part-way: every set stats lists holds a
+# vector for each of the 200 galaxies (a set is published only when whole),
+# check names a set left incomplete, and embedding again finishes it.
+short=0 flagged=0 killed=0
+for pct in 20 50 80; do
+    rm -rf k && cp -r fresh k
+    $Z embed k --quiet --threads 1 > /dev/null 2>&1 &
+    P=$!
+    sleep "$(awk -v m="$embed_ms" -v p="$pct" 'BEGIN {printf "%.3f", m * p / 100000}')"
+    kill -0 $P 2>/dev/null && { kill -9 $P; killed=$((killed + 1)); }
+    wait $P 2>/dev/null
+    short=$((short + $($Z stats k 2>/dev/null | awk '$2 ~ /-d$/ && $3 != 200 {n++} END {print n + 0}')))
+    $Z check k > k.out 2>&1 && continue
+    grep -q "incomplete" k.out && flagged=$((flagged + 1))
+done
+echo "# 3 first embeds killed at 20, 50, 80% of ${embed_ms} ms ($killed while running): $short sets listed short, $flagged checks named an incomplete set"
+expect "no killed first embed leaves a listed set with fewer than 200 vectors ($short)" test "$short" -eq 0
+expect "check names the set a killed embed left incomplete ($flagged of $killed)" test "$flagged" -ge 1
+check "embedding again after a kill finishes" $Z embed k --quiet
+check "... and the workspace checks clean" $Z check k
+expect "... with every set whole" test "$($Z stats k | awk '$2 ~ /-d$/ && $3 != 200 {n++} END {print n + 0}')" -eq 0
 
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
     check "the ring probe report runs on a few folds" \

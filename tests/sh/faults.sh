@@ -9,7 +9,8 @@
 #   - a full disk (simulated with `ulimit -f`: SIGXFSZ ignored, so writes past
 #     the limit fail with EFBIG as they would with ENOSPC) during an import
 #     gives a clear message, a non-zero exit, and leaves the workspace as it
-#     was: it checks clean and holds the same galaxies and answers.
+#     was: it checks clean and holds the same galaxies and answers; an embed
+#     on a full disk exits 1 (a failed operation) and leaves no half-made set.
 . "$(dirname "$0")/lib.sh"
 command -v setpriv >/dev/null || { skip "no setpriv"; exit 0; }
 [ "$(id -u)" = 0 ] || { skip "needs root to switch users"; exit 0; }
@@ -67,6 +68,12 @@ expect "it holds the galaxies and answers it had ($g0/$a0 -> $(galaxies ws)/$(an
     test "$(galaxies ws)" = "$g0" -a "$(answers ws)" = "$a0"
 check "with space again the import completes" nice "$Z" import ws b.csv --threads 1
 expect "all 200 galaxies are there (got $(galaxies ws))" test "$(galaxies ws)" -eq 200
+# an embed on a full disk: a failed operation (1), not a workspace problem (3)
+size_kb=$(( $(stat -c %s ws/data.mdb) / 1024 ))
+( trap '' XFSZ; ulimit -f $((size_kb + 64)); exec "$Z" embed ws --method pixels --set px --pca 0 --threads 1 --quiet ) >full.txt 2>&1; st=$?
+expect "an embed on a full disk exits 1 ($st)" test "$st" -eq 1
+expect "and says the disk is full ($(head -c 200 full.txt | tr '\n' ' '))" grep -q "disk full" full.txt
+check "the workspace checks clean after it (no half-made set)" "$Z" check ws
 # and while labeling: answers past the limit fail, the ones before stay
 size_kb=$(( $(stat -c %s ws/data.mdb) / 1024 ))
 a1=$(answers ws)

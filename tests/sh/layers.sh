@@ -11,7 +11,7 @@ expect "store/ and core/ use no terminal library" test -z "$bad"
 
 # The store calls tui/ may make: opening and closing a workspace, and what it
 # says about the one it opened.
-OPEN_ONLY='store_open|store_create_shared|store_close|store_strerror|store_last_error|store_is_readonly|store_is_lockless|store_dir|store_current_user'
+OPEN_ONLY='store_open|store_create_shared|store_close|store_strerror|store_last_error|store_is_readonly|store_is_lockless|store_damage|store_dir|store_current_user'
 # store_calls FILE...: "file:line: call" for each store_* call outside OPEN_ONLY,
 # read with the comments stripped (a comment may name any function)
 store_calls() {

@@ -157,6 +157,13 @@ check_fails "check does not say ok" "$Z" check ws_copy
 expect "check names the user and the uid that wrote it" grep -q "by '$UA'.*written by uid $(id -u "$BOB")" "$T/last.out"
 expect "  and, both being users here, who that uid is" grep -q "written by uid $(id -u "$BOB") ('$BOB' here)" "$T/last.out"
 
+# check --repair (run by root) copies each answer with its writer's uid and
+# name: had it taken the repairer's uid, A's and B's answers would be
+# root's records under their names, and the copy would not check clean
+check "check --repair (as root) copies the two users' workspace" "$Z" check ws --repair ws_fixed
+check "the repaired copy checks clean (each answer keeps its writer's uid)" "$Z" check ws_fixed
+expect "and counts A's yes and B's no as before" test "$(labels ws_fixed)" = "$before"
+
 # ---- item 4: escapes in records, feature-set names, paths, catalog text
 ESC=$'\e'
 noesc() { ! grep -q "$ESC" "$1"; }

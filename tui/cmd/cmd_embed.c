@@ -33,7 +33,7 @@ static int ws_status(int rc)
 {
     switch (rc) {
     case STORE_ENOWS: case STORE_EVERSION: case STORE_EFOREIGN: case STORE_ECORRUPT:
-    case STORE_EREADONLY: case STORE_ENOSPC: case STORE_ELMDB:
+    case STORE_EREADONLY: case STORE_ELMDB:
         return EXIT_WORKSPACE;
     default:
         return 1;
@@ -111,7 +111,11 @@ static void embed_usage(FILE *f)
         "\n"
         "The first set computed becomes the workspace default (meta features.default);\n"
         "train, similar and the labeler use its PCA set unless another set was chosen\n"
-        "with zoosh features WS --use SET.\n",
+        "with zoosh features WS --use SET.  A set becomes visible only when its last\n"
+        "vector is written (a killed embed leaves none half-made).\n"
+        "Exit status: 0 ok; 1 failed (no galaxy embedded, a full disk, or a PCA that\n"
+        "would not fit in memory: checked before anything is written); 2 usage;\n"
+        "3 workspace problem.\n",
         CORE_MORPH_VERSION, CORE_REPR_PCA_K);
 }
 
@@ -196,7 +200,7 @@ static int fit_pca(zs_store *st, const char *ws, const char *set, int k)
 }
 
 /* --combine A,B,...: split the list; the combined set is "A+B+..." unless --set. */
-static int combine_sets(zs_store *st, const char *ws, const char *list, const char *set_name, char *out,
+static int combine_sets(zs_store *st, const char *ws, const char *list, const char *set_name, int pca, char *out,
                         size_t outlen)
 {
     char buf[512];
@@ -226,6 +230,10 @@ static int combine_sets(zs_store *st, const char *ws, const char *list, const ch
     }
     char err[256] = "";
     int rows = 0, missing = 0;
+    if (pca > 0 && core_repr_pca_plan(st, sets, n, pca, err, sizeof err) != 0) {   /* before the set is made */
+        fprintf(stderr, "zoosh embed: %s: %s\n", ws, err);
+        return 1;
+    }
     double t0 = core_mono_s();
     int rc = core_repr_combine(st, sets, n, out, &rows, &missing, err, sizeof err);
     if (rc) {
@@ -352,7 +360,7 @@ int cmd_embed(int argc, char **argv)
     if (status) return status;
     char cname[STORE_FEATNAME_MAX + 1] = "";
     if (combine) {
-        if ((status = combine_sets(st, ws, combine, o.e.set, cname, sizeof cname))) goto end;
+        if ((status = combine_sets(st, ws, combine, o.e.set, o.pca, cname, sizeof cname))) goto end;
         if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
         goto end;
     }
@@ -368,7 +376,7 @@ int cmd_embed(int argc, char **argv)
     oe.e.weights = encpath;
     int votes = 0;
     if ((status = run_encoder(st, ws, &oe, &votes))) goto end;
-    if ((status = combine_sets(st, ws, votes ? "morph,convnext," CORE_EMBED_VOTES_SET : "morph,convnext", NULL, cname,
+    if ((status = combine_sets(st, ws, votes ? "morph,convnext," CORE_EMBED_VOTES_SET : "morph,convnext", NULL, o.pca, cname,
                                sizeof cname))) goto end;
     if (o.pca > 0) status = fit_pca(st, ws, cname, o.pca);
 end:

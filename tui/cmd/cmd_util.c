@@ -183,6 +183,11 @@ int cmd_open_ws(const char *cmd, const char *ws, unsigned flags, zs_store **st)
         *st = NULL;
         return cmd_ws_failed(cmd, ws, STORE_EREADONLY);
     }
+    if (store_damage(*st)) {
+        char buf[512];
+        fprintf(stderr, "zoosh %s: %s: note: %s; reading it, writing refused (zoosh check %s --repair DEST makes a "
+                        "repaired copy)\n", cmd, ws, cmd_safe_text(store_damage(*st), buf, sizeof buf), ws);
+    }
     if (store_is_lockless(*st))
         fprintf(stderr, "zoosh %s: %s: note: no write permission on %s/lock.mdb, reading without LMDB's lock; "
                         "if others are writing now the result may be inconsistent\n", cmd, ws, ws);

@@ -398,7 +398,8 @@ int cmd_stats(int argc, char **argv)
 
 static void check_usage(FILE *f)
 {
-    fprintf(f, "usage: zoosh check WS [--quick]\n\n"
+    fprintf(f, "usage: zoosh check WS [--quick]\n"
+               "       zoosh check WS --repair DEST\n\n"
                "Walks every record of the workspace: records parse, the id index and the\n"
                "galaxies agree, answers are in sequence, retractions point at earlier answers,\n"
                "feature vectors match their set's dimension, every task's schema loads,\n"
@@ -407,24 +408,62 @@ static void check_usage(FILE *f)
                "slowest: about 1 ms a galaxy).  It also lists answer records no zoosh\n"
                "command writes, which nothing counts (a retraction of another user's answer,\n"
                "a user name written by another uid; README: what group write access allows).\n"
-               "Lists each problem found.\n"
-               "exit: 0 clean, 3 damaged or not a workspace, 2 usage\n");
+               "Lists each problem found.  A check that finds data.mdb's pages damaged leaves\n"
+               "WS/check-failed: commands that write refuse WS until a clean check.\n"
+               "--repair DEST copies every record that parses and agrees with the others into\n"
+               "a new workspace DEST (galaxies and answers renumbered densely, the magic\n"
+               "rewritten) and lists what it left behind (forged keys, records that do not\n"
+               "parse, incomplete feature sets); WS is not changed.\n"
+               "exit: 0 clean (--repair: copy made), 1 --repair failed, 3 damaged or not a\n"
+               "workspace, 2 usage\n");
+}
+
+static int check_repair(const char *ws, const char *dest)
+{
+    if (ws[0] == '-' || dest[0] == '-') { check_usage(stderr); return EXIT_USAGE; }
+    zs_store *st = NULL;
+    int rc = cmd_open_ws("check", ws, STORE_RDONLY, &st);
+    if (rc) return rc;
+    core_workspace_repair_report r;
+    rc = core_workspace_repair(st, dest, &r);
+    store_close(st);
+    int status = 0;
+    if (rc == 0) {
+        printf("%s: repaired copy in %s: %ld records kept, %ld left behind\n", tui_text_safe(ws), tui_text_safe(dest), r.kept,
+               r.dropped);
+        for (char *line = r.text, *nl; *line; line = nl + 1) {
+            nl = strchr(line, '\n');
+            if (nl) *nl = 0;
+            printf("  left behind: %s\n", tui_text_safe(line));
+            if (!nl) break;
+        }
+    } else {
+        fprintf(stderr, "zoosh check: %s --repair %s: %s%s%s\n", tui_text_safe(ws), tui_text_safe(dest), store_strerror(rc),
+                r.text[0] ? ": " : "", tui_text_safe(r.text));
+        status = 1;
+    }
+    core_workspace_repair_report_free(&r);
+    return status;
 }
 
 int cmd_check(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { check_usage(stdout); return 0; }
     int quick = 0;
-    static const struct option lo[] = {{"quick", no_argument, 0, 'q'}, {0, 0, 0, 0}};
+    const char *repair = NULL;   /* --repair DEST */
+    static const struct option lo[] = {{"quick", no_argument, 0, 'q'}, {"repair", required_argument, 0, 'r'},
+                                       {0, 0, 0, 0}};
     optind = 1;
     opterr = 0;
     int c;
     while ((c = cmd_getopt(argc, argv, ":", lo)) != -1) {
+        if (c == 'r') { repair = optarg; continue; }
         if (c != 'q') return cmd_bad_option("check", c, argv, optind);
         quick = 1;
     }
     if (optind + 1 != argc) { check_usage(stderr); return EXIT_USAGE; }
     const char *ws = argv[optind];
+    if (repair) return check_repair(ws, repair);
     zs_store *st = NULL;
     int rc = cmd_open_ws("check", ws, STORE_RDONLY, &st);
     if (rc) return rc;
