@@ -7,6 +7,7 @@
 #include "tui/gfx/backend.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,13 +135,22 @@ int tui_gfx_encode(const tui_gfx *g, const uint8_t *rgb, int w, int h, char **ou
     return g->be->encode(g, rgb, w, h, out, len, err, errlen);
 }
 
-/* One writev: the terminal gets position, image and the way back together. */
+/* One writev: the terminal gets position, image and the way back together.
+ * A slow terminal (a pty behind SSH) may take part of it: the rest follows,
+ * waiting while the descriptor is full (non-blocking), since an image cut
+ * short leaves the terminal inside its escape sequence, swallowing the text
+ * curses writes next. */
 static int write_all(int fd, struct iovec *iov, int n)
 {
     int i = 0;
     while (i < n) {
         ssize_t w = writev(fd, iov + i, n - i);
         if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            if (poll(&p, 1, 5000) <= 0 && errno != EINTR) return -1;
+            continue;
+        }
         if (w <= 0) return -1;             /* terminal gone */
         while (i < n && (size_t)w >= iov[i].iov_len) { w -= (ssize_t)iov[i].iov_len; i++; }
         if (i < n) { iov[i].iov_base = (char *)iov[i].iov_base + w; iov[i].iov_len -= (size_t)w; }
