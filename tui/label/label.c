@@ -255,9 +255,9 @@ int tui_label_run(const tui_label_opts *o)
     /* probes the terminal: before initscr */
     tui_gfx_new(&u->gfx, o->graphics, STDIN_FILENO, STDOUT_FILENO, PROBE_MS, u->utf8);
     const tui_term_caps *caps = tui_gfx_caps(u->gfx);
-    label_log(u, "terminal: sixel %d cell %dx%d colors %d probe %d ms -> graphics %d, %d keys typed meanwhile",
-              caps->sixel, caps->cell_w, caps->cell_h, caps->colors, caps->probe_ms, (int)tui_gfx_which(u->gfx),
-              caps->n_typeahead);
+    label_log(u, "terminal: sixel %d cell %dx%d colors %d kitty %d truecolor %d version '%s' probe %d ms -> graphics %s, "
+              "%d keys typed meanwhile", caps->sixel, caps->cell_w, caps->cell_h, caps->colors, caps->kitty,
+              caps->truecolor, caps->version, caps->probe_ms, tui_gfx_name(u->gfx), caps->n_typeahead);
 
     core_set_fatal_hook(restore_terminal);
     /* newterm, not initscr: initscr exits by itself on an unknown TERM */
