@@ -36,7 +36,7 @@ static const tui_gfx_backend *const backends[TUI_GFX__N] = {
  * kitty's pixels are exact (no palette), sixel's have 256 registers. */
 static const tui_gfx_kind auto_order[] = {TUI_GFX_KITTY, TUI_GFX_SIXEL, TUI_GFX_ITERM2};
 
-#define DELETE_AT_FMT "\x1b_Ga=d,d=p,x=%d,y=%d,q=2\x1b\\"   /* kitty: delete the placements at a cell (1-based) */
+#define DELETE_AT_FMT "\x1b_Ga=d,d=P,x=%d,y=%d,q=2\x1b\\"   /* kitty: delete the images at a cell (1-based), data too */
 
 char *tui_gfx_base64(const uint8_t *b, size_t n, size_t *len)
 {

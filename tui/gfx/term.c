@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -219,12 +220,16 @@ int tui_term_probe(int in_fd, int out_fd, tui_term_caps *caps, int budget_ms)
     raw.c_cc[VTIME] = 0;
     tcsetattr(in_fd, TCSANOW, &raw);
 
-    static const char q[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_KITTY Q_RGB Q_VERSION Q_DA1;
+    /* GNU screen (STY set) takes an APC string as its status line: no kitty query there */
+    static const char q_all[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_KITTY Q_RGB Q_VERSION Q_DA1;
+    static const char q_screen[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_RGB Q_VERSION Q_DA1;
+    const char *q = getenv("STY") ? q_screen : q_all;
+    size_t qlen = strlen(q);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t off = 0;
-    while (off < sizeof q - 1) {
-        ssize_t w = write(out_fd, q + off, sizeof q - 1 - off);
+    while (off < qlen) {
+        ssize_t w = write(out_fd, q + off, qlen - off);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) break;
         off += (size_t)w;
