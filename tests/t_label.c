@@ -233,6 +233,46 @@ static void blocks_draw_cells_and_plain_mode_has_no_escapes(void)
     ZT_CHECK(tui_blocks_pick(NULL, NULL, 256) == TUI_BLOCKS_256 && tui_blocks_pick(NULL, NULL, 8) == TUI_BLOCKS_PLAIN, "by colours");
 }
 
+/* The colour a 256-colour index shows (xterm's palette, 16..255). */
+static void xterm_rgb(int k, double *c)
+{
+    static const int cube[6] = {0, 95, 135, 175, 215, 255};
+    if (k >= 232) { c[0] = c[1] = c[2] = 8 + 10 * (k - 232); return; }
+    k -= 16;
+    c[0] = cube[k / 36]; c[1] = cube[k / 6 % 6]; c[2] = cube[k % 6];
+}
+
+/* A dim reddish patch, as the light of a DECaLS galaxy: the nearest palette
+ * colour is a grey (the cube's first level above black is 95), the
+ * error-diffused cells average back to the colour. */
+static void blocks_256_keep_a_dim_colour(void)
+{
+    enum { W = 24, H = 24 };
+    static const int want[3] = {62, 38, 30};
+    uint8_t px[W * H * 3];
+    for (int i = 0; i < W * H; i++) memcpy(px + 3 * i, (uint8_t[3]){62, 38, 30}, 3);
+    int k0 = tui_blocks_xterm256(want[0], want[1], want[2]);
+    double g[3];
+    xterm_rgb(k0, g);
+    ZT_CHECK(g[0] == g[1] && g[1] == g[2], "the nearest colour alone is a grey (%d)", k0);
+    char *b;
+    size_t len;
+    tui_blocks_encode(px, W, H, TUI_BLOCKS_256, 1, &b, &len);
+    double sum[3] = {0}, c[3];
+    int n = 0;
+    for (char *p = b; (p = strstr(p, "8;5;")); p += 4) {   /* every SGR 38;5 / 48;5 */
+        xterm_rgb(atoi(p + 4), c);
+        for (int j = 0; j < 3; j++) sum[j] += c[j];
+        n++;
+    }
+    free(b);
+    ZT_CHECK(n > 0, "256-colour cells");
+    /* SGRs are sent on a change only, so this is the mean of the changes: a
+     * sign of the mix, not its exact weights */
+    double r = sum[0] / n, gr = sum[1] / n, bl = sum[2] / n;
+    ZT_CHECK(r > gr + 5 && r > bl + 5, "the cells' colours are red-shifted: %.0f %.0f %.0f", r, gr, bl);
+}
+
 /* ---- the labeler's reads (core/labeler.h) and the graphics interface (tui/gfx/gfx.h) */
 
 static void labeler_reads_the_task_galaxies_and_thumbnails(void)
@@ -276,8 +316,10 @@ static void gfx_backends_share_one_geometry(void)
 {
     tui_gfx_kind k;
     ZT_CHECK(tui_gfx_parse("sixel", &k) == 0 && k == TUI_GFX_SIXEL && tui_gfx_parse("auto", &k) == 0 && k == TUI_GFX_AUTO &&
-             tui_gfx_parse("kitty", &k) == -1, "names");
-    ZT_CHECK(strcmp(tui_gfx_names(), "sixel, blocks or none") == 0, "the message's list: %s", tui_gfx_names());
+             tui_gfx_parse("kitty", &k) == 0 && k == TUI_GFX_KITTY && tui_gfx_parse("iterm2", &k) == 0 &&
+             k == TUI_GFX_ITERM2 && tui_gfx_parse("blocks", &k) == 0 && k == TUI_GFX_SYMBOLS &&
+             tui_gfx_parse("chafa", &k) == -1, "names");
+    ZT_CHECK(strcmp(tui_gfx_names(), "sixel, kitty, iterm2, symbols or none") == 0, "the message's list: %s", tui_gfx_names());
     tui_gfx *g;
     tui_gfx_box b;
     /* not a terminal: nothing is probed, the cell is 10 x 20 px */
@@ -290,7 +332,7 @@ static void gfx_backends_share_one_geometry(void)
     ZT_CHECK(b.px_w == 96 && b.cols == 12 && b.rows == 7, "a sixel tile: 96 px in %dx%d cells", b.cols, b.rows);
     tui_gfx_free(g);
     ZT_OK(tui_gfx_new(&g, TUI_GFX_AUTO, -1, -1, 10, 1));
-    ZT_CHECK(tui_gfx_which(g) == TUI_GFX_BLOCKS && tui_gfx_images(g), "auto without a sixel reply: blocks");
+    ZT_CHECK(tui_gfx_which(g) == TUI_GFX_SYMBOLS && tui_gfx_images(g), "auto without a graphics reply: symbols");
     tui_gfx_fit(g, 40, 30, 16, &b);
     ZT_CHECK(b.px_w == 40 && b.px_h == 40 && b.cols == 40 && b.rows == 20, "a cell is 1x2 px, no pixel cap");
     tui_gfx_tile(g, &b);
@@ -318,6 +360,7 @@ const zt_case zt_suite_label[] = {
     {"image tools: identity, invert, asinh, zoom into the centre, aspect fit", view_render_identity_invert_zoom, 0},
     {"sixel from memory decodes back to the image (libsixel), input untouched", sixel_round_trips_through_libsixel, 0},
     {"half blocks: one per cell pair, truecolour / 256 / plain, NO_COLOR", blocks_draw_cells_and_plain_mode_has_no_escapes, 0},
+    {"half blocks in 256 colours keep a dim galaxy's hue (error diffusion), not grey", blocks_256_keep_a_dim_colour, 0},
     {"the labeler's reads: task, catalog text, id lookup, thumbnail copy, no model yet", labeler_reads_the_task_galaxies_and_thumbnails, 0},
     {"graphics backends: names, sixel and block geometry, tiles, text only", gfx_backends_share_one_geometry, 0},
     {0},

@@ -54,6 +54,50 @@ static void tmux_and_plain_xterm_have_no_sixel(void)
     ZT_CHECK(c.seen == 0 && c.colors == 0 && c.gfx_w == 0, "failure replies ignored");
 }
 
+/* kitty 0.26.5's answers to the kitty graphics query, DECRQSS of a direct
+ * colour and XTVERSION (as the labeler logged them in kitty), tmux's
+ * refusal, iTerm2's name. */
+static void kitty_truecolor_and_version_replies(void)
+{
+    static const char kitty[] = "\x1b_Gi=31;OK\x1b\\" "\x1bP1$r0;48:2:1:2:3m\x1b\\" "\x1bP>|kitty(0.26.5)\x1b\\"
+                                "\x1b[?62;c";
+    tui_term_caps c;
+    memset(&c, 0, sizeof c);
+    ZT_CHECK(tui_term_parse(kitty, sizeof kitty - 1, &c) == sizeof kitty - 1, "consumed");
+    ZT_CHECK(c.kitty && c.truecolor && !c.iterm2 && !c.sixel && strcmp(c.version, "kitty(0.26.5)") == 0 &&
+             c.n_typeahead == 0, "kitty %d truecolor %d version '%s' keys %d", c.kitty, c.truecolor, c.version,
+             c.n_typeahead);
+    for (size_t cut = 0; cut <= sizeof kitty - 1; cut++) {     /* cut anywhere, the same */
+        char buf[128];
+        memset(&c, 0, sizeof c);
+        memcpy(buf, kitty, cut);
+        size_t used = tui_term_parse(buf, cut, &c), have = cut - used;
+        memmove(buf, buf + used, have);
+        memcpy(buf + have, kitty + cut, sizeof kitty - 1 - cut);
+        have += sizeof kitty - 1 - cut;
+        tui_term_parse(buf, have, &c);
+        ZT_CHECK(c.kitty && c.truecolor && c.n_typeahead == 0, "cut at %zu", cut);
+    }
+    /* tmux 3.3a: an invalid DECRQSS, an error to the image query, its name */
+    static const char tmux[] = "\x1bP0$r\x1b\\" "\x1b_Gi=31;ENOENT:no\x1b\\" "\x1bP>|tmux 3.3a\x1b\\" "\x1b[?1;2c";
+    memset(&c, 0, sizeof c);
+    tui_term_parse(tmux, sizeof tmux - 1, &c);
+    ZT_CHECK(!c.kitty && !c.truecolor && !c.iterm2 && c.n_typeahead == 0, "tmux: nothing");
+    /* an index colour given back is not a direct colour */
+    memset(&c, 0, sizeof c);
+    tui_term_parse("\x1bP1$r0;48;5;16m\x1b\\", 18, &c);
+    ZT_CHECK(!c.truecolor, "48;5 is not true colour");
+    memset(&c, 0, sizeof c);
+    const char *it = "\x1bP>|iTerm2 3.4.19\x1b\\";
+    tui_term_parse(it, strlen(it), &c);
+    ZT_CHECK(c.iterm2 && strcmp(c.version, "iTerm2 3.4.19") == 0, "iTerm2 by name");
+    /* a name with escapes or control bytes keeps printable ASCII only */
+    memset(&c, 0, sizeof c);
+    const char *evil = "\x1bP>|x\x01\x9by\x1b\\";
+    tui_term_parse(evil, strlen(evil), &c);
+    ZT_CHECK(strcmp(c.version, "xy") == 0, "version '%s'", c.version);
+}
+
 static void replies_cut_at_every_byte_give_the_same_result(void)
 {
     size_t n = sizeof XTERM_REPLIES - 1;
@@ -229,6 +273,7 @@ const zt_case zt_suite_term[] = {
     {"parses xterm's real replies: sixel, 8x17 cells, 256 registers, geometry", parses_real_xterm_replies, 0},
     {"tmux and xterm without vt340 have no sixel; XTSMGRAPHICS errors are ignored", tmux_and_plain_xterm_have_no_sixel, 0},
     {"replies cut at every byte parse the same when the rest arrives", replies_cut_at_every_byte_give_the_same_result, 0},
+    {"kitty's graphics OK, a direct colour read back, XTVERSION names; tmux's refusals", kitty_truecolor_and_version_replies, 0},
     {"key presses are kept as typeahead; OSC/DCS strings, broken replies and absurd numbers are skipped", key_presses_and_garbage_around_replies_are_skipped, 0},
     {"20,000 random garbage buffers never crash and are consumed", random_garbage_never_crashes_and_is_consumed, 0},
     {"the probe through a pty reads a fake xterm's answers quickly", probe_answering_terminal, 0},

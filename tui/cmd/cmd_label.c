@@ -17,16 +17,17 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics sixel|blocks|none]\n"
+        "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics G]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
         "                      [--image-px N] [--features SET] [--blind | --no-blind]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
-        "sixel graphics where the terminal has them (else coloured half-block cells).\n"
+        "sixel, kitty or iTerm2 graphics where the terminal has them (else coloured half-block cells).\n"
         "\n"
         "  --task T         the task: a workspace task or built-in schema name, or a schema file\n"
         "                   (default: the workspace's first task)\n"
-        "  --graphics G     sixel, blocks or none (default: ask the terminal)\n"
+        "  --graphics G     sixel, kitty, iterm2, symbols (coloured half blocks), none or auto\n"
+        "                   (default auto: ask the terminal)\n"
         "  --retire N       a galaxy leaves everyone's queue after N answers in total (default 5)\n"
         "  --keys FILE      key remapping, lines like \"undo u\" (see ? in the labeler)\n"
         "  --order O        catalog, uncertain, likely, interest, anomaly, random, mixed\n"

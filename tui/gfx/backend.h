@@ -13,7 +13,7 @@ struct tui_gfx {
     tui_term_caps caps;         /* the probe's replies (zeroed when not asked) */
     int cell_w, cell_h;         /* pixels per character cell (10 x 20 when not told) */
     int colors;                 /* sixel colour registers (2..256) */
-    int mode;                   /* the blocks' tui_blocks_mode, set by start */
+    int mode;                   /* the symbols' tui_blocks_mode, set by start */
     int utf8;
 };
 
@@ -24,6 +24,8 @@ typedef struct tui_gfx_backend {
     int cell_px_w, cell_px_h;   /* pixels per cell; 0: the terminal's cell size */
     int scaled;                 /* pixels are scaled to cells: a pixel cap applies */
     int tile_px;                /* a grid tile's image side */
+    int layered;                /* images lie on a layer text does not erase (kitty):
+                                 * the image under a cell is deleted before another is placed there */
     /* auto: 1 when the terminal has it (NULL: every terminal) */
     int (*detect)(const tui_term_caps *caps);
     /* after curses started (NULL: nothing to do) */
@@ -36,6 +38,12 @@ typedef struct tui_gfx_backend {
 } tui_gfx_backend;
 
 extern const tui_gfx_backend tui_gfx_sixel_backend;
+extern const tui_gfx_backend tui_gfx_kitty_backend;
+extern const tui_gfx_backend tui_gfx_iterm2_backend;
 extern const tui_gfx_backend tui_gfx_blocks_backend;
+
+/* Standard base64 of b[0..n) (padded, no line breaks), NUL-terminated and
+ * malloc'ed; *len its length. */
+char *tui_gfx_base64(const uint8_t *b, size_t n, size_t *len);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * blocks.c - half-block cells for terminals without sixel (see blocks.h),
- * and the blocks row of gfx.c's table at the end.
+ * blocks.c - half-block cells for terminals without pixels (see blocks.h),
+ * and the symbols row of gfx.c's table at the end.
  */
 #include "tui/gfx/blocks.h"
 #include "tui/gfx/backend.h"
@@ -56,6 +56,68 @@ int tui_blocks_xterm256(int r, int g, int b)
     return 16 + 36 * ri + 6 * gi + bi;
 }
 
+/* The xterm palette's colours 16..255: the 6x6x6 cube, then the greys. */
+static void palette_rgb(int idx, int *r, int *g, int *b)
+{
+    if (idx >= 232) {
+        *r = *g = *b = 8 + 10 * (idx - 232);
+        return;
+    }
+    idx -= 16;
+    *r = cube[idx / 36];
+    *g = cube[idx / 6 % 6];
+    *b = cube[idx % 6];
+}
+
+static int nearest_palette(int r, int g, int b)
+{
+    int best = 16;
+    long bd = -1;
+    for (int k = 16; k < 256; k++) {
+        int pr, pg, pb;
+        palette_rgb(k, &pr, &pg, &pb);
+        long d = (long)(pr - r) * (pr - r) + (long)(pg - g) * (pg - g) + (long)(pb - b) * (pb - b);
+        if (bd < 0 || d < bd) { bd = d; best = k; }
+    }
+    return best;
+}
+
+static int clamp255(float v) { return v < 0 ? 0 : v > 255 ? 255 : (int)(v + 0.5f); }
+
+/* Floyd-Steinberg over the palette (serpentine rows) into idx (h, w).  The
+ * cube's darkest colour after black is 95: a nearest colour alone turns the
+ * dim, slightly red or blue light of a galaxy grey or black, while the
+ * diffused error keeps each small area's mean colour, hue included. */
+static void dither_256(const uint8_t *rgb, int w, int h, uint8_t *idx)
+{
+    float *cur = xcalloc((size_t)(w + 2) * 3, sizeof *cur), *nxt = xcalloc((size_t)(w + 2) * 3, sizeof *nxt);
+    for (int y = 0; y < h; y++) {
+        int rev = y & 1, step = rev ? -1 : 1;
+        memset(nxt, 0, (size_t)(w + 2) * 3 * sizeof *nxt);
+        for (int i = 0; i < w; i++) {
+            int x = rev ? w - 1 - i : i;
+            const uint8_t *p = rgb + ((size_t)y * w + x) * 3;
+            float *e = cur + (size_t)(x + 1) * 3;
+            int v[3];
+            for (int c = 0; c < 3; c++) v[c] = clamp255(p[c] + e[c]);
+            int k = nearest_palette(v[0], v[1], v[2]);
+            idx[(size_t)y * w + x] = (uint8_t)k;
+            int q[3];
+            palette_rgb(k, &q[0], &q[1], &q[2]);
+            for (int c = 0; c < 3; c++) {
+                float err = (float)(p[c] + e[c] - q[c]);
+                cur[(size_t)(x + 1 + step) * 3 + c] += err * 7 / 16;
+                nxt[(size_t)(x + 1 - step) * 3 + c] += err * 3 / 16;
+                nxt[(size_t)(x + 1) * 3 + c] += err * 5 / 16;
+                nxt[(size_t)(x + 1 + step) * 3 + c] += err * 1 / 16;
+            }
+        }
+        float *t = cur; cur = nxt; nxt = t;
+    }
+    free(cur);
+    free(nxt);
+}
+
 typedef struct { char *p; size_t len, cap; } obuf;
 
 static void put(obuf *o, const char *s, size_t n)
@@ -88,6 +150,11 @@ void tui_blocks_encode(const uint8_t *rgb, int w, int h, tui_blocks_mode mode, i
 {
     obuf o = {0};
     int rows = (h + 1) / 2;
+    uint8_t *idx = NULL;        /* (h, w) palette indices: 256 colours in half blocks */
+    if (mode == TUI_BLOCKS_256 && utf8) {
+        idx = xmalloc((size_t)w * h);
+        dither_256(rgb, w, h, idx);
+    }
     put(&o, "", 0);
     for (int y = 0; y < rows; y++) {
         int fg = -1, bg = -1;           /* last emitted (packed rgb or index) */
@@ -111,7 +178,14 @@ void tui_blocks_encode(const uint8_t *rgb, int w, int h, tui_blocks_mode mode, i
                 if (utf8 && f != fg) { putf3(&o, SGR_FG_TRUE, tr, tg, tb); fg = f; }
                 if (k != bg) { putf3(&o, SGR_BG_TRUE, br, bgc, bb); bg = k; }
             } else {
-                int f = tui_blocks_xterm256(tr, tg, tb), k = tui_blocks_xterm256(br, bgc, bb);
+                int f, k;
+                if (idx) {
+                    f = idx[(size_t)(2 * y) * w + x];
+                    k = idx[(size_t)(2 * y + 1 < h ? 2 * y + 1 : 2 * y) * w + x];
+                } else {
+                    f = tui_blocks_xterm256(tr, tg, tb);
+                    k = tui_blocks_xterm256(br, bgc, bb);
+                }
                 if (utf8 && f != fg) { putf1(&o, SGR_FG_256, f); fg = f; }
                 if (k != bg) { putf1(&o, SGR_BG_256, k); bg = k; }
             }
@@ -124,6 +198,7 @@ void tui_blocks_encode(const uint8_t *rgb, int w, int h, tui_blocks_mode mode, i
             put(&o, CUD_1, sizeof CUD_1 - 1);
         }
     }
+    free(idx);
     *out = o.p;
     *len = o.len;
 }
@@ -132,7 +207,9 @@ void tui_blocks_encode(const uint8_t *rgb, int w, int h, tui_blocks_mode mode, i
 
 static void blocks_start(tui_gfx *g, int term_colors)
 {
-    g->mode = (int)tui_blocks_pick(getenv("NO_COLOR"), getenv("COLORTERM"), term_colors);
+    /* the probe saw a direct colour kept (DECRQSS): as COLORTERM=truecolor */
+    const char *colorterm = g->caps.truecolor ? "truecolor" : getenv("COLORTERM");
+    g->mode = (int)tui_blocks_pick(getenv("NO_COLOR"), colorterm, term_colors);
 }
 
 static int blocks_gfx_encode(const tui_gfx *g, const uint8_t *rgb, int w, int h, char **out, size_t *len,
@@ -145,7 +222,7 @@ static int blocks_gfx_encode(const tui_gfx *g, const uint8_t *rgb, int w, int h,
 }
 
 const tui_gfx_backend tui_gfx_blocks_backend = {
-    .name = "blocks",
+    .name = "symbols",
     .images = 1,
     .cell_px_w = 1,
     .cell_px_h = 2,

@@ -1,8 +1,9 @@
 /*
- * blocks.h - the image as text cells where the terminal has no sixel (tmux,
+ * blocks.h - the image as text cells where the terminal shows no pixels (tmux,
  * screen, mosh, most terminals): each cell is an upper half block U+2580
  * whose foreground is the upper pixel and background the lower one, in
- * truecolour (COLORTERM=truecolor/24bit) or the xterm 256-colour palette;
+ * truecolour (COLORTERM=truecolor/24bit, or a terminal that keeps a direct
+ * colour) or the xterm 256-colour palette (error-diffused: the hue stays);
  * without colour (NO_COLOR, or a terminal of fewer colours) a grey ramp of
  * ASCII characters.  The labeler reaches it through gfx.h (the blocks row
  * of its table); tests call the encoder directly.

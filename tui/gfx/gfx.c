@@ -2,11 +2,13 @@
  * gfx.c - the table of graphics backends and what they share (see gfx.h):
  * picking one (with the terminal probe of term.c), the geometry of cells
  * and tiles, placing encoded bytes at a cell.  The protocols themselves are
- * in sixel.c and blocks.c; "none" (text only) is the row below.
+ * in sixel.c, kitty.c, iterm2.c and blocks.c; "none" (text only) is the row
+ * below.
  */
 #include "tui/gfx/backend.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +23,44 @@
 
 static const tui_gfx_backend none_backend = {.name = "none"};
 
-/* Indexed by tui_gfx_kind; AUTO takes the first row, in this order, whose
- * detect says the terminal has it. */
+/* Indexed by tui_gfx_kind. */
 static const tui_gfx_backend *const backends[TUI_GFX__N] = {
     [TUI_GFX_SIXEL] = &tui_gfx_sixel_backend,
-    [TUI_GFX_BLOCKS] = &tui_gfx_blocks_backend,
+    [TUI_GFX_KITTY] = &tui_gfx_kitty_backend,
+    [TUI_GFX_ITERM2] = &tui_gfx_iterm2_backend,
+    [TUI_GFX_SYMBOLS] = &tui_gfx_blocks_backend,
     [TUI_GFX_NONE] = &none_backend,
 };
+
+/* AUTO takes the first of these whose detect says the terminal has it:
+ * kitty's pixels are exact (no palette), sixel's have 256 registers. */
+static const tui_gfx_kind auto_order[] = {TUI_GFX_KITTY, TUI_GFX_SIXEL, TUI_GFX_ITERM2};
+
+#define DELETE_AT_FMT "\x1b_Ga=d,d=P,x=%d,y=%d,q=2\x1b\\"   /* kitty: delete the images at a cell (1-based), data too */
+
+char *tui_gfx_base64(const uint8_t *b, size_t n, size_t *len)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t m = (n + 2) / 3 * 4;
+    char *o = xmalloc(m + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)b[i] << 16 | (i + 1 < n ? (uint32_t)b[i + 1] << 8 : 0) | (i + 2 < n ? b[i + 2] : 0);
+        o[j++] = tab[v >> 18 & 63];
+        o[j++] = tab[v >> 12 & 63];
+        o[j++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
+        o[j++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    o[j] = 0;
+    *len = j;
+    return o;
+}
 
 int tui_gfx_parse(const char *name, tui_gfx_kind *out)
 {
     if (!name) return -1;
     if (strcmp(name, "auto") == 0) { *out = TUI_GFX_AUTO; return 0; }
+    if (strcmp(name, "blocks") == 0) { *out = TUI_GFX_SYMBOLS; return 0; }   /* its name before symbols */
     for (int k = 1; k < TUI_GFX__N; k++)
         if (strcmp(name, backends[k]->name) == 0) { *out = (tui_gfx_kind)k; return 0; }
     return -1;
@@ -58,10 +86,10 @@ int tui_gfx_new(tui_gfx **out, tui_gfx_kind kind, int in_fd, int out_fd, int bud
         if (isatty(in_fd) && isatty(out_fd)) tui_term_probe(in_fd, out_fd, &g->caps, budget_ms);
     }
     if (kind <= TUI_GFX_AUTO || kind >= TUI_GFX__N) {
-        kind = TUI_GFX_BLOCKS;
-        for (int k = 1; k < TUI_GFX__N; k++)
-            if (backends[k]->images && (!backends[k]->detect || backends[k]->detect(&g->caps))) {
-                kind = (tui_gfx_kind)k;
+        kind = TUI_GFX_SYMBOLS;
+        for (size_t k = 0; k < sizeof auto_order / sizeof auto_order[0]; k++)
+            if (backends[auto_order[k]]->detect(&g->caps)) {
+                kind = auto_order[k];
                 break;
             }
     }
@@ -134,13 +162,22 @@ int tui_gfx_encode(const tui_gfx *g, const uint8_t *rgb, int w, int h, char **ou
     return g->be->encode(g, rgb, w, h, out, len, err, errlen);
 }
 
-/* One writev: the terminal gets position, image and the way back together. */
+/* One writev: the terminal gets position, image and the way back together.
+ * A slow terminal (a pty behind SSH) may take part of it: the rest follows,
+ * waiting while the descriptor is full (non-blocking), since an image cut
+ * short leaves the terminal inside its escape sequence, swallowing the text
+ * curses writes next. */
 static int write_all(int fd, struct iovec *iov, int n)
 {
     int i = 0;
     while (i < n) {
         ssize_t w = writev(fd, iov + i, n - i);
         if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            if (poll(&p, 1, 5000) <= 0 && errno != EINTR) return -1;
+            continue;
+        }
         if (w <= 0) return -1;             /* terminal gone */
         while (i < n && (size_t)w >= iov[i].iov_len) { w -= (ssize_t)iov[i].iov_len; i++; }
         if (i < n) { iov[i].iov_base = (char *)iov[i].iov_base + w; iov[i].iov_len -= (size_t)w; }
@@ -150,10 +187,11 @@ static int write_all(int fd, struct iovec *iov, int n)
 
 int tui_gfx_place(const tui_gfx *g, int fd, const char *bytes, size_t len, int y, int x, int back_y, int back_x)
 {
-    (void)g;
     if (!bytes || len == 0) return 0;
-    char pre[32], post[32];
-    int npre = snprintf(pre, sizeof pre, CUP_FMT, y + 1, x + 1);
+    char pre[80], post[32];
+    int npre = 0;
+    if (g->be->layered) npre = snprintf(pre, sizeof pre, DELETE_AT_FMT, x + 1, y + 1);
+    npre += snprintf(pre + npre, sizeof pre - (size_t)npre, CUP_FMT, y + 1, x + 1);
     int npost = snprintf(post, sizeof post, CUP_FMT, back_y + 1, back_x + 1);
     struct iovec iov[3] = {{pre, (size_t)npre}, {(char *)bytes, len}, {post, (size_t)npost}};
     return write_all(fd, iov, 3);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -20,6 +21,11 @@
 #define Q_CELL_SIZE   "\x1b[16t"      /* XTWINOPS 16: report cell size in pixels -> CSI 6 ; h ; w t */
 #define Q_GFX_GEOM    "\x1b[?2;1;0S"  /* XTSMGRAPHICS Pi=2 (sixel geometry) Pa=1 (read) -> CSI ? 2 ; 0 ; w ; h S */
 #define Q_GFX_COLORS  "\x1b[?1;1;0S"  /* XTSMGRAPHICS Pi=1 (colour registers) Pa=1 (read) -> CSI ? 1 ; 0 ; n S */
+/* kitty graphics protocol: query a 1x1 direct image, id 31 -> APC G i=31 ; OK ST */
+#define Q_KITTY       "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
+/* set a direct-colour background, read SGR back (DECRQSS) -> DCS 1 $ r ... 48:2:1:2:3 m ST, reset */
+#define Q_RGB         "\x1b[48:2:1:2:3m\x1bP$qm\x1b\\\x1b[m"
+#define Q_VERSION     "\x1b[>0q"      /* XTVERSION -> DCS > | name ST */
 #define Q_DA1         "\x1b[c"        /* Primary Device Attributes -> CSI ? class ; attrs... c (4 = sixel) */
 
 #define ESC  0x1b
@@ -30,6 +36,32 @@
 #define MAX_SEQ 256          /* a longer unterminated sequence is garbage */
 
 static int in_range(int v, int lo, int hi) { return v >= lo && v <= hi; }
+
+/* A string reply body b[0..n) (after ESC P / ESC _, before ST or BEL). */
+static void apply_string(int intro, const unsigned char *b, size_t n, tui_term_caps *caps)
+{
+    if (intro == '_') {                                          /* APC: kitty graphics reply */
+        if (n >= 1 && b[0] == 'G' && memmem(b, n, "i=31", 4) && memmem(b, n, ";OK", 3)) {
+            caps->kitty = 1;
+            caps->seen |= TUI_TERM_SEEN_KITTY;
+        }
+    } else if (intro == 'P') {
+        if (n >= 3 && b[0] == '1' && b[1] == '$' && b[2] == 'r') {    /* DECRQSS valid */
+            if (memmem(b, n, "48:2:", 5) || memmem(b, n, "48;2;", 5)) {
+                caps->truecolor = 1;
+                caps->seen |= TUI_TERM_SEEN_RGB;
+            }
+        } else if (n >= 2 && b[0] == '>' && b[1] == '|') {          /* XTVERSION */
+            size_t k = 0;
+            for (size_t j = 2; j < n && k + 1 < sizeof caps->version; j++)
+                if (b[j] >= 0x20 && b[j] < 0x7f) caps->version[k++] = (char)b[j];
+            caps->version[k] = 0;
+            caps->seen |= TUI_TERM_SEEN_VERSION;
+            if (strncmp(caps->version, "iTerm2", 6) == 0 || strncmp(caps->version, "WezTerm", 7) == 0)
+                caps->iterm2 = 1;
+        }
+    }
+}
 
 static void apply_csi(int priv, const int *p, int n, int inter, int fin, tui_term_caps *caps)
 {
@@ -109,8 +141,9 @@ size_t tui_term_parse(const char *buf, size_t len, tui_term_caps *caps)
         if (b[i] == ESC) {
             if (i + 1 >= len) return i;           /* lone ESC at the end: wait for more */
             if (b[i + 1] != '[') {
-                /* ESC P / ESC ] ... strings (DCS, OSC) up to ST or BEL */
-                if (b[i + 1] == 'P' || b[i + 1] == ']') {
+                /* ESC P / ESC ] / ESC _ / ESC ^ ... strings (DCS, OSC, APC,
+                 * PM) up to ST or BEL */
+                if (b[i + 1] == 'P' || b[i + 1] == ']' || b[i + 1] == '_' || b[i + 1] == '^') {
                     size_t j = i + 2;
                     while (j < len && b[j] != 0x07 && !(b[j] == ESC && j + 1 < len && b[j + 1] == '\\'))
                         j++;
@@ -119,6 +152,7 @@ size_t tui_term_parse(const char *buf, size_t len, tui_term_caps *caps)
                         i = start + 1;
                         continue;
                     }
+                    apply_string(b[i + 1], b + i + 2, j - (i + 2), caps);
                     i = b[j] == 0x07 ? j + 1 : j + 2;
                     continue;
                 }
@@ -186,12 +220,16 @@ int tui_term_probe(int in_fd, int out_fd, tui_term_caps *caps, int budget_ms)
     raw.c_cc[VTIME] = 0;
     tcsetattr(in_fd, TCSANOW, &raw);
 
-    static const char q[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_DA1;
+    /* GNU screen (STY set) takes an APC string as its status line: no kitty query there */
+    static const char q_all[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_KITTY Q_RGB Q_VERSION Q_DA1;
+    static const char q_screen[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_RGB Q_VERSION Q_DA1;
+    const char *q = getenv("STY") ? q_screen : q_all;
+    size_t qlen = strlen(q);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t off = 0;
-    while (off < sizeof q - 1) {
-        ssize_t w = write(out_fd, q + off, sizeof q - 1 - off);
+    while (off < qlen) {
+        ssize_t w = write(out_fd, q + off, qlen - off);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) break;
         off += (size_t)w;

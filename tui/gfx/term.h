@@ -4,7 +4,9 @@
  * The labeler asks the terminal (in raw mode, with one bounded wait) for its
  * Primary Device Attributes (DA1 attribute 4 = sixel), its cell size in
  * pixels (CSI 16 t), the sixel graphics geometry and the number of colour
- * registers (XTSMGRAPHICS), and falls back to TIOCGWINSZ's pixel size.  The
+ * registers (XTSMGRAPHICS), whether it shows kitty graphics (APC G a=q),
+ * keeps a direct colour (SGR 48:2 read back with DECRQSS) and its name
+ * (XTVERSION), and falls back to TIOCGWINSZ's pixel size.  Never TERM.  The
  * reply parser is a pure function over bytes so it can be tested on real
  * replies, partial replies and garbage (tests/t_term.c).
  */
@@ -19,11 +21,18 @@
 #define TUI_TERM_SEEN_GEOMETRY 0x4   /* XTSMGRAPHICS Pi=2 */
 #define TUI_TERM_SEEN_COLORS   0x8   /* XTSMGRAPHICS Pi=1 */
 #define TUI_TERM_SEEN_WINSZ    0x10  /* TIOCGWINSZ gave pixel sizes */
+#define TUI_TERM_SEEN_KITTY    0x20  /* APC G ... ;OK: the kitty graphics query */
+#define TUI_TERM_SEEN_RGB      0x40  /* DECRQSS of SGR gave the direct colour back */
+#define TUI_TERM_SEEN_VERSION  0x80  /* XTVERSION: DCS > | name ST */
 
 typedef struct {
     unsigned seen;      /* TUI_TERM_SEEN_* */
     int da1_class;      /* first DA1 parameter: 62..65 for VT2xx..VT5xx, 1 for tmux */
     int sixel;          /* DA1 listed attribute 4 */
+    int kitty;          /* answered the kitty graphics query (a=q) with OK */
+    int truecolor;      /* kept a direct-colour SGR (DECRQSS reply 48:2 / 48;2) */
+    int iterm2;         /* XTVERSION names a terminal with OSC 1337 images (iTerm2, WezTerm) */
+    char version[48];   /* XTVERSION's name, printable ASCII only */
     int cell_w, cell_h; /* pixels per character cell (0 = unknown) */
     int gfx_w, gfx_h;   /* XTSMGRAPHICS sixel geometry in pixels (0 = unknown) */
     int colors;         /* sixel colour registers (0 = unknown) */

@@ -159,7 +159,8 @@ int label_image_cached(ui *u, uint32_t gid, int pw, int ph)
 }
 
 /* Straight to the terminal at cell (y, x), then back to where curses
- * believes the cursor is. */
+ * believes the cursor is: after a whole doupdate with leaveok FALSE (see
+ * label.c) that is curscr's cursor. */
 void label_image_put(ui *u, img_entry *e, int y, int x)
 {
     int cy, cx;

@@ -260,9 +260,9 @@ int tui_label_run(const tui_label_opts *o)
     /* probes the terminal: before initscr */
     tui_gfx_new(&u->gfx, o->graphics, STDIN_FILENO, STDOUT_FILENO, PROBE_MS, u->utf8);
     const tui_term_caps *caps = tui_gfx_caps(u->gfx);
-    label_log(u, "terminal: sixel %d cell %dx%d colors %d probe %d ms -> graphics %d, %d keys typed meanwhile",
-              caps->sixel, caps->cell_w, caps->cell_h, caps->colors, caps->probe_ms, (int)tui_gfx_which(u->gfx),
-              caps->n_typeahead);
+    label_log(u, "terminal: sixel %d cell %dx%d colors %d kitty %d truecolor %d version '%s' probe %d ms -> graphics %s, "
+              "%d keys typed meanwhile", caps->sixel, caps->cell_w, caps->cell_h, caps->colors, caps->kitty,
+              caps->truecolor, caps->version, caps->probe_ms, tui_gfx_name(u->gfx), caps->n_typeahead);
 
     core_set_fatal_hook(restore_terminal);
     /* newterm, not initscr: initscr exits by itself on an unknown TERM */
@@ -288,7 +288,21 @@ int tui_label_run(const tui_label_opts *o)
     keypad(stdscr, TRUE);
     idlok(stdscr, FALSE);      /* no insert/delete-line or scroll-region moves: they would move the image */
     scrollok(stdscr, FALSE);
-    leaveok(stdscr, TRUE);
+    /* Images are written behind curses' back, so after every doupdate the
+     * terminal's cursor must be where curses believes it is, and the image
+     * writer must know that place (images.c moves back to it):
+     * - leaveok FALSE: doupdate ends with the cursor moved to stdscr's
+     *   cursor (label_draw parks it at 0,0) and records it in curscr.  With
+     *   leaveok TRUE it stays where the last change was drawn and curscr's
+     *   cursor is never updated: moving back to getyx(curscr) put the
+     *   terminal's cursor at 0,0 while curses believed it was on a lower
+     *   row, and its next relative move (CR, CUF) wrote that row's new text
+     *   over the title row (issue 19).
+     * - typeahead(-1): doupdate never stops half-way because a key is
+     *   pending (quick keys, an SSH link delivering them in bursts); a
+     *   stopped update skips that final move too. */
+    leaveok(stdscr, FALSE);
+    typeahead(-1);
     curs_set(0);
     set_escdelay(25);
     /* keys typed while the terminal was probed come first, in order */

@@ -117,12 +117,19 @@ static const char *first_key(ui *u, tui_action a, char *buf, size_t len)
     return buf;
 }
 
+/* Answers per hour, computed when the count changes: between answers the
+ * status line stays as it is (a rate recomputed on every idle frame rewrote
+ * it ten times a second, over SSH too). */
 static double session_rate(ui *u)
 {
     core_session_stats s;
     core_session_stats_get(u->ses, &s);
-    double h = (core_mono_s() - u->t_start) / 3600.0;
-    return h > 10.0 / 3600 ? s.answers / h : 0;
+    if (s.answers != u->rate_answers) {
+        double h = (core_mono_s() - u->t_start) / 3600.0;
+        u->rate_answers = s.answers;
+        u->rate = h > 10.0 / 3600 ? s.answers / h : 0;
+    }
+    return u->rate;
 }
 
 static void draw_status(ui *u)

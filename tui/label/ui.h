@@ -124,6 +124,8 @@ typedef struct {
     int simix_failed;
 
     double t_start, last_refresh;
+    int rate_answers;           /* the answer count the status line's rate was computed at */
+    double rate;
     double t_key;               /* when the key being handled was read (for the log) */
     FILE *log;
     int curses_up;
