@@ -439,7 +439,9 @@ float core_gp_best(const core_gp *g) { return g->best; }
  * (m a multiple of 8: Ks rows and xn are padded).  an (nb) |x*_i|^2,
  * xn (m) |x_j|^2. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)   /* TSan: an ifunc resolver runs before its runtime */
-__attribute__((target_clones("avx2", "default")))
+/* x86-64-v3 (AVX2 + FMA, Intel Haswell and AMD Zen on) contracts the exp/log
+ * polynomials into FMAs; "avx2" alone has no FMA */
+__attribute__((target_clones("arch=x86-64-v3", "avx2", "default"), optimize("fp-contract=fast")))
 #endif
 static void kernel_block(const core_gp_hyper *hp, float *Ks, int nb, int m, const float *an, const float *xn)
 {
@@ -477,12 +479,27 @@ static void kernel_block(const core_gp_hyper *hp, float *Ks, int nb, int m, cons
     }
 }
 
+/* sum of v[0..m)^2 in 8 lanes (a scalar sum is one long dependency chain) */
+static float sum_sq(const float *v, int m)
+{
+    core_v8f acc = {0};
+    int j = 0;
+    for (; j + 8 <= m; j += 8) {
+        core_v8f t;
+        memcpy(&t, v + j, sizeof t);
+        acc += t * t;
+    }
+    float s = 0;
+    for (int l = 0; l < 8; l++) s += acc[l];
+    for (; j < m; j++) s += v[j] * v[j];
+    return s;
+}
+
 static void predict_rows(const core_gp *g, const float *x, int n, float *mu, float *sd)
 {
     int m = g->n, d = g->d, mp = (m + 7) & ~7;
-    const int B = 1024;
+    const int B = 256;   /* Ks (B, mp) stays in L2 through sgemm, kernel, sgemv and strmm */
     float *Ks = xcalloc((size_t)B * mp, sizeof(float));  /* (B, mp) k(x*, x), padded to 8 */
-    float *V = sd ? xmalloc((size_t)B * m * sizeof(float)) : NULL;   /* (B, m) Ks L^-T */
     float *an = xmalloc((size_t)B * sizeof(float));      /* (B) |x*|^2 */
     float *xn = xcalloc((size_t)mp, sizeof(float));      /* (mp) |x_j|^2, zero padded */
     memcpy(xn, g->xn, (size_t)m * sizeof(float));
@@ -493,31 +510,23 @@ static void predict_rows(const core_gp *g, const float *x, int n, float *mu, flo
         /* squared distances: |a|^2 + |b|^2 - 2 a.b */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, m, d, -2.0f, xb, d, g->x, d,
                     0.0f, Ks, mp);
-        for (int i = 0; i < nb; i++) {
-            float s = 0;
-            for (int k = 0; k < d; k++) s += xb[(size_t)i * d + k] * xb[(size_t)i * d + k];
-            an[i] = s;
-        }
+        for (int i = 0; i < nb; i++) an[i] = sum_sq(xb + (size_t)i * d, d);
         kernel_block(&g->hp, Ks, nb, mp, an, xn);
         /* mean = Ks alpha */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, nb, m, 1.0f, Ks, mp, g->alpha, 1, 0.0f, mu + i0, 1);
         for (int i = 0; i < nb; i++) mu[i0 + i] = mu[i0 + i] * ys + ym;
         if (!sd) continue;
-        /* V = Ks L^-T (one strmm against the stored inverse factor; the same
-         * numbers strsm would give), var = amp - |V_i|^2 */
-        for (int i = 0; i < nb; i++) memcpy(V + (size_t)i * m, Ks + (size_t)i * mp, (size_t)m * sizeof(float));
+        /* V = Ks L^-T in place (Ks is not needed after the mean; one strmm
+         * against the stored inverse factor, the same numbers strsm would
+         * give), var = amp - |V_i|^2 */
         cblas_strmm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, nb, m, 1.0f,
-                    g->Wt, m, V, m);
+                    g->Wt, m, Ks, mp);
         for (int i = 0; i < nb; i++) {
-            const float *row = V + (size_t)i * m;
-            float v = 0;
-            for (int j = 0; j < m; j++) v += row[j] * row[j];
-            v = (float)g->hp.amp - v;
+            float v = (float)g->hp.amp - sum_sq(Ks + (size_t)i * mp, m);
             sd[i0 + i] = sqrtf(v > 1e-9f ? v : 1e-9f) * ys;
         }
     }
     free(Ks);
-    free(V);
     free(an);
     free(xn);
 }
