@@ -64,6 +64,7 @@ typedef struct {
     double *dA;   /* (n, n) dk/dlog alpha */
     double *Kv;   /* (n, n) k without noise */
     double *a;    /* (n) */
+    int naive;    /* the scalar kernel loop (core_gp_lml_naive) */
 } lml_ws;
 
 static void ws_init(lml_ws *w, int n)
@@ -74,9 +75,65 @@ static void ws_init(lml_ws *w, int n)
     w->dA = xmalloc(nn * sizeof(double));
     w->Kv = xmalloc(nn * sizeof(double));
     w->a = xmalloc((size_t)n * sizeof(double));
+    w->naive = 0;
 }
 
 static void ws_free(lml_ws *w) { free(w->K); free(w->dL); free(w->dA); free(w->Kv); free(w->a); }
+
+/* The RQ pieces of one column of pairs, r2[0..len): k = amp u^-alpha with
+ * u = 1 + r2 c, dk/dlog ell = k 2 alpha (u - 1) / u, dk/dlog alpha =
+ * k alpha ((u - 1) / u - log u).  The scalar loop is the reference; with
+ * AVX2 + FMA (Intel Haswell, AMD Zen on) the same formulas run 4 pairs at a
+ * time through glibc's libmvec exp / log (within 4 ulp of libm's). */
+static void rq_col_scalar(const double *r2, int len, double c, double amp, double alpha, double *k, double *gl,
+                          double *ga)
+{
+    for (int i = 0; i < len; i++) {
+        double u = 1 + r2[i] * c, lu = log(u), kk = amp * exp(-alpha * lu), f = (u - 1) / u;
+        k[i] = kk;
+        gl[i] = kk * 2 * alpha * f;
+        ga[i] = kk * alpha * (f - lu);
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#include <immintrin.h>
+#define GP_HAVE_MVEC 1
+extern __m256d _ZGVdN4v_exp(__m256d);   /* libmvec (glibc >= 2.22; libm.so pulls it in) */
+extern __m256d _ZGVdN4v_log(__m256d);
+
+__attribute__((target("avx2,fma"))) static void rq_col_mvec(const double *r2, int len, double c, double amp,
+                                                          double alpha, double *k, double *gl, double *ga)
+{
+    const __m256d one = _mm256_set1_pd(1), vc = _mm256_set1_pd(c), va = _mm256_set1_pd(amp),
+                  val = _mm256_set1_pd(alpha), v2al = _mm256_set1_pd(2 * alpha), vnal = _mm256_set1_pd(-alpha);
+    int i = 0;
+    for (; i + 4 <= len; i += 4) {
+        __m256d u = _mm256_fmadd_pd(_mm256_loadu_pd(r2 + i), vc, one);
+        __m256d lu = _ZGVdN4v_log(u);
+        __m256d kk = _mm256_mul_pd(va, _ZGVdN4v_exp(_mm256_mul_pd(vnal, lu)));
+        __m256d f = _mm256_div_pd(_mm256_sub_pd(u, one), u);
+        _mm256_storeu_pd(k + i, kk);
+        _mm256_storeu_pd(gl + i, _mm256_mul_pd(_mm256_mul_pd(kk, v2al), f));
+        _mm256_storeu_pd(ga + i, _mm256_mul_pd(_mm256_mul_pd(kk, val), _mm256_sub_pd(f, lu)));
+    }
+    rq_col_scalar(r2 + i, len - i, c, amp, alpha, k + i, gl + i, ga + i);
+}
+#endif
+
+static void rq_col(const double *r2, int len, double c, double amp, double alpha, double *k, double *gl, double *ga,
+                   int naive)
+{
+#ifdef GP_HAVE_MVEC
+    if (!naive && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        rq_col_mvec(r2, len, c, amp, alpha, k, gl, ga);
+        return;
+    }
+#else
+    (void)naive;
+#endif
+    rq_col_scalar(r2, len, c, amp, alpha, k, gl, ga);
+}
 
 static double lml_eval(const core_gp *g, const core_gp_hyper *hp, double grad[4], lml_ws *w)
 {
@@ -87,6 +144,14 @@ static double lml_eval(const core_gp *g, const core_gp_hyper *hp, double grad[4]
      * dk/dlog ell = k 2 alpha (u - 1) / u, dk/dlog alpha = k alpha (-log u + (u - 1) / u);
      * Matern: dk/dlog ell = amp 5/3 r^2 (1 + sqrt5 r) exp(-sqrt5 r)) */
     double c = 1.0 / (2 * hp->alpha * hp->ell * hp->ell);
+    if (hp->kernel != CORE_KERNEL_MATERN52) {
+        for (int j = 0; j < n; j++) {
+            size_t jj = (size_t)j * n + j;           /* column j from the diagonal down */
+            rq_col(g->D + jj, n - j, c, hp->amp, hp->alpha, Kv + jj, dL + jj, dA + jj, w->naive);
+            memcpy(K + jj, Kv + jj, (size_t)(n - j) * sizeof(double));
+            K[jj] += hp->noise;
+        }
+    } else
     for (int j = 0; j < n; j++)
         for (int i = j; i < n; i++) {
             double r2 = g->D[(size_t)j * n + i], k, gl = 0, ga = 0;   /* symmetric: read along the row */
@@ -132,14 +197,18 @@ static double lml_eval(const core_gp *g, const core_gp_hyper *hp, double grad[4]
     return lml;
 }
 
-double core_gp_lml(const core_gp *g, const core_gp_hyper *hp, double grad[4])
+static double lml_once(const core_gp *g, const core_gp_hyper *hp, double grad[4], int naive)
 {
     lml_ws w;
     ws_init(&w, g->n);
+    w.naive = naive;
     double l = lml_eval(g, hp, grad, &w);
     ws_free(&w);
     return l;
 }
+
+double core_gp_lml(const core_gp *g, const core_gp_hyper *hp, double grad[4]) { return lml_once(g, hp, grad, 0); }
+double core_gp_lml_naive(const core_gp *g, const core_gp_hyper *hp, double grad[4]) { return lml_once(g, hp, grad, 1); }
 
 /* log-parameter vector <-> hyper, with bounds (clamped) */
 static const double LO[4] = {-4.6, -2.3, -3.0, -9.2};   /* amp .01, ell .1, alpha .05, noise 1e-4 */
