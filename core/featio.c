@@ -7,12 +7,16 @@
  *
  * DESIGN (threads, processes): libhdf5 here is the serial, not thread-safe
  * build; call these from one thread at a time (the importer reads features
- * on its main thread only, before its decode pool starts).  libhdf5 1.10
- * can crash on a damaged file (a corrupt global heap behind the vlen id_str
- * strings makes H5HG_read memcpy terabytes: tests/fuzz/regress/feat_hdf5),
- * so the HDF5 reader runs in a forked child that sends the result back
- * through an anonymous memory file; a crash there becomes an error message.  Fork only from a
- * process with no other threads running.
+ * on one extra thread while its main thread parses the catalog, before its
+ * decode pool starts).  libhdf5 1.10 can crash on a damaged file (a corrupt
+ * global heap behind the vlen id_str strings makes H5HG_read memcpy
+ * terabytes: tests/fuzz/regress/feat_hdf5), so the HDF5 reader runs in a
+ * forked child that H5Dreads the vectors straight into a shared mapping of
+ * an anonymous memory file the parent then maps; a crash there becomes an
+ * error message.  The child only mallocs (glibc's fork leaves malloc
+ * usable), runs libhdf5 (which no thread of the parent touches) and
+ * _exit()s, so forking while the importer's catalog thread runs is safe;
+ * fork from nowhere that holds other locks the child would need.
  */
 #include "core/featio.h"
 
