@@ -7,12 +7,16 @@
  *
  * DESIGN (threads, processes): libhdf5 here is the serial, not thread-safe
  * build; call these from one thread at a time (the importer reads features
- * on its main thread only, before its decode pool starts).  libhdf5 1.10
- * can crash on a damaged file (a corrupt global heap behind the vlen id_str
- * strings makes H5HG_read memcpy terabytes: tests/fuzz/regress/feat_hdf5),
- * so the HDF5 reader runs in a forked child that sends the result back
- * through an anonymous memory file; a crash there becomes an error message.  Fork only from a
- * process with no other threads running.
+ * on one extra thread while its main thread parses the catalog, before its
+ * decode pool starts).  libhdf5 1.10 can crash on a damaged file (a corrupt
+ * global heap behind the vlen id_str strings makes H5HG_read memcpy
+ * terabytes: tests/fuzz/regress/feat_hdf5), so the HDF5 reader runs in a
+ * forked child that H5Dreads the vectors straight into a shared mapping of
+ * an anonymous memory file the parent then maps; a crash there becomes an
+ * error message.  The child only mallocs (glibc's fork leaves malloc
+ * usable), runs libhdf5 (which no thread of the parent touches) and
+ * _exit()s, so forking while the importer's catalog thread runs is safe;
+ * fork from nowhere that holds other locks the child would need.
  */
 #include "core/featio.h"
 
@@ -161,7 +165,21 @@ end:
     return ok ? 0 : -1;
 }
 
-static int h5_load(const char *path, core_featset *out, char *err, size_t errlen)
+/* h5_load's home for the vectors: when fd >= 0, a shared mapping of fd from
+ * offset at on (the reply file the parent maps, so the child's H5Dread lands
+ * where the parent reads it, with no copy); else malloc.  NULL if the mapping
+ * fails. */
+static float *h5_alloc_x(core_featset *out, size_t bytes, int fd, off_t at)
+{
+    if (fd < 0) return xmalloc(bytes);
+    if (ftruncate(fd, at + (off_t)bytes) != 0) return NULL;
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, at);
+    if (m == MAP_FAILED) return NULL;
+    out->x_map_len = bytes;
+    return m;
+}
+
+static int h5_load(const char *path, core_featset *out, int map_fd, off_t map_at, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     int ok = 0;
@@ -202,7 +220,8 @@ static int h5_load(const char *path, core_featset *out, char *err, size_t errlen
     }
     out->dim = (int)dim;
     out->n_samples = (int)ns;
-    out->x = xmalloc(sizeof(float) * (size_t)n * (size_t)dim);
+    out->x = h5_alloc_x(out, sizeof(float) * (size_t)n * (size_t)dim, map_fd, map_at);
+    if (!out->x) { core_set_err(err, errlen, "%s: no memory for %lld x %lld features: %s", path, n, dim, strerror(errno)); goto end; }
     int is_f32 = 0;
     {
         hid_t t = H5Dget_type(did);
@@ -307,7 +326,7 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
         core_featset fs;
         h5_reply r;
         memset(&r, 0, sizeof r);
-        r.rc = h5_load(path, &fs, r.err, sizeof r.err);
+        r.rc = h5_load(path, &fs, fd, H5_REPLY_PAGE, r.err, sizeof r.err);
         if (r.rc == 0) {
             r.n = fs.n; r.dim = fs.dim; r.n_samples = fs.n_samples;
             memcpy(r.format, fs.format, sizeof r.format);
@@ -315,9 +334,9 @@ int core_feat_load_hdf5(const char *path, core_featset *out, char *err, size_t e
         }
         /* layout: the reply, the vectors from H5_REPLY_PAGE on (the parent
          * maps them in place), then the ids */
+        off_t ids_at = H5_REPLY_PAGE + (off_t)(sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
         int bad = write_full(fd, &r, sizeof r);
-        if (r.rc == 0 && !bad) bad = lseek(fd, H5_REPLY_PAGE, SEEK_SET) != H5_REPLY_PAGE ||
-                                     write_full(fd, fs.x, sizeof(float) * (size_t)fs.n * (size_t)fs.dim);
+        if (r.rc == 0 && !bad) bad = lseek(fd, ids_at, SEEK_SET) != ids_at;   /* the vectors are in place */
         if (r.rc == 0 && !bad) {
             size_t tot = 0;
             for (int i = 0; i < fs.n; i++) tot += sizeof(uint32_t) + strlen(fs.ids[i]);

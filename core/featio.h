@@ -27,7 +27,7 @@ typedef struct {
     char   format[8];    /* "hdf5", "csv", "npy" */
     int    n_samples;    /* samples averaged (HDF5 / npy 3-D), 1 otherwise */
     char   provenance[512];  /* e.g. "zoobot hdf5 /abs/f.h5 (label_cols feat_0..feat_639, 5 samples)" */
-    size_t x_map_len;    /* internal: x is a private (copy-on-write) mapping of this many bytes, not malloc'ed */
+    size_t x_map_len;    /* internal: x is a mapping of this many bytes (private copy-on-write; shared in the HDF5 reader child), not malloc'ed */
 } core_featset;
 
 /* ids_path: the id list for .npy (ignored for the others; NULL = none).

@@ -48,6 +48,9 @@ void core_gp_hyper_get(const core_gp *g, core_gp_hyper *hp);
  * hyperparameters, and its gradient w.r.t. (log amp, log ell, log alpha,
  * log noise) when grad != NULL (grad[2] = 0 for Matern). */
 double core_gp_lml(const core_gp *g, const core_gp_hyper *hp, double grad[4]);
+/* The same with the scalar libm loop over the pairs (the reference for the
+ * vector one). */
+double core_gp_lml_naive(const core_gp *g, const core_gp_hyper *hp, double grad[4]);
 
 /* Posterior mean and standard deviation of the latent function (rating
  * units) at n rows of x (n, d); sd may be NULL.  Fast (BLAS) and naive. */

@@ -659,11 +659,58 @@ static float entropy_of(const float *p, int a0, int a1)
     return h;
 }
 
+/* The clones below: x86-64-v3 (AVX2 + FMA: Intel Haswell and AMD Zen on)
+ * contracts the multiply-adds into FMAs ("avx2" alone has no FMA, and
+ * -std=c11 leaves contraction off); the same clone runs on both vendors. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)   /* TSan: an ifunc resolver runs before its runtime */
+#define HEAD_CLONES __attribute__((target_clones("arch=x86-64-v3", "avx2", "default"), optimize("fp-contract=fast")))
+#else
+#define HEAD_CLONES
+#endif
+
+typedef float head_v4f __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) float hsum8(core_v8f v)
+{
+    head_v4f s = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+    s += __builtin_shufflevector(s, s, 2, 3, 0, 1);
+    s += __builtin_shufflevector(s, s, 1, 0, 3, 2);
+    return s[0];
+}
+
+/* Binary ensemble logits in one read of the rows: U[k][i] = b[k] + W_k . x_i
+ * for the nb rows of x (nb, d) and the M rows of W (M, d), U (M, ldu); the
+ * rows nb..nb8 (nb rounded up to 8) get b[k].  Each row's dot products come
+ * from that row only, so blocks and threads change no number.  (An sgemm
+ * this thin spent as long packing the rows as multiplying; the scalar form
+ * is core_head_predict_naive, which t_head compares with.) */
+HEAD_CLONES
+static void binary_logits(const float *W, const float *b, int M, int d, const float *x, int nb, float *U, int ldu)
+{
+    int d8 = d & ~7, nb8 = (nb + 7) & ~7;
+    for (int i = 0; i < nb; i++) {
+        const float *xi = x + (size_t)i * d;
+        for (int k = 0; k < M; k++) {
+            const float *w = W + (size_t)k * d;
+            core_v8f acc = {0};
+            for (int t = 0; t < d8; t += 8) {
+                core_v8f wv, xv;
+                memcpy(&wv, w + t, sizeof wv);
+                memcpy(&xv, xi + t, sizeof xv);
+                acc += wv * xv;
+            }
+            float sum = hsum8(acc);
+            for (int t = d8; t < d; t++) sum += w[t] * xi[t];
+            U[(size_t)k * ldu + i] = b[k] + sum;
+        }
+    }
+    for (int k = 0; k < M; k++)
+        for (int i = nb; i < nb8; i++) U[(size_t)k * ldu + i] = b[k];
+}
+
 /* Binary ensemble: U (M, ldu) logit differences of nb8 rows (a multiple of
  * 8) -> pmean (nb8) mean p(yes), bald (nb8) H(mean) - mean H, clamped at 0. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)   /* TSan: an ifunc resolver runs before its runtime */
-__attribute__((target_clones("avx2", "default")))
-#endif
+HEAD_CLONES
 static void binary_block(const float *U, int ldu, int M, int nb8, float *pmean, float *bald)
 {
     const core_v8f zero = {0};
@@ -724,16 +771,13 @@ static void predict_blocks(const predict_job *j)
         int i0 = blk * B, nb = n - i0 < B ? n - i0 : B;
         if (j->binary) {
             /* one yes/no question: each member's logit difference u = x.(w_yes
-             * - w_no) + (b_yes - b_no) straight into U (M, nb) by one sgemm;
+             * - w_no) + (b_yes - b_no) straight into U (M, nb) (binary_logits);
              * with t = exp(-|u|): p = 1 / (1 + t) or t / (1 + t) and its
              * entropy log(1 + t) + |u| t / (1 + t): one exp and one log
              * per member, 8 rows at a time (binary_block; the general
              * path below, row_probs and entropy_of, is the scalar form) */
             int nb8 = (nb + 7) & ~7;
-            for (int k = 0; k < M; k++)
-                for (int i = 0; i < nb8; i++) U[(size_t)k * B + i] = ball[k];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, nb, d, 1.0f, Wall, d,
-                        j->x + (size_t)i0 * d, d, 1.0f, U, B);
+            binary_logits(Wall, ball, M, d, j->x + (size_t)i0 * d, nb, U, B);
             binary_block(U, B, M, nb8, pmean, bb);
             for (int i = 0; i < nb; i++) {
                 float pmn = pmean[i];

@@ -12,9 +12,13 @@
  * guarding `next`, `limit`, `stop` and each slot's `done`; workers take the
  * next item below `limit`, decode without the lock and publish the slot under
  * it (decoding, scaling and encoding the thumbnail all happen in the
- * worker).  Only the calling thread touches the store, libhdf5 and the
- * progress callback; it consumes slots in item order and raises `limit` (a
- * window) as it goes, so memory stays bounded.
+ * worker).  Only the calling thread touches the store and the progress
+ * callback; it consumes slots in item order and raises `limit` (a window) as
+ * it goes, so memory stays bounded.  The features file (--features) is read
+ * by one more thread (feat_worker) while the calling thread reads the
+ * catalog: it owns its feat_job until the join and touches nothing shared
+ * (for HDF5 core_feat_load forks a reader child, so libhdf5 never runs in
+ * this process).
  */
 #include "core/import.h"
 
@@ -227,6 +231,21 @@ static int write_batch(zs_txn *txn, void *vctx)
 
 /* ------------------------------------------------------- the import */
 
+/* The features file, read beside the catalog (see DESIGN). */
+typedef struct {
+    const char *path, *ids;
+    core_featset fs;
+    int rc;
+    char err[1024];
+} feat_job;
+
+static void *feat_worker(void *p)
+{
+    feat_job *j = p;
+    j->rc = core_feat_load(j->path, j->ids, &j->fs, j->err, sizeof j->err);
+    return NULL;
+}
+
 static void tell(const core_import_opts *o, core_import_event ev, const char *what, long done, long total)
 {
     if (o->progress) o->progress(o->progress_ctx, ev, what, done, total);
@@ -266,8 +285,15 @@ int core_import_run(zs_store *st, const core_import_opts *o, core_import_report 
     int pool_on = 0;
     int rc;
 
-    /* 1. the catalog */
-    if (core_catalog_check(cat_path, o->root, st, &cat, &bad, err, errlen)) goto end;
+    /* 1. the catalog, the features file read meanwhile (1b uses it) */
+    feat_job fj = {.path = feat_path, .ids = o->ids};
+    pthread_t fth;
+    int feat_thread = feat_path && pthread_create(&fth, NULL, feat_worker, &fj) == 0;
+    rc = core_catalog_check(cat_path, o->root, st, &cat, &bad, err, errlen);
+    if (feat_thread) pthread_join(fth, NULL);
+    else if (feat_path) feat_worker(&fj);
+    fs = fj.fs;   /* freed at the end whatever happens */
+    if (rc) goto end;
     tell(o, CORE_IMPORT_STEP, "catalog read", 0, 0);
 
     /* 1a. feat_N columns must fit the workspace's "catalog" set */
@@ -287,7 +313,7 @@ int core_import_run(zs_store *st, const core_import_opts *o, core_import_report 
 
     /* 1b. the features file */
     if (feat_path) {
-        if (core_feat_load(feat_path, o->ids, &fs, err, errlen)) goto end;
+        if (fj.rc) { core_set_err(err, errlen, "%s", fj.err); goto end; }
         have_fs = 1;
         zs_txn *rt = NULL;
         if ((rc = store_read_begin(st, &rt))) {

@@ -41,41 +41,38 @@ static uint32_t desc_key(float f)
 }
 
 /* Stable LSD radix sort, 3 passes of 11 bits, the three histograms counted
- * in one read: O(n), ties keep index order. */
+ * in one read: O(n), ties keep index order.  Key and index travel packed in
+ * one 64-bit word (key high), so each pass scatters one stream instead of
+ * two: at 1M rows the scatter is what costs, not the counting. */
 #define RADIX_BITS 11
 #define RADIX_N (1 << RADIX_BITS)
 void core_rank_by_score(const float *score, int n, int *idx)
 {
     if (n <= 0) return;
     if (n < 256) { core_rank_by_score_naive(score, n, idx); return; }
-    uint32_t *k0 = xmalloc((size_t)n * sizeof(uint32_t)), *k1 = xmalloc((size_t)n * sizeof(uint32_t));
-    int *i1 = xmalloc((size_t)n * sizeof(int));
+    uint64_t *v0 = xmalloc((size_t)n * sizeof(uint64_t)), *v1 = xmalloc((size_t)n * sizeof(uint64_t));
     uint32_t *cnt = xcalloc(3 * (RADIX_N + 1), sizeof(uint32_t));   /* (3, RADIX_N + 1) */
     for (int i = 0; i < n; i++) {
         uint32_t k = desc_key(score[i]);
-        k0[i] = k;
-        idx[i] = i;
+        v0[i] = (uint64_t)k << 32 | (uint32_t)i;
         cnt[0 * (RADIX_N + 1) + (k & (RADIX_N - 1)) + 1]++;
         cnt[1 * (RADIX_N + 1) + ((k >> RADIX_BITS) & (RADIX_N - 1)) + 1]++;
         cnt[2 * (RADIX_N + 1) + (k >> (2 * RADIX_BITS)) + 1]++;
     }
-    uint32_t *ks = k0, *kd = k1;
-    int *is = idx, *id = i1;
+    uint64_t *vs = v0, *vd = v1;
     for (int pass = 0; pass < 3; pass++) {
-        int sh = pass * RADIX_BITS;
+        int sh = 32 + pass * RADIX_BITS;
         uint32_t *c = cnt + (size_t)pass * (RADIX_N + 1);
-        if (c[((ks[0] >> sh) & (RADIX_N - 1)) + 1] == (uint32_t)n) continue;   /* all equal in these bits */
+        if (c[((vs[0] >> sh) & (RADIX_N - 1)) + 1] == (uint32_t)n) continue;   /* all equal in these bits */
         for (int b = 0; b < RADIX_N; b++) c[b + 1] += c[b];
         for (int i = 0; i < n; i++) {
-            uint32_t p = c[(ks[i] >> sh) & (RADIX_N - 1)]++;
-            kd[p] = ks[i];
-            id[p] = is[i];
+            uint64_t w = vs[i];
+            vd[c[(w >> sh) & (RADIX_N - 1)]++] = w;
         }
-        uint32_t *tk = ks; ks = kd; kd = tk;
-        int *ti = is; is = id; id = ti;
+        uint64_t *t = vs; vs = vd; vd = t;
     }
-    if (is != idx) memcpy(idx, is, (size_t)n * sizeof(int));
-    free(k0); free(k1); free(i1); free(cnt);
+    for (int i = 0; i < n; i++) idx[i] = (int)(uint32_t)vs[i];
+    free(v0); free(v1); free(cnt);
 }
 
 void core_rank_random(int n, uint64_t seed, int *idx)

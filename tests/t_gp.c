@@ -88,6 +88,58 @@ static void blas_prediction_matches_the_naive_loop(void)
     free(x); free(y); free(xt); free(yt); free(m1); free(s1); free(m2); free(s2);
 }
 
+/* The vector pass over the pairs (libmvec exp / log) gives the scalar
+ * loop's likelihood and gradient; n 37 leaves every column a tail. */
+static void vector_likelihood_matches_the_scalar_loop(void)
+{
+    float *x, *y;
+    make_smooth(37, 5, 8, &x, &y);
+    core_gp_hyper hps[3] = {{CORE_KERNEL_RQ, 1.0, 2.0, 1.0, 0.1},
+                            {CORE_KERNEL_RQ, 0.3, 0.5, 0.07, 0.01},
+                            {CORE_KERNEL_RQ, 5.0, 20.0, 40.0, 1.5}};
+    for (int h = 0; h < 3; h++) {
+        core_gp *g;
+        ZT_OK(core_gp_fit_fixed(&g, x, y, 37, 5, &hps[h]));
+        double g1[4], g2[4];
+        double l1 = core_gp_lml(g, &hps[h], g1), l2 = core_gp_lml_naive(g, &hps[h], g2);
+        ZT_CHECK(fabs(l1 - l2) < 1e-9 * (1 + fabs(l2)), "hyper %d: lml %.15g vs naive %.15g", h, l1, l2);
+        for (int t = 0; t < 4; t++)
+            ZT_CHECK(fabs(g1[t] - g2[t]) < 1e-9 * (1 + fabs(g2[t])), "hyper %d: grad[%d] %.15g vs naive %.15g", h, t,
+                     g1[t], g2[t]);
+        core_gp_free(g);
+    }
+    free(x); free(y);
+}
+
+/* Shapes off the fast path's grain: m and d not multiples of 8 (the 8-lane
+ * sums' tails), enough rows for the threaded split and a short last block,
+ * both kernels (their own vector loops). */
+static void blas_prediction_matches_the_naive_loop_at_odd_shapes(void)
+{
+    int m = 150, d = 13, nq = 20011;
+    float *x, *y, *xt, *yt;
+    make_smooth(m, d, 6, &x, &y);
+    make_smooth(nq, d, 7, &xt, &yt);
+    float *m1 = xmalloc((size_t)nq * sizeof(float)), *s1 = xmalloc((size_t)nq * sizeof(float));
+    float *m2 = xmalloc((size_t)nq * sizeof(float)), *s2 = xmalloc((size_t)nq * sizeof(float));
+    for (int kern = CORE_KERNEL_RQ; kern <= CORE_KERNEL_MATERN52; kern++) {
+        core_gp *g;
+        ZT_OK(core_gp_fit(&g, x, y, m, d, kern, 1, 3));
+        core_gp_predict(g, xt, nq, m1, s1);
+        core_gp_predict_naive(g, xt, nq, m2, s2);
+        double em = 0, es = 0, smin = 1e30;
+        for (int i = 0; i < nq; i++) {
+            if (!(fabs(m1[i] - m2[i]) <= em)) em = fabs(m1[i] - m2[i]);
+            if (!(fabs(s1[i] - s2[i]) <= es)) es = fabs(s1[i] - s2[i]);
+            if (s2[i] < smin) smin = s2[i];
+        }
+        ZT_CHECK(em < 1e-3 && es < 1e-2, "kernel %d: max |mu diff| %g, max |sd diff| %g", kern, em, es);
+        ZT_CHECK(smin > 1e-3, "kernel %d: the naive sd reaches %g (the check needs a real sd)", kern, smin);
+        core_gp_free(g);
+    }
+    free(x); free(y); free(xt); free(yt); free(m1); free(s1); free(m2); free(s2);
+}
+
 static void fitted_gp_predicts_a_smooth_function_and_knows_where_it_is_unsure(void)
 {
     float *x, *y, *xt, *yt;
@@ -168,6 +220,9 @@ const zt_case zt_suite_gp[] = {
     {"the marginal likelihood matches a hand-computed 2x2 case", lml_matches_a_hand_computed_2x2_case, 0},
     {"the marginal likelihood gradient matches finite differences", lml_gradient_matches_finite_differences, 0},
     {"the BLAS prediction matches the naive loop", blas_prediction_matches_the_naive_loop, 0},
+    {"the vector likelihood pass matches the scalar loop (value and gradient)", vector_likelihood_matches_the_scalar_loop, 0},
+    {"the BLAS prediction matches the naive loop at odd shapes (m, d not multiples of 8; threaded; both kernels)",
+     blas_prediction_matches_the_naive_loop_at_odd_shapes, 0},
     {"a fitted GP predicts a smooth function and knows where it is unsure", fitted_gp_predicts_a_smooth_function_and_knows_where_it_is_unsure, 0},
     {"fitting raises the marginal likelihood over the start", fitting_raises_the_marginal_likelihood_over_the_start, 0},
     {"a warm start keeps the fitted likelihood", a_warm_start_keeps_the_fitted_likelihood, 0},

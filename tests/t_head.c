@@ -233,56 +233,72 @@ static void dirichlet_tree_head_learns_vote_fractions(void)
 
 /* The binary fast path against the general loop (a one-hidden-unit-free
  * 3-answer twin would not take it): same members, predictions by hand. */
-static void the_binary_scoring_path_matches_the_general_one(void)
+/* The binary path (binary_logits + binary_block) against each member's
+ * probabilities computed here in double from its stored weights, then the
+ * textbook formulas; n rows of d features, M members. */
+static void binary_matches_general(int n, int d, int M, uint64_t seed)
 {
     float *x, *y;
     int *lab;
-    make_binary(300, 6, 0.3f, 51, &x, &y, &lab);
+    make_binary(n, d, 0.3f, seed, &x, &y, &lab);
     core_head_cfg cfg;
-    core_head_cfg_default(&cfg, 6, 2);
+    core_head_cfg_default(&cfg, d, 2);
     core_ens *e;
-    ZT_OK(core_ens_fit(&e, &cfg, 4, x, y, 300, NULL, 5, 0, NULL, NULL));
-    float p[600], bald[300], ent[300], mg[300];
-    core_ens_predict(e, x, 300, p, bald, ent, mg);
+    int nfit = n < 300 ? n : 300;
+    ZT_OK(core_ens_fit(&e, &cfg, M, x, y, nfit, NULL, 5, 0, NULL, NULL));
+    float *p = xmalloc((size_t)n * 2 * sizeof(float)), *bald = xmalloc((size_t)n * sizeof(float));
+    float *ent = xmalloc((size_t)n * sizeof(float)), *mg = xmalloc((size_t)n * sizeof(float));
+    core_ens_predict(e, x, n, p, bald, ent, mg);
     /* the reference: each member's probabilities, then the textbook formulas */
     uint8_t *buf;
     size_t len;
     ZT_OK(core_ens_save(e, &buf, &len));
     double worst = 0;
-    float pk[4][600];
-    for (int k = 0; k < 4; k++) {
-        /* members are stored one after another: rebuild each as a 1-member ensemble */
-        core_ens *one;
-        char err[64];
-        size_t hdr = len - (size_t)4 * 14 * sizeof(float);
-        uint8_t *b1 = xmalloc(hdr + 14 * sizeof(float));
-        memcpy(b1, buf, hdr);
-        int32_t m1 = 1;
-        memcpy(b1 + hdr - 8, &m1, 4);
-        memcpy(b1 + hdr, buf + hdr + (size_t)k * 14 * sizeof(float), 14 * sizeof(float));
-        ZT_OK(core_ens_load(b1, hdr + 14 * sizeof(float), &one, err, sizeof err));
-        core_ens_predict(one, x, 300, pk[k], NULL, NULL, NULL);
-        core_ens_free(one);
-        free(b1);
+    size_t np = (size_t)2 * d + 2;   /* one member: W (2, d), b (2) */
+    /* each member's p(yes) in double from its stored parameters (after the
+     * header, one after another: W (2, d) row-major, then b (2)) */
+    size_t hdr = len - (size_t)M * np * sizeof(float);
+    double *pk = xmalloc((size_t)M * n * sizeof(double));
+    for (int k = 0; k < M; k++) {
+        float *w = xmalloc(np * sizeof(float));
+        memcpy(w, buf + hdr + (size_t)k * np * sizeof(float), np * sizeof(float));
+        for (int i = 0; i < n; i++) {
+            double z0 = w[2 * d], z1 = w[2 * d + 1];
+            for (int t = 0; t < d; t++) {
+                z0 += (double)w[t] * x[(size_t)i * d + t];
+                z1 += (double)w[d + t] * x[(size_t)i * d + t];
+            }
+            pk[(size_t)k * n + i] = 1 / (1 + exp(z1 - z0));
+        }
+        free(w);
     }
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < n; i++) {
         double pm = 0, he = 0;
-        for (int k = 0; k < 4; k++) {
-            double q = pk[k][i * 2];
-            pm += q / 4;
+        for (int k = 0; k < M; k++) {
+            double q = pk[(size_t)k * n + i];
+            pm += q / M;
             he += (q > 0 ? -q * log(q) : 0) + (q < 1 ? -(1 - q) * log(1 - q) : 0);
         }
         double hm = (pm > 0 ? -pm * log(pm) : 0) + (pm < 1 ? -(1 - pm) * log(1 - pm) : 0);
-        double b = hm - he / 4;
+        double b = hm - he / M;
         worst = fmax(worst, fabs(p[i * 2] - pm));
         worst = fmax(worst, fabs(bald[i] - (b > 0 ? b : 0)));
         worst = fmax(worst, fabs(ent[i] - hm));
         worst = fmax(worst, fabs(mg[i] - (1 - fabs(2 * pm - 1))));
     }
-    ZT_CHECK(worst < 1e-5, "largest difference %g", worst);
-    free(buf);
+    ZT_CHECK(worst < 1e-5, "n %d d %d M %d: largest difference %g", n, d, M, worst);
+    free(buf); free(pk); free(p); free(bald); free(ent); free(mg);
     core_ens_free(e);
     free(x); free(y); free(lab);
+}
+
+static void the_binary_scoring_path_matches_the_general_one(void) { binary_matches_general(300, 6, 4, 51); }
+
+/* d 13 (8 lanes and a tail), M 5, 9001 rows: blocks of 4096, a last block
+ * that is not a multiple of 8, and the threaded split */
+static void the_binary_scoring_path_matches_the_general_one_at_odd_shapes(void)
+{
+    binary_matches_general(9001, 13, 5, 52);
 }
 
 /* The yes/no loss (one exp, one log1p a row) against the K-answer
@@ -451,6 +467,8 @@ const zt_case zt_suite_head[] = {
     {"BALD is higher near the boundary than deep inside a class", bald_is_higher_near_the_boundary_than_deep_inside_a_class, 0},
     {"a Dirichlet tree head learns vote fractions", dirichlet_tree_head_learns_vote_fractions, 0},
     {"the binary scoring path matches the general one", the_binary_scoring_path_matches_the_general_one, 0},
+    {"the binary scoring path matches the general one at odd shapes (d 13, 5 members, 9001 rows)",
+     the_binary_scoring_path_matches_the_general_one_at_odd_shapes, 0},
     {"the yes/no loss equals the softmax formula", the_yes_no_loss_equals_the_softmax_formula, 0},
     {"scoring over threads changes no number", scoring_over_threads_changes_no_number, 0},
     {"a saved ensemble loads and predicts the same", a_saved_ensemble_loads_and_predicts_the_same, 0},
