@@ -259,7 +259,8 @@ int cmd_import(int argc, char **argv)
 static void export_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o|--output FILE] [--hdf5]\n"
+        "usage: zoosh export WS --format zoobot|labels|answers|interest|features|predictions\n"
+        "                   [--task T] [--set NAME] [-o|--output FILE] [--hdf5]\n"
         "                   [--relative-to DIR] [--with-priors] [--suffix dr5|dr8]\n\n"
         "Writes CSV to standard output (or FILE).  file_loc is the image's path,\n"
         "normalised (no '..', '.' or '//'): absolute, or relative to --relative-to DIR\n"
