@@ -22,6 +22,7 @@
 #include "core/featio.h"
 #include "core/answers.h"
 #include "core/learn.h"
+#include "core/repr.h"
 #include "core/schema.h"
 #include "core/util.h"
 
@@ -79,6 +80,7 @@ typedef struct {
     zs_txn *txn;
     const char *task;     /* only this task's answers, or NULL */
     long rows;
+    core_answers *rule;   /* the counting rule, fed every record: which are foreign */
 } logctx;
 
 static const char *kind_name(int k)
@@ -93,9 +95,20 @@ static const char *kind_name(int k)
     }
 }
 
+/* Every answer takes part: the log export only asks which records are foreign. */
+static int want_every(const store_answer *a, void *ctx)
+{
+    (void)a;
+    (void)ctx;
+    return 0;
+}
+
 static int write_log_row(const store_answer *a, void *ctx)
 {
     logctx *l = ctx;
+    uint64_t before = core_answers_foreign(l->rule);
+    core_answers_feed(l->rule, a);   /* every task's: foreignness depends on the whole log */
+    int foreign = core_answers_foreign(l->rule) != before;
     if (l->task && strcmp(a->task, l->task) != 0) return 0;
     l->rows++;
     char tbuf[64];
@@ -124,7 +137,7 @@ static int write_log_row(const store_answer *a, void *ctx)
     if (a->kind == STORE_ANS_RATING) fprintf(l->out, "%d", a->rating);
     fputc(',', l->out);
     if (a->kind == STORE_ANS_RETRACT) fprintf(l->out, "%llu", (unsigned long long)a->retracts);
-    fputc('\n', l->out);
+    fprintf(l->out, ",%d\n", foreign);
     if (have) store_galaxy_free(&g);
     return 0;
 }
@@ -391,7 +404,7 @@ int core_export_run(zs_store *st, const core_export_opts *o, FILE *out, core_exp
     memset(&g, 0, sizeof g);
     float *x = NULL, *pv = NULL;
     uint32_t *gids = NULL;
-    char *defset = NULL, **cols = NULL;
+    char **cols = NULL, pick[STORE_FEATNAME_MAX + 1];
     int ncols = 0, *cat = NULL;
     char rel[PATH_MAX * 2], *relp = NULL;
     core_schema *sc = xcalloc(1, sizeof *sc);
@@ -467,20 +480,23 @@ int core_export_run(zs_store *st, const core_export_opts *o, FILE *out, core_exp
     }
     long rows = 0;
     if (fmt == CORE_EXPORT_ANSWERS) {
-        fprintf(out, "seq,time,user,task,kind,id_str,question,answer,rating,retracts\n");
-        logctx l = {out, txn, task_given, 0};
-        if ((rc = store_answer_each(txn, 1, write_log_row, &l))) goto store_fail;
+        fprintf(out, "seq,time,user,task,kind,id_str,question,answer,rating,retracts,foreign\n");
+        logctx l = {out, txn, task_given, 0, core_answers_new(want_every, NULL)};
+        rc = store_answer_each(txn, 1, write_log_row, &l);
+        core_answers_free(l.rule);
+        if (rc) goto store_fail;
         rows = l.rows;
     } else if (fmt == CORE_EXPORT_FEATURES) {
-        if (!set) {
-            rc = store_meta_get(txn, "features.default", &defset);
+        if (!set) {   /* the set every other command uses (zoosh features --use) */
+            rc = core_repr_pick_set(txn, NULL, pick, sizeof pick, NULL);
             if (rc == STORE_ENOTFOUND) {
-                core_set_err(err, errlen, "%s has no default feature set; name one with --set", ws);
+                core_set_err(err, errlen, "%s has no feature set; run zoosh embed or import --features", ws);
                 goto end;
             }
             if (rc) goto store_fail;
-            set = defset;
+            set = pick;
         }
+        snprintf(rep->set, sizeof rep->set, "%s", set);
         int n = 0, dim = 0;
         rc = store_features_load(txn, set, &x, &gids, &n, &dim);
         if (rc == STORE_ENOTFOUND) { core_set_err(err, errlen, "%s: no feature set '%s'", ws, set); goto end; }
@@ -692,7 +708,7 @@ end:
     core_out_close(&of, 0, NULL, 0);     /* a failed export leaves the old file */
     store_read_end(txn);
     free(g.colof); free(g.counts); free(g.rsum); free(g.rn);
-    free(x); free(pv); free(gids); free(defset); free(cat);
+    free(x); free(pv); free(gids); free(cat);
     for (int j = 0; j < ncols; j++) free(cols[j]);
     free(cols);
     free(sc);

@@ -50,7 +50,7 @@ typedef struct {
     int format;               /* core_export_format */
     const char *task;         /* NULL: ring (labels), interest (interest), gz-decals (others);
                                * answers: NULL keeps every task's */
-    const char *set;          /* features: NULL = the workspace's features.default */
+    const char *set;          /* features: NULL = the set commands use (core_repr_pick_set) */
     const char *output;       /* NULL or "-": written to `out`; else this file, replaced
                                * whole or left as it was (core_out_open) */
     int hdf5;                 /* features / predictions as HDF5 whatever the output's name */
@@ -62,6 +62,7 @@ typedef struct {
 typedef struct {
     long rows;                /* data rows written */
     char task[64];            /* the task exported (for notes) */
+    char set[80];             /* features: the set exported */
     int  hdf5;                /* the features / predictions went out as HDF5 */
     long from_catalog;        /* labels --with-priors: rows from the catalog */
     char legend[1024];        /* labels of a task whose answers are not yes/no:

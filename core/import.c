@@ -529,6 +529,10 @@ int core_import_run(zs_store *st, const core_import_opts *o, core_import_report 
                   .extra_gid = extra_gid, .extra_fidx = extra_fidx, .e0 = e0, .e1 = e1,
                   .first = first, .last = (i1 == n_write && e1 == n_extra), .cat_prov = cat_prov};
         rc = store_write(st, write_batch, &w);
+        /* each batch to disk now: left to the end, the import's unsynced pages
+         * are flushed by whichever labeler commits next (its fdatasync takes
+         * them all: answer commit p99 207 ms against 47 ms, tools/bench/load.sh) */
+        if (!rc) rc = store_sync(st);
         if (rc) {
             tell(o, CORE_IMPORT_END, "writing", i0, n_write);
             if (written > 0)

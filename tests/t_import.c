@@ -312,7 +312,7 @@ static void export_labels_gives_back_the_ring_labels(void)
     core_catalog_free(&c);
     ZT_CHECK(zoosh("export ws --format answers --task gz-decals -o none.csv") == 0, "answers export of another task failed");
     ZT_OK(core_catalog_load("none.csv", &c, err, sizeof err));
-    ZT_CHECK(c.n_rows == 0 && c.n_cols == 10, "--task gz-decals kept %ld ring answers", c.n_rows);
+    ZT_CHECK(c.n_rows == 0 && c.n_cols == 11, "--task gz-decals kept %ld ring answers", c.n_rows);
     core_catalog_free(&c);
     for (int i = 0; i < tr.n; i++) free(tr.ids[i]);
     free(tr.ids); free(tr.ring);
@@ -1021,7 +1021,7 @@ static void export_says_clearly_what_is_missing(void)
     free(e);
     rc = zoosh("export ws --format features");
     e = err_text();
-    ZT_CHECK(rc == 1 && strstr(e, "no default feature set"), "features without a set: exit %d: %s", rc, e);
+    ZT_CHECK(rc == 1 && strstr(e, "has no feature set; run zoosh embed"), "features without a set: exit %d: %s", rc, e);
     free(e);
     rc = zoosh("export ws --format pictures");
     ZT_CHECK(rc == 2, "an unknown format is a usage error (exit %d)", rc);
@@ -1385,7 +1385,7 @@ static void core_import_and_export_run_without_the_cli(void)
     eo.with_priors = 0;
     eo.format = CORE_EXPORT_FEATURES;
     ZT_CHECK(core_export_run(st, &eo, stdout, &er, err, sizeof err) == CORE_EXPORT_EINPUT &&
-             strcmp(err, "ws has no default feature set; name one with --set") == 0, "features without a set: %s", err);
+             strcmp(err, "ws has no feature set; run zoosh embed or import --features") == 0, "features without a set: %s", err);
     ZT_CHECK(core_export_format_parse("predictions") == CORE_EXPORT_PREDICTIONS && core_export_format_parse("csv") < 0,
              "format names");
     ZT_CHECK(core_export_path_is_hdf5("a/rep.H5") && core_export_path_is_hdf5("rep.hdf5") &&

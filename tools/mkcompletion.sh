@@ -3,7 +3,10 @@
 # made from the binary itself: the commands `zoosh --help` lists and each
 # command's getopt_long table (`zoosh CMD --list-options`, see cmd_getopt in
 # tui/cmd/cmd_util.c), so completion offers exactly the options zoosh
-# parses.  Option values and workspaces complete as file names.
+# parses.  The values of --task, --order, --format and --graphics complete
+# from the choices the command's --help lists (a usage "--opt a|b|c", or an
+# option line "--opt X   a, b or c"); other values and workspaces complete
+# as file names.
 set -eu
 Z=${1:?usage: tools/mkcompletion.sh ZOOSH bash|zsh}
 SHELL_KIND=${2:?usage: tools/mkcompletion.sh ZOOSH bash|zsh}
@@ -14,6 +17,17 @@ cmds=$("$Z" --help | sed -n 's/^  \([a-z][a-z0-9-]*\)  *.*/\1/p')
 [ -n "$cmds" ] || { echo "mkcompletion: $Z --help lists no commands" >&2; exit 1; }
 # opts CMD: the command's options, one a line ("--name=" takes a value), then --help
 opts() { "$Z" "$1" --list-options; echo --help; }
+# vals CMD OPT: the choices CMD's --help lists for OPT, space-separated, or
+# nothing ("a|b|FILE": the lower-case words; FILE is left to file names)
+vals() {
+    h=$("$Z" "$1" --help 2>/dev/null) || return 0
+    v=$(printf '%s\n' "$h" | grep -o -- "$2 [a-zA-Z0-9-]*|[a-zA-Z0-9|-]*" | head -1 | cut -d' ' -f2 | tr '|' '\n' | grep -v '[A-Z]' || true)
+    [ -n "$v" ] || v=$(printf '%s\n' "$h" |
+        sed -n "s/^ *$2 [A-Z][A-Z]* *\([a-z0-9-]\{1,\}\(, [a-z0-9-]\{1,\}\)*\(,\{0,1\} or [a-z0-9-]\{1,\}\|, [a-z0-9-]\{1,\}\)\)\( (.*\)\{0,1\}\$/\1/p" |
+        head -1 | sed 's/,\{0,1\} or /, /' | tr -d ',' | tr ' ' '\n')
+    echo $v
+}
+VALUED="--task --order --format --graphics"
 
 case $SHELL_KIND in
 bash)
@@ -22,7 +36,7 @@ bash)
 # binary's command list and option tables (do not edit).
 _zoosh()
 {
-    local cur=${COMP_WORDS[COMP_CWORD]} opts=""
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} opts="" vals=""
     if [ "$COMP_CWORD" -eq 1 ]; then
 HEAD
     printf '        COMPREPLY=($(compgen -W "%s --help --version" -- "$cur"))\n' "$(echo $cmds)"
@@ -32,10 +46,22 @@ HEAD
     case ${COMP_WORDS[1]} in
 MID
     for c in $cmds; do
-        printf '    %s) opts="%s" ;;\n' "$c" "$(opts "$c" | sed 's/=$//' | tr '\n' ' ' | sed 's/ $//')"
+        printf '    %s) opts="%s"' "$c" "$(opts "$c" | sed 's/=$//' | tr '\n' ' ' | sed 's/ $//')"
+        cases=""
+        for o in $VALUED; do
+            opts "$c" | grep -qx -- "$o=" || continue
+            v=$(vals "$c" "$o")
+            [ -z "$v" ] || cases="$cases $o) vals=\"$v\" ;;"
+        done
+        [ -z "$cases" ] || printf '\n        case $prev in%s esac' "$cases"
+        printf ' ;;\n'
     done
     cat <<'TAIL'
     esac
+    if [ -n "$vals" ]; then   # a value of an option with choices (none matching: file names)
+        COMPREPLY=($(compgen -W "$vals" -- "$cur"))
+        return 0
+    fi
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return 0
@@ -57,8 +83,10 @@ zsh)
     for c in $cmds; do
         printf '    %s) opts=(' "$c"
         opts "$c" | while read -r o; do
+            v=""
+            case " $VALUED " in *" ${o%=} "*) v=$(vals "$c" "${o%=}") ;; esac
             case $o in
-            --*=) printf " '%s:value:_files'" "$o" ;;
+            --*=) if [ -n "$v" ]; then printf " '%s:value:(%s)'" "$o" "$v"; else printf " '%s:value:_files'" "$o"; fi ;;
             -?=) printf " '%s+:value:_files'" "${o%=}" ;;
             *) printf " '%s'" "$o" ;;
             esac

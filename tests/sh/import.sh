@@ -41,7 +41,7 @@ expect "its vote columns become priors (3 count columns + 1 fraction)" grep -q "
 
 # exports: -o writes a file; standard output otherwise; the same bytes
 check "export answers -o writes a file" "$Z" export ws --format answers -o answers.csv
-expect "the answers export has its header" grep -qx "seq,time,user,task,kind,id_str,question,answer,rating,retracts" answers.csv
+expect "the answers export has its header" grep -qx "seq,time,user,task,kind,id_str,question,answer,rating,retracts,foreign" answers.csv
 "$Z" export ws --format answers > answers2.csv 2>/dev/null
 expect "standard output gets the same bytes" cmp -s answers.csv answers2.csv
 "$Z" export ws --format zoobot -o votes.csv 2>err.txt; st=$?

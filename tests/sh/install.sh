@@ -79,6 +79,17 @@ for c in $cmds; do
     for o in $("$Z" $c --list-options | grep -- '^--' | sed 's/=$//'); do grep -qx -- "$o" "c.$c" || bad="$bad $c:$o"; done
 done
 expect "every command's completion offers each of its long options${bad:+ (not:$bad)}" test -z "$bad"
+nolist=""
+for c in $cmds; do "$Z" $c --list-options >/dev/null 2>&1 || nolist="$nolist $c"; done
+expect "every command lists its options for completion${nolist:+ (not:$nolist)}" test -z "$nolist"
+expect "'zoosh export ws --format f<TAB>' completes to features" test "$(comp zoosh export ws --format f)" = features
+comp zoosh label ws --order "" > c.order
+expect "'zoosh label ws --order <TAB>' lists the orders ($(tr '\n' ' ' < c.order))" \
+    sh -c "grep -qx uncertain c.order && grep -qx mixed c.order && test \$(wc -l < c.order) -eq 7"
+expect "'zoosh label ws --graphics <TAB>' lists the backends --help names" \
+    test "$(comp zoosh label ws --graphics "" | sort | tr '\n' ' ')" = "$("$Z" label --help | grep -o -- '--graphics [a-z|]*' | head -1 | cut -d' ' -f2 | tr '|' '\n' | sort | tr '\n' ' ')"
+expect "'zoosh rank ws --task <TAB>' is left to file names (a workspace's tasks are its own)" \
+    test -z "$(comp zoosh rank ws --task "")"
 SOCK="zt-install-$$"
 trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 if command -v zsh >/dev/null && command -v tmux >/dev/null; then

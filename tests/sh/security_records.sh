@@ -150,6 +150,9 @@ expect "check names the retraction of another user's answer" grep -q "retracts a
 "$Z" stats ws_retract > stats_r.out 2>&1
 expect "stats still counts 2 answers and says 1 record is not counted" \
     bash -c "grep -q '^answers     2 ' stats_r.out && grep -q '1 record no zoosh command writes' stats_r.out"
+"$Z" export ws_retract --format answers > answers_r.csv 2>/dev/null
+expect "the answers export marks bob's forged retraction foreign (last column 1), the two answers 0" \
+    test "$(tail -n +2 answers_r.csv | awk -F, '{print $5 ":" $NF}' | tr '\n' ' ')" = "tree:0 tree:0 retract:1 "
 
 check "bob writes an answer in A's name under his own uid" as "$BOB" ./forge ws_copy copy 2 "$UA" "$(id -u "$BOB")"
 expect "the export does not count it (A's own answer stays)" test "$(labels ws_copy)" = "$before"

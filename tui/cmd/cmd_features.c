@@ -75,7 +75,7 @@ int cmd_features(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+    while ((c = cmd_getopt(argc, argv, ":", lo)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'u': use = optarg; break;

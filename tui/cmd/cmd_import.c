@@ -259,7 +259,8 @@ int cmd_import(int argc, char **argv)
 static void export_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh export WS --format FORMAT [--task T] [--set NAME] [-o|--output FILE] [--hdf5]\n"
+        "usage: zoosh export WS --format zoobot|labels|answers|interest|features|predictions\n"
+        "                   [--task T] [--set NAME] [-o|--output FILE] [--hdf5]\n"
         "                   [--relative-to DIR] [--with-priors] [--suffix dr5|dr8]\n\n"
         "Writes CSV to standard output (or FILE).  file_loc is the image's path,\n"
         "normalised (no '..', '.' or '//'): absolute, or relative to --relative-to DIR\n"
@@ -281,12 +282,14 @@ static void export_usage(FILE *f)
         "               column source: answers or catalog.\n"
         "  answers      the raw log, one row per answer (retractions included; --task\n"
         "               keeps one task's):\n"
-        "               seq,time,user,task,kind,id_str,question,answer,rating,retracts\n"
-        "               (a tree path of several steps joins them with ';').\n"
+        "               seq,time,user,task,kind,id_str,question,answer,rating,retracts,\n"
+        "               foreign (a tree path of several steps joins them with ';';\n"
+        "               foreign 1: a record no zoosh command writes, which nothing\n"
+        "               counts and zoosh check lists).\n"
         "  interest     id_str,file_loc,<task>_mean,<task>_n of the 0-5 ratings (--task,\n"
         "               default interest).\n"
         "  features     id_str,feat_0..feat_{D-1} of a feature set (--set, default the\n"
-        "               workspace's features.default).\n"
+        "               set every command uses: zoosh features).\n"
         "  predictions  id_str,file_loc,<column>_pred from the task's trained head\n"
         "               (a rating task: <task>_predicted,<task>_sd from its GP).\n"
         "features and predictions go out as Zoobot's HDF5 when FILE ends in .h5 or\n"
@@ -355,6 +358,9 @@ int cmd_export(int argc, char **argv)
     }
     if (outp && strcmp(outp, "-") != 0)
         fprintf(stderr, "zoosh export: %ld rows to %s%s\n", rep.rows, tui_text_safe(outp), rep.hdf5 ? " (HDF5)" : "");
+    if (rep.set[0])
+        fprintf(stderr, "zoosh export: feature set '%s'%s\n", tui_text_safe(rep.set),
+                set ? "" : " (the one commands use: zoosh features)");
     if (rep.from_catalog) fprintf(stderr, "zoosh export: %ld of them from the catalog (source catalog)\n", rep.from_catalog);
     if (rep.legend[0] && rep.legend_file[0])
         fprintf(stderr, "zoosh export: legend (%s) to %s\n", tui_text_safe(rep.legend), tui_text_safe(rep.legend_file));

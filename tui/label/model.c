@@ -165,9 +165,11 @@ void label_trainer_poll(ui *u)
     label_load_queue(u, info.order);
     if (keep != CORE_ORDER_CATALOG && !m->have_model) u->order = keep;
     if (strcmp(m->info.metric, "prior") == 0 && u->prior_src[0])
-        snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked by the task's priors (%.60s)",
-                 m->info.version, u->prior_src);
+        snprintf(u->msg, sizeof u->msg, "model v%u ready (features %.40s): queue re-ranked by the task's priors (%.60s)",
+                 m->info.version, m->info.features, u->prior_src);
     else
-        snprintf(u->msg, sizeof u->msg, "model v%u ready: queue re-ranked", m->info.version);
-    label_log(u, "retrain done: v%u %s %.3f", m->info.version, m->info.metric, m->info.value);
+        snprintf(u->msg, sizeof u->msg, "model v%u ready (features %.40s): queue re-ranked", m->info.version,
+                 m->info.features);
+    label_log(u, "retrain done: v%u %s %.3f, features %s", m->info.version, m->info.metric, m->info.value,
+              m->info.features);
 }
