@@ -30,33 +30,34 @@ check "imports 40 real ring galaxies" "$Z" import ws cat40.csv --root "$SHARED/d
 start --grid
 expect "--grid opens a page of the queue" wait_for "the coming queue: page of 10, 0 marked Ring" 10
 tm capture-pane -p -t z > page1.txt
-expect "tile 1 shows galaxy 1's id, its distinguishing end kept ($(tail_of 1))" grep -qF "[ ] $(id_of 1 | cut -c1-4)…$(tail_of 1)" page1.txt
+expect "tile 1 shows galaxy 1's id, its distinguishing end kept ($(tail_of 1))" grep -qF "1[ ] $(id_of 1 | cut -c1-3)…$(tail_of 1)" page1.txt
 expect "tile 10 shows galaxy 10's id end ($(tail_of 10))" grep -qF "$(tail_of 10)" page1.txt
 expect "each tile shows its score: its rank in the queue (no model yet)" grep -qF "#10 in queue" page1.txt
-expect "the keys are on the screen" grep -q "space mark Ring  w save the page  u undo" page1.txt
+expect "the keys are on the screen" grep -q "space mark Ring  w save page  u undo" page1.txt
 
 # mark tiles 1, 3 and 8 (5 tiles a row): Space, Right Right Space, Down Space
 tm send-keys -t z Space Right Right Space Down Space
 expect "three tiles marked" wait_for "page of 10, 3 marked Ring" 5
-tm send-keys -t z l Space Space      # tile 9 marked and unmarked: not marked
+tm send-keys -t z l Space Space 5 0 0  # tile 9 marked and unmarked; 5 marks tile 5; 0 twice: tile 10 not
+expect "a digit marks its tile" wait_for "page of 10, 4 marked Ring" 5
 sleep 0.3
 tm capture-pane -p -t z > marked.txt
-expect "marked tiles say so, the others not" bash -c "grep -cF '[x] ' marked.txt | grep -qx 2 && grep -oF '[x] ' marked.txt | wc -l | grep -qx 3"
+expect "marked tiles say so, the others not" bash -c "grep -oF '[x] ' marked.txt | wc -l | grep -qx 4 && grep -qF '5[x] ' marked.txt && grep -qF '0[ ] ' marked.txt"
 tm send-keys -t z w
 expect "w saves the page" wait_for "page saved: 10 answers" 5
 expect "and shows the next page" wait_for "$(tail_of 11)" 5
 expect "the status line counts the page's answers" wait_for "session 10 " 2
 for g in $(seq 1 10); do
-    case $g in 1|3|8) a=yes ;; *) a=no ;; esac
+    case $g in 1|3|5|8) a=yes ;; *) a=no ;; esac
     echo "$(id_of "$g") $a"
 done > want1.txt
 tree_answers > got1.txt
-expect "the export holds yes for the marked tiles (1, 3, 8), no for the other 7" cmp -s want1.txt got1.txt
+expect "the export holds yes for the marked tiles (1, 3, 5, 8), no for the other 6" cmp -s want1.txt got1.txt
 expect "each answer is this user's" bash -c "'$Z' export ws --format answers | awk -F, '\$5==\"tree\"{print \$3}' | sort -u | grep -qx '$(id -un)'"
 
 tm send-keys -t z u
 expect "u retracts the whole page" wait_for "page of 10 answers retracted" 5
-expect "and brings it back, marked as it was saved" wait_for "page of 10, 3 marked Ring" 5
+expect "and brings it back, marked as it was saved" wait_for "page of 10, 4 marked Ring" 5
 expect "the status line is back to 0" wait_for "session 0 " 2
 n_ret=$("$Z" export ws --format answers | awk -F, '$5=="retract"' | wc -l)
 expect "10 retractions in the log (got $n_ret)" test "$n_ret" -eq 10
@@ -72,7 +73,7 @@ expect "a second page, all 10 marked" wait_for "session 20 " 5
 quit
 check "labels export" "$Z" export ws --format labels --task ring -o labels.csv
 n_yes=$(grep -c ',1$' labels.csv); n_no=$(grep -c ',0$' labels.csv)
-expect "20 labels: 13 yes (3 + 10), 7 no (got $n_yes / $n_no)" test "$n_yes" = 13 -a "$n_no" = 7
+expect "20 labels: 14 yes (4 + 10), 6 no (got $n_yes / $n_no)" test "$n_yes" = 14 -a "$n_no" = 6
 
 check "embeds them (the model, the s grid)" "$Z" embed ws --quiet
 # a model: the queue grid's score is its p(Ring); the s grid shows distances and labels

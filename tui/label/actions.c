@@ -93,6 +93,16 @@ static void grid_key(ui *u, tui_action act, uint32_t before)
     case TUI_ACT_RIGHT: if (u->grid_sel + 1 < n) u->grid_sel++; break;
     case TUI_ACT_UP: if (u->grid_sel >= cols) u->grid_sel -= cols; break;
     case TUI_ACT_DOWN: if (u->grid_sel + cols < n) u->grid_sel += cols; break;
+    case TUI_ACT_ANSWER_1: case TUI_ACT_ANSWER_2: case TUI_ACT_ANSWER_3: case TUI_ACT_ANSWER_4:
+    case TUI_ACT_ANSWER_5: case TUI_ACT_ANSWER_6: case TUI_ACT_ANSWER_7: case TUI_ACT_ANSWER_8:
+    case TUI_ACT_ANSWER_9: case TUI_ACT_ANSWER_0: {      /* a digit marks tile 1..10 directly */
+        int t = act == TUI_ACT_ANSWER_0 ? 9 : (int)(act - TUI_ACT_ANSWER_1);
+        if (t >= n) break;
+        u->grid_sel = t;
+        if (u->grid_label) core_grid_toggle(u->page, t);
+        else core_grid_can_label(&u->schema, u->msg, sizeof u->msg);
+        break;
+    }
     case TUI_ACT_SKIP:      /* Space marks the tile */
         if (u->grid_label) core_grid_toggle(u->page, u->grid_sel);
         else core_grid_can_label(&u->schema, u->msg, sizeof u->msg);

@@ -360,7 +360,7 @@ static int help_entries(ui *u, help_entry *e)
         size_t l = strlen(e[0].keys);
         if (k[0]) snprintf(e[0].keys + l, sizeof e[0].keys - l, "%s%s", l ? " " : "", k);
     }
-    snprintf(e[0].help, sizeof e[0].help, u->schema.kind == CORE_TASK_RATING ? "rate %d-%d" : "answer 1-9, 10th",
+    snprintf(e[0].help, sizeof e[0].help, u->schema.kind == CORE_TASK_RATING ? "rate %d-%d" : "answer 1-9, 10th; grid: mark tile 1-10",
              u->schema.rating_min, u->schema.rating_max);
     n = 1;
     for (int a = TUI_ACT_ANSWER_0 + 1; a < TUI_ACT__COUNT && n < HELP_MAX; a++, n++) {
@@ -545,8 +545,11 @@ static void draw_grid(ui *u)
         uint32_t gid = core_grid_gid(u->page, i);
         int mark = core_grid_marked(u->page, i);
         label_load_meta(u, gid);
-        char id[sizeof u->id + 8], line[sizeof u->id + 16], score[64];
-        const char *pre = u->grid_label ? (mark ? "[x] " : "[ ] ") : (i == u->grid_sel ? ">" : " ");
+        char id[sizeof u->id + 8], line[sizeof u->id + 16], score[64], pre[8];
+        if (u->grid_label)     /* the digit that marks it (tiles 1-10), the mark */
+            snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
+        else
+            snprintf(pre, sizeof pre, "%s", i == u->grid_sel ? ">" : " ");
         mid_ellipsis(u->id, id, sizeof id, tw - (int)strlen(pre), u->utf8);
         snprintf(line, sizeof line, "%s%s", pre, id);
         int attr = (i == u->grid_sel ? A_REVERSE : 0) | (mark ? A_BOLD : 0);
@@ -567,7 +570,7 @@ static void draw_grid(ui *u)
     }
     char a[16], b[16], c[16], d[16], e[16], keys[256];
     if (u->grid_label)
-        snprintf(keys, sizeof keys, " arrows/hjkl move  %s mark %s  %s save the page  %s undo  Enter open one  Esc back",
+        snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s undo  Enter open  Esc back",
                  first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),
                  first_key(u, TUI_ACT_UNDO, c, sizeof c));
     else
