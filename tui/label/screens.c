@@ -500,23 +500,19 @@ static void mid_ellipsis(const char *s, char *out, size_t len, int w, int utf8)
     snprintf(out, len, "%.*s%s%s", (int)(h_end - s), s, utf8 ? "\xe2\x80\xa6" : "~", t_start);
 }
 
-/* The tile's second line: the model's score of the feature (queue) or the
- * distance (similar), and whether this user answered it. */
+/* The tile's second line after its mark: the model's probability of the
+ * feature (queue) or the distance (similar), and whether this user
+ * answered it; short, to fit a sixel tile's 13 columns. */
 static void tile_score(ui *u, int i, uint32_t gid, char *out, size_t len)
 {
     int l = 0;
     if (u->grid_similar) {
-        l = snprintf(out, len, "  d %.3g", u->grid_dist[i]);
+        l = snprintf(out, len, "d %.3g", u->grid_dist[i]);
     } else {
         label_load_pred(u, gid);
         int col = u->col_of[0][0];
-        if (label_show_pred(u) && col >= 0 && col < u->n_pred) {
-            char a[24];
-            tui_text_sanitize(u->schema.q[0].answers[0].text, a, sizeof a, !u->utf8);
-            l = snprintf(out, len, "  p(%s) %.2f", a, u->pred[col]);
-        } else {
-            l = snprintf(out, len, "  #%d in queue", i + 1);
-        }
+        if (label_show_pred(u) && col >= 0 && col < u->n_pred) l = snprintf(out, len, "p %.2f", u->pred[col]);
+        else l = snprintf(out, len, "rank %d", i + 1);
     }
     if (l > 0 && (size_t)l < len && core_session_answered(u->ses, gid)) snprintf(out + l, len - (size_t)l, " yours");
 }
@@ -545,19 +541,20 @@ static void draw_grid(ui *u)
         uint32_t gid = core_grid_gid(u->page, i);
         int mark = core_grid_marked(u->page, i);
         label_load_meta(u, gid);
-        char id[sizeof u->id + 8], line[sizeof u->id + 16], score[64], pre[8];
-        if (u->grid_label)     /* the digit that marks it (tiles 1-10), the mark */
-            snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
-        else
-            snprintf(pre, sizeof pre, "%s", i == u->grid_sel ? ">" : " ");
-        mid_ellipsis(u->id, id, sizeof id, tw - (int)strlen(pre), u->utf8);
-        snprintf(line, sizeof line, "%s%s", pre, id);
+        /* the id on the whole width; under it the digit that marks the tile
+         * (tiles 1-10), the mark and the score */
+        char id[sizeof u->id + 8], line[96], score[64], pre[8] = "";
+        if (u->grid_label) snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
+        mid_ellipsis(u->id, id, sizeof id, tw, u->utf8);
         int attr = (i == u->grid_sel ? A_REVERSE : 0) | (mark ? A_BOLD : 0);
         if (attr) attron(attr);
-        put_clip(y + u->grid_tile_rows - 2, x, tw, line);
+        put_clip(y + u->grid_tile_rows - 2, x, tw, id);
         if (attr) attroff(attr);
         tile_score(u, i, gid, score, sizeof score);
-        put_clip(y + u->grid_tile_rows - 1, x, tw, score);
+        snprintf(line, sizeof line, "%s%s", pre, score);
+        if (mark) attron(A_BOLD);
+        put_clip(y + u->grid_tile_rows - 1, x, tw, line);
+        if (mark) attroff(A_BOLD);
     }
     u->meta_gid = 0;
     u->pred_gid = 0;
