@@ -34,6 +34,7 @@ typedef struct {
     int      n;         /* steps of the record (tree) */
     int      q[STORE_STEPS_MAX], a[STORE_STEPS_MAX];
     int      rating;
+    int      page;      /* committed as a page (core_session_answer_page): its number; 0 = alone */
 } hist_entry;
 
 struct core_session {
@@ -63,6 +64,10 @@ struct core_session {
     int n_hist, cap_hist;
 
     int answers, retractions;
+    int pages;              /* pages committed this session (numbers hist_entry.page) */
+    uint32_t *undone;       /* the page the last undo retracted, in page order */
+    int *undone_choice;     /* and each galaxy's answer */
+    int n_undone, cap_undone;
     char msg[200];
 
     uint32_t others[CLAIMS_MAX];   /* galaxies other labelers of this task have on screen now */
@@ -332,14 +337,20 @@ static void say_error(core_session *s, const char *what, int rc)
         snprintf(s->msg, sizeof s->msg, "could not save %s: %s (nothing written)", what, store_strerror(rc));
 }
 
+/* The record as this user's, on this task. */
+static void stamp(const core_session *s, store_answer *a)
+{
+    snprintf(a->user, sizeof a->user, "%s", s->user);
+    snprintf(a->task, sizeof a->task, "%s", s->schema.name);
+}
+
 /* Appends a record of kind for the current user and task; *seq gets its seq. */
 static int append(core_session *s, store_answer *a, uint64_t *seq)
 {
     append_ctx c;
     c.a = *a;
     c.seq = 0;
-    snprintf(c.a.user, sizeof c.a.user, "%s", s->user);
-    snprintf(c.a.task, sizeof c.a.task, "%s", s->schema.name);
+    stamp(s, &c.a);
     int rc = store_write(s->st, append_cb, &c);
     if (rc == 0) {
         *seq = c.seq;
@@ -425,9 +436,161 @@ int core_session_answer(core_session *s, int choice)
     return 0;
 }
 
+/* ---- pages: many galaxies answered at once (core/grid.h), one write */
+
+typedef struct { store_answer *a; uint64_t *seq; int n; } page_ctx;
+
+static int page_cb(zs_txn *txn, void *ctx)
+{
+    page_ctx *c = ctx;
+    for (int i = 0; i < c->n; i++) {
+        int rc = store_answer_append(txn, &c->a[i], &c->seq[i]);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Writes the n records a[] in one transaction (all or none); seq[] gets theirs. */
+static int append_all(core_session *s, store_answer *a, uint64_t *seq, int n)
+{
+    for (int i = 0; i < n; i++) stamp(s, &a[i]);
+    page_ctx c = {a, seq, n};
+    int rc = store_write(s->st, page_cb, &c);
+    if (rc == 0) core_session_refresh(s);
+    return rc;
+}
+
+int core_session_pageable(const core_session *s)
+{
+    if (s->schema.kind == CORE_TASK_RATING) return 1;
+    if (s->schema.kind != CORE_TASK_TREE || s->schema.n_questions < 1) return 0;
+    int given[CORE_SCHEMA_MAX_Q];
+    for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) given[i] = -1;
+    int q = core_schema_next(&s->schema, given);
+    if (q < 0) return 0;
+    for (int a = 0; a < s->schema.q[q].n_answers; a++) {   /* every answer ends the tree */
+        given[q] = a;
+        if (core_schema_next(&s->schema, given) >= 0) return 0;
+    }
+    return 1;
+}
+
+int core_session_answer_page(core_session *s, const uint32_t *gids, const int *choice, int n)
+{
+    s->msg[0] = 0;
+    if (n <= 0) { snprintf(s->msg, sizeof s->msg, "an empty page: nothing to save"); return 1; }
+    if (!core_session_pageable(s)) {
+        snprintf(s->msg, sizeof s->msg, "task %s asks more than one question: label it one galaxy at a time", s->schema.name);
+        return 1;
+    }
+    int rating = s->schema.kind == CORE_TASK_RATING, q = -1;
+    if (!rating) {
+        int given[CORE_SCHEMA_MAX_Q];
+        for (int i = 0; i < CORE_SCHEMA_MAX_Q; i++) given[i] = -1;
+        q = core_schema_next(&s->schema, given);
+    }
+    for (int i = 0; i < n; i++) {
+        int bad = gids[i] == 0 || gids[i] > s->max_gid ||
+                  (rating ? choice[i] < s->schema.rating_min || choice[i] > s->schema.rating_max
+                          : choice[i] < 0 || choice[i] >= s->schema.q[q].n_answers);
+        for (int j = 0; j < i; j++) bad |= gids[j] == gids[i];
+        if (bad) {
+            snprintf(s->msg, sizeof s->msg, "page entry %d (gid %u, answer %d) is not valid: nothing saved", i + 1, gids[i], choice[i]);
+            return 1;
+        }
+    }
+    store_answer *a = xcalloc((size_t)n, sizeof *a);
+    uint64_t *seq = xcalloc((size_t)n, sizeof *seq);
+    for (int i = 0; i < n; i++) {
+        a[i] = record(gids[i], rating ? STORE_ANS_RATING : STORE_ANS_TREE);
+        if (rating) {
+            a[i].rating = (int8_t)choice[i];
+        } else {
+            const core_question *cq = &s->schema.q[q];
+            a[i].n_steps = 1;
+            snprintf(a[i].steps[0].question, sizeof a[i].steps[0].question, "%s", cq->key);
+            snprintf(a[i].steps[0].answer, sizeof a[i].steps[0].answer, "%s", cq->answers[choice[i]].key);
+        }
+    }
+    int rc = append_all(s, a, seq, n);
+    if (rc) {
+        say_error(s, "the page", rc);
+    } else {
+        s->pages++;
+        for (int i = 0; i < n; i++) {
+            hist_entry *h = hist_push(s);
+            h->gid = gids[i];
+            h->seq = seq[i];
+            h->page = s->pages;
+            if (rating) {
+                h->rating = choice[i];
+            } else {
+                h->n = 1;
+                h->q[0] = q;
+                h->a[0] = choice[i];
+            }
+        }
+        s->answers += n;
+        snprintf(s->msg, sizeof s->msg, "page saved: %d answer%s", n, n == 1 ? "" : "s");
+        if (s->gid && (mine(s, s->gid) || !eligible(s, s->gid))) advance(s);
+    }
+    free(a);
+    free(seq);
+    return rc;
+}
+
+/* Undo of a page: every record of the last page retracted in one write; the
+ * page's galaxies come back first, in page order. */
+static int undo_page(core_session *s)
+{
+    int page = s->hist[s->n_hist - 1].page, k = 0;
+    while (k < s->n_hist && s->hist[s->n_hist - 1 - k].page == page) k++;
+    hist_entry *h = &s->hist[s->n_hist - k];         /* the page's first */
+    store_answer *a = xcalloc((size_t)k, sizeof *a);
+    uint64_t *seq = xcalloc((size_t)k, sizeof *seq);
+    for (int i = 0; i < k; i++) {
+        a[i] = record(h[i].gid, STORE_ANS_RETRACT);
+        a[i].retracts = h[i].seq;
+    }
+    int rc = append_all(s, a, seq, k);
+    free(a);
+    free(seq);
+    if (rc) { say_error(s, "the undo", rc); return rc; }
+    if (k > s->cap_undone) {
+        s->cap_undone = k;
+        s->undone = xrealloc(s->undone, (size_t)k * sizeof *s->undone);
+        s->undone_choice = xrealloc(s->undone_choice, (size_t)k * sizeof *s->undone_choice);
+    }
+    for (int i = 0; i < k; i++) {
+        s->undone[i] = h[i].gid;
+        s->undone_choice[i] = h[i].n > 0 ? h[i].a[0] : h[i].rating;
+    }
+    s->n_undone = k;
+    s->answers -= k;
+    s->retractions += k;
+    push_pending(s, s->gid);
+    for (int i = k - 1; i >= 1; i--) push_pending(s, h[i].gid);
+    s->gid = h[0].gid;
+    reset_path(s);
+    s->n_hist -= k;
+    snprintf(s->msg, sizeof s->msg, "page of %d answer%s retracted", k, k == 1 ? "" : "s");
+    return 0;
+}
+
+int core_session_undone(const core_session *s, uint32_t *gids, int *choice, int max)
+{
+    int n = s->n_undone < max ? s->n_undone : max;
+    for (int i = 0; i < n; i++) {
+        gids[i] = s->undone[i];
+        choice[i] = s->undone_choice[i];
+    }
+    return n;
+}
+
 int core_session_undo(core_session *s)
 {
     s->msg[0] = 0;
+    s->n_undone = 0;
     if (s->n_path > 0) {
         s->n_path--;
         s->given[s->path_q[s->n_path]] = -1;
@@ -439,6 +602,7 @@ int core_session_undo(core_session *s)
         return 1;
     }
     hist_entry *h = &s->hist[s->n_hist - 1];
+    if (h->page) return undo_page(s);
     if (h->skip) {
         if (h->gid <= s->max_gid) s->skipped[h->gid] = 0;
         snprintf(s->msg, sizeof s->msg, "back to the skipped galaxy");
@@ -587,5 +751,7 @@ void core_session_free(core_session *s)
     free(s->queue);
     free(s->pending);
     free(s->hist);
+    free(s->undone);
+    free(s->undone_choice);
     free(s);
 }

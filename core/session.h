@@ -19,7 +19,11 @@
  *    before the next galaxy is shown;
  *  - undo steps back one question of the current galaxy, else retracts the
  *    previous galaxy's record (STORE_ANS_RETRACT; nothing is deleted) and
- *    shows that galaxy again at its last question.
+ *    shows that galaxy again at its last question;
+ *  - a page (core_session_answer_page, the grid of core/grid.h) is one
+ *    record per galaxy written in ONE transaction, and undone as a whole:
+ *    one undo retracts every record of the last page and shows its
+ *    galaxies again, first to last.
  */
 #ifndef ZOOSH_CORE_SESSION_H
 #define ZOOSH_CORE_SESSION_H
@@ -68,6 +72,19 @@ int core_session_question(const core_session *s);
 int core_session_answer(core_session *s, int choice);
 /* 0 = went back, 1 = nothing to undo, else a store error. */
 int core_session_undo(core_session *s);
+/* 1 when every galaxy of the task is answered by one choice (a rating, or a
+ * tree whose first question is its only one asked): pages can label it. */
+int core_session_pageable(const core_session *s);
+/* Answers n galaxies at once: choice[i] is gids[i]'s answer index to the
+ * task's one question (or its rating).  One record each, attributed to
+ * this user, all in one synced write; the current galaxy moves on when the
+ * page answered it.  0 = saved, 1 = not a pageable task or a bad entry
+ * (nothing written, the message says which), else a store error (nothing
+ * written). */
+int core_session_answer_page(core_session *s, const uint32_t *gids, const int *choice, int n);
+/* The galaxies (and answers) of the page the last undo retracted, in page
+ * order; 0 when the last undo was not of a page. */
+int core_session_undone(const core_session *s, uint32_t *gids, int *choice, int max);
 /* Skip the current galaxy (recorded as STORE_ANS_SKIP, never retires it). */
 int core_session_skip(core_session *s);
 /* Star / unstar the current galaxy (a FAVOURITE record, or its retraction). */

@@ -33,6 +33,7 @@ static void defaults_answer_undo_skip_quit(void)
     ZT_CHECK(tui_keys_lookup(&k, '-') == TUI_ACT_ZOOM_OUT, "-");
     ZT_CHECK(tui_keys_lookup(&k, 'v') == TUI_ACT_VIEW && tui_keys_lookup(&k, 'z') == TUI_ACT_VIEW, "v z");
     ZT_CHECK(tui_keys_lookup(&k, KEY_UP) == TUI_ACT_UP && tui_keys_lookup(&k, '\n') == TUI_ACT_SELECT, "arrows, enter");
+    ZT_CHECK(tui_keys_lookup(&k, 'w') == TUI_ACT_COMMIT, "w saves a grid's page");
     ZT_CHECK(tui_keys_lookup(&k, 'x') == TUI_ACT_NONE, "x is unbound");
 }
 
@@ -113,7 +114,7 @@ static void bad_remap_lines_are_named(void)
     char err[256];
     tui_keys_init(&k);
     ZT_CHECK(tui_keys_parse(&k, "undo x\nbogus y\nskip w\n", "f", err, sizeof err) == -1, "bogus accepted");
-    ZT_CHECK(tui_keys_lookup(&k, 'x') == TUI_ACT_UNDO && tui_keys_lookup(&k, 'w') == TUI_ACT_NONE, "partial");
+    ZT_CHECK(tui_keys_lookup(&k, 'x') == TUI_ACT_UNDO && tui_keys_lookup(&k, 'w') == TUI_ACT_COMMIT, "partial: w keeps its default");
 }
 
 static void load_reads_a_file_and_names_a_missing_one(void)

@@ -87,7 +87,7 @@ comp zoosh label ws --order "" > c.order
 expect "'zoosh label ws --order <TAB>' lists the orders ($(tr '\n' ' ' < c.order))" \
     sh -c "grep -qx uncertain c.order && grep -qx mixed c.order && test \$(wc -l < c.order) -eq 7"
 expect "'zoosh label ws --graphics <TAB>' lists the backends --help names" \
-    test "$(comp zoosh label ws --graphics "" | sort | tr '\n' ' ')" = "$("$Z" label --help | grep -o -- '--graphics [a-z|]*' | head -1 | cut -d' ' -f2 | tr '|' '\n' | sort | tr '\n' ' ')"
+    test "$(comp zoosh label ws --graphics "" | sort | tr '\n' ' ')" = "$("$Z" label --help | grep -o -- '--graphics [a-z0-9|]*' | head -1 | cut -d' ' -f2 | tr '|' '\n' | sort | tr '\n' ' ')"
 expect "'zoosh rank ws --task <TAB>' is left to file names (a workspace's tasks are its own)" \
     test -z "$(comp zoosh rank ws --task "")"
 SOCK="zt-install-$$"

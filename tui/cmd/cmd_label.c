@@ -17,17 +17,18 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics G]\n"
+        "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE]\n"
+        "                      [--graphics sixel|kitty|iterm2|symbols|none|auto]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
-        "                      [--image-px N] [--features SET] [--blind | --no-blind]\n"
+        "                      [--image-px N] [--features SET] [--blind | --no-blind] [--grid]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel, kitty or iTerm2 graphics where the terminal has them (else coloured half-block cells).\n"
         "\n"
         "  --task T         the task: a workspace task or built-in schema name, or a schema file\n"
         "                   (default: the workspace's first task)\n"
-        "  --graphics G     sixel, kitty, iterm2, symbols (coloured half blocks), none or auto\n"
-        "                   (default auto: ask the terminal)\n"
+        "  --graphics G     sixel, kitty, iterm2, symbols, none or auto (symbols: coloured half blocks)\n"
+        "                   (default auto: ask the terminal; blocks is another name for symbols)\n"
         "  --retire N       a galaxy leaves everyone's queue after N answers in total (default 5)\n"
         "  --keys FILE      key remapping, lines like \"undo u\" (see ? in the labeler)\n"
         "  --order O        catalog, uncertain, likely, interest, anomaly, random, mixed\n"
@@ -42,11 +43,18 @@ static void usage(FILE *f)
         "  --blind          hide the model's probabilities until each answer is given (the\n"
         "                   default for trees of several questions; p shows / hides them)\n"
         "  --no-blind       show them beside the answers (the default for one-question tasks)\n"
+        "  --grid           start on a page of the queue: label many at once (one-question\n"
+        "                   tasks such as ring; g opens it from the labeler, see below)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
         "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, arrows/hjkl pan,\n"
         "[ ] black point, { } white point, r whole image, v larger view, p probabilities,\n"
         "? help, q quit.  Every answer is saved before the next galaxy is shown.\n"
+        "Grids (g the queue, s similar galaxies): each tile shows its id and its score (the\n"
+        "model's probability of the feature) or distance.  On a one-question task Space marks\n"
+        "the tile under the cursor as showing the feature (ring: yes), w saves the whole page\n"
+        "(one answer per tile: yes for marked, no for the others) and shows the next page;\n"
+        "u retracts the last page and brings it back marked; Enter opens one tile.\n"
         "Environment: NO_COLOR (no colours), ZOOSH_LOG=FILE (a log; nothing goes to stderr\n"
         "while the screen is up).\n"
         "Files: $XDG_CONFIG_HOME/zoosh/config (else ~/.config/zoosh/config): defaults, lines\n"
@@ -88,7 +96,7 @@ int cmd_label(int argc, char **argv)
         {"order", required_argument, 0, 'o'}, {"retrain", required_argument, 0, 'R'},
         {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'},
         {"features", required_argument, 0, 'F'}, {"blind", no_argument, 0, 'B'},
-        {"no-blind", no_argument, 0, 'N'}, {0, 0, 0, 0},
+        {"no-blind", no_argument, 0, 'N'}, {"grid", no_argument, 0, 'G'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -125,6 +133,7 @@ int cmd_label(int argc, char **argv)
             break;
         case 'B': o.blind = 1; break;
         case 'N': o.blind = -1; break;
+        case 'G': o.grid = 1; break;
         default:
             return cmd_bad_option("label", c, argv, optind);
         }

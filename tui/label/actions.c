@@ -1,7 +1,8 @@
 /*
  * actions.c - what a key does in each of the labeler's modes (label, help,
  * grid, order menu, jump prompt): answers and undo through the session
- * (core/session.h), the grids, the jump, the choice of queue order.  Keys
+ * (core/session.h), the grids (pages of galaxies marked and saved at once
+ * through core/grid.h), the jump, the choice of queue order.  Keys
  * come as actions from the key table (keys.h).  UI thread only (see ui.h).
  */
 #include <curses.h>
@@ -49,31 +50,101 @@ static int view_key(ui *u, tui_action act)
     return 1;
 }
 
+static void grid_page_new(ui *u)
+{
+    if (!u->page) u->page = core_grid_new(u->ses, &u->schema, GRID_MAX);
+    u->grid_label = core_grid_can_label(&u->schema, NULL, 0);
+    u->grid_sel = 0;
+    u->mode = MODE_GRID;
+    u->need_full = 1;       /* a new page: the old tiles' images go */
+}
+
 static void open_similar(ui *u)
 {
     uint32_t gid = core_session_gid(u->ses);
-    u->n_grid = 0;
-    u->grid_sel = 0;
+    grid_page_new(u);
     u->grid_similar = 1;
     if (!u->simix && !u->simix_failed) {       /* the similarity set, loaded once */
         if (core_labeler_similar_open(u->st, u->o.features, &u->simix) != 0) u->simix = NULL;
         u->simix_failed = u->simix == NULL;
     }
+    uint32_t gids[GRID_MAX];
+    int k = 0;
     if (gid && u->simix) {
-        int k = core_repr_index_query(u->simix, gid, GRID_MAX, u->grid, NULL);
-        u->n_grid = k > 0 ? k : 0;
+        k = core_repr_index_query(u->simix, gid, label_grid_layout(u), gids, u->grid_dist);
+        if (k < 0) k = 0;
     }
-    u->mode = MODE_GRID;
-    u->need_image = 1;
+    core_grid_set(u->page, gids, k);
 }
 
-static void open_queue_grid(ui *u)
+void label_open_grid(ui *u)
 {
+    grid_page_new(u);
     u->grid_similar = 0;
-    u->grid_sel = 0;
-    u->n_grid = core_session_peek(u->ses, u->grid, GRID_MAX);
-    u->mode = MODE_GRID;
-    u->need_image = 1;
+    core_grid_fill_queue(u->page, label_grid_layout(u));
+}
+
+/* A key in a grid. */
+static void grid_key(ui *u, tui_action act, uint32_t before)
+{
+    int cols = u->grid_cols > 0 ? u->grid_cols : 1, n = core_grid_n(u->page);
+    switch (act) {
+    case TUI_ACT_LEFT: if (u->grid_sel > 0) u->grid_sel--; break;
+    case TUI_ACT_RIGHT: if (u->grid_sel + 1 < n) u->grid_sel++; break;
+    case TUI_ACT_UP: if (u->grid_sel >= cols) u->grid_sel -= cols; break;
+    case TUI_ACT_DOWN: if (u->grid_sel + cols < n) u->grid_sel += cols; break;
+    case TUI_ACT_ANSWER_1: case TUI_ACT_ANSWER_2: case TUI_ACT_ANSWER_3: case TUI_ACT_ANSWER_4:
+    case TUI_ACT_ANSWER_5: case TUI_ACT_ANSWER_6: case TUI_ACT_ANSWER_7: case TUI_ACT_ANSWER_8:
+    case TUI_ACT_ANSWER_9: case TUI_ACT_ANSWER_0: {      /* a digit marks tile 1..10 directly */
+        int t = act == TUI_ACT_ANSWER_0 ? 9 : (int)(act - TUI_ACT_ANSWER_1);
+        if (t >= n) break;
+        u->grid_sel = t;
+        if (u->grid_label) core_grid_toggle(u->page, t);
+        else core_grid_can_label(&u->schema, u->msg, sizeof u->msg);
+        break;
+    }
+    case TUI_ACT_SKIP:      /* Space marks the tile */
+        if (u->grid_label) core_grid_toggle(u->page, u->grid_sel);
+        else core_grid_can_label(&u->schema, u->msg, sizeof u->msg);
+        break;
+    case TUI_ACT_COMMIT: {
+        if (!u->grid_label) { core_grid_can_label(&u->schema, u->msg, sizeof u->msg); break; }
+        double t0 = core_mono_s();
+        int rc = core_grid_commit(u->page, label_grid_layout(u));
+        if (u->log) label_log(u, "page: commit %d answers %.2f ms (rc %d)", n, (core_mono_s() - t0) * 1e3, rc);
+        if (rc != 0) break;
+        u->since_retrain += n;
+        label_retrain_maybe(u, 0);
+        u->grid_sel = 0;
+        u->need_full = 1;
+        if (u->grid_similar) {     /* the s page done: back to the galaxy */
+            u->grid_similar = 0;
+            u->mode = MODE_LABEL;
+        }
+        galaxy_changed(u, before);
+        break;
+    }
+    case TUI_ACT_UNDO:     /* the page comes back with its marks */
+        core_grid_undo(u->page, label_grid_layout(u));
+        u->grid_similar = 0;
+        u->grid_sel = 0;
+        u->need_full = 1;
+        galaxy_changed(u, before);
+        break;
+    case TUI_ACT_SELECT:
+        if (n > 0) core_session_jump(u->ses, core_grid_gid(u->page, u->grid_sel));
+        u->mode = MODE_LABEL;
+        u->need_image = 1;
+        galaxy_changed(u, before);
+        break;
+    case TUI_ACT_HELP: u->help_back = MODE_GRID; u->mode = MODE_HELP; break;
+    case TUI_ACT_REDRAW: u->need_full = 1; break;
+    case TUI_ACT_CANCEL: case TUI_ACT_GRID: case TUI_ACT_SIMILAR: case TUI_ACT_QUIT:
+        u->mode = MODE_LABEL;
+        u->need_image = 1;
+        break;
+    default: break;
+    }
 }
 
 static void do_jump(ui *u)
@@ -143,7 +214,8 @@ int label_handle_key(ui *u, int ch)
             return 0;
         }
         u->help_page = 0;
-        u->mode = MODE_LABEL;
+        u->mode = u->help_back == MODE_GRID ? MODE_GRID : MODE_LABEL;
+        u->help_back = MODE_LABEL;
         u->need_image = 1;
         return 0;
     }
@@ -162,24 +234,8 @@ int label_handle_key(ui *u, int ch)
         return 0;
     }
     if (u->mode == MODE_GRID) {
-        int cols = u->grid_cols > 0 ? u->grid_cols : 1;
-        switch (act) {
-        case TUI_ACT_LEFT: if (u->grid_sel > 0) u->grid_sel--; break;
-        case TUI_ACT_RIGHT: if (u->grid_sel + 1 < u->n_grid) u->grid_sel++; break;
-        case TUI_ACT_UP: if (u->grid_sel >= cols) u->grid_sel -= cols; break;
-        case TUI_ACT_DOWN: if (u->grid_sel + cols < u->n_grid) u->grid_sel += cols; break;
-        case TUI_ACT_SELECT:
-            if (u->n_grid > 0) core_session_jump(u->ses, u->grid[u->grid_sel]);
-            u->mode = MODE_LABEL;
-            u->need_image = 1;
-            galaxy_changed(u, before);
-            break;
-        case TUI_ACT_CANCEL: case TUI_ACT_GRID: case TUI_ACT_SIMILAR: case TUI_ACT_QUIT:
-            u->mode = MODE_LABEL;
-            u->need_image = 1;
-            break;
-        default: break;
-        }
+        u->msg[0] = 0;
+        grid_key(u, act, before);
         return 0;
     }
     if (u->mode == MODE_ORDER) {
@@ -223,7 +279,11 @@ int label_handle_key(ui *u, int ch)
     case TUI_ACT_SKIP: core_session_skip(u->ses); break;
     case TUI_ACT_FAVOURITE: core_session_favourite(u->ses); break;
     case TUI_ACT_SIMILAR: open_similar(u); break;
-    case TUI_ACT_GRID: open_queue_grid(u); break;
+    case TUI_ACT_GRID: label_open_grid(u); break;
+    case TUI_ACT_COMMIT:
+        snprintf(u->msg, sizeof u->msg, "%s saves a grid's page: %s opens one", tui_keys_keys_of(&u->keys, TUI_ACT_COMMIT, (char[32]){0}, 32),
+                 tui_keys_keys_of(&u->keys, TUI_ACT_GRID, (char[32]){0}, 32));
+        break;
     case TUI_ACT_JUMP: u->mode = MODE_JUMP; u->jump[0] = 0; break;
     case TUI_ACT_ORDER:
         u->mode = MODE_ORDER;

@@ -30,10 +30,10 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_ANSWER_9, "answer9", "answer 9"},
     {TUI_ACT_ANSWER_0, "answer0", "answer 10 / rate 0"},
     {TUI_ACT_UNDO, "undo", "undo the last answer"},
-    {TUI_ACT_SKIP, "skip", "skip this galaxy"},
+    {TUI_ACT_SKIP, "skip", "skip; grid: mark"},
     {TUI_ACT_FAVOURITE, "favourite", "star this galaxy"},
     {TUI_ACT_SIMILAR, "similar", "similar galaxies"},
-    {TUI_ACT_GRID, "grid", "the coming queue"},
+    {TUI_ACT_GRID, "grid", "queue page (grid)"},
     {TUI_ACT_JUMP, "jump", "jump to an id"},
     {TUI_ACT_ORDER, "order", "queue order"},
     {TUI_ACT_HELP, "help", "this help"},
@@ -56,6 +56,7 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_WHITE_UP, "white-up", "raise the white point"},
     {TUI_ACT_VIEW_RESET, "view-reset", "reset the image view"},
     {TUI_ACT_BLIND, "blind", "model's bars on/off"},
+    {TUI_ACT_COMMIT, "commit", "grid: save the page"},
 };
 #define N_ACTIONS (sizeof actions / sizeof actions[0])
 
@@ -89,6 +90,7 @@ static const struct { int key; tui_action act; } defaults[] = {
     {'[', TUI_ACT_BLACK_DOWN}, {']', TUI_ACT_BLACK_UP}, {'{', TUI_ACT_WHITE_DOWN}, {'}', TUI_ACT_WHITE_UP},
     {'r', TUI_ACT_VIEW_RESET},
     {'p', TUI_ACT_BLIND},
+    {'w', TUI_ACT_COMMIT},
 };
 
 static const struct { const char *name; int key; } key_names[] = {

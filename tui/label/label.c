@@ -210,6 +210,10 @@ int tui_label_run(const tui_label_opts *o)
         fprintf(stderr, "zoosh label: task %s has no questions\n", u->schema.name);
         goto out;
     }
+    if (o->grid && !core_grid_can_label(&u->schema, err, sizeof err)) {
+        fprintf(stderr, "zoosh label: --grid: %s\n", err);
+        goto out;
+    }
     build_columns(u);
     tui_keys_init(&u->keys);
     if (o->keys_file && tui_keys_load(&u->keys, o->keys_file, err, sizeof err) != 0) {
@@ -318,6 +322,7 @@ int tui_label_run(const tui_label_opts *o)
     u->last_refresh = u->t_start;
     u->last_submit = u->t_start;
     u->need_full = 1;
+    if (o->grid) label_open_grid(u);
 
     for (;;) {
         if (got_signal) break;
@@ -371,6 +376,7 @@ int tui_label_run(const tui_label_opts *o)
 out:
     restore_terminal();
     tui_trainer_free(u->tr);
+    core_grid_free(u->page);
     core_session_free(u->ses);
     label_images_free(u);
     tui_gfx_free(u->gfx);

@@ -367,7 +367,7 @@ static int help_entries(ui *u, help_entry *e)
         size_t l = strlen(e[0].keys);
         if (k[0]) snprintf(e[0].keys + l, sizeof e[0].keys - l, "%s%s", l ? " " : "", k);
     }
-    snprintf(e[0].help, sizeof e[0].help, u->schema.kind == CORE_TASK_RATING ? "rate %d-%d" : "answer 1-9, 10th",
+    snprintf(e[0].help, sizeof e[0].help, u->schema.kind == CORE_TASK_RATING ? "rate %d-%d" : "answer 1-9, 10th; grid: mark tile 1-10",
              u->schema.rating_min, u->schema.rating_max);
     n = 1;
     for (int a = TUI_ACT_ANSWER_0 + 1; a < TUI_ACT__COUNT && n < HELP_MAX; a++, n++) {
@@ -473,49 +473,124 @@ static void draw_help(ui *u)
     put_clip(LINES - 1, 0, COLS - 1, " --keys FILE remaps: \"undo x\", \"unbind q\"");
 }
 
-static void grid_layout(ui *u)
+/* ---- grids: a page of tiles, each an image with its id and score below */
+
+int label_grid_layout(ui *u)
 {
     tui_gfx_box tile;
     tui_gfx_tile(u->gfx, &tile);
     u->grid_px = tile.px_w;
     u->grid_tile_cols = tile.cols;
-    u->grid_tile_rows = tile.rows;
+    u->grid_tile_rows = tile.rows < 2 ? 2 : tile.rows;      /* text: the id, then the score */
     u->grid_cols = (COLS - 1) / u->grid_tile_cols;
     if (u->grid_cols < 1) u->grid_cols = 1;
+    int rows = (LINES - 4) / u->grid_tile_rows;            /* a message, the status and the keys below */
+    int cap = rows * u->grid_cols;
+    return cap < 1 ? 1 : cap > GRID_MAX ? GRID_MAX : cap;
+}
+
+/* s cut to w columns in the middle ("J1234~5.6"): the distinguishing end of
+ * an id stays visible.  Counts UTF-8 characters as one column each. */
+static void mid_ellipsis(const char *s, char *out, size_t len, int w, int utf8)
+{
+    int n = 0;
+    for (const char *p = s; *p; p++) n += ((unsigned char)*p & 0xc0) != 0x80;
+    if (n <= w || w < 5) { snprintf(out, len, "%s", s); return; }
+    int head = (w - 1) / 3, tail = w - 1 - head, c = 0;
+    const char *p = s, *h_end = NULL, *t_start = NULL;
+    for (; *p; p++) {
+        if (((unsigned char)*p & 0xc0) == 0x80) continue;
+        if (c == head) h_end = p;
+        if (c == n - tail) t_start = p;
+        c++;
+    }
+    snprintf(out, len, "%.*s%s%s", (int)(h_end - s), s, utf8 ? "\xe2\x80\xa6" : "~", t_start);
+}
+
+/* The tile's second line after its mark: the model's probability of the
+ * feature (queue) or the distance (similar), and whether this user
+ * answered it; short, to fit a sixel tile's 13 columns. */
+static void tile_score(ui *u, int i, uint32_t gid, char *out, size_t len)
+{
+    int l = 0;
+    if (u->grid_similar) {
+        l = snprintf(out, len, "d %.3g", u->grid_dist[i]);
+    } else {
+        label_load_pred(u, gid);
+        int col = u->col_of[0][0];
+        if (label_show_pred(u) && col >= 0 && col < u->n_pred) l = snprintf(out, len, "p %.2f", u->pred[col]);
+        else l = snprintf(out, len, "rank %d", i + 1);
+    }
+    if (l > 0 && (size_t)l < len && core_session_answered(u->ses, gid)) snprintf(out + l, len - (size_t)l, " yours");
 }
 
 static void draw_grid(ui *u)
 {
-    grid_layout(u);
+    int cap = label_grid_layout(u);
+    if (core_grid_n(u->page) > cap) core_grid_truncate(u->page, cap);
+    int n = core_grid_n(u->page);
+    if (u->grid_sel >= n) u->grid_sel = n > 0 ? n - 1 : 0;
+    char title[200], feat[40] = "";
+    if (u->grid_label) tui_text_sanitize(u->schema.q[0].answers[0].text, feat, sizeof feat, !u->utf8);
+    const char *what = u->grid_similar ? "most similar galaxies" : "the coming queue";
+    if (u->grid_label)
+        snprintf(title, sizeof title, " %s: page of %d, %d marked %s (the others: %s)", what, n,
+                 core_grid_n_marked(u->page), feat, u->schema.q[0].answers[1].key);
+    else
+        snprintf(title, sizeof title, " %s (arrows + Enter open one, Esc back)", what);
     attron(A_BOLD);
-    put_clip(0, 0, COLS, u->grid_similar ? " most similar galaxies (arrows + Enter jump, Esc back)"
-                                         : " the coming queue (arrows + Enter jump, Esc back)");
+    put_clip(0, 0, COLS, title);
     attroff(A_BOLD);
-    int rows_avail = (LINES - 3) / u->grid_tile_rows;
-    for (int i = 0; i < u->n_grid; i++) {
+    int tw = u->grid_tile_cols - 1;
+    for (int i = 0; i < n; i++) {
         int r = i / u->grid_cols, c = i % u->grid_cols;
-        if (r >= rows_avail) break;
         int y = 1 + r * u->grid_tile_rows, x = 1 + c * u->grid_tile_cols;
-        char id[40];
-        label_load_meta(u, u->grid[i]);
-        snprintf(id, sizeof id, "%s%.30s", i == u->grid_sel ? ">" : " ", u->id);
-        if (i == u->grid_sel) attron(A_REVERSE);
-        put_clip(y + u->grid_tile_rows - 2, x, u->grid_tile_cols - 1, id);
-        if (i == u->grid_sel) attroff(A_REVERSE);
+        uint32_t gid = core_grid_gid(u->page, i);
+        int mark = core_grid_marked(u->page, i);
+        label_load_meta(u, gid);
+        /* the id on the whole width; under it the digit that marks the tile
+         * (tiles 1-10), the mark and the score */
+        char id[sizeof u->id + 8], line[96], score[64], pre[8] = "";
+        if (u->grid_label) snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
+        mid_ellipsis(u->id, id, sizeof id, tw, u->utf8);
+        int attr = (i == u->grid_sel ? A_REVERSE : 0) | (mark ? A_BOLD : 0);
+        if (attr) attron(attr);
+        put_clip(y + u->grid_tile_rows - 2, x, tw, id);
+        if (attr) attroff(attr);
+        tile_score(u, i, gid, score, sizeof score);
+        snprintf(line, sizeof line, "%s%s", pre, score);
+        if (mark) attron(A_BOLD);
+        put_clip(y + u->grid_tile_rows - 1, x, tw, line);
+        if (mark) attroff(A_BOLD);
     }
     u->meta_gid = 0;
-    if (u->n_grid == 0) put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)" : "the queue is empty");
+    u->pred_gid = 0;
+    if (n == 0) put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)" : "the queue is empty");
+    const char *m = u->msg[0] ? u->msg : core_session_message(u->ses);
+    if (m[0]) {
+        attron(A_BOLD);
+        put_clip(LINES - 3, 1, COLS - 2, m);
+        attroff(A_BOLD);
+    }
+    char a[16], b[16], c[16], d[16], e[16], keys[256];
+    if (u->grid_label)
+        snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s undo  Enter open  Esc back",
+                 first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),
+                 first_key(u, TUI_ACT_UNDO, c, sizeof c));
+    else
+        snprintf(keys, sizeof keys, " arrows/hjkl move  Enter open one  %s help  %s back",
+                 first_key(u, TUI_ACT_HELP, d, sizeof d), first_key(u, TUI_ACT_CANCEL, e, sizeof e));
+    put_clip(LINES - 1, 0, COLS - 1, keys);
 }
 
 static void draw_grid_images(ui *u)
 {
     if (!tui_gfx_images(u->gfx)) return;
-    int rows_avail = (LINES - 3) / u->grid_tile_rows;
-    for (int i = 0; i < u->n_grid; i++) {
+    int n = core_grid_n(u->page);
+    for (int i = 0; i < n; i++) {
         int r = i / u->grid_cols, c = i % u->grid_cols;
-        if (r >= rows_avail) break;
         int y = 1 + r * u->grid_tile_rows, x = 1 + c * u->grid_tile_cols;
-        label_image_put(u, label_image_get(u, u->grid[i], u->grid_px, u->grid_px), y, x);
+        label_image_put(u, label_image_get(u, core_grid_gid(u->page, i), u->grid_px, u->grid_px), y, x);
     }
 }
 
@@ -588,7 +663,7 @@ void label_draw(ui *u)
          * image there; with the rule it only ever touches the text side. */
         mvvline(1, u->text_x - 2, ACS_VLINE, LINES - 3);
     }
-    if (u->mode != MODE_HELP && u->mode != MODE_GRID) draw_status(u);
+    if (u->mode != MODE_HELP) draw_status(u);
     if (u->mode == MODE_JUMP) {
         char p[STORE_ID_MAX + 40];
         snprintf(p, sizeof p, " jump to id: %s", u->jump);
@@ -613,7 +688,7 @@ void label_draw(ui *u)
     if (u->need_full || u->need_image) {
         if (u->mode == MODE_GRID) {
             draw_grid_images(u);
-            u->image_on_screen = u->n_grid > 0;
+            u->image_on_screen = core_grid_n(u->page) > 0;
         } else if (u->mode != MODE_HELP && tui_gfx_images(u->gfx) && u->box_px_w > 0) {
             uint32_t gid = core_session_gid(u->ses);
             double t0 = core_mono_s();

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "core/acquire.h"
+#include "core/grid.h"
 #include "core/labeler.h"
 #include "core/repr.h"
 #include "core/schema.h"
@@ -112,8 +113,11 @@ typedef struct {
     char id[STORE_ID_MAX + 1], radec[64], survey[64];
 
     /* grid / menus / prompt */
-    uint32_t grid[GRID_MAX];
-    int n_grid, grid_sel, grid_similar, grid_tile_cols, grid_tile_rows, grid_cols, grid_px;
+    core_grid *page;            /* the grid's tiles and marks (core/grid.h) */
+    float grid_dist[GRID_MAX];  /* the s grid: each tile's distance to its galaxy */
+    int grid_sel, grid_similar, grid_tile_cols, grid_tile_rows, grid_cols, grid_px;
+    int grid_label;             /* pages label this task (core_grid_can_label) */
+    int help_back;              /* the mode the help returns to */
     int order_sel;
     int help_page, help_pages;  /* the help screen's page, and how many it needed */
     char jump[STORE_ID_MAX + 1];
@@ -156,9 +160,13 @@ const src_entry *label_image_src(ui *u, uint32_t gid);
 
 /* screens.c */
 void label_draw(ui *u);
+/* The grid's tile geometry for this screen; returns the tiles a page holds. */
+int label_grid_layout(ui *u);
 int label_show_pred(const ui *u);   /* the model's bars beside the answers (not blind) */
 
 /* actions.c: 1 to quit */
 int label_handle_key(ui *u, int ch);
+/* Opens the grid on a page of the queue (g, zoosh label --grid). */
+void label_open_grid(ui *u);
 
 #endif

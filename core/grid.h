@@ -1,0 +1,59 @@
+/*
+ * grid.h - a page of galaxies labelled at once, with no terminal.
+ *
+ * For a one-question task (ring: "yes" / "no"), the labeler's grid shows a
+ * page of galaxies and the user marks those that show the feature; one key
+ * commits the page.  The page (core_grid) is:
+ *  - which galaxies: the session's current galaxy and the ones that follow
+ *    it in the chosen order (core_session_peek: the queue the one-at-a-time
+ *    labeler walks), up to the tiles the screen holds; or a list the caller
+ *    gives (the similar galaxies of the `s` grid);
+ *  - the marks: marked tiles are answered with the question's first answer
+ *    (the feature: "yes"), the others with its second ("no");
+ *  - the commit: core_session_answer_page, one record per tile in one
+ *    synced write; undo retracts the whole page and brings it back with its
+ *    marks (core_grid_undo).
+ * Rating tasks are not labelled by pages here: a mark is one bit.
+ */
+#ifndef ZOOSH_CORE_GRID_H
+#define ZOOSH_CORE_GRID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/session.h"
+
+typedef struct core_grid core_grid;
+
+/* A page of at most cap galaxies over session s (which outlives it). */
+core_grid *core_grid_new(core_session *s, const core_schema *schema, int cap);
+void core_grid_free(core_grid *g);
+
+/* 1 when pages label the task: one question of two or more answers, the
+ * first the feature marked; else 0 with the reason in why. */
+int core_grid_can_label(const core_schema *schema, char *why, size_t len);
+
+/* The page from the queue: the current galaxy and the next ones, at most
+ * n (<= cap); marks cleared.  Returns the page's size. */
+int core_grid_fill_queue(core_grid *g, int n);
+/* The page given (at most cap of gids[]); marks cleared.  Returns its size. */
+int core_grid_set(core_grid *g, const uint32_t *gids, int n);
+/* Keeps the first n tiles (the screen shrank). */
+void core_grid_truncate(core_grid *g, int n);
+
+int core_grid_n(const core_grid *g);
+uint32_t core_grid_gid(const core_grid *g, int i);
+int core_grid_marked(const core_grid *g, int i);
+int core_grid_n_marked(const core_grid *g);
+void core_grid_toggle(core_grid *g, int i);
+
+/* Commits the page (see above); on success the page refills from the queue
+ * with n tiles (0: as many as it had).  Returns core_session_answer_page's
+ * code (1: nothing to save, or not a task pages label). */
+int core_grid_commit(core_grid *g, int n);
+/* Undo (core_session_undo): after a page's undo, the page comes back from
+ * the queue with the marks it was committed with.  Returns
+ * core_session_undo's code. */
+int core_grid_undo(core_grid *g, int n);
+
+#endif
