@@ -290,6 +290,12 @@ void core_answers_free(core_answers *c)
     free(c);
 }
 
+int core_answers_abstains(const store_answer *a)
+{
+    return a->kind == STORE_ANS_TREE && a->n_steps > 0 && a->n_steps <= STORE_STEPS_MAX &&
+           strcmp(a->steps[a->n_steps - 1].answer, CORE_ANSWERS_CANT_TELL) == 0;
+}
+
 /* ---- the whole log at once */
 
 typedef struct {

@@ -21,6 +21,7 @@
 #include "core/csv.h"
 #include "core/featio.h"
 #include "core/answers.h"
+#include "core/notes.h"
 #include "core/learn.h"
 #include "core/schema.h"
 #include "core/util.h"
@@ -55,7 +56,7 @@ static int agg_want(const store_answer *a, void *ctx)
     const agg *g = ctx;
     int16_t col[STORE_STEPS_MAX];
     if (a->gid > g->maxgid || strcmp(a->task, g->sc->name) != 0) return -1;
-    if (a->kind == STORE_ANS_TREE && g->counts) return agg_cols(g, a, col) > 0 ? 0 : -1;
+    if (a->kind == STORE_ANS_TREE && g->counts) return agg_cols(g, a, col) > 0 || core_answers_abstains(a) ? 0 : -1;
     if (a->kind == STORE_ANS_RATING && g->rsum) return 1;
     return -1;
 }
@@ -89,6 +90,7 @@ static const char *kind_name(int k)
     case STORE_ANS_RETRACT: return "retract";
     case STORE_ANS_FAVOURITE: return "favourite";
     case STORE_ANS_SKIP: return "skip";
+    case STORE_ANS_NOTE: return "note";
     default: return "unknown";
     }
 }
@@ -140,7 +142,7 @@ static int yes_no(const char *k)
 static const char *const format_names[] = {
     [CORE_EXPORT_ZOOBOT] = "zoobot", [CORE_EXPORT_LABELS] = "labels", [CORE_EXPORT_ANSWERS] = "answers",
     [CORE_EXPORT_INTEREST] = "interest", [CORE_EXPORT_FEATURES] = "features",
-    [CORE_EXPORT_PREDICTIONS] = "predictions",
+    [CORE_EXPORT_PREDICTIONS] = "predictions", [CORE_EXPORT_NOTES] = "notes",
 };
 
 int core_export_format_parse(const char *name)
@@ -471,6 +473,8 @@ int core_export_run(zs_store *st, const core_export_opts *o, FILE *out, core_exp
         logctx l = {out, txn, task_given, 0};
         if ((rc = store_answer_each(txn, 1, write_log_row, &l))) goto store_fail;
         rows = l.rows;
+    } else if (fmt == CORE_EXPORT_NOTES) {
+        if ((rc = core_notes_export(txn, out, &rows))) goto store_fail;
     } else if (fmt == CORE_EXPORT_FEATURES) {
         if (!set) {
             rc = store_meta_get(txn, "features.default", &defset);

@@ -262,7 +262,7 @@ static void draw_label(ui *u)
      * ever off the screen while its key still works */
     int cur_q = core_session_question(u->ses);
     int qneed = u->schema.kind == CORE_TASK_RATING ? 2 + u->schema.rating_max - u->schema.rating_min
-              : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers : 0;
+              : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers + core_session_can_abstain(u->ses) : 0;
     int spare = max_y - y + 1 - qneed;
     if (u->radec[0] && spare-- > 0) put_clip(y++, x, w, u->radec);
     if (u->survey[0] && spare-- > 0) {
@@ -273,6 +273,13 @@ static void draw_label(ui *u)
     char info[64];
     snprintf(info, sizeof info, "gid %u%s", gid, core_session_answered(u->ses, gid) ? "  (answered by you)" : "");
     if (spare-- > 0) put_clip(y++, x, w, info);
+    const char *notes = label_notes_line(u, gid);
+    if (notes[0] && spare-- > 0) {
+        char nl[sizeof u->notes + 8], safe_n[sizeof nl * 2];
+        snprintf(nl, sizeof nl, "notes: %s", notes);
+        tui_text_sanitize(nl, safe_n, sizeof safe_n, !u->utf8);
+        put_clip(y++, x, w, safe_n);
+    }
     if (spare-- > 0) y++;
     if (u->schema.kind == CORE_TASK_RATING) {
         attron(A_BOLD);
@@ -312,6 +319,11 @@ static void draw_label(ui *u)
                 if (bw > 20) bw = 20;
                 if (show && u->n_pred > 0 && col >= 0 && col < u->n_pred && bw >= 4) draw_bar(u, y, bx, bw, u->pred[col]);
                 y++;
+            }
+            if (core_session_can_abstain(u->ses) && y <= max_y) {
+                char line[64];
+                snprintf(line, sizeof line, " %d  can't tell", cq->n_answers + 1);
+                put_clip(y++, x, w, line);
             }
             int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
             int np = core_session_path(u->ses, pq, pa, STORE_STEPS_MAX);
@@ -575,7 +587,7 @@ void label_draw(ui *u)
         break;
     default: draw_label(u); break;
     }
-    if ((u->mode == MODE_LABEL || u->mode == MODE_ORDER || u->mode == MODE_JUMP) && u->box_cols > 0) {
+    if ((u->mode == MODE_LABEL || u->mode == MODE_ORDER || u->mode == MODE_JUMP || u->mode == MODE_NOTE) && u->box_cols > 0) {
         /* A rule between image and text on every body row: a row curses sees
          * as all blank it clears from column 0 (EL), which would erase the
          * image there; with the rule it only ever touches the text side. */
@@ -592,6 +604,8 @@ void label_draw(ui *u)
         attron(A_BOLD);
         put_clip(LINES - 1, 0, COLS - 1, safe);
         attroff(A_BOLD);
+    } else if (u->mode == MODE_NOTE) {
+        label_note_prompt(u);
     } else if (u->mode == MODE_LABEL || u->mode == MODE_ORDER) {
         draw_hints(u);
     }

@@ -10,6 +10,7 @@
  *   images.c   the encoded-image cache, prefetch, placing images
  *   actions.c  what a key does in each mode
  *   keys.c     the key table; trainer.c the background retrain thread
+ *   notes.c    the note prompt and the shown galaxy's notes
  *
  * Everything here runs on the UI thread: only it touches curses, the
  * graphics (tui/gfx/gfx.h) and this struct; the trainer thread shares
@@ -43,7 +44,7 @@
 #define REFRESH_S 2.0           /* re-read others' answers this often when idle */
 #define MAX_PRED 512
 
-enum { MODE_LABEL, MODE_HELP, MODE_GRID, MODE_ORDER, MODE_JUMP };
+enum { MODE_LABEL, MODE_HELP, MODE_GRID, MODE_ORDER, MODE_JUMP, MODE_NOTE };
 
 /* ui.order beside the core_order values: a stored queue that does not name
  * the order it was ranked by; ui.chosen: the user chose none */
@@ -117,6 +118,9 @@ typedef struct {
     int order_sel;
     int help_page, help_pages;  /* the help screen's page, and how many it needed */
     char jump[STORE_ID_MAX + 1];
+    char note[STORE_TEXT_MAX];  /* the note being typed (notes.c) */
+    char notes[1024];           /* the shown galaxy's notes, one line (not sanitised) */
+    uint32_t notes_gid;         /* the galaxy notes was read for; 0 = read again */
     char msg[240];
 
     /* similar: the workspace's similarity set, loaded on first use */
@@ -155,6 +159,12 @@ const src_entry *label_image_src(ui *u, uint32_t gid);
 /* screens.c */
 void label_draw(ui *u);
 int label_show_pred(const ui *u);   /* the model's bars beside the answers (not blind) */
+
+/* notes.c */
+void label_note_open(ui *u);
+void label_note_key(ui *u, int ch);
+void label_note_prompt(ui *u);
+const char *label_notes_line(ui *u, uint32_t gid);
 
 /* actions.c: 1 to quit */
 int label_handle_key(ui *u, int ch);

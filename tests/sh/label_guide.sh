@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# label_guide.sh - what a volunteer expects of the labeler (issue 19 item 4),
+# in text mode inside tmux on the real ring set:
+#  - can't tell: on the yes/no ring question the key after the answers (3)
+#    stores "cant-tell"; export --format answers lists it, labels leave it
+#    out, and it replaces the user's earlier yes;
+#  - notes and #tags: n opens a prompt, the text is stored exactly as typed
+#    (UTF-8, a C1 control and a bidi override included), exported by
+#    --format notes, shown in the side pane with the controls made harmless.
+. "$(dirname "$0")/lib.sh"
+command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
+CAT=$SHARED/decals_rings/catalog.csv
+[ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
+
+SOCK="zt-guide-$$"
+wait_for() { tm_wait z "$1" "${2:-10}"; }
+trap "tm kill-server 2>/dev/null" EXIT
+
+head -11 "$CAT" > ten.csv
+sed -i "s#,\([^,]*\.png\)#,$SHARED/decals_rings/\1#" ten.csv 2>/dev/null
+check "a workspace with the ring task" "$Z" init ws --schema ring
+check "imports 10 real ring galaxies" "$Z" import ws ten.csv --threads 1
+id1=$(sed -n 2p "$CAT" | cut -d, -f1)
+id2=$(sed -n 3p "$CAT" | cut -d, -f1)
+id3=$(sed -n 4p "$CAT" | cut -d, -f1)
+
+LANG=C.UTF-8 tm -u new-session -d -s z -x 110 -y 30 \
+    "cd '$T' && exec env ZOOSH_LOG='$T/label.log' '$Z' label ws --task ring --retrain 0 --order catalog; "
+expect "the labeler shows the ring question" wait_for "Does the galaxy have a ring?"
+expect "a yes/no question offers can't tell as answer 3" wait_for "3  can't tell" 2
+
+# galaxy 1: yes, then back (undo) and can't tell instead
+tm send-keys -t z 1
+expect "galaxy 2 comes after an answer" wait_for "$id2" 5
+tm send-keys -t z u
+expect "undo goes back to galaxy 1" wait_for "previous answer retracted" 5
+tm send-keys -t z 3
+expect "can't tell moves on to galaxy 2" wait_for "$id2" 5
+# galaxy 2: a note with a tag, a C1 CSI (U+009B), a bidi override and an accent, then no
+note=$'\u202eevil \u009b31mRED ring? faint #lens #follow-up \u00e9t\u00e9'
+tm send-keys -t z n
+expect "n opens the note prompt" wait_for "note (#tags" 5
+tm send-keys -t z -l "$note"
+tm send-keys -t z Enter
+expect "the note is saved" wait_for "note saved" 5
+tm capture-pane -p -t z > note.txt
+expect "the side pane shows the note" grep -q "notes: .*ring? faint #lens" note.txt
+expect "the bidi override and the C1 control are shown as ?, not obeyed (31m stays visible)" grep -q "?evil ?31mRED" note.txt
+expect "no raw escape or C1 byte on screen" bash -c "! grep -qP '\x1b|\xc2\x9b|\xe2\x80\xae' note.txt"
+tm send-keys -t z 2
+expect "galaxy 3 after no" wait_for "$id3" 5
+tm send-keys -t z 1
+tm send-keys -t z q
+for i in $(seq 1 50); do tm has-session -t z 2>/dev/null || break; sleep 0.1; done
+
+check "export --format answers" "$Z" export ws --format answers -o answers.csv
+expect "the answers export lists can't tell" grep -q "ring,tree,$id1,ring,cant-tell" answers.csv
+check "export --format labels" "$Z" export ws --format labels --task ring -o labels.csv
+expect "labels leave can't tell out: galaxy 1 has no label (its earlier yes was replaced)" \
+    bash -c "! grep -q '^$id1,' labels.csv"
+expect "labels keep the no of galaxy 2" grep -q "^$id2,.*,0\$" labels.csv
+expect "labels keep the yes of galaxy 3" grep -q "^$id3,.*,1\$" labels.csv
+
+check "export --format notes" "$Z" export ws --format notes -o notes.csv
+expect "the notes export's header" bash -c "head -1 notes.csv | grep -qx 'id_str,user,time,note,tags'"
+python3 - "$note" "$id2" > notecheck.txt <<'PY'
+import csv, sys, getpass
+rows = list(csv.DictReader(open("notes.csv", encoding="utf-8", newline="")))
+ok = len(rows) == 1 and rows[0]["note"] == sys.argv[1] and rows[0]["id_str"] == sys.argv[2] \
+     and rows[0]["tags"] == "lens;follow-up" and rows[0]["user"] == getpass.getuser()
+print("ok" if ok else "bad %r" % rows)
+PY
+expect "the note is exported with the exact text, its id, user and tags" grep -qx ok notecheck.txt
+
+# a second note by the same user replaces the first; a note of bad UTF-8 is refused
+LANG=C.UTF-8 tm -u new-session -d -s z -x 110 -y 30 \
+    "cd '$T' && exec '$Z' label ws --task ring --retrain 0 --order catalog; "
+expect "the labeler starts again" wait_for "Does the galaxy have a ring?"
+tm send-keys -t z / && tm send-keys -t z -l "$id2" && tm send-keys -t z Enter
+expect "jump to galaxy 2 shows its note" wait_for "notes: " 5
+tm send-keys -t z n && tm send-keys -t z -l "second thoughts #ring" && tm send-keys -t z Enter
+expect "the new note is shown" wait_for "second thoughts" 5
+tm send-keys -t z q
+for i in $(seq 1 50); do tm has-session -t z 2>/dev/null || break; sleep 0.1; done
+check "export --format notes again" "$Z" export ws --format notes -o notes2.csv
+expect "one note per user and galaxy: the latest" bash -c "[ \$(wc -l < notes2.csv) = 2 ] && grep -q 'second thoughts #ring,ring' notes2.csv"
+check "check: the workspace with notes is clean" "$Z" check ws
