@@ -6,7 +6,10 @@
 #    out, and it replaces the user's earlier yes;
 #  - notes and #tags: n opens a prompt, the text is stored exactly as typed
 #    (UTF-8, a C1 control and a bidi override included), exported by
-#    --format notes, shown in the side pane with the controls made harmless.
+#    --format notes, shown in the side pane with the controls made harmless;
+#  - ra/dec: an OSC 8 link to the Legacy Survey viewer in the raw output
+#    where links are on (forced with ZOOSH_HYPERLINKS=1 here, tmux passing
+#    the bytes to pipe-pane), plain text in tmux by default.
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
 CAT=$SHARED/decals_rings/catalog.csv
@@ -14,10 +17,12 @@ CAT=$SHARED/decals_rings/catalog.csv
 
 SOCK="zt-guide-$$"
 wait_for() { tm_wait z "$1" "${2:-10}"; }
-trap "tm kill-server 2>/dev/null" EXIT
+trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
 
-head -11 "$CAT" > ten.csv
-sed -i "s#,\([^,]*\.png\)#,$SHARED/decals_rings/\1#" ten.csv 2>/dev/null
+head -11 "$CAT" | tr -d '\r' > ten.csv
+sed -i "s#,\([^,]*\.png\)#,$SHARED/decals_rings/\1#" ten.csv
+awk -F, 'NR == 1 { print $0 ",ra,dec"; next } { printf "%s,%.5f,%.5f\n", $0, 10 + NR / 8, -1.25 - NR / 16 }' ten.csv > tenr.csv
+mv tenr.csv ten.csv
 check "a workspace with the ring task" "$Z" init ws --schema ring
 check "imports 10 real ring galaxies" "$Z" import ws ten.csv --threads 1
 id1=$(sed -n 2p "$CAT" | cut -d, -f1)
@@ -85,3 +90,19 @@ for i in $(seq 1 50); do tm has-session -t z 2>/dev/null || break; sleep 0.1; do
 check "export --format notes again" "$Z" export ws --format notes -o notes2.csv
 expect "one note per user and galaxy: the latest" bash -c "[ \$(wc -l < notes2.csv) = 2 ] && grep -q 'second thoughts #ring,ring' notes2.csv"
 check "check: the workspace with notes is clean" "$Z" check ws
+
+# ra/dec as a link: galaxy 4 (the first not answered) is at ra 10.625, dec -1.5625 (ten.csv)
+url='https://www.legacysurvey.org/viewer?ra=10.62500&dec=-1.56250&layer=ls-dr10&zoom=16'
+LANG=C.UTF-8 tm -u new-session -d -s l -x 110 -y 30 "sleep 0.5; cd '$T' && exec env ZOOSH_HYPERLINKS=1 '$Z' label ws --task ring --retrain 0 --order catalog; "
+tm pipe-pane -t l -o "cat >> '$T/raw_on.txt'"
+expect "the labeler shows galaxy 4's ra and dec" tm_wait l "ra 10.62500  dec -1.56250" 10
+sleep 0.3
+tm send-keys -t l q
+expect "with links on, ra/dec is an OSC 8 link to the Legacy Survey viewer built from the numbers" \
+    grep -qF $'\e]8;;'"$url"$'\e\\ra 10.62500  dec -1.56250\e]8;;\e\\' raw_on.txt
+LANG=C.UTF-8 tm -u new-session -d -s m -x 110 -y 30 "sleep 0.5; cd '$T' && exec '$Z' label ws --task ring --retrain 0 --order catalog; "
+tm pipe-pane -t m -o "cat >> '$T/raw_off.txt'"
+expect "in tmux by default ra/dec is shown" tm_wait m "ra 10.62500  dec -1.56250" 10
+sleep 0.3
+tm send-keys -t m q
+expect "... as plain text: no OSC 8 in the output" bash -c "[ -s raw_off.txt ] && ! grep -qF $'\e]8;' raw_off.txt"

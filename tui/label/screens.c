@@ -264,7 +264,10 @@ static void draw_label(ui *u)
     int qneed = u->schema.kind == CORE_TASK_RATING ? 2 + u->schema.rating_max - u->schema.rating_min
               : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers + core_session_can_abstain(u->ses) : 0;
     int spare = max_y - y + 1 - qneed;
-    if (u->radec[0] && spare-- > 0) put_clip(y++, x, w, u->radec);
+    if (u->radec[0] && spare-- > 0) {
+        u->radec_y = y, u->radec_x = x, u->radec_w = w;
+        put_clip(y++, x, w, u->radec);
+    }
     if (u->survey[0] && spare-- > 0) {
         char sv[96];
         snprintf(sv, sizeof sv, "survey %s", u->survey);
@@ -556,6 +559,7 @@ static void draw_order(ui *u)
 
 void label_draw(ui *u)
 {
+    u->radec_y = -1;
     if (LINES < MIN_ROWS || COLS < MIN_COLS) {
         erase();
         char m[96];
@@ -617,6 +621,7 @@ void label_draw(ui *u)
     move(0, 0);                 /* the cursor parks top-left: never past the bottom line */
     wnoutrefresh(stdscr);
     doupdate();
+    label_link_radec(u);
     if (u->need_full || u->need_image) {
         if (u->mode == MODE_GRID) {
             draw_grid_images(u);

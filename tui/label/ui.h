@@ -11,6 +11,7 @@
  *   actions.c  what a key does in each mode
  *   keys.c     the key table; trainer.c the background retrain thread
  *   notes.c    the note prompt and the shown galaxy's notes
+ *   link.c     the galaxy's ra/dec as a link to the Legacy Survey viewer
  *
  * Everything here runs on the UI thread: only it touches curses, the
  * graphics (tui/gfx/gfx.h) and this struct; the trainer thread shares
@@ -111,6 +112,8 @@ typedef struct {
     /* the shown galaxy's catalog text, sanitised */
     uint32_t meta_gid;
     char id[STORE_ID_MAX + 1], radec[64], survey[64];
+    double ra, dec;             /* NAN when the catalog had none */
+    int radec_y, radec_x, radec_w;  /* where radec was drawn this frame (link.c); y -1: not drawn */
 
     /* grid / menus / prompt */
     uint32_t grid[GRID_MAX];
@@ -159,6 +162,9 @@ const src_entry *label_image_src(ui *u, uint32_t gid);
 /* screens.c */
 void label_draw(ui *u);
 int label_show_pred(const ui *u);   /* the model's bars beside the answers (not blind) */
+
+/* link.c: radec as an OSC 8 link where the terminal takes one */
+void label_link_radec(ui *u);
 
 /* notes.c */
 void label_note_open(ui *u);
