@@ -7,6 +7,10 @@
 #  - notes and #tags: n opens a prompt, the text is stored exactly as typed
 #    (UTF-8, a C1 control and a bidi override included), exported by
 #    --format notes, shown in the side pane with the controls made harmless;
+#  - the field guide (e): the Galaxy Zoo tutorial's examples per answer for
+#    gz-decals, drawn as images (half blocks in tmux) or listed by file in
+#    text mode; a custom tree's DIR/<question>/<answer>/ folder, where a
+#    symbolic link is not shown;
 #  - ra/dec: an OSC 8 link to the Legacy Survey viewer in the raw output
 #    where links are on (forced with ZOOSH_HYPERLINKS=1 here, tmux passing
 #    the bytes to pipe-pane), plain text in tmux by default.
@@ -14,6 +18,8 @@
 command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
 CAT=$SHARED/decals_rings/catalog.csv
 [ -f "$CAT" ] || { skip "no $CAT"; exit 0; }
+TUT=$SHARED/gz_tutorial
+[ -f "$TUT/catalog.csv" ] || { skip "no $TUT"; exit 0; }
 
 SOCK="zt-guide-$$"
 wait_for() { tm_wait z "$1" "${2:-10}"; }
@@ -106,3 +112,51 @@ expect "in tmux by default ra/dec is shown" tm_wait m "ra 10.62500  dec -1.56250
 sleep 0.3
 tm send-keys -t m q
 expect "... as plain text: no OSC 8 in the output" bash -c "[ -s raw_off.txt ] && ! grep -qF $'\e]8;' raw_off.txt"
+
+# the field guide for gz-decals from the Galaxy Zoo tutorial
+check "the gz-decals task" "$Z" init gz --schema gz-decals
+check "imports the 10 galaxies" "$Z" import gz ten.csv --threads 1
+LANG=C.UTF-8 tm -u new-session -d -s g -x 120 -y 40 "cd '$T' && exec '$Z' label gz --task gz-decals --retrain 0 --graphics blocks --guide '$TUT'; "
+expect "gz-decals asks smooth or featured" tm_wait g "Is the galaxy simply smooth" 10
+tm send-keys -t g e
+expect "e opens the field guide for the question" tm_wait g "Field guide: Is the galaxy simply smooth" 5
+sleep 0.5
+tm capture-pane -p -t g > guide.txt
+expect "each answer with its examples: Smooth" grep -q " 1  Smooth  (4 examples)" guide.txt
+expect "... Features or disk" grep -q " 2  Features or disk  (4 examples)" guide.txt
+expect "... Star or artifact" grep -q " 3  Star or artifact  (4 examples)" guide.txt
+expect "the examples are drawn as images (half blocks under the answer)" \
+    bash -c "[ \$(grep -A2 ' 1  Smooth' guide.txt | grep -c '▀') -ge 1 ]"
+tm send-keys -t g x
+expect "a key goes back to the galaxy" tm_wait g "1. Is the galaxy simply smooth" 5
+tm send-keys -t g 2
+expect "the next question: edge-on" tm_wait g "Could this be a disk viewed edge-on?" 5
+tm send-keys -t g e
+expect "the guide follows the question" tm_wait g "Field guide: Could this be a disk viewed edge-on?" 5
+expect "the tutorial's Yes maps to 'Yes - edge on disk'" tm_wait g " 1  Yes - edge on disk  (4 examples)" 3
+tm send-keys -t g q q
+LANG=C.UTF-8 tm -u new-session -d -s t -x 120 -y 40 "cd '$T' && exec '$Z' label gz --task gz-decals --retrain 0 --graphics none --guide '$TUT'; "
+expect "text mode starts" tm_wait t "Is the galaxy simply smooth" 10
+tm send-keys -t t e
+expect "text mode: the guide lists the example files" tm_wait t "decals-0_a-0_0.jpg" 5
+tm capture-pane -p -t t > guide_text.txt
+expect "text mode: and the answers" grep -q " 2  Features or disk  (4 examples)" guide_text.txt
+tm send-keys -t t Escape q
+
+# a custom tree: a folder per answer
+printf 'task shape\nquestion shape "Round or not?"\n  answer round "Round"\n  answer long "Long"\n' > shape.txt
+mkdir -p g2/shape/round g2/shape/long
+cp "$TUT/images/decals-8_a-0_0.jpg" g2/shape/round/a.jpg
+cp "$TUT/images/decals-8_a-0_1.jpg" g2/shape/round/b.jpg
+cp "$TUT/images/decals-8_a-2_0.jpg" g2/shape/long/c.jpg
+ln -s /etc/passwd g2/shape/long/evil.png
+check "a workspace with a custom tree" "$Z" init cu --schema shape.txt
+check "imports the 10 galaxies" "$Z" import cu ten.csv --threads 1
+LANG=C.UTF-8 tm -u new-session -d -s c -x 120 -y 40 "cd '$T' && exec '$Z' label cu --task shape --retrain 0 --graphics none --guide g2; "
+expect "the custom tree asks" tm_wait c "Round or not?" 10
+tm send-keys -t c e
+expect "its guide: Round with 2 examples" tm_wait c " 1  Round  (2 examples)" 5
+tm capture-pane -p -t c > guide_custom.txt
+expect "Long with 1 example: the symbolic link is not one" grep -q " 2  Long  (1 example)" guide_custom.txt
+expect "the files are listed in name order" grep -q "a.jpg  b.jpg" guide_custom.txt
+tm send-keys -t c Escape q

@@ -20,6 +20,7 @@ static void usage(FILE *f)
         "usage: zoosh label WS [--task gz-decals|gz2|ring|interest|FILE] [--graphics sixel|blocks|none]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
         "                      [--image-px N] [--features SET] [--blind | --no-blind]\n"
+        "                      [--guide DIR]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel graphics where the terminal has them (else coloured half-block cells).\n"
@@ -41,11 +42,15 @@ static void usage(FILE *f)
         "  --blind          hide the model's probabilities until each answer is given (the\n"
         "                   default for trees of several questions; p shows / hides them)\n"
         "  --no-blind       show them beside the answers (the default for one-question tasks)\n"
+        "  --guide DIR      the field guide (key e): the Galaxy Zoo tutorial folder\n"
+        "                   (gz_tutorial, for gz-decals, gz2, ring) or DIR/<question>/<answer>/\n"
+        "                   with example images (default: $ZOOSH_GUIDE)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
         "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, arrows/hjkl pan,\n"
         "[ ] black point, { } white point, r whole image, v larger view, p probabilities,\n"
-        "? help, q quit.  Every answer is saved before the next galaxy is shown.\n"
+        "e field guide, n note, ? help, q quit.  Every answer is saved before the next\n"
+        "galaxy is shown.\n"
         "Environment: NO_COLOR (no colours), ZOOSH_LOG=FILE (a log; nothing goes to stderr\n"
         "while the screen is up).\n"
         "Files: $XDG_CONFIG_HOME/zoosh/config (else ~/.config/zoosh/config): defaults, lines\n"
@@ -87,7 +92,7 @@ int cmd_label(int argc, char **argv)
         {"order", required_argument, 0, 'o'}, {"retrain", required_argument, 0, 'R'},
         {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'},
         {"features", required_argument, 0, 'F'}, {"blind", no_argument, 0, 'B'},
-        {"no-blind", no_argument, 0, 'N'}, {0, 0, 0, 0},
+        {"no-blind", no_argument, 0, 'N'}, {"guide", required_argument, 0, 'G'}, {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -107,6 +112,7 @@ int cmd_label(int argc, char **argv)
             break;
         case 'k': o.keys_file = v; break;
         case 'F': o.features = v; break;
+        case 'G': o.guide = v; break;
         case 'o': {
             core_order ord;
             if (core_order_parse(v, &ord) != 0) { fprintf(stderr, "zoosh label: --order: '%s' is not one of %s\n", v, core_order_names()); return EXIT_USAGE; }

@@ -22,6 +22,7 @@ typedef struct {
     const char *features;       /* feature set of the retrains and the s grid; NULL = the workspace default */
     int blind;                  /* the model's probabilities: 0 by task (hidden for trees of
                                  * several questions), 1 hidden (--blind), -1 shown (--no-blind) */
+    const char *guide;          /* the field guide folder (core/guide.h); NULL: $ZOOSH_GUIDE */
 } tui_label_opts;
 
 /* Runs the labeler until the user quits or a signal ends it; returns the

@@ -575,8 +575,9 @@ void label_draw(ui *u)
     layout(u);
     /* sixels stay until their cells are repainted: leaving or entering a
      * full-screen overlay, or a screen that no longer has the image, repaints */
-    int full_screen = u->mode == MODE_HELP || u->mode == MODE_GRID;
-    if (u->mode != u->drawn_mode && (full_screen || u->drawn_mode == MODE_HELP || u->drawn_mode == MODE_GRID))
+    int full_screen = u->mode == MODE_HELP || u->mode == MODE_GRID || u->mode == MODE_GUIDE;
+    if (u->mode != u->drawn_mode && (full_screen || u->drawn_mode == MODE_HELP || u->drawn_mode == MODE_GRID ||
+                                     u->drawn_mode == MODE_GUIDE))
         u->need_full = 1;
     if (u->image_on_screen && !full_screen && core_session_gid(u->ses) == 0) u->need_full = 1;
     u->drawn_mode = u->mode;
@@ -584,6 +585,7 @@ void label_draw(ui *u)
     switch (u->mode) {
     case MODE_HELP: draw_help(u); break;
     case MODE_GRID: draw_grid(u); break;
+    case MODE_GUIDE: label_guide_draw(u); break;
     case MODE_ORDER:
         draw_label(u);
         for (int y = 1; y < LINES - 3; y++) { move(y, u->text_x); clrtoeol(); }
@@ -597,7 +599,7 @@ void label_draw(ui *u)
          * image there; with the rule it only ever touches the text side. */
         mvvline(1, u->text_x - 2, ACS_VLINE, LINES - 3);
     }
-    if (u->mode != MODE_HELP && u->mode != MODE_GRID) draw_status(u);
+    if (!full_screen) draw_status(u);
     if (u->mode == MODE_JUMP) {
         char p[STORE_ID_MAX + 40];
         snprintf(p, sizeof p, " jump to id: %s", u->jump);
@@ -626,6 +628,8 @@ void label_draw(ui *u)
         if (u->mode == MODE_GRID) {
             draw_grid_images(u);
             u->image_on_screen = u->n_grid > 0;
+        } else if (u->mode == MODE_GUIDE) {
+            u->image_on_screen = label_guide_draw_images(u);
         } else if (u->mode != MODE_HELP && tui_gfx_images(u->gfx) && u->box_px_w > 0) {
             uint32_t gid = core_session_gid(u->ses);
             double t0 = core_mono_s();
