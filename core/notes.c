@@ -124,6 +124,15 @@ int core_notes_each(zs_txn *txn, uint32_t gid, int (*fn)(const store_answer *a, 
     return core_answers_counted(txn, want_note, each_fn, &w);
 }
 
+int core_notes_read(zs_store *st, uint32_t gid, int (*fn)(const store_answer *a, void *ctx), void *ctx)
+{
+    zs_txn *txn = NULL;
+    int rc = store_read_begin(st, &txn);
+    if (rc == 0) rc = core_notes_each(txn, gid, fn, ctx);
+    store_read_end(txn);
+    return rc;
+}
+
 typedef struct { zs_txn *txn; FILE *out; long rows; } export_ctx;
 
 static int export_row(const store_answer *a, void *p)

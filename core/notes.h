@@ -37,6 +37,8 @@ void core_notes_tags(const char *text, char *out, size_t cap);
 /* fn for each note that stands (gid 0: on every galaxy), in log order.
  * 0, fn's first non-zero return, or a store error. */
 int core_notes_each(zs_txn *txn, uint32_t gid, int (*fn)(const store_answer *a, void *ctx), void *ctx);
+/* core_notes_each in a read transaction of its own (the labeler's side pane). */
+int core_notes_read(zs_store *st, uint32_t gid, int (*fn)(const store_answer *a, void *ctx), void *ctx);
 /* The notes that stand as CSV rows "id_str,user,time,note,tags" (header
  * first) into out; *rows gets how many.  0 or a store error. */
 int core_notes_export(zs_txn *txn, FILE *out, long *rows);

@@ -63,12 +63,8 @@ const char *label_notes_line(ui *u, uint32_t gid)
 {
     if (gid != u->notes_gid) {
         u->notes[0] = 0;
-        zs_txn *txn = NULL;
-        if (gid && store_read_begin(u->st, &txn) == 0) {
-            show_ctx c = {u, 0};
-            core_notes_each(txn, gid, show_one, &c);
-            store_read_end(txn);
-        }
+        show_ctx c = {u, 0};
+        if (gid) core_notes_read(u->st, gid, show_one, &c);
         u->notes_gid = gid;
     }
     return u->notes;
