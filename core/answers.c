@@ -292,8 +292,10 @@ void core_answers_free(core_answers *c)
 
 int core_answers_abstains(const store_answer *a)
 {
-    return a->kind == STORE_ANS_TREE && a->n_steps > 0 && a->n_steps <= STORE_STEPS_MAX &&
-           strcmp(a->steps[a->n_steps - 1].answer, CORE_ANSWERS_CANT_TELL) == 0;
+    if (a->kind != STORE_ANS_TREE) return 0;
+    for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++)
+        if (strcmp(a->steps[i].answer, CORE_ANSWERS_CANT_TELL) == 0) return 1;
+    return 0;
 }
 
 /* ---- the whole log at once */

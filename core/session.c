@@ -411,12 +411,13 @@ int core_session_answer(core_session *s, int choice)
         snprintf(s->msg, sizeof s->msg, "answers are 1 to %d", n_choices);
         return 1;
     }
-    int abstain = choice == s->schema.q[q].n_answers;    /* can't tell: the path ends here */
     s->path_q[s->n_path] = q;
     s->path_a[s->n_path] = choice;
     s->n_path++;
     s->given[q] = choice;
-    if (!abstain && core_schema_next(&s->schema, s->given) >= 0 && s->n_path < STORE_STEPS_MAX) return 0;
+    /* can't tell (choice n_answers) leads to none of the questions that
+     * follow from the question's answers; the others are still asked */
+    if (core_schema_next(&s->schema, s->given) >= 0 && s->n_path < STORE_STEPS_MAX) return 0;
     int rc = commit_tree(s);
     if (rc) {
         say_error(s, "the answer", rc);

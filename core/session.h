@@ -63,7 +63,8 @@ int core_session_claim(core_session *s, uint32_t gid);
 int core_session_question(const core_session *s);
 /* 1 when the current question takes "can't tell" (a tree question of two
  * answers: yes/no): choice n_answers (the key after the last answer) is
- * stored as CORE_ANSWERS_CANT_TELL and ends the galaxy's path. */
+ * stored as CORE_ANSWERS_CANT_TELL; the questions that follow only from
+ * one of its answers are then not asked, the others are. */
 int core_session_can_abstain(const core_session *s);
 /* Answer the current question with answer index `choice` (tree) or the
  * rating `choice`.  0 = taken (and committed when the tree is complete),

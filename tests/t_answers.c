@@ -355,14 +355,28 @@ static void cant_tell_replaces_retires_and_votes_for_nothing(void)
     ZT_CHECK(!core_answers_abstains(&r), "a rating never abstains");
     r.kind = STORE_ANS_TREE;
     r.n_steps = 2;
-    snprintf(r.steps[0].answer, sizeof r.steps[0].answer, CORE_ANSWERS_CANT_TELL);
+    snprintf(r.steps[0].answer, sizeof r.steps[0].answer, "featured-or-disk");
     snprintf(r.steps[1].answer, sizeof r.steps[1].answer, "yes");
-    ZT_CHECK(!core_answers_abstains(&r), "only a path's last step abstains");
+    ZT_CHECK(!core_answers_abstains(&r), "a path without can't tell does not abstain");
+    snprintf(r.steps[1].answer, sizeof r.steps[1].answer, CORE_ANSWERS_CANT_TELL);
+    ZT_CHECK(core_answers_abstains(&r), "a path with a can't-tell step does");
 
     core_session *g = open_as(st, &gz, "ann", 3);
     ZT_CHECK(!core_session_can_abstain(g) && core_session_answer(g, 3) == 1,
              "a question of three answers (smooth-or-featured) has no can't tell");
     core_session_free(g);
+    /* in a tree, can't tell skips only what follows from the question's answers */
+    core_schema gz2 = schema_of("gz2");
+    core_session *h = open_as(st, &gz2, "cat", 3);
+    uint32_t gid = core_session_gid(h);
+    ZT_OK(core_session_answer(h, 1));                        /* featured-or-disk */
+    int q = core_session_question(h);
+    ZT_CHECK(q >= 0 && strcmp(gz2.q[q].key, "disk-edge-on-gz2") == 0 && core_session_can_abstain(h), "edge-on next");
+    ZT_OK(core_session_answer(h, 2));                        /* can't tell */
+    q = core_session_question(h);
+    ZT_CHECK(core_session_gid(h) == gid && q >= 0 && strcmp(gz2.q[q].key, "has-spiral-arms-gz2") == 0,
+             "after can't tell on edge-on the tree goes on at has-spiral-arms (not bulge-shape): %s", q >= 0 ? gz2.q[q].key : "-");
+    core_session_free(h);
     core_session_free(ann);
     core_session_free(ben);
     store_close(st);

@@ -335,7 +335,9 @@ static void draw_label(ui *u)
                 for (int i = 0; i < np; i++) {
                     size_t l = strlen(path);
                     char safe_p[64];
-                    tui_text_sanitize(u->schema.q[pq[i]].answers[pa[i]].text, safe_p, sizeof safe_p, !u->utf8);
+                    const core_question *pqq = &u->schema.q[pq[i]];
+                    tui_text_sanitize(pa[i] < pqq->n_answers ? pqq->answers[pa[i]].text : "can't tell", safe_p, sizeof safe_p,
+                                      !u->utf8);
                     snprintf(path + l, sizeof path - l, " %s", safe_p);
                     if (i + 1 < np) strncat(path, ",", sizeof path - strlen(path) - 1);
                 }
