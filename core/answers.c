@@ -290,6 +290,14 @@ void core_answers_free(core_answers *c)
     free(c);
 }
 
+int core_answers_abstains(const store_answer *a)
+{
+    if (a->kind != STORE_ANS_TREE) return 0;
+    for (int i = 0; i < a->n_steps && i < STORE_STEPS_MAX; i++)
+        if (strcmp(a->steps[i].answer, CORE_ANSWERS_CANT_TELL) == 0) return 1;
+    return 0;
+}
+
 /* ---- the whole log at once */
 
 typedef struct {

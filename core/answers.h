@@ -41,6 +41,23 @@ typedef int (*core_answers_want_fn)(const store_answer *a, void *ctx);
 int core_answers_counted(zs_txn *txn, core_answers_want_fn want,
                          int (*fn)(const store_answer *a, void *ctx), void *ctx);
 
+/* ---- can't tell
+ * A volunteer who cannot decide a yes/no question (one of two answers)
+ * answers it CORE_ANSWERS_CANT_TELL.  The record is a vote like any other:
+ * it replaces the user's earlier answer on the galaxy, is replaced by a
+ * later one, and counts toward retirement (someone looked; asking the same
+ * person again would not help).  The can't-tell step is an abstention for
+ * everything that reads labels: it counts toward no answer column (the
+ * path's other steps count as usual), so export --format labels / zoobot
+ * and training leave it out, while --format answers lists it as stored.
+ * (A schema whose question lists cant-tell as a real answer -- gz-decals'
+ * spiral-arm-count -- counts it as that answer.)  A want function that
+ * wants a task's tree answers must want a record that abstains too (as the
+ * same kind), or an earlier "yes" of the same user would still count. */
+#define CORE_ANSWERS_CANT_TELL "cant-tell"
+/* 1 when a is a tree answer with a step answered "can't tell". */
+int core_answers_abstains(const store_answer *a);
+
 /* ---- the counter */
 typedef struct core_answers core_answers;
 

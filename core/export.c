@@ -21,6 +21,7 @@
 #include "core/csv.h"
 #include "core/featio.h"
 #include "core/answers.h"
+#include "core/notes.h"
 #include "core/learn.h"
 #include "core/repr.h"
 #include "core/schema.h"
@@ -56,7 +57,7 @@ static int agg_want(const store_answer *a, void *ctx)
     const agg *g = ctx;
     int16_t col[STORE_STEPS_MAX];
     if (a->gid > g->maxgid || strcmp(a->task, g->sc->name) != 0) return -1;
-    if (a->kind == STORE_ANS_TREE && g->counts) return agg_cols(g, a, col) > 0 ? 0 : -1;
+    if (a->kind == STORE_ANS_TREE && g->counts) return agg_cols(g, a, col) > 0 || core_answers_abstains(a) ? 0 : -1;
     if (a->kind == STORE_ANS_RATING && g->rsum) return 1;
     return -1;
 }
@@ -91,6 +92,7 @@ static const char *kind_name(int k)
     case STORE_ANS_RETRACT: return "retract";
     case STORE_ANS_FAVOURITE: return "favourite";
     case STORE_ANS_SKIP: return "skip";
+    case STORE_ANS_NOTE: return "note";
     default: return "unknown";
     }
 }
@@ -153,7 +155,7 @@ static int yes_no(const char *k)
 static const char *const format_names[] = {
     [CORE_EXPORT_ZOOBOT] = "zoobot", [CORE_EXPORT_LABELS] = "labels", [CORE_EXPORT_ANSWERS] = "answers",
     [CORE_EXPORT_INTEREST] = "interest", [CORE_EXPORT_FEATURES] = "features",
-    [CORE_EXPORT_PREDICTIONS] = "predictions",
+    [CORE_EXPORT_PREDICTIONS] = "predictions", [CORE_EXPORT_NOTES] = "notes",
 };
 
 int core_export_format_parse(const char *name)
@@ -486,6 +488,8 @@ int core_export_run(zs_store *st, const core_export_opts *o, FILE *out, core_exp
         core_answers_free(l.rule);
         if (rc) goto store_fail;
         rows = l.rows;
+    } else if (fmt == CORE_EXPORT_NOTES) {
+        if ((rc = core_notes_export(txn, out, &rows))) goto store_fail;
     } else if (fmt == CORE_EXPORT_FEATURES) {
         if (!set) {   /* the set every other command uses (zoosh features --use) */
             rc = core_repr_pick_set(txn, NULL, pick, sizeof pick, NULL);

@@ -37,6 +37,7 @@
 typedef enum {
     CORE_EXPORT_ZOOBOT, CORE_EXPORT_LABELS, CORE_EXPORT_ANSWERS, CORE_EXPORT_INTEREST,
     CORE_EXPORT_FEATURES, CORE_EXPORT_PREDICTIONS,
+    CORE_EXPORT_NOTES,        /* id_str,user,time,note,tags (core/notes.h) */
 } core_export_format;
 
 /* core_export_run's failures (0 is success). */

@@ -80,7 +80,8 @@ static int ans_want(const store_answer *a, void *ctx)
         const char *rated = w->D->schema.kind == CORE_TASK_RATING ? w->D->schema.name : "interest";
         return strcmp(a->task, rated) == 0 && a->rating >= 0 && a->rating <= 5 ? 1 : -1;
     }
-    return tree_cols(w, a, col) > 0 ? 0 : -1;
+    if (tree_cols(w, a, col) > 0) return 0;
+    return core_answers_abstains(a) && strcmp(a->task, w->s->name) == 0 ? 0 : -1;   /* can't tell: replaces, adds nothing */
 }
 
 static int ans_count(const store_answer *a, void *ctx)

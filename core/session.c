@@ -377,7 +377,8 @@ static int commit_tree(core_session *s)
     for (int i = 0; i < s->n_path; i++) {
         const core_question *q = &s->schema.q[s->path_q[i]];
         snprintf(a.steps[i].question, sizeof a.steps[i].question, "%s", q->key);
-        snprintf(a.steps[i].answer, sizeof a.steps[i].answer, "%s", q->answers[s->path_a[i]].key);
+        snprintf(a.steps[i].answer, sizeof a.steps[i].answer, "%s",
+                 s->path_a[i] < q->n_answers ? q->answers[s->path_a[i]].key : CORE_ANSWERS_CANT_TELL);
     }
     uint64_t seq;
     int rc = append(s, &a, &seq);
@@ -416,14 +417,17 @@ int core_session_answer(core_session *s, int choice)
     }
     int q = core_session_question(s);
     if (q < 0) return 1;
-    if (choice < 0 || choice >= s->schema.q[q].n_answers) {
-        snprintf(s->msg, sizeof s->msg, "answers are 1 to %d", s->schema.q[q].n_answers);
+    int n_choices = s->schema.q[q].n_answers + core_session_can_abstain(s);
+    if (choice < 0 || choice >= n_choices) {
+        snprintf(s->msg, sizeof s->msg, "answers are 1 to %d", n_choices);
         return 1;
     }
     s->path_q[s->n_path] = q;
     s->path_a[s->n_path] = choice;
     s->n_path++;
     s->given[q] = choice;
+    /* can't tell (choice n_answers) leads to none of the questions that
+     * follow from the question's answers; the others are still asked */
     if (core_schema_next(&s->schema, s->given) >= 0 && s->n_path < STORE_STEPS_MAX) return 0;
     int rc = commit_tree(s);
     if (rc) {
@@ -700,6 +704,12 @@ uint32_t core_session_available(const core_session *s)
     uint32_t n = 0;
     for (uint32_t g = 1; g <= s->max_gid; g++) n += (uint32_t)eligible(s, g);
     return n;
+}
+
+int core_session_can_abstain(const core_session *s)
+{
+    int q = s->schema.kind == CORE_TASK_TREE ? core_session_question(s) : -1;
+    return q >= 0 && s->schema.q[q].n_answers == 2;
 }
 
 int core_session_path(const core_session *s, int *q, int *a, int max)

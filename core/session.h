@@ -65,6 +65,11 @@ int core_session_claim(core_session *s, uint32_t gid);
 /* The question being asked (index into schema->q), -1 for a rating task or
  * when no galaxy is left. */
 int core_session_question(const core_session *s);
+/* 1 when the current question takes "can't tell" (a tree question of two
+ * answers: yes/no): choice n_answers (the key after the last answer) is
+ * stored as CORE_ANSWERS_CANT_TELL; the questions that follow only from
+ * one of its answers are then not asked, the others are. */
+int core_session_can_abstain(const core_session *s);
 /* Answer the current question with answer index `choice` (tree) or the
  * rating `choice`.  0 = taken (and committed when the tree is complete),
  * 1 = not a valid choice (nothing changes), else a store error (nothing was

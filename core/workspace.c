@@ -214,6 +214,7 @@ static int tally_answer(const store_answer *a, void *p)
         break;
     case STORE_ANS_FAVOURITE: tt->favourites++; break;
     case STORE_ANS_SKIP: tt->skips++; break;
+    case STORE_ANS_NOTE: break;     /* a note is no answer */
     default: tt->answers++; break;
     }
     return 0;
@@ -467,6 +468,8 @@ static int sem_answer(const store_answer *a, void *p)
         int q = core_schema_question(s, a->steps[k].question);
         int an = q >= 0 ? core_schema_answer(s, q, a->steps[k].answer) : -1;
         if (q < 0) { sem_problem(c, "answers: answer %llu: '%s' is not a question of %s", seq, a->steps[k].question, a->task); return 0; }
+        if (an < 0 && s->q[q].n_answers == 2 && strcmp(a->steps[k].answer, CORE_ANSWERS_CANT_TELL) == 0)
+            an = 2;     /* can't tell: a yes/no question's abstention (core/answers.h) */
         if (an < 0) { sem_problem(c, "answers: answer %llu: '%s' is not an answer to %s", seq, a->steps[k].answer, a->steps[k].question); return 0; }
         const core_question *qq = &s->q[q];
         if (given[q] >= 0) { sem_problem(c, "answers: answer %llu answers %s twice", seq, qq->key); return 0; }

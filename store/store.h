@@ -52,8 +52,9 @@ enum {
  * A workspace records the oldest layout that reads everything in it: 1 at
  * creation (the raw thumbnails, answers, ... of every zoosh so far), 2 once
  * it holds a coded (JPEG) thumbnail, 3 once it holds an answer record of
- * the second form (the writer's uid and a user name of any length). */
-#define STORE_SCHEMA_VERSION 3
+ * the second form (the writer's uid and a user name of any length), 4 once
+ * it holds a note (STORE_ANS_NOTE). */
+#define STORE_SCHEMA_VERSION 4
 
 /* store_open flags */
 #define STORE_CREATE   0x1  /* create the workspace (fails with STORE_EEXIST if there) */
@@ -206,12 +207,14 @@ enum store_answer_kind {
     STORE_ANS_RETRACT = 3,  /* undo: retracts answer `retracts` */
     STORE_ANS_FAVOURITE = 4,/* the user starred the galaxy */
     STORE_ANS_SKIP    = 5,  /* the user skipped it (not an answer; never retires it) */
+    STORE_ANS_NOTE    = 6,  /* a text about the galaxy (`text`; its meaning is core's) */
 };
 #define STORE_TASK_MAX  32
 #define STORE_USER_MAX  256  /* a user name and its NUL (LOGIN_NAME_MAX) */
 #define STORE_UID_NONE  UINT32_MAX  /* an answer record of the first form: no uid recorded */
 #define STORE_KEY_MAX   48
 #define STORE_STEPS_MAX 16
+#define STORE_TEXT_MAX  512  /* a note's bytes and its NUL */
 
 typedef struct {
     char question[STORE_KEY_MAX];
@@ -231,6 +234,8 @@ typedef struct {
     char     task[STORE_TASK_MAX];
     int      n_steps;
     store_step steps[STORE_STEPS_MAX];
+    char     text[STORE_TEXT_MAX];  /* STORE_ANS_NOTE: 1 to STORE_TEXT_MAX - 1 bytes, no NUL;
+                                       the store keeps any other bytes as given */
 } store_answer;
 
 /* Appends a->... with the next seq (written back into *seq_out).  Fills

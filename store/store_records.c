@@ -916,7 +916,8 @@ static int bounded(const char *s, size_t cap) { return memchr(s, 0, cap) != NULL
  *   user str (at most 31 bytes), task str, n_steps u8, (question str, answer str) * n
  * and the second (ANSWER_V2), which every append writes now: after retracts
  * the writer's effective uid u32, and a user name of up to STORE_USER_MAX - 1
- * bytes.  A first-form record reads with uid STORE_UID_NONE. */
+ * bytes.  A first-form record reads with uid STORE_UID_NONE.  A note
+ * (STORE_ANS_NOTE, layout 4) adds its text str after the steps. */
 #define ANSWER_V2 2
 #define ANSWER_V1_USER_MAX 32
 
@@ -936,6 +937,7 @@ static int answer_encode(wbuf *b, const store_answer *a)
         wb_str(b, a->steps[i].question);
         wb_str(b, a->steps[i].answer);
     }
+    if (a->kind == STORE_ANS_NOTE) wb_str(b, a->text);
     return b->oom ? ENOMEM : 0;
 }
 
@@ -964,8 +966,12 @@ int store_impl_answer_decode(const MDB_val *v, uint64_t seq, store_answer *a)
         rb_strbuf(&r, a->steps[i].answer, sizeof a->steps[i].answer);
     }
     a->n_steps = r.bad ? 0 : (int)n;
+    if (!r.bad && a->kind == STORE_ANS_NOTE) {
+        rb_strbuf(&r, a->text, sizeof a->text);
+        if (!a->text[0]) r.bad = 1;
+    }
     if (!r.bad && r.off != r.n) r.bad = 1;
-    if (!r.bad && (a->kind < STORE_ANS_TREE || a->kind > STORE_ANS_SKIP)) r.bad = 1;
+    if (!r.bad && (a->kind < STORE_ANS_TREE || a->kind > STORE_ANS_NOTE)) r.bad = 1;
     if (r.bad) {
         store_impl_set_err("answer %llu: record does not parse", (unsigned long long)seq);
         memset(a, 0, sizeof *a);
@@ -1052,8 +1058,12 @@ static int answer_append(zs_txn *txn, const store_answer *a, int keep, uint64_t 
 {
     if (seq_out) *seq_out = 0;
     NEED_WRITE(txn);
-    if (!a || a->gid == 0 || a->kind < STORE_ANS_TREE || a->kind > STORE_ANS_SKIP) return STORE_EINVAL;
+    if (!a || a->gid == 0 || a->kind < STORE_ANS_TREE || a->kind > STORE_ANS_NOTE) return STORE_EINVAL;
     if (!bounded(a->user, sizeof a->user) || !bounded(a->task, sizeof a->task) || !a->task[0]) return STORE_EINVAL;
+    if (a->kind == STORE_ANS_NOTE && (!bounded(a->text, sizeof a->text) || !a->text[0])) {
+        store_impl_set_err("answer: a note holds 1 to %d bytes", STORE_TEXT_MAX - 1);
+        return STORE_EINVAL;
+    }
     if (a->n_steps < 0 || a->n_steps > STORE_STEPS_MAX) return STORE_EINVAL;
     for (int i = 0; i < a->n_steps; i++)
         if (!bounded(a->steps[i].question, STORE_KEY_MAX) || !bounded(a->steps[i].answer, STORE_KEY_MAX))
@@ -1084,7 +1094,7 @@ static int answer_append(zs_txn *txn, const store_answer *a, int keep, uint64_t 
         snprintf(c.user, sizeof c.user, "%s", store_current_user());
         if ((rc = answer_name("user", c.user, STORE_USER_MAX))) return rc;
     }
-    if ((rc = need_layout(txn, 3))) return rc;
+    if ((rc = need_layout(txn, c.kind == STORE_ANS_NOTE ? 4 : 3))) return rc;
     if (c.time_us == 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

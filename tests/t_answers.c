@@ -5,12 +5,16 @@
  * random logs with repeats, retractions (of retractions too) and answers that
  * take no part; a retracted latest answer brings back the one before;
  * foreign records (a retraction of another user's answer, a name under a
- * second uid, the old form after the new) take no part.
+ * second uid, the old form after the new) take no part; "can't tell" on a
+ * yes/no question replaces the user's earlier answer, counts toward
+ * retirement and votes for no answer.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/answers.h"
+#include "core/schema.h"
+#include "core/session.h"
 #include "core/util.h"
 #include "store/store.h"
 #include "tests/zt.h"
@@ -286,7 +290,101 @@ static void foreign_records_take_no_part(void)
     core_answers_free(c);
 }
 
+/* As export and training want a task's answers: its tree answers, can't tell included. */
+static int want_ring(const store_answer *a, void *ctx)
+{
+    (void)ctx;
+    return a->kind == STORE_ANS_TREE && strcmp(a->task, "ring") == 0 ? 0 : -1;
+}
+
+typedef struct { int yes[4], no[4], abstain[4], n; } ring_tally;
+
+static int tally_ring(const store_answer *a, void *p)
+{
+    ring_tally *t = p;
+    t->n++;
+    if (a->gid > 3) return 0;
+    if (core_answers_abstains(a)) t->abstain[a->gid]++;
+    else if (a->n_steps == 1 && strcmp(a->steps[0].answer, "yes") == 0) t->yes[a->gid]++;
+    else if (a->n_steps == 1 && strcmp(a->steps[0].answer, "no") == 0) t->no[a->gid]++;
+    return 0;
+}
+
+static void cant_tell_replaces_retires_and_votes_for_nothing(void)
+{
+    zs_store *st = make_ws(N_GAL);
+    core_schema ring = schema_of("ring"), gz = schema_of("gz-decals");
+    core_session *ann = open_as(st, &ring, "ann", 3), *ben = open_as(st, &ring, "ben", 3);
+    ZT_OK(core_session_jump(ann, 1));
+    ZT_CHECK(core_session_can_abstain(ann), "ring's yes/no question takes can't tell");
+    ZT_CHECK(core_session_answer(ann, 3) == 1, "no 4th answer on a yes/no question");
+    ZT_OK(core_session_answer(ann, 0));                     /* yes on galaxy 1 ... */
+    ZT_OK(core_session_jump(ann, 1));
+    ZT_OK(core_session_answer(ann, 2));                     /* ... then can't tell */
+    ZT_OK(core_session_jump(ben, 1));
+    ZT_OK(core_session_answer(ben, 1));                     /* ben: no on galaxy 1 */
+    ZT_OK(core_session_jump(ben, 2));
+    ZT_OK(core_session_answer(ben, 2));                     /* ben: can't tell on galaxy 2 */
+    ZT_OK(core_session_jump(ben, 2));
+    ZT_OK(core_session_answer(ben, 0));                     /* ... then yes */
+
+    zs_txn *txn;
+    ZT_OK(store_read_begin(st, &txn));
+    store_answer a;
+    ZT_OK(store_answer_get(txn, 2, &a));
+    ZT_CHECK(a.n_steps == 1 && strcmp(a.steps[0].question, "ring") == 0 &&
+             strcmp(a.steps[0].answer, CORE_ANSWERS_CANT_TELL) == 0 && core_answers_abstains(&a),
+             "choice 3 on ring is stored as ring/cant-tell: %s/%s", a.steps[0].question, a.steps[0].answer);
+    ring_tally t;
+    memset(&t, 0, sizeof t);
+    ZT_OK(core_answers_counted(txn, want_ring, tally_ring, &t));
+    ZT_CHECK(t.n == 3, "three votes count (ann and ben on 1, ben on 2), not %d", t.n);
+    ZT_CHECK(t.yes[1] == 0 && t.no[1] == 1 && t.abstain[1] == 1,
+             "galaxy 1: ann's can't tell replaced her yes (yes %d no %d abstain %d)", t.yes[1], t.no[1], t.abstain[1]);
+    ZT_CHECK(t.yes[2] == 1 && t.abstain[2] == 0, "galaxy 2: ben's later yes replaced his can't tell");
+    core_answers *c = core_answers_new(want_ring, NULL);
+    ZT_OK(core_answers_read(c, txn));
+    ZT_CHECK(core_answers_votes(c, 1) == 2, "can't tell counts toward retirement: 2 votes on galaxy 1, not %d",
+             core_answers_votes(c, 1));
+    core_answers_free(c);
+    store_read_end(txn);
+
+    store_answer r;
+    memset(&r, 0, sizeof r);
+    r.kind = STORE_ANS_RATING;
+    ZT_CHECK(!core_answers_abstains(&r), "a rating never abstains");
+    r.kind = STORE_ANS_TREE;
+    r.n_steps = 2;
+    snprintf(r.steps[0].answer, sizeof r.steps[0].answer, "featured-or-disk");
+    snprintf(r.steps[1].answer, sizeof r.steps[1].answer, "yes");
+    ZT_CHECK(!core_answers_abstains(&r), "a path without can't tell does not abstain");
+    snprintf(r.steps[1].answer, sizeof r.steps[1].answer, CORE_ANSWERS_CANT_TELL);
+    ZT_CHECK(core_answers_abstains(&r), "a path with a can't-tell step does");
+
+    core_session *g = open_as(st, &gz, "ann", 3);
+    ZT_CHECK(!core_session_can_abstain(g) && core_session_answer(g, 3) == 1,
+             "a question of three answers (smooth-or-featured) has no can't tell");
+    core_session_free(g);
+    /* in a tree, can't tell skips only what follows from the question's answers */
+    core_schema gz2 = schema_of("gz2");
+    core_session *h = open_as(st, &gz2, "cat", 3);
+    uint32_t gid = core_session_gid(h);
+    ZT_OK(core_session_answer(h, 1));                        /* featured-or-disk */
+    int q = core_session_question(h);
+    ZT_CHECK(q >= 0 && strcmp(gz2.q[q].key, "disk-edge-on-gz2") == 0 && core_session_can_abstain(h), "edge-on next");
+    ZT_OK(core_session_answer(h, 2));                        /* can't tell */
+    q = core_session_question(h);
+    ZT_CHECK(core_session_gid(h) == gid && q >= 0 && strcmp(gz2.q[q].key, "has-spiral-arms-gz2") == 0,
+             "after can't tell on edge-on the tree goes on at has-spiral-arms (not bulge-shape): %s", q >= 0 ? gz2.q[q].key : "-");
+    core_session_free(h);
+    core_session_free(ann);
+    core_session_free(ben);
+    store_close(st);
+}
+
 const zt_case zt_suite_answers[] = {
+    {"can't tell on a yes/no question replaces an earlier answer, counts toward retirement, votes for no answer",
+     cant_tell_replaces_retires_and_votes_for_nothing, 0},
     {"records no zoosh command writes (another's retraction, another uid, the old form after the new) do not count",
      foreign_records_take_no_part, 0},
     {"the counter fed in pieces, core_answers_counted and a naive reading agree on random logs",

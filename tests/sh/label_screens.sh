@@ -67,9 +67,9 @@ expect "any key leaves the help" wait_for "Does the galaxy have a ring?" 5
 start 50 12 ws_ring --task ring
 wait_for "Does the galaxy have a ring?" 8
 tm send-keys -t z '?'
-expect "at 50x12 the help has pages" wait_for "keys, page 1 of 3" 5
+expect "at 50x12 the help has pages" wait_for "keys, page 1 of 4" 5
 tm send-keys -t z x
-expect "any key shows the next page" wait_for "keys, page 2 of 3" 5
+expect "any key shows the next page" wait_for "keys, page 2 of 4" 5
 tm send-keys -t z Escape
 expect "Esc goes back" wait_for "Does the galaxy have a ring?" 5
 

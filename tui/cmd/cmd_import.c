@@ -292,6 +292,8 @@ static void export_usage(FILE *f)
         "               set every command uses: zoosh features).\n"
         "  predictions  id_str,file_loc,<column>_pred from the task's trained head\n"
         "               (a rating task: <task>_predicted,<task>_sd from its GP).\n"
+        "  notes        id_str,user,time,note,tags: each user's latest note per galaxy\n"
+        "               (the labeler's n key), tags its #words ';'-separated.\n"
         "features and predictions go out as Zoobot's HDF5 when FILE ends in .h5 or\n"
         ".hdf5, or with --hdf5: datasets predictions (galaxy, column, 1) float32,\n"
         "id_str and label_cols (feat_N, or the task's <question>_<answer>), what\n"
@@ -334,11 +336,11 @@ int cmd_export(int argc, char **argv)
     }
     if (optind < argc - 1) { fprintf(stderr, "zoosh export: unexpected argument '%s' (one workspace; -o FILE for the output)\n", argv[optind + 1]); return EXIT_USAGE; }
     if (optind != argc - 1) { export_usage(stderr); return EXIT_USAGE; }
-    if (!format) { fprintf(stderr, "zoosh export: --format is required (zoobot, labels, answers, interest, features, predictions)\n"); return EXIT_USAGE; }
+    if (!format) { fprintf(stderr, "zoosh export: --format is required (zoobot, labels, answers, interest, features, predictions, notes)\n"); return EXIT_USAGE; }
     const char *ws = argv[optind];
     int fmt = core_export_format_parse(format);
     if (fmt < 0) {
-        fprintf(stderr, "zoosh export: unknown format '%s' (zoobot, labels, answers, interest, features, predictions)\n", format);
+        fprintf(stderr, "zoosh export: unknown format '%s' (zoobot, labels, answers, interest, features, predictions, notes)\n", format);
         return EXIT_USAGE;
     }
     zs_store *st = NULL;

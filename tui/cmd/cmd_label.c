@@ -21,6 +21,7 @@ static void usage(FILE *f)
         "                      [--graphics sixel|kitty|iterm2|symbols|none|auto]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
         "                      [--image-px N] [--features SET] [--blind | --no-blind] [--grid]\n"
+        "                      [--guide DIR]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel, kitty or iTerm2 graphics where the terminal has them (else coloured half-block cells).\n"
@@ -45,11 +46,15 @@ static void usage(FILE *f)
         "  --no-blind       show them beside the answers (the default for one-question tasks)\n"
         "  --grid           start on a page of the queue: label many at once (one-question\n"
         "                   tasks such as ring; g opens it from the labeler, see below)\n"
+        "  --guide DIR      the field guide (key e): the Galaxy Zoo tutorial folder\n"
+        "                   (gz_tutorial, for gz-decals, gz2, ring) or DIR/<question>/<answer>/\n"
+        "                   with example images (default: $ZOOSH_GUIDE)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
         "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, arrows/hjkl pan,\n"
         "[ ] black point, { } white point, r whole image, v larger view, p probabilities,\n"
-        "? help, q quit.  Every answer is saved before the next galaxy is shown.\n"
+        "e field guide, n note, ? help, q quit.  Every answer is saved before the next\n"
+        "galaxy is shown.\n"
         "Grids (g the queue, s similar galaxies): each tile shows its id and its score (the\n"
         "model's probability of the feature) or distance.  On a one-question task Space marks\n"
         "the tile under the cursor as showing the feature (ring: yes), w saves the whole page\n"
@@ -96,7 +101,8 @@ int cmd_label(int argc, char **argv)
         {"order", required_argument, 0, 'o'}, {"retrain", required_argument, 0, 'R'},
         {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'},
         {"features", required_argument, 0, 'F'}, {"blind", no_argument, 0, 'B'},
-        {"no-blind", no_argument, 0, 'N'}, {"grid", no_argument, 0, 'G'}, {0, 0, 0, 0},
+        {"no-blind", no_argument, 0, 'N'}, {"grid", no_argument, 0, 'G'}, {"guide", required_argument, 0, 'D'},
+        {0, 0, 0, 0},
     };
     optind = 1;
     opterr = 0;
@@ -116,6 +122,7 @@ int cmd_label(int argc, char **argv)
             break;
         case 'k': o.keys_file = v; break;
         case 'F': o.features = v; break;
+        case 'D': o.guide = v; break;
         case 'o': {
             core_order ord;
             if (core_order_parse(v, &ord) != 0) { fprintf(stderr, "zoosh label: --order: '%s' is not one of %s\n", v, core_order_names()); return EXIT_USAGE; }

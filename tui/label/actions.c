@@ -233,6 +233,14 @@ int label_handle_key(ui *u, int ch)
         }
         return 0;
     }
+    if (u->mode == MODE_GUIDE) {
+        label_guide_key(u, act);
+        return 0;
+    }
+    if (u->mode == MODE_NOTE) {
+        label_note_key(u, ch);
+        return 0;
+    }
     if (u->mode == MODE_GRID) {
         u->msg[0] = 0;
         grid_key(u, act, before);
@@ -291,6 +299,8 @@ int label_handle_key(ui *u, int ch)
         for (int i = 0; i < label_menu_n(); i++) if (label_menu_order(i) == u->order) u->order_sel = i;
         break;
     case TUI_ACT_HELP: u->mode = MODE_HELP; break;
+    case TUI_ACT_GUIDE: label_guide_open(u); break;
+    case TUI_ACT_NOTE: if (core_session_gid(u->ses)) label_note_open(u); break;
     case TUI_ACT_QUIT: return 1;
     case TUI_ACT_BLIND:
         u->pred_flip = !u->pred_flip;

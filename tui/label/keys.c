@@ -57,6 +57,8 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_VIEW_RESET, "view-reset", "reset the image view"},
     {TUI_ACT_BLIND, "blind", "model's bars on/off"},
     {TUI_ACT_COMMIT, "commit", "grid: save the page"},
+    {TUI_ACT_NOTE, "note", "note / #tags on it"},
+    {TUI_ACT_GUIDE, "guide", "examples per answer"},
 };
 #define N_ACTIONS (sizeof actions / sizeof actions[0])
 
@@ -89,6 +91,8 @@ static const struct { int key; tui_action act; } defaults[] = {
     {KEY_ESC, TUI_ACT_CANCEL},
     {'[', TUI_ACT_BLACK_DOWN}, {']', TUI_ACT_BLACK_UP}, {'{', TUI_ACT_WHITE_DOWN}, {'}', TUI_ACT_WHITE_UP},
     {'r', TUI_ACT_VIEW_RESET},
+    {'n', TUI_ACT_NOTE},
+    {'e', TUI_ACT_GUIDE},
     {'p', TUI_ACT_BLIND},
     {'w', TUI_ACT_COMMIT},
 };

@@ -47,6 +47,8 @@ typedef enum {
     TUI_ACT_VIEW_RESET,
     TUI_ACT_BLIND,
     TUI_ACT_COMMIT,       /* a grid's page saved as answers */
+    TUI_ACT_NOTE,
+    TUI_ACT_GUIDE,
     TUI_ACT__COUNT
 } tui_action;
 

@@ -379,6 +379,7 @@ out:
     core_grid_free(u->page);
     core_session_free(u->ses);
     label_images_free(u);
+    free(u->guide);
     tui_gfx_free(u->gfx);
     core_repr_index_free(u->simix);
     store_close(u->st);

@@ -118,6 +118,8 @@ void label_load_meta(ui *u, uint32_t gid)
     if (g.found) {
         tui_text_sanitize(g.id, u->id, sizeof u->id < 80 ? sizeof u->id : 80, !u->utf8);
         if (!isnan(g.ra) && !isnan(g.dec)) snprintf(u->radec, sizeof u->radec, "ra %.5f  dec %+.5f", g.ra, g.dec);
+        u->ra = g.ra;
+        u->dec = g.dec;
         if (g.survey[0]) tui_text_sanitize(g.survey, u->survey, sizeof u->survey, !u->utf8);
     } else {
         snprintf(u->id, sizeof u->id, "#%u", gid);

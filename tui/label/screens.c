@@ -269,9 +269,12 @@ static void draw_label(ui *u)
      * ever off the screen while its key still works */
     int cur_q = core_session_question(u->ses);
     int qneed = u->schema.kind == CORE_TASK_RATING ? 2 + u->schema.rating_max - u->schema.rating_min
-              : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers : 0;
+              : cur_q >= 0 ? 2 + u->schema.q[cur_q].n_answers + core_session_can_abstain(u->ses) : 0;
     int spare = max_y - y + 1 - qneed;
-    if (u->radec[0] && spare-- > 0) put_clip(y++, x, w, u->radec);
+    if (u->radec[0] && spare-- > 0) {
+        u->radec_y = y, u->radec_x = x, u->radec_w = w;
+        put_clip(y++, x, w, u->radec);
+    }
     if (u->survey[0] && spare-- > 0) {
         char sv[96];
         snprintf(sv, sizeof sv, "survey %s", u->survey);
@@ -280,6 +283,13 @@ static void draw_label(ui *u)
     char info[64];
     snprintf(info, sizeof info, "gid %u%s", gid, core_session_answered(u->ses, gid) ? "  (answered by you)" : "");
     if (spare-- > 0) put_clip(y++, x, w, info);
+    const char *notes = label_notes_line(u, gid);
+    if (notes[0] && spare-- > 0) {
+        char nl[sizeof u->notes + 8], safe_n[sizeof nl * 2];
+        snprintf(nl, sizeof nl, "notes: %s", notes);
+        tui_text_sanitize(nl, safe_n, sizeof safe_n, !u->utf8);
+        put_clip(y++, x, w, safe_n);
+    }
     if (spare-- > 0) y++;
     if (u->schema.kind == CORE_TASK_RATING) {
         attron(A_BOLD);
@@ -320,6 +330,11 @@ static void draw_label(ui *u)
                 if (show && u->n_pred > 0 && col >= 0 && col < u->n_pred && bw >= 4) draw_bar(u, y, bx, bw, u->pred[col]);
                 y++;
             }
+            if (core_session_can_abstain(u->ses) && y <= max_y) {
+                char line[64];
+                snprintf(line, sizeof line, " %d  can't tell", cq->n_answers + 1);
+                put_clip(y++, x, w, line);
+            }
             int pq[STORE_STEPS_MAX], pa[STORE_STEPS_MAX];
             int np = core_session_path(u->ses, pq, pa, STORE_STEPS_MAX);
             if (np > 0 && y + 1 <= max_y) {
@@ -327,7 +342,9 @@ static void draw_label(ui *u)
                 for (int i = 0; i < np; i++) {
                     size_t l = strlen(path);
                     char safe_p[64];
-                    tui_text_sanitize(u->schema.q[pq[i]].answers[pa[i]].text, safe_p, sizeof safe_p, !u->utf8);
+                    const core_question *pqq = &u->schema.q[pq[i]];
+                    tui_text_sanitize(pa[i] < pqq->n_answers ? pqq->answers[pa[i]].text : "can't tell", safe_p, sizeof safe_p,
+                                      !u->utf8);
                     snprintf(path + l, sizeof path - l, " %s", safe_p);
                     if (i + 1 < np) strncat(path, ",", sizeof path - strlen(path) - 1);
                 }
@@ -626,6 +643,7 @@ static void draw_order(ui *u)
 
 void label_draw(ui *u)
 {
+    u->radec_y = -1;
     if (LINES < MIN_ROWS || COLS < MIN_COLS) {
         erase();
         char m[96];
@@ -641,8 +659,9 @@ void label_draw(ui *u)
     layout(u);
     /* sixels stay until their cells are repainted: leaving or entering a
      * full-screen overlay, or a screen that no longer has the image, repaints */
-    int full_screen = u->mode == MODE_HELP || u->mode == MODE_GRID;
-    if (u->mode != u->drawn_mode && (full_screen || u->drawn_mode == MODE_HELP || u->drawn_mode == MODE_GRID))
+    int full_screen = u->mode == MODE_HELP || u->mode == MODE_GRID || u->mode == MODE_GUIDE;
+    if (u->mode != u->drawn_mode && (full_screen || u->drawn_mode == MODE_HELP || u->drawn_mode == MODE_GRID ||
+                                     u->drawn_mode == MODE_GUIDE))
         u->need_full = 1;
     if (u->image_on_screen && !full_screen && core_session_gid(u->ses) == 0) u->need_full = 1;
     u->drawn_mode = u->mode;
@@ -650,6 +669,7 @@ void label_draw(ui *u)
     switch (u->mode) {
     case MODE_HELP: draw_help(u); break;
     case MODE_GRID: draw_grid(u); break;
+    case MODE_GUIDE: label_guide_draw(u); break;
     case MODE_ORDER:
         draw_label(u);
         for (int y = 1; y < LINES - 3; y++) { move(y, u->text_x); clrtoeol(); }
@@ -657,13 +677,13 @@ void label_draw(ui *u)
         break;
     default: draw_label(u); break;
     }
-    if ((u->mode == MODE_LABEL || u->mode == MODE_ORDER || u->mode == MODE_JUMP) && u->box_cols > 0) {
+    if ((u->mode == MODE_LABEL || u->mode == MODE_ORDER || u->mode == MODE_JUMP || u->mode == MODE_NOTE) && u->box_cols > 0) {
         /* A rule between image and text on every body row: a row curses sees
          * as all blank it clears from column 0 (EL), which would erase the
          * image there; with the rule it only ever touches the text side. */
         mvvline(1, u->text_x - 2, ACS_VLINE, LINES - 3);
     }
-    if (u->mode != MODE_HELP) draw_status(u);
+    if (u->mode != MODE_HELP && u->mode != MODE_GUIDE) draw_status(u);
     if (u->mode == MODE_JUMP) {
         char p[STORE_ID_MAX + 40];
         snprintf(p, sizeof p, " jump to id: %s", u->jump);
@@ -674,6 +694,8 @@ void label_draw(ui *u)
         attron(A_BOLD);
         put_clip(LINES - 1, 0, COLS - 1, safe);
         attroff(A_BOLD);
+    } else if (u->mode == MODE_NOTE) {
+        label_note_prompt(u);
     } else if (u->mode == MODE_LABEL || u->mode == MODE_ORDER) {
         draw_hints(u);
     }
@@ -685,10 +707,13 @@ void label_draw(ui *u)
     move(0, 0);                 /* the cursor parks top-left: never past the bottom line */
     wnoutrefresh(stdscr);
     doupdate();
+    label_link_radec(u);
     if (u->need_full || u->need_image) {
         if (u->mode == MODE_GRID) {
             draw_grid_images(u);
             u->image_on_screen = core_grid_n(u->page) > 0;
+        } else if (u->mode == MODE_GUIDE) {
+            u->image_on_screen = label_guide_draw_images(u);
         } else if (u->mode != MODE_HELP && tui_gfx_images(u->gfx) && u->box_px_w > 0) {
             uint32_t gid = core_session_gid(u->ses);
             double t0 = core_mono_s();

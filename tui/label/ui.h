@@ -10,6 +10,9 @@
  *   images.c   the encoded-image cache, prefetch, placing images
  *   actions.c  what a key does in each mode
  *   keys.c     the key table; trainer.c the background retrain thread
+ *   notes.c    the note prompt and the shown galaxy's notes
+ *   link.c     the galaxy's ra/dec as a link to the Legacy Survey viewer
+ *   guide.c    the field guide: example images per answer
  *
  * Everything here runs on the UI thread: only it touches curses, the
  * graphics (tui/gfx/gfx.h) and this struct; the trainer thread shares
@@ -23,6 +26,7 @@
 
 #include "core/acquire.h"
 #include "core/grid.h"
+#include "core/guide.h"
 #include "core/labeler.h"
 #include "core/repr.h"
 #include "core/schema.h"
@@ -44,7 +48,7 @@
 #define REFRESH_S 2.0           /* re-read others' answers this often when idle */
 #define MAX_PRED 512
 
-enum { MODE_LABEL, MODE_HELP, MODE_GRID, MODE_ORDER, MODE_JUMP };
+enum { MODE_LABEL, MODE_HELP, MODE_GRID, MODE_ORDER, MODE_JUMP, MODE_NOTE, MODE_GUIDE };
 
 /* ui.order beside the core_order values: a stored queue that does not name
  * the order it was ranked by; ui.chosen: the user chose none */
@@ -111,6 +115,8 @@ typedef struct {
     /* the shown galaxy's catalog text, sanitised */
     uint32_t meta_gid;
     char id[STORE_ID_MAX + 1], radec[64], survey[64];
+    double ra, dec;             /* NAN when the catalog had none */
+    int radec_y, radec_x, radec_w;  /* where radec was drawn this frame (link.c); y -1: not drawn */
 
     /* grid / menus / prompt */
     core_grid *page;            /* the grid's tiles and marks (core/grid.h) */
@@ -121,6 +127,11 @@ typedef struct {
     int order_sel;
     int help_page, help_pages;  /* the help screen's page, and how many it needed */
     char jump[STORE_ID_MAX + 1];
+    core_guide_page *guide;     /* the field guide's page (guide.c), NULL before the first */
+    int guide_q, guide_top;
+    char note[STORE_TEXT_MAX];  /* the note being typed (notes.c) */
+    char notes[1024];           /* the shown galaxy's notes, one line (not sanitised) */
+    uint32_t notes_gid;         /* the galaxy notes was read for; 0 = read again */
     char msg[240];
 
     /* similar: the workspace's similarity set, loaded on first use */
@@ -163,6 +174,21 @@ void label_draw(ui *u);
 /* The grid's tile geometry for this screen; returns the tiles a page holds. */
 int label_grid_layout(ui *u);
 int label_show_pred(const ui *u);   /* the model's bars beside the answers (not blind) */
+
+/* link.c: radec as an OSC 8 link where the terminal takes one */
+void label_link_radec(ui *u);
+
+/* guide.c: the field guide */
+void label_guide_open(ui *u);
+void label_guide_key(ui *u, tui_action act);
+void label_guide_draw(ui *u);
+int label_guide_draw_images(ui *u);     /* 1 when an image was drawn */
+
+/* notes.c */
+void label_note_open(ui *u);
+void label_note_key(ui *u, int ch);
+void label_note_prompt(ui *u);
+const char *label_notes_line(ui *u, uint32_t gid);
 
 /* actions.c: 1 to quit */
 int label_handle_key(ui *u, int ch);
