@@ -104,6 +104,8 @@ tm pipe-pane -t l -o "cat >> '$T/raw_on.txt'"
 expect "the labeler shows galaxy 4's ra and dec" tm_wait l "ra 10.62500  dec -1.56250" 10
 sleep 0.3
 tm send-keys -t l q
+# the next labeler starts once this one has gone (its claim on galaxy 4 released)
+for i in $(seq 1 100); do tm has-session -t l 2>/dev/null || break; sleep 0.1; done
 expect "with links on, ra/dec is an OSC 8 link to the Legacy Survey viewer built from the numbers" \
     grep -qF $'\e]8;;'"$url"$'\e\\ra 10.62500  dec -1.56250\e]8;;\e\\' raw_on.txt
 LANG=C.UTF-8 tm -u new-session -d -s m -x 110 -y 30 "sleep 0.5; cd '$T' && exec '$Z' label ws --task ring --retrain 0 --order catalog; "
