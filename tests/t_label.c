@@ -354,9 +354,32 @@ static void gfx_backends_share_one_geometry(void)
     tui_gfx_free(g);
 }
 
+/* The decoder the sanitiser and stats --json share, against hand-worked
+ * sequences: each length, and each way a sequence is not a character. */
+static void utf8_decoder_accepts_characters_and_refuses_the_rest(void)
+{
+    static const struct { const char *s; int n; unsigned cp; } c[] = {
+        {"A", 1, 0x41}, {"\xc3\xa9", 2, 0xe9}, {"\xe2\x80\xae", 3, 0x202e}, {"\xf0\x9f\x8c\x8c", 4, 0x1f30c},
+        {"\xf4\x8f\xbf\xbf", 4, 0x10ffff},
+        {"\xc0\xaf", 0, 0}, {"\xe0\x80\xaf", 0, 0},          /* overlong '/' */
+        {"\xed\xa0\x80", 0, 0},                              /* a surrogate */
+        {"\xf4\x90\x80\x80", 0, 0},                          /* beyond U+10FFFF */
+        {"\xe2\x82", 0, 0}, {"\x80", 0, 0}, {"\xff", 0, 0},     /* cut at the NUL, lone continuation, no lead */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        unsigned cp = 0;
+        int n = tui_text_utf8_next(c[i].s, &cp);
+        ZT_CHECK(n == c[i].n && (n == 0 || cp == c[i].cp), "case %zu: n %d cp %x", i, n, cp);
+    }
+    ZT_CHECK(tui_text_unsafe_cp(0x1b) && tui_text_unsafe_cp(0x9b) && tui_text_unsafe_cp(0x202e) && tui_text_unsafe_cp(0x2066) &&
+                 !tui_text_unsafe_cp('a') && !tui_text_unsafe_cp(0xe9) && !tui_text_unsafe_cp(0x1f30c),
+             "unsafe code points");
+}
+
 const zt_case zt_suite_label[] = {
     {"the trainer retrains in the background, the UI never waits, the queue comes back", trainer_runs_in_the_background_and_reports, 0},
     {"catalog text loses ESC, C1, bidi overrides and invalid UTF-8", catalog_text_is_sanitised, 0},
+    {"the shared UTF-8 decoder: 1-4 byte characters, overlong, surrogate, cut and stray bytes refused", utf8_decoder_accepts_characters_and_refuses_the_rest, 0},
     {"image tools: identity, invert, asinh, zoom into the centre, aspect fit", view_render_identity_invert_zoom, 0},
     {"sixel from memory decodes back to the image (libsixel), input untouched", sixel_round_trips_through_libsixel, 0},
     {"half blocks: one per cell pair, truecolour / 256 / plain, NO_COLOR", blocks_draw_cells_and_plain_mode_has_no_escapes, 0},

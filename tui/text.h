@@ -7,6 +7,16 @@
 
 #include <stddef.h>
 
+/* One UTF-8 character at p: returns its length in bytes (1..4) with its
+ * code point in *cp, or 0 when p starts no valid character (a bad lead or
+ * continuation byte, an overlong form, a surrogate, beyond U+10FFFF).
+ * p must not point at the terminating NUL. */
+int tui_text_utf8_next(const char *p, unsigned *cp);
+
+/* 1 for a code point that never reaches a terminal raw: C0 and C1
+ * controls, DEL, bidi overrides and isolates, direction and invisible marks. */
+int tui_text_unsafe_cp(unsigned cp);
+
 /* Copies catalog text for display: control characters, ESC, C1 controls,
  * bidi overrides and invalid UTF-8 become '?', tabs and newlines a space;
  * ascii_only also replaces every non-ASCII character.  out gets at most

@@ -223,24 +223,15 @@ const char *cmd_opt_name(const struct option *lo, int c, char *buf, size_t cap)
 
 void cmd_json_string(FILE *f, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    const char *p = s ? s : "";
     fputc('"', f);
     while (*p) {
-        unsigned c = *p, cp = 0;
-        int n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-        int ok = n > 0;
-        cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-        for (int i = 1; ok && i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80) ok = 0;
-            else cp = cp << 6 | (p[i] & 0x3f);
-        }
-        static const unsigned minv[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (ok && (cp < minv[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = 0;   /* overlong, surrogate */
-        if (!ok) { fputs("\\ufffd", f); p++; continue; }
+        unsigned cp = 0;
+        int n = tui_text_utf8_next(p, &cp);
+        if (!n) { fputs("\\ufffd", f); p++; continue; }
         if (cp == '"' || cp == '\\') fprintf(f, "\\%c", (int)cp);
-        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x2028 && cp <= 0x202e) ||
-                 (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f)
-            fprintf(f, "\\u%04x", cp);   /* controls and bidi overrides never reach a terminal raw */
+        else if (tui_text_unsafe_cp(cp) || cp == 0x2028 || cp == 0x2029)
+            fprintf(f, "\\u%04x", cp);   /* controls, bidi and line separators never reach a terminal raw */
         else fwrite(p, 1, (size_t)n, f);
         p += n;
     }
