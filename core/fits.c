@@ -152,35 +152,6 @@ static void display_range(const double *v, size_t n, double *lo, double *hi)
     if (!(*hi > *lo)) *hi = *lo + 1;
 }
 
-static int load_fits_locked(const uint8_t *buf, size_t len, core_image *out, char *err, size_t errlen)
-{
-    double *v = NULL;   /* (planes, h, w) */
-    long w, h;
-    int planes;
-    if (read_fits_locked(buf, len, &v, &w, &h, &planes, err, errlen)) return -1;
-    size_t np = (size_t)w * (size_t)h;
-    double lo, hi;
-    display_range(v, np * (size_t)planes, &lo, &hi);
-    double scale = 1.0 / (hi - lo), norm = 1.0 / asinh(FITS_ASINH_Q);
-    if (core_image_alloc(out, (int)w, (int)h)) { core_set_err(err, errlen, "out of memory"); free(v); return -1; }
-    for (long y = 0; y < h; y++) {
-        uint8_t *row = out->px + (size_t)(h - 1 - y) * (size_t)w * 3;   /* FITS row 1 = bottom */
-        for (long x = 0; x < w; x++) {
-            size_t i = (size_t)y * (size_t)w + (size_t)x;
-            if (planes == 3) {
-                row[x * 3 + 0] = asinh_byte(v[2 * np + i], lo, scale, norm);  /* z -> R */
-                row[x * 3 + 1] = asinh_byte(v[1 * np + i], lo, scale, norm);  /* r -> G */
-                row[x * 3 + 2] = asinh_byte(v[0 * np + i], lo, scale, norm);  /* g -> B */
-            } else {
-                uint8_t b = asinh_byte(v[i], lo, scale, norm);
-                row[x * 3 + 0] = row[x * 3 + 1] = row[x * 3 + 2] = b;
-            }
-        }
-    }
-    free(v);
-    return 0;
-}
-
 static int values_fits_locked(const uint8_t *buf, size_t len, core_fits_values *out, char *err, size_t errlen)
 {
     double *v = NULL;   /* (planes, h, w) */
@@ -215,18 +186,30 @@ static int values_fits_locked(const uint8_t *buf, size_t len, core_fits_values *
     return 0;
 }
 
+/* The display image of FITS values: asinh of each band over the values'
+ * display range, bands z r g -> R G B (one band: grey). */
+static int values_to_rgb(const core_fits_values *fv, core_image *out, char *err, size_t errlen)
+{
+    double scale = 1.0 / (fv->hi - fv->lo), norm = 1.0 / asinh(FITS_ASINH_Q);
+    if (core_image_alloc(out, fv->w, fv->h)) { core_set_err(err, errlen, "out of memory"); return -1; }
+    size_t n = (size_t)fv->w * (size_t)fv->h;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            out->px[i * 3 + c] = asinh_byte(fv->v[i * (size_t)fv->nb + (fv->nb == 3 ? c : 0)], fv->lo, scale, norm);
+    return 0;
+}
+
 /* cfitsio reads whole 2880-byte records, past the end of a memory file whose
  * length is not a multiple of 2880: it gets a zero-padded copy (heap
- * overflow found by tests/fuzz/fuzz_image.c).  Into rgb, or vals when rgb is NULL. */
-static int decode(const void *mem, size_t len, core_image *rgb, core_fits_values *vals, char *err, size_t errlen)
+ * overflow found by tests/fuzz/fuzz_image.c). */
+static int decode(const void *mem, size_t len, core_fits_values *vals, char *err, size_t errlen)
 {
     const uint8_t *buf = mem;
     if (len < 2880) { core_set_err(err, errlen, "truncated FITS (%zu bytes, a header block is 2880)", len); return -1; }
     uint8_t *pad = NULL;
     if (len % 2880) { pad = xcalloc(len + 2880 - len % 2880, 1); memcpy(pad, buf, len); }
     pthread_mutex_lock(&fits_lock);
-    int rc = rgb ? load_fits_locked(pad ? pad : buf, len, rgb, err, errlen)
-                 : values_fits_locked(pad ? pad : buf, len, vals, err, errlen);
+    int rc = values_fits_locked(pad ? pad : buf, len, vals, err, errlen);
     pthread_mutex_unlock(&fits_lock);
     free(pad);
     return rc;
@@ -234,11 +217,15 @@ static int decode(const void *mem, size_t len, core_image *rgb, core_fits_values
 
 int core_fits_decode(const void *mem, size_t len, core_image *out, char *err, size_t errlen)
 {
-    return decode(mem, len, out, NULL, err, errlen);
+    core_fits_values fv = {0};
+    if (decode(mem, len, &fv, err, errlen)) return -1;
+    int rc = values_to_rgb(&fv, out, err, errlen);
+    free(fv.v);
+    return rc;
 }
 
 int core_fits_decode_values(const void *mem, size_t len, core_fits_values *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    return decode(mem, len, NULL, out, err, errlen);
+    return decode(mem, len, out, err, errlen);
 }
