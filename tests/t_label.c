@@ -242,6 +242,34 @@ static void xterm_rgb(int k, double *c)
     c[0] = cube[k / 36]; c[1] = cube[k / 6 % 6]; c[2] = cube[k % 6];
 }
 
+/* The constant-time nearest palette colour is the one a search of all 240
+ * colours in index order finds (first of equals), on every 3rd level of
+ * each channel and on every level of the greys. */
+static void xterm256_is_the_searched_nearest(void)
+{
+    int bad = 0, n = 0, first_bad[3] = {0};
+    for (int r = 0; r < 256; r++)
+        for (int g = 0; g < 256; g++)
+            for (int b = 0; b < 256; b++) {
+                if (!((r % 3 == 0 && g % 3 == 0 && b % 3 == 0) || (r == g && g == b) || (r == g && b == r + 1)))
+                    continue;
+                int best = 16;
+                double bd = -1;
+                for (int k = 16; k < 256; k++) {
+                    double c[3];
+                    xterm_rgb(k, c);
+                    double d = (c[0] - r) * (c[0] - r) + (c[1] - g) * (c[1] - g) + (c[2] - b) * (c[2] - b);
+                    if (bd < 0 || d < bd) { bd = d; best = k; }
+                }
+                n++;
+                if (tui_blocks_xterm256(r, g, b) != best && !bad++) {
+                    first_bad[0] = r; first_bad[1] = g; first_bad[2] = b;
+                }
+            }
+    ZT_CHECK(n > 300000 && bad == 0, "%d of %d colours differ from the search (first %d,%d,%d)", bad, n,
+             first_bad[0], first_bad[1], first_bad[2]);
+}
+
 /* A dim reddish patch, as the light of a DECaLS galaxy: the nearest palette
  * colour is a grey (the cube's first level above black is 95), the
  * error-diffused cells average back to the colour. */
@@ -377,6 +405,7 @@ static void utf8_decoder_accepts_characters_and_refuses_the_rest(void)
 }
 
 const zt_case zt_suite_label[] = {
+    {"the 256-colour nearest is the searched nearest", xterm256_is_the_searched_nearest, 0},
     {"the trainer retrains in the background, the UI never waits, the queue comes back", trainer_runs_in_the_background_and_reports, 0},
     {"catalog text loses ESC, C1, bidi overrides and invalid UTF-8", catalog_text_is_sanitised, 0},
     {"the shared UTF-8 decoder: 1-4 byte characters, overlong, surrogate, cut and stray bytes refused", utf8_decoder_accepts_characters_and_refuses_the_rest, 0},

@@ -4,7 +4,7 @@
 # when something is missing.
 BUILD="build-essential pkg-config liblmdb-dev lmdb-utils libpng-dev libjpeg62-turbo-dev libcfitsio-dev libhdf5-dev libcsv-dev libsixel-dev libncurses-dev libopenblas-dev libcjson-dev zlib1g-dev libdeflate-dev"
 TEST="man-db groff-base zsh xvfb xterm mlterm kitty openssh-server openssh-client xdotool imagemagick x11-utils fonts-dejavu-core tmux libsixel-bin python3 python3-numpy python3-h5py python3-pandas python3-lmdb python3-sklearn python3-pil"
-PEERS="python3-torch clang libclang-rt-14-dev"
+PEERS="python3-torch clang libclang-rt-14-dev libchafa-dev libglib2.0-dev"
 case "${1:-build}" in
   build) PKGS="$BUILD" ;;
   test)  PKGS="$BUILD $TEST" ;;

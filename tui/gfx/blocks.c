@@ -41,21 +41,6 @@ static int nearest_cube(int v)
     return best;
 }
 
-int tui_blocks_xterm256(int r, int g, int b)
-{
-    int ri = nearest_cube(r), gi = nearest_cube(g), bi = nearest_cube(b);
-    int dr = cube[ri] - r, dg = cube[gi] - g, db = cube[bi] - b;
-    int dcube = dr * dr + dg * dg + db * db;
-    int avg = (r + g + b) / 3;
-    int gi2 = (avg - 8 + 5) / 10;           /* grey ramp 232..255 = 8, 18, ..., 238 */
-    if (gi2 < 0) gi2 = 0;
-    if (gi2 > 23) gi2 = 23;
-    int gv = 8 + 10 * gi2;
-    int dgrey = (gv - r) * (gv - r) + (gv - g) * (gv - g) + (gv - b) * (gv - b);
-    if (dgrey < dcube) return 232 + gi2;
-    return 16 + 36 * ri + 6 * gi + bi;
-}
-
 /* The xterm palette's colours 16..255: the 6x6x6 cube, then the greys. */
 static void palette_rgb(int idx, int *r, int *g, int *b)
 {
@@ -69,17 +54,32 @@ static void palette_rgb(int idx, int *r, int *g, int *b)
     *b = cube[idx % 6];
 }
 
-static int nearest_palette(int r, int g, int b)
+static long dist2(int r, int g, int b, int pr, int pg, int pb)
 {
-    int best = 16;
-    long bd = -1;
-    for (int k = 16; k < 256; k++) {
-        int pr, pg, pb;
-        palette_rgb(k, &pr, &pg, &pb);
-        long d = (long)(pr - r) * (pr - r) + (long)(pg - g) * (pg - g) + (long)(pb - b) * (pb - b);
-        if (bd < 0 || d < bd) { bd = d; best = k; }
+    return (long)(pr - r) * (pr - r) + (long)(pg - g) * (pg - g) + (long)(pb - b) * (pb - b);
+}
+
+/* The nearest of the 240 colours, exactly as a search of them all in index
+ * order (first of equals) would find it, in constant time: the squared
+ * distance to a cube colour is a sum over channels, so the nearest cube
+ * colour is the nearest level per channel (the lower one on a tie); the
+ * distance to grey v is smallest for v nearest the channels' mean, so one
+ * of the two ramp steps around the mean is the nearest grey. */
+int tui_blocks_xterm256(int r, int g, int b)
+{
+    int ri = nearest_cube(r), gi = nearest_cube(g), bi = nearest_cube(b);
+    long dc = dist2(r, g, b, cube[ri], cube[gi], cube[bi]);
+    int k0 = (r + g + b - 24) / 30;       /* floor((mean - 8) / 10) for a mean >= 8 */
+    if (r + g + b < 24) k0 = 0;
+    if (k0 > 23) k0 = 23;
+    int best_k = k0;
+    long dg = dist2(r, g, b, 8 + 10 * k0, 8 + 10 * k0, 8 + 10 * k0);
+    if (k0 < 23) {
+        long d1 = dist2(r, g, b, 18 + 10 * k0, 18 + 10 * k0, 18 + 10 * k0);
+        if (d1 < dg) { dg = d1; best_k = k0 + 1; }
     }
-    return best;
+    if (dg < dc) return 232 + best_k;
+    return 16 + 36 * ri + 6 * gi + bi;
 }
 
 static int clamp255(float v) { return v < 0 ? 0 : v > 255 ? 255 : (int)(v + 0.5f); }
@@ -100,7 +100,7 @@ static void dither_256(const uint8_t *rgb, int w, int h, uint8_t *idx)
             float *e = cur + (size_t)(x + 1) * 3;
             int v[3];
             for (int c = 0; c < 3; c++) v[c] = clamp255(p[c] + e[c]);
-            int k = nearest_palette(v[0], v[1], v[2]);
+            int k = tui_blocks_xterm256(v[0], v[1], v[2]);
             idx[(size_t)y * w + x] = (uint8_t)k;
             int q[3];
             palette_rgb(k, &q[0], &q[1], &q[2]);
