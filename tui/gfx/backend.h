@@ -7,6 +7,25 @@
 
 #include "tui/gfx/gfx.h"
 
+/* Inside a tmux pane (tmux.c): what tmux says of the terminal outside. */
+typedef struct {
+    int in;                     /* $TMUX is set */
+    int asked;                  /* tmux answered */
+    int pass;                   /* the pane's allow-passthrough is on */
+    int top, left;              /* the pane's first cell on the outer screen (0-based) */
+    int cell_w, cell_h;         /* the client's pixels per cell (0 = unknown) */
+    char termname[48];          /* the client's TERM, printable ASCII */
+} tui_gfx_tmux;
+
+/* Asks tmux (when $TMUX is set; else t is zeroed and 0 returned).  0, or -1
+ * when tmux did not answer (t->in set, nothing else). */
+int tui_gfx_tmux_ask(tui_gfx_tmux *t);
+/* The passthrough that draws bytes at the pane's cell (y, x) on the outer
+ * terminal: save cursor, position, pre, bytes, restore, all inside DCS
+ * tmux; ... ST.  malloc'ed; *out_len its length. */
+char *tui_gfx_tmux_wrap(const tui_gfx_tmux *t, const char *pre, size_t npre, const char *bytes, size_t len,
+                        int y, int x, size_t *out_len);
+
 struct tui_gfx {
     const struct tui_gfx_backend *be;
     tui_gfx_kind kind;
@@ -15,6 +34,8 @@ struct tui_gfx {
     int colors;                 /* sixel colour registers (2..256) */
     int mode;                   /* the symbols' tui_blocks_mode, set by start */
     int utf8;
+    tui_gfx_tmux tmux;          /* tmux.c; images pass through it when tmux.pass */
+    char note[160];             /* why the backend is not the one asked for ("" = it is) */
 };
 
 typedef struct tui_gfx_backend {

@@ -85,7 +85,17 @@ int tui_gfx_new(tui_gfx **out, tui_gfx_kind kind, int in_fd, int out_fd, int bud
     if (kind <= TUI_GFX_AUTO || kind >= TUI_GFX__N || backends[kind]->probe) {
         if (isatty(in_fd) && isatty(out_fd)) tui_term_probe(in_fd, out_fd, &g->caps, budget_ms);
     }
-    if (kind <= TUI_GFX_AUTO || kind >= TUI_GFX__N) {
+    if (getenv("TMUX") && *getenv("TMUX")) tui_gfx_tmux_ask(&g->tmux);
+    if (g->tmux.in) {
+        /* tmux answered the probe for itself: what is outside is what tmux says */
+        int auto_ = kind <= TUI_GFX_AUTO || kind >= TUI_GFX__N;
+        if (auto_) kind = g->tmux.pass && strstr(g->tmux.termname, "kitty") ? TUI_GFX_KITTY : TUI_GFX_SYMBOLS;
+        if (backends[kind]->images && kind != TUI_GFX_SYMBOLS && !g->tmux.pass) {
+            snprintf(g->note, sizeof g->note, "inside tmux with allow-passthrough off (tmux set -g "
+                     "allow-passthrough on): symbols instead of %s", backends[kind]->name);
+            kind = TUI_GFX_SYMBOLS;
+        }
+    } else if (kind <= TUI_GFX_AUTO || kind >= TUI_GFX__N) {
         kind = TUI_GFX_SYMBOLS;
         for (size_t k = 0; k < sizeof auto_order / sizeof auto_order[0]; k++)
             if (backends[auto_order[k]]->detect(&g->caps)) {
@@ -97,6 +107,10 @@ int tui_gfx_new(tui_gfx **out, tui_gfx_kind kind, int in_fd, int out_fd, int bud
     g->be = backends[kind];
     g->cell_w = g->caps.cell_w > 0 ? g->caps.cell_w : 10;
     g->cell_h = g->caps.cell_h > 0 ? g->caps.cell_h : 20;
+    if (g->tmux.in && g->tmux.cell_w > 0 && g->tmux.cell_h > 0) {
+        g->cell_w = g->tmux.cell_w;
+        g->cell_h = g->tmux.cell_h;
+    }
     g->colors = g->caps.colors >= 2 && g->caps.colors < 256 ? g->caps.colors : 256;
     *out = g;
     return 0;
@@ -110,6 +124,28 @@ void tui_gfx_start(tui_gfx *g, int term_colors)
 }
 
 tui_gfx_kind tui_gfx_which(const tui_gfx *g) { return g->kind; }
+const char *tui_gfx_note(const tui_gfx *g) { return g->note; }
+
+const char *tui_gfx_tmux_state(const tui_gfx *g)
+{
+    return !g->tmux.in ? "no" : !g->tmux.asked ? "no answer" : g->tmux.pass ? "passthrough" : "no passthrough";
+}
+
+void tui_gfx_moved(tui_gfx *g)
+{
+    if (!g->tmux.in) return;
+    tui_gfx_tmux t;
+    if (tui_gfx_tmux_ask(&t) == 0) {
+        g->tmux.top = t.top;
+        g->tmux.left = t.left;
+    }
+}
+
+/* Passthrough in use: the pixels go to the terminal outside tmux. */
+static int through_tmux(const tui_gfx *g)
+{
+    return g->tmux.pass && g->be->images && g->kind != TUI_GFX_SYMBOLS;
+}
 const char *tui_gfx_name(const tui_gfx *g) { return g->be->name; }
 const tui_term_caps *tui_gfx_caps(const tui_gfx *g) { return &g->caps; }
 int tui_gfx_images(const tui_gfx *g) { return g->be->images; }
@@ -190,6 +226,18 @@ int tui_gfx_place(const tui_gfx *g, int fd, const char *bytes, size_t len, int y
     if (!bytes || len == 0) return 0;
     char pre[80], post[32];
     int npre = 0;
+    if (through_tmux(g)) {
+        /* kitty's delete names the outer screen's cell */
+        if (g->be->layered)
+            npre = snprintf(pre, sizeof pre, DELETE_AT_FMT, g->tmux.left + x + 1, g->tmux.top + y + 1);
+        size_t wl;
+        char *w = tui_gfx_tmux_wrap(&g->tmux, pre, (size_t)npre, bytes, len, y, x, &wl);
+        int npost = snprintf(post, sizeof post, CUP_FMT, back_y + 1, back_x + 1);
+        struct iovec iov[2] = {{w, wl}, {post, (size_t)npost}};
+        int rc = write_all(fd, iov, 2);
+        free(w);
+        return rc;
+    }
     if (g->be->layered) npre = snprintf(pre, sizeof pre, DELETE_AT_FMT, x + 1, y + 1);
     npre += snprintf(pre + npre, sizeof pre - (size_t)npre, CUP_FMT, y + 1, x + 1);
     int npost = snprintf(post, sizeof post, CUP_FMT, back_y + 1, back_x + 1);
@@ -200,6 +248,14 @@ int tui_gfx_place(const tui_gfx *g, int fd, const char *bytes, size_t len, int y
 int tui_gfx_clear(const tui_gfx *g, int fd)
 {
     if (!g->be->clear) return 0;
+    if (through_tmux(g)) {
+        size_t wl;
+        char *w = tui_gfx_tmux_wrap(&g->tmux, "", 0, g->be->clear, strlen(g->be->clear), 0, 0, &wl);
+        struct iovec iov[1] = {{w, wl}};
+        int rc = write_all(fd, iov, 1);
+        free(w);
+        return rc;
+    }
     struct iovec iov[1] = {{(char *)g->be->clear, strlen(g->be->clear)}};
     return write_all(fd, iov, 1);
 }

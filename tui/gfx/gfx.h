@@ -45,7 +45,11 @@ int tui_gfx_parse(const char *name, tui_gfx_kind *out);
 const char *tui_gfx_names(void);
 
 /* Picks the backend KIND (AUTO: kitty, sixel, iterm2 in that order, the
- * first the terminal's replies show; else symbols) and, when it
+ * first the terminal's replies show; else symbols; inside tmux, which
+ * answers the probe for itself, kitty when tmux says its client is kitty
+ * and the pane allows passthrough, else symbols; an image backend asked
+ * for inside tmux without passthrough becomes symbols, tui_gfx_note says
+ * why) and, when it
  * needs to know (AUTO, sixel) and in_fd / out_fd are a terminal, probes it
  * within budget_ms before curses starts.  utf8: the locale's codeset is
  * UTF-8.  Never fails: the symbols fall back where nothing else is seen. */
@@ -57,6 +61,15 @@ void tui_gfx_free(tui_gfx *g);          /* NULL is a no-op */
 void tui_gfx_start(tui_gfx *g, int term_colors);
 
 tui_gfx_kind tui_gfx_which(const tui_gfx *g);
+/* Why the backend is not the one asked for (e.g. inside tmux without
+ * passthrough), "" when it is. */
+const char *tui_gfx_note(const tui_gfx *g);
+/* Inside tmux: "no" (not in tmux), "no answer", "passthrough" (images go
+ * to the terminal outside tmux, wrapped in tmux's passthrough sequence, at
+ * the pane's place on the outer screen) or "no passthrough". */
+const char *tui_gfx_tmux_state(const tui_gfx *g);
+/* The screen was resized: inside tmux, ask again where the pane lies. */
+void tui_gfx_moved(tui_gfx *g);
 const char *tui_gfx_name(const tui_gfx *g);
 /* What the probe heard (typeahead included); zeroed when it did not ask. */
 const tui_term_caps *tui_gfx_caps(const tui_gfx *g);

@@ -220,10 +220,11 @@ int tui_term_probe(int in_fd, int out_fd, tui_term_caps *caps, int budget_ms)
     raw.c_cc[VTIME] = 0;
     tcsetattr(in_fd, TCSANOW, &raw);
 
-    /* GNU screen (STY set) takes an APC string as its status line: no kitty query there */
+    /* GNU screen (STY set) and tmux (TMUX set) take an APC string as the
+     * window's title: no kitty query there (tmux is asked instead, gfx.c) */
     static const char q_all[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_KITTY Q_RGB Q_VERSION Q_DA1;
     static const char q_screen[] = Q_CELL_SIZE Q_GFX_GEOM Q_GFX_COLORS Q_RGB Q_VERSION Q_DA1;
-    const char *q = getenv("STY") ? q_screen : q_all;
+    const char *q = getenv("STY") || getenv("TMUX") ? q_screen : q_all;
     size_t qlen = strlen(q);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);

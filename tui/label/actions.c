@@ -202,6 +202,7 @@ static void model_after_answer(ui *u, uint32_t gid, int q, int choice)
 int label_handle_key(ui *u, int ch)
 {
     if (ch == KEY_RESIZE) {
+        tui_gfx_moved(u->gfx);      /* inside tmux the pane may have moved */
         u->need_full = 1;
         return 0;
     }

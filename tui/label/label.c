@@ -265,8 +265,13 @@ int tui_label_run(const tui_label_opts *o)
     tui_gfx_new(&u->gfx, o->graphics, STDIN_FILENO, STDOUT_FILENO, PROBE_MS, u->utf8);
     const tui_term_caps *caps = tui_gfx_caps(u->gfx);
     label_log(u, "terminal: sixel %d cell %dx%d colors %d kitty %d truecolor %d version '%s' probe %d ms -> graphics %s, "
-              "%d keys typed meanwhile", caps->sixel, caps->cell_w, caps->cell_h, caps->colors, caps->kitty,
-              caps->truecolor, caps->version, caps->probe_ms, tui_gfx_name(u->gfx), caps->n_typeahead);
+              "%d keys typed meanwhile, tmux %s", caps->sixel, caps->cell_w, caps->cell_h, caps->colors, caps->kitty,
+              caps->truecolor, caps->version, caps->probe_ms, tui_gfx_name(u->gfx), caps->n_typeahead,
+              tui_gfx_tmux_state(u->gfx));
+    if (*tui_gfx_note(u->gfx)) {
+        label_log(u, "graphics: %s", tui_gfx_note(u->gfx));
+        snprintf(u->msg, sizeof u->msg, "%s", tui_gfx_note(u->gfx));
+    }
 
     core_set_fatal_hook(restore_terminal);
     /* newterm, not initscr: initscr exits by itself on an unknown TERM */
