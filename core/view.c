@@ -186,16 +186,47 @@ void core_view_pan(core_view *v, int dx, int dy)
     clamp_pan(v);
 }
 
+/* One pair of points (a band's: its own move plus every band's, base). */
+static void move_level(double *black, double *white, double base_b, double base_w, int which, double d)
+{
+    /* black from -1 up to a step below white; white from a step above
+     * black up to 1 (twice the source's range above its default), the
+     * bands' sums included */
+    if (which == 0) *black = clampd(base_b + *black + d, -1.0, 1.0 + base_w + *white - CORE_VIEW_LEVEL_STEP) - base_b;
+    else *white = clampd(base_w + *white + d, base_b + *black - 1.0 + CORE_VIEW_LEVEL_STEP, 1.0) - base_w;
+    /* whole steps: repeated presses come back to exactly 0 */
+    *black = round(*black / CORE_VIEW_LEVEL_STEP) * CORE_VIEW_LEVEL_STEP;
+    *white = round(*white / CORE_VIEW_LEVEL_STEP) * CORE_VIEW_LEVEL_STEP;
+}
+
 void core_view_level(core_view *v, int which, int steps)
 {
     double d = steps * CORE_VIEW_LEVEL_STEP;
-    /* black from -1 up to a step below white; white from a step above
-     * black up to 1 (twice the source's range above its default) */
-    if (which == 0) v->black = clampd(v->black + d, -1.0, 1.0 + v->white - CORE_VIEW_LEVEL_STEP);
-    else v->white = clampd(v->white + d, v->black - 1.0 + CORE_VIEW_LEVEL_STEP, 1.0);
-    /* whole steps: repeated presses come back to exactly 0 */
-    v->black = round(v->black / CORE_VIEW_LEVEL_STEP) * CORE_VIEW_LEVEL_STEP;
-    v->white = round(v->white / CORE_VIEW_LEVEL_STEP) * CORE_VIEW_LEVEL_STEP;
+    if (v->band >= 1 && v->band <= 3) {
+        int c = v->band - 1;
+        move_level(&v->band_black[c], &v->band_white[c], v->black, v->white, which, d);
+        return;
+    }
+    double b = v->black, w = v->white;
+    move_level(&b, &w, 0, 0, which, d);
+    /* every band moves with it: not past a band's own limits */
+    for (int c = 0; c < 3; c++) {
+        double eb = b + v->band_black[c], ew = w + v->band_white[c];
+        if (eb < -1.0 - 1e-9 || ew > 1.0 + 1e-9 || eb > 1.0 + ew - CORE_VIEW_LEVEL_STEP + 1e-9) return;
+    }
+    v->black = b;
+    v->white = w;
+}
+
+void core_view_band_next(core_view *v, const core_view_src *s)
+{
+    v->band = s && s->nb == 1 ? 0 : (v->band + 1) % 4;
+}
+
+const char *core_view_band_name(int band)
+{
+    static const char *const names[] = {"all", "R", "G", "B"};
+    return band >= 1 && band <= 3 ? names[band] : names[0];
 }
 
 void core_view_crop(const core_view *v, int sw, int sh, double *x0, double *y0, double *cw, double *ch)
@@ -217,15 +248,20 @@ static double curve(int stretch, double x)
     return x;
 }
 
-/* The value drawn black and the scale to x, for source s under v. */
-static void levels(const core_view_src *s, const core_view *v, double *b, double *scale)
+/* The value drawn black and the scale to x of each output channel, for
+ * source s under v (a band's own move counts for three-band sources). */
+static void levels(const core_view_src *s, const core_view *v, double b[3], double scale[3])
 {
     double range = s->hi - s->lo;
     if (!(range > 0)) range = 1;
-    double lo = s->lo + v->black * range, hi = s->hi + v->white * range;
-    if (!(hi > lo)) hi = lo + range * CORE_VIEW_LEVEL_STEP;
-    *b = lo;
-    *scale = 1.0 / (hi - lo);
+    for (int c = 0; c < 3; c++) {
+        double mb = v->black + (s->nb == 3 ? v->band_black[c] : 0);
+        double mw = v->white + (s->nb == 3 ? v->band_white[c] : 0);
+        double lo = s->lo + mb * range, hi = s->hi + mw * range;
+        if (!(hi > lo)) hi = lo + range * CORE_VIEW_LEVEL_STEP;
+        b[c] = lo;
+        scale[c] = 1.0 / (hi - lo);
+    }
 }
 
 static uint8_t to_level(double y, int invert)
@@ -316,9 +352,9 @@ void core_view_draw(const core_view_src *s, const core_view *v, uint8_t *out, in
     float lut[LUT_N + 1];
     int st = core_view_stretch_of(v, s);
     for (int i = 0; i <= LUT_N; i++) lut[i] = (float)curve(st, (double)i / LUT_N);
-    double bd, scd;
-    levels(s, v, &bd, &scd);
-    float b = (float)bd, sc = (float)scd;
+    double bd[3], scd[3];
+    levels(s, v, bd, scd);
+    float b[3] = {(float)bd[0], (float)bd[1], (float)bd[2]}, sc[3] = {(float)scd[0], (float)scd[1], (float)scd[2]};
     size_t rowlen = (size_t)s->w * (size_t)nb;
     float *acc = xmalloc(sizeof(float) * rowlen);          /* (w, nb) one vertically combined row */
     float *orow = xmalloc(sizeof(float) * (size_t)ow * 3); /* (ow, nb) one output row of values */
@@ -344,7 +380,7 @@ void core_view_draw(const core_view_src *s, const core_view *v, uint8_t *out, in
         uint8_t *o = out + (size_t)y * ow * 3;
         for (int x = 0; x < ow; x++) {
             for (int c = 0; c < 3; c++) {
-                float xv = (orow[(size_t)x * nb + (nb == 3 ? c : 0)] - b) * sc;
+                float xv = (orow[(size_t)x * nb + (nb == 3 ? c : 0)] - b[c]) * sc[c];
                 if (!(xv > 0)) xv = 0;          /* NaN too */
                 if (xv > 1) xv = 1;
                 float t = xv * LUT_N;
@@ -387,9 +423,9 @@ void core_view_draw_naive(const core_view_src *s, const core_view *v, uint8_t *o
     if (ow <= 0 || oh <= 0) return;
     if (!s || !s->v || s->w <= 0 || s->h <= 0) { memset(out, 0, (size_t)ow * oh * 3); return; }
     int nb = s->nb == 1 ? 1 : 3, st = core_view_stretch_of(v, s);
-    double x0, y0, cw, ch, b, sc;
+    double x0, y0, cw, ch, b[3], sc[3];
     core_view_crop(v, s->w, s->h, &x0, &y0, &cw, &ch);
-    levels(s, v, &b, &sc);
+    levels(s, v, b, sc);
     for (int oy = 0; oy < oh; oy++)
         for (int ox = 0; ox < ow; ox++) {
             double acc[3] = {0, 0, 0}, tot = 0;
@@ -407,7 +443,7 @@ void core_view_draw_naive(const core_view_src *s, const core_view *v, uint8_t *o
             }
             uint8_t *o = out + ((size_t)oy * ow + ox) * 3;
             for (int c = 0; c < 3; c++) {
-                double x = tot > 0 ? (acc[nb == 3 ? c : 0] / tot - b) * sc : 0;
+                double x = tot > 0 ? (acc[nb == 3 ? c : 0] / tot - b[c]) * sc[c] : 0;
                 if (!(x > 0)) x = 0;
                 if (x > 1) x = 1;
                 o[c] = to_level(curve(st, x), v->invert);

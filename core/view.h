@@ -34,6 +34,9 @@ typedef struct {
     int zoom;       /* 0 = whole image; k = 1/1.5^k of each side of it */
     double pan_x, pan_y;    /* the crop's centre from the image's, in fractions of its width / height */
     double black, white;    /* black and white points moved by these fractions of the source's range */
+    int band;               /* what the level keys move: 0 every band, 1..3 R, G, B alone */
+    double band_black[3], band_white[3];   /* each band's own move, on top of black / white
+                                            * (three-band sources only) */
 } core_view;
 
 /* A galaxy's pixel values. */
@@ -71,8 +74,14 @@ void core_view_stretch_next(core_view *v, const core_view_src *s);
 void core_view_zoom(core_view *v, int dz);
 void core_view_pan(core_view *v, int dx, int dy);
 /* Moves the black (which 0) or white (1) point by steps of
- * CORE_VIEW_LEVEL_STEP, keeping black below white. */
+ * CORE_VIEW_LEVEL_STEP, keeping black below white: of every band (v->band
+ * 0), or of band v->band alone. */
 void core_view_level(core_view *v, int which, int steps);
+/* The next band the level keys move: all, R, G, B, all... (a one-band
+ * source s: all only; s may be NULL). */
+void core_view_band_next(core_view *v, const core_view_src *s);
+/* "all", "R", "G" or "B" (static). */
+const char *core_view_band_name(int band);
 
 /* The part of s that v shows, in source pixels: x0, y0, width, height. */
 void core_view_crop(const core_view *v, int sw, int sh, double *x0, double *y0, double *cw, double *ch);

@@ -123,6 +123,11 @@ static void fast_draw_matches_the_naive_reference(void)
                     core_view_pan(&v, zoom - 3, 3 - zoom);
                     if (st == CORE_STRETCH_LOG) { core_view_level(&v, 0, 2); core_view_level(&v, 1, -3); }
                     if (st == CORE_STRETCH_LINEAR) { core_view_level(&v, 0, -4); core_view_level(&v, 1, 5); }
+                    if (st == CORE_STRETCH_ASINH) {      /* one band's own levels */
+                        v.band = 1 + zoom % 3;
+                        core_view_level(&v, 0, 3);
+                        core_view_level(&v, 1, -2);
+                    }
                     core_view_draw(&s, &v, a, ow, oh);
                     core_view_draw_naive(&s, &v, b, ow, oh);
                     int d = max_diff(a, b, (size_t)ow * oh * 3);
@@ -258,6 +263,54 @@ static void pan_and_levels_stay_in_range(void)
     ZT_CHECK(l.white == 1.0, "white at most 1: %g", l.white);
 }
 
+/* Per-band levels: a band's own points move that band alone; every band's
+ * points move all three and stop at a band's limit; a grey source ignores
+ * them; the band key cycles all, R, G, B (a grey source: all). */
+static void band_levels_move_one_band(void)
+{
+    core_view_src s;
+    random_src(&s, 40, 40, 3, 5);
+    core_view v0 = {.stretch = CORE_STRETCH_LINEAR}, v = v0;
+    core_view_band_next(&v, &s);
+    ZT_CHECK(v.band == 1 && strcmp(core_view_band_name(v.band), "R") == 0, "first band R: %d", v.band);
+    core_view_band_next(&v, &s);           /* G */
+    for (int i = 0; i < 4; i++) core_view_level(&v, 0, 1);
+    ZT_CHECK(fabs(v.band_black[1] - 0.2) < 1e-12 && v.black == 0 && v.band_black[0] == 0 && v.band_black[2] == 0,
+             "G's black alone moved: %g %g", v.band_black[1], v.black);
+    uint8_t a[40 * 40 * 3], b[40 * 40 * 3];
+    core_view_draw(&s, &v0, a, 40, 40);
+    core_view_draw(&s, &v, b, 40, 40);
+    int same_rb = 1, darker_g = 0, gsum_a = 0, gsum_b = 0;
+    for (int i = 0; i < 40 * 40; i++) {
+        same_rb &= a[i * 3] == b[i * 3] && a[i * 3 + 2] == b[i * 3 + 2];
+        gsum_a += a[i * 3 + 1];
+        gsum_b += b[i * 3 + 1];
+    }
+    darker_g = gsum_b < gsum_a;
+    ZT_CHECK(same_rb && darker_g, "R and B unchanged (%d), G darker (%d -> %d)", same_rb, gsum_a, gsum_b);
+    /* every band: white down until G's own raised black stops it */
+    core_view_band_next(&v, &s);
+    core_view_band_next(&v, &s);
+    ZT_CHECK(v.band == 0, "back to all: %d", v.band);
+    for (int i = 0; i < 100; i++) core_view_level(&v, 1, -1);
+    for (int c = 0; c < 3; c++)
+        ZT_CHECK(v.black + v.band_black[c] <= 1.0 + v.white + v.band_white[c] - 0.05 + 1e-9,
+                 "band %d: black %g passed white %g", c, v.black + v.band_black[c], v.white + v.band_white[c]);
+    ZT_CHECK(fabs(v.white - (-0.75)) < 1e-9, "every band's white stopped where G's black is: %g", v.white);
+    /* a grey source: the bands' own moves do not tint it */
+    core_view_src g;
+    random_src(&g, 40, 40, 1, 6);
+    core_view w = v0;
+    w.band_black[0] = 0.3;
+    core_view_draw(&g, &v0, a, 40, 40);
+    core_view_draw(&g, &w, b, 40, 40);
+    ZT_CHECK(memcmp(a, b, sizeof a) == 0, "a grey source drew differently under a band's levels");
+    core_view_band_next(&w, &g);
+    ZT_CHECK(w.band == 0, "a grey source has no band to choose: %d", w.band);
+    core_view_src_free(&s);
+    core_view_src_free(&g);
+}
+
 /* A FITS cube: values kept as floats (north up, planes g, r, z
  * -> B, G, R), the display range median .. 99.5th percentile, asinh by default. */
 static void fits_values_are_kept_as_floats(void)
@@ -309,6 +362,7 @@ static void the_original_is_read_safely(void)
 }
 
 const zt_case zt_suite_view[] = {
+    {"per-band levels move one band; every band's stop at a band's limit", band_levels_move_one_band, 0},
     {"the fast draw matches the naive reference (zoom, pan, stretches, levels, grey and colour, NaN)",
      fast_draw_matches_the_naive_reference, 0},
     {"the reference gives hand-worked values for linear, asinh, log, levels, invert", naive_reference_is_right_by_hand, 0},

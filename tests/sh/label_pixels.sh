@@ -90,4 +90,8 @@ tm send-keys -t z '}' '[' '[' C-l
 expect "[ and } move the black and white points" wait_for "black -0.10 white +0.05" 5
 tm send-keys -t z r C-l
 expect "r brings back the whole image" wait_for "linear  zoom 1x" 5
+tm send-keys -t z b b ']' ']' ']' C-l
+expect "b picks one band: ] moves G's black alone" wait_for "zoom 1x  G +0.15/+0.00  [levels: G]" 5
+tm send-keys -t z b b '{' C-l
+expect "b again: back to every band" wait_for "white -0.05  G +0.15/+0.00" 5
 tm kill-session -t z 2>/dev/null

@@ -44,6 +44,12 @@ static int view_key(ui *u, tui_action act)
     case TUI_ACT_WHITE_DOWN: core_view_level(v, 1, -1); break;
     case TUI_ACT_WHITE_UP: core_view_level(v, 1, 1); break;
     case TUI_ACT_VIEW_RESET: *v = (core_view){0}; break;
+    case TUI_ACT_BAND: {
+        uint32_t gid = core_session_gid(u->ses);
+        const src_entry *e = gid ? label_image_src(u, gid) : NULL;
+        core_view_band_next(v, e && e->ok ? &e->src : NULL);
+        break;
+    }
     default: return 0;
     }
     u->need_image = 1;

@@ -37,7 +37,8 @@ static uint64_t view_key(const core_view *v, int pw, int ph, int tile)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     int ints[6] = {v->invert, v->stretch, v->zoom, pw, ph, tile};
-    double dbl[4] = {v->pan_x, v->pan_y, v->black, v->white};
+    double dbl[10] = {v->pan_x, v->pan_y, v->black, v->white, v->band_black[0], v->band_black[1],
+                      v->band_black[2], v->band_white[0], v->band_white[1], v->band_white[2]};
     h = mix(h, ints, sizeof ints);
     return mix(h, dbl, sizeof dbl);
 }

@@ -44,7 +44,7 @@ typedef enum {
     TUI_ACT_SELECT,
     TUI_ACT_CANCEL,
     TUI_ACT_BLACK_DOWN, TUI_ACT_BLACK_UP, TUI_ACT_WHITE_DOWN, TUI_ACT_WHITE_UP,
-    TUI_ACT_VIEW_RESET,
+    TUI_ACT_VIEW_RESET, TUI_ACT_BAND,
     TUI_ACT_BLIND,
     TUI_ACT_COMMIT,       /* a grid's page saved as answers */
     TUI_ACT_NOTE,

@@ -220,8 +220,16 @@ static void draw_view_line(ui *u, uint32_t gid)
     if (u->img_y + u->box_rows >= LINES - 3) return;
     const src_entry *e = label_image_src(u, gid);
     const core_view *v = &u->view;
-    char vs[160], lv[48] = "", pan[32] = "";
-    if (v->black != 0 || v->white != 0) snprintf(lv, sizeof lv, "  black %+.2f white %+.2f", v->black, v->white);
+    char vs[200], lv[96] = "", pan[32] = "";
+    int n = 0, banded = e->ok && e->src.nb == 3;
+    if (v->black != 0 || v->white != 0)
+        n += snprintf(lv + n, sizeof lv - (size_t)n, "  black %+.2f white %+.2f", v->black, v->white);
+    for (int c = 0; banded && c < 3; c++)
+        if (v->band_black[c] != 0 || v->band_white[c] != 0)
+            n += snprintf(lv + n, sizeof lv - (size_t)n, "  %s %+.2f/%+.2f", core_view_band_name(c + 1),
+                          v->band_black[c], v->band_white[c]);
+    if (banded && v->band && n < (int)sizeof lv)
+        snprintf(lv + n, sizeof lv - (size_t)n, "  [levels: %s]", core_view_band_name(v->band));
     if (v->pan_x != 0 || v->pan_y != 0) snprintf(pan, sizeof pan, " pan %+.2f,%+.2f", v->pan_x, v->pan_y);
     snprintf(vs, sizeof vs, "%s%s%s  zoom %.3gx%s%s%s",
              e->ok && e->fallback ? "THUMBNAIL (original missing)  " : "",
