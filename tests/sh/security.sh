@@ -33,7 +33,7 @@ cp "$Z" "$T/zoosh.bin" && Z=$T/zoosh.bin && chmod 755 "$Z"
 as() { local u=$1 m=022; shift; case $1 in 0[0-7][0-7]) m=$1; shift;; esac
        setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env HOME="$T/h_$u" bash -c 'umask '$m'; exec "$@"' sh "$@"; }
 # alice's own files, which bob cannot write; their sums must never change
-for f in notes notes2 profile cat png png0 notes3; do
+for f in notes notes2 profile cat png png0 notes3 log; do
     printf 'alice private %s\n' "$f" > "$T/h_$A/$f.txt"
 done
 chown "$A" "$T"/h_$A/*.txt && chmod 600 "$T"/h_$A/*.txt
@@ -112,6 +112,10 @@ as $A "$Z" export grp/open --format answers -o shared/out.csv >ex.out 2>&1; st=$
 same notes3; ok=$?
 expect "item 2: export -o refuses bob's link, alice's file untouched ($st $ok: $(msg ex.out))" \
     bash -c "[ $st -ne 0 ] && [ $ok = 0 ]"
+as $B ln -s "$T/h_$A/log.txt" shared/label.log
+as $A env ZOOSH_LOG="$T/shared/label.log" "$Z" label grp/open </dev/null >lg.out 2>&1
+expect "item 2: the labeler's ZOOSH_LOG refuses bob's link, alice's file untouched ($(msg lg.out))" \
+    bash -c "grep -q 'not logging' lg.out && md5sum '$T/h_$A/log.txt' | cmp -s - <(grep '/log.txt\$' sums0)"
 expect "alice's files are all as they were" unchanged
 
 # ---- the owner's next writing command makes the group-writable folder of item 1 sticky

@@ -16,6 +16,7 @@
 #include <curses.h>
 #include <term.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -37,6 +39,25 @@ static volatile sig_atomic_t got_signal;
 static ui *the_ui;      /* for the fatal hook */
 
 static void on_signal(int sig) { got_signal = sig; }
+
+/* ZOOSH_LOG's file, appended to: a regular file or a new one (0600), never
+ * through a symbolic link (a log in a shared folder could be a link planted
+ * at that name) nor into a FIFO or device.  NULL with errno set. */
+static FILE *open_log(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (fd < 0) return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
+    FILE *f = fdopen(fd, "a");
+    if (!f) close(fd);
+    return f;
+}
 
 /* The log named by ZOOSH_LOG: nothing goes to stderr while curses owns the
  * screen. */
@@ -196,7 +217,7 @@ int tui_label_run(const tui_label_opts *o)
     if (logpath && *logpath) {
         if (core_path_is_lmdb(logpath))
             fprintf(stderr, "zoosh label: ZOOSH_LOG=%s names a workspace's LMDB file; not logging\n", logpath);
-        else if (!(u->log = fopen(logpath, "a")))
+        else if (!(u->log = open_log(logpath)))
             fprintf(stderr, "zoosh label: ZOOSH_LOG=%s: %s; not logging\n", logpath, strerror(errno));
     }
 
