@@ -413,4 +413,14 @@ int core_cluster_walk_get(const core_cluster_walk *w, int i, const uint32_t **gi
     return w->start[c + 1] - w->start[c];
 }
 
+int core_cluster_walk_find(const core_cluster_walk *w, uint32_t gid)
+{
+    for (int i = 0; w && i < w->n_clusters; i++) {
+        int c = w->order[i];
+        for (int j = w->start[c]; j < w->start[c + 1]; j++)
+            if (w->gids[j] == gid) return i;
+    }
+    return -1;
+}
+
 const core_kmeans *core_cluster_walk_fit(const core_cluster_walk *w) { return w ? &w->km : NULL; }

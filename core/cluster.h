@@ -79,6 +79,9 @@ int core_cluster_walk_n(const core_cluster_walk *w);
  * NULL) its mean distance to the other centroids. */
 int core_cluster_walk_get(const core_cluster_walk *w, int i, const uint32_t **gids, const float **dist, int *why,
                           double *unusual);
+/* The show-order place of the cluster galaxy gid is in; -1 when it was
+ * not clustered.  O(n). */
+int core_cluster_walk_find(const core_cluster_walk *w, uint32_t gid);
 /* The fit behind the walk (k, iterations, inertia). */
 const core_kmeans *core_cluster_walk_fit(const core_cluster_walk *w);
 

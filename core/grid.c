@@ -191,6 +191,13 @@ int core_grid_fill_cluster(core_grid *g, int n)
     return 0;
 }
 
+int core_grid_next_cluster(core_grid *g, int n)
+{
+    if (!g->walk) return 0;
+    g->walk_pos++;
+    return core_grid_fill_cluster(g, n);
+}
+
 int core_grid_cluster_info(const core_grid *g, core_grid_cluster *out)
 {
     memset(out, 0, sizeof *out);
@@ -236,8 +243,9 @@ int core_grid_undo(core_grid *g, int n)
     uint32_t *gids = xmalloc((size_t)g->cap * sizeof *gids);
     int *choice = xmalloc((size_t)g->cap * sizeof *choice);
     int k = core_session_undone(g->ses, gids, choice, g->cap);
-    if (g->from == FROM_CLUSTERS && k > 0) {      /* the cluster's page comes back as it was */
-        g->walk_pos--;
+    int pos = g->from == FROM_CLUSTERS && k > 0 ? core_cluster_walk_find(g->walk, gids[0]) : -1;
+    if (pos >= 0) {      /* the cluster's page comes back as it was */
+        g->walk_pos = pos;
         cluster_page(g, gids, k, n);
     } else {
         core_grid_fill_queue(g, n);

@@ -62,6 +62,10 @@ int core_grid_clusters_open(core_grid *g, zs_store *st, const char *set, uint64_
  * Returns the page's size (0: none left anywhere). */
 int core_grid_fill_cluster(core_grid *g, int n);
 
+/* The next cluster's page, this one left for later (its galaxies come
+ * again when the walk comes round). */
+int core_grid_next_cluster(core_grid *g, int n);
+
 /* What a cluster page shows. */
 typedef struct {
     int index, n_clusters;      /* the cluster's place in the walk, of how many */

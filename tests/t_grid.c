@@ -329,6 +329,7 @@ static void cluster_pages_walk_each_cluster_nearest_first(void)
             int nw = core_grid_n(g);
             for (int i = 0; i < nw; i++) was[i] = core_grid_gid(g, i);
             ZT_OK(core_grid_commit(g, 8));
+            ZT_CHECK(core_grid_next_cluster(g, 8) > 0, "t: a page of yet another cluster");
             ZT_OK(core_grid_undo(g, 8));
             ZT_OK(core_grid_cluster_info(g, &ci));
             ZT_CHECK(ci.index == prev_index && core_grid_n(g) == nw, "undo: cluster %d again (was %d)", ci.index, prev_index);

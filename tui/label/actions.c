@@ -64,6 +64,7 @@ static void open_similar(ui *u)
     uint32_t gid = core_session_gid(u->ses);
     grid_page_new(u);
     u->grid_similar = 1;
+    u->grid_clusters = 0;
     if (!u->simix && !u->simix_failed) {       /* the similarity set, loaded once */
         if (core_labeler_similar_open(u->st, u->o.features, &u->simix) != 0) u->simix = NULL;
         u->simix_failed = u->simix == NULL;
@@ -80,8 +81,32 @@ static void open_similar(ui *u)
 void label_open_grid(ui *u)
 {
     grid_page_new(u);
-    u->grid_similar = 0;
+    u->grid_similar = u->grid_clusters = 0;
     core_grid_fill_queue(u->page, label_grid_layout(u));
+}
+
+#define CLUSTER_SEED 1      /* the same clusters each time the labeler opens them on the same galaxies */
+
+int label_open_clusters(ui *u)
+{
+    int mode = u->mode;
+    grid_page_new(u);
+    if (!u->clusters_open) {      /* clustered once a session: the unlabelled galaxies of now */
+        char err[200];
+        double t0 = core_mono_s();
+        int rc = core_grid_clusters_open(u->page, u->st, u->o.features, CLUSTER_SEED, err, sizeof err);
+        if (u->log) label_log(u, "clusters: made in %.1f ms (rc %d)", (core_mono_s() - t0) * 1e3, rc);
+        if (rc) {
+            tui_text_sanitize(err, u->msg, sizeof u->msg, !u->utf8);
+            u->mode = mode;
+            return -1;
+        }
+        u->clusters_open = 1;
+    }
+    u->grid_similar = 0;
+    u->grid_clusters = 1;
+    core_grid_fill_cluster(u->page, label_grid_layout(u));
+    return 0;
 }
 
 /* A key in a grid. */
@@ -127,6 +152,7 @@ static void grid_key(ui *u, tui_action act, uint32_t before)
     case TUI_ACT_UNDO:     /* the page comes back with its marks */
         core_grid_undo(u->page, label_grid_layout(u));
         u->grid_similar = 0;
+        u->grid_clusters = core_grid_cluster_info(u->page, &(core_grid_cluster){0}) == 0;
         u->grid_sel = 0;
         u->need_full = 1;
         galaxy_changed(u, before);
@@ -139,6 +165,12 @@ static void grid_key(ui *u, tui_action act, uint32_t before)
         break;
     case TUI_ACT_HELP: u->help_back = MODE_GRID; u->mode = MODE_HELP; break;
     case TUI_ACT_REDRAW: u->need_full = 1; break;
+    case TUI_ACT_CLUSTERS:
+        if (!u->grid_clusters) { label_open_clusters(u); break; }
+        core_grid_next_cluster(u->page, label_grid_layout(u));     /* this cluster for later: the next one */
+        u->grid_sel = 0;
+        u->need_full = 1;
+        break;
     case TUI_ACT_CANCEL: case TUI_ACT_GRID: case TUI_ACT_SIMILAR: case TUI_ACT_QUIT:
         u->mode = MODE_LABEL;
         u->need_image = 1;
@@ -288,6 +320,7 @@ int label_handle_key(ui *u, int ch)
     case TUI_ACT_FAVOURITE: core_session_favourite(u->ses); break;
     case TUI_ACT_SIMILAR: open_similar(u); break;
     case TUI_ACT_GRID: label_open_grid(u); break;
+    case TUI_ACT_CLUSTERS: label_open_clusters(u); break;
     case TUI_ACT_COMMIT:
         snprintf(u->msg, sizeof u->msg, "%s saves a grid's page: %s opens one", tui_keys_keys_of(&u->keys, TUI_ACT_COMMIT, (char[32]){0}, 32),
                  tui_keys_keys_of(&u->keys, TUI_ACT_GRID, (char[32]){0}, 32));

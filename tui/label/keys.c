@@ -59,6 +59,7 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_COMMIT, "commit", "grid: save the page"},
     {TUI_ACT_NOTE, "note", "note / #tags on it"},
     {TUI_ACT_GUIDE, "guide", "examples per answer"},
+    {TUI_ACT_CLUSTERS, "clusters", "cluster pages"},
 };
 #define N_ACTIONS (sizeof actions / sizeof actions[0])
 
@@ -95,6 +96,7 @@ static const struct { int key; tui_action act; } defaults[] = {
     {'e', TUI_ACT_GUIDE},
     {'p', TUI_ACT_BLIND},
     {'w', TUI_ACT_COMMIT},
+    {'t', TUI_ACT_CLUSTERS},
 };
 
 static const struct { const char *name; int key; } key_names[] = {

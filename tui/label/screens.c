@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cluster.h"
 #include "core/thumb.h"
 #include "core/util.h"
 #include "tui/label/ui.h"
@@ -532,6 +533,8 @@ static void tile_score(ui *u, int i, uint32_t gid, char *out, size_t len)
     int l = 0;
     if (u->grid_similar) {
         l = snprintf(out, len, "d %.3g", u->grid_dist[i]);
+    } else if (u->grid_clusters) {
+        l = snprintf(out, len, "d %.3g", core_grid_dist(u->page, i));
     } else {
         label_load_pred(u, gid);
         int col = u->col_of[0][0];
@@ -547,9 +550,16 @@ static void draw_grid(ui *u)
     if (core_grid_n(u->page) > cap) core_grid_truncate(u->page, cap);
     int n = core_grid_n(u->page);
     if (u->grid_sel >= n) u->grid_sel = n > 0 ? n - 1 : 0;
-    char title[200], feat[40] = "";
+    char title[320], feat[40] = "";
     if (u->grid_label) tui_text_sanitize(u->schema.q[0].answers[0].text, feat, sizeof feat, !u->utf8);
     const char *what = u->grid_similar ? "most similar galaxies" : "the coming queue";
+    char cl[120];
+    core_grid_cluster ci;
+    if (u->grid_clusters && core_grid_cluster_info(u->page, &ci) == 0) {
+        snprintf(cl, sizeof cl, "cluster %d of %d (%s; %d left of %d)", ci.index + 1, ci.n_clusters,
+                 ci.why == CORE_CLUSTER_LARGEST ? "largest left" : "unusual", ci.left, ci.size);
+        what = cl;
+    }
     if (u->grid_label)
         snprintf(title, sizeof title, " %s: page of %d, %d marked %s (the others: %s)", what, n,
                  core_grid_n_marked(u->page), feat, u->schema.q[0].answers[1].key);
@@ -582,7 +592,9 @@ static void draw_grid(ui *u)
     }
     u->meta_gid = 0;
     u->pred_gid = 0;
-    if (n == 0) put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)" : "the queue is empty");
+    if (n == 0)
+        put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)"
+                                 : u->grid_clusters ? "every clustered galaxy is labelled" : "the queue is empty");
     const char *m = u->msg[0] ? u->msg : core_session_message(u->ses);
     if (m[0]) {
         attron(A_BOLD);
@@ -590,7 +602,11 @@ static void draw_grid(ui *u)
         attroff(A_BOLD);
     }
     char a[16], b[16], c[16], d[16], e[16], keys[256];
-    if (u->grid_label)
+    if (u->grid_label && u->grid_clusters)
+        snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s next cluster  %s undo  Esc back",
+                 first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),
+                 first_key(u, TUI_ACT_CLUSTERS, d, sizeof d), first_key(u, TUI_ACT_UNDO, c, sizeof c));
+    else if (u->grid_label)
         snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s undo  Enter open  Esc back",
                  first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),
                  first_key(u, TUI_ACT_UNDO, c, sizeof c));
