@@ -556,8 +556,12 @@ static void draw_grid(ui *u)
     char cl[120];
     core_grid_cluster ci;
     if (u->grid_clusters && core_grid_cluster_info(u->page, &ci) == 0) {
-        snprintf(cl, sizeof cl, "cluster %d of %d (%s; %d left of %d)", ci.index + 1, ci.n_clusters,
-                 ci.why == CORE_CLUSTER_LARGEST ? "largest left" : "unusual", ci.left, ci.size);
+        if (ci.why == CORE_CLUSTER_LARGEST)
+            snprintf(cl, sizeof cl, "cluster %d of %d, the %slargest (%d of its %d left)", ci.index + 1, ci.n_clusters,
+                     ci.index > 0 ? "next " : "", ci.left, ci.size);
+        else
+            snprintf(cl, sizeof cl, "cluster %d of %d, unusual: its centre %.3g from the others (%d of %d left)",
+                     ci.index + 1, ci.n_clusters, ci.unusual, ci.left, ci.size);
         what = cl;
     }
     if (u->grid_label)
