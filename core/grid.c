@@ -5,6 +5,7 @@
  */
 #include "core/grid.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #define ANSWER_MARKED 0     /* the question's first answer: the feature */
 #define ANSWER_PLAIN  1     /* its second */
+#define UNRATED INT_MIN     /* a rating page's tile not rated yet */
 
 enum { FROM_QUEUE, FROM_LIST, FROM_CLUSTERS };
 
@@ -25,6 +27,7 @@ struct core_grid {
     int cap, n;
     uint32_t *gids;     /* (cap) */
     uint8_t *marks;     /* (cap) */
+    int *rating;        /* (cap) rating pages: each tile's rating, UNRATED when none */
     float *dist;        /* (cap) cluster pages: each tile's distance to its cluster's centre */
     int from;           /* FROM_*: where the page came from (and the next one comes from) */
     core_cluster_walk *walk;    /* the cluster pages' clusters (NULL before core_grid_clusters_open) */
@@ -42,6 +45,7 @@ core_grid *core_grid_new(core_session *s, const core_schema *schema, int cap)
     g->gids = xcalloc((size_t)g->cap, sizeof *g->gids);
     g->marks = xcalloc((size_t)g->cap, sizeof *g->marks);
     g->dist = xcalloc((size_t)g->cap, sizeof *g->dist);
+    g->rating = xcalloc((size_t)g->cap, sizeof *g->rating);
     return g;
 }
 
@@ -51,14 +55,23 @@ void core_grid_free(core_grid *g)
     free(g->gids);
     free(g->marks);
     free(g->dist);
+    free(g->rating);
     core_cluster_walk_free(g->walk);
     free(g);
+}
+
+/* A new page: no marks, no ratings. */
+static void page_clear(core_grid *g)
+{
+    memset(g->marks, 0, (size_t)g->cap);
+    for (int i = 0; i < g->cap; i++) g->rating[i] = UNRATED;
 }
 
 int core_grid_can_label(const core_schema *schema, char *why, size_t len)
 {
     if (schema->kind != CORE_TASK_TREE) {
-        snprintf(why, len, "task %s is a rating: rate one galaxy at a time", schema->name);
+        snprintf(why, len, "task %s is a rating: a digit rates the page's tiles (the marked ones, else all)",
+                 schema->name);
         return 0;
     }
     if (schema->n_questions != 1 || schema->q[0].n_answers < 2) {
@@ -75,7 +88,7 @@ static int clamp(const core_grid *g, int n) { return n <= 0 || n > g->cap ? g->c
 int core_grid_fill_queue(core_grid *g, int n)
 {
     n = clamp(g, n);
-    memset(g->marks, 0, (size_t)g->cap);
+    page_clear(g);
     g->from = FROM_QUEUE;
     g->n = core_session_claim_page(g->ses, NULL, 0, g->gids, n);
     return g->n;
@@ -84,7 +97,7 @@ int core_grid_fill_queue(core_grid *g, int n)
 int core_grid_set(core_grid *g, const uint32_t *gids, int n)
 {
     n = n < 0 ? 0 : n > g->cap ? g->cap : n;
-    memset(g->marks, 0, (size_t)g->cap);
+    page_clear(g);
     memcpy(g->gids, gids, (size_t)n * sizeof *gids);
     g->n = n;
     g->from = FROM_LIST;
@@ -164,7 +177,7 @@ static int cluster_page(core_grid *g, const uint32_t *cand, int n_cand, int n)
     const uint32_t *mem;
     const float *dist;
     int m = core_cluster_walk_get(g->walk, g->walk_pos, &mem, &dist, NULL, NULL);
-    memset(g->marks, 0, (size_t)g->cap);
+    page_clear(g);
     g->from = FROM_CLUSTERS;
     g->n = core_session_claim_page(g->ses, cand, n_cand, g->gids, n);
     g->walk_left = 0;
@@ -217,14 +230,56 @@ float core_grid_dist(const core_grid *g, int i)
 
 int core_grid_claim(core_grid *g) { return core_session_claim_gids(g->ses, g->gids, g->n); }
 
+void core_grid_invert(core_grid *g)
+{
+    for (int i = 0; i < g->n; i++) g->marks[i] = !g->marks[i];
+}
+
+int core_grid_can_rate(const core_schema *schema) { return schema->kind == CORE_TASK_RATING; }
+
+int core_grid_rate(core_grid *g, int rating)
+{
+    if (!core_grid_can_rate(g->schema) || rating < g->schema->rating_min || rating > g->schema->rating_max) return 0;
+    int marked = core_grid_n_marked(g), k = 0;
+    for (int i = 0; i < g->n; i++) {
+        if (marked ? !g->marks[i] : g->rating[i] != UNRATED) continue;
+        g->rating[i] = rating;
+        g->marks[i] = 0;
+        k++;
+    }
+    return k;
+}
+
+int core_grid_rating(const core_grid *g, int i, int *rating)
+{
+    if (i < 0 || i >= g->n || g->rating[i] == UNRATED) return 0;
+    *rating = g->rating[i];
+    return 1;
+}
+
+int core_grid_n_rated(const core_grid *g)
+{
+    int k = 0;
+    for (int i = 0; i < g->n; i++) k += g->rating[i] != UNRATED;
+    return k;
+}
+
 int core_grid_commit(core_grid *g, int n)
 {
     char why[160];
-    if (!core_grid_can_label(g->schema, why, sizeof why)) return 1;
+    int rate = core_grid_can_rate(g->schema);
+    if (!rate && !core_grid_can_label(g->schema, why, sizeof why)) return 1;
     int *choice = xmalloc((size_t)(g->n > 0 ? g->n : 1) * sizeof *choice);
-    for (int i = 0; i < g->n; i++) choice[i] = g->marks[i] ? ANSWER_MARKED : ANSWER_PLAIN;
-    int rc = core_session_answer_page(g->ses, g->gids, choice, g->n);
+    uint32_t *gids = xmalloc((size_t)(g->n > 0 ? g->n : 1) * sizeof *gids);
+    int k = 0;
+    for (int i = 0; i < g->n; i++) {
+        if (rate && g->rating[i] == UNRATED) continue;     /* an unrated tile stays unlabelled */
+        gids[k] = g->gids[i];
+        choice[k++] = rate ? g->rating[i] : g->marks[i] ? ANSWER_MARKED : ANSWER_PLAIN;
+    }
+    int rc = core_session_answer_page(g->ses, gids, choice, k);
     free(choice);
+    free(gids);
     if (rc) return rc;
     n = n > 0 ? n : g->n;
     if (g->from == FROM_CLUSTERS) {     /* the next cluster's page */
@@ -251,8 +306,11 @@ int core_grid_undo(core_grid *g, int n)
         core_grid_fill_queue(g, n);
     }
     for (int i = 0; i < k; i++)
-        for (int j = 0; j < g->n; j++)
-            if (g->gids[j] == gids[i]) g->marks[j] = choice[i] == ANSWER_MARKED;
+        for (int j = 0; j < g->n; j++) {
+            if (g->gids[j] != gids[i]) continue;
+            if (core_grid_can_rate(g->schema)) g->rating[j] = choice[i];
+            else g->marks[j] = choice[i] == ANSWER_MARKED;
+        }
     free(gids);
     free(choice);
     return 0;

@@ -22,7 +22,10 @@
  * centre first, and a commit moves on to the next cluster of the walk
  * (the largest and the most unusual in turn), round again when the last
  * is done.
- * Rating tasks are not labelled by pages here: a mark is one bit.
+ * Rating tasks (interest) are rated by pages: a rating is given to the
+ * marked tiles, or when none is marked to every tile not rated yet
+ * (core_grid_rate), so a whole page is rated with one key; the commit saves
+ * one rating record per rated tile (the unrated stay unlabelled).
  */
 #ifndef ZOOSH_CORE_GRID_H
 #define ZOOSH_CORE_GRID_H
@@ -41,6 +44,16 @@ void core_grid_free(core_grid *g);
 /* 1 when pages label the task: one question of two or more answers, the
  * first the feature marked; else 0 with the reason in why. */
 int core_grid_can_label(const core_schema *schema, char *why, size_t len);
+
+/* 1 when pages rate the task (a rating task, core_grid_rate). */
+int core_grid_can_rate(const core_schema *schema);
+/* Rates the marked tiles (their marks cleared), or when none is marked
+ * every tile not rated yet.  Returns how many were rated (0: not a rating
+ * task, or out of its range). */
+int core_grid_rate(core_grid *g, int rating);
+/* 1 with *rating when tile i is rated, else 0. */
+int core_grid_rating(const core_grid *g, int i, int *rating);
+int core_grid_n_rated(const core_grid *g);
 
 /* The page from the queue: the current galaxy and the next ones, at most
  * n (<= cap); marks cleared.  Returns the page's size. */
@@ -88,8 +101,11 @@ uint32_t core_grid_gid(const core_grid *g, int i);
 int core_grid_marked(const core_grid *g, int i);
 int core_grid_n_marked(const core_grid *g);
 void core_grid_toggle(core_grid *g, int i);
+/* Every tile's mark turned over (a page mostly of the feature: mark all,
+ * then unmark the few without). */
+void core_grid_invert(core_grid *g);
 
-/* Commits the page (see above); on success the next page comes (from the
+/* Commits the page (see above; a rating page: its rated tiles); on success the next page comes (from the
  * queue, or the next cluster) with n tiles (0: as many as it had).  Returns core_session_answer_page's
  * code (1: nothing to save, or not a task pages label). */
 int core_grid_commit(core_grid *g, int n);

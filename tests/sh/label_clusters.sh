@@ -8,6 +8,8 @@
 #   - two volunteers (two Unix users) on one workspace at once get pages
 #     that share no galaxy, queue pages and cluster pages alike (before,
 #     a page claimed only its first galaxy: both were shown the same tiles);
+#   - a rating task (interest): a digit rates the marked tiles, else every
+#     tile not rated yet; w saves one rating per rated tile;
 #   - --clusters on a workspace without representations says so, exit 1.
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || { skip "tmux is not installed"; exit 0; }
@@ -28,7 +30,7 @@ check "no representations: --clusters refuses" bash -c "! '$Z' label ws0 --task 
 expect "saying what to run" grep -q "clusters: ws0 has no representations to cluster (zoosh embed ws0)" out.txt
 check "embedded (the representations the clusters group)" "$Z" embed ws0 --threads 2 --quiet
 chmod -R a+rwX ws0
-cp -a ws0 ws && cp -a ws0 ws2 && cp -a ws0 ws3
+cp -a ws0 ws && cp -a ws0 ws2 && cp -a ws0 ws3 && cp -a ws0 wsi
 
 # ---- cluster pages, one volunteer
 LANG=C.UTF-8 tm new-session -d -s z -x 100 -y 30 \
@@ -65,6 +67,22 @@ check "labels export" "$Z" export ws --format labels --task ring -o labels.csv
 n=$(tail -n +2 labels.csv | wc -l)
 expect "$((n1 + n2)) labels count (cluster 1 and 2; got $n)" test "$n" -eq $((n1 + n2))
 expect "the log says how long the clustering took" grep -q "clusters: made in" label.log
+
+# ---- a rating task: a digit rates the whole page (or the marked tiles)
+LANG=C.UTF-8 tm new-session -d -s r -x 100 -y 30 \
+    "cd '$T' && exec '$Z' label wsi --task interest --retrain 0 --graphics none --clusters"
+expect "interest: --clusters opens a page to rate" wait_for r "cluster 1 of 5, the largest (" 10
+nr=$(page_of r)
+tm send-keys -t r Space 5
+expect "Space marks tile 1 and 5 rates it alone" wait_for r "page of $nr, 1 rated, 0 marked" 5
+tm send-keys -t r 1
+expect "1 then rates every tile not rated yet" wait_for r "page of $nr, $nr rated, 0 marked" 5
+tm send-keys -t r w
+expect "w saves the page's $nr ratings" wait_for r "page saved: $nr answers" 5
+tm send-keys -t r q
+for i in $(seq 1 40); do tm has-session -t r 2>/dev/null || break; sleep 0.1; done
+"$Z" export wsi --format answers | awk -F, '$5=="rating"{print $9}' | sort | uniq -c | awk '{print $2 ":" $1}' | tr '\n' ' ' > rated.txt
+expect "the store holds one 5 and $((nr - 1)) ones ($(cat rated.txt))" grep -qx "1:$((nr - 1)) 5:1 " rated.txt
 
 # ---- two volunteers: their pages never share a galaxy
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then

@@ -38,7 +38,7 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_ORDER, "order", "queue order"},
     {TUI_ACT_HELP, "help", "this help"},
     {TUI_ACT_QUIT, "quit", "quit (all is saved)"},
-    {TUI_ACT_INVERT, "invert", "invert the image"},
+    {TUI_ACT_INVERT, "invert", "invert (grid: marks)"},
     {TUI_ACT_STRETCH, "stretch", "linear / asinh / log"},
     {TUI_ACT_ZOOM_IN, "zoom-in", "zoom in (to pixels)"},
     {TUI_ACT_ZOOM_OUT, "zoom-out", "zoom out"},

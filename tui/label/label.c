@@ -215,7 +215,7 @@ int tui_label_run(const tui_label_opts *o)
         fprintf(stderr, "zoosh label: task %s has no questions\n", u->schema.name);
         goto out;
     }
-    if ((o->grid || o->clusters) && !core_grid_can_label(&u->schema, err, sizeof err)) {
+    if ((o->grid || o->clusters) && !core_grid_can_rate(&u->schema) && !core_grid_can_label(&u->schema, err, sizeof err)) {
         fprintf(stderr, "zoosh label: %s: %s\n", o->clusters ? "--clusters" : "--grid", err);
         goto out;
     }

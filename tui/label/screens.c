@@ -564,7 +564,10 @@ static void draw_grid(ui *u)
                      ci.index + 1, ci.n_clusters, ci.unusual, ci.left, ci.size);
         what = cl;
     }
-    if (u->grid_label)
+    if (u->grid_rate)
+        snprintf(title, sizeof title, " %s: page of %d, %d rated, %d marked", what, n, core_grid_n_rated(u->page),
+                 core_grid_n_marked(u->page));
+    else if (u->grid_label)
         snprintf(title, sizeof title, " %s: page of %d, %d marked %s (the others: %s)", what, n,
                  core_grid_n_marked(u->page), feat, u->schema.q[0].answers[1].key);
     else
@@ -582,7 +585,12 @@ static void draw_grid(ui *u)
         /* the id on the whole width; under it the digit that marks the tile
          * (tiles 1-10), the mark and the score */
         char id[sizeof u->id + 8], line[96], score[64], pre[8] = "";
-        if (u->grid_label) snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
+        int rating;
+        if (u->grid_rate)        /* the mark, then the rating given ("-" none yet) */
+            snprintf(pre, sizeof pre, "[%c]%c ", mark ? 'x' : ' ',
+                     !core_grid_rating(u->page, i, &rating) ? '-' : rating >= 0 && rating <= 9 ? '0' + rating : '?');
+        else if (u->grid_label)
+            snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
         mid_ellipsis(u->id, id, sizeof id, tw, u->utf8);
         int attr = (i == u->grid_sel ? A_REVERSE : 0) | (mark ? A_BOLD : 0);
         if (attr) attron(attr);
@@ -606,10 +614,16 @@ static void draw_grid(ui *u)
         attroff(A_BOLD);
     }
     char a[16], b[16], c[16], d[16], e[16], keys[256];
-    if (u->grid_label && u->grid_clusters)
-        snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s next cluster  %s undo  Esc back",
+    if (u->grid_rate)
+        snprintf(keys, sizeof keys, " %d-%d rate the marked tiles, else every unrated  %s mark  %s save  %s next cluster  %s undo",
+                 u->schema.rating_min, u->schema.rating_max, first_key(u, TUI_ACT_SKIP, a, sizeof a),
+                 first_key(u, TUI_ACT_COMMIT, b, sizeof b), first_key(u, TUI_ACT_CLUSTERS, d, sizeof d),
+                 first_key(u, TUI_ACT_UNDO, c, sizeof c));
+    else if (u->grid_label && u->grid_clusters)
+        snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s next cluster  %s undo  %s invert marks",
                  first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),
-                 first_key(u, TUI_ACT_CLUSTERS, d, sizeof d), first_key(u, TUI_ACT_UNDO, c, sizeof c));
+                 first_key(u, TUI_ACT_CLUSTERS, d, sizeof d), first_key(u, TUI_ACT_UNDO, c, sizeof c),
+                 first_key(u, TUI_ACT_INVERT, e, sizeof e));
     else if (u->grid_label)
         snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s undo  Enter open  Esc back",
                  first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),

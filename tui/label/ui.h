@@ -122,7 +122,8 @@ typedef struct {
     core_grid *page;            /* the grid's tiles and marks (core/grid.h) */
     float grid_dist[GRID_MAX];  /* the s grid: each tile's distance to its galaxy */
     int grid_sel, grid_similar, grid_tile_cols, grid_tile_rows, grid_cols, grid_px;
-    int grid_label;             /* pages label this task (core_grid_can_label) */
+    int grid_label;             /* pages label this task by marks (core_grid_can_label) */
+    int grid_rate;              /* pages rate it (core_grid_can_rate: digits rate tiles) */
     int grid_clusters;          /* the page is a cluster's (t, --clusters) */
     int clusters_open;          /* the page's clusters are made (core_grid_clusters_open) */
     int help_back;              /* the mode the help returns to */
