@@ -354,6 +354,43 @@ static void cluster_pages_walk_each_cluster_nearest_first(void)
     store_close(st);
 }
 
+static void a_rating_page_is_rated_at_once(void)
+{
+    zs_store *st = make_ws(12);
+    core_schema rate = schema_of("interest");
+    core_session *ses = open_as(st, &rate, "alice", 5);
+    core_grid *g = core_grid_new(ses, &rate, 6);
+    ZT_CHECK(core_grid_can_rate(&rate) && !core_grid_can_rate(&(core_schema){.kind = CORE_TASK_TREE}), "interest is rated");
+    ZT_CHECK(core_grid_fill_queue(g, 6) == 6, "a page of 6");
+    ZT_CHECK(core_grid_commit(g, 6) == 1, "nothing rated: nothing saved");
+    core_grid_toggle(g, 1);
+    core_grid_toggle(g, 4);
+    ZT_CHECK(core_grid_rate(g, 5) == 2 && core_grid_n_marked(g) == 0, "5 rates the 2 marked tiles, their marks go");
+    ZT_CHECK(core_grid_rate(g, 9) == 0, "9 is out of interest's range");
+    ZT_CHECK(core_grid_rate(g, 1) == 4, "1 rates the 4 others");
+    ZT_CHECK(core_grid_rate(g, 2) == 0, "every tile rated: nothing more to rate without marks");
+    int r;
+    ZT_CHECK(core_grid_rating(g, 1, &r) && r == 5 && core_grid_rating(g, 0, &r) && r == 1, "tile 2 rated 5, tile 1 rated 1");
+    ZT_OK(core_grid_commit(g, 6));
+    log_t *l = read_log(st);
+    ZT_CHECK(l->n == 6, "6 records, got %d", l->n);
+    for (int i = 0; i < 6 && i < l->n; i++)
+        ZT_CHECK(l->a[i].kind == STORE_ANS_RATING && l->a[i].gid == (uint32_t)i + 1 && l->a[i].rating == (i == 1 || i == 4 ? 5 : 1),
+                 "record %d: gid %u rated %d", i, l->a[i].gid, l->a[i].rating);
+    free(l);
+    /* a half-rated page saves its rated tiles only; undo brings the ratings back */
+    ZT_CHECK(core_grid_gid(g, 0) == 7 && core_grid_n_rated(g) == 0, "the next page, unrated");
+    core_grid_toggle(g, 0);
+    core_grid_rate(g, 3);
+    ZT_OK(core_grid_commit(g, 6));
+    ZT_CHECK(core_grid_gid(g, 0) == 8, "the 5 unrated tiles come again (first %u)", core_grid_gid(g, 0));
+    ZT_OK(core_grid_undo(g, 6));
+    ZT_CHECK(core_grid_gid(g, 0) == 7 && core_grid_rating(g, 0, &r) && r == 3 && core_grid_n_rated(g) == 1, "undo: gid 7 rated 3 again");
+    core_grid_free(g);
+    core_session_free(ses);
+    store_close(st);
+}
+
 const zt_case zt_suite_grid[] = {
     {"a page is the current galaxy and the queue's next unanswered ones (against a naive walk)",
      a_page_is_the_queue_s_next_unanswered_galaxies, 0},
@@ -363,6 +400,7 @@ const zt_case zt_suite_grid[] = {
      undo_retracts_the_whole_page_and_brings_it_back_marked, 0},
     {"pages label one-question tasks only; a bad entry writes nothing", pages_label_one_question_tasks_only, 0},
     {"two labelers' pages never share a galaxy; a page's claim moves with it", two_labelers_pages_never_share_a_galaxy, 0},
+    {"a rating page is rated at once: the marked tiles, else every unrated one", a_rating_page_is_rated_at_once, 0},
     {"cluster pages: one cluster each, nearest its centre first, every unlabelled galaxy once",
      cluster_pages_walk_each_cluster_nearest_first, 0},
     {0},
