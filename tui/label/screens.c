@@ -671,8 +671,16 @@ static void draw_order(ui *u)
         if (i == u->order_sel) attroff(A_REVERSE);
         if (wrapped) y = put_wrapped(y, x + 5, w - 5, max_y, core_order_help((core_order)ord));
     }
-    if (!u->tr && y + 1 <= max_y + 1)
+    if (!u->tr && y + 1 <= max_y + 1) {
         put_clip(y + 1 <= max_y ? y + 1 : y, x, w, "(no background trainer: only catalog order)");
+        y += 2;
+    }
+    if (y + 1 <= max_y) {    /* the other way through the galaxies, not an order of the queue */
+        char k[16], t[160];
+        snprintf(t, sizeof t, "%s: cluster pages, the unlabelled galaxies grouped by look, a page per group",
+                 first_key(u, TUI_ACT_CLUSTERS, k, sizeof k));
+        put_wrapped(y + 1, x, w, max_y, t);
+    }
 }
 
 void label_draw(ui *u)
