@@ -23,7 +23,7 @@
 #include "core/answers.h"
 #include "core/util.h"
 
-#define CLAIMS_MAX 256        /* labelers of one task at once, as far as claims go */
+#define CLAIMS_MAX 4096       /* claim lines of one task kept (a page claims each of its galaxies) */
 #define CLAIM_TTL_S 900       /* seconds a claim counts without being renewed */
 #define CLAIM_SKEW_S 60       /* a claim dated later than now + this is not believed */
 
@@ -70,9 +70,10 @@ struct core_session {
     int n_undone, cap_undone;
     char msg[200];
 
-    uint32_t others[CLAIMS_MAX];   /* galaxies other labelers of this task have on screen now */
-    int n_others;
-    uint32_t claimed;               /* the galaxy this session's claim names (0 = none) */
+    uint32_t *others;               /* galaxies other labelers of this task have on screen now, sorted */
+    int n_others, cap_others;
+    uint32_t *claimed;              /* the galaxies this session's claim names */
+    int n_claimed, cap_claimed;
     double claim_t;                 /* when it was written (core_mono_s) */
 };
 
@@ -152,34 +153,81 @@ static int claim_live(const char *ln, const char *me, long now, unsigned long *g
     return strcmp(user, me) != 0 && t <= now + CLAIM_SKEW_S && now - t <= CLAIM_TTL_S;
 }
 
-static void load_claims(core_session *s)
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The live claim lines of other labelers in meta value v (may be NULL)
+ * into s->others, sorted; with out != NULL, the lines are also copied
+ * there (the rewrite keeps them), *len advanced.  Returns how many lines
+ * name gid (0: none asked). */
+static int parse_claims(core_session *s, char *v, uint32_t gid, char *out, size_t cap, size_t *len)
 {
     s->n_others = 0;
+    int on_gid = 0;
+    long now = (long)(core_now_us() / 1000000);
+    char *save = NULL;
+    for (char *ln = v ? strtok_r(v, "\n", &save) : NULL; ln && s->n_others < CLAIMS_MAX;
+         ln = strtok_r(NULL, "\n", &save)) {
+        unsigned long g;
+        if (!claim_live(ln, s->user, now, &g) || g == 0 || g > UINT32_MAX) continue;
+        if (s->n_others == s->cap_others) {
+            s->cap_others = s->cap_others ? 2 * s->cap_others : 64;
+            s->others = xrealloc(s->others, (size_t)s->cap_others * sizeof *s->others);
+        }
+        s->others[s->n_others++] = (uint32_t)g;
+        on_gid += gid && g == gid;
+        if (out) *len += (size_t)snprintf(out + *len, cap - *len, "%s\n", ln);
+    }
+    qsort(s->others, (size_t)s->n_others, sizeof *s->others, cmp_u32);
+    return on_gid;
+}
+
+static void load_claims(core_session *s)
+{
     zs_txn *txn;
-    if (store_read_begin(s->st, &txn) != 0) return;
+    if (store_read_begin(s->st, &txn) != 0) { s->n_others = 0; return; }
     char key[64], *v = NULL;
     claims_key(s, key, sizeof key);
-    long now = (long)(core_now_us() / 1000000);
-    if (store_meta_get(txn, key, &v) == 0) {
-        char *save = NULL;
-        for (char *ln = strtok_r(v, "\n", &save); ln && s->n_others < CLAIMS_MAX; ln = strtok_r(NULL, "\n", &save)) {
-            unsigned long gid;
-            if (!claim_live(ln, s->user, now, &gid) || gid == 0) continue;
-            s->others[s->n_others++] = (uint32_t)gid;
-        }
-        free(v);
-    }
+    parse_claims(s, store_meta_get(txn, key, &v) == 0 ? v : NULL, 0, NULL, 0, NULL);
+    free(v);
     store_read_end(txn);
 }
 
+/* How many other labelers have gid on screen (s->others is sorted). */
 static int held_by_others(const core_session *s, uint32_t gid)
 {
+    int lo = 0, hi = s->n_others;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (s->others[mid] < gid) lo = mid + 1;
+        else hi = mid;
+    }
     int n = 0;
-    for (int i = 0; i < s->n_others; i++) n += s->others[i] == gid;
+    while (lo + n < s->n_others && s->others[lo + n] == gid) n++;
     return n;
 }
 
-typedef struct { core_session *s; uint32_t gid; int others_on; } claim_ctx;
+static int pick_page(core_session *s, const uint32_t *cand, int n_cand, uint32_t *page, int k);
+
+/* One rewrite of the claims: others' live lines kept, this labeler's
+ * replaced by one line per galaxy of gids[0..n) -- or, when pick, by the
+ * page chosen (pick_page) in this same transaction, after the others'
+ * claims were read: LMDB has one writer at a time, so two labelers' pages
+ * never share a galaxy. */
+typedef struct {
+    core_session *s;
+    const uint32_t *gids;
+    int n;
+    int others_on;          /* other labelers' lines naming gids[0] */
+    int pick;               /* choose the page: */
+    const uint32_t *cand;   /* from these (NULL: the queue) */
+    int n_cand;
+    uint32_t *page;         /* (k) the page chosen */
+    int k;
+} claim_ctx;
 
 static int claim_cb(zs_txn *txn, void *p)
 {
@@ -189,36 +237,48 @@ static int claim_cb(zs_txn *txn, void *p)
     int rc = store_meta_get(txn, key, &v);
     if (rc && rc != STORE_ENOTFOUND) return rc;
     long now = (long)(core_now_us() / 1000000);
-    size_t cap = (v ? strlen(v) : 0) + STORE_USER_MAX + 64, len = 0;   /* room for our own line */
+    int mine_n = c->pick ? c->k : c->n;
+    size_t cap = (v ? strlen(v) : 0) + (size_t)(mine_n + 1) * (STORE_USER_MAX + 40), len = 0;
     char *out = xmalloc(cap);
     out[0] = 0;
-    int kept = 0;
-    if (v) {
-        char *save = NULL;
-        for (char *ln = strtok_r(v, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save)) {
-            unsigned long gid;
-            if (!claim_live(ln, c->s->user, now, &gid) || kept >= CLAIMS_MAX - 1) continue;
-            len += (size_t)snprintf(out + len, cap - len, "%s\n", ln);
-            kept++;
-            c->others_on += c->gid && gid == c->gid;
-        }
+    c->others_on = parse_claims(c->s, v, c->n > 0 ? c->gids[0] : 0, out, cap, &len);
+    if (c->pick) {
+        c->n = pick_page(c->s, c->cand, c->n_cand, c->page, c->k);
+        c->gids = c->page;
     }
-    if (c->gid) snprintf(out + len, cap - len, "%s %u %ld\n", c->s->user, c->gid, now);
+    for (int i = 0; i < c->n; i++) len += (size_t)snprintf(out + len, cap - len, "%s %u %ld\n", c->s->user, c->gids[i], now);
     rc = store_meta_put(txn, key, out);
     free(out);
     free(v);
     return rc;
 }
 
+/* This session's claim now names gids[0..n). */
+static void claimed_set(core_session *s, const uint32_t *gids, int n)
+{
+    if (n > s->cap_claimed) {
+        s->cap_claimed = n;
+        s->claimed = xrealloc(s->claimed, (size_t)n * sizeof *s->claimed);
+    }
+    if (n > 0) memcpy(s->claimed, gids, (size_t)n * sizeof *gids);
+    s->n_claimed = n;
+    s->claim_t = core_mono_s();
+}
+
+/* 1 when the claim names gids[0..n) already and was written recently
+ * enough (renewed a few times within the TTL while it stays on screen). */
+static int claim_fresh(const core_session *s, const uint32_t *gids, int n)
+{
+    if (n != s->n_claimed || (n > 0 && memcmp(gids, s->claimed, (size_t)n * sizeof *gids) != 0)) return 0;
+    return n == 0 || core_mono_s() - s->claim_t < CLAIM_TTL_S / 3;
+}
+
 int core_session_claim(core_session *s, uint32_t gid)
 {
-    double now = core_mono_s();
-    /* unchanged: renewed a few times within the TTL while it stays on screen */
-    if ((gid == s->claimed && (gid == 0 || now - s->claim_t < CLAIM_TTL_S / 3)) || store_is_readonly(s->st)) return 0;
-    claim_ctx c = {s, gid, 0};
+    if (claim_fresh(s, &gid, gid ? 1 : 0) || store_is_readonly(s->st)) return 0;
+    claim_ctx c = {.s = s, .gids = &gid, .n = gid ? 1 : 0};
     if (store_write(s->st, claim_cb, &c) != 0) return 0;
-    s->claimed = gid;
-    s->claim_t = now;
+    claimed_set(s, &gid, c.n);
     /* two labelers shown the same galaxy in the same instant: the writes are
      * serialised, and the later one, not yet answering it, moves on */
     if (gid && gid == s->gid && s->n_path == 0 && gid <= s->max_gid && votes_on(s, gid) + c.others_on >= s->retire) {
@@ -226,6 +286,32 @@ int core_session_claim(core_session *s, uint32_t gid)
         return s->gid != gid;
     }
     return 0;
+}
+
+int core_session_claim_gids(core_session *s, const uint32_t *gids, int n)
+{
+    if (n < 0) n = 0;
+    if (claim_fresh(s, gids, n) || store_is_readonly(s->st)) return 0;
+    claim_ctx c = {.s = s, .gids = gids, .n = n};
+    int rc = store_write(s->st, claim_cb, &c);
+    if (rc == 0) claimed_set(s, gids, n);
+    return rc;
+}
+
+int core_session_claim_page(core_session *s, const uint32_t *cand, int n_cand, uint32_t *page, int k)
+{
+    if (k <= 0) return 0;
+    if (store_is_readonly(s->st)) {       /* nothing to write: the claims as they are */
+        load_claims(s);
+        return pick_page(s, cand, n_cand, page, k);
+    }
+    claim_ctx c = {.s = s, .pick = 1, .cand = cand, .n_cand = n_cand, .page = page, .k = k};
+    if (store_write(s->st, claim_cb, &c) != 0) {   /* claims unwritable: the page all the same */
+        load_claims(s);
+        return pick_page(s, cand, n_cand, page, k);
+    }
+    claimed_set(s, page, c.n);
+    return c.n;
 }
 
 /* ---- choosing galaxies */
@@ -268,22 +354,46 @@ static void advance(core_session *s)
     s->gid = 0;
 }
 
-int core_session_peek(const core_session *s, uint32_t *out, int k)
+/* Appends to out[0..n) the galaxies that would follow the current one
+ * (the pending stack, then the queue) that it may show and that are not
+ * there yet, up to k in all; with unheld, none another labeler has on
+ * screen either.  Returns the new count. */
+static int follow(const core_session *s, uint32_t *out, int n, int k, int unheld)
 {
-    int n = 0;
-    for (int i = s->n_pending - 1; i >= 0 && n < k; i--) {
-        uint32_t g = s->pending[i];
-        int dup = g == s->gid;
-        for (int j = 0; j < n; j++) dup |= out[j] == g;
-        if (!dup && eligible(s, g)) out[n++] = g;
-    }
-    for (int i = s->qpos; i < s->n_queue && n < k; i++) {
-        uint32_t g = s->queue[i];
-        int dup = g == s->gid;
-        for (int j = 0; j < n; j++) dup |= out[j] == g;
-        if (!dup && eligible(s, g)) out[n++] = g;
+    for (int pass = 0; pass < 2; pass++) {
+        int from = pass == 0 ? s->n_pending - 1 : s->qpos, to = pass == 0 ? -1 : s->n_queue, step = pass == 0 ? -1 : 1;
+        for (int i = from; i != to && n < k; i += step) {
+            uint32_t g = pass == 0 ? s->pending[i] : s->queue[i];
+            int dup = g == s->gid;
+            for (int j = 0; j < n; j++) dup |= out[j] == g;
+            if (!dup && eligible(s, g) && !(unheld && held_by_others(s, g))) out[n++] = g;
+        }
     }
     return n;
+}
+
+int core_session_peek(const core_session *s, uint32_t *out, int k) { return follow(s, out, 0, k, 0); }
+
+/* A page (see core_session_claim_page) from s->others as they are now. */
+static int pick_page(core_session *s, const uint32_t *cand, int n_cand, uint32_t *page, int k)
+{
+    int n = 0;
+    if (!cand) {
+        if (s->gid && eligible(s, s->gid) && !held_by_others(s, s->gid)) page[n++] = s->gid;
+        return follow(s, page, n, k, 1);
+    }
+    for (int i = 0; i < n_cand && n < k; i++) {
+        uint32_t g = cand[i];
+        int dup = 0;
+        for (int j = 0; j < n; j++) dup |= page[j] == g;
+        if (!dup && eligible(s, g) && !held_by_others(s, g)) page[n++] = g;
+    }
+    return n;
+}
+
+int core_session_unlabelled(const core_session *s, uint32_t gid)
+{
+    return gid >= 1 && gid <= s->max_gid && !mine(s, gid) && votes_on(s, gid) < s->retire && !s->skipped[gid];
 }
 
 void core_session_set_queue(core_session *s, const uint32_t *gids, int n)
@@ -763,5 +873,7 @@ void core_session_free(core_session *s)
     free(s->hist);
     free(s->undone);
     free(s->undone_choice);
+    free(s->others);
+    free(s->claimed);
     free(s);
 }

@@ -23,7 +23,13 @@
  *  - a page (core_session_answer_page, the grid of core/grid.h) is one
  *    record per galaxy written in ONE transaction, and undone as a whole:
  *    one undo retracts every record of the last page and shows its
- *    galaxies again, first to last.
+ *    galaxies again, first to last;
+ *  - a page claims every galaxy on it (core_session_claim_page): it is
+ *    chosen in the same write transaction that claims it, after reading
+ *    the other labelers' claims, and leaves out every galaxy another
+ *    labeler has on screen, whatever --retire says, so two labelers'
+ *    pages never overlap.  The claim goes with the next claim (the next
+ *    page, one galaxy again, 0 at quit).
  */
 #ifndef ZOOSH_CORE_SESSION_H
 #define ZOOSH_CORE_SESSION_H
@@ -62,6 +68,21 @@ uint32_t core_session_gid(const core_session *s);
  * another labeler claimed the same galaxy first and it is not yet being
  * answered here, moves on to the next one and returns 1. */
 int core_session_claim(core_session *s, uint32_t gid);
+/* Tells other labelers that gids[0..n) are on this one's screen (a page
+ * already chosen: the s grid), replacing this labeler's claim.  No-op when
+ * unchanged and recent, or read-only.  0, or the store's code. */
+int core_session_claim_gids(core_session *s, const uint32_t *gids, int n);
+/* Chooses and claims a page in one write transaction (see the rules
+ * above): at most k galaxies into page (k), from cand[0..n_cand) in that
+ * order, or when cand is NULL from the current galaxy and the ones that
+ * follow it (core_session_peek's); each one this user may be shown and no
+ * other labeler has on screen.  A read-only workspace, or claims that
+ * cannot be written: the page from the claims as read.  Returns the
+ * page's size. */
+int core_session_claim_page(core_session *s, const uint32_t *cand, int n_cand, uint32_t *page, int k);
+/* 1 when gid is unlabelled for this user: no answer of theirs counts, not
+ * retired by answers, not skipped this session (others' claims aside). */
+int core_session_unlabelled(const core_session *s, uint32_t gid);
 /* The question being asked (index into schema->q), -1 for a rating task or
  * when no galaxy is left. */
 int core_session_question(const core_session *s);

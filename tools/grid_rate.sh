@@ -6,11 +6,17 @@
 #   single       one digit per galaxy (1 ring, 2 no ring)
 #   grid-digits  zoosh label --grid: the digit of each ring tile, then w
 #   grid-arrows  the same page walked with arrows, Space on each ring tile, w
+#   grid-invert  zoosh label --grid, the fewer keys: the digits of the rings,
+#                or when most of the page are rings i (invert the marks) and
+#                the digits of the others; then w
+#   clusters     zoosh label --clusters (after zoosh embed): each cluster's
+#                page read from the labeler's log as it comes, then keyed as
+#                grid-invert
 # on N galaxies (default 100) of two catalogs: the real set as it is (half
 # rings) and a rare one (one ring in ten, as in a survey).  The rate is
 # answers stored / minutes from the first key until the log holds all N;
 # the exported labels are checked against the truth.
-#   tools/grid_rate.sh [N] [CADENCE]
+#   tools/grid_rate.sh [N] [CADENCE]      (MODES="single clusters": only those)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 Z=$ROOT/zoosh
@@ -30,6 +36,20 @@ head -1 "$CAT" > rare.csv
 awk -F, -v n="$N" 'NR > 1 { if ($3 == 1) { if (r < n / 10 && (nr++ % 3) == 0) { print; r++; k++ } } else if (k < n - n / 10 + r) { print; k++ } }' "$CAT" |
     head -"$N" >> rare.csv
 
+# page_keys TRUTH...: the fewest keys for a page whose tiles have these truths
+# (1 ring): the digits of the rings, or i and the digits of the others; then w
+page_keys() {
+    local r=0 i t inv=0 out=()
+    for t in "$@"; do r=$((r + t)); done
+    [ $((2 * r)) -gt $# ] && inv=1 && out+=(i)
+    i=0
+    for t in "$@"; do
+        i=$((i + 1))
+        [ "$t" = $((1 - inv)) ] && out+=($((i % 10)))
+    done
+    echo "${out[@]}" w
+}
+
 answers() { "$Z" export "$1" --format answers 2>/dev/null | awk -F, '$5 == "tree"' | wc -l; }
 
 # run NAME CATALOG MODE: prints "NAME MODE keys elapsed_s labels_per_min correct/N"
@@ -40,7 +60,17 @@ run() {
     local truth=($(awk -F, 'NR > 1 { print $3 }' "$cat"))
     local n=${#truth[@]} grid=""
     [ "$mode" = single ] || grid=--grid
-    if [ "$mode" = single ]; then
+    [ "$mode" = clusters ] && grid=--clusters && "$Z" embed "$ws" --threads 2 --quiet > /dev/null 2>&1
+    if [ "$mode" = clusters ]; then
+        :   # keyed page by page below, as each page comes
+    elif [ "$mode" = grid-invert ]; then
+        local page=10 p
+        for ((p = 0; p < n; p += page)); do
+            local tv=() i
+            for ((i = 0; i < page && p + i < n; i++)); do tv+=("${truth[$((p + i))]}"); done
+            keys+=($(page_keys "${tv[@]}"))
+        done
+    elif [ "$mode" = single ]; then
         for t in "${truth[@]}"; do if [ "$t" = 1 ]; then keys+=(1); else keys+=(2); fi; done
     else
         local page=10 cols=5 i p
@@ -63,11 +93,25 @@ run() {
             keys+=(w)
         done
     fi
-    LANG=C.UTF-8 tm -u new-session -d -s r -x 100 -y 30 "exec '$Z' label '$ws' --task ring --retrain 0 --order catalog $grid"
+    LANG=C.UTF-8 tm -u new-session -d -s r -x 100 -y 30 \
+        "exec env ZOOSH_LOG='$ws.log' '$Z' label '$ws' --task ring --retrain 0 --order catalog $grid"
     for i in $(seq 1 100); do tm capture-pane -p -t r | grep -q "Does the galaxy\|page of" && break; sleep 0.1; done
     local t0 t1
     t0=$(date +%s.%N)
-    for k in "${keys[@]}"; do tm send-keys -t r "$k"; sleep "$CAD"; done
+    if [ "$mode" = clusters ]; then
+        # each page as the log names it: its galaxies' truth (gid = catalog row), the fewest keys
+        local seen=0 line gid tv
+        while [ "$(answers "$ws")" -lt "$n" ]; do
+            for i in $(seq 1 200); do [ "$(grep -c '^page: ' "$ws.log")" -gt "$seen" ] && break; sleep 0.02; done
+            seen=$(grep -c '^page: ' "$ws.log")
+            line=$(grep '^page: ' "$ws.log" | tail -1)
+            tv=()
+            for gid in ${line#*gids}; do tv+=("${truth[$((gid - 1))]}"); done
+            [ "${#tv[@]}" -gt 0 ] || break
+            for k in $(page_keys "${tv[@]}"); do tm send-keys -t r "$k"; keys+=("$k"); sleep "$CAD"; done
+        done
+    fi
+    for k in "${keys[@]}"; do [ "$mode" = clusters ] && break; tm send-keys -t r "$k"; sleep "$CAD"; done
     for i in $(seq 1 200); do [ "$(answers "$ws")" -ge "$n" ] && break; sleep 0.05; done
     t1=$(date +%s.%N)
     tm send-keys -t r q 2>/dev/null || true; sleep 0.2; tm send-keys -t r q 2>/dev/null || true; sleep 0.3
@@ -82,5 +126,5 @@ run() {
 echo "N=$N galaxies a run, one key every ${CAD}s, tmux 100x30 text mode, pages of 10 tiles"
 for c in half rare; do
     echo "$c: $(awk -F, 'NR > 1 { r += $3 } END { printf "%d of %d rings", r, NR - 1 }' "$c.csv")"
-    for m in single grid-digits grid-arrows; do run "$c" "$c.csv" "$m"; done
+    for m in ${MODES:-single grid-digits grid-arrows grid-invert clusters}; do run "$c" "$c.csv" "$m"; done
 done

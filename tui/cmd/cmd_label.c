@@ -21,7 +21,7 @@ static void usage(FILE *f)
         "                      [--graphics sixel|kitty|iterm2|symbols|none|auto]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
         "                      [--image-px N] [--features SET] [--blind | --no-blind] [--grid]\n"
-        "                      [--guide DIR]\n"
+        "                      [--clusters] [--guide DIR]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel, kitty or iTerm2 graphics where the terminal has them (else coloured half-block cells).\n"
@@ -46,20 +46,26 @@ static void usage(FILE *f)
         "  --no-blind       show them beside the answers (the default for one-question tasks)\n"
         "  --grid           start on a page of the queue: label many at once (one-question\n"
         "                   tasks such as ring; g opens it from the labeler, see below)\n"
+        "  --clusters       start on cluster pages (triage): the galaxies you have not labelled,\n"
+        "                   grouped by k-means on their representation (zoosh embed first); a\n"
+        "                   page per cluster, the largest and the most unusual (its centre\n"
+        "                   farthest from the others) in turn; t opens them from the labeler\n"
         "  --guide DIR      the field guide (key e): the Galaxy Zoo tutorial folder\n"
         "                   (gz_tutorial, for gz-decals, gz2, ring) or DIR/<question>/<answer>/\n"
         "                   with example images (default: $ZOOSH_GUIDE)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
-        "s similar, g queue, / jump, o order, i invert, c stretch, +/- zoom, arrows/hjkl pan,\n"
-        "[ ] black point, { } white point, r whole image, v larger view, p probabilities,\n"
-        "e field guide, n note, ? help, q quit.  Every answer is saved before the next\n"
-        "galaxy is shown.\n"
-        "Grids (g the queue, s similar galaxies): each tile shows its id and its score (the\n"
-        "model's probability of the feature) or distance.  On a one-question task Space marks\n"
-        "the tile under the cursor as showing the feature (ring: yes), w saves the whole page\n"
+        "s similar, g queue, t clusters, / jump, o order, i invert, c stretch, +/- zoom,\n"
+        "arrows/hjkl pan, [ ] black point, { } white point, r whole image, v larger view,\n"
+        "p probabilities, e field guide, n note, ? help, q quit.  Every answer is saved\n"
+        "before the next galaxy is shown.\n"
+        "Grids (g the queue, s similar galaxies, t clusters): each tile shows its id and its\n"
+        "score (the model's probability of the feature) or distance (to the galaxy, or to the\n"
+        "cluster's centre).  On a one-question task Space marks the tile under the cursor as\n"
+        "showing the feature (ring: yes), w saves the whole page\n"
         "(one answer per tile: yes for marked, no for the others) and shows the next page;\n"
-        "u retracts the last page and brings it back marked; Enter opens one tile.\n"
+        "u retracts the last page and brings it back marked; Enter opens one tile; on a\n"
+        "cluster page t leaves this cluster for later and shows the next.\n"
         "Environment: NO_COLOR (no colours), ZOOSH_LOG=FILE (a log; nothing goes to stderr\n"
         "while the screen is up).\n"
         "Files: $XDG_CONFIG_HOME/zoosh/config (else ~/.config/zoosh/config): defaults, lines\n"
@@ -102,6 +108,7 @@ int cmd_label(int argc, char **argv)
         {"retrain-secs", required_argument, 0, 'S'}, {"image-px", required_argument, 0, 'p'},
         {"features", required_argument, 0, 'F'}, {"blind", no_argument, 0, 'B'},
         {"no-blind", no_argument, 0, 'N'}, {"grid", no_argument, 0, 'G'}, {"guide", required_argument, 0, 'D'},
+        {"clusters", no_argument, 0, 'C'},
         {0, 0, 0, 0},
     };
     optind = 1;
@@ -141,6 +148,7 @@ int cmd_label(int argc, char **argv)
         case 'B': o.blind = 1; break;
         case 'N': o.blind = -1; break;
         case 'G': o.grid = 1; break;
+        case 'C': o.clusters = 1; break;
         default:
             return cmd_bad_option("label", c, argv, optind);
         }

@@ -56,10 +56,23 @@ static int view_key(ui *u, tui_action act)
     return 1;
 }
 
+/* The log (ZOOSH_LOG) names each page's galaxies as it comes: what a
+ * scripted session (tools/grid_rate.sh) or a bug report reads. */
+static void page_logged(ui *u)
+{
+    if (!u->log) return;
+    char line[GRID_MAX * 11 + 64];
+    int n = core_grid_n(u->page), l = snprintf(line, sizeof line, "page: %d tiles, gids", n);
+    for (int i = 0; i < n && l > 0 && (size_t)l < sizeof line; i++)
+        l += snprintf(line + l, sizeof line - (size_t)l, " %u", core_grid_gid(u->page, i));
+    label_log(u, "%s", line);
+}
+
 static void grid_page_new(ui *u)
 {
     if (!u->page) u->page = core_grid_new(u->ses, &u->schema, GRID_MAX);
     u->grid_label = core_grid_can_label(&u->schema, NULL, 0);
+    u->grid_rate = core_grid_can_rate(&u->schema);
     u->grid_sel = 0;
     u->mode = MODE_GRID;
     u->need_full = 1;       /* a new page: the old tiles' images go */
@@ -70,6 +83,7 @@ static void open_similar(ui *u)
     uint32_t gid = core_session_gid(u->ses);
     grid_page_new(u);
     u->grid_similar = 1;
+    u->grid_clusters = 0;
     if (!u->simix && !u->simix_failed) {       /* the similarity set, loaded once */
         if (core_labeler_similar_open(u->st, u->o.features, &u->simix) != 0) u->simix = NULL;
         u->simix_failed = u->simix == NULL;
@@ -86,8 +100,34 @@ static void open_similar(ui *u)
 void label_open_grid(ui *u)
 {
     grid_page_new(u);
-    u->grid_similar = 0;
+    u->grid_similar = u->grid_clusters = 0;
     core_grid_fill_queue(u->page, label_grid_layout(u));
+    page_logged(u);
+}
+
+#define CLUSTER_SEED 1      /* the same clusters each time the labeler opens them on the same galaxies */
+
+int label_open_clusters(ui *u)
+{
+    int mode = u->mode;
+    grid_page_new(u);
+    if (!u->clusters_open) {      /* clustered once a session: the unlabelled galaxies of now */
+        char err[200];
+        double t0 = core_mono_s();
+        int rc = core_grid_clusters_open(u->page, u->st, u->o.features, CLUSTER_SEED, err, sizeof err);
+        if (u->log) label_log(u, "clusters: made in %.1f ms (rc %d)", (core_mono_s() - t0) * 1e3, rc);
+        if (rc) {
+            tui_text_sanitize(err, u->msg, sizeof u->msg, !u->utf8);
+            u->mode = mode;
+            return -1;
+        }
+        u->clusters_open = 1;
+    }
+    u->grid_similar = 0;
+    u->grid_clusters = 1;
+    core_grid_fill_cluster(u->page, label_grid_layout(u));
+    page_logged(u);
+    return 0;
 }
 
 /* A key in a grid. */
@@ -103,22 +143,39 @@ static void grid_key(ui *u, tui_action act, uint32_t before)
     case TUI_ACT_ANSWER_5: case TUI_ACT_ANSWER_6: case TUI_ACT_ANSWER_7: case TUI_ACT_ANSWER_8:
     case TUI_ACT_ANSWER_9: case TUI_ACT_ANSWER_0: {      /* a digit marks tile 1..10 directly */
         int t = act == TUI_ACT_ANSWER_0 ? 9 : (int)(act - TUI_ACT_ANSWER_1);
+        if (u->grid_rate) {     /* a rating page: the digit is the rating */
+            int r = act == TUI_ACT_ANSWER_0 ? 0 : t + 1;
+            if (core_grid_rate(u->page, r) == 0 && core_grid_n(u->page) > 0)
+                snprintf(u->msg, sizeof u->msg, "rate from %d to %d (every tile is rated: w saves the page)",
+                         u->schema.rating_min, u->schema.rating_max);
+            break;
+        }
         if (t >= n) break;
         u->grid_sel = t;
         if (u->grid_label) core_grid_toggle(u->page, t);
         else core_grid_can_label(&u->schema, u->msg, sizeof u->msg);
         break;
     }
+    case TUI_ACT_INVERT:    /* i: every mark turned over */
+        if (u->grid_label || u->grid_rate) core_grid_invert(u->page);
+        else core_grid_can_label(&u->schema, u->msg, sizeof u->msg);
+        break;
     case TUI_ACT_SKIP:      /* Space marks the tile */
-        if (u->grid_label) core_grid_toggle(u->page, u->grid_sel);
+        if (u->grid_label || u->grid_rate) core_grid_toggle(u->page, u->grid_sel);
         else core_grid_can_label(&u->schema, u->msg, sizeof u->msg);
         break;
     case TUI_ACT_COMMIT: {
-        if (!u->grid_label) { core_grid_can_label(&u->schema, u->msg, sizeof u->msg); break; }
+        if (!u->grid_label && !u->grid_rate) { core_grid_can_label(&u->schema, u->msg, sizeof u->msg); break; }
+        if (u->grid_rate && core_grid_n_rated(u->page) == 0) {
+            snprintf(u->msg, sizeof u->msg, "nothing rated yet: a digit rates every tile (or the marked ones)");
+            break;
+        }
+        if (u->grid_rate) n = core_grid_n_rated(u->page);
         double t0 = core_mono_s();
         int rc = core_grid_commit(u->page, label_grid_layout(u));
         if (u->log) label_log(u, "page: commit %d answers %.2f ms (rc %d)", n, (core_mono_s() - t0) * 1e3, rc);
         if (rc != 0) break;
+        page_logged(u);
         u->since_retrain += n;
         label_retrain_maybe(u, 0);
         u->grid_sel = 0;
@@ -132,7 +189,9 @@ static void grid_key(ui *u, tui_action act, uint32_t before)
     }
     case TUI_ACT_UNDO:     /* the page comes back with its marks */
         core_grid_undo(u->page, label_grid_layout(u));
+        page_logged(u);
         u->grid_similar = 0;
+        u->grid_clusters = core_grid_cluster_info(u->page, &(core_grid_cluster){0}) == 0;
         u->grid_sel = 0;
         u->need_full = 1;
         galaxy_changed(u, before);
@@ -145,6 +204,13 @@ static void grid_key(ui *u, tui_action act, uint32_t before)
         break;
     case TUI_ACT_HELP: u->help_back = MODE_GRID; u->mode = MODE_HELP; break;
     case TUI_ACT_REDRAW: u->need_full = 1; break;
+    case TUI_ACT_CLUSTERS:
+        if (!u->grid_clusters) { label_open_clusters(u); break; }
+        core_grid_next_cluster(u->page, label_grid_layout(u));     /* this cluster for later: the next one */
+        page_logged(u);
+        u->grid_sel = 0;
+        u->need_full = 1;
+        break;
     case TUI_ACT_CANCEL: case TUI_ACT_GRID: case TUI_ACT_SIMILAR: case TUI_ACT_QUIT:
         u->mode = MODE_LABEL;
         u->need_image = 1;
@@ -295,6 +361,7 @@ int label_handle_key(ui *u, int ch)
     case TUI_ACT_FAVOURITE: core_session_favourite(u->ses); break;
     case TUI_ACT_SIMILAR: open_similar(u); break;
     case TUI_ACT_GRID: label_open_grid(u); break;
+    case TUI_ACT_CLUSTERS: label_open_clusters(u); break;
     case TUI_ACT_COMMIT:
         snprintf(u->msg, sizeof u->msg, "%s saves a grid's page: %s opens one", tui_keys_keys_of(&u->keys, TUI_ACT_COMMIT, (char[32]){0}, 32),
                  tui_keys_keys_of(&u->keys, TUI_ACT_GRID, (char[32]){0}, 32));

@@ -38,7 +38,7 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_ORDER, "order", "queue order"},
     {TUI_ACT_HELP, "help", "this help"},
     {TUI_ACT_QUIT, "quit", "quit (all is saved)"},
-    {TUI_ACT_INVERT, "invert", "invert the image"},
+    {TUI_ACT_INVERT, "invert", "invert (grid: marks)"},
     {TUI_ACT_STRETCH, "stretch", "linear / asinh / log"},
     {TUI_ACT_ZOOM_IN, "zoom-in", "zoom in (to pixels)"},
     {TUI_ACT_ZOOM_OUT, "zoom-out", "zoom out"},
@@ -60,6 +60,7 @@ static const struct { tui_action act; const char *name, *help; } actions[] = {
     {TUI_ACT_COMMIT, "commit", "grid: save the page"},
     {TUI_ACT_NOTE, "note", "note / #tags on it"},
     {TUI_ACT_GUIDE, "guide", "examples per answer"},
+    {TUI_ACT_CLUSTERS, "clusters", "cluster pages"},
 };
 #define N_ACTIONS (sizeof actions / sizeof actions[0])
 
@@ -97,6 +98,7 @@ static const struct { int key; tui_action act; } defaults[] = {
     {'e', TUI_ACT_GUIDE},
     {'p', TUI_ACT_BLIND},
     {'w', TUI_ACT_COMMIT},
+    {'t', TUI_ACT_CLUSTERS},
 };
 
 static const struct { const char *name; int key; } key_names[] = {

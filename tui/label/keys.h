@@ -49,6 +49,7 @@ typedef enum {
     TUI_ACT_COMMIT,       /* a grid's page saved as answers */
     TUI_ACT_NOTE,
     TUI_ACT_GUIDE,
+    TUI_ACT_CLUSTERS,     /* cluster pages (triage); in one, the next cluster */
     TUI_ACT__COUNT
 } tui_action;
 

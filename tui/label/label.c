@@ -190,6 +190,11 @@ static int open_task(ui *u)
         fprintf(stderr, "zoosh label: %s has no galaxies yet (zoosh import %s CATALOG.csv)\n", o->ws, o->ws);
         return 1;
     }
+    if (o->clusters && !o->features && (rc = core_labeler_features_check(u->st, NULL)) != 0) {
+        if (rc != STORE_ENOTFOUND) return cmd_ws_failed("label", o->ws, rc);
+        fprintf(stderr, "zoosh label: --clusters: %s has no representations to cluster (zoosh embed %s)\n", o->ws, o->ws);
+        return 1;
+    }
     if (o->features && (rc = core_labeler_features_check(u->st, o->features)) != 0) {
         if (rc != STORE_ENOTFOUND) return cmd_ws_failed("label", o->ws, rc);
         fprintf(stderr, "zoosh label: %s has no feature set '%s' (zoosh features %s lists them)\n", o->ws, o->features, o->ws);
@@ -231,8 +236,8 @@ int tui_label_run(const tui_label_opts *o)
         fprintf(stderr, "zoosh label: task %s has no questions\n", u->schema.name);
         goto out;
     }
-    if (o->grid && !core_grid_can_label(&u->schema, err, sizeof err)) {
-        fprintf(stderr, "zoosh label: --grid: %s\n", err);
+    if ((o->grid || o->clusters) && !core_grid_can_rate(&u->schema) && !core_grid_can_label(&u->schema, err, sizeof err)) {
+        fprintf(stderr, "zoosh label: %s: %s\n", o->clusters ? "--clusters" : "--grid", err);
         goto out;
     }
     build_columns(u);
@@ -349,6 +354,7 @@ int tui_label_run(const tui_label_opts *o)
     u->last_submit = u->t_start;
     u->need_full = 1;
     if (o->grid) label_open_grid(u);
+    if (o->clusters) label_open_clusters(u);
 
     for (;;) {
         if (got_signal) break;
@@ -369,8 +375,12 @@ int tui_label_run(const tui_label_opts *o)
                 break;
             }
             idle(u);
-            /* between keys: the galaxy on screen, for the other labelers */
-            if (core_session_claim(u->ses, core_session_gid(u->ses))) u->need_image = 1;
+            /* between keys: the galaxies on screen, for the other labelers
+             * (a page: each of its galaxies) */
+            if (u->page && (u->mode == MODE_GRID || (u->mode == MODE_HELP && u->help_back == MODE_GRID)))
+                core_grid_claim(u->page);
+            else if (core_session_claim(u->ses, core_session_gid(u->ses)))
+                u->need_image = 1;
             continue;
         }
         if (ch == 27) ch = swallow_escape();

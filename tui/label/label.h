@@ -23,6 +23,7 @@ typedef struct {
     int blind;                  /* the model's probabilities: 0 by task (hidden for trees of
                                  * several questions), 1 hidden (--blind), -1 shown (--no-blind) */
     int grid;                   /* start on a grid page of the queue (--grid) */
+    int clusters;               /* start on cluster pages (--clusters) */
     const char *guide;          /* the field guide folder (core/guide.h); NULL: $ZOOSH_GUIDE */
 } tui_label_opts;
 

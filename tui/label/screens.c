@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cluster.h"
 #include "core/thumb.h"
 #include "core/util.h"
 #include "tui/label/ui.h"
@@ -540,6 +541,8 @@ static void tile_score(ui *u, int i, uint32_t gid, char *out, size_t len)
     int l = 0;
     if (u->grid_similar) {
         l = snprintf(out, len, "d %.3g", u->grid_dist[i]);
+    } else if (u->grid_clusters) {
+        l = snprintf(out, len, "d %.3g", core_grid_dist(u->page, i));
     } else {
         label_load_pred(u, gid);
         int col = u->col_of[0][0];
@@ -555,10 +558,24 @@ static void draw_grid(ui *u)
     if (core_grid_n(u->page) > cap) core_grid_truncate(u->page, cap);
     int n = core_grid_n(u->page);
     if (u->grid_sel >= n) u->grid_sel = n > 0 ? n - 1 : 0;
-    char title[200], feat[40] = "";
+    char title[320], feat[40] = "";
     if (u->grid_label) tui_text_sanitize(u->schema.q[0].answers[0].text, feat, sizeof feat, !u->utf8);
     const char *what = u->grid_similar ? "most similar galaxies" : "the coming queue";
-    if (u->grid_label)
+    char cl[120];
+    core_grid_cluster ci;
+    if (u->grid_clusters && core_grid_cluster_info(u->page, &ci) == 0) {
+        if (ci.why == CORE_CLUSTER_LARGEST)
+            snprintf(cl, sizeof cl, "cluster %d of %d, the %slargest (%d of its %d left)", ci.index + 1, ci.n_clusters,
+                     ci.index > 0 ? "next " : "", ci.left, ci.size);
+        else
+            snprintf(cl, sizeof cl, "cluster %d of %d, unusual: its centre %.3g from the others (%d of %d left)",
+                     ci.index + 1, ci.n_clusters, ci.unusual, ci.left, ci.size);
+        what = cl;
+    }
+    if (u->grid_rate)
+        snprintf(title, sizeof title, " %s: page of %d, %d rated, %d marked", what, n, core_grid_n_rated(u->page),
+                 core_grid_n_marked(u->page));
+    else if (u->grid_label)
         snprintf(title, sizeof title, " %s: page of %d, %d marked %s (the others: %s)", what, n,
                  core_grid_n_marked(u->page), feat, u->schema.q[0].answers[1].key);
     else
@@ -576,7 +593,12 @@ static void draw_grid(ui *u)
         /* the id on the whole width; under it the digit that marks the tile
          * (tiles 1-10), the mark and the score */
         char id[sizeof u->id + 8], line[96], score[64], pre[8] = "";
-        if (u->grid_label) snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
+        int rating;
+        if (u->grid_rate)        /* the mark, then the rating given ("-" none yet) */
+            snprintf(pre, sizeof pre, "[%c]%c ", mark ? 'x' : ' ',
+                     !core_grid_rating(u->page, i, &rating) ? '-' : rating >= 0 && rating <= 9 ? '0' + rating : '?');
+        else if (u->grid_label)
+            snprintf(pre, sizeof pre, "%c[%c] ", i < 10 ? "1234567890"[i] : ' ', mark ? 'x' : ' ');
         mid_ellipsis(u->id, id, sizeof id, tw, u->utf8);
         int attr = (i == u->grid_sel ? A_REVERSE : 0) | (mark ? A_BOLD : 0);
         if (attr) attron(attr);
@@ -590,7 +612,9 @@ static void draw_grid(ui *u)
     }
     u->meta_gid = 0;
     u->pred_gid = 0;
-    if (n == 0) put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)" : "the queue is empty");
+    if (n == 0)
+        put_clip(2, 1, COLS - 2, u->grid_similar ? "no similar galaxies (no representations: zoosh embed)"
+                                 : u->grid_clusters ? "every clustered galaxy is labelled" : "the queue is empty");
     const char *m = u->msg[0] ? u->msg : core_session_message(u->ses);
     if (m[0]) {
         attron(A_BOLD);
@@ -598,7 +622,17 @@ static void draw_grid(ui *u)
         attroff(A_BOLD);
     }
     char a[16], b[16], c[16], d[16], e[16], keys[256];
-    if (u->grid_label)
+    if (u->grid_rate)
+        snprintf(keys, sizeof keys, " %d-%d rate the marked tiles, else every unrated  %s mark  %s save  %s next cluster  %s undo",
+                 u->schema.rating_min, u->schema.rating_max, first_key(u, TUI_ACT_SKIP, a, sizeof a),
+                 first_key(u, TUI_ACT_COMMIT, b, sizeof b), first_key(u, TUI_ACT_CLUSTERS, d, sizeof d),
+                 first_key(u, TUI_ACT_UNDO, c, sizeof c));
+    else if (u->grid_label && u->grid_clusters)
+        snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s next cluster  %s undo  %s invert marks",
+                 first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),
+                 first_key(u, TUI_ACT_CLUSTERS, d, sizeof d), first_key(u, TUI_ACT_UNDO, c, sizeof c),
+                 first_key(u, TUI_ACT_INVERT, e, sizeof e));
+    else if (u->grid_label)
         snprintf(keys, sizeof keys, " 1-0 or arrows+%s mark %s  %s save page  %s undo  Enter open  Esc back",
                  first_key(u, TUI_ACT_SKIP, a, sizeof a), feat, first_key(u, TUI_ACT_COMMIT, b, sizeof b),
                  first_key(u, TUI_ACT_UNDO, c, sizeof c));
@@ -645,8 +679,16 @@ static void draw_order(ui *u)
         if (i == u->order_sel) attroff(A_REVERSE);
         if (wrapped) y = put_wrapped(y, x + 5, w - 5, max_y, core_order_help((core_order)ord));
     }
-    if (!u->tr && y + 1 <= max_y + 1)
+    if (!u->tr && y + 1 <= max_y + 1) {
         put_clip(y + 1 <= max_y ? y + 1 : y, x, w, "(no background trainer: only catalog order)");
+        y += 2;
+    }
+    if (y + 1 <= max_y) {    /* the other way through the galaxies, not an order of the queue */
+        char k[16], t[160];
+        snprintf(t, sizeof t, "%s: cluster pages, the unlabelled galaxies grouped by look, a page per group",
+                 first_key(u, TUI_ACT_CLUSTERS, k, sizeof k));
+        put_wrapped(y + 1, x, w, max_y, t);
+    }
 }
 
 void label_draw(ui *u)

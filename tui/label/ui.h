@@ -122,7 +122,10 @@ typedef struct {
     core_grid *page;            /* the grid's tiles and marks (core/grid.h) */
     float grid_dist[GRID_MAX];  /* the s grid: each tile's distance to its galaxy */
     int grid_sel, grid_similar, grid_tile_cols, grid_tile_rows, grid_cols, grid_px;
-    int grid_label;             /* pages label this task (core_grid_can_label) */
+    int grid_label;             /* pages label this task by marks (core_grid_can_label) */
+    int grid_rate;              /* pages rate it (core_grid_can_rate: digits rate tiles) */
+    int grid_clusters;          /* the page is a cluster's (t, --clusters) */
+    int clusters_open;          /* the page's clusters are made (core_grid_clusters_open) */
     int help_back;              /* the mode the help returns to */
     int order_sel;
     int help_page, help_pages;  /* the help screen's page, and how many it needed */
@@ -194,5 +197,8 @@ const char *label_notes_line(ui *u, uint32_t gid);
 int label_handle_key(ui *u, int ch);
 /* Opens the grid on a page of the queue (g, zoosh label --grid). */
 void label_open_grid(ui *u);
+/* Opens the grid on cluster pages (t, zoosh label --clusters); 0, or -1
+ * with the reason in u->msg (the label screen stays). */
+int label_open_clusters(ui *u);
 
 #endif
