@@ -279,6 +279,20 @@ static int embed_all(zs_store *st, const char *path, const char *set, const char
     return rc;
 }
 
+/* The fine-tuned head's logits from its embedding: y = W x + b. */
+typedef struct { const float *w, *b; int C, dim; } logit_ctx;
+
+static void logits_fn(void *ctx, const float *x, int n, int in_dim, float *y)
+{
+    const logit_ctx *L = ctx;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < L->C; c++) {
+            double acc = L->b[c];
+            for (int k = 0; k < in_dim && k < L->dim; k++) acc += (double)L->w[(size_t)c * L->dim + k] * x[(size_t)i * in_dim + k];
+            y[(size_t)i * L->C + c] = (float)acc;
+        }
+}
+
 /* The task's questions as ptnet groups its outputs. */
 static void task_questions(const core_schema *s, core_pt_questions *qs)
 {
@@ -391,7 +405,11 @@ int core_ft_run(zs_store *st, const core_ft_opts *o, core_ft_result *R, char *er
         core_set_err(err, errlen, "task '%s' has no answers to fine-tune on (a rating task)", o->task);
         goto end;
     }
-    if (core_convnext_load(&base, o->weights, NULL, err, errlen)) goto end;
+    char why[400];
+    if (core_convnext_load(&base, o->weights, NULL, why, sizeof why)) {
+        core_set_err(err, errlen, "%s: %s", o->weights, why);
+        goto end;
+    }
     core_convnext_arch arch = *core_convnext_arch_of(base);
     int S = core_convnext_input_size(base) ? core_convnext_input_size(base) : 224;
     float crop = core_convnext_crop(base);
@@ -452,11 +470,33 @@ int core_ft_run(zs_store *st, const core_ft_opts *o, core_ft_result *R, char *er
         goto end;
     }
     if (o->embed) {
-        char prov[700];
+        char prov[700], emb[STORE_FEATNAME_MAX + 8];
+        snprintf(emb, sizeof emb, "%s_emb", R->set);
+        if (strlen(emb) > STORE_FEATNAME_MAX) {
+            core_set_err(err, errlen, "task name '%s' too long for a feature set name", o->task);
+            goto end;
+        }
         snprintf(prov, sizeof prov, "finetune v1: task %s's encoder (last stage on %d labels, base %.400s) at %d px",
                  o->task, n_tr, o->weights, S);
-        int r2 = embed_all(st, path, R->set, prov, o, &R->rows, err, errlen);
+        int r2 = embed_all(st, path, emb, prov, o, &R->rows, err, errlen);
         if (r2) { rc = r2 == STORE_EABORT ? 1 : r2; goto end; }
+        /* the set the task's head ranks on: the fine-tuned head's logits */
+        int dim = core_pt_net_dim(net);
+        float *w = xmalloc((size_t)qs.n_out * dim * sizeof *w), *b = xmalloc((size_t)qs.n_out * sizeof *b);
+        core_pt_net_get(net, "head.fc.weight", 0, w, NULL);
+        core_pt_net_get(net, "head.fc.bias", 0, b, NULL);
+        logit_ctx L = {w, b, qs.n_out, dim};
+        size_t pl = (size_t)snprintf(prov, sizeof prov, "finetune v1: logits of task %s's fine-tuned head (set %s); answers ",
+                                     o->task, emb);
+        for (int a = 0; a < D.C && pl < sizeof prov; a++) {
+            char col[128];
+            core_schema_column(&D.schema, a, col, sizeof col, NULL, NULL);
+            pl += (size_t)snprintf(prov + pl, sizeof prov - pl, "%s%s", a ? "," : "", col);
+        }
+        r2 = core_repr_map(st, emb, R->set, qs.n_out, prov, logits_fn, &L, NULL, err, errlen);
+        free(w);
+        free(b);
+        if (r2) { rc = r2; goto end; }
         char key[96];
         snprintf(key, sizeof key, "learn.%s.features", o->task);
         store_ctx c = {o->task, key, R->set, bytes, len};

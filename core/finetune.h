@@ -11,7 +11,10 @@
  *                                with timm's names (core_learn_encoder_get);
  *                                its metadata names the base file, the
  *                                labels, the epochs and the seed
- *   feature set "ft_<task>"      every galaxy embedded by it
+ *   feature set "ft_<task>_emb"  every galaxy embedded by it
+ *   feature set "ft_<task>"      the fine-tuned head's logits (one column per
+ *                                answer, named in its provenance) of every
+ *                                galaxy: what the task's head ranks on
  *   meta "learn.<task>.features" "ft_<task>": the set the task's retrains
  *                                use (zoosh train, rank, the labeler), until
  *                                core_ft_off

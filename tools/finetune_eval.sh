@@ -13,7 +13,7 @@
 # Prints: size seed frozen_auc finetune_auc, then the means.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-Z="$ROOT/zoosh"
+Z=${ZOOSH:-$ROOT/zoosh}
 CAT="" SIZES=50,100,200 SEEDS=1,2,3 EXTRA=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -46,7 +46,6 @@ auc() {   # auc PRED.csv LAB.csv TRAIN.ids: AUC of ring_yes_pred on the galaxies
                    for (i = 1; i <= n; i++) { np += l[i] == 1; nn += l[i] == 0 }
                    printf "%.4f", w / (np * nn) }' "$3" "$2" "$1"
 }
-echo "size seed frozen finetune"
 for N in ${SIZES//,/ }; do
     for S in ${SEEDS//,/ }; do
         tail -n +2 "$TMP/lab.csv" | awk -v s="$S" 'BEGIN { srand(s) } { print rand() "\t" $0 }' | sort -k1,1g | head -n "$N" | cut -f2 > "$TMP/train.rows"
@@ -63,5 +62,5 @@ for N in ${SIZES//,/ }; do
         echo "$N $S $a0 $a1"
         sed 's/^/#   /' "$TMP/ft.out" >&2
     done
-done | tee "$TMP/res.txt"
-awk 'NR > 1 { n[$1]++; a[$1] += $3; b[$1] += $4 } END { for (k in n) printf "mean %s: frozen %.3f finetune %.3f (%d seeds)\n", k, a[k]/n[k], b[k]/n[k], n[k] }' "$TMP/res.txt" | sort -k2n
+done | { echo "size seed frozen finetune"; tee "$TMP/res.txt"; }
+awk '$1 != "size" { n[$1]++; a[$1] += $3; b[$1] += $4 } END { for (k in n) printf "mean %s: frozen %.3f finetune %.3f (%d seeds)\n", k, a[k]/n[k], b[k]/n[k], n[k] }' "$TMP/res.txt" | sort -k2n

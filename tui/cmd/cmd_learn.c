@@ -32,7 +32,7 @@
 typedef struct {
     const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target, *l2, *prior_from, *weights;
     uint64_t seed;
-    int top, budget, batch, k, hidden, stored, finetune, no_finetune;
+    int top, budget, batch, k, hidden, stored, finetune, no_finetune, epochs;
     double holdout;
 } learn_args;
 
@@ -55,6 +55,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
     a->batch = 10;
     a->k = 5;
     a->hidden = -1;
+    a->epochs = -1;
     static const struct option lo[] = {
         {"task", required_argument, 0, 't'}, {"order", required_argument, 0, 'o'},
         {"features", required_argument, 0, 'f'}, {"oracle", required_argument, 0, 'O'},
@@ -65,7 +66,8 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
         {"folds", required_argument, 0, 'k'}, {"hidden", required_argument, 0, 'H'},
         {"stored", no_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
         {"holdout", required_argument, 0, 'h'}, {"finetune", no_argument, 0, 'F'},
-        {"no-finetune", no_argument, 0, 'N'}, {"weights", required_argument, 0, 'W'}, {0, 0, 0, 0},
+        {"no-finetune", no_argument, 0, 'N'}, {"weights", required_argument, 0, 'W'},
+        {"epochs", required_argument, 0, 'E'}, {0, 0, 0, 0},
     };
     /* this command's options only (ALLOWED: their codes), so that one meant
      * for another command is refused, not ignored, and completion lists these */
@@ -108,6 +110,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
         case 'F': a->finetune = 1; break;
         case 'N': a->no_finetune = 1; break;
         case 'W': a->weights = v; break;
+        case 'E': bad = take_int(v, 0, &a->epochs); break;
         case 's':
             a->seed = strtoull(v, &e, 10);
             bad = *e || !*v;
@@ -167,7 +170,7 @@ static void train_usage(FILE *f)
         "usage: zoosh train WS --task T [--order O] [--features SET] [--seed S]\n"
         "                   [--hidden H] [--l2 X] [--target QUESTION_ANSWER]\n"
         "                   [--prior-from SET:COLUMN|SET|none]\n"
-        "                   [--finetune [--weights FILE] | --no-finetune]\n\n"
+        "                   [--finetune [--weights FILE] [--epochs N] | --no-finetune]\n\n"
         "Trains the task's head on the workspace's answers (an ensemble of 5 heads on\n"
         "bootstrap resamples, warm-started from a head pretrained on the catalog's prior\n"
         "votes when there are any; interest ratings fit a Gaussian process), scores every\n"
@@ -196,6 +199,8 @@ static void train_usage(FILE *f)
         "                retrain (rank, the labeler's background trainer).  zoosh export\n"
         "                --format encoder --task T writes the encoder out\n"
         "  --weights F   the encoder to fine-tune (default: zoosh's own, as zoosh embed)\n"
+        "  --epochs N    most epochs of the last stage (default 20; early stopping on a\n"
+        "                seeded fifth of the labels held out; 0 = the new head alone)\n"
         "  --no-finetune the task goes back to the workspace's feature set\n",
         core_order_names());
 }
@@ -215,6 +220,7 @@ static int finetune(zs_store *st, const learn_args *a)
     o.task = a->task;
     o.weights = a->weights;
     o.seed = a->seed;
+    if (a->epochs >= 0) o.epochs = a->epochs;
     char err[1024] = "";
     core_ft_result R;
     int rc = core_ft_run(st, &o, &R, err, sizeof err);
@@ -241,15 +247,15 @@ int cmd_train(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { train_usage(stdout); return 0; }
     learn_args a;
-    int st_rc = parse("train", "tofsHLTpFNW", argc, argv, &a, train_usage);
+    int st_rc = parse("train", "tofsHLTpFNWE", argc, argv, &a, train_usage);
     if (st_rc) return st_rc;
     char base[4096];
     if (a.finetune && a.no_finetune) {
         fprintf(stderr, "zoosh train: --finetune and --no-finetune together\n");
         return EXIT_USAGE;
     }
-    if (a.weights && !a.finetune) {
-        fprintf(stderr, "zoosh train: --weights goes with --finetune\n");
+    if ((a.weights || a.epochs >= 0) && !a.finetune) {
+        fprintf(stderr, "zoosh train: --weights and --epochs go with --finetune\n");
         return EXIT_USAGE;
     }
     if (a.finetune && !a.weights) {
