@@ -550,6 +550,32 @@ int core_ft_export(zs_store *st, const char *task, const char *path, char *err, 
     return rc;
 }
 
+int core_ft_in_use(zs_store *st, const char *task, const char *base)
+{
+    char key[96], want[STORE_FEATNAME_MAX + 8], *v = NULL;
+    snprintf(key, sizeof key, "learn.%s.features", task);
+    snprintf(want, sizeof want, "%s%s", CORE_FT_SET_PREFIX, task);
+    zs_txn *txn;
+    if (store_read_begin(st, &txn) != 0) return 0;
+    int use = store_meta_get(txn, key, &v) == 0 && v && !strcmp(v, want);
+    free(v);
+    const void *bytes;
+    size_t len;
+    core_safetensors *sf;
+    char why[256];
+    if (use && base) {
+        use = core_learn_encoder_get(txn, task, &bytes, &len) == 0 &&
+              core_safetensors_open_mem(&sf, bytes, len, why, sizeof why) == 0;
+        if (use) {
+            const char *b = core_safetensors_meta(sf, "base");
+            use = b && !strcmp(b, base);
+            core_safetensors_close(sf);
+        }
+    }
+    store_read_end(txn);
+    return use;
+}
+
 static int off_fn(zs_txn *txn, void *p)
 {
     return store_meta_put(txn, (const char *)p, "");

@@ -92,6 +92,12 @@ int core_ft_run(zs_store *st, const core_ft_opts *o, core_ft_result *out, char *
  * not written, with err. */
 int core_ft_export(zs_store *st, const char *task, const char *path, char *err, size_t errlen);
 
+/* 1 when the task's retrains use its fine-tuned set (zoosh train
+ * --finetune made it and --no-finetune has not turned it off) and, base not
+ * NULL, its stored encoder was fine-tuned from base (its metadata says so;
+ * the file it names is never opened here), else 0. */
+int core_ft_in_use(zs_store *st, const char *task, const char *base);
+
 /* Stops the task using its fine-tuned set (drops meta learn.<task>.features;
  * the stored encoder stays for export).  0 or a store code. */
 int core_ft_off(zs_store *st, const char *task);

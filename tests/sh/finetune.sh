@@ -47,6 +47,53 @@ expect "... and gives the same embedding as the stored set" sh -c "test -s a.csv
 check_fails "export --format encoder without -o is a usage error" "$Z" export ws --format encoder --task ring
 expect "... exit 2" test "$("$Z" export ws --format encoder --task ring >/dev/null 2>&1; echo $?)" = 2
 
+# the labeler's background trainer fine-tunes again (before the first and every
+# 5th retrain) without blocking the screen; --no-finetune turns it off
+if command -v tmux >/dev/null; then
+    SOCK="zt-finetune-$$"
+    trap 'tm kill-server 2>/dev/null; rm -rf "$T"' EXIT
+    label() {   # label SESSION ARGS: the labeler in tmux, catalog order, a retrain after 4 answers
+        LANG=C.UTF-8 tm -u new-session -d -s "$1" -x 100 -y 30 \
+            "cd '$T' && exec '$Z' label ws --task ring --order catalog --retrain 4 --graphics none ${*:2}"
+    }
+    version() { "$Z" stats ws | awk '$1 == "ring" && $3 ~ /^[0-9][0-9][0-9][0-9]-/ { print $2 }'; }
+    v0=$(version)
+    label off --no-finetune
+    if tm_wait off "Does the galaxy have a ring?" 20; then
+        for k in 1 2 1 2; do tm send-keys -t off $k; sleep 0.3; done   # galaxy 4 had no label
+        for i in $(seq 1 80); do [ "$(version)" != "$v0" ] && break; sleep 0.25; done
+        tm send-keys -t off q; sleep 0.5
+        "$Z" export ws --format encoder --task ring -o off.safetensors 2>/dev/null
+        expect "label --no-finetune: the head retrained (model $v0 -> $(version)), the encoder did not" \
+            sh -c "[ '$(version)' != '$v0' ] && cmp -s ft.safetensors off.safetensors"
+    else
+        fail "the labeler shows the ring question" "$(tm capture-pane -p -t off | tail -3)"
+    fi
+    tm kill-server 2>/dev/null
+    label on
+    if tm_wait on "Does the galaxy have a ring?" 20; then
+        for k in 2 1 2 1; do tm send-keys -t on $k; sleep 0.3; done   # 4 more: galaxy 8 had no label
+        expect "the fourth answer starts the background run (learning...)" tm_wait on "learning..." 5
+        sleep 0.5
+        tm send-keys -t on 1
+        expect "while it fine-tunes the screen takes the next answer at once" tm_wait on "session 5 " 3
+        expect "... the run still going (learning... on the same screen)" sh -c "tmux -L '$SOCK' capture-pane -p -t on | grep -q 'learning\.\.\.'"
+        changed=0
+        for i in $(seq 1 240); do
+            "$Z" export ws --format encoder --task ring -o on.safetensors 2>/dev/null
+            cmp -s ft.safetensors on.safetensors || { changed=1; break; }
+            sleep 0.25
+        done
+        expect "the labeler's background trainer stored a new fine-tuned encoder" test $changed = 1
+        tm send-keys -t on q; sleep 0.5
+    else
+        fail "the labeler shows the ring question" "$(tm capture-pane -p -t on | tail -3)"
+    fi
+    tm kill-server 2>/dev/null
+else
+    skip "the labeler's background fine-tuning" "no tmux"
+fi
+
 check "--no-finetune sends the task back to the workspace's set" "$Z" train ws --task ring --no-finetune
 expect "... the head trains on pca40" grep -q "(features pca40)" last.out
 
