@@ -139,7 +139,7 @@ static int load_features(zs_txn *txn, const char *task, const char *features, co
         return -1;
     }
     int rc = -1;
-    if (!features || !*features) {   /* the task's own set (zoosh train --finetune), while it exists */
+    if (!features) {   /* the task's own set (zoosh train --finetune), while it exists; "": the workspace's */
         char key[96], *own = NULL;
         snprintf(key, sizeof key, "learn.%s.features", D->schema.name);
         if (store_meta_get(txn, key, &own) == 0 && own && own[0])

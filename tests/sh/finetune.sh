@@ -39,6 +39,9 @@ expect "... ranking the rings first (the top 15 hold $rings of the 15 rings, 5.6
 check "a plain retrain keeps using the fine-tuned set" "$Z" train ws --task ring
 expect "... features ft_ring" grep -q "(features ft_ring)" last.out
 
+check "zoosh eval cross-validates on the workspace's set, not the one fitted to its labels" "$Z" eval ws --task ring
+expect "... features pca40" grep -q "(features pca40, 40-d)" last.out
+
 check "export --format encoder writes the fine-tuned encoder" "$Z" export ws --format encoder --task ring -o ft.safetensors
 check "zoosh embed --weights reads it back" nice "$Z" embed ws --weights ft.safetensors --set roundtrip --quiet
 "$Z" export ws --format features --set roundtrip -o a.csv 2>/dev/null
