@@ -400,7 +400,9 @@ int core_ft_run(zs_store *st, const core_ft_opts *o, core_ft_result *R, char *er
     char dir[512] = "", path[600] = "";
     uint8_t *bytes = NULL;
     size_t len = 0;
-    if (core_learn_load(st, o->task, NULL, &D, err, errlen) != 0) return -1;
+    /* the workspace's set, not the task's own: every labelled galaxy with a
+     * vector there, newly imported ones included */
+    if (core_learn_load(st, o->task, "", &D, err, errlen) != 0) return -1;
     if (D.C == 0) {
         core_set_err(err, errlen, "task '%s' has no answers to fine-tune on (a rating task)", o->task);
         goto end;
