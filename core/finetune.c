@@ -327,7 +327,7 @@ static int train(core_pt_net *net, int nstages, const core_pt_questions *qs, con
     R->loss_start = (float)eval_loss(net, qs, d, idx, n_tr, B, x, f, logits, tmp);
     for (int total = o->head_epochs + o->epochs, ep = 1; ep <= total && rc == 0; ep++) {
         int head = ep <= o->head_epochs;
-        if (ep == 1) core_pt_net_set_trainable(net, nstages);   /* the head alone */
+        if (ep == 1) R->trainable = core_pt_net_set_trainable(net, nstages);   /* the head alone */
         if (ep == o->head_epochs + 1) {
             R->loss_head = (float)eval_loss(net, qs, d, idx, n_tr, B, x, f, logits, tmp);
             R->val_head = n_val ? (float)eval_loss(net, qs, d, val, n_val, B, x, f, logits, tmp) : NAN;
@@ -377,8 +377,12 @@ static int train(core_pt_net *net, int nstages, const core_pt_questions *qs, con
             memcpy(best, params, np * sizeof *best);
         }
     }
+    if (rc == 0 && o->epochs == 0) {   /* the head alone: it is what is kept */
+        memcpy(best, params, np * sizeof *best);
+        R->loss_head = (float)eval_loss(net, qs, d, idx, n_tr, B, x, f, logits, tmp);
+        R->val_head = R->val_best = n_val ? (float)eval_loss(net, qs, d, val, n_val, B, x, f, logits, tmp) : NAN;
+    }
     if (rc == 0) {
-        if (o->epochs == 0) memcpy(best, params, np * sizeof *best);   /* the head alone */
         memcpy(params, best, np * sizeof *best);
         R->loss_end = (float)eval_loss(net, qs, d, idx, n_tr, B, x, f, logits, tmp);
     }

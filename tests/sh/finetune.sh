@@ -39,6 +39,19 @@ expect "... ranking the rings first (the top 15 hold $rings of the 15 rings, 5.6
 check "a plain retrain keeps using the fine-tuned set" "$Z" train ws --task ring
 expect "... features ft_ring" grep -q "(features ft_ring)" last.out
 
+cp -r ws head.ws
+check "--finetune --epochs 0 trains the new head alone" nice "$Z" train head.ws --task ring --finetune --epochs 0
+expect "... reporting its losses, none of them zero" awk '/^training loss/ { ok = $3 > $7 && $7 == $11 && $7 > 0 } END { exit !ok }' last.out
+"$Z" export head.ws --format encoder --task ring -o head.safetensors 2>/dev/null
+expect "... and the stored encoder's last stage is the base's" sh -c "/usr/bin/python3 - head.safetensors '$ENC' <<'PY'
+import json, struct, sys
+def tensors(p):
+    b = open(p, 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8 + n])
+    return {k: b[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]] for k, v in h.items() if k != '__metadata__'}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+sys.exit(0 if all(a[k] == b[k] for k in b if k.startswith('stages.')) else 1)
+PY"
+
 check "zoosh eval cross-validates on the workspace's set, not the one fitted to its labels" "$Z" eval ws --task ring
 expect "... features pca40" grep -q "(features pca40, 40-d)" last.out
 
