@@ -10,7 +10,9 @@
 #
 #   tools/finetune_eval.sh [--catalog CSV] [--sizes 50,100,200] [--seeds 1,2,3] [--extra "ARGS"]
 #
-# Prints: size seed frozen_auc finetune_auc, then the means.
+# --extra: more train --finetune options (e.g. "--epochs 0").  ZOOSH: the
+# binary (default ./zoosh).  Prints: size seed frozen_auc finetune_auc, then
+# the means; each --finetune run's report goes to stderr.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 Z=${ZOOSH:-$ROOT/zoosh}
