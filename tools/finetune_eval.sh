@@ -6,7 +6,7 @@
 # embed`; for each size N and seed, N galaxies (a seeded draw) get their
 # ring label as the catalog's label, then `zoosh train --task ring` (frozen)
 # and `zoosh train --task ring --finetune` each predict the others (`zoosh
-# export --format predictions`), scored by AUC (tools/auc.py-free: awk).
+# export --format predictions`), scored by AUC (in awk).
 #
 #   tools/finetune_eval.sh [--catalog CSV] [--sizes 50,100,200] [--seeds 1,2,3] [--extra "ARGS"]
 #
@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
         --sizes) SIZES=$2; shift 2 ;;
         --seeds) SEEDS=$2; shift 2 ;;
         --extra) EXTRA=$2; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "finetune_eval: unknown option $1" >&2; exit 2 ;;
     esac
 done
