@@ -36,7 +36,7 @@ int core_evaluate_new(core_evaluate **out, zs_store *st, const core_evaluate_opt
     core_evaluate *ev = xcalloc(1, sizeof *ev);
     ev->o = *o;
     core_learn_data *D = &ev->D;
-    if (core_learn_load(st, o->task, o->features, D, err, errlen) != 0) {
+    if (core_learn_load(st, o->task, o->features ? o->features : "", D, err, errlen) != 0) {
         free(ev);
         return -1;
     }

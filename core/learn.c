@@ -138,7 +138,15 @@ static int load_features(zs_txn *txn, const char *task, const char *features, co
         snprintf(err, errlen, "%s", serr);
         return -1;
     }
-    int rc = core_repr_pick_set(txn, features, D->features, sizeof D->features, NULL);
+    int rc = -1;
+    if (!features) {   /* the task's own set (zoosh train --finetune), while it exists; "": the workspace's */
+        char key[96], *own = NULL;
+        snprintf(key, sizeof key, "learn.%s.features", D->schema.name);
+        if (store_meta_get(txn, key, &own) == 0 && own && own[0])
+            rc = core_repr_pick_set(txn, own, D->features, sizeof D->features, NULL);
+        free(own);
+    }
+    if (rc != 0) rc = core_repr_pick_set(txn, features, D->features, sizeof D->features, NULL);
     if (rc != 0) {
         if (features && *features)
             snprintf(err, errlen, "no feature set '%s' in this workspace (zoosh features WS lists them)", features);

@@ -67,7 +67,10 @@ typedef struct {
  * task's prior column included: meta learn.<task>.prior, else the catalog's
  * priors, else the schema's `prior`).  features
  * NULL = the set every command uses (core_repr_pick_set: the one chosen by
- * zoosh features --use, else the PCA of the default set, ...). */
+ * zoosh features --use, else the PCA of the default set, ...), unless the
+ * task has its own (meta learn.<task>.features: zoosh train --finetune);
+ * "" = the workspace's set even then (eval and simulate: a fine-tuned set
+ * has seen the labels they hold out). */
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);

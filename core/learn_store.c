@@ -16,6 +16,7 @@
  *     (learn.c's prior_fingerprint: the features and the priors), u32
  *     ens_len, ens bytes
  *   SCORES "anomaly/<features>": u32 n, float score[n] (isolation forest)
+ *   MODELS "<task>/encoder": a safetensors file as it is (core/finetune.c)
  *   SCORES "<task>/curve": the last 256 models, 24 bytes each: u32 version,
  *     i32 n_train, f64 held-out value, i64 time_us (for the status sparkline)
  *
@@ -374,4 +375,16 @@ int core_learn_store_prior_put(zs_store *st, const char *task, const core_ens *e
     free(eb);
     free(b);
     return rc;
+}
+
+int core_learn_encoder_get(zs_txn *txn, const char *task, const void **bytes, size_t *len)
+{
+    return blob_get(txn, STORE_DB_MODELS, task, "encoder", bytes, len);
+}
+
+int core_learn_encoder_put(zs_txn *txn, const char *task, const void *bytes, size_t len)
+{
+    char key[96];
+    blob_key(key, sizeof key, task, "encoder");
+    return store_blob_put(txn, STORE_DB_MODELS, key, bytes, len);
 }

@@ -13,6 +13,8 @@
  *   "<task>/curve"       training size and held-out value of the last 256 models
  *   "<task>/head.prior"  the head fitted on the catalog's priors (a cache)
  *   "anomaly/<features>" isolation-forest scores of a feature set (a cache)
+ *   "<task>/encoder"     the task's fine-tuned encoder (zoosh train --finetune,
+ *                        core/finetune.h): a whole safetensors file, timm's names
  */
 #ifndef ZOOSH_CORE_LEARN_STORE_H
 #define ZOOSH_CORE_LEARN_STORE_H
@@ -91,5 +93,11 @@ int core_learn_store_prior_put(zs_store *st, const char *task, const core_ens *e
 /* The cached anomaly scores of a feature set of n rows (malloc'ed, caller
  * frees), or NULL when none of that length is stored. */
 float *core_learn_store_anomaly_get(zs_store *st, const char *features, int n);
+
+/* The task's fine-tuned encoder (MODELS "<task>/encoder"), the bytes of a
+ * safetensors file.  get: borrowed from the map, valid until txn ends;
+ * STORE_ENOTFOUND when the task has none.  put replaces it. */
+int core_learn_encoder_get(zs_txn *txn, const char *task, const void **bytes, size_t *len);
+int core_learn_encoder_put(zs_txn *txn, const char *task, const void *bytes, size_t len);
 
 #endif

@@ -113,7 +113,7 @@ int core_simulate_new(core_simulate **out, zs_store *st, const core_simulate_opt
     uint32_t olen = 0;
     float *pfrom = NULL;   /* (n, C) --prior-from's priors */
     int npfrom = 0, status = 0;
-    if (core_learn_load(st, o->task, o->features, D, err, errlen) != 0) {
+    if (core_learn_load(st, o->task, o->features ? o->features : "", D, err, errlen) != 0) {
         free(sim);
         return -1;
     }

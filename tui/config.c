@@ -89,8 +89,14 @@ static int setting(tui_config *c, const char *name, const char *value, char *err
             return -1;
         }
         c->retire = (int)v;
+    } else if (strcmp(name, "finetune") == 0) {
+        if (strcmp(value, "on") && strcmp(value, "off")) {
+            snprintf(err, errlen, "finetune: '%.40s' is not on or off", value);
+            return -1;
+        }
+        c->finetune = strcmp(value, "on") ? -1 : 1;
     } else {
-        snprintf(err, errlen, "unknown setting '%.40s' (graphics, order, retire)", name);
+        snprintf(err, errlen, "unknown setting '%.40s' (graphics, order, retire, finetune)", name);
         return -1;
     }
     return 0;

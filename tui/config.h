@@ -5,6 +5,7 @@
  *   config   defaults for the labeler, one "name = value" a line, '#' starts a
  *            comment line:  graphics = sixel|kitty|...|blocks|none
  *                           order = uncertain|likely|...    retire = N
+ *                           finetune = on|off (the labeler's background fine-tuning)
  *   keys     key remapping, read when no --keys FILE is given (the format of
  *            --keys: lines like "undo u")
  *
@@ -32,6 +33,7 @@ typedef struct {
     tui_gfx_kind graphics;
     char order[32];              /* "" when not set */
     int retire;                  /* 0 when not set */
+    int finetune;                /* 0 when not set, 1 on, -1 off */
 } tui_config;
 
 /* Reads the labeler defaults from PATH (a file tui_config_path accepted)

@@ -16,6 +16,7 @@
 
 #include "core/export.h"
 #include "core/featset.h"
+#include "core/finetune.h"
 #include "core/import.h"
 #include "core/thumb.h"
 #include "core/util.h"
@@ -259,7 +260,7 @@ int cmd_import(int argc, char **argv)
 static void export_usage(FILE *f)
 {
     fprintf(f,
-        "usage: zoosh export WS --format zoobot|labels|answers|interest|features|predictions\n"
+        "usage: zoosh export WS --format zoobot|labels|answers|interest|features|predictions|notes\n"
         "                   [--task T] [--set NAME] [-o|--output FILE] [--hdf5]\n"
         "                   [--relative-to DIR] [--with-priors] [--suffix dr5|dr8]\n\n"
         "Writes CSV to standard output (or FILE).  file_loc is the image's path,\n"
@@ -294,6 +295,9 @@ static void export_usage(FILE *f)
         "               (a rating task: <task>_predicted,<task>_sd from its GP).\n"
         "  notes        id_str,user,time,note,tags: each user's latest note per galaxy\n"
         "               (the labeler's n key), tags its #words ';'-separated.\n"
+        "  encoder      the task's fine-tuned encoder (zoosh train --finetune; --task\n"
+        "               and -o FILE required) as safetensors with timm's names, which\n"
+        "               zoosh embed --weights reads.\n"
         "features and predictions go out as Zoobot's HDF5 when FILE ends in .h5 or\n"
         ".hdf5, or with --hdf5: datasets predictions (galaxy, column, 1) float32,\n"
         "id_str and label_cols (feat_N, or the task's <question>_<answer>), what\n"
@@ -305,6 +309,27 @@ static void export_usage(FILE *f)
         "Exit status: 0 ok, 1 nothing to export (zoobot, labels, interest, predictions\n"
         "with no row; nothing is written) or a bad option value, 2 usage, 3 workspace\n"
         "problem.\n");
+}
+
+/* --format encoder: the task's stored fine-tuned encoder, as it is. */
+static int export_encoder(const char *ws, const char *task, const char *outp)
+{
+    if (!task || !outp || !strcmp(outp, "-")) {
+        fprintf(stderr, "zoosh export: --format encoder needs --task T and -o FILE.safetensors\n");
+        return EXIT_USAGE;
+    }
+    zs_store *st = NULL;
+    int rc = cmd_open_ws("export", ws, STORE_RDONLY, &st);
+    if (rc) return rc;
+    char err[1024] = "";
+    rc = core_ft_export(st, task, outp, err, sizeof err);
+    store_close(st);
+    if (rc) {
+        fprintf(stderr, "zoosh export: %s: %s\n", tui_text_safe(ws), tui_text_safe(err));
+        return 1;
+    }
+    fprintf(stderr, "zoosh export: task %s's fine-tuned encoder to %s\n", tui_text_safe(task), tui_text_safe(outp));
+    return 0;
 }
 
 int cmd_export(int argc, char **argv)
@@ -336,11 +361,12 @@ int cmd_export(int argc, char **argv)
     }
     if (optind < argc - 1) { fprintf(stderr, "zoosh export: unexpected argument '%s' (one workspace; -o FILE for the output)\n", argv[optind + 1]); return EXIT_USAGE; }
     if (optind != argc - 1) { export_usage(stderr); return EXIT_USAGE; }
-    if (!format) { fprintf(stderr, "zoosh export: --format is required (zoobot, labels, answers, interest, features, predictions, notes)\n"); return EXIT_USAGE; }
+    if (!format) { fprintf(stderr, "zoosh export: --format is required (zoobot, labels, answers, interest, features, predictions, notes, encoder)\n"); return EXIT_USAGE; }
     const char *ws = argv[optind];
+    if (strcmp(format, "encoder") == 0) return export_encoder(ws, task, outp);
     int fmt = core_export_format_parse(format);
     if (fmt < 0) {
-        fprintf(stderr, "zoosh export: unknown format '%s' (zoobot, labels, answers, interest, features, predictions, notes)\n", format);
+        fprintf(stderr, "zoosh export: unknown format '%s' (zoobot, labels, answers, interest, features, predictions, notes, encoder)\n", format);
         return EXIT_USAGE;
     }
     zs_store *st = NULL;

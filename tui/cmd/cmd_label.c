@@ -21,7 +21,7 @@ static void usage(FILE *f)
         "                      [--graphics sixel|kitty|iterm2|symbols|none|auto]\n"
         "                      [--retire N] [--keys FILE] [--order ORDER] [--retrain N] [--retrain-secs S]\n"
         "                      [--image-px N] [--features SET] [--blind | --no-blind] [--grid]\n"
-        "                      [--clusters] [--guide DIR]\n"
+        "                      [--clusters] [--guide DIR] [--no-finetune | --finetune]\n"
         "\n"
         "Label the galaxies of workspace WS in the terminal, one at a time, with the image shown as\n"
         "sixel, kitty or iTerm2 graphics where the terminal has them (else coloured half-block cells).\n"
@@ -53,12 +53,16 @@ static void usage(FILE *f)
         "  --guide DIR      the field guide (key e): the Galaxy Zoo tutorial folder\n"
         "                   (gz_tutorial, for gz-decals, gz2, ring) or DIR/<question>/<answer>/\n"
         "                   with example images (default: $ZOOSH_GUIDE)\n"
+        "  --no-finetune    do not re-fine-tune the task's encoder in the background (by\n"
+        "                   default a task set up with zoosh train --finetune from zoosh's\n"
+        "                   own encoder is fine-tuned again before every 5th retrain, on\n"
+        "                   one thread; config \"finetune = off\" is the same)\n"
         "\n"
         "Keys: digits answer (0-5 rate for interest), Backspace/u undo, Space skip, f star,\n"
         "s similar, g queue, t clusters, / jump, o order, i invert, c stretch, +/- zoom,\n"
-        "arrows/hjkl pan, [ ] black point, { } white point, r whole image, v larger view,\n"
-        "p probabilities, e field guide, n note, ? help, q quit.  Every answer is saved\n"
-        "before the next galaxy is shown.\n"
+        "arrows/hjkl pan, [ ] black point, { } white point (b: of one band), r whole image,\n"
+        "v larger view, p probabilities, e field guide, n note, ? help, q quit.  Every answer\n"
+        "is saved before the next galaxy is shown.\n"
         "Grids (g the queue, s similar galaxies, t clusters): each tile shows its id and its\n"
         "score (the model's probability of the feature) or distance (to the galaxy, or to the\n"
         "cluster's centre).  On a one-question task Space marks the tile under the cursor as\n"
@@ -69,7 +73,7 @@ static void usage(FILE *f)
         "Environment: NO_COLOR (no colours), ZOOSH_LOG=FILE (a log; nothing goes to stderr\n"
         "while the screen is up).\n"
         "Files: $XDG_CONFIG_HOME/zoosh/config (else ~/.config/zoosh/config): defaults, lines\n"
-        "\"graphics = blocks\", \"order = uncertain\", \"retire = 3\" ('#' comments); options\n"
+        "\"graphics = blocks\", \"order = uncertain\", \"retire = 3\", \"finetune = off\" ('#' comments); options\n"
         "override them.  $XDG_CONFIG_HOME/zoosh/keys: the key remapping when no --keys.\n"
         "A bad line (named file:line), or a file or folder that is a symlink, another\n"
         "user's or writable by others, is refused: exit 1, nothing started.\n");
@@ -90,6 +94,7 @@ int cmd_label(int argc, char **argv)
     tui_label_opts o;
     memset(&o, 0, sizeof o);
     o.retrain_every = -1;
+    int no_ft = 0;   /* background fine-tuning: on unless --no-finetune or "finetune = off" */
     /* the user's defaults first ($XDG_CONFIG_HOME/zoosh/config); options override them */
     char cpath[4200], kpath[4200], err[4400];
     tui_config conf;
@@ -100,6 +105,7 @@ int cmd_label(int argc, char **argv)
         if (conf.has_graphics) o.graphics = conf.graphics;
         if (conf.order[0]) o.order = conf.order;
         if (conf.retire) o.retire = conf.retire;
+        if (conf.finetune < 0) no_ft = 1;
     }
     static const struct option lo[] = {
         {"task", required_argument, 0, 't'}, {"graphics", required_argument, 0, 'g'},
@@ -109,6 +115,7 @@ int cmd_label(int argc, char **argv)
         {"features", required_argument, 0, 'F'}, {"blind", no_argument, 0, 'B'},
         {"no-blind", no_argument, 0, 'N'}, {"grid", no_argument, 0, 'G'}, {"guide", required_argument, 0, 'D'},
         {"clusters", no_argument, 0, 'C'},
+        {"no-finetune", no_argument, 0, 'U'}, {"finetune", no_argument, 0, 'u'},
         {0, 0, 0, 0},
     };
     optind = 1;
@@ -149,6 +156,8 @@ int cmd_label(int argc, char **argv)
         case 'N': o.blind = -1; break;
         case 'G': o.grid = 1; break;
         case 'C': o.clusters = 1; break;
+        case 'U': no_ft = 1; break;
+        case 'u': no_ft = 0; break;
         default:
             return cmd_bad_option("label", c, argv, optind);
         }
@@ -159,6 +168,8 @@ int cmd_label(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!o.ws) { usage(stderr); return EXIT_USAGE; }
+    char base[4096];
+    if (!no_ft && cmd_default_encoder(base, sizeof base)) o.finetune_base = base;
     if (!o.keys_file) {   /* $XDG_CONFIG_HOME/zoosh/keys when no --keys */
         int k = tui_config_path("keys", kpath, sizeof kpath, err, sizeof err);
         if (k < 0) { fprintf(stderr, "zoosh label: %s\n", err); return 1; }

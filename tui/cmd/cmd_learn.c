@@ -14,6 +14,7 @@
 #include "tui/text.h"
 #include "core/acquire.h"
 #include "core/evaluate.h"
+#include "core/finetune.h"
 #include "core/head.h"
 #include "core/learn.h"
 #include "core/simulate.h"
@@ -29,9 +30,9 @@
 #include <string.h>
 
 typedef struct {
-    const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target, *l2, *prior_from;
+    const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target, *l2, *prior_from, *weights;
     uint64_t seed;
-    int top, budget, batch, k, hidden, stored;
+    int top, budget, batch, k, hidden, stored, finetune, no_finetune, epochs;
     double holdout;
 } learn_args;
 
@@ -54,6 +55,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
     a->batch = 10;
     a->k = 5;
     a->hidden = -1;
+    a->epochs = -1;
     static const struct option lo[] = {
         {"task", required_argument, 0, 't'}, {"order", required_argument, 0, 'o'},
         {"features", required_argument, 0, 'f'}, {"oracle", required_argument, 0, 'O'},
@@ -63,7 +65,9 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
         {"budget", required_argument, 0, 'B'}, {"batch", required_argument, 0, 'b'},
         {"folds", required_argument, 0, 'k'}, {"hidden", required_argument, 0, 'H'},
         {"stored", no_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
-        {"holdout", required_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"holdout", required_argument, 0, 'h'}, {"finetune", no_argument, 0, 'F'},
+        {"no-finetune", no_argument, 0, 'N'}, {"weights", required_argument, 0, 'W'},
+        {"epochs", required_argument, 0, 'E'}, {0, 0, 0, 0},
     };
     /* this command's options only (ALLOWED: their codes), so that one meant
      * for another command is refused, not ignored, and completion lists these */
@@ -103,6 +107,10 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
         case 'k': bad = take_int(v, 2, &a->k); break;
         case 'H': bad = take_int(v, 0, &a->hidden); break;
         case 'S': a->stored = 1; break;
+        case 'F': a->finetune = 1; break;
+        case 'N': a->no_finetune = 1; break;
+        case 'W': a->weights = v; break;
+        case 'E': bad = take_int(v, 0, &a->epochs); break;
         case 's':
             a->seed = strtoull(v, &e, 10);
             bad = *e || !*v;
@@ -161,7 +169,8 @@ static void train_usage(FILE *f)
     fprintf(f,
         "usage: zoosh train WS --task T [--order O] [--features SET] [--seed S]\n"
         "                   [--hidden H] [--l2 X] [--target QUESTION_ANSWER]\n"
-        "                   [--prior-from SET:COLUMN|SET|none]\n\n"
+        "                   [--prior-from SET:COLUMN|SET|none]\n"
+        "                   [--finetune [--weights FILE] [--epochs N] | --no-finetune]\n\n"
         "Trains the task's head on the workspace's answers (an ensemble of 5 heads on\n"
         "bootstrap resamples, warm-started from a head pretrained on the catalog's prior\n"
         "votes when there are any; interest ratings fit a Gaussian process), scores every\n"
@@ -182,16 +191,81 @@ static void train_usage(FILE *f)
         "                task's order (votes for gz2).  Remembered and read again at every\n"
         "                retrain (it follows a new embedding); it replaces the catalog's\n"
         "                priors.  ring and gz2 start from the encoder's votes by themselves\n"
-        "                when the catalog gives them none; none turns that off\n",
+        "                when the catalog gives them none; none turns that off\n"
+        "  --finetune    first fine-tune the encoder's last stage and a new head on the\n"
+        "                task's labelled galaxies (answers, else the catalog's labels;\n"
+        "                at least 8), store it in the workspace, embed every galaxy with\n"
+        "                it as set ft_T and train the head on that set, now and at every\n"
+        "                retrain (rank, the labeler's background trainer).  zoosh export\n"
+        "                --format encoder --task T writes the encoder out\n"
+        "  --weights F   the encoder to fine-tune (default: zoosh's own, as zoosh embed)\n"
+        "  --epochs N    most epochs of the last stage (default 20; early stopping on a\n"
+        "                seeded fifth of the labels held out; 0 = the new head alone)\n"
+        "  --no-finetune the task goes back to the workspace's feature set\n",
         core_order_names());
+}
+
+/* --finetune / --no-finetune before the head trains: 0, or the exit status
+ * with the reason said. */
+static int finetune(zs_store *st, const learn_args *a)
+{
+    if (a->no_finetune) {
+        int rc = core_ft_off(st, a->task);
+        if (rc) return cmd_ws_failed("train", a->ws, rc);
+        printf("task %s: back to the workspace's feature set (its fine-tuned encoder stays stored)\n", a->task);
+        return 0;
+    }
+    core_ft_opts o;
+    core_ft_opts_default(&o);
+    o.task = a->task;
+    o.weights = a->weights;
+    o.seed = a->seed;
+    if (a->epochs >= 0) o.epochs = a->epochs;
+    char err[1024] = "";
+    core_ft_result R;
+    int rc = core_ft_run(st, &o, &R, err, sizeof err);
+    if (rc == -1) {
+        fprintf(stderr, "zoosh train: %s: --finetune: %s\n", a->ws, tui_text_safe(err));
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "zoosh train: %s: --finetune: %s\n", a->ws, err[0] ? tui_text_safe(err) : store_strerror(rc));
+        return rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
+    }
+    printf("task %s: fine-tuned the last stage of %s on %d labelled galaxies (%d held out), %zu parameters\n",
+           a->task, tui_text_safe(a->weights), R.n_train, R.n_val, R.trainable);
+    printf("training loss %.4f (new head) -> %.4f (head trained) -> %.4f (kept)", R.loss_start, R.loss_head,
+           R.loss_end);
+    if (isfinite(R.val_best))
+        printf("; held-out loss %.4f (head) -> %.4f (last stage, epoch %d)", R.val_head, R.val_best, R.best_epoch);
+    printf("\n%d epochs, %.1f s, %.0f images/s; embedded %d galaxies as set %s\n", R.epochs_run, R.seconds,
+           R.images_per_s, R.rows, R.set);
+    return 0;
 }
 
 int cmd_train(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { train_usage(stdout); return 0; }
     learn_args a;
-    int st_rc = parse("train", "tofsHLTp", argc, argv, &a, train_usage);
+    int st_rc = parse("train", "tofsHLTpFNWE", argc, argv, &a, train_usage);
     if (st_rc) return st_rc;
+    char base[4096];
+    if (a.finetune && a.no_finetune) {
+        fprintf(stderr, "zoosh train: --finetune and --no-finetune together\n");
+        return EXIT_USAGE;
+    }
+    if ((a.weights || a.epochs >= 0) && !a.finetune) {
+        fprintf(stderr, "zoosh train: --weights and --epochs go with --finetune\n");
+        return EXIT_USAGE;
+    }
+    if (a.finetune && !a.weights) {
+        if (!cmd_default_encoder(base, sizeof base)) {
+            fprintf(stderr, "zoosh train: --finetune: no encoder to fine-tune (give --weights FILE; "
+                            "sample_data/encoder.safetensors is missing or ZOOSH_ENCODER=none)\n");
+            return EXIT_USAGE;
+        }
+        a.weights = base;
+    }
     zs_store *st;
     if ((st_rc = cmd_open_ws("train", a.ws, 0, &st)) != 0) return st_rc;
     int status = 0;
@@ -220,6 +294,9 @@ int cmd_train(int argc, char **argv)
             store_close(st);
             return rc == STORE_EREADONLY ? EXIT_WORKSPACE : 1;
         }
+    }
+    if (a.finetune || a.no_finetune) {
+        if ((status = finetune(st, &a)) != 0) { store_close(st); return status; }
     }
     core_learn_opts o = {.task = a.task, .order = a.order, .features = a.features, .seed = a.seed};
     core_model_info info;

@@ -34,6 +34,7 @@
 #include "tui/label/ui.h"
 
 #define PROBE_MS 250            /* the terminal probe's budget */
+#define LABEL_FINETUNE_EVERY 5  /* background fine-tunes: before every 5th retrain of the head */
 
 static volatile sig_atomic_t got_signal;
 static ui *the_ui;      /* for the fatal hook */
@@ -263,6 +264,7 @@ int tui_label_run(const tui_label_opts *o)
     if (chose_rank) u->order = u->chosen;
     /* the trainer thread idles until asked: by --retrain's count, the clock or the o menu */
     if (tui_trainer_new(&u->tr, u->st, u->schema.name, o->features) != 0) u->tr = NULL;
+    if (u->tr && o->finetune_base) tui_trainer_set_finetune(u->tr, o->finetune_base, LABEL_FINETUNE_EVERY);
     const core_labeler_model *m = &u->model;
     if (u->tr && chose_rank &&
         (!m->have_model || strcmp(m->info.order, core_order_name((core_order)u->chosen)) != 0))

@@ -25,6 +25,8 @@ typedef struct {
     int grid;                   /* start on a grid page of the queue (--grid) */
     int clusters;               /* start on cluster pages (--clusters) */
     const char *guide;          /* the field guide folder (core/guide.h); NULL: $ZOOSH_GUIDE */
+    const char *finetune_base;  /* the encoder the background trainer fine-tunes a task from
+                                 * (one that zoosh train --finetune set up); NULL = never */
 } tui_label_opts;
 
 /* Runs the labeler until the user quits or a signal ends it; returns the

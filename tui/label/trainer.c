@@ -14,6 +14,8 @@
  * core_learn_run polls between batches; tui_trainer_free raises it and joins.
  * The thread is created with every signal blocked: SIGINT/SIGTERM/SIGHUP/
  * SIGWINCH are the UI thread's.  The trainer never touches curses or libsixel.
+ * ft_base / ft_every are set under `mu` before the first request and only
+ * read by the trainer after it; `runs` is the trainer's alone.
  */
 #include "tui/label/trainer.h"
 
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/finetune.h"
 #include "core/util.h"
 
 struct tui_trainer {
@@ -32,6 +35,8 @@ struct tui_trainer {
     zs_store *st;               /* shared, thread-safe per LMDB's rules */
     char task[256];
     char features[STORE_FEATNAME_MAX + 1];  /* "" = the workspace default */
+    char ft_base[4096];         /* the encoder to fine-tune from, "" = never (set before the first run) */
+    int ft_every, runs;         /* fine-tune before every ft_every-th run; runs so far (trainer thread only) */
     /* guarded by mu */
     int want, running, stop, done, rc;
     char order[16];
@@ -53,6 +58,20 @@ static void *trainer_main(void *arg)
         memcpy(order, t->order, sizeof order);
         pthread_mutex_unlock(&t->mu);
 
+        /* fine-tuning costs seconds to minutes: less often than the head,
+         * only for a task that uses it with this base, cancelled like the
+         * head's run */
+        if (t->ft_base[0] && t->runs++ % t->ft_every == 0 && core_ft_in_use(t->st, t->task, t->ft_base)) {
+            core_ft_opts fo;
+            core_ft_opts_default(&fo);
+            fo.task = t->task;
+            fo.weights = t->ft_base;
+            fo.threads = 1;
+            fo.cancel = &t->cancel;
+            core_ft_result fr;
+            char ferr[256];
+            core_ft_run(t->st, &fo, &fr, ferr, sizeof ferr);   /* a failure keeps the last encoder and set */
+        }
         core_learn_opts o = {.task = t->task, .order = order[0] ? order : NULL,
                              .features = t->features[0] ? t->features : NULL, .seed = 1, .cancel = &t->cancel};
         core_model_info info;
@@ -93,6 +112,14 @@ int tui_trainer_new(tui_trainer **out, zs_store *st, const char *task, const cha
     }
     *out = t;
     return 0;
+}
+
+void tui_trainer_set_finetune(tui_trainer *t, const char *base, int every)
+{
+    pthread_mutex_lock(&t->mu);
+    snprintf(t->ft_base, sizeof t->ft_base, "%s", base ? base : "");
+    t->ft_every = every > 0 ? every : 1;
+    pthread_mutex_unlock(&t->mu);
 }
 
 void tui_trainer_free(tui_trainer *t)

@@ -18,6 +18,11 @@ typedef struct tui_trainer tui_trainer;
  * or file given to core_learn_run, features its feature set (NULL = the
  * workspace default, read again at each run).  Returns 0 or an errno. */
 int  tui_trainer_new(tui_trainer **out, zs_store *st, const char *task, const char *features);
+/* Fine-tunes the task's encoder from base (core_ft_run, one thread) before
+ * every `every`-th run, when the task uses a fine-tuned set (zoosh train
+ * --finetune); base NULL = never (the default).  Call before the first
+ * submit. */
+void tui_trainer_set_finetune(tui_trainer *t, const char *base, int every);
 /* Stops it: asks a running core_learn_run to cancel and joins.  NULL is a no-op. */
 void tui_trainer_free(tui_trainer *t);
 /* Asks for a run with this queue order (NULL = the last one); never blocks
