@@ -41,14 +41,27 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShuffleSplit
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-warnings.filterwarnings("ignore", category=ConvergenceWarning)
+sk = None   # sklearn's parts, imported (slowly) once the options and the data are checked
+
+
+def import_sklearn():
+    global sk
+    import types
+    try:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import roc_auc_score
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold, StratifiedShuffleSplit
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+    except ImportError as e:
+        die("%s: %s (apt-get install python3-sklearn)" % (sys.executable, e))
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    sk = types.SimpleNamespace(LogisticRegression=LogisticRegression, roc_auc_score=roc_auc_score,
+                               GridSearchCV=GridSearchCV, StratifiedKFold=StratifiedKFold,
+                               StratifiedShuffleSplit=StratifiedShuffleSplit, make_pipeline=make_pipeline,
+                               StandardScaler=StandardScaler)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TAGS = ["spiral_arms_yes", "cigar_shaped", "merging_merger", "artifact",
@@ -142,15 +155,15 @@ def probe_scores(X, y, tr, te):
     """The issue's probe: logistic regression on standardised features, C by
     5-fold CV (stratified, fewer folds when a class is smaller)."""
     inner = int(max(2, min(5, np.bincount(y[tr], minlength=2).min())))
-    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
-    g = GridSearchCV(pipe, {"logisticregression__C": np.logspace(-4, 2, 13)},
-                     cv=StratifiedKFold(inner, shuffle=True, random_state=0), scoring="roc_auc")
+    pipe = sk.make_pipeline(sk.StandardScaler(), sk.LogisticRegression(max_iter=5000))
+    g = sk.GridSearchCV(pipe, {"logisticregression__C": np.logspace(-4, 2, 13)},
+                        cv=sk.StratifiedKFold(inner, shuffle=True, random_state=0), scoring="roc_auc")
     g.fit(X[tr], y[tr])
     return g.predict_proba(X[te])[:, 1]
 
 
 def auc(y, p):
-    return roc_auc_score(y, p) if 0 < y.sum() < len(y) else float("nan")
+    return sk.roc_auc_score(y, p) if 0 < y.sum() < len(y) else float("nan")
 
 
 def mean_sd(v):
@@ -240,7 +253,7 @@ def cv_set(z, a, work, tab, key, dataset, role, catalog_rows):
     X = F[[row[i] for i in ids]]
     train_auc, probe_auc = [], []
     for rep in range(a.repeats):
-        skf = StratifiedKFold(a.folds, shuffle=True, random_state=rep)
+        skf = sk.StratifiedKFold(a.folds, shuffle=True, random_state=rep)
         for k, (tr, te) in enumerate(skf.split(X, y)):
             if k >= a.max_folds:
                 break
@@ -273,7 +286,7 @@ def stratified_subset(items, labels, n, seed=0):
     """n items, each class in proportion (seeded), in their original order."""
     if n >= len(items):
         return items
-    sss = StratifiedShuffleSplit(n_splits=1, train_size=n, random_state=seed)
+    sss = sk.StratifiedShuffleSplit(n_splits=1, train_size=n, random_state=seed)
     keep, _ = next(sss.split(np.zeros(len(items)), labels))
     return [items[i] for i in sorted(keep)]
 
@@ -307,7 +320,7 @@ def tags_set(z, a, work, tab, shared):
     for t, tag in enumerate(tags):
         y = np.array([int(r[tag]) for r in rows])
         for rep in range(a.repeats):
-            sss = StratifiedShuffleSplit(n_splits=1, train_size=n_lab, random_state=rep)
+            sss = sk.StratifiedShuffleSplit(n_splits=1, train_size=n_lab, random_state=rep)
             tr, te = next(sss.split(X, y))
             p = train_predict(z, work, base, "tags_%d_r%d" % (t, rep), "tag", {ids[i]: int(y[i]) for i in tr}, file_of)
             tr_auc[t, rep] = auc(y[te], np.array([p[ids[i]] for i in te]))
@@ -499,6 +512,7 @@ def main():
                 against = json.load(f)
         except (OSError, ValueError) as e:
             die("--against %s: %s" % (a.against, e))
+    import_sklearn()
     z = Zoosh(os.path.abspath(a.zoosh), a.threads,
               {c: getattr(a, c + "_opts").split() for c in ("embed", "train", "simulate")})
     work = a.keep or tempfile.mkdtemp(prefix="zoosh-quality.")
