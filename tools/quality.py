@@ -30,6 +30,7 @@ Prints progress on stderr and one Markdown table on stdout.
 """
 import argparse
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -121,12 +122,20 @@ def load_features(path):
     return ids, np.asarray(X, dtype=np.float64)
 
 
-def base_workspace(z, work, name, rows, schema=None, root=None, header=("id", "file")):
-    """A workspace of rows (tuples matching header), imported and embedded
-    with the defaults.  Returns its path."""
+def label_free_order(rows, salt=1):
+    """rows (id first) in the order of a hash of salt and id.  Catalogs come
+    grouped by label (hsc_anomalies lists its interesting galaxies first and
+    last) and zoosh ranks ties in import order, so an import in catalog order
+    can carry the labels into a ranking."""
+    return sorted(rows, key=lambda r: hashlib.sha1(("%d:%s" % (salt, r[0])).encode()).digest())
+
+
+def base_workspace(z, work, name, rows, schema=None, root=None, header=("id", "file"), salt=1):
+    """A workspace of rows (tuples matching header, id first), imported in a
+    label-free order and embedded with the defaults.  Returns its path."""
     ws = os.path.join(work, name)
     cat = ws + ".csv"
-    write_csv(cat, header, rows)
+    write_csv(cat, header, label_free_order(rows, salt))
     z("init", ws, *(["--schema", schema] if schema else []))
     z("import", ws, cat, "--threads", z.threads, *(["--root", root] if root else []))
     z("embed", ws, "--quiet", "--threads", z.threads, *z.opts["embed"])
@@ -151,11 +160,16 @@ def train_predict(z, work, base, name, task, labelled, file_of):
     return out
 
 
+PROBE_SCALE = True
+
+
 def probe_scores(X, y, tr, te):
     """The issue's probe: logistic regression on standardised features, C by
-    5-fold CV (stratified, fewer folds when a class is smaller)."""
+    5-fold CV (stratified, fewer folds when a class is smaller).  Without
+    PROBE_SCALE (--probe-raw) the features go in as exported."""
     inner = int(max(2, min(5, np.bincount(y[tr], minlength=2).min())))
-    pipe = sk.make_pipeline(sk.StandardScaler(), sk.LogisticRegression(max_iter=5000))
+    steps = [sk.StandardScaler()] if PROBE_SCALE else []
+    pipe = sk.make_pipeline(*steps, sk.LogisticRegression(max_iter=5000))
     g = sk.GridSearchCV(pipe, {"logisticregression__C": np.logspace(-4, 2, 13)},
                         cv=sk.StratifiedKFold(inner, shuffle=True, random_state=0), scoring="roc_auc")
     g.fit(X[tr], y[tr])
@@ -447,27 +461,33 @@ def hsc_set(z, a, work, tab, shared):
     for k, (key, name, role, rows) in enumerate(halves):
         t0 = time.time()
         base = sum(int(float(row[hi])) for row in rows) / len(rows)
-        log("%s: %d galaxies: import, embed" % (name, len(rows)))
-        ws = base_workspace(z, work, "hsc%d" % k, rows, root=d, header=header)
+        log("%s: %d galaxies: import (two label-free orders), embed" % (name, len(rows)))
+        ws = [base_workspace(z, work, "hsc%d_%d" % (k, salt), rows, root=d, header=header, salt=salt)
+              for salt in (1, 2)]
         res = {}
-        for order in ("interest", "random"):
+        # the interest order twice: the same galaxies imported in another order
+        # must give the same figure within its noise; when they do not, ties
+        # in the ranking are decided by import order
+        for run, order, w in (("interest", "interest", ws[0]), ("interest2", "interest", ws[1]),
+                              ("random", "random", ws[0])):
             prec, shown = [], []
             for s in range(1, seeds + 1):
-                out = z("simulate", ws, "--task", "interest", "--rate-from", "human_interesting",
+                out = z("simulate", w, "--task", "interest", "--rate-from", "human_interesting",
                         "--budget", budget, "--order", order, "--seed", s, *z.opts["simulate"])
                 last = [ln.split("\t") for ln in out.splitlines() if ln.split("\t")[0] == str(budget)]
                 if not last:
                     die("zoosh simulate printed no line for %d ratings:\n%s" % (budget, out))
                 prec.append(float(last[-1][1]))
                 shown.append(float(last[-1][3]))
-            res[order] = (prec, shown)
+            res[run] = (prec, shown)
         secs = time.time() - t0
         label = "%s (%d, base rate %.3f)" % (name, len(rows), base)
-        for order in ("interest", "random"):
-            prec, shown = res[order]
-            tab.add("%s.%s.precision" % (key, order), label, role, "top-30 precision after %d, %s order" % (budget, order),
-                    "seeds", prec, secs=secs if order == "interest" else None)
-            tab.add("%s.%s.shown" % (key, order), label, role, "interesting shown in the %d, %s order" % (budget, order),
+        for run, what in (("interest", "interest order"), ("interest2", "interest order, import order 2"),
+                          ("random", "random order")):
+            prec, shown = res[run]
+            tab.add("%s.%s.precision" % (key, run), label, role, "top-30 precision after %d, %s" % (budget, what),
+                    "seeds", prec, secs=secs if run == "interest" else None)
+            tab.add("%s.%s.shown" % (key, run), label, role, "interesting shown in the %d, %s" % (budget, what),
                     "seeds", shown, fmt="%.1f")
 
 
@@ -486,7 +506,11 @@ def main():
     for c in ("embed", "train", "simulate"):
         ap.add_argument("--%s-opts" % c, default="", help="more options for every `zoosh %s` (a variant, "
                         "not the defaults the figures are about)" % c)
+    ap.add_argument("--probe-raw", action="store_true", help="probe the exported features without standardising "
+                    "them (a variant; the issue's probe standardises)")
     a = ap.parse_args()
+    global PROBE_SCALE
+    PROBE_SCALE = not a.probe_raw
     a.folds, a.max_folds = 5, 5
     only = [s for s in a.only.split(",") if s]
     bad = [s for s in only if s not in SETS]
@@ -543,8 +567,8 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     total = time.time() - t0
     enc = os.path.join(os.path.dirname(os.path.abspath(a.zoosh)), "sample_data", "encoder.safetensors")
-    variant = " ".join("%s %s" % (c, getattr(a, c + "_opts")) for c in ("embed", "train", "simulate")
-                       if getattr(a, c + "_opts"))
+    variant = " ".join(["%s %s" % (c, getattr(a, c + "_opts")) for c in ("embed", "train", "simulate")
+                        if getattr(a, c + "_opts")] + (["probe unstandardised"] if a.probe_raw else []))
     tab.show("zoosh quality%s: %s, %s; %.0f s in all (%s threads)%s%s" % (
         " (--quick: tiny subsets, NOT figures)" if a.quick else "", os.path.abspath(a.zoosh),
         time.strftime("%Y-%m-%d %H:%M"), total, a.threads,
