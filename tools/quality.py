@@ -239,7 +239,9 @@ class Table:
 
     def save(self, path):
         with open(path, "w") as f:
-            json.dump({r["key"]: dict(kind=r["kind"], values=r["values"], cells=r["cells"]) for r in self.rows}, f)
+            f.write("{\n" + ",\n".join("%s: %s" % (json.dumps(r["key"]), json.dumps(dict(
+                kind=r["kind"], cells=r["cells"], values=[round(v, 6) for v in r["values"]])))
+                for r in self.rows) + "\n}\n")
 
 
 def boot_rmse(new, old, n=500):
