@@ -273,6 +273,8 @@ def cv_set(z, a, work, tab, key, dataset, role, catalog_rows):
         for k, (tr, te) in enumerate(skf.split(X, y)):
             if k >= a.max_folds:
                 break
+            if a.labels and a.labels < len(tr):   # fewer labels: a stratified draw of the training fold
+                tr = np.array(stratified_subset(list(tr), y[tr], a.labels, seed=1000 * rep + k))
             p = train_predict(z, work, base, "%s_r%d_f%d" % (key, rep, k), "ring",
                               {ids[i]: int(y[i]) for i in tr}, file_of)
             train_auc.append(auc(y[te], np.array([p[ids[i]] for i in te])))
@@ -280,6 +282,7 @@ def cv_set(z, a, work, tab, key, dataset, role, catalog_rows):
             log("%s: repeat %d fold %d: train %.3f probe %.3f" % (dataset, rep, k, train_auc[-1], probe_auc[-1]))
     secs = time.time() - t0
     n_tr = len(ids) - len(ids) // a.folds
+    n_tr = min(n_tr, a.labels) if a.labels else n_tr
     tab.add(key + ".train", dataset, role, "ring AUC, `zoosh train` + predictions, %d labels" % n_tr,
             "folds", train_auc, secs=secs)
     tab.add(key + ".probe", dataset, role, "ring AUC, probe on the default set (%d-d)" % X.shape[1],
@@ -320,7 +323,7 @@ def tags_set(z, a, work, tab, shared):
         rows = [r for r in rows if r["id"] in keep]
     ids = [r["id"] for r in rows]
     file_of = {r["id"]: os.path.join(d, r["file"]) for r in rows}
-    n_lab = min(200, len(ids) * 2 // 3)
+    n_lab = min(a.labels or 200, len(ids) * 2 // 3)
     log("decals tags: %d galaxies: import, embed" % len(ids))
     schema = os.path.join(work, "tag.schema")
     with open(schema, "w") as f:
@@ -500,6 +503,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="tiny mode: 40 galaxies a set, 1 fold, 1 seed")
     ap.add_argument("--only", default=",".join(SETS), help="sets to measure (default: all): " + ",".join(SETS))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--labels", type=int, default=0, help="train on this many labels (a stratified draw of each "
+                    "training fold; default: the whole fold, 200 for the tags)")
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--threads", default="2")
     ap.add_argument("--keep", help="make the workspaces in this folder and keep them")

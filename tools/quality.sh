@@ -5,7 +5,7 @@
 # their defaults (zoosh init / import / embed / train / export / simulate), so
 # it measures whatever encoder, head and GP the build at hand has.
 #
-#   tools/quality.sh [--quick] [--only rings,gz2rings,tags,rmse,hsc]
+#   tools/quality.sh [--quick] [--only rings,gz2rings,tags,rmse,hsc] [--labels N]
 #                    [--repeats 3] [--seeds 8] [--threads 2] [--keep DIR]
 #                    [--zoosh PATH] [--shared DIR]
 #
