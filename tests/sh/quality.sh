@@ -4,9 +4,10 @@
 # votes RMSE, HSC interest) on ~40 real galaxies each through zoosh's own
 # commands, and its table has every row, each with a number in range and its
 # noise; the Kaggle conversion of the encoder's per-question votes gives the
-# catalog's cumulative fractions back from its per-question ones; --save /
-# --against pair two runs; a missing ../shared/data set, an unknown --only and
-# a missing zoosh are refused with a message naming what is missing.
+# catalog's cumulative fractions back from its per-question ones; an encoder
+# without votes leaves the RMSE out with a note; --save / --against pair two
+# runs; a missing ../shared/data set, an unknown --only and a missing zoosh are
+# refused with a message naming what is missing.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 Q="$ROOT/tools/quality.sh"
@@ -67,6 +68,12 @@ sys.exit(0 if len(cols) == 37 and err < 1e-4 else 1)
 PY
 expect "per-question fractions of 500 catalog galaxies turn back into Kaggle's 37 columns ($(cat roundtrip.out))" \
     grep -q "over 37 columns" roundtrip.out
+
+check "an embedding without the encoder's votes (--embed-opts '--method morph')" \
+    "$Q" --quick --zoosh "$Z" --only rmse --embed-opts "--method morph"
+expect "leaves the RMSE rows out and says why" sh -c \
+    "grep -q 'No GZ2 votes RMSE: the encoder .zoosh embed. used predicts no Kaggle votes' '$T/last.out' &&
+     ! grep -q '^| GZ2 split' '$T/last.out' && grep -q 'VARIANT: embed --method morph' '$T/last.out'"
 
 mkdir -p part
 ln -s "$SHARED/decals_rings" part/decals_rings
