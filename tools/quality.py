@@ -577,9 +577,9 @@ def main():
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
     total = time.time() - t0
-    enc = os.path.join(os.path.dirname(os.path.abspath(a.zoosh)), "sample_data", "encoder.safetensors")
     variant = " ".join(["%s %s" % (c, getattr(a, c + "_opts")) for c in ("embed", "train", "simulate")
-                        if getattr(a, c + "_opts")] + (["probe unstandardised"] if a.probe_raw else []))
+                        if getattr(a, c + "_opts")] + (["probe unstandardised"] if a.probe_raw else []) +
+                       (["%d labels" % a.labels] if a.labels else []))
     tab.show("zoosh quality%s: %s, %s; %.0f s in all (%s threads)%s%s" % (
         " (--quick: tiny subsets, NOT figures)" if a.quick else "", os.path.abspath(a.zoosh),
         time.strftime("%Y-%m-%d %H:%M"), total, a.threads,
