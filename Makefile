@@ -54,7 +54,7 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(B)/%.o)
 TUI_OBJ   := $(TUI_SRC:%.c=$(B)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(B)/%.o) $(B)/tests/zt.o
 
-.PHONY: all test bench bench-deps bench-flags demo deps clean fixtures fuzz layers pretrain docs install uninstall
+.PHONY: all test bench bench-deps bench-flags demo deps clean fixtures fuzz layers pretrain quality docs install uninstall
 all: $(ZOOSH)
 
 $(B)/%.o: %.c
@@ -128,6 +128,12 @@ pretrain: zoosh
 	nice ./zoosh pretrain --epochs $(PRETRAIN_EPOCHS) --dims $(PRETRAIN_DIMS) --seed 1 \
 	  --jitter 1 --zoom 0.75,1.33 --exclude $(B)/gz2_ringval.ids --out sample_data/encoder.safetensors \
 	  $${ZT_SHARED:-../shared/data}/kaggle_gz2_votes/catalog.csv
+
+# issue 18's figures, each with its noise and time (tools/quality.sh,
+# docs/encoder.md "Measuring quality"): the plain user commands on
+# ../shared/data.  About 2 minutes on 2 cores; not part of `make test`.
+quality: zoosh
+	tools/quality.sh $(QUALITY_ARGS)
 
 # ---- install (issue 20): PREFIX/bin/zoosh finds its encoder in
 # PREFIX/share/zoosh/ (cmd_sample_dir).  The man page and the completions are
