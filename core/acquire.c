@@ -118,8 +118,11 @@ static int score_catalog(const core_acquire_in *in, float *score, int *rank)
 /* expected improvement of the GP's prediction; the anomaly prior before it */
 static int score_interest(const core_acquire_in *in, float *score, int *rank)
 {
-    if (!in->mu) return score_as(in->anomaly, in->n, score, rank);
-    for (int i = 0; i < in->n; i++) score[i] = core_acquire_ei(in->mu[i], in->sd[i], in->best, EI_XI);
+    if (!in->mu) return getenv("ZOOSH_RSTART") ? score_random(in, score, rank) : score_as(in->anomaly, in->n, score, rank);
+    const char *e = getenv("ZOOSH_ACQ");
+    double kap = e ? atof(e) : -1;
+    for (int i = 0; i < in->n; i++)
+        score[i] = kap < 0 ? core_acquire_ei(in->mu[i], in->sd[i], in->best, EI_XI) : core_acquire_ucb(in->mu[i], in->sd[i], (float)kap);
     core_rank_by_score(score, in->n, rank);
     return 1;
 }

@@ -40,6 +40,7 @@ void core_learn_data_free(core_learn_data *D)
 {
     if (!D) return;
     free(D->x); free(D->gids); free(D->row); free(D->y); free(D->prior); free(D->rating);
+    core_interest_free(&D->gf);
     memset(D, 0, sizeof *D);
 }
 
@@ -266,6 +267,7 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     if (is_pca) scale_global(D->x, D->n, D->d);
     else standardise(D->x, D->n, D->d);
     if (load_answers(st, D, err, errlen) != 0) goto fail;
+    if (D->schema.kind == CORE_TASK_RATING || D->n_rated >= 2) core_learn_interest_load(st, D);
     if (D->C > 0) {
         rc = store_read_begin(st, &txn);
         if (rc != 0) { snprintf(err, errlen, "workspace: %s", store_strerror(rc)); goto fail; }
@@ -276,6 +278,17 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
 fail:
     core_learn_data_free(D);
     return -1;
+}
+
+void core_learn_interest_load(zs_store *st, core_learn_data *D)
+{
+    zs_txn *txn;
+    core_interest_free(&D->gf);
+    const char *e = getenv("ZOOSH_GP_BLOCKS");
+    if (e && atoi(e) == 0) return;
+    if (store_read_begin(st, &txn) != 0) return;
+    (void)core_interest_load(txn, D->features, D->gids, D->n, &D->gf);
+    store_read_end(txn);
 }
 
 /* ------------------------------------------------------------ train, score, rank */
@@ -313,7 +326,10 @@ void core_learn_head_cfg(const core_learn_data *D, core_head_cfg *cfg)
 static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const core_gp_hyper *hp)
 {
     if (m < 5) return NAN;
-    int k = 5, d = D->d;
+    int k = 5, d = D->gf.x ? D->gf.d : D->d;
+    const float *X = D->gf.x ? D->gf.x : D->x;
+    core_gp_blocks bl;
+    core_interest_blocks(&D->gf, &bl);
     double se = 0;
     int cnt = 0;
     float *xt = xmalloc((size_t)m * d * sizeof(float)), *yt = xmalloc((size_t)m * sizeof(float));
@@ -321,14 +337,14 @@ static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const
         int nt = 0;
         for (int i = 0; i < m; i++) {
             if (i % k == f) continue;
-            memcpy(xt + (size_t)nt * d, D->x + (size_t)rows[i] * d, (size_t)d * sizeof(float));
+            memcpy(xt + (size_t)nt * d, X + (size_t)rows[i] * d, (size_t)d * sizeof(float));
             yt[nt++] = D->rating[rows[i]];
         }
         core_gp *g;
-        if (core_gp_fit_fixed(&g, xt, yt, nt, d, hp) != 0) continue;
+        if (core_gp_fit_fixed_blocks(&g, xt, yt, nt, d, &bl, hp) != 0) continue;
         for (int i = f; i < m; i += k) {
             float mu;
-            core_gp_predict(g, D->x + (size_t)rows[i] * d, 1, &mu, NULL);
+            core_gp_predict(g, X + (size_t)rows[i] * d, 1, &mu, NULL);
             se += (mu - D->rating[rows[i]]) * (mu - D->rating[rows[i]]);
             cnt++;
         }
@@ -413,21 +429,30 @@ static int fit_head(const core_learn_data *D, uint64_t seed, const core_ens *war
  * cross-validated RMSE.  Nothing when fewer than 2 are rated or it fails. */
 static void fit_gp(const core_learn_data *D, uint64_t seed, core_learn_result *R)
 {
-    int n = D->n, d = D->d, m = 0;
+    int n = D->n, d = D->gf.x ? D->gf.d : D->d, m = 0;
+    const float *X = D->gf.x ? D->gf.x : D->x;   /* the blocked features, else the task's set */
+    core_gp_blocks bl;
+    core_interest_blocks(&D->gf, &bl);
     if (D->n_rated < 2) return;
     int *rows = xmalloc((size_t)D->n_rated * sizeof(int));
     float *xt = xmalloc((size_t)D->n_rated * d * sizeof(float)), *yt = xmalloc((size_t)D->n_rated * sizeof(float));
     for (int i = 0; i < n; i++) {
         if (isnan(D->rating[i])) continue;
         rows[m] = i;
-        memcpy(xt + (size_t)m * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
+        memcpy(xt + (size_t)m * d, X + (size_t)i * d, (size_t)d * sizeof(float));
         yt[m++] = D->rating[i];
     }
-    if (core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed,
-                         D->has_gp_start ? &D->gp_start : NULL) == 0) {
+    if (core_gp_fit_blocks(&R->gp, xt, yt, m, d, &bl, 3, seed, D->has_gp_start ? &D->gp_start : NULL) == 0) {
         R->mu = xmalloc((size_t)n * sizeof(float));
         R->sd = xmalloc((size_t)n * sizeof(float));
-        core_gp_predict(R->gp, D->x, n, R->mu, R->sd);
+        core_gp_predict(R->gp, X, n, R->mu, R->sd);
+        if (getenv("ZOOSH_GP_DEBUG")) {
+            core_gp_hyper h;
+            core_gp_hyper_get(R->gp, &h);
+            fprintf(stderr, "gp m=%d amp %.2f ell %.2f alpha %.2f noise %.3f devs", m, h.amp, h.ell, h.alpha, h.noise);
+            for (int b = 0; b < h.nb; b++) fprintf(stderr, " %s=%.2f", D->gf.name[b], h.dev[b]);
+            fprintf(stderr, "\n");
+        }
         if (D->C == 0) {
             core_gp_hyper hp;
             core_gp_hyper_get(R->gp, &hp);

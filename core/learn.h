@@ -17,6 +17,7 @@
 #include "core/answers.h"   /* core_answers_counted: the answers training counts */
 #include "core/gp.h"
 #include "core/head.h"
+#include "core/interest.h"
 #include "core/learn_store.h"
 #include "core/schema.h"
 #include "store/store.h"
@@ -61,6 +62,7 @@ typedef struct {
     float l2;             /* weight decay (meta learn.<task>.l2; default 0.05) */
     int has_gp_start;     /* 1: start the GP's hyperparameter search at gp_start */
     core_gp_hyper gp_start; /* (core_learn_run: the last stored model's) */
+    core_interest_feat gf;  /* the interest GP's blocked features (core/interest.h); gf.x NULL = x */
 } core_learn_data;
 
 /* Reads features, answers and priors in short read transactions (a yes/no
@@ -71,6 +73,10 @@ typedef struct {
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);
+/* D->gf for the interest GP (core_interest_load); core_learn_load does it
+ * for a rating task and for a task with 2 or more ratings.  Without blocks
+ * the GP reads D->x. */
+void core_learn_interest_load(zs_store *st, core_learn_data *D);
 /* The head core_learn_run trains on D: one softmax group per question of the
  * task's tree (each gated by its parent answer), Dirichlet loss for a tree of
  * several questions, cross-entropy for one; D's hidden units and l2. */
