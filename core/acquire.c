@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EI_XI 0.5f                   /* EI counts improvements of more than half a rating step */
+#define UCB_KAPPA 1.0f               /* interest: mean + 1 sd.  EI (improvement over the best
+                                      * rating so far by half a step) ranked nearly every galaxy
+                                      * 0 when the GP found the ratings mostly noise (HSC) */
 #define ANOMALY_HANDOVER 20.0f       /* ratings at which anomaly and predicted interest weigh the same */
+#define TRUST_FULL 0.5               /* a prior this rank-correlated with the ratings keeps its weight */
 
 enum { ANOM_NEVER, ANOM_ALWAYS, ANOM_WITHOUT_GP };
 
@@ -35,8 +38,8 @@ static const struct {
     [CORE_ORDER_LIKELY]    = {"likely", "most likely to show the feature first", score_likely, ANOM_NEVER},
     [CORE_ORDER_INTEREST]  = {"interest", "most likely to interest you (GP of your ratings)", score_interest,
                               ANOM_WITHOUT_GP},
-    [CORE_ORDER_ANOMALY]   = {"anomaly", "the oddest-looking first, then by predicted interest", score_anomaly,
-                              ANOM_ALWAYS},
+    [CORE_ORDER_ANOMALY]   = {"anomaly", "the oddest-looking first, then as far as it ranks your ratings",
+                              score_anomaly, ANOM_ALWAYS},
     [CORE_ORDER_RANDOM]    = {"random", "a random order (a fair sample)", score_random, ANOM_NEVER},
     [CORE_ORDER_CATALOG]   = {"catalog", "the catalog's own order", score_catalog, ANOM_NEVER},
     [CORE_ORDER_MIXED]     = {"mixed", "70% likely, 20% uncertain, 10% random", score_mixed, ANOM_NEVER},
@@ -115,19 +118,33 @@ static int score_catalog(const core_acquire_in *in, float *score, int *rank)
     return 0;
 }
 
-/* expected improvement of the GP's prediction; the anomaly prior before it */
+/* The GP's upper confidence bound.  Before there is a GP: the anomaly
+ * prior, whose worth nobody has measured yet, every other place (the rest
+ * at random), so a prior that finds only odd-looking boring galaxies (the
+ * HSC candidates' isolation forest: none interesting in its top 30) costs
+ * half the first ratings, not all. */
 static int score_interest(const core_acquire_in *in, float *score, int *rank)
 {
-    if (!in->mu) return getenv("ZOOSH_RSTART") ? score_random(in, score, rank) : score_as(in->anomaly, in->n, score, rank);
-    const char *e = getenv("ZOOSH_ACQ");
-    double kap = e ? atof(e) : -1;
-    for (int i = 0; i < in->n; i++)
-        score[i] = kap < 0 ? core_acquire_ei(in->mu[i], in->sd[i], in->best, EI_XI) : core_acquire_ucb(in->mu[i], in->sd[i], (float)kap);
-    core_rank_by_score(score, in->n, rank);
+    int n = in->n;
+    if (!in->mu) {
+        int *l0 = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int)), *l1 = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+        core_rank_by_score(in->anomaly, n, l0);
+        core_rank_random(n, in->seed, l1);
+        int *lists[2] = {l0, l1};
+        double frac[2] = {0.5, 0.5};
+        core_rank_interleave(lists, frac, 2, n, rank);
+        score_by_position(rank, n, score);
+        free(l0);
+        free(l1);
+        return 0;
+    }
+    for (int i = 0; i < n; i++) score[i] = core_acquire_ucb(in->mu[i], in->sd[i], UCB_KAPPA);
+    core_rank_by_score(score, n, rank);
     return 1;
 }
 
-/* the anomaly prior, blended with predicted interest as ratings arrive */
+/* the anomaly prior, blended with predicted interest as ratings arrive and
+ * as far as the prior has ranked them (core_acquire_prior_weight) */
 static int score_anomaly(const core_acquire_in *in, float *score, int *rank)
 {
     int n = in->n;
@@ -135,8 +152,9 @@ static int score_anomaly(const core_acquire_in *in, float *score, int *rank)
     float *a = xmalloc((size_t)n * sizeof(float)), *b = xmalloc((size_t)n * sizeof(float));
     rank_norm(in->anomaly, n, a);
     rank_norm(in->mu, n, b);
-    float wgt = (float)in->n_rated / (in->n_rated + ANOMALY_HANDOVER);
-    for (int i = 0; i < n; i++) score[i] = (1 - wgt) * a[i] + wgt * b[i];
+    double trust = in->rating ? core_acquire_trust(in->anomaly, in->rating, n, NULL) : NAN;
+    float wp = (float)core_acquire_prior_weight(in->n_rated, trust);
+    for (int i = 0; i < n; i++) score[i] = wp * a[i] + (1 - wp) * b[i];
     free(a); free(b);
     core_rank_by_score(score, n, rank);
     return 1;
@@ -158,6 +176,54 @@ static int score_mixed(const core_acquire_in *in, float *score, int *rank)
     score_by_position(rank, n, score);
     free(l0); free(l1); free(l2);
     return 1;
+}
+
+/* ------------------------------------------------------------ the prior's trust */
+
+/* mid-ranks of v (m): ties share their mean rank */
+static void mid_ranks(const float *v, int m, double *r)
+{
+    int *idx = xmalloc((size_t)(m > 0 ? m : 1) * sizeof(int));
+    core_rank_by_score(v, m, idx);   /* highest first */
+    for (int i = 0; i < m;) {
+        int j = i;
+        while (j + 1 < m && v[idx[j + 1]] == v[idx[i]]) j++;
+        for (int k = i; k <= j; k++) r[idx[k]] = 0.5 * (i + j);
+        i = j + 1;
+    }
+    free(idx);
+}
+
+double core_acquire_trust(const float *prior, const float *rating, int n, int *m)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += !isnan(rating[i]) && isfinite(prior[i]);
+    if (m) *m = k;
+    if (k < CORE_TRUST_MIN) return NAN;
+    float *p = xmalloc((size_t)k * sizeof(float)), *q = xmalloc((size_t)k * sizeof(float));
+    double *rp = xmalloc((size_t)k * sizeof(double)), *rq = xmalloc((size_t)k * sizeof(double));
+    for (int i = 0, j = 0; i < n; i++)
+        if (!isnan(rating[i]) && isfinite(prior[i])) { p[j] = prior[i]; q[j++] = rating[i]; }
+    mid_ranks(p, k, rp);
+    mid_ranks(q, k, rq);
+    double mp = 0, mq = 0, sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < k; i++) { mp += rp[i]; mq += rq[i]; }
+    mp /= k;
+    mq /= k;
+    for (int i = 0; i < k; i++) {
+        sxy += (rp[i] - mp) * (rq[i] - mq);
+        sxx += (rp[i] - mp) * (rp[i] - mp);
+        syy += (rq[i] - mq) * (rq[i] - mq);
+    }
+    free(p); free(q); free(rp); free(rq);
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+}
+
+double core_acquire_prior_weight(int n_rated, double trust)
+{
+    double w = 1 - (double)n_rated / (n_rated + ANOMALY_HANDOVER);
+    if (!isnan(trust)) w *= trust <= 0 ? 0 : trust >= TRUST_FULL ? 1 : trust / TRUST_FULL;
+    return w;
 }
 
 /* ------------------------------------------------------------ acquisition functions */

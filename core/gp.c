@@ -41,9 +41,10 @@ struct core_gp {
     float *alpha;    /* (n) K^-1 yz */
     float best;      /* max posterior mean on the rated rows, rating units */
     float *Wt;       /* (n, n) L^-T (upper triangular, zeros below), for the variance by sgemm */
-    int nb;          /* blocks (>= 2), 0 = isotropic */
+    int nb;          /* blocks of a block fit (>= 1, with the linear term), 0 = isotropic */
     int *block;      /* (d) column -> block */
     double *Db;      /* (nb, n, n) per-block squared distances of the unscaled rows */
+    double *bn;      /* (nb, n) per-block squared norms of the unscaled rows */
     float *cs;       /* (d) column scales exp(-dev_b) once fitted (x holds scaled rows); NULL isotropic */
     double prior_sd; /* dev_b ~ Normal(0, prior_sd^2) */
     int ell_prior;   /* 1: log ell ~ Normal(ell_mu, GP_ELL_PRIOR_SD^2) (block fits) */
@@ -67,7 +68,8 @@ static void build_k(const core_gp *g, const core_gp_hyper *hp, double *K)
     int n = g->n;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
-            K[(size_t)i * n + j] = kval(hp, g->D[(size_t)i * n + j]) + (i == j ? hp->noise : 0);
+            K[(size_t)i * n + j] = kval(hp, g->D[(size_t)i * n + j]) + (i == j ? hp->noise : 0) +
+                                   hp->lin * 0.5 * (g->xn[i] + g->xn[j] - g->D[(size_t)i * n + j]);
 }
 
 /* Scratch for one marginal-likelihood evaluation, allocated once per fit. */
@@ -77,7 +79,8 @@ typedef struct {
     double *dA;   /* (n, n) dk/dlog alpha */
     double *Kv;   /* (n, n) k without noise */
     double *a;    /* (n) */
-    double *R;    /* (n, n) a block GP's combined squared distances, NULL otherwise */
+    double *R;    /* (n, n) a block fit's combined squared distances, NULL otherwise */
+    double *G;    /* (n, n) a block fit's dot products of the scaled rows, NULL otherwise */
     int naive;    /* the scalar kernel loop (core_gp_lml_naive) */
 } lml_ws;
 
@@ -90,11 +93,12 @@ static void ws_init(lml_ws *w, const core_gp *g)
     w->dA = xmalloc(nn * sizeof(double));
     w->Kv = xmalloc(nn * sizeof(double));
     w->a = xmalloc((size_t)n * sizeof(double));
-    w->R = g->nb >= 2 ? xmalloc(nn * sizeof(double)) : NULL;
+    w->R = g->nb >= 1 ? xmalloc(nn * sizeof(double)) : NULL;
+    w->G = g->nb >= 1 ? xmalloc(nn * sizeof(double)) : NULL;
     w->naive = 0;
 }
 
-static void ws_free(lml_ws *w) { free(w->K); free(w->dL); free(w->dA); free(w->Kv); free(w->a); free(w->R); }
+static void ws_free(lml_ws *w) { free(w->K); free(w->dL); free(w->dA); free(w->Kv); free(w->a); free(w->R); free(w->G); }
 
 /* R's lower triangle (column-major, as lml_eval reads it): sum_b Db exp(-2 dev_b). */
 static void block_combine(const core_gp *g, const core_gp_hyper *hp, double *R)
@@ -110,6 +114,25 @@ static void block_combine(const core_gp *g, const core_gp_hyper *hp, double *R)
             for (int b = 0; b < g->nb; b++) s += g->Db[b * nn + ij] * e2[b];
             R[ij] = s;
         }
+}
+
+/* G's lower triangle: the scaled rows' dot products, sum_b exp(-2 dev_b)
+ * (|x_b,i|^2 + |x_b,j|^2 - Db_ij) / 2. */
+static void block_dot(const core_gp *g, const core_gp_hyper *hp, double *G)
+{
+    int n = g->n;
+    size_t nn = (size_t)n * n;
+    for (int j = 0; j < n; j++)
+        for (int i = j; i < n; i++) G[(size_t)j * n + i] = 0;
+    for (int b = 0; b < g->nb; b++) {
+        double e2 = exp(-2 * hp->dev[b]);
+        const double *bn = g->bn + (size_t)b * n, *Db = g->Db + b * nn;
+        for (int j = 0; j < n; j++)
+            for (int i = j; i < n; i++) {
+                size_t ij = (size_t)j * n + i;
+                G[ij] += e2 * 0.5 * (bn[i] + bn[j] - Db[ij]);
+            }
+    }
 }
 
 /* The RQ pieces of one column of pairs, r2[0..len): k = amp u^-alpha with
@@ -177,7 +200,7 @@ static double lml_eval(const core_gp *g, const core_gp_hyper *hp, double *grad, 
      * Matern: dk/dlog ell = amp 5/3 r^2 (1 + sqrt5 r) exp(-sqrt5 r)) */
     double c = 1.0 / (2 * hp->alpha * hp->ell * hp->ell);
     const double *Dm = g->D;
-    if (g->nb >= 2) {
+    if (g->nb >= 1) {
         block_combine(g, hp, w->R);
         Dm = w->R;
     }
@@ -207,6 +230,11 @@ static double lml_eval(const core_gp *g, const core_gp_hyper *hp, double *grad, 
             K[ij] = k + (i == j ? hp->noise : 0);
             if (grad) { Kv[ij] = k; dL[ij] = gl; dA[ij] = ga; }
         }
+    if (g->nb >= 1) {   /* the linear term */
+        block_dot(g, hp, w->G);
+        for (int j = 0; j < n; j++)
+            for (int i = j; i < n; i++) K[(size_t)j * n + i] += hp->lin * w->G[(size_t)j * n + i];
+    }
     dpotrf_("L", &n, K, &n, &info);
     if (info != 0) return -INFINITY;
     memcpy(a, g->yz, (size_t)n * sizeof(double));
@@ -230,16 +258,30 @@ static double lml_eval(const core_gp *g, const core_gp_hyper *hp, double *grad, 
             }
         for (int t = 0; t < 4; t++) grad[t] = gr[t];
         if (hp->kernel == CORE_KERNEL_MATERN52) grad[2] = 0;
-        /* block b's share of dk/dlog ell: Db_b exp(-2 dev_b) / R */
+        /* block fits: the linear term's variance; block b's share of
+         * dk/dlog ell, Db_b exp(-2 dev_b) / R, and of the linear term,
+         * -2 lin exp(-2 dev_b) G_b */
         size_t nn = (size_t)n * n;
-        for (int b = 0; b < g->nb && g->nb >= 2; b++) {
-            double e2 = exp(-2 * hp->dev[b]), gb = 0;
+        if (g->nb >= 1) {
+            double gl = 0;
             for (int j = 0; j < n; j++)
-                for (int i = j + 1; i < n; i++) {
+                for (int i = j; i < n; i++) {
                     size_t ij = (size_t)j * n + i;
-                    if (Dm[ij] > 0) gb += (a[i] * a[j] - K[ij]) * dL[ij] * g->Db[b * nn + ij] * e2 / Dm[ij];
+                    gl += (i == j ? 0.5 : 1.0) * (a[i] * a[j] - K[ij]) * hp->lin * w->G[ij];
                 }
-            grad[4 + b] = gb;
+            grad[4] = gl;
+        }
+        for (int b = 0; b < g->nb; b++) {
+            double e2 = exp(-2 * hp->dev[b]), gb = 0;
+            const double *bn = g->bn + (size_t)b * n, *Db = g->Db + b * nn;
+            for (int j = 0; j < n; j++)
+                for (int i = j; i < n; i++) {
+                    size_t ij = (size_t)j * n + i;
+                    double wij = (i == j ? 0.5 : 1.0) * (a[i] * a[j] - K[ij]);
+                    if (Dm[ij] > 0) gb += wij * dL[ij] * Db[ij] * e2 / Dm[ij];
+                    gb -= wij * 2 * hp->lin * e2 * 0.5 * (bn[i] + bn[j] - Db[ij]);
+                }
+            grad[5 + b] = gb;
         }
     }
     return lml;
@@ -259,16 +301,20 @@ double core_gp_lml(const core_gp *g, const core_gp_hyper *hp, double *grad) { re
 double core_gp_lml_naive(const core_gp *g, const core_gp_hyper *hp, double *grad) { return lml_once(g, hp, grad, 1); }
 
 /* log-parameter vector <-> hyper, with bounds (clamped): t = (log amp,
- * log ell, log alpha, log noise, dev_0 .. dev_nb-1) */
-#define GP_MAXP (4 + CORE_GP_MAX_BLOCKS)
+ * log ell, log alpha, log noise), then for a block fit log lin, dev_0 ..
+ * dev_nb-1 */
+#define GP_MAXP (5 + CORE_GP_MAX_BLOCKS)
 static const double LO[4] = {-4.6, -2.3, -3.0, -9.2};   /* amp .01, ell .1, alpha .05, noise 1e-4 */
 static const double HI[4] = {4.6, 6.9, 4.6, 1.0};       /* amp 100, ell 1000, alpha 100, noise 2.7 */
 #define DEV_LO -4.0                                      /* a block's scale within e^+-4 of ell */
 #define DEV_HI 4.0
 #define GP_ELL_PRIOR_SD 1.0                              /* block fits: ell within ~e^2 of the mean distance */
 
-static double lo_of(int i) { return i < 4 ? LO[i] : DEV_LO; }
-static double hi_of(int i) { return i < 4 ? HI[i] : DEV_HI; }
+#define LIN_LO -9.2                                      /* lin 1e-4 .. 10 */
+#define LIN_HI 2.3
+
+static double lo_of(int i) { return i < 4 ? LO[i] : i == 4 ? LIN_LO : DEV_LO; }
+static double hi_of(int i) { return i < 4 ? HI[i] : i == 4 ? LIN_HI : DEV_HI; }
 
 static void theta_to_hp(const double *t, int P, core_kernel k, core_gp_hyper *hp)
 {
@@ -280,8 +326,9 @@ static void theta_to_hp(const double *t, int P, core_kernel k, core_gp_hyper *hp
     hp->ell = exp(c[1]);
     hp->alpha = exp(c[2]);
     hp->noise = exp(c[3]);
-    hp->nb = P > 4 ? P - 4 : 0;
-    for (int b = 0; b < hp->nb; b++) hp->dev[b] = c[4 + b];
+    hp->lin = P > 4 ? exp(c[4]) : 0;
+    hp->nb = P > 5 ? P - 5 : 0;
+    for (int b = 0; b < hp->nb; b++) hp->dev[b] = c[5 + b];
 }
 
 /* The optimiser works on unconstrained s: t = LO + (HI - LO) sigmoid(s), so
@@ -315,7 +362,7 @@ static double neg_obj(const core_gp *g, core_kernel k, const double *sv, int P, 
     double f = -lml_eval(g, &hp, gr, w);
     for (int i = 0; i < P; i++) grad[i] = -gr[i] * dt[i];
     if (k == CORE_KERNEL_MATERN52) grad[2] = 0;
-    for (int i = 4; i < P; i++) {
+    for (int i = 5; i < P; i++) {
         double v = g->prior_sd * g->prior_sd;
         f += t[i] * t[i] / (2 * v);
         grad[i] += t[i] / v * dt[i];
@@ -336,7 +383,7 @@ static double bfgs(const core_gp *g, core_kernel k, double *t, int P, lml_ws *w)
     for (int i = 0; i < P * P; i++) Hi[i] = i % (P + 1) == 0;
     double f = neg_obj(g, k, t, P, gr, w);
     if (!isfinite(f)) return f;
-    for (int it = 0; it < 40 + 5 * (P - 4); it++) {
+    for (int it = 0; it < 40 + 5 * (P - 4); it++) {   /* more steps for more parameters */
         double gd = 0, gg = 0;
         for (int i = 0; i < P; i++) {
             p[i] = 0;
@@ -396,8 +443,9 @@ static double sqdist(const float *a, const float *b, int d)
     return s;
 }
 
-/* The model over x (copied), with bl's blocks when bl has 2 or more (and
- * they fit in memory: nb n^2 doubles up to GP_BLOCK_CELLS; else isotropic). */
+/* The model over x (copied); a block fit when bl is given (bl->nb < 2: one
+ * block) and its distances fit in memory (nb n^2 doubles up to
+ * GP_BLOCK_CELLS; else isotropic). */
 #define GP_BLOCK_CELLS (48u << 20)
 static core_gp *gp_alloc(const float *x, const float *y, int n, int d, const core_gp_blocks *bl)
 {
@@ -414,12 +462,16 @@ static core_gp *gp_alloc(const float *x, const float *y, int n, int d, const cor
         g->xn[i] = (float)s;
     }
     size_t nn = (size_t)n * n;
-    if (bl && bl->nb >= 2 && (size_t)bl->nb * nn <= GP_BLOCK_CELLS) {
-        g->nb = bl->nb;
+    int nbk = bl && bl->nb >= 2 ? bl->nb : 1;
+    if (bl && (size_t)nbk * nn <= GP_BLOCK_CELLS) {
+        g->nb = nbk;
         g->prior_sd = bl->prior_sd > 0 ? bl->prior_sd : 1;
-        g->block = xmalloc((size_t)d * sizeof(int));
-        memcpy(g->block, bl->block, (size_t)d * sizeof(int));
+        g->block = xcalloc((size_t)d, sizeof(int));
+        if (nbk >= 2) memcpy(g->block, bl->block, (size_t)d * sizeof(int));
         g->Db = xmalloc((size_t)g->nb * nn * sizeof(double));
+        g->bn = xcalloc((size_t)g->nb * n, sizeof(double));
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < d; k++) g->bn[(size_t)g->block[k] * n + i] += (double)x[(size_t)i * d + k] * x[(size_t)i * d + k];
     }
     for (int i = 0; i < n; i++)
         for (int j = i; j < n; j++) {
@@ -454,7 +506,7 @@ static core_gp *gp_alloc(const float *x, const float *y, int n, int d, const cor
  * factor and prediction code then use as they are. */
 static void gp_scale(core_gp *g)
 {
-    if (g->nb < 2) return;
+    if (g->nb < 1) return;
     int n = g->n, d = g->d;
     free(g->cs);
     g->cs = xmalloc((size_t)d * sizeof(float));
@@ -522,7 +574,7 @@ static int gp_factor(core_gp *g)
 /* bl is usable for d columns: 0, or -1 */
 static int blocks_check(const core_gp_blocks *bl, int d)
 {
-    if (!bl || bl->nb < 2) return 0;
+    if (!bl || bl->nb < 2) return 0;   /* one block */
     if (bl->nb > CORE_GP_MAX_BLOCKS || !bl->block) return -1;
     for (int k = 0; k < d; k++)
         if (bl->block[k] < 0 || bl->block[k] >= bl->nb) return -1;
@@ -536,8 +588,8 @@ int core_gp_fit_fixed_blocks(core_gp **out, const float *x, const float *y, int 
     if (n < 1 || d < 1 || blocks_check(bl, d) != 0) return -1;
     core_gp *g = gp_alloc(x, y, n, d, bl);
     g->hp = *hp;
-    if (g->nb >= 2 && (hp->nb != g->nb || hp->kernel != CORE_KERNEL_RQ)) { core_gp_free(g); return -1; }
-    if (g->nb < 2) g->hp.nb = 0;
+    if (g->nb >= 1 && (hp->nb != g->nb || hp->kernel != CORE_KERNEL_RQ)) { core_gp_free(g); return -1; }
+    if (g->nb < 1) { g->hp.nb = 0; g->hp.lin = 0; }
     if (gp_factor(g) != 0) { core_gp_free(g); return -1; }
     *out = g;
     return 0;
@@ -583,8 +635,8 @@ static int start_ok(const core_gp *g, core_kernel k, const core_gp_hyper *start)
     if (!start || start->kernel != k || !(start->amp > 0 && start->ell > 0 && start->alpha > 0 && start->noise > 0))
         return 0;
     if (!isfinite(start->amp + start->ell + start->alpha + start->noise)) return 0;
-    int nb = start->nb < 2 ? 0 : start->nb;
-    if (nb != g->nb) return 0;
+    int nb = start->nb < 1 ? 0 : start->nb;
+    if (nb != g->nb || (nb && !(start->lin > 0 && isfinite(start->lin)))) return 0;
     for (int b = 0; b < nb; b++)
         if (!(start->dev[b] >= DEV_LO && start->dev[b] <= DEV_HI)) return 0;
     return 1;
@@ -595,9 +647,9 @@ static int fit_common(core_gp **out, const float *x, const float *y, int n, int 
 {
     *out = NULL;
     if (n < 1 || d < 1 || blocks_check(bl, d) != 0) return -1;
-    if (bl && bl->nb >= 2 && k != CORE_KERNEL_RQ) return -1;
+    if (bl && k != CORE_KERNEL_RQ) return -1;
     core_gp *g = gp_alloc(x, y, n, d, bl);
-    int P = 4 + (g->nb >= 2 ? g->nb : 0);
+    int P = g->nb >= 1 ? 5 + g->nb : 4;
     /* median pairwise distance sets the first length scale */
     double med = 0;
     {
@@ -612,10 +664,6 @@ static int fit_common(core_gp **out, const float *x, const float *y, int n, int 
     if (med <= 0) med = 1;
     g->ell_prior = bl != NULL;
     g->ell_mu = log(med);
-    {
-        const char *e = getenv("ZOOSH_GP_ELLPRIOR");
-        if (e) g->ell_prior = bl && atoi(e);
-    }
     core_rng r;
     core_rng_seed(&r, seed);
     /* every start drawn first, in order, so threads do not change them */
@@ -626,17 +674,20 @@ static int fit_common(core_gp **out, const float *x, const float *y, int n, int 
         double *t = jobs[s].t;
         memset(t, 0, sizeof jobs[s].t);   /* every block at the shared scale */
         t[0] = 0, t[1] = log(med), t[2] = 0, t[3] = log(0.1);
+        if (P > 4) t[4] = log(0.1 / (1 + g->nb));   /* the linear term: a share of the variance */
         if (s == 0 && start_ok(g, k, start)) {
             t[0] = log(start->amp);
             t[1] = log(start->ell);
             t[2] = log(start->alpha);
             t[3] = log(start->noise);
-            for (int b = 0; b < P - 4; b++) t[4 + b] = start->dev[b];
+            if (P > 4) t[4] = log(start->lin);
+            for (int b = 0; b < P - 5; b++) t[5 + b] = start->dev[b];
         } else if (s > 0) {
             t[0] = core_rng_uniform(&r) * 2 - 1;
             t[1] = log(med) + (core_rng_uniform(&r) * 3 - 1.5);
             t[2] = core_rng_uniform(&r) * 4 - 2;
             t[3] = log(0.01) + core_rng_uniform(&r) * 4;
+            if (P > 4) t[4] = log(0.1 / (1 + g->nb)) + core_rng_uniform(&r) * 4 - 2;
         }
         if (k == CORE_KERNEL_MATERN52) t[2] = 0;
         jobs[s].g = g;
@@ -679,7 +730,7 @@ void core_gp_free(core_gp *g)
 {
     if (!g) return;
     free(g->x); free(g->xn); free(g->D); free(g->yz); free(g->L); free(g->alpha); free(g->Wt);
-    free(g->block); free(g->Db); free(g->cs);
+    free(g->block); free(g->Db); free(g->bn); free(g->cs);
     free(g);
 }
 
@@ -716,15 +767,17 @@ static void kernel_block(const core_gp_hyper *hp, float *Ks, int nb, int m, cons
         return;
     }
     const float c = (float)(1.0 / (2 * hp->alpha * hp->ell * hp->ell)), na = (float)-hp->alpha;
+    const float hlin = (float)(-0.5 * hp->lin);   /* the linear term from -2 x*.x */
     for (int i = 0; i < nb; i++) {
         float *row = Ks + (size_t)i * m, a = an[i];
         for (int j = 0; j < m; j += 8) {
             core_v8f r2, xv;
             memcpy(&r2, row + j, sizeof r2);
             memcpy(&xv, xn + j, sizeof xv);
+            core_v8f lin = r2 * hlin;
             r2 = r2 + a + xv;
             r2 = core_vsel(r2 > zero, r2, zero);
-            core_v8f k = amp * core_vexp(na * core_vlog(1 + r2 * c));
+            core_v8f k = amp * core_vexp(na * core_vlog(1 + r2 * c)) + lin;
             memcpy(row + j, &k, sizeof k);
         }
     }
@@ -779,7 +832,7 @@ static void predict_rows(const core_gp *g, const float *x, int n, float *mu, flo
         cblas_strmm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, nb, m, 1.0f,
                     g->Wt, m, Ks, mp);
         for (int i = 0; i < nb; i++) {
-            float v = (float)g->hp.amp - sum_sq(Ks + (size_t)i * mp, m);
+            float v = (float)(g->hp.amp + g->hp.lin * an[i]) - sum_sq(Ks + (size_t)i * mp, m);
             sd[i0 + i] = sqrtf(v > 1e-9f ? v : 1e-9f) * ys;
         }
     }
@@ -830,14 +883,19 @@ void core_gp_predict_naive(const core_gp *g, const float *x, int n, float *mu, f
     int m = g->n, d = g->d;
     double *k = xmalloc((size_t)m * sizeof(double)), *v = xmalloc((size_t)m * sizeof(double));
     for (int i = 0; i < n; i++) {
-        double s = 0;
+        double s = 0, self = 0;
+        for (int t = 0; t < d; t++) {
+            double e = (double)x[(size_t)i * d + t] * (g->cs ? g->cs[t] : 1);
+            self += e * e;
+        }
         for (int j = 0; j < m; j++) {
-            double r2 = 0;
+            double r2 = 0, dot = 0;
             for (int t = 0; t < d; t++) {
-                double e = (double)x[(size_t)i * d + t] * (g->cs ? g->cs[t] : 1) - g->x[(size_t)j * d + t];
+                double xs = (double)x[(size_t)i * d + t] * (g->cs ? g->cs[t] : 1), e = xs - g->x[(size_t)j * d + t];
                 r2 += e * e;
+                dot += xs * g->x[(size_t)j * d + t];
             }
-            k[j] = kval(&g->hp, r2);
+            k[j] = kval(&g->hp, r2) + g->hp.lin * dot;
             s += k[j] * g->alpha[j];
         }
         mu[i] = (float)(s * g->ysd + g->ymean);
@@ -850,7 +908,7 @@ void core_gp_predict_naive(const core_gp *g, const float *x, int n, float *mu, f
             v[j] = t / g->L[(size_t)j * m + j];
             q += v[j] * v[j];
         }
-        double var = g->hp.amp - q;
+        double var = g->hp.amp + g->hp.lin * self - q;
         sd[i] = (float)(sqrt(var > 1e-9 ? var : 1e-9) * g->ysd);
     }
     free(k);

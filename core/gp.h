@@ -20,6 +20,10 @@
  * shared scale and only a block the ratings clearly follow (or ignore)
  * moves away from it.  A fitted model keeps its rows multiplied by
  * exp(-dev_b), so prediction is the isotropic code on scaled rows.
+ * A block fit's kernel also has a linear term, lin <x, x'> on the scaled
+ * rows: with tens of ratings the interest in a class of galaxies is mostly
+ * a trend across the features, which a stationary kernel alone fits as
+ * noise (on the HSC candidates it did: amp went to its floor).
  *
  * Legend: n rated rows, d features, B prediction batch rows, nb blocks.
  */
@@ -38,7 +42,8 @@ typedef struct {
     double ell;      /* length scale */
     double alpha;    /* RQ shape (unused for Matern) */
     double noise;    /* white-noise variance (normalised units) */
-    int nb;          /* blocks with their own scale; 0 or 1 = one isotropic ell */
+    double lin;      /* block fits: variance of the linear term lin <x, x'> (0 otherwise) */
+    int nb;          /* blocks with their own scale (block fits); 0 = isotropic */
     double dev[CORE_GP_MAX_BLOCKS];   /* block b's length scale is ell exp(dev[b]) */
 } core_gp_hyper;
 
@@ -63,10 +68,10 @@ int  core_gp_fit_from(core_gp **out, const float *x, const float *y, int n, int 
 /* Factors with the given hyperparameters (no optimisation). */
 int  core_gp_fit_fixed(core_gp **out, const float *x, const float *y, int n, int d,
                        const core_gp_hyper *hp);
-/* Block ARD (see above): amp, ell, alpha, noise and one dev per block by
- * MAP from restarts starts (the first at start when it has the same blocks).
- * bl NULL or bl->nb < 2 = core_gp_fit_from with the RQ kernel.  -1 also
- * for a bad block index. */
+/* Block ARD (see above): amp, ell, alpha, noise, lin and one dev per block
+ * by MAP from restarts starts (the first at start when it has the same
+ * blocks).  bl NULL or bl->nb < 2: one block.  -1 also for a bad block
+ * index. */
 int  core_gp_fit_blocks(core_gp **out, const float *x, const float *y, int n, int d, const core_gp_blocks *bl,
                         int restarts, uint64_t seed, const core_gp_hyper *start);
 /* Factors with hp over bl's blocks (hp->nb == bl->nb), no optimisation. */
@@ -76,9 +81,8 @@ void core_gp_free(core_gp *g);
 void core_gp_hyper_get(const core_gp *g, core_gp_hyper *hp);
 /* Log marginal likelihood of the normalised targets at hyperparameters hp
  * (no prior), and its gradient w.r.t. (log amp, log ell, log alpha,
- * log noise) when grad != NULL (grad[2] = 0 for Matern); for a block GP
- * (hp->nb >= 2, the model's blocks) grad has 4 + nb entries, grad[4 + b]
- * the derivative by dev_b. */
+ * log noise) when grad != NULL (grad[2] = 0 for Matern); for a block fit
+ * grad has 5 + nb entries: grad[4] by log lin, grad[5 + b] by dev_b. */
 double core_gp_lml(const core_gp *g, const core_gp_hyper *hp, double *grad);
 /* The same with the scalar libm loop over the pairs (the reference for the
  * vector one). */

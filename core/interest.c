@@ -146,10 +146,6 @@ int core_interest_load(zs_txn *txn, const char *set, const uint32_t *gids, int n
     }
     out->d = dim;
     out->prior_sd = INTEREST_PRIOR_SD;
-    {
-        const char *e = getenv("ZOOSH_GP_PRIOR_SD");
-        if (e) out->prior_sd = atof(e);
-    }
     status = 0;
 end:
     free(x);

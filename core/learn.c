@@ -284,8 +284,6 @@ void core_learn_interest_load(zs_store *st, core_learn_data *D)
 {
     zs_txn *txn;
     core_interest_free(&D->gf);
-    const char *e = getenv("ZOOSH_GP_BLOCKS");
-    if (e && atoi(e) == 0) return;
     if (store_read_begin(st, &txn) != 0) return;
     (void)core_interest_load(txn, D->features, D->gids, D->n, &D->gf);
     store_read_end(txn);
@@ -423,7 +421,9 @@ static int fit_head(const core_learn_data *D, uint64_t seed, const core_ens *war
     return 0;
 }
 
-/* The interest GP on the rated rows (three starts; the first at the
+/* The interest GP on the rated rows: a block fit (core_gp_fit_blocks) on
+ * the blocked features (core/interest.h) when the set has blocks, else on
+ * the set itself with one block (three starts; the first at the
  * previous hyperparameters when there are some): R->gp and R->mu / R->sd
  * for every row; for a rating task also the training size and the
  * cross-validated RMSE.  Nothing when fewer than 2 are rated or it fails. */
@@ -446,13 +446,6 @@ static void fit_gp(const core_learn_data *D, uint64_t seed, core_learn_result *R
         R->mu = xmalloc((size_t)n * sizeof(float));
         R->sd = xmalloc((size_t)n * sizeof(float));
         core_gp_predict(R->gp, X, n, R->mu, R->sd);
-        if (getenv("ZOOSH_GP_DEBUG")) {
-            core_gp_hyper h;
-            core_gp_hyper_get(R->gp, &h);
-            fprintf(stderr, "gp m=%d amp %.2f ell %.2f alpha %.2f noise %.3f devs", m, h.amp, h.ell, h.alpha, h.noise);
-            for (int b = 0; b < h.nb; b++) fprintf(stderr, " %s=%.2f", D->gf.name[b], h.dev[b]);
-            fprintf(stderr, "\n");
-        }
         if (D->C == 0) {
             core_gp_hyper hp;
             core_gp_hyper_get(R->gp, &hp);
@@ -475,7 +468,7 @@ static int rank_rows(const core_learn_data *D, core_order ord, uint64_t seed, co
     float *anom = NULL, *likely = NULL;
     R->score = xmalloc((size_t)n * sizeof(float));
     R->rank = xmalloc((size_t)n * sizeof(int));
-    core_acquire_in in = {.n = n, .seed = seed, .anomaly = anomaly, .n_rated = D->n_rated};
+    core_acquire_in in = {.n = n, .seed = seed, .anomaly = anomaly, .n_rated = D->n_rated, .rating = D->rating};
     if (!anomaly && core_order_needs_anomaly(ord, R->gp != NULL)) {
         anom = xmalloc((size_t)n * sizeof(float));
         if (core_iforest_score(D->x, n, d, 100, 256, seed, cancel, anom) != 0) { free(anom); return 1; }

@@ -28,7 +28,7 @@ static void lml_matches_a_hand_computed_2x2_case(void)
 {
     float x[] = {0, 0, 1, 2};        /* two points in 2-D, squared distance 5 */
     float y[] = {1, 3};              /* normalised to -1, +1 */
-    core_gp_hyper hp = {CORE_KERNEL_RQ, 1.5, 2.0, 0.7, 0.2, 0, {0}};
+    core_gp_hyper hp = {CORE_KERNEL_RQ, 1.5, 2.0, 0.7, 0.2, 0, 0, {0}};
     core_gp *g;
     ZT_OK(core_gp_fit_fixed(&g, x, y, 2, 2, &hp));
     double k12 = 1.5 * pow(1 + 5 / (2 * 0.7 * 4.0), -0.7), a = 1.7;
@@ -45,7 +45,7 @@ static void lml_gradient_matches_finite_differences(void)
     float *x, *y;
     make_smooth(40, 3, 1, &x, &y);
     for (int kern = CORE_KERNEL_RQ; kern <= CORE_KERNEL_MATERN52; kern++) {
-        core_gp_hyper hp = {kern, 0.8, 1.3, 1.1, 0.05, 0, {0}};
+        core_gp_hyper hp = {kern, 0.8, 1.3, 1.1, 0.05, 0, 0, {0}};
         core_gp *g;
         ZT_OK(core_gp_fit_fixed(&g, x, y, 40, 3, &hp));
         double gr[4];
@@ -94,9 +94,9 @@ static void vector_likelihood_matches_the_scalar_loop(void)
 {
     float *x, *y;
     make_smooth(37, 5, 8, &x, &y);
-    core_gp_hyper hps[3] = {{CORE_KERNEL_RQ, 1.0, 2.0, 1.0, 0.1, 0, {0}},
-                            {CORE_KERNEL_RQ, 0.3, 0.5, 0.07, 0.01, 0, {0}},
-                            {CORE_KERNEL_RQ, 5.0, 20.0, 40.0, 1.5, 0, {0}}};
+    core_gp_hyper hps[3] = {{CORE_KERNEL_RQ, 1.0, 2.0, 1.0, 0.1, 0, 0, {0}},
+                            {CORE_KERNEL_RQ, 0.3, 0.5, 0.07, 0.01, 0, 0, {0}},
+                            {CORE_KERNEL_RQ, 5.0, 20.0, 40.0, 1.5, 0, 0, {0}}};
     for (int h = 0; h < 3; h++) {
         core_gp *g;
         ZT_OK(core_gp_fit_fixed(&g, x, y, 37, 5, &hps[h]));
@@ -171,7 +171,7 @@ static void fitting_raises_the_marginal_likelihood_over_the_start(void)
 {
     float *x, *y;
     make_smooth(100, 5, 8, &x, &y);
-    core_gp_hyper start = {CORE_KERNEL_RQ, 1, 5, 1, 0.1, 0, {0}};
+    core_gp_hyper start = {CORE_KERNEL_RQ, 1, 5, 1, 0.1, 0, 0, {0}};
     core_gp *g0, *g1;
     ZT_OK(core_gp_fit_fixed(&g0, x, y, 100, 5, &start));
     ZT_OK(core_gp_fit(&g1, x, y, 100, 5, CORE_KERNEL_RQ, 3, 1));
