@@ -623,6 +623,26 @@ static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t see
     return e;
 }
 
+int core_learn_prior_trust(zs_store *st, double *rho, int *m, double *w)
+{
+    core_learn_data D;
+    char err[256];
+    *rho = NAN;
+    *m = 0;
+    *w = 1;
+    if (core_learn_load(st, "interest", NULL, &D, err, sizeof err) != 0) return -1;
+    float *anom = D.n_rated > 0 ? core_learn_store_anomaly_get(st, D.features, D.n) : NULL;
+    int rc = -1;
+    if (anom) {
+        *rho = core_acquire_trust(anom, D.rating, D.n, m);
+        *w = core_acquire_prior_weight(D.n_rated, *rho);
+        rc = 0;
+    }
+    free(anom);
+    core_learn_data_free(&D);
+    return rc;
+}
+
 /* The isolation-forest scores of D's feature set, for the orders that
  * need them: the cached ones, else computed (*is_new: to be cached).
  * 0 with *anom (malloc'ed, NULL when the order needs none), or 1 cancelled. */

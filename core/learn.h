@@ -108,6 +108,15 @@ int core_learn_prior_use(zs_store *st, core_learn_data *D, const char *spec, cha
  * (returns -1), or "" (returns 0: none). */
 int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t len);
 
+/* How far the anomaly prior ranks the interest ratings (what `zoosh stats`
+ * prints): *rho the rank correlation of the stored isolation-forest scores
+ * with the ratings (core_acquire_trust; NAN under CORE_TRUST_MIN ratings),
+ * *m the rated galaxies it used, *w the weight the anomaly order gives the
+ * prior now (core_acquire_prior_weight).  0, or -1 when there are no
+ * ratings, no features, or no stored scores (no interest or anomaly
+ * ranking has run yet). */
+int core_learn_prior_trust(zs_store *st, double *rho, int *m, double *w);
+
 typedef struct {
     core_ens *ens;        /* the head (NULL for rating tasks / no labels) */
     core_gp  *gp;         /* GP on the ratings (NULL with < 2 ratings) */
