@@ -310,6 +310,8 @@ int cmd_stats(int argc, char **argv)
     if (rc) return rc;
     core_workspace_stats s;
     rc = core_workspace_stats_get(st, &s);
+    double rho, wp;   /* the anomaly prior, as far as the interest ratings say */
+    int nr, trust = rc == 0 && core_learn_prior_trust(st, &rho, &nr, &wp) == 0;
     store_close(st);
     if (rc == STORE_ECORRUPT && s.damaged[0]) {
         fprintf(stderr, "zoosh stats: %s: damaged workspace: %s\n", ws, tui_text_safe(s.damaged));
@@ -385,9 +387,7 @@ int cmd_stats(int argc, char **argv)
     }
 
     print_models(&s);
-    double rho, wp;
-    int nr;
-    if (core_learn_prior_trust(st, &rho, &nr, &wp) == 0) {   /* the anomaly prior, as far as the ratings say */
+    if (trust) {
         if (isnan(rho))
             printf("\nanomaly prior: not measured yet (%d interest rating%s with a score; %d needed)\n", nr,
                    nr == 1 ? "" : "s", CORE_TRUST_MIN);
