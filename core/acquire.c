@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UCB_KAPPA 1.0f               /* interest: mean + 1 sd.  EI (improvement over the best
-                                      * rating so far by half a step) ranked nearly every galaxy
-                                      * 0 when the GP found the ratings mostly noise (HSC) */
+#define EI_XI 0.5f                   /* EI counts improvements of more than half a rating step */
 #define ANOMALY_HANDOVER 20.0f       /* ratings at which anomaly and predicted interest weigh the same */
 #define TRUST_FULL 0.5               /* a prior this rank-correlated with the ratings keeps its weight */
 
@@ -118,28 +116,12 @@ static int score_catalog(const core_acquire_in *in, float *score, int *rank)
     return 0;
 }
 
-/* The GP's upper confidence bound.  Before there is a GP: the anomaly
- * prior, whose worth nobody has measured yet, every other place (the rest
- * at random), so a prior that finds only odd-looking boring galaxies (the
- * HSC candidates' isolation forest: none interesting in its top 30) costs
- * half the first ratings, not all. */
+/* expected improvement of the GP's prediction; the anomaly prior before it */
 static int score_interest(const core_acquire_in *in, float *score, int *rank)
 {
-    int n = in->n;
-    if (!in->mu) {
-        int *l0 = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int)), *l1 = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
-        core_rank_by_score(in->anomaly, n, l0);
-        core_rank_random(n, in->seed, l1);
-        int *lists[2] = {l0, l1};
-        double frac[2] = {0.5, 0.5};
-        core_rank_interleave(lists, frac, 2, n, rank);
-        score_by_position(rank, n, score);
-        free(l0);
-        free(l1);
-        return 0;
-    }
-    for (int i = 0; i < n; i++) score[i] = core_acquire_ucb(in->mu[i], in->sd[i], UCB_KAPPA);
-    core_rank_by_score(score, n, rank);
+    if (!in->mu) return score_as(in->anomaly, in->n, score, rank);
+    for (int i = 0; i < in->n; i++) score[i] = core_acquire_ei(in->mu[i], in->sd[i], in->best, EI_XI);
+    core_rank_by_score(score, in->n, rank);
     return 1;
 }
 

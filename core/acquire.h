@@ -16,7 +16,7 @@
 typedef enum {
     CORE_ORDER_UNCERTAIN = 0,   /* BALD: where the ensemble's members disagree */
     CORE_ORDER_LIKELY,          /* highest probability of the chosen answer */
-    CORE_ORDER_INTEREST,        /* upper confidence bound of the GP of ratings */
+    CORE_ORDER_INTEREST,        /* expected improvement of the GP of ratings */
     CORE_ORDER_ANOMALY,         /* isolation forest, blended with predicted interest by its trust */
     CORE_ORDER_RANDOM,
     CORE_ORDER_CATALOG,         /* import order */

@@ -267,7 +267,6 @@ int core_learn_load(zs_store *st, const char *task, const char *features, core_l
     if (is_pca) scale_global(D->x, D->n, D->d);
     else standardise(D->x, D->n, D->d);
     if (load_answers(st, D, err, errlen) != 0) goto fail;
-    if (D->schema.kind == CORE_TASK_RATING || D->n_rated >= 2) core_learn_interest_load(st, D);
     if (D->C > 0) {
         rc = store_read_begin(st, &txn);
         if (rc != 0) { snprintf(err, errlen, "workspace: %s", store_strerror(rc)); goto fail; }
@@ -326,7 +325,7 @@ static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const
     if (m < 5) return NAN;
     int k = 5, d = D->gf.x ? D->gf.d : D->d;
     const float *X = D->gf.x ? D->gf.x : D->x;
-    core_gp_blocks bl;
+    core_gp_blocks bl, *blp = D->gf.x ? &bl : NULL;
     core_interest_blocks(&D->gf, &bl);
     double se = 0;
     int cnt = 0;
@@ -339,7 +338,7 @@ static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const
             yt[nt++] = D->rating[rows[i]];
         }
         core_gp *g;
-        if (core_gp_fit_fixed_blocks(&g, xt, yt, nt, d, &bl, hp) != 0) continue;
+        if (core_gp_fit_fixed_blocks(&g, xt, yt, nt, d, blp, hp) != 0) continue;
         for (int i = f; i < m; i += k) {
             float mu;
             core_gp_predict(g, X + (size_t)rows[i] * d, 1, &mu, NULL);
@@ -421,9 +420,9 @@ static int fit_head(const core_learn_data *D, uint64_t seed, const core_ens *war
     return 0;
 }
 
-/* The interest GP on the rated rows: a block fit (core_gp_fit_blocks) on
- * the blocked features (core/interest.h) when the set has blocks, else on
- * the set itself with one block (three starts; the first at the
+/* The interest GP on the rated rows: on the task's set (isotropic RQ), or
+ * with D->gf loaded (simulate --gp-blocks) a block fit on the blocked
+ * features (core_gp_fit_blocks, core/interest.h) (three starts; the first at the
  * previous hyperparameters when there are some): R->gp and R->mu / R->sd
  * for every row; for a rating task also the training size and the
  * cross-validated RMSE.  Nothing when fewer than 2 are rated or it fails. */
@@ -442,7 +441,9 @@ static void fit_gp(const core_learn_data *D, uint64_t seed, core_learn_result *R
         memcpy(xt + (size_t)m * d, X + (size_t)i * d, (size_t)d * sizeof(float));
         yt[m++] = D->rating[i];
     }
-    if (core_gp_fit_blocks(&R->gp, xt, yt, m, d, &bl, 3, seed, D->has_gp_start ? &D->gp_start : NULL) == 0) {
+    const core_gp_hyper *start = D->has_gp_start ? &D->gp_start : NULL;
+    if ((D->gf.x ? core_gp_fit_blocks(&R->gp, xt, yt, m, d, &bl, 3, seed, start)
+                 : core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed, start)) == 0) {
         R->mu = xmalloc((size_t)n * sizeof(float));
         R->sd = xmalloc((size_t)n * sizeof(float));
         core_gp_predict(R->gp, X, n, R->mu, R->sd);

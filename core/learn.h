@@ -73,9 +73,10 @@ typedef struct {
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);
-/* D->gf for the interest GP (core_interest_load); core_learn_load does it
- * for a rating task and for a task with 2 or more ratings.  Without blocks
- * the GP reads D->x. */
+/* D->gf for the interest GP (core_interest_load): with it the GP is a
+ * block fit on the blocked features (simulate --gp-blocks); without it
+ * (the default: on the HSC candidates the block fit did not beat the
+ * isotropic GP, docs/learn.md) the GP reads D->x. */
 void core_learn_interest_load(zs_store *st, core_learn_data *D);
 /* The head core_learn_run trains on D: one softmax group per question of the
  * task's tree (each gated by its parent answer), Dirichlet loss for a tree of
