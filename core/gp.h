@@ -15,8 +15,9 @@
  * the colour, profile and shape parts of the morphology features, an
  * encoder's embedding, its predicted votes), each with its own length scale
  * ell_b = ell exp(dev_b): r^2 = sum_b |x_b - x'_b|^2 / ell_b^2 in the same
- * RQ kernel.  The devs have a Normal(0, prior_sd^2) prior (the fit is MAP
- * on the marginal likelihood), so with few ratings the blocks stay near one
+ * RQ kernel.  The devs have a Normal(0, prior_sd^2) prior and log ell a
+ * Normal(log mean distance, 1) one (the fit is MAP on the marginal
+ * likelihood), so with few ratings the blocks stay near one
  * shared scale and only a block the ratings clearly follow (or ignore)
  * moves away from it.  A fitted model keeps its rows multiplied by
  * exp(-dev_b), so prediction is the isotropic code on scaled rows.

@@ -1,11 +1,11 @@
 /*
  * interest.h - the features the interest GP sees, in blocks.  A PCA of the
  * whole default set keeps what varies most across galaxies and loses what
- * makes them interesting to a person (colour, compactness: on the HSC
- * anomaly candidates a linear probe on the morphology features beats one on
- * pca40 by about 0.1 in top-30 precision).  So the GP reads the set the PCA
- * was made from (the default morph+convnext+votes, or morph alone) split in
- * named blocks, each with its own length scale (core_gp_fit_blocks):
+ * makes them interesting to a person (colour, compactness).  The block GP
+ * (core_gp_fit_blocks; zoosh simulate --gp-blocks, not the default: on the
+ * HSC candidates it did not beat the isotropic GP on pca40, docs/learn.md)
+ * reads the set the PCA was made from (the default morph+convnext+votes, or
+ * morph alone) split in named blocks, each with its own length scale:
  * morphology colour, size and concentration, asymmetry and residuals,
  * radial profile; an encoder's embedding; its predicted votes.
  *
