@@ -12,6 +12,7 @@
 
 #define EI_XI 0.5f                   /* EI counts improvements of more than half a rating step */
 #define ANOMALY_HANDOVER 20.0f       /* ratings at which anomaly and predicted interest weigh the same */
+#define TRUST_FULL 0.5               /* a prior this rank-correlated with the ratings keeps its weight */
 
 enum { ANOM_NEVER, ANOM_ALWAYS, ANOM_WITHOUT_GP };
 
@@ -35,8 +36,8 @@ static const struct {
     [CORE_ORDER_LIKELY]    = {"likely", "most likely to show the feature first", score_likely, ANOM_NEVER},
     [CORE_ORDER_INTEREST]  = {"interest", "most likely to interest you (GP of your ratings)", score_interest,
                               ANOM_WITHOUT_GP},
-    [CORE_ORDER_ANOMALY]   = {"anomaly", "the oddest-looking first, then by predicted interest", score_anomaly,
-                              ANOM_ALWAYS},
+    [CORE_ORDER_ANOMALY]   = {"anomaly", "the oddest-looking first, then as far as it ranks your ratings",
+                              score_anomaly, ANOM_ALWAYS},
     [CORE_ORDER_RANDOM]    = {"random", "a random order (a fair sample)", score_random, ANOM_NEVER},
     [CORE_ORDER_CATALOG]   = {"catalog", "the catalog's own order", score_catalog, ANOM_NEVER},
     [CORE_ORDER_MIXED]     = {"mixed", "70% likely, 20% uncertain, 10% random", score_mixed, ANOM_NEVER},
@@ -124,7 +125,8 @@ static int score_interest(const core_acquire_in *in, float *score, int *rank)
     return 1;
 }
 
-/* the anomaly prior, blended with predicted interest as ratings arrive */
+/* the anomaly prior, blended with predicted interest as ratings arrive and
+ * as far as the prior has ranked them (core_acquire_prior_weight) */
 static int score_anomaly(const core_acquire_in *in, float *score, int *rank)
 {
     int n = in->n;
@@ -132,8 +134,9 @@ static int score_anomaly(const core_acquire_in *in, float *score, int *rank)
     float *a = xmalloc((size_t)n * sizeof(float)), *b = xmalloc((size_t)n * sizeof(float));
     rank_norm(in->anomaly, n, a);
     rank_norm(in->mu, n, b);
-    float wgt = (float)in->n_rated / (in->n_rated + ANOMALY_HANDOVER);
-    for (int i = 0; i < n; i++) score[i] = (1 - wgt) * a[i] + wgt * b[i];
+    double trust = in->rating ? core_acquire_trust(in->anomaly, in->rating, n, NULL) : NAN;
+    float wp = (float)core_acquire_prior_weight(in->n_rated, trust);
+    for (int i = 0; i < n; i++) score[i] = wp * a[i] + (1 - wp) * b[i];
     free(a); free(b);
     core_rank_by_score(score, n, rank);
     return 1;
@@ -155,6 +158,54 @@ static int score_mixed(const core_acquire_in *in, float *score, int *rank)
     score_by_position(rank, n, score);
     free(l0); free(l1); free(l2);
     return 1;
+}
+
+/* ------------------------------------------------------------ the prior's trust */
+
+/* mid-ranks of v (m): ties share their mean rank */
+static void mid_ranks(const float *v, int m, double *r)
+{
+    int *idx = xmalloc((size_t)(m > 0 ? m : 1) * sizeof(int));
+    core_rank_by_score(v, m, idx);   /* highest first */
+    for (int i = 0; i < m;) {
+        int j = i;
+        while (j + 1 < m && v[idx[j + 1]] == v[idx[i]]) j++;
+        for (int k = i; k <= j; k++) r[idx[k]] = 0.5 * (i + j);
+        i = j + 1;
+    }
+    free(idx);
+}
+
+double core_acquire_trust(const float *prior, const float *rating, int n, int *m)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += !isnan(rating[i]) && isfinite(prior[i]);
+    if (m) *m = k;
+    if (k < CORE_TRUST_MIN) return NAN;
+    float *p = xmalloc((size_t)k * sizeof(float)), *q = xmalloc((size_t)k * sizeof(float));
+    double *rp = xmalloc((size_t)k * sizeof(double)), *rq = xmalloc((size_t)k * sizeof(double));
+    for (int i = 0, j = 0; i < n; i++)
+        if (!isnan(rating[i]) && isfinite(prior[i])) { p[j] = prior[i]; q[j++] = rating[i]; }
+    mid_ranks(p, k, rp);
+    mid_ranks(q, k, rq);
+    double mp = 0, mq = 0, sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < k; i++) { mp += rp[i]; mq += rq[i]; }
+    mp /= k;
+    mq /= k;
+    for (int i = 0; i < k; i++) {
+        sxy += (rp[i] - mp) * (rq[i] - mq);
+        sxx += (rp[i] - mp) * (rp[i] - mp);
+        syy += (rq[i] - mq) * (rq[i] - mq);
+    }
+    free(p); free(q); free(rp); free(rq);
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+}
+
+double core_acquire_prior_weight(int n_rated, double trust)
+{
+    double w = 1 - (double)n_rated / (n_rated + ANOMALY_HANDOVER);
+    if (!isnan(trust)) w *= trust <= 0 ? 0 : trust >= TRUST_FULL ? 1 : trust / TRUST_FULL;
+    return w;
 }
 
 /* ------------------------------------------------------------ acquisition functions */

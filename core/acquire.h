@@ -17,7 +17,7 @@ typedef enum {
     CORE_ORDER_UNCERTAIN = 0,   /* BALD: where the ensemble's members disagree */
     CORE_ORDER_LIKELY,          /* highest probability of the chosen answer */
     CORE_ORDER_INTEREST,        /* expected improvement of the GP of ratings */
-    CORE_ORDER_ANOMALY,         /* isolation forest, blended with predicted interest */
+    CORE_ORDER_ANOMALY,         /* isolation forest, blended with predicted interest by its trust */
     CORE_ORDER_RANDOM,
     CORE_ORDER_CATALOG,         /* import order */
     CORE_ORDER_MIXED,           /* 70% likely / 20% uncertain / 10% random */
@@ -50,12 +50,26 @@ typedef struct {
     float best;              /* the GP's best rating so far (for EI) */
     const float *anomaly;    /* (n) anomaly scores when core_order_needs_anomaly */
     int n_rated;             /* galaxies rated: anomaly hands over to interest as they grow */
+    const float *rating;     /* (n) the ratings so far (NAN = none), for the prior's trust; may be NULL */
 } core_acquire_in;
 
 /* score (n, higher first) and rank (n, rows best first) of order o.
  * Returns 1 when a model ranked them (worth a diversity guard), 0 for a
  * fixed or random order, -1 for an order out of range. */
 int core_acquire_rank(core_order o, const core_acquire_in *in, float *score, int *rank);
+
+/* How far the anomaly prior is trusted: the rank (Spearman) correlation of
+ * prior (n) with rating (n, NAN = not rated) over the rated rows, ties
+ * sharing their mean rank; NAN with fewer than CORE_TRUST_MIN rated rows or
+ * no spread.  *m (may be NULL) gets the rows used. */
+#define CORE_TRUST_MIN 5
+double core_acquire_trust(const float *prior, const float *rating, int n, int *m);
+/* The weight the anomaly order gives its prior after n_rated ratings whose
+ * rank correlation with it is trust (NAN: not known yet): hands over to
+ * predicted interest as ratings grow (half at 20), and only as far as the
+ * prior has ranked them: full weight at a correlation of 0.5 or more, none
+ * at 0 or below. */
+double core_acquire_prior_weight(int n_rated, double trust);
 
 /* Expected improvement over best by more than xi (maximising); UCB mu + kappa sd. */
 float core_acquire_ei(float mu, float sd, float best, float xi);

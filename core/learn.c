@@ -40,6 +40,7 @@ void core_learn_data_free(core_learn_data *D)
 {
     if (!D) return;
     free(D->x); free(D->gids); free(D->row); free(D->y); free(D->prior); free(D->rating);
+    core_interest_free(&D->gf);
     memset(D, 0, sizeof *D);
 }
 
@@ -292,6 +293,15 @@ fail:
     return -1;
 }
 
+void core_learn_interest_load(zs_store *st, core_learn_data *D)
+{
+    zs_txn *txn;
+    core_interest_free(&D->gf);
+    if (store_read_begin(st, &txn) != 0) return;
+    (void)core_interest_load(txn, D->features, D->gids, D->n, &D->gf);
+    store_read_end(txn);
+}
+
 /* ------------------------------------------------------------ train, score, rank */
 
 void core_learn_result_free(core_learn_result *R)
@@ -327,7 +337,10 @@ void core_learn_head_cfg(const core_learn_data *D, core_head_cfg *cfg)
 static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const core_gp_hyper *hp)
 {
     if (m < 5) return NAN;
-    int k = 5, d = D->d;
+    int k = 5, d = D->gf.x ? D->gf.d : D->d;
+    const float *X = D->gf.x ? D->gf.x : D->x;
+    core_gp_blocks bl, *blp = D->gf.x ? &bl : NULL;
+    core_interest_blocks(&D->gf, &bl);
     double se = 0;
     int cnt = 0;
     float *xt = xmalloc((size_t)m * d * sizeof(float)), *yt = xmalloc((size_t)m * sizeof(float));
@@ -335,14 +348,14 @@ static double gp_cv_rmse(const core_learn_data *D, const int *rows, int m, const
         int nt = 0;
         for (int i = 0; i < m; i++) {
             if (i % k == f) continue;
-            memcpy(xt + (size_t)nt * d, D->x + (size_t)rows[i] * d, (size_t)d * sizeof(float));
+            memcpy(xt + (size_t)nt * d, X + (size_t)rows[i] * d, (size_t)d * sizeof(float));
             yt[nt++] = D->rating[rows[i]];
         }
         core_gp *g;
-        if (core_gp_fit_fixed(&g, xt, yt, nt, d, hp) != 0) continue;
+        if (core_gp_fit_fixed_blocks(&g, xt, yt, nt, d, blp, hp) != 0) continue;
         for (int i = f; i < m; i += k) {
             float mu;
-            core_gp_predict(g, D->x + (size_t)rows[i] * d, 1, &mu, NULL);
+            core_gp_predict(g, X + (size_t)rows[i] * d, 1, &mu, NULL);
             se += (mu - D->rating[rows[i]]) * (mu - D->rating[rows[i]]);
             cnt++;
         }
@@ -421,27 +434,33 @@ static int fit_head(const core_learn_data *D, uint64_t seed, const core_ens *war
     return 0;
 }
 
-/* The interest GP on the rated rows (three starts; the first at the
+/* The interest GP on the rated rows: on the task's set (isotropic RQ), or
+ * with D->gf loaded (simulate --gp-blocks) a block fit on the blocked
+ * features (core_gp_fit_blocks, core/interest.h) (three starts; the first at the
  * previous hyperparameters when there are some): R->gp and R->mu / R->sd
  * for every row; for a rating task also the training size and the
  * cross-validated RMSE.  Nothing when fewer than 2 are rated or it fails. */
 static void fit_gp(const core_learn_data *D, uint64_t seed, core_learn_result *R)
 {
-    int n = D->n, d = D->d, m = 0;
+    int n = D->n, d = D->gf.x ? D->gf.d : D->d, m = 0;
+    const float *X = D->gf.x ? D->gf.x : D->x;   /* the blocked features, else the task's set */
+    core_gp_blocks bl;
+    core_interest_blocks(&D->gf, &bl);
     if (D->n_rated < 2) return;
     int *rows = xmalloc((size_t)D->n_rated * sizeof(int));
     float *xt = xmalloc((size_t)D->n_rated * d * sizeof(float)), *yt = xmalloc((size_t)D->n_rated * sizeof(float));
     for (int i = 0; i < n; i++) {
         if (isnan(D->rating[i])) continue;
         rows[m] = i;
-        memcpy(xt + (size_t)m * d, D->x + (size_t)i * d, (size_t)d * sizeof(float));
+        memcpy(xt + (size_t)m * d, X + (size_t)i * d, (size_t)d * sizeof(float));
         yt[m++] = D->rating[i];
     }
-    if (core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed,
-                         D->has_gp_start ? &D->gp_start : NULL) == 0) {
+    const core_gp_hyper *start = D->has_gp_start ? &D->gp_start : NULL;
+    if ((D->gf.x ? core_gp_fit_blocks(&R->gp, xt, yt, m, d, &bl, 3, seed, start)
+                 : core_gp_fit_from(&R->gp, xt, yt, m, d, CORE_KERNEL_RQ, 3, seed, start)) == 0) {
         R->mu = xmalloc((size_t)n * sizeof(float));
         R->sd = xmalloc((size_t)n * sizeof(float));
-        core_gp_predict(R->gp, D->x, n, R->mu, R->sd);
+        core_gp_predict(R->gp, X, n, R->mu, R->sd);
         if (D->C == 0) {
             core_gp_hyper hp;
             core_gp_hyper_get(R->gp, &hp);
@@ -464,7 +483,7 @@ static int rank_rows(const core_learn_data *D, core_order ord, uint64_t seed, co
     float *anom = NULL, *likely = NULL;
     R->score = xmalloc((size_t)n * sizeof(float));
     R->rank = xmalloc((size_t)n * sizeof(int));
-    core_acquire_in in = {.n = n, .seed = seed, .anomaly = anomaly, .n_rated = D->n_rated};
+    core_acquire_in in = {.n = n, .seed = seed, .anomaly = anomaly, .n_rated = D->n_rated, .rating = D->rating};
     if (!anomaly && core_order_needs_anomaly(ord, R->gp != NULL)) {
         anom = xmalloc((size_t)n * sizeof(float));
         if (core_iforest_score(D->x, n, d, 100, 256, seed, cancel, anom) != 0) { free(anom); return 1; }
@@ -617,6 +636,26 @@ static core_ens *prior_head(zs_store *st, const core_learn_data *D, uint64_t see
     /* a cache: failing to store it only costs a retrain */
     (void)core_learn_store_prior_put(st, D->schema.name, e, fp, pinfo);
     return e;
+}
+
+int core_learn_prior_trust(zs_store *st, double *rho, int *m, double *w)
+{
+    core_learn_data D;
+    char err[256];
+    *rho = NAN;
+    *m = 0;
+    *w = 1;
+    if (core_learn_load(st, "interest", NULL, &D, err, sizeof err) != 0) return -1;
+    float *anom = D.n_rated > 0 ? core_learn_store_anomaly_get(st, D.features, D.n) : NULL;
+    int rc = -1;
+    if (anom) {
+        *rho = core_acquire_trust(anom, D.rating, D.n, m);
+        *w = core_acquire_prior_weight(D.n_rated, *rho);
+        rc = 0;
+    }
+    free(anom);
+    core_learn_data_free(&D);
+    return rc;
 }
 
 /* The isolation-forest scores of D's feature set, for the orders that

@@ -17,6 +17,7 @@
 #include "core/answers.h"   /* core_answers_counted: the answers training counts */
 #include "core/gp.h"
 #include "core/head.h"
+#include "core/interest.h"
 #include "core/learn_store.h"
 #include "core/schema.h"
 #include "store/store.h"
@@ -61,6 +62,7 @@ typedef struct {
     float l2;             /* weight decay (meta learn.<task>.l2; default 0.05) */
     int has_gp_start;     /* 1: start the GP's hyperparameter search at gp_start */
     core_gp_hyper gp_start; /* (core_learn_run: the last stored model's) */
+    core_interest_feat gf;  /* the interest GP's blocked features (core/interest.h); gf.x NULL = x */
 } core_learn_data;
 
 /* Reads features, answers and priors in short read transactions (a yes/no
@@ -74,6 +76,11 @@ typedef struct {
 int  core_learn_load(zs_store *st, const char *task, const char *features, core_learn_data *D,
                      char *err, size_t errlen);
 void core_learn_data_free(core_learn_data *D);
+/* D->gf for the interest GP (core_interest_load): with it the GP is a
+ * block fit on the blocked features (simulate --gp-blocks); without it
+ * (the default: on the HSC candidates the block fit did not beat the
+ * isotropic GP, docs/learn.md) the GP reads D->x. */
+void core_learn_interest_load(zs_store *st, core_learn_data *D);
 /* The head core_learn_run trains on D: one softmax group per question of the
  * task's tree (each gated by its parent answer), Dirichlet loss for a tree of
  * several questions, cross-entropy for one; D's hidden units and l2. */
@@ -104,6 +111,15 @@ int core_learn_prior_use(zs_store *st, core_learn_data *D, const char *spec, cha
  * spec of its prior (returns how many galaxies have a value), or "catalog"
  * (returns -1), or "" (returns 0: none). */
 int core_learn_prior_source(zs_txn *txn, const core_schema *s, char *src, size_t len);
+
+/* How far the anomaly prior ranks the interest ratings (what `zoosh stats`
+ * prints): *rho the rank correlation of the stored isolation-forest scores
+ * with the ratings (core_acquire_trust; NAN under CORE_TRUST_MIN ratings),
+ * *m the rated galaxies it used, *w the weight the anomaly order gives the
+ * prior now (core_acquire_prior_weight).  0, or -1 when there are no
+ * ratings, no features, or no stored scores (no interest or anomaly
+ * ranking has run yet). */
+int core_learn_prior_trust(zs_store *st, double *rho, int *m, double *w);
 
 typedef struct {
     core_ens *ens;        /* the head (NULL for rating tasks / no labels) */

@@ -160,6 +160,7 @@ int core_simulate_new(core_simulate **out, zs_store *st, const core_simulate_opt
     if (D->y) memset(D->y, 0, (size_t)n * C * sizeof(float));
     for (int i = 0; i < n; i++) D->rating[i] = NAN;
     D->n_rated = D->n_answered = 0;
+    if (o->rating && o->gp_blocks) core_learn_interest_load(st, D);
     free(D->prior);
     D->prior = NULL;
     D->n_prior = 0;

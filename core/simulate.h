@@ -37,6 +37,7 @@ typedef struct {
     int rating;              /* 1: the column gives interest ratings */
     const char *order;       /* NULL = uncertain (interest when rating) */
     const char *prior_from;  /* SET:COLUMN or SET to start from; NULL = nothing */
+    int gp_blocks;           /* 1: the interest GP is a block fit on the blocked features (core/interest.h) */
     int budget, batch;       /* galaxies shown in all, per retrain (>= 1) */
     uint64_t seed;
     double holdout;          /* fraction of the labelled ones set aside, 0 <= h < 1 */

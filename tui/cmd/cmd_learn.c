@@ -32,7 +32,7 @@
 typedef struct {
     const char *ws, *task, *order, *features, *oracle, *rate_from, *plot, *target, *l2, *prior_from, *weights;
     uint64_t seed;
-    int top, budget, batch, k, hidden, stored, finetune, no_finetune, epochs;
+    int top, budget, batch, k, hidden, stored, finetune, no_finetune, epochs, gp_blocks;
     double holdout;
 } learn_args;
 
@@ -67,7 +67,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
         {"stored", no_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
         {"holdout", required_argument, 0, 'h'}, {"finetune", no_argument, 0, 'F'},
         {"no-finetune", no_argument, 0, 'N'}, {"weights", required_argument, 0, 'W'},
-        {"epochs", required_argument, 0, 'E'}, {0, 0, 0, 0},
+        {"epochs", required_argument, 0, 'E'}, {"gp-blocks", no_argument, 0, 'G'}, {0, 0, 0, 0},
     };
     /* this command's options only (ALLOWED: their codes), so that one meant
      * for another command is refused, not ignored, and completion lists these */
@@ -111,6 +111,7 @@ static int parse(const char *cmd, const char *allowed, int argc, char **argv, le
         case 'N': a->no_finetune = 1; break;
         case 'W': a->weights = v; break;
         case 'E': bad = take_int(v, 0, &a->epochs); break;
+        case 'G': a->gp_blocks = 1; break;
         case 's':
             a->seed = strtoull(v, &e, 10);
             bad = *e || !*v;
@@ -386,7 +387,7 @@ static void simulate_usage(FILE *f)
     fprintf(f,
         "usage: zoosh simulate WS --task T --oracle COLUMN --budget B [--order O] [--seed S]\n"
         "                      [--batch 10] [--holdout F] [--plot FILE.png] [--features SET]\n"
-        "                      [--prior-from SET:COLUMN|SET]\n"
+        "                      [--prior-from SET:COLUMN|SET] [--gp-blocks]\n"
         "       zoosh simulate WS --task interest --rate-from COLUMN --budget B [--order interest] ...\n\n"
         "Replays a labeling session with a catalog column as the user (a prior vote /\n"
         "label column, or any numeric catalog column kept with the galaxies), WITHOUT\n"
@@ -405,7 +406,11 @@ static void simulate_usage(FILE *f)
         "  --plot F    draw the curve (AUC or precision against labels) into a PNG\n"
         "  --features SET  feature set (default: the workspace's, see zoosh features WS)\n"
         "  --prior-from SET:COLUMN|SET  start from a prior instead of nothing, as zoosh\n"
-        "              train --prior-from does (e.g. votes:Class8.1; votes for gz2)\n",
+        "              train --prior-from does (e.g. votes:Class8.1; votes for gz2)\n"
+        "  --gp-blocks with --rate-from: the interest GP reads the set the PCA was made\n"
+        "              from in blocks (morphology colour, size, asymmetry, profile; the\n"
+        "              encoder; its votes), one length scale each and a linear term\n"
+        "              (an experiment: on the HSC candidates it did not beat the default)\n",
         core_order_names());
 }
 
@@ -420,7 +425,7 @@ int cmd_simulate(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) { simulate_usage(stdout); return 0; }
     learn_args a;
-    int st_rc = parse("simulate", "tOBosbhPfpr", argc, argv, &a, simulate_usage);
+    int st_rc = parse("simulate", "tOBosbhPfprG", argc, argv, &a, simulate_usage);
     if (st_rc) return st_rc;
     if (!a.oracle == !a.rate_from) {
         fprintf(stderr, "zoosh simulate: give exactly one of --oracle COLUMN and --rate-from COLUMN\n");
@@ -435,7 +440,7 @@ int cmd_simulate(int argc, char **argv)
     if ((st_rc = cmd_open_ws("simulate", a.ws, STORE_RDONLY, &st)) != 0) return st_rc;
     core_simulate_opts o = {.task = a.task, .features = a.features, .oracle = rating ? a.rate_from : a.oracle,
                             .rating = rating, .order = a.order, .prior_from = a.prior_from, .budget = a.budget,
-                            .batch = a.batch, .seed = a.seed, .holdout = a.holdout};
+                            .batch = a.batch, .seed = a.seed, .holdout = a.holdout, .gp_blocks = a.gp_blocks};
     char err[1024];
     core_simulate *sim;
     int rc = core_simulate_new(&sim, st, &o, err, sizeof err);

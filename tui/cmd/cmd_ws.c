@@ -13,6 +13,8 @@
 #include "tui/cmd/cmd.h"
 #include "tui/text.h"
 
+#include "core/acquire.h"
+#include "core/learn.h"
 #include "core/util.h"
 #include "core/workspace.h"
 #include "store/store.h"
@@ -125,7 +127,9 @@ static void stats_usage(FILE *f)
                "modes of the folder and its files; a warning for a folder others may write\n"
                "without the sticky bit), then what it holds: galaxies, thumbnails, feature sets (dimension,\n"
                "provenance), prior columns, answers per task and per user, retractions,\n"
-               "progress (galaxies with at least one answer / all, per task) and stored models.\n"
+               "progress (galaxies with at least one answer / all, per task) and stored models;\n"
+               "with interest ratings, how far the anomaly prior (isolation forest) ranks them:\n"
+               "its rank correlation with the ratings and the weight the anomaly order gives it.\n"
                "  --json   the same as one JSON object (names escaped, numbers as numbers)\n"
                "exit: 0 ok, 1 failure, 2 usage, 3 workspace problem\n");
 }
@@ -306,6 +310,8 @@ int cmd_stats(int argc, char **argv)
     if (rc) return rc;
     core_workspace_stats s;
     rc = core_workspace_stats_get(st, &s);
+    double rho, wp;   /* the anomaly prior, as far as the interest ratings say */
+    int nr, trust = rc == 0 && core_learn_prior_trust(st, &rho, &nr, &wp) == 0;
     store_close(st);
     if (rc == STORE_ECORRUPT && s.damaged[0]) {
         fprintf(stderr, "zoosh stats: %s: damaged workspace: %s\n", ws, tui_text_safe(s.damaged));
@@ -381,6 +387,14 @@ int cmd_stats(int argc, char **argv)
     }
 
     print_models(&s);
+    if (trust) {
+        if (isnan(rho))
+            printf("\nanomaly prior: not measured yet (%d interest rating%s with a score; %d needed)\n", nr,
+                   nr == 1 ? "" : "s", CORE_TRUST_MIN);
+        else
+            printf("\nanomaly prior: rank correlation %+.2f with %d interest ratings; the anomaly order gives it "
+                   "weight %.2f\n", rho, nr, wp);
+    }
     if (s.have_blobs) {
         printf("\nmodel blobs %d", s.n_blobs);
         for (int i = 0; i < s.n_blobs; i++) {
