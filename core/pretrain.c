@@ -641,8 +641,7 @@ static int load_all(ptrun *R, const core_pt_catalog *cats, FILE *lf, idset *ex, 
     for (int c = 0; c < R->nc; c++) {
         ptcat *C = &R->c[c];
         labelled += C->K > 0;
-        if (lf && C->n_excl)
-            fprintf(lf, "%s: %d galaxies excluded (never trained on)\n", C->path, C->n_excl);
+        if (lf && C->n_excl) fprintf(lf, "%s: %d of its galaxies excluded\n", C->path, C->n_excl);
         if (!lf) continue;
         fprintf(lf, "catalog %s (%s%s): %d galaxies, ", C->path, core_pt_kind_name(C->kind),
                 cats[c].kind == CORE_PT_AUTO ? ", from its columns" : "", C->n);
@@ -654,7 +653,11 @@ static int load_all(ptrun *R, const core_pt_catalog *cats, FILE *lf, idset *ex, 
             fprintf(lf, "%d questions, %d answers%s\n", C->qs.n_q, C->K, c == R->head0 ? " (the network's head)" : "");
         else fprintf(lf, "no targets (self-supervised only)\n");
     }
-    if (ex->n && lf && R->nc > 1) fprintf(lf, "--exclude: %d galaxies excluded (never trained on)\n", ex->n);
+    for (int k = 0; lf && k < CORE_PT_MAX_EXCLUDE && o->exclude[k]; k++) {
+        int m = 0;
+        for (int i = 0; i < ex->n; i++) m += ex->file[i] == k;
+        fprintf(lf, "%s: %d galaxies excluded (never trained on)\n", o->exclude[k], m);
+    }
     if (!labelled && !(o->ssl > 0)) {
         core_set_err(err, errlen, "no catalog has targets: give one with targets, or --ssl W to train on images alone");
         return -1;
@@ -835,7 +838,7 @@ int core_pt_run(const core_pt_catalog *cats, int n_cats, const char *out_path, c
         snprintf(s_arch, sizeof s_arch, "depths %d,%d,%d,%d dims %d,%d,%d,%d", o->arch.depths[0], o->arch.depths[1],
                  o->arch.depths[2], o->arch.depths[3], o->arch.dims[0], o->arch.dims[1], o->arch.dims[2], o->arch.dims[3]);
         snprintf(s_seed, sizeof s_seed, "%llu", (unsigned long long)o->seed);
-        snprintf(s_aug, sizeof s_aug, "rotation, flip, zoom %.2g-%.2g, survey jitter %.2g, seeing/resolution %.2g; "
+        snprintf(s_aug, sizeof s_aug, "rotation, flip, zoom %.2g-%.2g, survey jitter %.2g; seeing and resolution %.2g; "
                  "batch %d, lr %.3g AdamW wd %.3g cosine", o->zoom_lo, o->zoom_hi, o->jitter, o->survey, o->batch, o->lr, o->wd);
         if (R->ssl) snprintf(s_ssl, sizeof s_ssl, "NT-Xent weight %.3g, tau %.3g, two views a galaxy, projection %d-%d-64",
                              o->ssl, o->ssl_tau, R->dim, R->dim);
