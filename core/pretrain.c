@@ -650,7 +650,8 @@ static int load_all(ptrun *R, const core_pt_catalog *cats, FILE *lf, idset *ex, 
             for (int a = 0; a < C->K; a++) fprintf(lf, "%s%s", a ? ", " : "", C->names[a]);
             fprintf(lf, "), binary cross-entropy\n");
         } else if (C->K)
-            fprintf(lf, "%d questions, %d answers%s\n", C->qs.n_q, C->K, c == R->head0 ? " (the network's head)" : "");
+            fprintf(lf, "%d question%s, %d answers%s\n", C->qs.n_q, C->qs.n_q == 1 ? "" : "s", C->K,
+                    c == R->head0 ? " (the network's head)" : "");
         else fprintf(lf, "no targets (self-supervised only)\n");
     }
     for (int k = 0; lf && k < CORE_PT_MAX_EXCLUDE && o->exclude[k]; k++) {

@@ -107,7 +107,7 @@ if [ -f "$GZ1" ] && [ -f "$TAGS" ] && [ -f "$RINGS" ]; then
         "$CAT" "$GZ1" "$TAGS" "$RINGS:none"
     expect "GZ2 votes found from the columns, on the network's head" \
         grep -q "catalog.csv (gz2, from its columns): 24 galaxies, 11 questions, 37 answers (the network's head)" "$T/last.out"
-    expect "GZ1 votes: one question of 6 answers" grep -q "desi_dr8_gz1/catalog.csv (gz1, from its columns): 24 galaxies, 1 questions, 6 answers" "$T/last.out"
+    expect "GZ1 votes: one question of 6 answers" grep -q "desi_dr8_gz1/catalog.csv (gz1, from its columns): 24 galaxies, 1 question, 6 answers" "$T/last.out"
     expect "the 7 DECaLS tags, binary cross-entropy" \
         grep -q "decals_dr5_tagged/catalog.csv (tags, from its columns): 24 galaxies, 7 tags (spiral_arms_yes, cigar_shaped, merging_merger, artifact, bulge_boxy, central_bulge_dominant, strong_bar)" "$T/last.out"
     expect "the ring images alone, as asked" grep -q "decals_rings/catalog.csv (none): 24 galaxies, no targets" "$T/last.out"
