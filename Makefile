@@ -114,20 +114,27 @@ demo: deps zoosh
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py
 
-# zoosh's own encoder (issue 5): a small ConvNeXt trained by `zoosh pretrain`
-# on the real GZ2 galaxies and their 37 vote fractions, fixed seed, with survey
-# jitter (colour, brightness, gamma, noise) and zooms of 0.75-1.33, less the
-# 320 galaxies of the GZ2 ring-vote validation set (tools/gz2_ringval.sh) that
-# the recipe was judged on (docs/encoder.md).  About 7 minutes (433 s)
-# on 2 cores.
+# zoosh's own encoder (issues 5, 18): a small ConvNeXt trained by `zoosh
+# pretrain` (docs/encoder.md, "zoosh's own encoder"), fixed seed, never on
+# the three validation sets, each listed in its own --exclude file that the
+# encoder's metadata names: the GZ2 ring-vote set (tools/gz2_ringval.sh), the
+# GZ2 vote-RMSE split (tools/gz2_split.sh: ids with id % 10 == 3 not in the
+# ring-vote set, the split tools/quality.sh reports on) and the DECaLS tag
+# validation quarter (tools/tags_val.sh) when the tags are trained on.
 PRETRAIN_EPOCHS ?= 30
 PRETRAIN_DIMS ?= 40,80,160,320
+PRETRAIN_ARGS ?= --jitter 1 --zoom 0.75,1.33
+PRETRAIN_DATA = $${ZT_SHARED:-../shared/data}
+PRETRAIN_CATALOGS ?= $(PRETRAIN_DATA)/kaggle_gz2_votes/catalog.csv
 pretrain: zoosh
 	@mkdir -p sample_data $(B)
 	tools/gz2_ringval.sh > $(B)/gz2_ringval.ids
-	nice ./zoosh pretrain --epochs $(PRETRAIN_EPOCHS) --dims $(PRETRAIN_DIMS) --seed 1 \
-	  --jitter 1 --zoom 0.75,1.33 --exclude $(B)/gz2_ringval.ids --out sample_data/encoder.safetensors \
-	  $${ZT_SHARED:-../shared/data}/kaggle_gz2_votes/catalog.csv
+	tools/gz2_split.sh > $(B)/gz2_rmse.ids
+	tools/tags_val.sh > $(B)/tags_val.ids
+	nice ./zoosh pretrain --epochs $(PRETRAIN_EPOCHS) --dims $(PRETRAIN_DIMS) --seed 1 $(PRETRAIN_ARGS) \
+	  --exclude $(B)/gz2_ringval.ids --exclude $(B)/gz2_rmse.ids \
+	  $(if $(findstring decals_dr5_tagged,$(PRETRAIN_CATALOGS)),--exclude $(B)/tags_val.ids) \
+	  --out sample_data/encoder.safetensors $(PRETRAIN_CATALOGS)
 
 # issue 18's figures, each with its noise and time (tools/quality.sh,
 # docs/encoder.md "Measuring quality"): the plain user commands on

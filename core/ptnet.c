@@ -827,6 +827,11 @@ float core_pt_loss(const core_pt_questions *q, const float *logits, const float 
     return loss_and_grad(q, logits, f, B, NULL);
 }
 
+float core_pt_loss_grad(const core_pt_questions *q, const float *logits, const float *f, int B, float *dlogits)
+{
+    return loss_and_grad(q, logits, f, B, dlogits);
+}
+
 /* core_pt_net_backward on T threads, OpenBLAS on one: the last forward's
  * activations, gradients from dlogits and/or dfeat down to first_train */
 static void net_backward(core_pt_net *n, int T, const float *dlogits, const float *dfeat)

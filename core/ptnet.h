@@ -55,6 +55,10 @@ void core_pt_net_free(core_pt_net *n);    /* NULL is fine */
 int  core_pt_net_forward(core_pt_net *n, const float *x, int B, int S, float *logits, float *feat);
 /* The loss of logits (B, n_out) against cumulative fractions f (B, n_out). */
 float core_pt_loss(const core_pt_questions *q, const float *logits, const float *f, int B);
+/* The same and its gradient dlogits (B, n_out) = (w_q softmax - f) / B: a
+ * row of zero fractions adds nothing to either (how rows without votes are
+ * left out of a mixed batch). */
+float core_pt_loss_grad(const core_pt_questions *q, const float *logits, const float *f, int B, float *dlogits);
 /* Forward, vote loss, backward: gradients are set (not accumulated).
  * Returns the loss. */
 float core_pt_net_grad(core_pt_net *n, const core_pt_questions *q, const float *x, int B, int S,

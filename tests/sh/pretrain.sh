@@ -95,3 +95,67 @@ if [ -x /usr/bin/python3 ]; then
     expect "a vote count that is not a number is refused naming the line and column" sh -c \
         "! /usr/bin/python3 '$ROOT/tools/sim_gz2_catalog.py' simbad.csv > /dev/null 2> err.txt && grep -q 'simbad.csv: line 3: column' err.txt"
 fi
+
+# several catalogs at once (issue 18): GZ2 votes, GZ1 votes, DECaLS tags and
+# images alone, each kind found from its columns; every row only in its own
+# catalog's loss, plus NT-Xent between two views of every galaxy
+GZ1="$SHARED/desi_dr8_gz1/catalog.csv" TAGS="$SHARED/decals_dr5_tagged/catalog.csv" RINGS="$SHARED/decals_rings/catalog.csv"
+if [ -f "$GZ1" ] && [ -f "$TAGS" ] && [ -f "$RINGS" ]; then
+    TINY=(--limit 24 --epochs 2 --size 32 --batch 16 --depths 1,1,1,1 --dims 8,16,16,24)
+    check "trains on four catalogs of four kinds with --ssl and --survey" \
+        $Z pretrain "${TINY[@]}" --jitter 1 --survey 1 --ssl 0.5 --out multi.safetensors \
+        "$CAT" "$GZ1" "$TAGS" "$RINGS:none"
+    expect "GZ2 votes found from the columns, on the network's head" \
+        grep -q "catalog.csv (gz2, from its columns): 24 galaxies, 11 questions, 37 answers (the network's head)" "$T/last.out"
+    expect "GZ1 votes: one question of 6 answers" grep -q "desi_dr8_gz1/catalog.csv (gz1, from its columns): 24 galaxies, 1 question, 6 answers" "$T/last.out"
+    expect "the 7 DECaLS tags, binary cross-entropy" \
+        grep -q "decals_dr5_tagged/catalog.csv (tags, from its columns): 24 galaxies, 7 tags (spiral_arms_yes, cigar_shaped, merging_merger, artifact, bulge_boxy, central_bulge_dominant, strong_bar)" "$T/last.out"
+    expect "the ring images alone, as asked" grep -q "decals_rings/catalog.csv (none): 24 galaxies, no targets" "$T/last.out"
+    expect "each loss reported, the self-supervised one included" grep -Eq "epoch 2/2  train loss [0-9.]+ \(gz2 [0-9.]+, gz1 [0-9.]+, tags [0-9.]+, ssl [0-9.]+\)" "$T/last.out"
+    expect "held-out losses of the three labelled catalogs" grep -Eq "held-out loss gz2 [0-9.]+ \(mean [0-9.]+\); gz1 [0-9.]+ \(mean [0-9.]+\); tags" "$T/last.out"
+    expect "the file keeps the 37 GZ2 answers on head.fc" sh -c \
+        "grep -aq '\"head.fc.weight\":{\"dtype\":\"F32\",\"shape\":\[37,24\]' multi.safetensors && grep -aq '\"answers\":\"Class1.1,Class1.2,Class1.3,' multi.safetensors"
+    expect "and records the catalogs and the self-supervised loss" sh -c \
+        "grep -aq 'desi_dr8_gz1/catalog.csv (gz1, 24 galaxies, 6 targets)' multi.safetensors && grep -aq '\"self_supervised\":\"NT-Xent weight 0.5' multi.safetensors"
+    if [ -d rings ]; then
+        check "zoosh embed reads it: the votes set has the 37 GZ2 answers" $Z embed --weights multi.safetensors --quiet rings
+        expect "... 37 predicted votes" sh -c "$Z export rings --format features --set votes -o v.csv >/dev/null 2>&1 && test \$(head -1 v.csv | tr ',' '\n' | grep -c '^feat_') -eq 37"
+    fi
+    check "images alone train with --ssl" $Z pretrain "${TINY[@]}" --ssl 1 --quiet --out ssl.safetensors "$RINGS:none"
+    expect "... and a file without a vote head has no answers" sh -c "! grep -aq '\"answers\"' ssl.safetensors"
+    expect "images alone without --ssl are refused (exit 1)" \
+        test "$(status $Z pretrain "${TINY[@]}" --out no.safetensors "$RINGS:none")" -eq 1
+    expect "saying why" grep -q "no catalog has targets" "$T/last.out"
+    check "a multi-catalog --ssl --survey run on 2 threads" $Z pretrain "${TINY[@]}" --size 48 --jitter 1 --survey 1 \
+        --ssl 0.5 --threads 2 --quiet --out m2.safetensors "$CAT" "$GZ1" "$TAGS"
+    check "the same on 1 thread" $Z pretrain "${TINY[@]}" --size 48 --jitter 1 --survey 1 \
+        --ssl 0.5 --threads 1 --quiet --out m1.safetensors "$CAT" "$GZ1" "$TAGS"
+    expect "... writes the same file, byte for byte" cmp -s m1.safetensors m2.safetensors
+
+    # bad targets refused, naming the file, line and column
+    DIR=$(dirname "$TAGS")
+    awk -F, -v OFS=, -v d="$DIR" 'NR > 1 { $2 = d "/" $2 } NR == 4 { $11 = "2" } NR <= 6' "$TAGS" > badtags.csv
+    expect "a tag that is not 0/1 is refused (exit 1)" test "$(status $Z pretrain --catalog badtags.csv --out b.safetensors)" -eq 1
+    expect "naming the file, line and column" grep -q "badtags.csv:4: column central_bulge_dominant: '2' is not a 0/1 tag" "$T/last.out"
+    DIR=$(dirname "$GZ1")
+    awk -F, -v OFS=, -v d="$DIR" 'NR > 1 { $2 = d "/" $2 } NR == 3 { $8 = "1.5" } NR <= 6' "$GZ1" > badgz1.csv
+    expect "a GZ1 fraction above 1 is refused" test "$(status $Z pretrain badgz1.csv --out b.safetensors)" -eq 1
+    expect "naming the file, line and column" grep -q "badgz1.csv:3: column p_cw: '1.5' is not a vote fraction in \[0, 1\]" "$T/last.out"
+    expect "a catalog without the columns of the kind asked for is refused" \
+        test "$(status $Z pretrain "$TAGS:gz1" --out b.safetensors)" -eq 1
+    expect "naming the missing column" grep -q "decals_dr5_tagged/catalog.csv:1: no column 'p_el' (gz1 targets" "$T/last.out"
+    expect "nothing is written for refused catalogs" test ! -e b.safetensors
+    expect "a kind that is not one is part of the file name (not found)" \
+        test "$(status $Z pretrain "$TAGS:gz3" --out b.safetensors)" -eq 1
+
+    # --exclude, several files over several catalogs, all recorded
+    sed -n '2,3p' "$CAT" | cut -d, -f1 > ex1.ids
+    sed -n '2,5p' "$TAGS" | cut -d, -f1 > ex2.ids
+    check "two --exclude files over two catalogs" $Z pretrain "${TINY[@]}" --exclude ex1.ids --exclude ex2.ids \
+        --out ex.safetensors "$CAT" "$TAGS"
+    expect "each list and each catalog says how many it left out" sh -c "grep -q 'ex1.ids: 2 galaxies excluded (never trained on)' '$T/last.out' && grep -q 'ex2.ids: 4 galaxies excluded' '$T/last.out' && grep -q 'kaggle_gz2_votes/catalog.csv: 2 of its galaxies excluded' '$T/last.out' && grep -q 'decals_dr5_tagged/catalog.csv: 4 of its galaxies excluded' '$T/last.out'"
+    expect "the file records both lists and the counts" \
+        grep -aq '"excluded":"6 ids listed in ex1.ids, ex2.ids (never trained on): 2 from [^"]*kaggle_gz2_votes/catalog.csv, 4 from' ex.safetensors
+else
+    skip "multi-catalog pretraining" "no $GZ1 / $TAGS / $RINGS"
+fi
